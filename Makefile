@@ -1,0 +1,35 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test catalogs lint format clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Set up and start the bot: Telegram with BUURBOT_TELEGRAM_TOKEN, else a chat in this terminal.
+run: $(STAMP)
+	$(BIN)/buurbot
+
+## Set up and run every check: lint, format, catalogs, and the whole test suite.
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m bot.i18n.catalogs check
+	$(BIN)/pytest
+
+## After changing texts: extract them, update nl/en, merge delivered Dutch fragments.
+catalogs: $(STAMP)
+	$(BIN)/python -m bot.i18n.catalogs update
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,41 @@
+"""Wiring: the services every handler can reach, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.registry import Registry
+from scheduler.timing import Clock, SystemClock
+from storage.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    registry: Registry
+    clock: Clock = field(default_factory=SystemClock)
+    # Learnt from getMe by the Telegram runtimes; settings.bot_username otherwise.
+    bot_username: str = ""
+
+    def deep_link(self, payload: str) -> str:
+        return f"https://t.me/{self.bot_username or self.settings.bot_username}?start={payload}"
+
+
+def build_registry() -> Registry:
+    from bot.flows import register_all
+
+    registry = Registry()
+    register_all(registry)
+    return registry
+
+
+def build_services(settings: Settings | None = None, *, clock: Clock | None = None) -> Services:
+    settings = settings or Settings()
+    return Services(
+        settings=settings,
+        db=Database(settings.database_url),
+        registry=build_registry(),
+        clock=clock or SystemClock(),
+    )

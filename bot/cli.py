@@ -1,0 +1,93 @@
+"""The `buurbot` command: run the bot (Telegram, or the console without a token),
+chat in the console, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import SUPPORTED_LANGUAGES, Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="buurbot",
+        description="Buurbot: neighbours organising together. Without a Telegram token, "
+        "`buurbot` starts a chat in this terminal.",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    run = commands.add_parser("run", help="run the bot (Telegram with a token, else the console)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.add_argument("--host", default="0.0.0.0", help="webhook listen address")
+    run.add_argument("--port", type=int, default=8080, help="webhook listen port")
+    run.add_argument("--path", default="/telegram", help="webhook path")
+    run.add_argument("--public-url", default="", help="the URL Telegram posts updates to")
+    run.add_argument("--secret", default="", help="webhook secret token")
+
+    console = commands.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--as", dest="person", default="Buurman", help="who you are")
+    console.add_argument("--lang", choices=SUPPORTED_LANGUAGES, default=None)
+
+    commands.add_parser("migrate", help="bring the database schema up to date")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        problems = "; ".join(
+            f"BUURBOT_{'_'.join(str(p) for p in e['loc']).upper()}: {e['msg']}"
+            for e in error.errors()
+        )
+        print(f"buurbot: invalid settings: {problems}", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    logging.basicConfig(
+        level=logging.WARNING
+        if command == "console" or not settings.telegram_token
+        else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        if command == "migrate":
+            return asyncio.run(_migrate(settings))
+        if command == "console" or (command == "run" and settings.telegram_token is None):
+            person = getattr(args, "person", "Buurman")
+            language = getattr(args, "lang", None)
+            return asyncio.run(_console(settings, person, language))
+        from bot.runtimes.telegram import run_telegram
+
+        return asyncio.run(run_telegram(settings, args))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _migrate(settings: Settings) -> int:
+    from storage.db import Database
+
+    db = Database(settings.database_url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+    print("buurbot: the database is up to date")
+    return 0
+
+
+async def _console(settings: Settings, person: str, language: str | None) -> int:
+    from bot.app import build_services
+    from bot.runtimes.console import run_console
+
+    await run_console(build_services(settings), person_name=person, language=language)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

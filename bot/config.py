@@ -1,0 +1,65 @@
+"""Settings from BUURBOT_* environment variables and an optional .env file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("nl", "en")
+
+
+class RuntimeName(StrEnum):
+    AIOGRAM = "aiogram"
+    PTB = "ptb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="BUURBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = "sqlite+aiosqlite:///buurbot.db"
+    # A secret: SecretStr keeps it out of repr() and logs.
+    telegram_token: SecretStr | None = None
+    telegram_api_base: str = "https://api.telegram.org"
+    runtime: RuntimeName = RuntimeName.AIOGRAM
+    timezone: str = "Europe/Amsterdam"
+    default_language: str = "nl"
+    # Each initiative's invite links are t.me/<username>?start=...; the Telegram
+    # runtimes learn the username from getMe, the console uses this.
+    bot_username: str = "buurbot"
+    # The group-chat link and phase thresholds a coach may tune.
+    quiet_days_nudge: int = 14
+    quiet_days_coach: int = 28
+    # Per-person flood limit: this many updates per window before a polite pause.
+    flood_max_updates: int = 20
+    flood_window_seconds: float = 10.0
+    max_text_length: int = 2000
+
+    @field_validator("default_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"default_language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

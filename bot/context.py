@@ -1,0 +1,83 @@
+"""What a handler gets: who, where, the database session, texts, and where to put replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import Safe, Texts, texts_for
+from bot.seam import (
+    AnswerButton,
+    Button,
+    ButtonPress,
+    Incoming,
+    Keyboard,
+    Outgoing,
+    SendText,
+)
+from storage.models import Conversation, Resident
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+
+@dataclass
+class Ctx:
+    incoming: Incoming
+    person: Resident
+    conversation: Conversation
+    session: AsyncSession
+    services: Services
+    out: list[Outgoing] = field(default_factory=list)
+    # Set when the handler answered the button press itself (with a toast).
+    button_answered: bool = False
+
+    @property
+    def texts(self) -> Texts:
+        return texts_for(self.person.language, self.person.timezone)
+
+    def _(self, msgid: str, /, **values: object) -> Safe:
+        return self.texts._(msgid, **values)
+
+    def n_(self, singular: str, plural: str, n: int, /, **values: object) -> Safe:
+        return self.texts.n_(singular, plural, n, **values)
+
+    @property
+    def chat_id(self) -> int:
+        return self.incoming.chat.id
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conversation.data
+
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    def say(
+        self,
+        text: str,
+        buttons: Sequence[Sequence[Button]] | Keyboard = (),
+        *,
+        chat_id: int | None = None,
+        remember_as: str | None = None,
+    ) -> None:
+        keyboard = tuple(tuple(row) for row in buttons if row)
+        self.out.append(
+            SendText(
+                chat_id=self.chat_id if chat_id is None else chat_id,
+                text=text,
+                buttons=keyboard,
+                remember_as=remember_as,
+            )
+        )
+
+    def toast(self, text: str | None = None, *, alert: bool = False) -> None:
+        """Answer the pressed button with a short notice (Telegram shows it on top)."""
+        event = self.incoming.event
+        if isinstance(event, ButtonPress) and event.query_id and not self.button_answered:
+            self.out.insert(0, AnswerButton(event.query_id, text, alert))
+            self.button_answered = True

@@ -1,0 +1,290 @@
+"""The engine: one `Incoming` in, a list of `Outgoing` out.
+
+Each update is one transaction: the update id is recorded (a redelivered
+update is handled once), the person and their conversation row are loaded
+(locked on PostgreSQL, so two processes never race one conversation), the
+handler runs, the new state is saved. Inside a process, updates of the same
+conversation queue on an asyncio lock. Nothing here knows any framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.app import Services
+from bot.context import Ctx
+from bot.i18n import N_, pick_language, texts_for
+from bot.payloads import unpack
+from bot.seam import (
+    AnswerButton,
+    BotBlocked,
+    BotUnblocked,
+    ButtonPress,
+    Chat,
+    Command,
+    Incoming,
+    Outgoing,
+    Person,
+    Photo,
+    SendText,
+    Text,
+    Unsupported,
+)
+from storage.db import DatabaseUnavailable
+from storage.models import Conversation, ProcessedUpdate, Resident, utcnow
+from storage.queries import for_update, insert_ignore
+
+log = logging.getLogger(__name__)
+
+
+class ConversationLocks:
+    """One asyncio lock per (chat, person), dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[int, int]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class FloodGuard:
+    """A per-person sliding window: past the limit, one polite notice, then silence."""
+
+    def __init__(self, limit: int, window: float, clock) -> None:  # type: ignore[no-untyped-def]
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: OrderedDict[int, list[float]] = OrderedDict()
+        self._warned: set[int] = set()
+
+    def check(self, person_id: int) -> str:
+        """'ok', 'warn' (first message over the limit) or 'drop'."""
+        now = self.clock.now().timestamp()
+        times = [t for t in self._seen.pop(person_id, []) if now - t < self.window]
+        times.append(now)
+        self._seen[person_id] = times
+        while len(self._seen) > 10_000:
+            old, _ = self._seen.popitem(last=False)
+            self._warned.discard(old)
+        if len(times) <= self.limit:
+            self._warned.discard(person_id)
+            return "ok"
+        if person_id in self._warned:
+            return "drop"
+        self._warned.add(person_id)
+        return "warn"
+
+
+class Engine:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.locks = ConversationLocks()
+        self.flood = FloodGuard(
+            services.settings.flood_max_updates,
+            services.settings.flood_window_seconds,
+            services.clock,
+        )
+
+    async def handle(self, incoming: Incoming) -> list[Outgoing]:
+        verdict = self.flood.check(incoming.person.id)
+        if verdict != "ok":
+            return self._flood_reply(incoming, verdict)
+        try:
+            async with self.locks.hold((incoming.chat.id, incoming.person.id)):
+                return await self._handle(incoming)
+        except DatabaseUnavailable as error:
+            log.warning("database unavailable while handling an update: %s", error)
+            return self._apology(
+                incoming,
+                N_(
+                    "I cannot reach my memory right now. Nothing is lost: please try again "
+                    "in a minute."
+                ),
+            )
+        except Exception:
+            log.exception("error while handling an update from chat %s", incoming.chat.id)
+            return self._apology(
+                incoming,
+                N_("Something went wrong on my side. Please try again, or type /menu."),
+            )
+
+    async def resume(self, chat: Chat, person: Person) -> list[Outgoing]:
+        """Say again where a conversation is (the console does this when it starts)."""
+        return await self.handle(Incoming(chat, person, Command("_resume")))
+
+    async def _handle(self, incoming: Incoming) -> list[Outgoing]:
+        async with self.services.db.transaction() as session:
+            if incoming.update_id is not None and not await insert_ignore(
+                session, ProcessedUpdate, update_id=incoming.update_id
+            ):
+                log.info("update %s was handled before; skipped", incoming.update_id)
+                return []
+            person = await self._person(session, incoming.person)
+            conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
+            ctx = Ctx(incoming, person, conversation, session, self.services)
+            await self._dispatch(ctx)
+            conversation.updated_at = utcnow()
+            flag_modified(conversation, "data")
+            self._answer_pending_press(ctx)
+            return ctx.out
+
+    async def _person(self, session, who: Person) -> Resident:  # type: ignore[no-untyped-def]
+        settings = self.services.settings
+        await insert_ignore(
+            session,
+            Resident,
+            telegram_id=who.id,
+            first_name=who.first_name[:64] or "?",
+            language=pick_language(who.language_code, settings.default_language),
+            timezone=settings.timezone,
+            created_at=utcnow(),
+            last_seen_at=utcnow(),
+            reminders="on",
+            role="resident",
+        )
+        query = select(Resident).where(Resident.telegram_id == who.id)
+        if for_update(session):
+            query = query.with_for_update()
+        person = (await session.execute(query)).scalar_one()
+        person.last_seen_at = utcnow()
+        if who.first_name and person.first_name != who.first_name[:64]:
+            person.first_name = who.first_name[:64]
+        return person
+
+    async def _conversation(self, session, chat_id: int, resident_id: int) -> Conversation:  # type: ignore[no-untyped-def]
+        await insert_ignore(
+            session,
+            Conversation,
+            chat_id=chat_id,
+            resident_id=resident_id,
+            data={},
+            updated_at=utcnow(),
+        )
+        query = select(Conversation).where(
+            Conversation.chat_id == chat_id, Conversation.resident_id == resident_id
+        )
+        if for_update(session):
+            query = query.with_for_update()
+        return (await session.execute(query)).scalar_one()
+
+    async def _dispatch(self, ctx: Ctx) -> None:
+        event = ctx.incoming.event
+        registry = self.services.registry
+        if isinstance(event, BotBlocked | BotUnblocked) and not ctx.incoming.chat.kind.is_group:
+            ctx.person.reachable = isinstance(event, BotUnblocked)
+            return
+        if ctx.incoming.chat.kind.is_group:
+            if registry.group_handler is not None:
+                await registry.group_handler(ctx)
+            return
+        if isinstance(event, Command):
+            await self._command(ctx, event)
+        elif isinstance(event, ButtonPress):
+            await self._button(ctx, event)
+        elif isinstance(event, Text):
+            await self._text(ctx, event.text)
+        elif isinstance(event, Photo):
+            await self._photo(ctx, event)
+        elif isinstance(event, Unsupported):
+            await conv.ask_current(
+                ctx, before=ctx._("I can only read text and buttons here, sorry.")
+            )
+
+    async def _command(self, ctx: Ctx, command: Command) -> None:
+        if command.name == "_resume":
+            if ctx.person.onboarded_at is None and not ctx.conversation.flow:
+                await conv.start_flow(ctx, "onboarding")
+            else:
+                await conv.ask_current(ctx)
+            return
+        entry = self.services.registry.commands.get(command.name)
+        if entry is None:
+            await conv.ask_current(
+                ctx,
+                before=ctx._("I do not know the command /{name}.", name=command.name[:32]),
+            )
+            return
+        await entry.handler(ctx, command.args)
+
+    async def _button(self, ctx: Ctx, press: ButtonPress) -> None:
+        payload = unpack(press.payload)
+        handler = self.services.registry.buttons.get(payload.route) if payload else None
+        if payload is None or handler is None:
+            await conv.refuse_stale(ctx)
+            return
+        await handler(ctx, payload)
+
+    async def _text(self, ctx: Ctx, text: str) -> None:
+        if len(text) > self.services.settings.max_text_length:
+            await conv.ask_current(
+                ctx,
+                before=ctx._(
+                    "That message is too long for me ({length} characters). "
+                    "Could you make it shorter?",
+                    length=len(text),
+                ),
+            )
+            return
+        if ctx.conversation.flow is None and ctx.person.onboarded_at is None:
+            await conv.start_flow(ctx, "onboarding")
+            return
+        await conv.answer_text(ctx, text)
+
+    async def _photo(self, ctx: Ctx, photo: Photo) -> None:
+        ask = conv.current_ask(ctx)
+        if ask is not None and ask.accepts_photo:
+            await conv.take_answer(ctx, ask, photo.file_id)
+            return
+        await conv.ask_current(ctx, before=ctx._("Thank you, but I cannot use a photo here."))
+
+    def _answer_pending_press(self, ctx: Ctx) -> None:
+        event = ctx.incoming.event
+        if isinstance(event, ButtonPress) and event.query_id and not ctx.button_answered:
+            ctx.out.insert(0, AnswerButton(event.query_id))
+
+    def _flood_reply(self, incoming: Incoming, verdict: str) -> list[Outgoing]:
+        if verdict == "drop":
+            return self._answer_only(incoming)
+        return self._apology(
+            incoming,
+            N_(
+                "You are sending messages very quickly. I will pause for a few seconds, "
+                "then we go on."
+            ),
+        )
+
+    def _answer_only(self, incoming: Incoming) -> list[Outgoing]:
+        event = incoming.event
+        if isinstance(event, ButtonPress) and event.query_id:
+            return [AnswerButton(event.query_id)]
+        return []
+
+    def _apology(self, incoming: Incoming, msgid: str) -> list[Outgoing]:
+        settings = self.services.settings
+        texts = texts_for(
+            pick_language(incoming.person.language_code, settings.default_language),
+            settings.timezone,
+        )
+        return [*self._answer_only(incoming), SendText(incoming.chat.id, texts._(msgid))]

@@ -1,0 +1,189 @@
+"""What works everywhere in a private chat: /menu, /help, /stop, /taal, /privacy,
+the main menu's buttons, and following a deep link."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import conversation as conv
+from bot.context import Ctx
+from bot.i18n import N_, Safe
+from bot.payloads import Payload, is_deep_link_payload, pack
+from bot.registry import Registry
+from bot.seam import Button
+
+log = logging.getLogger(__name__)
+
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+
+
+def register(registry: Registry) -> None:
+    registry.command("menu", description=N_("Main menu"))(menu_command)
+    registry.command("help", "hulp", description=N_("What I can do for you"))(help_command)
+    registry.command("stop", description=N_("Stop what we are doing"))(stop_command)
+    registry.command("taal", "language", description=N_("Change the language"))(language_command)
+    registry.command("privacy", description=N_("What I store about you"))(privacy_command)
+    registry.command("start", description=N_("Start"), menu=False)(start_command)
+    registry.button("s")(conv.answer_button)
+    registry.button("m")(menu_choice)
+    registry.button("menu")(menu_pressed)
+    registry.button("resume")(resume_pressed)
+    registry.button("lang")(language_pressed)
+    registry.button("privacy")(privacy_pressed)
+    registry.menu_entry("help", N_("Help"), order=90)(help_menu)
+
+
+async def start_command(ctx: Ctx, args: str) -> None:
+    """/start, possibly with a deep-link payload (an invitation) that must survive onboarding."""
+    payload = args.strip()
+    if payload and not is_deep_link_payload(payload):
+        payload = ""
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding", {"pending_link": payload} if payload else None)
+        return
+    if payload:
+        await follow_deep_link(ctx, payload)
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.show_menu(ctx, intro=ctx._("Welcome back, {name}!", name=ctx.person.display_name))
+
+
+async def follow_deep_link(ctx: Ctx, payload: str) -> None:
+    prefix, _, rest = payload.partition("-")
+    handler = ctx.services.registry.deep_links.get(prefix)
+    if handler is None or not rest:
+        log.info("unknown deep link payload prefix %r", prefix[:16])
+        await conv.show_menu(
+            ctx, intro=ctx._("This link does not work (any more). Here is the menu.")
+        )
+        return
+    await handler(ctx, rest)
+
+
+async def menu_command(ctx: Ctx, _args: str) -> None:
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding")
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.show_menu(ctx)
+
+
+async def menu_pressed(ctx: Ctx, _payload: Payload) -> None:
+    await menu_command(ctx, "")
+
+
+async def resume_pressed(ctx: Ctx, _payload: Payload) -> None:
+    if not await conv.resume_paused(ctx):
+        await conv.show_menu(ctx, intro=ctx._("There is nothing to pick up again."))
+
+
+async def menu_choice(ctx: Ctx, payload: Payload) -> None:
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding")
+        return
+    entry = next((e for e in ctx.services.registry.menu if e.key == payload.arg(0)), None)
+    if entry is None or (entry.visible is not None and not entry.visible(ctx)):
+        await conv.refuse_stale(ctx)
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await entry.handler(ctx)
+
+
+async def stop_command(ctx: Ctx, _args: str) -> None:
+    was_busy = ctx.conversation.flow is not None
+    conv.leave_flow(ctx, keep_for_later=False)
+    if ctx.person.onboarded_at is None:
+        ctx.say(
+            ctx._("Stopped. Type /start whenever you want to begin."),
+            [[Button(ctx._("Start again"), pack("menu"))]],
+        )
+        return
+    intro = (
+        ctx._("Stopped. Nothing from that question was saved.")
+        if was_busy
+        else ctx._("There was nothing to stop.")
+    )
+    await conv.show_menu(ctx, intro=intro)
+
+
+def help_text(ctx: Ctx) -> Safe:
+    return ctx._(
+        "I help you and your neighbours to start something good in your street: "
+        "from an idea, to a team, to an action the whole street joins, "
+        "to a group that keeps going.\n\n"
+        "<b>Commands</b>\n"
+        "/menu – the main menu\n"
+        "/stop – stop what we are doing\n"
+        "/taal – change the language\n"
+        "/privacy – what I store about you\n\n"
+        "You can always type /menu to go back."
+    )
+
+
+async def help_command(ctx: Ctx, _args: str) -> None:
+    ask = conv.current_ask(ctx)
+    if ask is not None:
+        text, rows = await conv.question_of(ctx, ask)
+        ctx.say(Safe(f"{help_text(ctx)}\n\n{ctx._('We were here:')}\n{text}"), rows)
+        return
+    ctx.say(help_text(ctx), [[conv.menu_button(ctx)]])
+
+
+async def help_menu(ctx: Ctx) -> None:
+    await help_command(ctx, "")
+
+
+def language_buttons() -> list[list[Button]]:
+    return [[Button(name, pack("lang", code)) for code, name in LANGUAGE_NAMES.items()]]
+
+
+async def language_command(ctx: Ctx, args: str) -> None:
+    wanted = args.strip().lower()[:2]
+    if wanted in LANGUAGE_NAMES:
+        await set_language(ctx, wanted)
+        return
+    ctx.say(ctx._("Which language shall I use?"), language_buttons())
+
+
+async def language_pressed(ctx: Ctx, payload: Payload) -> None:
+    if payload.arg(0) not in LANGUAGE_NAMES:
+        await conv.refuse_stale(ctx)
+        return
+    await set_language(ctx, payload.arg(0))
+
+
+async def set_language(ctx: Ctx, lang: str) -> None:
+    ctx.person.language = lang
+    ctx.person.language_chosen = True
+    await conv.ask_current(ctx, before=ctx._("From now on I speak English with you."))
+
+
+def privacy_text(ctx: Ctx) -> Safe:
+    return ctx._(
+        "<b>What I store, and why</b>\n"
+        "• Your Telegram id and first name, so I can answer you.\n"
+        "• The name you want to be called and your postcode, only if you say yes. "
+        "The postcode helps to find initiatives near you. I never ask for your house "
+        "number or phone number.\n"
+        "• The initiatives you join, your answers to invitations, and what you plan.\n\n"
+        "<b>Who sees it</b>\n"
+        "The initiators of your initiative see your name when you join or say you are "
+        "coming. A neighbourhood coach sees the initiatives in their area. "
+        "In a street group only totals are shown, never who said what.\n\n"
+        "<b>How long</b>\n"
+        "As long as you use Buurbot. With /vergeetmij I delete everything about you. "
+        "With /mijngegevens you get a file with everything I know about you."
+    )
+
+
+async def privacy_command(ctx: Ctx, _args: str) -> None:
+    ask = conv.current_ask(ctx)
+    if ask is not None:
+        text, rows = await conv.question_of(ctx, ask)
+        ctx.say(Safe(f"{privacy_text(ctx)}\n\n{text}"), rows)
+        return
+    ctx.say(privacy_text(ctx), [[conv.menu_button(ctx)]])
+
+
+async def privacy_pressed(ctx: Ctx, _payload: Payload) -> None:
+    await privacy_command(ctx, "")

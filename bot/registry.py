@@ -1,0 +1,103 @@
+"""What the bot can do, declared by the flow modules: flows, commands, buttons,
+deep links and main-menu entries. Each flow module has a `register(registry)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.flow import Flow
+from bot.payloads import Payload
+
+if TYPE_CHECKING:
+    from bot.context import Ctx
+
+CommandHandler = Callable[["Ctx", str], Awaitable[None]]
+ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
+DeepLinkHandler = Callable[["Ctx", str], Awaitable[None]]
+Guard = Callable[["Ctx"], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    names: tuple[str, ...]  # Dutch first, then English: ("taal", "language")
+    handler: CommandHandler
+    description: str  # a msgid, shown in Telegram's command menu
+    private: bool = True  # offered in private chats
+    group: bool = False  # offered in group chats
+    menu: bool = True  # listed in the command menu
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    key: str
+    label: str  # msgid
+    order: int
+    handler: Callable[[Ctx], Awaitable[None]]
+    visible: Guard | None = None
+
+
+@dataclass
+class Registry:
+    flows: dict[str, Flow] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    command_list: list[Command] = field(default_factory=list)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
+    menu: list[MenuEntry] = field(default_factory=list)
+    # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
+    group_handler: Callable[[Ctx], Awaitable[None]] | None = None
+
+    def add_flow(self, flow: Flow) -> Flow:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name} registered twice")
+        self.flows[flow.name] = flow
+        return flow
+
+    def command(
+        self,
+        *names: str,
+        description: str,
+        private: bool = True,
+        group: bool = False,
+        menu: bool = True,
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            entry = Command(tuple(names), handler, description, private, group, menu)
+            for name in names:
+                if name in self.commands:
+                    raise ValueError(f"command /{name} registered twice")
+                self.commands[name] = entry
+            self.command_list.append(entry)
+            return handler
+
+        return register
+
+    def button(self, route: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        def register(handler: ButtonHandler) -> ButtonHandler:
+            if route in self.buttons:
+                raise ValueError(f"button route {route} registered twice")
+            self.buttons[route] = handler
+            return handler
+
+        return register
+
+    def deep_link(self, prefix: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
+        def register(handler: DeepLinkHandler) -> DeepLinkHandler:
+            if prefix in self.deep_links:
+                raise ValueError(f"deep link prefix {prefix} registered twice")
+            self.deep_links[prefix] = handler
+            return handler
+
+        return register
+
+    def menu_entry(
+        self, key: str, label: str, order: int, *, visible: Guard | None = None
+    ) -> Callable[[Callable[[Ctx], Awaitable[None]]], Callable[[Ctx], Awaitable[None]]]:
+        def register(handler: Callable[[Ctx], Awaitable[None]]) -> Callable[[Ctx], Awaitable[None]]:
+            self.menu.append(MenuEntry(key, label, order, handler, visible))
+            self.menu.sort(key=lambda entry: entry.order)
+            return handler
+
+        return register

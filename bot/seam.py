@@ -1,0 +1,249 @@
+"""The seam between the core and the runtimes: plain typed data, no framework.
+
+A runtime turns a framework update into an `Incoming`, the engine answers with
+`Outgoing` actions, and a runtime (or the scheduler) delivers them through a
+`Sender`. Texts in `Outgoing` are already localised, safe HTML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+
+class ChatKind(StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+    SUPERGROUP = "supergroup"
+
+    @property
+    def is_group(self) -> bool:
+        return self is not ChatKind.PRIVATE
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    id: int
+    kind: ChatKind = ChatKind.PRIVATE
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    id: int
+    first_name: str
+    language_code: str | None = None
+    username: str | None = None
+
+
+# --- what happened -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str  # lower case, without "/" and without "@botname"
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    payload: str
+    query_id: str | None = None  # None in the console
+    message_id: int | None = None  # the message that carried the button
+
+
+@dataclass(frozen=True, slots=True)
+class PollAnswer:
+    poll_id: str
+    option_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Photo:
+    file_id: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BotAddedToGroup:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BotRemovedFromGroup:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class MembersJoined:
+    members: tuple[Person, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BotBlocked:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class BotUnblocked:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMigrated:
+    new_chat_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A sticker, voice note, location... something the bot cannot use."""
+
+    what: str
+
+
+Event = (
+    Text
+    | Command
+    | ButtonPress
+    | PollAnswer
+    | Photo
+    | BotAddedToGroup
+    | BotRemovedFromGroup
+    | MembersJoined
+    | BotBlocked
+    | BotUnblocked
+    | ChatMigrated
+    | Unsupported
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    chat: Chat
+    person: Person
+    event: Event
+    # Telegram's update_id; None where there is none (the console).
+    update_id: int | None = None
+
+
+# --- what the bot does --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    payload: str | None = None
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.payload is None) == (self.url is None):
+            raise ValueError("a button has either a payload or a url")
+        if self.payload is not None and len(self.payload.encode()) > 64:
+            raise ValueError(f"button payload over 64 bytes: {self.payload!r}")
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SendText:
+    chat_id: int
+    text: str
+    buttons: Keyboard = ()
+    # A name under which the sent message id is remembered (e.g. an action card
+    # that later edits show totals on).
+    remember_as: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EditText:
+    chat_id: int
+    message_id: int
+    text: str
+    buttons: Keyboard = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerButton:
+    query_id: str
+    text: str | None = None
+    alert: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SendPoll:
+    chat_id: int
+    question: str
+    options: tuple[str, ...]
+    allows_multiple: bool = False
+    remember_as: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StopPoll:
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PinMessage:
+    chat_id: int
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SendDocument:
+    chat_id: int
+    filename: str
+    content: bytes = field(repr=False)
+    caption: str = ""
+
+
+Outgoing = SendText | EditText | AnswerButton | SendPoll | StopPoll | PinMessage | SendDocument
+
+
+# --- sending ------------------------------------------------------------------
+
+
+class SendError(Exception):
+    """Base of what a Sender raises; the core decides what to do with each kind."""
+
+
+class RateLimited(SendError):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited, retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class RecipientGone(SendError):
+    """Blocked the bot, deactivated, kicked it, or the chat does not exist: never retry."""
+
+
+class ChatMoved(SendError):
+    def __init__(self, new_chat_id: int) -> None:
+        super().__init__(f"chat moved to {new_chat_id}")
+        self.new_chat_id = new_chat_id
+
+
+class Rejected(SendError):
+    """Telegram refused the request (another 400): log it, do not retry."""
+
+
+class Transient(SendError):
+    """A 5xx, a timeout, a dropped connection: back off and retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    message_id: int | None = None
+    poll_id: str | None = None
+
+
+class Sender(Protocol):
+    async def send(self, action: Outgoing) -> Sent: ...

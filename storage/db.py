@@ -1,0 +1,124 @@
+"""The database: an async engine, transactions, and migrations.
+
+SQLite is the embedded default. It has one writer at a time, so every
+transaction starts with BEGIN IMMEDIATE (taking the write lock up front; the
+busy timeout then queues other processes) and, inside one process, writers
+queue on an asyncio lock instead of spinning in SQLite's busy handler.
+PostgreSQL serialises per row (SELECT ... FOR UPDATE) and needs neither.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, nullcontext
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached now; the caller answers kindly and retries later."""
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Let SQLAlchemy, not the driver, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        options: dict = {"echo": echo}
+        if not self.is_sqlite:
+            options.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+        self.engine = create_async_engine(url, **options)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._sqlite_writer = asyncio.Lock() if self.is_sqlite else None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: committed when the block ends, rolled back on error."""
+        lock = self._sqlite_writer or nullcontext()
+        try:
+            async with lock, self.sessions() as session, session.begin():
+                yield session
+        except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
+            if _is_connection_problem(error):
+                raise DatabaseUnavailable(str(error).splitlines()[0]) from error
+            raise
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (an empty database included)."""
+        async with self.engine.begin() as connection:
+            await connection.run_sync(_upgrade_to_head, self.url)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+def _upgrade_to_head(connection: Connection, url: str) -> None:
+    config = alembic_config(url)
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _is_connection_problem(error: BaseException) -> bool:
+    if isinstance(error, (OSError, ConnectionError)):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    text = str(error).lower()
+    return any(
+        sign in text
+        for sign in (
+            "connection refused",
+            "could not connect",
+            "connection was closed",
+            "unable to open database",
+            "server closed the connection",
+            "connection is closed",
+            "cannot connect",
+        )
+    )

@@ -1,0 +1,355 @@
+"""The domain tables. Alembic migrations (storage/migrations) are the only way
+the schema is made; `tests/test_migrations.py` checks these models match them.
+
+Conventions (see DESIGN.md, known pitfalls): datetimes are aware and stored as
+UTC; enums are stored as their values in plain strings (non-native) so the same
+migration runs on SQLite and PostgreSQL; Telegram ids are BigInteger.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
+    return sa.Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=24,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+def person_fk(*, nullable: bool = True, on_delete: str = "SET NULL", index: bool = True) -> Any:
+    """A reference to a resident; every such column is covered by export and forget."""
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("resident.id", ondelete=on_delete),
+            nullable=nullable,
+            index=index,
+        ),
+    )
+
+
+class PersonRole(StrEnum):
+    RESIDENT = "resident"
+    COACH = "coach"
+    OPERATOR = "operator"
+
+
+class Reminders(StrEnum):
+    ON = "on"
+    PAUSED = "paused"
+    OFF = "off"
+
+
+class Phase(StrEnum):
+    INITIATE = "initiate"
+    ACTIVATE = "activate"
+    STRUCTURE = "structure"
+    GROW = "grow"
+    SUSTAIN = "sustain"
+
+    @property
+    def number(self) -> int:
+        return list(Phase).index(self) + 1
+
+
+class Theme(StrEnum):
+    ENERGY_SAVING = "energy_saving"
+    COLLECTIVE_PURCHASE = "collective_purchase"
+    HEAT_TRANSITION = "heat_transition"
+    GREENER = "greener"
+    SAFER = "safer"
+    SOCIABLE = "sociable"
+    OMGEVINGSWET = "omgevingswet"
+    OTHER = "other"
+
+
+class Level(StrEnum):
+    STREET = "street"
+    NEIGHBOURHOOD = "neighbourhood"
+    DISTRICT = "district"
+
+
+class MemberRole(StrEnum):
+    INITIATOR = "initiator"
+    TEAM = "team"
+    FOLLOWER = "follower"
+
+
+class ActionKind(StrEnum):
+    MEETING = "meeting"
+    ACTION = "action"
+
+
+class ActionStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    CANCELLED = "cancelled"
+
+
+class RsvpAnswer(StrEnum):
+    COMING = "coming"
+    MAYBE = "maybe"
+    NO = "no"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class Resident(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # The messenger's user id (Telegram's; console people get one from their name).
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    # Telegram's first name, needed to address the person before consent.
+    first_name: str = Field(max_length=64)
+    # The name the person chose to be called; stored only with consent.
+    name: str | None = Field(default=None, max_length=64)
+    language: str = Field(default="nl", max_length=8)
+    language_chosen: bool = False
+    timezone: str = Field(default="Europe/Amsterdam", max_length=64)
+    postcode: str | None = Field(default=None, max_length=7)
+    consented_at: datetime | None = None
+    announcements_opt_in: bool = False
+    reminders: Reminders = Field(default=Reminders.ON, sa_type=enum_type(Reminders))
+    reminders_paused_until: datetime | None = None
+    reachable: bool = True
+    role: PersonRole = Field(default=PersonRole.RESIDENT, sa_type=enum_type(PersonRole))
+    onboarded_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    last_seen_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.first_name
+
+
+class Conversation(SQLModel, table=True):
+    """Where a person is in a flow, per chat: the restart-safe conversation state."""
+
+    __table_args__ = (sa.UniqueConstraint("chat_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    resident_id: int = person_fk(nullable=False, on_delete="CASCADE")
+    flow: str | None = Field(default=None, max_length=40)
+    step: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProcessedUpdate(SQLModel, table=True):
+    """Update ids already handled, so a redelivered update is handled once."""
+
+    __tablename__ = "processed_update"
+
+    update_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    )
+    processed_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Initiative(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=80)
+    what: str = Field(max_length=1000)
+    why: str = Field(default="", max_length=1000)
+    level: Level = Field(default=Level.STREET, sa_type=enum_type(Level))
+    place: str = Field(default="", max_length=120)
+    postcode_area: str | None = Field(default=None, max_length=4, index=True)
+    theme: Theme = Field(default=Theme.OTHER, sa_type=enum_type(Theme), index=True)
+    phase: Phase = Field(default=Phase.INITIATE, sa_type=enum_type(Phase), index=True)
+    phase_changed_at: datetime = Field(default_factory=utcnow)
+    coach_id: int | None = person_fk()
+    invite_token: str = Field(max_length=32, unique=True, index=True)
+    invite_active: bool = True
+    households_reached: int = 0
+    households_interested: int = 0
+    households_committed: int = 0
+    wishes_gathered: bool = False
+    # A plan to find the missing team role, when it is not yet covered.
+    role_plan: str | None = Field(default=None, max_length=500)
+    # Why a coach should look (e.g. the initiator left); cleared by the coach.
+    coach_attention: str | None = Field(default=None, max_length=200)
+    created_at: datetime = Field(default_factory=utcnow)
+    last_activity_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Membership(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("initiative_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    resident_id: int = person_fk(nullable=False, on_delete="CASCADE")
+    role: MemberRole = Field(default=MemberRole.TEAM, sa_type=enum_type(MemberRole))
+    # The three team roles of the growth cycle, from the member's self-check.
+    is_expert: bool = False
+    is_connector: bool = False
+    is_organiser: bool = False
+    roles_checked: bool = False
+    invited_by_id: int | None = person_fk()
+    joined_at: datetime = Field(default_factory=utcnow)
+
+
+class Action(SQLModel, table=True):
+    """A meeting (kitchen-table, neighbours' evening) or an action (the street joins)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    kind: ActionKind = Field(default=ActionKind.ACTION, sa_type=enum_type(ActionKind))
+    kit_id: str | None = Field(default=None, max_length=40)
+    title: str = Field(max_length=80)
+    starts_at: datetime = Field(index=True)
+    place: str = Field(default="", max_length=120)
+    capacity: int | None = None
+    status: ActionStatus = Field(default=ActionStatus.PLANNED, sa_type=enum_type(ActionStatus))
+    checklist: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    created_by_id: int | None = person_fk()
+    created_at: datetime = Field(default_factory=utcnow)
+    # The after-action review.
+    attended: int | None = None
+    went_well: str | None = Field(default=None, max_length=1000)
+    went_badly: str | None = Field(default=None, max_length=1000)
+    photo_file_id: str | None = Field(default=None, max_length=200)
+    next_step: str | None = Field(default=None, max_length=200)
+    reviewed_at: datetime | None = None
+
+
+class Rsvp(SQLModel, table=True):
+    # resident_id becomes NULL when the person is forgotten: the count stays a count.
+    __table_args__ = (sa.UniqueConstraint("action_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    action_id: int = Field(foreign_key="action.id", ondelete="CASCADE", index=True)
+    resident_id: int | None = person_fk()
+    answer: RsvpAnswer = Field(sa_type=enum_type(RsvpAnswer))
+    waitlisted: bool = False
+    show_name: bool = False
+    answered_at: datetime = Field(default_factory=utcnow)
+
+
+class Task(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    action_id: int | None = Field(
+        default=None, foreign_key="action.id", ondelete="CASCADE", index=True
+    )
+    title: str = Field(max_length=120)
+    assignee_id: int | None = person_fk()
+    done: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    """What happened in an initiative, for its coach's 'recent activity'."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=40)
+    resident_id: int | None = person_fk()
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class GroupChat(SQLModel, table=True):
+    __tablename__ = "group_chat"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    title: str = Field(default="", max_length=128)
+    initiative_id: int | None = Field(
+        default=None, foreign_key="initiative.id", ondelete="SET NULL", index=True
+    )
+    active: bool = True
+    added_by_id: int | None = person_fk()
+    linked_by_id: int | None = person_fk()
+    linked_at: datetime | None = None
+    pinned_message_id: int | None = None
+    last_welcome_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class SentMessage(SQLModel, table=True):
+    """Message ids the bot must find again (an action card edited in place)."""
+
+    __tablename__ = "sent_message"
+    __table_args__ = (sa.UniqueConstraint("chat_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    key: str = Field(max_length=64)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    poll_id: str | None = Field(default=None, max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ScheduledMessage(SQLModel, table=True):
+    """The outbox: every follow-up, reminder, nudge and delivery is a row."""
+
+    __tablename__ = "scheduled_message"
+    __table_args__ = (sa.Index("ix_scheduled_message_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=40)
+    dedupe_key: str = Field(max_length=120, unique=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    initiative_id: int | None = Field(
+        default=None, foreign_key="initiative.id", ondelete="CASCADE", index=True
+    )
+    action_id: int | None = Field(
+        default=None, foreign_key="action.id", ondelete="CASCADE", index=True
+    )
+    due_at: datetime
+    priority: int = 1
+    status: OutboxStatus = Field(default=OutboxStatus.PENDING, sa_type=enum_type(OutboxStatus))
+    attempts: int = 0
+    lease_until: datetime | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class SupportRequest(SQLModel, table=True):
+    __tablename__ = "support_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    coach_id: int | None = person_fk()
+    question: str = Field(max_length=2000)
+    answer: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow)
+    answered_at: datetime | None = None
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    actor_id: int | None = person_fk()
+    action: str = Field(max_length=60)
+    subject: str = Field(default="", max_length=120)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    at: datetime = Field(default_factory=utcnow, index=True)

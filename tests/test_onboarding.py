@@ -1,0 +1,139 @@
+"""Onboarding, the first real flow: greeting, name, postcode, consent, main menu."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from storage.models import Resident
+from tests.support.driver import Driver
+
+
+async def resident(driver: Driver, telegram_id: int) -> Resident:
+    async with driver.services.db.transaction() as session:
+        return (
+            await session.execute(select(Resident).where(Resident.telegram_id == telegram_id))
+        ).scalar_one()
+
+
+async def test_dutch_onboarding_stores_name_and_postcode_with_consent(db_driver: Driver) -> None:
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    assert "Hoi! Ik ben Buurbot." in anna.last
+    assert "Welke naam zal ik voor je gebruiken?" in anna.last
+    assert anna.buttons == ["Noem me Anna"]
+
+    await anna.send("Anna de Vries")
+    assert "Leuk je te leren kennen, Anna de Vries!" in anna.last
+    await anna.send("1234ab")
+    assert "Mag ik je naam (Anna de Vries) en postcode (1234 AB) bewaren?" in anna.last
+    await anna.press("Ja, dat is goed")
+    assert "Dank je, Anna de Vries." in anna.last
+    assert "Wat wil je doen?" in anna.last
+    assert "Hulp" in anna.buttons
+
+    stored = await resident(db_driver, anna.who.id)
+    assert (stored.name, stored.postcode, stored.language) == ("Anna de Vries", "1234 AB", "nl")
+    assert stored.consented_at is not None and stored.onboarded_at is not None
+
+
+async def test_english_onboarding_with_name_button_and_four_digits(driver: Driver) -> None:
+    tom = driver.person("Tom", "en-GB")
+    await tom.command("start")
+    assert "Hello! I am Buurbot." in tom.last
+    await tom.press("Call me Tom")
+    assert "Nice to meet you, Tom!" in tom.last
+    await tom.send("3511")
+    assert "May I store your name (Tom) and postcode (3511)?" in tom.last
+    await tom.press("Yes, that is fine")
+    assert "What would you like to do?" in tom.last
+    stored = await resident(driver, tom.who.id)
+    assert stored.postcode == "3511" and stored.language == "en"
+
+
+async def test_the_chosen_answer_is_confirmed_in_place(driver: Driver) -> None:
+    tom = driver.person("Tom", "en")
+    await tom.command("start")
+    question = tom.messages[-1]
+    await tom.press("Call me Tom")
+    assert question.edits == 1
+    assert question.plain.endswith("✓ Call me Tom")
+    assert question.buttons == ()
+
+
+async def test_declining_consent_stores_nothing_but_allows_browsing(driver: Driver) -> None:
+    piet = driver.person("Piet", "nl")
+    await piet.command("start")
+    await piet.send("Piet")
+    await piet.press("Zeg ik liever niet")
+    assert "Mag ik je naam (Piet) bewaren?" in piet.last
+    await piet.press("Nee, niet bewaren")
+    assert "ik heb je naam en postcode niet bewaard" in piet.last
+    stored = await resident(driver, piet.who.id)
+    assert stored.name is None and stored.postcode is None and stored.consented_at is None
+    assert stored.onboarded_at is not None
+
+
+@pytest.mark.parametrize(
+    ("typed", "complaint"),
+    [
+        ("12345", "Die postcode ken ik niet"),
+        ("0123 AB", "Die postcode ken ik niet"),
+        ("1234 ABC", "Die postcode ken ik niet"),
+        ("mijn huis", "Die postcode ken ik niet"),
+    ],
+)
+async def test_a_wrong_postcode_is_explained_and_asked_again(
+    driver: Driver, typed: str, complaint: str
+) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.send(typed)
+    assert complaint in anna.last
+    assert "Wat is je postcode?" in anna.last
+    assert anna.buttons == ["Zeg ik liever niet"]
+
+
+async def test_a_name_that_is_not_a_name_is_refused(driver: Driver) -> None:
+    anna = driver.person("12345", "nl")
+    await anna.command("start")
+    assert anna.buttons == []  # Telegram's "name" has no letters: no button for it
+    await anna.send("12345")
+    assert "Dat lijkt niet op een naam." in anna.last
+    await anna.send("x" * 41)
+    assert "Houd je naam korter dan 40 tekens." in anna.last
+
+
+async def test_the_privacy_button_explains_and_asks_again(driver: Driver) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.send("1234 AB")
+    await anna.press("Wat bewaar je?")
+    assert "Wat ik bewaar, en waarom" in anna.seen_since(-2)
+    assert "Mag ik je naam (Anna) en postcode (1234 AB) bewaren?" in anna.last
+
+
+async def test_html_in_a_name_is_escaped_when_echoed(driver: Driver) -> None:
+    eve = driver.person("Eve", "en")
+    await eve.command("start")
+    await eve.send("<b>Eve</b> & co")
+    raw = eve.messages[-1].text
+    assert "&lt;b&gt;Eve&lt;/b&gt; &amp; co" in raw
+    assert "<b>Eve</b>" not in raw
+
+
+async def test_any_first_message_starts_onboarding(driver: Driver) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.send("hallo?")
+    assert "Hoi! Ik ben Buurbot." in anna.last
+
+
+async def test_unknown_language_code_falls_back_to_dutch(driver: Driver) -> None:
+    hans = driver.person("Hans", "de")
+    await hans.command("start")
+    assert "Hoi! Ik ben Buurbot." in hans.last
+    await hans.command("taal")
+    await hans.press("English")
+    assert "From now on I speak English with you." in hans.last
