@@ -1,0 +1,580 @@
+"""Action kits: the shipped data, the loader's validation, lookups and the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from string import Formatter
+
+import pytest
+
+from bot import kits as kits_module
+from bot.kits import (
+    DEFAULT_KITS_DIR,
+    ENV_KITS_DIR,
+    INVITATION_PLACEHOLDERS,
+    KINDS,
+    PHASES,
+    THEMES,
+    KitError,
+    clear_kit_cache,
+    kits_for,
+    load_kits,
+    next_kits,
+)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# The theme headings in GROWTH_CYCLE.md ("## Themes and ready-made action kits")
+# and the theme id each one maps to.
+GROWTH_CYCLE_THEMES = {
+    "Energy saving": "energy_saving",
+    "Collective purchase": "collective_purchase",
+    "Heat transition": "heat_transition",
+    "Climate adaptation / greener": "greener",
+    "Safer": "safer",
+    "More sociable": "sociable",
+    "Omgevingswet participation": "omgevingswet",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch):
+    monkeypatch.delenv(ENV_KITS_DIR, raising=False)
+    clear_kit_cache()
+    yield
+    clear_kit_cache()
+
+
+# --- a small TOML writer for broken test kits ---------------------------------
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)  # a valid TOML basic string
+    if isinstance(value, list):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(value)
+
+
+def to_toml(data: dict) -> str:
+    lines = [f"{k} = {_value(v)}" for k, v in data.items() if not isinstance(v, dict)]
+    for key, table in data.items():
+        if isinstance(table, dict):
+            lines.append(f"\n[{key}]")
+            lines += [f"{k} = {_value(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
+
+
+def text_block(lang: str, **overrides) -> dict:
+    block = {
+        "title": f"Title {lang}",
+        "summary": f"Summary {lang}.",
+        "steps": [f"Step one {lang}.", f"Step two {lang}."],
+        "checklist": [f"Item {lang}"],
+        "invitation": "Come on {date} to {place}. Sign up: {link}. {organiser}",
+    }
+    block.update(overrides)
+    return block
+
+
+def kit_data(kit_id: str = "alpha", **overrides) -> dict:
+    data = {
+        "id": kit_id,
+        "theme": "greener",
+        "phase": "groeien",
+        "kind": "action",
+        "tenant_friendly": True,
+        "next": [],
+        "nl": text_block("nl"),
+        "en": text_block("en"),
+    }
+    data.update(overrides)
+    return data
+
+
+def write_kit(folder: Path, name: str, data: dict) -> Path:
+    path = folder / name
+    path.write_text(to_toml(data), encoding="utf-8")
+    return path
+
+
+def problems_of(folder: Path) -> KitError:
+    with pytest.raises(KitError) as info:
+        load_kits(folder)
+    return info.value
+
+
+# --- the shipped kits ---------------------------------------------------------
+
+
+def test_all_shipped_kits_load():
+    kits = load_kits()
+    expected = {
+        "thermal-scan",
+        "warming-up-party",
+        "fix-team",
+        "energy-cafe",
+        "collective-solar",
+        "collective-insulation",
+        "heat-resident-team",
+        "tile-lifting",
+        "rain-barrels",
+        "aed-crowdfunding",
+        "street-party",
+        "repair-cafe",
+        "omgevingswet-input",
+    }
+    assert set(kits) == expected
+    for kit in kits.values():
+        assert kit.theme in THEMES
+        assert kit.phase in PHASES
+        assert kit.kind in KINDS
+        # Convention: one file per kit, named after its id.
+        assert kit.source is not None and kit.source.name == f"{kit.id}.toml"
+
+
+def test_every_toml_file_in_the_package_folder_is_a_kit():
+    files = sorted(p.stem for p in DEFAULT_KITS_DIR.glob("*.toml"))
+    assert files == sorted(load_kits())
+    assert (DEFAULT_KITS_DIR / "README.md").is_file()
+
+
+def test_nl_and_en_match_one_to_one():
+    for kit in load_kits().values():
+        assert kit.nl.lang == "nl" and kit.en.lang == "en"
+        assert len(kit.nl.steps) == len(kit.en.steps), kit.id
+        assert len(kit.nl.checklist) == len(kit.en.checklist), kit.id
+        assert len(kit.nl.steps) >= 3, kit.id
+        # Translated, not copied.
+        assert kit.nl.summary != kit.en.summary, kit.id
+        assert set(kit.nl.steps).isdisjoint(kit.en.steps), kit.id
+
+
+def test_all_next_references_resolve():
+    kits = load_kits()
+    for kit in kits.values():
+        assert kit.id not in kit.next
+        for target in kit.next:
+            assert target in kits, f"{kit.id} -> {target}"
+
+
+def test_follow_up_chains_from_the_domain_guide():
+    kits = load_kits()
+    assert "collective-insulation" in kits["collective-solar"].next
+    assert "fix-team" in kits["thermal-scan"].next
+    assert "rain-barrels" in kits["tile-lifting"].next
+    party_next = set(kits["warming-up-party"].next)
+    assert "thermal-scan" in party_next
+    assert party_next & {"collective-solar", "collective-insulation"}
+
+
+def test_every_theme_in_the_growth_cycle_has_a_kit():
+    themes_with_kits = {kit.theme for kit in load_kits().values()}
+    for heading, theme in GROWTH_CYCLE_THEMES.items():
+        assert theme in themes_with_kits, heading
+    assert set(GROWTH_CYCLE_THEMES.values()) <= set(THEMES)
+
+
+def _growth_cycle_doc() -> Path | None:
+    for candidate in (
+        REPO_ROOT / "docs" / "GROWTH_CYCLE.md",
+        REPO_ROOT.parent / "shared" / "GROWTH_CYCLE.md",
+    ):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def test_theme_list_above_matches_the_growth_cycle_document():
+    doc = _growth_cycle_doc()
+    if doc is None:
+        pytest.skip("GROWTH_CYCLE.md not found next to the project")
+    text = doc.read_text(encoding="utf-8")
+    section = text.split("## Themes and ready-made action kits", 1)[1].split("\n## ", 1)[0]
+    headings = re.findall(r"^- \*\*(.+?)\*\*", section, flags=re.MULTILINE)
+    assert headings, "no theme headings found"
+    assert set(headings) == set(GROWTH_CYCLE_THEMES)
+
+
+def test_every_phase_has_a_kit():
+    assert {kit.phase for kit in load_kits().values()} == set(PHASES)
+
+
+def test_shipped_thresholds_and_tenant_flags():
+    kits = load_kits()
+    assert kits["thermal-scan"].threshold == 10
+    assert kits["warming-up-party"].threshold == 5
+    assert kits["aed-crowdfunding"].threshold is not None
+    for kit in kits.values():
+        if kit.threshold is None:
+            assert kit.nl.threshold_reason is None and kit.en.threshold_reason is None
+        else:
+            assert kit.nl.threshold_reason and kit.en.threshold_reason
+    # Tenants cannot insulate or put panels on a roof, but can lift tiles.
+    assert not kits["collective-solar"].tenant_friendly
+    assert not kits["collective-insulation"].tenant_friendly
+    assert kits["tile-lifting"].tenant_friendly
+    assert kits["fix-team"].tenant_friendly
+
+
+def test_shipped_invitations_use_all_four_placeholders_and_nothing_else():
+    for kit in load_kits().values():
+        for text in (kit.nl, kit.en):
+            names = {f for _, f, _, _ in Formatter().parse(text.invitation) if f is not None}
+            assert names == set(INVITATION_PLACEHOLDERS), (kit.id, text.lang)
+
+
+# --- texts and invitations ----------------------------------------------------
+
+
+def test_text_picks_the_language_and_falls_back_to_dutch():
+    kit = load_kits()["tile-lifting"]
+    assert kit.text("en") is kit.en
+    assert kit.text("en-GB") is kit.en
+    assert kit.text("EN") is kit.en
+    assert kit.text("nl") is kit.nl
+    assert kit.text("de") is kit.nl
+    assert kit.text(None) is kit.nl
+    assert kit.text("en").title == "Tile out, plant in"
+    assert kit.text("nl").title == "Tegel eruit, plant erin"
+
+
+def test_invitation_text_fills_every_placeholder():
+    kit = load_kits()["thermal-scan"]
+    values = {
+        "date": "vrijdag 17 januari, 19:30",
+        "place": "Lindelaan 12",
+        "organiser": "Fatima",
+        "link": "https://t.me/buurbot?start=abc",
+    }
+    text = kit.invitation_text("nl", **values)
+    for value in values.values():
+        assert value in text
+    assert "{" not in text and "}" not in text
+    assert text.startswith("Hoi buren!")
+    english = kit.invitation_text("en", **values)
+    assert english.startswith("Hi neighbours!")
+    assert "Lindelaan 12" in english
+
+
+def test_invitation_values_are_inserted_as_given(tmp_path):
+    data = kit_data(
+        nl=text_block("nl", invitation="Datum {date} {{niet invullen}} {link}"),
+    )
+    write_kit(tmp_path, "alpha.toml", data)
+    kit = load_kits(tmp_path)["alpha"]
+    text = kit.invitation_text("nl", date="<b>{place}</b>", place="x", organiser="y", link="L")
+    # No escaping and no second round of filling: that is the caller's job.
+    assert text == "Datum <b>{place}</b> {niet invullen} L"
+
+
+# --- lookups ------------------------------------------------------------------
+
+
+def test_kits_for_filters_by_theme_and_phase():
+    greener = kits_for(theme="greener")
+    assert [k.id for k in greener] == ["tile-lifting", "rain-barrels"]  # groeien before bestendigen
+    activeren = kits_for(phase="activeren")
+    assert {k.id for k in activeren} == {"warming-up-party", "energy-cafe", "street-party"}
+    both = kits_for(theme="energy_saving", phase="groeien")
+    assert {k.id for k in both} == {"thermal-scan", "fix-team"}
+    assert len(kits_for()) == len(load_kits())
+    owners_only = kits_for(tenant_friendly=False)
+    assert {k.id for k in owners_only} == {"collective-solar", "collective-insulation"}
+    assert kits_for(theme="other") == []
+
+
+def test_kits_for_in_phase_order():
+    phases = [PHASES.index(k.phase) for k in kits_for()]
+    assert phases == sorted(phases)
+
+
+def test_kits_for_rejects_unknown_filters():
+    with pytest.raises(ValueError, match="theme"):
+        kits_for(theme="groen")
+    with pytest.raises(ValueError, match="phase"):
+        kits_for(phase="initiëren")
+
+
+def test_next_kits():
+    assert [k.id for k in next_kits("tile-lifting")] == ["rain-barrels", "street-party"]
+    assert next_kits("collective-solar")[0].id == "collective-insulation"
+    with pytest.raises(KeyError, match="no-such-kit"):
+        next_kits("no-such-kit")
+
+
+# --- loading: folder choice and cache -----------------------------------------
+
+
+def test_env_variable_points_at_a_coach_folder(tmp_path, monkeypatch):
+    write_kit(tmp_path, "alpha.toml", kit_data())
+    monkeypatch.setenv(ENV_KITS_DIR, str(tmp_path))
+    assert list(load_kits()) == ["alpha"]
+    assert [k.id for k in kits_for(theme="greener")] == ["alpha"]
+    monkeypatch.delenv(ENV_KITS_DIR)
+    assert "alpha" not in load_kits()
+
+
+def test_load_is_cached_until_cleared(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data())
+    first = load_kits(tmp_path)
+    first.pop("alpha")  # a caller's change does not leak into the cache
+    write_kit(tmp_path, "beta.toml", kit_data("beta"))
+    assert list(load_kits(tmp_path)) == ["alpha"]
+    clear_kit_cache()
+    assert list(load_kits(tmp_path)) == ["alpha", "beta"]
+
+
+def test_a_fixed_file_loads_after_an_error(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data(theme="groen"))
+    problems_of(tmp_path)
+    write_kit(tmp_path, "alpha.toml", kit_data())
+    assert list(load_kits(tmp_path)) == ["alpha"]  # errors are not cached
+
+
+def test_kits_are_frozen():
+    kit = load_kits()["fix-team"]
+    with pytest.raises(AttributeError):
+        kit.theme = "safer"  # type: ignore[misc]
+    assert isinstance(kit.next, tuple) and isinstance(kit.nl.steps, tuple)
+
+
+# --- validation messages ------------------------------------------------------
+
+
+def test_unknown_theme_names_file_and_field(tmp_path):
+    write_kit(tmp_path, "bad-theme.toml", kit_data(theme="groen"))
+    error = problems_of(tmp_path)
+    assert len(error.problems) == 1
+    problem = error.problems[0]
+    assert (problem.file, problem.field) == ("bad-theme.toml", "theme")
+    message = str(error)
+    assert "bad-theme.toml [theme]" in message
+    assert "'groen'" in message and "energy_saving" in message
+    assert "NL:" in message  # a Dutch explanation for the coach
+
+
+def test_unknown_phase_and_kind(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(phase="initiëren", kind="party"))
+    fields = {p.field for p in problems_of(tmp_path).problems}
+    assert fields == {"phase", "kind"}
+
+
+def test_bad_placeholder_names_language_and_field(tmp_path):
+    data = kit_data(en=text_block("en", invitation="See you at {time} in {place}"))
+    write_kit(tmp_path, "bad-placeholder.toml", data)
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [
+        ("bad-placeholder.toml", "en.invitation")
+    ]
+    assert "{time}" in str(error) and "{organiser}" in str(error)
+
+
+@pytest.mark.parametrize(
+    "invitation", ["Open { brace", "Close } brace", "Extra {date!r}", "Extra {date:>10}", "{}"]
+)
+def test_malformed_placeholders(tmp_path, invitation):
+    write_kit(tmp_path, "k.toml", kit_data(nl=text_block("nl", invitation=invitation)))
+    error = problems_of(tmp_path)
+    assert [p.field for p in error.problems] == ["nl.invitation"]
+
+
+def test_missing_english_section(tmp_path):
+    data = kit_data()
+    del data["en"]
+    write_kit(tmp_path, "no-english.toml", data)
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [("no-english.toml", "en")]
+    assert "[en]" in str(error)
+
+
+def test_dangling_next(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data(next=["beta", "no-such-kit"]))
+    write_kit(tmp_path, "beta.toml", kit_data("beta"))
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [("alpha.toml", "next")]
+    assert "'no-such-kit'" in str(error)
+
+
+def test_next_pointing_at_itself(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data(next=["alpha"]))
+    assert [p.field for p in problems_of(tmp_path).problems] == ["next"]
+
+
+def test_duplicate_id_names_both_files(tmp_path):
+    write_kit(tmp_path, "first.toml", kit_data("same"))
+    write_kit(tmp_path, "second.toml", kit_data("same"))
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [("second.toml", "id")]
+    assert "first.toml" in str(error)
+
+
+def test_empty_steps(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(nl=text_block("nl", steps=[])))
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [("k.toml", "nl.steps")]
+
+
+def test_blank_step_item(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(en=text_block("en", steps=["Do it.", "  "])))
+    error = problems_of(tmp_path)
+    assert [p.field for p in error.problems] == ["en.steps"]
+    assert "item 2" in str(error)
+
+
+def test_steps_must_match_between_languages(tmp_path):
+    data = kit_data(en=text_block("en", steps=["Only one step."]))
+    write_kit(tmp_path, "k.toml", data)
+    error = problems_of(tmp_path)
+    assert [p.field for p in error.problems] == ["steps"]
+    assert "nl has 2" in str(error) and "en has 1" in str(error)
+
+
+def test_threshold_needs_reasons_in_both_languages(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(threshold=10))
+    fields = sorted(p.field for p in problems_of(tmp_path).problems)
+    assert fields == ["en.threshold_reason", "nl.threshold_reason"]
+
+
+def test_threshold_reason_without_threshold(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(nl=text_block("nl", threshold_reason="Omdat.")))
+    assert [p.field for p in problems_of(tmp_path).problems] == ["nl.threshold_reason"]
+
+
+def test_threshold_with_reasons_loads(tmp_path):
+    data = kit_data(
+        threshold=12,
+        nl=text_block("nl", threshold_reason="Twaalf huizen."),
+        en=text_block("en", threshold_reason="Twelve homes."),
+    )
+    write_kit(tmp_path, "k.toml", data)
+    kit = load_kits(tmp_path)["alpha"]
+    assert kit.threshold == 12
+    assert kit.text("en").threshold_reason == "Twelve homes."
+
+
+@pytest.mark.parametrize("value", [0, -3, "10", True])
+def test_bad_threshold(tmp_path, value):
+    write_kit(tmp_path, "k.toml", kit_data(threshold=value))
+    assert "threshold" in {p.field for p in problems_of(tmp_path).problems}
+
+
+def test_unknown_fields_are_reported_as_typos(tmp_path):
+    data = kit_data(theem="greener", nl=text_block("nl", stepps=["x"]))
+    write_kit(tmp_path, "k.toml", data)
+    fields = {p.field for p in problems_of(tmp_path).problems}
+    assert fields == {"theem", "nl.stepps"}
+
+
+def test_bad_id_and_tenant_flag(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data("Tile Lifting", tenant_friendly="yes"))
+    fields = {p.field for p in problems_of(tmp_path).problems}
+    assert fields == {"id", "tenant_friendly"}
+
+
+def test_all_problems_in_all_files_are_reported_at_once(tmp_path):
+    write_kit(tmp_path, "a.toml", kit_data("a", theme="groen", kind="feest"))
+    write_kit(tmp_path, "b.toml", kit_data("b", en=text_block("en", invitation="{tijd}")))
+    error = problems_of(tmp_path)
+    assert {(p.file, p.field) for p in error.problems} == {
+        ("a.toml", "theme"),
+        ("a.toml", "kind"),
+        ("b.toml", "en.invitation"),
+    }
+
+
+def test_invalid_toml_names_the_file(tmp_path):
+    (tmp_path / "broken.toml").write_text('id = "x\ntheme = greener\n', encoding="utf-8")
+    error = problems_of(tmp_path)
+    assert [p.file for p in error.problems] == ["broken.toml"]
+    assert "TOML" in str(error)
+
+
+def test_missing_or_empty_folder(tmp_path):
+    assert "does not exist" in str(problems_of(tmp_path / "nope"))
+    (tmp_path / "README.md").write_text("hi", encoding="utf-8")
+    assert "no .toml" in str(problems_of(tmp_path))
+
+
+# --- the command line ---------------------------------------------------------
+
+
+def run_check(*args: str, env_dir: Path | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != ENV_KITS_DIR}
+    if env_dir is not None:
+        env[ENV_KITS_DIR] = str(env_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.kits", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_cli_check_ok_on_shipped_kits():
+    result = run_check("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == f"OK: {len(load_kits())} kits"
+    assert result.stdout.startswith("OK: 13 kits")
+
+
+def test_cli_check_reports_errors_with_exit_1(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data(theme="groen", next=["ghost"]))
+    result = run_check("check", str(tmp_path))
+    assert result.returncode == 1
+    assert "alpha.toml [theme]" in result.stdout
+    assert "OK:" not in result.stdout
+
+
+def test_cli_check_uses_the_env_folder(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data())
+    result = run_check("check", env_dir=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: 1 kits")
+
+
+def test_cli_without_command_is_a_usage_error():
+    result = run_check()
+    assert result.returncode == 2
+    assert "usage" in result.stderr.lower()
+
+
+def test_main_in_process(tmp_path, capsys):
+    write_kit(tmp_path, "alpha.toml", kit_data())
+    assert kits_module.main(["check", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.startswith("OK: 1 kits")
+    write_kit(tmp_path, "beta.toml", kit_data("beta", phase="later"))
+    assert kits_module.main(["check", str(tmp_path)]) == 1
+    assert "beta.toml [phase]" in capsys.readouterr().out
+
+
+def test_a_broken_kit_does_not_cause_link_errors_elsewhere(tmp_path):
+    write_kit(tmp_path, "alpha.toml", kit_data(next=["beta"]))
+    write_kit(tmp_path, "beta.toml", kit_data("beta", theme="groen", next=["ghost"]))
+    error = problems_of(tmp_path)
+    # beta's own theme error and its dangling link; alpha's link to beta is fine.
+    assert [(p.file, p.field) for p in error.problems] == [
+        ("beta.toml", "theme"),
+        ("beta.toml", "next"),
+    ]
+
+
+def test_duplicate_id_is_reported_even_when_the_first_file_is_broken(tmp_path):
+    write_kit(tmp_path, "first.toml", kit_data("same", kind="feest"))
+    write_kit(tmp_path, "second.toml", kit_data("same"))
+    error = problems_of(tmp_path)
+    assert [(p.file, p.field) for p in error.problems] == [
+        ("first.toml", "kind"),
+        ("second.toml", "id"),
+    ]
