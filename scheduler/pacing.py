@@ -1,0 +1,451 @@
+"""Pacing of everything the bot sends, to Telegram's limits.
+
+One ``Pacer`` per bot token sits in front of every Bot API call that sends a
+message (replies, scheduled follow-ups, broadcasts alike). Before each send the
+caller awaits ``pacer.acquire(chat_id, is_group, priority)``; after a
+flood-control answer (429, "retry after N") it calls ``pacer.pause(N)`` and
+acquires again for the same message.
+
+Limits, as token buckets (``Limits``, all configurable):
+
+* overall: 30 messages/s, burst 30 (so a burst of 30, then one every 1/30 s);
+* per chat: 1 message/s, burst 1 (two messages to one chat are >= 1 s apart);
+* per group chat, on top of the per-chat bucket: 20/min, burst 20 (a burst of
+  20, then one every 3 s).
+
+A token bucket with rate ``r`` and burst ``b`` admits at most ``b + r*W``
+messages in any window of ``W`` seconds; that is the guarantee, and the
+tests check exactly that bound. Note what it means for the defaults: a
+quiet group can get 39 messages in its first minute (1/s until the burst of
+20 is used up, then one every 3 s), and the first second overall can hold 59
+sends. Set ``group_burst=1`` for a strict "at most 20 in any 60 s" (one every
+3 s), or lower the bursts if Telegram's flood control disagrees.
+
+Waiting and fairness:
+
+* A single dispatcher task, started on demand and gone when nobody waits, is
+  the only thing that sleeps: for exactly as long as the next grant needs (no
+  polling), woken early when a newcomer could be served sooner.
+* Messages to one chat queue per chat, ordered by (priority, arrival).
+* Among chats whose own buckets allow a send, the global bucket goes to the
+  lowest priority number first, oldest first within a priority: replies (0)
+  before scheduled messages (1) before broadcasts (2). Priorities are strict,
+  so a sustained 30/s of replies would starve broadcasts; a bot's replies never
+  come near that.
+* When the bucket state already allows it and nobody is queued, ``acquire``
+  returns without suspending.
+
+Memory: a chat's state is dropped when nothing is queued for it and its
+buckets are full again; a new state starts full, so dropping one changes
+nothing. Sweeps run at most every ``Limits.evict_interval`` seconds (on
+``acquire``) or on demand (``evict_idle``).
+
+Times are seconds on an injected monotonic clock, and the injected ``sleep``
+is the only way the pacer waits, so tests run on fake time. A pacer belongs to
+one event loop and is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import IntEnum
+from heapq import heapify, heappop, heappush
+
+__all__ = ["Limits", "Pacer", "Priority", "TokenBucket"]
+
+log = logging.getLogger(__name__)
+
+#: Slack, in seconds, below which a wait counts as done. It absorbs float
+#: rounding and timers that fire a hair early; it also keeps the dispatcher
+#: from sleeping for nothing.
+EPSILON = 1e-6
+
+
+class Priority(IntEnum):
+    """Lower goes first when several messages wait for the global bucket."""
+
+    REPLY = 0
+    SCHEDULED = 1
+    BROADCAST = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Telegram's sending limits (defaults from the Bot API FAQ)."""
+
+    global_per_second: float = 30.0
+    global_burst: int = 30
+    chat_per_second: float = 1.0
+    chat_burst: int = 1
+    group_per_minute: float = 20.0
+    group_burst: int = 20
+    #: at most one sweep of idle per-chat state per this many seconds
+    evict_interval: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("global_per_second", "chat_per_second", "group_per_minute"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise ValueError(f"Limits.{name} must be a positive number, got {value!r}")
+        for name in ("global_burst", "chat_burst", "group_burst"):
+            value = getattr(self, name)
+            if not (isinstance(value, int) and value >= 1):
+                raise ValueError(f"Limits.{name} must be an integer >= 1, got {value!r}")
+        if not self.evict_interval >= 0:
+            raise ValueError(f"Limits.evict_interval must be >= 0, got {self.evict_interval!r}")
+
+
+class TokenBucket:
+    """``capacity`` tokens, refilled at ``rate`` per second; a send takes one.
+
+    Starts full. Tokens may dip a hair below zero (a send granted within
+    ``EPSILON`` of its time); the deficit is kept, so the long-run rate is exact.
+    """
+
+    __slots__ = ("capacity", "rate", "tokens", "updated")
+
+    def __init__(self, rate: float, capacity: int, now: float) -> None:
+        self.rate = rate
+        self.capacity = capacity
+        self.tokens = float(capacity)
+        self.updated = now
+
+    def _refill(self, now: float) -> None:
+        if now > self.updated:
+            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+            self.updated = now
+
+    def ready_at(self, now: float) -> float:
+        """When the next token is there (``now`` if it is there already)."""
+        self._refill(now)
+        if self.tokens >= 1:
+            return now
+        return now + (1 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1
+
+    def is_full(self, now: float) -> bool:
+        self._refill(now)
+        return self.tokens >= self.capacity
+
+
+@dataclass(eq=False, slots=True)
+class _Waiter:
+    priority: int
+    seq: int
+    is_group: bool
+    future: asyncio.Future[float]
+
+
+class _Chat:
+    """Buckets and queue of one chat. ``version`` changes whenever the head does."""
+
+    __slots__ = ("bucket", "group", "queue", "version")
+
+    def __init__(self, bucket: TokenBucket) -> None:
+        self.bucket = bucket
+        self.group: TokenBucket | None = None
+        self.queue: list[tuple[int, int, _Waiter]] = []  # heap of (priority, seq, waiter)
+        self.version = 0
+
+    def ready_at(self, now: float, is_group: bool) -> float:
+        at = self.bucket.ready_at(now)
+        if is_group and self.group is not None:
+            at = max(at, self.group.ready_at(now))
+        return at
+
+    def is_idle(self, now: float) -> bool:
+        return (
+            not self.queue
+            and self.bucket.is_full(now)
+            and (self.group is None or self.group.is_full(now))
+        )
+
+
+class Pacer:
+    """Token-bucket pacing of sends: overall, per chat, per group chat."""
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+    ) -> None:
+        self.limits = limits if limits is not None else Limits()
+        self._monotonic = monotonic
+        self._sleep = sleep
+        now = monotonic()
+        self._global = TokenBucket(self.limits.global_per_second, self.limits.global_burst, now)
+        self._paused_until = -math.inf
+        self._chats: dict[int, _Chat] = {}
+        self._last_sweep = now
+        # Heads of chat queues: not yet allowed by their chat's buckets, keyed by
+        # (ready_at, priority, seq, version, chat_id); allowed, keyed by
+        # (priority, seq, version, chat_id). Entries whose version is no longer
+        # the chat's are stale and skipped.
+        self._pending: list[tuple[float, int, int, int, int]] = []
+        self._ready: list[tuple[int, int, int, int]] = []
+        self._waiting = 0
+        self._seq = itertools.count()
+        self._versions = itertools.count(1)
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._wakeup: asyncio.Future[None] | None = None
+        self._wake_at = math.inf
+
+    # ------------------------------------------------------------------ public API
+
+    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
+        """Wait until a message to ``chat_id`` may be sent, and take the tokens for it.
+
+        Returns the monotonic time at which it was granted. If the caller is
+        cancelled while waiting, nothing is taken; if it is cancelled after
+        the grant, the tokens stay spent.
+        """
+        now = self._monotonic()
+        self._maybe_sweep(now)
+        chat = self._chat(chat_id, is_group, now)
+        if self._waiting == 0 and self._grantable_at(chat, is_group, now) <= now + EPSILON:
+            self._take(chat, is_group, now)
+            return now
+
+        waiter = _Waiter(
+            priority, next(self._seq), is_group, asyncio.get_running_loop().create_future()
+        )
+        self._waiting += 1
+        heappush(chat.queue, (priority, waiter.seq, waiter))
+        if chat.queue[0][2] is waiter:
+            self._schedule_head(chat_id, chat, now)
+        else:
+            self._ensure_dispatcher()
+        try:
+            return await waiter.future
+        finally:
+            if waiter.future.cancelled():
+                self._drop(chat_id, waiter)
+
+    def pause(self, seconds: float | timedelta) -> None:
+        """Nobody sends for ``seconds`` from now (flood control's ``retry_after``).
+
+        Pauses only ever extend: a shorter pause during a longer one changes nothing.
+        """
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"pause needs a non-negative number of seconds, got {seconds!r}")
+        self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    def delay_for(self, chat_id: int, is_group: bool = False) -> float:
+        """Seconds until the buckets and any pause would allow a send to ``chat_id``.
+
+        A peek: takes nothing and creates no state. Messages already queued
+        (for this chat or for the global bucket) are not counted.
+        """
+        now = self._monotonic()
+        at = self._global_ready_at(now)
+        chat = self._chats.get(chat_id)
+        if chat is not None:
+            at = max(at, chat.ready_at(now, is_group))
+        return max(0.0, at - now)
+
+    def evict_idle(self) -> int:
+        """Forget chats with nothing queued and full buckets; return how many."""
+        now = self._monotonic()
+        self._last_sweep = now
+        idle = [chat_id for chat_id, chat in self._chats.items() if chat.is_idle(now)]
+        for chat_id in idle:
+            del self._chats[chat_id]
+        return len(idle)
+
+    @property
+    def tracked_chats(self) -> int:
+        """How many chats have state (buckets or a queue) right now."""
+        return len(self._chats)
+
+    @property
+    def waiting(self) -> int:
+        """How many ``acquire`` calls are waiting."""
+        return self._waiting
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    # ------------------------------------------------------------------ buckets
+
+    def _chat(self, chat_id: int, is_group: bool, now: float) -> _Chat:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            limits = self.limits
+            chat = _Chat(TokenBucket(limits.chat_per_second, limits.chat_burst, now))
+            self._chats[chat_id] = chat
+        if is_group and chat.group is None:
+            limits = self.limits
+            chat.group = TokenBucket(limits.group_per_minute / 60, limits.group_burst, now)
+        return chat
+
+    def _global_ready_at(self, now: float) -> float:
+        return max(self._global.ready_at(now), self._paused_until)
+
+    def _grantable_at(self, chat: _Chat, is_group: bool, now: float) -> float:
+        return max(chat.ready_at(now, is_group), self._global_ready_at(now))
+
+    def _take(self, chat: _Chat, is_group: bool, now: float) -> None:
+        self._global.take(now)
+        chat.bucket.take(now)
+        if is_group and chat.group is not None:
+            chat.group.take(now)
+
+    def _maybe_sweep(self, now: float) -> None:
+        if now - self._last_sweep >= self.limits.evict_interval:
+            self.evict_idle()
+
+    # ------------------------------------------------------------------ queues
+
+    def _schedule_head(self, chat_id: int, chat: _Chat, now: float) -> None:
+        """Put the chat's (new) head in line for the global bucket."""
+        chat.version = next(self._versions)
+        if not chat.queue:
+            return
+        _priority, _seq, head = chat.queue[0]
+        ready_at = max(now, chat.ready_at(now, head.is_group))
+        heappush(self._pending, (ready_at, head.priority, head.seq, chat.version, chat_id))
+        self._ensure_dispatcher(max(ready_at, self._global_ready_at(now)))
+
+    def _drop(self, chat_id: int, waiter: _Waiter) -> None:
+        """Remove a cancelled waiter (idempotent)."""
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            return
+        index = next((i for i, entry in enumerate(chat.queue) if entry[2] is waiter), None)
+        if index is None:
+            return
+        self._waiting -= 1
+        was_head = index == 0
+        chat.queue.pop(index)
+        heapify(chat.queue)
+        if was_head:
+            self._schedule_head(chat_id, chat, self._monotonic())
+
+    def _current(self, chat_id: int, version: int) -> _Chat | None:
+        chat = self._chats.get(chat_id)
+        if chat is None or chat.version != version:
+            return None
+        return chat
+
+    def _promote(self, now: float) -> None:
+        """Move heads whose chat buckets allow a send now from pending to ready."""
+        pending = self._pending
+        while pending and pending[0][0] <= now + EPSILON:
+            _ready_at, priority, seq, version, chat_id = heappop(pending)
+            if self._current(chat_id, version) is not None:
+                heappush(self._ready, (priority, seq, version, chat_id))
+
+    def _first_ready(self) -> tuple[int, _Chat] | None:
+        """The best ready chat, skipping stale entries and cancelled heads."""
+        ready = self._ready
+        while ready:
+            _priority, _seq, version, chat_id = ready[0]
+            chat = self._current(chat_id, version)
+            if chat is None:
+                heappop(ready)
+                continue
+            head = chat.queue[0][2]
+            if head.future.done():  # cancelled, its task has not cleaned up yet
+                heappop(ready)
+                self._drop(chat_id, head)
+                continue
+            return chat_id, chat
+        return None
+
+    def _first_pending_at(self) -> float | None:
+        pending = self._pending
+        while pending and self._current(pending[0][4], pending[0][3]) is None:
+            heappop(pending)
+        return pending[0][0] if pending else None
+
+    def _grant(self, chat_id: int, chat: _Chat, now: float) -> None:
+        heappop(self._ready)
+        _priority, _seq, waiter = heappop(chat.queue)
+        self._waiting -= 1
+        self._take(chat, waiter.is_group, now)
+        waiter.future.set_result(now)
+        self._schedule_head(chat_id, chat, now)
+
+    # ------------------------------------------------------------------ dispatcher
+
+    def _ensure_dispatcher(self, could_grant_at: float = math.inf) -> None:
+        if self._dispatcher is None or self._dispatcher.done():
+            self._dispatcher = asyncio.get_running_loop().create_task(
+                self._dispatch(), name="pacer-dispatcher"
+            )
+        elif (
+            self._wakeup is not None
+            and not self._wakeup.done()
+            and could_grant_at < self._wake_at - EPSILON
+        ):
+            self._wakeup.set_result(None)
+
+    async def _dispatch(self) -> None:
+        try:
+            while True:
+                now = self._monotonic()
+                self._promote(now)
+                first = self._first_ready()
+                global_at = self._global_ready_at(now)
+                if first is not None and global_at <= now + EPSILON:
+                    self._grant(*first, now)
+                    self._maybe_sweep(now)
+                    continue
+                pending_at = self._first_pending_at()
+                if first is not None:
+                    wake_at = global_at
+                elif pending_at is not None:
+                    wake_at = max(global_at, pending_at)
+                else:
+                    return
+                await self._sleep_until(wake_at, now)
+        except asyncio.CancelledError:
+            self._fail_all(None)
+            raise
+        except Exception as exc:
+            log.exception("pacer dispatcher failed; failing %d waiting sends", self._waiting)
+            self._fail_all(exc)
+        finally:
+            self._dispatcher = None
+
+    async def _sleep_until(self, wake_at: float, now: float) -> None:
+        self._wake_at = wake_at
+        self._wakeup = asyncio.get_running_loop().create_future()
+        sleeper = asyncio.ensure_future(self._sleep(wake_at - now))
+        try:
+            await asyncio.wait((sleeper, self._wakeup), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self._wakeup = None
+            self._wake_at = math.inf
+            if not sleeper.done():
+                sleeper.cancel()  # woken early (or cancelled ourselves)
+        if sleeper.done() and not sleeper.cancelled():
+            sleeper.result()  # re-raise if the sleep itself failed
+
+    def _fail_all(self, exc: BaseException | None) -> None:
+        for chat in self._chats.values():
+            for _priority, _seq, waiter in chat.queue:
+                if not waiter.future.done():
+                    if exc is None:
+                        waiter.future.cancel()
+                    else:
+                        waiter.future.set_exception(exc)
+            chat.queue.clear()
+            chat.version = next(self._versions)
+        self._pending.clear()
+        self._ready.clear()
+        self._waiting = 0

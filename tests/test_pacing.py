@@ -1,0 +1,469 @@
+"""The pacer, on fake time: Telegram's limits as token buckets, priorities, pauses, memory.
+
+Two fakes, neither sleeps for real:
+
+* ``FakeTime``: ``sleep(s)`` advances the clock by ``s`` at once. The pacer's
+  dispatcher is the only thing that sleeps, so this is exact.
+* ``ManualTime``: ``sleep(s)`` returns a future the test resolves after moving
+  the clock itself; for what happens *while* the dispatcher sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from bisect import bisect_left
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scheduler.pacing import Limits, Pacer, Priority
+
+EPS = 1e-5
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+class ManualTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[tuple[float, asyncio.Future[None]]] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        self.sleeps.append((seconds, future))
+        return future
+
+    def pending(self) -> list[float]:
+        return [seconds for seconds, future in self.sleeps if not future.done()]
+
+    def finish(self, now: float) -> None:
+        """Move the clock to ``now`` and let the one pending sleep end."""
+        [future] = [future for _seconds, future in self.sleeps if not future.done()]
+        self.now = now
+        future.set_result(None)
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+def pacer_on(fake: FakeTime | ManualTime, limits: Limits | None = None) -> Pacer:
+    return Pacer(limits or Limits(), monotonic=fake.monotonic, sleep=fake.sleep)
+
+
+# --------------------------------------------------------------------------- basics
+
+
+async def test_an_idle_pacer_grants_at_once_without_sleeping():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    assert await pacer.acquire(1) == 0.0
+    assert fake.sleeps == []
+    assert pacer.waiting == 0
+
+
+async def test_two_messages_to_one_chat_are_one_second_apart():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(1))
+    assert first == 0.0
+    assert second == pytest.approx(1.0)
+    assert fake.sleeps == [pytest.approx(1.0)]  # one exact wait, no polling
+
+
+async def test_a_hundred_chats_take_seventy_thirtieths_of_a_second():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    assert times[:30] == [0.0] * 30  # the burst
+    for i in range(30, 100):
+        assert times[i] == pytest.approx((i - 29) / 30)  # then one every 1/30 s
+    assert fake.now == pytest.approx(70 / 30)
+    assert len(fake.sleeps) == 70  # one sleep per grant after the burst
+    assert all(s == pytest.approx(1 / 30) for s in fake.sleeps)
+
+
+async def test_a_groups_twenty_first_message_waits_for_the_group_bucket():
+    fake = FakeTime()
+    # lift the per-chat limit to see the group limit alone
+    limits = Limits(chat_per_second=1000.0, chat_burst=1000)
+    pacer = pacer_on(fake, limits)
+    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(23)))
+    assert times[:20] == [0.0] * 20
+    assert times[20:] == [pytest.approx(3.0), pytest.approx(6.0), pytest.approx(9.0)]
+
+
+async def test_the_group_limit_does_not_apply_to_private_chats():
+    fake = FakeTime()
+    pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
+    times = await asyncio.gather(*(pacer.acquire(100) for _ in range(25)))
+    assert times == [0.0] * 25
+
+
+async def test_a_group_under_default_limits_gets_both_limits():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(45)))
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= 1 - EPS for gap in gaps)  # the chat bucket
+    assert gaps[0] == pytest.approx(1.0)
+    assert gaps[-1] == pytest.approx(3.0)  # the group bucket, once its burst is used up
+    first_minute = [t for t in times if t < 60]
+    # 1/s while the group's burst lasts (it drains by 2/3 token a second), then
+    # one every 3 s: 39, within the bucket bound of burst + a minute of refill
+    assert len(first_minute) == 39
+
+
+async def test_groups_are_limited_each_on_their_own():
+    fake = FakeTime()
+    pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
+    a = [pacer.acquire(-1, is_group=True) for _ in range(20)]
+    b = [pacer.acquire(-2, is_group=True) for _ in range(10)]
+    assert await asyncio.gather(*a, *b) == [0.0] * 30
+
+
+# --------------------------------------------------------------------------- pause
+
+
+async def test_pause_delays_everything():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    pacer.pause(5)
+    assert pacer.delay_for(1) == pytest.approx(5.0)
+    times = await asyncio.gather(*(pacer.acquire(chat) for chat in range(3)))
+    assert times == [pytest.approx(5.0)] * 3
+    assert fake.sleeps == [pytest.approx(5.0)]
+
+
+async def test_a_429_pauses_all_sends_and_the_same_message_is_retried():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+
+    async def send_and_get_flood_control() -> float:
+        await pacer.acquire(1)
+        pacer.pause(timedelta(seconds=5))  # python-telegram-bot gives a timedelta
+        return await pacer.acquire(1)  # the same message, again
+
+    retried, *others = await asyncio.gather(
+        send_and_get_flood_control(), *(pacer.acquire(chat) for chat in range(2, 12))
+    )
+    assert retried == pytest.approx(5.0)
+    assert others == [pytest.approx(5.0)] * 10
+
+
+async def test_a_pause_only_extends():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    pacer.pause(5)
+    pacer.pause(2)
+    assert pacer.delay_for(1) == pytest.approx(5.0)
+    fake.now = 3.0
+    pacer.pause(4)
+    assert pacer.delay_for(1) == pytest.approx(4.0)
+    with pytest.raises(ValueError):
+        pacer.pause(-1)
+    with pytest.raises(ValueError):
+        pacer.pause(float("nan"))
+
+
+async def test_a_pause_while_messages_wait_holds_them_back():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    tasks = [asyncio.create_task(pacer.acquire(chat)) for chat in range(40)]
+    await asyncio.sleep(0)  # the first 30 are granted, 10 wait for the global bucket
+    assert pacer.waiting == 10
+    pacer.pause(5)
+    times = await asyncio.gather(*tasks)
+    assert times[:30] == [0.0] * 30
+    assert times[30:] == [pytest.approx(5.0)] * 10  # the global bucket refilled meanwhile
+
+
+# --------------------------------------------------------------------------- priorities
+
+
+async def test_a_reply_overtakes_waiting_scheduled_and_broadcast_messages():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    order: list[str] = []
+
+    async def send(name: str, chat: int, priority: Priority) -> float:
+        at = await pacer.acquire(chat, priority=priority)
+        order.append(name)
+        return at
+
+    burst = [send(f"burst{i}", 1000 + i, Priority.BROADCAST) for i in range(30)]
+    broadcast = [send(f"broadcast{i}", 2000 + i, Priority.BROADCAST) for i in range(5)]
+    scheduled = [send(f"scheduled{i}", 3000 + i, Priority.SCHEDULED) for i in range(3)]
+    reply = send("reply", 4000, Priority.REPLY)
+    times = await asyncio.gather(*burst, *broadcast, *scheduled, reply)
+
+    assert order[30:] == [
+        "reply",
+        "scheduled0",
+        "scheduled1",
+        "scheduled2",
+        "broadcast0",
+        "broadcast1",
+        "broadcast2",
+        "broadcast3",
+        "broadcast4",
+    ]
+    assert times[-1] == pytest.approx(1 / 30)  # the reply waited only for the next token
+
+
+async def test_a_reply_overtakes_a_broadcast_waiting_for_the_same_chat():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    first = await pacer.acquire(7, priority=Priority.BROADCAST)
+    broadcast, reply = await asyncio.gather(
+        pacer.acquire(7, priority=Priority.BROADCAST), pacer.acquire(7, priority=Priority.REPLY)
+    )
+    assert first == 0.0
+    assert reply == pytest.approx(1.0)
+    assert broadcast == pytest.approx(2.0)
+
+
+async def test_messages_of_one_priority_to_one_chat_keep_their_order():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    order: list[int] = []
+
+    async def send(n: int) -> None:
+        await pacer.acquire(5, priority=Priority.SCHEDULED)
+        order.append(n)
+
+    await asyncio.gather(*(send(n) for n in range(6)))
+    assert order == list(range(6))
+    assert fake.now == pytest.approx(5.0)
+
+
+# --------------------------------------------------------------------------- waking, cancelling
+
+
+async def test_a_newcomer_is_not_held_up_by_the_dispatchers_sleep():
+    fake = ManualTime()
+    pacer = pacer_on(fake)
+    assert await pacer.acquire(1) == 0.0
+    second = asyncio.create_task(pacer.acquire(1))
+    await settle()
+    assert fake.pending() == [pytest.approx(1.0)]  # waiting for chat 1's bucket
+
+    fake.now = 0.25
+    assert await asyncio.wait_for(pacer.acquire(2), timeout=5) == 0.25  # not at 1.0
+    await settle()
+    assert fake.pending() == [pytest.approx(0.75)]  # and the dispatcher sleeps exactly the rest
+
+    fake.finish(now=1.0)
+    assert await asyncio.wait_for(second, timeout=5) == 1.0
+    assert pacer.waiting == 0
+
+
+async def test_a_cancelled_wait_takes_nothing_and_lets_the_next_one_go():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    await pacer.acquire(1)
+    doomed = asyncio.create_task(pacer.acquire(1))
+    survivor = asyncio.create_task(pacer.acquire(1))
+    await asyncio.sleep(0)
+    assert pacer.waiting == 2
+    doomed.cancel()
+    assert await survivor == pytest.approx(1.0)  # not 2.0
+    with pytest.raises(asyncio.CancelledError):
+        await doomed
+    assert pacer.waiting == 0
+
+
+async def test_a_failing_sleep_fails_the_waiting_sends_instead_of_hanging_them():
+    fake = FakeTime()
+
+    async def broken_sleep(seconds: float) -> None:
+        raise RuntimeError("clock broke")
+
+    pacer = Pacer(Limits(), monotonic=fake.monotonic, sleep=broken_sleep)
+    await pacer.acquire(1)
+    with pytest.raises(RuntimeError, match="clock broke"):
+        await asyncio.wait_for(pacer.acquire(1), timeout=5)
+    assert pacer.waiting == 0
+
+
+# --------------------------------------------------------------------------- peek and memory
+
+
+async def test_delay_for_peeks_without_taking_or_remembering():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    assert pacer.delay_for(1) == 0.0
+    assert pacer.tracked_chats == 0
+    await pacer.acquire(1)
+    assert pacer.delay_for(1) == pytest.approx(1.0)
+    assert pacer.delay_for(1) == pytest.approx(1.0)  # peeking twice takes nothing
+    assert pacer.delay_for(2) == 0.0
+    assert pacer.tracked_chats == 1
+    for chat in range(2, 31):
+        await pacer.acquire(chat)
+    assert pacer.delay_for(99) == pytest.approx(1 / 30)  # the global bucket is empty
+    fake.now = 0.5
+    assert pacer.delay_for(1) == pytest.approx(0.5)
+
+
+async def test_idle_chats_are_forgotten():
+    fake = FakeTime()
+    pacer = pacer_on(fake, Limits(evict_interval=60))
+    await asyncio.gather(*(pacer.acquire(chat) for chat in range(100)))
+    assert pacer.tracked_chats == 100
+    fake.now += 61  # every bucket is full again, and a sweep is due
+    await pacer.acquire(1000)
+    assert pacer.tracked_chats == 1
+
+
+async def test_only_full_buckets_are_forgotten_so_nothing_changes():
+    fake = FakeTime()
+    pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
+    for _ in range(10):
+        await pacer.acquire(-1, is_group=True)  # takes 10 of the group's 20
+    await pacer.acquire(2)
+    fake.now = 10.0  # the private chat is full again, the group has refilled only 3.3
+    assert pacer.evict_idle() == 1
+    assert pacer.tracked_chats == 1
+    assert pacer.delay_for(-1, is_group=True) == 0.0
+    fake.now = 30.0  # 10 tokens at 20/min take 30 s to come back
+    assert pacer.evict_idle() == 1
+    assert pacer.tracked_chats == 0
+
+
+def test_limits_are_validated():
+    with pytest.raises(ValueError):
+        Limits(global_per_second=0)
+    with pytest.raises(ValueError):
+        Limits(chat_burst=0)
+    with pytest.raises(ValueError):
+        Limits(group_per_minute=float("inf"))
+    with pytest.raises(ValueError):
+        Limits(evict_interval=-1)
+
+
+# --------------------------------------------------------------------------- properties
+
+SMALL = Limits(
+    global_per_second=5.0,
+    global_burst=3,
+    chat_per_second=1.0,
+    chat_burst=1,
+    group_per_minute=30.0,
+    group_burst=2,
+    evict_interval=0.5,
+)
+
+# (time since the previous acquire, chat id, priority); negative ids are groups,
+# as in Telegram
+operations = st.lists(
+    st.tuples(
+        st.one_of(st.just(0.0), st.floats(min_value=0.0, max_value=3.0)),
+        st.integers(min_value=-3, max_value=8),
+        st.sampled_from(list(Priority)),
+    ),
+    max_size=60,
+)
+
+
+def run(limits: Limits, ops: list[tuple[float, int, int]]) -> list[tuple[int, float]]:
+    async def scenario() -> list[tuple[int, float]]:
+        fake = FakeTime()
+        pacer = pacer_on(fake, limits)
+        grants: list[tuple[int, float]] = []
+
+        async def one(chat: int, priority: int) -> None:
+            asked = fake.now
+            granted = await pacer.acquire(chat, is_group=chat < 0, priority=priority)
+            assert granted >= asked
+            grants.append((chat, granted))
+
+        tasks = []
+        for gap, chat, priority in ops:
+            fake.now += gap  # arrivals; the dispatcher may be asleep, which is fine
+            tasks.append(asyncio.create_task(one(chat, priority)))
+            await asyncio.sleep(0)
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=30)  # none is stuck
+        assert pacer.waiting == 0
+        return grants
+
+    return asyncio.run(scenario())
+
+
+def max_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(
+        (bisect_left(times, t + window - EPS) - i for i, t in enumerate(times)),
+        default=0,
+    )
+
+
+def check_limits(limits: Limits, grants: list[tuple[int, float]]) -> None:
+    every = [t for _chat, t in grants]
+    for window in (1.0, 2.5, 10.0):
+        bound = limits.global_burst + limits.global_per_second * window
+        assert max_in_window(every, window) <= bound
+
+    per_chat: dict[int, list[float]] = defaultdict(list)
+    for chat, t in grants:
+        per_chat[chat].append(t)
+    for chat, times in per_chat.items():
+        times.sort()
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert all(gap >= 1 / limits.chat_per_second - EPS for gap in gaps), (chat, times)
+        if chat < 0:
+            bound = limits.group_burst + limits.group_per_minute
+            assert max_in_window(times, 60.0) <= bound
+
+
+@settings(max_examples=150, deadline=None)
+@given(ops=operations)
+def test_no_window_holds_more_than_the_buckets_allow(ops):
+    check_limits(SMALL, run(SMALL, ops))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    ops=st.lists(
+        st.tuples(
+            st.floats(min_value=0.0, max_value=0.05),
+            st.integers(min_value=-5, max_value=60),
+            st.sampled_from(list(Priority)),
+        ),
+        max_size=150,
+    )
+)
+def test_default_limits_hold_under_load(ops):
+    check_limits(Limits(), run(Limits(), ops))
+
+
+@settings(max_examples=60, deadline=None)
+@given(ops=operations)
+def test_forgetting_idle_chats_changes_no_grant(ops):
+    never = Limits(**{**_fields(SMALL), "evict_interval": 1e9})
+    always = Limits(**{**_fields(SMALL), "evict_interval": 0.0})
+    assert run(never, ops) == run(always, ops)
+
+
+def _fields(limits: Limits) -> dict[str, float]:
+    return {name: getattr(limits, name) for name in Limits.__dataclass_fields__}
