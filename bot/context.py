@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.events import Event
 from bot.i18n import Safe, Texts, texts_for
 from bot.seam import (
     AnswerButton,
@@ -35,6 +36,7 @@ class Ctx:
     out: list[Outgoing] = field(default_factory=list)
     # Set when the handler answered the button press itself (with a toast).
     button_answered: bool = False
+    events: list[Event] = field(default_factory=list)
 
     @property
     def texts(self) -> Texts:
@@ -56,6 +58,10 @@ class Ctx:
 
     def now(self) -> datetime:
         return self.services.clock.now()
+
+    def emit(self, event: Event) -> None:
+        """Tell subscribers (the scheduler's rules) within this update's transaction."""
+        self.events.append(event)
 
     def say(
         self,

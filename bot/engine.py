@@ -45,6 +45,17 @@ from storage.queries import for_update, insert_ignore
 log = logging.getLogger(__name__)
 
 
+async def publish(services: Services, session, events: list) -> None:  # type: ignore[no-untyped-def]
+    """Hand events to their subscribers; events they emit in turn are handled too."""
+    pending = list(events)
+    while pending:
+        event = pending.pop(0)
+        for subscriber in services.registry.subscribers.get(type(event), []):
+            emitted = await subscriber(session, event, services.clock.now())
+            if emitted:
+                pending.extend(emitted)
+
+
 class ConversationLocks:
     """One asyncio lock per (chat, person), dropped when nobody holds or waits for it."""
 
@@ -145,6 +156,7 @@ class Engine:
             conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
             ctx = Ctx(incoming, person, conversation, session, self.services)
             await self._dispatch(ctx)
+            await publish(self.services, session, ctx.events)
             conversation.updated_at = utcnow()
             flag_modified(conversation, "data")
             self._answer_pending_press(ctx)

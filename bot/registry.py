@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from bot.events import Subscriber
 from bot.flow import Flow
 from bot.payloads import Payload
 
@@ -48,6 +49,15 @@ class Registry:
     menu: list[MenuEntry] = field(default_factory=list)
     # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
     group_handler: Callable[[Ctx], Awaitable[None]] | None = None
+    subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
+
+    def subscribe(self, *event_types: type) -> Callable[[Subscriber], Subscriber]:
+        def register(handler: Subscriber) -> Subscriber:
+            for event_type in event_types:
+                self.subscribers.setdefault(event_type, []).append(handler)
+            return handler
+
+        return register
 
     def add_flow(self, flow: Flow) -> Flow:
         if flow.name in self.flows:

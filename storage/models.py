@@ -188,6 +188,8 @@ class Initiative(SQLModel, table=True):
     households_interested: int = 0
     households_committed: int = 0
     wishes_gathered: bool = False
+    # The team chose to organise without a street group chat (a phase goal otherwise).
+    group_chat_skipped: bool = False
     # A plan to find the missing team role, when it is not yet covered.
     role_plan: str | None = Field(default=None, max_length=500)
     # Why a coach should look (e.g. the initiator left); cleared by the coach.
@@ -329,6 +331,20 @@ class ScheduledMessage(SQLModel, table=True):
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class Quote(SQLModel, table=True):
+    """A supplier's quote in a collective purchase, compared on normalised figures."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    supplier: str = Field(max_length=80)
+    total_eur: float
+    area_m2: float | None = None
+    watt_peak: float | None = None
+    yearly_saving_eur: float | None = None
+    added_by_id: int | None = person_fk()
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class SupportRequest(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 08:23:02.463048
+Create Date: 2026-11-28 08:30:09.927533
 """
 
 from collections.abc import Sequence
@@ -113,6 +113,7 @@ def upgrade() -> None:
     sa.Column('households_interested', sa.Integer(), nullable=False),
     sa.Column('households_committed', sa.Integer(), nullable=False),
     sa.Column('wishes_gathered', sa.Boolean(), nullable=False),
+    sa.Column('group_chat_skipped', sa.Boolean(), nullable=False),
     sa.Column('role_plan', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('coach_attention', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
@@ -215,6 +216,24 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_membership_initiative_id'), ['initiative_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_invited_by_id'), ['invited_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_membership_resident_id'), ['resident_id'], unique=False)
+
+    op.create_table('quote',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('initiative_id', sa.Integer(), nullable=False),
+    sa.Column('supplier', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
+    sa.Column('total_eur', sa.Float(), nullable=False),
+    sa.Column('area_m2', sa.Float(), nullable=True),
+    sa.Column('watt_peak', sa.Float(), nullable=True),
+    sa.Column('yearly_saving_eur', sa.Float(), nullable=True),
+    sa.Column('added_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['added_by_id'], ['resident.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['initiative_id'], ['initiative.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('quote', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_quote_added_by_id'), ['added_by_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_quote_initiative_id'), ['initiative_id'], unique=False)
 
     op.create_table('support_request',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -328,6 +347,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_support_request_coach_id'))
 
     op.drop_table('support_request')
+    with op.batch_alter_table('quote', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_quote_initiative_id'))
+        batch_op.drop_index(batch_op.f('ix_quote_added_by_id'))
+
+    op.drop_table('quote')
     with op.batch_alter_table('membership', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_membership_resident_id'))
         batch_op.drop_index(batch_op.f('ix_membership_invited_by_id'))

@@ -1,0 +1,95 @@
+"""Domain events: what happened, told by flows, heard by whoever cares.
+
+A flow calls `ctx.emit(ActionPlanned(action_id))`; before the update's
+transaction commits, the engine hands each event to its subscribers (the
+scheduler's rules, for one), so the rows they write commit together with the
+change that caused them. Flows never import the scheduler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import MemberRole, Phase, RsvpAnswer
+
+
+@dataclass(frozen=True, slots=True)
+class InitiativeCreated:
+    initiative_id: int
+    resident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    initiative_id: int
+    resident_id: int
+    role: MemberRole
+    invited_by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    initiative_id: int
+    resident_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionPlanned:
+    action_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionChanged:
+    """Moved to another time or place: reminders follow it."""
+
+    action_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCancelled:
+    action_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class RsvpGiven:
+    action_id: int
+    resident_id: int
+    answer: RsvpAnswer
+    promoted_from_waitlist: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ActionReviewed:
+    action_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseReached:
+    initiative_id: int
+    phase: Phase
+
+
+@dataclass(frozen=True, slots=True)
+class SupportRequested:
+    request_id: int
+
+
+Event = (
+    InitiativeCreated
+    | MemberJoined
+    | MemberLeft
+    | ActionPlanned
+    | ActionChanged
+    | ActionCancelled
+    | RsvpGiven
+    | ActionReviewed
+    | PhaseReached
+    | SupportRequested
+)
+
+# A subscriber may return further events (e.g. a phase reached); they are published too.
+Subscriber = Callable[[AsyncSession, Event, datetime], Awaitable["list[Event] | None"]]
