@@ -37,6 +37,8 @@ class Ctx:
     # Set when the handler answered the button press itself (with a toast).
     button_answered: bool = False
     events: list[Event] = field(default_factory=list)
+    # Set when the person was deleted (/vergeetmij): nothing of them is saved afterwards.
+    forgotten: bool = False
 
     @property
     def texts(self) -> Texts:

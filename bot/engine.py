@@ -157,8 +157,12 @@ class Engine:
             ctx = Ctx(incoming, person, conversation, session, self.services)
             await self._dispatch(ctx)
             await publish(self.services, session, ctx.events)
-            conversation.updated_at = utcnow()
-            flag_modified(conversation, "data")
+            if ctx.forgotten:
+                session.expunge(conversation)
+                session.expunge(person)
+            else:
+                conversation.updated_at = utcnow()
+                flag_modified(conversation, "data")
             self._answer_pending_press(ctx)
             return ctx.out
 

@@ -1,0 +1,98 @@
+"""A person's rights over their data: /mijngegevens (/mydata) sends everything
+stored about them as a file; /vergeetmij (/forgetme) deletes it, after a yes."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+
+from bot import conversation as conv
+from bot.context import Ctx
+from bot.flow import HANDLED, Ask, Choice, Flow, Next
+from bot.i18n import N_
+from bot.privacy import export, export_json, forget
+from bot.registry import Registry
+from bot.seam import SendDocument, SendText
+
+log = logging.getLogger(__name__)
+
+
+class Step(StrEnum):
+    CONFIRM = "confirm"
+
+
+async def my_data(ctx: Ctx, _args: str) -> None:
+    data = await export(ctx.session, ctx.person)
+    ctx.out.append(
+        SendDocument(
+            ctx.chat_id,
+            filename=f"buurbot-{ctx.person.telegram_id}.json",
+            content=export_json(data),
+            caption=ctx._("Everything I have stored about you, in one file."),
+        )
+    )
+    await conv.ask_current(
+        ctx,
+        before=ctx._(
+            "Want me to delete it all? Type /vergeetmij. Questions about privacy? Type /privacy."
+        ),
+    )
+
+
+async def forget_me(ctx: Ctx, _args: str) -> None:
+    await conv.start_flow(ctx, "forget")
+
+
+def say_confirm(ctx: Ctx) -> str:
+    return ctx._(
+        "Shall I delete everything I know about you?\n"
+        "Your name, postcode, the initiatives you are in, your answers and your questions "
+        "to a coach will be gone. Totals stay, without your name (a 'coming' stays counted).\n"
+        "If you started an initiative, a team member takes it over, or its coach is told.\n"
+        "This cannot be undone."
+    )
+
+
+async def confirmed(ctx: Ctx, answer: str) -> Next:
+    if answer != "yes":
+        await conv.advance(ctx, None)
+        await conv.show_menu(ctx, intro=ctx._("Fine, I have deleted nothing."))
+        return HANDLED
+    chat_id, goodbye = (
+        ctx.chat_id,
+        ctx._(
+            "Done: I have deleted everything about you. Thank you for being a good neighbour! "
+            "Type /start if you ever want to come back."
+        ),
+    )
+    await forget(ctx.session, ctx.person, ctx.now())
+    ctx.forgotten = True
+    log.info("a resident was forgotten at their request")
+    ctx.out.append(SendText(chat_id, goodbye))
+    return HANDLED
+
+
+forget_flow = Flow(
+    "forget",
+    [
+        Ask(
+            Step.CONFIRM,
+            say=say_confirm,
+            choices=[
+                Choice("yes", N_("Yes, delete everything")),
+                Choice("no", N_("No, keep my data")),
+            ],
+            then=confirmed,
+        )
+    ],
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(forget_flow)
+    registry.command("mijngegevens", "mydata", description=N_("Get everything I store about you"))(
+        my_data
+    )
+    registry.command("vergeetmij", "forgetme", description=N_("Delete everything about you"))(
+        forget_me
+    )
