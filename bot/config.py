@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     # Per-person flood limit: this many updates per window before a polite pause.
     flood_max_updates: int = 20
     flood_window_seconds: float = 10.0
+    group_flood_max_updates: int = 40
     max_text_length: int = 2000
 
     @field_validator("default_language")

@@ -91,7 +91,7 @@ class FloodGuard:
         self._warned: set[int] = set()
 
     def check(self, person_id: int) -> str:
-        """'ok', 'warn' (first message over the limit) or 'drop'."""
+        """'ok', 'warn' (first message over the limit) or 'drop'. Keyed by person or chat."""
         now = self.clock.now().timestamp()
         times = [t for t in self._seen.pop(person_id, []) if now - t < self.window]
         times.append(now)
@@ -117,9 +117,17 @@ class Engine:
             services.settings.flood_window_seconds,
             services.clock,
         )
+        self.group_flood = FloodGuard(
+            services.settings.group_flood_max_updates,
+            services.settings.flood_window_seconds,
+            services.clock,
+        )
 
     async def handle(self, incoming: Incoming) -> list[Outgoing]:
         verdict = self.flood.check(incoming.person.id)
+        if verdict == "ok" and incoming.chat.kind.is_group:
+            # A group spammed by many people at once is slowed as a whole, too.
+            verdict = self.group_flood.check(incoming.chat.id)
         if verdict != "ok":
             return self._flood_reply(incoming, verdict)
         try:

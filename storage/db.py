@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -26,6 +27,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,8 @@ class DatabaseUnavailable(Exception):
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -91,14 +97,41 @@ class Database:
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (an empty database included)."""
+        if await self._at_head():
+            return  # the common start: nothing to do, and Alembic is not even imported
         async with self.engine.begin() as connection:
             await connection.run_sync(_upgrade_to_head, self.url)
+
+    async def _at_head(self) -> bool:
+        try:
+            async with self.engine.connect() as connection:
+                result = await connection.execute(text("SELECT version_num FROM alembic_version"))
+                current = {row[0] for row in result}
+        except (OperationalError, DBAPIError):
+            return False  # no version table yet: an empty database
+        return current == {head_revision()}
 
     async def close(self) -> None:
         await self.engine.dispose()
 
 
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest revision, read from the migration files without importing Alembic."""
+    revisions, parents = set(), set()
+    pattern = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([\w]+)?", re.MULTILINE)
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        for kind, value in pattern.findall(path.read_text()):
+            (revisions if kind == "revision" else parents).add(value)
+    heads = revisions - parents
+    if len(heads) != 1:
+        raise RuntimeError(f"migrations must have exactly one head, found {sorted(heads)}")
+    return heads.pop()
+
+
 def _upgrade_to_head(connection: Connection, url: str) -> None:
+    from alembic import command
+
     config = alembic_config(url)
     config.attributes["connection"] = connection
     command.upgrade(config, "head")

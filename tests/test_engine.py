@@ -10,7 +10,17 @@ from sqlmodel import select
 
 from bot.engine import Engine
 from bot.flows.onboarding import onboarding
-from bot.seam import ButtonPress, Chat, Incoming, Person, SendText, Text, Unsupported
+from bot.seam import (
+    ButtonPress,
+    Chat,
+    ChatKind,
+    Command,
+    Incoming,
+    Person,
+    SendText,
+    Text,
+    Unsupported,
+)
 from storage.models import Conversation, ProcessedUpdate
 from tests.conftest import make_services
 from tests.support.driver import Driver, Talker
@@ -202,3 +212,19 @@ async def test_flooding_is_slowed_with_one_notice(sqlite_url: str, clock) -> Non
 def test_every_onboarding_step_offers_a_next_step() -> None:
     for ask in onboarding.steps.values():
         assert ask.text is not None or ask.choices, f"step {ask.step} has no way forward"
+
+
+async def test_a_group_spammed_by_many_is_limited_as_a_whole(sqlite_url: str, clock) -> None:  # type: ignore[no-untyped-def]
+    services = make_services(
+        sqlite_url, clock, flood_max_updates=5, group_flood_max_updates=8, flood_window_seconds=10
+    )
+    await services.db.migrate()
+    engine = Engine(services)
+    group = Chat(-500, ChatKind.GROUP, "Lindenstraat")
+    replies = []
+    for n in range(12):  # twelve different people, each well under the personal limit
+        person = Person(2000 + n, f"Buur{n}", "nl")
+        replies.append(await engine.handle(Incoming(group, person, Command("help"), 9000 + n)))
+    notices = [r for r in replies[8:] if r]
+    assert len(notices) == 1 and "Je stuurt heel snel berichten." in notices[0][-1].text  # type: ignore[union-attr]
+    await services.db.close()

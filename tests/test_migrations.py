@@ -49,3 +49,11 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> Non
         assert busy >= 5000
     finally:
         await db.close()
+
+
+def test_head_revision_is_read_from_the_files_as_alembic_sees_it() -> None:
+    from alembic.script import ScriptDirectory
+
+    from storage.db import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
