@@ -38,7 +38,8 @@ def test_every_text_escapes_what_is_put_into_it(lang: str, value: str) -> None:
     for msgid in msgids:
         filled = texts._(msgid, **dict.fromkeys(placeholders(msgid), value))
         shown = parse_html(filled)  # raises, like Telegram, on markup it cannot parse
-        assert value.replace("\r\n", "\n") in shown.text or value in shown.text, msgid
+        # Telegram trims and keeps the rest verbatim: compare with whitespace normalised.
+        assert " ".join(value.split()) in " ".join(shown.text.split()), msgid
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
