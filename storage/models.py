@@ -110,6 +110,13 @@ class RsvpAnswer(StrEnum):
     NO = "no"
 
 
+class BroadcastStatus(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -194,6 +201,8 @@ class Initiative(SQLModel, table=True):
     role_plan: str | None = Field(default=None, max_length=500)
     # Why a coach should look (e.g. the initiator left); cleared by the coach.
     coach_attention: str | None = Field(default=None, max_length=200)
+    # A coach may snooze the "quiet for N days" alert until then.
+    stall_snoozed_until: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     last_activity_at: datetime = Field(default_factory=utcnow, index=True)
 
@@ -329,6 +338,10 @@ class ScheduledMessage(SQLModel, table=True):
     lease_until: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # One row per recipient of a broadcast: the delivery report counts these.
+    broadcast_id: int | None = Field(
+        default=None, foreign_key="broadcast.id", ondelete="CASCADE", index=True
+    )
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
@@ -347,6 +360,72 @@ class Quote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CoachArea(SQLModel, table=True):
+    """A coach's area: a range of 4-digit postcodes, or a neighbourhood by name."""
+
+    __tablename__ = "coach_area"
+
+    id: int | None = Field(default=None, primary_key=True)
+    coach_id: int = person_fk(nullable=False, on_delete="CASCADE")
+    postcode_from: int | None = None
+    postcode_to: int | None = None
+    neighbourhood: str | None = Field(default=None, max_length=120)
+
+
+class CoachInvite(SQLModel, table=True):
+    """A one-time link that makes whoever opens it a coach (with these areas)."""
+
+    __tablename__ = "coach_invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(max_length=48, unique=True, index=True)
+    areas: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    created_by_id: int | None = person_fk()
+    created_at: datetime = Field(default_factory=utcnow)
+    used_by_id: int | None = person_fk()
+    used_at: datetime | None = None
+
+
+class Broadcast(SQLModel, table=True):
+    """An announcement by a coach or operator to a chosen, opted-in audience."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    author_id: int | None = person_fk()
+    text: str = Field(max_length=3500)
+    link_url: str | None = Field(default=None, max_length=500)
+    link_label: str | None = Field(default=None, max_length=60)
+    audience: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    status: BroadcastStatus = Field(
+        default=BroadcastStatus.DRAFT, sa_type=enum_type(BroadcastStatus)
+    )
+    # Where the progress message is edited in place.
+    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
+    confirmed_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class GroupPoll(SQLModel, table=True):
+    """A poll the bot posted in a street group, closed by the bot at its deadline."""
+
+    __tablename__ = "group_poll"
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: str = Field(max_length=64, unique=True, index=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, index=True)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    initiative_id: int | None = Field(
+        default=None, foreign_key="initiative.id", ondelete="CASCADE", index=True
+    )
+    question: str = Field(max_length=300)
+    options: list[str] = Field(default_factory=list, sa_type=JSONType)
+    votes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    created_by_id: int | None = person_fk()
+    closes_at: datetime
+    closed_at: datetime | None = None
+
+
 class SupportRequest(SQLModel, table=True):
     __tablename__ = "support_request"
 
@@ -358,6 +437,18 @@ class SupportRequest(SQLModel, table=True):
     answer: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow)
     answered_at: datetime | None = None
+
+
+class SupportMessage(SQLModel, table=True):
+    """A message in the thread of a support request (the resident's or the coach's)."""
+
+    __tablename__ = "support_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="support_request.id", ondelete="CASCADE", index=True)
+    author_id: int | None = person_fk(on_delete="CASCADE")
+    text: str = Field(max_length=2000)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class AuditLog(SQLModel, table=True):

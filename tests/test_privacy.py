@@ -15,8 +15,12 @@ from storage.models import (
     ActionKind,
     Activity,
     AuditLog,
+    Broadcast,
+    CoachArea,
+    CoachInvite,
     Conversation,
     GroupChat,
+    GroupPoll,
     Initiative,
     MemberRole,
     Membership,
@@ -26,6 +30,7 @@ from storage.models import (
     RsvpAnswer,
     ScheduledMessage,
     SentMessage,
+    SupportMessage,
     SupportRequest,
     Task,
 )
@@ -106,9 +111,25 @@ async def seed_heavy_user(driver: Driver, heavy: Talker, other: Talker) -> dict[
                     question="Hoe vraag ik subsidie aan?",
                 ),
                 Quote(initiative_id=mine.id, supplier="Zon BV", total_eur=5200, added_by_id=me.id),
+                CoachArea(coach_id=me.id, postcode_from=1000, postcode_to=1099),
+                CoachInvite(token="coach-tok", created_by_id=me.id, used_by_id=me.id),
+                Broadcast(author_id=me.id, text="Infoavond warmtenet"),
+                GroupPoll(
+                    poll_id="p1",
+                    chat_id=-100123,
+                    message_id=9,
+                    question="Welke dag?",
+                    options=["za", "zo"],
+                    created_by_id=me.id,
+                    closes_at=now,
+                ),
                 AuditLog(actor_id=me.id, action="phase_corrected", subject="initiative:1", at=now),
             ]
         )
+        await session.flush()
+        request = (await session.execute(select(SupportRequest))).scalars().first()
+        assert request is not None
+        session.add(SupportMessage(request_id=request.id, author_id=me.id, text="Nog een vraag"))
         return {
             "me": me.id or 0,
             "them": them.id or 0,
@@ -134,6 +155,11 @@ def test_every_person_reference_is_seeded_by_the_heavy_user_test() -> None:
         "support_request",
         "audit_log",
         "quote",
+        "coach_area",
+        "coach_invite",
+        "broadcast",
+        "group_poll",
+        "support_message",
     }
     assert {table.name for table, _, _ in person_references()} == seeded
 
