@@ -56,3 +56,9 @@ def test_dates_are_written_the_dutch_way() -> None:
     moment = datetime(2026, 10, 24, 23, 30, tzinfo=UTC)  # 01:30 summer time in Amsterdam
     assert texts_for("nl").when(moment) == "zondag 25 oktober om 01:30"
     assert texts_for("en").when(moment) == "Sunday 25 October at 01:30"
+
+
+def test_english_is_the_source_language() -> None:
+    for message in load("en"):
+        if message.id:
+            assert message.string == message.id, f"en entry differs from its msgid: {message.id!r}"

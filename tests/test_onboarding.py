@@ -137,3 +137,13 @@ async def test_unknown_language_code_falls_back_to_dutch(driver: Driver) -> None
     await hans.command("taal")
     await hans.press("English")
     assert "From now on I speak English with you." in hans.last
+
+
+async def test_start_after_declining_asks_again(driver: Driver) -> None:
+    piet = driver.person("Piet", "nl")
+    await piet.command("start")
+    await piet.send("Piet")
+    await piet.press("Zeg ik liever niet")
+    await piet.press("Nee, niet bewaren")
+    await piet.command("start")
+    assert "Welke naam zal ik voor je gebruiken?" in piet.last

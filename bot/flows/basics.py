@@ -38,7 +38,8 @@ async def start_command(ctx: Ctx, args: str) -> None:
     payload = args.strip()
     if payload and not is_deep_link_payload(payload):
         payload = ""
-    if ctx.person.onboarded_at is None:
+    # New, or said no to storing their name before ("Change your mind? Type /start").
+    if ctx.person.onboarded_at is None or (ctx.person.consented_at is None and not payload):
         await conv.start_flow(ctx, "onboarding", {"pending_link": payload} if payload else None)
         return
     if payload:

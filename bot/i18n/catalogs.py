@@ -2,7 +2,7 @@
 
 1. extract every text from the code into the template (buurbot.pot),
 2. update the nl and en catalogs from it (new texts added, gone ones dropped),
-3. English is the source language: an empty en entry gets its msgid,
+3. English is the source language: every en entry is its msgid,
 4. Dutch translations delivered as fragments (bot/i18n/fragments/*.po, written by
    whoever wrote the texts) fill empty nl entries,
 5. report what is still untranslated (exit 1 when anything is).
@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import copy
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -98,12 +99,13 @@ def update() -> int:
     problems = 0
     for lang in ("nl", "en"):
         catalog = load(lang)
-        catalog.update(template, no_fuzzy_matching=True)
+        # Catalog.update() adopts the template's message objects: give each its own copy.
+        catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         for message in catalog:
             if not message.id:
                 continue
-            if lang == "en" and not _complete(message.string):
+            if lang == "en":  # English is the source language: its text is the msgid
                 message.string = message.id
             if lang == "nl" and not _complete(message.string) and message.id in delivered:
                 message.string = delivered[message.id]

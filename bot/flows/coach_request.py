@@ -1,0 +1,108 @@
+"""Ask my coach: a member types a question; it is stored as a SupportRequest for
+the initiative's coach (or for any coach to pick up), and SupportRequested is
+told, so that the coach's side can notify and follow up."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot import conversation as conv
+from bot.authz import Permission
+from bot.context import Ctx
+from bot.events import SupportRequested
+from bot.flow import END, HANDLED, Ask, Flow, Next, TextAnswer
+from bot.flows.initiative import BACK, card_button, initiative_of_flow, lost, verb
+from bot.i18n import Safe
+from bot.initiatives import record_activity
+from bot.payloads import Payload
+from bot.registry import Registry
+from storage.models import Initiative, Resident, SupportRequest
+
+QUESTION_MAX = 2000
+
+
+class Step(StrEnum):
+    QUESTION = "question"
+
+
+async def coach_of(ctx: Ctx, initiative: Initiative) -> Resident | None:
+    if initiative.coach_id is None:
+        return None
+    return await ctx.session.get(Resident, initiative.coach_id)
+
+
+async def say_question(ctx: Ctx) -> Safe:
+    initiative = await initiative_of_flow(ctx, Permission.ASK_COACH)
+    coach = await coach_of(ctx, initiative) if initiative is not None else None
+    if coach is not None:
+        who = ctx._(
+            "Your neighbourhood coach is {name}. They help with the plan, with materials "
+            "and with expert advice.",
+            name=coach.display_name,
+        )
+    else:
+        who = ctx._(
+            "There is no coach linked to your initiative yet. A neighbourhood coach will "
+            "pick up your question."
+        )
+    question = ctx._(
+        "What would you like to ask? Type your question in one message. "
+        "You will get the answer here in this chat."
+    )
+    return Safe(f"{who}\n\n{question}")
+
+
+async def send_question(ctx: Ctx, question: str) -> Next:
+    initiative = await initiative_of_flow(ctx, Permission.ASK_COACH)
+    if initiative is None:
+        return await lost(ctx)
+    now = ctx.now()
+    request = SupportRequest(
+        initiative_id=initiative.id or 0,
+        resident_id=ctx.person.id,
+        coach_id=initiative.coach_id,
+        question=question[:QUESTION_MAX],
+        created_at=now,
+    )
+    ctx.session.add(request)
+    await ctx.session.flush()
+    record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
+    ctx.emit(SupportRequested(request.id or 0))
+    coach = await coach_of(ctx, initiative)
+    await conv.advance(ctx, END)
+    if coach is not None:
+        text = ctx._(
+            "Your question is with {name}. You will get the answer here in this chat.",
+            name=coach.display_name,
+        )
+    else:
+        text = ctx._(
+            "Your question is saved. A neighbourhood coach will pick it up and answer "
+            "you here in this chat."
+        )
+    ctx.say(text, [[card_button(ctx, initiative.id), conv.menu_button(ctx)]])
+    return HANDLED
+
+
+coach_flow = Flow(
+    "ini_coach",
+    [
+        Ask(
+            Step.QUESTION,
+            say=say_question,
+            choices=[BACK],
+            text=TextAnswer(min_length=3, max_length=QUESTION_MAX),
+            then=send_question,
+        )
+    ],
+)
+
+
+@verb("coach", Permission.ASK_COACH)
+async def coach_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    await conv.start_flow(ctx, coach_flow.name, {"initiative_id": initiative.id})
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(coach_flow)

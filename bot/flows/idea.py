@@ -1,0 +1,290 @@
+"""Share an idea (initiëren): what, level, place, postcode area, why, theme, title.
+
+The answers become an Initiative with its founder as initiator, a fresh invite
+token, and the card that shows the one next step.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from bot import conversation as conv
+from bot.cards import LEVEL_LABELS, THEME_LABELS
+from bot.context import Ctx
+from bot.events import InitiativeCreated
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flows.initiative import ask_consent, show_card
+from bot.i18n import N_, Safe
+from bot.initiatives import new_invite_token, record_activity
+from bot.phases import check_progress
+from bot.registry import Registry
+from storage.models import Initiative, Level, MemberRole, Membership, Resident, Theme
+
+TITLE_MAX = 80
+SUGGESTION_MAX = 50
+AREA = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")
+LEVEL_WORDS = {
+    Level.STREET: {"straat", "street", "de straat", "my street", "mijn straat"},
+    Level.NEIGHBOURHOOD: {
+        "buurt",
+        "neighbourhood",
+        "neighborhood",
+        "de buurt",
+        "mijn buurt",
+        "my neighbourhood",
+        "my neighborhood",
+    },
+    Level.DISTRICT: {"wijk", "district", "de wijk", "mijn wijk", "my district"},
+}
+
+
+class Step(StrEnum):
+    WHAT = "what"
+    LEVEL = "level"
+    PLACE = "place"
+    POSTCODE = "postcode"
+    WHY = "why"
+    THEME = "theme"
+    TITLE = "title"
+
+
+def area_of(person: Resident) -> str | None:
+    """The 4-digit postcode area of a person who let us store their postcode."""
+    if person.consented_at is None or not person.postcode:
+        return None
+    match = AREA.match(person.postcode)
+    return match.group(1) if match else None
+
+
+def has_letters(text: str) -> bool:
+    return any(char.isalpha() for char in text)
+
+
+def parse_what(_ctx: Ctx, text: str) -> str:
+    if not has_letters(text) or text.startswith("/"):
+        raise Invalid(N_("Tell me in words what you would like to do."))
+    return text
+
+
+def parse_level(_ctx: Ctx, text: str) -> str:
+    typed = " ".join(text.lower().split())
+    for level, words in LEVEL_WORDS.items():
+        if typed in words:
+            return level.value
+    raise Invalid(N_("Please choose one of the buttons: street, neighbourhood or district."))
+
+
+def parse_place(_ctx: Ctx, text: str) -> str:
+    place = " ".join(text.split())
+    if not has_letters(place) or place.startswith("/"):
+        raise Invalid(N_("Type the name of the street or neighbourhood, like Lindelaan."))
+    return place
+
+
+def parse_area(_ctx: Ctx, text: str) -> str:
+    match = AREA.match(text)
+    if not match:
+        raise Invalid(N_("Type only the 4 digits of the postcode, like 3511. Or skip this."))
+    return match.group(1)
+
+
+def parse_title(_ctx: Ctx, text: str) -> str:
+    title = " ".join(text.split())
+    if not has_letters(title) or title.startswith("/"):
+        raise Invalid(N_("A title needs a few words. What shall we call it?"))
+    return title
+
+
+def suggest_title(what: str) -> str:
+    """The first words of the idea, cut at a word, as a title to take with one tap."""
+    words = " ".join(what.split()).split(" ")
+    title = ""
+    for word in words:
+        candidate = f"{title} {word}".strip()
+        if len(candidate) > SUGGESTION_MAX:
+            break
+        title = candidate
+    title = (title or what[:SUGGESTION_MAX]).rstrip(" .,;:!?-")
+    return title[:1].upper() + title[1:]
+
+
+# --- what the bot says ------------------------------------------------------------------
+
+
+def say_what(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Nice that you want to start something!\n\n"
+        "What would you like to do with your neighbours? Tell it in one or two sentences. "
+        "For example: “Take out tiles and plant greenery in our street.”"
+    )
+
+
+def say_level(ctx: Ctx) -> Safe:
+    return ctx._("Is it for your street, your neighbourhood or your whole district?")
+
+
+def say_place(ctx: Ctx) -> Safe:
+    if ctx.data.get(Step.LEVEL) == Level.STREET.value:
+        return ctx._("Which street is it? For example: Lindelaan.")
+    return ctx._("Which neighbourhood or district is it? For example: Lombok.")
+
+
+def say_postcode(ctx: Ctx) -> Safe:
+    return ctx._(
+        "What are the 4 digits of the postcode there? Then neighbours nearby can find "
+        "your initiative. You may also skip this."
+    )
+
+
+def say_why(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Why does this matter to you? Neighbours join sooner when they know why. "
+        "Type it, or skip it for now."
+    )
+
+
+def say_theme(ctx: Ctx) -> Safe:
+    return ctx._("Which theme fits best?")
+
+
+def say_title(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Last question: a short title, at most {limit} characters. "
+        "Type one, or take my suggestion.",
+        limit=TITLE_MAX,
+    )
+
+
+async def title_choices(ctx: Ctx) -> list[Choice]:
+    what = ctx.data.get(Step.WHAT)
+    if not isinstance(what, str) or not what.strip():
+        return []
+    suggestion = suggest_title(what)
+    return [Choice("sug", lambda _c: suggestion, value=suggestion)]
+
+
+def after_place(ctx: Ctx, _value: object) -> Step:
+    return Step.WHY if area_of(ctx.person) else Step.POSTCODE
+
+
+# --- creating it ------------------------------------------------------------------------
+
+
+async def create(ctx: Ctx, title: str) -> Next:
+    person = ctx.person
+    if person.consented_at is None or person.id is None:
+        await conv.advance(ctx, END)
+        await ask_consent(ctx, ctx._("I cannot save your idea yet."))
+        return HANDLED
+    data = ctx.data
+    now = ctx.now()
+    initiative = Initiative(
+        title=title[:TITLE_MAX],
+        what=str(data.get(Step.WHAT, ""))[:1000],
+        why=str(data.get(Step.WHY) or "")[:1000],
+        level=Level(data.get(Step.LEVEL, Level.STREET.value)),
+        place=str(data.get(Step.PLACE, ""))[:120],
+        postcode_area=data.get(Step.POSTCODE) or area_of(person),
+        theme=Theme(data.get(Step.THEME, Theme.OTHER.value)),
+        invite_token=new_invite_token(),
+        created_at=now,
+        phase_changed_at=now,
+        last_activity_at=now,
+    )
+    ctx.session.add(initiative)
+    await ctx.session.flush()
+    ctx.session.add(
+        Membership(
+            initiative_id=initiative.id or 0,
+            resident_id=person.id,
+            role=MemberRole.INITIATOR,
+            joined_at=now,
+        )
+    )
+    record_activity(ctx.session, initiative, "created", now, person.id)
+    ctx.emit(InitiativeCreated(initiative.id or 0, person.id))
+    await conv.advance(ctx, END)
+    await check_progress(ctx, initiative)
+    await show_card(
+        ctx,
+        initiative,
+        intro=ctx._(
+            "Your idea is saved! This is the card of your initiative. "
+            "From here you invite neighbours and plan the next steps."
+        ),
+    )
+    return HANDLED
+
+
+idea_flow = Flow(
+    "idea",
+    [
+        Ask(
+            Step.WHAT,
+            say=say_what,
+            text=TextAnswer(parse=parse_what, min_length=3, max_length=1000),
+            then=Step.LEVEL,
+        ),
+        Ask(
+            Step.LEVEL,
+            say=say_level,
+            choices=[
+                Choice(level.value, label, value=level.value)
+                for level, label in LEVEL_LABELS.items()
+            ],
+            text=TextAnswer(parse=parse_level, max_length=40),
+            columns=3,
+            then=Step.PLACE,
+        ),
+        Ask(
+            Step.PLACE,
+            say=say_place,
+            text=TextAnswer(parse=parse_place, min_length=2, max_length=120),
+            then=after_place,
+        ),
+        Ask(
+            Step.POSTCODE,
+            say=say_postcode,
+            choices=[Choice("skip", N_("Skip"), value=None)],
+            text=TextAnswer(parse=parse_area, max_length=20),
+            then=Step.WHY,
+        ),
+        Ask(
+            Step.WHY,
+            say=say_why,
+            choices=[Choice("skip", N_("Skip for now"), value="")],
+            text=TextAnswer(min_length=2, max_length=1000),
+            then=Step.THEME,
+        ),
+        Ask(
+            Step.THEME,
+            say=say_theme,
+            choices=[
+                Choice(theme.value, label, value=theme.value)
+                for theme, label in THEME_LABELS.items()
+            ],
+            columns=2,
+            then=Step.TITLE,
+        ),
+        Ask(
+            Step.TITLE,
+            say=say_title,
+            choices=title_choices,
+            text=TextAnswer(parse=parse_title, min_length=3, max_length=TITLE_MAX),
+            then=create,
+        ),
+    ],
+)
+
+
+async def share_idea(ctx: Ctx) -> None:
+    if ctx.person.consented_at is None:
+        await ask_consent(ctx, ctx._("Nice that you want to share an idea!"))
+        return
+    await conv.start_flow(ctx, idea_flow.name)
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(idea_flow)
+    registry.menu_entry("idea", N_("Share an idea"), order=10)(share_idea)

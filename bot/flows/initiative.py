@@ -1,0 +1,602 @@
+"""My initiatives, the initiative card and its menu, progress, the support meter.
+
+Every button on a card is `ini:<verb>:<initiative id>[:more]`. One route
+handles them all: it loads the initiative, asks `bot.authz` whether the person
+may do what the verb needs, and refuses kindly otherwise (a forged id, an
+initiative someone left, an old button). The other modules of the resident
+journey (idea, invite, roles, coach_request) add their verbs with `@verb`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot import conversation as conv
+from bot.authz import Permission, allowed, hats, may
+from bot.cards import ROLE_LABELS, card_text, progress_text, support, support_text
+from bot.context import Ctx
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flows.basics import follow_deep_link
+from bot.i18n import N_, Safe
+from bot.initiatives import get_initiative, initiatives_of, record_activity
+from bot.payloads import Payload, is_deep_link_payload, pack
+from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress, rules_for
+from bot.registry import Registry
+from bot.seam import Button
+from storage.models import Initiative, Phase
+
+VerbHandler = Callable[[Ctx, "Initiative | None", Payload], Awaitable[None]]
+
+MAX_HOUSEHOLDS = 10_000
+HOUSEHOLDS = re.compile(r"\d{1,3}(?:[.\s]\d{3})+|\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class Verb:
+    handler: VerbHandler
+    # What the person needs on the initiative named in the payload; None: the verb
+    # needs no initiative (the handler checks what it needs itself).
+    permission: Permission | None
+    # Showing something else leaves the current flow (kept for "continue where I was").
+    leaves_flow: bool = True
+
+
+VERBS: dict[str, Verb] = {}
+
+
+def verb(
+    name: str, permission: Permission | None, *, leaves_flow: bool = True
+) -> Callable[[VerbHandler], VerbHandler]:
+    """Declare the handler of `ini:<name>:...` buttons."""
+
+    def register(handler: VerbHandler) -> VerbHandler:
+        VERBS[name] = Verb(handler, permission, leaves_flow)
+        return handler
+
+    return register
+
+
+# --- shared helpers for the journey's modules -----------------------------------------
+
+
+def card_button(ctx: Ctx, initiative_id: int | None) -> Button:
+    return Button(ctx._("Back to the initiative"), pack("ini", "card", initiative_id))
+
+
+async def allowed_initiative(
+    ctx: Ctx, initiative_id: int | None, permission: Permission
+) -> Initiative | None:
+    """The initiative, if it exists and the person may do `permission` on it."""
+    initiative = await get_initiative(ctx.session, initiative_id)
+    if initiative is None or not await may(ctx.session, ctx.person, permission, initiative):
+        return None
+    return initiative
+
+
+async def refuse(ctx: Ctx) -> None:
+    """A button for an initiative that is gone or not the person's: kindly, with a way on."""
+    ctx.toast(ctx._("That is not available (any more)."))
+    await conv.ask_current(
+        ctx,
+        before=ctx._(
+            "I cannot open that for you. The initiative may be gone, or it is not yours to change."
+        ),
+    )
+
+
+async def initiative_of_flow(ctx: Ctx, permission: Permission) -> Initiative | None:
+    """In a flow started from a card: the initiative, checked again (things change)."""
+    value = ctx.data.get("initiative_id")
+    return await allowed_initiative(ctx, value if isinstance(value, int) else None, permission)
+
+
+async def lost(ctx: Ctx) -> Next:
+    """End a flow whose initiative is gone or no longer the person's to change."""
+    await conv.advance(ctx, END)
+    await conv.show_menu(
+        ctx,
+        intro=ctx._("I cannot save that: the initiative is gone, or it is not yours to change."),
+    )
+    return HANDLED
+
+
+async def back_to_card(ctx: Ctx, _value: object) -> Next:
+    """The 'Back to the initiative' choice inside a flow started from a card."""
+    initiative = await initiative_of_flow(ctx, Permission.VIEW_INITIATIVE)
+    await conv.advance(ctx, END)
+    if initiative is None:
+        await conv.show_menu(ctx)
+    else:
+        await show_card(ctx, initiative)
+    return HANDLED
+
+
+BACK = Choice("back", N_("Back to the initiative"), then=back_to_card)
+
+
+async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
+    """Explain that this needs the person's name stored, and offer to give consent."""
+    payload = pack("ini", "consent", link) if link else pack("ini", "consent")
+    rows = [[Button(ctx._("Yes, you may store my name"), payload)]]
+    if "kit" in ctx.services.registry.buttons:
+        rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
+    rows.append([conv.menu_button(ctx)])
+    ctx.say(
+        Safe(
+            reason
+            + "\n\n"
+            + ctx._(
+                "For that I need to store your name, so that your neighbours know who "
+                "they are working with. You said no to that earlier, and that is fine. "
+                "Changed your mind? Tap the button. Without it, you can still look at "
+                "ideas for actions."
+            )
+        ),
+        rows,
+    )
+
+
+@verb("consent", None)
+async def consent_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
+    """Go through the name, postcode and consent questions again; an invitation that
+    brought the person here is followed afterwards."""
+    link = payload.arg(1)
+    link = link if link and is_deep_link_payload(link) else ""
+    if ctx.person.consented_at is not None:  # an old button: consent was given since
+        if link:
+            await follow_deep_link(ctx, link)
+        else:
+            await conv.show_menu(ctx)
+        return
+    await conv.start_flow(ctx, "onboarding", {"pending_link": link} if link else None)
+
+
+# --- the route ---------------------------------------------------------------------------
+
+
+async def dispatch(ctx: Ctx, payload: Payload) -> None:
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding")
+        return
+    entry = VERBS.get(payload.arg(0))
+    if entry is None:
+        await conv.refuse_stale(ctx)
+        return
+    initiative = None
+    if entry.permission is not None:
+        initiative = await allowed_initiative(ctx, payload.int_arg(1), entry.permission)
+        if initiative is None:
+            await refuse(ctx)
+            return
+    if entry.leaves_flow:
+        conv.leave_flow(ctx, keep_for_later=True)
+    await entry.handler(ctx, initiative, payload)
+
+
+# --- the card -------------------------------------------------------------------------------
+
+
+async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
+    """The card's menu: only what this person may do here."""
+    # One look at the person's hats decides every button (bot.authz's own rules).
+    worn = await hats(ctx.session, ctx.person, initiative)
+
+    def can(permission: Permission) -> bool:
+        return allowed(permission, worn)
+
+    ident = initiative.id
+    buttons: list[Button] = []
+    if can(Permission.INVITE):
+        buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
+    if can(Permission.CHECK_ROLES):
+        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+    if can(Permission.PLAN_ACTION):
+        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
+        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+    buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
+    if can(Permission.PLAN_ACTION):
+        buttons.append(Button(ctx._("Action kits"), pack("kit", "list", ident)))
+    if can(Permission.UPDATE_SUPPORT):
+        buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
+    buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
+    if can(Permission.ASK_COACH):
+        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([conv.menu_button(ctx)])
+    return rows
+
+
+async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
+    """Send the initiative card with the buttons this person may use (public: others reuse it)."""
+    text = await card_text(
+        ctx.texts, ctx.session, initiative, ctx.now(), rules_for(ctx.services.settings)
+    )
+    if intro:
+        text = Safe(f"{intro}\n\n{text}")
+    ctx.say(text, await card_buttons(ctx, initiative))
+
+
+@verb("card", Permission.VIEW_INITIATIVE)
+async def card_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    await show_card(ctx, initiative)
+
+
+# --- my initiatives and /status -------------------------------------------------------------
+
+
+def nothing_yet_buttons(ctx: Ctx) -> list[list[Button]]:
+    return [
+        [
+            Button(ctx._("Share an idea"), pack("m", "idea")),
+            Button(ctx._("Join an initiative"), pack("m", "join")),
+        ],
+        [conv.menu_button(ctx)],
+    ]
+
+
+def _short(title: str, limit: int = 40) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+async def my_initiatives(ctx: Ctx) -> None:
+    mine = await initiatives_of(ctx.session, ctx.person.id or 0)
+    if not mine:
+        ctx.say(
+            ctx._(
+                "You are not in any initiative yet. Share your own idea, "
+                "or join one that a neighbour started."
+            ),
+            nothing_yet_buttons(ctx),
+        )
+        return
+    lines = [ctx._("<b>Your initiatives</b>")]
+    rows: list[list[Button]] = []
+    for initiative, member in mine:
+        lines.append(
+            ctx._(
+                "• <b>{title}</b>: {phase} (you: {role})",
+                title=initiative.title,
+                phase=phase_name(ctx, initiative.phase),
+                role=ctx._(ROLE_LABELS[member.role]),
+            )
+        )
+        rows.append([Button(_short(initiative.title), pack("ini", "card", initiative.id))])
+    lines.append(ctx._("Which one shall I open?"))
+    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), conv.menu_button(ctx)])
+    ctx.say(Safe("\n".join(lines)), rows)
+
+
+def phase_name(ctx: Ctx, phase: Phase) -> str:
+    return phase_label(ctx, phase)
+
+
+async def status_command(ctx: Ctx, _args: str) -> None:
+    """/status: where the person's initiatives stand."""
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding")
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    mine = await initiatives_of(ctx.session, ctx.person.id or 0)
+    if len(mine) == 1:
+        await show_progress(ctx, mine[0][0])
+        return
+    if not mine:
+        await my_initiatives(ctx)
+        return
+    rows = [
+        [Button(_short(initiative.title), pack("ini", "progress", initiative.id))]
+        for initiative, _ in mine
+    ]
+    rows.append([conv.menu_button(ctx)])
+    lines = [ctx._("Of which initiative do you want to see the progress?")]
+    lines += [
+        ctx._("• <b>{title}</b>: {phase}", title=i.title, phase=phase_name(ctx, i.phase))
+        for i, _ in mine
+    ]
+    ctx.say(Safe("\n".join(lines)), rows)
+
+
+# --- progress -------------------------------------------------------------------------------
+
+
+async def goal_buttons(ctx: Ctx, initiative: Initiative, goal: Goal | None) -> list[Button]:
+    """The button that does the next step, where the bot can help with it."""
+    worn = await hats(ctx.session, ctx.person, initiative)
+
+    def can(permission: Permission) -> bool:
+        return allowed(permission, worn)
+
+    ident = initiative.id
+    key = goal.key if goal is not None else ""
+    buttons: list[Button] = []
+    if key == "described" and can(Permission.EDIT_INITIATIVE):
+        buttons.append(Button(ctx._("Tell why it matters"), pack("ini", "why", ident)))
+    elif key in ("co_initiator", "team") and can(Permission.INVITE):
+        buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
+    elif key == "roles" and can(Permission.CHECK_ROLES):
+        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+    elif key == "meeting" and can(Permission.PLAN_ACTION):
+        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
+    elif key == "wishes" and can(Permission.PLAN_ACTION):
+        buttons.append(Button(ctx._("We know their wishes"), pack("ini", "wishes", ident)))
+    elif key in ("action_planned", "next_planned") and can(Permission.PLAN_ACTION):
+        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+    elif key in ("tasks", "action_held", "review", "rhythm"):
+        buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
+    elif key == "group" and can(Permission.EDIT_INITIATIVE):
+        buttons.append(Button(ctx._("Go on without a group chat"), pack("ini", "nogroup", ident)))
+    elif key == "households" and can(Permission.UPDATE_SUPPORT):
+        buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
+    if key == "quotes" and can(Permission.ASK_COACH):
+        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+    if initiative.phase is Phase.SUSTAIN and can(Permission.CHECK_ROLES):
+        buttons.append(Button(ctx._("Hand over a role"), pack("ini", "handover", ident)))
+    return buttons
+
+
+async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
+    state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=ctx.now())
+    text = progress_text(ctx.texts, initiative, state)
+    if intro:
+        text = Safe(f"{intro}\n\n{text}")
+    rows = [[button] for button in await goal_buttons(ctx, initiative, state.next_goal)]
+    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    ctx.say(text, rows)
+
+
+@verb("progress", Permission.VIEW_INITIATIVE)
+async def progress_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    await show_progress(ctx, initiative)
+
+
+@verb("wishes", Permission.PLAN_ACTION)
+async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    already = initiative.wishes_gathered
+    initiative.wishes_gathered = True
+    if not already:
+        record_activity(ctx.session, initiative, "wishes_gathered", ctx.now(), ctx.person.id)
+    await check_progress(ctx, initiative)
+    await show_progress(
+        ctx, initiative, intro=ctx._("Ticked off: you know what your neighbours want.")
+    )
+
+
+@verb("nogroup", Permission.EDIT_INITIATIVE)
+async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    already = initiative.group_chat_skipped
+    initiative.group_chat_skipped = True
+    if not already:
+        record_activity(ctx.session, initiative, "group_chat_skipped", ctx.now(), ctx.person.id)
+    await check_progress(ctx, initiative)
+    await show_progress(
+        ctx,
+        initiative,
+        intro=ctx._(
+            "Fine: you organise without a street group chat. You can still add me to a group later."
+        ),
+    )
+
+
+@verb("handover", Permission.CHECK_ROLES)
+async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    ctx.say(
+        ctx._(HAND_OVER),
+        [
+            [Button(ctx._("Team & roles"), pack("ini", "team", initiative.id))],
+            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+        ],
+    )
+
+
+# --- why it matters (a goal of the first phase) ------------------------------------------
+
+
+class WhyStep(StrEnum):
+    WHY = "why"
+
+
+def say_why(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Why does this matter to you? Tell it in a few sentences. "
+        "Neighbours join sooner when they know why."
+    )
+
+
+async def save_why(ctx: Ctx, why: str) -> Next:
+    initiative = await initiative_of_flow(ctx, Permission.EDIT_INITIATIVE)
+    if initiative is None:
+        return await lost(ctx)
+    initiative.why = why
+    record_activity(ctx.session, initiative, "idea_described", ctx.now(), ctx.person.id)
+    await conv.advance(ctx, END)
+    await check_progress(ctx, initiative)
+    await show_card(ctx, initiative, intro=ctx._("Thank you, I have added that."))
+    return HANDLED
+
+
+why_flow = Flow(
+    "ini_why",
+    [
+        Ask(
+            WhyStep.WHY,
+            say=say_why,
+            choices=[BACK],
+            text=TextAnswer(min_length=3, max_length=1000),
+            then=save_why,
+        )
+    ],
+)
+
+
+@verb("why", Permission.EDIT_INITIATIVE)
+async def why_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    await conv.start_flow(ctx, why_flow.name, {"initiative_id": initiative.id})
+
+
+# --- the support meter ----------------------------------------------------------------------
+
+
+class SupportStep(StrEnum):
+    REACHED = "reached"
+    INTERESTED = "interested"
+    COMMITTED = "committed"
+
+
+def parse_households(_ctx: Ctx, text: str) -> int:
+    typed = text.strip()
+    if not HOUSEHOLDS.fullmatch(typed):
+        raise Invalid(N_("Please type a number of households, like 25."))
+    number = int(re.sub(r"\D", "", typed))
+    if number > MAX_HOUSEHOLDS:
+        raise Invalid(
+            N_("That is more than I can count. Please type a number from 0 to {limit}."),
+            limit=MAX_HOUSEHOLDS,
+        )
+    return number
+
+
+def parse_interested(ctx: Ctx, text: str) -> int:
+    number = parse_households(ctx, text)
+    reached = int(ctx.data.get(SupportStep.REACHED, 0))
+    if number > reached:
+        raise Invalid(
+            N_(
+                "That is more than the {reached} households you reached. "
+                "How many of those are interested?"
+            ),
+            reached=reached,
+        )
+    return number
+
+
+def parse_committed(ctx: Ctx, text: str) -> int:
+    number = parse_households(ctx, text)
+    interested = int(ctx.data.get(SupportStep.INTERESTED, 0))
+    if number > interested:
+        raise Invalid(
+            N_(
+                "That is more than the {interested} interested households. "
+                "How many of those are taking part?"
+            ),
+            interested=interested,
+        )
+    return number
+
+
+def _was(ctx: Ctx, index: int) -> int:
+    was = ctx.data.get("was")
+    return int(was[index]) if isinstance(was, list) and len(was) == 3 else 0
+
+
+def _keep(index: int) -> Callable[[Ctx], Awaitable[list[Choice]]]:
+    """A button to keep the figure as it was (when it still fits the answers before it)."""
+
+    async def choices(ctx: Ctx) -> list[Choice]:
+        current = _was(ctx, index)
+        fits = True
+        if index == 1:
+            fits = current <= int(ctx.data.get(SupportStep.REACHED, 0))
+        elif index == 2:
+            fits = current <= int(ctx.data.get(SupportStep.INTERESTED, 0))
+        keep = [Choice("keep", lambda c: c._("Keep {n}", n=current), value=current)]
+        return [*(keep if fits else []), BACK]
+
+    return choices
+
+
+async def say_reached(ctx: Ctx) -> Safe:
+    initiative = await initiative_of_flow(ctx, Permission.UPDATE_SUPPORT)
+    question = ctx._(
+        "How many households have you reached so far? Count everyone who got an "
+        "invitation or spoke to you about it. Type a number."
+    )
+    if initiative is None:
+        return question
+    meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
+    return Safe(f"{support_text(ctx.texts, initiative, meter)}\n\n{question}")
+
+
+def say_interested(ctx: Ctx) -> Safe:
+    return ctx._("How many of them are interested?")
+
+
+def say_committed(ctx: Ctx) -> Safe:
+    return ctx._("And how many households are really taking part?")
+
+
+async def save_support(ctx: Ctx, committed: int) -> Next:
+    initiative = await initiative_of_flow(ctx, Permission.UPDATE_SUPPORT)
+    if initiative is None:
+        return await lost(ctx)
+    initiative.households_reached = int(ctx.data[SupportStep.REACHED])
+    initiative.households_interested = int(ctx.data[SupportStep.INTERESTED])
+    initiative.households_committed = committed
+    record_activity(ctx.session, initiative, "support_updated", ctx.now(), ctx.person.id)
+    await conv.advance(ctx, END)
+    await check_progress(ctx, initiative)
+    meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
+    saved = ctx._("Saved.")
+    ctx.say(
+        Safe(f"{saved}\n\n{support_text(ctx.texts, initiative, meter)}"),
+        [
+            [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
+            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+        ],
+    )
+    return HANDLED
+
+
+support_flow = Flow(
+    "ini_support",
+    [
+        Ask(
+            SupportStep.REACHED,
+            say=say_reached,
+            choices=_keep(0),
+            text=TextAnswer(parse=parse_households, max_length=20),
+            then=SupportStep.INTERESTED,
+        ),
+        Ask(
+            SupportStep.INTERESTED,
+            say=say_interested,
+            choices=_keep(1),
+            text=TextAnswer(parse=parse_interested, max_length=20),
+            then=SupportStep.COMMITTED,
+        ),
+        Ask(
+            SupportStep.COMMITTED,
+            say=say_committed,
+            choices=_keep(2),
+            text=TextAnswer(parse=parse_committed, max_length=20),
+            then=save_support,
+        ),
+    ],
+)
+
+
+@verb("support", Permission.UPDATE_SUPPORT)
+async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    was = [
+        initiative.households_reached,
+        initiative.households_interested,
+        initiative.households_committed,
+    ]
+    await conv.start_flow(ctx, support_flow.name, {"initiative_id": initiative.id, "was": was})
+
+
+def register(registry: Registry) -> None:
+    registry.button("ini")(dispatch)
+    registry.add_flow(why_flow)
+    registry.add_flow(support_flow)
+    registry.menu_entry("my", N_("My initiatives"), order=30)(my_initiatives)
+    registry.command("status", description=N_("Where your initiatives stand"))(status_command)

@@ -1,0 +1,444 @@
+"""Recruiting (activeren): the invitation link and a ready-to-forward invitation,
+switching the link off or making a new one, and joining — via the link, by
+pasting it, or by choosing an open initiative in one's own postcode area.
+
+The bot never messages neighbours itself: an initiator forwards the invitation,
+and a neighbour hears from the bot only after they opened it.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.authz import Permission, may
+from bot.context import Ctx
+from bot.events import MemberJoined
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flows.idea import area_of
+from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
+from bot.i18n import N_, Safe, texts_for
+from bot.initiatives import (
+    by_invite_token,
+    get_initiative,
+    initiators,
+    membership,
+    new_invite_token,
+    record_activity,
+)
+from bot.payloads import Payload, pack
+from bot.phases import check_progress, progress_line
+from bot.registry import Registry
+from bot.seam import Button
+from storage.models import Initiative, MemberRole, Membership, Phase
+
+LINK_PREFIX = "join"
+NEARBY_MAX = 5
+TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
+TOKEN_IN_LINK = re.compile(r"join-([A-Za-z0-9_-]{8,32})(?![A-Za-z0-9_-])")
+JOIN_KINDS = {"team": MemberRole.TEAM, "follow": MemberRole.FOLLOWER}
+
+
+def invite_payload(initiative: Initiative) -> str:
+    return f"{LINK_PREFIX}-{initiative.invite_token}"
+
+
+def invite_link(ctx: Ctx, initiative: Initiative) -> str:
+    return ctx.services.deep_link(invite_payload(initiative))
+
+
+# --- the initiator's side ---------------------------------------------------------------
+
+
+def invitation_text(ctx: Ctx, initiative: Initiative, link: str) -> Safe:
+    """The invitation to forward, in the inviter's language, as neighbours will read it."""
+    return ctx._(
+        "Hi neighbour! 👋\n\n"
+        "I am {name}, and I am starting something in {place}: <b>{title}</b>.\n"
+        "{what}\n\n"
+        "Would you like to help, or just stay informed? Open this link. "
+        "Buurbot, a chat assistant, shows you how to join in two taps:\n"
+        "{link}",
+        name=ctx.person.display_name,
+        place=initiative.place,
+        title=initiative.title,
+        what=initiative.what,
+        link=link,
+    )
+
+
+async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
+    may_revoke = await may(ctx.session, ctx.person, Permission.REVOKE_INVITE, initiative)
+    if not initiative.invite_active:
+        rows: list[list[Button]] = []
+        if may_revoke:
+            rows.append([Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))])
+        rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+        text = ctx._(
+            "The invitation link of <b>{title}</b> is switched off. Nobody can join with it now.",
+            title=initiative.title,
+        )
+        if not may_revoke:
+            text = Safe(text + "\n" + ctx._("An initiator can make a new link."))
+        ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+        return
+    link = invite_link(ctx, initiative)
+    # First the invitation itself: a message to forward as it is, with its own button.
+    ctx.say(
+        invitation_text(ctx, initiative, link),
+        [[Button(ctx._("Open the invitation"), url=link)]],
+    )
+    text = ctx._(
+        "Forward the message above to neighbours, in a chat or in your street's group. "
+        "Or copy this link:\n{link}\n\n"
+        "Tip: a personal word works best. Ask neighbours you know, and tell them why "
+        "you would like them to join.",
+        link=link,
+    )
+    rows = []
+    if may_revoke:
+        rows.append(
+            [
+                Button(ctx._("Switch the link off"), pack("ini", "revoke", initiative.id)),
+                Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id)),
+            ]
+        )
+    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+
+
+@verb("invite", Permission.INVITE)
+async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    await show_invite(ctx, initiative)
+
+
+@verb("revoke", Permission.REVOKE_INVITE)
+async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    if initiative.invite_active:
+        initiative.invite_active = False
+        record_activity(ctx.session, initiative, "invite_revoked", ctx.now(), ctx.person.id)
+    ctx.say(
+        ctx._(
+            "Done: the link is switched off. Whoever opens it now reads that the "
+            "invitation is no longer valid. Members stay members."
+        ),
+        [
+            [Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))],
+            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+        ],
+    )
+
+
+@verb("renew", Permission.REVOKE_INVITE)
+async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    initiative.invite_token = new_invite_token()
+    initiative.invite_active = True
+    record_activity(ctx.session, initiative, "invite_renewed", ctx.now(), ctx.person.id)
+    await show_invite(
+        ctx,
+        initiative,
+        intro=ctx._("Here is a new link. The old link no longer works."),
+    )
+
+
+# --- the neighbour's side ---------------------------------------------------------------
+
+
+async def invalid_invitation(ctx: Ctx) -> None:
+    conv.leave_flow(ctx, keep_for_later=True)
+    ctx.say(
+        ctx._("This invitation is no longer valid. Ask the neighbour who sent it for a new link."),
+        [
+            [Button(ctx._("Join an initiative"), pack("m", "join"))],
+            [conv.menu_button(ctx)],
+        ],
+    )
+
+
+async def starters(ctx: Ctx, initiative: Initiative) -> str:
+    names = [
+        resident.display_name for resident in await initiators(ctx.session, initiative.id or 0)
+    ]
+    return ", ".join(names) if names else "–"
+
+
+async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
+    """What a neighbour sees when they open an invitation: the idea, and two choices."""
+    token = initiative.invite_token
+    ctx.say(
+        ctx._(
+            "You are invited to join <b>{title}</b>.\n\n"
+            "{what}\n"
+            "<b>Where:</b> {place}\n"
+            "<b>Started by:</b> {starter}\n\n"
+            "What would you like?\n"
+            "• <b>Join the team</b>: you help to organise it.\n"
+            "• <b>Just follow</b>: you hear about meetings and actions, "
+            "and you can say if you come.",
+            starter=await starters(ctx, initiative),
+            title=initiative.title,
+            what=initiative.what,
+            place=initiative.place,
+        ),
+        [
+            [
+                Button(ctx._("Join the team"), pack("ini", "join", "team", token)),
+                Button(ctx._("Just follow"), pack("ini", "join", "follow", token)),
+            ],
+            [Button(ctx._("Not now"), pack("menu"))],
+        ],
+    )
+
+
+async def already_in(ctx: Ctx, initiative: Initiative) -> None:
+    await show_card(
+        ctx,
+        initiative,
+        intro=ctx._("You are already in <b>{title}</b>. Here it is.", title=initiative.title),
+    )
+
+
+async def open_invitation(ctx: Ctx, initiative: Initiative | None, token: str) -> None:
+    """The shared way in: from the deep link, a pasted link, or a nearby initiative."""
+    if initiative is None or not initiative.invite_active:
+        await invalid_invitation(ctx)
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    if ctx.person.consented_at is None:
+        await ask_consent(
+            ctx,
+            ctx._("You have been invited to <b>{title}</b>.", title=initiative.title),
+            link=f"{LINK_PREFIX}-{token}",
+        )
+        return
+    if await membership(ctx.session, initiative.id or 0, ctx.person.id or 0) is not None:
+        await already_in(ctx, initiative)
+        return
+    await show_invitation(ctx, initiative)
+
+
+async def deep_link_opened(ctx: Ctx, token: str) -> None:
+    if not TOKEN.match(token):
+        await invalid_invitation(ctx)
+        return
+    await open_invitation(ctx, await by_invite_token(ctx.session, token), token)
+
+
+def joined_notice(
+    initiator_lang: str,
+    timezone: str,
+    name: str,
+    initiative: Initiative,
+    role: MemberRole,
+    reached: list[Phase],
+) -> tuple[Safe, list[list[Button]]]:
+    """What each initiator reads in their own chat, in their own language."""
+    texts = texts_for(initiator_lang, timezone)
+    if role is MemberRole.TEAM:
+        text = texts._(
+            "🎉 Good news: {name} joined the team of <b>{title}</b>!",
+            name=name,
+            title=initiative.title,
+        )
+    else:
+        text = texts._(
+            "{name} now follows <b>{title}</b> and will hear about your actions.",
+            name=name,
+            title=initiative.title,
+        )
+    if reached:
+        text = Safe(
+            text
+            + "\n\n"
+            + texts._(
+                "Your initiative reached a new phase:\n<b>{line}</b>",
+                line=progress_line(texts, reached[-1]),
+            )
+        )
+    return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
+
+
+@verb("join", None)
+async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
+    role = JOIN_KINDS.get(payload.arg(1))
+    token = payload.arg(2)
+    if role is None or not TOKEN.match(token):
+        await refuse(ctx)
+        return
+    initiative = await by_invite_token(ctx.session, token)
+    if initiative is None or not initiative.invite_active:
+        await invalid_invitation(ctx)
+        return
+    person = ctx.person
+    if person.consented_at is None or person.id is None:
+        await ask_consent(
+            ctx,
+            ctx._("You have been invited to <b>{title}</b>.", title=initiative.title),
+            link=f"{LINK_PREFIX}-{token}",
+        )
+        return
+    if await membership(ctx.session, initiative.id or 0, person.id) is not None:
+        await already_in(ctx, initiative)
+        return
+    founders = await initiators(ctx.session, initiative.id or 0)
+    invited_by = founders[0].id if founders else None
+    now = ctx.now()
+    ctx.session.add(
+        Membership(
+            initiative_id=initiative.id or 0,
+            resident_id=person.id,
+            role=role,
+            invited_by_id=invited_by,
+            joined_at=now,
+        )
+    )
+    record_activity(ctx.session, initiative, "member_joined", now, person.id)
+    ctx.emit(MemberJoined(initiative.id or 0, person.id, role, invited_by))
+    if role is MemberRole.TEAM:
+        welcome = ctx._(
+            "Welcome to the team of <b>{title}</b>! The initiators know you joined.",
+            title=initiative.title,
+        )
+    else:
+        welcome = ctx._(
+            "You now follow <b>{title}</b>. You will hear about meetings and actions.",
+            title=initiative.title,
+        )
+    ctx.say(welcome)
+    reached = await check_progress(ctx, initiative)
+    for founder in founders:
+        if founder.id == person.id or not founder.reachable:
+            continue
+        text, rows = joined_notice(
+            founder.language, founder.timezone, person.display_name, initiative, role, reached
+        )
+        ctx.say(text, rows, chat_id=founder.telegram_id)
+    await show_card(ctx, initiative)
+
+
+# --- joining from the menu --------------------------------------------------------------
+
+
+class Step(StrEnum):
+    CODE = "code"
+
+
+def parse_code(_ctx: Ctx, text: str) -> str:
+    typed = text.strip()
+    found = TOKEN_IN_LINK.search(typed)
+    if found:
+        return found.group(1)
+    if TOKEN.match(typed):
+        return typed
+    raise Invalid(
+        N_(
+            "That is not an invitation link or code. A link looks like "
+            "https://t.me/…?start=join-… Paste it just as you got it."
+        )
+    )
+
+
+async def nearby(ctx: Ctx) -> list[Initiative]:
+    """Open initiatives in the person's postcode area that they are not in yet."""
+    area = area_of(ctx.person)
+    if area is None:
+        return []
+    mine = select(Membership.initiative_id).where(Membership.resident_id == ctx.person.id)
+    result = await ctx.session.execute(
+        select(Initiative)
+        .where(
+            Initiative.postcode_area == area,
+            Initiative.invite_active.is_(True),  # type: ignore[attr-defined]
+            Initiative.id.not_in(mine),  # type: ignore[union-attr]
+        )
+        .order_by(Initiative.last_activity_at.desc(), Initiative.id.desc())  # type: ignore[attr-defined]
+        .limit(NEARBY_MAX)
+    )
+    return list(result.scalars().all())
+
+
+def _short(title: str, limit: int = 40) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+async def code_choices(ctx: Ctx) -> list[Choice]:
+    return [
+        Choice(f"n{found.id}", lambda _c, t=_short(found.title): t, value=found.id, then=chosen)
+        for found in await nearby(ctx)
+    ]
+
+
+async def say_code(ctx: Ctx) -> Safe:
+    question = ctx._(
+        "Did you get an invitation? Paste the link or the code here.",
+    )
+    area = area_of(ctx.person)
+    if area is None:
+        return question
+    if await nearby(ctx):
+        extra = ctx._("Or choose an open initiative near you, in {area}:", area=area)
+    else:
+        extra = ctx._(
+            "I found no open initiatives in {area} yet. Perhaps you can start one yourself?",
+            area=area,
+        )
+    return Safe(f"{question}\n\n{extra}")
+
+
+async def pasted(ctx: Ctx, token: str) -> Next:
+    initiative = await by_invite_token(ctx.session, token)
+    if initiative is None or not initiative.invite_active:
+        await conv.ask_current(
+            ctx,
+            before=ctx._(
+                "I do not know that invitation, or it is no longer valid. "
+                "Ask the neighbour who sent it for a new link."
+            ),
+        )
+        return HANDLED
+    await conv.advance(ctx, END)
+    await open_invitation(ctx, initiative, token)
+    return HANDLED
+
+
+async def chosen(ctx: Ctx, initiative_id: int) -> Next:
+    initiative = await get_initiative(ctx.session, initiative_id)
+    await conv.advance(ctx, END)
+    if initiative is None or not initiative.invite_active:
+        await invalid_invitation(ctx)
+        return HANDLED
+    await open_invitation(ctx, initiative, initiative.invite_token)
+    return HANDLED
+
+
+join_flow = Flow(
+    "ini_join",
+    [
+        Ask(
+            Step.CODE,
+            say=say_code,
+            choices=code_choices,
+            text=TextAnswer(parse=parse_code, max_length=300),
+            then=pasted,
+        )
+    ],
+)
+
+
+async def join_menu(ctx: Ctx) -> None:
+    if ctx.person.consented_at is None:
+        await ask_consent(ctx, ctx._("Nice that you want to join an initiative!"))
+        return
+    await conv.start_flow(ctx, join_flow.name)
+
+
+def register(registry: Registry) -> None:
+    registry.deep_link(LINK_PREFIX)(deep_link_opened)
+    registry.add_flow(join_flow)
+    registry.menu_entry("join", N_("Join an initiative"), order=20)(join_menu)

@@ -1,0 +1,340 @@
+"""After the action: how many came, what worked and what did not, a photo, (for a
+meeting) whether the neighbours' wishes were gathered, and what comes next — every
+activity is soil for the next one. Marks the action held.
+
+Button: ``review:<action_id>`` (initiators; the scheduler sends it the day after, and
+the action card offers it once the start has passed).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from bot import conversation as conv
+from bot.actions import find_kit, get_action, has_started, valid_id
+from bot.authz import Permission, may
+from bot.context import Ctx
+from bot.events import ActionReviewed
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flows.actions import (
+    button_label,
+    check_progress,
+    id_arg,
+    initiative_button,
+    kindly,
+    load_action,
+    refuse,
+    show_card,
+)
+from bot.i18n import N_, Safe
+from bot.initiatives import get_initiative, record_activity
+from bot.kits import PHASES, Kit, KitError, kits_for, next_kits
+from bot.payloads import Payload, pack
+from bot.registry import Registry
+from bot.seam import Button
+from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
+
+ATTENDED_MAX = 100_000
+TEXT_MAX = 1000
+NEXT_MAX = 200
+PHOTO_ID_MAX = 200
+SUGGESTIONS_MAX = 4
+KIT_PHASE_OF = {
+    Phase.INITIATE: "activeren",
+    Phase.ACTIVATE: "activeren",
+    Phase.STRUCTURE: "structureren",
+    Phase.GROW: "groeien",
+    Phase.SUSTAIN: "bestendigen",
+}
+
+
+class Step(StrEnum):
+    ATTENDED = "attended"
+    WORKED = "worked"
+    NOT_WORKED = "notworked"
+    PHOTO = "photo"
+    WISHES = "wishes"
+    NEXT = "next"
+    NEXT_TEXT = "nexttext"
+
+
+def _kits(theme: str | None = None, phase: str | None = None) -> list[Kit]:
+    try:
+        return kits_for(theme, phase)
+    except (KitError, ValueError):
+        return []
+
+
+def next_suggestions(action: Action, initiative: Initiative) -> list[Kit]:
+    """Kits that fit as the next step: the kit's own `next` kits first, then kits of the
+    same theme for the next phase (solar → insulation, thermal scan → fix team,
+    tile-lifting → rain barrels), then (without a kit) kits of the theme and phase."""
+    kit = find_kit(action.kit_id)
+    theme = kit.theme if kit else initiative.theme.value
+    phase = kit.phase if kit else KIT_PHASE_OF[initiative.phase]
+    found: list[Kit] = []
+    if kit is not None:
+        try:
+            found += next_kits(kit.id)
+        except (KeyError, KitError):
+            pass
+    later = PHASES.index(phase) + 1 if phase in PHASES else len(PHASES)
+    if later < len(PHASES):
+        found += _kits(theme, PHASES[later])
+    if kit is None:
+        found += _kits(theme, phase)
+        if not found:
+            found += _kits(None, phase)
+    unique: list[Kit] = []
+    for each in found:
+        if each.id != action.kit_id and each.id not in {k.id for k in unique}:
+            unique.append(each)
+    return unique[:SUGGESTIONS_MAX]
+
+
+async def reviewed(ctx: Ctx, *, lock: bool = False) -> tuple[Action, Initiative] | None:
+    action = await get_action(ctx.session, valid_id(ctx.data.get("action_id")), lock=lock)
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    return (action, initiative) if action and initiative else None
+
+
+async def say_attended(ctx: Ctx) -> Safe:
+    found = await reviewed(ctx)
+    return ctx._(
+        "How did <b>{title}</b> go? I would love to hear it.\n\n"
+        "First: how many people came? Type a number.",
+        title=found[0].title if found else "?",
+    )
+
+
+def parse_attended(_ctx: Ctx, text: str) -> int:
+    digits = text.strip().replace(".", "").replace(" ", "")
+    if not digits.isdecimal() or int(digits) > ATTENDED_MAX:
+        raise Invalid(N_("Please type the number of people who came, for example 12."))
+    return int(digits)
+
+
+def say_worked(ctx: Ctx) -> Safe:
+    return ctx._("What worked well? A few words are enough.")
+
+
+def say_not_worked(ctx: Ctx) -> Safe:
+    return ctx._("And what did not work, or what would you do differently next time?")
+
+
+def say_photo(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Do you have a photo? Send it here if you like: it helps to show the neighbours "
+        "what you did together."
+    )
+
+
+def after_photo(ctx: Ctx, _value: object) -> Next:
+    return Step.WISHES if ctx.data.get("kind") == ActionKind.MEETING else Step.NEXT
+
+
+def say_wishes(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Did you gather what the neighbours want at this meeting? "
+        "For example with a short survey, or by writing down their ideas."
+    )
+
+
+async def say_next(ctx: Ctx) -> Safe:
+    found = await reviewed(ctx)
+    suggestions = next_suggestions(*found) if found else []
+    if suggestions:
+        return ctx._(
+            "What's next? Every action is the start of the next one. These fit well "
+            "after this one. Or choose something else."
+        )
+    return ctx._("What's next? Every action is the start of the next one.")
+
+
+async def next_choices(ctx: Ctx) -> list[Choice]:
+    found = await reviewed(ctx)
+    choices: list[Choice] = []
+    for kit in next_suggestions(*found) if found else []:
+        title = kit.text(ctx.texts.lang).title
+        choices.append(Choice(kit.id, lambda _c, title=title: title, value=kit.id))
+    choices.append(Choice("other", N_("Something else"), then=Step.NEXT_TEXT))
+    choices.append(Choice("later", N_("Decide later"), value=None))
+    return choices
+
+
+def say_next_text(ctx: Ctx) -> Safe:
+    return ctx._("What do you want to do next? Type it in a few words.")
+
+
+def parse_next(_ctx: Ctx, text: str) -> str:
+    value = " ".join(text.split())
+    if not any(char.isalnum() for char in value):
+        raise Invalid(N_("Type in a few words what you want to do next."))
+    return value
+
+
+def text_or_none(value: object, limit: int) -> str | None:
+    return str(value)[:limit] if isinstance(value, str) and value.strip() else None
+
+
+async def finish_review(ctx: Ctx, _value: object) -> Next:
+    found = await reviewed(ctx, lock=True)
+    data = dict(ctx.data)
+    await conv.advance(ctx, END)
+    if found is None:
+        await kindly(ctx, ctx._("I cannot find that meeting or action (any more)."))
+        return HANDLED
+    action, initiative = found
+    if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
+        await refuse(ctx, Permission.REVIEW_ACTION)
+        return HANDLED
+    if action.status is not ActionStatus.PLANNED:
+        await show_card(
+            ctx, action, initiative, intro=ctx._("Someone already reported back on this one.")
+        )
+        return HANDLED
+    now = ctx.now()
+    photo = data.get(Step.PHOTO)
+    action.attended = int(data.get(Step.ATTENDED) or 0)
+    action.went_well = text_or_none(data.get(Step.WORKED), TEXT_MAX)
+    action.went_badly = text_or_none(data.get(Step.NOT_WORKED), TEXT_MAX)
+    action.photo_file_id = photo if isinstance(photo, str) and len(photo) <= PHOTO_ID_MAX else None
+    next_step = data.get(Step.NEXT_TEXT) if data.get(Step.NEXT) == "other" else data.get(Step.NEXT)
+    action.next_step = text_or_none(next_step, NEXT_MAX)
+    action.reviewed_at = now
+    action.status = ActionStatus.HELD
+    if action.kind is ActionKind.MEETING and data.get(Step.WISHES) == "yes":
+        initiative.wishes_gathered = True
+    record_activity(ctx.session, initiative, "action_reviewed", now, ctx.person.id)
+    ctx.emit(ActionReviewed(action.id or 0))
+
+    iid = initiative.id or 0
+    lines = [
+        ctx._("🙌 Thank you! I wrote it down."),
+        ctx.n_(
+            "{n} person came to {title}.",
+            "{n} people came to {title}.",
+            action.attended,
+            title=action.title,
+        ),
+    ]
+    rows: list[list[Button]] = []
+    next_kit = find_kit(action.next_step)
+    if next_kit is not None:
+        title = next_kit.text(ctx.texts.lang).title
+        lines.append(ctx._("Next: {next}. Shall we plan it right away?", next=title))
+        rows.append(
+            [
+                Button(
+                    button_label(ctx._("Plan: {next}", next=title)),
+                    pack("kit", "use", next_kit.id, iid),
+                )
+            ]
+        )
+        rows.append([Button(ctx._("Read the kit first"), pack("kit", "show", next_kit.id, iid))])
+    elif action.next_step:
+        lines.append(ctx._("Next: {next}. Shall we plan it right away?", next=action.next_step))
+    else:
+        lines.append(
+            ctx._("Keeping a rhythm helps: shall we plan the next meeting or action right away?")
+        )
+    rows.append(
+        [
+            Button(ctx._("Plan a meeting"), pack("act", "new", iid, "meeting")),
+            Button(ctx._("Plan an action"), pack("act", "new", iid, "action")),
+        ]
+    )
+    rows.append([initiative_button(ctx.texts, iid), conv.menu_button(ctx)])
+    ctx.say(Safe("\n".join(lines)), rows)
+    await check_progress(ctx, initiative)
+    return HANDLED
+
+
+review_flow = Flow(
+    "review",
+    [
+        Ask(
+            Step.ATTENDED,
+            say=say_attended,
+            text=TextAnswer(parse=parse_attended, max_length=20),
+            then=Step.WORKED,
+        ),
+        Ask(
+            Step.WORKED,
+            say=say_worked,
+            choices=[Choice("skip", N_("Skip"), value="")],
+            text=TextAnswer(max_length=TEXT_MAX),
+            then=Step.NOT_WORKED,
+        ),
+        Ask(
+            Step.NOT_WORKED,
+            say=say_not_worked,
+            choices=[Choice("skip", N_("Skip"), value="")],
+            text=TextAnswer(max_length=TEXT_MAX),
+            then=Step.PHOTO,
+        ),
+        Ask(
+            Step.PHOTO,
+            say=say_photo,
+            choices=[Choice("skip", N_("Skip"), value=None)],
+            accepts_photo=True,
+            then=after_photo,
+            use_buttons_hint=N_("Send a photo, or press “Skip”."),
+        ),
+        Ask(
+            Step.WISHES,
+            say=say_wishes,
+            choices=[Choice("yes", N_("Yes")), Choice("no", N_("Not yet"))],
+            then=Step.NEXT,
+            columns=2,
+        ),
+        Ask(Step.NEXT, say=say_next, choices=next_choices, then=finish_review),
+        Ask(
+            Step.NEXT_TEXT,
+            say=say_next_text,
+            text=TextAnswer(parse=parse_next, max_length=NEXT_MAX),
+            then=finish_review,
+        ),
+    ],
+)
+
+
+async def review_pressed(ctx: Ctx, payload: Payload) -> None:
+    if id_arg(payload, 0) is None:
+        await conv.refuse_stale(ctx)
+        return
+    found = await load_action(ctx, payload.int_arg(0), Permission.REVIEW_ACTION)
+    if found is None:
+        return
+    action, initiative = found
+    if action.status is ActionStatus.CANCELLED:
+        await show_card(
+            ctx,
+            action,
+            initiative,
+            intro=ctx._("This was cancelled, so there is nothing to report."),
+        )
+        return
+    if action.status is ActionStatus.HELD:
+        await show_card(
+            ctx, action, initiative, intro=ctx._("Someone already reported back on this one.")
+        )
+        return
+    if not has_started(action, ctx.now()):
+        await show_card(
+            ctx,
+            action,
+            initiative,
+            intro=ctx._(
+                "You can report back once it has taken place ({when}).",
+                when=ctx.texts.when(action.starts_at),
+            ),
+        )
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.start_flow(ctx, "review", {"action_id": action.id, "kind": str(action.kind)})
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(review_flow)
+    registry.button("review")(review_pressed)

@@ -1,0 +1,153 @@
+"""Answering an invitation (coming / maybe / can't), the waiting list, and who is coming.
+
+Buttons: ``rsvp:<action_id>:<c|m|n>`` (members) and ``rsvp:who:<action_id>`` (initiators).
+The rules (one answer per person, the waiting list, moving up) are in ``bot/actions.py``.
+"""
+
+from __future__ import annotations
+
+from bot import conversation as conv
+from bot.actions import give_rsvp, open_for_rsvp, rsvp_people, totals
+from bot.authz import Permission
+from bot.context import Ctx
+from bot.flows.actions import (
+    RSVP_KEYS,
+    action_button,
+    id_arg,
+    in_place,
+    initiative_button,
+    kindly,
+    load_action,
+    menu_of,
+    rsvp_row,
+    show_card,
+    tell_people,
+    totals_line,
+)
+from bot.i18n import Safe, Texts, escape
+from bot.payloads import Payload
+from bot.registry import Registry
+from bot.seam import Button
+from storage.models import Action, ActionStatus, Resident, RsvpAnswer
+
+NAMES_MAX = 200
+
+
+async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
+    if payload.arg(0) == "who":
+        await who_is_coming(ctx, payload)
+        return
+    answer = RSVP_KEYS.get(payload.arg(1))
+    if answer is None or id_arg(payload, 0) is None:
+        await conv.refuse_stale(ctx)
+        return
+    found = await load_action(ctx, payload.int_arg(0), Permission.RSVP)
+    if found is None:
+        return
+    action, initiative = found
+    if not open_for_rsvp(action, ctx.now()):
+        ctx.toast(ctx._("Answers are closed."))
+        reason = (
+            ctx._(
+                "<b>{title}</b> has been cancelled, so you cannot answer any more.",
+                title=action.title,
+            )
+            if action.status is ActionStatus.CANCELLED
+            else ctx._(
+                "<b>{title}</b> has already taken place, so you cannot answer any more.",
+                title=action.title,
+            )
+        )
+        await kindly(ctx, reason, [[action_button(ctx.texts, action.id or 0)]])
+        return
+    result = await give_rsvp(ctx.session, action, ctx.person.id or 0, answer, ctx.now())
+    for event in result.events():
+        ctx.emit(event)
+    if not result.changed:
+        ctx.toast(ctx._("You had already answered that."))
+        if in_place(ctx) is None:
+            await show_card(ctx, action, initiative)
+        return
+    if result.place is not None:
+        ctx.toast(ctx._("Full: you are on the waiting list."))
+        intro = ctx._(
+            "All places are taken, so you are on the waiting list: place {place}. "
+            "I will tell you as soon as a place comes free.",
+            place=ctx.texts.number(result.place),
+        )
+    elif answer is RsvpAnswer.COMING:
+        ctx.toast(ctx._("See you there!"))
+        intro = ctx._("✓ Noted: you are coming. See you there!")
+    elif answer is RsvpAnswer.MAYBE:
+        ctx.toast(ctx._("Noted: maybe."))
+        intro = ctx._("✓ Noted: maybe. You can change your answer at any time.")
+    else:
+        ctx.toast(ctx._("Noted."))
+        intro = ctx._("✓ Noted: you can't come. Thank you for letting us know.")
+    await show_card(ctx, action, initiative, intro=intro, edit=True)
+    if result.promoted:
+        await tell_promoted(ctx, action, [row.resident_id for row in result.promoted])
+
+
+async def tell_promoted(ctx: Ctx, action: Action, resident_ids: list[int | None]) -> None:
+    """Tell the people who moved up from the waiting list, each in their own chat."""
+    people = [
+        person
+        for person in [await ctx.session.get(Resident, rid) for rid in resident_ids if rid]
+        if person is not None
+    ]
+
+    async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
+        text = texts._(
+            "🎉 Good news: a place came free for <b>{title}</b> on {when}, and it is yours. "
+            "You are coming! Can't make it after all? Let us know, then the next person "
+            "gets the place.",
+            title=action.title,
+            when=texts.when(action.starts_at),
+        )
+        return text, [
+            rsvp_row(texts, action.id or 0, RsvpAnswer.COMING),
+            [action_button(texts, action.id or 0), menu_of(texts)],
+        ]
+
+    await tell_people(ctx, people, render)
+
+
+async def who_is_coming(ctx: Ctx, payload: Payload) -> None:
+    found = await load_action(ctx, payload.int_arg(1), Permission.SEE_RSVP_NAMES)
+    if found is None:
+        return
+    action, initiative = found
+    conv.leave_flow(ctx, keep_for_later=True)
+    aid = action.id or 0
+    counted = await totals(ctx.session, aid)
+    coming = await rsvp_people(ctx.session, aid, [RsvpAnswer.COMING], waitlisted=False)
+    waiting = await rsvp_people(ctx.session, aid, [RsvpAnswer.COMING], waitlisted=True)
+    lines = [
+        ctx._("<b>Who is coming to {title}</b>", title=action.title),
+        totals_line(ctx.texts, counted, action.capacity),
+        "",
+    ]
+    if coming:
+        lines.append(ctx._("<b>Coming:</b>"))
+        lines += [f"• {escape(person.display_name)}" for _, person in coming[:NAMES_MAX]]
+    else:
+        lines.append(ctx._("Nobody has said they are coming yet."))
+    if waiting:
+        lines += ["", ctx._("<b>Waiting list:</b>")]
+        lines += [
+            f"{place}. {escape(person.display_name)}"
+            for place, (_, person) in enumerate(waiting[:NAMES_MAX], start=1)
+        ]
+    lines += ["", ctx._("Only the initiators see these names. Please keep them to yourself.")]
+    ctx.say(
+        Safe("\n".join(lines)),
+        [
+            [action_button(ctx.texts, aid)],
+            [initiative_button(ctx.texts, initiative.id or 0), conv.menu_button(ctx)],
+        ],
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.button("rsvp")(rsvp_pressed)
