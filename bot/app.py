@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.registry import Registry
+from bot.seam import ChatDirectory
 from scheduler.timing import Clock, SystemClock
 from storage.db import Database
 
@@ -18,6 +19,8 @@ class Services:
     clock: Clock = field(default_factory=SystemClock)
     # Learnt from getMe by the Telegram runtimes; settings.bot_username otherwise.
     bot_username: str = ""
+    # Set by the Telegram runtimes (group admins); None where there are no groups.
+    chat_directory: ChatDirectory | None = None
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot_username or self.settings.bot_username}?start={payload}"

@@ -34,6 +34,7 @@ from bot.seam import (
     Outgoing,
     Person,
     Photo,
+    PollAnswer,
     SendText,
     Text,
     Unsupported,
@@ -218,6 +219,10 @@ class Engine:
         registry = self.services.registry
         if isinstance(event, BotBlocked | BotUnblocked) and not ctx.incoming.chat.kind.is_group:
             ctx.person.reachable = isinstance(event, BotUnblocked)
+            return
+        if isinstance(event, PollAnswer):
+            if registry.poll_answer_handler is not None:
+                await registry.poll_answer_handler(ctx)
             return
         if ctx.incoming.chat.kind.is_group:
             if registry.group_handler is not None:

@@ -49,6 +49,8 @@ class Registry:
     menu: list[MenuEntry] = field(default_factory=list)
     # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
     group_handler: Callable[[Ctx], Awaitable[None]] | None = None
+    # Telegram sends poll answers without a chat: the group polls module claims them.
+    poll_answer_handler: Callable[[Ctx], Awaitable[None]] | None = None
     subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
 
     def subscribe(self, *event_types: type) -> Callable[[Subscriber], Subscriber]:

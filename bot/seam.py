@@ -247,3 +247,9 @@ class Sent:
 
 class Sender(Protocol):
     async def send(self, action: Outgoing) -> Sent: ...
+
+
+class ChatDirectory(Protocol):
+    """What only the messenger knows about a chat, asked at the moment it matters."""
+
+    async def is_admin(self, chat_id: int, user_id: int) -> bool: ...
