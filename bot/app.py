@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.registry import Registry
 from bot.seam import ChatDirectory
+from scheduler.pacing import Pacer
 from scheduler.timing import Clock, SystemClock
 from storage.db import Database
 
@@ -21,6 +22,8 @@ class Services:
     bot_username: str = ""
     # Set by the Telegram runtimes (group admins); None where there are no groups.
     chat_directory: ChatDirectory | None = None
+    # One pacer per process for everything that leaves the bot (Telegram's limits).
+    pacer: Pacer | None = None
 
     def deep_link(self, payload: str) -> str:
         return f"https://t.me/{self.bot_username or self.settings.bot_username}?start={payload}"

@@ -18,6 +18,9 @@ from scheduler.timing import FakeClock
 from storage.db import Database
 from tests.support.driver import Driver
 
+# Any connection to an address outside 127.0.0.1 fails the test that makes it.
+pytest_plugins = ["tests.network_guard"]
+
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"
 REQUIRE_SERVICES = os.environ.get("BUURBOT_REQUIRE_SERVICES") == "1"
