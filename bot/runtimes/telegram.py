@@ -1,0 +1,277 @@
+"""`buurbot run` with a token: the bot on Telegram, by polling or by webhook.
+
+The runtime is chosen by BUURBOT_RUNTIME (aiogram, the default, or ptb); both run the same
+core. On start: getMe (a rejected token or an unreachable API is one line on stderr and exit
+code 2), the database is migrated, the command menus (private chats and groups, Dutch and
+English, and a default) and the bot's descriptions are set, then updates are received until
+SIGINT/SIGTERM (or `stop` is set). On stop, updates in progress are finished first.
+
+Webhook mode serves, on one aiohttp server, the webhook path (the secret token is checked;
+a wrong one gets 401) and `/healthz`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import re
+import secrets
+import signal
+import sys
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from aiohttp import web
+
+from bot.app import Services, build_services
+from bot.config import RuntimeName, Settings
+from bot.delivery import telegram_pacer
+from bot.i18n import N_
+from bot.runtimes.common import (
+    WEBHOOK_SECRET,
+    BotIdentity,
+    Core,
+    StartupError,
+    TelegramRuntime,
+    bot_profiles,
+    command_menus,
+    health_app,
+)
+
+log = logging.getLogger(__name__)
+
+TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{1,200}$")
+DESCRIPTION = N_(
+    "Buurbot helps neighbours to start something together: greener, safer, more sociable "
+    "or more energy-efficient. From one resident's idea, to a team, to an action the whole "
+    "street joins, to a group that keeps going. I help you ask your neighbours; I never "
+    "message them myself."
+)
+SHORT_DESCRIPTION = N_("Start something good in your street, together with your neighbours.")
+
+
+@dataclass
+class Running:
+    """A started bot, as handed to `ready` (tests and benchmarks use it)."""
+
+    runtime: TelegramRuntime
+    services: Services
+    core: Core
+    identity: BotIdentity
+    webhook_url: str | None = None
+    health_url: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookOptions:
+    host: str
+    port: int
+    path: str
+    public_url: str
+    secret: str
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, settings: Settings) -> WebhookOptions:
+        path = getattr(args, "path", "/telegram") or "/telegram"
+        if not path.startswith("/"):
+            path = f"/{path}"
+        secret = getattr(args, "secret", "") or secrets.token_urlsafe(32)
+        if not WEBHOOK_SECRET.match(secret):
+            raise StartupError(
+                "the webhook secret may only contain A-Z, a-z, 0-9, _ and - (1 to 256 characters)"
+            )
+        public_url = getattr(args, "public_url", "") or ""
+        if not public_url and not _is_loopback(urlsplit(settings.telegram_api_base).hostname):
+            raise StartupError(
+                "--webhook needs --public-url: the https address where Telegram reaches this server"
+            )
+        return cls(
+            host=getattr(args, "host", "0.0.0.0") or "0.0.0.0",
+            port=int(getattr(args, "port", 8080)),
+            path=path,
+            public_url=public_url,
+            secret=secret,
+        )
+
+
+def _is_loopback(host: str | None) -> bool:
+    if host in (None, ""):
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_runtime(settings: Settings, token: str) -> TelegramRuntime:
+    if settings.runtime == RuntimeName.PTB:
+        from bot.runtimes.ptb_runtime import PtbRuntime
+
+        return PtbRuntime(token, settings.telegram_api_base)
+    from bot.runtimes.aiogram_runtime import AiogramRuntime
+
+    return AiogramRuntime(token, settings.telegram_api_base)
+
+
+async def run_telegram(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    services: Services | None = None,
+    stop: asyncio.Event | None = None,
+    ready: asyncio.Future[Running] | None = None,
+) -> int:
+    """Run until SIGINT/SIGTERM, or until `stop` is set; 0 then, 2 when it cannot start.
+
+    `ready` gets the `Running` bot once updates are being received.
+    """
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    try:
+        if not token:
+            raise StartupError("BUURBOT_TELEGRAM_TOKEN is not set")
+        if not TOKEN.match(token):
+            raise StartupError("BUURBOT_TELEGRAM_TOKEN does not look like a bot token (123:abc)")
+        webhook = (
+            WebhookOptions.from_args(args, settings) if getattr(args, "webhook", False) else None
+        )
+        runtime = make_runtime(settings, token)
+    except StartupError as error:
+        return _fail(error, token)
+    own_services = services is None
+    core: Core | None = None
+    site_runner: web.AppRunner | None = None
+    try:
+        identity = await runtime.connect()
+        services = services or build_services(settings)
+        services.bot_username = identity.username
+        await _migrate(services)
+        # One pacer per bot token: replies, the scheduler and broadcasts share Telegram's limits.
+        pacer = getattr(services, "pacer", None) or telegram_pacer()
+        services.pacer = pacer
+        core = Core(services, runtime.sender, pacer=pacer)
+        await runtime.announce(
+            command_menus(services.registry, settings.default_language),
+            bot_profiles(DESCRIPTION, SHORT_DESCRIPTION, settings.default_language),
+        )
+        running = Running(runtime, services, core, identity)
+        if webhook is None:
+            await _start(runtime, runtime.start_polling(core), "start polling")
+            log.info("@%s is running on %s, polling", identity.username, runtime.name)
+        else:
+            site_runner = await _serve_webhook(runtime, core, webhook, running)
+            log.info(
+                "@%s is running on %s, webhook at %s",
+                identity.username,
+                runtime.name,
+                running.webhook_url,
+            )
+        if ready is not None and not ready.done():
+            ready.set_result(running)
+        await _until_stopped(stop)
+        return 0
+    except StartupError as error:
+        return _fail(error, token)
+    finally:
+        # Stop taking updates, finish the ones in progress, then close the sessions.
+        if site_runner is not None:
+            await _quietly(site_runner.cleanup(), "stop the webhook server")
+        await _quietly(runtime.stop_receiving(), "stop receiving updates")
+        if core is not None:
+            await _quietly(core.drain(), "finish the updates in progress")
+        await _quietly(runtime.close(), "close the Telegram session")
+        if own_services and services is not None:
+            await _quietly(services.db.close(), "close the database")
+
+
+async def _quietly(step: Awaitable[object], what: str) -> None:
+    """One shutdown step; its failure is logged and does not skip the next steps."""
+    try:
+        await step
+    except Exception:
+        log.exception("could not %s", what)
+
+
+async def _migrate(services: Services) -> None:
+    try:
+        await services.db.migrate()
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StartupError(f"cannot prepare the database: {first}") from None
+
+
+async def _start(runtime: TelegramRuntime, starting, what: str) -> None:  # type: ignore[no-untyped-def]
+    """Await a start step; a Telegram or network error there is a StartupError."""
+    try:
+        await starting
+    except StartupError:
+        raise
+    except Exception as error:
+        mapped = runtime.sender.translate(error)
+        if mapped is None:
+            raise
+        raise StartupError(f"could not {what}: {mapped}") from None
+
+
+async def _serve_webhook(
+    runtime: TelegramRuntime, core: Core, options: WebhookOptions, running: Running
+) -> web.AppRunner:
+    app = health_app(runtime.name, "webhook")
+    runtime.mount_webhook(core, app, options.path, options.secret)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, options.host, options.port)
+        await site.start()
+    except OSError as error:
+        await runner.cleanup()
+        raise StartupError(
+            f"cannot listen on {options.host}:{options.port}: {error.strerror or error}"
+        ) from None
+    port = runner.addresses[0][1]
+    local_host = options.host if options.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+    if ":" in local_host:
+        local_host = f"[{local_host}]"
+    local = f"http://{local_host}:{port}"
+    running.webhook_url = options.public_url or f"{local}{options.path}"
+    running.health_url = f"{local}/healthz"
+    try:
+        await _start(
+            runtime, runtime.set_webhook(running.webhook_url, options.secret), "set the webhook"
+        )
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
+
+
+async def _until_stopped(stop: asyncio.Event | None) -> None:
+    if stop is not None:
+        await stop.wait()
+        return
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    installed = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop.set)
+            installed.append(signum)
+    try:
+        await stop.wait()
+        log.info("stopping: finishing the updates in progress")
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
+def _fail(error: StartupError, token: str) -> int:
+    message = " ".join(str(error).split())
+    if token:
+        message = message.replace(token, "<token>")
+    print(f"buurbot: {message}", file=sys.stderr)
+    return 2

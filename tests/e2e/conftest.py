@@ -1,0 +1,100 @@
+"""End-to-end fixtures: a fresh local Bot API server and a fresh SQLite database per test,
+and the bot itself (aiogram, then python-telegram-bot: every test runs on both) started with
+`run_telegram` as a task in the test's event loop, pointed at the server, stopped cleanly."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.runtimes.telegram import Running, run_telegram
+from local_bot_api import LocalBotApi
+
+TOKEN = "123456:TEST-token_e2e"
+USERNAME = "buurbot_test_bot"
+START_TIMEOUT = 30.0  # the first start imports the framework (aiogram's types take seconds)
+
+StartBot = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture(params=["aiogram", "ptb"])
+def runtime_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi(token=TOKEN, username=USERNAME) as running:
+        yield running
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> Path:
+    return tmp_path / "buurbot.db"
+
+
+def bot_settings(server: LocalBotApi, runtime_name: str, database_file: Path) -> Settings:
+    return Settings(  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{database_file}",
+        telegram_token=server.token,
+        telegram_api_base=server.base_url,
+        runtime=runtime_name,
+        _env_file=None,
+    )
+
+
+def run_args(*, webhook: bool = False, secret: str = "") -> argparse.Namespace:
+    return argparse.Namespace(
+        command="run",
+        webhook=webhook,
+        host="127.0.0.1",
+        port=0,  # a free port
+        path="/telegram",
+        public_url="",
+        secret=secret,
+    )
+
+
+@pytest.fixture
+async def start_bot(
+    server: LocalBotApi, runtime_name: str, database_file: Path
+) -> AsyncIterator[StartBot]:
+    """`await start_bot()` (polling) or `await start_bot(webhook=True, secret=...)`.
+
+    At the end the bot is stopped (it must exit 0) and no call may have been rejected by
+    the server's validation against the Bot API spec."""
+    started: list[tuple[asyncio.Event, asyncio.Task[int]]] = []
+
+    async def start(*, webhook: bool = False, secret: str = "") -> Running:
+        stop = asyncio.Event()
+        ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+        settings = bot_settings(server, runtime_name, database_file)
+        task = asyncio.create_task(
+            run_telegram(settings, run_args(webhook=webhook, secret=secret), stop=stop, ready=ready)
+        )
+        started.append((stop, task))
+        await asyncio.wait(
+            {task, ready}, timeout=START_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+        )
+        if not ready.done():
+            if task.done():
+                pytest.fail(f"the bot did not start (exit code {task.result()})")
+            pytest.fail(f"the bot did not start within {START_TIMEOUT} s")
+        return ready.result()
+
+    yield start
+    for stop, task in started:
+        stop.set()
+        assert await asyncio.wait_for(task, 15) == 0
+    assert [str(call) for call in server.rejected] == []
+
+
+@pytest.fixture
+async def bot(start_bot: StartBot) -> Running:
+    """The bot, polling."""
+    return await start_bot()

@@ -1,0 +1,711 @@
+"""The bot on Telegram, end to end over real HTTP: each test runs on aiogram and on
+python-telegram-bot (the `runtime_name` fixture), against a fresh local Bot API server that
+validates every call against the official method list, with a fresh SQLite database.
+
+What a person sees is read from the server's transcripts; after every test no call may have
+been rejected by the server (checked by the `start_bot` fixture).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlmodel import select
+
+from bot.app import build_registry
+from bot.config import Settings
+from bot.i18n import texts_for
+from bot.runtimes.common import (
+    command_menus,
+    plain_text,
+    split_html,
+    to_incoming,
+    visible_length,
+)
+from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION, Running, run_telegram
+from bot.seam import (
+    BotAddedToGroup,
+    BotBlocked,
+    BotRemovedFromGroup,
+    BotUnblocked,
+    Button,
+    ButtonPress,
+    ChatKind,
+    ChatMigrated,
+    Command,
+    EditText,
+    MembersJoined,
+    Photo,
+    PinMessage,
+    PollAnswer,
+    SendDocument,
+    SendPoll,
+    SendText,
+    Sent,
+    StopPoll,
+    Text,
+)
+from bot.seam import Person as SeamPerson
+from local_bot_api import LocalBotApi
+from local_bot_api.limits import parse_html
+from local_bot_api.simulation import Person, SeenMessage
+from storage.models import Resident
+from tests.e2e.conftest import TOKEN, USERNAME, StartBot, run_args
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+NL = texts_for("nl")
+
+
+async def resident(running: Running, person: Person) -> Resident | None:
+    async with running.services.db.transaction() as session:
+        query = select(Resident).where(Resident.telegram_id == person.id)
+        return (await session.execute(query)).scalar_one_or_none()
+
+
+async def onboard(person: Person, postcode: str = "1234 AB") -> tuple[SeenMessage, str]:
+    """/start, the offered name, a postcode, "yes": the consent question and the query id."""
+    await person.command("start")
+    await person.wait_for_message()
+    await person.press(plain_text(NL._("Call me {name}", name=person.name)))
+    await person.wait_for_message()
+    await person.send(postcode)
+    consent = await person.wait_for_message()
+    return consent, await person.press(NL._("Yes, that is fine"))
+
+
+# --- onboarding, buttons, deep links ------------------------------------------------------------
+
+
+async def test_onboarding_in_dutch_ends_in_the_main_menu(bot: Running, server: LocalBotApi):
+    anna = server.person("Anna", language_code="nl")
+    await anna.command("start")
+    greeting = await anna.wait_for_message()
+    assert "Buurbot" in greeting.text
+    call_me = NL._("Call me {name}", name="Anna")
+    assert greeting.labels == [call_me] != [texts_for("en")._("Call me {name}", name="Anna")]
+    await anna.press(call_me)
+    postcode_question = await anna.wait_for_message()
+    assert "Anna" in postcode_question.text
+    assert postcode_question.labels == [NL._("I would rather not say")]
+    await anna.send("1234ab")
+    consent = await anna.wait_for_message()
+    assert "(Anna)" in consent.text and "(1234 AB)" in consent.text
+    assert consent.labels == [
+        NL._("Yes, that is fine"),
+        NL._("No, do not store it"),
+        NL._("What do you store?"),
+    ]
+    await anna.press(NL._("Yes, that is fine"))
+    menu = await anna.wait_for_message(containing=NL._("What would you like to do?"))
+    assert NL._("Thank you, {name}. You are all set.", name="Anna") in menu.text
+    assert menu.labels  # the main menu's buttons
+    stored = await resident(bot, anna)
+    assert stored is not None
+    assert (stored.name, stored.postcode, stored.language) == ("Anna", "1234 AB", "nl")
+    assert stored.consented_at is not None and stored.onboarded_at is not None
+    # Every message was HTML, without link previews.
+    for call in server.calls_to("sendMessage", anna.id):
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"]["is_disabled"] is True
+
+
+async def test_a_button_press_edits_its_question_in_place_and_is_answered(
+    bot: Running, server: LocalBotApi
+):
+    bea = server.person("Bea")
+    question, query_id = await onboard(bea)
+    await server.wait_for_answer(query_id)
+    await bea.wait_for_message(containing=NL._("What would you like to do?"))
+    consent = next(m for m in bea.bot_messages if m.message_id == question.message_id)
+    assert consent.edited and consent.text.startswith(question.text)
+    assert consent.buttons == []
+    assert consent.text.endswith("✓ " + NL._("Yes, that is fine"))
+    chosen = consent.text.index(NL._("Yes, that is fine"))
+    assert {"type": "bold", "offset": chosen, "length": len(NL._("Yes, that is fine"))} in (
+        consent.entities
+    )
+    # Both presses (the name, "yes") answered once each, before the edit.
+    assert len(server.calls_to("answerCallbackQuery", ok=True)) == 2
+    answer = server.calls_to("answerCallbackQuery")[-1]
+    edit = server.calls_to("editMessageText", bea.id)[-1]
+    assert answer.timestamp <= edit.timestamp
+
+
+async def test_a_deep_link_is_carried_through_onboarding(bot: Running, server: LocalBotApi):
+    cas = server.person("Cas")
+    payload = "onbekend-4f9Qz"  # no flow owns this prefix
+    assert "onbekend" not in bot.services.registry.deep_links
+    await cas.command("start", payload)
+    update = server.world.queue.history[max(server.world.queue.history)]
+    assert update["message"]["text"] == f"/start {payload}"
+    await cas.wait_for_message()
+    await cas.press("Noem me Cas")
+    await cas.wait_for_message()
+    await cas.send("3512")
+    await cas.wait_for_message()
+    await cas.press(NL._("Yes, that is fine"))
+    answer = await cas.wait_for_message(containing=NL._("What would you like to do?"))
+    assert NL._("This link does not work (any more). Here is the menu.") in answer.text
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def long_text(paragraphs: int = 40) -> str:
+    parts = []
+    for number in range(paragraphs):
+        words = " ".join(f"woord{number}x{index}" for index in range(25))
+        parts.append(
+            f'<b>Alinea {number} &amp; meer</b>\n<i>{words}</i> <a href="https://t.me/x">link</a>'
+        )
+    return "\n\n".join(parts)
+
+
+async def test_a_long_text_goes_out_as_several_valid_messages(bot: Running, server: LocalBotApi):
+    dirk = server.person("Dirk")
+    text = long_text()
+    assert len(text) > 10_000
+    button = Button("Verder", "1:menu")
+    sent = await bot.runtime.sender.send(SendText(dirk.id, text, ((button,),)))
+    calls = server.calls_to("sendMessage", dirk.id)
+    assert len(calls) >= 3 and all(call.ok for call in calls)
+    messages = dirk.bot_messages
+    assert sent.message_id == messages[-1].message_id
+    assert all(len(message.text) <= 4096 for message in messages)
+    # Cut between paragraphs, nothing lost, every chunk's tags closed and reopened.
+    assert [m.text for m in messages] == [plain_text(c) for c in split_html(text)]
+    assert " ".join(m.text for m in messages).split() == plain_text(text).split()
+    assert all(message.text.startswith("Alinea") for message in messages)
+    assert [m.labels for m in messages] == [[]] * (len(messages) - 1) + [["Verder"]]
+    assert all(message.entities for message in messages)
+
+
+async def test_every_kind_of_outgoing_is_rendered_and_accepted(bot: Running, server: LocalBotApi):
+    sender = bot.runtime.sender
+    pim, rosa = server.person("Pim"), server.person("Rosa")
+    street = server.group("Eikenlaan", type="supergroup")
+    await street.add_bot(by=pim, as_admin=True)
+    await street.join(rosa)
+
+    poll = await sender.send(
+        SendPoll(street.id, "Wanneer &amp; waar?", ("Zaterdag", "Zondag <b>middag</b>"))
+    )
+    shown = street.last
+    assert shown.poll is not None and shown.poll.id == poll.poll_id
+    assert shown.poll.question == "Wanneer & waar?"
+    assert shown.poll.options == ("Zaterdag", "Zondag middag")
+    assert not shown.poll.is_anonymous  # so that poll_answer updates come
+    await rosa.answer_poll(shown, 1)
+    await sender.send(PinMessage(street.id, shown.message_id))
+    await sender.send(StopPoll(street.id, shown.message_id))
+    assert street.last.pinned and street.last.poll.is_closed
+    assert server.calls_to("pinChatMessage")[-1].params["disable_notification"] is True
+
+    document = await sender.send(
+        SendDocument(pim.id, "gegevens.json", b'{"a": 1}', "<b>Jouw</b> gegevens")
+    )
+    assert pim.last.document == b'{"a": 1}' and pim.last.filename == "gegevens.json"
+    assert pim.last.text == "Jouw gegevens" and document.message_id == pim.last.message_id
+    long_caption = "Uitleg. " * 200  # over 1024 characters: the text follows the file
+    await sender.send(SendDocument(pim.id, "lang.txt", b"x", long_caption))
+    assert pim.bot_messages[-2].filename == "lang.txt" and pim.bot_messages[-2].text is None
+    assert pim.last.text == long_caption.strip()
+
+    sent = await sender.send(SendText(pim.id, "Vraag", ((Button("Oud", "0:oud"),),)))
+    same = EditText(pim.id, sent.message_id, "Vraag", ((Button("Oud", "0:oud"),),))
+    assert await sender.send(same) == Sent(sent.message_id)  # "not modified" is no failure
+    assert [c.description for c in server.rejected][-1].startswith(
+        "Bad Request: message is not modified"
+    )
+    server.rejected.pop()  # the one refusal this test asks for
+    # A stale button: the engine answers the press with a toast (plain text).
+    query_id = await pim.press("Oud")
+    answer = await server.wait_for_answer(query_id)
+    assert answer["text"] == plain_text(NL._("That button belongs to an earlier question."))
+
+
+async def test_html_in_a_first_name_is_shown_as_typed(bot: Running, server: LocalBotApi):
+    eve = server.person("<b>Eve</b> & co")
+    await eve.command("start")
+    question = await eve.wait_for_message()
+    assert question.labels == ["Noem me <b>Eve</b> & co"]
+    await eve.press("Noem me <b>Eve</b> & co")
+    greeting = await eve.wait_for_message()
+    assert "Leuk je te leren kennen, <b>Eve</b> & co!" in greeting.text
+    assert [e for e in greeting.entities if e["type"] == "bold"] == []
+    sent = server.calls_to("sendMessage", eve.id)[-1].params["text"]
+    assert "&lt;b&gt;Eve&lt;/b&gt; &amp; co" in sent
+
+
+async def test_flood_control_is_waited_out_and_the_message_arrives_once(
+    bot: Running, server: LocalBotApi
+):
+    fenna = server.person("Fenna")
+    server.faults.arm("429", method="sendMessage", chat_id=fenna.id, retry_after=1)
+    await fenna.command("start")
+    await fenna.wait_for_message(timeout=10)
+    calls = server.calls_to("sendMessage", fenna.id)
+    assert [call.status for call in calls] == [429, 200]
+    assert calls[1].timestamp - calls[0].timestamp >= 0.9
+    assert len(fenna.bot_messages) == 1
+    assert not server.faults.armed
+
+
+async def test_a_person_who_blocks_the_bot_is_marked_unreachable(bot: Running, server: LocalBotApi):
+    gijs = server.person("Gijs")
+    await gijs.command("start")
+    await gijs.wait_for_message()
+    await gijs.block_bot()
+    await server.wait_until(lambda: _reachable_is(bot, gijs, False), what="Gijs unreachable")
+    # A later send (a reminder, say) raises nothing and is not retried.
+    before = len(server.calls)
+    assert await bot.core.delivery.deliver([SendText(gijs.id, "Herinnering")]) == [None]
+    assert [(c.method, c.status) for c in server.calls[before:]] == [("sendMessage", 403)]
+    await gijs.unblock_bot()
+    await server.wait_until(lambda: _reachable_is(bot, gijs, True), what="Gijs reachable")
+
+    # A 403 on a send, without any update about it, marks the person unreachable too.
+    hanna = server.person("Hanna")
+    await hanna.command("start")
+    await hanna.wait_for_message()
+    server.faults.arm("403", method="sendMessage", chat_id=hanna.id)
+    assert await bot.core.delivery.deliver([SendText(hanna.id, "Hoi")]) == [None]
+    assert await _reachable_is(bot, hanna, False)
+
+
+async def _reachable_is(running: Running, person: Person, value: bool) -> bool:
+    stored = await resident(running, person)
+    return stored is not None and stored.reachable is value
+
+
+async def test_a_group_that_became_a_supergroup_gets_the_message_at_its_new_id(
+    bot: Running, server: LocalBotApi
+):
+    pim = server.person("Pim")
+    street = server.group("Beukenlaan", type="group")
+    await street.add_bot(by=pim)
+    old_id = street.id
+    new_id = await street.migrate_to_supergroup(by=pim)
+    [sent] = await bot.core.delivery.deliver([SendText(old_id, "Hallo straat")])
+    assert sent is not None and street.id == new_id
+    assert street.last.text == "Hallo straat"
+    calls = server.calls_to("sendMessage")
+    assert [(c.chat_id, c.status) for c in calls[-2:]] == [(old_id, 400), (new_id, 200)]
+
+
+async def test_an_update_delivered_twice_is_handled_once(bot: Running, server: LocalBotApi):
+    ids = server.person("Ids")
+    update_id = await ids.command("start")
+    await ids.wait_for_message()
+    await server.wait_until(lambda: bot.core.handled == 1, what="the update handled")
+    server.redeliver(update_id)
+    await server.wait_until(lambda: bot.core.handled == 2, what="the update seen again")
+    await asyncio.sleep(0.2)
+    assert len(server.calls_to("sendMessage", ids.id)) == 1
+    assert len(ids.bot_messages) == 1
+
+
+async def test_chats_are_handled_concurrently(bot: Running, server: LocalBotApi):
+    """While one person's reply hangs on a slow Bot API call, another person is answered."""
+    slow, quick = server.person("Joost"), server.person("Kim")
+    server.faults.arm("timeout", method="sendMessage", chat_id=slow.id, delay=1.5)
+    await slow.command("start")
+    await server.wait_until(lambda: server.faults.fired, what="the slow call to begin")
+    await quick.command("start")
+    await quick.wait_for_message(timeout=1.0)
+    assert slow.bot_messages == []
+    await slow.wait_for_message(timeout=10)  # after the 504, retried
+    assert len(slow.bot_messages) == 1
+
+
+# --- webhook ------------------------------------------------------------------------------------
+
+
+async def test_webhook_receives_updates_with_the_secret_and_refuses_others(
+    start_bot: StartBot, server: LocalBotApi
+):
+    secret = "s3cret_Webhook-token"
+    running = await start_bot(webhook=True, secret=secret)
+    assert running.webhook_url is not None and running.webhook_url.startswith("http://127.0.0.1:")
+    assert server.webhook.url == running.webhook_url
+    assert server.webhook.secret_token == secret
+    lies = server.person("Lies")
+    await lies.command("start")
+    greeting = await lies.wait_for_message()
+    assert greeting.labels == ["Noem me Lies"]
+    assert server.webhook_attempts[-1].status == 200
+    assert server.webhook_attempts[-1].secret_token == secret
+    await server.wait_until(lambda: running.core.handled == 1, what="/start handled")
+    handled = running.core.handled
+
+    for wrong in ("wrong", None):
+        attempt = await server.post_to_webhook(lies.message_update("stiekem"), secret_token=wrong)
+        assert attempt.status == 401
+    await asyncio.sleep(0.2)
+    assert running.core.handled == handled
+    assert len(lies.bot_messages) == 1
+
+    async with aiohttp.ClientSession() as http:
+        assert running.health_url is not None
+        async with http.get(running.health_url) as response:
+            assert response.status == 200
+            assert (await response.json())["ok"] is True
+    assert server.calls_to("getUpdates") == []
+
+
+# --- what the bot tells Telegram about itself ---------------------------------------------------
+
+
+async def test_commands_and_descriptions_are_set_per_language_and_scope(
+    bot: Running, server: LocalBotApi
+):
+    registry = build_registry()
+    expected = {
+        (menu.scope, menu.language_code): [list(c) for c in menu.commands]
+        for menu in command_menus(registry, "nl")
+    }
+    private_nl = expected[("all_private_chats", "nl")]
+    private_en = expected[("all_private_chats", "en")]
+    assert ["taal", NL._("Change the language")] in private_nl
+    assert ["language", "Change the language"] in private_en
+    assert "start" not in {name for name, _ in private_nl}
+    assert expected[("all_private_chats", "")] == private_nl
+    for (scope, language), commands in expected.items():
+        got = server.my_commands({"type": scope}, language)
+        assert [[c["command"], c["description"]] for c in got] == commands, (scope, language)
+    calls = server.calls_to("setMyCommands") + server.calls_to("deleteMyCommands")
+    assert {(c.params["scope"]["type"], c.params.get("language_code", "")) for c in calls} == {
+        (scope, language)
+        for scope in ("all_private_chats", "all_group_chats")
+        for language in ("", "nl", "en")
+    }
+    assert server.person("Nina", language_code="nl").visible_commands()[0][1] == private_nl[0][1]
+    english = server.person("Olivia", language_code="en")
+    assert [name for name, _ in english.visible_commands()] == [c[0] for c in private_en]
+
+    assert server.description("nl") == NL._(DESCRIPTION) != DESCRIPTION
+    assert server.description("en") == DESCRIPTION
+    assert server.description("") == NL._(DESCRIPTION)
+    assert server.short_description("nl") == NL._(SHORT_DESCRIPTION)
+    assert server.short_description("en") == SHORT_DESCRIPTION
+    assert bot.services.bot_username == USERNAME
+
+
+# --- refusing to start -----------------------------------------------------------------------
+
+
+async def test_a_wrong_token_is_one_line_and_exit_code_2(
+    server: LocalBotApi, runtime_name: str, tmp_path: Path
+):
+    wrong = "654321:WRONG-token"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BUURBOT_")}
+    env.update(
+        BUURBOT_TELEGRAM_TOKEN=wrong,
+        BUURBOT_TELEGRAM_API_BASE=server.base_url,
+        BUURBOT_RUNTIME=runtime_name,
+        BUURBOT_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}",
+        PYTHONPATH=str(ROOT),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2
+    assert out == b""
+    lines = err.decode().splitlines()
+    assert lines == ["buurbot: the Telegram token was rejected (401 Unauthorized from getMe)"]
+    assert [(c.method, c.status) for c in server.rejected] == [("getMe", 401)]
+    server.rejected.clear()  # the one call this test expects to be refused
+    assert not (tmp_path / "buurbot.db").exists()  # nothing was done before getMe
+
+
+async def test_an_unreachable_api_is_one_line_and_exit_code_2(
+    runtime_name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}",
+        telegram_token=TOKEN,
+        telegram_api_base=f"http://127.0.0.1:{port}",
+        runtime=runtime_name,
+        _env_file=None,
+    )
+    started = time.monotonic()
+    assert await run_telegram(settings, run_args(), stop=asyncio.Event()) == 2
+    assert time.monotonic() - started < 15
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(
+        f"buurbot: cannot reach the Telegram Bot API at http://127.0.0.1:{port}"
+    )
+    assert TOKEN not in err[0]
+
+
+# --- the shared pieces, without HTTP ------------------------------------------------------------
+
+
+_HTML_PIECES = st.one_of(
+    st.sampled_from(["\n\n", "\n", " ", "&amp;", "&lt;", "&#128512;", "😀", "é"]),
+    st.text(alphabet="abcdefghij ", min_size=1, max_size=30),
+)
+
+
+@st.composite
+def safe_html(draw: st.DrawFn) -> str:
+    """Well-formed Telegram HTML: nested tags (with attributes) around text pieces."""
+
+    def build(depth: int) -> str:
+        parts = []
+        for _ in range(draw(st.integers(1, 6))):
+            if depth < 3 and draw(st.booleans()):
+                tag = draw(st.sampled_from(["b", "i", "u", "s", "code", "a", "blockquote"]))
+                opening = '<a href="https://e.nl/?a=1&amp;b=2">' if tag == "a" else f"<{tag}>"
+                inner = build(depth + 1)
+                parts.append(f"{opening}{inner}</{tag}>")
+            else:
+                parts.append(draw(_HTML_PIECES))
+        return "".join(parts)
+
+    return build(0)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=safe_html(), limit=st.integers(8, 120))
+def test_every_chunk_is_valid_html_within_the_limit_and_nothing_is_lost(text: str, limit: int):
+    parse_html(text)  # the input is what Telegram accepts
+    chunks = split_html(text, limit)
+    for chunk in chunks:
+        parsed = parse_html(chunk)  # the server's parser: raises on invalid HTML
+        assert visible_length(chunk) <= limit
+        assert parsed.text.strip() or chunks == [text]  # only a blank text stays blank
+    # Only whitespace at the cuts is dropped.
+    assert _squeezed("".join(plain_text(c) for c in chunks)) == _squeezed(plain_text(text))
+
+
+def _squeezed(text: str) -> str:
+    return "".join(text.split())
+
+
+def test_cuts_prefer_paragraphs_then_lines_then_words():
+    paragraph = "a" * 30
+    assert split_html(f"{paragraph}\n\n{paragraph}\n\n{paragraph}", 70) == [
+        f"{paragraph}\n\n{paragraph}",
+        paragraph,
+    ]
+    assert split_html(f"{paragraph}\n{paragraph}\n{paragraph}", 70) == [
+        f"{paragraph}\n{paragraph}",
+        paragraph,
+    ]
+    assert split_html("een twee drie vier", 9) == ["een twee", "drie vier"]
+    assert split_html("<b>abcdefghij</b>", 4) == ["<b>abcd</b>", "<b>efgh</b>", "<b>ij</b>"]
+    assert split_html('<a href="https://e.nl">ab &amp; cd</a>', 4) == [
+        '<a href="https://e.nl">ab &amp;</a>',
+        '<a href="https://e.nl">cd</a>',
+    ]
+    assert split_html("kort", 4096) == ["kort"]
+
+
+def _mapped(update: dict[str, Any]) -> Any:
+    """The same update through the three doors: JSON, aiogram's model, PTB's object."""
+    import telegram
+    from aiogram.types import Update as AiogramUpdate
+
+    bot_id = 123456
+    results = [
+        to_incoming(update, bot_id=bot_id, bot_username=USERNAME),
+        to_incoming(AiogramUpdate.model_validate(update), bot_id=bot_id, bot_username=USERNAME),
+        to_incoming(telegram.Update.de_json(update, None), bot_id=bot_id, bot_username=USERNAME),
+    ]
+    assert results[0] == results[1] == results[2], results
+    return results[0]
+
+
+async def test_updates_map_to_the_same_incoming_from_json_aiogram_and_ptb(server: LocalBotApi):
+    anna, bob = server.person("Anna", username="anna_nl"), server.person("Bob", language_code="en")
+    street = server.group("Lindenstraat", type="group")
+
+    def last_update() -> dict[str, Any]:
+        return server.world.queue.history[max(server.world.queue.history)]
+
+    await anna.command("start", "join-abc")
+    incoming = _mapped(last_update())
+    assert incoming.event == Command("start", "join-abc")
+    assert incoming.person.username == "anna_nl" and incoming.person.language_code == "nl"
+    assert incoming.update_id == last_update()["update_id"]
+    await anna.send("/Menu@buurbot_test_bot")
+    assert _mapped(last_update()).event == Command("menu", "")
+    await anna.send("/menu@another_bot")
+    assert _mapped(last_update()) is None
+    await anna.send("gewoon tekst")
+    assert _mapped(last_update()).event == Text("gewoon tekst")
+
+    await street.add_bot(by=anna)
+    added = [u for u in server.pending_updates if "my_chat_member" in u][-1]
+    incoming = _mapped(added)
+    assert incoming.event == BotAddedToGroup()
+    assert incoming.chat.kind is ChatKind.GROUP and incoming.chat.title == "Lindenstraat"
+    assert _mapped(last_update()) is None  # the service message announcing the bot itself
+    await street.join(bob)
+    joined = next(u for u in reversed(server.pending_updates) if "message" in u)
+    assert _mapped(joined).event == MembersJoined((SeamPerson(bob.id, "Bob", "en"),))
+    new_id = await street.migrate_to_supergroup(by=anna)
+    migrated = [u for u in server.pending_updates if "message" in u][-2]
+    assert _mapped(migrated).event == ChatMigrated(new_id)
+    await street.remove_bot(by=anna)
+    assert _mapped(last_update()).event == BotRemovedFromGroup()
+
+    await anna.block_bot()
+    assert _mapped(last_update()).event == BotBlocked()
+    await anna.unblock_bot()
+    assert _mapped(last_update()).event == BotUnblocked()
+
+    query = {
+        "update_id": 900,
+        "callback_query": {
+            "id": "q1",
+            "from": {"id": anna.id, "is_bot": False, "first_name": "Anna"},
+            "message": {
+                "message_id": 77,
+                "date": 0,
+                "chat": {"id": anna.id, "type": "private", "first_name": "Anna"},
+            },
+            "chat_instance": "1",
+            "data": "1:menu",
+        },
+    }
+    incoming = _mapped(query)
+    assert incoming.event == ButtonPress("1:menu", "q1", 77)
+    assert incoming.chat.id == anna.id
+    vote = {
+        "update_id": 901,
+        "poll_answer": {
+            "poll_id": "5",
+            "user": {"id": bob.id, "is_bot": False, "first_name": "Bob"},
+            "option_ids": [0, 2],
+            "option_persistent_ids": ["0", "2"],
+        },
+    }
+    assert _mapped(vote).event == PollAnswer("5", (0, 2))
+    sticker = {
+        "update_id": 902,
+        "message": {
+            "message_id": 78,
+            "date": 0,
+            "chat": {"id": anna.id, "type": "private", "first_name": "Anna"},
+            "from": {"id": anna.id, "is_bot": False, "first_name": "Anna"},
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            },
+        },
+    }
+    assert _mapped(sticker).event.what == "sticker"
+    photo = {
+        "update_id": 903,
+        "message": {
+            **{key: sticker["message"][key] for key in ("message_id", "date", "chat", "from")},
+            "photo": [
+                {"file_id": "small", "file_unique_id": "s", "width": 90, "height": 90},
+                {"file_id": "large", "file_unique_id": "l", "width": 1280, "height": 1280},
+            ],
+            "caption": "de bank in het park",
+        },
+    }
+    assert _mapped(photo).event == Photo("large", "de bank in het park")
+
+
+def test_framework_errors_map_to_the_core_errors():
+    from datetime import timedelta
+
+    import telegram.error as ptb
+    from aiogram import exceptions as ag
+    from aiogram.methods import SendMessage
+
+    from bot.runtimes import aiogram_runtime, ptb_runtime
+    from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, Transient
+
+    def kind(error: Any) -> Any:
+        return type(error), getattr(error, "retry_after", None), getattr(error, "new_chat_id", None)
+
+    method = SendMessage(chat_id=1, text="x")
+    aiogram_cases = {
+        ag.TelegramRetryAfter(method, "Too Many Requests: retry after 3", 3): (
+            RateLimited,
+            3.0,
+            None,
+        ),
+        ag.TelegramMigrateToChat(method, "upgraded", -1001): (ChatMoved, None, -1001),
+        ag.TelegramForbiddenError(method, "Forbidden: bot was blocked by the user"): (
+            RecipientGone,
+            None,
+            None,
+        ),
+        ag.TelegramBadRequest(method, "Bad Request: chat not found"): (RecipientGone, None, None),
+        ag.TelegramBadRequest(method, "Bad Request: message text is empty"): (Rejected, None, None),
+        ag.TelegramServerError(method, "Internal Server Error"): (Transient, None, None),
+        ag.TelegramNetworkError(method, "Request timeout error"): (Transient, None, None),
+        ag.TelegramEntityTooLarge(method, "Request Entity Too Large"): (Rejected, None, None),
+        TimeoutError(): (Transient, None, None),
+    }
+    for error, expected in aiogram_cases.items():
+        assert kind(aiogram_runtime.translate(error)) == expected, error
+    ptb_cases = {
+        ptb.RetryAfter(timedelta(seconds=3)): (RateLimited, 3.0, None),
+        ptb.ChatMigrated(-1001): (ChatMoved, None, -1001),
+        ptb.Forbidden("Forbidden: bot was blocked by the user"): (RecipientGone, None, None),
+        ptb.BadRequest("Chat not found"): (RecipientGone, None, None),
+        ptb.BadRequest("Message text is empty"): (Rejected, None, None),
+        ptb.TimedOut(): (Transient, None, None),
+        ptb.NetworkError("Bad Gateway"): (Transient, None, None),
+        ptb.InvalidToken(): (Rejected, None, None),
+    }
+    for error, expected in ptb_cases.items():
+        assert kind(ptb_runtime.translate(error)) == expected, error
+    assert aiogram_runtime.translate(ValueError("a bug")) is None
+    assert ptb_runtime.translate(ValueError("a bug")) is None
+
+
+def test_button_labels_are_plain_text():
+    from bot.runtimes.common import keyboard_rows
+
+    rows = keyboard_rows(
+        (
+            (
+                Button(html.escape("Noem me <b>Eve</b> & co"), "1:s"),
+                Button("Site", url="https://e.nl"),
+            ),
+        )
+    )
+    assert rows == [
+        [
+            {"text": "Noem me <b>Eve</b> & co", "callback_data": "1:s"},
+            {"text": "Site", "url": "https://e.nl"},
+        ]
+    ]
