@@ -2,6 +2,24 @@
 
 This is where "the person blocked the bot", "the group became a supergroup"
 and "Telegram asks us to slow down" are dealt with, once, for every runtime.
+
+Pacing: one ``Pacer`` per process (per bot token) sits in front of every send —
+replies (``Priority.REPLY``), the scheduler's dispatcher (``SCHEDULED``) and
+broadcasts (``BROADCAST``) — so together they stay inside Telegram's limits. A
+``Delivery`` uses the pacer it is given, else ``services.pacer`` when the runtime
+set one, else none (tests and the console: nothing to pace).
+
+On an error from the Sender:
+
+* rate limited: the whole pacer pauses for ``retry_after`` and the same message is
+  tried again (no pacer: this delivery sleeps that long);
+* recipient gone: the person is marked unreachable (a group inactive) and their
+  pending outbox rows are cancelled; never retried;
+* chat moved: the new chat id is written everywhere and the message goes there;
+* rejected: logged, not retried;
+* transient: backed off and retried ``max_attempts`` times in all — or, for the
+  dispatcher (``retry_transient=False``), handed back at once so the outbox row
+  retries later with its own backoff instead of holding up a batch.
 """
 
 from __future__ import annotations
@@ -9,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from sqlmodel import select, update
 
@@ -25,55 +44,135 @@ from bot.seam import (
     Sent,
     Transient,
 )
-from storage.models import GroupChat, Resident, SentMessage
+from scheduler import outbox
+from scheduler.pacing import Limits, Pacer, Priority
+from storage.models import GroupChat, Resident, ScheduledMessage, SentMessage
 from storage.queries import insert_ignore
 
 log = logging.getLogger(__name__)
 
+__all__ = ["TELEGRAM_LIMITS", "Delivered", "Delivery", "Outcome", "chat_of", "telegram_pacer"]
+
 MAX_ATTEMPTS = 4
+# Flood-control answers for one message before giving up on it (each one pauses all sends).
+MAX_RATE_LIMITS = 8
+MAX_MOVES = 3
+
+# Telegram's limits, chosen so that no window ever holds more than Telegram allows. A
+# token bucket with rate r and burst b admits at most b + r*W sends in any window of W
+# seconds (scheduler/pacing.py). Per group 19/min with burst 1: at most 1 + 19 = 20 in
+# any 60 s — Pacer's default (20/min, burst 20) admits 39 in a group's first minute.
+# Overall 29/s with burst 1: at most 30 in any second. Per chat 1/s with burst 1: two
+# messages to one person are at least a second apart.
+TELEGRAM_LIMITS = Limits(
+    global_per_second=29.0,
+    global_burst=1,
+    chat_per_second=1.0,
+    chat_burst=1,
+    group_per_minute=19.0,
+    group_burst=1,
+)
+
+
+def telegram_pacer() -> Pacer:
+    """The pacer a Telegram runtime shares between replies, scheduler and broadcasts."""
+    return Pacer(TELEGRAM_LIMITS)
 
 
 def chat_of(action: Outgoing) -> int | None:
     return None if isinstance(action, AnswerButton) else action.chat_id
 
 
+class Outcome(StrEnum):
+    SENT = "sent"
+    GONE = "gone"  # blocked, deactivated, kicked, chat not found
+    REJECTED = "rejected"  # Telegram refused the request
+    TRANSIENT = "transient"  # 5xx, timeout: try again later
+    RATE_LIMITED = "rate_limited"  # flood control too many times in a row
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    outcome: Outcome
+    sent: Sent | None = None
+    reason: str = ""
+
+
 class Delivery:
-    def __init__(self, services: Services, sender: Sender, *, sleep=asyncio.sleep) -> None:  # type: ignore[no-untyped-def]
+    def __init__(
+        self,
+        services: Services,
+        sender: Sender,
+        *,
+        sleep=asyncio.sleep,  # type: ignore[no-untyped-def]
+        pacer: Pacer | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
         self.services = services
         self.sender = sender
         self.sleep = sleep
+        self.pacer = pacer if pacer is not None else getattr(services, "pacer", None)
+        self.max_attempts = max_attempts
 
-    async def deliver(self, actions: Sequence[Outgoing]) -> list[Sent | None]:
+    async def deliver(
+        self, actions: Sequence[Outgoing], *, priority: int = Priority.REPLY
+    ) -> list[Sent | None]:
         """Send each action in order; one failing never stops the others."""
         results: list[Sent | None] = []
         for action in actions:
-            results.append(await self.deliver_one(action))
+            results.append(await self.deliver_one(action, priority=priority))
         return results
 
-    async def deliver_one(self, action: Outgoing) -> Sent | None:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+    async def deliver_one(self, action: Outgoing, *, priority: int = Priority.REPLY) -> Sent | None:
+        return (await self.attempt(action, priority=priority)).sent
+
+    async def attempt(
+        self, action: Outgoing, *, priority: int = Priority.REPLY, retry_transient: bool = True
+    ) -> Delivered:
+        """Send one action, paced; say how it went."""
+        transient = limited = moves = 0
+        while True:
+            await self._pace(action, priority)
             try:
                 sent = await self.sender.send(action)
-            except RateLimited as limited:
-                log.warning("rate limited; waiting %.1f s", limited.retry_after)
-                await self.sleep(limited.retry_after)
+            except RateLimited as error:
+                limited += 1
+                if limited > MAX_RATE_LIMITS:
+                    log.error("still rate limited after %d waits; giving up", limited - 1)
+                    return Delivered(Outcome.RATE_LIMITED, reason=str(error))
+                log.warning("rate limited; everyone waits %.1f s", error.retry_after)
+                if self.pacer is not None:
+                    self.pacer.pause(max(0.0, float(error.retry_after)))
+                else:
+                    await self.sleep(error.retry_after)
             except Transient as error:
-                log.warning("transient error (attempt %d): %s", attempt, error)
-                await self.sleep(min(2**attempt * 0.25, 5))
-            except RecipientGone:
-                await self.mark_unreachable(chat_of(action))
-                return None
+                transient += 1
+                log.warning("transient error (attempt %d): %s", transient, error)
+                if not retry_transient or transient >= self.max_attempts:
+                    return Delivered(Outcome.TRANSIENT, reason=str(error) or "transient error")
+                await self.sleep(min(2**transient * 0.25, 5))
+            except RecipientGone as error:
+                await self.recipient_gone(chat_of(action))
+                return Delivered(Outcome.GONE, reason=str(error) or "recipient gone")
             except ChatMoved as moved:
+                moves += 1
                 await self.chat_moved(chat_of(action), moved.new_chat_id)
+                if moves > MAX_MOVES:
+                    return Delivered(Outcome.REJECTED, reason="the chat keeps moving")
                 action = replace(action, chat_id=moved.new_chat_id)  # type: ignore[type-var]
             except Rejected as error:
                 log.error("Telegram rejected %s: %s", type(action).__name__, error)
-                return None
+                return Delivered(Outcome.REJECTED, reason=str(error) or "rejected")
             else:
                 await self.remember(action, sent)
-                return sent
-        log.error("gave up on %s after %d attempts", type(action).__name__, MAX_ATTEMPTS)
-        return None
+                return Delivered(Outcome.SENT, sent)
+
+    async def _pace(self, action: Outgoing, priority: int) -> None:
+        # Answering a button press is not a message; Telegram does not count it.
+        chat_id = chat_of(action)
+        if self.pacer is None or chat_id is None:
+            return
+        await self.pacer.acquire(chat_id, chat_id < 0, priority)
 
     async def remember(self, action: Outgoing, sent: Sent) -> None:
         key = getattr(action, "remember_as", None)
@@ -101,7 +200,8 @@ class Delivery:
                 existing.message_id = sent.message_id
                 existing.poll_id = sent.poll_id
 
-    async def mark_unreachable(self, chat_id: int | None) -> None:
+    async def recipient_gone(self, chat_id: int | None) -> None:
+        """Blocked or gone: unreachable, and nothing more is queued for them."""
         if chat_id is None:
             return
         async with self.services.db.transaction() as session:
@@ -109,11 +209,22 @@ class Delivery:
                 await session.execute(
                     update(Resident).where(Resident.telegram_id == chat_id).values(reachable=False)
                 )
+                person = select(Resident.id).where(Resident.telegram_id == chat_id)
+                await outbox.cancel(
+                    session,
+                    ScheduledMessage.resident_id.in_(person.scalar_subquery()),  # type: ignore[union-attr]
+                    reason="recipient unreachable",
+                )
             else:
                 await session.execute(
                     update(GroupChat).where(GroupChat.chat_id == chat_id).values(active=False)
                 )
+            await outbox.cancel_for_chat(session, chat_id, reason="recipient unreachable")
         log.info("chat %s is unreachable; marked so", chat_id)
+
+    async def mark_unreachable(self, chat_id: int | None) -> None:
+        """Kept for callers of the earlier name."""
+        await self.recipient_gone(chat_id)
 
     async def chat_moved(self, old_chat_id: int | None, new_chat_id: int) -> None:
         if old_chat_id is None:
@@ -127,5 +238,10 @@ class Delivery:
             await session.execute(
                 update(SentMessage)
                 .where(SentMessage.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+            await session.execute(
+                update(ScheduledMessage)
+                .where(ScheduledMessage.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id)
             )

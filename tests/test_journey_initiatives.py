@@ -19,6 +19,7 @@ from bot.events import InitiativeCreated, MemberJoined, PhaseReached, SupportReq
 from bot.flows.initiative import VERBS
 from bot.payloads import DEEP_LINK
 from bot.seam import ButtonPress
+from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,
@@ -342,10 +343,15 @@ async def test_a_new_neighbour_joins_the_team_through_onboarding(db_journey: Dri
     assert "● ● ○ ○ ○  Activeren (fase 2 van 5)" in anna.last
     assert "Buren uitnodigen" in anna.buttons  # a team member invites too
 
-    # Tom hears it in his own language, in his own chat.
-    assert "Good news: Anna joined the team of Groene Lindelaan!" in tom.last
-    assert "● ● ○ ○ ○  Activate (phase 2 of 5)" in tom.last
-    assert tom.buttons == ["Open the initiative"]
+    # Tom invited her: he hears it through the scheduler, in his own language and chat.
+    tom_before = len(tom.messages)
+    db_journey.services.clock.advance(timedelta(minutes=5))
+    await Dispatcher(db_journey.services, db_journey.delivery).sweep()
+    told = tom.seen_since(tom_before)
+    assert (
+        "Good news: Anna accepted your invitation and joined the team of Groene Lindelaan!" in told
+    )
+    assert "reached a new phase: Activate" in told
 
     member = await member_of(db_journey, initiative.id or 0, anna)
     founder = await resident(db_journey, tom)
@@ -369,7 +375,10 @@ async def test_an_existing_neighbour_follows_with_one_tap(journey: Driver) -> No
     for hidden in ("Buren uitnodigen", "Plan een actie", "Plan een bijeenkomst", "Draagvlakmeter"):
         assert hidden not in bram.buttons
     assert "Voortgang" in bram.buttons and "Vraag het mijn coach" in bram.buttons
-    assert "Bram volgt nu Groene Lindelaan en hoort over jullie acties." in anna.last
+    await deliver_due(journey)  # the inviter hears it through the scheduler
+    assert "Goed nieuws: Bram heeft je uitnodiging aangenomen en volgt nu Groene Lindelaan." in (
+        anna.last
+    )
     # A follower is no co-initiator: the idea is still in its first phase.
     assert (await initiative_titled(journey, "Groene Lindelaan")).phase is Phase.INITIATE
 
@@ -470,6 +479,12 @@ async def test_a_neighbour_without_consent_is_asked_for_it_first(journey: Driver
     assert "Je doet al mee met Groene Lindelaan." in piet.last
 
 
+async def deliver_due(driver: Driver) -> None:
+    """Let the scheduler send what is due a few minutes from now."""
+    driver.services.clock.advance(timedelta(minutes=5))
+    await Dispatcher(driver.services, driver.delivery).sweep()
+
+
 # --- team roles ----------------------------------------------------------------------------
 
 
@@ -479,6 +494,7 @@ async def test_role_self_check_and_a_script_for_the_missing_role(journey: Driver
     await bram.command("start", f"join-{initiative.invite_token}")
     await bram.press("In het team")
 
+    await deliver_due(journey)
     await anna.press("Open het initiatief")
     await anna.press("Team en rollen")
     assert "• Anna (initiatiefnemer): heeft de rollencheck nog niet gedaan" in anna.last

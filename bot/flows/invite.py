@@ -313,7 +313,8 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
     ctx.say(welcome)
     reached = await check_progress(ctx, initiative)
     for founder in founders:
-        if founder.id == person.id or not founder.reachable:
+        # The inviter hears it through the scheduler (quiet hours respected).
+        if founder.id in (person.id, invited_by) or not founder.reachable:
             continue
         text, rows = joined_notice(
             founder.language, founder.timezone, person.display_name, initiative, role, reached

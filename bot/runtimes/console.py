@@ -4,6 +4,13 @@ Bot messages are printed plainly, buttons numbered (`[1] Deel een idee`); type
 a number, a button's label, a /command or text. `/as NAME` switches to another
 person (play the initiator and a neighbour). When stdin is not a terminal, one
 input is read per line and the console exits at the end of input.
+
+The console has its own clock: the system clock plus an offset. `/tijd +1d` (or
+`/time +2h`, `/tijd 2026-12-01T10:00`) moves it forward and runs the scheduler
+over the skipped time, so the follow-ups that would have arrived meanwhile arrive
+now, in order — messages to other people show as "✉ (to Name)". After every line
+the outbox is swept, so what is due now arrives at once; an interactive console
+also runs the scheduler in the background.
 """
 
 from __future__ import annotations
@@ -15,12 +22,16 @@ import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TextIO
+
+from sqlmodel import select
 
 from bot.app import Services
 from bot.delivery import Delivery
 from bot.engine import Engine
+from bot.i18n import Texts, pick_language, texts_for
 from bot.seam import (
     AnswerButton,
     Button,
@@ -39,6 +50,9 @@ from bot.seam import (
     StopPoll,
     Text,
 )
+from scheduler.clock import OffsetClock, Scheduler
+from scheduler.timing import parse_offset
+from storage.models import Resident
 
 _TAG = re.compile(r"<[^>]+>")
 
@@ -151,6 +165,7 @@ class ConsoleChat:
         self.sender = ConsoleSender(out=out, current_chat=lambda: self.person.id)
         self.sender.names[self.person.id] = person_name
         self.delivery = Delivery(services, self.sender)
+        self.scheduler = Scheduler(services, self.delivery)
 
     @staticmethod
     def _person(name: str, language: str | None) -> Person:
@@ -177,9 +192,59 @@ class ConsoleChat:
             return Command(name.split("@")[0].lower(), args.strip())
         return Text(line.rstrip("\n"))
 
+    @property
+    def texts(self) -> Texts:
+        settings = self.services.settings
+        return texts_for(
+            pick_language(self.person.language_code, settings.default_language),
+            settings.timezone,
+        )
+
+    async def sweep(self) -> None:
+        """Send what is due now (to anyone: others' messages show as "✉ (to Name)")."""
+        await self._learn_names()
+        await self.scheduler.dispatcher.sweep()
+
+    async def _learn_names(self) -> None:
+        async with self.services.db.transaction() as session:
+            result = await session.execute(
+                select(Resident.telegram_id, Resident.name, Resident.first_name).limit(5000)
+            )
+            for telegram_id, name, first_name in result.all():
+                self.sender.names.setdefault(telegram_id, name or first_name)
+
+    async def fast_forward(self, argument: str) -> None:
+        """/tijd +1d: move the clock on and let what was due meanwhile arrive."""
+        clock = self.services.clock
+        texts = self.texts
+        if not isinstance(clock, OffsetClock):
+            self.out.write(texts._("This console's clock cannot be moved.") + "\n\n")
+            return
+        target = parse_when(argument, clock.now(), self.services.settings.tz)
+        if target is None:
+            self.out.write(
+                texts._(
+                    "Move the clock like this: /tijd +1d, /tijd +2h, /tijd +30m "
+                    "or /tijd 2026-12-01T10:00."
+                )
+                + "\n\n"
+            )
+            return
+        await self._learn_names()
+        report = await self.scheduler.run_until(target, clock)
+        self.out.write(texts._("— It is now {when}. —", when=texts.when(clock.now())) + "\n")
+        if not report.sent:
+            self.out.write(texts._("Nothing arrived in the meantime.") + "\n")
+        self.out.write("\n")
+        self.out.flush()
+
     async def handle_line(self, line: str) -> None:
         stripped = line.strip()
         if not stripped:
+            return
+        command, _, argument = stripped.partition(" ")
+        if command.lower() in ("/tijd", "/time"):
+            await self.fast_forward(argument.strip())
             return
         if stripped.split(" ")[0].lower() in ("/as", "/als"):
             name = stripped.partition(" ")[2].strip()
@@ -191,15 +256,47 @@ class ConsoleChat:
             return
         incoming = Incoming(self.chat, self.person, self.to_event(line))
         await self.delivery.deliver(await self.engine.handle(incoming))
+        await self.sweep()
+
+
+def parse_when(argument: str, now: datetime, tz) -> datetime | None:  # type: ignore[no-untyped-def]
+    """ "+1d", "+2h30m" (from now) or "2026-12-01T10:00" (local, never backwards)."""
+    if not argument:
+        return None
+    try:
+        return now + parse_offset(argument)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(argument)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment if moment >= now - timedelta(seconds=1) else None
 
 
 async def run_console(
-    services: Services, *, person_name: str, language: str | None, stdin: TextIO = sys.stdin
+    services: Services,
+    *,
+    person_name: str,
+    language: str | None,
+    stdin: TextIO = sys.stdin,
+    start_at: datetime | None = None,
 ) -> None:
     await services.db.migrate()
+    clock = (
+        services.clock if isinstance(services.clock, OffsetClock) else OffsetClock(services.clock)
+    )
+    if start_at is not None:
+        clock.set(start_at)
+    services.clock = clock
     chat = ConsoleChat(services, person_name=person_name, language=language)
     await chat.start()
+    await chat.sweep()
     interactive = stdin.isatty()
+    if interactive:  # piped input stays deterministic: it sweeps after each line only
+        await chat.scheduler.start()
     loop = asyncio.get_running_loop()
     try:
         while True:
@@ -214,6 +311,7 @@ async def run_console(
                 break
             await chat.handle_line(line)
     finally:
+        await chat.scheduler.stop()
         await services.db.close()
 
 

@@ -41,6 +41,7 @@ from bot.runtimes.common import (
     command_menus,
     health_app,
 )
+from scheduler.clock import Scheduler, start_scheduler
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +146,7 @@ async def run_telegram(
         return _fail(error, token)
     own_services = services is None
     core: Core | None = None
+    scheduler: Scheduler | None = None
     site_runner: web.AppRunner | None = None
     try:
         identity = await runtime.connect()
@@ -152,9 +154,11 @@ async def run_telegram(
         services.bot_username = identity.username
         await _migrate(services)
         # One pacer per bot token: replies, the scheduler and broadcasts share Telegram's limits.
-        pacer = getattr(services, "pacer", None) or telegram_pacer()
+        pacer = services.pacer or telegram_pacer()
         services.pacer = pacer
         core = Core(services, runtime.sender, pacer=pacer)
+        # Follow-ups, reminders and broadcasts go out through the same paced delivery.
+        scheduler = await start_scheduler(services, core.delivery)
         await runtime.announce(
             command_menus(services.registry, settings.default_language),
             bot_profiles(DESCRIPTION, SHORT_DESCRIPTION, settings.default_language),
@@ -178,7 +182,10 @@ async def run_telegram(
     except StartupError as error:
         return _fail(error, token)
     finally:
-        # Stop taking updates, finish the ones in progress, then close the sessions.
+        # Stop sending scheduled messages and taking updates, finish the ones in
+        # progress, then close the sessions.
+        if scheduler is not None:
+            await _quietly(scheduler.stop(), "stop the scheduler")
         if site_runner is not None:
             await _quietly(site_runner.cleanup(), "stop the webhook server")
         await _quietly(runtime.stop_receiving(), "stop receiving updates")

@@ -1,0 +1,120 @@
+"""Follow-ups: the scheduler's rules hear the domain events (wired in here, because only
+bot/flows modules are discovered), and "I want to help next time" makes a neighbour
+who came to an action part of the team.
+
+Button: ``helpnext:<action_id>`` — sent in the thank-you after an action
+(scheduler/messages.py) to people who said they were coming.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.context import Ctx
+from bot.events import MemberJoined
+from bot.initiatives import get_initiative, initiators, membership, record_activity
+from bot.payloads import Payload, pack
+from bot.registry import Registry
+from bot.seam import Button
+from scheduler import outbox, rules
+from scheduler.outbox import Planned
+from scheduler.rules import Kind, RuleTimings, gentle, zone
+from storage.models import Action, ActionStatus, MemberRole, Rsvp, RsvpAnswer
+
+log = logging.getLogger(__name__)
+
+MAX_ID = 2**31 - 1
+TIMINGS = RuleTimings()
+
+
+def register(registry: Registry) -> None:
+    rules.register(registry, TIMINGS)
+    registry.button("helpnext")(help_next_time)
+
+
+async def help_next_time(ctx: Ctx, payload: Payload) -> None:
+    """A neighbour who came wants to help organise the next action: into the team."""
+    action_id = payload.int_arg(0)
+    action = (
+        await ctx.session.get(Action, action_id)
+        if action_id is not None and 0 < action_id <= MAX_ID
+        else None
+    )
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    if action is None or initiative is None or action.status is ActionStatus.CANCELLED:
+        await conv.refuse_stale(ctx)
+        return
+    person = ctx.person
+    member = await membership(ctx.session, initiative.id or 0, person.id or 0)
+    card = [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))]
+    if member is not None and member.role is not MemberRole.FOLLOWER:
+        ctx.toast()
+        ctx.say(
+            ctx._(
+                "You are already in the team of <b>{title}</b>. Thank you for helping!",
+                title=initiative.title,
+            ),
+            [card, [conv.menu_button(ctx)]],
+        )
+        return
+    came = (
+        await ctx.session.execute(
+            select(Rsvp.id).where(
+                Rsvp.action_id == action.id,
+                Rsvp.resident_id == person.id,
+                Rsvp.answer == RsvpAnswer.COMING,
+            )
+        )
+    ).first()
+    if member is None or came is None:
+        ctx.toast()
+        ctx.say(
+            ctx._(
+                "Thank you for wanting to help! I cannot add you to this team from here. "
+                "Ask one of the initiators to invite you."
+            ),
+            [[conv.menu_button(ctx)]],
+        )
+        return
+    now = ctx.now()
+    member.role = MemberRole.TEAM
+    record_activity(ctx.session, initiative, "joined_team", now, person.id)
+    ctx.emit(MemberJoined(initiative.id or 0, person.id or 0, MemberRole.TEAM))
+    for initiator in await initiators(ctx.session, initiative.id or 0):
+        await outbox.schedule(
+            ctx.session,
+            Planned(
+                Kind.HELPER,
+                f"helper:{initiative.id}:{person.id}:{initiator.id}",
+                gentle(now, zone(initiator.timezone), TIMINGS),
+                resident_id=initiator.id,
+                initiative_id=initiative.id,
+                action_id=action.id,
+                payload={"member_id": person.id},
+            ),
+            now,
+        )
+    ctx.toast(ctx._("You are in the team!"))
+    ctx.say(
+        ctx._(
+            "Wonderful, {name}! You are now in the team of <b>{title}</b>. 🙌\n\n"
+            "I let the initiators know. They will get in touch about the next action. "
+            "Have a look at what is going on:",
+            name=person.display_name,
+            title=initiative.title,
+        ),
+        [card, [conv.menu_button(ctx)]],
+    )
+    await _check_progress(ctx, initiative)
+
+
+async def _check_progress(ctx: Ctx, initiative) -> None:  # type: ignore[no-untyped-def]
+    """A bigger team can complete a phase goal (bot.phases, when it is there)."""
+    try:
+        from bot.phases import check_progress
+    except ImportError:  # pragma: no cover - ships with the journey flows
+        return
+    await check_progress(ctx, initiative)

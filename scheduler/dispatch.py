@@ -1,0 +1,607 @@
+"""The dispatcher: claims due outbox rows, sends them through the paced Delivery,
+and records what happened — once per row, in any number of processes.
+
+A sweep repeats, until nothing is due:
+
+1. **claim** a batch of due PENDING rows, in one short transaction: on PostgreSQL
+   ``SELECT … FOR UPDATE SKIP LOCKED`` and then ``UPDATE … SET status='sending'`` with a
+   lease; on SQLite one ``UPDATE … WHERE id IN (SELECT … LIMIT n) RETURNING`` (3.35+;
+   every SQLite transaction here begins IMMEDIATE, so two processes never claim the
+   same row). Concurrent sweepers each get other rows.
+2. **decide**, in one transaction for the batch (prefetching what renderers need):
+   the person unreachable → cancelled; reminders off → cancelled (unless the kind is
+   essential); paused → postponed to the end of the pause; inside their quiet hours
+   → postponed to the end; over the daily budget → postponed or dropped (below);
+   then the kind's renderer re-checks the domain and writes the message in the
+   person's language, or says skip / postpone. Skips and postponements are written
+   in that same transaction.
+3. **send** the batch concurrently through ``Delivery`` (the pacer orders them), and
+   mark each row SENT as soon as it is sent: results are committed by one writer
+   that takes whatever has finished (one row when sends are slow, many when fast).
+   Transient errors put the row back to PENDING with exponential backoff; after
+   ``max_attempts`` it is FAILED with the reason. A blocked recipient is marked
+   unreachable and all their pending rows are cancelled (by Delivery).
+
+``reap`` hands rows stuck in SENDING past their lease (a process died mid-send) back
+to PENDING — except at-most-once kinds, which are FAILED instead: they may have been
+sent, and a soft nudge is better lost than doubled.
+
+The daily budget (``RuleTimings.daily_budget``, default 3 scheduled messages per
+person per local day), decided: a deferrable message (a nudge, a thank-you, a
+follow-up question, a digest) is sent only while the messages already sent today
+plus the reminders still due today stay under the budget; otherwise it waits until
+the next morning (the end of the quiet hours). A reminder (``timely``) is never
+postponed — tomorrow it is useless — so it is sent while today's count is under the
+budget and dropped (cancelled, "daily budget used") when it is not. Messages are not
+merged: each stays a message with one clear next step. Across several processes the
+budget is counted per batch, so two sweepers may let one extra message through.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from bot.app import Services
+from bot.delivery import Delivery, Outcome
+from bot.seam import Outgoing
+from scheduler.messages import (
+    KINDS,
+    KindInfo,
+    Postpone,
+    RenderContext,
+    Skip,
+    reminders_allow,
+)
+from scheduler.rules import RuleTimings, zone
+from scheduler.timing import QuietHours, local_day_bounds
+from storage.models import (
+    Action,
+    Initiative,
+    Membership,
+    OutboxStatus,
+    Reminders,
+    Resident,
+    Rsvp,
+    ScheduledMessage,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Dispatcher", "SweepReport", "sqlite_has_returning"]
+
+REASON_MAX = 500
+SM = ScheduledMessage
+
+
+def sqlite_has_returning() -> bool:
+    """UPDATE … RETURNING arrived in SQLite 3.35."""
+    return sqlite3.sqlite_version_info >= (3, 35, 0)
+
+
+@dataclass
+class SweepReport:
+    claimed: int = 0
+    sent: int = 0
+    skipped: int = 0
+    postponed: int = 0
+    retried: int = 0
+    failed: int = 0
+    gone: int = 0
+    reasons: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    def add(self, other: SweepReport) -> None:
+        for name in ("claimed", "sent", "skipped", "postponed", "retried", "failed", "gone"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for reason, count in other.reasons.items():
+            self.reasons[reason] += count
+
+
+# --- decisions ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Send:
+    row: ScheduledMessage
+    messages: list[Outgoing]
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    row: ScheduledMessage
+    status: str  # sent | gone | failed | retry
+    at: datetime
+    reason: str = ""
+
+
+@lru_cache(maxsize=256)
+def _day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    # A batch shares one `now`: the bounds of "today" are the same for everyone in a zone.
+    return local_day_bounds(now, tz)
+
+
+@lru_cache(maxsize=256)
+def _is_quiet(quiet: QuietHours, now: datetime, tz: ZoneInfo) -> bool:
+    return quiet.contains(now, tz)
+
+
+class _Budget:
+    """Scheduled messages per person per local day (see the module text)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.sent: dict[int, list[datetime]] = defaultdict(list)
+        self.timely: dict[int, list[datetime]] = defaultdict(list)
+        self.spent: dict[int, int] = defaultdict(int)
+
+    async def load(
+        self, session: AsyncSession, resident_ids: set[int], now: datetime, timely: set[str]
+    ) -> None:
+        """What was sent to these people in the last day, and their reminders still due.
+
+        Found through the resident index only (``coalesce`` keeps the planner off the
+        status index, which would make this scan every row ever sent)."""
+        if not resident_ids:
+            return
+        window = timedelta(hours=26)  # a local day is at most 25 h long
+        result = await session.execute(
+            select(SM.resident_id, SM.status, SM.kind, SM.sent_at, SM.due_at).where(
+                SM.resident_id.in_(list(resident_ids)),  # type: ignore[union-attr]
+                func.coalesce(SM.sent_at, SM.due_at) >= now - window,
+            )
+        )
+        for resident_id, status, kind, sent_at, due_at in result.all():
+            if status is OutboxStatus.SENT and sent_at is not None:
+                self.sent[resident_id].append(sent_at)
+            elif status is OutboxStatus.PENDING and kind in timely and now < due_at < now + window:
+                self.timely[resident_id].append(due_at)
+
+    def verdict(
+        self, person: Resident, kind: KindInfo, now: datetime, timings: RuleTimings
+    ) -> datetime | bool:
+        """True: send; False: drop; a moment: not before then."""
+        tz = zone(person.timezone)
+        start, end = _day_bounds(now, tz)
+        pid = person.id or 0
+        used = sum(1 for at in self.sent[pid] if start <= at < end) + self.spent[pid]
+        if kind.timely:
+            return used < self.limit
+        later_today = sum(1 for at in self.timely[pid] if now < at < end)
+        if used + later_today < self.limit:
+            return True
+        return timings.quiet_hours.next_allowed(end, tz)
+
+    def spend(self, person: Resident) -> None:
+        self.spent[person.id or 0] += 1
+
+
+# --- the dispatcher ---------------------------------------------------------------------------
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        delivery: Delivery,
+        *,
+        timings: RuleTimings | None = None,
+        batch_size: int = 200,
+        lease: timedelta = timedelta(minutes=10),
+        max_attempts: int = 5,
+        retry_base: timedelta = timedelta(seconds=30),
+        retry_max: timedelta = timedelta(hours=1),
+    ) -> None:
+        self.services = services
+        self.delivery = delivery
+        self.timings = timings or RuleTimings()
+        self.batch_size = batch_size
+        self.lease = lease
+        self.max_attempts = max_attempts
+        self.retry_base = retry_base
+        self.retry_max = retry_max
+        self.use_returning = sqlite_has_returning()
+
+    @property
+    def db(self):  # type: ignore[no-untyped-def]
+        return self.services.db
+
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    # ------------------------------------------------------------------ sweeping
+
+    async def sweep(self, *, max_rows: int | None = None) -> SweepReport:
+        """Send everything that is due now; return what happened."""
+        report = SweepReport()
+        while max_rows is None or report.claimed < max_rows:
+            limit = (
+                self.batch_size
+                if max_rows is None
+                else min(self.batch_size, max_rows - report.claimed)
+            )
+            rows = await self.claim(limit)
+            if not rows:
+                break
+            report.add(await self.process(rows))
+            if len(rows) < limit:
+                break
+        return report
+
+    async def claim(self, limit: int) -> list[ScheduledMessage]:
+        """Take up to ``limit`` due rows for this process: SENDING, with a lease."""
+        now = self.now()
+        due = (SM.status == OutboxStatus.PENDING, SM.due_at <= now)
+        values = {
+            "status": OutboxStatus.SENDING,
+            "lease_until": now + self.lease,
+            "attempts": SM.attempts + 1,
+        }
+        oldest_first = select(SM.id).where(*due).order_by(SM.due_at, SM.id).limit(limit)  # type: ignore[arg-type]
+        async with self.db.transaction() as session:
+            if self.db.is_sqlite and self.use_returning:
+                statement = (
+                    update(SM)
+                    .where(SM.id.in_(oldest_first.scalar_subquery()))  # type: ignore[union-attr]
+                    .values(**values)
+                    .returning(SM)
+                    .execution_options(synchronize_session=False)
+                )
+                return list((await session.execute(statement)).scalars().all())
+            if not self.db.is_sqlite:
+                oldest_first = oldest_first.with_for_update(skip_locked=True)
+            ids = list((await session.execute(oldest_first)).scalars().all())
+            if not ids:
+                return []
+            taken = update(SM).where(SM.id.in_(ids)).values(**values)  # type: ignore[union-attr]
+            if not self.db.is_sqlite:
+                statement = taken.returning(SM).execution_options(synchronize_session=False)
+                return list((await session.execute(statement)).scalars().all())
+            # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
+            await session.execute(taken.execution_options(synchronize_session=False))
+            result = await session.execute(select(SM).where(SM.id.in_(ids)))  # type: ignore[union-attr]
+            return list(result.scalars().all())
+
+    async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
+        report = SweepReport(claimed=len(rows))
+        try:
+            sends = await self._decide_all(rows, report, isolate=False)
+        except SQLAlchemyError:
+            log.exception("deciding a batch failed; deciding row by row")
+            report = SweepReport(claimed=len(rows))
+            sends = await self._decide_all(rows, report, isolate=True)
+        if sends:
+            await self._send_all(sends, report)
+        return report
+
+    # ------------------------------------------------------------------ deciding
+
+    async def _decide_all(
+        self, rows: list[ScheduledMessage], report: SweepReport, *, isolate: bool
+    ) -> list[_Send]:
+        now = self.now()
+        sends: list[_Send] = []
+        finished: list[dict] = []
+        async with self.db.transaction() as session:
+            context = RenderContext(self.services, self.timings)
+            session.info["render"] = context
+            await self._prefetch(session, rows, context)
+            budget = _Budget(self.timings.daily_budget)
+            timely = {name for name, info in KINDS.items() if info.timely}
+            await budget.load(session, {r.resident_id for r in rows if r.resident_id}, now, timely)
+            for row in rows:
+                if isolate:
+                    try:
+                        async with session.begin_nested():
+                            decision = await self._decide(session, row, now, budget)
+                    except SQLAlchemyError as error:
+                        log.exception("outbox row %s could not be decided", row.dedupe_key)
+                        decision = ("failed", f"database error: {error}"[:REASON_MAX], None)
+                else:
+                    decision = await self._decide(session, row, now, budget)
+                if isinstance(decision, _Send):
+                    sends.append(decision)
+                    continue
+                status, reason, until = decision
+                finished.append(self._finish(row, status, reason, until, report))
+            if finished:
+                await session.execute(
+                    update(SM).execution_options(synchronize_session=False), finished
+                )
+        return sends
+
+    async def _decide(
+        self, session: AsyncSession, row: ScheduledMessage, now: datetime, budget: _Budget
+    ) -> _Send | tuple[str, str, datetime | None]:
+        kind = KINDS.get(row.kind)
+        if kind is None:
+            return ("failed", f"unknown kind {row.kind!r}", None)
+        person: Resident | None = None
+        if row.resident_id is not None:
+            person = await session.get(Resident, row.resident_id)
+            if person is None:
+                return ("skipped", "the person is gone", None)
+            gate = self._gate(person, kind, now, budget)
+            if gate is not None:
+                return gate
+        try:
+            messages = await kind.render(session, row, now)
+        except Skip as skip:
+            return ("skipped", skip.reason, None)
+        except Postpone as postpone:
+            until = postpone.until
+            if person is not None:
+                until = self.timings.quiet_hours.next_allowed(until, zone(person.timezone))
+            return ("postponed", postpone.reason, max(until, now + timedelta(seconds=1)))
+        except SQLAlchemyError:
+            raise
+        except Exception as error:  # a bug in one renderer must not stop the others
+            log.exception("rendering outbox row %s failed", row.dedupe_key)
+            return ("failed", f"render error: {error!r}"[:REASON_MAX], None)
+        if not messages:
+            return ("skipped", "nothing to say", None)
+        if person is not None and kind.budget:
+            budget.spend(person)
+        return _Send(row, list(messages))
+
+    def _gate(
+        self, person: Resident, kind: KindInfo, now: datetime, budget: _Budget
+    ) -> tuple[str, str, datetime | None] | None:
+        """What holds for every message to a person, before the renderer runs."""
+        if not person.reachable:
+            return ("skipped", "the person is unreachable", None)
+        tz = zone(person.timezone)
+        allowed = reminders_allow(person, kind, now)
+        if allowed is False:
+            return ("skipped", "the person switched reminders off", None)
+        if isinstance(allowed, datetime):
+            return (
+                "postponed",
+                "reminders paused",
+                self.timings.quiet_hours.next_allowed(allowed, tz),
+            )
+        if person.reminders is Reminders.PAUSED and not kind.essential:
+            # The pause is over: the setting goes back to on.
+            person.reminders = Reminders.ON
+            person.reminders_paused_until = None
+        quiet = self.timings.quiet_hours
+        if kind.quiet_hours and _is_quiet(quiet, now, tz):
+            return ("postponed", "quiet hours", quiet.next_allowed(now, tz))
+        if not kind.budget:
+            return None
+        verdict = budget.verdict(person, kind, now, self.timings)
+        if verdict is False:
+            return ("skipped", "daily budget used", None)
+        if isinstance(verdict, datetime):
+            return ("postponed", "daily budget used", verdict)
+        return None
+
+    def _finish(
+        self,
+        row: ScheduledMessage,
+        status: str,
+        reason: str,
+        until: datetime | None,
+        report: SweepReport,
+    ) -> dict:
+        report.reasons[reason] += 1
+        values = {
+            "id": row.id,
+            "due_at": row.due_at,
+            "attempts": row.attempts,
+            "lease_until": None,
+            "last_error": reason[:REASON_MAX],
+        }
+        if status == "postponed" and until is not None:
+            report.postponed += 1
+            # Waiting is not an attempt: give back what the claim counted.
+            return {
+                **values,
+                "status": OutboxStatus.PENDING,
+                "due_at": until,
+                "attempts": max(0, row.attempts - 1),
+            }
+        if status == "failed":
+            report.failed += 1
+            return {**values, "status": OutboxStatus.FAILED}
+        report.skipped += 1
+        return {**values, "status": OutboxStatus.CANCELLED}
+
+    async def _prefetch(
+        self, session: AsyncSession, rows: list[ScheduledMessage], context: RenderContext
+    ) -> None:
+        """Load what the renderers will ask for, for the whole batch at once."""
+        people = {r.resident_id for r in rows if r.resident_id}
+        people |= {
+            int(r.payload["member_id"])
+            for r in rows
+            if isinstance(r.payload, dict) and str(r.payload.get("member_id", "")).isdigit()
+        }
+        action_ids = {r.action_id for r in rows if r.action_id}
+        initiative_ids = {r.initiative_id for r in rows if r.initiative_id}
+
+        async def load(query):  # type: ignore[no-untyped-def]
+            return context.keep((await session.execute(query)).scalars())
+
+        if people:
+            await load(select(Resident).where(Resident.id.in_(people)))  # type: ignore[union-attr]
+        if action_ids:
+            actions = await load(select(Action).where(Action.id.in_(action_ids)))  # type: ignore[union-attr]
+            initiative_ids |= {action.initiative_id for action in actions}
+            pairs = {(r.action_id, r.resident_id) for r in rows if r.action_id and r.resident_id}
+            # Plain rows, not ORM objects: renderers only read an answer (and it is cheaper).
+            answers = await session.execute(
+                select(Rsvp.action_id, Rsvp.resident_id, Rsvp.answer, Rsvp.waitlisted).where(
+                    Rsvp.action_id.in_(action_ids),  # type: ignore[attr-defined]
+                    Rsvp.resident_id.in_({resident for _, resident in pairs}),  # type: ignore[union-attr]
+                )
+            )
+            for rsvp in answers:
+                context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp  # type: ignore[assignment]
+            context.rsvps_known |= pairs  # type: ignore[arg-type]
+        if initiative_ids:
+            await load(select(Initiative).where(Initiative.id.in_(initiative_ids)))  # type: ignore[union-attr]
+            members = await session.execute(
+                select(Membership.initiative_id, Membership.resident_id, Membership.role).where(
+                    Membership.initiative_id.in_(initiative_ids),  # type: ignore[attr-defined]
+                    Membership.resident_id.in_(people),  # type: ignore[attr-defined]
+                )
+            )
+            for member in members:
+                context.members[(member.initiative_id, member.resident_id)] = member  # type: ignore[assignment]
+            context.members_known |= {(i, p) for i in initiative_ids for p in people}
+
+    # ------------------------------------------------------------------ sending
+
+    async def _send_all(self, sends: list[_Send], report: SweepReport) -> None:
+        finished: asyncio.Queue[_Result] = asyncio.Queue()
+
+        async def send(item: _Send) -> None:
+            try:
+                result = await self._send_row(item)
+            except Exception as error:
+                log.exception("sending outbox row %s failed", item.row.dedupe_key)
+                result = _Result(item.row, "retry", self.now(), f"error: {error!r}")
+            finished.put_nowait(result)
+
+        tasks = [asyncio.create_task(send(item)) for item in sends]
+        try:
+            remaining = len(tasks)
+            while remaining:
+                results = [await finished.get()]
+                while not finished.empty():
+                    results.append(finished.get_nowait())
+                remaining -= len(results)
+                await self._record(results, report)
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _send_row(self, item: _Send) -> _Result:
+        row = item.row
+        sent_any = False
+        for message in item.messages:
+            delivered = await self.delivery.attempt(
+                message, priority=row.priority, retry_transient=False
+            )
+            if delivered.outcome is Outcome.SENT:
+                sent_any = True
+                continue
+            reason = f"{delivered.outcome}: {delivered.reason}"
+            if sent_any:  # part of it arrived: sending it again would repeat that part
+                return _Result(row, "sent", self.now(), f"partly sent; {reason}")
+            if delivered.outcome is Outcome.GONE:
+                return _Result(row, "gone", self.now(), reason)
+            if delivered.outcome is Outcome.REJECTED:
+                return _Result(row, "failed", self.now(), reason)
+            return _Result(row, "retry", self.now(), reason)
+        return _Result(row, "sent", self.now())
+
+    def backoff(self, attempts: int) -> timedelta:
+        return min(self.retry_base * (2 ** max(0, attempts - 1)), self.retry_max)
+
+    async def _record(self, results: list[_Result], report: SweepReport) -> None:
+        now = self.now()
+        values = []
+        for result in results:
+            row = result.row
+            item = {
+                "id": row.id,
+                "status": OutboxStatus.SENT,
+                "due_at": row.due_at,
+                "sent_at": None,
+                "lease_until": None,
+                "last_error": result.reason[:REASON_MAX] or None,
+            }
+            if result.status == "sent":
+                report.sent += 1
+                item["sent_at"] = result.at
+            elif result.status == "gone":
+                report.gone += 1
+                item["status"] = OutboxStatus.CANCELLED
+            elif result.status == "failed" or row.attempts >= self.max_attempts:
+                report.failed += 1
+                item["status"] = OutboxStatus.FAILED
+                if result.status == "retry":
+                    item["last_error"] = f"gave up after {row.attempts} attempts; {result.reason}"[
+                        :REASON_MAX
+                    ]
+            else:
+                report.retried += 1
+                item["status"] = OutboxStatus.PENDING
+                item["due_at"] = now + self.backoff(row.attempts)
+            if result.reason:
+                report.reasons[result.reason] += 1
+            values.append(item)
+        async with self.db.transaction() as session:
+            await session.execute(update(SM).execution_options(synchronize_session=False), values)
+
+    # ------------------------------------------------------------------ the lease reaper
+
+    async def reap(self) -> tuple[int, int]:
+        """Rows stuck in SENDING past their lease: (handed back, failed)."""
+        now = self.now()
+        at_most_once = [name for name, info in KINDS.items() if info.at_most_once]
+        stuck = (
+            SM.status == OutboxStatus.SENDING,
+            or_(SM.lease_until < now, SM.lease_until.is_(None)),  # type: ignore[operator,union-attr]
+        )
+        async with self.db.transaction() as session:
+            soft = await session.execute(
+                update(SM)
+                .where(*stuck, SM.kind.in_(at_most_once))  # type: ignore[attr-defined]
+                .values(
+                    status=OutboxStatus.FAILED,
+                    lease_until=None,
+                    last_error="lease expired: it may have been sent; not repeated (at most once)",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            worn = await session.execute(
+                update(SM)
+                .where(*stuck, SM.attempts >= self.max_attempts)
+                .values(
+                    status=OutboxStatus.FAILED,
+                    lease_until=None,
+                    last_error=f"lease expired after {self.max_attempts} attempts",
+                )
+                .execution_options(synchronize_session=False)
+            )
+            back = await session.execute(
+                update(SM)
+                .where(*stuck)
+                .values(
+                    status=OutboxStatus.PENDING,
+                    lease_until=None,
+                    last_error="lease expired; sending again",
+                )
+                .execution_options(synchronize_session=False)
+            )
+        failed = int(soft.rowcount or 0) + int(worn.rowcount or 0)  # type: ignore[attr-defined]
+        returned = int(back.rowcount or 0)  # type: ignore[attr-defined]
+        if failed or returned:
+            log.warning("lease reaper: %d rows back to pending, %d failed", returned, failed)
+        return returned, failed
+
+    async def next_due(
+        self, statuses: Iterable[OutboxStatus] = (OutboxStatus.PENDING,)
+    ) -> datetime | None:
+        """When the next row is due (for fast-forwarding)."""
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                select(func.min(SM.due_at)).where(SM.status.in_(list(statuses)))  # type: ignore[attr-defined]
+            )
+            return result.scalar_one_or_none()

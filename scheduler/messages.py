@@ -1,0 +1,773 @@
+"""What each kind of outbox row says, decided at the moment it is sent.
+
+A renderer is ``async def render(session, row, now) -> list[Outgoing] | None``. It
+re-checks the domain first — the action cancelled or moved, the person left, the
+review already given — and raises ``Skip(reason)`` (or returns None) when the
+message no longer makes sense, or ``Postpone(until, reason)`` when it makes sense
+later. It writes in the recipient's language and time zone (``texts_for``).
+
+What holds for every kind (unreachable people, reminders off or paused, quiet hours,
+the daily budget) is checked by the dispatcher before the renderer runs; each kind
+says here how those rules treat it:
+
+* ``essential``: news from a person or a coach's duty — sent even when the person
+  switched reminders off or paused them (joined, helper, stalled, digest);
+* ``timely``: worthless later (reminders) — never postponed for the daily budget;
+* ``at_most_once``: a soft message that is better lost than doubled — a row stuck
+  in SENDING is failed by the lease reaper, not sent again (DESIGN.md: reminders
+  at-least-once, soft nudges at-most-once);
+* ``quiet_hours`` / ``budget`` (default True): whether the person's quiet hours and
+  daily budget apply (a kind that is itself the answer to something the person just
+  did, or a broadcast with its own pacing, may switch them off).
+
+The dispatcher puts a ``RenderContext`` in ``session.info["render"]``: the services
+(settings, the registry's routes), the rule timings, and what it prefetched for the
+whole batch (so a batch of 200 reminders costs a handful of queries, not 600).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from bot.i18n import Safe, Texts, texts_for
+from bot.payloads import pack
+from bot.seam import Button, Outgoing, SendText
+from scheduler.rules import Kind, RuleTimings, followup_due, reminder_due, zone
+from storage.models import (
+    Action,
+    ActionStatus,
+    Initiative,
+    MemberRole,
+    Membership,
+    Phase,
+    Reminders,
+    Resident,
+    Rsvp,
+    RsvpAnswer,
+    ScheduledMessage,
+    SupportRequest,
+)
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "KINDS",
+    "KindInfo",
+    "Postpone",
+    "RenderContext",
+    "Skip",
+    "context_of",
+    "renderer",
+]
+
+Renderer = Callable[[AsyncSession, ScheduledMessage, datetime], Awaitable["list[Outgoing] | None"]]
+
+T = TypeVar("T")
+LIST_MAX = 8  # items per list in a digest; the rest is "and N more"
+SNIPPET = 80
+LATE = timedelta(minutes=30)
+
+
+class Skip(Exception):
+    """The message no longer makes sense: the row is cancelled with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Postpone(Exception):
+    """The message makes sense later: the row waits until ``until``."""
+
+    def __init__(self, until: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    name: str
+    render: Renderer
+    essential: bool = False
+    timely: bool = False
+    at_most_once: bool = False
+    quiet_hours: bool = True
+    budget: bool = True
+
+
+KINDS: dict[str, KindInfo] = {}
+
+
+def renderer(
+    name: str,
+    *,
+    essential: bool = False,
+    timely: bool = False,
+    at_most_once: bool = False,
+    quiet_hours: bool = True,
+    budget: bool = True,
+) -> Callable[[Renderer], Renderer]:
+    """Declare the renderer of an outbox kind (see the module text for the flags)."""
+
+    def register(render: Renderer) -> Renderer:
+        if name in KINDS:
+            raise ValueError(f"outbox kind {name} registered twice")
+        KINDS[name] = KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
+        return render
+
+    return register
+
+
+@dataclass
+class RenderContext:
+    services: Services | None = None
+    timings: RuleTimings = field(default_factory=RuleTimings)
+    # Prefetched for the batch: (action_id, resident_id) -> Rsvp, and which pairs were
+    # looked up (so "no answer" needs no query either); the same for memberships.
+    rsvps: dict[tuple[int, int], Rsvp] = field(default_factory=dict)
+    rsvps_known: set[tuple[int, int]] = field(default_factory=set)
+    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    members_known: set[tuple[int, int]] = field(default_factory=set)
+    # Prefetched rows by (model, id): found without a round trip through the session.
+    loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+
+    def keep(self, rows: Iterable[Any]) -> list[Any]:
+        rows = list(rows)
+        for row in rows:
+            self.loaded[(type(row), row.id)] = row
+        return rows
+
+    def has_route(self, route: str) -> bool:
+        """Is this button route registered? Unknown (no services): assume it is."""
+        if self.services is None:
+            return True
+        return route in self.services.registry.buttons
+
+
+async def fetch(session: AsyncSession, model: type[T], ident: int | None) -> T | None:
+    """A row by id: from the batch's prefetch when it is there, else from the database."""
+    if not ident:
+        return None
+    found = context_of(session).loaded.get((model, ident))
+    if found is not None:
+        return found
+    return await session.get(model, ident)
+
+
+def context_of(session: AsyncSession) -> RenderContext:
+    context = session.info.get("render")
+    if context is None:
+        context = session.info["render"] = RenderContext()
+    return context
+
+
+# --- looking things up, again, just before sending ---------------------------------------
+
+
+async def recipient(session: AsyncSession, row: ScheduledMessage) -> Resident:
+    person = await fetch(session, Resident, row.resident_id)
+    if person is None:
+        raise Skip("the person is gone")
+    return person
+
+
+async def initiative_of(session: AsyncSession, initiative_id: int | None) -> Initiative:
+    initiative = await fetch(session, Initiative, initiative_id)
+    if initiative is None:
+        raise Skip("the initiative is gone")
+    return initiative
+
+
+async def action_of(session: AsyncSession, row: ScheduledMessage) -> Action:
+    action = await fetch(session, Action, row.action_id)
+    if action is None:
+        raise Skip("the action is gone")
+    if action.status is ActionStatus.CANCELLED:
+        raise Skip("the action was cancelled")
+    return action
+
+
+async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> Rsvp | None:
+    context = context_of(session)
+    key = (action_id, resident_id)
+    if key in context.rsvps_known:
+        return context.rsvps.get(key)
+    result = await session.execute(
+        select(Rsvp).where(Rsvp.action_id == action_id, Rsvp.resident_id == resident_id)
+    )
+    return result.scalar_one_or_none()
+
+
+async def membership_of(
+    session: AsyncSession, initiative_id: int, resident_id: int
+) -> Membership | None:
+    context = context_of(session)
+    key = (initiative_id, resident_id)
+    if key in context.members_known:
+        return context.members.get(key)
+    result = await session.execute(
+        select(Membership).where(
+            Membership.initiative_id == initiative_id, Membership.resident_id == resident_id
+        )
+    )
+    return result.scalar_one_or_none()
+
+
+async def require_role(
+    session: AsyncSession, initiative_id: int, person: Resident, *roles: MemberRole
+) -> Membership:
+    member = await membership_of(session, initiative_id, person.id or 0)
+    if member is None:
+        raise Skip("no longer a member")
+    if roles and member.role not in roles:
+        raise Skip(f"no longer {' or '.join(str(role) for role in roles)}")
+    return member
+
+
+def texts_of(person: Resident) -> Texts:
+    return texts_for(person.language, person.timezone)
+
+
+def say(person: Resident, text: str, *rows: list[Button]) -> list[Outgoing]:
+    keyboard = tuple(tuple(row) for row in rows if row)
+    return [SendText(person.telegram_id, text, keyboard)]
+
+
+def menu_row(texts: Texts) -> list[Button]:
+    return [Button(texts._("Back to the menu"), pack("menu"))]
+
+
+def initiative_row(session: AsyncSession, texts: Texts, initiative_id: int) -> list[Button]:
+    if context_of(session).has_route("ini"):
+        return [Button(texts._("Open the initiative"), pack("ini", "card", initiative_id))]
+    return menu_row(texts)
+
+
+def settings_button(texts: Texts) -> Button:
+    return Button(texts._("Fewer messages"), pack("set", "show"))
+
+
+def _phases() -> ModuleType | None:
+    """bot.phases (the phase goals) when it is there; a generic next step otherwise."""
+    try:
+        from bot import phases
+    except ImportError:  # pragma: no cover - the module ships with the journey flows
+        return None
+    return phases
+
+
+async def next_step_hint(
+    session: AsyncSession, texts: Texts, initiative: Initiative, now: datetime
+) -> str:
+    """ONE concrete next step: the first goal of the phase that is not met yet."""
+    phases = _phases()
+    if phases is not None:
+        context = context_of(session)
+        settings = context.services.settings if context.services else None
+        try:
+            found = await phases.progress(session, initiative, phases.rules_for(settings), now=now)
+            return phases.goal_hint(texts, found.next_goal)
+        except (AttributeError, KeyError, TypeError) as error:
+            log.warning("bot.phases could not give a next step: %s", error)
+    return texts._("Plan a short get-together with your team, and choose one thing to do next.")
+
+
+def phase_name(texts: Texts, phase: Phase) -> str:
+    phases = _phases()
+    if phases is not None and hasattr(phases, "phase_label"):
+        return str(phases.phase_label(texts, phase))
+    return str(phase.number)
+
+
+def days_text(texts: Texts, days: int) -> Safe:
+    return texts.n_("{n} day", "{n} days", days)
+
+
+# Dates in a reader's language, cached: a batch of reminders for one action shares them.
+@lru_cache(maxsize=1024)
+def local_day(texts: Texts, moment: datetime) -> str:
+    return texts.day(moment.astimezone(texts.tz).date())
+
+
+@lru_cache(maxsize=1024)
+def when_text(texts: Texts, moment: datetime) -> str:
+    return texts.when(moment)
+
+
+@lru_cache(maxsize=1024)
+def time_text(texts: Texts, moment: datetime) -> str:
+    return texts.time(moment)
+
+
+def since(row: ScheduledMessage, name: str) -> datetime | None:
+    value = (row.payload or {}).get(name)
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+async def planned_ahead(session: AsyncSession, initiative_id: int, now: datetime) -> bool:
+    result = await session.execute(
+        select(func.count())
+        .select_from(Action)
+        .where(
+            Action.initiative_id == initiative_id,
+            Action.status == ActionStatus.PLANNED,
+            Action.starts_at > now,
+        )
+    )
+    return bool(result.scalar_one())
+
+
+def still_quiet(initiative: Initiative, row: ScheduledMessage) -> None:
+    quiet_since = since(row, "quiet_since")
+    if quiet_since is not None and initiative.last_activity_at > quiet_since:
+        raise Skip("the initiative is active again")
+
+
+# --- after an action ----------------------------------------------------------------------
+
+
+@renderer(Kind.FOLLOWUP)
+async def render_followup(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The initiators: how did it go, and what comes next?"""
+    person = await recipient(session, row)
+    action = await action_of(session, row)
+    if action.reviewed_at is not None or action.status is ActionStatus.HELD:
+        raise Skip("already answered: the action was reviewed")
+    await require_role(session, action.initiative_id, person, MemberRole.INITIATOR)
+    timings = context_of(session).timings
+    due = followup_due(action, zone(person.timezone), timings)
+    if due > now:
+        raise Postpone(due, "the action moved")
+    texts = texts_of(person)
+    text = texts._(
+        "<b>{title}</b> was on {day}. How did it go?\n\n"
+        "Tell me in a few taps: how many neighbours came, what went well, "
+        "and what you want to do next. That is how one action leads to the next.",
+        title=action.title,
+        day=local_day(texts, action.starts_at),
+    )
+    return say(
+        person,
+        text,
+        [Button(texts._("Tell how it went"), pack("review", action.id))],
+        initiative_row(session, texts, action.initiative_id),
+    )
+
+
+@renderer(Kind.THANKS, at_most_once=True)
+async def render_thanks(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """Who came: thank you — and would you help organise the next one?"""
+    person = await recipient(session, row)
+    action = await action_of(session, row)
+    rsvp = await rsvp_of(session, action.id or 0, person.id or 0)
+    if rsvp is None or rsvp.answer is not RsvpAnswer.COMING or rsvp.waitlisted:
+        raise Skip("no longer said coming")
+    member = await require_role(session, action.initiative_id, person)
+    if member.role is MemberRole.INITIATOR:
+        raise Skip("initiators get the follow-up question instead")
+    due = followup_due(action, zone(person.timezone), context_of(session).timings)
+    if due > now:
+        raise Postpone(due, "the action moved")
+    texts = texts_of(person)
+    day = local_day(texts, action.starts_at)
+    if member.role is MemberRole.FOLLOWER:
+        text = texts._(
+            "Thank you for coming to <b>{title}</b> on {day}! 🙏\n\n"
+            "Would you like to help organise the next one? "
+            "Then you join the team. It can be a small task.",
+            title=action.title,
+            day=day,
+        )
+        return say(
+            person,
+            text,
+            [Button(texts._("Yes, I want to help"), pack("helpnext", action.id))],
+            [Button(texts._("Not now"), pack("menu"))],
+        )
+    text = texts._(
+        "Thank you for coming to <b>{title}</b> on {day}, and for helping to make it happen! 🙏",
+        title=action.title,
+        day=day,
+    )
+    return say(person, text, initiative_row(session, texts, action.initiative_id))
+
+
+# --- before an action ----------------------------------------------------------------------
+
+
+@renderer(Kind.REMINDER, timely=True)
+async def render_reminder(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """Who said coming or maybe: it is tomorrow / soon."""
+    person = await recipient(session, row)
+    action = await action_of(session, row)
+    if action.status is not ActionStatus.PLANNED:
+        raise Skip(f"the action is {action.status}")
+    if action.starts_at <= now:
+        raise Skip("the action has started")
+    rsvp = await rsvp_of(session, action.id or 0, person.id or 0)
+    if rsvp is None or rsvp.answer is RsvpAnswer.NO:
+        raise Skip("already answered: not coming")
+    if rsvp.waitlisted:
+        raise Skip("on the waiting list")
+    timings = context_of(session).timings
+    leads = dict(timings.reminder_leads)
+    lead = leads.get((row.payload or {}).get("lead", ""))
+    if lead is None:
+        raise Skip("unknown reminder")
+    tz = zone(person.timezone)
+    due = reminder_due(action.starts_at, lead, tz, timings)
+    if due > now:
+        raise Postpone(due, "the action moved")
+    if now - due >= LATE:  # the dispatcher was behind: is a later reminder due too?
+        for shorter in leads.values():
+            if shorter < lead and reminder_due(action.starts_at, shorter, tz, timings) <= now:
+                raise Skip("a later reminder covers it")
+    texts = texts_of(person)
+    if lead >= timedelta(hours=12):
+        text = texts._(
+            "⏰ Reminder: <b>{title}</b> is on {when}.",
+            title=action.title,
+            when=when_text(texts, action.starts_at),
+        )
+    else:
+        text = texts._(
+            "⏰ <b>{title}</b> starts soon, at {time}.",
+            title=action.title,
+            time=time_text(texts, action.starts_at),
+        )
+    lines = [text]
+    if action.place.strip():
+        lines.append(texts._("📍 {place}", place=action.place))
+    context = context_of(session)
+    rows: list[list[Button]] = []
+    if rsvp.answer is RsvpAnswer.MAYBE:
+        lines.append(texts._("You said maybe. Will you come? Let the others know."))
+        if context.has_route("rsvp"):
+            rows.append(
+                [
+                    Button(texts._("I'm coming"), pack("rsvp", action.id, "c")),
+                    Button(texts._("I can't come"), pack("rsvp", action.id, "n")),
+                ]
+            )
+    else:
+        lines.append(texts._("You said you are coming. See you there!"))
+        if context.has_route("rsvp"):
+            rows.append([Button(texts._("I cannot come after all"), pack("rsvp", action.id, "n"))])
+    if context.has_route("act"):
+        rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
+    else:
+        rows.append(menu_row(texts))
+    return say(person, Safe("\n".join(lines)), *rows)
+
+
+# --- people joining -------------------------------------------------------------------------
+
+
+@renderer(Kind.JOINED, essential=True)
+async def render_joined(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The inviter: your invitation was accepted."""
+    person = await recipient(session, row)
+    initiative = await initiative_of(session, row.initiative_id)
+    member_id = int((row.payload or {}).get("member_id") or 0)
+    newcomer = await fetch(session, Resident, member_id)
+    if newcomer is None:
+        raise Skip("the new member is gone")
+    member = await membership_of(session, initiative.id or 0, member_id)
+    if member is None:
+        raise Skip("the new member left again")
+    texts = texts_of(person)
+    if member.role is MemberRole.FOLLOWER:
+        text = texts._(
+            "Good news: {name} accepted your invitation and now follows <b>{title}</b>.",
+            name=newcomer.display_name,
+            title=initiative.title,
+        )
+    else:
+        text = texts._(
+            "🎉 Good news: {name} accepted your invitation and joined the team of <b>{title}</b>!",
+            name=newcomer.display_name,
+            title=initiative.title,
+        )
+    rows = [initiative_row(session, texts, initiative.id or 0)]
+    if context_of(session).has_route("ini"):
+        rows.append(
+            [Button(texts._("Invite more neighbours"), pack("ini", "invite", initiative.id))]
+        )
+    return say(person, text, *rows)
+
+
+@renderer(Kind.HELPER, essential=True)
+async def render_helper(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The initiators: a neighbour who came wants to help organise the next one."""
+    person = await recipient(session, row)
+    initiative = await initiative_of(session, row.initiative_id)
+    await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR)
+    member_id = int((row.payload or {}).get("member_id") or 0)
+    helper = await fetch(session, Resident, member_id)
+    if helper is None:
+        raise Skip("the helper is gone")
+    member = await membership_of(session, initiative.id or 0, member_id)
+    if member is None or member.role is MemberRole.FOLLOWER:
+        raise Skip("the helper is no longer in the team")
+    texts = texts_of(person)
+    text = texts._(
+        "🙌 {name} came to your action and wants to help organise the next one. "
+        "{name} is now in the team of <b>{title}</b>. Say hello, and give them a task!",
+        name=helper.display_name,
+        title=initiative.title,
+    )
+    rows = [initiative_row(session, texts, initiative.id or 0)]
+    if context_of(session).has_route("ini"):
+        rows.insert(0, [Button(texts._("Team & roles"), pack("ini", "team", initiative.id))])
+    return say(person, text, *rows)
+
+
+# --- quiet initiatives ------------------------------------------------------------------------
+
+
+@renderer(Kind.NUDGE, at_most_once=True)
+async def render_nudge(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The initiators of a quiet initiative: one concrete next step."""
+    person = await recipient(session, row)
+    initiative = await initiative_of(session, row.initiative_id)
+    await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR)
+    still_quiet(initiative, row)
+    if await planned_ahead(session, initiative.id or 0, now):
+        raise Skip("an action is planned")
+    texts = texts_of(person)
+    quiet_days = max(0, (now - initiative.last_activity_at).days)
+    text = texts._(
+        "It has been quiet around <b>{title}</b> for {days}. That is fine: "
+        "everyone is busy sometimes.\n\n"
+        "One small step is enough to get going again:\n👉 {hint}",
+        title=initiative.title,
+        days=days_text(texts, quiet_days),
+        hint=await next_step_hint(session, texts, initiative, now),
+    )
+    rows = [initiative_row(session, texts, initiative.id or 0)]
+    if initiative.coach_id is not None and context_of(session).has_route("ini"):
+        rows.append([Button(texts._("Ask my coach"), pack("ini", "coach", initiative.id))])
+    rows.append([settings_button(texts)])
+    return say(person, text, *rows)
+
+
+@renderer(Kind.STALLED, essential=True, at_most_once=True)
+async def render_stalled(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The coach: an initiative has stalled."""
+    coach = await recipient(session, row)
+    initiative = await initiative_of(session, row.initiative_id)
+    if initiative.coach_id != coach.id:
+        raise Skip("no longer the coach of this initiative")
+    still_quiet(initiative, row)
+    texts = texts_of(coach)
+    text = texts._(
+        "<b>{title}</b> has been quiet for {days}. It is in the phase {phase}.\n\n"
+        "The initiators may need a hand: a short message from you can help them on their way.",
+        title=initiative.title,
+        days=days_text(texts, max(0, (now - initiative.last_activity_at).days)),
+        phase=phase_name(texts, initiative.phase),
+    )
+    return say(coach, text, initiative_row(session, texts, initiative.id or 0))
+
+
+# --- a phase reached ----------------------------------------------------------------------------
+
+
+@renderer(Kind.PHASE, at_most_once=True)
+async def render_phase(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The other organisers: congratulations, and what the next phase is about."""
+    person = await recipient(session, row)
+    initiative = await initiative_of(session, row.initiative_id)
+    try:
+        phase = Phase((row.payload or {}).get("phase", ""))
+    except ValueError as error:
+        raise Skip("unknown phase") from error
+    if initiative.phase.number < phase.number:
+        raise Skip("the phase was set back")
+    await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR, MemberRole.TEAM)
+    texts = texts_of(person)
+    phases = _phases()
+    parts = [
+        texts._(
+            "🎉 Well done: <b>{title}</b> reached a new phase: <b>{phase}</b>.",
+            title=initiative.title,
+            phase=phase_name(texts, phase),
+        )
+    ]
+    if phases is not None and hasattr(phases, "PHASE_DESCRIPTIONS"):
+        parts.append(texts._(phases.PHASE_DESCRIPTIONS[phase]))
+    parts.append(
+        texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
+    )
+    rows: list[list[Button]] = []
+    if context_of(session).has_route("ini"):
+        rows.append([Button(texts._("See the progress"), pack("ini", "progress", initiative.id))])
+    else:
+        rows.append(menu_row(texts))
+    return say(person, Safe("\n\n".join(parts)), *rows)
+
+
+# --- the coach's week ---------------------------------------------------------------------------
+
+
+@renderer(Kind.DIGEST, essential=True, at_most_once=True)
+async def render_digest(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """A coach's weekly digest: initiatives by phase, stalled ones, open questions, coming up."""
+    coach = await recipient(session, row)
+    result = await session.execute(
+        select(Initiative).where(Initiative.coach_id == coach.id).order_by(Initiative.title)  # type: ignore[arg-type]
+    )
+    initiatives = list(result.scalars().all())
+    if not initiatives:
+        raise Skip("no initiatives to report on")
+    texts = texts_of(coach)
+    context = context_of(session)
+    quiet_days = context.services.settings.quiet_days_coach if context.services else 28
+    ids = [initiative.id for initiative in initiatives]
+    by_id = {initiative.id: initiative for initiative in initiatives}
+
+    sections = [
+        texts._("<b>Your week as a coach</b> ({week})", week=(row.payload or {}).get("week", ""))
+    ]
+    counts = [
+        texts._("{phase}: {count}", phase=phase_name(texts, phase), count=texts.number(number))
+        for phase in Phase
+        if (number := sum(1 for i in initiatives if i.phase is phase))
+    ]
+    sections.append(_section(texts._("<b>Initiatives by phase</b>"), counts, texts))
+
+    stalled = sorted(
+        (i for i in initiatives if now - i.last_activity_at >= timedelta(days=quiet_days)),
+        key=lambda i: i.last_activity_at,
+    )
+    sections.append(
+        _section(
+            texts._("<b>Quiet for {days} or more</b>", days=days_text(texts, quiet_days)),
+            [
+                texts._(
+                    "{title} ({days})",
+                    title=i.title,
+                    days=days_text(texts, (now - i.last_activity_at).days),
+                )
+                for i in stalled
+            ],
+            texts,
+            empty=texts._("None: everyone is active."),
+        )
+    )
+
+    requests = await session.execute(
+        select(SupportRequest)
+        .where(
+            SupportRequest.answered_at.is_(None),  # type: ignore[union-attr]
+            SupportRequest.initiative_id.in_(ids),  # type: ignore[attr-defined]
+        )
+        .order_by(SupportRequest.created_at)  # type: ignore[arg-type]
+    )
+    sections.append(
+        _section(
+            texts._("<b>Open questions</b>"),
+            [
+                texts._(
+                    "{title}: {question}",
+                    title=by_id[r.initiative_id].title,
+                    question=_snippet(r.question),
+                )
+                for r in requests.scalars().all()
+            ],
+            texts,
+            empty=texts._("None."),
+        )
+    )
+
+    upcoming = await session.execute(
+        select(Action)
+        .where(
+            Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            Action.status == ActionStatus.PLANNED,
+            Action.starts_at > now,
+            Action.starts_at <= now + context.timings.digest_upcoming,
+        )
+        .order_by(Action.starts_at)  # type: ignore[arg-type]
+    )
+    sections.append(
+        _section(
+            texts._("<b>Coming up</b>"),
+            [
+                texts._(
+                    "{when}: {title} ({initiative})",
+                    when=texts.short_when(a.starts_at),
+                    title=a.title,
+                    initiative=by_id[a.initiative_id].title,
+                )
+                for a in upcoming.scalars().all()
+            ],
+            texts,
+            empty=texts._("Nothing planned in the next two weeks."),
+        )
+    )
+    return say(coach, Safe("\n\n".join(sections)), menu_row(texts))
+
+
+def _section(title: str, items: list[Safe], texts: Texts, *, empty: str | None = None) -> Safe:
+    if not items:
+        return Safe(f"{title}\n{empty}" if empty else title)
+    shown = [f"• {item}" for item in items[:LIST_MAX]]
+    if len(items) > LIST_MAX:
+        rest = len(items) - LIST_MAX
+        shown.append(texts.n_("… and {n} more", "… and {n} more", rest))
+    return Safe(title + "\n" + "\n".join(shown))
+
+
+def _snippet(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+
+
+def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:
+    """True: the person's setting allows it now; False: never (off); a moment: after it."""
+    if kind.essential or person.reminders is Reminders.ON:
+        return True
+    if person.reminders is Reminders.OFF:
+        return False
+    until = person.reminders_paused_until
+    if until is not None and until > now:
+        return until
+    return True

@@ -1,0 +1,567 @@
+"""Follow-up rules: each activity turns into the next one.
+
+Each rule is a small function that hears a domain event (``bot.events``) inside the
+update's transaction and writes outbox rows (``scheduler.outbox``); the rows commit
+with the change that caused them. Cron jobs (``scheduler.clock``) only insert rows.
+What a row says is decided when it is sent (``scheduler.messages``), in the
+recipient's language and zone, after checking it still makes sense.
+
+| when | who | kind: key |
+|---|---|---|
+| the day after an action, 10:00 local | each initiator | followup:<action>:<initiator> |
+| the day after an action, 10:00 local | each "coming" | thanks:<action>:<resident> |
+| 24 h and 2 h before an action | "coming" or "maybe" | reminder:<action>:24h:<resident> |
+| an invitation accepted, soon | the inviter | joined:<initiative>:<resident> |
+| "I'll help next time", soon | the initiators | helper:<initiative>:<helper>:<initiator> |
+| daily stall scan, 14 days quiet | each initiator | nudge:<initiative>:<iso-week>:<initiator> |
+| daily stall scan, 28 days quiet | the coach | stalled:<initiative>:<iso-week> |
+| a phase reached | the other organisers | phase:<initiative>:<phase>:<resident> |
+| Mondays 08:30 local | each coach | digest:<coach>:<iso-week> |
+
+(The kind is the key's first part. "Coming" means coming with a place, not on the
+waiting list.)
+
+Where the brief's key names an occasion with several recipients (nudge, phase) the
+recipient's id is appended: one row per person, so each person's quiet hours, budget,
+language and opt-out apply to their own row.
+
+Time: "the next day at 10:00" is wall-clock arithmetic in the recipient's zone
+(``days_after_at``: 10:00 stays 10:00 across DST); "24 h before" is elapsed time in
+UTC. A due time inside the recipient's quiet hours moves to their end — except a
+reminder that would then arrive after the action has started: it moves to just
+before the quiet hours began (the evening before) instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from bot.events import (
+    ActionCancelled,
+    ActionChanged,
+    ActionPlanned,
+    ActionReviewed,
+    MemberJoined,
+    MemberLeft,
+    PhaseReached,
+    RsvpGiven,
+)
+from bot.registry import Registry
+from scheduler import outbox
+from scheduler.outbox import Planned
+from scheduler.timing import (
+    QuietHours,
+    check_cron_time,
+    days_after_at,
+    iso_week_key,
+    local_wall_clock,
+)
+from storage.models import (
+    Action,
+    ActionStatus,
+    Activity,
+    Initiative,
+    MemberRole,
+    Membership,
+    OutboxStatus,
+    PersonRole,
+    Resident,
+    Rsvp,
+    RsvpAnswer,
+    ScheduledMessage,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "ACTION_KINDS",
+    "Kind",
+    "RuleTimings",
+    "coach_digest",
+    "followup_due",
+    "gentle",
+    "register",
+    "reminder_due",
+    "stall_scan",
+    "sync_action",
+]
+
+
+class Kind:
+    """The kinds of outbox rows these rules write (``ScheduledMessage.kind``)."""
+
+    FOLLOWUP = "followup"
+    THANKS = "thanks"
+    REMINDER = "reminder"
+    JOINED = "joined"
+    HELPER = "helper"
+    NUDGE = "nudge"
+    STALLED = "stalled"
+    PHASE = "phase"
+    DIGEST = "digest"
+
+
+# The rows that belong to one action, kept in step with it by ``sync_action``.
+ACTION_KINDS = (Kind.FOLLOWUP, Kind.THANKS, Kind.REMINDER)
+
+
+@dataclass(frozen=True, slots=True)
+class RuleTimings:
+    """When the rules fire. Quiet-day thresholds come from Settings (a coach tunes them)."""
+
+    followup_days: int = 1
+    followup_at: time = time(10)
+    reminder_leads: tuple[tuple[str, timedelta], ...] = (
+        ("24h", timedelta(hours=24)),
+        ("2h", timedelta(hours=2)),
+    )
+    # A reminder must arrive at least this long before the action starts.
+    reminder_min_notice: timedelta = timedelta(minutes=30)
+    # A reminder pulled before the quiet hours arrives this long before they begin.
+    reminder_evening_margin: timedelta = timedelta(minutes=30)
+    quiet_hours: QuietHours = field(default_factory=QuietHours)
+    # Scheduled messages per person per local day (see scheduler.dispatch for the policy).
+    daily_budget: int = 3
+    stall_scan_at: time = time(9, 30)
+    digest_weekday: str = "mon"
+    digest_at: time = time(8, 30)
+    # Nudges per quiet spell (counted since the initiative's last activity).
+    nudges_per_quiet_spell: int = 2
+    digest_upcoming: timedelta = timedelta(days=14)
+    pause: timedelta = timedelta(days=7)
+
+    def __post_init__(self) -> None:
+        check_cron_time(self.stall_scan_at)
+        check_cron_time(self.digest_at)
+        if self.daily_budget < 1:
+            raise ValueError("daily_budget must be at least 1")
+
+
+@lru_cache(maxsize=64)
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "Europe/Amsterdam")
+    except (ValueError, KeyError):
+        return ZoneInfo("Europe/Amsterdam")
+
+
+def utc_iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+# --- when --------------------------------------------------------------------------------
+
+
+def gentle(due: datetime, tz: ZoneInfo, timings: RuleTimings) -> datetime:
+    """``due``, or the end of the recipient's quiet hours when it falls inside them."""
+    return timings.quiet_hours.next_allowed(due, tz)
+
+
+def followup_due(action: Action, tz: ZoneInfo, timings: RuleTimings) -> datetime:
+    """The day after the action, at 10:00 on the recipient's wall clock."""
+    due = days_after_at(action.starts_at, timings.followup_days, timings.followup_at, tz)
+    return gentle(due, tz, timings)
+
+
+def _quiet_began(moment: datetime, tz: ZoneInfo, quiet: QuietHours) -> datetime:
+    """When the quiet period that contains ``moment`` began (UTC)."""
+    local = moment.astimezone(tz)
+    day = local.date()
+    if quiet.spans_midnight and local.time() < quiet.end:
+        day -= timedelta(days=1)
+    return local_wall_clock(day, quiet.start, tz)
+
+
+def reminder_due(
+    starts_at: datetime, lead: timedelta, tz: ZoneInfo, timings: RuleTimings
+) -> datetime:
+    """``lead`` before the start (elapsed time), kept out of the quiet hours."""
+    due = starts_at - lead
+    quiet = timings.quiet_hours
+    if not quiet.contains(due, tz):
+        return due
+    later = quiet.next_allowed(due, tz)
+    if later <= starts_at - timings.reminder_min_notice:
+        return later
+    return _quiet_began(due, tz, quiet) - timings.reminder_evening_margin
+
+
+# --- the rows of one action ---------------------------------------------------------------
+
+
+async def sync_action(
+    session: AsyncSession,
+    action_id: int,
+    now: datetime,
+    timings: RuleTimings,
+    *,
+    resident_id: int | None = None,
+) -> None:
+    """Make the action's rows (follow-ups, thank-yous, reminders) match the action.
+
+    Idempotent: planned, moved, an answer changed — run it again and the outbox holds
+    what the action needs now. ``resident_id`` limits it to one person's rows.
+    """
+    action = await session.get(Action, action_id)
+    if action is None:
+        return
+    if action.status is ActionStatus.CANCELLED:
+        await outbox.cancel_for_action(session, action_id, reason="action cancelled")
+        return
+    wanted, late = await _wanted_rows(session, action, now, timings, resident_id)
+    rows = await _action_rows(session, action_id, resident_id)
+    for planned in wanted.values():
+        await outbox.schedule_or_move(session, planned, now, rows.get(planned.key))
+    stale = [
+        row.dedupe_key
+        for row in rows.values()
+        if row.status is OutboxStatus.PENDING
+        and row.dedupe_key not in wanted
+        and not (row.dedupe_key in late and _same_start(row, action))
+    ]
+    await outbox.cancel_keys(session, stale, reason="no longer needed for this action")
+
+
+def _same_start(row: ScheduledMessage, action: Action) -> bool:
+    """A reminder whose time passed while the dispatcher was behind is still worth
+    sending if the action did not move (the renderer checks it has not started)."""
+    return (row.payload or {}).get("starts_at") == utc_iso(action.starts_at)
+
+
+async def _action_rows(
+    session: AsyncSession, action_id: int, resident_id: int | None
+) -> dict[str, ScheduledMessage]:
+    query = select(ScheduledMessage).where(
+        ScheduledMessage.action_id == action_id,
+        ScheduledMessage.kind.in_(ACTION_KINDS),  # type: ignore[attr-defined]
+    )
+    if resident_id is not None:
+        query = query.where(ScheduledMessage.resident_id == resident_id)
+    return {row.dedupe_key: row for row in (await session.execute(query)).scalars().all()}
+
+
+async def _wanted_rows(
+    session: AsyncSession,
+    action: Action,
+    now: datetime,
+    timings: RuleTimings,
+    resident_id: int | None,
+) -> tuple[dict[str, Planned], set[str]]:
+    """The rows the action needs now, and the keys of reminders that are due already."""
+    action_id = action.id or 0
+    late: set[str] = set()
+    initiative_id = action.initiative_id
+    wanted: list[Planned] = []
+    reviewed = action.reviewed_at is not None or action.status is ActionStatus.HELD
+    initiators = await _people(session, initiative_id, [MemberRole.INITIATOR], None)
+    initiator_ids = {person.id for person in initiators}
+    for person in initiators:
+        if reviewed or (resident_id is not None and person.id != resident_id):
+            continue
+        wanted.append(
+            Planned(
+                Kind.FOLLOWUP,
+                f"followup:{action_id}:{person.id}",
+                followup_due(action, zone(person.timezone), timings),
+                resident_id=person.id,
+                initiative_id=initiative_id,
+                action_id=action_id,
+            )
+        )
+    starts = utc_iso(action.starts_at)
+    for rsvp, person in await _answers(session, action_id, resident_id):
+        tz = zone(person.timezone)
+        coming = rsvp.answer is RsvpAnswer.COMING and not rsvp.waitlisted
+        if coming and person.id not in initiator_ids:
+            wanted.append(
+                Planned(
+                    Kind.THANKS,
+                    f"thanks:{action_id}:{person.id}",
+                    followup_due(action, tz, timings),
+                    resident_id=person.id,
+                    initiative_id=initiative_id,
+                    action_id=action_id,
+                )
+            )
+        if reviewed or not (coming or rsvp.answer is RsvpAnswer.MAYBE):
+            continue
+        for lead_name, lead in timings.reminder_leads:
+            key = f"reminder:{action_id}:{lead_name}:{person.id}"
+            due = reminder_due(action.starts_at, lead, tz, timings)
+            if due <= now:
+                late.add(key)  # too late to schedule: answering now needs no reminder
+                continue
+            wanted.append(
+                Planned(
+                    Kind.REMINDER,
+                    key,
+                    due,
+                    resident_id=person.id,
+                    initiative_id=initiative_id,
+                    action_id=action_id,
+                    payload={"lead": lead_name, "starts_at": starts},
+                )
+            )
+    return {planned.key: planned for planned in wanted}, late
+
+
+async def _people(
+    session: AsyncSession,
+    initiative_id: int,
+    roles: Iterable[MemberRole],
+    resident_id: int | None,
+) -> list[Resident]:
+    query = (
+        select(Resident)
+        .join(Membership, Membership.resident_id == Resident.id)
+        .where(
+            Membership.initiative_id == initiative_id,
+            Membership.role.in_(list(roles)),  # type: ignore[attr-defined]
+        )
+        .order_by(Membership.joined_at, Membership.id)  # type: ignore[arg-type]
+    )
+    if resident_id is not None:
+        query = query.where(Resident.id == resident_id)
+    return list((await session.execute(query)).scalars().all())
+
+
+async def _answers(
+    session: AsyncSession, action_id: int, resident_id: int | None
+) -> list[tuple[Rsvp, Resident]]:
+    query = (
+        select(Rsvp, Resident)
+        .join(Resident, Resident.id == Rsvp.resident_id)
+        .where(Rsvp.action_id == action_id)
+        .order_by(Rsvp.answered_at, Rsvp.id)  # type: ignore[arg-type]
+    )
+    if resident_id is not None:
+        query = query.where(Rsvp.resident_id == resident_id)
+    return [(rsvp, person) for rsvp, person in (await session.execute(query)).all()]
+
+
+# --- the rules, one per event --------------------------------------------------------------
+
+
+def register(registry: Registry, timings: RuleTimings | None = None) -> None:
+    """Subscribe the rules to the domain events."""
+    timings = timings or RuleTimings()
+
+    @registry.subscribe(ActionPlanned, ActionChanged)
+    async def action_planned_or_moved(
+        session: AsyncSession, event: ActionPlanned | ActionChanged, now: datetime
+    ) -> None:
+        """Ask the initiators afterwards, thank who came, remind who answered."""
+        await sync_action(session, event.action_id, now, timings)
+
+    @registry.subscribe(ActionCancelled)
+    async def action_cancelled(
+        session: AsyncSession, event: ActionCancelled, now: datetime
+    ) -> None:
+        """Nothing about a cancelled action is sent any more."""
+        await outbox.cancel_for_action(session, event.action_id, reason="action cancelled")
+
+    @registry.subscribe(RsvpGiven)
+    async def rsvp_given(session: AsyncSession, event: RsvpGiven, now: datetime) -> None:
+        """Coming or maybe: reminders (and a thank-you afterwards). No: none of them."""
+        await sync_action(session, event.action_id, now, timings, resident_id=event.resident_id)
+
+    @registry.subscribe(ActionReviewed)
+    async def action_reviewed(session: AsyncSession, event: ActionReviewed, now: datetime) -> None:
+        """One initiator told how it went: the others need not be asked any more."""
+        await outbox.cancel_for_action(
+            session,
+            event.action_id,
+            reason="already answered: the action was reviewed",
+            kinds=[Kind.FOLLOWUP, Kind.REMINDER],
+        )
+
+    @registry.subscribe(MemberJoined)
+    async def member_joined(session: AsyncSession, event: MemberJoined, now: datetime) -> None:
+        """An invitation accepted: tell the one who invited (soon, not at night)."""
+        inviter_id = event.invited_by_id
+        if inviter_id is None or inviter_id == event.resident_id:
+            return
+        inviter = await session.get(Resident, inviter_id)
+        if inviter is None:
+            return
+        await outbox.schedule(
+            session,
+            Planned(
+                Kind.JOINED,
+                f"joined:{event.initiative_id}:{event.resident_id}",
+                gentle(now, zone(inviter.timezone), timings),
+                resident_id=inviter_id,
+                initiative_id=event.initiative_id,
+                payload={"member_id": event.resident_id, "role": str(event.role)},
+            ),
+            now,
+        )
+
+    @registry.subscribe(MemberLeft)
+    async def member_left(session: AsyncSession, event: MemberLeft, now: datetime) -> None:
+        """Someone left: nothing more about this initiative for them."""
+        await outbox.cancel_for_resident(
+            session,
+            event.resident_id,
+            reason="left the initiative",
+            initiative_id=event.initiative_id,
+        )
+
+    @registry.subscribe(PhaseReached)
+    async def phase_reached(session: AsyncSession, event: PhaseReached, now: datetime) -> None:
+        """Congratulate the other organisers; the one who did it saw it in their chat."""
+        actor_id = getattr(event, "by_id", None) or await _phase_actor(session, event)
+        for person in await _people(
+            session, event.initiative_id, [MemberRole.INITIATOR, MemberRole.TEAM], None
+        ):
+            if person.id == actor_id:
+                continue
+            await outbox.schedule(
+                session,
+                Planned(
+                    Kind.PHASE,
+                    f"phase:{event.initiative_id}:{event.phase}:{person.id}",
+                    gentle(now, zone(person.timezone), timings),
+                    resident_id=person.id,
+                    initiative_id=event.initiative_id,
+                    payload={"phase": str(event.phase)},
+                ),
+                now,
+            )
+
+
+async def _phase_actor(session: AsyncSession, event: PhaseReached) -> int | None:
+    """Who made the phase change: bot.phases records it as the newest activity."""
+    result = await session.execute(
+        select(Activity.resident_id)
+        .where(Activity.initiative_id == event.initiative_id, Activity.kind == "phase_reached")
+        .order_by(Activity.at.desc(), Activity.id.desc())  # type: ignore[attr-defined,union-attr]
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+# --- cron jobs: they only insert rows -------------------------------------------------------
+
+
+async def stall_scan(
+    session: AsyncSession,
+    now: datetime,
+    timings: RuleTimings,
+    *,
+    quiet_days_nudge: int,
+    quiet_days_coach: int,
+    tz: ZoneInfo,
+) -> int:
+    """Nudge the initiators of quiet initiatives (one concrete next step, at most
+    ``nudges_per_quiet_spell`` per quiet spell, one per week); after longer, tell the
+    coach once per quiet spell. An initiative with an action planned ahead is waiting,
+    not quiet. Returns how many rows were inserted."""
+    week = iso_week_key(now, tz)
+    quiet_since = now - timedelta(days=quiet_days_nudge)
+    planned_ahead = (
+        select(Action.id)
+        .where(
+            Action.initiative_id == Initiative.id,
+            Action.status == ActionStatus.PLANNED,
+            Action.starts_at > now,
+        )
+        .exists()
+    )
+    result = await session.execute(
+        select(Initiative)
+        .where(Initiative.last_activity_at <= quiet_since, ~planned_ahead)
+        .order_by(Initiative.id)  # type: ignore[arg-type]
+    )
+    inserted = 0
+    for initiative in result.scalars().all():
+        iid = initiative.id or 0
+        quiet_days = (now - initiative.last_activity_at).days
+        spell_started = initiative.last_activity_at
+        for person in await _people(session, iid, [MemberRole.INITIATOR], None):
+            earlier = await _rows_since(session, Kind.NUDGE, iid, person.id, spell_started)
+            if earlier >= timings.nudges_per_quiet_spell:
+                continue
+            inserted += await outbox.schedule(
+                session,
+                Planned(
+                    Kind.NUDGE,
+                    f"nudge:{iid}:{week}:{person.id}",
+                    gentle(now, zone(person.timezone), timings),
+                    resident_id=person.id,
+                    initiative_id=iid,
+                    payload={"quiet_since": utc_iso(spell_started)},
+                ),
+                now,
+            )
+        if quiet_days < quiet_days_coach or initiative.coach_id is None:
+            continue
+        if await _rows_since(session, Kind.STALLED, iid, None, spell_started):
+            continue
+        coach = await session.get(Resident, initiative.coach_id)
+        if coach is None:
+            continue
+        inserted += await outbox.schedule(
+            session,
+            Planned(
+                Kind.STALLED,
+                f"stalled:{iid}:{week}",
+                gentle(now, zone(coach.timezone), timings),
+                resident_id=coach.id,
+                initiative_id=iid,
+                payload={"quiet_since": utc_iso(spell_started)},
+            ),
+            now,
+        )
+    return inserted
+
+
+async def _rows_since(
+    session: AsyncSession, kind: str, initiative_id: int, resident_id: int | None, since: datetime
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(ScheduledMessage)
+        .where(
+            ScheduledMessage.kind == kind,
+            ScheduledMessage.initiative_id == initiative_id,
+            ScheduledMessage.created_at > since,
+            ScheduledMessage.status != OutboxStatus.CANCELLED,
+        )
+    )
+    if resident_id is not None:
+        query = query.where(ScheduledMessage.resident_id == resident_id)
+    return int((await session.execute(query)).scalar_one())
+
+
+async def coach_digest(
+    session: AsyncSession, now: datetime, timings: RuleTimings, *, tz: ZoneInfo
+) -> int:
+    """One digest row per coach for this week; what it says is gathered when it is sent."""
+    week = iso_week_key(now, tz)
+    coaches = await session.execute(
+        select(Resident).where(Resident.role == PersonRole.COACH).order_by(Resident.id)  # type: ignore[arg-type]
+    )
+    inserted = 0
+    for coach in coaches.scalars().all():
+        inserted += await outbox.schedule(
+            session,
+            Planned(
+                Kind.DIGEST,
+                f"digest:{coach.id}:{week}",
+                gentle(now, zone(coach.timezone), timings),
+                resident_id=coach.id,
+                payload={"week": week},
+            ),
+            now,
+        )
+    return inserted
