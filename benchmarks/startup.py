@@ -57,7 +57,8 @@ def main() -> None:
             warm.append(time_to_first_prompt(db))
     figures = {
         "benchmark": "console start to first prompt",
-        "machine": f"{platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}",
         "runs": runs,
         "first_start_median_s": round(statistics.median(cold), 3),
         "first_start_max_s": round(max(cold), 3),
