@@ -1,0 +1,58 @@
+"""The whole growth cycle in one scripted journey, in Dutch and in English: an idea,
+two neighbours joining via the invitation, roles, a meeting and an action with RSVPs,
+a waitlist and reminders, reports back, and the next action planned — the phase
+advancing at each goal, and never a turn that leaves a person without a next step."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlmodel import select
+
+from bot.app import Services
+from scheduler.timing import FakeClock
+from storage.models import Action, ActionStatus, Initiative, Phase
+from tests.conftest import make_services
+from tests.support.driver import Driver
+from tests.support.journey import START, run_journey
+
+PHASE_LINES = {
+    "nl": ["Activeren (fase 2 van 5)", "Structureren (fase 3 van 5)",
+           "Groeien (fase 4 van 5)", "Bestendigen (fase 5 van 5)"],
+    "en": ["Activate (phase 2 of 5)", "Structure (phase 3 of 5)",
+           "Grow (phase 4 of 5)", "Sustain (phase 5 of 5)"],
+}  # fmt: skip
+
+
+@pytest.fixture
+async def journey_services(sqlite_url: str) -> AsyncIterator[Services]:
+    services = make_services(sqlite_url, FakeClock(START), flood_max_updates=10_000)
+    await services.db.migrate()
+    yield services
+    await services.db.close()
+
+
+@pytest.mark.parametrize("lang", ["nl", "en"])
+async def test_from_an_idea_to_a_group_that_keeps_going(
+    journey_services: Services, lang: str
+) -> None:
+    transcript = await run_journey(Driver(journey_services), lang)
+    text = "".join(transcript.lines)
+
+    assert transcript.dead_ends == []
+    positions = [text.find(line) for line in PHASE_LINES[lang]]
+    assert -1 not in positions, f"a phase was never reached: {positions}"
+    assert positions == sorted(positions), "the phases came in the wrong order"
+
+    async with journey_services.db.transaction() as session:
+        initiative = (await session.execute(select(Initiative))).scalar_one()
+        assert initiative.phase is Phase.SUSTAIN
+        assert (initiative.households_reached, initiative.wishes_gathered) == (30, True)
+        actions = (await session.execute(select(Action).order_by(Action.starts_at))).scalars().all()
+    assert [a.status for a in actions] == [
+        ActionStatus.HELD,
+        ActionStatus.HELD,
+        ActionStatus.PLANNED,
+    ]
+    assert actions[1].attended == 14 and actions[1].next_step == "rain-barrels"
