@@ -11,6 +11,7 @@ import sys
 from pydantic import ValidationError
 
 from bot.config import SUPPORTED_LANGUAGES, Settings
+from bot.operator import OPERATOR_COMMANDS, add_operator_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", choices=SUPPORTED_LANGUAGES, default=None)
 
     commands.add_parser("migrate", help="bring the database schema up to date")
+    add_operator_commands(commands)
     return parser
 
 
@@ -51,13 +53,17 @@ def main(argv: list[str] | None = None) -> int:
     command = args.command or "run"
     logging.basicConfig(
         level=logging.WARNING
-        if command == "console" or not settings.telegram_token
+        if command in ("console", *OPERATOR_COMMANDS) or not settings.telegram_token
         else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
         if command == "migrate":
             return asyncio.run(_migrate(settings))
+        if command in OPERATOR_COMMANDS:
+            from bot.operator import run_operator_command
+
+            return asyncio.run(run_operator_command(settings, args))
         if command == "console" or (command == "run" and settings.telegram_token is None):
             person = getattr(args, "person", "Buurman")
             language = getattr(args, "lang", None)

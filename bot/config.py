@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     flood_max_updates: int = 20
     flood_window_seconds: float = 10.0
     group_flood_max_updates: int = 40
-    max_text_length: int = 2000
+    max_text_length: int = 4096
 
     @field_validator("default_language")
     @classmethod

@@ -591,6 +591,8 @@ async def render_stalled(
     initiative = await initiative_of(session, row.initiative_id)
     if initiative.coach_id != coach.id:
         raise Skip("no longer the coach of this initiative")
+    if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
+        raise Skip("snoozed by the coach")
     still_quiet(initiative, row)
     texts = texts_of(coach)
     text = texts._(

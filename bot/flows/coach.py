@@ -1,0 +1,819 @@
+"""The coach's view: /overzicht (/overview), the detail card of each initiative, a
+message to its initiators, correcting its phase, snoozing its stall alert — and the
+coach invitation link (``coach-<token>``) that makes someone a coach.
+
+Buttons: ``coach:ov:<page>``, ``coach:card:<id>``, ``coach:msg:<id>``,
+``coach:phase:<id>``, ``coach:snz:<id>:<weeks>`` (0 switches the alert back on),
+``coach:seen:<id>`` (clears the "needs attention" note), ``coach:req`` (open questions).
+
+Everything here is for coaches (and operators) only, decided by ``bot.authz.may``:
+the overview needs COACH_OVERVIEW, an initiative's card, messages and snoozing need
+COACH_INITIATIVE (its own coach, or an operator), a phase correction CORRECT_PHASE.
+A refusal is polite, offers the menu, and is written to the audit log ("refused").
+
+Correcting the phase, decided: the coach picks the phase and types a reason; both are
+in the audit log. Moving **forward** emits ``PhaseReached`` (the team gets the
+scheduler's congratulation and the new phase's introduction, as if they had met the
+goals). Moving **back** emits nothing — there is nothing to celebrate — and the
+initiators are told directly, with the coach's reason. A correction is not activity
+of the initiative: it does not reset the "quiet for N days" clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from enum import StrEnum
+
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.audit import audit
+from bot.authz import Permission, may
+from bot.cards import ROLE_LABELS, next_action, support, theme_label
+from bot.coaches import (
+    Area,
+    activity_label,
+    is_stalled,
+    make_coach,
+    on_initiative_created,
+    portfolio,
+    recent_activity,
+    subject,
+)
+from bot.context import Ctx
+from bot.events import InitiativeCreated, PhaseReached
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.i18n import N_, Safe, escape, texts_for
+from bot.initiatives import get_initiative, initiators, members
+from bot.payloads import Payload, pack
+from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
+from bot.registry import Registry
+from bot.seam import Button
+from scheduler import outbox
+from storage.models import (
+    Activity,
+    CoachInvite,
+    Initiative,
+    MemberRole,
+    PersonRole,
+    Phase,
+    ScheduledMessage,
+)
+
+log = logging.getLogger(__name__)
+
+PAGE = 10
+SNOOZE_WEEKS = (1, 2, 4)
+MESSAGE_MAX = 2000
+REASON_MAX = 300
+TITLE_MAX = 40
+
+ATTENTION = {
+    "initiator_left": N_("The initiator left the initiative. Someone may need to take over."),
+}
+ATTENTION_OTHER = N_("Something here needs your attention.")
+
+
+# --- refusing, kindly ------------------------------------------------------------------------
+
+
+async def refuse(
+    ctx: Ctx, permission: Permission, what: str = "", *, why: str | None = None
+) -> None:
+    """Not for this person: say so kindly (``why``, or the reason that fits the person),
+    offer a way on, and log it."""
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="refused",
+        subject=what or str(permission),
+        at=ctx.now(),
+        permission=str(permission),
+    )
+    ctx.toast(ctx._("That is not available for you."))
+    conv.leave_flow(ctx, keep_for_later=True)
+    if why is not None:
+        ctx.say(why, [[conv.menu_button(ctx)]])
+        return
+    if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
+        text = ctx._(
+            "Sorry, this initiative is coached by someone else, so I cannot open that for you. "
+            "Your own initiatives are in your overview."
+        )
+        ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
+        return
+    await conv.show_menu(
+        ctx,
+        intro=ctx._(
+            "Sorry, that is only for neighbourhood coaches. "
+            "Would you like help from a coach? Open your initiative and tap “Ask my coach”."
+        ),
+    )
+
+
+async def needs_onboarding(ctx: Ctx) -> bool:
+    if ctx.person.onboarded_at is None:
+        await conv.start_flow(ctx, "onboarding")
+        return True
+    return False
+
+
+def overview_button(ctx: Ctx, page: int = 0) -> Button:
+    return Button(ctx._("My initiatives as a coach"), pack("coach", "ov", page))
+
+
+def coach_card_button(ctx: Ctx, initiative_id: int | None) -> Button:
+    return Button(ctx._("Back to the initiative"), pack("coach", "card", initiative_id))
+
+
+def _short(title: str, limit: int = TITLE_MAX) -> str:
+    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
+
+
+def _days(ctx: Ctx, days: int) -> Safe:
+    return ctx.n_("{n} day", "{n} days", days)
+
+
+# --- the overview ---------------------------------------------------------------------------
+
+
+async def overview_command(ctx: Ctx, _args: str) -> None:
+    if await needs_onboarding(ctx):
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await show_overview(ctx, 0)
+
+
+async def overview_menu(ctx: Ctx) -> None:
+    await overview_command(ctx, "")
+
+
+def is_coach_shown(ctx: Ctx) -> bool:
+    """Whether the main menu shows the coach's entry (display only: every handler asks
+    bot.authz before it does anything)."""
+    return ctx.person.role is not PersonRole.RESIDENT
+
+
+async def show_overview(ctx: Ctx, page: int) -> None:
+    if not await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
+        await refuse(ctx, Permission.COACH_OVERVIEW, "overview")
+        return
+    now = ctx.now()
+    mine = await portfolio(
+        ctx.session, ctx.person, now, quiet_days=ctx.services.settings.quiet_days_nudge
+    )
+    if not mine.entries and not mine.requests:
+        ctx.say(
+            ctx._(
+                "<b>Your initiatives as a coach</b>\n\n"
+                "There are no initiatives in your portfolio yet. When a neighbour in your "
+                "area starts one, it appears here."
+            ),
+            [
+                [Button(ctx._("New announcement"), pack("bc", "new"))],
+                [conv.menu_button(ctx)],
+            ],
+        )
+        return
+    pages = max(1, -(-len(mine.entries) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    counts = " · ".join(
+        ctx._("{phase}: {count}", phase=phase_label(ctx, phase), count=count)
+        for phase, count in mine.counts.items()
+        if count
+    )
+    lines = [
+        ctx._("<b>Your initiatives as a coach</b>"),
+        ctx.n_("{n} initiative", "{n} initiatives", len(mine.entries))
+        + (f" · {counts}" if counts else ""),
+    ]
+    if page == 0:
+        quiet = ctx.services.settings.quiet_days_nudge
+        lines += ["", ctx._("⚠️ <b>Quiet for {days} or more</b>", days=_days(ctx, quiet))]
+        if mine.stalled:
+            lines += [
+                ctx._("• {title} ({days})", title=e.initiative.title, days=_days(ctx, e.quiet_days))
+                for e in mine.stalled[:8]
+            ]
+        else:
+            lines.append(ctx._("None: everyone is active."))
+        lines += ["", ctx._("❓ <b>Open questions</b>")]
+        if mine.requests:
+            lines += [
+                ctx._(
+                    "• {title}: “{question}” ({days})",
+                    title=item.initiative.title,
+                    question=_short(" ".join(item.request.question.split()), 60),
+                    days=_days(ctx, item.waiting_days),
+                )
+                for item in mine.requests[:8]
+            ]
+        else:
+            lines.append(ctx._("None."))
+    shown = mine.entries[page * PAGE : (page + 1) * PAGE]
+    lines += ["", ctx._("<b>All initiatives</b>")]
+    current: Phase | None = None
+    for entry in shown:
+        initiative = entry.initiative
+        if initiative.phase is not current:
+            current = initiative.phase
+            lines.append(Safe(f"<i>{escape(phase_label(ctx, current))}</i>"))
+        marks = ("⚠️ " if entry.stalled else "") + ("❓ " if entry.open_requests else "")
+        lines.append(
+            ctx.n_(
+                "• {marks}{title} · {place} · {n} organiser",
+                "• {marks}{title} · {place} · {n} organisers",
+                entry.team_size,
+                marks=marks,
+                title=initiative.title,
+                place=initiative.place or "–",
+            )
+        )
+    if pages > 1:
+        lines.append(ctx._("Page {page} of {pages}.", page=page + 1, pages=pages))
+    lines += ["", ctx._("Tap an initiative to open it.")]
+    rows: list[list[Button]] = []
+    for entry in shown:
+        marks = ("⚠️ " if entry.stalled else "") + ("❓ " if entry.open_requests else "")
+        rows.append(
+            [
+                Button(
+                    marks + _short(entry.initiative.title),
+                    pack("coach", "card", entry.initiative.id),
+                )
+            ]
+        )
+    paging = []
+    if page > 0:
+        paging.append(Button(ctx._("◀ Previous"), pack("coach", "ov", page - 1)))
+    if page + 1 < pages:
+        paging.append(Button(ctx._("Next ▶"), pack("coach", "ov", page + 1)))
+    if paging:
+        rows.append(paging)
+    if mine.requests:
+        rows.append([Button(ctx._("Answer open questions"), pack("sup", "open"))])
+    if await may(ctx.session, ctx.person, Permission.BROADCAST):
+        rows.append([Button(ctx._("New announcement"), pack("bc", "new"))])
+    rows.append([conv.menu_button(ctx)])
+    ctx.say(Safe("\n".join(lines)), rows)
+
+
+# --- the detail card ----------------------------------------------------------------------------
+
+
+async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
+    now = ctx.now()
+    texts = ctx.texts
+    lines = [Safe(f"<b>{escape(initiative.title)}</b>"), progress_line(ctx, initiative.phase)]
+    where = [initiative.place or "–"]
+    if initiative.postcode_area:
+        where.append(initiative.postcode_area)
+    where.append(theme_label(texts, initiative.theme))
+    lines.append(escape(" · ".join(where)))
+    quiet = max(0, (now - initiative.last_activity_at).days)
+    snoozed = initiative.stall_snoozed_until
+    if snoozed is not None and snoozed > now:
+        lines.append(
+            ctx._(
+                "💤 Stall alert snoozed until {day}.",
+                day=texts.day(snoozed.astimezone(texts.tz).date()),
+            )
+        )
+    elif is_stalled(initiative, now, ctx.services.settings.quiet_days_nudge):
+        lines.append(ctx._("⚠️ Quiet for {days}.", days=_days(ctx, quiet)))
+    if initiative.coach_attention:
+        lines.append(
+            Safe("❗ " + ctx._(ATTENTION.get(initiative.coach_attention, ATTENTION_OTHER)))
+        )
+
+    people = await members(ctx.session, initiative.id or 0)
+    lines += ["", ctx._("<b>Team and roles</b>")]
+    followers = 0
+    for member, person in people:
+        if member.role is MemberRole.FOLLOWER:
+            followers += 1
+            continue
+        roles = [
+            label
+            for held, label in (
+                (member.is_expert, ctx._("expert")),
+                (member.is_connector, ctx._("connector")),
+                (member.is_organiser, ctx._("organiser")),
+            )
+            if held
+        ]
+        if roles:
+            lines.append(
+                ctx._(
+                    "• {name}: {role} ({roles})",
+                    name=person.display_name,
+                    role=ctx._(ROLE_LABELS[member.role]),
+                    roles=", ".join(roles),
+                )
+            )
+        else:
+            lines.append(
+                ctx._(
+                    "• {name}: {role}",
+                    name=person.display_name,
+                    role=ctx._(ROLE_LABELS[member.role]),
+                )
+            )
+    if followers:
+        lines.append(ctx.n_("+ {n} neighbour follows", "+ {n} neighbours follow", followers))
+
+    action = await next_action(ctx.session, initiative.id or 0, now)
+    if action is not None:
+        lines.append(
+            ctx._(
+                "<b>Next action:</b> {title}, {when}",
+                title=action.title,
+                when=texts.when(action.starts_at),
+            )
+        )
+    else:
+        lines.append(ctx._("<b>Next action:</b> none planned."))
+    meter = await support(ctx.session, initiative, now, texts.lang)
+    lines.append(
+        ctx._(
+            "<b>Support:</b> {reached} households reached · {interested} interested · "
+            "{committed} taking part",
+            reached=texts.number(meter.reached),
+            interested=texts.number(meter.interested),
+            committed=texts.number(meter.committed),
+        )
+    )
+
+    recent = await recent_activity(ctx.session, initiative.id or 0)
+    lines += ["", ctx._("<b>Recent activity</b>")]
+    if recent:
+        for activity, person in recent:
+            what = activity_label(texts, activity.kind)
+            when = texts.short_when(activity.at)
+            if person is not None:
+                lines.append(
+                    ctx._(
+                        "• {when}: {what} ({name})", when=when, what=what, name=person.display_name
+                    )
+                )
+            else:
+                lines.append(ctx._("• {when}: {what}", when=when, what=what))
+    else:
+        lines.append(ctx._("Nothing yet."))
+
+    state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+    lines += ["", ctx._("<b>Goals of this phase</b>")]
+    lines += [f"{'✅' if goal.met else '⬜'} {ctx._(goal.label)}" for goal in state.goals]
+    lines.append(ctx._("👉 <b>Next step:</b> {hint}", hint=goal_hint(ctx, state.next_goal)))
+    return Safe("\n".join(str(line) for line in lines))
+
+
+async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
+    ident = initiative.id
+    rows = [[Button(ctx._("✉️ Message the initiators"), pack("coach", "msg", ident))]]
+    if await may(ctx.session, ctx.person, Permission.CORRECT_PHASE, initiative):
+        rows.append([Button(ctx._("Correct the phase"), pack("coach", "phase", ident))])
+    now = ctx.now()
+    if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
+        rows.append(
+            [Button(ctx._("Switch the stall alert back on"), pack("coach", "snz", ident, 0))]
+        )
+    else:
+        rows.append(
+            [
+                Button(
+                    ctx.n_("💤 {n} week", "💤 {n} weeks", weeks),
+                    pack("coach", "snz", ident, weeks),
+                )
+                for weeks in SNOOZE_WEEKS
+            ]
+        )
+    if initiative.coach_attention:
+        rows.append([Button(ctx._("I have looked at it"), pack("coach", "seen", ident))])
+    rows.append([overview_button(ctx), conv.menu_button(ctx)])
+    return rows
+
+
+async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
+    text = await card_text(ctx, initiative)
+    if intro:
+        text = Safe(f"{intro}\n\n{text}")
+    ctx.say(text, await card_buttons(ctx, initiative))
+
+
+async def coached(ctx: Ctx, ident: int | None, permission: Permission) -> Initiative | None:
+    """The initiative if the person may do `permission` on it; refused kindly otherwise."""
+    initiative = await get_initiative(ctx.session, ident)
+    if initiative is None or not await may(ctx.session, ctx.person, permission, initiative):
+        await refuse(ctx, permission, subject("initiative", ident))
+        return None
+    return initiative
+
+
+# --- the route --------------------------------------------------------------------------------
+
+
+async def pressed(ctx: Ctx, payload: Payload) -> None:
+    if await needs_onboarding(ctx):
+        return
+    verb = payload.arg(0)
+    if verb == "ov":
+        conv.leave_flow(ctx, keep_for_later=True)
+        await show_overview(ctx, payload.int_arg(1) or 0)
+        return
+    if verb not in ("card", "msg", "phase", "snz", "seen"):
+        await conv.refuse_stale(ctx)
+        return
+    permission = Permission.CORRECT_PHASE if verb == "phase" else Permission.COACH_INITIATIVE
+    initiative = await coached(ctx, payload.int_arg(1), permission)
+    if initiative is None:
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    if verb == "card":
+        await show_card(ctx, initiative)
+    elif verb == "msg":
+        await conv.start_flow(ctx, message_flow.name, {"initiative_id": initiative.id})
+    elif verb == "phase":
+        await conv.start_flow(ctx, phase_flow.name, {"initiative_id": initiative.id})
+    elif verb == "snz":
+        await snooze(ctx, initiative, payload.int_arg(2))
+    else:
+        await attention_seen(ctx, initiative)
+
+
+async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
+    if weeks not in (0, *SNOOZE_WEEKS):
+        await conv.refuse_stale(ctx)
+        return
+    now = ctx.now()
+    if weeks:
+        initiative.stall_snoozed_until = now + timedelta(weeks=weeks)
+        await outbox.cancel(
+            ctx.session,
+            ScheduledMessage.kind == "stalled",
+            ScheduledMessage.initiative_id == initiative.id,
+            reason="the coach snoozed the stall alert",
+        )
+        intro = ctx.n_(
+            "Snoozed: I will not call {title} quiet for {n} week.",
+            "Snoozed: I will not call {title} quiet for {n} weeks.",
+            weeks,
+            title=initiative.title,
+        )
+    else:
+        initiative.stall_snoozed_until = None
+        intro = ctx._("The stall alert for {title} is on again.", title=initiative.title)
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="stall_snoozed",
+        subject=subject("initiative", initiative.id),
+        at=now,
+        weeks=weeks,
+    )
+    ctx.toast(ctx._("Done."))
+    await show_card(ctx, initiative, intro=intro)
+
+
+async def attention_seen(ctx: Ctx, initiative: Initiative) -> None:
+    was = initiative.coach_attention
+    initiative.coach_attention = None
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="attention_cleared",
+        subject=subject("initiative", initiative.id),
+        at=ctx.now(),
+        was=was,
+    )
+    await show_card(ctx, initiative, intro=ctx._("Thank you. The note is gone."))
+
+
+# --- a message to the initiators ------------------------------------------------------------
+
+
+class MessageStep(StrEnum):
+    TEXT = "text"
+
+
+async def _flow_initiative(ctx: Ctx, permission: Permission) -> Initiative | None:
+    value = ctx.data.get("initiative_id")
+    initiative = await get_initiative(ctx.session, value if isinstance(value, int) else None)
+    if initiative is None or not await may(ctx.session, ctx.person, permission, initiative):
+        return None
+    return initiative
+
+
+async def _lost(ctx: Ctx, permission: Permission) -> Next:
+    await conv.advance(ctx, END)
+    await refuse(ctx, permission, subject("initiative", ctx.data.get("initiative_id")))
+    return HANDLED
+
+
+async def say_message(ctx: Ctx) -> Safe:
+    initiative = await _flow_initiative(ctx, Permission.COACH_INITIATIVE)
+    if initiative is None:
+        return ctx._("Type your message.")
+    names = [person.display_name for person in await initiators(ctx.session, initiative.id or 0)]
+    if not names:
+        return ctx._(
+            "<b>{title}</b> has no initiator at the moment. Your message cannot reach anyone "
+            "yet. Go back to the initiative.",
+            title=initiative.title,
+        )
+    return ctx._(
+        "What do you want to tell the initiators of <b>{title}</b> ({names})?\n\n"
+        "Type your message. I send it to each of them in their own chat, "
+        "with a button to answer you.",
+        title=initiative.title,
+        names=", ".join(names),
+    )
+
+
+async def back_to_coach_card(ctx: Ctx, _value: object) -> Next:
+    initiative = await _flow_initiative(ctx, Permission.COACH_INITIATIVE)
+    await conv.advance(ctx, END)
+    if initiative is None:
+        await conv.show_menu(ctx)
+    else:
+        await show_card(ctx, initiative)
+    return HANDLED
+
+
+BACK = Choice("back", N_("Back to the initiative"), then=back_to_coach_card)
+
+
+async def send_message(ctx: Ctx, text: str) -> Next:
+    initiative = await _flow_initiative(ctx, Permission.COACH_INITIATIVE)
+    if initiative is None:
+        return await _lost(ctx, Permission.COACH_INITIATIVE)
+    people = await initiators(ctx.session, initiative.id or 0)
+    if not people:
+        await conv.ask_current(ctx, before=ctx._("There is nobody to send it to yet."))
+        return HANDLED
+    coach = ctx.person.display_name
+    for person in people:
+        texts = texts_for(person.language, person.timezone)
+        relay = Safe(
+            texts._(
+                "✉️ <b>Message from {coach}, your neighbourhood coach</b>, about <b>{title}</b>:",
+                coach=coach,
+                title=initiative.title,
+            )
+            + "\n\n"
+            + escape(text)
+        )
+        ctx.say(
+            relay,
+            [
+                [
+                    Button(
+                        texts._("Answer {coach}", coach=_short(coach, 30)),
+                        pack("sup", "c", initiative.id),
+                    )
+                ],
+                [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+            ],
+            chat_id=person.telegram_id,
+        )
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="coach_message",
+        subject=subject("initiative", initiative.id),
+        at=ctx.now(),
+        recipients=[person.id for person in people],
+        length=len(text),
+    )
+    await conv.advance(ctx, END)
+    await show_card(
+        ctx,
+        initiative,
+        intro=ctx._(
+            "Sent to {names}. When they answer, you get it here.",
+            names=", ".join(person.display_name for person in people),
+        ),
+    )
+    return HANDLED
+
+
+message_flow = Flow(
+    "coach_msg",
+    [
+        Ask(
+            MessageStep.TEXT,
+            say=say_message,
+            choices=[BACK],
+            text=TextAnswer(min_length=2, max_length=MESSAGE_MAX),
+            then=send_message,
+        )
+    ],
+)
+
+
+# --- correcting the phase -----------------------------------------------------------------------
+
+
+class PhaseStep(StrEnum):
+    PHASE = "phase"
+    REASON = "reason"
+
+
+async def say_phase(ctx: Ctx) -> Safe:
+    initiative = await _flow_initiative(ctx, Permission.CORRECT_PHASE)
+    if initiative is None:
+        return ctx._("Which phase is it in?")
+    return ctx._(
+        "<b>{title}</b> is now in the phase:\n{line}\n\nWhich phase is it really in?",
+        title=initiative.title,
+        line=progress_line(ctx, initiative.phase),
+    )
+
+
+async def phase_choices(ctx: Ctx) -> list[Choice]:
+    initiative = await _flow_initiative(ctx, Permission.CORRECT_PHASE)
+    current = initiative.phase if initiative is not None else None
+    choices = [
+        Choice(
+            phase.value,
+            lambda c, phase=phase: c._(
+                "{number}. {name}", number=phase.number, name=phase_label(c, phase)
+            ),
+        )
+        for phase in Phase
+        if phase is not current
+    ]
+    return [*choices, BACK]
+
+
+def say_reason(ctx: Ctx) -> Safe:
+    return ctx._(
+        "Why? Type a short reason. It goes into the log. "
+        "When you set the phase back, the initiators read it too."
+    )
+
+
+async def apply_phase(ctx: Ctx, reason: str) -> Next:
+    initiative = await _flow_initiative(ctx, Permission.CORRECT_PHASE)
+    if initiative is None:
+        return await _lost(ctx, Permission.CORRECT_PHASE)
+    try:
+        target = Phase(str(ctx.data.get(PhaseStep.PHASE)))
+    except ValueError:
+        await conv.advance(ctx, PhaseStep.PHASE)
+        return HANDLED
+    await conv.advance(ctx, END)
+    before = initiative.phase
+    if target is before:
+        await show_card(ctx, initiative, intro=ctx._("It is already in that phase."))
+        return HANDLED
+    now = ctx.now()
+    forward = target.number > before.number
+    initiative.phase = target
+    initiative.phase_changed_at = now
+    # Not record_activity: a coach's correction does not make the initiative less quiet.
+    ctx.session.add(
+        Activity(
+            initiative_id=initiative.id or 0,
+            kind="phase_reached" if forward else "phase_corrected",
+            resident_id=ctx.person.id,
+            at=now,
+        )
+    )
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="phase_corrected",
+        subject=subject("initiative", initiative.id),
+        at=now,
+        before=before.value,
+        after=target.value,
+        reason=reason,
+    )
+    if forward:
+        ctx.emit(PhaseReached(initiative.id or 0, target))
+        intro = ctx._(
+            "Done: <b>{title}</b> is now in the phase {phase}. "
+            "The team gets a congratulation and hears what this phase is about.",
+            title=initiative.title,
+            phase=phase_label(ctx, target),
+        )
+    else:
+        for person in await initiators(ctx.session, initiative.id or 0):
+            texts = texts_for(person.language, person.timezone)
+            ctx.say(
+                texts._(
+                    "Your neighbourhood coach {coach} set <b>{title}</b> back to the phase "
+                    "{phase}.\nThe reason: {reason}\n\nHave a look at the goals of this phase.",
+                    coach=ctx.person.display_name,
+                    title=initiative.title,
+                    phase=phase_label(texts, target),
+                    reason=reason,
+                ),
+                [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]],
+                chat_id=person.telegram_id,
+            )
+        intro = ctx._(
+            "Done: <b>{title}</b> is back in the phase {phase}. I told the initiators, "
+            "with your reason.",
+            title=initiative.title,
+            phase=phase_label(ctx, target),
+        )
+        state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+        if state.next_goal is None:
+            intro = Safe(
+                intro
+                + "\n"
+                + ctx._(
+                    "Note: all goals of this phase are met, so it moves on again "
+                    "at the next change."
+                )
+            )
+    await show_card(ctx, initiative, intro=intro)
+    return HANDLED
+
+
+phase_flow = Flow(
+    "coach_phase",
+    [
+        Ask(PhaseStep.PHASE, say=say_phase, choices=phase_choices, then=PhaseStep.REASON),
+        Ask(
+            PhaseStep.REASON,
+            say=say_reason,
+            choices=[BACK],
+            text=TextAnswer(min_length=3, max_length=REASON_MAX),
+            then=apply_phase,
+        ),
+    ],
+)
+
+
+# --- becoming a coach through an invitation link -------------------------------------------------
+
+
+async def coach_link(ctx: Ctx, token: str) -> None:
+    """``coach-<token>``: the person becomes a coach with the invitation's areas, once."""
+    found = (
+        await ctx.session.execute(select(CoachInvite).where(CoachInvite.token == token))
+    ).scalar_one_or_none()
+    conv.leave_flow(ctx, keep_for_later=True)
+    if found is None or found.used_at is not None:
+        if found is not None and found.used_by_id == ctx.person.id:
+            await conv.show_menu(
+                ctx, intro=ctx._("You already used this link: you are a neighbourhood coach.")
+            )
+            return
+        audit(
+            ctx.session,
+            actor_id=ctx.person.id,
+            action="coach_invite_refused",
+            subject=subject("coach_invite", found.id if found else None),
+            at=ctx.now(),
+            reason="used" if found is not None else "unknown",
+        )
+        await conv.show_menu(
+            ctx,
+            intro=ctx._(
+                "Sorry, this coach link has already been used, or it does not work any more. "
+                "A link works only once. Ask for a new one if you need it."
+            ),
+        )
+        return
+    now = ctx.now()
+    areas = [Area.from_json(area) for area in found.areas or []]
+    found.used_by_id = ctx.person.id
+    found.used_at = now
+    taken = await make_coach(
+        ctx.session, ctx.person, areas, now, actor_id=ctx.person.id, via=f"invite:{found.id}"
+    )
+    where = ", ".join(area.label() for area in areas) or ctx._("no area yet")
+    text = ctx._(
+        "Welcome, {name}! You are now a neighbourhood coach for: {areas}.\n\n"
+        "In your overview you see the initiatives you coach, which ones are quiet, "
+        "and the questions waiting for you. New initiatives in your area come to you "
+        "by themselves.",
+        name=ctx.person.display_name,
+        areas=where,
+    )
+    if taken:
+        text = Safe(
+            text
+            + "\n\n"
+            + ctx.n_("{n} initiative is yours now.", "{n} initiatives are yours now.", len(taken))
+        )
+    ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "overzicht", "overview", description=N_("Coaches: your initiatives"), menu=False
+    )(overview_command)
+    registry.subscribe(InitiativeCreated)(on_initiative_created)
+    registry.button("coach")(pressed)
+    registry.add_flow(message_flow)
+    registry.add_flow(phase_flow)
+    registry.deep_link("coach")(coach_link)
+    registry.menu_entry("coach", N_("Coach overview"), order=25, visible=is_coach_shown)(
+        overview_menu
+    )

@@ -1,0 +1,553 @@
+"""The coach's side of support requests: tell the coach, relay the answer, keep the
+thread going — and remind the coach of a question left unanswered.
+
+A resident asks through the journey's "Ask my coach" (bot/flows/coach_request.py),
+which stores a ``SupportRequest`` and tells ``SupportRequested``. Here:
+
+* the coach is told in their own chat, with the initiative's context and a "reply"
+  button (outbox kind ``support_new``; a request without a coach goes to the operators);
+* a nudge is scheduled for 2 working days later (Saturday and Sunday do not count),
+  at 10:00 on the coach's clock (kind ``support_nudge``, key ``support_nudge:<id>``);
+  it is skipped when the question was answered by then;
+* the coach types the answer: it is relayed to the resident in their language, with a
+  "reply" button; the resident's reply reaches the coach the same way, and so on. Every
+  message of the thread after the question is a ``SupportMessage``; the first answer
+  also sets ``SupportRequest.answer`` and ``answered_at``;
+* an initiator answering a coach's message (bot/flows/coach.py) starts a new request.
+
+Buttons: ``sup:r:<request>`` (reply in a thread: the asker, or the coach),
+``sup:c:<initiative>`` (write to the initiative's coach), ``sup:open`` (the open
+questions). Who may do what: the asker in their own thread; the coach side needs
+COACH_INITIATIVE on the initiative (its coach, or an operator) or to be the request's
+coach. Refusals are polite and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.audit import audit
+from bot.authz import Permission, may
+from bot.coaches import portfolio, subject
+from bot.context import Ctx
+from bot.events import SupportRequested
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.flows.coach import coach_card_button, needs_onboarding, overview_button, refuse
+from bot.i18n import N_, Safe, Texts, escape, texts_for
+from bot.initiatives import get_initiative, members, record_activity
+from bot.payloads import Payload, pack
+from bot.phases import progress_line
+from bot.registry import Registry
+from bot.seam import Button, Outgoing
+from scheduler import outbox
+from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
+from scheduler.outbox import Planned
+from scheduler.pacing import Priority
+from scheduler.rules import zone
+from scheduler.timing import local_wall_clock
+from storage.models import (
+    Initiative,
+    MemberRole,
+    PersonRole,
+    Resident,
+    ScheduledMessage,
+    SupportMessage,
+    SupportRequest,
+)
+
+log = logging.getLogger(__name__)
+
+NEW_KIND = "support_new"
+NUDGE_KIND = "support_nudge"
+NUDGE_WORKING_DAYS = 2
+NUDGE_AT = time(10)
+TEXT_MAX = 2000
+SNIPPET = 300
+
+
+def working_days_later(moment: datetime, days: int, at: time, tz) -> datetime:  # type: ignore[no-untyped-def]
+    """``days`` working days (Monday to Friday) after the local day of ``moment``, at
+    ``at`` on the local clock: asked on Friday, two working days later is Tuesday."""
+    day: date = moment.astimezone(tz).date()
+    left = days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return local_wall_clock(day, at, tz)
+
+
+def nudge_key(request_id: int | None) -> str:
+    return f"support_nudge:{request_id}"
+
+
+# --- when a question comes in -------------------------------------------------------------
+
+
+async def _operators(session: AsyncSession) -> list[Resident]:
+    result = await session.execute(
+        select(Resident).where(Resident.role == PersonRole.OPERATOR).order_by(Resident.id)  # type: ignore[arg-type]
+    )
+    return list(result.scalars().all())
+
+
+async def support_requested(session: AsyncSession, event: SupportRequested, now: datetime) -> None:
+    """Tell the coach (or, without one, the operators), and plan the nudge."""
+    request = await session.get(SupportRequest, event.request_id)
+    if request is None:
+        return
+    initiative = await session.get(Initiative, request.initiative_id)
+    if initiative is None:
+        return
+    if request.coach_id is None and initiative.coach_id is not None:
+        request.coach_id = initiative.coach_id
+    coach = await session.get(Resident, request.coach_id) if request.coach_id else None
+    people = [coach] if coach is not None else await _operators(session)
+    if not people:
+        log.warning("support request %s has no coach and there is no operator", request.id)
+    for person in people:
+        await outbox.schedule(
+            session,
+            Planned(
+                NEW_KIND,
+                f"support_new:{request.id}:{person.id}",
+                now,
+                resident_id=person.id,
+                initiative_id=initiative.id,
+                priority=Priority.SCHEDULED,
+                payload={"request_id": request.id},
+            ),
+            now,
+        )
+    if coach is not None:
+        await outbox.schedule(
+            session,
+            Planned(
+                NUDGE_KIND,
+                nudge_key(request.id),
+                working_days_later(now, NUDGE_WORKING_DAYS, NUDGE_AT, zone(coach.timezone)),
+                resident_id=coach.id,
+                initiative_id=initiative.id,
+                payload={"request_id": request.id},
+            ),
+            now,
+        )
+
+
+async def _context_lines(session: AsyncSession, texts: Texts, initiative: Initiative) -> list[str]:
+    team = [
+        person
+        for member, person in await members(session, initiative.id or 0)
+        if member.role is not MemberRole.FOLLOWER
+    ]
+    return [
+        progress_line(texts, initiative.phase),
+        texts.n_(
+            "{place} · {n} organiser",
+            "{place} · {n} organisers",
+            len(team),
+            place=initiative.place or "–",
+        ),
+    ]
+
+
+def _snippet(text: str) -> str:
+    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+
+
+async def _open_request(
+    session: AsyncSession, row: ScheduledMessage
+) -> tuple[SupportRequest, Initiative]:
+    request = await fetch(session, SupportRequest, int((row.payload or {}).get("request_id") or 0))
+    if request is None:
+        raise Skip("the question is gone")
+    initiative = await fetch(session, Initiative, request.initiative_id)
+    if initiative is None:
+        raise Skip("the initiative is gone")
+    return request, initiative
+
+
+def thread_buttons(texts: Texts, request: SupportRequest) -> list[list[Button]]:
+    return [
+        [Button(texts._("Reply"), pack("sup", "r", request.id))],
+        [Button(texts._("Open the initiative"), pack("coach", "card", request.initiative_id))],
+    ]
+
+
+@renderer(NEW_KIND, essential=True, budget=False)
+async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime) -> list[Outgoing]:
+    """The coach: a new question, with the initiative's context."""
+    coach = await recipient(session, row)
+    request, initiative = await _open_request(session, row)
+    if request.answered_at is not None:
+        raise Skip("already answered")
+    asker = await fetch(session, Resident, request.resident_id)
+    texts = texts_of(coach)
+    lines = [
+        texts._(
+            "❓ <b>A question from {name}</b> about <b>{title}</b>",
+            name=asker.display_name if asker is not None else "–",
+            title=initiative.title,
+        ),
+        *await _context_lines(session, texts, initiative),
+        "",
+        texts._("“{question}”", question=_snippet(request.question)),
+        "",
+        texts._("Tap Reply to answer. Your answer goes to their own chat."),
+    ]
+    return say(coach, Safe("\n".join(lines)), *thread_buttons(texts, request))
+
+
+@renderer(NUDGE_KIND, essential=True, at_most_once=True, budget=False)
+async def render_nudge(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The coach: a question has waited two working days."""
+    coach = await recipient(session, row)
+    request, initiative = await _open_request(session, row)
+    if request.answered_at is not None:
+        raise Skip("answered")
+    if request.coach_id not in (None, coach.id):
+        raise Skip("another coach has it now")
+    asker = await fetch(session, Resident, request.resident_id)
+    texts = texts_of(coach)
+    text = texts._(
+        "⏰ A question about <b>{title}</b> has been waiting for two working days.\n\n"
+        "{name} asked: “{question}”\n\nA short answer helps already.",
+        title=initiative.title,
+        name=asker.display_name if asker is not None else "–",
+        question=_snippet(request.question),
+    )
+    return say(coach, text, *thread_buttons(texts, request))
+
+
+# --- the thread ----------------------------------------------------------------------------
+
+
+class Step(StrEnum):
+    TEXT = "text"
+
+
+async def _thread(
+    ctx: Ctx, request_id: int | None
+) -> tuple[SupportRequest, Initiative, str] | None:
+    """The request and the side the person is on ("asker" or "coach"), if any."""
+    request = await ctx.session.get(SupportRequest, request_id) if request_id else None
+    initiative = await get_initiative(ctx.session, request.initiative_id) if request else None
+    if request is None or initiative is None:
+        return None
+    if request.resident_id is not None and request.resident_id == ctx.person.id:
+        return request, initiative, "asker"
+    if request.coach_id == ctx.person.id or await may(
+        ctx.session, ctx.person, Permission.COACH_INITIATIVE, initiative
+    ):
+        return request, initiative, "coach"
+    return None
+
+
+async def say_reply(ctx: Ctx) -> Safe:
+    found = await _thread(ctx, ctx.data.get("request_id"))
+    if found is None:
+        return ctx._("Type your message.")
+    request, initiative, side = found
+    if side == "coach":
+        asker = (
+            await ctx.session.get(Resident, request.resident_id) if request.resident_id else None
+        )
+        return ctx._(
+            "Your answer to {name} about <b>{title}</b>. The question was:\n“{question}”\n\n"
+            "Type your answer in one message.",
+            name=asker.display_name if asker is not None else "–",
+            title=initiative.title,
+            question=_snippet(request.question),
+        )
+    return ctx._(
+        "Type your reply about <b>{title}</b> in one message. I pass it on to your coach.",
+        title=initiative.title,
+    )
+
+
+async def cancel_reply(ctx: Ctx, _value: object) -> Next:
+    await conv.advance(ctx, END)
+    await conv.show_menu(ctx, intro=ctx._("Fine, nothing was sent."))
+    return HANDLED
+
+
+CANCEL = Choice("cancel", N_("Do not send"), then=cancel_reply)
+
+
+async def send_reply(ctx: Ctx, text: str) -> Next:
+    found = await _thread(ctx, ctx.data.get("request_id"))
+    await conv.advance(ctx, END)
+    if found is None:
+        await refuse(
+            ctx, Permission.COACH_INITIATIVE, subject("request", ctx.data.get("request_id"))
+        )
+        return HANDLED
+    request, initiative, side = found
+    now = ctx.now()
+    ctx.session.add(
+        SupportMessage(request_id=request.id or 0, author_id=ctx.person.id, text=text, at=now)
+    )
+    if side == "coach":
+        await coach_answers(ctx, request, initiative, text, now)
+    else:
+        await asker_replies(ctx, request, initiative, text)
+    return HANDLED
+
+
+async def coach_answers(
+    ctx: Ctx, request: SupportRequest, initiative: Initiative, text: str, now: datetime
+) -> None:
+    first = request.answered_at is None
+    if first:
+        request.answered_at = now
+        request.answer = text
+    if request.coach_id is None:
+        request.coach_id = ctx.person.id
+    await outbox.cancel_keys(ctx.session, [nudge_key(request.id)], reason="answered")
+    await outbox.cancel(
+        ctx.session,
+        ScheduledMessage.kind == NEW_KIND,
+        ScheduledMessage.dedupe_key.like(f"support_new:{request.id}:%"),  # type: ignore[attr-defined]
+        reason="answered",
+    )
+    audit(
+        ctx.session,
+        actor_id=ctx.person.id,
+        action="support_answered",
+        subject=subject("request", request.id),
+        at=now,
+        first=first,
+    )
+    asker = await ctx.session.get(Resident, request.resident_id) if request.resident_id else None
+    if asker is None:
+        ctx.say(
+            ctx._("The person who asked is no longer on Buurbot. Your answer is saved."),
+            [[coach_card_button(ctx, initiative.id)], [conv.menu_button(ctx)]],
+        )
+        return
+    texts = texts_for(asker.language, asker.timezone)
+    relay = Safe(
+        texts._(
+            "💬 <b>{coach}, your neighbourhood coach, answered</b> about <b>{title}</b>:",
+            coach=ctx.person.display_name,
+            title=initiative.title,
+        )
+        + "\n\n"
+        + escape(text)
+    )
+    ctx.say(
+        relay,
+        [
+            [Button(texts._("Reply"), pack("sup", "r", request.id))],
+            [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+        ],
+        chat_id=asker.telegram_id,
+    )
+    ctx.say(
+        ctx._("Sent to {name}. If they reply, you get it here.", name=asker.display_name),
+        [
+            [Button(ctx._("Answer open questions"), pack("sup", "open"))],
+            [coach_card_button(ctx, initiative.id), conv.menu_button(ctx)],
+        ],
+    )
+
+
+async def asker_replies(
+    ctx: Ctx, request: SupportRequest, initiative: Initiative, text: str
+) -> None:
+    coach_id = request.coach_id or initiative.coach_id
+    coach = await ctx.session.get(Resident, coach_id) if coach_id else None
+    people = [coach] if coach is not None else await _operators(ctx.session)
+    for person in people:
+        texts = texts_for(person.language, person.timezone)
+        relay = Safe(
+            texts._(
+                "💬 <b>{name} replied</b> about <b>{title}</b>:",
+                name=ctx.person.display_name,
+                title=initiative.title,
+            )
+            + "\n\n"
+            + escape(text)
+        )
+        ctx.say(relay, thread_buttons(texts, request), chat_id=person.telegram_id)
+    back = [
+        [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
+        [conv.menu_button(ctx)],
+    ]
+    if coach is not None:
+        ctx.say(ctx._("Sent to {name}.", name=coach.display_name), back)
+    else:
+        ctx.say(ctx._("Saved. A neighbourhood coach will read it and answer you here."), back)
+
+
+reply_flow = Flow(
+    "sup_reply",
+    [
+        Ask(
+            Step.TEXT,
+            say=say_reply,
+            choices=[CANCEL],
+            text=TextAnswer(min_length=2, max_length=TEXT_MAX),
+            then=send_reply,
+        )
+    ],
+)
+
+
+# --- an initiator writes to the coach (answering a coach's message) -----------------------------
+
+
+async def _to_coach_initiative(ctx: Ctx) -> Initiative | None:
+    value = ctx.data.get("initiative_id")
+    initiative = await get_initiative(ctx.session, value if isinstance(value, int) else None)
+    if initiative is None or not await may(
+        ctx.session, ctx.person, Permission.ASK_COACH, initiative
+    ):
+        return None
+    return initiative
+
+
+async def say_to_coach(ctx: Ctx) -> Safe:
+    initiative = await _to_coach_initiative(ctx)
+    coach = (
+        await ctx.session.get(Resident, initiative.coach_id)
+        if initiative and initiative.coach_id
+        else None
+    )
+    return ctx._(
+        "Type your answer to {coach} in one message.",
+        coach=coach.display_name if coach is not None else ctx._("your coach"),
+    )
+
+
+async def send_to_coach(ctx: Ctx, text: str) -> Next:
+    initiative = await _to_coach_initiative(ctx)
+    await conv.advance(ctx, END)
+    if initiative is None:
+        await conv.show_menu(
+            ctx, intro=ctx._("I cannot send that: you are no longer in this initiative.")
+        )
+        return HANDLED
+    now = ctx.now()
+    request = SupportRequest(
+        initiative_id=initiative.id or 0,
+        resident_id=ctx.person.id,
+        coach_id=initiative.coach_id,
+        question=text[:TEXT_MAX],
+        created_at=now,
+    )
+    ctx.session.add(request)
+    await ctx.session.flush()
+    record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
+    ctx.emit(SupportRequested(request.id or 0))
+    coach = await ctx.session.get(Resident, initiative.coach_id) if initiative.coach_id else None
+    ctx.say(
+        ctx._("Sent to {name}. You get the answer here in this chat.", name=coach.display_name)
+        if coach is not None
+        else ctx._("Saved. A neighbourhood coach will read it and answer you here."),
+        [
+            [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
+            [conv.menu_button(ctx)],
+        ],
+    )
+    return HANDLED
+
+
+to_coach_flow = Flow(
+    "sup_to_coach",
+    [
+        Ask(
+            Step.TEXT,
+            say=say_to_coach,
+            choices=[CANCEL],
+            text=TextAnswer(min_length=2, max_length=TEXT_MAX),
+            then=send_to_coach,
+        )
+    ],
+)
+
+
+# --- the open questions, for the coach --------------------------------------------------------
+
+
+async def show_open(ctx: Ctx) -> None:
+    if not await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
+        await refuse(ctx, Permission.COACH_OVERVIEW, "support_requests")
+        return
+    mine = await portfolio(
+        ctx.session, ctx.person, ctx.now(), quiet_days=ctx.services.settings.quiet_days_nudge
+    )
+    if not mine.requests:
+        ctx.say(
+            ctx._("There are no open questions. Well done!"),
+            [[overview_button(ctx)], [conv.menu_button(ctx)]],
+        )
+        return
+    lines = [ctx._("<b>Open questions</b>")]
+    rows: list[list[Button]] = []
+    for number, item in enumerate(mine.requests[:10], start=1):
+        lines.append(
+            ctx.n_(
+                "{number}. {title}, {name}: “{question}” (waiting {n} day)",
+                "{number}. {title}, {name}: “{question}” (waiting {n} days)",
+                item.waiting_days,
+                number=number,
+                title=item.initiative.title,
+                name=item.asker.display_name if item.asker is not None else "–",
+                question=_snippet(" ".join(item.request.question.split()))[:120],
+            )
+        )
+        rows.append(
+            [
+                Button(
+                    ctx._("Answer question {number}", number=number),
+                    pack("sup", "r", item.request.id),
+                )
+            ]
+        )
+    lines.append(ctx._("Which one do you want to answer?"))
+    rows.append([overview_button(ctx), conv.menu_button(ctx)])
+    ctx.say(Safe("\n".join(lines)), rows)
+
+
+async def pressed(ctx: Ctx, payload: Payload) -> None:
+    if await needs_onboarding(ctx):
+        return
+    verb = payload.arg(0)
+    if verb == "open":
+        conv.leave_flow(ctx, keep_for_later=True)
+        await show_open(ctx)
+    elif verb == "r":
+        found = await _thread(ctx, payload.int_arg(1))
+        if found is None:
+            await refuse(ctx, Permission.COACH_INITIATIVE, subject("request", payload.arg(1)))
+            return
+        conv.leave_flow(ctx, keep_for_later=True)
+        await conv.start_flow(ctx, reply_flow.name, {"request_id": found[0].id})
+    elif verb == "c":
+        ident = payload.int_arg(1)
+        initiative = await get_initiative(ctx.session, ident)
+        if initiative is None or not await may(
+            ctx.session, ctx.person, Permission.ASK_COACH, initiative
+        ):
+            await refuse(ctx, Permission.ASK_COACH, subject("initiative", ident))
+            return
+        conv.leave_flow(ctx, keep_for_later=True)
+        await conv.start_flow(ctx, to_coach_flow.name, {"initiative_id": initiative.id})
+    else:
+        await conv.refuse_stale(ctx)
+
+
+def register(registry: Registry) -> None:
+    registry.subscribe(SupportRequested)(support_requested)
+    registry.button("sup")(pressed)
+    registry.add_flow(reply_flow)
+    registry.add_flow(to_coach_flow)
