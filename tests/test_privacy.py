@@ -241,3 +241,18 @@ async def test_after_forgetting_a_new_start_is_a_new_person(driver: Driver) -> N
     await anna.press("Ja, wis alles")
     await anna.send("hallo")
     assert "Hoi! Ik ben Buurbot." in anna.last
+
+
+async def test_announcements_are_a_separate_opt_in_in_the_settings(driver: Driver) -> None:
+    anna = await onboarded(driver, "Anna")
+    await anna.command("instellingen")
+    assert "Berichten van buurtcoaches: uit." in anna.last
+    await anna.press("Ja, stuur me berichten")
+    await anna.command("instellingen")
+    assert "Berichten van buurtcoaches: aan." in anna.last
+    await anna.press("Stop met deze berichten")
+    async with driver.services.db.transaction() as session:
+        me = (
+            await session.execute(select(Resident).where(Resident.telegram_id == anna.who.id))
+        ).scalar_one()
+    assert me.announcements_opt_in is False and me.reminders.value == "on"

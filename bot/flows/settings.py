@@ -74,7 +74,12 @@ def settings_text(ctx: Ctx) -> Safe:
         limit=TIMINGS.daily_budget,
     )
     title = ctx._("<b>Your reminders</b>")
-    return Safe(f"{title}\n\n{status}\n\n{rules}")
+    announcements = (
+        ctx._("Announcements from neighbourhood coaches: <b>on</b>.")
+        if ctx.person.announcements_opt_in
+        else ctx._("Announcements from neighbourhood coaches: <b>off</b>.")
+    )
+    return Safe(f"{title}\n\n{status}\n\n{rules}\n\n{announcements}")
 
 
 def settings_buttons(ctx: Ctx) -> list[list[Button]]:
@@ -88,6 +93,11 @@ def settings_buttons(ctx: Ctx) -> list[list[Button]]:
         [Button(("✓ " if state is value else "") + label, pack("set", key))]
         for value, label, key in choices
     ]
+    # A separate choice from reminders: announcements are news, not follow-ups.
+    if ctx.person.announcements_opt_in:
+        rows.append([Button(ctx._("Stop announcements"), pack("optout"))])
+    else:
+        rows.append([Button(ctx._("Yes, send me announcements"), pack("optin"))])
     rows.append([conv.menu_button(ctx)])
     return rows
 
