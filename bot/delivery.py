@@ -227,21 +227,10 @@ class Delivery:
         await self.recipient_gone(chat_id)
 
     async def chat_moved(self, old_chat_id: int | None, new_chat_id: int) -> None:
+        """A group became a supergroup: the group domain moves its link, polls and rows."""
         if old_chat_id is None:
             return
+        from bot.groups import migrate  # the one place that knows what moves with a group
+
         async with self.services.db.transaction() as session:
-            await session.execute(
-                update(GroupChat)
-                .where(GroupChat.chat_id == old_chat_id)
-                .values(chat_id=new_chat_id)
-            )
-            await session.execute(
-                update(SentMessage)
-                .where(SentMessage.chat_id == old_chat_id)
-                .values(chat_id=new_chat_id)
-            )
-            await session.execute(
-                update(ScheduledMessage)
-                .where(ScheduledMessage.chat_id == old_chat_id)
-                .values(chat_id=new_chat_id)
-            )
+            await migrate(session, old_chat_id, new_chat_id)

@@ -29,6 +29,7 @@ from bot.seam import (
     BotUnblocked,
     ButtonPress,
     Chat,
+    ChatKind,
     Command,
     Incoming,
     Outgoing,
@@ -161,7 +162,7 @@ class Engine:
             ):
                 log.info("update %s was handled before; skipped", incoming.update_id)
                 return []
-            person = await self._person(session, incoming.person)
+            person = await self._person(session, incoming.person, incoming.chat.kind)
             conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
             ctx = Ctx(incoming, person, conversation, session, self.services)
             await self._dispatch(ctx)
@@ -175,7 +176,7 @@ class Engine:
             self._answer_pending_press(ctx)
             return ctx.out
 
-    async def _person(self, session, who: Person) -> Resident:  # type: ignore[no-untyped-def]
+    async def _person(self, session, who: Person, chat_kind: ChatKind) -> Resident:  # type: ignore[no-untyped-def]
         settings = self.services.settings
         await insert_ignore(
             session,
@@ -194,6 +195,8 @@ class Engine:
             query = query.with_for_update()
         person = (await session.execute(query)).scalar_one()
         person.last_seen_at = utcnow()
+        if chat_kind is ChatKind.PRIVATE and not person.reachable:
+            person.reachable = True  # they wrote to us: we can write to them again
         if who.first_name and person.first_name != who.first_name[:64]:
             person.first_name = who.first_name[:64]
         return person

@@ -19,7 +19,9 @@ LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
 
 def register(registry: Registry) -> None:
     registry.command("menu", description=N_("Main menu"))(menu_command)
-    registry.command("hulp", "help", description=N_("What I can do for you"))(help_command)
+    registry.command("hulp", "help", description=N_("What I can do for you"), group=True)(
+        help_command
+    )
     registry.command("stop", description=N_("Stop what we are doing"))(stop_command)
     registry.command("taal", "language", description=N_("Change the language"))(language_command)
     registry.command("privacy", description=N_("What I store about you"))(privacy_command)

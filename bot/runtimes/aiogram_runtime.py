@@ -165,6 +165,10 @@ class AiogramSender(TelegramSender):
         )
         return message.message_id
 
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        member = await self.bot.get_chat_member(chat_id=chat_id, user_id=user_id)
+        return str(getattr(member.status, "value", member.status))
+
     def translate(self, error: BaseException) -> SendError | None:
         return translate(error)
 

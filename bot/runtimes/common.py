@@ -463,6 +463,13 @@ class TelegramSender(ABC):
     def __init__(self) -> None:
         self._progress: OrderedDict[Outgoing, tuple[int, float]] = OrderedDict()
 
+    # The ChatDirectory port: who administers a group, asked of Telegram when it matters.
+    async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        return await self.member_status(chat_id, user_id) in ("creator", "administrator")
+
+    @abstractmethod
+    async def member_status(self, chat_id: int, user_id: int) -> str: ...
+
     # primitives --------------------------------------------------------------------------------
 
     @abstractmethod

@@ -152,6 +152,7 @@ async def run_telegram(
         identity = await runtime.connect()
         services = services or build_services(settings)
         services.bot_username = identity.username
+        services.chat_directory = runtime.sender
         await _migrate(services)
         # One pacer per bot token: replies, the scheduler and broadcasts share Telegram's limits.
         pacer = services.pacer or telegram_pacer()
