@@ -299,6 +299,13 @@ async def migrate(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> 
     to the new id. Messages the bot sent stay in the old chat, where they can no longer be
     edited through the new id: their rows are dropped, so the next /actie or /plan posts
     afresh instead of editing a message the supergroup does not have."""
+    # Whatever is queued for the chat follows it, whether or not we know the group.
+    await session.execute(
+        update(ScheduledMessage)
+        .where(ScheduledMessage.chat_id == old_chat_id)
+        .values(chat_id=new_chat_id)
+        .execution_options(synchronize_session=False)
+    )
     old = await group_by_chat(session, old_chat_id, lock=True)
     new = await group_by_chat(session, new_chat_id, lock=True)
     if old is None:
@@ -327,12 +334,6 @@ async def migrate(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> 
     old.pinned_message_id = None
     await session.execute(
         update(GroupPoll).where(GroupPoll.chat_id == old_chat_id).values(chat_id=new_chat_id)
-    )
-    await session.execute(
-        update(ScheduledMessage)
-        .where(ScheduledMessage.chat_id == old_chat_id)
-        .values(chat_id=new_chat_id)
-        .execution_options(synchronize_session=False)
     )
     return old
 
