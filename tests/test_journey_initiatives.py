@@ -672,7 +672,7 @@ async def test_asking_the_coach_stores_the_question_and_tells_the_coach_side(
     await anna.press("Vraag het mijn coach")
     assert "Er is nog geen coach aan jullie initiatief gekoppeld." in anna.last
     await anna.send("x" * 2001)
-    assert "Dat bericht is te lang voor mij (2001 tekens)." in anna.last
+    assert "Dat is wat lang: 2001 tekens. Kun je het korter maken dan 2000?" in anna.last
     await anna.send("Waar vinden we goedkope plantjes?")
     assert "Je vraag is bewaard. Een buurtcoach pakt hem op" in anna.last
     assert anna.buttons == ["Terug naar het initiatief", "Terug naar het menu"]
