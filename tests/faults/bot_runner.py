@@ -1,0 +1,69 @@
+"""`buurbot run`, as a process the fault suites can kill: the production entry point
+(`bot.cli.main(["run"])`: settings from BUURBOT_*, the Telegram runtime, the scheduler it
+starts, signals) with three knobs turned for a test that must finish in seconds:
+
+* the dispatcher's lease (production: 10 minutes) and the reaper's interval (60 s), so
+  that rows a killed process left in SENDING come back within seconds of a restart;
+* no quiet hours, so that an announcement is sent whatever the hour CI runs at;
+* the overall pacing rate (production: 29 messages a second), so that a 2,000-recipient
+  delivery takes seconds; per chat it stays 1 a second.
+
+    BUURBOT_FAULT_LEASE_SECONDS=5 BUURBOT_FAULT_RATE=400 python -m tests.faults.bot_runner
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import time, timedelta
+
+
+def main() -> int:
+    import bot.runtimes.telegram as telegram
+    from bot.cli import main as buurbot
+    from bot.delivery import TELEGRAM_LIMITS
+    from scheduler.clock import Scheduler
+    from scheduler.dispatch import Dispatcher
+    from scheduler.pacing import Pacer
+    from scheduler.rules import RuleTimings
+    from scheduler.timing import QuietHours
+
+    lease = float(os.environ.get("BUURBOT_FAULT_LEASE_SECONDS", "5"))
+    reap = float(os.environ.get("BUURBOT_FAULT_REAP_SECONDS", "1"))
+    sweep = float(os.environ.get("BUURBOT_FAULT_SWEEP_SECONDS", "0.5"))
+    rate = float(os.environ.get("BUURBOT_FAULT_RATE", str(TELEGRAM_LIMITS.global_per_second)))
+    timings = RuleTimings(quiet_hours=QuietHours(time(0), time(0)))
+
+    async def start_scheduler(services, delivery, **_options):  # type: ignore[no-untyped-def]
+        dispatcher = Dispatcher(services, delivery, timings=timings, lease=timedelta(seconds=lease))
+        scheduler = Scheduler(
+            services,
+            delivery,
+            timings=timings,
+            sweep_seconds=sweep,
+            reap_seconds=reap,
+            dispatcher=dispatcher,
+        )
+        await scheduler.start()
+        return scheduler
+
+    def pacer() -> Pacer:
+        limits = TELEGRAM_LIMITS
+        return Pacer(
+            type(limits)(
+                global_per_second=rate,
+                global_burst=limits.global_burst,
+                chat_per_second=limits.chat_per_second,
+                chat_burst=limits.chat_burst,
+                group_per_minute=limits.group_per_minute,
+                group_burst=limits.group_burst,
+            )
+        )
+
+    telegram.start_scheduler = start_scheduler  # type: ignore[assignment]
+    telegram.telegram_pacer = pacer  # type: ignore[assignment]
+    return buurbot(["run"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

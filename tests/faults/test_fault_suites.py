@@ -1,0 +1,621 @@
+"""Fault suites: the bot killed mid-delivery and mid-conversation, every update delivered
+twice, one Bot API call in ten failing, the database gone for a while.
+
+Each suite runs the real bot against the local Bot API server on 127.0.0.1: the crash and
+outage suites as a separate process (``tests.faults.bot_runner``: ``buurbot run`` with a
+short lease, no quiet hours and a faster overall pace), killed with SIGKILL and started
+again; the others in this test's event loop, as the end-to-end tests do.
+
+By default the short CI variants run (all together well under a minute): the processes on
+python-telegram-bot (it starts in ~3 s; aiogram's import alone takes ~8 s of CPU), 2,000
+recipients paced at 400 messages a second, a database outage of 3 s. With
+``BUURBOT_FAULTS_FULL=1``: aiogram, Telegram's real 29 messages a second (the 2,000 take
+~70 s), a 30 s outage, 60 residents under faults. ``BUURBOT_FAULTS_RUNTIME`` picks the
+runtime of the processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert
+from sqlmodel import select
+
+from bot.app import build_services
+from bot.broadcasts import KIND as BROADCAST
+from bot.broadcasts import Audience
+from bot.broadcasts import start as start_broadcast
+from bot.config import Settings
+from bot.i18n import texts_for
+from bot.runtimes.common import plain_text
+from bot.runtimes.telegram import Running, run_telegram
+from local_bot_api import LocalBotApi
+from local_bot_api.simulation import Person
+from scheduler.pacing import Limits, Pacer
+from storage.db import Database
+from storage.models import (
+    CoachArea,
+    OutboxStatus,
+    PersonRole,
+    ProcessedUpdate,
+    Resident,
+    ScheduledMessage,
+    utcnow,
+)
+from tests.conftest import PG_ADMIN_URL, PG_HOST, PG_PORT, need_postgres
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+FULL = os.environ.get("BUURBOT_FAULTS_FULL") == "1"
+PROCESS_RUNTIME = os.environ.get("BUURBOT_FAULTS_RUNTIME", "aiogram" if FULL else "ptb")
+TOKEN = "123456:FAULT-token_x"
+USERNAME = "buurbot_fault_bot"
+NL = texts_for("nl")
+START_TIMEOUT = 90.0
+RECIPIENTS = 2000
+KILL_AFTER = 600  # announcements arrived when the process is killed
+RATE = 29.0 if FULL else 400.0  # overall messages a second (production: 29)
+LEASE = 30.0 if FULL else 4.0  # seconds; production: 10 minutes
+OUTAGE = 30.0 if FULL else 3.0  # seconds without the database
+SWEEP, REAP = 0.5, 1.0  # seconds between the scheduler's sweeps and reaps (production: 5, 60)
+FAULTED_PEOPLE = 100 if FULL else 20
+COACH_ID = 1
+UNPACED = Limits(
+    global_per_second=1e6,
+    global_burst=10**6,
+    chat_per_second=1e6,
+    chat_burst=10**6,
+    group_per_minute=1e6,
+    group_burst=10**6,
+)
+CANNOT_REACH = NL._(
+    "I cannot reach my memory right now. Nothing is lost: please try again in a minute."
+)
+
+
+# --- the bot as a process -------------------------------------------------------------------
+
+
+class BotProcess:
+    """`python -m tests.faults.bot_runner` against the local server: start, kill -9, stop."""
+
+    def __init__(self, server: LocalBotApi, database_url: str, log: Path) -> None:
+        self.server = server
+        self.database_url = database_url
+        self.log = log
+        self.process: asyncio.subprocess.Process | None = None
+        self.starts = 0
+
+    def _env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BUURBOT_")}
+        env.update(
+            BUURBOT_TELEGRAM_TOKEN=self.server.token,
+            BUURBOT_TELEGRAM_API_BASE=self.server.base_url,
+            BUURBOT_DATABASE_URL=self.database_url,
+            BUURBOT_RUNTIME=PROCESS_RUNTIME,
+            BUURBOT_FAULT_RATE=str(RATE),
+            BUURBOT_FAULT_LEASE_SECONDS=str(LEASE),
+            BUURBOT_FAULT_SWEEP_SECONDS=str(SWEEP),
+            BUURBOT_FAULT_REAP_SECONDS=str(REAP),
+            PYTHONPATH=str(ROOT),
+        )
+        return env
+
+    async def start(self) -> None:
+        """Start and wait until it is about to poll.
+
+        The server logs a call when it answers it, and the first long poll waits 25 s for
+        an update; the deleteWebhook just before it (both runtimes) says the bot is ready."""
+        mark = len(self.server.calls)
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "tests.faults.bot_runner",
+                cwd=ROOT,
+                env=self._env(),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.starts += 1
+        process = self.process
+
+        def polling_or_dead() -> bool:
+            polled = any(
+                c.method in ("deleteWebhook", "getUpdates") for c in self.server.calls[mark:]
+            )
+            return polled or process.returncode is not None
+
+        await self.server.wait_until(polling_or_dead, START_TIMEOUT, "the bot to poll")
+        if process.returncode is not None:
+            pytest.fail(f"the bot exited with {process.returncode}:\n{self.tail()}")
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.returncode is None
+
+    async def kill9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await asyncio.wait_for(self.process.wait(), 10)
+
+    async def stop(self) -> int:
+        """SIGTERM, as a service manager stops it; its exit code."""
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return await asyncio.wait_for(self.process.wait(), 30)
+        except TimeoutError:
+            self.process.kill()
+            await self.process.wait()
+            raise
+
+    def tail(self, characters: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-characters:] if self.log.exists() else ""
+
+
+@asynccontextmanager
+async def bot_process(
+    server: LocalBotApi, database_url: str, log: Path
+) -> AsyncIterator[BotProcess]:
+    bot = BotProcess(server, database_url, log)
+    try:
+        yield bot
+    finally:
+        if bot.alive and bot.process is not None:
+            bot.process.kill()
+            await bot.process.wait()
+
+
+# --- the bot in this event loop ----------------------------------------------------------
+
+
+@asynccontextmanager
+async def bot_in_loop(
+    server: LocalBotApi, database: Path, *, paced: bool = True
+) -> AsyncIterator[Running]:
+    """The default runtime (aiogram) polling in this loop: paced as in production, or not
+    paced at all (`paced=False`: when the pacing has nothing to do with what is tested)."""
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{database}",
+        telegram_token=server.token,
+        telegram_api_base=server.base_url,
+        _env_file=None,
+    )
+    services = build_services(settings)
+    if not paced:
+        services.pacer = Pacer(UNPACED)
+    stop = asyncio.Event()
+    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    args = argparse.Namespace(command="run", webhook=False)
+    task = asyncio.create_task(
+        run_telegram(settings, args, services=services, stop=stop, ready=ready)
+    )
+    try:
+        await asyncio.wait({task, ready}, timeout=START_TIMEOUT, return_when="FIRST_COMPLETED")
+        if not ready.done():
+            pytest.fail("the bot did not start")
+        yield ready.result()
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 30) == 0
+        await services.db.close()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[LocalBotApi]:
+    async with LocalBotApi(token=TOKEN, username=USERNAME) as running:
+        yield running
+
+
+# --- a resident's onboarding ------------------------------------------------------------------
+
+
+async def greet_and_name(person: Person, timeout: float = 30) -> None:  # noqa: ASYNC109
+    """/start and the offered name: the bot then asks for the postcode."""
+    await person.command("start")
+    await person.wait_for_message(timeout=timeout)
+    await person.press(plain_text(NL._("Call me {name}", name=person.name)))
+    question = await person.wait_for_message(timeout=timeout)
+    assert NL._("I would rather not say") in question.labels, question.text
+
+
+def is_consent_question(text: str | None, person: Person, postcode: str) -> bool:
+    return f"({person.name})" in (text or "") and f"({postcode})" in (text or "")
+
+
+async def onboard(person: Person, timeout: float) -> None:  # noqa: ASYNC109
+    """The whole onboarding, each step waiting for the bot's answer."""
+    await greet_and_name(person, timeout)
+    await person.send("1234 AB")
+    consent = await person.wait_for_message(timeout=timeout)
+    assert is_consent_question(consent.text, person, "1234 AB"), consent.text
+    await person.press(NL._("Yes, that is fine"))
+    await person.wait_for_message(containing=NL._("What would you like to do?"), timeout=timeout)
+
+
+# --- seeding an announcement --------------------------------------------------------------
+
+
+async def seed_broadcast(database_url: str, recipients: list[int]) -> int:
+    """Residents who opted in, and a coach's announcement to all of them (rows due now)."""
+    db = Database(database_url)
+    try:
+        now = utcnow()
+        async with db.transaction() as session:
+            coach = Resident(
+                telegram_id=COACH_ID,
+                first_name="Carla",
+                name="Carla",
+                role=PersonRole.COACH,
+                consented_at=now,
+                onboarded_at=now,
+                created_at=now,
+                last_seen_at=now,
+            )
+            session.add(coach)
+            await session.flush()
+            session.add(CoachArea(coach_id=coach.id or 0, postcode_from=3500, postcode_to=3599))
+            await session.execute(
+                insert(Resident),
+                [
+                    {
+                        "telegram_id": telegram_id,
+                        "first_name": f"Buur {n}",
+                        "language": "nl",
+                        "timezone": "Europe/Amsterdam",
+                        "postcode": f"35{n % 100:02d}",
+                        "consented_at": now,
+                        "onboarded_at": now,
+                        "announcements_opt_in": True,
+                        "reachable": True,
+                        "reminders": "on",
+                        "role": "resident",
+                        "created_at": now,
+                        "last_seen_at": now,
+                    }
+                    for n, telegram_id in enumerate(recipients)
+                ],
+            )
+            _broadcast, chosen = await start_broadcast(
+                session,
+                author=coach,
+                text="Buurtavond in het buurthuis, donderdag om 20:00.",
+                link_url=None,
+                link_label=None,
+                audience=Audience(coach_id=coach.id),
+                now=now,
+                via="fault suite",
+            )
+        return chosen.count
+    finally:
+        await db.close()
+
+
+async def outbox_statuses(database_url: str) -> Counter[str]:
+    db = Database(database_url)
+    try:
+        async with db.transaction() as session:
+            rows = await session.execute(
+                select(ScheduledMessage.status, func.count())
+                .where(ScheduledMessage.kind == BROADCAST)
+                .group_by(ScheduledMessage.status)
+            )
+            return Counter({str(status): int(count) for status, count in rows.all()})
+    finally:
+        await db.close()
+
+
+def announcements(server: LocalBotApi, recipients: set[int]) -> Counter[int]:
+    """Announcements that arrived, per recipient (a duplicate counts twice)."""
+    return Counter(
+        call.chat_id
+        for call in server.calls_to("sendMessage", ok=True)
+        if call.chat_id in recipients
+    )
+
+
+# --- (a) + (b): kill -9 mid-delivery and mid-conversation -----------------------------------
+
+
+async def test_kill_9_mid_delivery_and_mid_conversation_loses_nothing(
+    server: LocalBotApi, tmp_path: Path
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}"
+    people = [server.person(f"Buur{n}") for n in range(RECIPIENTS)]
+    recipients = {person.id for person in people}
+    anna = server.person("Anna")
+    async with bot_process(server, url, tmp_path / "bot.log") as bot:
+        await bot.start()
+        # (b) Anna is half-way through onboarding: the bot has asked for her postcode.
+        await greet_and_name(anna)
+        # (a) A coach's announcement to 2,000 residents is being delivered...
+        assert await seed_broadcast(url, sorted(recipients)) == RECIPIENTS
+
+        def enough() -> bool:
+            return sum(announcements(server, recipients).values()) >= KILL_AFTER
+
+        await server.wait_until(enough, 120, "the delivery to be under way", recheck=0.05)
+        # ... when the process is killed: no shutdown, nothing flushed.
+        await bot.kill9()
+        at_kill = await outbox_statuses(url)
+        arrived_at_kill = sum(announcements(server, recipients).values())
+        in_flight = at_kill[OutboxStatus.SENDING]
+        assert arrived_at_kill < RECIPIENTS, "the delivery ended before the kill: nothing tested"
+
+        await bot.start()
+        # (b) The conversation resumes at the same step: the postcode is taken.
+        await anna.send("1234 AB")
+        consent = await anna.wait_for_message(timeout=30)
+        assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
+        await anna.press(NL._("Yes, that is fine"))
+        await anna.wait_for_message(containing=NL._("What would you like to do?"), timeout=30)
+
+        # (a) Everyone gets the announcement; the rows in flight come back after their lease.
+        def everyone_and_settled() -> bool:
+            return len(announcements(server, recipients)) == RECIPIENTS
+
+        await server.wait_until(
+            everyone_and_settled, 120 + RECIPIENTS / RATE, "every announcement", recheck=0.2
+        )
+
+        async def rows_settled() -> bool:
+            statuses = await outbox_statuses(url)
+            return statuses[OutboxStatus.SENT] == RECIPIENTS
+
+        await server.wait_until(rows_settled, 30, "every row SENT", recheck=0.2)
+        assert await bot.stop() == 0
+    per_chat = announcements(server, recipients)
+    lost = RECIPIENTS - len(per_chat)
+    duplicates = sum(count - 1 for count in per_chat.values())
+    assert lost == 0
+    assert duplicates <= in_flight, (
+        f"{duplicates} duplicates, but only {in_flight} rows were in flight at the kill "
+        f"({arrived_at_kill} had arrived; outbox then: {dict(at_kill)})"
+    )
+    assert server.rejected == []
+    assert bot.starts == 2
+
+
+# --- (c): every update delivered twice --------------------------------------------------------
+
+
+async def test_every_update_delivered_twice_is_handled_once(
+    server: LocalBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="bot.engine")
+    people = [server.person(f"Dubbel{n}") for n in range(4)]
+    made: list[int] = []
+
+    def update_of(query_id: str) -> int:
+        history = server.world.queue.history
+        return next(
+            update_id
+            for update_id, update in reversed(history.items())
+            if update.get("callback_query", {}).get("id") == query_id
+        )
+
+    async def converse(person: Person) -> None:
+        # Odd steps: the copy races the original (queued before it, often in the same
+        # getUpdates batch). Even steps: the copy comes after the bot has answered.
+        steps = [
+            lambda: person.command("start"),
+            lambda: person.press(plain_text(NL._("Call me {name}", name=person.name))),
+            lambda: person.send("1234 AB"),
+            lambda: person.press(NL._("Yes, that is fine")),
+            lambda: person.command("menu"),
+        ]
+        for number, step in enumerate(steps):
+            made_by_step = await step()
+            update_id = update_of(made_by_step) if isinstance(made_by_step, str) else made_by_step
+            made.append(update_id)
+            if number % 2:
+                server.redeliver(update_id)
+            await person.wait_for_message(timeout=30)
+            if not number % 2:
+                server.redeliver(update_id)
+
+    async with bot_in_loop(server, tmp_path / "buurbot.db", paced=False) as running:
+        await asyncio.gather(*(converse(person) for person in people))
+
+        def drained() -> bool:
+            return not server.pending_updates and running.core.handled >= 2 * len(made)
+
+        await server.wait_until(drained, 30, "every copy handled", recheck=0.05)
+        await asyncio.sleep(0.5)  # anything a copy would have said has arrived by now
+        async with running.services.db.transaction() as session:
+            count = select(func.count()).select_from(ProcessedUpdate)
+            processed = (await session.execute(count)).scalar_one()
+
+    delivered = Counter(
+        update["update_id"]
+        for call in server.calls_to("getUpdates", ok=True)
+        for update in call.result
+    )
+    assert len(made) == 5 * len(people)
+    assert all(delivered[update_id] == 2 for update_id in made), delivered
+    assert processed == len(made)
+    skipped = [r for r in caplog.records if "was handled before; skipped" in r.getMessage()]
+    assert len(skipped) == len(made)
+    for person in people:
+        # Each update answered once: greeting, postcode and consent questions, menu, menu.
+        assert len(server.calls_to("sendMessage", person.id, ok=True)) == 5
+        assert len(server.calls_to("editMessageText", person.id, ok=True)) == 2
+    assert len(server.calls_to("answerCallbackQuery", ok=True)) == 2 * len(people)
+    assert server.rejected == []
+
+
+# --- (d): one Bot API call in ten fails -------------------------------------------------------
+
+
+async def test_one_call_in_ten_failing_loses_no_reply(server: LocalBotApi, tmp_path: Path) -> None:
+    # 429 (flood control, retry after 1 s), 500, nginx's 502, and a 504 after a slow answer:
+    # each about 2.6 % of calls (getUpdates excepted), together about 10 %.
+    people = [server.person(f"Storing{n}") for n in range(FAULTED_PEOPLE)]
+    # Not paced per chat (that only makes the test slower); a 429 still pauses every send.
+    async with bot_in_loop(server, tmp_path / "buurbot.db", paced=FULL):
+        mark = len(server.calls)  # the start itself is not under test
+        for kind in ("429", "500", "502", "timeout"):
+            server.faults.arm(kind, times=None, rate=0.026, retry_after=1, delay=0.3)
+        results = await asyncio.gather(
+            *(onboard(person, timeout=60) for person in people), return_exceptions=True
+        )
+        server.faults.clear()
+    failures = [result for result in results if isinstance(result, BaseException)]
+    assert failures == []
+    calls = [c for c in server.calls[mark:] if c.method != "getUpdates"]
+    fired = Counter(fault.fault.kind for fault in server.faults.fired)
+    # The faults really were there: about one call in ten, of every kind.
+    assert 0.05 * len(calls) <= sum(fired.values()) <= 0.2 * len(calls), (fired, len(calls))
+    assert set(fired) == {"429", "500", "502", "timeout"}, fired
+    for person in people:
+        # Nothing lost, nothing doubled: greeting, postcode and consent questions, the menu.
+        questions = person.bot_messages
+        assert len(questions) == 4, [m.text for m in questions]
+        assert NL._("What would you like to do?") in (questions[-1].text or "")
+    assert server.rejected == []
+
+
+# --- (e): the database unreachable ------------------------------------------------------------
+
+
+class TcpProxy:
+    """127.0.0.1:<port> → PostgreSQL; `stop` cuts every connection and refuses new ones."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._serve, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in list(self._writers):
+            writer.transport.abort()
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            up_reader, up_writer = await asyncio.open_connection(*self.target)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._writers |= {writer, up_writer}
+        try:
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        finally:
+            self._writers -= {writer, up_writer}
+            writer.transport.abort()
+            up_writer.transport.abort()
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        writer.transport.abort()
+
+
+async def _pg(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture
+async def postgres_database() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database (its name); dropped afterwards."""
+    need_postgres()
+    name = f"buurbot_fault_{uuid.uuid4().hex[:10]}"
+    await _pg(f'CREATE DATABASE "{name}"')
+    try:
+        yield name
+    finally:
+        await _pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+async def test_database_unreachable_gets_a_kind_answer_and_loses_nothing(
+    server: LocalBotApi, tmp_path: Path, postgres_database: str
+) -> None:
+    proxy = TcpProxy((PG_HOST, PG_PORT))
+    await proxy.start()
+    through_proxy = f"postgresql+asyncpg://postgres@127.0.0.1:{proxy.port}/{postgres_database}"
+    direct = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{postgres_database}"
+    people = [server.person(f"Buur{n}") for n in range(20)]
+    recipients = {person.id for person in people}
+    anna = server.person("Anna")
+    log = tmp_path / "bot.log"
+    try:
+        async with bot_process(server, through_proxy, log) as bot:
+            await bot.start()
+            await greet_and_name(anna)
+
+            await proxy.stop()  # the database is gone
+            loop = asyncio.get_running_loop()
+            back_at = loop.time() + OUTAGE
+            # Meanwhile a coach's announcement is due (written past the cut connection).
+            assert await seed_broadcast(direct, sorted(recipients)) == len(recipients)
+            await anna.send("1234 AB")
+            sorry = await anna.wait_for_message(timeout=30)
+            assert sorry.text == plain_text(CANNOT_REACH)
+            await asyncio.sleep(max(0.0, back_at - loop.time()))
+            assert bot.alive, bot.tail()
+            assert announcements(server, recipients) == Counter()
+
+            await proxy.start()  # the database is back, on the same address
+            # Nothing lost: the answer is taken now, the conversation goes on.
+            await anna.send("1234 AB")
+            consent = await anna.wait_for_message(timeout=30)
+            assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
+            await server.wait_until(
+                lambda: len(announcements(server, recipients)) == len(recipients),
+                60,
+                "the announcement delivered after the outage",
+                recheck=0.2,
+            )
+            assert bot.alive and bot.starts == 1
+            assert await bot.stop() == 0
+    finally:
+        if proxy._server is not None:
+            await proxy.stop()
+    assert max(announcements(server, recipients).values()) == 1
+    lines = log.read_text(errors="replace").splitlines()
+    assert any("database unavailable while handling an update" in line for line in lines)
+    # Every error is a scheduler job that could not reach the database, and says so in one
+    # line: no crash, no other failure, a bounded number (one per job run in the outage).
+    errors = [line for line in lines if " ERROR " in line]
+    causes = [line for line in lines if line.startswith("storage.db.DatabaseUnavailable: ")]
+    assert all(re.search(r"scheduler job (sweep|reap) failed$", line) for line in errors), errors
+    assert len(causes) == len(errors)
+    runs = OUTAGE / SWEEP + OUTAGE / REAP + 4
+    assert len(errors) <= runs, f"{len(errors)} errors in a {OUTAGE} s outage"
