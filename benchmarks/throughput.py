@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 import statistics
 import tempfile
 import time
@@ -279,6 +280,7 @@ async def run_one(
                 harness_cpu = time.process_time() - harness_before
                 memory = rss_mb(process.pid)
                 refused = server.limits.refused if server.limits is not None else None
+                apologies = count_apologies(server)
             finally:
                 # A profiled process writes its profile on the way out: give it time.
                 code = await stop_process(process, 300.0 if profile else 30.0)
@@ -286,9 +288,40 @@ async def run_one(
     finally:
         if url:
             await drop_database(url)
-    return summarise(
+    result = summarise(
         target, people, db, talks, wall, bot_cpu, harness_cpu, memory, refused, code, rejected
-    ) | {"calls": dict(replies.calls_by_method)}
+    )
+    if result["errors"] or any(apologies.values()):
+        kept = RESULTS / f"throughput-{target.name.replace(' ', '_')}-{db}.log"
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(log, kept)
+        result["bot_log"] = str(kept)
+    return result | {"calls": dict(replies.calls_by_method), "apologies": apologies}
+
+
+APOLOGIES = {
+    "something went wrong": "Something went wrong on my side. Please try again, or type /menu.",
+    "cannot reach my memory": (
+        "I cannot reach my memory right now. Nothing is lost: please try again in a minute."
+    ),
+    "flood pause": (
+        "You are sending messages very quickly. I will pause for a few seconds, then we go on."
+    ),
+}
+
+
+def count_apologies(server: LocalBotApi) -> dict[str, int]:
+    """The bot's apologies among its messages (in Dutch, as the residents speak Dutch)."""
+    from bot.i18n import texts_for
+
+    texts = texts_for("nl")
+    wanted = {texts._(msgid): name for name, msgid in APOLOGIES.items()}
+    found = dict.fromkeys(APOLOGIES, 0)
+    for call in server.calls_to("sendMessage", ok=True):
+        name = wanted.get(str(call.params.get("text", "")))
+        if name is not None:
+            found[name] += 1
+    return found
 
 
 def summarise(
@@ -431,6 +464,8 @@ def report_line(result: dict[str, Any]) -> None:
     )
     if result["errors"]:
         print(f"    errors: {result['errors']}", flush=True)
+    if any(result["apologies"].values()):
+        print(f"    apologies: {result['apologies']}; log: {result.get('bot_log')}", flush=True)
     if result["rejected_calls"]:
         print(f"    rejected calls: {result['rejected_calls']}", flush=True)
 
