@@ -42,6 +42,7 @@ __all__ = [
     "load_kits",
     "main",
     "next_kits",
+    "suggest_next",
 ]
 
 DEFAULT_KITS_DIR = Path(__file__).resolve().parent / "kitdata"
@@ -553,6 +554,55 @@ def next_kits(kit_id: str, *, folder: Path | str | None = None) -> list[Kit]:
     except KeyError:
         raise KeyError(f"unknown kit id {kit_id!r}") from None
     return [kits[target] for target in kit.next]
+
+
+def _phase_after(phase: str | None) -> str | None:
+    if phase not in PHASES:
+        return None
+    index = PHASES.index(phase)
+    return PHASES[index + 1] if index + 1 < len(PHASES) else None
+
+
+def suggest_next(
+    after_kit: str | None,
+    theme: str | None,
+    phase: str | None,
+    *,
+    limit: int = 4,
+    folder: Path | str | None = None,
+) -> list[Kit]:
+    """Kits that fit as the next step after an action or a meeting, best first.
+
+    After a kit (``after_kit``): the kit's own ``next`` kits, then kits of its theme
+    for the phase after the kit's (solar → insulation, tile-lifting → rain barrels).
+    Without one (a meeting, an action of the team's own): the kits of the
+    initiative's ``theme`` first — the ones of its ``phase`` and later phases, then
+    earlier ones — because a "greener street" wants tile-lifting before an energy
+    café; then the kits of any theme for the phase and the next one. An unknown kit,
+    theme or phase only leaves out what it would have added. Never ``after_kit`` itself.
+    """
+    kits = load_kits(folder)
+    kit = kits.get(after_kit) if after_kit else None
+    found: list[Kit] = []
+    if kit is not None:
+        found += [kits[target] for target in kit.next if target in kits]
+        later = _phase_after(kit.phase)
+        if later is not None:
+            found += kits_for(kit.theme, later, folder=folder)
+    else:
+        if theme in THEMES:
+            start = PHASES.index(phase) if phase in PHASES else 0
+            own = kits_for(theme, folder=folder)  # in phase order
+            found += [k for k in own if PHASES.index(k.phase) >= start]
+            found += [k for k in own if PHASES.index(k.phase) < start]
+        for each in (phase, _phase_after(phase)):
+            if each in PHASES:
+                found += kits_for(None, each, folder=folder)
+    unique: dict[str, Kit] = {}
+    for each in found:
+        if each.id != after_kit:
+            unique.setdefault(each.id, each)
+    return list(unique.values())[: max(0, limit)]
 
 
 # --- command line, for coaches ------------------------------------------------

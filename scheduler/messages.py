@@ -448,7 +448,12 @@ async def render_reminder(
             if shorter < lead and reminder_due(action.starts_at, shorter, tz, timings) <= now:
                 raise Skip("a later reminder covers it")
     texts = texts_of(person)
-    if lead >= timedelta(hours=12):
+    # "Starts soon" only on the day itself: a short reminder pulled to the evening
+    # before names the day, like the day-ahead one.
+    if (
+        lead >= timings.reminder_soon_below
+        or now.astimezone(tz).date() != action.starts_at.astimezone(tz).date()
+    ):
         text = texts._(
             "⏰ Reminder: <b>{title}</b> is on {when}.",
             title=action.title,
@@ -612,7 +617,8 @@ async def render_stalled(
 async def render_phase(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
-    """The other organisers: congratulations, and what the next phase is about."""
+    """The other organisers: congratulations, what the phase reached (the row's payload)
+    is about, and its next step — sent only while the initiative is still in it."""
     person = await recipient(session, row)
     initiative = await initiative_of(session, row.initiative_id)
     try:
@@ -621,6 +627,12 @@ async def render_phase(
         raise Skip("unknown phase") from error
     if initiative.phase.number < phase.number:
         raise Skip("the phase was set back")
+    if initiative.phase.number > phase.number:
+        # Moved on before this news went out (it waited for the quiet hours or the
+        # budget, or several phases were reached at once): the next step would be one
+        # of a later phase. The later phase's news (or, for the one who made it, the
+        # celebration in their own chat) tells the current state.
+        raise Skip("a later phase was reached since")
     await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR, MemberRole.TEAM)
     texts = texts_of(person)
     phases = _phases()

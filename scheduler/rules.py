@@ -27,9 +27,14 @@ language and opt-out apply to their own row.
 
 Time: "the next day at 10:00" is wall-clock arithmetic in the recipient's zone
 (``days_after_at``: 10:00 stays 10:00 across DST); "24 h before" is elapsed time in
-UTC. A due time inside the recipient's quiet hours moves to their end — except a
-reminder that would then arrive after the action has started: it moves to just
-before the quiet hours began (the evening before) instead.
+UTC. A due time inside the recipient's quiet hours moves to their end. Reminders
+differ (``reminder_due``): a day-ahead one (24 h) moves to the end of the quiet
+hours unless it would then come too close to the start; a "starts soon" one (2 h)
+never waits for the morning — at 09:00 all the night's news arrives at once and
+competes for the daily budget, which drops a reminder that does not fit, and it
+would give less notice than promised — so it moves to just before the quiet hours
+began: the evening before, reading "tomorrow at 10:00". When the day-ahead reminder
+comes that same day, the two are merged: only the day-ahead one is sent.
 """
 
 from __future__ import annotations
@@ -126,6 +131,8 @@ class RuleTimings:
     )
     # A reminder must arrive at least this long before the action starts.
     reminder_min_notice: timedelta = timedelta(minutes=30)
+    # Leads shorter than this are "starts soon" reminders, meant for the day itself.
+    reminder_soon_below: timedelta = timedelta(hours=12)
     # A reminder pulled before the quiet hours arrives this long before they begin.
     reminder_evening_margin: timedelta = timedelta(minutes=30)
     quiet_hours: QuietHours = field(default_factory=QuietHours)
@@ -184,15 +191,36 @@ def _quiet_began(moment: datetime, tz: ZoneInfo, quiet: QuietHours) -> datetime:
 def reminder_due(
     starts_at: datetime, lead: timedelta, tz: ZoneInfo, timings: RuleTimings
 ) -> datetime:
-    """``lead`` before the start (elapsed time), kept out of the quiet hours."""
+    """``lead`` before the start (elapsed time), kept out of the quiet hours: a day-ahead
+    reminder moves to their end while that leaves ``reminder_min_notice``; otherwise,
+    and always for a "starts soon" reminder, to just before they began."""
     due = starts_at - lead
     quiet = timings.quiet_hours
     if not quiet.contains(due, tz):
         return due
     later = quiet.next_allowed(due, tz)
-    if later <= starts_at - timings.reminder_min_notice:
+    if lead >= timings.reminder_soon_below and later <= starts_at - timings.reminder_min_notice:
         return later
     return _quiet_began(due, tz, quiet) - timings.reminder_evening_margin
+
+
+def merged_reminders(starts_at: datetime, tz: ZoneInfo, timings: RuleTimings) -> dict[str, str]:
+    """Leads not sent on their own: a "starts soon" reminder pulled to the evening
+    before, when a longer one is due that same local day (name -> the longer one's)."""
+    dues = {
+        name: reminder_due(starts_at, lead, tz, timings) for name, lead in timings.reminder_leads
+    }
+    start_day = starts_at.astimezone(tz).date()
+    merged: dict[str, str] = {}
+    for name, lead in timings.reminder_leads:
+        day = dues[name].astimezone(tz).date()
+        if lead >= timings.reminder_soon_below or day >= start_day:
+            continue
+        for longer_name, longer in timings.reminder_leads:
+            if longer > lead and dues[longer_name].astimezone(tz).date() == day:
+                merged[name] = longer_name
+                break
+    return merged
 
 
 # --- the rows of one action ---------------------------------------------------------------
@@ -217,8 +245,8 @@ async def sync_action(
     if action.status is ActionStatus.CANCELLED:
         await outbox.cancel_for_action(session, action_id, reason="action cancelled")
         return
-    wanted, late = await _wanted_rows(session, action, now, timings, resident_id)
     rows = await _action_rows(session, action_id, resident_id)
+    wanted, late = await _wanted_rows(session, action, now, timings, resident_id, rows)
     for planned in wanted.values():
         await outbox.schedule_or_move(session, planned, now, rows.get(planned.key))
     stale = [
@@ -229,6 +257,20 @@ async def sync_action(
         and not (row.dedupe_key in late and _same_start(row, action))
     ]
     await outbox.cancel_keys(session, stale, reason="no longer needed for this action")
+
+
+def _reminder_comes(
+    row: ScheduledMessage | None, due: datetime, now: datetime, action: Action
+) -> bool:
+    """Will (or did) the person get the longer reminder that a merged one relies on,
+    telling the action's current start? Still ahead: this sync schedules it."""
+    if due > now:
+        return True
+    return (
+        row is not None
+        and row.status in (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.SENT)
+        and _same_start(row, action)
+    )
 
 
 def _same_start(row: ScheduledMessage, action: Action) -> bool:
@@ -255,6 +297,7 @@ async def _wanted_rows(
     now: datetime,
     timings: RuleTimings,
     resident_id: int | None,
+    rows: dict[str, ScheduledMessage],
 ) -> tuple[dict[str, Planned], set[str]]:
     """The rows the action needs now, and the keys of reminders that are due already."""
     action_id = action.id or 0
@@ -278,6 +321,8 @@ async def _wanted_rows(
             )
         )
     starts = utc_iso(action.starts_at)
+    leads = dict(timings.reminder_leads)
+    merged_in: dict[ZoneInfo, dict[str, str]] = {}  # most people share one zone
     for rsvp, person in await _answers(session, action_id, resident_id):
         tz = zone(person.timezone)
         coming = rsvp.answer is RsvpAnswer.COMING and not rsvp.waitlisted
@@ -294,9 +339,20 @@ async def _wanted_rows(
             )
         if reviewed or not (coming or rsvp.answer is RsvpAnswer.MAYBE):
             continue
+        if tz not in merged_in:
+            merged_in[tz] = merged_reminders(action.starts_at, tz, timings)
+        merged = merged_in[tz]
         for lead_name, lead in timings.reminder_leads:
             key = f"reminder:{action_id}:{lead_name}:{person.id}"
             due = reminder_due(action.starts_at, lead, tz, timings)
+            into = merged.get(lead_name)
+            if into is not None and _reminder_comes(
+                rows.get(f"reminder:{action_id}:{into}:{person.id}"),
+                reminder_due(action.starts_at, leads[into], tz, timings),
+                now,
+                action,
+            ):
+                continue  # the longer reminder, that same day, says it already
             if due <= now:
                 late.add(key)  # too late to schedule: answering now needs no reminder
                 continue

@@ -25,6 +25,7 @@ from bot.kits import (
     kits_for,
     load_kits,
     next_kits,
+    suggest_next,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -310,6 +311,55 @@ def test_next_kits():
     assert next_kits("collective-solar")[0].id == "collective-insulation"
     with pytest.raises(KeyError, match="no-such-kit"):
         next_kits("no-such-kit")
+
+
+def ids(kits) -> list[str]:
+    return [kit.id for kit in kits]
+
+
+def test_without_a_kit_the_initiatives_theme_comes_before_the_phase():
+    # A "greener street" after its first meeting (no kit): tile-lifting and rain barrels,
+    # not first the energy café that only shares the phase.
+    suggested = ids(suggest_next(None, "greener", "activeren"))
+    assert suggested[:2] == ["tile-lifting", "rain-barrels"]
+    assert suggested[2:] == ["energy-cafe", "street-party"]  # then the phase's kits
+    # Kits of the theme in the phase and later ones first, earlier phases after them.
+    assert ids(suggest_next(None, "energy_saving", "groeien"))[:3] == [
+        "fix-team",
+        "thermal-scan",
+        "energy-cafe",
+    ]
+
+
+def test_without_a_theme_of_its_own_the_phase_and_the_next_phase_suggest():
+    assert ids(suggest_next(None, "other", "bestendigen")) == [
+        "heat-resident-team",
+        "rain-barrels",
+        "repair-cafe",
+    ]
+    assert ids(suggest_next(None, None, "groeien", limit=10)) == [
+        "aed-crowdfunding",
+        "fix-team",
+        "thermal-scan",
+        "tile-lifting",
+        "heat-resident-team",
+        "rain-barrels",
+        "repair-cafe",
+    ]
+    assert suggest_next(None, "groen", "initiëren") == []  # unknown: nothing to add
+
+
+def test_after_a_kit_its_own_next_kits_come_first_never_itself():
+    assert ids(suggest_next("tile-lifting", "greener", "groeien")) == [
+        "rain-barrels",
+        "street-party",
+    ]
+    after_solar = ids(suggest_next("collective-solar", "other", "activeren"))
+    assert after_solar[:2] == ["collective-insulation", "heat-resident-team"]
+    assert "collective-solar" not in after_solar
+    assert len(ids(suggest_next("energy-cafe", None, None, limit=2))) == 2
+    # An unknown kit id (a kit a coach removed) counts as no kit.
+    assert ids(suggest_next("gone-kit", "greener", "activeren"))[0] == "tile-lifting"
 
 
 # --- loading: folder choice and cache -----------------------------------------

@@ -439,15 +439,78 @@ async def test_once_reviewed_the_other_initiators_are_not_asked(world: World) ->
 
 def test_reminder_times_keep_out_of_quiet_hours() -> None:
     timings = RuleTimings()
-    two = timedelta(hours=2)
-    # 10:30 start: 08:30 is quiet, 09:00 is still 90 minutes before.
-    assert reminder_due(local(2026, 12, 5, 10, 30), two, AMS, timings) == local(2026, 12, 5, 9)
-    # 09:00 start: 07:00 is quiet and 09:00 is too late: the evening before, 20:30.
+    two, day = timedelta(hours=2), timedelta(hours=24)
+    # 10:30 start: 08:30 is quiet. Not 09:00, in the morning rush where the night's news
+    # competes for the daily budget: the evening before, 20:30.
+    assert reminder_due(local(2026, 12, 5, 10, 30), two, AMS, timings) == local(2026, 12, 4, 20, 30)
+    # 09:00 start: 07:00 is quiet: the evening before, 20:30.
     assert reminder_due(local(2026, 12, 5, 9, 0), two, AMS, timings) == local(2026, 12, 4, 20, 30)
+    # A day-ahead reminder in the quiet hours still waits for their end: plenty of notice.
+    assert reminder_due(local(2026, 12, 5, 23, 0), day, AMS, timings) == local(2026, 12, 5, 9)
+    assert reminder_due(local(2026, 12, 5, 7, 0), day, AMS, timings) == local(2026, 12, 4, 9)
     # 23:00 start: 21:00 is quiet: 20:30.
     assert reminder_due(local(2026, 12, 5, 23, 0), two, AMS, timings) == local(2026, 12, 5, 20, 30)
     # 19:30: 17:30, not quiet.
     assert reminder_due(local(2026, 12, 5, 19, 30), two, AMS, timings) == local(2026, 12, 5, 17, 30)
+
+
+async def morning_action(services: Services, clock: FakeClock, planned_at: datetime) -> World:
+    """Saturday 12 December, 10:00: 2 h before (08:00) is in the quiet hours."""
+    clock.set(planned_at)
+    return await build_world(services, clock, local(2026, 12, 12, 10, 0))
+
+
+async def test_a_morning_action_is_remembered_once_the_day_before(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    world = await morning_action(sqlite_services, clock, local(2026, 12, 8, 12, 0))
+    bert = world.people["Bert"].id
+    rows = await world.rows()
+    # Merged: the "starts soon" one would come Friday evening, hours after the day-ahead
+    # one; it does not wait for 09:00 on Saturday either.
+    assert f"reminder:{world.action_id}:2h:{bert}" not in rows
+    assert rows[f"reminder:{world.action_id}:24h:{bert}"].due_at == local(2026, 12, 11, 10)
+    await world.run_until(local(2026, 12, 12, 12, 0))
+    reminders = [text for text in world.chat("Bert") if "⏰" in text]
+    assert reminders == [
+        "⏰ Herinnering: Tegelwipdag is op zaterdag 12 december om 10:00.\n"
+        "📍 Speeltuin Merelstraat\n"
+        "Je zei dat je komt. Tot dan!"
+    ]
+
+
+async def test_planned_after_the_day_ahead_reminder_the_soon_one_comes_the_evening_before(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    # Planned on Friday afternoon: too late for the 24 h reminder.
+    world = await morning_action(sqlite_services, clock, local(2026, 12, 11, 15, 0))
+    bert = world.people["Bert"].id
+    rows = await world.rows()
+    assert f"reminder:{world.action_id}:24h:{bert}" not in rows
+    assert rows[f"reminder:{world.action_id}:2h:{bert}"].due_at == local(2026, 12, 11, 20, 30)
+    await world.run_until(local(2026, 12, 11, 20, 45))
+    (reminder,) = [text for text in world.chat("Bert") if "⏰" in text]
+    # Sent the evening before: it names the day, not "starts soon".
+    assert reminder.startswith("⏰ Herinnering: Tegelwipdag is op zaterdag 12 december om 10:00.")
+    (carla,) = [m.plain for m in world.talkers["Carla"].messages if "⏰" in m.plain]
+    assert carla.startswith("⏰ Reminder: Tegelwipdag is on Saturday 12 December at 10:00")
+
+
+async def test_a_reminder_held_up_by_the_quiet_hours_is_never_sent_after_the_start(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    clock.set(local(2026, 12, 11, 15, 0))
+    world = await build_world(sqlite_services, clock, local(2026, 12, 12, 9, 0))
+    bert = world.people["Bert"].id
+    key = f"reminder:{world.action_id}:2h:{bert}"
+    assert (await world.rows())[key].due_at == local(2026, 12, 11, 20, 30)
+    # The scheduler was down from 20:00 until after the start: at 21:05 the row waits
+    # for the end of the quiet hours (09:00), when the action has started.
+    world.clock.set(local(2026, 12, 11, 21, 5))
+    await world.run_until(local(2026, 12, 12, 10, 0))
+    assert [text for text in world.chat("Bert") if "⏰" in text] == []
+    row = (await world.rows())[key]
+    assert (row.status, row.last_error) == (OutboxStatus.CANCELLED, "the action has started")
 
 
 async def test_news_at_night_waits_for_the_morning(
@@ -714,6 +777,55 @@ async def test_a_phase_reached_congratulates_the_other_organisers(world: World) 
     assert "Tegels eruit" in eva and "nieuwe fase" in eva and "👉" in eva
     (ben,) = world.chat("Ben")
     assert "reached a new phase" in ben
+
+
+async def reach_phase(world: World, phase: Phase, at: datetime) -> None:
+    """Anna moves the initiative on to ``phase`` at ``at`` (as bot.phases does)."""
+    world.clock.set(at)
+    async with world.services.db.transaction() as session:
+        session.add(
+            Activity(
+                initiative_id=world.initiative_id,
+                kind="phase_reached",
+                resident_id=world.people["Anna"].id,
+                at=at,
+            )
+        )
+        await session.execute(
+            Initiative.__table__.update()  # type: ignore[attr-defined]
+            .where(Initiative.id == world.initiative_id)
+            .values(phase=phase)
+        )
+        await publish(world.services, session, [PhaseReached(world.initiative_id, phase)])
+
+
+async def test_phase_news_that_waited_tells_the_phase_reached_and_its_own_next_step(
+    world: World,
+) -> None:
+    ben = world.talkers["Ben"]
+    # Reached at night: the news waits for the morning, and the phase's own next step shows.
+    await reach_phase(world, Phase.STRUCTURE, local(2026, 11, 28, 22, 0))
+    await world.run_until(local(2026, 11, 29, 10, 0))
+    (news,) = [m.plain for m in ben.messages if "new phase" in m.plain]
+    assert "reached a new phase: Structure" in news
+    assert "Next step: Divide the tasks: who does what?" in news
+
+    # Two phases later, the news of the first one still waiting: it would have shown the
+    # step of a later phase ("Structure … Next step: Hold the action"). Only the news of
+    # the phase the initiative is in now is sent.
+    await reach_phase(world, Phase.GROW, local(2026, 11, 29, 22, 0))
+    await reach_phase(world, Phase.SUSTAIN, local(2026, 11, 29, 23, 0))
+    await world.run_until(local(2026, 11, 30, 10, 0))
+    later = [m.plain for m in ben.messages if "new phase" in m.plain][1:]
+    assert len(later) == 1, later
+    assert "reached a new phase: Sustain" in later[0]
+    assert "Grow" not in later[0]
+    rows = await world.rows()
+    skipped = rows[f"phase:{world.initiative_id}:grow:{world.people['Ben'].id}"]
+    assert (skipped.status, skipped.last_error) == (
+        OutboxStatus.CANCELLED,
+        "a later phase was reached since",
+    )
 
 
 async def test_the_coach_digest_on_monday_morning(world: World) -> None:

@@ -7,11 +7,17 @@ in Dutch or English, and keep a transcript of what every person read.
 from __future__ import annotations
 
 import asyncio
+import base64
+import random
 import re
+import secrets
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 from bot.i18n.catalogs import load
 from bot.kits import load_kits
@@ -157,10 +163,32 @@ def _quote(person: str, text: str, labels: list[str], *, edited: bool = False) -
     return f"{head}\n{body}{buttons}\n"
 
 
+@contextmanager
+def repeatable_tokens(seed: int = 2026) -> Iterator[None]:
+    """Invitation and poll tokens from a seeded generator, so that regenerating the
+    transcript changes only what the journey changed (tokens are random in the bot)."""
+    generator = random.Random(seed)
+
+    def token_bytes(size: int | None = None) -> bytes:
+        return generator.randbytes(size or 32)
+
+    def token_urlsafe(size: int | None = None) -> str:
+        return base64.urlsafe_b64encode(token_bytes(size)).rstrip(b"=").decode("ascii")
+
+    def token_hex(size: int | None = None) -> str:
+        return token_bytes(size).hex()
+
+    with (
+        patch.object(secrets, "token_urlsafe", token_urlsafe),
+        patch.object(secrets, "token_hex", token_hex),
+    ):
+        yield
+
+
 async def write_dutch_transcript(target: Path = ROOT / "docs" / "journey.nl.md") -> Transcript:
     from tests.conftest import make_services
 
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, repeatable_tokens():
         services = make_services(
             f"sqlite+aiosqlite:///{folder}/j.db", FakeClock(START), flood_max_updates=10_000
         )
