@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from bot.app import build_services
+from bot.cli import cyclic_gc_paused
+from bot.config import Settings
+from bot.runtimes.console import run_console
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,3 +86,37 @@ def test_plain_buurbot_without_a_token_starts_the_console(tmp_path: Path) -> Non
     )
     assert result.returncode == 0, result.stderr
     assert "Hoi! Ik ben Buurbot." in result.stdout
+
+
+def test_the_start_pauses_the_cyclic_collector_and_gives_it_back() -> None:
+    assert gc.isenabled()
+    with cyclic_gc_paused() as resume:
+        assert not gc.isenabled()
+        resume()
+        assert gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # whoever paused it before keeps it paused
+    try:
+        with cyclic_gc_paused() as resume:
+            resume()
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_the_console_says_it_started_once_the_greeting_is_shown(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    out = io.StringIO()
+    shown_when_started: list[str] = []
+    await run_console(
+        build_services(settings),
+        person_name="Anna",
+        language="nl",
+        stdin=io.StringIO("Anna\n"),
+        started=lambda: shown_when_started.append(out.getvalue()),
+        out=out,
+    )
+    assert len(shown_when_started) == 1
+    assert "Hoi! Ik ben Buurbot." in shown_when_started[0]
+    assert "Leuk je te leren kennen, Anna!" in out.getvalue()  # the chat went on after it

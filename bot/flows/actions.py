@@ -46,7 +46,6 @@ from bot.kits import Kit
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button, ButtonPress, EditText
-from bot.when import When, parse_time, parse_when
 from storage.models import (
     Action,
     ActionKind,
@@ -415,6 +414,9 @@ def parse_title(_ctx: Ctx, text: str) -> str:
 
 
 def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
+    # bot.when builds its nl/en word lists from Babel at import: only load it when a date is typed.
+    from bot.when import parse_when
+
     found = parse_when(" ".join(text.split()), now=local_now(ctx))
     if found is None:
         raise Invalid(
@@ -432,6 +434,8 @@ def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
 
 
 def _moment(ctx: Ctx, day: str, at: str) -> datetime:
+    from bot.when import When
+
     return When(date.fromisoformat(day), time.fromisoformat(at)).at(ctx.texts.tz)
 
 
@@ -449,6 +453,8 @@ def say_time(ctx: Ctx) -> Safe:
 
 
 def parse_clock(ctx: Ctx, text: str) -> str:
+    from bot.when import parse_time
+
     found = parse_time(text)
     if found is None:
         raise Invalid(N_("That is not a time I can read. Type it like 14:00 or 19.30."))

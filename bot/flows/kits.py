@@ -16,7 +16,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from babel.numbers import format_currency
 from sqlmodel import select
 
 from bot import conversation as conv
@@ -39,8 +38,6 @@ from bot.initiatives import get_initiative, initiatives_of, record_activity
 from bot.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
 from bot.payloads import Payload, pack
 from bot.phases import phase_label
-from bot.quotes import Quote as QuoteFigureInput
-from bot.quotes import compare_quotes, round_eur, round_years
 from bot.registry import Registry
 from bot.seam import Button
 from storage.models import ActionKind, Initiative, Phase, Quote, Theme
@@ -567,6 +564,11 @@ quote_flow = Flow(
 
 
 def euros(texts: Texts, value: Decimal) -> str:
+    # Quotes and Babel's currency data are imported when quotes are shown, not at start.
+    from babel.numbers import format_currency
+
+    from bot.quotes import round_eur
+
     return format_currency(round_eur(value), "EUR", locale=texts.locale)
 
 
@@ -580,6 +582,9 @@ FLAGS = {
 async def show_comparison(
     ctx: Ctx, initiative: Initiative, measure: str, intro: str | None = None
 ) -> None:
+    from bot.quotes import Quote as QuoteFigureInput
+    from bot.quotes import compare_quotes, round_years
+
     texts = ctx.texts
     column = Quote.watt_peak if measure == "wp" else Quote.area_m2
     stored = (

@@ -1,28 +1,35 @@
 """Texts: gettext catalogs (nl, en) compiled by Babel, and locale-aware formatting.
 
-Catalogs are compiled from the `.po` files in memory on first use, so a stale
-`.mo` can never ship. Every value put into a text is HTML-escaped unless it is
-already `Safe` — that is the one place where echoed user text is made harmless.
+The `.po` files are the truth: a catalog is compiled from the `.po` text on
+first use and cached under that text's hash, so a stale `.mo` can never be read.
+Every value put into a text is HTML-escaped unless it is already `Safe` — that
+is the one place where echoed user text is made harmless. Babel is imported
+where it is used, because the first prompt needs neither its reader nor its
+date formats.
 """
 
 from __future__ import annotations
 
 import gettext
+import hashlib
 import html
 import io
+import logging
+import os
 import string
+import struct
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from babel import Locale
-from babel.dates import format_date, format_datetime, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
-
 from bot.config import SUPPORTED_LANGUAGES
+
+if TYPE_CHECKING:
+    from babel import Locale
+
+log = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "buurbot"
@@ -60,12 +67,50 @@ def _catalog(lang: str) -> gettext.NullTranslations:
     po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
         return gettext.NullTranslations()
-    with po_path.open("rb") as po_file:
-        catalog = read_po(po_file, locale=lang)
+    return compiled_catalog(po_path.read_bytes(), lang)
+
+
+def mo_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "buurbot"
+
+
+def compiled_catalog(po: bytes, lang: str) -> gettext.GNUTranslations:
+    """The catalog of exactly this `.po` text.
+
+    Babel compiles it once; the result is kept in a cache file named after the
+    text's hash, so later starts read it in milliseconds and a stale `.mo` can
+    never be used. A cache that cannot be read or written only costs the compile.
+    """
+    cached = mo_cache_dir() / f"{DOMAIN}-{lang}-{hashlib.sha256(po).hexdigest()[:32]}.mo"
+    try:
+        return gettext.GNUTranslations(io.BytesIO(cached.read_bytes()))
+    except (OSError, ValueError, IndexError, struct.error):
+        pass  # not there yet (or damaged): compile it
+    mo = compile_po(po, lang)
+    _keep_in_cache(cached, mo)
+    return gettext.GNUTranslations(io.BytesIO(mo))
+
+
+def compile_po(po: bytes, lang: str) -> bytes:
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    write_mo(buffer, read_po(io.BytesIO(po), locale=lang), use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def _keep_in_cache(cached: Path, mo: bytes) -> None:
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        for older in cached.parent.glob(cached.name.rsplit("-", 1)[0] + "-*.mo"):
+            older.unlink(missing_ok=True)  # earlier versions of this catalog
+        partial = cached.with_name(f"{cached.name}.{os.getpid()}.partial")
+        partial.write_bytes(mo)
+        partial.replace(cached)  # atomic: a reader sees all of it or nothing
+    except OSError as error:
+        log.info("catalog cache not written (%s); compiling at every start", error)
 
 
 def placeholders(text: str) -> set[str]:
@@ -78,8 +123,13 @@ class Texts:
     def __init__(self, lang: str, tz: ZoneInfo) -> None:
         self.lang = lang if lang in SUPPORTED_LANGUAGES else "nl"
         self.tz = tz
-        self.locale = Locale.parse(BABEL_LOCALES[self.lang])
         self._translations = _catalog(self.lang)
+
+    @cached_property
+    def locale(self) -> Locale:
+        from babel import Locale
+
+        return Locale.parse(BABEL_LOCALES[self.lang])
 
     def _(self, msgid: str, /, **values: object) -> Safe:
         return self._fill(self._translations.gettext(msgid), values)
@@ -96,22 +146,32 @@ class Texts:
 
     # Formatting patterns are texts too: each language says how it writes a date.
     def when(self, moment: datetime) -> str:
+        from babel.dates import format_datetime
+
         return format_datetime(
             moment, self._("EEEE d MMMM 'at' HH:mm"), tzinfo=self.tz, locale=self.locale
         )
 
     def day(self, value: date) -> str:
+        from babel.dates import format_date
+
         return format_date(value, self._("EEEE d MMMM"), locale=self.locale)
 
     def short_when(self, moment: datetime) -> str:
+        from babel.dates import format_datetime
+
         return format_datetime(
             moment, self._("EEE d MMM HH:mm"), tzinfo=self.tz, locale=self.locale
         )
 
     def time(self, moment: datetime) -> str:
+        from babel.dates import format_time
+
         return format_time(moment, "HH:mm", tzinfo=self.tz, locale=self.locale)
 
     def number(self, value: float | int) -> str:
+        from babel.numbers import format_decimal
+
         return format_decimal(value, locale=self.locale)
 
 

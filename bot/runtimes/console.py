@@ -283,7 +283,10 @@ async def run_console(
     language: str | None,
     stdin: TextIO = sys.stdin,
     start_at: datetime | None = None,
+    started: Callable[[], None] | None = None,
+    out: TextIO | None = None,
 ) -> None:
+    """Chat until the end of input. `started` is called once the greeting is on the screen."""
     await services.db.migrate()
     clock = (
         services.clock if isinstance(services.clock, OffsetClock) else OffsetClock(services.clock)
@@ -291,8 +294,10 @@ async def run_console(
     if start_at is not None:
         clock.set(start_at)
     services.clock = clock
-    chat = ConsoleChat(services, person_name=person_name, language=language)
+    chat = ConsoleChat(services, person_name=person_name, language=language, out=out or sys.stdout)
     await chat.start()
+    if started is not None:
+        started()
     await chat.sweep()
     interactive = stdin.isatty()
     if interactive:  # piped input stays deterministic: it sweeps after each line only
