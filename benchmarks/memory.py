@@ -1,4 +1,4 @@
-"""P4 and P5: the memory of an idle bot process, and the time from start to its first poll.
+"""P4 and P5: bot process memory, idle and after a load, and the time to its first poll.
 
 The bot is ``buurbot run`` itself (``python -m bot run``, a fresh process each time, the
 Telegram runtime with its scheduler wired in), polling the local Bot API server on
@@ -12,11 +12,16 @@ Telegram runtime with its scheduler wired in), polling the local Bot API server 
 For each start: the time from ``Popen`` to the first getUpdates arriving at the server (a
 resident's /start is already waiting, so that poll is answered at once and logged with its
 arrival time), to the answer's sendMessage, and the resident memory (VmRSS) after
-``--idle`` seconds of doing nothing but the scheduler's sweeps, and its peak (VmHWM).
-Runs on aiogram (the default runtime) and on python-telegram-bot. The console's start is
-``benchmarks/startup.py``.
+``--idle`` seconds of doing nothing but the scheduler's sweeps, and its peak (VmHWM). On the
+seeded database, ``--load`` new residents (default 50) then each hold the throughput
+benchmark's six-update conversation at once (onboarding, /menu, a button; Telegram's pacing
+on, as in production), and the memory is read again.
+Runs on aiogram (the default runtime) and on python-telegram-bot, and, for reference, the
+bare aiogram echo bot of the throughput benchmark (``benchmarks.echo_bot``: no database;
+its load is the echo conversation). The console's start is ``benchmarks/startup.py``.
 
     .venv/bin/python -m benchmarks.memory [--runs 3] [--residents 100000] [--idle 10]
+        [--load 50] [--runtimes aiogram ptb echo]
 
 Writes benchmarks/results/memory.json.
 """
@@ -46,12 +51,15 @@ from benchmarks.common import (
     stop_process,
     write_results,
 )
+from benchmarks.throughput import Replies, buurbot_conversation, echo_conversation
 from local_bot_api import LocalBotApi
 from storage.db import Database
 from storage.models import Initiative, Resident, ScheduledMessage, utcnow
 
 CHUNK = 10_000
 GOAL_RSS_MB = 150.0
+LOAD_SECONDS = 300.0  # at most, for the whole load (paced: about 30 messages a second)
+ECHO = "echo"  # the bare aiogram echo bot, for reference
 
 
 # --- seeding -----------------------------------------------------------------------------------
@@ -147,16 +155,23 @@ async def seed(url: str, residents: int, initiatives: int, rows: int) -> float:
 _STARTS = itertools.count()
 
 
-async def one_start(runtime: str, url: str, idle: float, log: Path) -> dict[str, float]:
+async def one_start(
+    runtime: str, url: str, idle: float, log: Path, load: int = 0
+) -> dict[str, float]:
     async with LocalBotApi(token=TOKEN, username=USERNAME) as server:
         # Each server numbers updates from 1, and the bot skips an update id it has handled
         # before (a warm start on the same database): start this one's numbers further on.
         for _ in range(1000 * next(_STARTS)):
             server.world.queue.next_id()
+        replies = Replies(server)
         anna = server.person("Anna")
         await anna.command("start")  # waiting when the bot starts: its first poll returns at once
         started = server.clock()
-        process = spawn(["-m", "bot", "run"], bot_env(server.base_url, url, runtime=runtime), log)
+        if runtime == ECHO:  # aiogram as shipped: no database, nothing of ours
+            command, env = ["-m", "benchmarks.echo_bot"], bot_env(server.base_url, url)
+        else:
+            command, env = ["-m", "bot", "run"], bot_env(server.base_url, url, runtime=runtime)
+        process = spawn(command, env, log)
         try:
 
             def first(method: str) -> Any:
@@ -173,6 +188,8 @@ async def one_start(runtime: str, url: str, idle: float, log: Path) -> dict[str,
             poll, reply = first("getUpdates"), first("sendMessage")
             await asyncio.sleep(idle)
             memory = rss_mb(process.pid)
+            if load:
+                memory |= await after_load(server, replies, process.pid, runtime, load, log)
         finally:
             code = await stop_process(process)
     if code != 0:
@@ -184,15 +201,38 @@ async def one_start(runtime: str, url: str, idle: float, log: Path) -> dict[str,
     }
 
 
+async def after_load(
+    server: LocalBotApi, replies: Replies, pid: int, runtime: str, people: int, log: Path
+) -> dict[str, float]:
+    """`people` new residents converse at once; then the memory, as `rss_mb` names it,
+    with an `_after_load` suffix."""
+    converse = echo_conversation if runtime == ECHO else buurbot_conversation
+    residents = [server.person(f"Buur{n}", language_code="nl") for n in range(people)]
+    deadline = time.monotonic() + LOAD_SECONDS
+    talks = await asyncio.gather(
+        *(converse(server, replies, person, deadline) for person in residents)
+    )
+    failed = [talk.error for talk in talks if not talk.finished]
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {people} conversations failed ({failed[0]}); see {log}"
+        )
+    await asyncio.sleep(1.0)  # let the last updates' tasks finish
+    return {f"{key}_after_load": value for key, value in rss_mb(pid).items()}
+
+
 def median_of(results: list[dict[str, float]]) -> dict[str, float]:
     return {key: round(statistics.median(r[key] for r in results), 3) for key in results[0]}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {
-        "benchmark": "P4/P5: idle bot process memory and start to first poll",
+        "benchmark": "P4/P5: bot process memory, idle and after a load, and start to first poll",
         "machine": machine(),
-        "command": "python -m bot run (aiogram or ptb), polling the local Bot API server, SQLite",
+        "command": (
+            "python -m bot run (aiogram or ptb; echo: python -m benchmarks.echo_bot), "
+            "polling the local Bot API server, SQLite"
+        ),
         "idle_seconds_before_rss": args.idle,
         "goal_rss_mb": GOAL_RSS_MB,
         "data_set": {
@@ -200,6 +240,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "initiatives": args.initiatives,
             "pending_outbox_rows": args.rows,
         },
+        "conversations_before_rss_after_load": args.load,
         "runs": args.runs,
         "results": [],
     }
@@ -215,30 +256,44 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
         for runtime in args.runtimes:
-            first_starts, warm_starts, seeded_starts = [], [], []
+            log = folder / f"{runtime}.log"
+            cases: dict[str, list[dict[str, float]]] = {}
             for run_number in range(args.runs):
+                if runtime == ECHO:
+                    label = "bare aiogram echo bot (no database)"
+                    cases.setdefault(label, []).append(
+                        await one_start(runtime, seeded, args.idle, log, args.load)
+                    )
+                    continue
                 empty = f"sqlite+aiosqlite:///{folder / f'empty-{runtime}-{run_number}.db'}"
-                log = folder / f"{runtime}.log"
-                first_starts.append(await one_start(runtime, empty, args.idle, log))
-                warm_starts.append(await one_start(runtime, empty, args.idle, log))
-                seeded_starts.append(await one_start(runtime, seeded, args.idle, log))
-            for label, results in (
-                ("empty database, first start (migrations)", first_starts),
-                ("empty database, warm start", warm_starts),
-                (
-                    f"seeded ({args.residents:,} residents, {args.initiatives:,} initiatives, "
-                    f"{args.rows:,} rows)",
-                    seeded_starts,
-                ),
-            ):
+                for label, url, load in (
+                    ("empty database, first start (migrations)", empty, 0),
+                    ("empty database, warm start", empty, 0),
+                    (
+                        f"seeded ({args.residents:,} residents, {args.initiatives:,} "
+                        f"initiatives, {args.rows:,} rows)",
+                        seeded,
+                        args.load,
+                    ),
+                ):
+                    cases.setdefault(label, []).append(
+                        await one_start(runtime, url, args.idle, log, load)
+                    )
+            for label, results in cases.items():
                 row = {"runtime": runtime, "case": label, **median_of(results)}
                 row["rss_max_mb"] = max(r["rss_mb"] for r in results)
                 figures["results"].append(row)
+                loaded = (
+                    f", after {args.load} conversations {row['rss_mb_after_load']:.0f} MB "
+                    f"(peak {row['peak_rss_mb_after_load']:.0f} MB)"
+                    if "rss_mb_after_load" in row
+                    else ""
+                )
                 print(
                     f"{runtime:8} {label:58} first getUpdates "
                     f"{row['to_first_getupdates_s']:.2f} s, first reply "
                     f"{row['to_first_reply_s']:.2f} s, RSS idle {row['rss_mb']:.0f} MB "
-                    f"(peak {row['peak_rss_mb']:.0f} MB; goal <= {GOAL_RSS_MB:.0f} MB)",
+                    f"(peak {row['peak_rss_mb']:.0f} MB){loaded}; goal <= {GOAL_RSS_MB:.0f} MB",
                     flush=True,
                 )
     figures["load_average_1_5_15_at_end"] = load_average()
@@ -253,11 +308,19 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--idle", type=float, default=10.0, help="seconds idle before RSS")
     parser.add_argument(
-        "--runtimes", nargs="+", choices=("aiogram", "ptb"), default=["aiogram", "ptb"]
+        "--load", type=int, default=50, help="conversations before the second RSS (0: none)"
+    )
+    parser.add_argument(
+        "--runtimes",
+        nargs="+",
+        choices=("aiogram", "ptb", ECHO),
+        default=["aiogram", "ptb", ECHO],
     )
     args = parser.parse_args()
     if not 1 <= args.runs <= 20 or max(args.residents, args.initiatives, args.rows) > 1_000_000:
         parser.error("--runs 1..20; at most 1,000,000 rows of each")
+    if not 0 <= args.load <= 1_000:
+        parser.error("--load 0..1000")
     figures = asyncio.run(run(args))
     print(f"written to {write_results('memory', figures)}")
 

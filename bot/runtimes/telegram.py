@@ -41,6 +41,7 @@ from bot.runtimes.common import (
     command_menus,
     health_app,
 )
+from bot.runtimes.memory_hygiene import lazy_aiogram_models, release_startup_garbage
 from scheduler.clock import Scheduler, start_scheduler
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,9 @@ def make_runtime(settings: Settings, token: str) -> TelegramRuntime:
         from bot.runtimes.ptb_runtime import PtbRuntime
 
         return PtbRuntime(token, settings.telegram_api_base)
-    from bot.runtimes.aiogram_runtime import AiogramRuntime
+    # aiogram's Bot API models are built at first use, not all at import (over 100 MB).
+    with lazy_aiogram_models():
+        from bot.runtimes.aiogram_runtime import AiogramRuntime
 
     return AiogramRuntime(token, settings.telegram_api_base)
 
@@ -176,6 +179,8 @@ async def run_telegram(
                 runtime.name,
                 running.webhook_url,
             )
+        # Start-up is over: what it left behind need not stay in memory while we run.
+        release_startup_garbage()
         if ready is not None and not ready.done():
             ready.set_result(running)
         await _until_stopped(stop)

@@ -1,0 +1,266 @@
+"""Start-up memory hygiene (bot/runtimes/memory_hygiene.py): aiogram's models built at first
+use must be the very models aiogram builds at import, and nothing else may change.
+
+aiogram can be imported only once per process, so each side runs in a fresh interpreter:
+one imports aiogram as aiogram does it (every model built at import), the other through
+`make_runtime` (`buurbot run`'s way, models deferred). Both then build every Bot API type
+and method, describe `Update` and the requests the runtime makes (their JSON schemas,
+which cover every nested type's fields, types, defaults and aliases), and validate and
+dump the same updates and requests; the descriptions must be equal.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.runtimes.memory_hygiene import release_startup_garbage
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DESCRIBE = r"""
+import hashlib, json, sys, warnings
+
+warnings.simplefilter("ignore")  # JSON schema warns about aiogram's Default(...) defaults
+
+# The runtime's requests (bot/runtimes/aiogram_runtime.py), besides the updates it takes.
+USED_METHODS = (
+    "AnswerCallbackQuery", "DeleteMyCommands", "DeleteWebhook", "EditMessageText", "GetChatMember",
+    "GetMe", "GetUpdates", "PinChatMessage", "SendDocument", "SendMessage", "SendPoll",
+    "SetMyCommands", "SetMyDescription", "SetMyShortDescription", "SetWebhook", "StopPoll",
+)
+
+from pydantic.json_schema import GenerateJsonSchema
+
+class AnySchema(GenerateJsonSchema):
+    def handle_invalid_for_json_schema(self, schema, error_info):
+        return {"not in JSON schema": error_info}  # InputFile: described by its class
+
+def fingerprint(model):
+    described = model.model_json_schema(schema_generator=AnySchema)
+    schema = json.dumps(described, sort_keys=True, default=repr)
+    return hashlib.sha256(schema.encode()).hexdigest()
+
+def describe():
+    import aiogram.methods as methods
+    import aiogram.types as types
+
+    incomplete = []
+    for module in (types, methods):
+        for name in module.__all__:
+            model = getattr(module, name)
+            if isinstance(model, type) and hasattr(model, "__pydantic_validator__"):
+                # Touching them builds a deferred model (an error if it cannot be built).
+                model.__pydantic_validator__.validate_python, model.__pydantic_serializer__.to_json
+                if not model.__pydantic_complete__:
+                    incomplete.append(name)
+    # Update's schema holds every type an update can contain (its $defs), field by field.
+    schemas = {name: fingerprint(getattr(methods, name)) for name in USED_METHODS}
+    schemas["Update"] = fingerprint(types.Update)
+    updates = []
+    for raw in json.loads(sys.argv[2]):
+        update = types.Update.model_validate(raw)
+        updates.append(update.model_dump_json(exclude_none=True))
+    sent = methods.SendMessage(
+        chat_id=7, text="hoi", reply_markup=types.InlineKeyboardMarkup(
+            inline_keyboard=[[types.InlineKeyboardButton(text="Ja", callback_data="1:x")]]
+        ),
+    )
+    commands = methods.SetMyCommands(
+        commands=[types.BotCommand(command="menu", description="Hoofdmenu")],
+        scope=types.BotCommandScopeChat(chat_id=7),
+    )
+    requests = [  # as sent, with aiogram's Default(...) placeholders by name
+        json.dumps(request.model_dump(), sort_keys=True, default=repr)
+        for request in (sent, commands)
+    ]
+    return {
+        "incomplete": incomplete, "schemas": schemas, "updates": updates, "requests": requests
+    }
+
+def built_at_import():
+    import aiogram.types
+
+    return {
+        name: getattr(aiogram.types, name).__pydantic_complete__
+        for name in ("Message", "Update", "Sticker", "ChatFullInfo", "CallbackQuery")
+    }
+
+facts = {}
+if sys.argv[1] == "lazy":
+    from pydantic import BaseModel
+
+    eager_rebuild = BaseModel.__dict__["model_rebuild"]
+    from bot.config import Settings
+    from bot.runtimes.memory_hygiene import lazy_aiogram_models
+    from bot.runtimes.telegram import make_runtime
+
+    make_runtime(Settings(runtime="aiogram"), "123:abc")
+    import aiogram.types
+
+    facts["built_at_import"] = built_at_import()
+    facts["model_rebuild_restored"] = BaseModel.__dict__["model_rebuild"] is eager_rebuild
+    with lazy_aiogram_models() as deferred:  # aiogram is imported now: nothing to defer
+        pass
+    facts["deferred_when_imported"] = len(deferred)
+else:
+    import aiogram.types
+
+    facts["built_at_import"] = built_at_import()
+
+def nested(depth):  # pydantic's deferred build looks a few frames up: not at module level
+    return nested(depth - 1) if depth else describe()
+
+facts |= nested(10)
+print(json.dumps(facts))
+"""
+
+UPDATES: list[dict[str, Any]] = [
+    {
+        "update_id": 1,
+        "message": {
+            "message_id": 5,
+            "date": 1_700_000_000,
+            "chat": {"id": 7, "type": "private", "first_name": "Anna"},
+            "from": {"id": 7, "is_bot": False, "first_name": "Anna", "language_code": "nl"},
+            "text": "/start join-abc",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "reply_to_message": {
+                "message_id": 4,
+                "date": 1_700_000_000,
+                "chat": {"id": 7, "type": "private"},
+                "text": "hoi",
+            },
+        },
+    },
+    {
+        "update_id": 2,
+        "callback_query": {
+            "id": "q1",
+            "from": {"id": 7, "is_bot": False, "first_name": "Anna"},
+            "chat_instance": "c",
+            "data": "1:ini:3",
+            "message": {
+                "message_id": 6,
+                "date": 1_700_000_000,
+                "chat": {"id": -100, "type": "supergroup", "title": "Straat"},
+                "text": "Kies",
+                "reply_markup": {"inline_keyboard": [[{"text": "Ja", "callback_data": "1:ini:3"}]]},
+            },
+        },
+    },
+    {
+        "update_id": 3,
+        "my_chat_member": {
+            "chat": {"id": -100, "type": "supergroup", "title": "Straat"},
+            "from": {"id": 7, "is_bot": False, "first_name": "Anna"},
+            "date": 1_700_000_000,
+            "old_chat_member": {
+                "status": "left",
+                "user": {"id": 1, "is_bot": True, "first_name": "B"},
+            },
+            "new_chat_member": {
+                "status": "member",
+                "user": {"id": 1, "is_bot": True, "first_name": "B"},
+            },
+        },
+    },
+    {
+        "update_id": 4,
+        "edited_message": {
+            "message_id": 9,
+            "edit_date": 1_700_000_100,
+            "date": 1_700_000_000,
+            "chat": {"id": -100, "type": "supergroup", "title": "Straat"},
+            "from": {"id": 8, "is_bot": False, "first_name": "Bert"},
+            "caption": "De straat, vorig jaar",
+            "photo": [{"file_id": "f", "file_unique_id": "u", "width": 90, "height": 60}],
+        },
+    },
+]
+
+
+def describe(mode: str) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURBOT_")}
+    env["PYTHONPATH"] = str(ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", DESCRIBE, mode, json.dumps(UPDATES)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def facts_of(process: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    return json.loads(out)
+
+
+@pytest.fixture(scope="module")
+def eager_and_lazy() -> tuple[dict[str, Any], dict[str, Any]]:
+    eager, lazy = describe("eager"), describe("lazy")  # side by side: each takes seconds
+    return facts_of(eager), facts_of(lazy)
+
+
+def test_aiogram_builds_its_models_at_import_and_make_runtime_defers_them(
+    eager_and_lazy: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    eager, lazy = eager_and_lazy
+    assert set(eager["built_at_import"].values()) == {True}
+    # The hubs that the parsing of every answer and update reuses, and nothing else.
+    assert lazy["built_at_import"] == {
+        "Message": True,
+        "Update": True,
+        "Sticker": False,
+        "ChatFullInfo": False,
+        "CallbackQuery": False,
+    }
+    assert lazy["model_rebuild_restored"] is True
+    assert lazy["deferred_when_imported"] == 0
+
+
+def test_models_built_at_first_use_equal_those_built_at_import(
+    eager_and_lazy: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    eager, lazy = eager_and_lazy
+    assert eager["incomplete"] == lazy["incomplete"] == []  # every type and method builds
+    assert len(eager["schemas"]) == 17
+    different = sorted(
+        name for name in eager["schemas"] if eager["schemas"][name] != lazy["schemas"][name]
+    )
+    assert different == []
+
+
+def test_updates_and_requests_are_the_same_either_way(
+    eager_and_lazy: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    eager, lazy = eager_and_lazy
+    assert len(eager["updates"]) == len(UPDATES)
+    assert lazy["updates"] == eager["updates"]
+    assert lazy["requests"] == eager["requests"]
+    assert '"callback_data": "1:x"' in lazy["requests"][0]
+
+
+def test_release_startup_garbage_frees_cycles() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    gc.disable()  # only release_startup_garbage may collect the cycle
+    try:
+        Node()
+        assert any(type(o) is Node for o in gc.get_objects())
+        release_startup_garbage()
+        assert not any(type(o) is Node for o in gc.get_objects())
+    finally:
+        gc.enable()
