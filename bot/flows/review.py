@@ -28,7 +28,7 @@ from bot.flows.actions import (
 )
 from bot.i18n import N_, Safe
 from bot.initiatives import get_initiative, record_activity
-from bot.kits import PHASES, Kit, KitError, kits_for, next_kits
+from bot.kits import Kit, KitError, suggest_next
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button
@@ -58,38 +58,17 @@ class Step(StrEnum):
     NEXT_TEXT = "nexttext"
 
 
-def _kits(theme: str | None = None, phase: str | None = None) -> list[Kit]:
-    try:
-        return kits_for(theme, phase)
-    except (KitError, ValueError):
-        return []
-
-
 def next_suggestions(action: Action, initiative: Initiative) -> list[Kit]:
-    """Kits that fit as the next step: the kit's own `next` kits first, then kits of the
-    same theme for the next phase (solar → insulation, thermal scan → fix team,
-    tile-lifting → rain barrels), then (without a kit) kits of the theme and phase."""
-    kit = find_kit(action.kit_id)
-    theme = kit.theme if kit else initiative.theme.value
-    phase = kit.phase if kit else KIT_PHASE_OF[initiative.phase]
-    found: list[Kit] = []
-    if kit is not None:
-        try:
-            found += next_kits(kit.id)
-        except (KeyError, KitError):
-            pass
-    later = PHASES.index(phase) + 1 if phase in PHASES else len(PHASES)
-    if later < len(PHASES):
-        found += _kits(theme, PHASES[later])
-    if kit is None:
-        found += _kits(theme, phase)
-        if not found:
-            found += _kits(None, phase)
-    unique: list[Kit] = []
-    for each in found:
-        if each.id != action.kit_id and each.id not in {k.id for k in unique}:
-            unique.append(each)
-    return unique[:SUGGESTIONS_MAX]
+    """Kits that fit as the next step (theme first without a kit): see `suggest_next`."""
+    try:
+        return suggest_next(
+            action.kit_id,
+            initiative.theme.value,
+            KIT_PHASE_OF[initiative.phase],
+            limit=SUGGESTIONS_MAX,
+        )
+    except KitError:
+        return []
 
 
 async def reviewed(ctx: Ctx, *, lock: bool = False) -> tuple[Action, Initiative] | None:

@@ -185,7 +185,21 @@ def repeatable_tokens(seed: int = 2026) -> Iterator[None]:
         yield
 
 
-async def write_dutch_transcript(target: Path = ROOT / "docs" / "journey.nl.md") -> Transcript:
+TRANSCRIPT = ROOT / "docs" / "journey.nl.md"
+
+
+def transcript_document(transcript: Transcript) -> str:
+    header = (
+        "# Een hele reis door de groeicyclus\n\n"
+        "Drie buren in de Lindelaan, van het idee van Anna tot een groep die zelf doorgaat "
+        "(fase 5, bestendigen). Gemaakt door `python -m tests.support.journey` uit "
+        "`tests/journeys/idea_to_bestendigen.txt`; `tests/test_full_journey.py` speelt dezelfde "
+        "reis na in het Nederlands en het Engels. Knoppen staan tussen `[ ]`.\n"
+    )
+    return header + "".join(transcript.lines)
+
+
+async def write_dutch_transcript(target: Path = TRANSCRIPT) -> Transcript:
     from tests.conftest import make_services
 
     with tempfile.TemporaryDirectory() as folder, repeatable_tokens():
@@ -195,14 +209,7 @@ async def write_dutch_transcript(target: Path = ROOT / "docs" / "journey.nl.md")
         await services.db.migrate()
         transcript = await run_journey(Driver(services), "nl")
         await services.db.close()
-    header = (
-        "# Een hele reis door de groeicyclus\n\n"
-        "Drie buren in de Lindelaan, van het idee van Anna tot een groep die zelf doorgaat "
-        "(fase 5, bestendigen). Gemaakt door `python -m tests.support.journey` uit "
-        "`tests/journeys/idea_to_bestendigen.txt`; `tests/test_full_journey.py` speelt dezelfde "
-        "reis na in het Nederlands en het Engels. Knoppen staan tussen `[ ]`.\n"
-    )
-    await asyncio.to_thread(target.write_text, header + "".join(transcript.lines))
+    await asyncio.to_thread(target.write_text, transcript_document(transcript))
     return transcript
 
 
