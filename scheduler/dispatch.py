@@ -16,11 +16,18 @@ A sweep repeats, until nothing is due:
    person's language, or says skip / postpone. Skips and postponements are written
    in that same transaction.
 3. **send** the batch concurrently through ``Delivery`` (the pacer orders them), and
-   mark each row SENT as soon as it is sent: results are committed by one writer
-   that takes whatever has finished (one row when sends are slow, many when fast).
+   mark each row SENT soon after it is sent: outcomes are committed in groups, of up
+   to ``record_every`` rows or ``record_within`` seconds (one group per batch when
+   sends are instant, a few rows when paced). A crash between a send and its commit
+   leaves at most that group in SENDING: at-least-once kinds are sent again (the only
+   duplicates), at-most-once kinds are failed by the reaper, never sent twice.
    Transient errors put the row back to PENDING with exponential backoff; after
    ``max_attempts`` it is FAILED with the reason. A blocked recipient is marked
    unreachable and all their pending rows are cancelled (by Delivery).
+4. **overlap**: while a batch is sent and recorded, the next is claimed and decided;
+   one batch sends at a time, and its sends count against the next batch's budget.
+   A crash can thus leave two batches in SENDING (at most 2 × ``batch_size``
+   at-most-once rows failed by the reaper instead of one batch).
 
 ``reap`` hands rows stuck in SENDING past their lease (a process died mid-send) back
 to PENDING — except at-most-once kinds, which are FAILED instead: they may have been
@@ -40,6 +47,7 @@ budget is counted per batch, so two sweepers may let one extra message through.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 from collections import defaultdict
@@ -49,7 +57,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -63,6 +71,7 @@ from scheduler.messages import (
     Postpone,
     RenderContext,
     Skip,
+    fetch,
     reminders_allow,
 )
 from scheduler.rules import RuleTimings, zone
@@ -147,24 +156,36 @@ class _Budget:
         self.spent: dict[int, int] = defaultdict(int)
 
     async def load(
-        self, session: AsyncSession, resident_ids: set[int], now: datetime, timely: set[str]
+        self,
+        session: AsyncSession,
+        resident_ids: set[int],
+        now: datetime,
+        timely: set[str],
+        in_flight: frozenset[int] = frozenset(),
     ) -> None:
         """What was sent to these people in the last day, and their reminders still due.
+
+        ``in_flight``: rows this process is sending and has not recorded yet (the batch
+        before, while this one is decided); they count as sent now. Each row is read in
+        one state, so a row recorded meanwhile is counted once, as SENT.
 
         Found through the resident index only (``coalesce`` keeps the planner off the
         status index, which would make this scan every row ever sent)."""
         if not resident_ids:
             return
         window = timedelta(hours=26)  # a local day is at most 25 h long
+        recent = func.coalesce(SM.sent_at, SM.due_at) >= now - window
         result = await session.execute(
-            select(SM.resident_id, SM.status, SM.kind, SM.sent_at, SM.due_at).where(
+            select(SM.id, SM.resident_id, SM.status, SM.kind, SM.sent_at, SM.due_at).where(
                 SM.resident_id.in_(list(resident_ids)),  # type: ignore[union-attr]
-                func.coalesce(SM.sent_at, SM.due_at) >= now - window,
+                or_(recent, SM.status == OutboxStatus.SENDING) if in_flight else recent,
             )
         )
-        for resident_id, status, kind, sent_at, due_at in result.all():
+        for row_id, resident_id, status, kind, sent_at, due_at in result.all():
             if status is OutboxStatus.SENT and sent_at is not None:
                 self.sent[resident_id].append(sent_at)
+            elif status is OutboxStatus.SENDING and row_id in in_flight:
+                self.sent[resident_id].append(now)
             elif status is OutboxStatus.PENDING and kind in timely and now < due_at < now + window:
                 self.timely[resident_id].append(due_at)
 
@@ -187,6 +208,20 @@ class _Budget:
         self.spent[person.id or 0] += 1
 
 
+async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
+    """Write outcomes by row id: one Core ``executemany`` per set of columns (cheaper
+    than the ORM's bulk update, which sorts the rows out one by one)."""
+    by_columns: dict[frozenset[str], list[dict]] = defaultdict(list)
+    for values in rows:
+        by_columns[frozenset(values)].append(values)
+    for group in by_columns.values():
+        await session.execute(_UPDATE_BY_ID, group)
+
+
+# The SET clause comes from the parameters' keys other than ``row_id``.
+_UPDATE_BY_ID = update(SM.__table__).where(SM.__table__.c.id == bindparam("row_id"))  # type: ignore[attr-defined]
+
+
 # --- the dispatcher ---------------------------------------------------------------------------
 
 
@@ -202,6 +237,8 @@ class Dispatcher:
         max_attempts: int = 5,
         retry_base: timedelta = timedelta(seconds=30),
         retry_max: timedelta = timedelta(hours=1),
+        record_every: int = 200,
+        record_within: float = 0.05,
     ) -> None:
         self.services = services
         self.delivery = delivery
@@ -211,7 +248,13 @@ class Dispatcher:
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_max = retry_max
+        # Outcomes are committed in groups of up to this many, or this many seconds after
+        # the first of a group came in (see _send_all: what a crash can repeat).
+        self.record_every = record_every
+        self.record_within = record_within
         self.use_returning = sqlite_has_returning()
+        # Rows handed to the sender whose outcome is not recorded yet (see _Budget.load).
+        self._in_flight: set[int] = set()
 
     @property
     def db(self):  # type: ignore[no-untyped-def]
@@ -223,20 +266,40 @@ class Dispatcher:
     # ------------------------------------------------------------------ sweeping
 
     async def sweep(self, *, max_rows: int | None = None) -> SweepReport:
-        """Send everything that is due now; return what happened."""
+        """Send everything that is due now; return what happened.
+
+        Pipelined: while one batch is being sent and recorded, the next is claimed and
+        decided. At most one batch is sending at a time, so rows still go out in order
+        of their batches; the budget of the next batch counts the sends still in flight.
+        """
         report = SweepReport()
-        while max_rows is None or report.claimed < max_rows:
-            limit = (
-                self.batch_size
-                if max_rows is None
-                else min(self.batch_size, max_rows - report.claimed)
-            )
-            rows = await self.claim(limit)
-            if not rows:
-                break
-            report.add(await self.process(rows))
-            if len(rows) < limit:
-                break
+        sending: asyncio.Task[None] | None = None
+        try:
+            while max_rows is None or report.claimed < max_rows:
+                limit = (
+                    self.batch_size
+                    if max_rows is None
+                    else min(self.batch_size, max_rows - report.claimed)
+                )
+                rows = await self.claim(limit)
+                if not rows:
+                    break
+                report.claimed += len(rows)
+                sends = await self._decide_batch(rows, report)
+                if sending is not None:
+                    await sending
+                sending = self._start_sending(sends, report) if sends else None
+                if len(rows) < limit:
+                    break
+        except BaseException as error:
+            if sending is not None and not sending.done():
+                if isinstance(error, asyncio.CancelledError):
+                    sending.cancel()  # what it has not recorded stays SENDING for the reaper
+                # Otherwise let the batch in flight finish and record what it sent.
+                await asyncio.gather(sending, return_exceptions=True)
+            raise
+        if sending is not None:
+            await sending
         return report
 
     async def claim(self, limit: int) -> list[ScheduledMessage]:
@@ -274,16 +337,23 @@ class Dispatcher:
             return list(result.scalars().all())
 
     async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
+        """Decide, send and record one claimed batch."""
         report = SweepReport(claimed=len(rows))
-        try:
-            sends = await self._decide_all(rows, report, isolate=False)
-        except SQLAlchemyError:
-            log.exception("deciding a batch failed; deciding row by row")
-            report = SweepReport(claimed=len(rows))
-            sends = await self._decide_all(rows, report, isolate=True)
+        sends = await self._decide_batch(rows, report)
         if sends:
             await self._send_all(sends, report)
         return report
+
+    async def _decide_batch(self, rows: list[ScheduledMessage], report: SweepReport) -> list[_Send]:
+        decided = SweepReport()
+        try:
+            sends = await self._decide_all(rows, decided, isolate=False)
+        except SQLAlchemyError:
+            log.exception("deciding a batch failed; deciding row by row")
+            decided = SweepReport()
+            sends = await self._decide_all(rows, decided, isolate=True)
+        report.add(decided)
+        return sends
 
     # ------------------------------------------------------------------ deciding
 
@@ -299,7 +369,13 @@ class Dispatcher:
             await self._prefetch(session, rows, context)
             budget = _Budget(self.timings.daily_budget)
             timely = {name for name, info in KINDS.items() if info.timely}
-            await budget.load(session, {r.resident_id for r in rows if r.resident_id}, now, timely)
+            await budget.load(
+                session,
+                {r.resident_id for r in rows if r.resident_id},
+                now,
+                timely,
+                frozenset(self._in_flight),  # copied before the query reads the rows
+            )
             for row in rows:
                 if isolate:
                     try:
@@ -316,9 +392,7 @@ class Dispatcher:
                 status, reason, until = decision
                 finished.append(self._finish(row, status, reason, until, report))
             if finished:
-                await session.execute(
-                    update(SM).execution_options(synchronize_session=False), finished
-                )
+                await _update_rows(session, finished)
         return sends
 
     async def _decide(
@@ -329,7 +403,7 @@ class Dispatcher:
             return ("failed", f"unknown kind {row.kind!r}", None)
         person: Resident | None = None
         if row.resident_id is not None:
-            person = await session.get(Resident, row.resident_id)
+            person = await fetch(session, Resident, row.resident_id)  # prefetched: no query
             if person is None:
                 return ("skipped", "the person is gone", None)
             gate = self._gate(person, kind, now, budget)
@@ -397,7 +471,7 @@ class Dispatcher:
     ) -> dict:
         report.reasons[reason] += 1
         values = {
-            "id": row.id,
+            "row_id": row.id,
             "due_at": row.due_at,
             "attempts": row.attempts,
             "lease_until": None,
@@ -464,8 +538,25 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ sending
 
+    def _start_sending(self, sends: list[_Send], report: SweepReport) -> asyncio.Task[None]:
+        self._in_flight.update(item.row.id or 0 for item in sends)  # before anything else runs
+        return asyncio.create_task(self._send_all(sends, report))
+
     async def _send_all(self, sends: list[_Send], report: SweepReport) -> None:
-        finished: asyncio.Queue[_Result] = asyncio.Queue()
+        """Send the batch concurrently; record the outcomes in groups.
+
+        A group is committed once ``record_every`` outcomes are in or ``record_within``
+        after the first of them (and whatever arrives while a commit runs joins the
+        next). So a crash between a send and its mark leaves at most that group in
+        SENDING: the reaper sends at-least-once kinds again (the only duplicates) and
+        fails at-most-once kinds, which are never sent twice.
+        """
+        ids = {item.row.id or 0 for item in sends}
+        self._in_flight |= ids
+        outcomes: list[_Result] = []
+        arrived = asyncio.Event()  # an outcome is waiting to be recorded
+        enough = asyncio.Event()  # a full group is waiting
+        unrecorded = len(sends)  # sent or not, not yet recorded
 
         async def send(item: _Send) -> None:
             try:
@@ -473,18 +564,28 @@ class Dispatcher:
             except Exception as error:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
                 result = _Result(item.row, "retry", self.now(), f"error: {error!r}")
-            finished.put_nowait(result)
+            outcomes.append(result)
+            arrived.set()
+            if len(outcomes) >= min(self.record_every, unrecorded):
+                enough.set()
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
         try:
-            remaining = len(tasks)
-            while remaining:
-                results = [await finished.get()]
-                while not finished.empty():
-                    results.append(finished.get_nowait())
-                remaining -= len(results)
-                await self._record(results, report)
+            while unrecorded:
+                if not outcomes:
+                    arrived.clear()
+                    await arrived.wait()
+                if len(outcomes) < min(self.record_every, unrecorded):
+                    enough.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(enough.wait(), self.record_within)
+                group = outcomes[:]
+                outcomes.clear()
+                unrecorded -= len(group)
+                await self._record(group, report)
+                self._in_flight.difference_update(result.row.id for result in group)
         finally:
+            self._in_flight -= ids
             for task in tasks:
                 if not task.done():
                     task.cancel()
@@ -519,7 +620,7 @@ class Dispatcher:
         for result in results:
             row = result.row
             item = {
-                "id": row.id,
+                "row_id": row.id,
                 "status": OutboxStatus.SENT,
                 "due_at": row.due_at,
                 "sent_at": None,
@@ -547,7 +648,7 @@ class Dispatcher:
                 report.reasons[result.reason] += 1
             values.append(item)
         async with self.db.transaction() as session:
-            await session.execute(update(SM).execution_options(synchronize_session=False), values)
+            await _update_rows(session, values)
 
     # ------------------------------------------------------------------ the lease reaper
 

@@ -21,6 +21,20 @@ quiet group can get 39 messages in its first minute (1/s until the burst of
 sends. Set ``group_burst=1`` for a strict "at most 20 in any 60 s" (one every
 3 s), or lower the bursts if Telegram's flood control disagrees.
 
+Catching up (``Limits.global_catch_up``, off by default): the event loop wakes
+the dispatcher late (epoll sleeps in whole milliseconds, plus whatever else
+runs), and with burst 1 every late wake-up is lost for good — at 29/s one
+millisecond per grant is 3 % of the rate. With a catch-up of ``c`` seconds, a
+late grant is booked in the overall bucket at the moment it fell due (never
+before its ``acquire``, its chat's buckets allowing it, the end of a pause, or
+``c`` seconds before the grant), so the next one falls due on the ideal
+timeline, not at "late grant + interval". Each booking is at most ``c`` before
+its real grant, which widens the bound to ``b + r*(W + c)``. Counts are whole:
+with ``c < 1/r`` and a whole ``b + r``, no 1-second window of grants holds more than
+``b + r`` (30 at 29/s burst 1). ``TELEGRAM_LIMITS`` uses a quarter of an interval,
+leaving the rest of a message for the jitter between a grant and the request leaving
+(a burst's tasks resume one after another). The per-chat and group buckets never catch up.
+
 Waiting and fairness:
 
 * A single dispatcher task, started on demand and gone when nobody waits, is
@@ -88,6 +102,8 @@ class Limits:
     group_burst: int = 20
     #: at most one sweep of idle per-chat state per this many seconds
     evict_interval: float = 60.0
+    #: seconds a late grant may be booked back in the overall bucket (see the module text)
+    global_catch_up: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -100,6 +116,10 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be an integer >= 1, got {value!r}")
         if not self.evict_interval >= 0:
             raise ValueError(f"Limits.evict_interval must be >= 0, got {self.evict_interval!r}")
+        if not (math.isfinite(self.global_catch_up) and self.global_catch_up >= 0):
+            raise ValueError(
+                f"Limits.global_catch_up must be a number >= 0, got {self.global_catch_up!r}"
+            )
 
 
 class TokenBucket:
@@ -107,35 +127,47 @@ class TokenBucket:
 
     Starts full. Tokens may dip a hair below zero (a send granted within
     ``EPSILON`` of its time); the deficit is kept, so the long-run rate is exact.
+    Reads do not change the state: only ``take`` books, so a bucket still knows
+    when its token arrived when a late grant takes it (``catch_up``).
     """
 
-    __slots__ = ("capacity", "rate", "tokens", "updated")
+    __slots__ = ("capacity", "catch_up", "rate", "tokens", "updated")
 
-    def __init__(self, rate: float, capacity: int, now: float) -> None:
+    def __init__(self, rate: float, capacity: int, now: float, catch_up: float = 0.0) -> None:
         self.rate = rate
         self.capacity = capacity
+        self.catch_up = catch_up
         self.tokens = float(capacity)
         self.updated = now
 
-    def _refill(self, now: float) -> None:
-        if now > self.updated:
-            self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
-            self.updated = now
+    def _tokens_at(self, now: float) -> float:
+        if now <= self.updated:
+            return self.tokens
+        return min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+
+    def token_arrived_at(self) -> float:
+        if self.tokens >= 1:
+            return self.updated
+        return self.updated + (1 - self.tokens) / self.rate
 
     def ready_at(self, now: float) -> float:
         """When the next token is there (``now`` if it is there already)."""
-        self._refill(now)
-        if self.tokens >= 1:
+        tokens = self._tokens_at(now)
+        if tokens >= 1:
             return now
-        return now + (1 - self.tokens) / self.rate
+        return now + (1 - tokens) / self.rate
 
-    def take(self, now: float) -> None:
-        self._refill(now)
-        self.tokens -= 1
+    def take(self, now: float, since: float | None = None) -> None:
+        """Take a token at ``now``; with ``since`` (the earliest moment the send was
+        allowed) a late take is booked when its token arrived, at most ``catch_up`` ago."""
+        at = now
+        if self.catch_up and since is not None:
+            at = min(now, max(since, now - self.catch_up, self.token_arrived_at()))
+        self.tokens = self._tokens_at(at) - 1
+        self.updated = max(self.updated, at)
 
     def is_full(self, now: float) -> bool:
-        self._refill(now)
-        return self.tokens >= self.capacity
+        return self._tokens_at(now) >= self.capacity
 
 
 @dataclass(eq=False, slots=True)
@@ -144,6 +176,7 @@ class _Waiter:
     seq: int
     is_group: bool
     future: asyncio.Future[float]
+    arrived: float
 
 
 class _Chat:
@@ -184,7 +217,12 @@ class Pacer:
         self._monotonic = monotonic
         self._sleep = sleep
         now = monotonic()
-        self._global = TokenBucket(self.limits.global_per_second, self.limits.global_burst, now)
+        self._global = TokenBucket(
+            self.limits.global_per_second,
+            self.limits.global_burst,
+            now,
+            catch_up=self.limits.global_catch_up,
+        )
         self._paused_until = -math.inf
         self._chats: dict[int, _Chat] = {}
         self._last_sweep = now
@@ -218,7 +256,7 @@ class Pacer:
             return now
 
         waiter = _Waiter(
-            priority, next(self._seq), is_group, asyncio.get_running_loop().create_future()
+            priority, next(self._seq), is_group, asyncio.get_running_loop().create_future(), now
         )
         self._waiting += 1
         heappush(chat.queue, (priority, waiter.seq, waiter))
@@ -298,8 +336,15 @@ class Pacer:
     def _grantable_at(self, chat: _Chat, is_group: bool, now: float) -> float:
         return max(chat.ready_at(now, is_group), self._global_ready_at(now))
 
-    def _take(self, chat: _Chat, is_group: bool, now: float) -> None:
-        self._global.take(now)
+    def _take(self, chat: _Chat, is_group: bool, now: float, arrived: float | None = None) -> None:
+        due = None
+        if arrived is not None:
+            # When this send fell due: queued, the chat's buckets allow it, no pause.
+            due = max(arrived, self._paused_until, chat.bucket.token_arrived_at())
+            if is_group and chat.group is not None:
+                due = max(due, chat.group.token_arrived_at())
+        # Only the overall bucket catches up; a chat's own limits stay strict.
+        self._global.take(now, since=due)
         chat.bucket.take(now)
         if is_group and chat.group is not None:
             chat.group.take(now)
@@ -376,7 +421,7 @@ class Pacer:
         heappop(self._ready)
         _priority, _seq, waiter = heappop(chat.queue)
         self._waiting -= 1
-        self._take(chat, waiter.is_group, now)
+        self._take(chat, waiter.is_group, now, arrived=waiter.arrived)
         waiter.future.set_result(now)
         self._schedule_head(chat_id, chat, now)
 

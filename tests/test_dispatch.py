@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import time as wallclock
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -180,15 +179,13 @@ async def test_three_sweepers_on_postgres_send_10000_rows_exactly_once(
     keys = await add_reminders(services, rows)
     sender = RecordingSender()
     others = [make_services(services.db.url, clock) for _ in range(2)]
-    started = wallclock.perf_counter()
-    try:
+    try:  # how fast is benchmarks/scheduler_dispatch.py's question, not this test's
         reports = await asyncio.gather(
             *(dispatcher(each, sender, batch_size=200).sweep() for each in (services, *others))
         )
     finally:
         for each in others:
             await each.db.close()
-    elapsed = wallclock.perf_counter() - started
     assert sum(report.sent for report in reports) == rows
     assert all(report.sent > 0 for report in reports), "every sweeper took a share"
     per_chat = Counter(action.chat_id for action in sender.sent)  # type: ignore[union-attr]
@@ -196,7 +193,6 @@ async def test_three_sweepers_on_postgres_send_10000_rows_exactly_once(
     assert len(per_key) == rows and set(per_key.values()) == {1}
     stored = await rows_by_key(services)
     assert Counter(row.status for row in stored.values()) == {OutboxStatus.SENT: rows}
-    assert elapsed < 60, f"took {elapsed:.1f} s"
 
 
 async def add_reminders(services: Services, count: int) -> dict[int, str]:

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 from bisect import bisect_left
 from collections import defaultdict
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -60,6 +61,17 @@ class ManualTime:
         [future] = [future for _seconds, future in self.sleeps if not future.done()]
         self.now = now
         future.set_result(None)
+
+
+class LateTime(FakeTime):
+    """Every sleep ends late, as the event loop's do (whole milliseconds, other work)."""
+
+    def __init__(self, lateness: list[float]) -> None:
+        super().__init__()
+        self.lateness = itertools.cycle(lateness)
+
+    async def sleep(self, seconds: float) -> None:
+        await super().sleep(seconds + next(self.lateness))
 
 
 async def settle() -> None:
@@ -360,6 +372,100 @@ def test_limits_are_validated():
         Limits(group_per_minute=float("inf"))
     with pytest.raises(ValueError):
         Limits(evict_interval=-1)
+    with pytest.raises(ValueError):
+        Limits(global_catch_up=-0.001)
+
+
+# --------------------------------------------------------------------------- catching up
+
+# Telegram's shape: 29/s, burst 1, strict chats; late by 0.3 to 2.5 ms per sleep
+TELEGRAM_SHAPE = Limits(
+    global_per_second=29.0,
+    global_burst=1,
+    chat_per_second=1.0,
+    chat_burst=1,
+    group_per_minute=19.0,
+    group_burst=1,
+)
+LATENESS = [0.0003, 0.0025, 0.001, 0.0018, 0.0007]
+
+
+async def paced_times(limits: Limits, sends: int) -> list[float]:
+    fake = LateTime(LATENESS)
+    pacer = pacer_on(fake, limits)
+    return sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(sends))))
+
+
+def rate_over_limit(times: list[float], limits: Limits) -> float:
+    return (len(times) - 1) / (times[-1] - times[0]) / limits.global_per_second
+
+
+async def test_late_wake_ups_cost_the_strict_bucket_its_rate():
+    times = await paced_times(TELEGRAM_SHAPE, 300)
+    assert rate_over_limit(times, TELEGRAM_SHAPE) < 0.97  # what catching up is for
+
+
+async def test_catching_up_keeps_the_rate_and_every_second_within_the_bound():
+    limits = replace(TELEGRAM_SHAPE, global_catch_up=0.5 / 29)
+    times = await paced_times(limits, 300)
+    assert rate_over_limit(times, limits) >= 0.995
+    assert max_in_window(times, 1.0 + 2 * EPS) <= 30  # closed 1 s windows: b + r
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 29 - 0.5 / 29 - EPS  # booked at most half an interval back
+
+
+async def test_telegram_limits_keep_97_percent_on_a_late_event_loop():
+    from bot.delivery import TELEGRAM_LIMITS
+
+    times = await paced_times(TELEGRAM_LIMITS, 300)
+    assert rate_over_limit(times, TELEGRAM_LIMITS) >= 0.97
+    assert max_in_window(times, 1.0 + 2 * EPS) <= 30
+
+
+async def test_catching_up_books_at_most_the_catch_up_back():
+    # Wake-ups far later than the catch-up: each booking goes back only that far.
+    fake = LateTime([0.0, 0.03])
+    pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5 / 29))
+    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 1 / 29 - 0.5 / 29 - EPS
+    assert max_in_window(times, 1.0 + 2 * EPS) <= 30
+
+
+async def test_catching_up_never_books_before_the_acquire():
+    fake = ManualTime()
+    pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
+    assert await pacer.acquire(1) == 0.0
+    waiting = asyncio.create_task(pacer.acquire(1))  # its chat allows it at 1.0
+    await settle()
+    fake.now = 0.5  # the overall bucket has been full for a while
+    second = asyncio.create_task(pacer.acquire(2))
+    third = asyncio.create_task(pacer.acquire(3))
+    await settle()
+    assert second.done() and second.result() == 0.5
+    assert not third.done()  # the second was booked at its arrival, not back at 1/29
+    fake.finish(0.5 + 1 / 29)
+    await settle()
+    assert third.result() == pytest.approx(0.5 + 1 / 29)
+    fake.finish(1.0)
+    await settle()
+    assert waiting.result() == 1.0
+
+
+async def test_catching_up_never_books_before_a_pause_ends():
+    fake = LateTime([0.02])
+    pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
+    pacer.pause(5)
+    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    assert first == pytest.approx(5.02)
+    assert second >= 5 + 1 / 29 - EPS  # the first was booked at 5.0, not before
+
+
+async def test_a_chat_never_catches_up():
+    fake = LateTime([0.02])
+    pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5))
+    times = await asyncio.gather(*(pacer.acquire(7) for _ in range(4)))
+    assert [b - a for a, b in itertools.pairwise(times)] == [pytest.approx(1.02)] * 3
 
 
 # --------------------------------------------------------------------------- properties
@@ -386,9 +492,12 @@ operations = st.lists(
 )
 
 
-def run(limits: Limits, ops: list[tuple[float, int, int]]) -> list[tuple[int, float]]:
+def run(
+    limits: Limits, ops: list[tuple[float, int, int]], fake: FakeTime | None = None
+) -> list[tuple[int, float]]:
     async def scenario() -> list[tuple[int, float]]:
-        fake = FakeTime()
+        nonlocal fake
+        fake = fake or FakeTime()
         pacer = pacer_on(fake, limits)
         grants: list[tuple[int, float]] = []
 
@@ -421,7 +530,8 @@ def max_in_window(times: list[float], window: float) -> int:
 def check_limits(limits: Limits, grants: list[tuple[int, float]]) -> None:
     every = [t for _chat, t in grants]
     for window in (1.0, 2.5, 10.0):
-        bound = limits.global_burst + limits.global_per_second * window
+        # a late grant booked up to `global_catch_up` back widens every window by that much
+        bound = limits.global_burst + limits.global_per_second * (window + limits.global_catch_up)
         assert max_in_window(every, window) <= bound
 
     per_chat: dict[int, list[float]] = defaultdict(list)
@@ -455,6 +565,18 @@ def test_no_window_holds_more_than_the_buckets_allow(ops):
 )
 def test_default_limits_hold_under_load(ops):
     check_limits(Limits(), run(Limits(), ops))
+
+
+CATCHING_UP = replace(SMALL, global_burst=1, global_catch_up=0.5 / SMALL.global_per_second)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=operations, lateness=st.lists(st.floats(0.0, 0.3), min_size=1, max_size=5))
+def test_catching_up_stays_within_the_widened_bound(ops, lateness):
+    grants = run(CATCHING_UP, ops, LateTime(lateness))
+    check_limits(CATCHING_UP, grants)
+    every = [t for _chat, t in grants]
+    assert max_in_window(every, 1.0 + 2 * EPS) <= 1 + 5  # b + r, as if it never caught up
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,0 +1,202 @@
+"""The dispatcher's pipeline: the next batch is claimed and decided while the one before
+is being sent, and outcomes are committed in groups — without weakening what a sweep
+promises: the daily budget counts the sends still in flight, every outcome is
+recorded, and a sweep cancelled mid-send leaves only unrecorded rows in SENDING.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import select
+
+from bot.app import Services
+from bot.delivery import Delivery
+from bot.runtimes.recording import RecordingSender
+from bot.seam import Outgoing, SendText, Sent
+from scheduler.dispatch import Dispatcher
+from scheduler.messages import KINDS, KindInfo
+from scheduler.pacing import Priority
+from storage.models import OutboxStatus, PersonRole, Resident, ScheduledMessage
+
+_ids = itertools.count(1)
+
+
+async def render_note(_session, row: ScheduledMessage, _now: datetime) -> list[Outgoing]:  # type: ignore[no-untyped-def]
+    return [SendText(row.chat_id or 0, row.dedupe_key)]
+
+
+@pytest.fixture(autouse=True)
+def note_kind() -> Iterator[None]:
+    # A deferrable kind under the daily budget, like a nudge, that needs no domain rows.
+    KINDS["note"] = KindInfo("note", render_note)
+    yield
+    KINDS.pop("note", None)
+
+
+class SlowSender(RecordingSender):
+    """Takes a moment per message, so a batch is still in flight when the next is decided."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+
+    async def send(self, action: Outgoing) -> Sent:
+        await asyncio.sleep(self.seconds)
+        return await super().send(action)
+
+
+class StaggeredSender(RecordingSender):
+    """The n-th message takes n times ``step`` seconds: outcomes come in one by one."""
+
+    def __init__(self, step: float) -> None:
+        super().__init__()
+        self.step = step
+        self.started = 0
+
+    async def send(self, action: Outgoing) -> Sent:
+        delay = self.step * self.started
+        self.started += 1
+        await asyncio.sleep(delay)
+        return await super().send(action)
+
+
+class StuckSender(RecordingSender):
+    """Sends ``count`` messages, then hangs (a process about to be killed)."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    async def send(self, action: Outgoing) -> Sent:
+        if len(self.sent) >= self.count:
+            await asyncio.Event().wait()
+        return await super().send(action)
+
+
+async def add_person(services: Services) -> tuple[int, int]:
+    now = services.clock.now()
+    telegram_id = 8_000_000 + next(_ids)
+    async with services.db.transaction() as session:
+        await session.execute(
+            insert(Resident),
+            [
+                {
+                    "telegram_id": telegram_id,
+                    "first_name": "Anna",
+                    "language": "nl",
+                    "timezone": "Europe/Amsterdam",
+                    "reminders": "on",
+                    "reachable": True,
+                    "role": PersonRole.RESIDENT,
+                    "language_chosen": False,
+                    "announcements_opt_in": False,
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
+            ],
+        )
+        person = await session.execute(
+            select(Resident.id).where(Resident.telegram_id == telegram_id)
+        )
+        return person.scalar_one(), telegram_id
+
+
+async def add_notes(
+    services: Services, count: int, *, resident: tuple[int, int] | None = None
+) -> None:
+    now = services.clock.now()
+    rows = [
+        {
+            "kind": "note",
+            "dedupe_key": f"note:{next(_ids)}",
+            "resident_id": resident[0] if resident else None,
+            "chat_id": resident[1] if resident else 7_500_000 + number,
+            "due_at": now - timedelta(seconds=count - number),
+            "priority": Priority.SCHEDULED,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "payload": {},
+            "created_at": now,
+        }
+        for number in range(count)
+    ]
+    async with services.db.transaction() as session:
+        await session.execute(insert(ScheduledMessage), rows)
+
+
+async def statuses(services: Services) -> dict[str, OutboxStatus]:
+    async with services.db.transaction() as session:
+        rows = (await session.execute(select(ScheduledMessage))).scalars().all()
+        return {row.dedupe_key: row.status for row in rows}
+
+
+async def test_the_budget_counts_the_batch_still_being_sent(sqlite_services: Services) -> None:
+    # One message per batch: each is decided while the one before is still being sent.
+    anna = await add_person(sqlite_services)
+    await add_notes(sqlite_services, 5, resident=anna)
+    sender = SlowSender(0.05)
+    dispatcher = Dispatcher(sqlite_services, Delivery(sqlite_services, sender), batch_size=1)
+    report = await dispatcher.sweep()
+    assert len(sender.sent) == 3  # the budget of three, not one more per batch in flight
+    assert (report.sent, report.postponed) == (3, 2)
+    assert report.reasons["daily budget used"] == 2
+
+
+async def test_outcomes_are_committed_in_groups(sqlite_services: Services) -> None:
+    await add_notes(sqlite_services, 400)
+    sender = RecordingSender()
+    dispatcher = Dispatcher(sqlite_services, Delivery(sqlite_services, sender), batch_size=200)
+    groups: list[int] = []
+    record = dispatcher._record
+
+    async def spy(results, report) -> None:  # type: ignore[no-untyped-def]
+        groups.append(len(results))
+        await record(results, report)
+
+    dispatcher._record = spy  # type: ignore[method-assign]
+    report = await dispatcher.sweep()
+    assert report.sent == 400 and len(sender.sent) == 400
+    assert sum(groups) == 400
+    assert len(groups) <= 4, groups  # instant sends: a batch in one or two commits
+    assert set((await statuses(sqlite_services)).values()) == {OutboxStatus.SENT}
+
+
+async def test_slow_sends_are_committed_as_they_finish(sqlite_services: Services) -> None:
+    await add_notes(sqlite_services, 6)
+    sender = StaggeredSender(0.5)  # sent after 0, 0.5, 1.0 ... 2.5 s
+    dispatcher = Dispatcher(sqlite_services, Delivery(sqlite_services, sender), record_within=0.01)
+    sweeping = asyncio.create_task(dispatcher.sweep())
+    recorded = 0
+    while recorded < 2 and len(sender.sent) < 6:  # the first two are sent by 0.5 s
+        await asyncio.sleep(0.01)
+        recorded = list((await statuses(sqlite_services)).values()).count(OutboxStatus.SENT)
+    assert recorded >= 2 and len(sender.sent) < 6  # not held back until the batch is done
+    assert (await sweeping).sent == 6
+
+
+async def test_a_cancelled_sweep_leaves_only_the_unrecorded_rows_in_sending(
+    sqlite_services: Services,
+) -> None:
+    await add_notes(sqlite_services, 10)
+    sender = StuckSender(4)
+    dispatcher = Dispatcher(
+        sqlite_services, Delivery(sqlite_services, sender), batch_size=5, record_within=0.01
+    )
+    sweeping = asyncio.create_task(dispatcher.sweep())
+    await asyncio.sleep(0.3)  # four sent and recorded; the fifth hangs; the next batch waits
+    sweeping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await sweeping
+    counts: dict[OutboxStatus, int] = {}
+    for status in (await statuses(sqlite_services)).values():
+        counts[status] = counts.get(status, 0) + 1
+    assert len(sender.sent) == 4
+    # Claimed rows not recorded stay SENDING for the reaper: the hung one and the next batch.
+    assert counts == {OutboxStatus.SENT: 4, OutboxStatus.SENDING: 6}
+    assert dispatcher._in_flight == set()
