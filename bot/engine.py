@@ -14,7 +14,9 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Select, bindparam
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import select
 
@@ -45,6 +47,31 @@ from storage.models import Conversation, ProcessedUpdate, Resident, utcnow
 from storage.queries import for_update, insert_ignore
 
 log = logging.getLogger(__name__)
+
+
+# "Last seen" to the minute: a conversation of several updates a minute then writes the
+# resident's row once, not at every update (nothing reads it more precisely).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone; they are stored as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _plain_and_locked(query: Select) -> tuple[Select, Select]:
+    return query, query.with_for_update()
+
+
+_RESIDENT_BY_TELEGRAM_ID = _plain_and_locked(
+    select(Resident).where(Resident.telegram_id == bindparam("telegram_id"))
+)
+_CONVERSATION_OF = _plain_and_locked(
+    select(Conversation).where(
+        Conversation.chat_id == bindparam("chat_id"),
+        Conversation.resident_id == bindparam("resident_id"),
+    )
+)
 
 
 async def publish(services: Services, session, events: list) -> None:  # type: ignore[no-untyped-def]
@@ -177,24 +204,28 @@ class Engine:
             return ctx.out
 
     async def _person(self, session, who: Person, chat_kind: ChatKind) -> Resident:  # type: ignore[no-untyped-def]
-        settings = self.services.settings
-        await insert_ignore(
-            session,
-            Resident,
-            telegram_id=who.id,
-            first_name=who.first_name[:64] or "?",
-            language=pick_language(who.language_code, settings.default_language),
-            timezone=settings.timezone,
-            created_at=utcnow(),
-            last_seen_at=utcnow(),
-            reminders="on",
-            role="resident",
-        )
-        query = select(Resident).where(Resident.telegram_id == who.id)
-        if for_update(session):
-            query = query.with_for_update()
-        person = (await session.execute(query)).scalar_one()
-        person.last_seen_at = utcnow()
+        person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+        if person is None:  # a first visit: rare, so the insert is only tried then
+            settings = self.services.settings
+            await insert_ignore(
+                session,
+                Resident,
+                telegram_id=who.id,
+                first_name=who.first_name[:64] or "?",
+                language=pick_language(who.language_code, settings.default_language),
+                timezone=settings.timezone,
+                created_at=utcnow(),
+                last_seen_at=utcnow(),
+                reminders="on",
+                role="resident",
+            )
+            # Inserted now, or by a concurrent process first (then ON CONFLICT skipped ours).
+            person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+            if person is None:
+                raise LookupError(f"resident {who.id} neither found nor inserted")
+        now = utcnow()
+        if now - _aware(person.last_seen_at) >= LAST_SEEN_RESOLUTION:
+            person.last_seen_at = now  # else unchanged: no UPDATE of the resident at all
         if chat_kind is ChatKind.PRIVATE and not person.reachable:
             person.reachable = True  # they wrote to us: we can write to them again
         if who.first_name and person.first_name != who.first_name[:64]:
@@ -202,20 +233,24 @@ class Engine:
         return person
 
     async def _conversation(self, session, chat_id: int, resident_id: int) -> Conversation:  # type: ignore[no-untyped-def]
-        await insert_ignore(
-            session,
-            Conversation,
-            chat_id=chat_id,
-            resident_id=resident_id,
-            data={},
-            updated_at=utcnow(),
-        )
-        query = select(Conversation).where(
-            Conversation.chat_id == chat_id, Conversation.resident_id == resident_id
-        )
-        if for_update(session):
-            query = query.with_for_update()
-        return (await session.execute(query)).scalar_one()
+        keys = {"chat_id": chat_id, "resident_id": resident_id}
+        conversation = await self._load(session, _CONVERSATION_OF, **keys)
+        if conversation is None:
+            await insert_ignore(session, Conversation, **keys, data={}, updated_at=utcnow())
+            conversation = await self._load(session, _CONVERSATION_OF, **keys)
+            if conversation is None:
+                raise LookupError(f"conversation {keys} neither found nor inserted")
+        return conversation
+
+    @staticmethod
+    async def _load(session, queries: tuple[Select, Select], **keys: int):  # type: ignore[no-untyped-def]
+        """One row by its keys, locked (FOR UPDATE) on PostgreSQL; None when there is none.
+
+        The statements are built once (module level) with bound parameters, so SQLAlchemy's
+        compiled cache serves every update after the first."""
+        plain, locked = queries
+        query = locked if for_update(session) else plain
+        return (await session.execute(query, keys)).scalar_one_or_none()
 
     async def _dispatch(self, ctx: Ctx) -> None:
         event = ctx.incoming.event

@@ -18,6 +18,7 @@ import aiohttp
 from aiogram import Bot, Dispatcher, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import (
@@ -34,6 +35,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
+from aiogram.methods import Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -74,6 +76,28 @@ def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(
         inline_keyboard=[[InlineKeyboardButton(**button) for button in row] for row in rows]
     )
+
+
+class KeepResponseModels:
+    """A request middleware that keeps each method's `Response[<result>]` model alive.
+
+    aiogram parses every answer with `Response[<the method's result type>]`; pydantic keeps
+    those parametrised classes only weakly, so each time the garbage collector frees one
+    (often, with as many objects as SQLAlchemy makes) the next call builds it again, about
+    10 ms of schema work for `Response[Message]`. Holding one reference per method the bot
+    uses keeps that cost to the first call; the models are still built only when first used.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[type, type] = {}
+
+    async def __call__(
+        self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
+    ) -> Any:
+        kind = type(method)
+        if kind not in self._kept:
+            self._kept[kind] = Response[method.__returning__]
+        return await make_request(bot, method)
 
 
 def translate(error: BaseException) -> SendError | None:
@@ -186,6 +210,7 @@ class AiogramRuntime(TelegramRuntime):
             session=session,
             default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview=NO_PREVIEW),
         )
+        session.middleware(KeepResponseModels())
         self.sender = AiogramSender(self.bot)
         # The core owns conversation state: no FSM, no storage.
         self.dispatcher = Dispatcher(disable_fsm=True, name="buurbot")

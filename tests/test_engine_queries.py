@@ -1,0 +1,69 @@
+"""The engine's statements per update: a known person's update inserts only its update id,
+a first visit still creates the resident and the conversation, and a redelivered update
+stays handled once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+from sqlmodel import func, select
+
+from storage.models import Conversation, Resident
+from tests.support.driver import Driver
+
+
+@contextmanager
+def statements(driver: Driver) -> Iterator[list[str]]:
+    """The SQL the database is sent inside the block."""
+    seen: list[str] = []
+    engine = driver.services.db.engine.sync_engine
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def inserts_into(seen: list[str], table: str) -> int:
+    return sum(sql.startswith(f"INSERT INTO {table.upper()} ") for sql in seen)
+
+
+async def test_a_known_person_inserts_only_the_update_id(db_driver: Driver) -> None:
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    with statements(db_driver) as seen:
+        await anna.send("Anna", update_id=5001)
+    assert inserts_into(seen, "processed_update") == 1
+    assert inserts_into(seen, "resident") == 0
+    assert inserts_into(seen, "conversation") == 0
+    assert "Anna" in anna.last  # and the answer was taken
+
+
+async def test_a_first_visit_creates_the_resident_and_the_conversation(db_driver: Driver) -> None:
+    bram = db_driver.person("Bram", "nl")
+    with statements(db_driver) as seen:
+        await bram.send("hallo", update_id=6001)
+    assert inserts_into(seen, "resident") == 1
+    assert inserts_into(seen, "conversation") == 1
+    async with db_driver.services.db.transaction() as session:
+        residents = (await session.execute(select(func.count()).select_from(Resident))).scalar()
+        talks = (await session.execute(select(func.count()).select_from(Conversation))).scalar()
+    assert (residents, talks) == (1, 1)
+    assert bram.messages  # onboarding started
+
+
+async def test_a_redelivered_update_of_a_known_person_is_skipped(db_driver: Driver) -> None:
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna", update_id=7001)
+    before = len(anna.messages)
+    with statements(db_driver) as seen:
+        await anna.send("Anna", update_id=7001)
+    assert len(anna.messages) == before
+    assert not any(sql.startswith("UPDATE") for sql in seen)  # nothing else was touched
