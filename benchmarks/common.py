@@ -14,8 +14,7 @@ the BUURBOT_* environment; the runtime starts the scheduler itself), with knobs 
 production command does not have: pacing off (a pacer whose limits are never reached, so
 that the benchmark measures the bot and not Telegram's 1 message per second per chat); an
 optional pyinstrument profile, taken from the first poll on and written when the process
-stops (SIGTERM or SIGINT); and ``--experiment`` to measure what a proposed change to the
-core would buy, without making it (see EXPERIMENTS; never used by ``buurbot``).
+stops (SIGTERM or SIGINT).
 """
 
 from __future__ import annotations
@@ -217,75 +216,7 @@ def unlimited_pacer():  # type: ignore[no-untyped-def]
     )
 
 
-# --- experiments: what a proposed change would buy (benchmark-only, not production code) ----
-
-
-_PINNED: list[Any] = []
-
-
-def pin_aiogram_generics() -> None:
-    """Keep aiogram's parametrised ``Response[...]`` models alive.
-
-    aiogram builds ``Response[<method's result type>]`` for every answer it parses; pydantic
-    caches those classes in a WeakValueDictionary, so whenever the garbage collector frees
-    one (often, in a process that makes as much garbage as SQLAlchemy does) the next call
-    rebuilds it — ~10 ms of schema generation for ``Response[list[Update]]``. Holding a
-    reference to each one the bot uses keeps it cached for good."""
-    from aiogram import methods
-    from aiogram.methods.base import Response
-
-    used = (
-        methods.GetUpdates,
-        methods.SendMessage,
-        methods.EditMessageText,
-        methods.AnswerCallbackQuery,
-        methods.SendPoll,
-        methods.StopPoll,
-        methods.PinChatMessage,
-        methods.SendDocument,
-        methods.GetChatMember,
-    )
-    _PINNED.extend(Response[method.__returning__] for method in used)
-
-
-def fewer_queries() -> None:
-    """Per update, skip the INSERT ... ON CONFLICT DO NOTHING of a resident and of a
-    conversation that exist already, and insert through the Core table.
-
-    Stands in for the proposed change of ``Engine._person`` / ``Engine._conversation``
-    (SELECT first; INSERT only when nothing was found) and of ``storage.queries.insert_ignore``
-    (``insert(model.__table__)``): the same statements per update for a known resident."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    import bot.engine
-    from storage.models import Conversation, Resident
-
-    known: set[tuple[Any, ...]] = set()
-
-    async def insert_ignore(session: Any, model: Any, **values: Any) -> bool:
-        key: tuple[Any, ...] | None = None
-        if model is Resident:
-            key = ("resident", values["telegram_id"])
-        elif model is Conversation:
-            key = ("conversation", values["chat_id"], values["resident_id"])
-        if key is not None and key in known:
-            return False
-        dialect = session.bind.dialect.name if session.bind else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        result = await session.execute(
-            insert(model.__table__).values(**values).on_conflict_do_nothing()
-        )
-        if key is not None:
-            known.add(key)
-        return bool(result.rowcount)
-
-    bot.engine.insert_ignore = insert_ignore  # type: ignore[assignment]
-
-
-EXPERIMENTS = {"pin-generics": pin_aiogram_generics, "fewer-queries": fewer_queries}
-
-
-async def serve(pacing: bool, profile: Path | None = None, experiments: Sequence[str] = ()) -> int:
+async def serve(pacing: bool, profile: Path | None = None) -> int:
     """`buurbot run` (polling), with pacing on or off; profiled once it polls, if asked."""
     import logging
 
@@ -298,8 +229,6 @@ async def serve(pacing: bool, profile: Path | None = None, experiments: Sequence
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    for name in experiments:
-        EXPERIMENTS[name]()
     settings = Settings()
     services = build_services(settings)
     services.pacer = telegram_pacer() if pacing else unlimited_pacer()
@@ -344,11 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     bot = commands.add_parser("buurbot", help="run the bot under test (settings from BUURBOT_*)")
     bot.add_argument("--pacing", choices=("on", "off"), default="on")
     bot.add_argument("--profile", type=Path, help="write a pyinstrument profile (text) here")
-    bot.add_argument(
-        "--experiment", action="append", default=[], choices=sorted(EXPERIMENTS), help="apply"
-    )
     args = parser.parse_args(argv)
-    return asyncio.run(serve(args.pacing == "on", args.profile, args.experiment))
+    return asyncio.run(serve(args.pacing == "on", args.profile))
 
 
 if __name__ == "__main__":

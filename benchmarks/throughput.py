@@ -31,11 +31,10 @@ with fewer people (``--paced-people``, default 300): there the pacer, not the co
 rate, and the ratio to the echo bot means nothing.
 
     .venv/bin/python -m benchmarks.throughput [--people 1000] [--db sqlite|postgres]
-        [--paced-people 300] [--runtimes aiogram ptb] [--rounds 1] [--experiments] [--profile]
+        [--paced-people 300] [--runtimes aiogram ptb] [--rounds 1] [--profile]
 
-``--experiments`` adds Buurbot on aiogram with two proposed changes applied by the launcher
-(``benchmarks.common.EXPERIMENTS``; the core is not changed). ``--profile`` adds a run of
-its own (``--profile-people``) with pyinstrument in the aiogram bot process.
+``--profile`` adds a run of its own (``--profile-people``) with pyinstrument in the aiogram
+bot process.
 
 Writes benchmarks/results/throughput.json (and, with --profile, the profile as
 benchmarks/results/throughput-profile.txt, .html and .pyisession).
@@ -237,7 +236,6 @@ class Target:
     runtime: str = "aiogram"
     pacing: bool = False
     production_command: bool = False  # `python -m bot run` itself
-    experiments: tuple[str, ...] = ()  # benchmarks.common.EXPERIMENTS: proposed changes
 
 
 async def run_one(
@@ -259,8 +257,6 @@ async def run_one(
                 command = ["-m", "bot", "run"]
             else:
                 command = ["-m", "benchmarks.common", "buurbot", "--pacing", "off"]
-                for name in target.experiments:
-                    command += ["--experiment", name]
                 if profile is not None:
                     command += ["--profile", str(profile)]
             process = spawn(command, env, log)
@@ -350,7 +346,6 @@ def summarise(
         "runtime": target.runtime if target.kind == "buurbot" else "aiogram (bare)",
         "database": db if target.kind == "buurbot" else "none",
         "pacing": "on (production)" if target.pacing else "off",
-        "experiments": list(target.experiments),
         "people": people,
         "conversations_finished": sum(talk.finished for talk in talks),
         "updates_answered": len(turns),
@@ -388,14 +383,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 Target(f"buurbot {runtime}", "buurbot", runtime=runtime)
                 for runtime in args.runtimes
             ]
-            if args.experiments:
-                targets.append(
-                    Target(
-                        "buurbot aiogram + fixes",
-                        "buurbot",
-                        experiments=("pin-generics", "fewer-queries"),
-                    )
-                )
             results = []
             for target in targets:
                 result = await run_one(target, args.people, args.db, args.max_seconds, folder, None)
@@ -482,11 +469,6 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound of each run")
     parser.add_argument("--profile", action="store_true", help="pyinstrument the aiogram bot")
     parser.add_argument("--profile-people", type=int, default=300, help="people when profiled")
-    parser.add_argument(
-        "--experiments",
-        action="store_true",
-        help="also run aiogram with the proposed fixes applied (benchmark-only patches)",
-    )
     args = parser.parse_args()
     if not 1 <= args.people <= 20_000 or not 0 <= args.paced_people <= 20_000:
         parser.error("--people and --paced-people: at most 20,000")
