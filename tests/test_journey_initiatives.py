@@ -328,8 +328,12 @@ async def test_a_new_neighbour_joins_the_team_through_onboarding(db_journey: Dri
     assert "Hoi! Ik ben Buurbot." in anna.last  # a brand-new person: onboarding first
     await anna.send("Anna")
     await anna.send("3511 CD")
+    before = len(anna.messages)
     await anna.press("Ja, dat is goed")
     invitation = anna.last
+    # One message thanks her and shows the invitation with its buttons.
+    assert len(anna.messages) == before + 1
+    assert invitation.startswith("Dank je, Anna. Je bent klaar om te beginnen.")
     assert "Je bent uitgenodigd voor Groene Lindelaan." in invitation
     assert "Take out tiles and plant greenery in our street" in invitation
     assert "Waar: Lindelaan" in invitation and "Begonnen door: Tom" in invitation

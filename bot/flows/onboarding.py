@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from enum import StrEnum
 
 from bot import conversation as conv
@@ -11,6 +12,7 @@ from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.flows.basics import follow_deep_link, privacy_text
 from bot.i18n import N_, Safe
 from bot.registry import Registry
+from bot.seam import SendText
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})?$")
 NAME_MAX = 40
@@ -93,6 +95,17 @@ async def show_privacy(ctx: Ctx, _value: object) -> Next:
     return Step.CONSENT
 
 
+def _open_with(ctx: Ctx, intro: Safe, since: int) -> None:
+    """Put `intro` at the top of the first message sent to this chat from `since` on: one
+    message that thanks and shows what to do next, rather than a thank-you without buttons."""
+    for index in range(since, len(ctx.out)):
+        message = ctx.out[index]
+        if isinstance(message, SendText) and message.chat_id == ctx.chat_id:
+            ctx.out[index] = replace(message, text=f"{intro}\n\n{message.text}")
+            return
+    ctx.out.insert(since, SendText(chat_id=ctx.chat_id, text=intro))
+
+
 async def finish(ctx: Ctx, answer: str) -> Next:
     person = ctx.person
     if answer == "yes":
@@ -112,8 +125,9 @@ async def finish(ctx: Ctx, answer: str) -> Next:
     pending_link = ctx.data.get("pending_link")
     await conv.advance(ctx, END)
     if pending_link and person.consented_at is not None:
-        ctx.say(intro)
+        first_reply = len(ctx.out)
         await follow_deep_link(ctx, pending_link)
+        _open_with(ctx, intro, since=first_reply)
         return HANDLED
     if pending_link:
         intro = Safe(
