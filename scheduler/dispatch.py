@@ -208,6 +208,11 @@ class _Budget:
         self.spent[person.id or 0] += 1
 
 
+def _is_timely(row: ScheduledMessage) -> bool:
+    kind = KINDS.get(row.kind)
+    return kind is not None and kind.timely
+
+
 async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
     """Write outcomes by row id: one Core ``executemany`` per set of columns (cheaper
     than the ORM's bulk update, which sorts the rows out one by one)."""
@@ -376,7 +381,9 @@ class Dispatcher:
                 timely,
                 frozenset(self._in_flight),  # copied before the query reads the rows
             )
-            for row in rows:
+            # Reminders first: they cannot wait for tomorrow, so when a batch holds more
+            # than a person's budget, news and nudges are what waits (stable: due order).
+            for row in sorted(rows, key=lambda row: not _is_timely(row)):
                 if isolate:
                     try:
                         async with session.begin_nested():

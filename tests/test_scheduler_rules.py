@@ -649,6 +649,61 @@ async def test_the_budget_keeps_room_for_reminders_due_later_today(world: World)
     assert world.chat("Bert")[-1].startswith("Goed nieuws: Buur2")
 
 
+async def test_a_reminder_due_in_the_same_sweep_as_news_is_decided_first(world: World) -> None:
+    # Three pieces of news (19:27-19:29) and Bert's 24 h reminder (19:30) are claimed in one
+    # sweep at 19:31. Decided in due order, the news would use the budget of three and the
+    # reminder, which cannot wait, would be dropped; reminders are decided first instead.
+    bert = world.people["Bert"]
+    world.clock.set(local(2026, 11, 30, 9, 59))
+    newcomers = await add_people(
+        world.services, {f"Buur{n}": ("nl", None, PersonRole.RESIDENT) for n in range(3)}
+    )
+    async with world.services.db.transaction() as session:
+        for number, newcomer in enumerate(newcomers.values()):
+            session.add(
+                Membership(
+                    initiative_id=world.initiative_id,
+                    resident_id=newcomer.id,
+                    role=MemberRole.FOLLOWER,
+                )
+            )
+            session.add(
+                ScheduledMessage(
+                    kind="joined",
+                    dedupe_key=f"joined:{world.initiative_id}:{newcomer.id}",
+                    resident_id=bert.id,
+                    initiative_id=world.initiative_id,
+                    due_at=local(2026, 11, 30, 19, 27 + number),
+                    payload={"member_id": newcomer.id},
+                    created_at=world.clock.now(),
+                )
+            )
+    # The reminder written after the news (a later id), so no tie-break by id saves it.
+    rows = await world.rows()
+    reminder = rows[next(key for key in rows if key.startswith("reminder:") and "24h:" in key)]
+    assert reminder.resident_id == bert.id
+    async with world.services.db.transaction() as session:
+        await session.delete(await session.get(ScheduledMessage, reminder.id))
+        await session.flush()
+        session.add(
+            ScheduledMessage(
+                **reminder.model_dump(exclude={"id"}),
+            )
+        )
+    world.clock.set(local(2026, 11, 30, 19, 31))
+    await world.scheduler.dispatcher.sweep()
+    chat = world.chat("Bert")
+    assert len(chat) == 3
+    assert chat[0].startswith("⏰ Herinnering: Tegelwipdag is op dinsdag 1 december om 19:30.")
+    assert [text.split(" heeft")[0] for text in chat[1:]] == [
+        "Goed nieuws: Buur0",
+        "Goed nieuws: Buur1",
+    ]
+    rows = await world.rows()
+    third = rows[f"joined:{world.initiative_id}:{newcomers['Buur2'].id}"]
+    assert (third.status, third.last_error) == (OutboxStatus.PENDING, "daily budget used")
+
+
 async def test_reminders_off_skip_all_but_news_and_paused_waits(world: World) -> None:
     await world.update(Resident, world.people["Bert"].id, reminders=Reminders.OFF)
     until = local(2026, 12, 10, 12, 0)
