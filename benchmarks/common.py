@@ -7,14 +7,15 @@ local Bot API server runs in the benchmark's process, and its call log (timestam
 
 As a module this file is the launcher of the bot under test:
 
-    python -m benchmarks.common buurbot [--pacing on|off] [--profile PATH]
+    python -m benchmarks.common buurbot [--pacing on|off] [--rate R] [--profile PATH]
 
 runs ``bot.runtimes.telegram.run_telegram`` exactly as ``buurbot run`` does (settings from
 the BUURBOT_* environment; the runtime starts the scheduler itself), with knobs the
 production command does not have: pacing off (a pacer whose limits are never reached, so
 that the benchmark measures the bot and not Telegram's 1 message per second per chat); an
 optional pyinstrument profile, taken from the first poll on and written when the process
-stops (SIGTERM or SIGINT).
+stops (SIGTERM or SIGINT); ``--rate R`` (pacing on) paces for a server that allows R
+messages a second overall instead of Telegram's 30 (``scaled_pacer``).
 """
 
 from __future__ import annotations
@@ -216,8 +217,27 @@ def unlimited_pacer():  # type: ignore[no-untyped-def]
     )
 
 
-async def serve(pacing: bool, profile: Path | None = None) -> int:
-    """`buurbot run` (polling), with pacing on or off; profiled once it polls, if asked."""
+def scaled_pacer(rate: float):  # type: ignore[no-untyped-def]
+    """``TELEGRAM_LIMITS``' shape for a server allowing `rate` a second overall: the pacer
+    at rate - 1 (as 29 is to 30), burst 1, the catch-up scaled by the same interval; the
+    per-chat and per-group limits unchanged. ``scaled_pacer(30)`` is ``telegram_pacer()``."""
+    from dataclasses import replace
+
+    from bot.delivery import TELEGRAM_LIMITS
+    from scheduler.pacing import Pacer
+
+    if rate <= 1:
+        raise ValueError(f"--rate must be above 1, got {rate!r}")
+    per_second = float(rate) - 1.0
+    catch_up = TELEGRAM_LIMITS.global_catch_up * TELEGRAM_LIMITS.global_per_second / per_second
+    return Pacer(replace(TELEGRAM_LIMITS, global_per_second=per_second, global_catch_up=catch_up))
+
+
+async def serve(pacing: bool, profile: Path | None = None, rate: float | None = None) -> int:
+    """`buurbot run` (polling), with pacing on or off; profiled once it polls, if asked.
+
+    `rate`: with pacing on, pace for a server allowing that many messages a second
+    (``scaled_pacer``) instead of ``telegram_pacer()``."""
     import logging
 
     from bot.app import build_services
@@ -231,7 +251,12 @@ async def serve(pacing: bool, profile: Path | None = None) -> int:
     )
     settings = Settings()
     services = build_services(settings)
-    services.pacer = telegram_pacer() if pacing else unlimited_pacer()
+    if not pacing:
+        services.pacer = unlimited_pacer()
+    elif rate is not None:
+        services.pacer = scaled_pacer(rate)
+    else:
+        services.pacer = telegram_pacer()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -272,9 +297,15 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     bot = commands.add_parser("buurbot", help="run the bot under test (settings from BUURBOT_*)")
     bot.add_argument("--pacing", choices=("on", "off"), default="on")
+    bot.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="pacing on: pace for a server allowing this many messages/s (default: Telegram's)",
+    )
     bot.add_argument("--profile", type=Path, help="write a pyinstrument profile (text) here")
     args = parser.parse_args(argv)
-    return asyncio.run(serve(args.pacing == "on", args.profile))
+    return asyncio.run(serve(args.pacing == "on", args.profile, args.rate))
 
 
 if __name__ == "__main__":
