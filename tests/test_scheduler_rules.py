@@ -603,16 +603,15 @@ async def test_the_daily_budget_holds_nudges_until_the_next_morning(
     assert len(driver.sender.chats[anna.telegram_id]) == 5
 
 
-async def test_the_budget_keeps_room_for_reminders_due_later_today(world: World) -> None:
-    # Monday 30 Nov: Bert's 24 h reminder is due at 19:30. Of three pieces of news at
-    # 10:00 only two fit in the budget of three; the third waits for Tuesday morning.
+async def news_for_bert(world: World, due: list[datetime]) -> dict[str, Resident]:
+    """A newcomer follows Bert's initiative for each moment, and the "joined" news to Bert
+    is due then (news is deferrable, and counts against his daily budget)."""
     bert = world.people["Bert"]
-    world.clock.set(local(2026, 11, 30, 9, 59))
     newcomers = await add_people(
-        world.services, {f"Buur{n}": ("nl", None, PersonRole.RESIDENT) for n in range(3)}
+        world.services, {f"Buur{n}": ("nl", None, PersonRole.RESIDENT) for n in range(len(due))}
     )
     async with world.services.db.transaction() as session:
-        for number, newcomer in enumerate(newcomers.values()):
+        for moment, newcomer in zip(due, newcomers.values(), strict=True):
             session.add(
                 Membership(
                     initiative_id=world.initiative_id,
@@ -626,11 +625,19 @@ async def test_the_budget_keeps_room_for_reminders_due_later_today(world: World)
                     dedupe_key=f"joined:{world.initiative_id}:{newcomer.id}",
                     resident_id=bert.id,
                     initiative_id=world.initiative_id,
-                    due_at=local(2026, 11, 30, 10, number),
+                    due_at=moment,
                     payload={"member_id": newcomer.id},
                     created_at=world.clock.now(),
                 )
             )
+    return newcomers
+
+
+async def test_the_budget_keeps_room_for_reminders_due_later_today(world: World) -> None:
+    # Monday 30 Nov: Bert's 24 h reminder is due at 19:30. Of three pieces of news at
+    # 10:00 only two fit in the budget of three; the third waits for Tuesday morning.
+    world.clock.set(local(2026, 11, 30, 9, 59))
+    newcomers = await news_for_bert(world, [local(2026, 11, 30, 10, n) for n in range(3)])
     await world.run_until(local(2026, 11, 30, 20, 0))
     assert [text.split(" heeft")[0] for text in world.chat("Bert")] == [
         "Goed nieuws: Buur0",
@@ -655,29 +662,7 @@ async def test_a_reminder_due_in_the_same_sweep_as_news_is_decided_first(world: 
     # reminder, which cannot wait, would be dropped; reminders are decided first instead.
     bert = world.people["Bert"]
     world.clock.set(local(2026, 11, 30, 9, 59))
-    newcomers = await add_people(
-        world.services, {f"Buur{n}": ("nl", None, PersonRole.RESIDENT) for n in range(3)}
-    )
-    async with world.services.db.transaction() as session:
-        for number, newcomer in enumerate(newcomers.values()):
-            session.add(
-                Membership(
-                    initiative_id=world.initiative_id,
-                    resident_id=newcomer.id,
-                    role=MemberRole.FOLLOWER,
-                )
-            )
-            session.add(
-                ScheduledMessage(
-                    kind="joined",
-                    dedupe_key=f"joined:{world.initiative_id}:{newcomer.id}",
-                    resident_id=bert.id,
-                    initiative_id=world.initiative_id,
-                    due_at=local(2026, 11, 30, 19, 27 + number),
-                    payload={"member_id": newcomer.id},
-                    created_at=world.clock.now(),
-                )
-            )
+    newcomers = await news_for_bert(world, [local(2026, 11, 30, 19, 27 + n) for n in range(3)])
     # The reminder written after the news (a later id), so no tie-break by id saves it.
     rows = await world.rows()
     reminder = rows[next(key for key in rows if key.startswith("reminder:") and "24h:" in key)]
