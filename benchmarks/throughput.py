@@ -149,6 +149,19 @@ def _press_tap(person: Any, message_id: int, label: str) -> str:
     raise AssertionError(f"no button {label!r} on message {message_id}")
 
 
+async def _say(
+    replies: Replies, person: Any, talk: Conversation, clock: Any, deadline: float, text: str
+) -> Call:
+    """One text or command, timed until the bot's answer arrives."""
+    reply = replies.next_send(person.id)
+    turn = Turn("message", clock())
+    talk.turns.append(turn)
+    await person.send(text)
+    call = await _wait(reply, deadline)
+    turn.first_answer = turn.done = call.timestamp
+    return call
+
+
 async def buurbot_conversation(
     server: LocalBotApi, replies: Replies, person: Any, deadline: float
 ) -> Conversation:
@@ -157,13 +170,7 @@ async def buurbot_conversation(
     clock = server.clock
 
     async def say(text: str) -> Call:
-        reply = replies.next_send(person.id)
-        turn = Turn("message", clock())
-        talk.turns.append(turn)
-        await person.send(text)
-        call = await _wait(reply, deadline)
-        turn.first_answer = turn.done = call.timestamp
-        return call
+        return await _say(replies, person, talk, clock, deadline, text)
 
     async def press(call: Call, index: int) -> Call:
         message_id = call.result["message_id"]
@@ -201,13 +208,7 @@ async def echo_conversation(
     clock = server.clock
 
     async def say(text: str) -> Call:
-        reply = replies.next_send(person.id)
-        turn = Turn("message", clock())
-        talk.turns.append(turn)
-        await person.send(text)
-        call = await _wait(reply, deadline)
-        turn.first_answer = turn.done = call.timestamp
-        return call
+        return await _say(replies, person, talk, clock, deadline, text)
 
     async def press(call: Call) -> None:
         turn = Turn("button", clock())
