@@ -65,8 +65,8 @@ def default_spec_path() -> Path:
     configured = os.environ.get(SPEC_ENV)
     if configured:
         return Path(configured)
-    repo_root = Path(__file__).resolve().parent.parent
-    return repo_root.parent / "shared" / "telegram" / "bot-api.min.json"
+    # Shipped with the server (its source and version: data/README.md).
+    return Path(__file__).resolve().parent / "data" / "bot-api.min.json"
 
 
 class BotApiSpec:

@@ -185,21 +185,8 @@ def test_every_theme_in_the_growth_cycle_has_a_kit():
     assert set(GROWTH_CYCLE_THEMES.values()) <= set(THEMES)
 
 
-def _growth_cycle_doc() -> Path | None:
-    for candidate in (
-        REPO_ROOT / "docs" / "GROWTH_CYCLE.md",
-        REPO_ROOT.parent / "shared" / "GROWTH_CYCLE.md",
-    ):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def test_theme_list_above_matches_the_growth_cycle_document():
-    doc = _growth_cycle_doc()
-    if doc is None:
-        pytest.skip("GROWTH_CYCLE.md not found next to the project")
-    text = doc.read_text(encoding="utf-8")
+    text = (REPO_ROOT / "docs" / "GROWTH_CYCLE.md").read_text(encoding="utf-8")
     section = text.split("## Themes and ready-made action kits", 1)[1].split("\n## ", 1)[0]
     headings = re.findall(r"^- \*\*(.+?)\*\*", section, flags=re.MULTILINE)
     assert headings, "no theme headings found"
