@@ -22,7 +22,6 @@ from bot.registry import Registry
 from storage.models import Initiative, Level, MemberRole, Membership, Resident, Theme
 
 TITLE_MAX = 80
-SUGGESTION_MAX = 50
 AREA = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")
 LEVEL_WORDS = {
     Level.STREET: {"straat", "street", "de straat", "my street", "mijn straat"},
@@ -96,17 +95,38 @@ def parse_title(_ctx: Ctx, text: str) -> str:
     return title
 
 
+# Words a title must not end on: cut after them, a title reads as broken off ("… bij de").
+DANGLING_WORDS = frozenset(
+    "de het een en of bij in op aan van voor met naar om tot uit over door te als dat die "
+    "onze ons mijn je jouw zijn haar hun wat waar maar nu alleen ook nog niet wel er dan zo "
+    "the a an and or but at in on of for with to from by as that where which who just only "
+    "so all some every our my your their alle elke iedere sommige".split()
+)
+SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+CLAUSE_END = re.compile(r"[,;:–—]\s|\s[-–—]\s")
+
+
 def suggest_title(what: str) -> str:
-    """The first words of the idea, cut at a word, as a title to take with one tap."""
-    words = " ".join(what.split()).split(" ")
-    title = ""
-    for word in words:
-        candidate = f"{title} {word}".strip()
-        if len(candidate) > SUGGESTION_MAX:
-            break
-        title = candidate
-    title = (title or what[:SUGGESTION_MAX]).rstrip(" .,;:!?-")
+    """A title to take with one tap: the idea's first sentence when it fits, else its first
+    clause, else its first words without a dangling "de", "bij" or "and" at the end."""
+    text = " ".join(what.split())
+    first = SENTENCE_END.split(text, maxsplit=1)[0]
+    if len(first) > TITLE_MAX:
+        clauses = [m.start() for m in CLAUSE_END.finditer(first) if m.start() <= TITLE_MAX]
+        first = first[: clauses[-1]] if clauses and clauses[-1] >= 15 else _first_words(first)
+    title = first.rstrip(" .,;:!?-–—")
     return title[:1].upper() + title[1:]
+
+
+def _first_words(text: str) -> str:
+    words: list[str] = []
+    for word in text.split(" "):
+        if len(" ".join([*words, word])) > TITLE_MAX:
+            break
+        words.append(word)
+    while len(words) > 1 and words[-1].lower().strip(",;:") in DANGLING_WORDS:
+        words.pop()
+    return " ".join(words) or text[:TITLE_MAX]
 
 
 # --- what the bot says ------------------------------------------------------------------
