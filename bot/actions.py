@@ -309,6 +309,24 @@ async def audience(
     return [person for person in result.scalars().all() if person.id not in left_out]
 
 
+async def concerned(
+    session: AsyncSession, action: Action, *, exclude: Iterable[int] = ()
+) -> list[Resident]:
+    """Everyone a change of the action concerns, each once: the members who were told of
+    it and the people who answered it, except those who said they cannot come."""
+    left_out = set(exclude) | {
+        resident.id for _, resident in await rsvp_people(session, action.id or 0, [RsvpAnswer.NO])
+    }
+    people = await audience(session, action, exclude=left_out)
+    seen = {person.id for person in people}
+    answered = await rsvp_people(session, action.id or 0, [RsvpAnswer.COMING, RsvpAnswer.MAYBE])
+    for _, resident in answered:
+        if resident.id not in seen and resident.id not in left_out and resident.reachable:
+            people.append(resident)
+            seen.add(resident.id)
+    return people
+
+
 async def upcoming_actions(
     session: AsyncSession, initiative_id: int, now: datetime, *, limit: int | None = None
 ) -> list[Action]:

@@ -283,7 +283,7 @@ async def test_plan_an_action_in_english_with_a_day_without_time(driver: Driver)
     await tom.press("Yes")
     await tom.send("Corner of Green street")
     await tom.send("25")
-    assert "✅ Planned! I told 0 members about it, in their own chats." in tom.last
+    assert "✅ Planned! There is nobody else in the initiative to tell yet." in tom.last
     assert "Places: 25 (25 free)" in tom.last
     action = await latest_action(driver)
     assert action.kind is ActionKind.ACTION and action.capacity == 25
@@ -403,16 +403,19 @@ async def test_action_list_and_card_show_what_the_person_may_do(driver: Driver) 
     assert {"Plan een bijeenkomst", "Plan een actie", "Kies een actiekit"} <= set(anna.buttons)
 
 
-async def test_change_time_tells_those_coming_or_maybe(driver: Driver) -> None:
+async def test_change_time_tells_everyone_concerned_once(driver: Driver) -> None:
+    """Everyone who was told of the action and did not say they cannot come hears of the
+    change, whether they answered or not; nobody twice."""
     seen = collect_events(driver)
     anna = await onboard(driver, "Anna")
     bob = await onboard(driver, "Bob", "en")
     cas = await onboard(driver, "Cas")
-    iid = await seed_initiative(driver, anna, team=(bob,), followers=(cas,))
+    dirk = await onboard(driver, "Dirk")
+    iid = await seed_initiative(driver, anna, team=(bob,), followers=(cas, dirk))
     action = await plan(anna, iid)
     await bob.press("I'm coming")
     await cas.press("Ik kan niet")
-    cas_seen = len(cas.messages)
+    cas_seen, dirk_seen, bob_seen = len(cas.messages), len(dirk.messages), len(bob.messages)
 
     await press_payload(anna, pack("act", "show", action.id))
     await anna.press("Tijd of plek wijzigen")
@@ -420,11 +423,14 @@ async def test_change_time_tells_those_coming_or_maybe(driver: Driver) -> None:
     await anna.press("Dag en tijd")
     await anna.send("zo 13 dec 15:00")
     await anna.press("Ja")
-    assert "✅ Bewaard. Ik heb het verteld aan 1 persoon" in anna.last
+    assert "✅ Bewaard. Ik heb het verteld aan 2 buren die ervan wisten." in anna.last
     assert "Wanneer: zondag 13 december om 15:00" in anna.last
     assert "🔔 Changed: Tegelwipdag has a new time or place." in bob.last
     assert "When: Sunday 13 December at 15:00" in bob.last
     assert "✓ I'm coming" in bob.buttons
+    assert len(bob.messages) == bob_seen + 1  # a member who answered: told once
+    assert "🔔 Gewijzigd: Tegelwipdag heeft een nieuwe tijd of plek." in dirk.last
+    assert len(dirk.messages) == dirk_seen + 1  # told of it, never answered: told too
     assert len(cas.messages) == cas_seen  # said no: not disturbed
     assert ActionChanged(action.id or 0) in seen
 
@@ -451,12 +457,12 @@ async def test_cancel_asks_first_and_tells_those_coming(driver: Driver) -> None:
     await press_payload(anna, pack("act", "show", action.id))
     await anna.press("Afgelasten")
     assert "Wil je Tegelwipdag op zaterdag 12 december om 14:00 echt afgelasten?" in anna.last
-    assert "Ik vertel het aan de 1 persoon die ‘ik kom’ of ‘misschien’ zei." in anna.last
+    assert "Ik vertel het aan de 1 buur die ervan weet." in anna.last
     await anna.press("Nee, laat staan")
     assert (await get(driver, Action, action.id or 0)).status is ActionStatus.PLANNED
     await anna.press("Afgelasten")
     await anna.press("Ja, afgelasten")
-    assert "Afgelast. Ik heb het verteld aan 1 persoon" in anna.last
+    assert "Afgelast. Ik heb het verteld aan 1 buur die ervan wist." in anna.last
     assert "Tegelwipdag op zaterdag 12 december om 14:00 gaat niet door" in bob.last
     assert (await get(driver, Action, action.id or 0)).status is ActionStatus.CANCELLED
     assert ActionCancelled(action.id or 0) in seen

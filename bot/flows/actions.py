@@ -23,13 +23,13 @@ from bot.actions import (
     audience,
     awaiting_review,
     checklist_progress,
+    concerned,
     find_kit,
     get_action,
     has_started,
     held_actions,
     open_for_rsvp,
     quote_measure,
-    rsvp_people,
     tasks_of,
     totals,
     upcoming_actions,
@@ -375,11 +375,6 @@ async def tell_people(
     return told
 
 
-async def coming_or_maybe(session: AsyncSession, action: Action) -> list[Resident]:
-    rows = await rsvp_people(session, action.id or 0, [RsvpAnswer.COMING, RsvpAnswer.MAYBE])
-    return [resident for _, resident in rows]
-
-
 # --- the plan flow ------------------------------------------------------------------------
 
 
@@ -642,10 +637,14 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
     intro = Safe(
         ctx._("✅ Planned!")
         + " "
-        + ctx.n_(
-            "I told {n} member about it, in their own chat.",
-            "I told {n} members about it, in their own chats.",
-            told,
+        + (
+            ctx._("There is nobody else in the initiative to tell yet.")
+            if told == 0
+            else ctx.n_(
+                "I told {n} member about it, in their own chat.",
+                "I told {n} members about it, in their own chats.",
+                told,
+            )
         )
     )
     if kit is None:
@@ -834,16 +833,8 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
         ]
         return text, rows
 
-    told = await tell_people(ctx, await coming_or_maybe(ctx.session, action), render)
-    intro = Safe(
-        ctx._("✅ Saved.")
-        + " "
-        + ctx.n_(
-            "I told {n} person who said coming or maybe.",
-            "I told {n} people who said coming or maybe.",
-            told,
-        )
-    )
+    told = await tell_people(ctx, await concerned(ctx.session, action), render)
+    intro = Safe(ctx._("✅ Saved.") + " " + told_of_change(ctx, told))
     await show_card(ctx, action, initiative, intro=intro)
     await check_progress(ctx, initiative)
     return HANDLED
@@ -982,7 +973,7 @@ async def act_cancel(ctx: Ctx, payload: Payload) -> None:
     if action.status is not ActionStatus.PLANNED:
         await show_card(ctx, action, initiative, intro=ctx._("This is not planned any more."))
         return
-    people = len(await coming_or_maybe(ctx.session, action))
+    people = len(await concerned(ctx.session, action, exclude=[ctx.person.id or 0]))
     ctx.say(
         Safe(
             ctx._(
@@ -991,10 +982,14 @@ async def act_cancel(ctx: Ctx, payload: Payload) -> None:
                 when=ctx.texts.when(action.starts_at),
             )
             + "\n"
-            + ctx.n_(
-                "I will tell the {n} person who said coming or maybe.",
-                "I will tell the {n} people who said coming or maybe.",
-                people,
+            + (
+                ctx._("Nobody else knows about it yet.")
+                if people == 0
+                else ctx.n_(
+                    "I will tell the {n} neighbour who knows about it.",
+                    "I will tell the {n} neighbours who know about it.",
+                    people,
+                )
             )
         ),
         [
@@ -1030,18 +1025,19 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
         )
         return text, [[initiative_button(texts, initiative.id or 0)], [menu_of(texts)]]
 
-    told = await tell_people(ctx, await coming_or_maybe(ctx.session, action), render)
+    told = await tell_people(ctx, await concerned(ctx.session, action), render)
     ctx.toast(ctx._("Cancelled."))
-    intro = Safe(
-        ctx._("Cancelled.")
-        + " "
-        + ctx.n_(
-            "I told {n} person who said coming or maybe.",
-            "I told {n} people who said coming or maybe.",
-            told,
-        )
-    )
+    intro = Safe(ctx._("Cancelled.") + " " + told_of_change(ctx, told))
     await show_list(ctx, initiative, intro=intro)
+
+
+def told_of_change(ctx: Ctx, told: int) -> str:
+    """How many were told of a moved or cancelled action; zero said as such."""
+    if told == 0:
+        return ctx._("There was nobody else to tell.")
+    return ctx.n_(
+        "I told {n} neighbour who knew about it.", "I told {n} neighbours who knew about it.", told
+    )
 
 
 def menu_of(texts: Texts) -> Button:
