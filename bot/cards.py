@@ -239,8 +239,12 @@ async def card_text(
     initiative: Initiative,
     now: datetime,
     rules: PhaseRules = PhaseRules(),
+    *,
+    organiser: bool = True,
 ) -> Safe:
-    """The initiative card: what, where, why, phase, team, support, next action, next step."""
+    """The initiative card: what, where, why, phase, team, support, next action, next step.
+
+    The next step is the organisers' work; a follower reads what following means instead."""
     meter = await support(session, initiative, now, texts.lang)
     state = await progress(session, initiative, rules, now=now)
     where = texts._(
@@ -266,8 +270,18 @@ async def card_text(
         lines.append(
             texts._("<b>Coming up:</b> {action}", action=_action_line(texts, meter.next_action))
         )
-    lines += ["", texts._("👉 <b>Next step:</b> {hint}", hint=goal_hint(texts, state.next_goal))]
+    if organiser:
+        hint = goal_hint(texts, state.next_goal)
+        lines += ["", texts._("👉 <b>Next step:</b> {hint}", hint=hint)]
+    else:
+        lines += ["", texts._(FOLLOWER_HINT)]
     return Safe("\n".join(lines))
+
+
+FOLLOWER_HINT = N_(
+    "You follow this initiative: you hear here when there is something to join. "
+    "Would you like to help organise it? Tell the initiators."
+)
 
 
 def progress_text(texts: Texts, initiative: Initiative, state: Progress) -> Safe:

@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from bot.events import PhaseReached
 from bot.i18n import N_, Safe, Texts
-from bot.initiatives import record_activity, team
+from bot.initiatives import membership, record_activity, team
 from bot.payloads import pack
 from bot.seam import Button
 from storage.models import (
@@ -32,6 +32,7 @@ from storage.models import (
     ActionStatus,
     GroupChat,
     Initiative,
+    MemberRole,
     Phase,
     Quote,
     Task,
@@ -115,6 +116,11 @@ CELEBRATIONS: dict[Phase, str] = {
     Phase.STRUCTURE: N_("Great: you have a team, and you know what the neighbours want!"),
     Phase.GROW: N_("Super: your plan is ready. Now the whole street can join!"),
     Phase.SUSTAIN: N_("Fantastic: the action has happened, and you know what comes next!"),
+}
+
+# The same moments, for a team member who is not an initiator: it is not their idea.
+TEAM_CELEBRATIONS: dict[Phase, str] = {
+    Phase.ACTIVATE: N_("Well done: the idea now has a team, with you in it!"),
 }
 
 SUSTAIN_ADVICE = N_(
@@ -397,16 +403,25 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
         ctx.emit(PhaseReached(initiative.id or 0, following))
         reached.append(following)
     if reached:
-        ctx.say(*celebration(ctx, initiative, reached, current))
+        own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
+        initiator = own is not None and own.role is MemberRole.INITIATOR
+        ctx.say(*celebration(ctx, initiative, reached, current, initiator=initiator))
     return reached
 
 
 def celebration(
-    ctx: Ctx, initiative: Initiative, reached: list[Phase], now_at: Progress
+    ctx: Ctx,
+    initiative: Initiative,
+    reached: list[Phase],
+    now_at: Progress,
+    *,
+    initiator: bool = True,
 ) -> tuple[str, list[list[Button]]]:
-    """The message for phases just reached: a cheer per phase, then the new phase."""
+    """The message for phases just reached: a cheer per phase (in the words that fit the
+    one who made it happen), then the new phase."""
     phase = reached[-1]
-    lines = [f"🎉 {ctx._(CELEBRATIONS[each])}" for each in reached]
+    cheers = CELEBRATIONS if initiator else CELEBRATIONS | TEAM_CELEBRATIONS
+    lines = [f"🎉 {ctx._(cheers[each])}" for each in reached]
     lines.append(
         ctx._(
             "<b>{title}</b> is now in a new phase:\n<b>{line}</b>",

@@ -343,7 +343,8 @@ async def test_a_new_neighbour_joins_the_team_through_onboarding(db_journey: Dri
     await anna.press("In het team")
     seen = anna.seen_since(before)
     assert "Welkom in het team van Groene Lindelaan!" in seen
-    assert "Goed gedaan: je staat er niet meer alleen voor!" in seen
+    assert "Goed gedaan: het idee heeft nu een team, en jij hoort erbij!" in seen
+    assert "je staat er niet meer alleen voor" not in seen  # it is not her idea
     assert "● ● ○ ○ ○  Activeren (fase 2 van 5)" in anna.last
     assert "Buren uitnodigen" in anna.buttons  # a team member invites too
 

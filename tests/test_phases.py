@@ -295,6 +295,31 @@ async def test_several_phases_at_once_are_each_told_and_celebrated_in_one_messag
     assert [b.label for row in messages[0].buttons for b in row] == ["See the progress"]
 
 
+async def test_a_team_member_who_completes_the_team_is_not_told_it_was_their_idea(
+    sqlite_services: Services,
+) -> None:
+    services = sqlite_services
+    tom = await add_person(services, "Tom", "en")
+    iid = await add_initiative(services, tom)
+    del tom
+    bram = await join(services, iid, "Bram", MemberRole.INITIATOR)
+    carla = await join(services, iid, "Carla", MemberRole.TEAM)
+    await set_language(services, carla, "en")
+    reached, ctx = await check(services, iid, carla)  # Carla's joining made the team
+    assert reached == [Phase.ACTIVATE]
+    text = next(a.text for a in ctx.out if isinstance(a, SendText))
+    assert "Well done: the idea now has a team, with you in it!" in text
+    assert "no longer alone with your idea" not in text
+    del bram
+
+
+async def set_language(services: Services, person_id: int, lang: str) -> None:
+    async with services.db.transaction() as session:
+        person = await session.get(Resident, person_id)
+        assert person is not None
+        person.language = lang
+
+
 async def test_a_phase_never_goes_back_by_itself(sqlite_services: Services) -> None:
     services = sqlite_services
     anna = await add_person(services, "Anna")

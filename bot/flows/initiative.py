@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import conversation as conv
-from bot.authz import Permission, allowed, hats, may
+from bot.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, hats, may
 from bot.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.context import Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
@@ -179,8 +179,11 @@ async def dispatch(ctx: Ctx, payload: Payload) -> None:
 # --- the card -------------------------------------------------------------------------------
 
 
-async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
-    """The card's menu: only what this person may do here."""
+async def card_buttons(
+    ctx: Ctx, initiative: Initiative, next_goal: Goal | None = None
+) -> list[list[Button]]:
+    """The card's menu: only what this person may do here; the button for the card's next
+    step (when there is one this person may take) comes first."""
     # One look at the person's hats decides every button (bot.authz's own rules).
     worn = await hats(ctx.session, ctx.person, initiative)
 
@@ -188,7 +191,10 @@ async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
         return allowed(permission, worn)
 
     ident = initiative.id
+    first = goal_buttons_for(ctx, initiative, next_goal, can) if organises(worn) else []
     buttons: list[Button] = []
+    if can(Permission.EDIT_INITIATIVE):
+        buttons.append(Button(ctx._("Edit"), pack("ini", "edit", ident)))
     if can(Permission.INVITE):
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
     if can(Permission.CHECK_ROLES):
@@ -204,19 +210,32 @@ async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
     buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
     if can(Permission.ASK_COACH):
         buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
-    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    taken = {button.payload for button in first}
+    buttons = [button for button in buttons if button.payload not in taken]
+    rows = [[button] for button in first]  # the next step's button, on a row of its own
+    rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([conv.menu_button(ctx)])
     return rows
 
 
+def organises(worn: set[Hat]) -> bool:
+    """Initiators and team members do the next steps; followers follow."""
+    return bool(worn & ORGANISERS)
+
+
 async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     """Send the initiative card with the buttons this person may use (public: others reuse it)."""
+    rules = rules_for(ctx.services.settings)
+    worn = await hats(ctx.session, ctx.person, initiative)
+    # Organisers and coaches read the next step; a follower reads what following means.
+    organiser = bool(worn & (ORGANISERS | OVERSIGHT))
     text = await card_text(
-        ctx.texts, ctx.session, initiative, ctx.now(), rules_for(ctx.services.settings)
+        ctx.texts, ctx.session, initiative, ctx.now(), rules, organiser=organiser
     )
     if intro:
         text = Safe(f"{intro}\n\n{text}")
-    ctx.say(text, await card_buttons(ctx, initiative))
+    state = await progress(ctx.session, initiative, rules, now=ctx.now())
+    ctx.say(text, await card_buttons(ctx, initiative, state.next_goal))
 
 
 @verb("card", Permission.VIEW_INITIATIVE)
@@ -306,15 +325,22 @@ async def status_command(ctx: Ctx, _args: str) -> None:
 async def goal_buttons(ctx: Ctx, initiative: Initiative, goal: Goal | None) -> list[Button]:
     """The button that does the next step, where the bot can help with it."""
     worn = await hats(ctx.session, ctx.person, initiative)
+    return goal_buttons_for(ctx, initiative, goal, lambda permission: allowed(permission, worn))
 
-    def can(permission: Permission) -> bool:
-        return allowed(permission, worn)
 
+def goal_buttons_for(
+    ctx: Ctx, initiative: Initiative, goal: Goal | None, can: Callable[[Permission], bool]
+) -> list[Button]:
     ident = initiative.id
     key = goal.key if goal is not None else ""
     buttons: list[Button] = []
     if key == "described" and can(Permission.EDIT_INITIATIVE):
-        buttons.append(Button(ctx._("Tell why it matters"), pack("ini", "why", ident)))
+        if initiative.why.strip():
+            buttons.append(Button(ctx._("Complete the idea"), pack("ini", "edit", ident)))
+        else:
+            buttons.append(Button(ctx._("Tell why it matters"), pack("ini", "why", ident)))
+    elif key == "theme_level" and can(Permission.EDIT_INITIATIVE):
+        buttons.append(Button(ctx._("Complete the idea"), pack("ini", "edit", ident)))
     elif key in ("co_initiator", "team") and can(Permission.INVITE):
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
     elif key == "roles" and can(Permission.CHECK_ROLES):
