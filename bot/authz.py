@@ -52,6 +52,9 @@ class Permission(StrEnum):
     BROADCAST = "broadcast"
     MANAGE_COACHES = "manage_coaches"
     EXPORT = "export"
+    MANAGE_MEMBERS = "manage_members"
+    ASK_TO_JOIN_TEAM = "ask_to_join_team"
+    LEAVE = "leave"
 
 
 MEMBERS = {Hat.FOLLOWER, Hat.TEAM, Hat.INITIATOR}
@@ -80,6 +83,9 @@ RULES: dict[Permission, set[Hat]] = {
     Permission.BROADCAST: {Hat.COACH, Hat.OPERATOR},
     Permission.MANAGE_COACHES: {Hat.OPERATOR},
     Permission.EXPORT: {Hat.OPERATOR},
+    Permission.MANAGE_MEMBERS: {Hat.INITIATOR},
+    Permission.ASK_TO_JOIN_TEAM: {Hat.FOLLOWER},
+    Permission.LEAVE: MEMBERS,
 }
 REQUIRES_ALSO: dict[Permission, Hat] = {Permission.LINK_GROUP: Hat.GROUP_ADMIN}
 

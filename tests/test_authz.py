@@ -34,6 +34,9 @@ EXPECTED = {
     Permission.BROADCAST: {"coach", "operator"},
     Permission.MANAGE_COACHES: {"operator"},
     Permission.EXPORT: {"operator"},
+    Permission.MANAGE_MEMBERS: {"initiator"},
+    Permission.ASK_TO_JOIN_TEAM: {"follower"},
+    Permission.LEAVE: {"follower", "team", "initiator"},
 }
 
 

@@ -210,6 +210,14 @@ async def card_buttons(
     buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
     if can(Permission.ASK_COACH):
         buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+    if can(Permission.MANAGE_MEMBERS):
+        buttons.append(Button(ctx._("Members"), pack("ini", "members", ident)))
+    if can(Permission.ASK_TO_JOIN_TEAM):
+        buttons.append(Button(ctx._("I'd like to help organise"), pack("ini", "askteam", ident)))
+    if Hat.FOLLOWER in worn:
+        buttons.append(Button(ctx._("Stop following"), pack("ini", "leave", ident)))
+    elif can(Permission.LEAVE):
+        buttons.append(Button(ctx._("Leave the team"), pack("ini", "leave", ident)))
     taken = {button.payload for button in first}
     buttons = [button for button in buttons if button.payload not in taken]
     rows = [[button] for button in first]  # the next step's button, on a row of its own
