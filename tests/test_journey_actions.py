@@ -887,6 +887,7 @@ PATHS: dict[str, list[str | tuple[str, ...]]] = {
     "actedit:what": [("act", "edit")],
     "actedit:when": [("act", "edit"), ("press", "Dag en tijd")],
     "actedit:place": [("act", "edit"), ("press", "Plek")],
+    "actedit:capacity": [("act", "edit"), ("press", "Aantal plekken")],
     "task:title": [("task", "add")],
     "task:who": [("task", "add"), "Koffie"],
     "quote:supplier": [("quote",)],

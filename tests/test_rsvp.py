@@ -291,3 +291,44 @@ async def test_two_neighbours_pressing_at_once_never_share_the_last_place(
     async with db_driver.services.db.transaction() as session:
         assert await totals(session, action.id or 0) == RsvpTotals(coming=1, waitlist=1)
     assert (await get(db_driver, Action, action.id or 0)).capacity == 1
+
+
+async def test_changing_the_number_of_places_moves_the_waiting_list_up(driver: Driver) -> None:
+    seen = collect_events(driver)
+    anna = await onboard(driver, "Anna")
+    bob = await onboard(driver, "Bob", "en")
+    cas = await onboard(driver, "Cas")
+    dave = await onboard(driver, "Dave")
+    iid = await seed_initiative(driver, anna, team=(bob,), followers=(cas, dave))
+    action = await plan(anna, iid, capacity=1)
+    await bob.press("I'm coming")
+    await cas.press("Ik kom")
+    await dave.press("Ik kom")
+    assert "wachtlijst: plek 2" in dave.last
+
+    await press_payload(anna, pack("act", "show", action.id))
+    await anna.press("Tijd of plek wijzigen")
+    await anna.press("Aantal plekken")
+    await anna.send("2")
+    assert "✅ Bewaard. 1 persoon is van de wachtlijst doorgeschoven" in anna.last
+    assert "Good news" not in bob.last
+    assert "Goed nieuws: er is een plek vrijgekomen voor Tegelwipdag" in cas.last
+    dave_id = (await resident_of(driver, dave)).id or 0
+    async with driver.services.db.transaction() as session:
+        assert [r.resident_id for r in await waitlist(session, action.id or 0)] == [dave_id]
+    assert (await get(driver, Action, action.id or 0)).capacity == 2
+    cas_id = (await resident_of(driver, cas)).id or 0
+    assert RsvpGiven(action.id or 0, cas_id, RsvpAnswer.COMING, True) in seen
+
+    await anna.press("Tijd of plek wijzigen")
+    await anna.press("Aantal plekken")
+    await anna.send("1")  # fewer places: nobody loses theirs
+    assert "Er hebben al 2 mensen gezegd dat ze komen; zij houden hun plek." in anna.last
+    async with driver.services.db.transaction() as session:
+        assert await totals(session, action.id or 0) == RsvpTotals(coming=2, waitlist=1)
+
+    await anna.press("Tijd of plek wijzigen")
+    await anna.press("Aantal plekken")
+    await anna.press("Geen limiet")
+    assert "1 persoon is van de wachtlijst doorgeschoven" in anna.last
+    assert (await get(driver, Action, action.id or 0)).capacity is None

@@ -29,6 +29,7 @@ from bot.actions import (
     has_started,
     held_actions,
     open_for_rsvp,
+    promote_waitlist,
     quote_measure,
     tasks_of,
     totals,
@@ -38,7 +39,7 @@ from bot.actions import (
 )
 from bot.authz import Permission, allowed, hats, may
 from bot.context import Ctx
-from bot.events import ActionCancelled, ActionChanged, ActionPlanned
+from bot.events import ActionCancelled, ActionChanged, ActionPlanned, RsvpGiven
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, record_activity, team
@@ -373,6 +374,30 @@ async def tell_people(
         ctx.say(text, rows, chat_id=person.telegram_id)
         told += 1
     return told
+
+
+async def tell_promoted(ctx: Ctx, action: Action, resident_ids: list[int | None]) -> None:
+    """Tell the people who moved up from the waiting list, each in their own chat."""
+    people = [
+        person
+        for person in [await ctx.session.get(Resident, rid) for rid in resident_ids if rid]
+        if person is not None
+    ]
+
+    async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
+        text = texts._(
+            "🎉 Good news: a place came free for <b>{title}</b> on {when}, and it is yours. "
+            "You are coming! Can't make it after all? Let us know, then the next person "
+            "gets the place.",
+            title=action.title,
+            when=texts.when(action.starts_at),
+        )
+        return text, [
+            rsvp_row(texts, action.id or 0, RsvpAnswer.COMING),
+            [action_button(texts, action.id or 0), menu_of(texts)],
+        ]
+
+    await tell_people(ctx, people, render)
 
 
 # --- the plan flow ------------------------------------------------------------------------
@@ -840,6 +865,50 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
+async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
+    """A new number of places: freed places go to the waiting list, first come first
+    served; fewer places never take one away from someone already coming."""
+    action = await edited_action(ctx, lock=True)
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    await conv.advance(ctx, END)
+    if action is None or initiative is None:
+        await not_found(ctx)
+        return HANDLED
+    if not await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
+        await refuse(ctx, Permission.PLAN_ACTION)
+        return HANDLED
+    if action.status is not ActionStatus.PLANNED:
+        await show_card(
+            ctx, action, initiative, intro=ctx._("This can no longer be changed, sorry.")
+        )
+        return HANDLED
+    if action.capacity == capacity:
+        await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
+        return HANDLED
+    action.capacity = capacity
+    record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
+    promoted = await promote_waitlist(ctx.session, action)
+    for row in promoted:
+        ctx.emit(RsvpGiven(action.id or 0, row.resident_id or 0, RsvpAnswer.COMING, True))
+    await tell_promoted(ctx, action, [row.resident_id for row in promoted])
+    coming = (await totals(ctx.session, action.id or 0)).coming
+    intro = ctx._("✅ Saved.")
+    if promoted:
+        intro += " " + ctx.n_(
+            "{n} person moved up from the waiting list; I told them.",
+            "{n} people moved up from the waiting list; I told them.",
+            len(promoted),
+        )
+    elif capacity is not None and coming > capacity:
+        intro += " " + ctx._(
+            "{coming} people already said they are coming; they keep their place. "
+            "Anyone new goes on the waiting list.",
+            coming=coming,
+        )
+    await show_card(ctx, action, initiative, intro=Safe(intro))
+    return HANDLED
+
+
 async def save_new_time(ctx: Ctx, value: object) -> Next:
     ctx.data["starts_at_set"] = ctx.data.get("starts_at")
     return await save_change(ctx, value)
@@ -854,6 +923,7 @@ edit_flow = Flow(
             choices=[
                 Choice("time", N_("Day and time"), then=Step.WHEN),
                 Choice("place", N_("Place"), then=Step.PLACE),
+                Choice("capacity", N_("Number of places"), then=Step.CAPACITY),
             ],
             columns=2,
         ),
@@ -863,6 +933,13 @@ edit_flow = Flow(
             say=say_place,
             text=TextAnswer(parse=parse_place, max_length=PLACE_MAX),
             then=save_change,
+        ),
+        Ask(
+            Step.CAPACITY,
+            say=say_capacity,
+            choices=[Choice("none", N_("No limit"), value=None)],
+            text=TextAnswer(parse=parse_capacity, max_length=20),
+            then=save_capacity,
         ),
     ],
 )

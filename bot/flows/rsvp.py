@@ -18,17 +18,14 @@ from bot.flows.actions import (
     initiative_button,
     kindly,
     load_action,
-    menu_of,
-    rsvp_row,
     show_card,
-    tell_people,
+    tell_promoted,
     totals_line,
 )
-from bot.i18n import Safe, Texts, escape
+from bot.i18n import Safe, escape
 from bot.payloads import Payload
 from bot.registry import Registry
-from bot.seam import Button
-from storage.models import Action, ActionStatus, Resident, RsvpAnswer
+from storage.models import ActionStatus, RsvpAnswer
 
 NAMES_MAX = 200
 
@@ -87,30 +84,6 @@ async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
     await show_card(ctx, action, initiative, intro=intro, edit=True)
     if result.promoted:
         await tell_promoted(ctx, action, [row.resident_id for row in result.promoted])
-
-
-async def tell_promoted(ctx: Ctx, action: Action, resident_ids: list[int | None]) -> None:
-    """Tell the people who moved up from the waiting list, each in their own chat."""
-    people = [
-        person
-        for person in [await ctx.session.get(Resident, rid) for rid in resident_ids if rid]
-        if person is not None
-    ]
-
-    async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
-        text = texts._(
-            "🎉 Good news: a place came free for <b>{title}</b> on {when}, and it is yours. "
-            "You are coming! Can't make it after all? Let us know, then the next person "
-            "gets the place.",
-            title=action.title,
-            when=texts.when(action.starts_at),
-        )
-        return text, [
-            rsvp_row(texts, action.id or 0, RsvpAnswer.COMING),
-            [action_button(texts, action.id or 0), menu_of(texts)],
-        ]
-
-    await tell_people(ctx, people, render)
 
 
 async def who_is_coming(ctx: Ctx, payload: Payload) -> None:
