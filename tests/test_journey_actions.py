@@ -680,6 +680,21 @@ async def test_quotes_are_added_and_compared(driver: Driver) -> None:
     assert "Dak & Co" in bob.last and "Offerte toevoegen" not in bob.buttons
     await press_payload(bob, pack("quote", "add", iid, "wp"))
     assert "Alleen de mensen die dit initiatief organiseren" in bob.last
+    assert "Verwijder de offerte van Zon BV" not in bob.buttons
+    forged = pack("quote", "del", iid, "wp", quotes[0].id)
+    await press_payload(bob, forged)  # a follower may not remove one
+    assert "Alleen de mensen die dit initiatief organiseren" in bob.last
+
+    # An organiser removes one; the old button pressed again is answered kindly.
+    await press_payload(anna, pack("quote", "cmp", iid, "wp"))
+    await anna.press("Verwijder de offerte van Zon BV")
+    assert "De offerte van Zon BV is verwijderd." in anna.last
+    assert "Zon BV" not in anna.last.split("verwijderd.", 1)[1]
+    out = await press_payload(anna, forged)
+    assert [o.text for o in out if isinstance(o, AnswerButton)] == ["Die offerte is al verwijderd."]
+    async with driver.services.db.transaction() as session:
+        left = (await session.execute(select(Quote.supplier))).scalars().all()
+    assert left == ["Dak & Co"]
 
 
 # --- after the action ---------------------------------------------------------------------------

@@ -654,6 +654,15 @@ async def show_comparison(
     rows: list[list[Button]] = []
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
         rows.append([Button(ctx._("Add a quote"), pack("quote", "add", initiative.id, measure))])
+        rows += [
+            [
+                Button(
+                    ctx._("Remove the quote of {supplier}", supplier=row.supplier[:24]),
+                    pack("quote", "del", initiative.id, measure, row.id),
+                )
+            ]
+            for row in stored
+        ]
     rows += back_rows(ctx, initiative)
     text = Safe("\n".join(lines))
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
@@ -661,18 +670,38 @@ async def show_comparison(
 
 async def quote_pressed(ctx: Ctx, payload: Payload) -> None:
     what, measure = payload.arg(0), payload.arg(2)
-    if what not in ("add", "cmp") or measure not in ("wp", "m2"):
+    if what not in ("add", "cmp", "del") or measure not in ("wp", "m2"):
         await conv.refuse_stale(ctx)
         return
-    permission = Permission.PLAN_ACTION if what == "add" else Permission.VIEW_INITIATIVE
+    permission = Permission.VIEW_INITIATIVE if what == "cmp" else Permission.PLAN_ACTION
     initiative = await load_initiative(ctx, payload.int_arg(1), permission)
     if initiative is None:
         return
     conv.leave_flow(ctx, keep_for_later=True)
     if what == "add":
         await conv.start_flow(ctx, "quote", {"initiative_id": initiative.id, "measure": measure})
+    elif what == "del":
+        await remove_quote(ctx, initiative, measure, valid_id(payload.int_arg(3)))
     else:
         await show_comparison(ctx, initiative, measure)
+
+
+async def remove_quote(
+    ctx: Ctx, initiative: Initiative, measure: str, quote_id: int | None
+) -> None:
+    """Remove one quote of this initiative (a typo, a supplier that withdrew)."""
+    quote = await ctx.session.get(Quote, quote_id) if quote_id is not None else None
+    if quote is None or quote.initiative_id != initiative.id:
+        ctx.toast(ctx._("That quote was removed already."))
+        await show_comparison(ctx, initiative, measure)
+        return
+    supplier = quote.supplier
+    await ctx.session.delete(quote)
+    await ctx.session.flush()
+    record_activity(ctx.session, initiative, "quote_removed", ctx.now(), ctx.person.id)
+    await show_comparison(
+        ctx, initiative, measure, intro=ctx._("Removed the quote of {supplier}.", supplier=supplier)
+    )
 
 
 def register(registry: Registry) -> None:
