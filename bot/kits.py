@@ -570,8 +570,10 @@ def suggest_next(
     *,
     limit: int = 4,
     folder: Path | str | None = None,
+    planned: Iterable[str] = (),
 ) -> list[Kit]:
-    """Kits that fit as the next step after an action or a meeting, best first.
+    """Kits that fit as the next step after an action or a meeting, best first; never
+    one of the ``planned`` kits (the initiative has it coming up already).
 
     After a kit (``after_kit``): the kit's own ``next`` kits, then kits of its theme
     for the phase after the kit's (solar → insulation, tile-lifting → rain barrels).
@@ -598,9 +600,10 @@ def suggest_next(
         for each in (phase, _phase_after(phase)):
             if each in PHASES:
                 found += kits_for(None, each, folder=folder)
+    left_out = {after_kit, *planned}
     unique: dict[str, Kit] = {}
     for each in found:
-        if each.id != after_kit:
+        if each.id not in left_out:
             unique.setdefault(each.id, each)
     return list(unique.values())[: max(0, limit)]
 

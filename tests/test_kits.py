@@ -318,6 +318,15 @@ def test_without_a_kit_the_initiatives_theme_comes_before_the_phase():
     ]
 
 
+def test_kits_already_planned_are_not_suggested_again():
+    # Tile-lifting is planned already: the next best fills its place.
+    suggested = ids(suggest_next(None, "greener", "activeren", planned=["tile-lifting"]))
+    assert "tile-lifting" not in suggested
+    assert suggested[:2] == ["rain-barrels", "energy-cafe"]
+    after = ids(suggest_next("tile-lifting", "greener", "groeien", planned=["rain-barrels"]))
+    assert after[0] == "street-party" and "rain-barrels" not in after
+
+
 def test_without_a_theme_of_its_own_the_phase_and_the_next_phase_suggest():
     assert ids(suggest_next(None, "other", "bestendigen")) == [
         "heat-resident-team",

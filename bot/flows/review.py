@@ -11,7 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from bot import conversation as conv
-from bot.actions import find_kit, get_action, has_started, valid_id
+from bot.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
 from bot.authz import Permission, may
 from bot.context import Ctx
 from bot.events import ActionReviewed
@@ -58,14 +58,17 @@ class Step(StrEnum):
     NEXT_TEXT = "nexttext"
 
 
-def next_suggestions(action: Action, initiative: Initiative) -> list[Kit]:
-    """Kits that fit as the next step (theme first without a kit): see `suggest_next`."""
+async def next_suggestions(ctx: Ctx, action: Action, initiative: Initiative) -> list[Kit]:
+    """Kits that fit as the next step (theme first without a kit): see `suggest_next`;
+    not the kits of actions the initiative has planned already."""
+    coming = await upcoming_actions(ctx.session, initiative.id or 0, ctx.now())
     try:
         return suggest_next(
             action.kit_id,
             initiative.theme.value,
             KIT_PHASE_OF[initiative.phase],
             limit=SUGGESTIONS_MAX,
+            planned=[each.kit_id for each in coming if each.kit_id],
         )
     except KitError:
         return []
@@ -121,7 +124,7 @@ def say_wishes(ctx: Ctx) -> Safe:
 
 async def say_next(ctx: Ctx) -> Safe:
     found = await reviewed(ctx)
-    suggestions = next_suggestions(*found) if found else []
+    suggestions = await next_suggestions(ctx, *found) if found else []
     if suggestions:
         return ctx._(
             "What's next? Every action is the start of the next one. These fit well "
@@ -133,7 +136,7 @@ async def say_next(ctx: Ctx) -> Safe:
 async def next_choices(ctx: Ctx) -> list[Choice]:
     found = await reviewed(ctx)
     choices: list[Choice] = []
-    for kit in next_suggestions(*found) if found else []:
+    for kit in await next_suggestions(ctx, *found) if found else []:
         title = kit.text(ctx.texts.lang).title
         choices.append(Choice(kit.id, lambda _c, title=title: title, value=kit.id))
     choices.append(Choice("other", N_("Something else"), then=Step.NEXT_TEXT))
