@@ -970,6 +970,30 @@ def test_link_codes_are_random_and_travel_in_a_deep_link() -> None:
     assert all(len(code) == 16 and is_deep_link_payload(f"gname-{code}") for code in codes)
 
 
+def test_a_label_shows_typed_text_as_typed_and_a_rendered_text_without_markup() -> None:
+    from bot.i18n import Safe, texts_for
+    from bot.runtimes.common import keyboard_rows
+    from bot.seam import Button
+
+    typed = "<b>Kastanje</b> & co"
+    rendered = texts_for("nl")._("Answer {coach}", coach=typed)  # Safe: the value escaped
+    assert "&lt;b&gt;" in rendered
+    rows = keyboard_rows(
+        (
+            (
+                Button(typed, "1:a"),
+                Button(rendered, "1:b"),
+                Button(Safe("<b>Vet</b> &amp; zo"), "1:c"),
+            ),
+        )
+    )
+    assert [button["text"] for button in rows[0]] == [
+        typed,
+        "Antwoord <b>Kastanje</b> & co",
+        "Vet & zo",
+    ]
+
+
 def test_welcome_names_are_merged() -> None:
     from bot.i18n import texts_for
 
