@@ -72,6 +72,7 @@ __all__ = [
     "PollSpec",
     "action_by_code",
     "base_of",
+    "claim",
     "close_poll",
     "coming_names",
     "deactivate",
@@ -407,6 +408,15 @@ async def remembered(session: AsyncSession, chat_id: int, base: str) -> SentMess
         .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def claim(session: AsyncSession, chat_id: int, key: str, now: datetime) -> bool:
+    """Remember a message about to be sent, now, in this transaction (its id follows at
+    delivery): False when it is remembered already — by a command typed at the same moment
+    by someone else, whose transaction the UNIQUE key makes this one wait for."""
+    return await insert_ignore(
+        session, SentMessage, chat_id=chat_id, key=key, message_id=0, created_at=now
+    )
 
 
 async def forget(session: AsyncSession, chat_id: int, base: str) -> None:

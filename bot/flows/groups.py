@@ -951,7 +951,10 @@ async def plan_command(ctx: Ctx, _args: str) -> None:
     said = await g.remembered(session, group.chat_id, g.PLAN_NOTE)
     if said is not None and said.key == note:
         return
-    await g.forget(session, group.chat_id, g.PLAN_NOTE)
+    if said is not None:
+        await g.forget(session, group.chat_id, g.PLAN_NOTE)
+    if not await g.claim(session, group.chat_id, note, ctx.now()):
+        return
     ctx.say(
         texts._("📌 The plan is pinned at the top of this group. Nothing changed since."),
         remember_as=note,

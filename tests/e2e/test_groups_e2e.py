@@ -172,6 +172,16 @@ async def test_a_street_group_is_linked_answers_on_its_card_and_pins_its_plan(
     report = await Dispatcher(bot.services, bot.core.delivery).sweep()
     assert report.sent == 0 and len(server.calls_to("pinChatMessage")) == 1
 
+    # /plan again and again, by anyone: one short answer, no pin again, then silence.
+    handled = bot.core.handled
+    for person in (cas, bert, dirk, cas):
+        await street.command(person, "plan")
+    await server.wait_until(lambda: bot.core.handled >= handled + 4, what="four /plan handled")
+    answers = [m for m in street.bot_messages if "Er is niets veranderd" in (m.text or "")]
+    assert len(answers) == 1
+    assert len(street.bot_messages) == messages + 1
+    assert len(server.calls_to("pinChatMessage")) == 1
+
 
 async def test_a_group_of_one_initiative_is_not_linked_to_another_nor_shown_to_outsiders(
     bot: Running, server: LocalBotApi
