@@ -19,6 +19,7 @@ from bot import groups as g
 from bot.app import Services
 from bot.engine import publish
 from bot.events import InitiativeCreated
+from bot.initiatives import new_invite_token
 from bot.payloads import is_deep_link_payload, pack
 from bot.runtimes.recording import Shown
 from bot.seam import (
@@ -46,6 +47,7 @@ from storage.models import (
     Action,
     GroupChat,
     GroupPoll,
+    Initiative,
     MemberRole,
     Membership,
     OutboxStatus,
@@ -491,6 +493,31 @@ async def test_links_and_buttons_tell_someone_outside_nothing(
     dirk = Talker(driver, stranger("Dirk", 9901))
     await dirk.command("start", f"gname-{action.id}")
     assert NOT_ANSWERED not in dirk.seen_since(0)  # he answered: onboarding, then the toggle
+
+
+async def test_a_join_link_without_a_valid_token_tells_nothing(driver: Driver) -> None:
+    """Join links were checked too: their tokens are random, and a wrong, a switched-off
+    and a forged one read alike, naming nothing."""
+    anna = await onboard(driver, "Anna")
+    iid = await seed_initiative(driver, anna)
+    eve = await onboard(driver, "Eve")
+    async with driver.services.db.transaction() as session:
+        initiative = await session.get(Initiative, iid)
+        assert initiative is not None
+        token = initiative.invite_token
+        initiative.invite_active = False
+    assert len(token) == 16
+    seen = len(eve.messages)
+    await eve.command("start", f"join-{new_invite_token()}")
+    unknown = eve.last
+    await eve.command("start", f"join-{token}")
+    assert eve.last == unknown
+    await press_payload(eve, pack("ini", "join", "team", token))
+    assert eve.last == unknown
+    assert "Groene Lindelaan" not in eve.seen_since(seen)
+    async with driver.services.db.transaction() as session:
+        members = await session.execute(select(Membership).where(Membership.initiative_id == iid))
+        assert len(members.scalars().all()) == 1  # Anna only
 
 
 async def test_the_name_link_of_someone_who_answered_opens_after_onboarding(
@@ -1025,3 +1052,78 @@ async def test_linking_works_on_every_database(db_driver: Driver) -> None:
         assert g.poll_counts(poll) == ([0, 1], 1)
         answer = (await session.execute(select(Rsvp))).scalar_one()
         assert (answer.action_id, answer.answer) == (action.id, RsvpAnswer.COMING)
+
+
+def _row_of(connection, table: str, **given: object) -> int:  # type: ignore[no-untyped-def]
+    """A row with `given`, every other required column filled in by its type."""
+    import sqlalchemy as sa
+
+    columns = sa.inspect(connection).get_columns(table)
+    values: dict[str, object] = {}
+    for column in columns:
+        if column["name"] == "id" or column["nullable"] or column["name"] in given:
+            continue
+        kind = column["type"]
+        if isinstance(kind, sa.Boolean):
+            values[column["name"]] = False
+        elif isinstance(kind, sa.Integer | sa.BigInteger):
+            values[column["name"]] = 0
+        elif isinstance(kind, sa.DateTime):
+            values[column["name"]] = START
+        elif isinstance(kind, sa.JSON):
+            values[column["name"]] = []
+        else:
+            values[column["name"]] = "x"
+    values.update(given)
+    target = sa.Table(table, sa.MetaData(), autoload_with=connection)
+    return connection.execute(sa.insert(target).values(**values).returning(target.c.id)).scalar()
+
+
+async def test_the_migration_gives_existing_groups_and_actions_a_random_token(
+    database_url: str,
+) -> None:
+    """Groups and actions made before revision 0005 get tokens of their own; downgrading
+    takes the column away again."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.db import Database, alembic_config
+
+    def to(revision: str, down: bool = False):  # type: ignore[no-untyped-def]
+        def run(connection) -> None:  # type: ignore[no-untyped-def]
+            config = alembic_config(database_url)
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+
+        return run
+
+    def seed(connection) -> None:  # type: ignore[no-untyped-def]
+        initiative = _row_of(connection, "initiative", invite_token="tok-0001")
+        for number in range(3):
+            _row_of(connection, "group_chat", chat_id=-100 - number, title=f"Straat {number}")
+            _row_of(connection, "action", initiative_id=initiative, title=f"Actie {number}")
+
+    def tokens(connection) -> list[str]:  # type: ignore[no-untyped-def]
+        return [
+            token
+            for table in ("group_chat", "action")
+            for token in connection.execute(sa.text(f"SELECT link_token FROM {table}")).scalars()
+        ]
+
+    def columns(connection) -> set[str]:  # type: ignore[no-untyped-def]
+        return {column["name"] for column in sa.inspect(connection).get_columns("group_chat")}
+
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(to("0002"))
+            await connection.run_sync(seed)
+            await connection.run_sync(to("0005"))
+            found = await connection.run_sync(tokens)
+            await connection.run_sync(to("0002", down=True))
+            left = await connection.run_sync(columns)
+    finally:
+        await db.close()
+    assert len(found) == 6 and len(set(found)) == 6
+    assert all(len(token) == 16 and is_deep_link_payload(token) for token in found)
+    assert "link_token" not in left and "chat_id" in left
