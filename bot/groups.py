@@ -18,6 +18,10 @@ Decisions:
   now, so an edit that would change nothing is never sent (Telegram refuses it). The
   answer "nothing changed" to /plan is ``gplannote#<fingerprint of the plan>``: said
   once per version of the plan, however often /plan is typed.
+* **Deep-link codes** are random tokens (``link_token`` of the group and of the action):
+  nobody can count through them. Codes sent before (a chat id in base 36, an action id)
+  still resolve; every use is checked (bot/flows/groups.py), so that no code, guessed or
+  not, shows anything to someone it is not for.
 * **Polls** are posted before their Telegram id is known: the ``GroupPoll`` row starts
   with ``poll_id = "pending:<token>"`` and the poll message is remembered as
   ``gpoll:<token>``; the real poll id and message id are filled in at the first answer or
