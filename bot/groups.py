@@ -15,7 +15,13 @@ Decisions:
 * **Messages edited later** (the action card, the reminder, the pinned plan) are
   ``SentMessage`` rows whose key is ``<base>#<fingerprint>``: ``gcard:<action_id>#…``,
   ``greminder:<action_id>#…``, ``gplan#…``. The fingerprint is of what the message shows
-  now, so an edit that would change nothing is never sent (Telegram refuses it).
+  now, so an edit that would change nothing is never sent (Telegram refuses it). The
+  answer "nothing changed" to /plan is ``gplannote#<fingerprint of the plan>``: said
+  once per version of the plan, however often /plan is typed.
+* **Deep-link codes** are random tokens (``link_token`` of the group and of the action):
+  nobody can count through them. Codes sent before (a chat id in base 36, an action id)
+  still resolve; every use is checked (bot/flows/groups.py), so that no code, guessed or
+  not, shows anything to someone it is not for.
 * **Polls** are posted before their Telegram id is known: the ``GroupPoll`` row starts
   with ``poll_id = "pending:<token>"`` and the poll message is remembered as
   ``gpoll:<token>``; the real poll id and message id are filled in at the first answer or
@@ -43,6 +49,7 @@ from bot.seam import Chat, Keyboard
 from bot.when import When, parse_when
 from scheduler import outbox
 from storage.models import (
+    Action,
     Conversation,
     GroupChat,
     GroupPoll,
@@ -50,6 +57,7 @@ from storage.models import (
     RsvpAnswer,
     ScheduledMessage,
     SentMessage,
+    new_link_token,
 )
 from storage.queries import for_update, insert_ignore
 
@@ -58,6 +66,7 @@ __all__ = [
     "DEFAULT_POLL_OPEN",
     "GROUP_KINDS",
     "PLAN",
+    "PLAN_NOTE",
     "POLL",
     "POLL_USAGE",
     "REMINDER",
@@ -65,9 +74,9 @@ __all__ = [
     "GroupKind",
     "PollError",
     "PollSpec",
+    "action_by_code",
     "base_of",
-    "chat_code",
-    "chat_from_code",
+    "claim",
     "close_poll",
     "coming_names",
     "deactivate",
@@ -75,6 +84,7 @@ __all__ = [
     "fingerprint",
     "forget",
     "group_by_chat",
+    "group_by_code",
     "group_by_id",
     "group_language",
     "group_of_initiative",
@@ -114,32 +124,52 @@ CARD_NAMES = 12
 CARD = "gcard"
 REMINDER = "greminder"
 PLAN = "gplan"
+PLAN_NOTE = "gplannote"  # the "nothing changed" answer to /plan, keyed by the plan it is about
 POLL = "gpoll"
 _FINGERPRINT = "#"
 
 
-# --- the group's code in a deep link ------------------------------------------------------
+# --- the codes in deep links ------------------------------------------------------------
 
-_DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
-_CODE = re.compile(r"^[np][0-9a-z]{1,14}$")
-
-
-def chat_code(chat_id: int) -> str:
-    """A chat id as a short deep-link-safe code: base 36, "n" for a negative id (a group)."""
-    number, digits = abs(chat_id), []
-    while True:
-        number, rest = divmod(number, 36)
-        digits.append(_DIGITS[rest])
-        if not number:
-            break
-    return ("n" if chat_id < 0 else "p") + "".join(reversed(digits))
+# Links sent before the codes were tokens: a group's chat id in base 36 ("n" for a negative
+# id), an action's id. They still open, behind the same checks as a token (bot/flows/groups.py).
+_LEGACY_GROUP = re.compile(r"^[np][0-9a-z]{1,14}$")
+_LEGACY_ACTION = re.compile(r"^[0-9]{1,11}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,32}$")
 
 
-def chat_from_code(code: str) -> int | None:
-    if not _CODE.match(code):
+def _legacy_chat_id(code: str) -> int | None:
+    if not _LEGACY_GROUP.match(code):
         return None
     value = int(code[1:], 36)
     return -value if code[0] == "n" else value
+
+
+async def group_by_code(
+    session: AsyncSession, code: str, *, lock: bool = False
+) -> GroupChat | None:
+    """The group a deep-link or button code names: its token, or an old chat-id code."""
+    if _TOKEN.match(code):
+        query = select(GroupChat).where(GroupChat.link_token == code)
+        if lock and for_update(session):
+            query = query.with_for_update()
+        found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return found
+    chat_id = _legacy_chat_id(code)
+    return await group_by_chat(session, chat_id, lock=lock) if chat_id else None
+
+
+async def action_by_code(session: AsyncSession, code: str) -> Action | None:
+    """The action a "show my name" link names: its token, or an old action id."""
+    if _TOKEN.match(code):
+        query = select(Action).where(Action.link_token == code)
+        found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return found
+    if _LEGACY_ACTION.match(code):
+        return await session.get(Action, int(code))
+    return None
 
 
 # --- finding and keeping the group -------------------------------------------------------
@@ -167,6 +197,7 @@ async def ensure_group(session: AsyncSession, chat: Chat, now: datetime) -> Grou
         title=(chat.title or "")[:128],
         active=True,
         created_at=now,
+        link_token=new_link_token(),
     )
     group = await group_by_chat(session, chat.id, lock=True)
     assert group is not None
@@ -327,7 +358,12 @@ async def migrate(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> 
     await session.execute(
         delete(SentMessage).where(
             SentMessage.chat_id == old_chat_id,
-            or_(*(SentMessage.key.startswith(base) for base in (CARD, REMINDER, PLAN))),  # type: ignore[attr-defined]
+            or_(
+                *(
+                    SentMessage.key.startswith(base)  # type: ignore[attr-defined]
+                    for base in (CARD, REMINDER, PLAN, PLAN_NOTE)
+                )
+            ),  # type: ignore[attr-defined]
         )
     )
     old.chat_id = new_chat_id
@@ -376,6 +412,15 @@ async def remembered(session: AsyncSession, chat_id: int, base: str) -> SentMess
         .limit(1)
     )
     return result.scalar_one_or_none()
+
+
+async def claim(session: AsyncSession, chat_id: int, key: str, now: datetime) -> bool:
+    """Remember a message about to be sent, now, in this transaction (its id follows at
+    delivery): False when it is remembered already — by a command typed at the same moment
+    by someone else, whose transaction the UNIQUE key makes this one wait for."""
+    return await insert_ignore(
+        session, SentMessage, chat_id=chat_id, key=key, message_id=0, created_at=now
+    )
 
 
 async def forget(session: AsyncSession, chat_id: int, base: str) -> None:

@@ -253,3 +253,8 @@ class ChatDirectory(Protocol):
     """What only the messenger knows about a chat, asked at the moment it matters."""
 
     async def is_admin(self, chat_id: int, user_id: int) -> bool: ...
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
+        """Telegram's status of the user in the chat: creator, administrator, member,
+        restricted, left or kicked."""
+        ...

@@ -8,6 +8,7 @@ migration runs on SQLite and PostgreSQL; Telegram ids are BigInteger.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -21,6 +22,14 @@ JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# 16 URL-safe characters, 96 random bits: a deep link nobody can guess or count up to.
+LINK_TOKEN_BYTES = 12
+
+
+def new_link_token() -> str:
+    return secrets.token_urlsafe(LINK_TOKEN_BYTES)
 
 
 def enum_type(enum_cls: type[StrEnum]) -> sa.Enum:
@@ -245,6 +254,10 @@ class Action(SQLModel, table=True):
     photo_file_id: str | None = Field(default=None, max_length=200)
     next_step: str | None = Field(default=None, max_length=200)
     reviewed_at: datetime | None = None
+    # The code of the card's "show my name" deep link (gname-<token>).
+    link_token: str = Field(
+        default_factory=new_link_token, max_length=32, unique=True, index=True
+    )
 
 
 class Rsvp(SQLModel, table=True):
@@ -298,6 +311,10 @@ class GroupChat(SQLModel, table=True):
     pinned_message_id: int | None = None
     last_welcome_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The code of the group's "link this group" deep link (group-<token>).
+    link_token: str = Field(
+        default_factory=new_link_token, max_length=32, unique=True, index=True
+    )
 
 
 class SentMessage(SQLModel, table=True):

@@ -19,7 +19,8 @@ from bot import groups as g
 from bot.app import Services
 from bot.engine import publish
 from bot.events import InitiativeCreated
-from bot.payloads import pack
+from bot.initiatives import new_invite_token
+from bot.payloads import is_deep_link_payload, pack
 from bot.runtimes.recording import Shown
 from bot.seam import (
     BotAddedToGroup,
@@ -43,8 +44,10 @@ from bot.seam import (
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
+    Action,
     GroupChat,
     GroupPoll,
+    Initiative,
     MemberRole,
     Membership,
     OutboxStatus,
@@ -53,12 +56,23 @@ from storage.models import (
     RsvpAnswer,
     ScheduledMessage,
     SentMessage,
+    new_link_token,
 )
 from tests.conftest import START, make_services
 from tests.support.driver import Driver, Talker
 from tests.test_journey_actions import onboard, plan, press_payload, resident_of, seed_initiative
 
 AMS = ZoneInfo("Europe/Amsterdam")
+# The answers to a link or button that is not for the person, whatever it names.
+NOT_IN_GROUP = (
+    "Dit kan ik niet voor je openen. Het werkt alleen voor mensen in die groep, en alleen "
+    "zolang ik erin zit. Zit je in de groep? Probeer het dan over een minuut nog eens."
+)
+NOT_ANSWERED = (
+    "Dit kan ik niet voor je openen. Het werkt voor buren die op de actiekaart in hun groep "
+    "hebben geantwoord. Nog niet geantwoord? Tik dan eerst je antwoord op de kaart aan, en "
+    "open dit daarna opnieuw."
+)
 _updates = itertools.count(50_000_000)
 _queries = itertools.count(1)
 
@@ -88,20 +102,29 @@ async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Service
 
 @dataclass
 class Admins:
-    """The ChatDirectory port, answered from a set (the Telegram runtimes ask getChatMember)."""
+    """The ChatDirectory port, answered from sets (the Telegram runtimes ask getChatMember)."""
 
     admins: set[tuple[int, int]] = field(default_factory=set)
+    members: set[tuple[int, int]] = field(default_factory=set)
     asked: list[tuple[int, int]] = field(default_factory=list)
     broken: bool = False
 
     async def is_admin(self, chat_id: int, user_id: int) -> bool:
+        return await self.member_status(chat_id, user_id) in ("creator", "administrator")
+
+    async def member_status(self, chat_id: int, user_id: int) -> str:
         self.asked.append((chat_id, user_id))
         if self.broken:
             raise ConnectionError("Telegram did not answer")
-        return (chat_id, user_id) in self.admins
+        if (chat_id, user_id) in self.admins:
+            return "administrator"
+        return "member" if (chat_id, user_id) in self.members else "left"
 
     def make(self, street: Street, talker: Talker) -> None:
         self.admins.add((street.id, talker.who.id))
+
+    def join(self, street: Street, someone: Talker | Person) -> None:
+        self.members.add((street.id, _who(someone).id))
 
 
 @pytest.fixture
@@ -182,6 +205,19 @@ async def vote(driver: Driver, who: Talker | Person, poll_id: str, *options: int
     )
 
 
+async def link_code(driver: Driver, street: Street) -> str:
+    """The code of the group's deep link (group-<code>)."""
+    return (await group_row(driver, street.id)).link_token
+
+
+async def name_code(driver: Driver, action_id: int | None) -> str:
+    """The code of an action card's "show my name" deep link (gname-<code>)."""
+    async with driver.services.db.transaction() as session:
+        action = await session.get(Action, action_id)
+        assert action is not None
+        return action.link_token
+
+
 async def group_row(driver: Driver, chat_id: int) -> GroupChat:
     async with driver.services.db.transaction() as session:
         row = await g.group_by_chat(session, chat_id)
@@ -234,7 +270,8 @@ async def test_added_to_a_group_it_introduces_itself_and_asks_the_adder_privatel
     assert "Anna, ik heb je een privébericht gestuurd om dat te doen." in intro.plain
     assert "Tip: maak mij beheerder van deze groep" in intro.plain
     [[link]] = intro.buttons
-    code = g.chat_code(street.id)
+    code = await link_code(driver, street)
+    assert len(code) == 16 and str(-street.id) not in code  # random, not the chat id
     assert (link.label, link.url) == (
         "🔗 Groep koppelen",
         f"https://t.me/buurbot_test_bot?start=group-{code}",
@@ -270,7 +307,7 @@ async def test_an_initiator_who_is_an_admin_links_the_group(
     assert announcement.pinned
     assert (await group_row(driver, street.id)).pinned_message_id == announcement.message_id
     # The deep link in the group now shows where it belongs, with "unlink" for Anna.
-    await anna.command("start", f"group-{g.chat_code(street.id)}")
+    await anna.command("start", f"group-{await link_code(driver, street)}")
     assert "De groep Lindelaan hoort bij Groene Lindelaan." in anna.last
     assert anna.buttons[0] == "Groep loskoppelen"
 
@@ -283,6 +320,7 @@ async def test_linking_is_refused_for_a_non_admin_and_for_a_non_initiator(
     iid = await seed_initiative(driver, anna, team=(cas,))
     street = Street(driver, Chat(-1001, ChatKind.GROUP, "Lindelaan"))
     await street.add_bot(anna)
+    admins.join(street, anna)
     before = len(street.messages)
 
     # Anna started it, but is no admin of the group.
@@ -291,19 +329,17 @@ async def test_linking_is_refused_for_a_non_admin_and_for_a_non_initiator(
     assert anna.buttons == ["Opnieuw proberen", "Terug naar het menu"]
     assert toasts(driver)[-1] == "Sorry, dat kan voor jou niet."
     # Cas is an admin, but only in the team: not an initiator. (The button is not even
-    # offered to him; a forged one is refused before Telegram is asked.)
+    # offered to him; a forged one is refused.)
     admins.make(street, cas)
-    asked = len(admins.asked)
-    await press_payload(cas, pack("grp", "link", g.chat_code(street.id), iid))
+    await press_payload(cas, pack("grp", "link", await link_code(driver, street), iid))
     assert "Alleen een initiatiefnemer van Groene Lindelaan kan er een groep aan koppelen." in (
         cas.last
     )
-    assert len(admins.asked) == asked
-    # Telegram not answering is said as such.
+    # Telegram not answering: nothing is said about the group, nothing is linked.
     admins.make(street, anna)
     admins.broken = True
     await anna.press("Opnieuw proberen")
-    assert "Ik kon bij Telegram niet nagaan of je beheerder bent van Lindelaan." in anna.last
+    assert anna.last == NOT_IN_GROUP
     assert (await group_row(driver, street.id)).initiative_id is None
     assert len(street.messages) == before  # nothing was said in the group
     # Made an admin: the same button now links.
@@ -323,8 +359,9 @@ async def test_added_by_someone_who_never_talked_to_the_bot(driver: Driver, admi
     async with driver.services.db.transaction() as session:
         person = (await session.execute(select(Resident).where(Resident.telegram_id == 777))).one()
         assert person[0].reachable and person[0].consented_at is None
+    admins.join(street, piet)
     talker = Talker(driver, piet)
-    await talker.command("start", f"group-{g.chat_code(street.id)}")
+    await talker.command("start", f"group-{await link_code(driver, street)}")
     await talker.send("Piet")
     await talker.press("Zeg ik liever niet")
     await talker.press("Ja, dat is goed")
@@ -373,7 +410,7 @@ async def test_unlinking_and_being_removed_keep_things_tidy(driver: Driver, admi
     [reminder] = await outbox_rows(driver, "greminder:")
     assert reminder.status is OutboxStatus.PENDING
 
-    await anna.command("start", f"group-{g.chat_code(street.id)}")
+    await anna.command("start", f"group-{await link_code(driver, street)}")
     await anna.press("Groep loskoppelen")
     assert "Deze groep hoort niet meer bij Groene Lindelaan." in street.last.plain
     assert street.last.labels == ["🔗 Groep koppelen"]
@@ -381,6 +418,123 @@ async def test_unlinking_and_being_removed_keep_things_tidy(driver: Driver, admi
     assert (await group_row(driver, street.id)).initiative_id is None
     [reminder] = await outbox_rows(driver, "greminder:")
     assert reminder.status is OutboxStatus.CANCELLED
+
+
+def legacy_chat_code(chat_id: int) -> str:
+    """The code group links carried before they were tokens: the chat id in base 36."""
+    digits, number = "", abs(chat_id)
+    while True:
+        number, rest = divmod(number, 36)
+        digits = "0123456789abcdefghijklmnopqrstuvwxyz"[rest] + digits
+        if not number:
+            break
+    return ("n" if chat_id < 0 else "p") + digits
+
+
+async def test_links_and_buttons_tell_someone_outside_nothing(
+    driver: Driver, admins: Admins
+) -> None:
+    """Eve is in neither the group nor the initiative: whatever she opens or forges, she
+    reads one kind answer, the same as for something that does not exist."""
+    anna, iid, street = await linked_street(driver, admins)
+    action = await plan(anna, iid)
+    await street.command(anna, "actie")
+    card = street.last
+    [name_url] = [b.url for row in card.buttons for b in row if b.label == "🙋 Mijn naam tonen"]
+    token = await name_code(driver, action.id)
+    assert name_url is not None and name_url.endswith(f"gname-{token}")
+    assert f"gname-{action.id}" not in name_url  # no counting up to the next action
+    bert = await onboard(driver, "Bert")
+    other = await seed_initiative(driver, bert, title="Kastanjeplein")
+    eve = await onboard(driver, "Eve")
+    admins.make(Street(driver, Chat(-1099, ChatKind.GROUP, "Elders")), eve)
+    group_code = await link_code(driver, street)
+    seen = len(eve.messages)
+
+    for deep_link, answer in (
+        (f"group-{group_code}", NOT_IN_GROUP),
+        (f"group-{legacy_chat_code(street.id)}", NOT_IN_GROUP),  # the old, countable code
+        (f"group-{new_link_token()}", NOT_IN_GROUP),  # no such group
+        (f"gname-{token}", NOT_ANSWERED),
+        (f"gname-{action.id}", NOT_ANSWERED),  # the old code: the action's id
+        (f"gname-{(action.id or 0) + 1}", NOT_ANSWERED),  # no such action
+    ):
+        await eve.command("start", deep_link)
+        assert eve.last == answer, deep_link
+    for payload, answer in (
+        (pack("grp", "link", group_code, iid), NOT_IN_GROUP),
+        (pack("grp", "unlink", group_code), NOT_IN_GROUP),
+        (pack("grp", "new", group_code), NOT_IN_GROUP),
+        (pack("gname", action.id, 1), NOT_ANSWERED),
+    ):
+        await press_payload(eve, payload)
+        assert eve.last == answer, payload
+        assert toasts(driver)[-1] == "Sorry, dat kan ik niet voor je openen."
+    told = eve.seen_since(seen)
+    for secret in ("Lindelaan", "Tegelwipdag", "Kastanjeplein"):
+        assert secret not in told
+
+    # In the group now (an admin, even): she may know the group and what it belongs to,
+    # but not an initiative she is not in — the same answer as for one that is not there.
+    admins.make(street, eve)
+    await eve.command("start", f"group-{group_code}")
+    assert "De groep Lindelaan hoort bij Groene Lindelaan." in eve.last
+    await press_payload(eve, pack("grp", "link", group_code, other))
+    nowhere = eve.last
+    await press_payload(eve, pack("grp", "link", group_code, other + 100))
+    assert eve.last == nowhere == "Ik kan dat initiatief niet (meer) vinden."
+    assert "Kastanjeplein" not in eve.seen_since(seen)
+    assert (await group_row(driver, street.id)).initiative_id == iid
+
+    # Old links keep working for the people they are for.
+    await anna.command("start", f"group-{legacy_chat_code(street.id)}")
+    assert "De groep Lindelaan hoort bij Groene Lindelaan." in anna.last
+    await street.press(stranger("Dirk", 9901), "Ik kom")
+    dirk = Talker(driver, stranger("Dirk", 9901))
+    await dirk.command("start", f"gname-{action.id}")
+    assert NOT_ANSWERED not in dirk.seen_since(0)  # he answered: onboarding, then the toggle
+
+
+async def test_a_join_link_without_a_valid_token_tells_nothing(driver: Driver) -> None:
+    """Join links were checked too: their tokens are random, and a wrong, a switched-off
+    and a forged one read alike, naming nothing."""
+    anna = await onboard(driver, "Anna")
+    iid = await seed_initiative(driver, anna)
+    eve = await onboard(driver, "Eve")
+    async with driver.services.db.transaction() as session:
+        initiative = await session.get(Initiative, iid)
+        assert initiative is not None
+        token = initiative.invite_token
+        initiative.invite_active = False
+    assert len(token) == 16
+    seen = len(eve.messages)
+    await eve.command("start", f"join-{new_invite_token()}")
+    unknown = eve.last
+    await eve.command("start", f"join-{token}")
+    assert eve.last == unknown
+    await press_payload(eve, pack("ini", "join", "team", token))
+    assert eve.last == unknown
+    assert "Groene Lindelaan" not in eve.seen_since(seen)
+    async with driver.services.db.transaction() as session:
+        members = await session.execute(select(Membership).where(Membership.initiative_id == iid))
+        assert len(members.scalars().all()) == 1  # Anna only
+
+
+async def test_the_name_link_of_someone_who_answered_opens_after_onboarding(
+    driver: Driver, admins: Admins
+) -> None:
+    anna, iid, street = await linked_street(driver, admins)
+    action = await plan(anna, iid)
+    await street.command(anna, "actie")
+    dirk = Talker(driver, stranger("Dirk", 9902))
+    await street.press(dirk, "Ik kom")
+    await dirk.command("start", f"gname-{await name_code(driver, action.id)}")
+    await dirk.send("Dirk")
+    await dirk.press("Zeg ik liever niet")
+    await dirk.press("Ja, dat is goed")
+    assert "Je naam op de kaart van Tegelwipdag" in dirk.last
+    await dirk.press("Mijn naam tonen")
+    assert "🙋 Met naam: Dirk" in street.containing("Tegelwipdag (Actie)")[-1].plain
 
 
 # --- commands --------------------------------------------------------------------------------
@@ -490,14 +644,14 @@ async def test_an_action_card_collects_five_answers_edited_in_place(
     assert card.edits == 5 and toasts(driver)[-1] == "Dat had je al geantwoord."
 
     # Bert shows his name: the card lists it; Cas, who says maybe later, is only counted.
-    await bert.command("start", f"gname-{action.id}")
+    await bert.command("start", f"gname-{await name_code(driver, action.id)}")
     assert "Op de kaart in Lindelaan tel je alleen mee" in bert.last
     await bert.press("Mijn naam tonen")
     assert "Je naam staat op de kaart in Lindelaan als je komt." in bert.last
     assert "🙋 Met naam: Bert" in card.plain and card.edits == 6
     # Dirk never talked to the bot: the name link first asks his consent.
     dirk_chat = Talker(driver, dirk)
-    await dirk_chat.command("start", f"gname-{action.id}")
+    await dirk_chat.command("start", f"gname-{await name_code(driver, action.id)}")
     assert dirk_chat.messages  # onboarding starts; the link is carried through it
 
 
@@ -701,14 +855,20 @@ async def test_plan_is_pinned_and_edited_in_place_afterwards(
     assert announcement.plain.startswith("📌 Het plan van Groene Lindelaan")
     assert "📅 Er is nog niets gepland." in announcement.plain
     assert isinstance(driver.sender.sent[-1], PinMessage)
-    # Nothing changed: a pointer (and the pin again), not an edit Telegram would refuse.
-    await street.command(bert, "plan")
+    pins = sum(isinstance(sent, PinMessage) for sent in driver.sender.sent)
+    # Nothing changed: one short answer, no pin again, not an edit Telegram would refuse.
+    out = await street.command(bert, "plan")
+    assert [type(sent) for sent in out] == [SendText]
     assert street.last.plain == "📌 Het plan staat bovenaan vastgezet. Er is niets veranderd."
     assert announcement.edits == 1
-    assert [type(sent) for sent in driver.sender.sent[-2:]] == [PinMessage, SendText]
+    # Typed again and again, by anyone: the bot says nothing more, pins nothing.
+    shown = len(street.messages)
+    for someone in (bert, stranger("Cas", 1202), anna.who):
+        assert await street.command(someone, "plan") == []
+    assert len(street.messages) == shown
+    assert sum(isinstance(sent, PinMessage) for sent in driver.sender.sent) == pins
     # An action planned: the pinned plan shows it; the pin is left alone.
     await plan(anna, iid)
-    pins = sum(isinstance(sent, PinMessage) for sent in driver.sender.sent)
     await street.command(bert, "plan")
     assert announcement.edits == 2
     assert "📅 Hierna: Tegelwipdag, zaterdag 12 december om 14:00, Lindelaan 1" in (
@@ -716,6 +876,11 @@ async def test_plan_is_pinned_and_edited_in_place_afterwards(
     )
     assert "Typ /actie om te zeggen of je komt." in announcement.plain
     assert sum(isinstance(sent, PinMessage) for sent in driver.sender.sent) == pins
+    # This plan is new: a repeat is answered once again, then silence.
+    await street.command(bert, "plan")
+    assert len(street.messages) == shown + 1
+    assert street.last.plain == "📌 Het plan staat bovenaan vastgezet. Er is niets veranderd."
+    assert await street.command(bert, "plan") == []
     await dispatcher.sweep()  # the pin planned at linking finds it pinned already
     assert sum(isinstance(sent, PinMessage) for sent in driver.sender.sent) == pins
 
@@ -826,12 +991,34 @@ async def test_the_supergroup_migration_keeps_the_link(
     assert super_street.last.edits == 1
 
 
-def test_chat_codes_travel_in_a_deep_link() -> None:
-    for chat_id in (-1001234567890, -4001, 42, 10**13):
-        code = g.chat_code(chat_id)
-        assert g.chat_from_code(code) == chat_id
-        assert len(f"group-{code}") <= 64 and code.isalnum()
-    assert g.chat_from_code("x12") is None and g.chat_from_code("n") is None
+def test_link_codes_are_random_and_travel_in_a_deep_link() -> None:
+    codes = {new_link_token() for _ in range(1000)}
+    assert len(codes) == 1000
+    assert all(len(code) == 16 and is_deep_link_payload(f"gname-{code}") for code in codes)
+
+
+def test_a_label_shows_typed_text_as_typed_and_a_rendered_text_without_markup() -> None:
+    from bot.i18n import Safe, texts_for
+    from bot.runtimes.common import keyboard_rows
+    from bot.seam import Button
+
+    typed = "<b>Kastanje</b> & co"
+    rendered = texts_for("nl")._("Answer {coach}", coach=typed)  # Safe: the value escaped
+    assert "&lt;b&gt;" in rendered
+    rows = keyboard_rows(
+        (
+            (
+                Button(typed, "1:a"),
+                Button(rendered, "1:b"),
+                Button(Safe("<b>Vet</b> &amp; zo"), "1:c"),
+            ),
+        )
+    )
+    assert [button["text"] for button in rows[0]] == [
+        typed,
+        "Antwoord <b>Kastanje</b> & co",
+        "Vet & zo",
+    ]
 
 
 def test_welcome_names_are_merged() -> None:
@@ -865,3 +1052,78 @@ async def test_linking_works_on_every_database(db_driver: Driver) -> None:
         assert g.poll_counts(poll) == ([0, 1], 1)
         answer = (await session.execute(select(Rsvp))).scalar_one()
         assert (answer.action_id, answer.answer) == (action.id, RsvpAnswer.COMING)
+
+
+def _row_of(connection, table: str, **given: object) -> int:  # type: ignore[no-untyped-def]
+    """A row with `given`, every other required column filled in by its type."""
+    import sqlalchemy as sa
+
+    columns = sa.inspect(connection).get_columns(table)
+    values: dict[str, object] = {}
+    for column in columns:
+        if column["name"] == "id" or column["nullable"] or column["name"] in given:
+            continue
+        kind = column["type"]
+        if isinstance(kind, sa.Boolean):
+            values[column["name"]] = False
+        elif isinstance(kind, sa.Integer | sa.BigInteger):
+            values[column["name"]] = 0
+        elif isinstance(kind, sa.DateTime):
+            values[column["name"]] = START
+        elif isinstance(kind, sa.JSON):
+            values[column["name"]] = []
+        else:
+            values[column["name"]] = "x"
+    values.update(given)
+    target = sa.Table(table, sa.MetaData(), autoload_with=connection)
+    return connection.execute(sa.insert(target).values(**values).returning(target.c.id)).scalar()
+
+
+async def test_the_migration_gives_existing_groups_and_actions_a_random_token(
+    database_url: str,
+) -> None:
+    """Groups and actions made before revision 0005 get tokens of their own; downgrading
+    takes the column away again."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from storage.db import Database, alembic_config
+
+    def to(revision: str, down: bool = False):  # type: ignore[no-untyped-def]
+        def run(connection) -> None:  # type: ignore[no-untyped-def]
+            config = alembic_config(database_url)
+            config.attributes["connection"] = connection
+            (command.downgrade if down else command.upgrade)(config, revision)
+
+        return run
+
+    def seed(connection) -> None:  # type: ignore[no-untyped-def]
+        initiative = _row_of(connection, "initiative", invite_token="tok-0001")
+        for number in range(3):
+            _row_of(connection, "group_chat", chat_id=-100 - number, title=f"Straat {number}")
+            _row_of(connection, "action", initiative_id=initiative, title=f"Actie {number}")
+
+    def tokens(connection) -> list[str]:  # type: ignore[no-untyped-def]
+        return [
+            token
+            for table in ("group_chat", "action")
+            for token in connection.execute(sa.text(f"SELECT link_token FROM {table}")).scalars()
+        ]
+
+    def columns(connection) -> set[str]:  # type: ignore[no-untyped-def]
+        return {column["name"] for column in sa.inspect(connection).get_columns("group_chat")}
+
+    db = Database(database_url)
+    try:
+        async with db.engine.begin() as connection:
+            await connection.run_sync(to("0002"))
+            await connection.run_sync(seed)
+            await connection.run_sync(to("0005"))
+            found = await connection.run_sync(tokens)
+            await connection.run_sync(to("0002", down=True))
+            left = await connection.run_sync(columns)
+    finally:
+        await db.close()
+    assert len(found) == 6 and len(set(found)) == 6
+    assert all(len(token) == 16 and is_deep_link_payload(token) for token in found)
+    assert "link_token" not in left and "chat_id" in left

@@ -5,7 +5,7 @@ In the group (``registry.group_handler``):
 * added → one short introduction (what the bot does here; it only reacts to commands
   and its buttons — Telegram's privacy mode stays on), and the adder gets the question
   "which initiative?" in their private chat when they ever talked to the bot (else the
-  group's "Link this group" button opens that chat: deep link ``group-<code>``);
+  group's "Link this group" button opens that chat: deep link ``group-<token>``);
 * removed → the group is inactive, its link kept, its pending messages cancelled;
 * became a supergroup → the row, link, polls and pending messages move to the new id;
 * new members → one welcome, at most one per ``WELCOME_WINDOW`` (joins in between are
@@ -13,7 +13,7 @@ In the group (``registry.group_handler``):
 * /actie (/action) → the next action as a card with coming / maybe / can't; each answer
   edits that card in place (``grsvp:<action_id>:<c|m|n>``; the card is remembered as
   ``gcard:<action_id>#<fingerprint>``, see bot/groups.py). A card shows totals, and the
-  names of those who chose to show theirs (``gname-<action_id>`` in their own chat). A
+  names of those who chose to show theirs (``gname-<token>`` in their own chat). A
   new /actie posts a new card; the older one keeps its text and loses its buttons;
 * /peiling (/poll) → a Telegram poll, closed by the scheduler at its deadline;
 * /plan → the plan (phase, next action, how to help), pinned; edited in place after. A
@@ -21,10 +21,16 @@ In the group (``registry.group_handler``):
   before Telegram has given it an id;
 * /help (/hulp, /start) → what the bot does here.
 
-In a private chat: linking and unlinking (``grp:<link|unlink|new>:<code>[:<initiative>]``),
+In a private chat: linking and unlinking (``grp:<link|unlink|new>:<token>[:<initiative>]``),
 the "show my name" toggle (``gname:<action_id>:<0|1>``). Only an initiator of the
-initiative who is also an admin of the group links or unlinks it; Telegram is asked at
-that moment (``services.chat_directory``).
+initiative who is also an admin of the group links or unlinks it.
+
+Who learns what: the codes in deep links are random tokens (``link_token``), and every
+link or button that names a group, an initiative or an action checks at the moment of use
+— a group's only for someone in the group now (Telegram is asked,
+``services.chat_directory``), an action's only for who answered on its card or may see
+its initiative. Anyone else gets one kind answer that does not even say whether the
+thing exists (``not_for_you``).
 
 Through the scheduler (rows addressed to the group's chat): a reminder 24 h before each
 action (``greminder:<action_id>``), a thank-you the day after at 10:00
@@ -55,7 +61,6 @@ from bot.actions import (
     open_for_rsvp,
     totals,
     upcoming_actions,
-    valid_id,
 )
 from bot.authz import Hat, Permission, hats, may
 from bot.cards import next_action
@@ -160,6 +165,20 @@ GROUP_HELP = N_(
     "I do not read along: I only react to commands and to my buttons. Here you see "
     "totals, and only the names of neighbours who chose to show theirs."
 )
+# The answers to a link or button that is not for the person (bot/flows/groups.py
+# not_for_you): the same whether what it names exists or not.
+NOT_IN_GROUP = N_(
+    "I cannot open this for you. It works only for people in that group, and only while "
+    "I am in it. Are you in the group? Then try again in a minute."
+)
+NOT_ANSWERED = N_(
+    "I cannot open this for you. It works for neighbours who answered on the action card "
+    "in their group. Not answered yet? Tap your answer on the card first, then open this "
+    "again."
+)
+# Telegram's statuses of someone in a group (restricted: in it, with fewer rights).
+IN_GROUP = frozenset({"creator", "administrator", "member", "restricted"})
+GROUP_ADMINS = frozenset({"creator", "administrator"})
 HOW_TO_LINK = N_(
     "This group does not belong to an initiative yet. An initiator who is also an admin "
     "of this group links it: tap the button."
@@ -195,7 +214,7 @@ def join_url(services: Services | None, initiative: Initiative) -> str | None:
 
 
 def group_link_url(services: Services | None, group: GroupChat) -> str | None:
-    return _link(services, f"{GROUP_LINK}-{g.chat_code(group.chat_id)}")
+    return _link(services, f"{GROUP_LINK}-{group.link_token}")
 
 
 def link_row(texts: Texts, services: Services | None, group: GroupChat) -> list[Button]:
@@ -295,7 +314,7 @@ async def card_view(
         join = join_url(services, initiative)
         if join:
             extra.append(Button(texts._("🔔 Remind me"), url=join))
-        name = _link(services, f"{NAME_LINK}-{aid}")
+        name = _link(services, f"{NAME_LINK}-{action.link_token}")
         if name:
             extra.append(Button(texts._("🙋 Show my name"), url=name))
         rows.append(extra)
@@ -906,30 +925,40 @@ async def action_command(ctx: Ctx, _args: str) -> None:
 
 
 async def plan_command(ctx: Ctx, _args: str) -> None:
-    """/plan: the plan, pinned; the pinned plan is edited when it exists."""
+    """/plan: the plan, pinned; the pinned plan is edited when it exists. Typed again while
+    nothing changed: one short answer (no pin, no new plan), then silence until it changes,
+    so that nobody can make the bot repeat itself in the group."""
     found = await in_linked_group(ctx)
     if found is None:
         return
     group, texts, initiative = found
+    session = ctx.session
     text, buttons = await plan_view(
-        ctx.session, texts, initiative, now=ctx.now(), services=ctx.services
+        session, texts, initiative, now=ctx.now(), services=ctx.services
     )
-    row = await g.remembered(ctx.session, group.chat_id, g.PLAN)
+    row = await g.remembered(session, group.chat_id, g.PLAN)
     if row is None:
         await post_plan(ctx, group, initiative, texts)
         return
-    changed = not g.shows(row, text, buttons)
-    if changed:
+    if not g.shows(row, text, buttons):
         g.note_shown(row, text, buttons)
         ctx.out.append(EditText(group.chat_id, row.message_id, text, buttons))
-    if changed and group.pinned_message_id == row.message_id:
+        if group.pinned_message_id != row.message_id:
+            ctx.out.append(PinMessage(group.chat_id, row.message_id))
+            group.pinned_message_id = row.message_id
         return
-    # Pinned again when nothing changed: a pin that failed before (the bot was no admin
-    # yet) is made good, and pinning a pinned message changes nothing.
-    ctx.out.append(PinMessage(group.chat_id, row.message_id))
-    group.pinned_message_id = row.message_id
-    if not changed:
-        ctx.say(texts._("📌 The plan is pinned at the top of this group. Nothing changed since."))
+    note = g.remember_key(g.PLAN_NOTE, text, buttons)
+    said = await g.remembered(session, group.chat_id, g.PLAN_NOTE)
+    if said is not None and said.key == note:
+        return
+    if said is not None:
+        await g.forget(session, group.chat_id, g.PLAN_NOTE)
+    if not await g.claim(session, group.chat_id, note, ctx.now()):
+        return
+    ctx.say(
+        texts._("📌 The plan is pinned at the top of this group. Nothing changed since."),
+        remember_as=note,
+    )
 
 
 async def poll_command(ctx: Ctx, args: str) -> None:
@@ -1019,7 +1048,7 @@ async def ask_which_initiative(
         for initiative, member in await initiatives_of(ctx.session, person.id or 0)
         if member.role is MemberRole.INITIATOR
     ][:LIST_MAX]
-    code = g.chat_code(group.chat_id)
+    code = group.link_token
     linked = await get_initiative(ctx.session, group.initiative_id)
     rows: list[list[Button]] = []
     if linked is not None:
@@ -1055,57 +1084,71 @@ async def ask_which_initiative(
 
 async def group_link_opened(ctx: Ctx, code: str) -> None:
     """The deep link from the group's "Link this group" button."""
-    group = await _active_group(ctx, code)
-    if group is None:
+    found = await group_of_person(ctx, code)
+    if found is None:
         return
     conv.leave_flow(ctx, keep_for_later=True)
-    await ask_which_initiative(ctx, group)
+    await ask_which_initiative(ctx, found[0])
 
 
-async def _active_group(ctx: Ctx, code: str) -> GroupChat | None:
-    chat_id = g.chat_from_code(code)
-    group = await g.group_by_chat(ctx.session, chat_id, lock=True) if chat_id else None
-    if group is None or not group.active:
-        ctx.toast(ctx._("I cannot find that."))
-        ctx.say(
-            ctx._("I am not in that group (any more). Add me to the group first, then try again."),
-            [[conv.menu_button(ctx)]],
-        )
+async def member_status(ctx: Ctx, group: GroupChat) -> str | None:
+    """The person's status in the group, asked of Telegram now; None: it could not tell."""
+    directory = ctx.services.chat_directory
+    if directory is None:
+        log.warning("no chat directory: cannot check the members of group %s", group.chat_id)
         return None
-    return group
+    try:
+        return await directory.member_status(group.chat_id, ctx.person.telegram_id)
+    except Exception:
+        log.exception("could not ask Telegram about a member of group %s", group.chat_id)
+        return None
+
+
+def not_for_you(ctx: Ctx, msgid: str) -> None:
+    """The one answer to a link or button that is not for this person: the same whether
+    the thing exists or not, so that it tells nothing about it."""
+    ctx.toast(ctx._("Sorry, I cannot open that for you."))
+    ctx.say(ctx._(msgid), [[conv.menu_button(ctx)]])
+
+
+async def group_of_person(ctx: Ctx, code: str) -> tuple[GroupChat, str] | None:
+    """The group a link or button names, with the person's status there — only for someone
+    in the group now (Telegram is asked), while the bot is in it too."""
+    group = await g.group_by_code(ctx.session, code, lock=True)
+    status = await member_status(ctx, group) if group is not None and group.active else None
+    if group is None or status not in IN_GROUP:
+        not_for_you(ctx, NOT_IN_GROUP)
+        return None
+    return group, status
 
 
 async def grp_pressed(ctx: Ctx, payload: Payload) -> None:
     verb = payload.arg(0)
-    group = await _active_group(ctx, payload.arg(1))
-    if group is None:
+    if verb not in ("link", "unlink", "new"):
+        await conv.refuse_stale(ctx)
         return
+    found = await group_of_person(ctx, payload.arg(1))
+    if found is None:
+        return
+    group, status = found
+    admin = status in GROUP_ADMINS
     conv.leave_flow(ctx, keep_for_later=True)
     if verb == "link":
-        await link_chosen(ctx, group, id_arg(payload, 2))
+        await link_chosen(ctx, group, id_arg(payload, 2), admin=admin)
     elif verb == "unlink":
-        await unlink_chosen(ctx, group)
-    elif verb == "new":
-        await new_for_group(ctx, group)
+        await unlink_chosen(ctx, group, admin=admin)
     else:
-        await conv.refuse_stale(ctx)
-
-
-async def admin_of(ctx: Ctx, group: GroupChat) -> bool | None:
-    """Is the person an admin of the group, now? None: Telegram could not tell us."""
-    directory = ctx.services.chat_directory
-    if directory is None:
-        log.warning("no chat directory: cannot check the admins of group %s", group.chat_id)
-        return None
-    try:
-        return await directory.is_admin(group.chat_id, ctx.person.telegram_id)
-    except Exception:
-        log.exception("could not ask who the admins of group %s are", group.chat_id)
-        return None
+        await new_for_group(ctx, group)
 
 
 async def allowed_to_link(
-    ctx: Ctx, group: GroupChat, initiative: Initiative, again: str, *, unlink: bool = False
+    ctx: Ctx,
+    group: GroupChat,
+    initiative: Initiative,
+    again: str,
+    *,
+    admin: bool,
+    unlink: bool = False,
 ) -> bool:
     """Initiator of the initiative and admin of the group; otherwise say kindly why not."""
     menu = [conv.menu_button(ctx)]
@@ -1122,18 +1165,6 @@ async def allowed_to_link(
         )
         ctx.say(ctx._(msgid, title=initiative.title), [menu])
         return False
-    admin = await admin_of(ctx, group)
-    retry = [Button(ctx._("Try again"), again)]
-    if admin is None:
-        ctx.say(
-            ctx._(
-                "I could not check with Telegram whether you are an admin of <b>{group}</b>. "
-                "Please try again in a minute.",
-                group=group.title,
-            ),
-            [retry, menu],
-        )
-        return False
     if not await may(ctx.session, ctx.person, Permission.LINK_GROUP, initiative, group_admin=admin):
         ctx.toast(ctx._("Sorry, that is not possible for you."))
         ctx.say(
@@ -1142,17 +1173,22 @@ async def allowed_to_link(
                 "Ask an admin to make you an admin too, then tap the button again.",
                 group=group.title,
             ),
-            [retry, menu],
+            [[Button(ctx._("Try again"), again)], menu],
         )
         return False
     return True
 
 
-async def link_chosen(ctx: Ctx, group: GroupChat, initiative_id: int | None) -> None:
+async def link_chosen(
+    ctx: Ctx, group: GroupChat, initiative_id: int | None, *, admin: bool
+) -> None:
     session = ctx.session
     initiative = await get_initiative(session, initiative_id)
     menu = [conv.menu_button(ctx)]
-    if initiative is None:
+    if initiative is None or not await may(
+        session, ctx.person, Permission.VIEW_INITIATIVE, initiative
+    ):
+        # Not there, or not theirs to know of: the same answer.
         ctx.toast(ctx._("I cannot find that."))
         ctx.say(ctx._("I cannot find that initiative (any more)."), [menu])
         return
@@ -1184,8 +1220,8 @@ async def link_chosen(ctx: Ctx, group: GroupChat, initiative_id: int | None) -> 
             [menu],
         )
         return
-    again = pack("grp", "link", g.chat_code(group.chat_id), initiative.id)
-    if not await allowed_to_link(ctx, group, initiative, again):
+    again = pack("grp", "link", group.link_token, initiative.id)
+    if not await allowed_to_link(ctx, group, initiative, again, admin=admin):
         return
     now = ctx.now()
     g.link(group, initiative.id or 0, ctx.person, now)
@@ -1209,14 +1245,14 @@ async def link_chosen(ctx: Ctx, group: GroupChat, initiative_id: int | None) -> 
     await check_progress(ctx, initiative)
 
 
-async def unlink_chosen(ctx: Ctx, group: GroupChat) -> None:
+async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
     initiative = await get_initiative(ctx.session, group.initiative_id)
     if initiative is None:
         ctx.toast(ctx._("That was done already."))
         await ask_which_initiative(ctx, group)
         return
-    again = pack("grp", "unlink", g.chat_code(group.chat_id))
-    if not await allowed_to_link(ctx, group, initiative, again, unlink=True):
+    again = pack("grp", "unlink", group.link_token)
+    if not await allowed_to_link(ctx, group, initiative, again, admin=admin, unlink=True):
         return
     texts = await texts_in(ctx, group)  # before the link (and its language) goes
     await g.unlink(ctx.session, group)
@@ -1266,10 +1302,22 @@ async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
 # --- "show my name", in a private chat -----------------------------------------------------
 
 
-async def _action_in_group(ctx: Ctx, action_id: int | None) -> tuple[Action, GroupChat] | None:
-    action = await get_action(ctx.session, action_id)
-    group = await g.group_of_initiative(ctx.session, action.initiative_id) if action else None
-    if action is None or group is None:
+async def may_see_action(ctx: Ctx, action: Action) -> bool:
+    """Who answered on its card, or may see its initiative; nobody else hears of it."""
+    if await answer_of(ctx.session, action.id or 0, ctx.person.id or 0) is not None:
+        return True
+    initiative = await get_initiative(ctx.session, action.initiative_id)
+    return initiative is not None and await may(
+        ctx.session, ctx.person, Permission.VIEW_INITIATIVE, initiative
+    )
+
+
+async def _action_in_group(ctx: Ctx, action: Action | None) -> tuple[Action, GroupChat] | None:
+    if action is None or not await may_see_action(ctx, action):
+        not_for_you(ctx, NOT_ANSWERED)
+        return None
+    group = await g.group_of_initiative(ctx.session, action.initiative_id)
+    if group is None:
         ctx.toast(ctx._("I cannot find that."))
         ctx.say(
             ctx._("I cannot find that action in a street group (any more)."),
@@ -1281,8 +1329,7 @@ async def _action_in_group(ctx: Ctx, action_id: int | None) -> tuple[Action, Gro
 
 async def name_link_opened(ctx: Ctx, rest: str) -> None:
     """The deep link from a card's "Show my name" button."""
-    action_id = valid_id(int(rest)) if rest.isdecimal() and len(rest) < 12 else None
-    found = await _action_in_group(ctx, action_id)
+    found = await _action_in_group(ctx, await g.action_by_code(ctx.session, rest))
     if found is None:
         return
     action, group = found
@@ -1293,7 +1340,7 @@ async def name_link_opened(ctx: Ctx, rest: str) -> None:
             ctx._(
                 "You want your name on the card of <b>{title}</b> in the group.", title=action.title
             ),
-            link=f"{NAME_LINK}-{action.id}",
+            link=f"{NAME_LINK}-{action.link_token}",
         )
         return
     await show_name_question(ctx, action, group)
@@ -1332,7 +1379,7 @@ async def show_name_question(
 
 
 async def name_pressed(ctx: Ctx, payload: Payload) -> None:
-    found = await _action_in_group(ctx, id_arg(payload, 0))
+    found = await _action_in_group(ctx, await get_action(ctx.session, id_arg(payload, 0)))
     if found is None:
         return
     action, group = found
@@ -1342,7 +1389,7 @@ async def name_pressed(ctx: Ctx, payload: Payload) -> None:
             ctx._(
                 "You want your name on the card of <b>{title}</b> in the group.", title=action.title
             ),
-            link=f"{NAME_LINK}-{action.id}",
+            link=f"{NAME_LINK}-{action.link_token}",
         )
         return
     answered = await answer_of(ctx.session, action.id or 0, ctx.person.id or 0)
@@ -1572,7 +1619,7 @@ async def render_link_offer(
         [
             Button(
                 texts._("Yes, link it"),
-                pack("grp", "link", g.chat_code(group.chat_id), initiative.id),
+                pack("grp", "link", group.link_token, initiative.id),
             )
         ],
         [Button(texts._("Not now"), pack("menu"))],

@@ -32,7 +32,7 @@ from bot.app import Services
 from bot.config import SUPPORTED_LANGUAGES
 from bot.delivery import Delivery
 from bot.engine import ConversationLocks, Engine
-from bot.i18n import texts_for
+from bot.i18n import Safe, texts_for
 from bot.registry import Registry
 from bot.seam import (
     AnswerButton,
@@ -229,13 +229,20 @@ def _chunk_end(units: list[_Unit], start: int, limit: int) -> int:
 # --- keyboards ----------------------------------------------------------------------------------
 
 
+def label_text(label: str) -> str:
+    """A label as Telegram shows it. A rendered text (`Safe` HTML, from the catalogs) loses
+    its markup; any other label is plain text, such as a title someone typed: it is shown
+    exactly as typed, tags and ampersands included."""
+    return plain_text(label) if isinstance(label, Safe) else label
+
+
 def keyboard_rows(keyboard: Keyboard) -> list[list[dict[str, str]]]:
     """Rows of InlineKeyboardButton fields; labels as the plain text Telegram shows."""
     rows = []
     for row in keyboard:
         buttons = []
         for button in row:
-            fields = {"text": plain_text(button.label) or "·"}  # Telegram refuses ""
+            fields = {"text": label_text(button.label) or "·"}  # Telegram refuses ""
             if button.url is not None:
                 fields["url"] = button.url
             else:
@@ -405,6 +412,10 @@ def _callback(query: Any) -> tuple[Chat, Person, Event] | None:
     if data is None:
         return chat, person, Unsupported("callback_game")
     message_id = field(message, "message_id") if message is not None else None
+    if chat.kind is ChatKind.PRIVATE and chat.id != person.id:
+        # A private chat's messages are its owner's: a press on someone else's is answered
+        # to the presser, in their own chat, as a button that leads nowhere (refused).
+        return Chat(person.id), person, ButtonPress("", query_id, None)
     return chat, person, ButtonPress(str(data), query_id, message_id)
 
 
