@@ -171,7 +171,6 @@ class Poller:
     describe: Callable[[BaseException], str]
     timeout: int = POLL_TIMEOUT
     limit: int = LIMIT
-    give_up_after: float = GIVE_UP_AFTER
     _entries: dict[int, _Entry] = field(default_factory=dict)
     _offset: int | None = None
     _confirmed: int | None = None  # the offset last sent
@@ -277,7 +276,7 @@ class Poller:
         wait = min(BACKOFF_FIRST * 2 ** (entry.attempts - 1), BACKOFF_MAX)
         entry.retry_at = time.monotonic() + wait
         log.warning(
-            "handling update %s failed (%s); trying again in %.0f s",
+            "handling update %s failed (%s); trying again in %.3g s",
             update_id,
             type(error).__name__,
             wait,
@@ -304,7 +303,7 @@ class Poller:
         refused = self.refusal(error)
         reason = f"getUpdates answered {refused}" if refused else self.describe(error)
         self.health = Health("polling", receiving=False, error=reason, failing_for=failing_for)
-        if refused and failing_for >= self.give_up_after:
+        if refused and failing_for >= GIVE_UP_AFTER:
             message = (
                 f"{reason} for {failing_for:.0f} s: the token was revoked or "
                 "BUURBOT_TELEGRAM_API_BASE is wrong; stopping, so that it can be restarted"
@@ -314,7 +313,7 @@ class Poller:
                 self.ended.set_result(message)
             return True
         level = logging.ERROR if first else logging.WARNING
-        log.log(level, "cannot fetch updates: %s; trying again in %.0f s", reason, delay)
+        log.log(level, "cannot fetch updates: %s; trying again in %.3g s", reason, delay)
         return False
 
     def _recovered(self) -> None:
