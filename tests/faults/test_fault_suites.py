@@ -507,10 +507,12 @@ async def test_every_update_delivered_twice_is_handled_once(
         await asyncio.gather(*(converse(person) for person in people))
 
         def drained() -> bool:
-            return not server.pending_updates and running.core.handled >= 2 * len(made)
+            receiver = running.runtime.receiver
+            return not server.pending_updates and receiver is not None and not receiver.in_flight
 
         await server.wait_until(drained, 30, "every copy handled", recheck=0.05)
         await asyncio.sleep(0.5)  # anything a copy would have said has arrived by now
+        handled = running.core.handled
         async with running.services.db.transaction() as session:
             count = select(func.count()).select_from(ProcessedUpdate)
             processed = (await session.execute(count)).scalar_one()
@@ -521,10 +523,14 @@ async def test_every_update_delivered_twice_is_handled_once(
         for update in call.result
     )
     assert len(made) == 5 * len(people)
-    assert all(delivered[update_id] == 2 for update_id in made), delivered
+    # Delivered twice at least: an update is returned again until it is confirmed.
+    assert all(delivered[update_id] >= 2 for update_id in made), delivered
     assert processed == len(made)
+    # A copy is skipped by the engine, or not handed to it at all while the original is
+    # still in flight (or finished, not yet confirmed); never handled twice.
     skipped = [r for r in caplog.records if "was handled before; skipped" in r.getMessage()]
-    assert len(skipped) == len(made)
+    assert len(skipped) <= len(made)
+    assert handled == len(made) + len(skipped)
     for person in people:
         # Each update answered once: greeting, postcode and consent questions, menu, menu.
         assert len(server.calls_to("sendMessage", person.id, ok=True)) == 5
