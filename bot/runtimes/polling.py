@@ -191,6 +191,8 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.receiver.wait(STOP_TIMEOUT)
+        if self.ended is not None and self.ended.done():
+            return  # refused: confirming would be refused too
         offset = self.offset()
         if offset is not None and offset != self._confirmed:
             try:  # one short getUpdates only to confirm; what it returns stays with Telegram
@@ -205,7 +207,7 @@ class Poller:
         if unfinished:
             self._offset = min(unfinished)
         elif entries:
-            self._offset = max(entries) + 1
+            self._offset = max(max(entries) + 1, self._offset or 0)
         if self._offset is not None:
             # What this offset confirms is forgotten: a later copy is a new delivery.
             for update_id in [u for u in entries if u < self._offset]:
