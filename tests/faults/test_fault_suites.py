@@ -1,5 +1,6 @@
-"""Fault suites: the bot killed mid-delivery and mid-conversation, every update delivered
-twice, one Bot API call in ten failing, the database gone for a while.
+"""Fault suites: the bot killed mid-delivery and mid-conversation, killed while an update's
+transaction is open (on both runtimes, polling and webhook), every update delivered twice,
+one Bot API call in ten failing, the database gone for a while.
 
 Each suite runs the real bot against the local Bot API server on 127.0.0.1: the crash and
 outage suites as a separate process (``tests.faults.bot_runner``: ``buurbot run`` with a
