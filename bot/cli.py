@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot (Telegram with a token, else the console)")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.add_argument(
+        "--health", action="store_true", help="while polling, serve /healthz on --host:--port"
+    )
     run.add_argument("--host", default="0.0.0.0", help="webhook listen address")
     run.add_argument("--port", type=int, default=8080, help="webhook listen port")
     run.add_argument("--path", default="/telegram", help="webhook path")

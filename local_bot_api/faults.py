@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .errors import ApiError
 
-FAULT_KINDS = frozenset({"429", "500", "502", "504", "timeout", "403"})
+FAULT_KINDS = frozenset({"429", "500", "502", "504", "timeout", "403", "401", "404"})
 
 # Methods that put a message in a chat: these count against the flood limits.
 SENDING_METHODS = frozenset(
@@ -95,8 +95,9 @@ class Faults:
     ) -> Fault:
         """Arm a fault for matching calls.
 
-        kind: "429" flood control with retry_after; "403" blocked by the user; "500" JSON
-        error; "502" nginx's HTML page; "504"/"timeout": wait `delay` seconds, then answer 504.
+        kind: "429" flood control with retry_after; "403" blocked by the user; "401"/"404"
+        the token refused or the address wrong (e.g. for getUpdates); "500" JSON error;
+        "502" nginx's HTML page; "504"/"timeout": wait `delay` seconds, then answer 504.
         method=None matches every method except getUpdates (polling would swallow it).
         times=None keeps firing until `clear()`; rate is the probability per matching call.
         applied=True lets the call take effect while its answer fails (the lost-response case).
@@ -143,6 +144,10 @@ def fault_error(fault: Fault) -> ApiError:
         return too_many_requests(fault.retry_after)
     if fault.kind == "403":
         return ApiError(403, "Forbidden: bot was blocked by the user", rejected=False)
+    if fault.kind == "401":
+        return ApiError(401, "Unauthorized", rejected=False)
+    if fault.kind == "404":
+        return ApiError(404, "Not Found", rejected=False)
     if fault.kind == "500":
         return ApiError(500, "Internal Server Error", rejected=False)
     if fault.kind == "502":

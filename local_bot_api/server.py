@@ -225,6 +225,13 @@ class LocalBotApi:
         self.world.queue.redeliver(update_id)
         self._notify()
 
+    def inject_update(self, update: JSON) -> int:
+        """Queue a raw update as Telegram would deliver it, unchecked (say, one a library
+        cannot parse); polled or pushed to the webhook like any other. Returns its update_id."""
+        queued = self.world.queue.add_raw(update)
+        self._notify()
+        return int(queued["update_id"])
+
     async def post_to_webhook(
         self, update: JSON, *, secret_token: Any = _CONFIGURED, url: str | None = None
     ) -> WebhookAttempt:

@@ -64,6 +64,17 @@ class UpdateQueue:
         self._wake()
         return update
 
+    def add_raw(self, update: JSON) -> JSON:
+        """Queue an update exactly as given (any shape: a test's malformed one); it gets the
+        next update_id unless it brings its own."""
+        update = dict(update)
+        update.setdefault("update_id", self.next_id())
+        kind = next((key for key in update if key != "update_id"), "unknown")
+        self.history[update["update_id"]] = update
+        self._pending.append(QueuedUpdate(update["update_id"], update, kind))
+        self._wake()
+        return update
+
     def next_id(self) -> int:
         """Hand out an update id for an update that does not go through the queue."""
         update_id = self._next_id

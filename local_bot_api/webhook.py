@@ -46,14 +46,12 @@ def update_chat_key(update: JSON) -> Any:
     for kind, payload in update.items():
         if kind == "update_id" or not isinstance(payload, dict):
             continue
-        if "chat" in payload:
-            return payload["chat"]["id"]
-        if "message" in payload:
-            return payload["message"]["chat"]["id"]
-        if "user" in payload:
-            return payload["user"]["id"]
-        if "from" in payload:
-            return payload["from"]["id"]
+        for path in (("chat", "id"), ("message", "chat", "id"), ("user", "id"), ("from", "id")):
+            value: Any = payload
+            for key in path:
+                value = value.get(key) if isinstance(value, dict) else None
+            if value is not None:  # an injected, malformed update may lack any of them
+                return value
         return (kind, payload.get("id"))
     return None
 

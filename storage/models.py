@@ -255,9 +255,7 @@ class Action(SQLModel, table=True):
     next_step: str | None = Field(default=None, max_length=200)
     reviewed_at: datetime | None = None
     # The code of the card's "show my name" deep link (gname-<token>).
-    link_token: str = Field(
-        default_factory=new_link_token, max_length=32, unique=True, index=True
-    )
+    link_token: str = Field(default_factory=new_link_token, max_length=32, unique=True, index=True)
 
 
 class Rsvp(SQLModel, table=True):
@@ -312,9 +310,7 @@ class GroupChat(SQLModel, table=True):
     last_welcome_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     # The code of the group's "link this group" deep link (group-<token>).
-    link_token: str = Field(
-        default_factory=new_link_token, max_length=32, unique=True, index=True
-    )
+    link_token: str = Field(default_factory=new_link_token, max_length=32, unique=True, index=True)
 
 
 class SentMessage(SQLModel, table=True):

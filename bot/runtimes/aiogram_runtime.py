@@ -1,21 +1,21 @@
-"""The aiogram 3 runtime (the default): one router whose handlers turn every update into
-an `Incoming` for the core, and `AiogramSender`, which renders `Outgoing` through aiogram's Bot.
+"""The aiogram 3 runtime (the default): `AiogramSender`, which renders `Outgoing` through
+aiogram's Bot, and what `bot.runtimes.polling` needs from aiogram to receive updates.
 
-Polling runs `Dispatcher.start_polling` (each update in its own task, so chats are handled
-concurrently; the engine serialises each conversation). The webhook is aiogram's
-`SimpleRequestHandler` with the secret token checked (401 otherwise), answering at once and
-handling the update in the background.
+Updates are received by the shared poller and webhook route (`bot.runtimes.polling`), not
+by aiogram's Dispatcher: its polling confirms an update as soon as it is fetched, and its
+webhook handler answers Telegram before the update is handled. aiogram still reads each
+update (`Update.model_validate`, one at a time, so one it cannot read is skipped alone);
+getUpdates is aiogram's method with its result left as JSON (`RawGetUpdates`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
-from aiogram import Bot, Dispatcher, Router
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.session.middlewares.base import NextRequestMiddlewareType
@@ -35,7 +35,7 @@ from aiogram.exceptions import (
     TelegramServerError,
     TelegramUnauthorizedError,
 )
-from aiogram.methods import Response, TelegramMethod
+from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.types import (
     BotCommand,
     BotCommandScopeAllGroupChats,
@@ -47,27 +47,28 @@ from aiogram.types import (
     LinkPreviewOptions,
     Update,
 )
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-from aiohttp import web
 
 from bot.runtimes.common import (
     ALLOWED_UPDATES,
     BotIdentity,
     BotProfile,
     CommandMenu,
-    Core,
     StartupError,
-    TelegramRuntime,
     TelegramSender,
     is_gone,
-    to_incoming,
 )
+from bot.runtimes.polling import RawUpdate, ReceivingRuntime
 from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, SendError, Transient
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-POLLING_TIMEOUT = 25  # seconds a getUpdates long poll may wait
+
+
+class RawGetUpdates(GetUpdates):
+    """getUpdates with its result left as JSON: each update is then read on its own."""
+
+    __returning__ = list[dict[str, Any]]
 
 
 def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -197,11 +198,12 @@ class AiogramSender(TelegramSender):
         return translate(error)
 
 
-class AiogramRuntime(TelegramRuntime):
+class AiogramRuntime(ReceivingRuntime):
     name = "aiogram"
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
         self.api_base = api_base.rstrip("/")
+        self._token = token
         session = AiohttpSession(
             api=TelegramAPIServer.from_base(self.api_base), timeout=request_timeout
         )
@@ -212,34 +214,7 @@ class AiogramRuntime(TelegramRuntime):
         )
         session.middleware(KeepResponseModels())
         self.sender = AiogramSender(self.bot)
-        # The core owns conversation state: no FSM, no storage.
-        self.dispatcher = Dispatcher(disable_fsm=True, name="buurbot")
-        router = Router(name="buurbot-core")
-        for observer in (
-            router.message,
-            router.callback_query,
-            router.poll_answer,
-            router.my_chat_member,
-            router.chat_member,
-        ):
-            observer.register(self._on_event)
-        self.dispatcher.include_router(router)
-        self.dispatcher.startup.register(self._on_startup)
-        self._core: Core | None = None
         self._identity: BotIdentity | None = None
-        self._started = asyncio.Event()
-        self._polling: asyncio.Task[None] | None = None
-
-    async def _on_startup(self) -> None:
-        self._started.set()
-
-    async def _on_event(self, event: Any, event_update: Update) -> None:
-        if self._core is None or self._identity is None:
-            return
-        incoming = to_incoming(
-            event_update, bot_id=self._identity.id, bot_username=self._identity.username
-        )
-        await self._core.handle(incoming)
 
     async def connect(self) -> BotIdentity:
         try:
@@ -284,33 +259,30 @@ class AiogramRuntime(TelegramRuntime):
             short_description=profile.short_description, language_code=language
         )
 
-    async def start_polling(self, core: Core) -> None:
-        self._core = core
-        await self.bot.delete_webhook(drop_pending_updates=False)
-        self._polling = asyncio.create_task(
-            self.dispatcher.start_polling(
-                self.bot,
-                polling_timeout=POLLING_TIMEOUT,
-                handle_as_tasks=True,
-                allowed_updates=list(ALLOWED_UPDATES),
-                handle_signals=False,
-                close_bot_session=False,
-            )
+    async def get_updates(self, offset: int | None, wait: int, limit: int) -> list[Any]:
+        method = RawGetUpdates(
+            offset=offset, limit=limit, timeout=wait, allowed_updates=list(ALLOWED_UPDATES)
         )
-        started = asyncio.create_task(self._started.wait())
-        await asyncio.wait({self._polling, started}, return_when=asyncio.FIRST_COMPLETED)
-        if self._polling.done():
-            started.cancel()
-            await self._polling  # raises what stopped it
+        # The long poll may take `wait` seconds before the answer starts.
+        return await self.bot(method, request_timeout=int(self.bot.session.timeout + wait))
 
-    def mount_webhook(self, core: Core, app: web.Application, path: str, secret: str) -> None:
-        self._core = core
-        handler = SimpleRequestHandler(
-            self.dispatcher, self.bot, secret_token=secret, handle_in_background=True
-        )
-        # Registered by hand: handler.register() would close the bot's session when the web
-        # server stops, before the updates still in progress could send their replies.
-        app.router.add_post(path, handler.handle)
+    def parse_update(self, raw: RawUpdate) -> Update:
+        return Update.model_validate(raw, context={"bot": self.bot})
+
+    def refusal(self, error: BaseException) -> str | None:
+        if isinstance(error, TelegramUnauthorizedError):
+            return "401 Unauthorized"
+        if isinstance(error, TelegramNotFound):
+            return "404 Not Found"
+        return None
+
+    def describe(self, error: BaseException) -> str:
+        mapped = translate(error)
+        text = f"{type(mapped or error).__name__}: {mapped or error}"
+        return text.replace(self._token, "<token>")
+
+    async def delete_webhook(self) -> None:
+        await self.bot.delete_webhook(drop_pending_updates=False)
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await self.bot.set_webhook(
@@ -319,22 +291,6 @@ class AiogramRuntime(TelegramRuntime):
             allowed_updates=list(ALLOWED_UPDATES),
             drop_pending_updates=False,
         )
-
-    async def stop_receiving(self) -> None:
-        if self._polling is None:
-            return
-        if not self._polling.done():
-            try:
-                await self.dispatcher.stop_polling()
-            except RuntimeError:  # polling had not started after all
-                self._polling.cancel()
-        try:
-            await self._polling
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            log.exception("polling ended with an error")
-        self._polling = None
 
     async def close(self) -> None:
         await self.bot.session.close()

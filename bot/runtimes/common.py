@@ -22,7 +22,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -808,11 +808,18 @@ class TelegramRuntime(ABC):
                 log.warning("could not set %s: %s", argument, mapped)
 
 
-def health_app(runtime: str, mode: str) -> web.Application:
+def health_app(
+    runtime: str, mode: str, status: Callable[[], Mapping[str, Any]] | None = None
+) -> web.Application:
+    """/healthz: 200 while updates are received, 503 with the reason when they are not
+    (`status()["receiving"]`)."""
     app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
-        return web.json_response({"ok": True, "runtime": runtime, "mode": mode})
+        details = dict(status()) if status is not None else {}
+        ok = bool(details.get("receiving", True))
+        body = {"ok": ok, "runtime": runtime, "mode": mode, **details}
+        return web.json_response(body, status=200 if ok else 503)
 
     app.router.add_get("/healthz", healthz)
     return app

@@ -1,27 +1,25 @@
-"""The python-telegram-bot 22 runtime: the same core on PTB's Application.
+"""The python-telegram-bot 22 runtime: the same core on PTB's Bot.
 
-One `TypeHandler(Update)` turns every update into an `Incoming`; `concurrent_updates` lets
-chats proceed in parallel (the engine serialises each conversation). No ConversationHandler,
-no persistence, no JobQueue: the core owns state, the scheduler owns time.
+PTB's Application builds the Bot (timeouts, a connection pool of its own for getUpdates)
+and runs getMe; it is never started. Updates are received by the shared poller and webhook
+route (`bot.runtimes.polling`), not by PTB's Updater and update queue: the Updater confirms
+an update as soon as it is fetched, stops for good after one 401 or 404, and parses a whole
+batch at once (one update it cannot read fails them all, logged in full at CRITICAL). PTB
+still reads each update (`Update.de_json`, one at a time). No ConversationHandler, no
+persistence, no JobQueue: the core owns state, the scheduler owns time.
 
-Webhook: PTB's own webhook server needs tornado (the `webhooks` extra), which this project
-does not install. Instead the route lives on the same aiohttp server as aiogram's (and the
-health check): it checks the secret token in constant time (401 otherwise), parses the
-update with `Update.de_json` and puts it on `application.update_queue`, where the
-Application's fetcher handles it exactly as a polled update. Telegram gets its 200 at once.
+PTB's own webhook server needs tornado (the `webhooks` extra), which this project does not
+install; the shared route lives on the same aiohttp server as aiogram's (and /healthz).
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import os
 from collections.abc import Sequence
 from datetime import timedelta
-from json import JSONDecodeError
 from typing import Any
 
-from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -47,21 +45,18 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder
 
 from bot.runtimes.common import (
     ALLOWED_UPDATES,
-    SECRET_HEADER,
     BotIdentity,
     BotProfile,
     CommandMenu,
-    Core,
     StartupError,
-    TelegramRuntime,
     TelegramSender,
     is_gone,
-    to_incoming,
 )
+from bot.runtimes.polling import POLL_TIMEOUT, RawUpdate, ReceivingRuntime
 from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, SendError, Transient
 
 log = logging.getLogger(__name__)
@@ -71,7 +66,6 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-POLLING_TIMEOUT = 25  # seconds a getUpdates long poll may wait
 
 
 def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -179,7 +173,7 @@ class PtbSender(TelegramSender):
         return translate(error)
 
 
-class PtbRuntime(TelegramRuntime):
+class PtbRuntime(ReceivingRuntime):
     name = "ptb"
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
@@ -192,34 +186,20 @@ class PtbRuntime(TelegramRuntime):
             .token(token)
             .base_url(f"{self.api_base}/bot")
             .base_file_url(f"{self.api_base}/file/bot")
-            .concurrent_updates(True)
             .job_queue(None)
             .connect_timeout(10.0)
             .read_timeout(request_timeout)
             .write_timeout(request_timeout)
-            .get_updates_read_timeout(POLLING_TIMEOUT + 10.0)
+            .get_updates_read_timeout(POLL_TIMEOUT + 10.0)
             # On stop the long poll is cancelled and one last getUpdates confirms the offset;
             # a second connection keeps that call from waiting for the cancelled one's.
             .get_updates_connection_pool_size(2)
             .get_updates_pool_timeout(5.0)
             .build()
         )
-        self.app.add_handler(TypeHandler(Update, self._on_update))
-        self.app.add_error_handler(self._on_error)
+        self._token = token
         self.sender = PtbSender(self.app.bot)
-        self._core: Core | None = None
         self._identity: BotIdentity | None = None
-
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        if self._core is None or self._identity is None:
-            return
-        incoming = to_incoming(
-            update, bot_id=self._identity.id, bot_username=self._identity.username
-        )
-        await self._core.handle(incoming)
-
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling update %r", update, exc_info=context.error)
 
     async def connect(self) -> BotIdentity:
         try:
@@ -265,42 +245,40 @@ class PtbRuntime(TelegramRuntime):
             profile.short_description, language_code=language
         )
 
-    async def start_polling(self, core: Core) -> None:
-        self._core = core
-        await self.app.start()
-        updater = self.app.updater
-        if updater is None:
-            raise RuntimeError("the Application was built without an Updater")
-        # start_polling deletes a webhook that is still set, then polls in the background.
-        await updater.start_polling(
-            timeout=POLLING_TIMEOUT,
-            allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False,
-        )
+    async def get_updates(self, offset: int | None, wait: int, limit: int) -> list[Any]:
+        data = {
+            "offset": offset,
+            "limit": limit,
+            "timeout": wait,
+            "allowed_updates": list(ALLOWED_UPDATES),
+        }
+        # Bot._post, as Bot.get_updates itself calls it, on the getUpdates connection pool:
+        # the public get_updates parses the whole batch at once, and do_api_request warns
+        # for a method the Bot has.
+        result = await self.app.bot._post("getUpdates", data, read_timeout=wait + 10.0)
+        return list(result) if isinstance(result, list) else []
 
-    def mount_webhook(self, core: Core, app: web.Application, path: str, secret: str) -> None:
-        self._core = core
-        expected = secret.encode()
+    def parse_update(self, raw: RawUpdate) -> Update:
+        update = Update.de_json(dict(raw), self.app.bot)
+        if update is None:
+            raise ValueError("not an update")
+        return update
 
-        async def receive(request: web.Request) -> web.Response:
-            given = request.headers.get(SECRET_HEADER, "").encode()
-            if not hmac.compare_digest(given, expected):
-                return web.Response(status=401, text="Unauthorized")
-            try:
-                data = await request.json()
-                update = Update.de_json(data, self.app.bot)
-            except (JSONDecodeError, ValueError, TypeError, KeyError):
-                return web.Response(status=400, text="not an update")
-            if update is None:
-                return web.Response(status=400, text="not an update")
-            await self.app.update_queue.put(update)
-            return web.json_response({})
+    def refusal(self, error: BaseException) -> str | None:
+        if isinstance(error, InvalidToken | EndPointNotFound):
+            # PTB raises InvalidToken for both; Telegram's description tells them apart.
+            return "404 Not Found" if "not found" in error.message.lower() else "401 Unauthorized"
+        return None
 
-        app.router.add_post(path, receive)
+    def describe(self, error: BaseException) -> str:
+        mapped = translate(error)
+        text = f"{type(mapped or error).__name__}: {mapped or error}"
+        return text.replace(self._token, "<token>")
+
+    async def delete_webhook(self) -> None:
+        await self.app.bot.delete_webhook(drop_pending_updates=False)
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        if not self.app.running:
-            await self.app.start()
         await self.app.bot.set_webhook(
             url=url,
             secret_token=secret,
@@ -308,13 +286,6 @@ class PtbRuntime(TelegramRuntime):
             drop_pending_updates=False,
         )
 
-    async def stop_receiving(self) -> None:
-        updater = self.app.updater
-        if updater is not None and updater.running:
-            await updater.stop()
-
     async def close(self) -> None:
-        if self.app.running:
-            await self.app.stop()  # handles what is still queued
         await self.app.shutdown()
         await self.app.bot.shutdown()  # when initialize() failed half-way

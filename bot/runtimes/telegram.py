@@ -7,7 +7,10 @@ English, and a default) and the bot's descriptions are set, then updates are rec
 SIGINT/SIGTERM (or `stop` is set). On stop, updates in progress are finished first.
 
 Webhook mode serves, on one aiohttp server, the webhook path (the secret token is checked;
-a wrong one gets 401) and `/healthz`.
+a wrong one gets 401) and `/healthz`; polling mode serves `/healthz` with `--health`. It
+answers 503 while updates cannot be received. When receiving has stopped for good (getUpdates
+refused with 401/404 for minutes), the process exits with code 3 and one line on stderr, so
+that a supervisor restarts it rather than it staying alive and deaf.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import signal
 import sys
 from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -36,12 +40,12 @@ from bot.runtimes.common import (
     BotIdentity,
     Core,
     StartupError,
-    TelegramRuntime,
     bot_profiles,
     command_menus,
     health_app,
 )
 from bot.runtimes.memory_hygiene import lazy_aiogram_models, release_startup_garbage
+from bot.runtimes.polling import ReceivingRuntime
 from scheduler.clock import Scheduler, start_scheduler
 
 log = logging.getLogger(__name__)
@@ -60,7 +64,7 @@ SHORT_DESCRIPTION = N_("Start something good in your street, together with your 
 class Running:
     """A started bot, as handed to `ready` (tests and benchmarks use it)."""
 
-    runtime: TelegramRuntime
+    runtime: ReceivingRuntime
     services: Services
     core: Core
     identity: BotIdentity
@@ -111,7 +115,7 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def make_runtime(settings: Settings, token: str) -> TelegramRuntime:
+def make_runtime(settings: Settings, token: str) -> ReceivingRuntime:
     if settings.runtime == RuntimeName.PTB:
         from bot.runtimes.ptb_runtime import PtbRuntime
 
@@ -131,7 +135,8 @@ async def run_telegram(
     stop: asyncio.Event | None = None,
     ready: asyncio.Future[Running] | None = None,
 ) -> int:
-    """Run until SIGINT/SIGTERM, or until `stop` is set; 0 then, 2 when it cannot start.
+    """Run until SIGINT/SIGTERM, or until `stop` is set; 0 then, 2 when it cannot start,
+    3 when it stopped receiving updates for good.
 
     `ready` gets the `Running` bot once updates are being received.
     """
@@ -170,6 +175,8 @@ async def run_telegram(
         running = Running(runtime, services, core, identity)
         if webhook is None:
             await _start(runtime, runtime.start_polling(core), "start polling")
+            if getattr(args, "health", False):
+                site_runner = await _serve_health(runtime, args, running)
             log.info("@%s is running on %s, polling", identity.username, runtime.name)
         else:
             site_runner = await _serve_webhook(runtime, core, webhook, running)
@@ -183,7 +190,10 @@ async def run_telegram(
         release_startup_garbage()
         if ready is not None and not ready.done():
             ready.set_result(running)
-        await _until_stopped(stop)
+        ended = await _until_stopped(stop, runtime.ended)
+        if ended is not None:
+            print(f"buurbot: stopped receiving updates: {_redacted(ended, token)}", file=sys.stderr)
+            return 3
         return 0
     except StartupError as error:
         return _fail(error, token)
@@ -218,7 +228,7 @@ async def _migrate(services: Services) -> None:
         raise StartupError(f"cannot prepare the database: {first}") from None
 
 
-async def _start(runtime: TelegramRuntime, starting, what: str) -> None:  # type: ignore[no-untyped-def]
+async def _start(runtime: ReceivingRuntime, starting, what: str) -> None:  # type: ignore[no-untyped-def]
     """Await a start step; a Telegram or network error there is a StartupError."""
     try:
         await starting
@@ -231,26 +241,42 @@ async def _start(runtime: TelegramRuntime, starting, what: str) -> None:  # type
         raise StartupError(f"could not {what}: {mapped}") from None
 
 
-async def _serve_webhook(
-    runtime: TelegramRuntime, core: Core, options: WebhookOptions, running: Running
-) -> web.AppRunner:
-    app = health_app(runtime.name, "webhook")
-    runtime.mount_webhook(core, app, options.path, options.secret)
+def _health(runtime: ReceivingRuntime, mode: str) -> web.Application:
+    return health_app(runtime.name, mode, lambda: runtime.health().as_json())
+
+
+async def _listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    """Serve `app` on host:port; the runner and the local base URL."""
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, options.host, options.port)
+        site = web.TCPSite(runner, host, port)
         await site.start()
     except OSError as error:
         await runner.cleanup()
-        raise StartupError(
-            f"cannot listen on {options.host}:{options.port}: {error.strerror or error}"
-        ) from None
-    port = runner.addresses[0][1]
-    local_host = options.host if options.host not in ("0.0.0.0", "::", "") else "127.0.0.1"
+        raise StartupError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    bound = runner.addresses[0][1]
+    local_host = host if host not in ("0.0.0.0", "::", "") else "127.0.0.1"
     if ":" in local_host:
         local_host = f"[{local_host}]"
-    local = f"http://{local_host}:{port}"
+    return runner, f"http://{local_host}:{bound}"
+
+
+async def _serve_health(
+    runtime: ReceivingRuntime, args: argparse.Namespace, running: Running
+) -> web.AppRunner:
+    host = getattr(args, "host", "0.0.0.0") or "0.0.0.0"
+    runner, local = await _listen(_health(runtime, "polling"), host, int(getattr(args, "port", 0)))
+    running.health_url = f"{local}/healthz"
+    return runner
+
+
+async def _serve_webhook(
+    runtime: ReceivingRuntime, core: Core, options: WebhookOptions, running: Running
+) -> web.AppRunner:
+    app = _health(runtime, "webhook")
+    runtime.mount_webhook(core, app, options.path, options.secret)
+    runner, local = await _listen(app, options.host, options.port)
     running.webhook_url = options.public_url or f"{local}{options.path}"
     running.health_url = f"{local}/healthz"
     try:
@@ -263,28 +289,41 @@ async def _serve_webhook(
     return runner
 
 
-async def _until_stopped(stop: asyncio.Event | None) -> None:
-    if stop is not None:
-        await stop.wait()
-        return
-    stop = asyncio.Event()
+async def _until_stopped(
+    stop: asyncio.Event | None, ended: asyncio.Future[str] | None
+) -> str | None:
+    """Wait for a signal (or `stop`), or for receiving to end for good: its reason then."""
+    own = stop is None
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
+    if own:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, stop.set)
+                installed.append(signum)
+    stopped = asyncio.ensure_future(stop.wait())
+    waits: set[asyncio.Future[Any]] = {stopped}
+    if ended is not None:
+        waits.add(ended)
     try:
-        await stop.wait()
-        log.info("stopping: finishing the updates in progress")
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        if ended is not None and ended.done() and not ended.cancelled():
+            return ended.result()
+        if own:
+            log.info("stopping: finishing the updates in progress")
+        return None
     finally:
+        stopped.cancel()
         for signum in installed:
             loop.remove_signal_handler(signum)
 
 
+def _redacted(text: str, token: str) -> str:
+    message = " ".join(text.split())
+    return message.replace(token, "<token>") if token else message
+
+
 def _fail(error: StartupError, token: str) -> int:
-    message = " ".join(str(error).split())
-    if token:
-        message = message.replace(token, "<token>")
-    print(f"buurbot: {message}", file=sys.stderr)
+    print(f"buurbot: {_redacted(str(error), token)}", file=sys.stderr)
     return 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import html
+import logging
 import os
 import socket
 import sys
@@ -26,6 +27,7 @@ from sqlmodel import select
 from bot.app import build_registry
 from bot.config import Settings
 from bot.i18n import Safe, texts_for
+from bot.runtimes import polling
 from bot.runtimes.common import (
     command_menus,
     plain_text,
@@ -61,7 +63,7 @@ from local_bot_api import LocalBotApi
 from local_bot_api.limits import parse_html
 from local_bot_api.simulation import Person, SeenMessage
 from storage.models import Resident
-from tests.e2e.conftest import TOKEN, USERNAME, StartBot, run_args
+from tests.e2e.conftest import TOKEN, USERNAME, StartBot, bot_settings, run_args
 
 pytestmark = pytest.mark.e2e
 
@@ -346,6 +348,8 @@ async def test_webhook_receives_updates_with_the_secret_and_refuses_others(
     await lies.command("start")
     greeting = await lies.wait_for_message()
     assert greeting.labels == ["Noem me Lies"]
+    # Telegram gets its 200 only after the update was handled: after the greeting was sent.
+    await server.wait_until(lambda: server.webhook_attempts, what="the webhook's answer")
     assert server.webhook_attempts[-1].status == 200
     assert server.webhook_attempts[-1].secret_token == secret
     await server.wait_until(lambda: running.core.handled == 1, what="/start handled")
@@ -364,6 +368,205 @@ async def test_webhook_receives_updates_with_the_secret_and_refuses_others(
             assert response.status == 200
             assert (await response.json())["ok"] is True
     assert server.calls_to("getUpdates") == []
+
+
+# --- receiving: confirmed once handled, unreadable updates skipped, getUpdates refused --------
+
+
+def offsets_sent(server: LocalBotApi, calls: Any = None) -> list[int | None]:
+    return [c.params.get("offset") for c in (calls or server.calls) if c.method == "getUpdates"]
+
+
+async def test_an_update_is_confirmed_only_once_it_is_handled(bot: Running, server: LocalBotApi):
+    """While one reply hangs on a slow call, getUpdates never confirms its update; others are
+    answered meanwhile, nothing is handed to the core twice, and the bot does not busy-poll."""
+    slow, quick = server.person("Joost"), server.person("Kim")
+    server.faults.arm("timeout", method="sendMessage", chat_id=slow.id, delay=2.0)
+    held = await slow.command("start")
+    await server.wait_until(lambda: server.faults.fired, what="the slow call to begin")
+    mark = len(server.calls)
+    await quick.command("start")
+    await quick.wait_for_message(timeout=2.0)
+    await slow.wait_for_message(timeout=10)  # after the 504, retried
+    answered = next(
+        index
+        for index, call in enumerate(server.calls)
+        if call.method == "sendMessage" and call.chat_id == slow.id and call.ok
+    )
+    while_held = offsets_sent(server, server.calls[mark:answered])
+    assert while_held and all(offset is None or offset <= held for offset in while_held)
+    # Polled again while the update was held (the others came in), but not in a busy loop.
+    assert len(while_held) <= 40, f"{len(while_held)} getUpdates in about 2 s"
+    await server.wait_until(lambda: not server.pending_updates, what="both confirmed")
+    assert bot.core.handled == 2
+    assert [len(slow.bot_messages), len(quick.bot_messages)] == [1, 1]
+
+
+def unreadable(person: Person, text: str) -> dict[str, Any]:
+    """A message update neither library can read (its date is not a timestamp)."""
+    update = person.message_update(text)
+    update["message"]["date"] = "gisteren"
+    return update
+
+
+def assert_logged_without_contents(
+    caplog: pytest.LogCaptureFixture, update_id: int, secrets: list[str]
+) -> None:
+    records = caplog.records
+    for record in records:
+        message = record.getMessage() + (record.exc_text or "")
+        assert not any(secret in message for secret in secrets), (record.name, message)
+        assert record.levelno < logging.CRITICAL, (record.name, message)
+    skipped = [r for r in records if f"update {update_id} skipped" in r.getMessage()]
+    assert len(skipped) == 1, [r.getMessage() for r in records]
+    assert skipped[0].levelno == logging.ERROR
+    assert "cannot read it" in skipped[0].getMessage()
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_an_unreadable_update_is_skipped_and_logged_without_its_contents(
+    start_bot: StartBot, server: LocalBotApi, caplog: pytest.LogCaptureFixture, mode: str
+):
+    caplog.set_level(logging.DEBUG, logger="telegram")
+    caplog.set_level(logging.DEBUG, logger="aiogram")
+    caplog.set_level(logging.INFO)
+    running = await start_bot(webhook=mode == "webhook", secret="s3cret")
+    anna = server.person("Anna")
+    stranger = server.person("Geheimnaam")
+    bob = server.person("Bob")
+    await anna.command("start")
+    bad = server.inject_update(unreadable(stranger, "geheim bericht over de buren"))
+    await bob.command("start")
+    # Both good updates are answered, before and after the one that cannot be read ...
+    await anna.wait_for_message()
+    await bob.wait_for_message()
+    await server.wait_until(
+        lambda: not server.pending_updates and running.runtime.receiver.in_flight == 0,
+        what="every update confirmed",
+    )
+    assert running.runtime.receiver.skipped == 1
+    assert stranger.bot_messages == []
+    # ... and the bad one is not asked for again: confirmed (polling) or answered 200.
+    if mode == "webhook":
+        assert [a.status for a in server.webhook_attempts if a.update_id == bad] == [200]
+    else:
+        assert max(o for o in offsets_sent(server) if o is not None) > bad
+    assert_logged_without_contents(caplog, bad, ["Geheimnaam", "geheim bericht"])
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_an_update_whose_handling_failed_is_handled_again(
+    start_bot: StartBot, server: LocalBotApi, monkeypatch: pytest.MonkeyPatch, mode: str
+):
+    """Webhook: answered 500, so Telegram sends it again; polling: not confirmed, tried again."""
+    monkeypatch.setattr(polling, "BACKOFF_FIRST", 0.2)
+    running = await start_bot(webhook=mode == "webhook", secret="s3cret")
+    handle = running.core.handle
+    tries: list[int | None] = []
+
+    async def failing_once(incoming: Any) -> None:
+        tries.append(incoming.update_id)
+        if len(tries) == 1:
+            raise RuntimeError("the database went away")
+        await handle(incoming)
+
+    monkeypatch.setattr(running.core, "handle", failing_once)
+    lies = server.person("Lies")
+    update_id = await lies.command("start")
+    await lies.wait_for_message()
+    assert tries == [update_id, update_id] and len(lies.bot_messages) == 1
+    if mode == "webhook":
+        await server.wait_until(lambda: len(server.webhook_attempts) >= 2, what="the second POST")
+        attempts = [(a.update_id, a.status) for a in server.webhook_attempts]
+        assert attempts == [(update_id, 500), (update_id, 200)]
+    else:
+        await server.wait_until(lambda: not server.pending_updates, what="it confirmed")
+
+
+async def start_polling_with_health(
+    server: LocalBotApi, runtime_name: str, database_file: Path
+) -> tuple[asyncio.Event, asyncio.Task[int], Running]:
+    stop = asyncio.Event()
+    ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
+    args = run_args()
+    args.health = True
+    settings = bot_settings(server, runtime_name, database_file)
+    task = asyncio.create_task(run_telegram(settings, args, stop=stop, ready=ready))
+    await asyncio.wait({task, ready}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+    if not ready.done():
+        task.cancel()
+        pytest.fail("the bot did not start")
+    return stop, task, ready.result()
+
+
+async def health(running: Running) -> tuple[int, dict[str, Any]]:
+    assert running.health_url is not None
+    async with aiohttp.ClientSession() as http, http.get(running.health_url) as response:
+        return response.status, await response.json()
+
+
+@pytest.mark.parametrize("refusal", ["401", "404"])
+async def test_getupdates_refused_is_retried_and_healthz_tells_the_truth(
+    server: LocalBotApi,
+    runtime_name: str,
+    database_file: Path,
+    refusal: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """PTB used to stop polling for good after one 401/404, alive and deaf."""
+    caplog.set_level(logging.INFO, logger="bot.runtimes.polling")
+    monkeypatch.setattr(polling, "BACKOFF_FIRST", 0.2)
+    stop, task, running = await start_polling_with_health(server, runtime_name, database_file)
+    try:
+        status, body = await health(running)
+        assert (status, body["ok"], body["mode"], body["receiving"]) == (200, True, "polling", True)
+        mia = server.person("Mia")
+        server.faults.arm(refusal, method="getUpdates", times=None)
+        await mia.command("start")  # ends the long poll; the next ones are refused
+        await mia.wait_for_message()
+        refused = f"{refusal} {'Unauthorized' if refusal == '401' else 'Not Found'}"
+
+        async def unhealthy() -> bool:
+            status, body = await health(running)
+            return status == 503 and refused in body.get("error", "")
+
+        await server.wait_until(unhealthy, 10, "/healthz to tell", recheck=0.1)
+        fired = len(server.faults.fired)
+        await server.wait_until(lambda: len(server.faults.fired) >= fired + 2, 10)  # retried
+        server.faults.clear()
+        await mia.send("hallo")
+        await mia.wait_for_message(timeout=10)  # received again
+        assert (await health(running))[0] == 200
+    finally:
+        stop.set()
+        assert await asyncio.wait_for(task, 15) == 0
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.runtimes.polling"]
+    assert any(f"cannot fetch updates: getUpdates answered {refused}" in m for m in lines)
+    assert any("receiving updates again" in m for m in lines)
+    assert not any(TOKEN in r.getMessage() for r in caplog.records)
+    server.rejected.clear()
+
+
+async def test_getupdates_refused_for_long_ends_the_process_with_one_line(
+    server: LocalBotApi,
+    runtime_name: str,
+    database_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+):
+    monkeypatch.setattr(polling, "BACKOFF_FIRST", 0.2)
+    monkeypatch.setattr(polling, "GIVE_UP_AFTER", 1.0)
+    server.faults.arm("401", method="getUpdates", times=None)
+    settings = bot_settings(server, runtime_name, database_file)
+    code = await asyncio.wait_for(run_telegram(settings, run_args(), stop=asyncio.Event()), 30)
+    assert code == 3
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(
+        "buurbot: stopped receiving updates: getUpdates answered 401 Unauthorized for "
+    ), err
+    assert TOKEN not in err[0]
+    assert len(server.calls_to("getUpdates")) >= 3  # retried before giving up
 
 
 # --- what the bot tells Telegram about itself ---------------------------------------------------

@@ -8,14 +8,21 @@ starts, signals) with three knobs turned for a test that must finish in seconds:
 * the overall pacing rate (production: 29 messages a second), so that a 2,000-recipient
   delivery takes seconds; per chat it stays 1 a second.
 
+And one fault of its own: with BUURBOT_FAULT_HOLD_TEXT set, an update whose text is exactly
+that stays in its transaction (after the engine recorded its update id, before the commit)
+until the process is killed; its update id is written to BUURBOT_FAULT_HOLD_MARK first.
+Arguments after the module name go to `buurbot run` (e.g. `--webhook --port 0`).
+
     BUURBOT_FAULT_LEASE_SECONDS=5 BUURBOT_FAULT_RATE=400 python -m tests.faults.bot_runner
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from datetime import time, timedelta
+from pathlib import Path
 
 
 def main() -> int:
@@ -62,7 +69,26 @@ def main() -> int:
 
     telegram.start_scheduler = start_scheduler  # type: ignore[assignment]
     telegram.telegram_pacer = pacer  # type: ignore[assignment]
-    return buurbot(["run"])
+    hold = os.environ.get("BUURBOT_FAULT_HOLD_TEXT")
+    if hold:
+        hold_open(hold, Path(os.environ["BUURBOT_FAULT_HOLD_MARK"]))
+    return buurbot(["run", *sys.argv[1:]])
+
+
+def hold_open(text: str, mark: Path) -> None:
+    """Updates with exactly this text never leave their transaction."""
+    from bot.engine import Engine
+    from bot.seam import Text
+
+    dispatch = Engine._dispatch
+
+    async def holding(self, ctx):  # type: ignore[no-untyped-def]
+        if ctx.incoming.event == Text(text):
+            mark.write_text(str(ctx.incoming.update_id))  # noqa: ASYNC240 - once, tiny
+            await asyncio.Event().wait()  # until kill -9
+        await dispatch(self, ctx)
+
+    Engine._dispatch = holding  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

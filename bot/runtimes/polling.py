@@ -1,0 +1,433 @@
+"""Receiving updates, the same on both Telegram runtimes: an update is confirmed to Telegram
+only once the core has handled it (its transaction committed, its replies delivered).
+
+- `Receiver`: one raw update (the Bot API's JSON) → the framework's model → `Incoming` →
+  `Core.handle`, in its own task; the same update id is never handed to the core twice at
+  once. An update the framework cannot read is logged (its id and the kind of error, never
+  its contents) and skipped, so it cannot block the updates after it.
+- `Poller`: long polling with our own offset. Each update is handled concurrently; the
+  offset sent to getUpdates stops at the first update not yet finished, so a crash leaves
+  every unfinished update with Telegram, who delivers it again. Updates it returns that are
+  still in flight are not started again; when nothing new came back it waits for one to
+  finish (at most `IDLE` s) instead of asking again at once. A failing getUpdates is retried
+  with back-off; refused (401/404) for `GIVE_UP_AFTER` s in a row, the poller gives up and
+  `buurbot run` exits non-zero with one line, for a supervisor to restart it.
+- `webhook_route`: the webhook answers 200 only after the update was handled (or skipped as
+  unreadable); when handling fails it answers 500, so Telegram delivers it again.
+- `ReceivingRuntime`: the runtime interface on top of these; a runtime supplies fetching raw
+  updates, parsing one, and what a refusal looks like in its framework.
+
+Neither framework's own polling is used: both confirm an update as soon as it is fetched
+(aiogram's `Dispatcher.start_polling`, PTB's `Updater`), and both parse a whole batch at
+once, so one unreadable update fails them all, again and again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import time
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.runtimes.common import (
+    SECRET_HEADER,
+    BotIdentity,
+    Core,
+    TelegramRuntime,
+    to_incoming,
+)
+
+log = logging.getLogger(__name__)
+
+POLL_TIMEOUT = 25  # seconds a getUpdates long poll may wait
+LIMIT = 100  # updates per getUpdates: Telegram's maximum
+IDLE = 0.25  # seconds between polls while everything returned is still being handled
+BACKOFF_FIRST = 1.0  # seconds before the first retry of a failed getUpdates, doubling ...
+BACKOFF_MAX = 60.0  # ... up to this
+GIVE_UP_AFTER = 300.0  # seconds of getUpdates refused (401/404) before the bot exits
+ATTEMPTS = 5  # times an update whose handling raised is tried before it is skipped
+STOP_TIMEOUT = 10.0  # seconds the updates in flight get to finish on stop
+
+RawUpdate = Mapping[str, Any]
+Fetch = Callable[[int | None, int, int], Awaitable[list[Any]]]
+
+
+def error_kind(error: BaseException) -> str:
+    """What went wrong in reading an update, without the update's contents: the exception's
+    class and, for pydantic (aiogram), the fields and error types (never the input)."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        try:
+            details = [
+                f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('type')}"
+                for item in errors(include_input=False, include_url=False)[:3]
+            ]
+        except Exception:  # not pydantic's errors() after all
+            details = []
+        if details:
+            return f"{type(error).__name__} ({'; '.join(details)})"
+    return type(error).__name__
+
+
+def update_id_of(raw: Any) -> int | None:
+    update_id = raw.get("update_id") if isinstance(raw, Mapping) else None
+    return update_id if isinstance(update_id, int) and not isinstance(update_id, bool) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """Whether updates are being received; what /healthz reports."""
+
+    mode: str
+    receiving: bool
+    error: str | None = None
+    failing_for: float | None = None  # seconds since the first failure in a row
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"mode": self.mode, "receiving": self.receiving}
+        if self.error is not None:
+            data["error"] = self.error
+        if self.failing_for is not None:
+            data["failing_for_seconds"] = round(self.failing_for, 1)
+        return data
+
+
+class Receiver:
+    """Hands raw updates to the core, each in its own task."""
+
+    def __init__(
+        self,
+        parse: Callable[[RawUpdate], Any],
+        core: Core,
+        identity: BotIdentity,
+        framework: str,
+    ) -> None:
+        self._parse = parse
+        self._core = core
+        self._identity = identity
+        self._framework = framework
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+        self.skipped = 0  # updates that could not be read
+
+    def handle(self, update_id: int, raw: RawUpdate) -> asyncio.Task[None]:
+        """The task handling this update; the one already running when it is in flight."""
+        task = self._tasks.get(update_id)
+        if task is None:
+            task = asyncio.create_task(self._receive(update_id, raw), name=f"update-{update_id}")
+            self._tasks[update_id] = task
+            task.add_done_callback(lambda _task: self._tasks.pop(update_id, None))
+        return task
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._tasks)
+
+    async def wait(self, timeout: float) -> None:  # noqa: ASYNC109 - a plain bound
+        if self._tasks:
+            await asyncio.wait(set(self._tasks.values()), timeout=timeout)
+
+    async def _receive(self, update_id: int, raw: RawUpdate) -> None:
+        try:
+            update = self._parse(raw)
+            incoming = to_incoming(
+                update, bot_id=self._identity.id, bot_username=self._identity.username
+            )
+        except Exception as error:
+            # The update's contents (names, texts) stay out of the log.
+            self.skipped += 1
+            log.error(
+                "update %s skipped: %s cannot read it: %s",
+                update_id,
+                self._framework,
+                error_kind(error),
+            )
+            return
+        await self._core.handle(incoming)
+
+
+@dataclass(slots=True)
+class _Entry:
+    """An update fetched and not yet confirmed to Telegram."""
+
+    task: asyncio.Task[None] | None = None
+    done: bool = False
+    attempts: int = 0
+    retry_at: float = 0.0
+
+
+@dataclass
+class Poller:
+    """getUpdates in a loop; see the module's docstring."""
+
+    fetch: Fetch
+    receiver: Receiver
+    refusal: Callable[[BaseException], str | None]
+    describe: Callable[[BaseException], str]
+    timeout: int = POLL_TIMEOUT
+    limit: int = LIMIT
+    _entries: dict[int, _Entry] = field(default_factory=dict)
+    _offset: int | None = None
+    _confirmed: int | None = None  # the offset last sent
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    _failing_since: float | None = None
+    health: Health = field(default_factory=lambda: Health("polling", receiving=True))
+    ended: asyncio.Future[str] | None = None  # the reason, when polling stopped for good
+
+    def start(self) -> None:
+        self.ended = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._run(), name="getUpdates")
+        self._task.add_done_callback(self._stopped)
+
+    async def stop(self) -> None:
+        """Stop fetching, let the updates in flight finish, confirm what they finished."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.receiver.wait(STOP_TIMEOUT)
+        if self.ended is not None and self.ended.done():
+            return  # refused: confirming would be refused too
+        offset = self.offset()
+        if offset is not None and offset != self._confirmed:
+            try:  # one short getUpdates only to confirm; what it returns stays with Telegram
+                await asyncio.wait_for(self.fetch(offset, 0, 1), 5.0)
+            except Exception as error:
+                log.warning("could not confirm the last updates: %s", self.describe(error))
+
+    def offset(self) -> int | None:
+        """The first update not yet finished (everything before it is confirmed by it)."""
+        entries = self._entries
+        unfinished = [update_id for update_id, entry in entries.items() if not entry.done]
+        if unfinished:
+            self._offset = min(unfinished)
+        elif entries:
+            self._offset = max(max(entries) + 1, self._offset or 0)
+        if self._offset is not None:
+            # What this offset confirms is forgotten: a later copy is a new delivery.
+            for update_id in [u for u in entries if u < self._offset]:
+                del entries[update_id]
+        return self._offset
+
+    async def _run(self) -> None:
+        delay = BACKOFF_FIRST
+        while True:
+            offset = self.offset()
+            try:
+                batch = await self.fetch(offset, self.timeout, self.limit)
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                if self._failed(error, delay):
+                    return
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            self._confirmed = offset
+            delay = BACKOFF_FIRST
+            self._recovered()
+            if batch and not self._start(batch):
+                await self._idle()
+
+    def _start(self, batch: list[Any]) -> int:
+        """Start the updates not started yet (or due for another attempt); how many."""
+        started = 0
+        now = time.monotonic()
+        for raw in batch:
+            update_id = update_id_of(raw)
+            if update_id is None:
+                log.error("an update without an update_id skipped")
+                continue
+            entry = self._entries.get(update_id)
+            if entry is None:
+                entry = self._entries[update_id] = _Entry()
+            elif entry.done or entry.task is not None or entry.retry_at > now:
+                continue  # finished, in flight, or waiting to be tried again
+            entry.task = self.receiver.handle(update_id, raw)
+            entry.task.add_done_callback(lambda task, uid=update_id: self._finished(uid, task))
+            started += 1
+        return started
+
+    def _finished(self, update_id: int, task: asyncio.Task[None]) -> None:
+        self._changed.set()
+        entry = self._entries.get(update_id)
+        if entry is None or entry.task is not task:
+            return
+        entry.task = None
+        if task.cancelled():
+            return  # stopping: Telegram keeps it, it comes again after a restart
+        error = task.exception()
+        if error is None:
+            entry.done = True
+            return
+        entry.attempts += 1
+        if entry.attempts >= ATTEMPTS:
+            log.error(
+                "update %s skipped: handling it failed %d times (%s)",
+                update_id,
+                entry.attempts,
+                type(error).__name__,
+            )
+            entry.done = True
+            return
+        wait = min(BACKOFF_FIRST * 2 ** (entry.attempts - 1), BACKOFF_MAX)
+        entry.retry_at = time.monotonic() + wait
+        log.warning(
+            "handling update %s failed (%s); trying again in %.3g s",
+            update_id,
+            type(error).__name__,
+            wait,
+        )
+
+    async def _idle(self) -> None:
+        """Nothing new came back: wait for an update to finish (or a retry to be due)."""
+        waits = [IDLE]
+        now = time.monotonic()
+        waits += [e.retry_at - now for e in self._entries.values() if e.retry_at > now]
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), max(0.01, min(waits)))
+        except TimeoutError:
+            pass
+
+    def _failed(self, error: BaseException, delay: float) -> bool:
+        """Log and record a failed getUpdates; True when it is time to give up."""
+        now = time.monotonic()
+        first = self._failing_since is None
+        if self._failing_since is None:
+            self._failing_since = now
+        failing_for = now - self._failing_since
+        refused = self.refusal(error)
+        reason = f"getUpdates answered {refused}" if refused else self.describe(error)
+        self.health = Health("polling", receiving=False, error=reason, failing_for=failing_for)
+        if refused and failing_for >= GIVE_UP_AFTER:
+            message = (
+                f"{reason} for {failing_for:.0f} s: the token was revoked or "
+                "BUURBOT_TELEGRAM_API_BASE is wrong; stopping, so that it can be restarted"
+            )
+            log.error("cannot receive updates: %s", message)
+            if self.ended is not None and not self.ended.done():
+                self.ended.set_result(message)
+            return True
+        level = logging.ERROR if first else logging.WARNING
+        log.log(level, "cannot fetch updates: %s; trying again in %.3g s", reason, delay)
+        return False
+
+    def _recovered(self) -> None:
+        if self._failing_since is not None:
+            log.info(
+                "receiving updates again, after %.0f s", time.monotonic() - self._failing_since
+            )
+            self._failing_since = None
+            self.health = Health("polling", receiving=True)
+
+    def _stopped(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or self.ended is None or self.ended.done():
+            return
+        error = task.exception()
+        if error is not None:  # a bug: never stay alive and deaf
+            log.error("polling stopped", exc_info=error)
+            self.health = Health("polling", receiving=False, error=type(error).__name__)
+            self.ended.set_result(f"polling stopped: {type(error).__name__}")
+
+
+def webhook_route(
+    receiver: Receiver, secret: str
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The webhook: 401 without the secret; 200 once the update is handled; 500 when its
+    handling failed (Telegram then delivers it again)."""
+    expected = secret.encode()
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, expected):
+            return web.Response(status=401, text="Unauthorized")
+        try:
+            raw = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="not JSON")
+        update_id = update_id_of(raw)
+        if update_id is None:
+            log.error("a webhook request without an update_id refused")
+            return web.Response(status=400, text="not an update")
+        # Shielded: when the request goes away, the update is still finished (and the
+        # answer lost, so Telegram sends it again and the engine skips it as a duplicate).
+        try:
+            await asyncio.shield(receiver.handle(update_id, raw))
+        except Exception as error:
+            log.error(
+                "update %s not handled (%s); Telegram will send it again",
+                update_id,
+                type(error).__name__,
+            )
+            return web.Response(status=500, text="not handled; send it again")
+        return web.json_response({})
+
+    return receive
+
+
+class ReceivingRuntime(TelegramRuntime):
+    """A runtime that receives through `Poller` and `webhook_route`."""
+
+    _identity: BotIdentity | None
+    receiver: Receiver | None = None
+    poller: Poller | None = None
+    mode: str = "polling"
+
+    @abstractmethod
+    async def get_updates(self, offset: int | None, wait: int, limit: int) -> list[Any]:
+        """getUpdates (a long poll of `wait` s), its result as the Bot API's JSON (the
+        updates unparsed)."""
+
+    @abstractmethod
+    def parse_update(self, raw: RawUpdate) -> Any:
+        """One update as the framework's model; raises when the framework cannot read it."""
+
+    @abstractmethod
+    def refusal(self, error: BaseException) -> str | None:
+        """'401 Unauthorized' or '404 Not Found' when the Bot API refused the call so."""
+
+    @abstractmethod
+    def describe(self, error: BaseException) -> str:
+        """A failed call in one line, for the log (never with the token)."""
+
+    @abstractmethod
+    async def delete_webhook(self) -> None: ...
+
+    def _receiver(self, core: Core) -> Receiver:
+        if self._identity is None:
+            raise RuntimeError("connect() first")
+        self.receiver = Receiver(self.parse_update, core, self._identity, self.name)
+        return self.receiver
+
+    async def start_polling(self, core: Core) -> None:
+        receiver = self._receiver(core)
+        # A webhook still set would answer every getUpdates with 409.
+        await self.delete_webhook()
+        self.poller = Poller(self.get_updates, receiver, self.refusal, self.describe)
+        self.poller.start()
+
+    def mount_webhook(self, core: Core, app: web.Application, path: str, secret: str) -> None:
+        self.mode = "webhook"
+        app.router.add_post(path, webhook_route(self._receiver(core), secret))
+
+    async def stop_receiving(self) -> None:
+        if self.poller is not None:
+            await self.poller.stop()
+        elif self.receiver is not None:
+            await self.receiver.wait(STOP_TIMEOUT)
+
+    @property
+    def ended(self) -> asyncio.Future[str] | None:
+        """Set, with the reason, when this runtime stopped receiving for good."""
+        return self.poller.ended if self.poller is not None else None
+
+    def health(self) -> Health:
+        if self.poller is not None:
+            return self.poller.health
+        return Health(self.mode, receiving=self.receiver is not None)
