@@ -81,3 +81,12 @@ async def test_an_edit_in_english_typed_title_is_kept_as_typed(driver: Driver) -
     assert "✅ Saved." in tom.last
     assert (await get(driver, Initiative, iid)).title == "Trees <b>& benches</b>"
     assert "Trees <b>& benches</b>" in tom.last  # shown as typed, not as markup
+
+
+async def test_the_only_member_is_not_asked_to_remind_the_others(driver: Driver) -> None:
+    anna = await onboard(driver, "Anna")
+    iid = await seed_initiative(driver, anna, phase=Phase.INITIATE)
+    await press_payload(anna, pack("ini", "team", iid))
+    assert "Team van Groene Lindelaan" in anna.last
+    assert "Nog niet iedereen heeft de rollencheck gedaan" not in anna.last
+    assert "Doe de rollencheck" in anna.buttons  # her own check is the button

@@ -196,7 +196,8 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
                 roles=Safe(", ".join(ctx._(ROLE_NAMES[role]) for role in missing)),
             )
         )
-        if any(not member.roles_checked for member, _ in people):
+        # Only about the others: one's own check is the button below.
+        if any(not member.roles_checked for member, r in people if r.id != ctx.person.id):
             lines.append(ctx._("Not everyone has done the role check yet. Ask them to do it too."))
     else:
         lines.append("")
