@@ -1,0 +1,99 @@
+"""No secret in the log: `buurbot run` as a process, every logger at DEBUG, on both runtimes,
+against a Bot API whose proxy answers with an HTML error page that repeats the request path
+(/bot<token>/getUpdates, /bot<token>/sendMessage). The whole of its stderr is searched."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.i18n import texts_for
+from local_bot_api import LocalBotApi
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "987654:LEAKY-secret_token-0123456789abcdef"
+SECRET_HALF = TOKEN.partition(":")[2]
+START_TIMEOUT = 90.0  # aiogram's import alone takes seconds of CPU on a busy machine
+NL = texts_for("nl")
+
+
+@pytest.fixture
+async def server() -> LocalBotApi:
+    async with LocalBotApi(token=TOKEN, username="buurbot_log_bot") as running:
+        yield running  # type: ignore[misc]
+
+
+def bot_env(server: LocalBotApi, runtime: str, database: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BUURBOT_")}
+    env.update(
+        BUURBOT_TELEGRAM_TOKEN=TOKEN,
+        BUURBOT_TELEGRAM_API_BASE=server.base_url,
+        BUURBOT_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        BUURBOT_RUNTIME=runtime,
+        BUURBOT_LOG_LEVEL="DEBUG",
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path(
+    server: LocalBotApi, tmp_path: Path, runtime: str
+) -> None:
+    # The first long poll and the first reply are answered by the proxy's page.
+    server.faults.arm("echo", method="getUpdates", times=1)
+    server.faults.arm("echo", method="sendMessage", times=1)
+    stderr = tmp_path / "stderr.log"
+    with stderr.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "run",
+            cwd=ROOT,
+            env=bot_env(server, runtime, tmp_path / "buurbot.db"),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+        )
+    try:
+
+        def paged_or_dead() -> bool:
+            paged = any(call.fault == "echo" for call in server.calls_to("getUpdates"))
+            return paged or process.returncode is not None
+
+        await server.wait_until(paged_or_dead, START_TIMEOUT, "the bot's first long poll")
+        assert process.returncode is None, stderr.read_text(errors="replace")[-3000:]
+        # The process keeps serving: it polls again, and the reply that met the page is sent
+        # again.
+        anna = server.person("Anna")
+        await anna.command("start")
+        greeting = await anna.wait_for_message(timeout=30)
+        assert "Buurbot" in greeting.text
+        assert [c.fault for c in server.calls_to("sendMessage", anna.id)][:1] == ["echo"]
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+        try:
+            code = await asyncio.wait_for(process.wait(), 30)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
+    log = stderr.read_text(errors="replace")
+    assert code == 0, log[-3000:]
+    # The token, or its secret half, is in no line...
+    assert SECRET_HALF not in log
+    assert SECRET_HALF.lower() not in log.lower()
+    # ...although the log shows the page and the DEBUG lines, the token redacted in them.
+    assert "DEBUG" in log and "/bot<token>/getUpdates" in log
+    if runtime == "ptb":
+        assert "Set Bot API URL: " in log
