@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from bot.app import Services
+from bot.i18n import texts_for
 from bot.runtimes.common import to_incoming
 from bot.seam import (
     ID_LIMIT,
@@ -27,6 +28,7 @@ from bot.seam import (
     clean,
 )
 from storage.models import Resident
+from tests.support.driver import Driver
 
 BOT_ID = 42
 
@@ -203,3 +205,34 @@ async def test_postgresql_details_repeating_values_are_left_out(services: Servic
             session.add(Resident(telegram_id=77, first_name="mijn geheime naam"))
     logged = "".join(traceback.format_exception(caught.value))
     assert "Key (telegram_id)=(77)" not in logged and "DETAIL" not in logged
+
+
+# --- ids in button data ------------------------------------------------------------------------
+
+SORRY = "Something went wrong on my side. Please try again, or type /menu."
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "1:coach:card:99999999999",  # 11 digits: past PostgreSQL's 32-bit integer ids
+        "1:kit:themes:99999999999",
+        "1:review:99999999999",
+        "1:act:card:99999999999",
+        "1:grp:link:nzzzzzzzzzzzzzz:1",  # a group chat code past 64 bits
+    ],
+)
+async def test_a_button_with_an_impossible_id_is_refused_kindly(
+    db_driver: Driver, payload: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = db_driver.person("Anna")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.press("Zeg ik liever niet")
+    await anna.press("Ja, dat is goed")
+    before = len(anna.messages)
+    await anna.event(ButtonPress(payload, "q1", None))
+    shown = anna.seen_since(before)
+    assert shown  # it answered...
+    assert texts_for("nl")._(SORRY) not in shown  # ...as a step, not as the apology of a crash
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
