@@ -208,3 +208,24 @@ async def test_the_running_scheduler_writes_no_info_line_per_job(
     noisy = [r for r in caplog.records if r.name.startswith("apscheduler")]
     assert [r.getMessage() for r in noisy if r.levelno < logging.WARNING] == []  # ...silently
     assert any(r.name == "scheduler.clock" for r in caplog.records)  # our own line stays
+
+
+def test_the_webhook_secret_is_redacted_too(captured: io.StringIO, settings: Settings) -> None:
+    protect(settings, ["webhook-secret-0004"])  # what run_telegram registers with --webhook
+    logging.getLogger("aiohttp.server").info("X-Telegram-Bot-Api-Secret-Token: webhook-secret-0004")
+    text = captured.getvalue()
+    assert "webhook-secret-0004" not in text
+    assert "X-Telegram-Bot-Api-Secret-Token: <secret>" in text
+
+
+def test_buurbot_sets_these_levels_at_start_up(
+    levels: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.setenv("BUURBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'b.db'}")
+    monkeypatch.setenv("BUURBOT_TELEGRAM_TOKEN", TOKEN)
+    monkeypatch.delenv("BUURBOT_LOG_LEVEL", raising=False)
+    assert main(["migrate"]) == 0
+    assert logging.getLogger().level == logging.INFO
+    assert logging.getLogger("apscheduler").level == logging.WARNING
