@@ -1,6 +1,7 @@
 """No secret in the log: `buurbot run` as a process, every logger at DEBUG, on both runtimes,
 against a Bot API whose proxy answers with an HTML error page that repeats the request path
-(/bot<token>/getUpdates, /bot<token>/sendMessage). The whole of its stderr is searched."""
+(/bot<token>/getUpdates, /bot<token>/sendMessage), on SQLite and on PostgreSQL with a password
+in its URL. The whole of its stderr is searched."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "987654:LEAKY-secret_token-0123456789abcdef"
 SECRET_HALF = TOKEN.partition(":")[2]
+DB_PASSWORD = "pg-password-0005"
 START_TIMEOUT = 90.0  # aiogram's import alone takes seconds of CPU on a busy machine
 NL = texts_for("nl")
 
@@ -31,12 +33,12 @@ async def server() -> LocalBotApi:
         yield running  # type: ignore[misc]
 
 
-def bot_env(server: LocalBotApi, runtime: str, database: Path) -> dict[str, str]:
+def bot_env(server: LocalBotApi, runtime: str, database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUURBOT_")}
     env.update(
         BUURBOT_TELEGRAM_TOKEN=TOKEN,
         BUURBOT_TELEGRAM_API_BASE=server.base_url,
-        BUURBOT_DATABASE_URL=f"sqlite+aiosqlite:///{database}",
+        BUURBOT_DATABASE_URL=database_url,
         BUURBOT_RUNTIME=runtime,
         BUURBOT_LOG_LEVEL="DEBUG",
         PYTHONPATH=str(ROOT),
@@ -44,10 +46,16 @@ def bot_env(server: LocalBotApi, runtime: str, database: Path) -> dict[str, str]
     return env
 
 
-@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+@pytest.mark.parametrize(
+    ("runtime", "database_url"),
+    [("aiogram", "sqlite"), pytest.param("ptb", "postgres", marks=pytest.mark.postgres)],
+    indirect=["database_url"],
+)
 async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path(
-    server: LocalBotApi, tmp_path: Path, runtime: str
+    server: LocalBotApi, tmp_path: Path, runtime: str, database_url: str
 ) -> None:
+    if database_url.startswith("postgresql"):  # trust authentication: any password will do
+        database_url = database_url.replace("postgres@", f"postgres:{DB_PASSWORD}@", 1)
     # The first long poll and the first reply are answered by the proxy's page.
     server.faults.arm("echo", method="getUpdates", times=1)
     server.faults.arm("echo", method="sendMessage", times=1)
@@ -59,7 +67,7 @@ async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path
             "bot.cli",
             "run",
             cwd=ROOT,
-            env=bot_env(server, runtime, tmp_path / "buurbot.db"),
+            env=bot_env(server, runtime, database_url),
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out,
@@ -90,10 +98,13 @@ async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path
             raise
     log = stderr.read_text(errors="replace")
     assert code == 0, log[-3000:]
-    # The token, or its secret half, is in no line...
+    # The token, or its secret half, is in no line, nor the database's password...
     assert SECRET_HALF not in log
     assert SECRET_HALF.lower() not in log.lower()
-    # ...although the log shows the page and the DEBUG lines, the token redacted in them.
+    assert DB_PASSWORD not in log
+    # ...although the log shows the page and the DEBUG lines, the token redacted in them,
+    # and SQLAlchemy's statements without their values.
     assert "DEBUG" in log and "/bot<token>/getUpdates" in log
+    assert "[SQL parameters hidden due to hide_parameters=True]" in log
     if runtime == "ptb":
         assert "Set Bot API URL: " in log
