@@ -236,3 +236,18 @@ async def test_a_button_with_an_impossible_id_is_refused_kindly(
     assert shown  # it answered...
     assert texts_for("nl")._(SORRY) not in shown  # ...as a step, not as the apology of a crash
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_ptb_names_a_failed_update_by_its_id_only(caplog: pytest.LogCaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    from telegram import Update
+
+    from bot.runtimes.ptb_runtime import PtbRuntime
+
+    update = Update.de_json(message("mijn geheime tekst"), None)
+    runtime = PtbRuntime.__new__(PtbRuntime)  # the error handler needs no connection
+    await runtime._on_error(update, SimpleNamespace(error=RuntimeError("boom")))  # type: ignore[arg-type]
+    (line,) = [r for r in caplog.records if r.name == "bot.runtimes.ptb_runtime"]
+    assert line.getMessage() == "error while handling update 100"
+    assert "geheime" not in caplog.text and "boom" in caplog.text

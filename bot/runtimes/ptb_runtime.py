@@ -183,9 +183,6 @@ class PtbRuntime(TelegramRuntime):
     name = "ptb"
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
-        # httpx logs every request URL (with the bot token in it) at INFO.
-        httpx_log = logging.getLogger("httpx")
-        httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
         self.api_base = api_base.rstrip("/")
         self.app: Application = (
             ApplicationBuilder()
@@ -219,7 +216,9 @@ class PtbRuntime(TelegramRuntime):
         await self._core.handle(incoming)
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("error while handling update %r", update, exc_info=context.error)
+        # The update's id only: its repr holds what the person typed.
+        update_id = getattr(update, "update_id", None)
+        log.error("error while handling update %s", update_id, exc_info=context.error)
 
     async def connect(self) -> BotIdentity:
         try:

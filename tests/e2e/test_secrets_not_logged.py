@@ -108,3 +108,4 @@ async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path
     assert "[SQL parameters hidden due to hide_parameters=True]" in log
     if runtime == "ptb":
         assert "Set Bot API URL: " in log
+        assert "httpx: HTTP Request: POST " in log and "/bot<token>/getMe" in log
