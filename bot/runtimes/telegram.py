@@ -31,7 +31,7 @@ from bot.app import Services, build_services
 from bot.config import RuntimeName, Settings
 from bot.delivery import telegram_pacer
 from bot.i18n import N_
-from bot.logs import protect
+from bot.logs import REDACTOR, protect
 from bot.runtimes.common import (
     WEBHOOK_SECRET,
     BotIdentity,
@@ -290,5 +290,6 @@ def _fail(error: StartupError, token: str) -> int:
     message = " ".join(str(error).split())
     if token:
         message = message.replace(token, "<token>")
+    message = REDACTOR.redact(message)  # its secret half, URL-encoded, the other secrets
     print(f"buurbot: {message}", file=sys.stderr)
     return 2

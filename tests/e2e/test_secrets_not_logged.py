@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Settings
 from bot.i18n import texts_for
+from bot.runtimes.telegram import run_telegram
 from local_bot_api import LocalBotApi
+from tests.e2e.conftest import run_args
 
 pytestmark = pytest.mark.e2e
 
@@ -109,3 +112,26 @@ async def test_the_token_is_in_no_log_line_at_debug_when_a_proxy_echoes_the_path
     if runtime == "ptb":
         assert "Set Bot API URL: " in log
         assert "httpx: HTTP Request: POST " in log and "/bot<token>/getMe" in log
+
+
+@pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
+async def test_a_start_refused_by_the_proxys_page_is_one_line_without_the_token(
+    server: LocalBotApi,
+    tmp_path: Path,
+    runtime: str,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    server.faults.arm("echo", method="getMe", times=None)
+    settings = Settings(  # type: ignore[call-arg]
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}",
+        telegram_token=TOKEN,
+        telegram_api_base=server.base_url,
+        runtime=runtime,
+        _env_file=None,
+    )
+    assert await run_telegram(settings, run_args(), stop=asyncio.Event()) == 2
+    assert [c.fault for c in server.calls_to("getMe")][:1] == ["echo"]
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("buurbot: ")
+    assert SECRET_HALF not in line and SECRET_HALF not in caplog.text
