@@ -92,12 +92,12 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
         print(f"buurbot: invalid settings: {problems}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    logging.basicConfig(
-        level=logging.WARNING
-        if command in ("console", *OPERATOR_COMMANDS) or not settings.telegram_token
-        else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.logs import configure, protect
+
+    # Before the first record: no secret of the settings reaches the log, at any level.
+    protect(settings, [getattr(args, "secret", "")])
+    quiet = command in ("console", *OPERATOR_COMMANDS) or not settings.telegram_token
+    configure(settings.log_level or (logging.WARNING if quiet else logging.INFO))
     try:
         if command == "console" or (command == "run" and settings.telegram_token is None):
             person = getattr(args, "person", "Buurman")

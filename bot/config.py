@@ -10,6 +10,7 @@ from pydantic import SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 SUPPORTED_LANGUAGES = ("nl", "en")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class RuntimeName(StrEnum):
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     flood_window_seconds: float = 10.0
     group_flood_max_updates: int = 40
     max_text_length: int = 4096
+    # DEBUG, INFO, WARNING or ERROR; unset: INFO for the bot, WARNING for the console and the
+    # operator commands. Secrets are redacted from the log at every level.
+    log_level: str | None = None  # TEMP
 
     @field_validator("default_language")
     @classmethod
@@ -47,6 +51,15 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LANGUAGES:
             raise ValueError(f"default_language must be one of {', '.join(SUPPORTED_LANGUAGES)}")
         return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"log_level must be one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
 
     @field_validator("timezone")
     @classmethod

@@ -45,7 +45,7 @@ from sqlmodel import select
 from bot.actions import rsvp_people
 from bot.config import SUPPORTED_LANGUAGES
 from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.seam import Chat, Keyboard
+from bot.seam import ID_LIMIT, Chat, Keyboard
 from bot.when import When, parse_when
 from scheduler import outbox
 from storage.models import (
@@ -142,6 +142,8 @@ def _legacy_chat_id(code: str) -> int | None:
     if not _LEGACY_GROUP.match(code):
         return None
     value = int(code[1:], 36)
+    if value >= ID_LIMIT:  # no chat has such an id (nor could a column hold it)
+        return None
     return -value if code[0] == "n" else value
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 VERSION = "1"
 MAX_BYTES = 64
+# The ids the payloads carry are the database's Integer keys (32-bit on PostgreSQL).
+MAX_INT = 2**31 - 1
 _SAFE_ARG = re.compile(r"^[A-Za-z0-9_.\-]*$")
 DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
@@ -24,8 +26,11 @@ class Payload:
         return self.args[index] if index < len(self.args) else default
 
     def int_arg(self, index: int) -> int | None:
+        """A number argument; None when there is none or it is past the database's ids."""
         value = self.arg(index)
-        return int(value) if value.isdecimal() and len(value) < 12 else None
+        if not value.isdecimal() or len(value) > 10:
+            return None
+        return int(value) if int(value) <= MAX_INT else None
 
 
 def pack(route: str, *args: object) -> str:

@@ -7,9 +7,49 @@ A runtime turns a framework update into an `Incoming`, the engine answers with
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+# The Bot API's ranges: user and chat ids have at most 52 significant bits; message ids, poll
+# options and its other plain Integers fit in 32 bits. Update ids are held to the 52 bits a
+# JSON number keeps exactly. A value beyond is not from Telegram, and no column could hold it.
+ID_LIMIT = 2**52
+INT32_LIMIT = 2**31
+# C0 controls but tab and newline (NUL above all: PostgreSQL refuses it in text) and lone
+# surrogates (no UTF-8 for them): stripped from everything a person or Telegram typed.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
+
+
+class OutOfRange(ValueError):
+    """An id no real Telegram update carries: the update is skipped, never stored."""
+
+
+def clean(text: str) -> str:
+    """Text without the characters a database (or a terminal) must not be given."""
+    return _UNSAFE.sub("", text) if _UNSAFE.search(text) else text
+
+
+def _clean_fields(obj: object, *names: str) -> None:
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            object.__setattr__(obj, name, clean(value))
+
+
+def checked(value: int, what: str, low: int, high: int) -> int:
+    """`value` when low <= value < high (Telegram's range for `what`); else OutOfRange, whose
+    message names `what` only: a log line may carry it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise OutOfRange(f"{what} is not a whole number")
+    if not low <= value < high:
+        raise OutOfRange(f"{what} out of Telegram's range")
+    return value
+
+
+def _chat_id(value: int) -> int:
+    return checked(value, "chat id", 1 - ID_LIMIT, ID_LIMIT)
 
 
 class ChatKind(StrEnum):
@@ -28,6 +68,10 @@ class Chat:
     kind: ChatKind = ChatKind.PRIVATE
     title: str | None = None
 
+    def __post_init__(self) -> None:
+        _chat_id(self.id)
+        _clean_fields(self, "title")
+
 
 @dataclass(frozen=True, slots=True)
 class Person:
@@ -35,6 +79,10 @@ class Person:
     first_name: str
     language_code: str | None = None
     username: str | None = None
+
+    def __post_init__(self) -> None:
+        checked(self.id, "user id", 1, ID_LIMIT)
+        _clean_fields(self, "first_name", "language_code", "username")
 
 
 # --- what happened -----------------------------------------------------------
@@ -44,11 +92,17 @@ class Person:
 class Text:
     text: str
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, "text")
+
 
 @dataclass(frozen=True, slots=True)
 class Command:
     name: str  # lower case, without "/" and without "@botname"
     args: str = ""
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "name", "args")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,17 +111,30 @@ class ButtonPress:
     query_id: str | None = None  # None in the console
     message_id: int | None = None  # the message that carried the button
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, "payload", "query_id")
+        if self.message_id is not None:
+            checked(self.message_id, "message id", 0, INT32_LIMIT)
+
 
 @dataclass(frozen=True, slots=True)
 class PollAnswer:
     poll_id: str
     option_ids: tuple[int, ...]
 
+    def __post_init__(self) -> None:
+        _clean_fields(self, "poll_id")
+        for option in self.option_ids:
+            checked(option, "poll option", 0, INT32_LIMIT)
+
 
 @dataclass(frozen=True, slots=True)
 class Photo:
     file_id: str
     caption: str = ""
+
+    def __post_init__(self) -> None:
+        _clean_fields(self, "file_id", "caption")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +165,9 @@ class BotUnblocked:
 @dataclass(frozen=True, slots=True)
 class ChatMigrated:
     new_chat_id: int
+
+    def __post_init__(self) -> None:
+        _chat_id(self.new_chat_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +200,10 @@ class Incoming:
     event: Event
     # Telegram's update_id; None where there is none (the console).
     update_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.update_id is not None:
+            checked(self.update_id, "update id", 0, ID_LIMIT)
 
 
 # --- what the bot does --------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .errors import ApiError
 
-FAULT_KINDS = frozenset({"429", "500", "502", "504", "timeout", "403", "401", "404"})
+FAULT_KINDS = frozenset({"429", "500", "502", "504", "timeout", "403", "401", "404", "echo"})
 
 # Methods that put a message in a chat: these count against the flood limits.
 SENDING_METHODS = frozenset(
@@ -42,6 +42,16 @@ NGINX_502 = (
     "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.18.0</center>\r\n"
     "</body>\r\n</html>\r\n"
 )
+
+
+def echo_page(path: str) -> str:
+    """A proxy's 502 page that repeats the request path: /bot<token>/<method>."""
+    return (
+        "<!DOCTYPE html>\n<html><head><title>502 Proxy Error</title></head><body>\n"
+        "<h1>Proxy Error</h1>\n<p>The proxy server received an invalid response from an "
+        f"upstream server.<br>\nThe proxy server could not handle the request "
+        f'<em><a href="{path}">POST&nbsp;{path}</a></em>.</p>\n</body></html>\n'
+    )
 
 
 @dataclass(slots=True)
@@ -97,7 +107,8 @@ class Faults:
 
         kind: "429" flood control with retry_after; "403" blocked by the user; "401"/"404"
         the token refused or the address wrong (e.g. for getUpdates); "500" JSON error;
-        "502" nginx's HTML page; "504"/"timeout": wait `delay` seconds, then answer 504.
+        "502" nginx's HTML page; "echo" a proxy's HTML 502 page repeating the request path
+        (the bot token in it); "504"/"timeout": wait `delay` seconds, then answer 504.
         method=None matches every method except getUpdates (polling would swallow it).
         times=None keeps firing until `clear()`; rate is the probability per matching call.
         applied=True lets the call take effect while its answer fails (the lost-response case).
@@ -150,7 +161,7 @@ def fault_error(fault: Fault) -> ApiError:
         return ApiError(404, "Not Found", rejected=False)
     if fault.kind == "500":
         return ApiError(500, "Internal Server Error", rejected=False)
-    if fault.kind == "502":
+    if fault.kind in ("502", "echo"):
         return ApiError(502, "Bad Gateway", rejected=False)
     return ApiError(504, "Gateway Timeout", rejected=False)
 

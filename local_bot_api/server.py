@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 
 from .errors import NOT_FOUND, UNAUTHORIZED, ApiError, bad_request
-from .faults import NGINX_502, Fault, Faults, RateLimits, fault_error
+from .faults import NGINX_502, Fault, Faults, RateLimits, echo_page, fault_error
 from .methods import Methods
 from .simulation import Group, Person, SeenMessage, seen
 from .spec import BotApiSpec, Upload
@@ -388,6 +388,8 @@ class LocalBotApi:
         status, body, fault = await self._execute(method, raw, uploads, started, request)
         if fault == "502":
             return web.Response(status=502, text=NGINX_502, content_type="text/html")
+        if fault == "echo":
+            return web.Response(status=502, text=echo_page(request.path), content_type="text/html")
         return _json_response(status, body)
 
     async def _execute_reply(self, method: str, params: JSON) -> None:

@@ -82,7 +82,8 @@ class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
-        options: dict = {"echo": echo}
+        # No parameter value (a person's typed text) in any log line or error message.
+        options: dict = {"echo": echo, "hide_parameters": True}
         if not self.is_sqlite:
             options.update(pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW)
         self.engine = create_async_engine(url, **options)
@@ -104,6 +105,7 @@ class Database:
             async with self._turn, self.sessions() as session, session.begin():
                 yield session
         except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
+            hide_values(error)
             if _is_connection_problem(error):
                 raise DatabaseUnavailable(str(error).splitlines()[0]) from error
             raise
@@ -148,6 +150,29 @@ def _upgrade_to_head(connection: Connection, url: str) -> None:
     config = alembic_config(url)
     config.attributes["connection"] = connection
     command.upgrade(config, "head")
+
+
+# Where a driver's message repeats a value: asyncpg's "invalid input for query argument $2:
+# 'the typed text...' (reason)", and PostgreSQL's DETAIL ("Failing row contains (...)",
+# "Key (col)=(value) already exists").
+_ARGUMENT_VALUE = re.compile(r"(invalid input for query argument \$\d+): .*")
+_DETAIL = re.compile(r"\n?DETAIL: .*?(?=\nHINT: |\n\[SQL: |\Z)", re.DOTALL)
+
+
+def hide_values(error: BaseException) -> None:
+    """Rewrite, in place, the messages of `error` and its causes that repeat a value."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "detail", None):
+            current.detail = None  # type: ignore[attr-defined]
+        if current.args and isinstance(current.args[0], str):
+            text = _ARGUMENT_VALUE.sub(r"\1: (value hidden)", current.args[0])
+            text = _DETAIL.sub("", text)
+            if text != current.args[0]:
+                current.args = (text, *current.args[1:])
+        current = current.__cause__ or current.__context__
 
 
 def _is_connection_problem(error: BaseException) -> bool:

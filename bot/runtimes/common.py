@@ -52,6 +52,7 @@ from bot.seam import (
     Keyboard,
     MembersJoined,
     Outgoing,
+    OutOfRange,
     Person,
     Photo,
     PinMessage,
@@ -67,6 +68,7 @@ from bot.seam import (
     Text,
     Transient,
     Unsupported,
+    clean,
 )
 from scheduler.pacing import Pacer
 
@@ -323,13 +325,21 @@ def chat_of(chat: Any) -> Chat | None:
 
 
 def to_incoming(update: Any, *, bot_id: int, bot_username: str) -> Incoming | None:
-    """The core's view of a Telegram update; None when it is nothing for the core."""
+    """The core's view of a Telegram update; None when it is nothing for the core, or when it
+    carries an id no real update has (the seam refuses it: skipped, with one log line that
+    names only the update id)."""
     update_id = field(update, "update_id")
-    mapped = _map(update, bot_id, bot_username)
-    if mapped is None:
-        return None
-    chat, person, event = mapped
-    return Incoming(chat, person, event, int(update_id) if update_id is not None else None)
+    try:
+        mapped = _map(update, bot_id, bot_username)
+        if mapped is None:
+            return None
+        chat, person, event = mapped
+        return Incoming(chat, person, event, int(update_id) if update_id is not None else None)
+    except (TypeError, ValueError) as error:  # an id out of range, a field of a wrong shape
+        shown = update_id if isinstance(update_id, int) else "without an id"
+        why = error if isinstance(error, OutOfRange) else "a field of the wrong kind"
+        log.warning("update %s skipped: %s", shown, why)
+    return None
 
 
 def _map(update: Any, bot_id: int, bot_username: str) -> tuple[Chat, Person, Event] | None:
@@ -370,7 +380,8 @@ def _message(message: Any, bot_id: int, bot_username: str) -> tuple[Chat, Person
     person = person_of(sender)
     text = field(message, "text")
     if text is not None:
-        event = _text_event(str(text), bot_username)
+        # Cleaned first: what is parsed is what is stored.
+        event = _text_event(clean(str(text)), bot_username)
         return (chat, person, event) if event is not None else None
     photos = field(message, "photo")
     if photos:

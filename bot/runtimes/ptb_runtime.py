@@ -177,9 +177,6 @@ class PtbRuntime(ReceivingRuntime):
     name = "ptb"
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
-        # httpx logs every request URL (with the bot token in it) at INFO.
-        httpx_log = logging.getLogger("httpx")
-        httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
         self.api_base = api_base.rstrip("/")
         self.app: Application = (
             ApplicationBuilder()

@@ -35,6 +35,7 @@ from bot.app import Services, build_services
 from bot.config import RuntimeName, Settings
 from bot.delivery import telegram_pacer
 from bot.i18n import N_
+from bot.logs import REDACTOR, protect
 from bot.runtimes.common import (
     WEBHOOK_SECRET,
     BotIdentity,
@@ -141,6 +142,7 @@ async def run_telegram(
     `ready` gets the `Running` bot once updates are being received.
     """
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    protect(settings)  # also when embedded (tests, benchmarks): no secret in any log record
     try:
         if not token:
             raise StartupError("BUURBOT_TELEGRAM_TOKEN is not set")
@@ -149,6 +151,8 @@ async def run_telegram(
         webhook = (
             WebhookOptions.from_args(args, settings) if getattr(args, "webhook", False) else None
         )
+        if webhook is not None:
+            protect(settings, [webhook.secret])
         runtime = make_runtime(settings, token)
     except StartupError as error:
         return _fail(error, token)
@@ -320,8 +324,11 @@ async def _until_stopped(
 
 
 def _redacted(text: str, token: str) -> str:
+    """One line for the operator: the token, its secret half, URL-encoded, the other secrets."""
     message = " ".join(text.split())
-    return message.replace(token, "<token>") if token else message
+    if token:
+        message = message.replace(token, "<token>")
+    return REDACTOR.redact(message)
 
 
 def _fail(error: StartupError, token: str) -> int:
