@@ -23,9 +23,9 @@ from bot.coaches import (
     parse_area,
     portfolio,
     render_digest,
+    working_days_later,
 )
 from bot.events import PhaseReached
-from bot.flows.support import working_days_later
 from bot.i18n import texts_for
 from bot.payloads import pack
 from bot.seam import ButtonPress
