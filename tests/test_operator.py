@@ -18,9 +18,10 @@ from sqlmodel import select
 
 from bot.coaches import Area
 from bot.delivery import TELEGRAM_LIMITS
+from bot.i18n import texts_for
 from bot.operator import EXPORT_COLUMNS, add_operator_commands, run_operator_command
 from bot.payloads import pack
-from bot.runtimes.recording import Shown
+from bot.runtimes.recording import Shown, plain
 from bot.seam import ButtonPress, RateLimited, RecipientGone, SendText
 from scheduler.pacing import Pacer
 from scheduler.rules import RuleTimings, coach_digest, stall_scan, zone
@@ -479,7 +480,13 @@ async def test_a_removed_coach_keeps_no_access_to_the_threads(world: Driver) -> 
 
     # The resident hears who answers now; the open question goes to Bea, not to Carla.
     await sweep(world)
-    assert "Bea is nu de buurtcoach van Groene Lindelaan" in resident.last
+    told = texts_for("nl")._(
+        "Good to know: <b>{coach}</b> is now the neighbourhood coach of <b>{title}</b>. "
+        "Your messages about it go to {coach} from now on. Just reply here as before.",
+        coach="Bea",
+        title="Groene Lindelaan",
+    )
+    assert plain(told) in resident.last
     assert "A question from Anna about Groene Lindelaan" in new.last
     assert "“En een aanhanger?”" in new.last
 

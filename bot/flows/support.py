@@ -91,8 +91,9 @@ async def support_requested(session: AsyncSession, event: SupportRequested, now:
     initiative = await session.get(Initiative, request.initiative_id)
     if initiative is None:
         return
-    if request.coach_id is None and initiative.coach_id is not None:
-        request.coach_id = initiative.coach_id
+    coach = await coach_of(session, initiative)
+    if request.coach_id is None and coach is not None:
+        request.coach_id = coach.id
     if not await tell_coaches(session, request, initiative, now):
         log.warning("support request %s has no coach and there is no operator", request.id)
 
@@ -399,7 +400,11 @@ async def asker_replies(
 ) -> None:
     # Decided now: whoever answered before may no longer be this resident's coach.
     people = await thread_coaches(ctx.session, request, initiative)
-    coach = people[0] if len(people) == 1 and people[0].id == request.coach_id else None
+    coach = people[0] if len(people) == 1 else None
+    if coach is not None and coach.id == initiative.coach_id:
+        request.coach_id = coach.id  # a thread left addressed to a former coach heals
+    elif coach is not None and coach.id != request.coach_id:
+        coach = None  # the operators read it: no name to promise
     for person in people:
         texts = texts_for(person.language, person.timezone)
         relay = Safe(
