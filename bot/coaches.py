@@ -627,8 +627,11 @@ async def _team_sizes(session: AsyncSession, ids: list[int]) -> Counter[int]:
 
 async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list[Initiative]:
     """The initiatives the person coaches; an operator's portfolio is all of them."""
+    worn = await hats(session, person)
+    if Hat.COACH not in worn:
+        return []  # a coach_id left on an initiative makes nobody its coach
     query = select(Initiative).order_by(Initiative.title, Initiative.id)  # type: ignore[arg-type]
-    if not await is_operator(session, person):
+    if Hat.OPERATOR not in worn:
         query = query.where(Initiative.coach_id == person.id)
     return list((await session.execute(query)).scalars().all())
 

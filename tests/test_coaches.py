@@ -1106,6 +1106,9 @@ async def test_stall_alerts_and_digests_reach_only_who_coaches_now(world: Driver
             session, now, timings, quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
         )
         await coach_digest(session, now, timings, tz=zone(None))
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        assert (await portfolio(session, person, now)).entries == []
     await sweep(world)
     assert talker(world, carla).messages == []
     left = {r.kind: (r.status, r.last_error) for r in await rows(s, select(ScheduledMessage))}
