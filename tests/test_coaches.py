@@ -1207,3 +1207,25 @@ async def test_the_card_names_only_neighbours_who_consented(world: Driver) -> No
     assert "+ 1 organiser who did not give permission to show their name" in card
     assert "a neighbour answered in the street group (a neighbour)" in card
     assert "a neighbour joined the team (Anna)" in card
+
+
+async def test_a_question_from_someone_without_consent_does_not_name_them(world: Driver) -> None:
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH)
+    tess = await add_person(s, "Tess")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((tess, MemberRole.TEAM),)
+    )
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, tess.id)
+        assert person is not None
+        person.consented_at = None  # she withdrew it, and stayed in the team
+    asker = talker(world, tess)
+    await press_payload(asker, pack("ini", "coach", groen.id))
+    await asker.send("Mag ik iets vragen?")
+    await sweep(world)
+    coach = talker(world, carla)
+    assert "A question from a neighbour about Groene Lindelaan" in coach.last
+    await coach.press("Reply")
+    assert "Your answer to a neighbour about Groene Lindelaan" in coach.last
+    assert all("Tess" not in shown.plain for shown in coach.messages)

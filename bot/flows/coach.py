@@ -50,7 +50,7 @@ from bot.coaches import (
 from bot.context import Ctx
 from bot.events import InitiativeCreated, PhaseReached
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.i18n import N_, Safe, escape, texts_for
+from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, initiators, members
 from bot.payloads import Payload, pack
 from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
@@ -65,6 +65,7 @@ from storage.models import (
     MemberRole,
     PersonRole,
     Phase,
+    Resident,
     ScheduledMessage,
 )
 
@@ -146,6 +147,11 @@ async def needs_onboarding(ctx: Ctx) -> bool:
         await conv.start_flow(ctx, "onboarding")
         return True
     return False
+
+
+def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
+    """A neighbour as a coach may see them: by name only with their consent."""
+    return person.display_name if nameable(person) else texts._("a neighbour")
 
 
 def overview_button(ctx: Ctx, page: int = 0) -> Button:
@@ -395,7 +401,7 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
                 lines.append(ctx._("• {when}: {what}", when=when, what=what))
                 continue
             # Without their consent a neighbour is one of the neighbours, not a name.
-            name = person.display_name if nameable(person) else ctx._("a neighbour")
+            name = shown_name(ctx, person)
             lines.append(ctx._("• {when}: {what} ({name})", when=when, what=what, name=name))
     else:
         lines.append(ctx._("Nothing yet."))
@@ -553,7 +559,9 @@ async def say_message(ctx: Ctx) -> Safe:
     initiative = await _flow_initiative(ctx, Permission.COACH_INITIATIVE)
     if initiative is None:
         return ctx._("Type your message.")
-    names = [person.display_name for person in await initiators(ctx.session, initiative.id or 0)]
+    names = [
+        shown_name(ctx, person) for person in await initiators(ctx.session, initiative.id or 0)
+    ]
     if not names:
         return ctx._(
             "<b>{title}</b> has no initiator at the moment. Your message cannot reach anyone "
@@ -630,7 +638,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
         initiative,
         intro=ctx._(
             "Sent to {names}. When they answer, you get it here.",
-            names=", ".join(person.display_name for person in people),
+            names=", ".join(shown_name(ctx, person) for person in people),
         ),
     )
     return HANDLED

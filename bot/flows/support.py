@@ -38,7 +38,7 @@ from sqlmodel import select
 
 from bot import conversation as conv
 from bot.audit import audit
-from bot.authz import Permission, coach_of, may, nameable, thread_coaches
+from bot.authz import Permission, coach_of, may, thread_coaches
 from bot.coaches import (
     MOVED_KIND,
     NEW_KIND,
@@ -56,6 +56,7 @@ from bot.flows.coach import (
     needs_onboarding,
     overview_button,
     refuse,
+    shown_name,
     was_coach,
 )
 from bot.i18n import N_, Safe, Texts, escape, texts_for
@@ -96,11 +97,6 @@ async def support_requested(session: AsyncSession, event: SupportRequested, now:
         request.coach_id = coach.id
     if not await tell_coaches(session, request, initiative, now):
         log.warning("support request %s has no coach and there is no operator", request.id)
-
-
-def asker_name(texts: Texts | Ctx, asker: Resident | None) -> str:
-    """The asker as a coach may see them: by name only with their consent."""
-    return asker.display_name if nameable(asker) else texts._("a neighbour")
 
 
 async def answers_now(session: AsyncSession, coach: Resident, request: SupportRequest) -> bool:
@@ -167,7 +163,7 @@ async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime
     lines = [
         texts._(
             "❓ <b>A question from {name}</b> about <b>{title}</b>",
-            name=asker_name(texts, asker),
+            name=shown_name(texts, asker),
             title=initiative.title,
         ),
         *await _context_lines(session, texts, initiative),
@@ -196,7 +192,7 @@ async def render_nudge(
         "⏰ A question about <b>{title}</b> has been waiting for two working days.\n\n"
         "{name} asked: “{question}”\n\nA short answer helps already.",
         title=initiative.title,
-        name=asker_name(texts, asker),
+        name=shown_name(texts, asker),
         question=_snippet(request.question),
     )
     return say(coach, text, *thread_buttons(texts, request))
@@ -294,7 +290,7 @@ async def say_reply(ctx: Ctx) -> Safe:
         return ctx._(
             "Your answer to {name} about <b>{title}</b>. The question was:\n“{question}”\n\n"
             "Type your answer in one message.",
-            name=asker_name(ctx, asker),
+            name=shown_name(ctx, asker),
             title=initiative.title,
             question=_snippet(request.question),
         )
@@ -387,7 +383,7 @@ async def coach_answers(
         chat_id=asker.telegram_id,
     )
     ctx.say(
-        ctx._("Sent to {name}. If they reply, you get it here.", name=asker_name(ctx, asker)),
+        ctx._("Sent to {name}. If they reply, you get it here.", name=shown_name(ctx, asker)),
         [
             [Button(ctx._("Answer open questions"), pack("sup", "open"))],
             [coach_card_button(ctx, initiative.id), conv.menu_button(ctx)],
@@ -410,7 +406,7 @@ async def asker_replies(
         relay = Safe(
             texts._(
                 "💬 <b>{name} replied</b> about <b>{title}</b>:",
-                name=asker_name(texts, ctx.person),
+                name=shown_name(texts, ctx.person),
                 title=initiative.title,
             )
             + "\n\n"
@@ -536,7 +532,7 @@ async def show_open(ctx: Ctx) -> None:
                 item.waiting_days,
                 number=number,
                 title=item.initiative.title,
-                name=asker_name(ctx, item.asker),
+                name=shown_name(ctx, item.asker),
                 question=_snippet(" ".join(item.request.question.split()))[:120],
             )
         )
