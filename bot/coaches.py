@@ -404,13 +404,12 @@ async def remove_coach(
         moved.append((initiative, successor))
     # Threads addressed to them on initiatives they no longer coached follow those too.
     others = await session.execute(
-        select(Initiative)
-        .join(SupportRequest, SupportRequest.initiative_id == Initiative.id)
-        .where(SupportRequest.coach_id == person.id)
-        .distinct()
+        select(SupportRequest.initiative_id).where(SupportRequest.coach_id == person.id).distinct()
     )
-    for initiative in others.scalars().all():
-        await move_threads(session, initiative, now)
+    for ident in sorted(others.scalars().all()):
+        initiative = await session.get(Initiative, ident)
+        if initiative is not None:
+            await move_threads(session, initiative, now)
     audit(
         session,
         actor_id=actor_id,

@@ -1229,3 +1229,60 @@ async def test_a_question_from_someone_without_consent_does_not_name_them(world:
     await coach.press("Reply")
     assert "Your answer to a neighbour about Groene Lindelaan" in coach.last
     assert all("Tess" not in shown.plain for shown in coach.messages)
+
+
+async def test_threads_follow_the_coach_on_every_database(db_world: Driver) -> None:
+    """Removing Carla moves the threads of her initiative to Bea and a thread she still
+    had elsewhere to that initiative's coach; what was queued for her is cancelled."""
+    from bot.coaches import remove_coach
+
+    s = db_world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    bea = await add_person(s, "Bea", role=PersonRole.COACH, areas=(Area(3511, 3511),))
+    olaf = await add_person(s, "Olaf", role=PersonRole.COACH, areas=(Area(1000, 1099),))
+    anna = await add_person(s, "Anna")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    elders = await add_initiative(s, "Elders", area="1010", coach=olaf)
+    async with s.db.transaction() as session:
+        session.add_all(
+            [
+                SupportRequest(
+                    initiative_id=groen.id or 0,
+                    resident_id=anna.id,
+                    coach_id=carla.id,
+                    question="Beantwoord",
+                    answered_at=START,
+                ),
+                SupportRequest(
+                    initiative_id=groen.id or 0,
+                    resident_id=anna.id,
+                    coach_id=carla.id,
+                    question="Open",
+                ),
+                SupportRequest(initiative_id=elders.id or 0, coach_id=carla.id, question="Oud"),
+            ]
+        )
+    await press_payload(talker(db_world, anna), pack("ini", "coach", groen.id))
+    await talker(db_world, anna).send("Nog een vraag")
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        await remove_coach(session, person, s.clock.now(), actor_id=None, via="cli")
+    requests = await rows(s, select(SupportRequest).order_by(SupportRequest.id))  # type: ignore[arg-type]
+    assert [r.coach_id for r in requests] == [bea.id, bea.id, olaf.id, bea.id]
+    queued = await rows(s, select(ScheduledMessage).order_by(ScheduledMessage.id))  # type: ignore[arg-type]
+    assert {r.status for r in queued if r.resident_id == carla.id} == {OutboxStatus.CANCELLED}
+    pending = sorted((r.kind, r.resident_id) for r in queued if r.status is OutboxStatus.PENDING)
+    assert pending == sorted(
+        [
+            ("support_moved", anna.id),  # once, for both of her threads
+            ("support_new", bea.id),
+            ("support_new", bea.id),
+            ("support_new", olaf.id),  # the old question about Elders
+            ("support_nudge", bea.id),
+            ("support_nudge", bea.id),
+            ("support_nudge", olaf.id),
+        ]
+    )
