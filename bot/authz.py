@@ -5,6 +5,12 @@ A person's standing towards an initiative is a set of hats: any resident;
 follower / team / initiator by membership; the coach of that initiative (its
 area's coach); any coach; the operator; the admin of a street group (known
 from Telegram at the moment it matters, passed in by the group flow).
+
+Hats are read from the database at the moment of use: a stored ``coach_id`` (on an
+initiative, a support thread, an outbox row, a button) names someone, it grants
+nothing. The coach of an initiative is its ``coach_id`` *while that person is still a
+coach*; who answers a support thread now is ``thread_coaches``; whom a coach may see
+by name is ``nameable``.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ import logging
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
 
 from bot.initiatives import membership
-from storage.models import Initiative, MemberRole, PersonRole, Resident
+from storage.models import Initiative, MemberRole, PersonRole, Resident, SupportRequest
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +112,8 @@ async def hats(
     if group_admin:
         worn.add(Hat.GROUP_ADMIN)
     if initiative is not None and initiative.id is not None and person.id is not None:
-        if initiative.coach_id == person.id:
+        # A coach_id left behind on an initiative grants nothing once its person stopped coaching.
+        if initiative.coach_id == person.id and Hat.COACH in worn:
             worn.add(Hat.COACH_OF_INITIATIVE)
         member = await membership(session, initiative.id, person.id)
         if member is not None:
@@ -143,3 +151,45 @@ async def may(
         initiative.id if initiative else None,
     )
     return False
+
+
+# --- who is someone's coach now ----------------------------------------------------------------
+
+
+async def operators(session: AsyncSession) -> list[Resident]:
+    result = await session.execute(
+        select(Resident).where(Resident.role == PersonRole.OPERATOR).order_by(Resident.id)  # type: ignore[arg-type]
+    )
+    return list(result.scalars().all())
+
+
+async def coach_of(session: AsyncSession, initiative: Initiative) -> Resident | None:
+    """The initiative's coach, if the person its ``coach_id`` names still coaches it."""
+    if initiative.coach_id is None:
+        return None
+    person = await session.get(Resident, initiative.coach_id)
+    if person is None or Hat.COACH_OF_INITIATIVE not in await hats(session, person, initiative):
+        return None
+    return person
+
+
+async def thread_coaches(
+    session: AsyncSession, request: SupportRequest, initiative: Initiative
+) -> list[Resident]:
+    """Who answers this support thread now: the person it is addressed to while they may
+    still coach the initiative, else the initiative's coach, else the operators."""
+    if request.coach_id is not None:
+        addressed = await session.get(Resident, request.coach_id)
+        if addressed is not None and allowed(
+            Permission.COACH_INITIATIVE, await hats(session, addressed, initiative)
+        ):
+            return [addressed]
+    coach = await coach_of(session, initiative)
+    return [coach] if coach is not None else await operators(session)
+
+
+def nameable(person: Resident | None) -> bool:
+    """Whether a coach may see this person's name: only who onboarded and consented."""
+    return (
+        person is not None and person.consented_at is not None and person.onboarded_at is not None
+    )

@@ -9,6 +9,10 @@ is the members (in that role) of the initiatives that match. Of those people, **
 the ones who opted in to announcements and are reachable are recipients; each once.
 Street groups are the active group chats linked to a matching initiative.
 
+**Rights.** An audience is bound to its author's rights when it is counted and when it
+is sent (``within_rights``): a coach reaches only their own areas, whatever the stored
+draft says, and an announcement whose author is no longer a coach is not sent on.
+
 **Sending.** Confirming writes one outbox row per recipient, in one bulk insert: kind
 ``broadcast``, the broadcast's id, ``Priority.BROADCAST`` (replies and reminders go
 first), key ``broadcast:<id>:<resident>`` or ``broadcast:<id>:chat:<chat>``. The
@@ -45,6 +49,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from bot.audit import audit
+from bot.authz import Hat, Permission, hats, may
 from bot.cards import THEME_LABELS
 from bot.coaches import Area, areas_of, in_any, subject
 from bot.i18n import N_, Safe, Texts, escape, texts_for
@@ -196,6 +201,23 @@ class Recipients:
     @property
     def count(self) -> int:
         return len(self.resident_ids) + len(self.chat_ids)
+
+
+async def within_rights(
+    session: AsyncSession, author: Resident | None, audience: Audience
+) -> Audience:
+    """The audience as its author may reach it now: an operator (or the shell, no
+    author) as asked; anyone else only within their own areas."""
+    if author is None or Hat.OPERATOR in await hats(session, author):
+        return audience
+    return Audience(
+        areas=audience.areas,
+        theme=audience.theme,
+        phase=audience.phase,
+        who=audience.who,
+        reach=audience.reach,
+        coach_id=author.id,
+    )
 
 
 async def _scope(session: AsyncSession, audience: Audience) -> tuple[list[Area] | None, set[int]]:
@@ -366,6 +388,7 @@ async def start(
 ) -> tuple[Broadcast, Recipients]:
     """Confirmed: the broadcast row, one outbox row per recipient (one bulk insert), the
     first progress tick (for a chat), and the audit entry."""
+    audience = await within_rights(session, author, audience)
     recipients = await select_recipients(session, audience)
     broadcast = Broadcast(
         author_id=author.id if author is not None else None,
@@ -634,6 +657,10 @@ async def render_broadcast(
     broadcast = await fetch(session, Broadcast, row.broadcast_id)
     if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
         raise Skip(CANCELLED)
+    if broadcast.author_id is not None:
+        writer = await fetch(session, Resident, broadcast.author_id)
+        if writer is None or not await may(session, writer, Permission.BROADCAST):
+            raise Skip(CANCELLED)  # no longer a coach: not sent on in their name
     author = await author_name(session, broadcast)
     if row.resident_id is not None:
         person = await recipient(session, row)

@@ -15,7 +15,10 @@ An initiative *stalls* when nothing happened for ``quiet_days`` (Settings.quiet_
 and its stall alert is not snoozed. One with a meeting or action planned ahead is waiting,
 not stalled (the same reading as the scheduler's stall scan).
 
-Everything that changes who coaches what writes the audit log (``bot.audit``).
+Everything that changes who coaches what writes the audit log (``bot.audit``). The
+support threads of an initiative follow its coach (``move_threads``): what was queued
+for the previous coach is cancelled, unanswered questions are told to whoever answers
+now (the new coach, or the operators), and each asker hears kindly who that is.
 """
 
 from __future__ import annotations
@@ -24,22 +27,30 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from bot.audit import audit
-from bot.authz import Hat, hats
+from bot.authz import Hat, hats, thread_coaches
 from bot.events import InitiativeCreated
 from bot.i18n import N_, Safe, Texts
 from bot.phases import phase_label
+from scheduler import outbox
+from scheduler.outbox import Planned
+from scheduler.pacing import Priority
+from scheduler.rules import zone
+from scheduler.timing import local_wall_clock
 from storage.models import (
     Action,
     ActionStatus,
     Activity,
+    Broadcast,
+    BroadcastStatus,
     CoachArea,
     Initiative,
     MemberRole,
@@ -47,6 +58,7 @@ from storage.models import (
     PersonRole,
     Phase,
     Resident,
+    ScheduledMessage,
     SupportRequest,
 )
 
@@ -80,6 +92,15 @@ __all__ = [
 POSTCODE_RANGE = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[-–—]|t/m|to)?\s*([1-9][0-9]{3})?\s*$")
 NAME_MAX = 120
 SNIPPET = 80
+
+# Outbox kinds about support threads (rendered in bot/flows/support.py).
+NEW_KIND = "support_new"
+NUDGE_KIND = "support_nudge"
+MOVED_KIND = "support_moved"
+# What a coach gets for being a coach: cancelled when they stop (or lose the initiative).
+COACH_KINDS = (NEW_KIND, NUDGE_KIND, "stalled", "digest")
+NUDGE_WORKING_DAYS = 2
+NUDGE_AT = time(10)
 
 
 class AreaError(ValueError):
@@ -274,14 +295,16 @@ async def assign(
     """Make ``coach`` the initiative's coach (None: no coach); open questions follow."""
     before = initiative.coach_id
     initiative.coach_id = coach.id if coach is not None else None
-    await session.execute(
-        update(SupportRequest)
-        .where(
-            SupportRequest.initiative_id == initiative.id,
-            SupportRequest.answered_at.is_(None),  # type: ignore[union-attr]
+    await session.flush()
+    if before is not None and before != initiative.coach_id:
+        await outbox.cancel_for_resident(
+            session,
+            before,
+            kinds=COACH_KINDS,
+            initiative_id=initiative.id,
+            reason="the initiative has another coach now",
         )
-        .values(coach_id=initiative.coach_id)
-    )
+    await move_threads(session, initiative, now)
     audit(
         session,
         actor_id=actor_id,
@@ -366,6 +389,11 @@ async def remove_coach(
     if person.role is PersonRole.COACH:
         person.role = PersonRole.RESIDENT
     await session.flush()
+    if person.role is PersonRole.RESIDENT:
+        await outbox.cancel_for_resident(
+            session, person.id or 0, kinds=COACH_KINDS, reason="no longer a coach"
+        )
+        await _stop_broadcasts(session, person, now, actor_id=actor_id, via=via)
     moved: list[tuple[Initiative, Resident | None]] = []
     result = await session.execute(
         select(Initiative).where(Initiative.coach_id == person.id).order_by(Initiative.id)  # type: ignore[arg-type]
@@ -374,6 +402,14 @@ async def remove_coach(
         successor = await coach_for(session, initiative, excluding=[person.id or 0])
         await assign(session, initiative, successor, now, actor_id=actor_id, via=via)
         moved.append((initiative, successor))
+    # Threads addressed to them on initiatives they no longer coached follow those too.
+    others = await session.execute(
+        select(SupportRequest.initiative_id).where(SupportRequest.coach_id == person.id).distinct()
+    )
+    for ident in sorted(others.scalars().all()):
+        initiative = await session.get(Initiative, ident)
+        if initiative is not None:
+            await move_threads(session, initiative, now)
     audit(
         session,
         actor_id=actor_id,
@@ -384,6 +420,125 @@ async def remove_coach(
         via=via,
     )
     return moved
+
+
+async def _stop_broadcasts(
+    session: AsyncSession, person: Resident, now: datetime, *, actor_id: int | None, via: str
+) -> None:
+    """Their announcements still being sent stop: they no longer speak as a coach."""
+    from bot.broadcasts import cancel  # bot.broadcasts builds on this module
+
+    sending = await session.execute(
+        select(Broadcast).where(
+            Broadcast.author_id == person.id, Broadcast.status == BroadcastStatus.SENDING
+        )
+    )
+    for broadcast in sending.scalars().all():
+        await cancel(session, broadcast, now, actor_id=actor_id, via=via)
+
+
+# --- support threads follow the coach ----------------------------------------------------------
+
+
+def nudge_key(request_id: int | None, coach_id: int | None = None) -> str:
+    """The reminder of an unanswered question (one per coach it was addressed to)."""
+    base = f"{NUDGE_KIND}:{request_id}"
+    return base if coach_id is None else f"{base}:to:{coach_id}"
+
+
+def working_days_later(moment: datetime, days: int, at: time, tz: ZoneInfo) -> datetime:
+    """``days`` working days (Monday to Friday) after the local day of ``moment``, at
+    ``at`` on the local clock: asked on Friday, two working days later is Tuesday."""
+    day: date = moment.astimezone(tz).date()
+    left = days
+    while left > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            left -= 1
+    return local_wall_clock(day, at, tz)
+
+
+async def tell_coaches(
+    session: AsyncSession, request: SupportRequest, initiative: Initiative, now: datetime
+) -> list[Resident]:
+    """Tell whoever answers the question now (bot.authz.thread_coaches) and, when that is
+    the initiative's coach, remind them after two working days. Returns who was told."""
+    people = await thread_coaches(session, request, initiative)
+    for person in people:
+        await outbox.schedule_or_move(
+            session,
+            Planned(
+                NEW_KIND,
+                f"{NEW_KIND}:{request.id}:{person.id}",
+                now,
+                resident_id=person.id,
+                initiative_id=initiative.id,
+                priority=Priority.SCHEDULED,
+                payload={"request_id": request.id},
+            ),
+            now,
+        )
+    coach = people[0] if len(people) == 1 else None
+    if coach is not None and coach.id == initiative.coach_id:
+        await outbox.schedule_or_move(
+            session,
+            Planned(
+                NUDGE_KIND,
+                nudge_key(request.id, coach.id),
+                working_days_later(now, NUDGE_WORKING_DAYS, NUDGE_AT, zone(coach.timezone)),
+                resident_id=coach.id,
+                initiative_id=initiative.id,
+                payload={"request_id": request.id},
+            ),
+            now,
+        )
+    return people
+
+
+async def move_threads(session: AsyncSession, initiative: Initiative, now: datetime) -> None:
+    """The initiative's support threads (answered or not) go to whoever answers them now:
+    its coach, or the operators. Rows queued for someone else about them are cancelled,
+    unanswered questions are told again, and each asker is told who answers now."""
+    result = await session.execute(
+        select(SupportRequest)
+        .where(SupportRequest.initiative_id == initiative.id)
+        .order_by(SupportRequest.id)  # type: ignore[arg-type]
+    )
+    moved = [r for r in result.scalars().all() if r.coach_id != initiative.coach_id]
+    if not moved:
+        return
+    for request in moved:
+        request.coach_id = initiative.coach_id
+    await outbox.cancel(
+        session,
+        ScheduledMessage.kind.in_([NEW_KIND, NUDGE_KIND]),  # type: ignore[attr-defined]
+        ScheduledMessage.initiative_id == initiative.id,
+        ScheduledMessage.resident_id != initiative.coach_id
+        if initiative.coach_id is not None
+        else ScheduledMessage.resident_id.is_not(None),  # type: ignore[union-attr]
+        reason="the question went to another coach",
+    )
+    latest: dict[int, SupportRequest] = {}
+    for request in moved:
+        if request.answered_at is None:
+            await tell_coaches(session, request, initiative, now)
+        if request.resident_id is not None:
+            latest[request.resident_id] = request
+    coach = initiative.coach_id or 0
+    for resident_id, request in latest.items():
+        await outbox.schedule(
+            session,
+            Planned(
+                MOVED_KIND,
+                f"{MOVED_KIND}:{request.id}:{coach}:{int(now.timestamp())}",
+                now,
+                resident_id=resident_id,
+                initiative_id=initiative.id,
+                priority=Priority.SCHEDULED,
+                payload={"request_id": request.id, "coach_id": initiative.coach_id},
+            ),
+            now,
+        )
 
 
 # --- the portfolio ------------------------------------------------------------------------------
@@ -471,8 +626,11 @@ async def _team_sizes(session: AsyncSession, ids: list[int]) -> Counter[int]:
 
 async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list[Initiative]:
     """The initiatives the person coaches; an operator's portfolio is all of them."""
+    worn = await hats(session, person)
+    if Hat.COACH not in worn:
+        return []  # a coach_id left on an initiative makes nobody its coach
     query = select(Initiative).order_by(Initiative.title, Initiative.id)  # type: ignore[arg-type]
-    if not await is_operator(session, person):
+    if Hat.OPERATOR not in worn:
         query = query.where(Initiative.coach_id == person.id)
     return list((await session.execute(query)).scalars().all())
 
@@ -506,7 +664,7 @@ async def portfolio(
 async def open_requests(
     session: AsyncSession, coach: Resident, initiatives: list[Initiative], now: datetime
 ) -> list[OpenRequest]:
-    """Unanswered questions: for the coach's initiatives, or addressed to the coach."""
+    """Unanswered questions about the coach's initiatives (an operator: all of them)."""
     by_id = {initiative.id: initiative for initiative in initiatives}
     query = (
         select(SupportRequest, Initiative, Resident)
@@ -516,10 +674,8 @@ async def open_requests(
         .order_by(SupportRequest.created_at, SupportRequest.id)  # type: ignore[arg-type]
     )
     if not await is_operator(session, coach):
-        query = query.where(
-            (SupportRequest.initiative_id.in_(list(by_id)))  # type: ignore[attr-defined]
-            | (SupportRequest.coach_id == coach.id)
-        )
+        # Only the initiatives they coach now: a thread's stored coach_id grants nothing.
+        query = query.where(SupportRequest.initiative_id.in_(list(by_id)))  # type: ignore[attr-defined]
     found = []
     for request, initiative, asker in (await session.execute(query)).all():
         found.append(
@@ -554,6 +710,10 @@ ACTIVITY_LABELS: dict[str, str] = {
     "phase_corrected": N_("the coach corrected the phase"),
     "invite_renewed": N_("the invitation link was renewed"),
     "invite_revoked": N_("the invitation link was switched off"),
+    "rsvp_in_group": N_("a neighbour answered in the street group"),
+    "poll_started": N_("a poll was started in the street group"),
+    "group_linked": N_("a street group was linked"),
+    "group_unlinked": N_("the street group was unlinked"),
 }
 OTHER_ACTIVITY = N_("something changed")
 

@@ -3,7 +3,8 @@
     buurbot coach add --telegram-id N [--area 1000-1099] [--area "Oud-West"] [--name Carla]
     buurbot coach invite [--area ...]       prints a one-time link t.me/<bot>?start=coach-<token>
     buurbot coach list
-    buurbot coach remove --telegram-id N    their initiatives go to another coach of the area
+    buurbot coach remove --telegram-id N    their initiatives (and support threads) go to
+                                            another coach of the area, or the operators
     buurbot coach assign --initiative ID --telegram-id N
     buurbot broadcast --text "..." [--link URL [--link-label "Sign up"]]
                       [--area ...] [--theme T] [--phase P] [--role all|initiators|team]
@@ -368,6 +369,10 @@ async def _coach_remove(operator: Operator, args: argparse.Namespace) -> int:
         for initiative, successor in moved:
             to = _who(successor) if successor is not None else "no coach (none in that area)"
             operator.say(f"  #{initiative.id} {initiative.title} → {to}")
+        operator.say(
+            "Their support conversations went along (to the operators where there is no "
+            "coach); the residents are told who answers now. Their old buttons no longer work."
+        )
     return 0
 
 
@@ -393,6 +398,7 @@ async def _coach_assign(operator: Operator, args: argparse.Namespace) -> int:
             coach_id=person.id,
         )
         operator.say(f"#{initiative.id} {initiative.title} is now coached by {_who(person)}.")
+        operator.say("Its support conversations went along; the residents are told.")
     return 0
 
 

@@ -39,6 +39,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from bot.authz import Permission, coach_of, may
 from bot.i18n import Safe, Texts, texts_for
 from bot.payloads import pack
 from bot.seam import Button, Outgoing, SendText
@@ -594,7 +595,8 @@ async def render_stalled(
     """The coach: an initiative has stalled."""
     coach = await recipient(session, row)
     initiative = await initiative_of(session, row.initiative_id)
-    if initiative.coach_id != coach.id:
+    current = await coach_of(session, initiative)
+    if current is None or current.id != coach.id:
         raise Skip("no longer the coach of this initiative")
     if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
         raise Skip("snoozed by the coach")
@@ -665,6 +667,8 @@ async def render_digest(
 ) -> list[Outgoing]:
     """A coach's weekly digest: initiatives by phase, stalled ones, open questions, coming up."""
     coach = await recipient(session, row)
+    if not await may(session, coach, Permission.COACH_OVERVIEW):
+        raise Skip("no longer a coach")
     result = await session.execute(
         select(Initiative).where(Initiative.coach_id == coach.id).order_by(Initiative.title)  # type: ignore[arg-type]
     )

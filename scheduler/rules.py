@@ -50,6 +50,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+from bot.authz import coach_of
 from bot.events import (
     ActionCancelled,
     ActionChanged,
@@ -563,7 +564,7 @@ async def stall_scan(
             continue
         if await _rows_since(session, Kind.STALLED, iid, None, spell_started):
             continue
-        coach = await session.get(Resident, initiative.coach_id)
+        coach = await coach_of(session, initiative)
         if coach is None:
             continue
         inserted += await outbox.schedule(

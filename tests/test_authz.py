@@ -1,10 +1,30 @@
-"""The authorisation matrix: every permission against every hat, no escalation."""
+"""The authorisation matrix: every permission against every hat, no escalation; and
+hats read from the database at the moment of use (a stored coach id grants nothing)."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 
-from bot.authz import RULES, Hat, Permission, allowed
+import pytest
+from sqlmodel import select
+
+from bot.authz import (
+    RULES,
+    Hat,
+    Permission,
+    allowed,
+    coach_of,
+    hats,
+    may,
+    nameable,
+    thread_coaches,
+)
+from bot.coaches import Area
+from scheduler.timing import FakeClock
+from storage.models import Initiative, PersonRole, Resident, SupportRequest
+from tests.support.driver import Driver
+from tests.test_coaches import _driver, add_initiative, add_person
 
 EXPECTED = {
     # permission: hats that may (alone)
@@ -60,3 +80,46 @@ def test_linking_a_group_needs_initiator_and_group_admin() -> None:
     assert not allowed(Permission.LINK_GROUP, {Hat.INITIATOR})
     assert not allowed(Permission.LINK_GROUP, {Hat.GROUP_ADMIN, Hat.TEAM})
     assert not allowed(Permission.LINK_GROUP, {Hat.GROUP_ADMIN, Hat.OPERATOR})
+
+
+# --- read from the database at the moment of use -------------------------------------------------
+
+
+@pytest.fixture
+async def db_world(database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(database_url, clock):
+        yield driver
+
+
+async def test_a_stored_coach_id_grants_nothing_once_its_person_stopped_coaching(
+    db_world: Driver,
+) -> None:
+    """The initiative (and a thread) still name Carla, who is a resident again: she wears
+    no coach's hat on it, nobody is its coach, and its thread goes to the operators."""
+    s = db_world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    otto = await add_person(s, "Otto", role=PersonRole.OPERATOR)
+    groen = await add_initiative(s, "Groene Lindelaan", coach=carla)
+    async with s.db.transaction() as session:
+        session.add(SupportRequest(initiative_id=groen.id or 0, coach_id=carla.id, question="?"))
+    async with s.db.transaction() as session:
+        coach = await session.get(Resident, carla.id)
+        initiative = await session.get(Initiative, groen.id)
+        [request] = (await session.execute(select(SupportRequest))).scalars().all()
+        assert coach is not None and initiative is not None
+        assert await may(session, coach, Permission.COACH_INITIATIVE, initiative)
+        assert [p.id for p in await thread_coaches(session, request, initiative)] == [carla.id]
+        coach.role = PersonRole.RESIDENT
+        assert Hat.COACH_OF_INITIATIVE not in await hats(session, coach, initiative)
+        assert not await may(session, coach, Permission.COACH_INITIATIVE, initiative)
+        assert not await may(session, coach, Permission.CORRECT_PHASE, initiative)
+        assert await coach_of(session, initiative) is None
+        assert [p.id for p in await thread_coaches(session, request, initiative)] == [otto.id]
+
+
+def test_only_who_onboarded_with_consent_is_named() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    assert nameable(Resident(telegram_id=1, first_name="A", consented_at=now, onboarded_at=now))
+    assert not nameable(Resident(telegram_id=2, first_name="B", onboarded_at=now))
+    assert not nameable(Resident(telegram_id=3, first_name="C", consented_at=now))
+    assert not nameable(None)

@@ -612,3 +612,74 @@ def test_an_audience_is_stored_and_read_back_the_same() -> None:
     )
     assert Audience.from_json(audience.as_json()) == audience
     assert Audience.from_json(None) == Audience()
+
+
+# --- rights read again when it is counted and sent ----------------------------------------------
+
+
+async def set_role(world: Driver, person: Resident, role: PersonRole) -> None:
+    async with world.services.db.transaction() as session:
+        stored = await session.get(Resident, person.id)
+        assert stored is not None
+        stored.role = role
+
+
+async def test_a_draft_reaches_only_what_its_author_may_reach_when_it_is_sent(
+    world: Driver,
+) -> None:
+    """An operator's draft ("everywhere") confirmed after she became a plain coach goes
+    to her own areas only: the rights of the moment count, not those of the draft."""
+    seed = await neighbourhood(world)
+    await set_role(world, seed["carla"], PersonRole.OPERATOR)
+    await compose(world, seed["carla"], link=False)
+    carla = talker(world, seed["carla"])
+    assert "everywhere" in carla.last
+    await set_role(world, seed["carla"], PersonRole.COACH)
+    await carla.press("Show the preview")
+    await carla.press("Send it now")
+    await sweep(world)
+    got = received(world)
+    assert got[seed["people"]["a1"].telegram_id] == 1
+    assert seed["people"]["d1"].telegram_id not in got  # outside Carla's areas
+    [broadcast] = await rows(world.services, select(Broadcast))
+    assert broadcast.audience["coach_id"] == seed["carla"].id
+
+
+async def test_a_removed_coach_s_announcement_is_not_sent_on(world: Driver) -> None:
+    """Removing a coach stops what she was sending; an announcement whose author is no
+    longer a coach (by any way) is skipped as cancelled, never sent in her name."""
+    from bot.coaches import remove_coach
+
+    seed = await neighbourhood(world)
+    await compose(world, seed["carla"], link=False)
+    carla = talker(world, seed["carla"])
+    await carla.press("Show the preview")
+    await carla.press("Send it now")
+    async with world.services.db.transaction() as session:
+        coach = await session.get(Resident, seed["carla"].id)
+        assert coach is not None
+        await remove_coach(session, coach, world.services.clock.now(), actor_id=None, via="cli")
+    await sweep(world)
+    assert received(world) == Counter()
+    [broadcast] = await rows(world.services, select(Broadcast))
+    assert broadcast.status is BroadcastStatus.CANCELLED
+
+    # Sent by Olaf, who then stops being a coach without the command (the role alone).
+    await compose(world, seed["olaf"], link=False)
+    olaf = talker(world, seed["olaf"])
+    await olaf.press("Show the preview")
+    await olaf.press("Send it now")
+    await set_role(world, seed["olaf"], PersonRole.RESIDENT)
+    await sweep(world)
+    assert received(world) == Counter()
+    statuses = Counter(
+        (row.status, row.last_error)
+        for row in await rows(
+            world.services,
+            select(ScheduledMessage).where(
+                ScheduledMessage.kind == "broadcast",
+                ScheduledMessage.resident_id == seed["people"]["d1"].id,
+            ),
+        )
+    )
+    assert statuses == {(OutboxStatus.CANCELLED, "cancelled"): 1}

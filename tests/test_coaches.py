@@ -23,9 +23,9 @@ from bot.coaches import (
     parse_area,
     portfolio,
     render_digest,
+    working_days_later,
 )
 from bot.events import PhaseReached
-from bot.flows.support import working_days_later
 from bot.i18n import texts_for
 from bot.payloads import pack
 from bot.seam import ButtonPress
@@ -998,3 +998,291 @@ async def test_the_same_portfolio_on_every_database(db_world: Driver) -> None:
         coach = await session.get(Resident, seed["coach"].id)
         data = await digest(session, coach, START, quiet_days=14)  # type: ignore[arg-type]
     assert data.stalled == [("Stille Straat", 20)] and data.new_initiatives == ["Nieuw Plein"]
+
+
+# --- rights read again at every use: a stored coach id or an old button grants nothing ----------
+
+
+async def queue(services: Services, *planned: tuple[str, str, Resident, int | None, dict]) -> None:
+    """Outbox rows as an earlier version (or an earlier coach) left them."""
+    async with services.db.transaction() as session:
+        for kind, key, person, initiative_id, payload in planned:
+            session.add(
+                ScheduledMessage(
+                    kind=kind,
+                    dedupe_key=key,
+                    resident_id=person.id,
+                    initiative_id=initiative_id,
+                    due_at=services.clock.now(),
+                    payload=payload,
+                    created_at=services.clock.now(),
+                )
+            )
+
+
+async def test_a_thread_still_addressed_to_a_former_coach_of_it_reaches_only_todays_coach(
+    world: Driver,
+) -> None:
+    """Threads stored before the fix still name Carla, who coaches elsewhere now: she is
+    not told, not reminded, cannot open them, does not see them among her open questions;
+    the resident's reply goes to Bea, who coaches the initiative now."""
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    bea = await add_person(s, "Bea", role=PersonRole.COACH, areas=(Area(3511, 3511),))
+    anna = await add_person(s, "Anna", lang="en")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=bea, members=((anna, MemberRole.INITIATOR),)
+    )
+    async with s.db.transaction() as session:
+        answered = SupportRequest(
+            initiative_id=groen.id or 0,
+            resident_id=anna.id,
+            coach_id=carla.id,
+            question="Waar is de tegelwipper?",
+            answer="Bij mij.",
+            answered_at=START,
+        )
+        waiting = SupportRequest(
+            initiative_id=groen.id or 0,
+            resident_id=anna.id,
+            coach_id=carla.id,
+            question="Nog een vraag over de aanhanger",
+        )
+        session.add_all([answered, waiting])
+        await session.flush()
+    asked = {"request_id": waiting.id}
+    await queue(
+        s,
+        ("support_new", f"support_new:{waiting.id}:{carla.id}", carla, groen.id, asked),
+        ("support_nudge", f"support_nudge:{waiting.id}", carla, groen.id, asked),
+    )
+    old = talker(world, carla)
+    await sweep(world)
+    assert old.messages == []
+    left = {r.kind: r.last_error for r in await rows(s, select(ScheduledMessage))}
+    assert left == {
+        "support_new": "another coach has it now",
+        "support_nudge": "another coach has it now",
+    }
+
+    await old.command("overzicht")
+    assert "Nog een vraag" not in old.last
+    await press_payload(old, pack("sup", "open"))
+    assert "There are no open questions" in old.last
+    for request in (answered, waiting):
+        await press_payload(old, pack("sup", "r", request.id))
+        assert "coached by someone else" in old.last
+    assert await _flow_of(s, carla) is None
+
+    resident = talker(world, anna)
+    await press_payload(resident, pack("sup", "r", answered.id))
+    await resident.send("Mijn adres is Lindelaan 5")
+    assert "Sent to Bea." in resident.last
+    assert "Mijn adres is Lindelaan 5" in talker(world, bea).last
+    assert all("Lindelaan 5" not in shown.plain for shown in old.messages)
+
+
+async def test_stall_alerts_and_digests_reach_only_who_coaches_now(world: Driver) -> None:
+    """Carla is a resident again while an initiative still names her: the stall scan
+    queues nothing for her, and what was queued already is skipped when it is due."""
+    from scheduler.rules import RuleTimings, coach_digest, stall_scan, zone
+
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    stil = await add_initiative(s, "Stille Straat", coach=carla, quiet_days=40)
+    await queue(
+        s,
+        ("stalled", f"stalled:{stil.id}:old", carla, stil.id, {}),
+        ("digest", f"digest:{carla.id}:old", carla, None, {"week": "2026-W48"}),
+    )
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        person.role = PersonRole.RESIDENT
+    async with s.db.transaction() as session:
+        now = s.clock.now()
+        timings = RuleTimings()
+        await stall_scan(
+            session, now, timings, quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
+        )
+        await coach_digest(session, now, timings, tz=zone(None))
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        assert (await portfolio(session, person, now)).entries == []
+    await sweep(world)
+    assert talker(world, carla).messages == []
+    left = {r.kind: (r.status, r.last_error) for r in await rows(s, select(ScheduledMessage))}
+    assert left == {
+        "stalled": (OutboxStatus.CANCELLED, "no longer the coach of this initiative"),
+        "digest": (OutboxStatus.CANCELLED, "no longer a coach"),
+    }
+
+
+async def test_a_former_coach_s_old_buttons_and_open_flows_are_refused_kindly(
+    world: Driver,
+) -> None:
+    """Removed while typing a message to the initiators: nothing reaches them; the card's
+    old buttons and /overzicht thank her and say she is no longer a coach."""
+    from bot.coaches import remove_coach
+
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    anna = await add_person(s, "Anna")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    old = talker(world, carla)
+    await press_payload(old, pack("coach", "card", groen.id))
+    card = old.messages[-1]
+    await old.press("✉️ Message the initiators")
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        await remove_coach(session, person, s.clock.now(), actor_id=None, via="cli")
+    await old.send("Bel me op 06-12345678")
+    assert "you are no longer a neighbourhood coach" in old.last
+    assert talker(world, anna).messages == []
+    for payload in (
+        pack("coach", "card", groen.id),
+        pack("coach", "snz", groen.id, 4),
+        pack("coach", "phase", groen.id),
+    ):
+        await old.event(ButtonPress(payload, f"q{next(_ids)}", card.message_id))
+        assert old.last.startswith("Sorry, you are no longer a neighbourhood coach"), payload
+    await old.command("overzicht")
+    assert "Thank you for all your help!" in old.last
+    assert (await get(s, Initiative, groen.id)).stall_snoozed_until is None
+
+
+async def test_ask_my_coach_never_names_or_reaches_a_former_coach(world: Driver) -> None:
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH)
+    otto = await add_person(s, "Otto", role=PersonRole.OPERATOR)
+    anna = await add_person(s, "Anna", lang="en")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        person.role = PersonRole.RESIDENT  # the initiative still names her
+    resident = talker(world, anna)
+    await press_payload(resident, pack("ini", "coach", groen.id))
+    assert "Carla" not in resident.last and "no coach linked" in resident.last
+    await resident.send("Wie helpt ons nu?")
+    assert "Carla" not in resident.last
+    await sweep(world)
+    assert talker(world, carla).messages == []
+    assert "A question from Anna about Groene Lindelaan" in talker(world, otto).last
+    [request] = await rows(s, select(SupportRequest))
+    assert request.coach_id is None
+
+
+async def test_the_card_names_only_neighbours_who_consented(world: Driver) -> None:
+    """A team member and a street-group neighbour who never consented are counted on the
+    coach's card, not named; consented ones are named as before."""
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH)
+    anna = await add_person(s, "Anna")
+    async with s.db.transaction() as session:
+        quiet = Resident(telegram_id=next(_ids), first_name="Geheim", created_at=START)
+        passer = Resident(telegram_id=next(_ids), first_name="Voorbijganger", created_at=START)
+        session.add_all([quiet, passer])
+    groen = await add_initiative(
+        s,
+        "Groene Lindelaan",
+        coach=carla,
+        members=((anna, MemberRole.INITIATOR), (quiet, MemberRole.TEAM)),
+    )
+    async with s.db.transaction() as session:
+        for kind, who in (("rsvp_in_group", passer), ("joined_team", anna)):
+            session.add(
+                Activity(initiative_id=groen.id or 0, kind=kind, resident_id=who.id, at=START)
+            )
+    coach = talker(world, carla)
+    await press_payload(coach, pack("coach", "card", groen.id))
+    card = coach.last
+    assert "Geheim" not in card and "Voorbijganger" not in card
+    assert "• Anna: initiator" in card
+    assert "+ 1 organiser who did not give permission to show their name" in card
+    assert "a neighbour answered in the street group (a neighbour)" in card
+    assert "a neighbour joined the team (Anna)" in card
+
+
+async def test_a_question_from_someone_without_consent_does_not_name_them(world: Driver) -> None:
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH)
+    tess = await add_person(s, "Tess")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((tess, MemberRole.TEAM),)
+    )
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, tess.id)
+        assert person is not None
+        person.consented_at = None  # she withdrew it, and stayed in the team
+    asker = talker(world, tess)
+    await press_payload(asker, pack("ini", "coach", groen.id))
+    await asker.send("Mag ik iets vragen?")
+    await sweep(world)
+    coach = talker(world, carla)
+    assert "A question from a neighbour about Groene Lindelaan" in coach.last
+    await coach.press("Reply")
+    assert "Your answer to a neighbour about Groene Lindelaan" in coach.last
+    assert all("Tess" not in shown.plain for shown in coach.messages)
+
+
+async def test_threads_follow_the_coach_on_every_database(db_world: Driver) -> None:
+    """Removing Carla moves the threads of her initiative to Bea and a thread she still
+    had elsewhere to that initiative's coach; what was queued for her is cancelled."""
+    from bot.coaches import remove_coach
+
+    s = db_world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    bea = await add_person(s, "Bea", role=PersonRole.COACH, areas=(Area(3511, 3511),))
+    olaf = await add_person(s, "Olaf", role=PersonRole.COACH, areas=(Area(1000, 1099),))
+    anna = await add_person(s, "Anna")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    elders = await add_initiative(s, "Elders", area="1010", coach=olaf)
+    async with s.db.transaction() as session:
+        session.add_all(
+            [
+                SupportRequest(
+                    initiative_id=groen.id or 0,
+                    resident_id=anna.id,
+                    coach_id=carla.id,
+                    question="Beantwoord",
+                    answered_at=START,
+                ),
+                SupportRequest(
+                    initiative_id=groen.id or 0,
+                    resident_id=anna.id,
+                    coach_id=carla.id,
+                    question="Open",
+                ),
+                SupportRequest(initiative_id=elders.id or 0, coach_id=carla.id, question="Oud"),
+            ]
+        )
+    await press_payload(talker(db_world, anna), pack("ini", "coach", groen.id))
+    await talker(db_world, anna).send("Nog een vraag")
+    async with s.db.transaction() as session:
+        person = await session.get(Resident, carla.id)
+        assert person is not None
+        await remove_coach(session, person, s.clock.now(), actor_id=None, via="cli")
+    requests = await rows(s, select(SupportRequest).order_by(SupportRequest.id))  # type: ignore[arg-type]
+    assert [r.coach_id for r in requests] == [bea.id, bea.id, olaf.id, bea.id]
+    queued = await rows(s, select(ScheduledMessage).order_by(ScheduledMessage.id))  # type: ignore[arg-type]
+    assert {r.status for r in queued if r.resident_id == carla.id} == {OutboxStatus.CANCELLED}
+    pending = sorted((r.kind, r.resident_id) for r in queued if r.status is OutboxStatus.PENDING)
+    assert pending == sorted(
+        [
+            ("support_moved", anna.id),  # once, for both of her threads
+            ("support_new", bea.id),
+            ("support_new", bea.id),
+            ("support_new", olaf.id),  # the old question about Elders
+            ("support_nudge", bea.id),
+            ("support_nudge", bea.id),
+            ("support_nudge", olaf.id),
+        ]
+    )

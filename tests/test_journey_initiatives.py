@@ -30,6 +30,7 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    PersonRole,
     Phase,
     Resident,
     Rsvp,
@@ -684,6 +685,10 @@ async def test_asking_the_coach_stores_the_question_and_tells_the_coach_side(
 
     coach = await onboard(journey, "Carla")
     carla = await resident(journey, coach)
+    async with journey.services.db.transaction() as session:
+        stored = await session.get(Resident, carla.id)
+        assert stored is not None
+        stored.role = PersonRole.COACH  # a coach_id names a coach only while they are one
     await update_initiative(journey, initiative.id or 0, coach_id=carla.id)
     await anna.press("Terug naar het initiatief")
     await anna.press("Vraag het mijn coach")

@@ -18,9 +18,13 @@ from sqlmodel import select
 
 from bot.coaches import Area
 from bot.delivery import TELEGRAM_LIMITS
+from bot.i18n import texts_for
 from bot.operator import EXPORT_COLUMNS, add_operator_commands, run_operator_command
-from bot.seam import RateLimited, RecipientGone, SendText
+from bot.payloads import pack
+from bot.runtimes.recording import Shown, plain
+from bot.seam import ButtonPress, RateLimited, RecipientGone, SendText
 from scheduler.pacing import Pacer
+from scheduler.rules import RuleTimings, coach_digest, stall_scan, zone
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,
@@ -32,14 +36,27 @@ from storage.models import (
     CoachInvite,
     Initiative,
     MemberRole,
+    OutboxStatus,
     PersonRole,
     Phase,
     Resident,
+    ScheduledMessage,
+    SupportRequest,
     Theme,
 )
 from tests.conftest import make_services
-from tests.support.driver import Driver
-from tests.test_coaches import _driver, add_initiative, add_person, get, rows, talker
+from tests.support.driver import Driver, Talker
+from tests.test_coaches import (
+    _driver,
+    _flow_of,
+    add_initiative,
+    add_person,
+    get,
+    press_payload,
+    rows,
+    sweep,
+    talker,
+)
 
 TEXT = "Collectieve inkoop zonnepanelen: meld je aan vóór 1 december!"
 
@@ -411,3 +428,148 @@ async def test_export_writes_initiatives_and_figures_as_csv(world: Driver, tmp_p
     assert "export" in await cli_audit(world)
     nowhere = await run(world, "export", "--out", str(tmp_path / "no" / "such" / "dir.csv"))
     assert nowhere.code == 1 and "cannot write" in nowhere.err
+
+
+# --- a removed or replaced coach keeps no access --------------------------------------------------
+
+
+async def press_in(who: Talker, shown: Shown, label: str) -> None:
+    """Tap a button on an earlier message (an old one still in the chat)."""
+    [button] = [b for row in shown.buttons for b in row if b.label == label]
+    await who.event(ButtonPress(button.payload or "", f"q{shown.message_id}x", shown.message_id))
+
+
+async def test_a_removed_coach_keeps_no_access_to_the_threads(world: Driver) -> None:
+    """`buurbot coach remove`: the old coach's "Reply" buttons and the answer he was
+    typing are refused kindly; the resident's later replies reach the new coach only;
+    the resident is told who answers now; nothing queued for the old coach goes out."""
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    bea = await add_person(s, "Bea", role=PersonRole.COACH, areas=(Area(3511, 3511),))
+    anna = await add_person(s, "Anna", lang="nl", postcode="3511 AB")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    resident, old, new = talker(world, anna), talker(world, carla), talker(world, bea)
+    await press_payload(resident, pack("ini", "coach", groen.id))
+    await resident.send("Waar leen ik een tegelwipper?")
+    await sweep(world)
+    first_question = old.messages[-1]
+    await old.press("Reply")
+    await old.send("Bij de gemeente, gratis!")
+    answer = resident.messages[-1]
+    assert "Bij de gemeente, gratis!" in answer.plain
+    await press_payload(resident, pack("ini", "coach", groen.id))
+    await resident.send("En een aanhanger?")
+    await sweep(world)
+    await old.press("Reply")  # Carla starts typing her answer to the second question
+    assert "Your answer to Anna" in old.last
+
+    removed = await run(world, "coach", "remove", "--telegram-id", str(carla.telegram_id))
+    assert removed.code == 0, removed.err
+    assert f"Groene Lindelaan → Bea (telegram id {bea.telegram_id})" in removed.out
+    seen = len(old.messages)
+
+    # The answer she was typing is not sent; her old button opens nothing.
+    await old.send("Bij de buurtvereniging, bel 020-1234567")
+    assert "this conversation is now with another neighbourhood coach" in old.last
+    assert "020-1234567" not in resident.seen_since(0)
+    await press_in(old, first_question, "Reply")
+    assert "this conversation is now with another neighbourhood coach" in old.last
+    assert await _flow_of(s, carla) is None
+
+    # The resident hears who answers now; the open question goes to Bea, not to Carla.
+    await sweep(world)
+    told = texts_for("nl")._(
+        "Good to know: <b>{coach}</b> is now the neighbourhood coach of <b>{title}</b>. "
+        "Your messages about it go to {coach} from now on. Just reply here as before.",
+        coach="Bea",
+        title="Groene Lindelaan",
+    )
+    assert plain(told) in resident.last
+    assert "A question from Anna about Groene Lindelaan" in new.last
+    assert "“En een aanhanger?”" in new.last
+
+    # Her later reply in the first thread (an address, a phone number) reaches Bea only.
+    await press_in(resident, answer, "Antwoorden")
+    await resident.send("Ik woon op Lindelaan 5, bel me op 06-12345678")
+    assert "Lindelaan 5" in new.last and "06-12345678" in new.last
+    assert "Bea" in resident.last
+    await sweep(world)
+    assert "Lindelaan 5" not in old.seen_since(seen)
+    assert old.seen_since(seen).count("Sorry") == 2  # only the two refusals
+
+    # Bea answers in that thread; her answer reaches Anna.
+    await new.press("Reply")
+    await new.send("Dank je, ik kom langs.")
+    assert "Dank je, ik kom langs." in resident.last and "Bea" in resident.last
+    left = {
+        row.dedupe_key: row.status
+        for row in await rows(
+            s, select(ScheduledMessage).where(ScheduledMessage.resident_id == carla.id)
+        )
+    }
+    assert OutboxStatus.PENDING not in left.values()
+    requests = await rows(s, select(SupportRequest).order_by(SupportRequest.id))  # type: ignore[arg-type]
+    assert [r.coach_id for r in requests] == [bea.id, bea.id]
+
+
+async def test_reassigning_an_initiative_moves_its_threads(world: Driver) -> None:
+    """`buurbot coach assign`: the unanswered question and its reminder go to the new
+    coach; the old coach (still a coach elsewhere) can no longer open it."""
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    olaf = await add_person(s, "Olaf", role=PersonRole.COACH, areas=(Area(1000, 1099),))
+    anna = await add_person(s, "Anna", lang="en")
+    groen = await add_initiative(
+        s, "Groene Lindelaan", coach=carla, members=((anna, MemberRole.INITIATOR),)
+    )
+    resident, old, new = talker(world, anna), talker(world, carla), talker(world, olaf)
+    await press_payload(resident, pack("ini", "coach", groen.id))
+    await resident.send("Hebben jullie een tegelwipper?")
+
+    assigned = await run(
+        world,
+        "coach",
+        "assign",
+        "--initiative",
+        str(groen.id),
+        "--telegram-id",
+        str(olaf.telegram_id),
+    )
+    assert assigned.code == 0, assigned.err
+    await sweep(world)
+    assert old.messages == []  # the question queued for Carla was not sent to her
+    assert "A question from Anna about Groene Lindelaan" in new.last
+    assert "Olaf is now the neighbourhood coach of Groene Lindelaan" in resident.last
+    [request] = await rows(s, select(SupportRequest))
+    await press_payload(old, pack("sup", "r", request.id))
+    assert "coached by someone else" in old.last
+    nudges = {
+        row.resident_id: row.status
+        for row in await rows(
+            s, select(ScheduledMessage).where(ScheduledMessage.kind == "support_nudge")
+        )
+    }
+    assert nudges == {carla.id: OutboxStatus.CANCELLED, olaf.id: OutboxStatus.PENDING}
+
+
+async def test_what_was_queued_for_a_removed_coach_is_cancelled(world: Driver) -> None:
+    """A stall alert and a digest waiting for the coach are cancelled when they go."""
+    s = world.services
+    carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
+    await add_initiative(s, "Stille Straat", coach=carla, quiet_days=40)
+    async with s.db.transaction() as session:
+        now = s.clock.now()
+        await stall_scan(
+            session, now, RuleTimings(), quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
+        )
+        await coach_digest(session, now, RuleTimings(), tz=zone(None))
+    queued = await rows(s, select(ScheduledMessage).where(ScheduledMessage.resident_id == carla.id))
+    assert {row.kind for row in queued} == {"stalled", "digest"}
+    assert (await run(world, "coach", "remove", "--telegram-id", str(carla.telegram_id))).code == 0
+    queued = await rows(s, select(ScheduledMessage).where(ScheduledMessage.resident_id == carla.id))
+    assert {(row.kind, row.status, row.last_error) for row in queued} == {
+        ("stalled", OutboxStatus.CANCELLED, "no longer a coach"),
+        ("digest", OutboxStatus.CANCELLED, "no longer a coach"),
+    }

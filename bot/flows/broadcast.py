@@ -44,6 +44,7 @@ from bot.broadcasts import (
     report_of,
     select_recipients,
     start,
+    within_rights,
 )
 from bot.cards import THEME_LABELS
 from bot.coaches import areas_of, is_operator, subject
@@ -107,6 +108,11 @@ def audience_of(ctx: Ctx) -> Audience:
         return Audience.from_json(ctx.data.get(AUDIENCE_KEY))
     except (ValueError, KeyError, TypeError):
         return Audience.from_json(ctx.data.get(DEFAULT_KEY))
+
+
+async def audience_now(ctx: Ctx) -> Audience:
+    """The draft's audience as this person may reach it now (rights read again)."""
+    return await within_rights(ctx.session, ctx.person, audience_of(ctx))
 
 
 def set_audience(ctx: Ctx, audience: Audience) -> None:
@@ -176,7 +182,7 @@ async def area_label(ctx: Ctx, audience: Audience) -> str:
 
 
 async def say_audience(ctx: Ctx) -> Safe:
-    audience = audience_of(ctx)
+    audience = await audience_now(ctx)
     recipients = await select_recipients(ctx.session, audience)
     lines = [
         ctx._("<b>Who gets it?</b>"),
@@ -201,7 +207,7 @@ async def say_audience(ctx: Ctx) -> Safe:
 
 
 async def audience_choices(ctx: Ctx) -> list[Choice]:
-    audience = audience_of(ctx)
+    audience = await audience_now(ctx)
     where = await area_label(ctx, audience)
     theme = ctx._(THEME_LABELS[audience.theme]) if audience.theme else ctx._("any")
     phase = phase_label(ctx, audience.phase) if audience.phase else ctx._("any")
@@ -232,7 +238,7 @@ def say_area(ctx: Ctx) -> Safe:
 
 async def area_choices(ctx: Ctx) -> list[Choice]:
     own = await areas_of(ctx.session, ctx.person.id or 0)
-    if audience_of(ctx).coach_id is None:
+    if (await audience_now(ctx)).coach_id is None:
         return [Choice("all", N_("Everywhere"), then=choose_area, value="all")]
     return [
         Choice("all", N_("All my areas"), then=choose_area, value="all"),
@@ -244,7 +250,7 @@ async def area_choices(ctx: Ctx) -> list[Choice]:
 
 
 async def choose_area(ctx: Ctx, value: Any) -> Next:
-    audience = audience_of(ctx)
+    audience = await audience_now(ctx)
     areas: tuple = ()
     if isinstance(value, int) and audience.coach_id is not None:
         own = await areas_of(ctx.session, ctx.person.id or 0)
@@ -357,7 +363,7 @@ def _draft(ctx: Ctx) -> tuple[str, str | None, str | None]:
 
 
 async def show_preview(ctx: Ctx, _value: object) -> Next:
-    recipients = await select_recipients(ctx.session, audience_of(ctx))
+    recipients = await select_recipients(ctx.session, await audience_now(ctx))
     if not recipients.count:
         ctx.conversation.step = str(Step.AUDIENCE)
         await conv.ask_current(
@@ -384,7 +390,7 @@ async def show_preview(ctx: Ctx, _value: object) -> Next:
 
 
 async def say_confirm(ctx: Ctx) -> Safe:
-    audience = audience_of(ctx)
+    audience = await audience_now(ctx)
     recipients = await select_recipients(ctx.session, audience)
     people = ctx.n_("{n} person", "{n} people", len(recipients.resident_ids))
     if recipients.chat_ids:
@@ -404,7 +410,7 @@ async def send_now(ctx: Ctx, _value: object) -> Next:
         await conv.advance(ctx, END)
         await refuse(ctx, Permission.BROADCAST, "broadcast")
         return HANDLED
-    audience = audience_of(ctx)
+    audience = await audience_now(ctx)
     text, link, label = _draft(ctx)
     if not text:
         return Step.TEXT

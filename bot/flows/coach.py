@@ -10,6 +10,12 @@ Everything here is for coaches (and operators) only, decided by ``bot.authz.may`
 the overview needs COACH_OVERVIEW, an initiative's card, messages and snoozing need
 COACH_INITIATIVE (its own coach, or an operator), a phase correction CORRECT_PHASE.
 A refusal is polite, offers the menu, and is written to the audit log ("refused").
+Rights are read from the database at every press and every message: a button or a
+flow started while someone was a coach does nothing once they are not (a former
+coach is thanked, and told so).
+
+Names on the card: only people who onboarded with consent are named to a coach
+(``bot.authz.nameable``); others are counted.
 
 Correcting the phase, decided: the coach picks the phase and types a reason; both are
 in the audit log. Moving **forward** emits ``PhaseReached`` (the team gets the
@@ -29,7 +35,7 @@ from sqlmodel import select
 
 from bot import conversation as conv
 from bot.audit import audit
-from bot.authz import Permission, may
+from bot.authz import Permission, may, nameable
 from bot.cards import ROLE_LABELS, next_action, support, theme_label
 from bot.coaches import (
     Area,
@@ -44,7 +50,7 @@ from bot.coaches import (
 from bot.context import Ctx
 from bot.events import InitiativeCreated, PhaseReached
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.i18n import N_, Safe, escape, texts_for
+from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, initiators, members
 from bot.payloads import Payload, pack
 from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
@@ -53,11 +59,13 @@ from bot.seam import Button
 from scheduler import outbox
 from storage.models import (
     Activity,
+    AuditLog,
     CoachInvite,
     Initiative,
     MemberRole,
     PersonRole,
     Phase,
+    Resident,
     ScheduledMessage,
 )
 
@@ -103,6 +111,15 @@ async def refuse(
         )
         ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
         return
+    if await was_coach(ctx):
+        await conv.show_menu(
+            ctx,
+            intro=ctx._(
+                "Sorry, you are no longer a neighbourhood coach, so I cannot open this for you. "
+                "Another coach takes it over. Thank you for all your help!"
+            ),
+        )
+        return
     await conv.show_menu(
         ctx,
         intro=ctx._(
@@ -112,11 +129,29 @@ async def refuse(
     )
 
 
+async def was_coach(ctx: Ctx) -> bool:
+    """Whether the person was removed as a coach (the audit log remembers)."""
+    found = await ctx.session.execute(
+        select(AuditLog.id)
+        .where(
+            AuditLog.action == "coach_removed",
+            AuditLog.subject == subject("resident", ctx.person.id),
+        )
+        .limit(1)
+    )
+    return found.scalar_one_or_none() is not None
+
+
 async def needs_onboarding(ctx: Ctx) -> bool:
     if ctx.person.onboarded_at is None:
         await conv.start_flow(ctx, "onboarding")
         return True
     return False
+
+
+def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
+    """A neighbour as a coach may see them: by name only with their consent."""
+    return person.display_name if nameable(person) else texts._("a neighbour")
 
 
 def overview_button(ctx: Ctx, page: int = 0) -> Button:
@@ -289,10 +324,13 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
 
     people = await members(ctx.session, initiative.id or 0)
     lines += ["", ctx._("<b>Team and roles</b>")]
-    followers = 0
+    followers = unnamed = 0
     for member, person in people:
         if member.role is MemberRole.FOLLOWER:
             followers += 1
+            continue
+        if not nameable(person):
+            unnamed += 1
             continue
         roles = [
             label
@@ -320,6 +358,14 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
                     role=ctx._(ROLE_LABELS[member.role]),
                 )
             )
+    if unnamed:
+        lines.append(
+            ctx.n_(
+                "+ {n} organiser who did not give permission to show their name",
+                "+ {n} organisers who did not give permission to show their name",
+                unnamed,
+            )
+        )
     if followers:
         lines.append(ctx.n_("+ {n} neighbour follows", "+ {n} neighbours follow", followers))
 
@@ -351,14 +397,12 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         for activity, person in recent:
             what = activity_label(texts, activity.kind)
             when = texts.short_when(activity.at)
-            if person is not None:
-                lines.append(
-                    ctx._(
-                        "• {when}: {what} ({name})", when=when, what=what, name=person.display_name
-                    )
-                )
-            else:
+            if person is None:
                 lines.append(ctx._("• {when}: {what}", when=when, what=what))
+                continue
+            # Without their consent a neighbour is one of the neighbours, not a name.
+            name = shown_name(ctx, person)
+            lines.append(ctx._("• {when}: {what} ({name})", when=when, what=what, name=name))
     else:
         lines.append(ctx._("Nothing yet."))
 
@@ -515,7 +559,9 @@ async def say_message(ctx: Ctx) -> Safe:
     initiative = await _flow_initiative(ctx, Permission.COACH_INITIATIVE)
     if initiative is None:
         return ctx._("Type your message.")
-    names = [person.display_name for person in await initiators(ctx.session, initiative.id or 0)]
+    names = [
+        shown_name(ctx, person) for person in await initiators(ctx.session, initiative.id or 0)
+    ]
     if not names:
         return ctx._(
             "<b>{title}</b> has no initiator at the moment. Your message cannot reach anyone "
@@ -592,7 +638,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
         initiative,
         intro=ctx._(
             "Sent to {names}. When they answer, you get it here.",
-            names=", ".join(person.display_name for person in people),
+            names=", ".join(shown_name(ctx, person) for person in people),
         ),
     )
     return HANDLED

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bot import authz
 from bot import conversation as conv
 from bot.authz import Permission
 from bot.context import Ctx
@@ -26,9 +27,7 @@ class Step(StrEnum):
 
 
 async def coach_of(ctx: Ctx, initiative: Initiative) -> Resident | None:
-    if initiative.coach_id is None:
-        return None
-    return await ctx.session.get(Resident, initiative.coach_id)
+    return await authz.coach_of(ctx.session, initiative)
 
 
 async def say_question(ctx: Ctx) -> Safe:
@@ -57,10 +56,11 @@ async def send_question(ctx: Ctx, question: str) -> Next:
     if initiative is None:
         return await lost(ctx)
     now = ctx.now()
+    coach = await coach_of(ctx, initiative)
     request = SupportRequest(
         initiative_id=initiative.id or 0,
         resident_id=ctx.person.id,
-        coach_id=initiative.coach_id,
+        coach_id=coach.id if coach is not None else None,
         question=question[:QUESTION_MAX],
         created_at=now,
     )
@@ -68,7 +68,6 @@ async def send_question(ctx: Ctx, question: str) -> Next:
     await ctx.session.flush()
     record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
     ctx.emit(SupportRequested(request.id or 0))
-    coach = await coach_of(ctx, initiative)
     await conv.advance(ctx, END)
     if coach is not None:
         text = ctx._(

@@ -7,25 +7,30 @@ which stores a ``SupportRequest`` and tells ``SupportRequested``. Here:
 * the coach is told in their own chat, with the initiative's context and a "reply"
   button (outbox kind ``support_new``; a request without a coach goes to the operators);
 * a nudge is scheduled for 2 working days later (Saturday and Sunday do not count),
-  at 10:00 on the coach's clock (kind ``support_nudge``, key ``support_nudge:<id>``);
-  it is skipped when the question was answered by then;
+  at 10:00 on the coach's clock (kind ``support_nudge``, key
+  ``support_nudge:<id>:to:<coach>``); it is skipped when the question was answered by then;
 * the coach types the answer: it is relayed to the resident in their language, with a
   "reply" button; the resident's reply reaches the coach the same way, and so on. Every
   message of the thread after the question is a ``SupportMessage``; the first answer
   also sets ``SupportRequest.answer`` and ``answered_at``;
-* an initiator answering a coach's message (bot/flows/coach.py) starts a new request.
+* an initiator answering a coach's message (bot/flows/coach.py) starts a new request;
+* when the initiative gets another coach (or none), its threads follow
+  (bot/coaches.py ``move_threads``) and the asker is told who answers now (kind
+  ``support_moved``).
 
 Buttons: ``sup:r:<request>`` (reply in a thread: the asker, or the coach),
 ``sup:c:<initiative>`` (write to the initiative's coach), ``sup:open`` (the open
 questions). Who may do what: the asker in their own thread; the coach side needs
-COACH_INITIATIVE on the initiative (its coach, or an operator) or to be the request's
-coach. Refusals are polite and logged.
+COACH_INITIATIVE on the initiative now (its coach while they still coach, or an
+operator): the thread's stored coach_id grants nothing. Who gets a message of the
+thread is decided when it is sent (bot.authz.thread_coaches). Refusals are polite
+and logged.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,12 +38,27 @@ from sqlmodel import select
 
 from bot import conversation as conv
 from bot.audit import audit
-from bot.authz import Permission, may
-from bot.coaches import portfolio, subject
+from bot.authz import Permission, coach_of, may, thread_coaches
+from bot.coaches import (
+    MOVED_KIND,
+    NEW_KIND,
+    NUDGE_KIND,
+    nudge_key,
+    portfolio,
+    subject,
+    tell_coaches,
+)
 from bot.context import Ctx
 from bot.events import SupportRequested
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.flows.coach import coach_card_button, needs_onboarding, overview_button, refuse
+from bot.flows.coach import (
+    coach_card_button,
+    needs_onboarding,
+    overview_button,
+    refuse,
+    shown_name,
+    was_coach,
+)
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, members, record_activity
 from bot.payloads import Payload, pack
@@ -47,14 +67,9 @@ from bot.registry import Registry
 from bot.seam import Button, Outgoing
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
-from scheduler.outbox import Planned
-from scheduler.pacing import Priority
-from scheduler.rules import zone
-from scheduler.timing import local_wall_clock
 from storage.models import (
     Initiative,
     MemberRole,
-    PersonRole,
     Resident,
     ScheduledMessage,
     SupportMessage,
@@ -63,38 +78,10 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-NEW_KIND = "support_new"
-NUDGE_KIND = "support_nudge"
-NUDGE_WORKING_DAYS = 2
-NUDGE_AT = time(10)
 TEXT_MAX = 2000
 SNIPPET = 300
 
-
-def working_days_later(moment: datetime, days: int, at: time, tz) -> datetime:  # type: ignore[no-untyped-def]
-    """``days`` working days (Monday to Friday) after the local day of ``moment``, at
-    ``at`` on the local clock: asked on Friday, two working days later is Tuesday."""
-    day: date = moment.astimezone(tz).date()
-    left = days
-    while left > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return local_wall_clock(day, at, tz)
-
-
-def nudge_key(request_id: int | None) -> str:
-    return f"support_nudge:{request_id}"
-
-
 # --- when a question comes in -------------------------------------------------------------
-
-
-async def _operators(session: AsyncSession) -> list[Resident]:
-    result = await session.execute(
-        select(Resident).where(Resident.role == PersonRole.OPERATOR).order_by(Resident.id)  # type: ignore[arg-type]
-    )
-    return list(result.scalars().all())
 
 
 async def support_requested(session: AsyncSession, event: SupportRequested, now: datetime) -> None:
@@ -105,39 +92,21 @@ async def support_requested(session: AsyncSession, event: SupportRequested, now:
     initiative = await session.get(Initiative, request.initiative_id)
     if initiative is None:
         return
-    if request.coach_id is None and initiative.coach_id is not None:
-        request.coach_id = initiative.coach_id
-    coach = await session.get(Resident, request.coach_id) if request.coach_id else None
-    people = [coach] if coach is not None else await _operators(session)
-    if not people:
+    coach = await coach_of(session, initiative)
+    if request.coach_id is None and coach is not None:
+        request.coach_id = coach.id
+    if not await tell_coaches(session, request, initiative, now):
         log.warning("support request %s has no coach and there is no operator", request.id)
-    for person in people:
-        await outbox.schedule(
-            session,
-            Planned(
-                NEW_KIND,
-                f"support_new:{request.id}:{person.id}",
-                now,
-                resident_id=person.id,
-                initiative_id=initiative.id,
-                priority=Priority.SCHEDULED,
-                payload={"request_id": request.id},
-            ),
-            now,
-        )
-    if coach is not None:
-        await outbox.schedule(
-            session,
-            Planned(
-                NUDGE_KIND,
-                nudge_key(request.id),
-                working_days_later(now, NUDGE_WORKING_DAYS, NUDGE_AT, zone(coach.timezone)),
-                resident_id=coach.id,
-                initiative_id=initiative.id,
-                payload={"request_id": request.id},
-            ),
-            now,
-        )
+
+
+async def answers_now(session: AsyncSession, coach: Resident, request: SupportRequest) -> bool:
+    """Whether this person answers the thread now (checked again just before sending)."""
+    initiative = await fetch(session, Initiative, request.initiative_id)
+    if initiative is None:
+        return False
+    return any(
+        person.id == coach.id for person in await thread_coaches(session, request, initiative)
+    )
 
 
 async def _context_lines(session: AsyncSession, texts: Texts, initiative: Initiative) -> list[str]:
@@ -187,12 +156,14 @@ async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime
     request, initiative = await _open_request(session, row)
     if request.answered_at is not None:
         raise Skip("already answered")
+    if not await answers_now(session, coach, request):
+        raise Skip("another coach has it now")
     asker = await fetch(session, Resident, request.resident_id)
     texts = texts_of(coach)
     lines = [
         texts._(
             "❓ <b>A question from {name}</b> about <b>{title}</b>",
-            name=asker.display_name if asker is not None else "–",
+            name=shown_name(texts, asker),
             title=initiative.title,
         ),
         *await _context_lines(session, texts, initiative),
@@ -213,7 +184,7 @@ async def render_nudge(
     request, initiative = await _open_request(session, row)
     if request.answered_at is not None:
         raise Skip("answered")
-    if request.coach_id not in (None, coach.id):
+    if not await answers_now(session, coach, request):
         raise Skip("another coach has it now")
     asker = await fetch(session, Resident, request.resident_id)
     texts = texts_of(coach)
@@ -221,10 +192,43 @@ async def render_nudge(
         "⏰ A question about <b>{title}</b> has been waiting for two working days.\n\n"
         "{name} asked: “{question}”\n\nA short answer helps already.",
         title=initiative.title,
-        name=asker.display_name if asker is not None else "–",
+        name=shown_name(texts, asker),
         question=_snippet(request.question),
     )
     return say(coach, text, *thread_buttons(texts, request))
+
+
+@renderer(MOVED_KIND, essential=True, budget=False)
+async def render_moved(
+    session: AsyncSession, row: ScheduledMessage, now: datetime
+) -> list[Outgoing]:
+    """The asker: their thread is with someone else now, and who that is."""
+    person = await recipient(session, row)
+    request, initiative = await _open_request(session, row)
+    coach = await coach_of(session, initiative)
+    if (coach.id if coach is not None else None) != (row.payload or {}).get("coach_id"):
+        raise Skip("the coach changed again: a later message tells")
+    texts = texts_of(person)
+    if coach is not None:
+        text = texts._(
+            "Good to know: <b>{coach}</b> is now the neighbourhood coach of <b>{title}</b>. "
+            "Your messages about it go to {coach} from now on. Just reply here as before.",
+            coach=coach.display_name,
+            title=initiative.title,
+        )
+    else:
+        text = texts._(
+            "Good to know: <b>{title}</b> has no neighbourhood coach at the moment. "
+            "Until there is a new one, the Buurbot team reads your messages about it "
+            "and answers you here.",
+            title=initiative.title,
+        )
+    return say(
+        person,
+        text,
+        [Button(texts._("Reply"), pack("sup", "r", request.id))],
+        [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+    )
 
 
 # --- the thread ----------------------------------------------------------------------------
@@ -244,11 +248,34 @@ async def _thread(
         return None
     if request.resident_id is not None and request.resident_id == ctx.person.id:
         return request, initiative, "asker"
-    if request.coach_id == ctx.person.id or await may(
-        ctx.session, ctx.person, Permission.COACH_INITIATIVE, initiative
-    ):
+    if await may(ctx.session, ctx.person, Permission.COACH_INITIATIVE, initiative):
         return request, initiative, "coach"
     return None
+
+
+async def refuse_thread(ctx: Ctx, request_id: object) -> None:
+    """Not (or no longer) this person's thread: kindly; a former coach hears why."""
+    wrote = None
+    if isinstance(request_id, int):
+        wrote = (
+            await ctx.session.execute(
+                select(SupportMessage.id)
+                .where(
+                    SupportMessage.request_id == request_id,
+                    SupportMessage.author_id == ctx.person.id,
+                )
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+    why = (
+        ctx._(
+            "Sorry, this conversation is now with another neighbourhood coach, so I cannot "
+            "open it for you any more. Nothing was sent. Thank you for your help!"
+        )
+        if wrote is not None or await was_coach(ctx)
+        else None
+    )
+    await refuse(ctx, Permission.COACH_INITIATIVE, subject("request", request_id), why=why)
 
 
 async def say_reply(ctx: Ctx) -> Safe:
@@ -263,7 +290,7 @@ async def say_reply(ctx: Ctx) -> Safe:
         return ctx._(
             "Your answer to {name} about <b>{title}</b>. The question was:\n“{question}”\n\n"
             "Type your answer in one message.",
-            name=asker.display_name if asker is not None else "–",
+            name=shown_name(ctx, asker),
             title=initiative.title,
             question=_snippet(request.question),
         )
@@ -286,9 +313,7 @@ async def send_reply(ctx: Ctx, text: str) -> Next:
     found = await _thread(ctx, ctx.data.get("request_id"))
     await conv.advance(ctx, END)
     if found is None:
-        await refuse(
-            ctx, Permission.COACH_INITIATIVE, subject("request", ctx.data.get("request_id"))
-        )
+        await refuse_thread(ctx, ctx.data.get("request_id"))
         return HANDLED
     request, initiative, side = found
     now = ctx.now()
@@ -311,7 +336,13 @@ async def coach_answers(
         request.answer = text
     if request.coach_id is None:
         request.coach_id = ctx.person.id
-    await outbox.cancel_keys(ctx.session, [nudge_key(request.id)], reason="answered")
+    await outbox.cancel(
+        ctx.session,
+        ScheduledMessage.kind == NUDGE_KIND,
+        ScheduledMessage.dedupe_key.in_([nudge_key(request.id)])  # type: ignore[attr-defined]
+        | ScheduledMessage.dedupe_key.like(nudge_key(request.id) + ":%"),  # type: ignore[attr-defined]
+        reason="answered",
+    )
     await outbox.cancel(
         ctx.session,
         ScheduledMessage.kind == NEW_KIND,
@@ -352,7 +383,7 @@ async def coach_answers(
         chat_id=asker.telegram_id,
     )
     ctx.say(
-        ctx._("Sent to {name}. If they reply, you get it here.", name=asker.display_name),
+        ctx._("Sent to {name}. If they reply, you get it here.", name=shown_name(ctx, asker)),
         [
             [Button(ctx._("Answer open questions"), pack("sup", "open"))],
             [coach_card_button(ctx, initiative.id), conv.menu_button(ctx)],
@@ -363,15 +394,19 @@ async def coach_answers(
 async def asker_replies(
     ctx: Ctx, request: SupportRequest, initiative: Initiative, text: str
 ) -> None:
-    coach_id = request.coach_id or initiative.coach_id
-    coach = await ctx.session.get(Resident, coach_id) if coach_id else None
-    people = [coach] if coach is not None else await _operators(ctx.session)
+    # Decided now: whoever answered before may no longer be this resident's coach.
+    people = await thread_coaches(ctx.session, request, initiative)
+    coach = people[0] if len(people) == 1 else None
+    if coach is not None and coach.id == initiative.coach_id:
+        request.coach_id = coach.id  # a thread left addressed to a former coach heals
+    elif coach is not None and coach.id != request.coach_id:
+        coach = None  # the operators read it: no name to promise
     for person in people:
         texts = texts_for(person.language, person.timezone)
         relay = Safe(
             texts._(
                 "💬 <b>{name} replied</b> about <b>{title}</b>:",
-                name=ctx.person.display_name,
+                name=shown_name(texts, ctx.person),
                 title=initiative.title,
             )
             + "\n\n"
@@ -417,11 +452,7 @@ async def _to_coach_initiative(ctx: Ctx) -> Initiative | None:
 
 async def say_to_coach(ctx: Ctx) -> Safe:
     initiative = await _to_coach_initiative(ctx)
-    coach = (
-        await ctx.session.get(Resident, initiative.coach_id)
-        if initiative and initiative.coach_id
-        else None
-    )
+    coach = await coach_of(ctx.session, initiative) if initiative is not None else None
     return ctx._(
         "Type your answer to {coach} in one message.",
         coach=coach.display_name if coach is not None else ctx._("your coach"),
@@ -437,10 +468,11 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
         )
         return HANDLED
     now = ctx.now()
+    coach = await coach_of(ctx.session, initiative)
     request = SupportRequest(
         initiative_id=initiative.id or 0,
         resident_id=ctx.person.id,
-        coach_id=initiative.coach_id,
+        coach_id=coach.id if coach is not None else None,
         question=text[:TEXT_MAX],
         created_at=now,
     )
@@ -448,7 +480,6 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
     await ctx.session.flush()
     record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
     ctx.emit(SupportRequested(request.id or 0))
-    coach = await ctx.session.get(Resident, initiative.coach_id) if initiative.coach_id else None
     ctx.say(
         ctx._("Sent to {name}. You get the answer here in this chat.", name=coach.display_name)
         if coach is not None
@@ -501,7 +532,7 @@ async def show_open(ctx: Ctx) -> None:
                 item.waiting_days,
                 number=number,
                 title=item.initiative.title,
-                name=item.asker.display_name if item.asker is not None else "–",
+                name=shown_name(ctx, item.asker),
                 question=_snippet(" ".join(item.request.question.split()))[:120],
             )
         )
@@ -528,7 +559,7 @@ async def pressed(ctx: Ctx, payload: Payload) -> None:
     elif verb == "r":
         found = await _thread(ctx, payload.int_arg(1))
         if found is None:
-            await refuse(ctx, Permission.COACH_INITIATIVE, subject("request", payload.arg(1)))
+            await refuse_thread(ctx, payload.int_arg(1))
             return
         conv.leave_flow(ctx, keep_for_later=True)
         await conv.start_flow(ctx, reply_flow.name, {"request_id": found[0].id})
