@@ -62,7 +62,7 @@ def main() -> int:
 
     telegram.start_scheduler = start_scheduler  # type: ignore[assignment]
     telegram.telegram_pacer = pacer  # type: ignore[assignment]
-    return buurbot(["run"])
+    return buurbot(["run", *sys.argv[1:]])  # e.g. --webhook --port N
 
 
 if __name__ == "__main__":
