@@ -159,7 +159,7 @@ def test_two_year_limit_is_inclusive() -> None:
 
 
 def test_naive_now_is_a_programming_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs an aware `now`"):
         parse_when("morgen", now=datetime(2026, 11, 28, 10, 0))
 
 
@@ -193,7 +193,7 @@ def test_at_dst_fold_takes_first_occurrence() -> None:
 
 
 def test_at_requires_a_time() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"When\.at\(\) needs a time"):
         W(2026, 12, 14).at(AMS)
 
 
