@@ -184,7 +184,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(server, http):
     anna = server.person("Anna")
     started = time.monotonic()
     poll = asyncio.create_task(api(http, server, "getUpdates", form={"timeout": "5"}))
-    await asyncio.sleep(0.1)
+    await server.wait_until(lambda: server.world.queue._poller is not None, what="the poll held")
     assert not poll.done()
     await anna.send("hallo")
     status, body = await asyncio.wait_for(poll, 2)
@@ -198,7 +198,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(server, http):
 
 async def test_a_second_poller_terminates_the_first_with_409(server, http):
     first = asyncio.create_task(api(http, server, "getUpdates", form={"timeout": "5"}))
-    await asyncio.sleep(0.1)
+    await server.wait_until(lambda: server.world.queue._poller is not None, what="the poll held")
     second = await api(http, server, "getUpdates", form={"timeout": "0"})
     status, body = await asyncio.wait_for(first, 2)
     assert second[0] == 200

@@ -437,8 +437,8 @@ async def test_every_update_delivered_twice_is_handled_once(
         def drained() -> bool:
             return not server.pending_updates and running.core.handled >= 2 * len(made)
 
+        # `handled` counts an update once its replies went out: a copy's would be there now.
         await server.wait_until(drained, 30, "every copy handled", recheck=0.05)
-        await asyncio.sleep(0.5)  # anything a copy would have said has arrived by now
         async with running.services.db.transaction() as session:
             count = select(func.count()).select_from(ProcessedUpdate)
             processed = (await session.execute(count)).scalar_one()
@@ -590,6 +590,10 @@ async def test_database_unreachable_gets_a_kind_answer_and_loses_nothing(
             sorry = await anna.wait_for_message(timeout=30)
             assert sorry.text == plain_text(CANNOT_REACH)
             await asyncio.sleep(max(0.0, back_at - loop.time()))
+            # The scheduler did try to send meanwhile, and could not reach the database.
+            await server.wait_until(
+                lambda: "scheduler job sweep failed" in bot.tail(10**7), 30, "a failed sweep"
+            )
             assert bot.alive, bot.tail()
             assert announcements(server, recipients) == Counter()
 
