@@ -74,8 +74,10 @@ class WebhookBot(BotProcess):
 
     def _env(self) -> dict[str, str]:
         # Production's lease: on 2 busy cores a batch may wait longer than the fault suites'
-        # few seconds, and a reaped row sent twice would hide a row claimed twice.
-        return {**super()._env(), "BUURBOT_FAULT_LEASE_SECONDS": "600"}
+        # few seconds, and a reaped row sent twice would hide a row claimed twice. 200 a
+        # second: a batch (200 rows) takes a second to send, twice the other's sweep interval.
+        overrides = {"BUURBOT_FAULT_LEASE_SECONDS": "600", "BUURBOT_FAULT_RATE": "200"}
+        return {**super()._env(), **overrides}
 
     async def start(self) -> None:
         args = ["--webhook", "--host", "127.0.0.1", "--port", str(self.port), "--secret", SECRET]
