@@ -123,6 +123,10 @@ async def _migrate(settings: Settings) -> int:
     db = Database(settings.database_url)
     try:
         await db.migrate()
+    except Exception as error:  # an operator's command: one line, as `buurbot run` says it
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"buurbot: cannot migrate the database: {first}", file=sys.stderr)
+        return 2
     finally:
         await db.close()
     print("buurbot: the database is up to date")

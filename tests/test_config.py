@@ -36,5 +36,7 @@ def test_invalid_settings_are_refused(
     monkeypatch: pytest.MonkeyPatch, name: str, value: str
 ) -> None:
     monkeypatch.setenv(f"BUURBOT_{name}", value)
-    with pytest.raises(ValidationError):
+    with pytest.raises(
+        ValidationError, match=f"(?s)^1 validation error for Settings\n{name.lower()}\n"
+    ):
         Settings(_env_file=None)  # type: ignore[call-arg]

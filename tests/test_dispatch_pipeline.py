@@ -189,9 +189,14 @@ async def test_a_cancelled_sweep_leaves_only_the_unrecorded_rows_in_sending(
         sqlite_services, Delivery(sqlite_services, sender), batch_size=5, record_within=0.01
     )
     sweeping = asyncio.create_task(dispatcher.sweep())
-    await asyncio.sleep(0.3)  # four sent and recorded; the fifth hangs; the next batch waits
+    # Wait until four are sent and recorded, the fifth hangs and the next batch is claimed.
+    settled = [*[OutboxStatus.SENDING] * 6, *[OutboxStatus.SENT] * 4]
+    for _ in range(1000):
+        if sorted((await statuses(sqlite_services)).values()) == settled:
+            break
+        await asyncio.sleep(0.01)
     sweeping.cancel()
-    with pytest.raises(asyncio.CancelledError):
+    with pytest.raises(asyncio.CancelledError, match=r"^$"):  # cancelled, no other error
         await sweeping
     counts: dict[OutboxStatus, int] = {}
     for status in (await statuses(sqlite_services)).values():

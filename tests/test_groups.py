@@ -835,7 +835,7 @@ def test_poll_commands_that_cannot_be_used_say_why(typed: str, why: str) -> None
     if typed.endswith("30m"):
         assert g.parse_poll(typed, START, AMS).options == ("a", "b", "30m")
         return
-    with pytest.raises(g.PollError) as raised:
+    with pytest.raises(g.PollError, match=why) as raised:  # no regex characters in why
         g.parse_poll(typed, START, AMS)
     assert why in raised.value.msgid
 

@@ -184,7 +184,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(server, http):
     anna = server.person("Anna")
     started = time.monotonic()
     poll = asyncio.create_task(api(http, server, "getUpdates", form={"timeout": "5"}))
-    await asyncio.sleep(0.1)
+    await server.wait_until(lambda: server.world.queue._poller is not None, what="the poll held")
     assert not poll.done()
     await anna.send("hallo")
     status, body = await asyncio.wait_for(poll, 2)
@@ -198,7 +198,7 @@ async def test_long_poll_returns_as_soon_as_an_update_arrives(server, http):
 
 async def test_a_second_poller_terminates_the_first_with_409(server, http):
     first = asyncio.create_task(api(http, server, "getUpdates", form={"timeout": "5"}))
-    await asyncio.sleep(0.1)
+    await server.wait_until(lambda: server.world.queue._poller is not None, what="the poll held")
     second = await api(http, server, "getUpdates", form={"timeout": "0"})
     status, body = await asyncio.wait_for(first, 2)
     assert second[0] == 200
@@ -899,7 +899,7 @@ async def test_wait_until_explains_a_timeout(server, http):
     anna = server.person("Anna")
     await api(http, server, "sendMessage", form={"chat_id": str(anna.id), "text": "eerste"})
     await anna.send("vraag")
-    with pytest.raises(AssertionError) as failure:
+    with pytest.raises(AssertionError, match=r"timed out after 0\.1s") as failure:
         await anna.wait_for_message(timeout=0.1)
     report = str(failure.value)
     assert "waited for 1 bot message(s)" in report
@@ -1005,11 +1005,11 @@ async def test_aiogram_bot_parses_the_answers(server):
         assert updates[0].message.text == "hallo"
         assert updates[1].callback_query.data == "v1:ja"
         server.faults.arm("429", method="sendMessage", retry_after=2)
-        with pytest.raises(TelegramRetryAfter) as flood:
+        with pytest.raises(TelegramRetryAfter, match="Too Many Requests: retry after 2") as flood:
             await bot.send_message(anna.id, "x")
         assert flood.value.retry_after == 2
         await anna.block_bot()
-        with pytest.raises(TelegramForbiddenError):
+        with pytest.raises(TelegramForbiddenError, match="bot was blocked by the user"):
             await bot.send_message(anna.id, "x")
     finally:
         await bot.session.close()
@@ -1044,7 +1044,7 @@ async def test_ptb_bot_parses_the_answers(server):
             await bot.edit_message_reply_markup(anna.id, sent.message_id, reply_markup=markup)
         old_id = street.id
         await street.migrate_to_supergroup(by=anna)
-        with pytest.raises(ChatMigrated) as moved:
+        with pytest.raises(ChatMigrated, match="migrated to supergroup") as moved:
             await bot.send_message(old_id, "x")
         assert moved.value.new_chat_id == street.id
     # PTB posts urlencoded forms (multipart with the file under its own name for uploads)

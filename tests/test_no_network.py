@@ -34,12 +34,11 @@ def guard(request: pytest.FixtureRequest) -> Iterator[NetworkGuard]:
 
 
 def test_the_guard_is_loaded_for_the_whole_suite(request: pytest.FixtureRequest) -> None:
-    if not request.config.pluginmanager.has_plugin("tests.network_guard"):
-        pytest.skip(
-            "tests/conftest.py does not load the guard yet: "
-            'add pytest_plugins = ["tests.network_guard"]'
-        )
-    assert GUARD.installed
+    # Fails, never skips: a suite without the guard could reach the network unnoticed.
+    assert request.config.pluginmanager.has_plugin("tests.network_guard"), (
+        'tests/conftest.py must load the guard: pytest_plugins = ["tests.network_guard"]'
+    )
+    assert GUARD.installed, "the network guard is loaded but not installed"
     assert socket.socket.connect.__name__ == "guarded_connect"
     assert socket.getaddrinfo.__name__ == "guarded_getaddrinfo"
 
@@ -54,13 +53,13 @@ def test_a_connection_outside_fails_before_any_packet(guard: NetworkGuard) -> No
 
 def test_connect_ex_and_datagrams_are_guarded_too(guard: NetworkGuard) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        with pytest.raises(NetworkBlocked):
+        with pytest.raises(NetworkBlocked, match=re.escape(f"('{OUTSIDE}', 443)")):
             sock.connect_ex((OUTSIDE, 443))
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        with pytest.raises(NetworkBlocked):
+        with pytest.raises(NetworkBlocked, match=re.escape(f"('{OUTSIDE}', 53)")):
             sock.sendto(b"x", (OUTSIDE, 53))
     with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
-        with pytest.raises(NetworkBlocked):
+        with pytest.raises(NetworkBlocked, match="2001:db8::1"):
             sock.connect(("2001:db8::1", 443, 0, 0))
     assert len(guard.take_blocked()) == 3
 
@@ -68,7 +67,7 @@ def test_connect_ex_and_datagrams_are_guarded_too(guard: NetworkGuard) -> None:
 def test_name_lookups_outside_are_blocked(guard: NetworkGuard) -> None:
     with pytest.raises(NetworkBlocked, match=r"api\.telegram\.org"):
         socket.getaddrinfo("api.telegram.org", 443)
-    with pytest.raises(NetworkBlocked):
+    with pytest.raises(NetworkBlocked, match=r"example\.org"):
         socket.gethostbyname("example.org")
     assert socket.getaddrinfo("127.0.0.1", 80)  # a numeric address is no lookup
     assert socket.gethostbyname("localhost").startswith("127.")
@@ -76,11 +75,11 @@ def test_name_lookups_outside_are_blocked(guard: NetworkGuard) -> None:
 
 
 async def test_async_clients_are_blocked_outside(guard: NetworkGuard) -> None:
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(OSError, match=re.escape(OUTSIDE)) as raised:
         await asyncio.open_connection(OUTSIDE, 80)
     assert isinstance(raised.value, NetworkBlocked)
     async with aiohttp.ClientSession() as http:
-        with pytest.raises(aiohttp.ClientError):
+        with pytest.raises(aiohttp.ClientError, match=f"Cannot connect to host {OUTSIDE}:80"):
             await http.get(f"http://{OUTSIDE}/", timeout=aiohttp.ClientTimeout(total=5))
     assert len(guard.take_blocked()) == 2
 

@@ -189,9 +189,9 @@ def test_non_numbers_are_rejected(value):
 
 
 def test_wrong_types_are_rejected():
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="total_eur must be a number, not bool"):
         Quote("A", True)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="total_eur must be a number, not list"):
         Quote("A", [100])
     with pytest.raises(ValueError, match="supplier"):
         Quote("  ", D("100"))

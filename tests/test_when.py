@@ -121,6 +121,7 @@ REJECTED = [
 @pytest.mark.parametrize("text", REJECTED)
 def test_rejected(text: str) -> None:
     assert parse_when(text, now=NOW) is None
+    assert parse_when("14 dec", now=NOW) == W(2026, 12, 14)  # not a parser that reads nothing
 
 
 def test_weekday_matching_the_date_is_accepted() -> None:
@@ -159,7 +160,7 @@ def test_two_year_limit_is_inclusive() -> None:
 
 
 def test_naive_now_is_a_programming_error() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="needs an aware `now`"):
         parse_when("morgen", now=datetime(2026, 11, 28, 10, 0))
 
 
@@ -193,7 +194,7 @@ def test_at_dst_fold_takes_first_occurrence() -> None:
 
 
 def test_at_requires_a_time() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"When\.at\(\) needs a time"):
         W(2026, 12, 14).at(AMS)
 
 
@@ -244,6 +245,7 @@ def test_parse_time(text: str, expected: time) -> None:
 )  # fmt: skip
 def test_parse_time_rejects(text: str) -> None:
     assert parse_time(text) is None
+    assert parse_time("14:00") == time(14)  # not a parser that reads nothing
 
 
 # --- properties --------------------------------------------------------------------------
@@ -287,20 +289,26 @@ def _two_years_after(d: date) -> date:
 
 
 @settings(max_examples=500)
-@given(text=texts, now=nows)
-def test_parse_when_never_raises_and_never_answers_the_past(text: str, now: datetime) -> None:
+@given(text=texts, now=nows, ahead=st.integers(1, 700))
+def test_parse_when_never_raises_and_never_answers_the_past(
+    text: str, now: datetime, ahead: int
+) -> None:
     result = parse_when(text, now=now)
     if result is not None:
         assert now.date() <= result.day <= _two_years_after(now.date())
         if result.time is not None:
             assert result.at(now.tzinfo) >= now
+    # And at the same `now`, a date it can read is read, not refused like everything else.
+    day = now.date() + timedelta(days=ahead)
+    assert parse_when(f"{day:%d-%m-%Y} 12:00", now=now) == When(day, time(12))
 
 
 @settings(max_examples=500)
-@given(text=texts)
-def test_parse_time_never_raises(text: str) -> None:
+@given(text=texts, clock=st.times().map(lambda t: t.replace(second=0, microsecond=0)))
+def test_parse_time_never_raises(text: str, clock: time) -> None:
     result = parse_time(text)
     assert result is None or isinstance(result, time)
+    assert parse_time(f"{clock:%H:%M}") == clock  # not None for everything: a time is read
 
 
 @given(hour=st.integers(0, 23), minute=st.integers(0, 59), sep=st.sampled_from(":.uh"))

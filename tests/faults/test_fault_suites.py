@@ -511,8 +511,8 @@ async def test_every_update_delivered_twice_is_handled_once(
             receiver = running.runtime.receiver
             return not server.pending_updates and receiver is not None and not receiver.in_flight
 
+        # `handled` counts an update once its replies went out: a copy's would be there now.
         await server.wait_until(drained, 30, "every copy handled", recheck=0.05)
-        await asyncio.sleep(0.5)  # anything a copy would have said has arrived by now
         handled = running.core.handled
         async with running.services.db.transaction() as session:
             count = select(func.count()).select_from(ProcessedUpdate)
@@ -669,6 +669,10 @@ async def test_database_unreachable_gets_a_kind_answer_and_loses_nothing(
             sorry = await anna.wait_for_message(timeout=30)
             assert sorry.text == plain_text(CANNOT_REACH)
             await asyncio.sleep(max(0.0, back_at - loop.time()))
+            # The scheduler did try to send meanwhile, and could not reach the database.
+            await server.wait_until(
+                lambda: "scheduler job sweep failed" in bot.tail(10**7), 30, "a failed sweep"
+            )
             assert bot.alive, bot.tail()
             assert announcements(server, recipients) == Counter()
 
