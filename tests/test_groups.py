@@ -615,8 +615,8 @@ async def test_a_two_day_poll_is_closed_by_the_bot_at_its_deadline(
     async with driver.services.db.transaction() as session:
         stored = (await session.execute(select(GroupPoll))).scalar_one()
         assert stored.poll_id == poll_id and stored.message_id == poll.message_id
-        assert g.poll_counts(stored) == ([3, 1], 3)
-        assert "901" not in str(stored.votes)  # who voted is kept only as a pseudonym
+        assert await g.poll_counts(session, stored) == ([3, 1], 3)
+        assert "901" not in str(stored.votes)  # who voted is a reference to the resident
 
     clock.advance(timedelta(days=1))
     await dispatcher.sweep()
@@ -862,6 +862,6 @@ async def test_linking_works_on_every_database(db_driver: Driver) -> None:
     async with db_driver.services.db.transaction() as session:
         assert (await g.group_of_initiative(session, iid)) is not None
         poll = (await session.execute(select(GroupPoll))).scalar_one()
-        assert g.poll_counts(poll) == ([0, 1], 1)
+        assert await g.poll_counts(session, poll) == ([0, 1], 1)
         answer = (await session.execute(select(Rsvp))).scalar_one()
         assert (answer.action_id, answer.answer) == (action.id, RsvpAnswer.COMING)
