@@ -20,7 +20,7 @@ forgets them and scans every column of every table for anything left of them.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
@@ -81,6 +81,17 @@ def owners(table: sa.Table) -> list[sa.Column]:
     return [column for t, column, rule in person_references() if t is table and rule == CASCADE]
 
 
+def _parts_of(parent: sa.Table) -> list[tuple[sa.Table, sa.Column]]:
+    """The columns whose rows go with a row of ``parent`` (ON DELETE CASCADE)."""
+    return [
+        (child, column)
+        for child in SQLModel.metadata.sorted_tables
+        for column in child.columns
+        for key in column.foreign_keys
+        if key.column.table is parent and (key.ondelete or "").upper() == CASCADE
+    ]
+
+
 def _map_people(value: Any, change: Callable[[Any], Any]) -> Any:
     """The JSON value with every resident id under PERSON_KEYS passed through ``change``."""
     if isinstance(value, dict):
@@ -99,10 +110,17 @@ def _person(value: Any, change: Callable[[Any], Any]) -> Any:
     return None if value is None else change(value)
 
 
-def _names(value: Any, person_id: int) -> bool:
-    seen: list[Any] = []
-    _map_people(value, lambda ident: seen.append(ident) or ident)
-    return person_id in seen
+def _people_in(value: Any) -> Iterator[Any]:
+    """The resident ids a JSON value holds under PERSON_KEYS."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key in PERSON_KEYS:
+                yield from inner if isinstance(inner, list) else [inner]
+            else:
+                yield from _people_in(inner)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _people_in(item)
 
 
 async def _rows_naming(
@@ -111,7 +129,7 @@ async def _rows_naming(
     # The text filter only narrows the rows down; _names decides.
     candidates = sa.select(table).where(sa.cast(column, sa.Text).like(f"%{person_id}%"))
     rows = (await session.execute(candidates)).mappings().all()
-    return [row for row in rows if _names(row[column.name], person_id)]
+    return [row for row in rows if person_id in _people_in(row[column.name])]
 
 
 def _where(table: sa.Table, row: sa.RowMapping) -> sa.ColumnElement[bool]:
@@ -170,21 +188,17 @@ async def export(session: AsyncSession, person: Resident) -> dict[str, Any]:
 
     owned: list[tuple[sa.Table, list[sa.RowMapping]]] = []
     for table, column, _rule in person_references():
-        mine = owners(table)
-        if mine and column not in mine:
+        mine = {owner.name for owner in owners(table)}
+        if mine and column.name not in mine:
             continue  # a row someone else owns (whom they invited, a question to them)
         rows = await collect(table, column == me, column.name)
-        if column in mine:
+        if column.name in mine:
             owned.append((table, rows))
     # What belongs to their rows: the coach's answers in their support threads.
     for parent, rows in owned:
         ids = [row[c.name] for row in rows for c in parent.primary_key.columns]
-        for child in SQLModel.metadata.sorted_tables:
-            for column in child.columns:
-                for key in column.foreign_keys:
-                    if key.column.table is parent and (key.ondelete or "").upper() == CASCADE:
-                        if ids:
-                            await collect(child, column.in_(ids), f"{column.name} (yours)")
+        for child, column in _parts_of(parent) if ids else ():
+            await collect(child, column.in_(ids), f"{column.name} (yours)")
     for table, column, _rule in person_chats():
         await collect(table, column == person.telegram_id, f"{column.name} (your chat)")
     for table, column, _rule in json_columns():
