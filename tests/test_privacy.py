@@ -18,6 +18,7 @@ from bot import groups as g
 from bot.broadcasts import Audience
 from bot.coaches import Area, assign, make_coach
 from bot.privacy import person_references
+from scheduler.dispatch import Dispatcher
 from storage.models import (
     Action,
     ActionKind,
@@ -44,6 +45,7 @@ from storage.models import (
 )
 from tests.support.driver import Driver, Talker
 from tests.test_groups import Admins, linked_street, token_of, vote
+from tests.test_journey_actions import plan
 
 # Values that appear nowhere else, so a scan cannot mistake anything for them.
 HEAVY_ID, HEAVY_TELEGRAM, HEAVY_NAME, HEAVY_POSTCODE = 987654, 7311522001, "Quirina", "9731 XK"
@@ -447,3 +449,24 @@ async def test_announcements_are_a_separate_opt_in_in_the_settings(driver: Drive
             await session.execute(select(Resident).where(Resident.telegram_id == anna.who.id))
         ).scalar_one()
     assert me.announcements_opt_in is False and me.reminders.value == "on"
+
+
+async def test_forgetting_takes_her_name_off_the_street_groups_card(driver: Driver) -> None:
+    admins = Admins()
+    driver.services.chat_directory = admins
+    anna, iid, street = await linked_street(driver, admins)
+    action = await plan(anna, iid)
+    await street.command(anna, "actie")
+    card = street.last
+    quirina = await onboarded(driver, HEAVY_NAME)
+    await street.press(quirina, "Ik kom", card)
+    await quirina.command("start", f"gname-{action.id}")
+    await quirina.press("Mijn naam tonen")
+    dispatcher = Dispatcher(driver.services, driver.delivery)
+    await dispatcher.sweep()
+    assert HEAVY_NAME in card.plain  # she chose to be shown on the card
+    await quirina.command("vergeetmij")
+    await quirina.press("Ja, wis alles")
+    await dispatcher.sweep()
+    assert "Komen: 1" in card.plain  # the card was edited: still counted, without her name
+    assert HEAVY_NAME not in card.plain
