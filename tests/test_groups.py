@@ -48,6 +48,7 @@ from storage.models import (
     MemberRole,
     Membership,
     OutboxStatus,
+    PollVote,
     Resident,
     Rsvp,
     RsvpAnswer,
@@ -616,7 +617,12 @@ async def test_a_two_day_poll_is_closed_by_the_bot_at_its_deadline(
         stored = (await session.execute(select(GroupPoll))).scalar_one()
         assert stored.poll_id == poll_id and stored.message_id == poll.message_id
         assert await g.poll_counts(session, stored) == ([3, 1], 3)
-        assert "901" not in str(stored.votes)  # who voted is a reference to the resident
+        # Who voted is a reference to the resident (found by export and forget), one each.
+        voters = (await session.execute(select(PollVote.resident_id))).scalars().all()
+        telegram_ids = select(Resident.telegram_id).where(Resident.id.in_(voters))  # type: ignore[union-attr]
+        assert sorted((await session.execute(telegram_ids)).scalars()) == sorted(
+            [901, 902, cas.who.id]
+        )
 
     clock.advance(timedelta(days=1))
     await dispatcher.sweep()
