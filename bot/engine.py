@@ -43,8 +43,8 @@ from bot.seam import (
     Unsupported,
 )
 from storage.db import DatabaseUnavailable
-from storage.models import Conversation, ProcessedUpdate, Resident, utcnow
-from storage.queries import for_update, insert_ignore
+from storage.models import Conversation, Resident, utcnow
+from storage.queries import claim_update, for_update, insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -184,10 +184,11 @@ class Engine:
 
     async def _handle(self, incoming: Incoming) -> list[Outgoing]:
         async with self.services.db.transaction() as session:
-            if incoming.update_id is not None and not await insert_ignore(
-                session, ProcessedUpdate, update_id=incoming.update_id
+            if incoming.update_id is not None and not await claim_update(
+                session, incoming.update_id, self.services.clock.now()
             ):
-                log.info("update %s was handled before; skipped", incoming.update_id)
+                # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
+                log.warning("update %s was handled before; skipped", incoming.update_id)
                 return []
             person = await self._person(session, incoming.person, incoming.chat.kind)
             conversation = await self._conversation(session, incoming.chat.id, person.id or 0)

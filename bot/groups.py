@@ -53,6 +53,7 @@ from storage.models import (
     Conversation,
     GroupChat,
     GroupPoll,
+    PollVote,
     Resident,
     RsvpAnswer,
     ScheduledMessage,
@@ -647,41 +648,48 @@ async def poll_for_answer(session: AsyncSession, poll_id: str) -> GroupPoll | No
     return found
 
 
-def _voter(poll_id: str, telegram_id: int) -> str:
-    return hashlib.blake2b(f"{poll_id}:{telegram_id}".encode(), digest_size=8).hexdigest()
-
-
-def record_vote(poll: GroupPoll, telegram_id: int, option_ids: tuple[int, ...]) -> None:
-    """A voter's current choice (an empty one takes the vote back)."""
-    votes = dict(poll.votes or {})
-    by = dict(votes.get("by") or {})
-    key = _voter(poll.poll_id, telegram_id)
+async def record_vote(
+    session: AsyncSession, poll: GroupPoll, resident_id: int, option_ids: tuple[int, ...]
+) -> None:
+    """A voter's current choice (an empty one takes the vote back). A row that refers to
+    the resident, so export and forget find it like any other."""
     chosen = sorted({i for i in option_ids if 0 <= i < len(poll.options)})
-    if chosen:
-        by[key] = chosen
+    mine = PollVote.poll_id == poll.id, PollVote.resident_id == resident_id
+    vote = (await session.execute(select(PollVote).where(*mine))).scalar_one_or_none()
+    if not chosen:
+        if vote is not None:
+            await session.delete(vote)
+    elif vote is None:
+        session.add(PollVote(poll_id=poll.id or 0, resident_id=resident_id, options=chosen))
     else:
-        by.pop(key, None)
-    poll.votes = {**votes, "by": by}
+        vote.options = chosen
 
 
-def poll_counts(poll: GroupPoll) -> tuple[list[int], int]:
+async def poll_counts(session: AsyncSession, poll: GroupPoll) -> tuple[list[int], int]:
     """Votes per answer, and how many people voted."""
     votes = poll.votes or {}
     if "counts" in votes:
         return [int(n) for n in votes["counts"]], int(votes.get("voters", 0))
     counts = [0] * len(poll.options)
-    by = votes.get("by") or {}
-    for chosen in by.values():
+    chosen_by = (
+        await session.execute(select(PollVote.options).where(PollVote.poll_id == poll.id))
+    ).scalars()
+    voters = 0
+    for chosen in chosen_by:
+        voters += 1
         for index in chosen:
             if 0 <= int(index) < len(counts):
                 counts[int(index)] += 1
-    return counts, len(by)
+    return counts, voters
 
 
-def close_poll(poll: GroupPoll, now: datetime) -> tuple[list[int], int]:
+async def close_poll(
+    session: AsyncSession, poll: GroupPoll, now: datetime
+) -> tuple[list[int], int]:
     """Closed: only the counts are kept, not who chose what."""
-    counts, voters = poll_counts(poll)
+    counts, voters = await poll_counts(session, poll)
     poll.votes = {"counts": counts, "voters": voters}
+    await session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))  # type: ignore[arg-type]
     if poll.closed_at is None:
         poll.closed_at = now
     return counts, voters

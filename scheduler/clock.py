@@ -7,7 +7,8 @@ firing the same cron job leave one row, and a restart loses nothing (the rows wa
 * every ``sweep_seconds`` (5 s): the dispatcher sends what is due;
 * every ``reap_seconds`` (60 s): the lease reaper hands back rows stuck in SENDING;
 * daily at 09:30 local: the stall scan inserts nudges (and tells coaches);
-* Mondays at 08:30 local: one digest row per coach.
+* Mondays at 08:30 local: one digest row per coach;
+* daily at 04:30 local: handled update ids older than their window are forgotten.
 
 Cron times are validated with ``check_cron_time`` (never 02:00–03:00 local) and the
 time zone is passed explicitly. ``AsyncIOScheduler.start()`` runs inside the loop.
@@ -24,7 +25,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -38,12 +39,14 @@ from scheduler import rules
 from scheduler.dispatch import Dispatcher, SweepReport
 from scheduler.rules import RuleTimings
 from scheduler.timing import Clock, SystemClock, check_cron_time
+from storage.queries import prune_processed_updates
 
 log = logging.getLogger(__name__)
 
 __all__ = ["OffsetClock", "Scheduler", "SettableClock", "start_scheduler"]
 
 MAX_STEPS = 2_000  # fast-forward safety net
+PRUNE_UPDATE_IDS_AT = time(4, 30)  # local; a quiet hour, outside the 02:00–03:00 DST gap
 
 
 class SettableClock(Protocol):
@@ -101,6 +104,7 @@ class Scheduler:
         self.tz = ZoneInfo(services.settings.timezone)
         stall_at = check_cron_time(self.timings.stall_scan_at)
         digest_at = check_cron_time(self.timings.digest_at)
+        prune_at = check_cron_time(PRUNE_UPDATE_IDS_AT)
         self.crons = (
             CronJob(
                 "stall-scan",
@@ -116,6 +120,11 @@ class Scheduler:
                     timezone=self.tz,
                 ),
                 self.coach_digest,
+            ),
+            CronJob(
+                "prune-update-ids",
+                CronTrigger(hour=prune_at.hour, minute=prune_at.minute, timezone=self.tz),
+                self.prune_update_ids,
             ),
         )
         self._aps: AsyncIOScheduler | None = None
@@ -149,6 +158,14 @@ class Scheduler:
         moment = now or self.services.clock.now()
         async with self.services.db.transaction() as session:
             return await rules.coach_digest(session, moment, self.timings, tz=self.tz)
+
+    async def prune_update_ids(self, now: datetime | None = None) -> int:
+        """Forget handled update ids past their window, so the table stays small."""
+        moment = now or self.services.clock.now()
+        async with self.services.db.transaction() as session:
+            pruned = await prune_processed_updates(session, moment)
+        log.info("forgot %d handled update ids", pruned)
+        return pruned
 
     async def _tracked(self, work: Awaitable[object]):  # type: ignore[no-untyped-def]
         task = asyncio.current_task()

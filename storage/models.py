@@ -55,6 +55,16 @@ def person_fk(*, nullable: bool = True, on_delete: str = "SET NULL", index: bool
     )
 
 
+# Column info that bot/privacy.py reads for what a foreign key cannot say, with the rule
+# on forget (CASCADE: the row goes; SET NULL: only the value goes).
+# A chat id that is the person's Telegram id when the chat is private:
+PRIVATE_CHAT_ROW = {"person_chat": "CASCADE"}
+PRIVATE_CHAT_VALUE = {"person_chat": "SET NULL"}
+# A JSON column whose rows about a person (naming their resident id) go with them; in
+# other JSON columns only the id is taken out.
+ROW_ABOUT_NAMED_PEOPLE = {"names_people": "CASCADE"}
+
+
 class PersonRole(StrEnum):
     RESIDENT = "resident"
     COACH = "coach"
@@ -167,7 +177,7 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("chat_id", "resident_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_type=sa.BigInteger)
+    chat_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW})
     resident_id: int = person_fk(nullable=False, on_delete="CASCADE")
     flow: str | None = Field(default=None, max_length=40)
     step: str | None = Field(default=None, max_length=40)
@@ -320,7 +330,7 @@ class SentMessage(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("chat_id", "key"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    chat_id: int = Field(sa_type=sa.BigInteger)
+    chat_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW})
     key: str = Field(max_length=64)
     message_id: int = Field(sa_type=sa.BigInteger)
     poll_id: str | None = Field(default=None, max_length=64, index=True)
@@ -337,7 +347,9 @@ class ScheduledMessage(SQLModel, table=True):
     kind: str = Field(max_length=40)
     dedupe_key: str = Field(max_length=120, unique=True)
     resident_id: int | None = person_fk(on_delete="CASCADE")
-    chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    chat_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW}
+    )
     initiative_id: int | None = Field(
         default=None, foreign_key="initiative.id", ondelete="CASCADE", index=True
     )
@@ -350,7 +362,12 @@ class ScheduledMessage(SQLModel, table=True):
     attempts: int = 0
     lease_until: datetime | None = None
     last_error: str | None = Field(default=None, max_length=500)
-    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    # A row whose payload names someone (their joining, their help) is about them.
+    payload: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_type=JSONType,
+        sa_column_kwargs={"info": ROW_ABOUT_NAMED_PEOPLE},
+    )
     # One row per recipient of a broadcast: the delivery report counts these.
     broadcast_id: int | None = Field(
         default=None, foreign_key="broadcast.id", ondelete="CASCADE", index=True
@@ -412,7 +429,9 @@ class Broadcast(SQLModel, table=True):
         default=BroadcastStatus.DRAFT, sa_type=enum_type(BroadcastStatus)
     )
     # Where the progress message is edited in place.
-    progress_chat_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    progress_chat_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_VALUE}
+    )
     progress_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
     confirmed_at: datetime | None = None
@@ -433,10 +452,27 @@ class GroupPoll(SQLModel, table=True):
     )
     question: str = Field(max_length=300)
     options: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # Once closed: {"counts": [...], "voters": n}. While open, each vote is a PollVote.
     votes: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     created_by_id: int | None = person_fk()
     closes_at: datetime
     closed_at: datetime | None = None
+
+
+class PollVote(SQLModel, table=True):
+    """A person's current choice in an open group poll; deleted when the poll closes.
+
+    A reference to the resident like any other (export and forget cover it): a
+    forgotten voter's choice stays counted, without them, like an RSVP."""
+
+    __tablename__ = "poll_vote"
+    __table_args__ = (sa.UniqueConstraint("poll_id", "resident_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = Field(foreign_key="group_poll.id", ondelete="CASCADE", index=True)
+    resident_id: int | None = person_fk()
+    options: list[int] = Field(default_factory=list, sa_type=JSONType)
+    at: datetime = Field(default_factory=utcnow)
 
 
 class SupportRequest(SQLModel, table=True):

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table
+from sqlalchemy import Insert, Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
+
+from storage.models import ProcessedUpdate
+
+# Telegram redelivers an update for at most 24 hours, and starts its ids afresh (at random)
+# only after a week without updates: ids are remembered for three days, well inside both.
+UPDATE_ID_WINDOW = timedelta(days=3)
 
 
 async def insert_ignore(session: AsyncSession, model: type[SQLModel], **values: Any) -> bool:
@@ -26,6 +33,43 @@ def _insert_ignore(dialect: str, table: Table) -> Insert:
     # bulk-insert path (mapper lookups, per-call statement building) is skipped.
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return insert(table).on_conflict_do_nothing()
+
+
+async def claim_update(
+    session: AsyncSession, update_id: int, now: datetime, window: timedelta = UPDATE_ID_WINDOW
+) -> bool:
+    """True when the update is to be handled: its id is new, or was last seen before the
+    window (a restarted sequence). One statement: a redelivery within the window
+    changes nothing."""
+    result = await session.execute(
+        _claim_update(_dialect(session)),
+        {"update_id": update_id, "processed_at": now, "cutoff": now - window},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@lru_cache(maxsize=4)
+def _claim_update(dialect: str) -> Insert:
+    table: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(
+        update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
+    )
+    # An id older than the window is taken over by the new update; a recent one is kept.
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.update_id],
+        set_={"processed_at": statement.excluded.processed_at},
+        where=table.c.processed_at < bindparam("cutoff", type_=table.c.processed_at.type),
+    )
+
+
+async def prune_processed_updates(
+    session: AsyncSession, now: datetime, window: timedelta = UPDATE_ID_WINDOW
+) -> int:
+    """Forget the update ids older than the window; returns how many went."""
+    table: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    result = await session.execute(delete(table).where(table.c.processed_at < now - window))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _dialect(session: AsyncSession) -> str:

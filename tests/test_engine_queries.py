@@ -40,6 +40,7 @@ async def test_a_known_person_inserts_only_the_update_id(db_driver: Driver) -> N
     with statements(db_driver) as seen:
         await anna.send("Anna", update_id=5001)
     assert inserts_into(seen, "processed_update") == 1
+    assert not any(sql.startswith("DELETE") for sql in seen)  # pruning is the daily job's
     assert inserts_into(seen, "resident") == 0
     assert inserts_into(seen, "conversation") == 0
     assert "Anna" in anna.last  # and the answer was taken
@@ -67,3 +68,7 @@ async def test_a_redelivered_update_of_a_known_person_is_skipped(db_driver: Driv
         await anna.send("Anna", update_id=7001)
     assert len(anna.messages) == before
     assert not any(sql.startswith("UPDATE") for sql in seen)  # nothing else was touched
+    # One statement decides it: the id is claimed, or it was seen within the window.
+    assert [sql.split(" (")[0] for sql in seen if not sql.startswith(("BEGIN", "COMMIT"))] == [
+        "INSERT INTO PROCESSED_UPDATE"
+    ]

@@ -194,7 +194,7 @@ async def test_the_scheduler_starts_in_the_loop_sweeps_and_stops(sqlite_services
     try:
         assert scheduler.running
         jobs = {job.id: job for job in scheduler._aps.get_jobs()}  # type: ignore[union-attr]
-        assert set(jobs) == {"sweep", "reap", "stall-scan", "coach-digest"}
+        assert set(jobs) == {"sweep", "reap", "stall-scan", "coach-digest", "prune-update-ids"}
         assert jobs["sweep"].trigger.interval == timedelta(seconds=5)
         # The first sweep runs at once: the 24 h reminders due now arrive.
         await asyncio.wait_for(sender.arrived.wait(), timeout=10)
@@ -206,7 +206,7 @@ async def test_the_scheduler_starts_in_the_loop_sweeps_and_stops(sqlite_services
 
 def test_cron_jobs_fire_at_local_time_across_dst(sqlite_services: Services) -> None:
     scheduler = Scheduler(sqlite_services, Delivery(sqlite_services, RecordingSender()))
-    stall, digest = scheduler.crons
+    stall, digest, _prune = scheduler.crons
     # The stall scan: 09:30 local before and after both changes.
     for day in (datetime(2026, 3, 27, 12, tzinfo=UTC), datetime(2026, 10, 23, 12, tzinfo=UTC)):
         first = stall.trigger.get_next_fire_time(None, day)

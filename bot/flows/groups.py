@@ -1032,7 +1032,7 @@ async def poll_answered(ctx: Ctx) -> None:
     poll = await g.poll_for_answer(ctx.session, event.poll_id)
     if poll is None or poll.closed_at is not None or ctx.now() >= poll.closes_at:
         return
-    g.record_vote(poll, ctx.person.telegram_id, event.option_ids)
+    await g.record_vote(ctx.session, poll, ctx.person.id or 0, event.option_ids)
 
 
 # --- linking, in a private chat -------------------------------------------------------------
@@ -1570,7 +1570,7 @@ async def render_poll_close(
     group = await g.group_by_chat(session, poll.chat_id)
     if group is None or not group.active:
         raise Skip("the bot is no longer in the group")
-    counts, voters = g.close_poll(poll, now)
+    counts, voters = await g.close_poll(session, poll, now)
     texts = await render_texts(session, group)
     # The result first: if closing fails, the group still reads it.
     return [

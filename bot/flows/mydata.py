@@ -6,13 +6,18 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import select
+
 from bot import conversation as conv
 from bot.context import Ctx
 from bot.flow import HANDLED, Ask, Choice, Flow, Next
+from bot.flows.groups import schedule_card_refresh
 from bot.i18n import N_
 from bot.privacy import export, export_json, forget
 from bot.registry import Registry
 from bot.seam import SendDocument, SendText
+from storage.models import Resident, Rsvp
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,12 @@ async def my_data(ctx: Ctx, _args: str) -> None:
             "Want me to delete it all? Type /vergeetmij. Questions about privacy? Type /privacy."
         ),
     )
+
+
+async def cards_showing_name(session: AsyncSession, person: Resident) -> list[int]:
+    """The actions whose group card shows this person's name (they chose so)."""
+    query = select(Rsvp.action_id).where(Rsvp.resident_id == person.id, Rsvp.show_name)
+    return list((await session.execute(query)).scalars())
 
 
 async def forget_me(ctx: Ctx, _args: str) -> None:
@@ -65,7 +76,10 @@ async def confirmed(ctx: Ctx, answer: str) -> Next:
             "Type /start if you ever want to come back."
         ),
     )
+    shown_on = await cards_showing_name(ctx.session, ctx.person)
     await forget(ctx.session, ctx.person, ctx.now())
+    for action_id in shown_on:  # the group's card, edited without their name
+        await schedule_card_refresh(ctx.session, action_id, ctx.now())
     ctx.forgotten = True
     log.info("a resident was forgotten at their request")
     ctx.out.append(SendText(chat_id, goodbye))
