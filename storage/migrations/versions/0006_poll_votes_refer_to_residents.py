@@ -1,7 +1,7 @@
 """poll votes as rows that refer to the resident, not an unsalted hash of their Telegram id
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-03 12:00:00
 
 The open polls' votes were kept in ``group_poll.votes["by"]`` under
@@ -22,7 +22,7 @@ from sqlalchemy import Text
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
