@@ -92,14 +92,18 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
         print(f"buurbot: invalid settings: {problems}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    from bot.logs import configure, protect
+    from bot.logs import configure, console_log_file, protect
 
     # Before the first record: no secret of the settings reaches the log, at any level.
     protect(settings, [getattr(args, "secret", "")])
-    quiet = command in ("console", *OPERATOR_COMMANDS) or not settings.telegram_token
-    configure(settings.log_level or (logging.WARNING if quiet else logging.INFO))
+    console = command == "console" or (command == "run" and settings.telegram_token is None)
+    quiet = console or command in OPERATOR_COMMANDS
+    configure(
+        settings.log_level or (logging.WARNING if quiet else logging.INFO),
+        file=console_log_file() if console else None,
+    )
     try:
-        if command == "console" or (command == "run" and settings.telegram_token is None):
+        if console:
             person = getattr(args, "person", "Buurman")
             language = getattr(args, "lang", None)
             return asyncio.run(_console(settings, person, language, started))

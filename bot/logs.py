@@ -15,11 +15,13 @@ or rows of the database at DEBUG.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
 import threading
 import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlsplit
@@ -186,12 +188,33 @@ def _scrub_extras(record: logging.LogRecord) -> None:
             setattr(record, key, REDACTOR.redact(value))
 
 
-def configure(level: int | str) -> int:
-    """The root logger at `level` (a handler on stderr if it has none) and the held loggers."""
+def console_log_file() -> Path:
+    """Where the terminal chat writes its log: $XDG_STATE_HOME/buurbot/console.log."""
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "buurbot" / "console.log"
+
+
+def _file_handler(path: Path) -> logging.Handler:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return logging.FileHandler(path, encoding="utf-8")
+    except OSError:  # nowhere to write: only what must never pass unseen, on stderr
+        handler = logging.StreamHandler()
+        handler.setLevel(logging.ERROR)
+        return handler
+
+
+def configure(level: int | str, *, file: Path | None = None) -> int:
+    """The root logger at `level` and the held loggers. The records go to stderr (a handler
+    there if the root has none), or only to `file` — the terminal chat's log, so that no log
+    line lands between the messages of the conversation."""
     number = logging.getLevelName(level) if isinstance(level, str) else level
     if not isinstance(number, int):
         raise ValueError(f"unknown log level {level!r}")
-    logging.basicConfig(level=number, format=FORMAT)
+    if file is None:
+        logging.basicConfig(level=number, format=FORMAT)
+    else:
+        logging.basicConfig(level=number, format=FORMAT, handlers=[_file_handler(file)], force=True)
     logging.getLogger().setLevel(number)
     for name, (at_debug, least) in HELD.items():
         logging.getLogger(name).setLevel(
