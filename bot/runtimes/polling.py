@@ -179,6 +179,7 @@ class Poller:
     _failing_since: float | None = None
     health: Health = field(default_factory=lambda: Health("polling", receiving=True))
     ended: asyncio.Future[str] | None = None  # the reason, when polling stopped for good
+    _stopping: bool = False
 
     def start(self) -> None:
         self.ended = asyncio.get_running_loop().create_future()
@@ -187,6 +188,9 @@ class Poller:
 
     async def stop(self) -> None:
         """Stop fetching, let the updates in flight finish, confirm what they finished."""
+        # The flag as well as the cancel: Python 3.11's wait_for can swallow a cancel that
+        # meets the end of its wait, and the loop must not start another long poll then.
+        self._stopping = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -216,7 +220,7 @@ class Poller:
 
     async def _run(self) -> None:
         delay = BACKOFF_FIRST
-        while True:
+        while not self._stopping:
             offset = self.offset()
             try:
                 batch = await self.fetch(offset, self.timeout, self.limit)
