@@ -3,8 +3,16 @@
 One ``Pacer`` per bot token sits in front of every Bot API call that sends a
 message (replies, scheduled follow-ups, broadcasts alike). Before each send the
 caller awaits ``pacer.acquire(chat_id, is_group, priority)``; after a
-flood-control answer (429, "retry after N") it calls ``pacer.pause(N)`` and
-acquires again for the same message.
+flood-control answer (429, "retry after N") it calls ``pacer.limited(chat_id, N)``
+and acquires again for the same message.
+
+One chat's 429 or everyone's: Telegram's answer does not say which limit refused
+(the local server answers the same way). ``limited`` pauses that chat only; when a
+second chat is refused while another chat's pause still runs, it is the bot's
+overall limit, and everyone pauses (``pause``) until the later of the two ends. A
+429 to no chat (``chat_id=None``) pauses everyone at once. So a global limit costs
+one more refused call before all wait, and a chat over its own limit never holds up
+the others.
 
 Limits, as token buckets (``Limits``, all configurable):
 
@@ -182,16 +190,17 @@ class _Waiter:
 class _Chat:
     """Buckets and queue of one chat. ``version`` changes whenever the head does."""
 
-    __slots__ = ("bucket", "group", "queue", "version")
+    __slots__ = ("bucket", "group", "paused_until", "queue", "version")
 
     def __init__(self, bucket: TokenBucket) -> None:
         self.bucket = bucket
         self.group: TokenBucket | None = None
         self.queue: list[tuple[int, int, _Waiter]] = []  # heap of (priority, seq, waiter)
         self.version = 0
+        self.paused_until = -math.inf  # this chat's own flood control
 
     def ready_at(self, now: float, is_group: bool) -> float:
-        at = self.bucket.ready_at(now)
+        at = max(self.bucket.ready_at(now), self.paused_until)
         if is_group and self.group is not None:
             at = max(at, self.group.ready_at(now))
         return at
@@ -199,6 +208,7 @@ class _Chat:
     def is_idle(self, now: float) -> bool:
         return (
             not self.queue
+            and self.paused_until <= now
             and self.bucket.is_full(now)
             and (self.group is None or self.group.is_full(now))
         )
@@ -281,6 +291,34 @@ class Pacer:
             raise ValueError(f"pause needs a non-negative number of seconds, got {seconds!r}")
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
 
+    def limited(
+        self, chat_id: int | None, seconds: float | timedelta, is_group: bool = False
+    ) -> bool:
+        """Flood control refused a send to ``chat_id`` for ``seconds``: pause that chat, or
+        everyone when it is the bot's overall limit (see the module text). True: everyone."""
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"a 429 needs a non-negative number of seconds, got {seconds!r}")
+        now = self._monotonic()
+        if chat_id is None:
+            self.pause(seconds)
+            return True
+        others = [
+            other.paused_until
+            for other_id, other in self._chats.items()
+            if other_id != chat_id and other.paused_until > now
+        ]
+        chat = self._chat(chat_id, is_group, now)
+        chat.paused_until = max(chat.paused_until, now + seconds)
+        if chat.queue:  # its head waits for the new end of the pause
+            self._schedule_head(chat_id, chat, now)
+        if others:
+            # A second chat refused while another is paused: the overall limit.
+            self.pause(max(seconds, max(others) - now))
+            return True
+        return False
+
     def delay_for(self, chat_id: int, is_group: bool = False) -> float:
         """Seconds until the buckets and any pause would allow a send to ``chat_id``.
 
@@ -340,7 +378,9 @@ class Pacer:
         due = None
         if arrived is not None:
             # When this send fell due: queued, the chat's buckets allow it, no pause.
-            due = max(arrived, self._paused_until, chat.bucket.token_arrived_at())
+            due = max(
+                arrived, self._paused_until, chat.paused_until, chat.bucket.token_arrived_at()
+            )
             if is_group and chat.group is not None:
                 due = max(due, chat.group.token_arrived_at())
         # Only the overall bucket catches up; a chat's own limits stay strict.

@@ -30,10 +30,11 @@ from aiohttp import web
 
 from bot.app import Services
 from bot.config import SUPPORTED_LANGUAGES
-from bot.delivery import Delivery
-from bot.engine import ConversationLocks, Engine
+from bot.delivery import Delivery, idempotent
+from bot.engine import Engine
 from bot.i18n import texts_for
 from bot.registry import Registry
+from bot.replies import ReplyOutbox
 from bot.seam import (
     AnswerButton,
     BotAddedToGroup,
@@ -51,6 +52,7 @@ from bot.seam import (
     Incoming,
     Keyboard,
     MembersJoined,
+    OutcomeUnknown,
     Outgoing,
     Person,
     Photo,
@@ -516,7 +518,7 @@ class TelegramSender(ABC):
             if mapped is None:
                 log.exception("unexpected error while sending %s", type(action).__name__)
                 mapped = Rejected(f"{type(error).__name__}: {error}")
-            if not _retried(mapped):
+            if not _retried(mapped, action):
                 self._progress.pop(action, None)
             raise mapped from error
 
@@ -561,7 +563,13 @@ class TelegramSender(ABC):
             if part < done:
                 continue
             last = index == len(chunks) - 1
-            message_id = await self.send_message(chat_id, chunk, rows if last else [])
+            try:
+                message_id = await self.send_message(chat_id, chunk, rows if last else [])
+            except Exception as error:
+                mapped = error if isinstance(error, SendError) else self.translate(error)
+                if isinstance(mapped, OutcomeUnknown):
+                    self._remember(action, part + 1)  # it may have arrived: never again
+                raise
             if not last:
                 self._remember(action, part + 1)
         self._progress.pop(action, None)
@@ -615,7 +623,10 @@ class TelegramSender(ABC):
             self._progress.popitem(last=False)
 
 
-def _retried(error: SendError) -> bool:
+def _retried(error: SendError, action: Outgoing) -> bool:
+    """Will Delivery try this action again (so the parts already sent are kept)?"""
+    if isinstance(error, OutcomeUnknown):
+        return idempotent(action)
     return isinstance(error, RateLimited | Transient | ChatMoved)
 
 
@@ -639,9 +650,13 @@ class Core:
     ) -> None:
         self.services = services
         self.sender = sender
-        self.engine = Engine(services)
         self.delivery = Delivery(services, sender, sleep=sleep, pacer=pacer)
-        self._order = ConversationLocks()
+        # Replies written with the conversation change, sent after the commit; the
+        # scheduler's reaper finds them through the delivery and sends what a dead
+        # process left.
+        self.replies = ReplyOutbox(services, self.delivery)
+        self.delivery.replies = self.replies
+        self.engine = Engine(services, replies=self.replies)
         self._busy: set[asyncio.Future[Any]] = set()
         self.handled = 0  # updates handled (or skipped as duplicates) so far
 
@@ -651,10 +666,13 @@ class Core:
         task = asyncio.current_task()
         if task is not None:
             self._busy.add(task)
+        update_id = incoming.update_id
         try:
-            async with self._order.hold((incoming.chat.id, incoming.person.id)):
+            async with self.replies.order.hold((incoming.chat.id, incoming.person.id)):
+                if update_id is not None:
+                    self.replies.in_flight.add(update_id)  # no recovery takes it meanwhile
                 actions = await self.engine.handle(incoming)
-                await self.delivery.deliver(actions)
+                await self.replies.deliver(update_id, actions)
         except Exception:
             log.exception("could not handle update %s", incoming.update_id)
         finally:
@@ -671,6 +689,7 @@ class Core:
             _done, late = await asyncio.wait(pending, timeout=timeout)
             if late:
                 log.warning("%d updates still in progress at shutdown", len(late))
+        await self.replies.close()  # what was delivered is marked so
 
 
 # --- what the bot tells Telegram about itself ---------------------------------------------------

@@ -21,6 +21,7 @@ from datetime import timedelta
 from json import JSONDecodeError
 from typing import Any
 
+import httpx
 from aiohttp import web
 from telegram import (
     Bot,
@@ -62,7 +63,15 @@ from bot.runtimes.common import (
     is_gone,
     to_incoming,
 )
-from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, SendError, Transient
+from bot.seam import (
+    ChatMoved,
+    OutcomeUnknown,
+    RateLimited,
+    RecipientGone,
+    Rejected,
+    SendError,
+    Transient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +81,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 POLLING_TIMEOUT = 25  # seconds a getUpdates long poll may wait
+# Seconds we wait for an answer: above the 60 s after which Telegram's front (nginx) answers
+# 504 itself (see aiogram_runtime.REQUEST_TIMEOUT).
+REQUEST_TIMEOUT = 65.0
 
 
 def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -100,8 +112,14 @@ def translate(error: BaseException) -> SendError | None:
         return RecipientGone(error.message) if is_gone(error.message) else Rejected(error.message)
     if isinstance(error, InvalidToken | EndPointNotFound):
         return Rejected(error.message)
-    if isinstance(error, TimedOut | NetworkError | Conflict):
+    if isinstance(error, Conflict):
         return Transient(error.message)
+    if isinstance(error, TimedOut | NetworkError):  # no answer: see what the network said
+        if isinstance(
+            error.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
+        ):
+            return Transient(error.message)  # never sent: certainly not delivered
+        return OutcomeUnknown(error.message)
     if isinstance(error, TelegramError):  # e.g. an undecodable answer from a proxy
         return Transient(error.message)
     return None
@@ -182,7 +200,9 @@ class PtbSender(TelegramSender):
 class PtbRuntime(TelegramRuntime):
     name = "ptb"
 
-    def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
+    def __init__(self, token: str, api_base: str, *, request_timeout: float | None = None) -> None:
+        if request_timeout is None:
+            request_timeout = REQUEST_TIMEOUT
         # httpx logs every request URL (with the bot token in it) at INFO.
         httpx_log = logging.getLogger("httpx")
         httpx_log.setLevel(max(httpx_log.getEffectiveLevel(), logging.WARNING))
