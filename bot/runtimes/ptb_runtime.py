@@ -114,12 +114,15 @@ def translate(error: BaseException) -> SendError | None:
         return Rejected(error.message)
     if isinstance(error, Conflict):
         return Transient(error.message)
-    if isinstance(error, TimedOut | NetworkError):  # no answer: see what the network said
-        if isinstance(
-            error.__cause__, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout
-        ):
+    if isinstance(error, TimedOut | NetworkError):
+        cause = error.__cause__
+        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
             return Transient(error.message)  # never sent: certainly not delivered
-        return OutcomeUnknown(error.message)
+        if isinstance(error, TimedOut) or (
+            cause is not None and not isinstance(cause, TelegramError)
+        ):
+            return OutcomeUnknown(error.message)  # sent, and no answer came
+        return Transient(error.message)  # answered: a 5xx, a proxy's error page
     if isinstance(error, TelegramError):  # e.g. an undecodable answer from a proxy
         return Transient(error.message)
     return None
