@@ -134,9 +134,9 @@ class ReplyOutbox:
         try:
             async with self.services.db.transaction() as session:
                 await session.execute(_DELETE, {"ids": update_ids})
-        except Exception:
+        except Exception as error:
             # The rows stay: recovered after their lease, sent again (at least once).
-            log.exception("could not mark %d delivered replies done", len(update_ids))
+            log.warning("could not mark %d delivered replies done: %s", len(update_ids), error)
         finally:
             self.in_flight.difference_update(update_ids)
 
@@ -146,8 +146,8 @@ class ReplyOutbox:
                 await session.execute(
                     _KEEP, {"uid": update_id, "left": [wire.dump(action) for action in left]}
                 )
-        except Exception:
-            log.exception("could not keep the undelivered replies of update %s", update_id)
+        except Exception as error:  # the row keeps them all: some may come twice
+            log.warning("could not keep the undelivered replies of update %s: %s", update_id, error)
 
     async def close(self) -> None:
         """Commit the marks still waiting (on stop)."""

@@ -133,7 +133,7 @@ class Scheduler:
 
     async def reap(self) -> tuple[int, int]:
         reaped = await self._tracked(self.dispatcher.reap())
-        replies = self.dispatcher.delivery.replies
+        replies = getattr(self.dispatcher.delivery, "replies", None)
         if replies is not None:  # replies a dead process left (bot/replies.py)
             await self._tracked(replies.recover(self.reply_lease))
         return reaped
