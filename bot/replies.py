@@ -97,6 +97,7 @@ class ReplyOutbox:
             },
         )
         self._written.add(incoming.update_id)
+        self.in_flight.add(incoming.update_id)  # before the commit: no recovery takes it
 
     # ------------------------------------------------------------------ after the commit
 
@@ -104,8 +105,6 @@ class ReplyOutbox:
         """Send what the engine returned; mark its row done, or keep what failed."""
         left = await self._send(actions)
         if update_id is None or update_id not in self._written:
-            if update_id is not None:
-                self.in_flight.discard(update_id)
             return  # nothing was written: an apology, a duplicate, a flood notice
         self._written.discard(update_id)
         if left:

@@ -666,13 +666,10 @@ class Core:
         task = asyncio.current_task()
         if task is not None:
             self._busy.add(task)
-        update_id = incoming.update_id
         try:
             async with self.replies.order.hold((incoming.chat.id, incoming.person.id)):
-                if update_id is not None:
-                    self.replies.in_flight.add(update_id)  # no recovery takes it meanwhile
                 actions = await self.engine.handle(incoming)
-                await self.replies.deliver(update_id, actions)
+                await self.replies.deliver(incoming.update_id, actions)
         except Exception:
             log.exception("could not handle update %s", incoming.update_id)
         finally:
