@@ -43,6 +43,10 @@ __all__ = ["MAX_ATTEMPTS", "REPLY_LEASE", "ReplyOutbox"]
 REPLY_LEASE = timedelta(seconds=60)
 # Recoveries of one row before it is given up (each already retried inside Delivery).
 MAX_ATTEMPTS = 5
+# Delivered replies are marked in one transaction per this many seconds (or 200 replies):
+# the write lock is taken about twice a second instead of once per reply; a crash repeats
+# at most that long's replies.
+RECORD_WITHIN = 0.5
 # Conversations recovered at once (each in order, on the shared pacer).
 RECOVER_AT_ONCE = 50
 
@@ -66,7 +70,7 @@ class ReplyOutbox:
         delivery: Delivery,
         *,
         record_every: int = 200,
-        record_within: float = 0.05,
+        record_within: float = RECORD_WITHIN,
     ) -> None:
         self.services = services
         self.delivery = delivery
