@@ -24,6 +24,7 @@ from bot.delivery import TELEGRAM_LIMITS, Delivery, Outcome
 from bot.runtimes.recording import RecordingSender
 from bot.seam import (
     ChatMoved,
+    OutcomeUnknown,
     Outgoing,
     RateLimited,
     RecipientGone,
@@ -344,6 +345,22 @@ async def test_a_transient_error_once_then_it_arrives(services: Services, clock:
     assert (await worker.sweep()).sent == 1
     row = (await rows_by_key(services))[key]
     assert (row.status, row.sent_at, row.attempts) == (OutboxStatus.SENT, clock.now(), 2)
+
+
+async def test_a_send_with_no_answer_is_recorded_sent_and_not_repeated(
+    services: Services, clock: FakeClock
+) -> None:
+    sender = RecordingSender()
+    [key] = await add_rows(services, 1, chat_id=4244)
+    sender.fail_next(4244, OutcomeUnknown("read timed out"))  # it may have arrived
+    worker = dispatcher(services, sender)
+    assert (await worker.sweep()).sent == 1
+    row = (await rows_by_key(services))[key]
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+    assert row.last_error == "unknown: read timed out"
+    clock.advance(timedelta(hours=1))
+    assert (await worker.sweep()).claimed == 0
+    assert sender.sent == []  # the one try was the timed-out one
 
 
 async def test_a_blocked_person_is_unreachable_and_all_their_rows_are_cancelled(
