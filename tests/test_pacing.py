@@ -243,13 +243,14 @@ async def test_429s_in_two_chats_at_once_pause_everyone():
     assert times == [pytest.approx(5.0)] * 2
 
 
-async def test_a_429_after_another_chats_pause_ended_pauses_only_its_chat():
+async def test_429s_in_two_chats_far_apart_each_pause_only_their_chat():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    pacer.limited(1, 2)
-    fake.now = 3.0
-    assert pacer.limited(2, 2) is False
+    pacer.limited(-100, 30, is_group=True)  # a group over its 20 a minute: a long pause
+    fake.now = 5.0
+    assert pacer.limited(2, 2) is False  # still paused, but refused long before
     assert pacer.delay_for(3) == 0.0
+    assert pacer.delay_for(-100, is_group=True) == pytest.approx(25.0)
 
 
 async def test_a_429_to_no_chat_pauses_everyone():

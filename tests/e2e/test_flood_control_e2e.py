@@ -2,9 +2,11 @@
 that chat wait; 429s in two chats at once are the bot's overall limit, and everyone waits.
 
 Telegram's 429 does not say which limit refused (nor does the local server's): the pacer
-tells them apart by what else is refused meanwhile (scheduler/pacing.py, ``limited``)."""
+tells them apart by what else is refused within a second (scheduler/pacing.py, ``limited``)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import pytest
 
@@ -47,10 +49,11 @@ async def test_flood_control_in_two_chats_at_once_makes_everyone_wait(
 ) -> None:
     anna, bram, cor = server.person("Anna"), server.person("Bram"), server.person("Cor")
     server.faults.arm("429", method="sendMessage", times=2, retry_after=RETRY_AFTER)
-    await anna.command("start")
-    await server.wait_until(lambda: refused(server, anna.id), 10, "Anna's greeting refused")
-    await bram.command("start")  # refused too, while Anna's chat waits: the overall limit
-    await server.wait_until(lambda: refused(server, bram.id), 10, "Bram's greeting refused")
+    # Both greetings refused at once: the overall limit.
+    await asyncio.gather(anna.command("start"), bram.command("start"))
+    await server.wait_until(
+        lambda: refused(server, anna.id) and refused(server, bram.id), 10, "both refused"
+    )
     await cor.command("start")
     await cor.wait_for_message(timeout=RETRY_AFTER * 3)
     (first,) = refused(server, anna.id)
