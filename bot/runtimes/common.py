@@ -7,8 +7,9 @@
   the field names are the same) as the core's `Incoming`, or None when it is not for us.
 - `TelegramSender`: renders every `Outgoing` through a few primitives each runtime
   implements, splitting long texts; the runtime maps its framework's errors to the core's.
-- `Core`: engine + delivery, replies of one conversation delivered in order, in-flight
-  work drained on shutdown.
+- `Core`: engine + delivery, replies written to the reply outbox with the conversation
+  change and sent after the commit (bot/replies.py), those of one conversation in order,
+  in-flight work drained on shutdown.
 - `TelegramRuntime`: what `bot.runtimes.telegram` drives (connect, command menus, polling,
   webhook, stop).
 """
@@ -636,8 +637,10 @@ def _retried(error: SendError, action: Outgoing) -> bool:
 class Core:
     """Engine and delivery for updates arriving concurrently from a runtime.
 
-    The engine serialises each conversation; here the replies of one conversation are also
-    delivered in the order its updates came, and work in flight can be waited for on stop.
+    The engine serialises each conversation and writes its replies in the update's
+    transaction; here they are delivered after the commit, those of one conversation in the
+    order its updates came (and after any a dead process left), and work in flight can be
+    waited for on stop.
     """
 
     def __init__(
