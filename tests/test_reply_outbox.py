@@ -196,3 +196,21 @@ async def test_the_schedulers_reaper_delivers_what_a_dead_process_left(
     await driver.core.drain()
     assert anna.messages
     assert await count_rows(sqlite_services) == 0
+
+
+async def test_two_processes_recovering_at_once_send_each_reply_once(
+    services: Services, clock: FakeClock
+) -> None:
+    driver = CoreDriver(services)
+    people = [driver.person(f"Buur{n}", "nl") for n in range(6)]
+    dying = DyingProcess(services)
+    for number, person in enumerate(people):
+        await dying.handle(person, Command("start"), 9400 + number)
+    clock.advance(REPLY_LEASE)
+    one = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    two = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    taken = await asyncio.gather(one.replies.recover(REPLY_LEASE), two.replies.recover(REPLY_LEASE))
+    await asyncio.gather(one.drain(), two.drain())
+    assert sum(taken) == len(people)
+    assert [len(person.messages) for person in people] == [1] * len(people)
+    assert await count_rows(services) == 0
