@@ -11,15 +11,19 @@ set one, else none (tests and the console: nothing to pace).
 
 On an error from the Sender:
 
-* rate limited: the whole pacer pauses for ``retry_after`` and the same message is
-  tried again (no pacer: this delivery sleeps that long);
+* rate limited: that chat pauses for ``retry_after`` (everyone, when it is the bot's
+  overall limit: ``Pacer.limited``) and the same message is tried again (no pacer: this
+  delivery sleeps that long);
 * recipient gone: the person is marked unreachable (a group inactive) and their
   pending outbox rows are cancelled; never retried;
 * chat moved: the new chat id is written everywhere and the message goes there;
 * rejected: logged, not retried;
-* transient: backed off and retried ``max_attempts`` times in all — or, for the
-  dispatcher (``retry_transient=False``), handed back at once so the outbox row
-  retries later with its own backoff instead of holding up a batch.
+* transient (certainly not delivered): backed off and retried ``max_attempts`` times in
+  all — or, for the dispatcher (``retry_transient=False``), handed back at once so the
+  outbox row retries later with its own backoff instead of holding up a batch;
+* outcome unknown (sent, no answer): retried like a transient error when the action is
+  idempotent (an edit, a pin, a stopped poll, a button's answer: twice is once), else
+  not sent again (``Outcome.UNKNOWN``): a message that may have arrived is not doubled.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlmodel import select, update
 
@@ -36,12 +42,16 @@ from bot.app import Services
 from bot.seam import (
     AnswerButton,
     ChatMoved,
+    EditText,
+    OutcomeUnknown,
     Outgoing,
+    PinMessage,
     RateLimited,
     RecipientGone,
     Rejected,
     Sender,
     Sent,
+    StopPoll,
     Transient,
 )
 from scheduler import outbox
@@ -88,11 +98,25 @@ def chat_of(action: Outgoing) -> int | None:
     return None if isinstance(action, AnswerButton) else action.chat_id
 
 
+# Sending these twice leaves the chat as sending them once: safe to repeat when the outcome
+# of a try is unknown. A new message, poll or document would appear twice.
+IDEMPOTENT = (EditText, PinMessage, StopPoll, AnswerButton)
+
+
+def idempotent(action: Outgoing) -> bool:
+    return isinstance(action, IDEMPOTENT)
+
+
+class ReplyRecovery(Protocol):
+    async def recover(self, lease: timedelta) -> int: ...
+
+
 class Outcome(StrEnum):
     SENT = "sent"
     GONE = "gone"  # blocked, deactivated, kicked, chat not found
     REJECTED = "rejected"  # Telegram refused the request
-    TRANSIENT = "transient"  # 5xx, timeout: try again later
+    TRANSIENT = "transient"  # certainly not delivered (5xx, no connection): try again later
+    UNKNOWN = "unknown"  # sent, no answer: it may have arrived; not repeated
     RATE_LIMITED = "rate_limited"  # flood control too many times in a row
 
 
@@ -118,6 +142,8 @@ class Delivery:
         self.sleep = sleep
         self.pacer = pacer if pacer is not None else getattr(services, "pacer", None)
         self.max_attempts = max_attempts
+        # The reply outbox whose leftovers the scheduler's reaper delivers (bot/replies.py).
+        self.replies: ReplyRecovery | None = None
 
     async def deliver(
         self, actions: Sequence[Outgoing], *, priority: int = Priority.REPLY
@@ -145,11 +171,35 @@ class Delivery:
                 if limited > MAX_RATE_LIMITS:
                     log.error("still rate limited after %d waits; giving up", limited - 1)
                     return Delivered(Outcome.RATE_LIMITED, reason=str(error))
-                log.warning("rate limited; everyone waits %.1f s", error.retry_after)
+                chat_id = chat_of(action)
                 if self.pacer is not None:
-                    self.pacer.pause(max(0.0, float(error.retry_after)))
+                    seconds = max(0.0, float(error.retry_after))
+                    everyone = self.pacer.limited(
+                        chat_id, seconds, chat_id is not None and chat_id < 0
+                    )
+                    log.warning(
+                        "rate limited; %s waits %.1f s",
+                        "everyone" if everyone else f"chat {chat_id}",
+                        seconds,
+                    )
                 else:
                     await self.sleep(error.retry_after)
+            except OutcomeUnknown as error:
+                if not idempotent(action):
+                    log.warning(
+                        "%s may have arrived (%s); not sent again", type(action).__name__, error
+                    )
+                    return Delivered(Outcome.UNKNOWN, reason=str(error) or "outcome unknown")
+                transient += 1
+                log.warning(
+                    "no answer to an idempotent %s (attempt %d): %s",
+                    type(action).__name__,
+                    transient,
+                    error,
+                )
+                if not retry_transient or transient >= self.max_attempts:
+                    return Delivered(Outcome.TRANSIENT, reason=str(error) or "outcome unknown")
+                await self.sleep(min(2**transient * 0.25, 5))
             except Transient as error:
                 transient += 1
                 log.warning("transient error (attempt %d): %s", transient, error)

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import Select, bindparam
 from sqlalchemy.orm.attributes import flag_modified
@@ -85,6 +86,10 @@ async def publish(services: Services, session, events: list) -> None:  # type: i
                 pending.extend(emitted)
 
 
+class ReplyWriter(Protocol):
+    async def write(self, session, incoming: Incoming, actions: list[Outgoing]) -> None: ...  # type: ignore[no-untyped-def]
+
+
 class ConversationLocks:
     """One asyncio lock per (chat, person), dropped when nobody holds or waits for it."""
 
@@ -138,8 +143,10 @@ class FloodGuard:
 
 
 class Engine:
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, *, replies: ReplyWriter | None = None) -> None:
         self.services = services
+        # Where replies are written in the update's transaction (Core); None: only returned.
+        self.replies = replies
         self.locks = ConversationLocks()
         self.flood = FloodGuard(
             services.settings.flood_max_updates,
@@ -202,6 +209,8 @@ class Engine:
                 conversation.updated_at = utcnow()
                 flag_modified(conversation, "data")
             self._answer_pending_press(ctx)
+            if self.replies is not None:
+                await self.replies.write(session, incoming, ctx.out)
             return ctx.out
 
     async def _person(self, session, who: Person, chat_kind: ChatKind) -> Resident:  # type: ignore[no-untyped-def]

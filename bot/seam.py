@@ -290,6 +290,8 @@ class SendError(Exception):
 
 
 class RateLimited(SendError):
+    """Flood control: certainly not delivered; retry after ``retry_after`` seconds."""
+
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited, retry after {retry_after} s")
         self.retry_after = retry_after
@@ -310,7 +312,13 @@ class Rejected(SendError):
 
 
 class Transient(SendError):
-    """A 5xx, a timeout, a dropped connection: back off and retry."""
+    """Certainly not delivered, and may work later: a 5xx answered by Telegram (or its
+    proxy), no connection made: back off and retry."""
+
+
+class OutcomeUnknown(SendError):
+    """The request went out and no answer came back (our read timed out, the connection
+    dropped): it may have arrived. Only what is idempotent is sent again."""
 
 
 @dataclass(frozen=True, slots=True)

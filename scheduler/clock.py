@@ -5,7 +5,8 @@ jobs that only sweep the outbox or insert rows with dedupe keys — so N process
 firing the same cron job leave one row, and a restart loses nothing (the rows wait).
 
 * every ``sweep_seconds`` (5 s): the dispatcher sends what is due;
-* every ``reap_seconds`` (60 s): the lease reaper hands back rows stuck in SENDING;
+* every ``reap_seconds`` (60 s), and at start: the lease reaper hands back rows stuck in
+  SENDING, and delivers the replies a dead process left in the reply outbox;
 * daily at 09:30 local: the stall scan inserts nudges (and tells coaches);
 * Mondays at 08:30 local: one digest row per coach;
 * daily at 04:30 local: handled update ids older than their window are forgotten.
@@ -35,6 +36,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.app import Services
 from bot.delivery import Delivery
+from bot.replies import REPLY_LEASE
 from scheduler import rules
 from scheduler.dispatch import Dispatcher, SweepReport
 from scheduler.rules import RuleTimings
@@ -101,6 +103,8 @@ class Scheduler:
         self.dispatcher = dispatcher or Dispatcher(services, delivery, timings=self.timings)
         self.sweep_seconds = sweep_seconds
         self.reap_seconds = reap_seconds
+        # A reply is left to its process as long as a scheduled message, a minute at most.
+        self.reply_lease = min(self.dispatcher.lease, REPLY_LEASE)
         self.tz = ZoneInfo(services.settings.timezone)
         stall_at = check_cron_time(self.timings.stall_scan_at)
         digest_at = check_cron_time(self.timings.digest_at)
@@ -137,7 +141,11 @@ class Scheduler:
         return await self._tracked(self.dispatcher.sweep())
 
     async def reap(self) -> tuple[int, int]:
-        return await self._tracked(self.dispatcher.reap())
+        reaped = await self._tracked(self.dispatcher.reap())
+        replies = getattr(self.dispatcher.delivery, "replies", None)
+        if replies is not None:  # replies a dead process left (bot/replies.py)
+            await self._tracked(replies.recover(self.reply_lease))
+        return reaped
 
     async def stall_scan(self, now: datetime | None = None) -> int:
         """Insert nudges for quiet initiatives (and tell coaches about stalled ones)."""

@@ -47,7 +47,6 @@ budget is counted per batch, so two sweepers may let one extra message through.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections import defaultdict
@@ -65,6 +64,7 @@ from sqlmodel import select
 from bot.app import Services
 from bot.delivery import Delivery, Outcome
 from bot.seam import Outgoing
+from scheduler.grouped import Grouped
 from scheduler.messages import (
     KINDS,
     KindInfo,
@@ -560,10 +560,14 @@ class Dispatcher:
         """
         ids = {item.row.id or 0 for item in sends}
         self._in_flight |= ids
-        outcomes: list[_Result] = []
-        arrived = asyncio.Event()  # an outcome is waiting to be recorded
-        enough = asyncio.Event()  # a full group is waiting
-        unrecorded = len(sends)  # sent or not, not yet recorded
+
+        async def record(group: list[_Result]) -> None:
+            await self._record(group, report)
+            self._in_flight.difference_update(result.row.id for result in group)
+
+        outcomes: Grouped[_Result] = Grouped(
+            record, every=self.record_every, within=self.record_within, expected=len(sends)
+        )
 
         async def send(item: _Send) -> None:
             try:
@@ -571,26 +575,11 @@ class Dispatcher:
             except Exception as error:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
                 result = _Result(item.row, "retry", self.now(), f"error: {error!r}")
-            outcomes.append(result)
-            arrived.set()
-            if len(outcomes) >= min(self.record_every, unrecorded):
-                enough.set()
+            outcomes.add(result)
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
         try:
-            while unrecorded:
-                if not outcomes:
-                    arrived.clear()
-                    await arrived.wait()
-                if len(outcomes) < min(self.record_every, unrecorded):
-                    enough.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(enough.wait(), self.record_within)
-                group = outcomes[:]
-                outcomes.clear()
-                unrecorded -= len(group)
-                await self._record(group, report)
-                self._in_flight.difference_update(result.row.id for result in group)
+            await outcomes.run()
         finally:
             self._in_flight -= ids
             for task in tasks:
@@ -611,6 +600,8 @@ class Dispatcher:
             reason = f"{delivered.outcome}: {delivered.reason}"
             if sent_any:  # part of it arrived: sending it again would repeat that part
                 return _Result(row, "sent", self.now(), f"partly sent; {reason}")
+            if delivered.outcome is Outcome.UNKNOWN:  # it may have arrived: not repeated
+                return _Result(row, "sent", self.now(), reason)
             if delivered.outcome is Outcome.GONE:
                 return _Result(row, "gone", self.now(), reason)
             if delivered.outcome is Outcome.REJECTED:

@@ -3,8 +3,17 @@
 One ``Pacer`` per bot token sits in front of every Bot API call that sends a
 message (replies, scheduled follow-ups, broadcasts alike). Before each send the
 caller awaits ``pacer.acquire(chat_id, is_group, priority)``; after a
-flood-control answer (429, "retry after N") it calls ``pacer.pause(N)`` and
-acquires again for the same message.
+flood-control answer (429, "retry after N") it calls ``pacer.limited(chat_id, N)``
+and acquires again for the same message.
+
+One chat's 429 or everyone's: Telegram's answer does not say which limit refused
+(the local server answers the same way). ``limited`` pauses that chat only; when
+another chat was refused within ``Limits.overall_refusals_within`` seconds (1 s:
+the overall limit is per second, and refuses every chat at once), it is the bot's
+overall limit, and everyone pauses (``pause``) until the later of the two ends. A
+429 to no chat (``chat_id=None``) pauses everyone at once. So a global limit costs
+one more refused call before all wait, and a chat over its own limit (a group's
+can last half a minute) never holds up the others.
 
 Limits, as token buckets (``Limits``, all configurable):
 
@@ -104,6 +113,8 @@ class Limits:
     evict_interval: float = 60.0
     #: seconds a late grant may be booked back in the overall bucket (see the module text)
     global_catch_up: float = 0.0
+    #: 429s in two chats this close together are the overall limit (see the module text)
+    overall_refusals_within: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -116,6 +127,11 @@ class Limits:
                 raise ValueError(f"Limits.{name} must be an integer >= 1, got {value!r}")
         if not self.evict_interval >= 0:
             raise ValueError(f"Limits.evict_interval must be >= 0, got {self.evict_interval!r}")
+        if not (math.isfinite(self.overall_refusals_within) and self.overall_refusals_within >= 0):
+            raise ValueError(
+                "Limits.overall_refusals_within must be a number >= 0, "
+                f"got {self.overall_refusals_within!r}"
+            )
         if not (math.isfinite(self.global_catch_up) and self.global_catch_up >= 0):
             raise ValueError(
                 f"Limits.global_catch_up must be a number >= 0, got {self.global_catch_up!r}"
@@ -182,16 +198,17 @@ class _Waiter:
 class _Chat:
     """Buckets and queue of one chat. ``version`` changes whenever the head does."""
 
-    __slots__ = ("bucket", "group", "queue", "version")
+    __slots__ = ("bucket", "group", "paused_until", "queue", "version")
 
     def __init__(self, bucket: TokenBucket) -> None:
         self.bucket = bucket
         self.group: TokenBucket | None = None
         self.queue: list[tuple[int, int, _Waiter]] = []  # heap of (priority, seq, waiter)
         self.version = 0
+        self.paused_until = -math.inf  # this chat's own flood control
 
     def ready_at(self, now: float, is_group: bool) -> float:
-        at = self.bucket.ready_at(now)
+        at = max(self.bucket.ready_at(now), self.paused_until)
         if is_group and self.group is not None:
             at = max(at, self.group.ready_at(now))
         return at
@@ -199,6 +216,7 @@ class _Chat:
     def is_idle(self, now: float) -> bool:
         return (
             not self.queue
+            and self.paused_until <= now
             and self.bucket.is_full(now)
             and (self.group is None or self.group.is_full(now))
         )
@@ -225,6 +243,7 @@ class Pacer:
         )
         self._paused_until = -math.inf
         self._chats: dict[int, _Chat] = {}
+        self._refused: dict[int, float] = {}  # chat -> its last 429, while recent
         self._last_sweep = now
         # Heads of chat queues: not yet allowed by their chat's buckets, keyed by
         # (ready_at, priority, seq, version, chat_id); allowed, keyed by
@@ -280,6 +299,34 @@ class Pacer:
         if not (math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"pause needs a non-negative number of seconds, got {seconds!r}")
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+
+    def limited(
+        self, chat_id: int | None, seconds: float | timedelta, is_group: bool = False
+    ) -> bool:
+        """Flood control refused a send to ``chat_id`` for ``seconds``: pause that chat, or
+        everyone when it is the bot's overall limit (see the module text). True: everyone."""
+        if isinstance(seconds, timedelta):
+            seconds = seconds.total_seconds()
+        if not (math.isfinite(seconds) and seconds >= 0):
+            raise ValueError(f"a 429 needs a non-negative number of seconds, got {seconds!r}")
+        now = self._monotonic()
+        if chat_id is None:
+            self.pause(seconds)
+            return True
+        within = self.limits.overall_refusals_within
+        self._refused = {c: at for c, at in self._refused.items() if now - at <= within}
+        others = [c for c in self._refused if c != chat_id]
+        self._refused[chat_id] = now
+        chat = self._chat(chat_id, is_group, now)
+        chat.paused_until = max(chat.paused_until, now + seconds)
+        if chat.queue:  # its head waits for the new end of the pause
+            self._schedule_head(chat_id, chat, now)
+        if not others:
+            return False
+        # Another chat refused just now: the overall limit. Everyone waits for the later end.
+        ends = [self._chats[c].paused_until for c in others if c in self._chats]
+        self.pause(max([seconds, *(end - now for end in ends)]))
+        return True
 
     def delay_for(self, chat_id: int, is_group: bool = False) -> float:
         """Seconds until the buckets and any pause would allow a send to ``chat_id``.
@@ -340,7 +387,9 @@ class Pacer:
         due = None
         if arrived is not None:
             # When this send fell due: queued, the chat's buckets allow it, no pause.
-            due = max(arrived, self._paused_until, chat.bucket.token_arrived_at())
+            due = max(
+                arrived, self._paused_until, chat.paused_until, chat.bucket.token_arrived_at()
+            )
             if is_group and chat.group is not None:
                 due = max(due, chat.group.token_arrived_at())
         # Only the overall bucket catches up; a chat's own limits stay strict.

@@ -376,6 +376,25 @@ class ScheduledMessage(SQLModel, table=True):
     sent_at: datetime | None = None
 
 
+class ReplyOutbox(SQLModel, table=True):
+    """Replies decided but not yet known to be delivered: written in the transaction of
+    the conversation change, deleted once delivered (bot/replies.py)."""
+
+    __tablename__ = "reply_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # One row per handled update; its actions (bot/wire.py JSON) in the order they go out.
+    update_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    # Forget and export find these rows by the person's Telegram id in either column.
+    chat_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW})
+    # Telegram's user id: the order key.
+    person_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW})
+    actions: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    # Written, or last taken by a redelivery: the lease runs from here.
+    claimed_at: datetime = Field(default_factory=utcnow, index=True)
+    attempts: int = 0
+
+
 class Quote(SQLModel, table=True):
     """A supplier's quote in a collective purchase, compared on normalised figures."""
 

@@ -24,6 +24,7 @@ from bot.delivery import TELEGRAM_LIMITS, Delivery, Outcome
 from bot.runtimes.recording import RecordingSender
 from bot.seam import (
     ChatMoved,
+    OutcomeUnknown,
     Outgoing,
     RateLimited,
     RecipientGone,
@@ -346,6 +347,22 @@ async def test_a_transient_error_once_then_it_arrives(services: Services, clock:
     assert (row.status, row.sent_at, row.attempts) == (OutboxStatus.SENT, clock.now(), 2)
 
 
+async def test_a_send_with_no_answer_is_recorded_sent_and_not_repeated(
+    services: Services, clock: FakeClock
+) -> None:
+    sender = RecordingSender()
+    [key] = await add_rows(services, 1, chat_id=4244)
+    sender.fail_next(4244, OutcomeUnknown("read timed out"))  # it may have arrived
+    worker = dispatcher(services, sender)
+    assert (await worker.sweep()).sent == 1
+    row = (await rows_by_key(services))[key]
+    assert (row.status, row.attempts) == (OutboxStatus.SENT, 1)
+    assert row.last_error == "unknown: read timed out"
+    clock.advance(timedelta(hours=1))
+    assert (await worker.sweep()).claimed == 0
+    assert sender.sent == []  # the one try was the timed-out one
+
+
 async def test_a_blocked_person_is_unreachable_and_all_their_rows_are_cancelled(
     services: Services, clock: FakeClock
 ) -> None:
@@ -522,7 +539,7 @@ async def test_overall_and_per_chat_limits_hold(
         assert all(b - a >= 1.0 - 1e-9 for a, b in itertools.pairwise(chat_times))
 
 
-async def test_flood_control_pauses_everyone_and_retries_the_same_message(
+async def test_one_chats_flood_control_pauses_that_chat_and_retries_the_same_message(
     sqlite_services: Services, fake_time: FakeTime
 ) -> None:
     delivery, sender, pacer = paced(sqlite_services, fake_time)
@@ -533,8 +550,27 @@ async def test_flood_control_pauses_everyone_and_retries_the_same_message(
     )
     assert [result.outcome for result in results] == [Outcome.SENT, Outcome.SENT]
     assert [shown.text for shown in sender.chats[1]] == ["eerste"]  # retried, sent once
+    sent_at = dict((chat, at) for at, chat in sender.times)
+    assert sent_at[1] >= 7.0  # chat 1 waited its pause
+    assert sent_at[2] < 1.0  # chat 2 did not
+    assert pacer.paused_until < 0  # nobody else paused
+
+
+async def test_flood_control_in_two_chats_at_once_pauses_everyone(
+    sqlite_services: Services, fake_time: FakeTime
+) -> None:
+    delivery, sender, pacer = paced(sqlite_services, fake_time)
+    sender.flood_at[0] = 7.0
+    sender.flood_at[1] = 7.0  # the second chat refused while the first is paused: overall
+    results = await asyncio.gather(
+        delivery.attempt(SendText(1, "eerste"), priority=Priority.REPLY),
+        delivery.attempt(SendText(2, "tweede"), priority=Priority.REPLY),
+        delivery.attempt(SendText(3, "derde"), priority=Priority.SCHEDULED),
+    )
+    assert [result.outcome for result in results] == [Outcome.SENT] * 3
+    assert [shown.text for shown in sender.chats[2]] == ["tweede"]
     assert min(at for at, _ in sender.times) >= 7.0  # nobody sent during the pause
-    assert pacer.paused_until == pytest.approx(7.0)
+    assert pacer.paused_until == pytest.approx(7.0, abs=0.1)
 
 
 async def test_replies_go_before_scheduled_before_broadcasts(

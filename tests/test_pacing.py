@@ -210,6 +210,67 @@ async def test_a_pause_while_messages_wait_holds_them_back():
     assert times[30:] == [pytest.approx(5.0)] * 10  # the global bucket refilled meanwhile
 
 
+async def test_one_chats_429_pauses_only_that_chat():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    assert pacer.limited(1, 5) is False
+    assert pacer.delay_for(1) == pytest.approx(5.0)
+    assert pacer.delay_for(2) == 0.0
+    refused, other = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    assert refused == pytest.approx(5.0)  # the same message, after its chat's pause
+    assert other == 0.0  # another chat goes on at once
+
+
+async def test_a_chats_pause_holds_back_what_already_waits_for_it():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    first = await pacer.acquire(1)
+    waiting = asyncio.create_task(pacer.acquire(1))  # its bucket: due at 1 s
+    await asyncio.sleep(0)
+    pacer.limited(1, timedelta(seconds=4))
+    assert first == 0.0
+    assert await waiting == pytest.approx(4.0)
+
+
+async def test_429s_in_two_chats_at_once_pause_everyone():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    assert pacer.limited(1, 5) is False
+    fake.now = 1.0
+    assert pacer.limited(2, 3) is True  # chat 1 still paused: the bot's overall limit
+    assert pacer.delay_for(3) == pytest.approx(4.0)  # until chat 1's pause ends
+    times = await asyncio.gather(*(pacer.acquire(chat) for chat in (3, 4)))
+    assert times == [pytest.approx(5.0)] * 2
+
+
+async def test_429s_in_two_chats_far_apart_each_pause_only_their_chat():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    pacer.limited(-100, 30, is_group=True)  # a group over its 20 a minute: a long pause
+    fake.now = 5.0
+    assert pacer.limited(2, 2) is False  # still paused, but refused long before
+    assert pacer.delay_for(3) == 0.0
+    assert pacer.delay_for(-100, is_group=True) == pytest.approx(25.0)
+
+
+async def test_a_429_to_no_chat_pauses_everyone():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    assert pacer.limited(None, 2) is True
+    assert pacer.delay_for(7) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="non-negative"):
+        pacer.limited(1, -1)
+
+
+async def test_a_paused_chat_is_not_forgotten_while_its_pause_runs():
+    fake = FakeTime()
+    pacer = pacer_on(fake)
+    pacer.limited(1, 5)
+    assert pacer.evict_idle() == 0
+    fake.now = 6.0
+    assert pacer.evict_idle() == 1
+
+
 # --------------------------------------------------------------------------- priorities
 
 

@@ -58,11 +58,23 @@ from bot.runtimes.common import (
     is_gone,
 )
 from bot.runtimes.polling import RawUpdate, ReceivingRuntime
-from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, SendError, Transient
+from bot.seam import (
+    ChatMoved,
+    OutcomeUnknown,
+    RateLimited,
+    RecipientGone,
+    Rejected,
+    SendError,
+    Transient,
+)
 
 log = logging.getLogger(__name__)
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Seconds we wait for an answer: above the 60 s after which Telegram's front (nginx) answers
+# 504 itself, so a slow call ends in an answer (certainly not delivered) rather than in our
+# own timeout (outcome unknown: a send is then not repeated).
+REQUEST_TIMEOUT = 65.0
 
 
 class RawGetUpdates(GetUpdates):
@@ -113,15 +125,26 @@ def translate(error: BaseException) -> SendError | None:
         return RecipientGone(error.message) if is_gone(error.message) else Rejected(error.message)
     if isinstance(error, TelegramEntityTooLarge | TelegramNotFound | TelegramUnauthorizedError):
         return Rejected(error.message)
-    if isinstance(error, TelegramServerError | TelegramNetworkError | TelegramConflictError):
-        return Transient(error.message)
+    if isinstance(error, TelegramNetworkError):  # no answer: see what the network said
+        return _unanswered(error.__cause__ or error, error.message)
+    if isinstance(error, TelegramServerError | TelegramConflictError):
+        return Transient(error.message)  # answered: Telegram did not do it
     if isinstance(error, TelegramAPIError):
         return Rejected(error.message)
     if isinstance(error, ClientDecodeError):  # an HTML error page from a proxy
         return Transient(f"undecodable answer: {error.message}")
     if isinstance(error, TimeoutError | aiohttp.ClientError | ConnectionError):
-        return Transient(f"{type(error).__name__}: {error}")
+        return _unanswered(error, f"{type(error).__name__}: {error}")
     return None
+
+
+def _unanswered(cause: BaseException, message: str) -> SendError:
+    """No connection made: certainly not delivered. Sent and no answer: maybe delivered."""
+    if isinstance(cause, aiohttp.ClientConnectorError | aiohttp.ConnectionTimeoutError):
+        return Transient(message)
+    if isinstance(cause, ConnectionRefusedError):
+        return Transient(message)
+    return OutcomeUnknown(message)
 
 
 class AiogramSender(TelegramSender):
@@ -201,11 +224,12 @@ class AiogramSender(TelegramSender):
 class AiogramRuntime(ReceivingRuntime):
     name = "aiogram"
 
-    def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
+    def __init__(self, token: str, api_base: str, *, request_timeout: float | None = None) -> None:
         self.api_base = api_base.rstrip("/")
         self._token = token
         session = AiohttpSession(
-            api=TelegramAPIServer.from_base(self.api_base), timeout=request_timeout
+            api=TelegramAPIServer.from_base(self.api_base),
+            timeout=REQUEST_TIMEOUT if request_timeout is None else request_timeout,
         )
         self.bot = Bot(
             token,

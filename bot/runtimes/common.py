@@ -7,8 +7,9 @@
   the field names are the same) as the core's `Incoming`, or None when it is not for us.
 - `TelegramSender`: renders every `Outgoing` through a few primitives each runtime
   implements, splitting long texts; the runtime maps its framework's errors to the core's.
-- `Core`: engine + delivery, replies of one conversation delivered in order, in-flight
-  work drained on shutdown.
+- `Core`: engine + delivery, replies written to the reply outbox with the conversation
+  change and sent after the commit (bot/replies.py), those of one conversation in order,
+  in-flight work drained on shutdown.
 - `TelegramRuntime`: what `bot.runtimes.telegram` drives (connect, command menus, polling,
   webhook, stop).
 """
@@ -30,10 +31,11 @@ from aiohttp import web
 
 from bot.app import Services
 from bot.config import SUPPORTED_LANGUAGES
-from bot.delivery import Delivery
-from bot.engine import ConversationLocks, Engine
+from bot.delivery import Delivery, idempotent
+from bot.engine import Engine
 from bot.i18n import Safe, texts_for
 from bot.registry import Registry
+from bot.replies import ReplyOutbox
 from bot.seam import (
     AnswerButton,
     BotAddedToGroup,
@@ -51,6 +53,7 @@ from bot.seam import (
     Incoming,
     Keyboard,
     MembersJoined,
+    OutcomeUnknown,
     Outgoing,
     OutOfRange,
     Person,
@@ -538,7 +541,7 @@ class TelegramSender(ABC):
             if mapped is None:
                 log.exception("unexpected error while sending %s", type(action).__name__)
                 mapped = Rejected(f"{type(error).__name__}: {error}")
-            if not _retried(mapped):
+            if not _retried(mapped, action):
                 self._progress.pop(action, None)
             raise mapped from error
 
@@ -583,7 +586,13 @@ class TelegramSender(ABC):
             if part < done:
                 continue
             last = index == len(chunks) - 1
-            message_id = await self.send_message(chat_id, chunk, rows if last else [])
+            try:
+                message_id = await self.send_message(chat_id, chunk, rows if last else [])
+            except Exception as error:
+                mapped = error if isinstance(error, SendError) else self.translate(error)
+                if isinstance(mapped, OutcomeUnknown):
+                    self._remember(action, part + 1)  # it may have arrived: never again
+                raise
             if not last:
                 self._remember(action, part + 1)
         self._progress.pop(action, None)
@@ -637,7 +646,10 @@ class TelegramSender(ABC):
             self._progress.popitem(last=False)
 
 
-def _retried(error: SendError) -> bool:
+def _retried(error: SendError, action: Outgoing) -> bool:
+    """Will Delivery try this action again (so the parts already sent are kept)?"""
+    if isinstance(error, OutcomeUnknown):
+        return idempotent(action)
     return isinstance(error, RateLimited | Transient | ChatMoved)
 
 
@@ -647,8 +659,10 @@ def _retried(error: SendError) -> bool:
 class Core:
     """Engine and delivery for updates arriving concurrently from a runtime.
 
-    The engine serialises each conversation; here the replies of one conversation are also
-    delivered in the order its updates came, and work in flight can be waited for on stop.
+    The engine serialises each conversation and writes its replies in the update's
+    transaction; here they are delivered after the commit, those of one conversation in the
+    order its updates came (and after any a dead process left), and work in flight can be
+    waited for on stop.
     """
 
     def __init__(
@@ -661,9 +675,13 @@ class Core:
     ) -> None:
         self.services = services
         self.sender = sender
-        self.engine = Engine(services)
         self.delivery = Delivery(services, sender, sleep=sleep, pacer=pacer)
-        self._order = ConversationLocks()
+        # Replies written with the conversation change, sent after the commit; the
+        # scheduler's reaper finds them through the delivery and sends what a dead
+        # process left.
+        self.replies = ReplyOutbox(services, self.delivery)
+        self.delivery.replies = self.replies
+        self.engine = Engine(services, replies=self.replies)
         self._busy: set[asyncio.Future[Any]] = set()
         self.handled = 0  # updates handled (or skipped as duplicates) so far
 
@@ -674,9 +692,9 @@ class Core:
         if task is not None:
             self._busy.add(task)
         try:
-            async with self._order.hold((incoming.chat.id, incoming.person.id)):
+            async with self.replies.order.hold((incoming.chat.id, incoming.person.id)):
                 actions = await self.engine.handle(incoming)
-                await self.delivery.deliver(actions)
+                await self.replies.deliver(incoming.update_id, actions)
         except Exception:
             log.exception("could not handle update %s", incoming.update_id)
         finally:
@@ -693,6 +711,7 @@ class Core:
             _done, late = await asyncio.wait(pending, timeout=timeout)
             if late:
                 log.warning("%d updates still in progress at shutdown", len(late))
+        await self.replies.close()  # what was delivered is marked so
 
 
 # --- what the bot tells Telegram about itself ---------------------------------------------------

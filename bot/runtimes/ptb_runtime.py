@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from telegram import (
     Bot,
     BotCommand,
@@ -57,7 +58,15 @@ from bot.runtimes.common import (
     is_gone,
 )
 from bot.runtimes.polling import POLL_TIMEOUT, RawUpdate, ReceivingRuntime
-from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, SendError, Transient
+from bot.seam import (
+    ChatMoved,
+    OutcomeUnknown,
+    RateLimited,
+    RecipientGone,
+    Rejected,
+    SendError,
+    Transient,
+)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +75,9 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Seconds we wait for an answer: above the 60 s after which Telegram's front (nginx) answers
+# 504 itself (see aiogram_runtime.REQUEST_TIMEOUT).
+REQUEST_TIMEOUT = 65.0
 
 
 def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
@@ -94,8 +106,17 @@ def translate(error: BaseException) -> SendError | None:
         return RecipientGone(error.message) if is_gone(error.message) else Rejected(error.message)
     if isinstance(error, InvalidToken | EndPointNotFound):
         return Rejected(error.message)
-    if isinstance(error, TimedOut | NetworkError | Conflict):
+    if isinstance(error, Conflict):
         return Transient(error.message)
+    if isinstance(error, TimedOut | NetworkError):
+        cause = error.__cause__
+        if isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+            return Transient(error.message)  # never sent: certainly not delivered
+        if isinstance(error, TimedOut) or (
+            cause is not None and not isinstance(cause, TelegramError)
+        ):
+            return OutcomeUnknown(error.message)  # sent, and no answer came
+        return Transient(error.message)  # answered: a 5xx, a proxy's error page
     if isinstance(error, TelegramError):  # e.g. an undecodable answer from a proxy
         return Transient(error.message)
     return None
@@ -176,7 +197,9 @@ class PtbSender(TelegramSender):
 class PtbRuntime(ReceivingRuntime):
     name = "ptb"
 
-    def __init__(self, token: str, api_base: str, *, request_timeout: float = 30.0) -> None:
+    def __init__(self, token: str, api_base: str, *, request_timeout: float | None = None) -> None:
+        if request_timeout is None:
+            request_timeout = REQUEST_TIMEOUT
         self.api_base = api_base.rstrip("/")
         self.app: Application = (
             ApplicationBuilder()

@@ -850,12 +850,14 @@ async def test_updates_map_to_the_same_incoming_from_json_aiogram_and_ptb(server
 def test_framework_errors_map_to_the_core_errors():
     from datetime import timedelta
 
+    import aiohttp
+    import httpx
     import telegram.error as ptb
     from aiogram import exceptions as ag
     from aiogram.methods import SendMessage
 
     from bot.runtimes import aiogram_runtime, ptb_runtime
-    from bot.seam import ChatMoved, RateLimited, RecipientGone, Rejected, Transient
+    from bot.seam import ChatMoved, OutcomeUnknown, RateLimited, RecipientGone, Rejected, Transient
 
     def kind(error: Any) -> Any:
         return type(error), getattr(error, "retry_after", None), getattr(error, "new_chat_id", None)
@@ -876,9 +878,11 @@ def test_framework_errors_map_to_the_core_errors():
         ag.TelegramBadRequest(method, "Bad Request: chat not found"): (RecipientGone, None, None),
         ag.TelegramBadRequest(method, "Bad Request: message text is empty"): (Rejected, None, None),
         ag.TelegramServerError(method, "Internal Server Error"): (Transient, None, None),
-        ag.TelegramNetworkError(method, "Request timeout error"): (Transient, None, None),
+        # Sent and no answer: it may have arrived.
+        ag.TelegramNetworkError(method, "Request timeout error"): (OutcomeUnknown, None, None),
         ag.TelegramEntityTooLarge(method, "Request Entity Too Large"): (Rejected, None, None),
-        TimeoutError(): (Transient, None, None),
+        TimeoutError(): (OutcomeUnknown, None, None),
+        aiohttp.ConnectionTimeoutError(): (Transient, None, None),  # never connected
     }
     for error, expected in aiogram_cases.items():
         assert kind(aiogram_runtime.translate(error)) == expected, error
@@ -888,12 +892,27 @@ def test_framework_errors_map_to_the_core_errors():
         ptb.Forbidden("Forbidden: bot was blocked by the user"): (RecipientGone, None, None),
         ptb.BadRequest("Chat not found"): (RecipientGone, None, None),
         ptb.BadRequest("Message text is empty"): (Rejected, None, None),
-        ptb.TimedOut(): (Transient, None, None),
-        ptb.NetworkError("Bad Gateway"): (Transient, None, None),
+        ptb.TimedOut(): (OutcomeUnknown, None, None),
+        ptb.NetworkError("Bad Gateway"): (Transient, None, None),  # answered by a proxy
         ptb.InvalidToken(): (Rejected, None, None),
     }
     for error, expected in ptb_cases.items():
         assert kind(ptb_runtime.translate(error)) == expected, error
+    # What httpx said under PTB's error: never connected, or sent and no answer.
+    for cause, expected_type in (
+        (httpx.ConnectError("refused"), Transient),
+        (httpx.ConnectTimeout("slow to connect"), Transient),
+        (httpx.ReadTimeout("no answer"), OutcomeUnknown),
+        (httpx.RemoteProtocolError("dropped"), OutcomeUnknown),
+    ):
+        wrapper = (
+            ptb.TimedOut() if isinstance(cause, httpx.TimeoutException) else ptb.NetworkError("x")
+        )
+        wrapper.__cause__ = cause
+        assert type(ptb_runtime.translate(wrapper)) is expected_type, cause
+    under = ag.TelegramNetworkError(method, "ClientConnectorError")
+    under.__cause__ = aiohttp.ConnectionTimeoutError()
+    assert type(aiogram_runtime.translate(under)) is Transient
     assert aiogram_runtime.translate(ValueError("a bug")) is None
     assert ptb_runtime.translate(ValueError("a bug")) is None
 

@@ -1,7 +1,7 @@
 """unguessable deep-link codes for groups and actions
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03 12:00:00
 
 The deep links group-<code> and gname-<code> carried a group's chat id (base 36) and an
@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

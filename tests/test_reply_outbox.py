@@ -1,0 +1,216 @@
+"""Replies at least once: written with the conversation change, sent after the commit, and
+what a dead process left sent by the next one (bot/replies.py), on SQLite and PostgreSQL.
+
+A "dead process" here is an engine that wrote its replies and never delivered them; the
+kill -9 over the local Bot API server is tests/faults/test_reply_durability.py."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from bot.app import Services
+from bot.delivery import Delivery
+from bot.engine import Engine
+from bot.replies import REPLY_LEASE, ReplyOutbox
+from bot.runtimes.common import Core
+from bot.seam import Command, Incoming, Text, Transient
+from scheduler.clock import Scheduler
+from scheduler.timing import FakeClock
+from storage.models import ReplyOutbox as Row
+from tests.support.driver import Driver, Talker
+from tests.test_engine_queries import statements
+
+
+async def _no_sleep(_seconds: float) -> None:
+    return None
+
+
+class CoreDriver(Driver):
+    """The driver through `Core`, as the Telegram runtimes handle updates."""
+
+    def __init__(self, services: Services) -> None:
+        super().__init__(services)
+        self.core = Core(services, self.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+
+    async def deliver(self, incoming: Incoming) -> list:  # type: ignore[type-arg]
+        await self.core.handle(incoming)
+        return []
+
+
+class DyingProcess:
+    """An engine that commits its replies to the outbox and dies before sending them."""
+
+    def __init__(self, services: Services) -> None:
+        outbox = ReplyOutbox(services, Delivery(services, CoreDriver(services).sender))
+        self.engine = Engine(services, replies=outbox)
+
+    async def handle(self, talker: Talker, event, update_id: int) -> list:  # type: ignore[no-untyped-def,type-arg]
+        return await self.engine.handle(Incoming(talker.chat, talker.who, event, update_id))
+
+
+async def rows(services: Services) -> list[Row]:
+    async with services.db.transaction() as session:
+        return list((await session.execute(select(Row).order_by(Row.id))).scalars().all())  # type: ignore[arg-type]
+
+
+async def count_rows(services: Services) -> int:
+    async with services.db.transaction() as session:
+        return (await session.execute(select(func.count()).select_from(Row))).scalar_one()
+
+
+async def test_replies_committed_but_never_sent_arrive_after_the_restart_in_order(
+    services: Services, clock: FakeClock
+) -> None:
+    first = CoreDriver(services)
+    anna = first.person("Anna", "nl")
+    await anna.command("start")
+    await first.core.drain()
+    seen = len(anna.messages)
+    dying = DyingProcess(services)
+    answered = await dying.handle(anna, Text("Anna"), 9001)  # the conversation moves on...
+    again = await dying.handle(anna, Command("menu"), 9002)
+    assert answered and again
+    assert len(anna.messages) == seen  # ... and the process dies before sending
+    assert [row.update_id for row in await rows(services)] == [9001, 9002]
+
+    restarted = CoreDriver(services)
+    restarted.sender = first.sender  # the same chats
+    restarted.core = Core(services, first.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    assert await restarted.core.replies.recover(REPLY_LEASE) == 0  # still leased
+    clock.advance(REPLY_LEASE)
+    assert await restarted.core.replies.recover(REPLY_LEASE) == 2
+    await restarted.core.drain()
+    arrived = [shown.text for shown in anna.messages[seen:]]
+    assert arrived == [a.text for a in [*answered, *again] if hasattr(a, "text")]
+    assert await count_rows(services) == 0
+
+
+async def test_delivered_replies_leave_no_row_and_are_marked_in_groups(
+    services: Services,
+) -> None:
+    driver = CoreDriver(services)
+    people = [driver.person(f"Buur{n}", "nl") for n in range(5)]
+    with statements(driver) as seen:
+        await asyncio.gather(*(person.command("start") for person in people))
+        await driver.core.drain()
+    assert all(person.messages for person in people)
+    assert sum(sql.startswith("INSERT INTO REPLY_OUTBOX") for sql in seen) == 5
+    # Grouped: each DELETE marks the replies delivered within 50 ms of each other.
+    assert 1 <= sum(sql.startswith("DELETE FROM REPLY_OUTBOX") for sql in seen) < 5
+    assert await count_rows(services) == 0
+
+
+async def test_an_update_costs_one_insert_more_inside_its_transaction(
+    services: Services,
+) -> None:
+    plain, durable = Driver(services), CoreDriver(services)
+    anna, bram = plain.person("Anna", "nl"), durable.person("Bram", "nl")
+    await anna.command("start")
+    await bram.command("start")
+    await durable.core.drain()
+    with statements(plain) as before:
+        await anna.send("Anna", update_id=8101)
+    with statements(durable) as after:
+        await bram.send("Bram", update_id=8102)
+        await durable.core.drain()
+    mine = [sql for sql in after if "REPLY_OUTBOX" in sql]
+    others = [sql for sql in after if "REPLY_OUTBOX" not in sql and sql != "BEGIN IMMEDIATE"]
+    # The update's own statements are the same; one INSERT joins its transaction, and
+    # the delete after delivery is a transaction of its own, shared by a group.
+    assert len(others) == len([sql for sql in before if sql != "BEGIN IMMEDIATE"])
+    assert [sql.split(" ")[0] for sql in mine] == ["INSERT", "DELETE"]
+    begins = after.count("BEGIN IMMEDIATE") - before.count("BEGIN IMMEDIATE")
+    assert begins == (1 if services.db.is_sqlite else 0)
+
+
+async def test_a_buttons_answer_is_not_kept(sqlite_services: Services) -> None:
+    driver = CoreDriver(sqlite_services)
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    await driver.core.drain()
+    label = anna.buttons[0]
+    payload = next(
+        button.payload
+        for shown in reversed(anna.messages)
+        for row in shown.buttons
+        for button in row
+        if button.label == label
+    )
+    from bot.seam import ButtonPress
+
+    out = await DyingProcess(sqlite_services).handle(anna, ButtonPress(payload, "q-1", 1), 9101)
+    assert any(type(action).__name__ == "AnswerButton" for action in out)
+    (row,) = await rows(sqlite_services)
+    assert row.actions and all(data["kind"] != "answer" for data in row.actions)
+
+
+async def test_a_reply_telegram_keeps_refusing_waits_for_the_next_recovery(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    driver = CoreDriver(sqlite_services)
+    anna = driver.person("Anna", "nl")
+    for _ in range(4):  # Delivery's own tries, all certainly not delivered
+        driver.sender.fail_next(anna.who.id, Transient("502 Bad Gateway"))
+    await anna.command("start")
+    await driver.core.drain()
+    assert anna.messages == []
+    (row,) = await rows(sqlite_services)
+    assert row.attempts == 0 and len(row.actions) == 1  # kept, for the next recovery
+    clock.advance(REPLY_LEASE)
+    assert await driver.core.replies.recover(REPLY_LEASE) == 1
+    await driver.core.drain()
+    assert anna.messages  # the greeting, at last
+    assert await count_rows(sqlite_services) == 0
+
+
+async def test_the_apology_is_sent_and_nothing_is_kept(
+    sqlite_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driver = CoreDriver(sqlite_services)
+
+    async def broken(_ctx) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in a flow")
+
+    monkeypatch.setattr(driver.core.engine, "_dispatch", broken)
+    anna = driver.person("Anna", "en")
+    await anna.send("hello", update_id=9201)
+    await driver.core.drain()
+    assert "Something went wrong on my side" in anna.last
+    assert await count_rows(sqlite_services) == 0
+
+
+async def test_the_schedulers_reaper_delivers_what_a_dead_process_left(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    driver = CoreDriver(sqlite_services)
+    anna = driver.person("Anna", "nl")
+    await DyingProcess(sqlite_services).handle(anna, Command("start"), 9301)
+    scheduler = Scheduler(sqlite_services, driver.core.delivery)
+    assert scheduler.reply_lease == REPLY_LEASE  # the dispatcher's 10 minutes, capped
+    clock.advance(REPLY_LEASE)
+    await scheduler.reap()
+    await driver.core.drain()
+    assert anna.messages
+    assert await count_rows(sqlite_services) == 0
+
+
+async def test_two_processes_recovering_at_once_send_each_reply_once(
+    services: Services, clock: FakeClock
+) -> None:
+    driver = CoreDriver(services)
+    people = [driver.person(f"Buur{n}", "nl") for n in range(6)]
+    dying = DyingProcess(services)
+    for number, person in enumerate(people):
+        await dying.handle(person, Command("start"), 9400 + number)
+    clock.advance(REPLY_LEASE)
+    one = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    two = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    taken = await asyncio.gather(one.replies.recover(REPLY_LEASE), two.replies.recover(REPLY_LEASE))
+    await asyncio.gather(one.drain(), two.drain())
+    assert sum(taken) == len(people)
+    assert [len(person.messages) for person in people] == [1] * len(people)
+    assert await count_rows(services) == 0
