@@ -343,7 +343,7 @@ async def test_bad_title_place_and_capacity_are_explained(driver: Driver) -> Non
     assert "Dat lijkt niet op een titel." in anna.last
     await anna.send("Tegelwipdag")
     await anna.send("za 12 dec 14:00")
-    await anna.send("ja hoor")  # buttons expected
+    await anna.send("misschien")  # buttons expected ("ja hoor" would be a yes)
     assert "Kies een van de knoppen: klopt deze dag en tijd?" in anna.last
     await anna.press("Ja")
     await anna.send("Lindelaan 1")

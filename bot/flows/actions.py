@@ -46,6 +46,7 @@ from bot.kits import Kit
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button, ButtonPress, EditText
+from bot.understand import parse_count
 from storage.models import (
     Action,
     ActionKind,
@@ -588,12 +589,12 @@ def say_capacity(ctx: Ctx) -> Safe:
 
 
 def parse_capacity(_ctx: Ctx, text: str) -> int:
-    digits = text.strip().replace(".", "").replace(" ", "")
-    if not digits.isdecimal() or not 1 <= int(digits) <= CAPACITY_MAX:
+    number = parse_count(text)  # "12", "twaalf", "12 personen"
+    if number is None or not 1 <= number <= CAPACITY_MAX:
         raise Invalid(
             N_("Please type a number from 1 to 10000, or press “No limit”."),
         )
-    return int(digits)
+    return number
 
 
 async def finish_plan(ctx: Ctx, _value: object) -> Next:
@@ -741,7 +742,7 @@ plan_flow = Flow(
             Step.CAPACITY,
             say=say_capacity,
             choices=[Choice("none", N_("No limit"), value=None)],
-            text=TextAnswer(parse=parse_capacity, max_length=20),
+            text=TextAnswer(parse=parse_capacity, max_length=40, asks_number=True),
             then=finish_plan,
         ),
     ],
