@@ -15,79 +15,31 @@ __all__ = ["COMMAND_WORDS", "MEANINGS", "command_word", "fold", "means", "parse_
 
 # What a button means, and what people type for it. A `Choice` means one of these by its
 # `means` field, or by its key when the key is one of them ("yes", "no", "skip", ...).
+# fmt: off
 MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
     "yes": {
-        "nl": (
-            "ja",
-            "j",
-            "jawel",
-            "ja hoor",
-            "ja graag",
-            "jazeker",
-            "zeker",
-            "ok",
-            "oke",
-            "okay",
-            "okido",
-            "klopt",
-            "dat klopt",
-            "prima",
-            "goed",
-            "is goed",
-            "dat is goed",
-            "akkoord",
-            "doe maar",
-            "graag",
-            "top",
-            "helemaal goed",
-            "👍",
-        ),
-        "en": (
-            "yes",
-            "y",
-            "yeah",
-            "yep",
-            "yup",
-            "yes please",
-            "sure",
-            "of course",
-            "fine",
-            "that's fine",
-            "that is fine",
-            "right",
-            "correct",
-            "that's right",
-            "agreed",
-            "okay",
-            "ok",
-            "go ahead",
-            "please do",
-        ),
+        "nl": ("ja", "j", "jawel", "ja hoor", "ja graag", "jazeker", "zeker", "ok", "oke",
+               "okay", "okido", "klopt", "dat klopt", "prima", "goed", "is goed", "dat is goed",
+               "akkoord", "doe maar", "graag", "top", "helemaal goed", "👍"),
+        "en": ("yes", "y", "yeah", "yep", "yup", "yes please", "sure", "of course", "fine",
+               "that's fine", "that is fine", "right", "correct", "that's right", "agreed",
+               "okay", "ok", "go ahead", "please do"),
     },
     "no": {
-        "nl": (
-            "nee",
-            "n",
-            "neen",
-            "nee hoor",
-            "nee dank je",
-            "nee bedankt",
-            "niet",
-            "liever niet",
-            "nope",
-            "niet doen",
-            "nee liever niet",
-            "👎",
-        ),
-        "en": ("no", "nope", "nah", "no thanks", "no thank you", "rather not", "don't", "do not"),
+        "nl": ("nee", "n", "neen", "nee hoor", "nee dank je", "nee bedankt", "niet",
+               "liever niet", "nope", "niet doen", "nee liever niet", "👎"),
+        "en": ("no", "nope", "nah", "no thanks", "no thank you", "rather not", "don't",
+               "do not"),
     },
-    "skip": {
-        "nl": ("overslaan", "sla over", "skip", "liever niet", "zeg ik liever niet", "volgende"),
-        "en": ("skip", "skip it", "pass", "rather not", "i'd rather not", "next"),
+    "skip": {  # "Skip", "I would rather not say", "I don't know"
+        "nl": ("overslaan", "sla over", "skip", "liever niet", "zeg ik liever niet",
+               "weet ik niet", "geen idee"),
+        "en": ("skip", "skip it", "pass", "rather not", "i'd rather not", "i don't know",
+               "no idea"),
     },
     "none": {  # "No limit", "No link"
-        "nl": ("geen", "geen limiet", "onbeperkt", "geen maximum", "maakt niet uit", "nee"),
-        "en": ("none", "no limit", "unlimited", "no maximum", "doesn't matter", "no"),
+        "nl": ("geen", "geen limiet", "onbeperkt", "geen maximum", "maakt niet uit"),
+        "en": ("none", "no limit", "unlimited", "no maximum", "doesn't matter"),
     },
     "later": {
         "nl": ("later", "straks", "later beslissen", "weet ik nog niet", "nog niet"),
@@ -114,6 +66,7 @@ COMMAND_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("help", "help me"),
     },
 }
+# fmt: on
 
 _AROUND_WORD = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -207,27 +160,27 @@ def _dutch_word(word: str) -> int | None:
 
 
 def _english_words(words: list[str]) -> int | None:
-    """Written English: "twenty-five", "a hundred and five", "two thousand three hundred"."""
-    if words in (["a"], ["an"]):
-        return None
+    """Written English: "twenty-five", "a hundred and five", "two thousand three hundred".
+    Words only combine as numbers do: "six seven" is not thirteen."""
     total = current = 0
-    seen = False
+    last = None  # what came before: None, "a", "unit", "tens", "hundred", "thousand"
     for word in words:
-        if word == "and" and seen:
+        fresh = last in (None, "hundred", "thousand")
+        if word == "and" and last in ("hundred", "thousand"):
             continue
-        if word in _SMALL or word in _TENS:
-            current += _SMALL.get(word, _TENS.get(word, 0))
-        elif word in ("a", "an") and not seen:
-            current = 1
-        elif word == "hundred" and seen:
-            current = (current or 1) * 100
-        elif word == "thousand" and seen:
-            total += (current or 1) * 1000
-            current = 0
+        if word in ("a", "an") and last in (None, "thousand"):
+            current, last = 1, "a"
+        elif word in _TENS and fresh:
+            current, last = current + _TENS[word], "tens"
+        elif word in _SMALL and (fresh or (last == "tens" and 1 <= _SMALL[word] <= 9)):
+            current, last = current + _SMALL[word], "unit"
+        elif word == "hundred" and last in ("a", "unit", "tens") and 0 < current < 100:
+            current, last = current * 100, "hundred"
+        elif word == "thousand" and last not in (None, "thousand") and 0 < current < 1000:
+            total, current, last = total + current * 1000, 0, "thousand"
         else:
             return None
-        seen = True
-    return total + current if seen else None
+    return None if last in (None, "a") else total + current
 
 
 def parse_count(typed: str) -> int | None:

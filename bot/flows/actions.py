@@ -416,13 +416,19 @@ def parse_title(_ctx: Ctx, text: str) -> str:
 
 def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
     # bot.when builds its nl/en word lists from Babel at import: only load it when a date is typed.
-    from bot.when import parse_when
+    from bot.when import parse_when, why_not
 
-    found = parse_when(" ".join(text.split()), now=local_now(ctx))
+    typed, now = " ".join(text.split()), local_now(ctx)
+    found = parse_when(typed, now=now)
+    refused = why_not(typed, now=now) if found is None else None
+    if refused == "past":
+        raise Invalid(N_("That moment has already passed. Which day and time do you mean?"))
+    if refused == "far":
+        raise Invalid(N_("That is more than two years ahead. Which day and time do you mean?"))
     if found is None:
         raise Invalid(
             N_(
-                "I could not read a date in the future in that. Try it like one of these:\n"
+                "I could not read a date in that. Try it like one of these:\n"
                 "• Saturday 12 December 14:00\n"
                 "• next Tuesday 19:30\n"
                 "• tomorrow 8pm"
