@@ -10,10 +10,10 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from bot.context import Ctx
+from bot.context import SHOWN_BUTTONS, Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
 from bot.i18n import N_, Safe, escape
-from bot.payloads import Payload, pack
+from bot.payloads import Payload, pack, unpack
 from bot.seam import Button, ButtonPress, EditText
 from bot.understand import command_word, fold, means
 
@@ -176,6 +176,11 @@ async def answer_text(ctx: Ctx, text: str) -> None:
     if ask is not None and choice is not None:
         await take_answer(ctx, ask, choice.answer, choice)
         return
+    if ask is not None and ask.menu_button and fold(text) == fold(menu_button(ctx).label):
+        await run_command(ctx, "menu")  # its "Back to the menu", typed out
+        return
+    if (ask is None or ask.text is None) and await _press_shown(ctx, text):
+        return
     command = command_word(text)
     if ask is None or ask.text is None:
         if command is not None:
@@ -212,6 +217,20 @@ async def typed_choice(ctx: Ctx, ask: Ask, text: str) -> Choice | None:
         return by_label[0]
     by_meaning = [choice for choice in choices if choice.meaning and means(text, choice.meaning)]
     return by_meaning[0] if len(by_meaning) == 1 else None
+
+
+async def _press_shown(ctx: Ctx, text: str) -> bool:
+    """Typed words that are the label of a button shown last (the menu, a card, a kit
+    step) press it, as if tapped."""
+    typed = fold(text)
+    shown = ctx.data.get(SHOWN_BUTTONS) or []
+    found = [payload for label, payload in shown if typed and fold(label) == typed]
+    payload = unpack(found[0]) if len(set(found)) == 1 else None
+    handler = ctx.services.registry.buttons.get(payload.route) if payload else None
+    if payload is None or handler is None:
+        return False
+    await handler(ctx, payload)
+    return True
 
 
 async def run_command(ctx: Ctx, name: str) -> None:

@@ -47,6 +47,13 @@ T = {
         "skip_postcode": "Zeg ik liever niet",
         "already": "Dat heb je al gekozen. De vraag staat hieronder voor je klaar.",
         "continue": "Verder waar ik was",
+        "back_to_the_menu": "terug naar het menu",
+        "kits": "ideeën voor acties",
+        "steps": "stappen",
+        "next": "volgende",
+        "step_1": "Stap 1 van",
+        "step_2": "Stap 2 van",
+        "step_3": "Stap 3 van",
     },
     "en": {
         "skip": "rather not",
@@ -75,6 +82,13 @@ T = {
         "skip_postcode": "I would rather not say",
         "already": "You already chose that. The question is waiting for you below.",
         "continue": "Continue where I was",
+        "back_to_the_menu": "back to the menu",
+        "kits": "ideas for actions",
+        "steps": "steps",
+        "next": "next",
+        "step_1": "Step 1 of",
+        "step_2": "Step 2 of",
+        "step_3": "Step 3 of",
     },
 }
 LANGS = pytest.mark.parametrize("lang", ["nl", "en"])
@@ -344,3 +358,24 @@ async def test_the_continue_button_keeps_the_menu_in_its_place(driver: Driver) -
     await anna.press("Terug naar het menu")
     assert anna.buttons[: len(menu)] == menu
     assert anna.buttons[-1] == "Verder waar ik was"
+
+
+# --- any button shown, by its words -------------------------------------------------------
+
+
+@LANGS
+async def test_the_words_of_any_shown_button_press_it(driver: Driver, lang: str) -> None:
+    t = T[lang]
+    anna = await onboard(driver, "Anna", lang)
+    await anna.send(t["share"].lower())  # the menu's button, typed
+    assert t["idea_question"] in anna.last
+    await anna.send(t["back_to_the_menu"])
+    await anna.send(t["kits"])
+    await anna.send(anna.buttons[0].upper())  # a theme
+    await anna.send(anna.buttons[0])  # a kit
+    await anna.send(t["steps"])
+    assert t["step_1"] in anna.last
+    await anna.send(t["next"])  # "Volgende ▶" typed without its arrow
+    assert t["step_2"] in anna.last
+    await anna.send(t["next"])
+    assert t["step_3"] in anna.last

@@ -210,6 +210,7 @@ def show(ctx: Ctx, text: str, rows: list[list[Button]], *, edit: bool = False) -
         ctx.say(text, rows)
         return
     keyboard = tuple(tuple(row) for row in rows if row)
+    ctx.remember_buttons(keyboard)
     ctx.out.append(EditText(ctx.chat_id, message_id, text, keyboard))
 
 
