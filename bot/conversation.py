@@ -30,7 +30,9 @@ PENDING_LINK = "pending_link"
 # The last button press that left the conversation at a question (see once_per_press).
 LAST_PRESS = "_pressed"
 # A link to the bot with a start payload, as Telegram shows and people paste it.
-START_LINK = re.compile(r"t\.me/[A-Za-z0-9_]+/?\?start=([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])")
+START_LINK = re.compile(
+    r"(?:t|telegram)\.me/[A-Za-z0-9_]+/?\?start=([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])"
+)
 
 
 def menu_button(ctx: Ctx) -> Button:
@@ -215,7 +217,7 @@ async def typed_choice(ctx: Ctx, ask: Ask, text: str) -> Choice | None:
     by_label = [choice for choice in choices if fold(label_of(ctx, choice)) == typed]
     if len(by_label) == 1:
         return by_label[0]
-    by_meaning = [choice for choice in choices if choice.meaning and means(text, choice.meaning)]
+    by_meaning = [c for c in choices if any(means(text, meaning) for meaning in c.meanings)]
     return by_meaning[0] if len(by_meaning) == 1 else None
 
 

@@ -89,19 +89,19 @@ class Choice:
     label: Label  # a msgid marked with N_(...), or a function of the context
     then: Then | None = None  # overrides the step's `then`
     value: Any = USE_KEY  # stored as the answer (the key, unless given)
-    # What typed words also press it: a meaning of bot/understand.py ("yes", "no", "skip",
+    # What typed words also press it: meanings of bot/understand.py ("yes", "no", "skip",
     # "none", "later", "back"); by default the key's, when the key is one of them.
-    means: str | None = None
+    means: tuple[str, ...] | str | None = None
 
     @property
     def answer(self) -> Any:
         return self.key if self.value is USE_KEY else self.value
 
     @property
-    def meaning(self) -> str | None:
+    def meanings(self) -> tuple[str, ...]:
         if self.means is not None:
-            return self.means
-        return self.key if self.key in MEANINGS else None
+            return (self.means,) if isinstance(self.means, str) else self.means
+        return (self.key,) if self.key in MEANINGS else ()
 
 
 def _plain_text(_ctx: Ctx, text: str) -> str:

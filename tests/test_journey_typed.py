@@ -5,6 +5,7 @@ English, by talking and pressing by label, as a person would."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from enum import StrEnum
 
 import pytest
 from sqlmodel import select
@@ -92,6 +93,10 @@ T = {
     },
 }
 LANGS = pytest.mark.parametrize("lang", ["nl", "en"])
+
+
+class Step(StrEnum):
+    LINK = "link"
 
 
 @pytest.fixture
@@ -379,3 +384,53 @@ async def test_the_words_of_any_shown_button_press_it(driver: Driver, lang: str)
     assert t["step_2"] in anna.last
     await anna.send(t["next"])
     assert t["step_3"] in anna.last
+
+
+async def test_next_keeps_its_place_through_a_kit(driver: Driver) -> None:
+    anna = await onboard(driver, "Anna")
+    await anna.press("Ideeën voor acties")
+    await anna.press(anna.buttons[0])
+    await anna.press(anna.buttons[0])
+    await anna.press("Stappen")
+    places = []
+    while "Volgende ▶" in anna.buttons:
+        places.append(anna.buttons.index("Volgende ▶"))
+        await anna.press("Volgende ▶")
+    assert len(places) >= 2 and set(places) == {0}  # from the first step to the one before last
+    # On the last step "Previous" comes after the kit's own buttons, as on every step.
+    assert anna.buttons[:3] == ["Terug naar de kit", "Deze kit gebruiken", "◀ Vorige"]
+
+
+# --- the machinery, directly ---------------------------------------------------------------
+
+
+class _Texts:
+    """Just enough of a Ctx for typed_choice: labels are their msgids."""
+
+    def _(self, msgid: str, /, **_values: object) -> str:
+        return msgid
+
+
+@pytest.mark.parametrize(
+    ("typed", "key"),
+    [("nee", "none"), ("geen", "none"), ("no link", "none"), ("ja", None), ("Send", None)],
+)
+async def test_a_choice_may_mean_several_things(typed: str, key: str | None) -> None:
+    from bot.conversation import typed_choice
+    from bot.flow import Ask, Choice
+    from bot.i18n import N_
+
+    ask = Ask(
+        Step.LINK,
+        say=lambda _c: "Add a link?",
+        choices=[Choice("none", N_("No link"), value=None, means=("none", "no"))],
+    )
+    found = await typed_choice(_Texts(), ask, typed)  # type: ignore[arg-type]
+    assert (found.key if found else None) == key
+
+
+async def test_a_link_on_telegram_me_is_an_invitation_too(driver: Driver) -> None:
+    _anna, link = await invitation(driver)
+    cas = await onboard(driver, "Cas")
+    await cas.send(link.replace("https://t.me/", "telegram.me/"))
+    assert "Je bent uitgenodigd voor Groene Lindelaan." in cas.last
