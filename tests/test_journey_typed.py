@@ -434,3 +434,14 @@ async def test_a_link_on_telegram_me_is_an_invitation_too(driver: Driver) -> Non
     cas = await onboard(driver, "Cas")
     await cas.send(link.replace("https://t.me/", "telegram.me/"))
     assert "Je bent uitgenodigd voor Groene Lindelaan." in cas.last
+
+
+@LANGS
+async def test_a_typed_yes_takes_the_offered_name(driver: Driver, lang: str) -> None:
+    t = T[lang]
+    anna = driver.person("Annemarie", lang)
+    await anna.command("start")
+    await anna.send(t["yes"])  # "What name shall I use? [Call me Annemarie]"
+    await anna.send(t["skip"])
+    await anna.send(t["yes"])
+    assert (await resident(driver, anna)).name == "Annemarie"

@@ -557,7 +557,7 @@ async def title_choices(ctx: Ctx) -> list[Choice]:
     kit = find_kit(ctx.data.get("kit_id"))
     if kit is not None:
         title = kit.text(ctx.texts.lang).title[:TITLE_MAX]
-        return [Choice("kit", lambda _c: title, value=title)]
+        return [Choice("kit", lambda _c: title, value=title, means="yes")]  # "ok" takes it
     if ctx.data.get("kind") == ActionKind.MEETING:
         label = N_("Kitchen-table meeting")
         return [Choice("kt", label, value=str(ctx._(label)))]
