@@ -15,7 +15,7 @@ from bot.cli import cyclic_gc_paused
 from bot.config import Settings
 from bot.i18n import texts_for
 from bot.runtimes.console import ConsoleSender, run_console
-from bot.seam import SendText
+from bot.seam import PinMessage, SendText, StopPoll
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -233,3 +233,12 @@ def test_the_menu_keeps_its_numbers_when_continue_appears(tmp_path: Path) -> Non
     assert all("[1] Deel een idee" in menu for menu in menus)
     assert "Verder waar ik was" in menus[-1]
     assert "Leuk dat je iets wilt beginnen!" in out.split("> /menu")[1].split("> 1")[1]
+
+
+def test_the_console_marks_polls_and_pins_in_the_chat_language() -> None:
+    out = io.StringIO()
+    sender = ConsoleSender(out=out, current_chat=lambda: 1, texts=lambda: texts_for("nl"))
+    asyncio.run(sender.send(StopPoll(1, 5)))
+    asyncio.run(sender.send(PinMessage(1, 5)))
+    assert "📊 (peiling gesloten)" in out.getvalue()
+    assert "📌 (vastgezet)" in out.getvalue()

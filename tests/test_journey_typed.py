@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.app import Services
 from bot.initiatives import new_invite_token
 from bot.payloads import pack
-from bot.seam import AnswerButton
+from bot.seam import AnswerButton, ButtonPress
 from scheduler.timing import FakeClock
 from storage.models import Action, Initiative, Resident
 from tests.conftest import make_services
@@ -445,3 +445,21 @@ async def test_a_typed_yes_takes_the_offered_name(driver: Driver, lang: str) -> 
     await anna.send(t["skip"])
     await anna.send(t["yes"])
     assert (await resident(driver, anna)).name == "Annemarie"
+
+
+async def test_a_question_button_tapped_twice_moves_on_once(db_driver: Driver) -> None:
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    before = len(anna.messages)
+    question = anna.messages[-1]
+    payload = next(
+        b.payload for row in question.buttons for b in row if b.label == T["nl"]["skip_postcode"]
+    )
+    # Two taps in one batch: both left before the question lost its buttons.
+    await anna.event(ButtonPress(payload or "", "tap-1", question.message_id))
+    again = await anna.event(ButtonPress(payload or "", "tap-2", question.message_id))
+    consent = [m for m in anna.messages[before:] if "Mag ik je naam (Anna) bewaren?" in m.plain]
+    assert len(consent) == 1
+    assert [a.text for a in again if isinstance(a, AnswerButton)] == [T["nl"]["already"]]
+    assert not any("Die knop werkt niet meer" in m.plain for m in anna.messages[before:])

@@ -146,10 +146,10 @@ class ConsoleSender:
             )
             return Sent(message_id, poll_id=f"console-poll-{message_id}")
         if isinstance(action, StopPoll):
-            self.out.write("  📊 (poll closed)\n\n")
+            self.out.write("  📊 " + plain(self.texts()._("(poll closed)")) + "\n\n")
             return Sent(action.message_id)
         if isinstance(action, PinMessage):
-            self.out.write("  📌 (pinned)\n\n")
+            self.out.write("  📌 " + plain(self.texts()._("(pinned)")) + "\n\n")
             return Sent(action.message_id)
         if isinstance(action, SendDocument):
             self.export_dir.mkdir(parents=True, exist_ok=True)
