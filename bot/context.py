@@ -78,8 +78,8 @@ class Ctx:
         remember_as: str | None = None,
     ) -> None:
         keyboard = tuple(tuple(row) for row in buttons if row)
-        if chat_id is None or chat_id == self.chat_id:
-            self.remember_buttons(keyboard)
+        if (chat_id is None or chat_id == self.chat_id) and not self.incoming.chat.kind.is_group:
+            self.remember_buttons(keyboard)  # a group's buttons are everyone's: not typed
         self.out.append(
             SendText(
                 chat_id=self.chat_id if chat_id is None else chat_id,
