@@ -242,3 +242,26 @@ def test_the_console_marks_polls_and_pins_in_the_chat_language() -> None:
     asyncio.run(sender.send(PinMessage(1, 5)))
     assert "📊 (peiling gesloten)" in out.getvalue()
     assert "📌 (vastgezet)" in out.getvalue()
+
+
+def test_the_number_questions_are_known_as_such() -> None:
+    from bot.app import build_registry
+    from bot.conversation import number_asked
+
+    registry = build_registry()
+    asked = {
+        ("plan", "capacity"),
+        ("review", "attended"),
+        ("ini_support", "reached"),
+        ("ini_support", "interested"),
+        ("ini_support", "committed"),
+        ("quote", "total"),
+        ("quote", "size"),
+        ("quote", "saving"),
+    }
+    for flow, step in asked:
+        assert number_asked(registry, flow, step), (flow, step)
+    for flow, step in [("onboarding", "name"), ("onboarding", "consent"), ("plan", "title")]:
+        assert not number_asked(registry, flow, step), (flow, step)
+    assert not number_asked(registry, None, None)
+    assert not number_asked(registry, "plan", "no such step")
