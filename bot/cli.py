@@ -63,8 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret", default="", help="webhook secret token")
 
     console = commands.add_parser("console", help="chat with the bot in this terminal")
-    console.add_argument("--as", dest="person", default="Buurman", help="who you are")
-    console.add_argument("--lang", choices=SUPPORTED_LANGUAGES, default=None)
+    console.add_argument(
+        "--as",
+        dest="person",
+        default="Buurman",
+        help="who you are: a neighbour by the name they gave, or someone new",
+    )
+    console.add_argument(
+        "--lang",
+        choices=SUPPORTED_LANGUAGES,
+        default=None,
+        help="the chat's language (also for someone who chatted before)",
+    )
 
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_operator_commands(commands)

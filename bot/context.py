@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from bot.app import Services
 
 
+# Conversation data: the buttons last shown, as [label, payload] (see bot/conversation.py).
+SHOWN_BUTTONS = "_shown"
+
+
 @dataclass
 class Ctx:
     incoming: Incoming
@@ -74,6 +78,8 @@ class Ctx:
         remember_as: str | None = None,
     ) -> None:
         keyboard = tuple(tuple(row) for row in buttons if row)
+        if (chat_id is None or chat_id == self.chat_id) and not self.incoming.chat.kind.is_group:
+            self.remember_buttons(keyboard)  # a group's buttons are everyone's: not typed
         self.out.append(
             SendText(
                 chat_id=self.chat_id if chat_id is None else chat_id,
@@ -82,6 +88,13 @@ class Ctx:
                 remember_as=remember_as,
             )
         )
+
+    def remember_buttons(self, keyboard: Keyboard) -> None:
+        """The buttons now shown in this chat: their labels, typed, press them too."""
+        pressable = [[button.label, button.payload] for row in keyboard for button in row]
+        pressable = [pair for pair in pressable if pair[1]]
+        if pressable:
+            self.conversation.data[SHOWN_BUTTONS] = pressable
 
     def toast(self, text: str | None = None, *, alert: bool = False) -> None:
         """Answer the pressed button with a short notice (Telegram shows it on top)."""

@@ -7,17 +7,32 @@ the conversation row's fields directly.
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
-from bot.context import Ctx
+from bot.context import SHOWN_BUTTONS, Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
-from bot.i18n import Safe, escape
-from bot.payloads import Payload, pack
+from bot.i18n import N_, Safe, escape
+from bot.payloads import Payload, pack, unpack
 from bot.seam import Button, ButtonPress, EditText
+from bot.understand import command_word, fold, means
+
+if TYPE_CHECKING:
+    from bot.registry import ButtonHandler, Registry
 
 log = logging.getLogger(__name__)
 
 PAUSED = "_paused"
+# A command word typed where free text is asked: "did you mean to stop?" waits here.
+MEANT = "_meant"
+# An invitation opened (or pasted) before onboarding: followed once it is done.
+PENDING_LINK = "pending_link"
+# The last button press that left the conversation at a question (see once_per_press).
+LAST_PRESS = "_pressed"
+# A link to the bot with a start payload, as Telegram shows and people paste it.
+START_LINK = re.compile(
+    r"(?:t|telegram)\.me/[A-Za-z0-9_]+/?\?start=([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])"
+)
 
 
 def menu_button(ctx: Ctx) -> Button:
@@ -132,37 +147,191 @@ async def take_answer(ctx: Ctx, ask: Ask, value: Any, choice: Choice | None = No
     await advance(ctx, next_)
 
 
-async def answer_text(ctx: Ctx, text: str) -> None:
-    """Free text typed during a step."""
-    ask = current_ask(ctx)
-    if ask is None:
-        await show_menu(ctx, intro=ctx._("I did not quite understand that."))
-        return
-    if ask.text is None:
-        if ask.keep_text_as:
-            ctx.data[ask.keep_text_as] = text
-        await ask_current(ctx, before=ctx._(ask.use_buttons_hint))
-        return
+def _parsed(ctx: Ctx, ask: Ask, text: str) -> tuple[bool, Any]:
+    """(True, value) when the step's parser takes the text, else (False, the remark why)."""
+    assert ask.text is not None
     text = text.strip()
     if len(text) < ask.text.min_length:
-        await ask_current(ctx, before=ctx._("I did not get an answer there."))
-        return
+        return False, ctx._("I did not get an answer there.")
     if len(text) > ask.text.max_length:
+        return False, ctx._(
+            "That is a bit long: {length} characters. Could you keep it under {limit}?",
+            length=len(text),
+            limit=ask.text.max_length,
+        )
+    try:
+        return True, ask.text.parse(ctx, text)
+    except Invalid as invalid:
+        return False, ctx._(invalid.msgid, **invalid.values)
+
+
+async def answer_text(ctx: Ctx, text: str) -> None:
+    """Free text typed during a step (or at the menu): a button's label or its meaning in
+    the person's own words, a pasted invitation link, a command word, or the answer."""
+    ask = current_ask(ctx)
+    meant = ctx.data.pop(MEANT, None)
+    if ask is not None and meant and await _settle_meant(ctx, ask, meant, text):
+        return
+    if await _pasted_link(ctx, ask, text):
+        return
+    choice = await typed_choice(ctx, ask, text) if ask is not None else None
+    if ask is not None and choice is not None:
+        await take_answer(ctx, ask, choice.answer, choice)
+        return
+    if ask is not None and ask.menu_button and fold(text) == fold(menu_button(ctx).label):
+        await run_command(ctx, "menu")  # its "Back to the menu", typed out
+        return
+    if (ask is None or ask.text is None) and await _press_shown(ctx, text):
+        return
+    command = command_word(text)
+    if ask is None or ask.text is None:
+        if command is not None:
+            await run_command(ctx, command)
+        elif ask is None:
+            await show_menu(ctx, intro=ctx._("I did not quite understand that."))
+        else:
+            if ask.keep_text_as:
+                ctx.data[ask.keep_text_as] = text
+            await ask_current(ctx, before=ctx._(ask.use_buttons_hint))
+        return
+    taken, value = _parsed(ctx, ask, text)
+    if not taken:
+        if command is not None:
+            await run_command(ctx, command)
+        else:
+            await ask_current(ctx, before=value)
+        return
+    if command is not None:  # "stop" is a fine name, or title: ask once which it was
+        await _ask_meant(ctx, ask, command, text)
+        return
+    await take_answer(ctx, ask, value)
+
+
+async def typed_choice(ctx: Ctx, ask: Ask, text: str) -> Choice | None:
+    """The one choice of this step that the typed text names: by its label ("zeg ik liever
+    niet"), else by its meaning ("nee" for "No, do not store it")."""
+    typed = fold(text)
+    if not typed:
+        return None
+    choices = await choices_of(ctx, ask)
+    by_label = [choice for choice in choices if fold(label_of(ctx, choice)) == typed]
+    if len(by_label) == 1:
+        return by_label[0]
+    by_meaning = [c for c in choices if any(means(text, meaning) for meaning in c.meanings)]
+    return by_meaning[0] if len(by_meaning) == 1 else None
+
+
+async def _press_shown(ctx: Ctx, text: str) -> bool:
+    """Typed words that are the label of a button shown last (the menu, a card, a kit
+    step) press it, as if tapped."""
+    typed = fold(text)
+    shown = ctx.data.get(SHOWN_BUTTONS) or []
+    found = [payload for label, payload in shown if typed and fold(label) == typed]
+    payload = unpack(found[0]) if len(set(found)) == 1 else None
+    handler = ctx.services.registry.buttons.get(payload.route) if payload else None
+    if payload is None or handler is None:
+        return False
+    await handler(ctx, payload)
+    return True
+
+
+async def run_command(ctx: Ctx, name: str) -> None:
+    """A command typed as a word ("stop", "menu", "hulp"): as if it were /stop, /menu, /hulp."""
+    await ctx.services.registry.commands[name].handler(ctx, "")
+
+
+_MEANT_QUESTIONS = {
+    "stop": N_("Do you want to stop? Or is “{text}” your answer to my question?"),
+    "menu": N_("Do you want to go to the menu? Or is “{text}” your answer to my question?"),
+    "hulp": N_("Do you want to see the help? Or is “{text}” your answer to my question?"),
+}
+_MEANT_YES = {
+    "stop": N_("Yes, stop"),
+    "menu": N_("Yes, to the menu"),
+    "hulp": N_("Yes, show the help"),
+}
+_MEANT_COMMAND, _MEANT_ANSWER = "_cmd", "_answer"
+
+
+def _here(ctx: Ctx) -> list[str | None]:
+    return [ctx.conversation.flow, ctx.conversation.step]
+
+
+async def _ask_meant(ctx: Ctx, ask: Ask, command: str, text: str) -> None:
+    ctx.data[MEANT] = {"command": command, "text": text[:300], "where": _here(ctx)}
+    flow_name = ctx.conversation.flow or ""
+    ctx.say(
+        ctx._(_MEANT_QUESTIONS[command], text=text[:300]),
+        [
+            [Button(ctx._(_MEANT_YES[command]), pack("s", flow_name, ask.step, _MEANT_COMMAND))],
+            [
+                Button(
+                    ctx._("No, that is my answer"),
+                    pack("s", flow_name, ask.step, _MEANT_ANSWER),
+                )
+            ],
+        ],
+    )
+
+
+async def _settle_meant(ctx: Ctx, ask: Ask, meant: dict[str, str], typed: str) -> bool:
+    """After "did you mean to stop?": the word again or a yes runs the command, a no takes
+    the first text as the answer; anything else is a new answer (False)."""
+    command, text = meant.get("command", ""), meant.get("text", "")
+    if command not in _MEANT_QUESTIONS or meant.get("where") != _here(ctx):
+        return False
+    if command_word(typed) == command or means(typed, "yes"):
+        await run_command(ctx, command)
+        return True
+    if means(typed, "no"):
+        await _take_meant_text(ctx, ask, text)
+        return True
+    return False
+
+
+async def _take_meant_text(ctx: Ctx, ask: Ask, text: str) -> None:
+    taken, value = _parsed(ctx, ask, text) if ask.text is not None else (False, None)
+    if taken:
+        await take_answer(ctx, ask, value)
+    else:
+        await ask_current(ctx, before=value)
+
+
+async def _pasted_link(ctx: Ctx, ask: Ask | None, text: str) -> bool:
+    """A link to this bot with a start payload (an invitation) works at any question."""
+    if ask is not None and ask.text is not None and ask.text.takes_links:
+        return False  # this question asks for the link: its parser reads it
+    found = START_LINK.search(text)
+    if found is None:
+        return False
+    payload = found.group(1)
+    if ctx.person.onboarded_at is None:
+        # Onboarding follows it once the person said who they are (see bot/flows/onboarding).
+        ctx.data[PENDING_LINK] = payload
         await ask_current(
             ctx,
             before=ctx._(
-                "That is a bit long: {length} characters. Could you keep it under {limit}?",
-                length=len(text),
-                limit=ask.text.max_length,
+                "Thank you, that is an invitation link! I will open it as soon as we have "
+                "got to know each other. First this:"
             ),
         )
-        return
-    try:
-        value = ask.text.parse(ctx, text)
-    except Invalid as invalid:
-        await ask_current(ctx, before=ctx._(invalid.msgid, **invalid.values))
-        return
-    await take_answer(ctx, ask, value)
+        return True
+    prefix, _, rest = payload.partition("-")
+    handler = ctx.services.registry.deep_links.get(prefix)
+    if handler is None or not rest:
+        await ask_current(ctx, before=ctx._("This link does not work (any more)."))
+        return True
+    await handler(ctx, rest)
+    return True
+
+
+def number_asked(registry: Registry, flow: str | None, step: str | None) -> bool:
+    """Is this conversation's current question one that a number answers?"""
+    found = registry.flows.get(flow or "")
+    if found is None or step not in found:
+        return False
+    ask = found[step]
+    return ask.text is not None and ask.text.asks_number
 
 
 async def answer_button(ctx: Ctx, payload: Payload) -> None:
@@ -172,12 +341,48 @@ async def answer_button(ctx: Ctx, payload: Payload) -> None:
     if ask is None or ctx.conversation.flow != flow_name or str(ask.step) != step:
         await refuse_stale(ctx)
         return
+    if key in (_MEANT_COMMAND, _MEANT_ANSWER):
+        meant = ctx.data.pop(MEANT, None)
+        if (
+            not meant
+            or meant.get("command") not in _MEANT_QUESTIONS
+            or meant.get("where") != _here(ctx)
+        ):
+            await refuse_stale(ctx)
+        elif key == _MEANT_COMMAND:
+            await run_command(ctx, meant["command"])
+        else:
+            await _take_meant_text(ctx, ask, meant.get("text", ""))
+        return
     choice = next((c for c in await choices_of(ctx, ask) if c.key == key), None)
     if choice is None:
         await refuse_stale(ctx)
         return
     await confirm_choice_in_place(ctx, ask, choice)
     await take_answer(ctx, ask, choice.answer, choice)
+
+
+def once_per_press(handler: ButtonHandler) -> ButtonHandler:
+    """Two taps on one button arrive as two presses (often in one batch): the second,
+    finding the conversation still at the question the first one asked, only says so
+    instead of asking that question again."""
+
+    async def press_once(ctx: Ctx, payload: Payload) -> None:
+        event = ctx.incoming.event
+        press = (
+            [event.message_id, event.payload]
+            if isinstance(event, ButtonPress) and event.message_id is not None
+            else None
+        )
+        last = ctx.data.get(LAST_PRESS)
+        if press and ctx.conversation.flow and last == {"press": press, "where": _here(ctx)}:
+            ctx.toast(ctx._("You already chose that. The question is waiting for you below."))
+            return
+        await handler(ctx, payload)
+        if press and ctx.conversation.flow and not ctx.forgotten:
+            ctx.data[LAST_PRESS] = {"press": press, "where": _here(ctx)}
+
+    return press_once
 
 
 async def confirm_choice_in_place(ctx: Ctx, ask: Ask, choice: Choice) -> None:
@@ -208,7 +413,7 @@ async def show_menu(ctx: Ctx, intro: str | None = None) -> None:
         if entry.visible is None or entry.visible(ctx)
     ]
     rows = menu_rows(ctx, buttons)
-    if ctx.data.get(PAUSED):
-        rows.insert(0, [Button(ctx._("Continue where I was"), pack("resume"))])
+    if ctx.data.get(PAUSED):  # last, so the menu's own buttons keep their places
+        rows.append([Button(ctx._("Continue where I was"), pack("resume"))])
     text = ctx._("What would you like to do?")
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)

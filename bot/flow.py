@@ -32,6 +32,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from bot.i18n import N_
+from bot.understand import MEANINGS
 
 if TYPE_CHECKING:
     from bot.context import Ctx
@@ -88,10 +89,19 @@ class Choice:
     label: Label  # a msgid marked with N_(...), or a function of the context
     then: Then | None = None  # overrides the step's `then`
     value: Any = USE_KEY  # stored as the answer (the key, unless given)
+    # What typed words also press it: meanings of bot/understand.py ("yes", "no", "skip",
+    # "none", "later", "back"); by default the key's, when the key is one of them.
+    means: tuple[str, ...] | str | None = None
 
     @property
     def answer(self) -> Any:
         return self.key if self.value is USE_KEY else self.value
+
+    @property
+    def meanings(self) -> tuple[str, ...]:
+        if self.means is not None:
+            return (self.means,) if isinstance(self.means, str) else self.means
+        return (self.key,) if self.key in MEANINGS else ()
 
 
 def _plain_text(_ctx: Ctx, text: str) -> str:
@@ -103,6 +113,12 @@ class TextAnswer:
     parse: Callable[[Ctx, str], Any] = _plain_text
     min_length: int = 1
     max_length: int = 300
+    # The answer is a number: the console then reads a typed "2" as the answer, not as
+    # the second button.
+    asks_number: bool = False
+    # The answer may be a t.me link (the invitation code itself): the parser gets it,
+    # rather than the link being opened as an invitation.
+    takes_links: bool = False
 
 
 Say: TypeAlias = Callable[["Ctx"], str | Awaitable[str]]

@@ -90,7 +90,9 @@ class Registry:
         def register(handler: ButtonHandler) -> ButtonHandler:
             if route in self.buttons:
                 raise ValueError(f"button route {route} registered twice")
-            self.buttons[route] = handler
+            from bot.conversation import once_per_press  # the machinery; imports the registry
+
+            self.buttons[route] = once_per_press(handler)
             return handler
 
         return register

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import get_day_names, get_month_names
 
-__all__ = ["When", "parse_time", "parse_when"]
+__all__ = ["When", "parse_time", "parse_when", "why_not"]
 
 _MAX_LEN = 200
 
@@ -59,6 +59,14 @@ class When:
 
 class _Reject(Exception):
     """Internal: the text is not a (valid) date/time."""
+
+
+class _Past(_Reject):
+    """Internal: a date (and time) we read, but it lies before now."""
+
+
+class _TooFar(_Reject):
+    """Internal: a date we read, but more than two years ahead."""
 
 
 def _check(ok: object) -> None:
@@ -269,9 +277,14 @@ def _resolve(text: str, now: datetime) -> When:
             day = today + timedelta(days=(wd - today.weekday()) % 7)
             if day == today and (modifier in _NEXT or t is None or When(day, t).at(tz) < now):
                 day += timedelta(days=7)
-    _check(day is not None and today <= day <= _plus_years(today, 2))
+    _check(day is not None)
+    if day < today:
+        raise _Past
+    if day > _plus_years(today, 2):
+        raise _TooFar
     result = When(day, t)
-    _check(t is None or result.at(tz) >= now)
+    if t is not None and result.at(tz) < now:
+        raise _Past
     return result
 
 
@@ -288,6 +301,23 @@ def parse_when(text: str, *, now: datetime) -> When | None:
         return _resolve(text, now)
     except (_Reject, ValueError, OverflowError):
         return None
+
+
+def why_not(text: str, *, now: datetime) -> str | None:
+    """Why parse_when refused a text it could read: "past" (the moment has passed) or
+    "far" (more than two years ahead); None when it is not a date we read at all, or
+    when parse_when accepts it."""
+    if now.tzinfo is None:
+        raise ValueError("why_not needs an aware `now`")
+    try:
+        _resolve(text, now)
+    except _Past:
+        return "past"
+    except _TooFar:
+        return "far"
+    except (_Reject, ValueError, OverflowError):
+        return None
+    return None
 
 
 def parse_time(text: str) -> time | None:

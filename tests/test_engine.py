@@ -62,7 +62,8 @@ async def test_two_quick_messages_never_race_one_conversation(db_driver: Driver)
     await asyncio.gather(anna.send("Anna"), anna.send("1234 AB"))
     conversation = await conversation_of(db_driver, anna)
     assert conversation.step == "consent"
-    assert conversation.data == {"name": "Anna", "postcode": "1234 AB"}
+    answers = {k: v for k, v in conversation.data.items() if not k.startswith("_")}
+    assert answers == {"name": "Anna", "postcode": "1234 AB"}  # "_…": the machinery's own
 
 
 @pytest.mark.parametrize("step", list(ONBOARDING_PATH))

@@ -313,11 +313,18 @@ async def test_an_unreadable_or_past_date_is_explained_with_examples(driver: Dri
     iid = await seed_initiative(driver, anna)
     await press_payload(anna, pack("act", "new", iid, "action"))
     await anna.send("Tegelwipdag")
-    for typed in ("ergens na de kerst", "1 november 2026 10:00", "vandaag 9:00"):
+    await anna.send("ergens na de kerst")
+    assert "Daar kan ik geen datum in lezen. Probeer het zo:" in anna.last
+    assert "• volgende week dinsdag 19:30" in anna.last
+    assert "Wanneer is het?" in anna.last  # asked again
+    # A moment we read but that has passed is said to have passed, not to be unreadable.
+    for typed in ("1 november 2026 10:00", "vandaag 9:00", "27-11-2026"):
         await anna.send(typed)
-        assert "Daar kan ik geen datum in de toekomst in lezen." in anna.last, typed
-        assert "• volgende week dinsdag 19:30" in anna.last
-        assert "Wanneer is het?" in anna.last  # asked again
+        assert "Dat moment is al voorbij. Welke dag en tijd bedoel je?" in anna.last, typed
+        assert "Daar kan ik geen datum" not in anna.last, typed
+        assert "Wanneer is het?" in anna.last
+    await anna.send("1 januari 2030")
+    assert "Dat is meer dan twee jaar vooruit." in anna.last
     # A day and month already past this year is next year's: the year is said back.
     await anna.send("1 november 10:00")
     assert "Dat is dus maandag 1 november om 10:00, in 2027. Klopt dat?" in anna.last
@@ -343,7 +350,7 @@ async def test_bad_title_place_and_capacity_are_explained(driver: Driver) -> Non
     assert "Dat lijkt niet op een titel." in anna.last
     await anna.send("Tegelwipdag")
     await anna.send("za 12 dec 14:00")
-    await anna.send("ja hoor")  # buttons expected
+    await anna.send("misschien")  # buttons expected ("ja hoor" would be a yes)
     assert "Kies een van de knoppen: klopt deze dag en tijd?" in anna.last
     await anna.press("Ja")
     await anna.send("Lindelaan 1")

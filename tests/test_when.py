@@ -338,3 +338,38 @@ def test_round_trip_of_written_dates(offset: int, at: time, locale: str, width: 
     assert parse_when(f"{weekday} {text}", now=NOW) == When(day, at)
     if offset < 365:  # without the year: the next such day
         assert parse_when(f"{month} {day.day}", now=NOW) == When(day, None)
+
+
+# --- why a readable date was refused ------------------------------------------------------
+
+from bot.when import why_not  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1 november 2026 10:00", "vandaag 9:00", "27-11-2026", "2025-06-01", "today 8am"],
+)
+def test_a_readable_moment_before_now_is_past(text: str) -> None:
+    assert parse_when(text, now=NOW) is None
+    assert why_not(text, now=NOW) == "past"
+
+
+@pytest.mark.parametrize("text", ["1 januari 2030", "2029-01-01 10:00"])
+def test_a_readable_date_beyond_two_years_is_far(text: str) -> None:
+    assert parse_when(text, now=NOW) is None
+    assert why_not(text, now=NOW) == "far"
+
+
+@pytest.mark.parametrize("text", ["ergens na de kerst", "31-02", "za 14 dec", "", "20:00"])
+def test_an_unreadable_text_has_no_reason(text: str) -> None:
+    assert parse_when(text, now=NOW) is None
+    assert why_not(text, now=NOW) is None
+
+
+def test_an_accepted_text_has_no_reason() -> None:
+    assert why_not("za 12 dec 14:00", now=NOW) is None
+
+
+def test_why_not_needs_an_aware_now() -> None:
+    with pytest.raises(ValueError, match="aware"):
+        why_not("morgen", now=NOW.replace(tzinfo=None))

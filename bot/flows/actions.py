@@ -47,6 +47,7 @@ from bot.kits import Kit
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button, ButtonPress, EditText
+from bot.understand import parse_count
 from storage.models import (
     Action,
     ActionKind,
@@ -210,6 +211,7 @@ def show(ctx: Ctx, text: str, rows: list[list[Button]], *, edit: bool = False) -
         ctx.say(text, rows)
         return
     keyboard = tuple(tuple(row) for row in rows if row)
+    ctx.remember_buttons(keyboard)
     ctx.out.append(EditText(ctx.chat_id, message_id, text, keyboard))
 
 
@@ -435,13 +437,19 @@ def parse_title(_ctx: Ctx, text: str) -> str:
 
 def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
     # bot.when builds its nl/en word lists from Babel at import: only load it when a date is typed.
-    from bot.when import parse_when
+    from bot.when import parse_when, why_not
 
-    found = parse_when(" ".join(text.split()), now=local_now(ctx))
+    typed, now = " ".join(text.split()), local_now(ctx)
+    found = parse_when(typed, now=now)
+    refused = why_not(typed, now=now) if found is None else None
+    if refused == "past":
+        raise Invalid(N_("That moment has already passed. Which day and time do you mean?"))
+    if refused == "far":
+        raise Invalid(N_("That is more than two years ahead. Which day and time do you mean?"))
     if found is None:
         raise Invalid(
             N_(
-                "I could not read a date in the future in that. Try it like one of these:\n"
+                "I could not read a date in that. Try it like one of these:\n"
                 "• Saturday 12 December 14:00\n"
                 "• next Tuesday 19:30\n"
                 "• tomorrow 8pm"
@@ -569,7 +577,7 @@ async def title_choices(ctx: Ctx) -> list[Choice]:
     kit = find_kit(ctx.data.get("kit_id"))
     if kit is not None:
         title = kit.text(ctx.texts.lang).title[:TITLE_MAX]
-        return [Choice("kit", lambda _c: title, value=title)]
+        return [Choice("kit", lambda _c: title, value=title, means="yes")]  # "ok" takes it
     if ctx.data.get("kind") == ActionKind.MEETING:
         label = N_("Kitchen-table meeting")
         return [Choice("kt", label, value=str(ctx._(label)))]
@@ -608,12 +616,12 @@ def say_capacity(ctx: Ctx) -> Safe:
 
 
 def parse_capacity(_ctx: Ctx, text: str) -> int:
-    digits = text.strip().replace(".", "").replace(" ", "")
-    if not digits.isdecimal() or not 1 <= int(digits) <= CAPACITY_MAX:
+    number = parse_count(text)  # "12", "twaalf", "12 personen"
+    if number is None or not 1 <= number <= CAPACITY_MAX:
         raise Invalid(
             N_("Please type a number from 1 to 10000, or press “No limit”."),
         )
-    return int(digits)
+    return number
 
 
 async def finish_plan(ctx: Ctx, _value: object) -> Next:
@@ -765,7 +773,7 @@ plan_flow = Flow(
             Step.CAPACITY,
             say=say_capacity,
             choices=[Choice("none", N_("No limit"), value=None)],
-            text=TextAnswer(parse=parse_capacity, max_length=20),
+            text=TextAnswer(parse=parse_capacity, max_length=40, asks_number=True),
             then=finish_plan,
         ),
     ],

@@ -465,7 +465,9 @@ compose_flow = Flow(
         Ask(
             Step.LINK,
             say=say_link,
-            choices=[Choice("none", N_("No link"), value=None, then=Step.AUDIENCE)],
+            choices=[
+                Choice("none", N_("No link"), value=None, then=Step.AUDIENCE, means=("none", "no"))
+            ],
             text=TextAnswer(parse=parse_link, max_length=500),
             then=Step.LABEL,
         ),

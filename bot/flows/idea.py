@@ -181,7 +181,7 @@ async def title_choices(ctx: Ctx) -> list[Choice]:
     if not isinstance(what, str) or not what.strip():
         return []
     suggestion = suggest_title(what)
-    return [Choice("sug", lambda _c: suggestion, value=suggestion)]
+    return [Choice("sug", lambda _c: suggestion, value=suggestion, means="yes")]  # "ok" takes it
 
 
 def after_place(ctx: Ctx, _value: object) -> Step:

@@ -9,7 +9,6 @@ journey (idea, invite, roles, coach_request) add their verbs with `@verb`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,12 +25,12 @@ from bot.payloads import Payload, is_deep_link_payload, pack
 from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress, rules_for
 from bot.registry import Registry
 from bot.seam import Button
+from bot.understand import parse_count
 from storage.models import Initiative, Phase
 
 VerbHandler = Callable[[Ctx, "Initiative | None", Payload], Awaitable[None]]
 
 MAX_HOUSEHOLDS = 10_000
-HOUSEHOLDS = re.compile(r"\d{1,3}(?:[.\s]\d{3})+|\d+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,10 +485,9 @@ class SupportStep(StrEnum):
 
 
 def parse_households(_ctx: Ctx, text: str) -> int:
-    typed = text.strip()
-    if not HOUSEHOLDS.fullmatch(typed):
+    number = parse_count(text)  # "25", "vijfentwintig", "25 huishoudens"
+    if number is None:
         raise Invalid(N_("Please type a number of households, like 25."))
-    number = int(re.sub(r"\D", "", typed))
     if number > MAX_HOUSEHOLDS:
         raise Invalid(
             N_("That is more than I can count. Please type a number from 0 to {limit}."),
@@ -596,21 +594,21 @@ support_flow = Flow(
             SupportStep.REACHED,
             say=say_reached,
             choices=_keep(0),
-            text=TextAnswer(parse=parse_households, max_length=20),
+            text=TextAnswer(parse=parse_households, max_length=40, asks_number=True),
             then=SupportStep.INTERESTED,
         ),
         Ask(
             SupportStep.INTERESTED,
             say=say_interested,
             choices=_keep(1),
-            text=TextAnswer(parse=parse_interested, max_length=20),
+            text=TextAnswer(parse=parse_interested, max_length=40, asks_number=True),
             then=SupportStep.COMMITTED,
         ),
         Ask(
             SupportStep.COMMITTED,
             say=say_committed,
             choices=_keep(2),
-            text=TextAnswer(parse=parse_committed, max_length=20),
+            text=TextAnswer(parse=parse_committed, max_length=40, asks_number=True),
             then=save_support,
         ),
     ],

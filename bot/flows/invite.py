@@ -425,7 +425,7 @@ join_flow = Flow(
             Step.CODE,
             say=say_code,
             choices=code_choices,
-            text=TextAnswer(parse=parse_code, max_length=300),
+            text=TextAnswer(parse=parse_code, max_length=300, takes_links=True),
             then=pasted,
         )
     ],

@@ -328,26 +328,27 @@ async def kit_step(ctx: Ctx, payload: Payload, *, edit: bool = False) -> None:
         )
         + f"\n\n{escape(steps[number - 1])}"
     )
-    moves: list[Button] = []
-    if number > 1:
-        moves.append(
-            Button(
-                ctx._("◀ Previous"),
-                pack("kit", "nav", *with_ini([kit.id, number - 1], initiative)),
-            )
-        )
+    # "Next" first and "Previous" after the kit's buttons: each keeps its place (and its
+    # number in the console) from the first step to the last, present or not.
+    rows: list[list[Button]] = []
     if number < len(steps):
-        moves.append(
-            Button(ctx._("Next ▶"), pack("kit", "nav", *with_ini([kit.id, number + 1], initiative)))
+        rows.append(
+            [
+                Button(
+                    ctx._("Next ▶"), pack("kit", "nav", *with_ini([kit.id, number + 1], initiative))
+                )
+            ]
         )
-    rows = [
-        moves,
+    rows.append(
         [
             Button(ctx._("Back to the kit"), pack("kit", "show", *with_ini([kit.id], initiative))),
             Button(ctx._("Use this kit"), pack("kit", "use", *with_ini([kit.id], initiative))),
-        ],
-        *back_rows(ctx, initiative),
-    ]
+        ]
+    )
+    if number > 1:
+        previous = pack("kit", "nav", *with_ini([kit.id, number - 1], initiative))
+        rows.append([Button(ctx._("◀ Previous"), previous)])
+    rows += back_rows(ctx, initiative)
     show(ctx, text, rows, edit=edit)
 
 
@@ -543,20 +544,22 @@ quote_flow = Flow(
         Ask(
             QuoteStep.TOTAL,
             say=say_total,
-            text=TextAnswer(parse=lambda c, t: _amount(c, t), max_length=40),
+            text=TextAnswer(parse=lambda c, t: _amount(c, t), max_length=40, asks_number=True),
             then=QuoteStep.SIZE,
         ),
         Ask(
             QuoteStep.SIZE,
             say=say_size,
-            text=TextAnswer(parse=lambda c, t: _amount(c, t), max_length=40),
+            text=TextAnswer(parse=lambda c, t: _amount(c, t), max_length=40, asks_number=True),
             then=QuoteStep.SAVING,
         ),
         Ask(
             QuoteStep.SAVING,
             say=say_saving,
             choices=[Choice("skip", N_("I don't know"), value=None)],
-            text=TextAnswer(parse=lambda c, t: _amount(c, t, allow_zero=True), max_length=40),
+            text=TextAnswer(
+                parse=lambda c, t: _amount(c, t, allow_zero=True), max_length=40, asks_number=True
+            ),
             then=save_quote,
         ),
     ],

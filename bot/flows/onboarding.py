@@ -60,7 +60,8 @@ async def name_choices(ctx: Ctx) -> list[Choice]:
     if not telegram_name or not any(char.isalpha() for char in telegram_name):
         return []
     shown = telegram_name[:NAME_MAX]
-    return [Choice("tg", lambda c: c._("Call me {name}", name=shown), value=shown)]
+    # "ja", "ok", "prima" typed take the offered name, as the button does.
+    return [Choice("tg", lambda c: c._("Call me {name}", name=shown), value=shown, means="yes")]
 
 
 def say_postcode(ctx: Ctx) -> Safe:

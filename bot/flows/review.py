@@ -32,6 +32,7 @@ from bot.kits import Kit, KitError, suggest_next
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button
+from bot.understand import parse_count
 from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
 
 ATTENDED_MAX = 100_000
@@ -90,10 +91,10 @@ async def say_attended(ctx: Ctx) -> Safe:
 
 
 def parse_attended(_ctx: Ctx, text: str) -> int:
-    digits = text.strip().replace(".", "").replace(" ", "")
-    if not digits.isdecimal() or int(digits) > ATTENDED_MAX:
+    number = parse_count(text)  # "12", "twaalf", "12 mensen"
+    if number is None or number > ATTENDED_MAX:
         raise Invalid(N_("Please type the number of people who came, for example 12."))
-    return int(digits)
+    return number
 
 
 def say_worked(ctx: Ctx) -> Safe:
@@ -238,7 +239,7 @@ review_flow = Flow(
         Ask(
             Step.ATTENDED,
             say=say_attended,
-            text=TextAnswer(parse=parse_attended, max_length=20),
+            text=TextAnswer(parse=parse_attended, max_length=40, asks_number=True),
             then=Step.WORKED,
         ),
         Ask(

@@ -10,7 +10,7 @@ from bot import conversation as conv
 from bot.authz import Permission
 from bot.cards import ROLE_LABELS
 from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.flows.initiative import (
     BACK,
     card_button,
@@ -27,8 +27,6 @@ from bot.seam import Button
 from storage.models import Initiative, Membership
 
 PLAN_MAX = 500
-YES_WORDS = {"ja", "yes", "y", "j", "jazeker", "zeker", "klopt", "ja hoor", "yes please"}
-NO_WORDS = {"nee", "no", "n", "neen", "nope", "niet", "nee hoor"}
 
 
 class Role(StrEnum):
@@ -66,16 +64,11 @@ def has_role(member: Membership, role: Role) -> bool:
 # --- the self-check -----------------------------------------------------------------------
 
 
-def parse_yes_no(_ctx: Ctx, text: str) -> bool:
-    typed = " ".join(text.lower().strip(" .!").split())
-    if typed in YES_WORDS:
-        return True
-    if typed in NO_WORDS:
-        return False
-    raise Invalid(N_("Please answer with yes or no."))
-
-
-YES_NO = [Choice("y", N_("Yes, that is me"), value=True), Choice("n", N_("No"), value=False)]
+# Typed "ja", "klopt", "nee hoor"... press these through their meaning (bot/understand.py).
+YES_NO = [
+    Choice("y", N_("Yes, that is me"), value=True, means="yes"),
+    Choice("n", N_("No"), value=False, means="no"),
+]
 
 
 def say_expert(ctx: Ctx) -> Safe:
@@ -125,7 +118,7 @@ roles_flow = Flow(
             Role.EXPERT,
             say=say_expert,
             choices=YES_NO,
-            text=TextAnswer(parse=parse_yes_no, max_length=20),
+            use_buttons_hint=N_("Please answer with yes or no."),
             columns=2,
             then=Role.CONNECTOR,
         ),
@@ -133,7 +126,7 @@ roles_flow = Flow(
             Role.CONNECTOR,
             say=say_connector,
             choices=YES_NO,
-            text=TextAnswer(parse=parse_yes_no, max_length=20),
+            use_buttons_hint=N_("Please answer with yes or no."),
             columns=2,
             then=Role.ORGANISER,
         ),
@@ -141,7 +134,7 @@ roles_flow = Flow(
             Role.ORGANISER,
             say=say_organiser,
             choices=YES_NO,
-            text=TextAnswer(parse=parse_yes_no, max_length=20),
+            use_buttons_hint=N_("Please answer with yes or no."),
             columns=2,
             then=save_roles,
         ),
