@@ -209,7 +209,9 @@ class Engine:
                 conversation.updated_at = utcnow()
                 flag_modified(conversation, "data")
             self._answer_pending_press(ctx)
-            if self.replies is not None:
+            # A person just forgotten leaves no row behind, not even the goodbye: it is sent
+            # once, straight away (at most once).
+            if self.replies is not None and not ctx.forgotten:
                 await self.replies.write(session, incoming, ctx.out)
             return ctx.out
 

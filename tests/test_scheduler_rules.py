@@ -951,7 +951,7 @@ async def test_the_console_fast_forward_shows_the_follow_ups_arriving(
         await chat.handle_line("/time +3d")
         text = out.getvalue()
         assert "⏰ Herinnering: Tegelwipdag is op dinsdag 1 december om 19:30." in text
-        assert "✉ (to Anna)" in text and "Hoe ging het?" in text
+        assert "✉ (aan Anna)" in text and "Hoe ging het?" in text
         assert "Bedankt dat je naar Tegelwipdag kwam" in text
         assert text.index("Herinnering") < text.index("Hoe ging het?")
         assert "— Het is nu " in text

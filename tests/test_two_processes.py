@@ -252,9 +252,11 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
             f"WHERE r.telegram_id = {bea.id} FOR UPDATE OF c"
         )
         assert len(locked) == 1
+        # A webhook is answered once its update is handled: the POSTs wait for the row too.
+        posts = []
         for bot in two_bots:
             await bea.send("Bea")
-            await post_next(server, bot)
+            posts.append(asyncio.create_task(post_next(server, bot)))
 
         async def both_waiting() -> bool:
             waiting = await holder.fetch(
@@ -266,6 +268,7 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
 
         await server.wait_until(both_waiting, 30, "both processes waiting for the row", recheck=0.1)
         await held.commit()
+        await asyncio.gather(*posts)  # each answered 200 once its transaction committed
     finally:
         await holder.close()
     await bea.wait_for_message(count=2, timeout=30)  # since her last message

@@ -446,10 +446,12 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
         else:
             assert [a.update_id for a in server.webhook_attempts if a.ok].count(held) == 0
         await bot.kill9()
-        assert len(anna.bot_messages) == 2, bot.tail()  # the greeting, the postcode question
+        before_kill = [m.text for m in anna.bot_messages]
+        assert len(before_kill) == 2, bot.tail()  # the greeting, the postcode question
 
         await bot.start()  # the update comes again, and now it is handled
-        consent = await anna.wait_for_message(timeout=60)
+        # (A reply delivered just before the kill may come first, again: at least once.)
+        consent = await anna.wait_for_message(containing="(1234 AB)", timeout=60)
         assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
         await anna.press(NL._("Yes, that is fine"))
         await anna.wait_for_message(containing=NL._("What would you like to do?"), timeout=30)
@@ -461,8 +463,16 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
                 assert len((await session.execute(query)).all()) == 1
         finally:
             await db.close()
-        assert len(anna.bot_messages) == 4, [m.text for m in anna.bot_messages]
-        assert server.rejected == [], bot.tail()
+        texts = [m.text for m in anna.bot_messages]
+        # Replies are at least once: one delivered just before the kill and not yet marked
+        # so may come again after the restart; nothing after it twice, nothing missing.
+        distinct = list(dict.fromkeys(texts))
+        assert distinct[:2] == before_kill and len(distinct) == 4, texts
+        twice = [text for text in distinct if texts.count(text) > 1]
+        assert set(twice) <= set(before_kill) and all(texts.count(t) == 2 for t in twice), texts
+        # An edit sent again finds the message already so: Telegram says "not modified".
+        refused = [c for c in server.rejected if "message is not modified" not in str(c)]
+        assert refused == [], (refused, bot.tail())
         assert bot.starts == 2
 
 
