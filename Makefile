@@ -16,12 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/buurbot
 
-## Set up and run every check: lint, format, catalogs, and the whole test suite.
+## Set up and run every check: lint, format, catalogs, and the whole test suite (two workers:
+## the suite is written so that its tests share nothing but PostgreSQL, each on its own database).
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m bot.i18n.catalogs check
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 ## After changing texts: extract them, update nl/en, merge delivered Dutch fragments.
 catalogs: $(STAMP)

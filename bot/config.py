@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     flood_max_updates: int = 20
     flood_window_seconds: float = 10.0
     group_flood_max_updates: int = 40
+    # One person in a group: everyone reads what their updates make the bot post.
+    group_member_flood_max_updates: int = 8
     max_text_length: int = 4096
     # DEBUG, INFO, WARNING or ERROR; unset: INFO for the bot, WARNING for the console and the
     # operator commands. Secrets are redacted from the log at every level.

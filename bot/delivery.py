@@ -49,7 +49,9 @@ from bot.seam import (
     RateLimited,
     RecipientGone,
     Rejected,
+    SendDocument,
     Sender,
+    SendText,
     Sent,
     StopPoll,
     Transient,
@@ -76,13 +78,14 @@ MAX_MOVES = 3
 # is caught up by booking the grant when it fell due, at most a quarter of an interval back
 # (8.6 ms): the rate stays 29/s, not ~28, and a second holds at most b + r*(1 + c) = 30.25,
 # so 30, with three quarters of a message to spare for the time between a grant and its
-# request reaching Telegram. Per chat 1/s with burst 1: two messages to one person are at
-# least a second apart.
+# request reaching Telegram. Per chat 1/s with a burst of 3: Telegram's per-chat limit is
+# sustained and lets a chat have short bursts, so a reply of two or three messages (the
+# answered question edited, the next question) goes out at once; a longer run is paced at 1/s.
 TELEGRAM_LIMITS = Limits(
     global_per_second=29.0,
     global_burst=1,
     chat_per_second=1.0,
-    chat_burst=1,
+    chat_burst=3,
     group_per_minute=19.0,
     group_burst=1,
     global_catch_up=0.25 / 29.0,
@@ -160,7 +163,18 @@ class Delivery:
     async def attempt(
         self, action: Outgoing, *, priority: int = Priority.REPLY, retry_transient: bool = True
     ) -> Delivered:
-        """Send one action, paced; say how it went."""
+        """Send one action, paced; say how it went. A file Telegram refuses is followed by
+        the text it carries for that, so the person is never left waiting for it."""
+        delivered = await self._attempt(action, priority, retry_transient)
+        if (
+            isinstance(action, SendDocument)
+            and action.if_refused
+            and delivered.outcome is Outcome.REJECTED
+        ):
+            await self._attempt(SendText(action.chat_id, action.if_refused), priority, True)
+        return delivered
+
+    async def _attempt(self, action: Outgoing, priority: int, retry_transient: bool) -> Delivered:
         transient = limited = moves = 0
         while True:
             await self._pace(action, priority)

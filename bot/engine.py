@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from sqlalchemy import Select, bindparam
@@ -114,18 +115,25 @@ class ConversationLocks:
         return len(self._locks)
 
 
+class Verdict(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # the first update over the limit: one polite notice
+    DROP = "drop"  # over the limit and told so: silence until the window has room
+
+
 class FloodGuard:
-    """A per-person sliding window: past the limit, one polite notice, then silence."""
+    """A sliding window per key (a person, a group, a person in a group): past the limit,
+    one polite notice, then silence."""
 
     def __init__(self, limit: int, window: float, clock) -> None:  # type: ignore[no-untyped-def]
         self.limit = limit
         self.window = window
         self.clock = clock
-        self._seen: OrderedDict[int, list[float]] = OrderedDict()
-        self._warned: set[int] = set()
+        self._seen: OrderedDict[Hashable, list[float]] = OrderedDict()
+        self._warned: set[Hashable] = set()
 
-    def check(self, person_id: int) -> str:
-        """'ok', 'warn' (first message over the limit) or 'drop'. Keyed by person or chat."""
+    def check(self, person_id: Hashable) -> Verdict:
+        """Count one update for this key, now."""
         now = self.clock.now().timestamp()
         times = [t for t in self._seen.pop(person_id, []) if now - t < self.window]
         times.append(now)
@@ -135,11 +143,11 @@ class FloodGuard:
             self._warned.discard(old)
         if len(times) <= self.limit:
             self._warned.discard(person_id)
-            return "ok"
+            return Verdict.OK
         if person_id in self._warned:
-            return "drop"
+            return Verdict.DROP
         self._warned.add(person_id)
-        return "warn"
+        return Verdict.WARN
 
 
 class Engine:
@@ -158,14 +166,38 @@ class Engine:
             services.settings.flood_window_seconds,
             services.clock,
         )
+        # In a group one person's updates reach everyone: a smaller share each.
+        self.member_flood = FloodGuard(
+            services.settings.group_member_flood_max_updates,
+            services.settings.flood_window_seconds,
+            services.clock,
+        )
 
-    async def handle(self, incoming: Incoming) -> list[Outgoing]:
-        verdict = self.flood.check(incoming.person.id)
-        if verdict == "ok" and incoming.chat.kind.is_group:
-            # A group spammed by many people at once is slowed as a whole, too.
-            verdict = self.group_flood.check(incoming.chat.id)
-        if verdict != "ok":
-            return self._flood_reply(incoming, verdict)
+    def admit(self, incoming: Incoming) -> list[Outgoing] | None:
+        """Count an update as it arrives, before any lock or pacing: None when it may be
+        handled; else what to answer instead (the one polite notice, or only the button)."""
+        if incoming.chat.kind.is_group:
+            # The person in this group first (the tightest), then the person anywhere, then
+            # the group as a whole (many people at once); the first refusal answers.
+            checks = (
+                (self.member_flood, (incoming.chat.id, incoming.person.id)),
+                (self.flood, incoming.person.id),
+                (self.group_flood, incoming.chat.id),
+            )
+        else:
+            checks = ((self.flood, incoming.person.id),)
+        for guard, key in checks:
+            verdict = guard.check(key)
+            if verdict is not Verdict.OK:
+                return self._flood_reply(incoming, verdict)
+        return None
+
+    async def handle(self, incoming: Incoming, *, admitted: bool = False) -> list[Outgoing]:
+        """One update, as one transaction; `admitted`: `admit` counted it already."""
+        if not admitted:
+            refused = self.admit(incoming)
+            if refused is not None:
+                return refused
         try:
             async with self.locks.hold((incoming.chat.id, incoming.person.id)):
                 return await self._handle(incoming)
@@ -343,8 +375,8 @@ class Engine:
         if isinstance(event, ButtonPress) and event.query_id and not ctx.button_answered:
             ctx.out.insert(0, AnswerButton(event.query_id))
 
-    def _flood_reply(self, incoming: Incoming, verdict: str) -> list[Outgoing]:
-        if verdict == "drop":
+    def _flood_reply(self, incoming: Incoming, verdict: Verdict) -> list[Outgoing]:
+        if verdict is Verdict.DROP:
             return self._answer_only(incoming)
         return self._apology(
             incoming,

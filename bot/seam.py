@@ -277,6 +277,8 @@ class SendDocument:
     filename: str
     content: bytes = field(repr=False)
     caption: str = ""
+    # Said to the chat instead when Telegram refuses the file (too big, not allowed).
+    if_refused: str = ""
 
 
 Outgoing = SendText | EditText | AnswerButton | SendPoll | StopPoll | PinMessage | SendDocument

@@ -189,9 +189,37 @@ class _Window:
             return 0.0
         return stamps[0] + self.seconds - now
 
+    def take(self, now: float) -> None:
+        self.stamps.append(now)
+
+
+@dataclass(slots=True)
+class _Bucket:
+    """`burst` sends at once, refilled at `rate` a second: a chat's short bursts."""
+
+    burst: int
+    rate: float
+    tokens: float = -1.0  # full, on first use
+    at: float = 0.0
+
+    def _refill(self, now: float) -> None:
+        if self.tokens < 0:
+            self.tokens, self.at = float(self.burst), now
+        self.tokens = min(float(self.burst), self.tokens + (now - self.at) * self.rate)
+        self.at = now
+
+    def wait_needed(self, now: float) -> float:
+        self._refill(now)
+        return 0.0 if self.tokens >= 1.0 else (1.0 - self.tokens) / self.rate
+
+    def take(self, now: float) -> None:
+        self._refill(now)
+        self.tokens -= 1.0
+
 
 class RateLimits:
-    """Sliding windows like Telegram's flood control: overall, per chat, per group."""
+    """Telegram's flood control: overall and per group as sliding windows; per chat a
+    bucket, since Telegram lets a chat have short bursts over its 1 a second."""
 
     def __init__(
         self,
@@ -199,13 +227,15 @@ class RateLimits:
         per_chat_per_s: float | None,
         overall_per_s: float | None,
         per_group_per_min: float | None,
+        per_chat_burst: int = 1,
     ) -> None:
         self._clock = clock
+        self.per_chat_burst = per_chat_burst
         self.per_chat_per_s = per_chat_per_s
         self.overall_per_s = overall_per_s
         self.per_group_per_min = per_group_per_min
         self._overall = _window(overall_per_s, 1.0) if overall_per_s else None
-        self._chats: dict[int, _Window] = {}
+        self._chats: dict[int, _Bucket] = {}
         self._groups: dict[int, _Window] = {}
         self.refused = 0
 
@@ -214,15 +244,16 @@ class RateLimits:
         if method not in SENDING_METHODS:
             return
         now = self._clock()
-        windows: list[_Window] = []
+        windows: list[_Window | _Bucket] = []
         if self._overall is not None:
             windows.append(self._overall)
         if chat_id is not None:
             if self.per_chat_per_s:
-                window = self._chats.get(chat_id)
-                if window is None:
-                    window = self._chats[chat_id] = _window(self.per_chat_per_s, 1.0)
-                windows.append(window)
+                bucket = self._chats.get(chat_id)
+                if bucket is None:
+                    bucket = _Bucket(self.per_chat_burst, self.per_chat_per_s)
+                    self._chats[chat_id] = bucket
+                windows.append(bucket)
             if chat_id < 0 and self.per_group_per_min:
                 window = self._groups.get(chat_id)
                 if window is None:
@@ -233,7 +264,7 @@ class RateLimits:
             self.refused += 1
             raise too_many_requests(max(1, math.ceil(wait)))
         for window in windows:
-            window.stamps.append(now)
+            window.take(now)
 
 
 def _window(allowed: float, seconds: float) -> _Window:

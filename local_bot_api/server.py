@@ -286,9 +286,13 @@ class LocalBotApi:
         per_chat_per_s: float | None = 1,
         overall_per_s: float | None = 30,
         per_group_per_min: float | None = 20,
+        per_chat_burst: int = 3,
     ) -> RateLimits:
-        """Answer 429 with retry_after when a sending call exceeds these sliding windows."""
-        self.limits = RateLimits(self.clock, per_chat_per_s, overall_per_s, per_group_per_min)
+        """Answer 429 with retry_after when a sending call exceeds these limits (per chat:
+        a short burst of `per_chat_burst`, then `per_chat_per_s`)."""
+        self.limits = RateLimits(
+            self.clock, per_chat_per_s, overall_per_s, per_group_per_min, per_chat_burst
+        )
         return self.limits
 
     def disable_limits(self) -> None:

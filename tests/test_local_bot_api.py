@@ -797,7 +797,9 @@ async def test_502_is_nginx_html(server, http):
 async def test_enforced_limits_answer_429_on_the_server_clock():
     clock = FakeClock()
     async with LocalBotApi(clock=clock) as server, aiohttp.ClientSession() as http:
-        server.enforce_limits(per_chat_per_s=1, overall_per_s=2, per_group_per_min=20)
+        server.enforce_limits(
+            per_chat_per_s=1, overall_per_s=2, per_group_per_min=20, per_chat_burst=1
+        )
         anna, bob, cees = server.person("Anna"), server.person("Bob"), server.person("Cees")
         assert (
             await api(http, server, "sendMessage", form={"chat_id": str(anna.id), "text": "1"})

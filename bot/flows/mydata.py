@@ -34,6 +34,10 @@ async def my_data(ctx: Ctx, _args: str) -> None:
             filename=f"buurbot-{ctx.person.telegram_id}.json",
             content=export_json(data),
             caption=ctx._("Everything I have stored about you, in one file."),
+            if_refused=ctx._(
+                "I could not send you the file just now, sorry. Nothing is lost: "
+                "type /mydata again in a few minutes."
+            ),
         )
     )
     await conv.ask_current(

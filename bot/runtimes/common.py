@@ -692,8 +692,13 @@ class Core:
         if task is not None:
             self._busy.add(task)
         try:
+            # Counted as it arrives: a flood waits for no lock and no paced delivery.
+            refused = self.engine.admit(incoming)
+            if refused is not None:
+                await self.delivery.deliver(refused)
+                return
             async with self.replies.order.hold((incoming.chat.id, incoming.person.id)):
-                actions = await self.engine.handle(incoming)
+                actions = await self.engine.handle(incoming, admitted=True)
                 await self.replies.deliver(incoming.update_id, actions)
         except Exception:
             log.exception("could not handle update %s", incoming.update_id)
