@@ -513,7 +513,7 @@ async def test_tasks_are_divided_the_assignee_is_told_and_the_phase_moves_on(
     assert PhaseReached(iid, Phase.GROW) in seen
 
     await bob.press("Tasks")
-    await bob.press("✓ Done: Koffie en thee <meenemen>")
+    await bob.press("Tick off: Koffie en thee <meenemen>")
     assert "☑ Koffie en thee <meenemen> (done)" in bob.last
     async with driver.services.db.transaction() as session:
         task = (await session.execute(select(Task))).scalar_one()

@@ -98,6 +98,7 @@ async def test_capacity_two_puts_the_third_on_the_waiting_list_and_moves_them_up
     await dave.press("Ik kom")
     assert "Alle plekken zijn bezet. Je staat op de wachtlijst: plek 1." in dave.last
     assert "Jouw antwoord: op de wachtlijst, plek 1" in dave.last
+    assert dave.buttons[:3] == ["⏳ Op de wachtlijst", "Misschien", "Ik kan niet"]  # no place yet
     assert "Komen: 2 · misschien: 0 · kunnen niet: 0 · wachtlijst: 1" in dave.last
     assert driver.sender.answered[-1].text == "Vol: je staat op de wachtlijst."
     await anna.press("Ik kom")

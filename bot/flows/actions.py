@@ -110,13 +110,19 @@ def action_button(texts: Texts, action_id: int) -> Button:
     return Button(texts._("Show the action"), pack("act", "show", action_id))
 
 
-def rsvp_row(texts: Texts, action_id: int, current: RsvpAnswer | None) -> list[Button]:
+def rsvp_row(
+    texts: Texts, action_id: int, current: RsvpAnswer | None, *, waiting: bool = False
+) -> list[Button]:
+    """The three answers, the person's own ticked; on the waiting list their "coming" says
+    so instead (they have no place yet)."""
+
+    def label(answer: RsvpAnswer) -> str:
+        if answer is current and answer is RsvpAnswer.COMING and waiting:
+            return texts._("⏳ On the waiting list")
+        return ("✓ " if answer is current else "") + texts._(RSVP_BUTTONS[answer])
+
     return [
-        Button(
-            ("✓ " if answer is current else "") + texts._(RSVP_BUTTONS[answer]),
-            pack("rsvp", action_id, key),
-        )
-        for key, answer in RSVP_KEYS.items()
+        Button(label(answer), pack("rsvp", action_id, key)) for key, answer in RSVP_KEYS.items()
     ]
 
 
@@ -316,7 +322,9 @@ async def card_buttons(ctx: Ctx, action: Action, initiative: Initiative) -> list
     rows: list[list[Button]] = []
     if Permission.RSVP in rights and open_for_rsvp(action, now):
         own = await answer_of(ctx.session, aid, ctx.person.id or 0)
-        rows.append(rsvp_row(texts, aid, own.answer if own else None))
+        rows.append(
+            rsvp_row(texts, aid, own.answer if own else None, waiting=bool(own and own.waitlisted))
+        )
     if planned and has_started(action, now) and Permission.REVIEW_ACTION in rights:
         rows.append([Button(ctx._("Report back: how did it go?"), pack("review", aid))])
     second: list[Button] = []
@@ -861,7 +869,12 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
             + texts._("Can you still come? Let us know.")
         )
         rows = [
-            rsvp_row(texts, action.id or 0, own.answer if own else None),
+            rsvp_row(
+                texts,
+                action.id or 0,
+                own.answer if own else None,
+                waiting=bool(own and own.waitlisted),
+            ),
             [action_button(texts, action.id or 0)],
         ]
         return text, rows
@@ -1239,7 +1252,7 @@ async def task_list_view(
     for task in open_tasks[:LIST_MAX]:
         row = [
             Button(
-                button_label(ctx._("✓ Done: {task}", task=shorten(task.title, 28))),
+                button_label(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
                 pack("task", "done", task.id),
             )
         ]
