@@ -682,7 +682,10 @@ async def render_digest(
     by_id = {initiative.id: initiative for initiative in initiatives}
 
     sections = [
-        texts._("<b>Your week as a coach</b> ({week})", week=(row.payload or {}).get("week", ""))
+        texts._(
+            "<b>Your week as a coach</b> ({week})",
+            week=week_span(texts, str((row.payload or {}).get("week", ""))),
+        )
     ]
     counts = [
         texts._("{phase}: {count}", phase=phase_name(texts, phase), count=texts.number(number))
@@ -789,3 +792,15 @@ def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime
     if until is not None and until > now:
         return until
     return True
+
+
+def week_span(texts: Texts, key: str) -> str:
+    """An ISO week key ("2026-W51") as the reader's dates: "maandag 14 – zondag 20 december"."""
+    from datetime import date
+
+    try:
+        year, week = key.split("-W")
+        monday = date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return key
+    return f"{texts.day(monday)} – {texts.day(monday + timedelta(days=6))}"

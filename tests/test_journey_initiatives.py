@@ -425,6 +425,15 @@ async def test_a_revoked_link_is_refused_kindly_and_a_new_link_works(journey: Dr
     assert await member_of(journey, initiative.id or 0, carla) is None
 
 
+async def test_joining_in_ones_own_area_does_not_say_there_is_nothing(journey: Driver) -> None:
+    anna, initiative = await founded(journey)
+    await anna.command("menu")
+    await anna.press("Doe mee met een initiatief")
+    area = initiative.postcode_area
+    assert f"Je doet al mee aan alle open initiatieven in {area}." in anna.last
+    assert "Ik vond nog geen open initiatieven" not in anna.last
+
+
 async def test_joining_from_the_menu_with_a_pasted_link(journey: Driver) -> None:
     _, initiative = await founded(journey)
     carla = await onboard(journey, "Carla", postcode="9999 ZZ")

@@ -885,6 +885,9 @@ async def test_the_coach_digest_on_monday_morning(world: World) -> None:
     # Inserted at 08:30, inside the quiet hours: sent when they end.
     assert digest.sent_at == local(2026, 11, 30, 9, 0)
     (text,) = world.chat("Coen")
+    # The week as dates the coach reads, not its ISO key (2026-W49).
+    assert "Je week als coach (maandag 30 november – zondag 6 december)" in text
+    assert "W49" not in text
     assert "Groeien: 1" in text
     assert "Waar lenen we een <b>aanhanger</b>?" in text  # shown as typed, not as markup
     assert "Tegelwipdag (Tegels eruit)" in text

@@ -364,6 +364,17 @@ async def nearby(ctx: Ctx) -> list[Initiative]:
     return list(result.scalars().all())
 
 
+async def in_area(ctx: Ctx, area: str) -> bool:
+    """Whether the person is in an initiative of this postcode area."""
+    result = await ctx.session.execute(
+        select(Membership.id)
+        .join(Initiative, Initiative.id == Membership.initiative_id)
+        .where(Membership.resident_id == ctx.person.id, Initiative.postcode_area == area)
+        .limit(1)
+    )
+    return result.first() is not None
+
+
 def _short(title: str, limit: int = 40) -> str:
     return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
@@ -384,6 +395,12 @@ async def say_code(ctx: Ctx) -> Safe:
         return question
     if await nearby(ctx):
         extra = ctx._("Or choose an open initiative near you, in {area}:", area=area)
+    elif await in_area(ctx, area):  # not "none here": the person's own are there
+        extra = ctx._(
+            "You are in every open initiative in {area} already. "
+            "Perhaps you can start another one yourself?",
+            area=area,
+        )
     else:
         extra = ctx._(
             "I found no open initiatives in {area} yet. Perhaps you can start one yourself?",
