@@ -17,7 +17,7 @@ from sqlmodel import select
 from bot.app import Services
 from bot.events import InitiativeCreated, MemberJoined, PhaseReached, SupportRequested
 from bot.flows.initiative import VERBS
-from bot.payloads import DEEP_LINK
+from bot.payloads import DEEP_LINK, pack
 from bot.seam import ButtonPress
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
@@ -547,6 +547,14 @@ async def test_role_self_check_and_a_script_for_the_missing_role(journey: Driver
     assert (member.is_expert, member.is_connector, member.is_organiser) == (True, False, True)
     stored = await initiative_titled(journey, "Groene Lindelaan")
     assert stored.role_plan == "Bram vraagt zaterdag de buurvrouw van nummer 8."
+
+    # Bram turns out to be the connector: the plan is fulfilled, no longer shown as open.
+    await bram.event(ButtonPress(pack("ini", "roles", initiative.id), "q-roles", None))
+    await bram.send("Nee")
+    await bram.press("Ja, dat ben ik")
+    await bram.send("Nee")
+    assert "Alle drie de rollen zijn er. Een sterk team!" in bram.last
+    assert "Jullie plan:" not in bram.last
 
 
 # --- the support meter ---------------------------------------------------------------------

@@ -195,7 +195,7 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     else:
         lines.append("")
         lines.append(ctx._("All three roles are covered. A strong team!"))
-    if (initiative.role_plan or "").strip():
+    if missing and (initiative.role_plan or "").strip():  # a plan fulfilled is not shown open
         lines.append(ctx._("<b>Your plan:</b> {plan}", plan=initiative.role_plan))
     rows: list[list[Button]] = []
     if me is not None:
