@@ -1,4 +1,4 @@
-"""What works everywhere in a private chat: /menu, /help, /stop, /taal, /privacy,
+"""What works everywhere in a private chat: /menu, /help, /stop, /taal (/language), /privacy,
 the main menu's buttons, and following a deep link."""
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def help_text(ctx: Ctx) -> Safe:
         "<b>Commands</b>\n"
         "/menu – the main menu\n"
         "/stop – stop what we are doing\n"
-        "/taal – change the language\n"
+        "/language – change the language\n"
         "/privacy – what I store about you\n\n"
         "You can always type /menu to go back."
     )
@@ -174,8 +174,8 @@ def privacy_text(ctx: Ctx) -> Safe:
         "coming. A neighbourhood coach sees the initiatives in their area. "
         "In a street group only totals are shown, never who said what.\n\n"
         "<b>How long</b>\n"
-        "As long as you use Buurbot. With /vergeetmij I delete everything about you. "
-        "With /mijngegevens you get a file with everything I know about you."
+        "As long as you use Buurbot. With /forgetme I delete everything about you. "
+        "With /mydata you get a file with everything I know about you."
     )
 
 

@@ -603,7 +603,7 @@ async def opt_out(ctx: Ctx, _payload: Payload) -> None:
         ctx._(
             "Done: you do not get announcements from coaches any more. "
             "Your initiatives and reminders stay as they are.\n\n"
-            "Changed your mind? Tap the button, or type /aankondigingen."
+            "Changed your mind? Tap the button, or type /announcements."
         ),
         _choice_buttons(ctx),
     )

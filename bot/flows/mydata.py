@@ -43,7 +43,7 @@ async def my_data(ctx: Ctx, _args: str) -> None:
     await conv.ask_current(
         ctx,
         before=ctx._(
-            "Want me to delete it all? Type /vergeetmij. Questions about privacy? Type /privacy."
+            "Want me to delete it all? Type /forgetme. Questions about privacy? Type /privacy."
         ),
     )
 
