@@ -827,22 +827,32 @@ def say_when_changed(ctx: Ctx) -> Safe:
     )
 
 
-async def save_change(ctx: Ctx, _value: object) -> Next:
+async def changeable(ctx: Ctx) -> tuple[Action, Initiative] | None:
+    """End the edit flow with the action being changed, checked again now (it may be gone,
+    held or cancelled, or the person no longer an organiser); None: answered already."""
     action = await edited_action(ctx, lock=True)
     initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
-    data = dict(ctx.data)
     await conv.advance(ctx, END)
     if action is None or initiative is None:
         await not_found(ctx)
-        return HANDLED
+        return None
     if not await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
         await refuse(ctx, Permission.PLAN_ACTION)
-        return HANDLED
+        return None
     if action.status is not ActionStatus.PLANNED:
         await show_card(
             ctx, action, initiative, intro=ctx._("This can no longer be changed, sorry.")
         )
+        return None
+    return action, initiative
+
+
+async def save_change(ctx: Ctx, _value: object) -> Next:
+    data = dict(ctx.data)
+    found = await changeable(ctx)
+    if found is None:
         return HANDLED
+    action, initiative = found
     old = (action.starts_at, action.place)
     if data.get("starts_at_set"):
         moment = datetime.fromisoformat(data["starts_at_set"])
@@ -889,20 +899,10 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
 async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
     """A new number of places: freed places go to the waiting list, first come first
     served; fewer places never take one away from someone already coming."""
-    action = await edited_action(ctx, lock=True)
-    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
-    await conv.advance(ctx, END)
-    if action is None or initiative is None:
-        await not_found(ctx)
+    found = await changeable(ctx)
+    if found is None:
         return HANDLED
-    if not await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
-        await refuse(ctx, Permission.PLAN_ACTION)
-        return HANDLED
-    if action.status is not ActionStatus.PLANNED:
-        await show_card(
-            ctx, action, initiative, intro=ctx._("This can no longer be changed, sorry.")
-        )
-        return HANDLED
+    action, initiative = found
     if action.capacity == capacity:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
