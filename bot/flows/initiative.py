@@ -20,7 +20,7 @@ from bot.context import Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.flows.basics import follow_deep_link
 from bot.i18n import N_, Safe
-from bot.initiatives import get_initiative, initiatives_of, record_activity
+from bot.initiatives import get_initiative, initiatives_of, initiators, record_activity
 from bot.payloads import Payload, is_deep_link_payload, pack
 from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress, rules_for
 from bot.registry import Registry
@@ -215,7 +215,7 @@ async def card_buttons(
         buttons.append(Button(ctx._("I'd like to help organise"), pack("ini", "askteam", ident)))
     if Hat.FOLLOWER in worn:
         buttons.append(Button(ctx._("Stop following"), pack("ini", "leave", ident)))
-    elif can(Permission.LEAVE):
+    elif can(Permission.LEAVE) and not await only_initiator(ctx, initiative, worn):
         buttons.append(Button(ctx._("Leave the team"), pack("ini", "leave", ident)))
     taken = {button.payload for button in first}
     buttons = [button for button in buttons if button.payload not in taken]
@@ -223,6 +223,13 @@ async def card_buttons(
     rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([conv.menu_button(ctx)])
     return rows
+
+
+async def only_initiator(ctx: Ctx, initiative: Initiative, worn: set[Hat]) -> bool:
+    """The last initiator hands the role over before leaving (see flows/members.py)."""
+    if Hat.INITIATOR not in worn:
+        return False
+    return len(await initiators(ctx.session, initiative.id or 0)) <= 1
 
 
 def organises(worn: set[Hat]) -> bool:
