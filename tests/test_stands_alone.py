@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# A path that climbs out of the project: "../shared", parent.parent / "shared", and the like.
+# A path that climbs out of the project into a folder beside it (the steering folders).
 OUTSIDE = re.compile(r"""\.\./shared|parent\s*/\s*["']shared["']|["']\.\.["']\s*/""")
 SKIPPED = {".venv", ".git", "build"}
 CHECKED = ("*.py", "*.toml", "*.cfg", "*.ini", "Makefile", ".ci/run")
