@@ -16,8 +16,9 @@ from bot import conversation as conv
 from bot.authz import Permission
 from bot.context import Ctx
 from bot.events import MemberLeft
+from bot.flows.actions import tell_people
 from bot.flows.initiative import card_button, show_card, verb
-from bot.i18n import N_, Safe, texts_for
+from bot.i18n import N_, Safe, Texts
 from bot.initiatives import initiators, members, membership, record_activity
 from bot.payloads import Payload, pack
 from bot.phases import check_progress
@@ -93,7 +94,7 @@ async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payl
         return
     member.role = after
     record_activity(ctx.session, initiative, "member_role_changed", ctx.now(), ctx.person.id)
-    _tell(ctx, resident, initiative, after)
+    await _tell(ctx, resident, initiative, after)
     await check_progress(ctx, initiative)
     await show_members(
         ctx,
@@ -120,7 +121,7 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
     member, resident = target
     member.role, own.role = MemberRole.INITIATOR, MemberRole.TEAM
     record_activity(ctx.session, initiative, "member_role_changed", ctx.now(), ctx.person.id)
-    _tell(ctx, resident, initiative, MemberRole.INITIATOR)
+    await _tell(ctx, resident, initiative, MemberRole.INITIATOR)
     await show_card(
         ctx,
         initiative,
@@ -131,23 +132,24 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
     )
 
 
-def _tell(ctx: Ctx, resident: Resident, initiative: Initiative, role: MemberRole) -> None:
-    texts = texts_for(resident.language, resident.timezone)
-    if role is MemberRole.TEAM:
-        text = texts._(
-            "🙌 {name} welcomes you into the team of <b>{title}</b>. You now help organise it.",
-            name=ctx.person.display_name,
-            title=initiative.title,
-        )
-    else:
-        text = texts._(
-            "🙌 {name} made you an initiator of <b>{title}</b>. "
-            "You now decide together about the plans.",
-            name=ctx.person.display_name,
-            title=initiative.title,
-        )
-    button = Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))
-    ctx.say(text, [[button]], chat_id=resident.telegram_id)
+async def _tell(ctx: Ctx, resident: Resident, initiative: Initiative, role: MemberRole) -> None:
+    async def news(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
+        if role is MemberRole.TEAM:
+            text = texts._(
+                "🙌 {name} welcomes you into the team of <b>{title}</b>. You now help organise it.",
+                name=ctx.person.display_name,
+                title=initiative.title,
+            )
+        else:
+            text = texts._(
+                "🙌 {name} made you an initiator of <b>{title}</b>. "
+                "You now decide together about the plans.",
+                name=ctx.person.display_name,
+                title=initiative.title,
+            )
+        return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
+
+    await tell_people(ctx, [resident], news)
 
 
 async def _member(
@@ -169,26 +171,20 @@ async def _member(
 async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     """A follower offers to help: every initiator gets a one-tap welcome."""
     assert initiative is not None
-    for initiator in await initiators(ctx.session, initiative.id or 0):
-        texts = texts_for(initiator.language, initiator.timezone)
-        ctx.say(
-            texts._(
-                "🙋 {name} follows <b>{title}</b> and would like to help organise it. "
-                "Welcome them into the team?",
-                name=ctx.person.display_name,
-                title=initiative.title,
-            ),
-            [
-                [
-                    Button(
-                        texts._("Yes, into the team"),
-                        pack("ini", "promote", initiative.id, ctx.person.id, "team"),
-                    )
-                ],
-                [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
-            ],
-            chat_id=initiator.telegram_id,
-        )
+
+    async def offer(texts: Texts, _initiator: Resident) -> tuple[str, list[list[Button]]]:
+        welcome = pack("ini", "promote", initiative.id, ctx.person.id, "team")
+        return texts._(
+            "🙋 {name} follows <b>{title}</b> and would like to help organise it. "
+            "Welcome them into the team?",
+            name=ctx.person.display_name,
+            title=initiative.title,
+        ), [
+            [Button(texts._("Yes, into the team"), welcome)],
+            [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+        ]
+
+    await tell_people(ctx, await initiators(ctx.session, initiative.id or 0), offer)
     await show_card(
         ctx,
         initiative,
