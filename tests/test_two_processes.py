@@ -244,6 +244,7 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
     await post_next(server, two_bots[0])
     await bea.wait_for_message(timeout=30)
     holder = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    watcher = await asyncpg.connect(database_url.replace("+asyncpg", ""))
     try:
         held = holder.transaction()
         await held.start()
@@ -259,7 +260,9 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
             posts.append(asyncio.create_task(post_next(server, bot)))
 
         async def both_waiting() -> bool:
-            waiting = await holder.fetch(
+            # From outside the held transaction: inside one, PostgreSQL keeps the first
+            # pg_stat_activity snapshot until it ends, and would never see them arrive.
+            waiting = await watcher.fetch(
                 "SELECT usename FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                 "AND usename = ANY($1::text[])",
                 [bot.role for bot in two_bots],
@@ -270,6 +273,7 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
         await held.commit()
         await asyncio.gather(*posts)  # each answered 200 once its transaction committed
     finally:
+        await watcher.close()
         await holder.close()
     await bea.wait_for_message(count=2, timeout=30)  # since her last message
     replies = [message.text or "" for message in bea.bot_messages[1:]]
