@@ -9,9 +9,12 @@ A process killed between the commit and the delete leaves the row; ``recover`` (
 scheduler's reaper: at start and every ``reap_seconds``) takes rows older than the lease,
 and delivers them again, oldest first, one conversation at a time, in the order they were
 written. Hence at least once: what was in flight at the kill, or sent but not yet marked
-(one group), may arrive twice. A reply that still fails with a transient error after
-Delivery's own retries stays in the outbox for the next recovery; one that Telegram
-refuses, or whose outcome is unknown (it may have arrived), is done.
+(one group), may arrive twice. ``settle`` runs before a conversation's next update: its
+delivered replies are marked first, so after a kill only the replies of the update that
+was last handled can come again, never an earlier question the person already answered.
+A reply that still fails with a transient error after Delivery's own retries stays in the
+outbox for the next recovery; one that Telegram refuses, or whose outcome is unknown (it
+may have arrived), is done.
 
 Without a database there is nothing to write: the engine's apology is sent directly.
 """
@@ -81,6 +84,9 @@ class ReplyOutbox:
         self._written: set[int] = set()
         self._done: Grouped[int] = Grouped(self._delete, every=record_every, within=record_within)
         self._committer: asyncio.Task[None] | None = None
+        # Per conversation: delivered updates whose row is not deleted yet (see `settle`).
+        self._unmarked: dict[tuple[int, int], set[int]] = defaultdict(set)
+        self._marked = asyncio.Condition()
 
     # ------------------------------------------------------------------ the engine's side
 
@@ -105,7 +111,9 @@ class ReplyOutbox:
 
     # ------------------------------------------------------------------ after the commit
 
-    async def deliver(self, update_id: int | None, actions: Sequence[Outgoing]) -> None:
+    async def deliver(
+        self, conversation: tuple[int, int], update_id: int | None, actions: Sequence[Outgoing]
+    ) -> None:
         """Send what the engine returned; mark its row done, or keep what failed."""
         left = await self._send(actions)
         if update_id is None or update_id not in self._written:
@@ -115,7 +123,22 @@ class ReplyOutbox:
             await self._keep(update_id, left)
             self.in_flight.discard(update_id)
         else:
-            self._mark_done(update_id)
+            self._mark_done(conversation, update_id)
+
+    async def settle(self, conversation: tuple[int, int]) -> None:
+        """Before this conversation's next update: commit its delivered marks now.
+
+        Usually there are none (a group commits within half a second); a person who answers
+        at once, or a commit held up by a busy database, would otherwise leave a row of an
+        answered question that a restart sends again, after the conversation moved on."""
+        waiting = self._unmarked.get(conversation)
+        if not waiting:
+            return
+        taken = self._done.take(waiting.__contains__)
+        if taken:
+            await self._delete(taken)
+        async with self._marked:  # the rest is in a group being committed right now
+            await self._marked.wait_for(lambda: not self._unmarked.get(conversation))
 
     async def _send(self, actions: Sequence[Outgoing]) -> list[Outgoing]:
         """Deliver in order; what is certainly not delivered yet (transient) comes back."""
@@ -127,8 +150,9 @@ class ReplyOutbox:
                     left.append(action)
         return left
 
-    def _mark_done(self, update_id: int) -> None:
+    def _mark_done(self, conversation: tuple[int, int], update_id: int) -> None:
         self.in_flight.add(update_id)  # until the delete commits
+        self._unmarked[conversation].add(update_id)
         self._done.add(update_id)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._done.run(), name="reply-outbox-done")
@@ -142,6 +166,13 @@ class ReplyOutbox:
             log.warning("could not mark %d delivered replies done: %s", len(update_ids), error)
         finally:
             self.in_flight.difference_update(update_ids)
+            done = set(update_ids)
+            for conversation in [key for key, ids in self._unmarked.items() if ids & done]:
+                self._unmarked[conversation] -= done
+                if not self._unmarked[conversation]:
+                    del self._unmarked[conversation]
+            async with self._marked:
+                self._marked.notify_all()
 
     async def _keep(self, update_id: int, left: list[Outgoing]) -> None:
         try:
@@ -212,7 +243,7 @@ class ReplyOutbox:
             actions = [wire.load(data) for data in row.actions]
         except wire.WireError:
             log.exception("reply row of update %s cannot be read; dropped", row.update_id)
-            self._mark_done(row.update_id)
+            self._mark_done((row.chat_id, row.person_id), row.update_id)
             return
         left = await self._send(actions)
         if left and row.attempts + 1 < MAX_ATTEMPTS:
@@ -225,4 +256,4 @@ class ReplyOutbox:
                 row.update_id,
                 row.attempts + 1,
             )
-        self._mark_done(row.update_id)
+        self._mark_done((row.chat_id, row.person_id), row.update_id)

@@ -58,6 +58,13 @@ class Grouped(Generic[T]):
     def waiting(self) -> int:
         return len(self._items)
 
+    def take(self, wanted: Callable[[T], bool]) -> list[T]:
+        """Remove and return the waiting items `wanted` picks (the caller commits them)."""
+        taken = [item for item in self._items if wanted(item)]
+        if taken:
+            self._items = [item for item in self._items if not wanted(item)]
+        return taken
+
     async def run(self) -> None:
         while self._left is None or self._left > 0:
             if not self._items:
@@ -72,6 +79,8 @@ class Grouped(Generic[T]):
                     await asyncio.wait_for(self._enough.wait(), self.within)
             group = self._items[:]
             self._items.clear()
+            if not group:  # `take` had them all
+                continue
             if self._left is not None:
                 self._left -= len(group)
             await self._commit(group)

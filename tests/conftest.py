@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import Services, build_registry
 from bot.config import Settings
@@ -20,6 +21,11 @@ from tests.support.driver import Driver
 
 # Any connection to an address outside 127.0.0.1 fails the test that makes it.
 pytest_plugins = ["tests.network_guard"]
+
+# Speed belongs in benchmarks: on a loaded CI machine one example may take 0.5 s, and a
+# property test must fail on what it checks, never on how long an example took.
+hypothesis_settings.register_profile("buurbot", deadline=None)
+hypothesis_settings.load_profile("buurbot")
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql://postgres@{PG_HOST}:{PG_PORT}/test"

@@ -104,6 +104,26 @@ async def test_delivered_replies_leave_no_row_and_are_marked_in_groups(
     assert await count_rows(services) == 0
 
 
+async def test_a_conversations_delivered_replies_are_marked_before_its_next_update(
+    services: Services,
+) -> None:
+    """Killed while her postcode was being handled, the restart sent her the greeting again
+    (already answered): its mark was still waiting for its group, held up by the busy
+    database. Her next update now commits the marks of her earlier ones first."""
+    driver = CoreDriver(services)
+    driver.core.replies._done.within = 3600  # a group that would commit only much later
+    other = driver.person("Bram", "nl")
+    anna = driver.person("Anna", "nl")
+    await other.send("hallo", update_id=8201)
+    await anna.send("hallo", update_id=8202)
+    assert [row.update_id for row in await rows(services)] == [8201, 8202]  # marks waiting
+    await anna.send("Anna", update_id=8203)  # her next update
+    # Hers is marked before it was handled; only her latest waits, and Bram's is untouched.
+    assert [row.update_id for row in await rows(services)] == [8201, 8203]
+    await driver.core.drain()
+    assert await count_rows(services) == 0
+
+
 async def test_an_update_costs_one_insert_more_inside_its_transaction(
     services: Services,
 ) -> None:

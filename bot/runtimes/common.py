@@ -697,9 +697,11 @@ class Core:
             if refused is not None:
                 await self.delivery.deliver(refused)
                 return
-            async with self.replies.order.hold((incoming.chat.id, incoming.person.id)):
+            conversation = (incoming.chat.id, incoming.person.id)
+            async with self.replies.order.hold(conversation):
+                await self.replies.settle(conversation)
                 actions = await self.engine.handle(incoming, admitted=True)
-                await self.replies.deliver(incoming.update_id, actions)
+                await self.replies.deliver(conversation, incoming.update_id, actions)
         except Exception:
             log.exception("could not handle update %s", incoming.update_id)
         finally:
