@@ -2,12 +2,13 @@
 
 Limits follow Meta's Cloud API reference for messages
 (https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages/) and for
-interactive messages (.../guides/send-message-types/interactive-reply-buttons-messages and
-.../interactive-list-messages): text body ≤ 4,096; reply buttons 1-3, title ≤ 20, id ≤ 256,
-unique; list: button text ≤ 20, 1-10 sections, 1-10 rows in all, row title ≤ 24, row id ≤ 200,
-description ≤ 72, section title ≤ 24 and required when there is more than one section;
-interactive body ≤ 1,024, header and footer ≤ 60; media caption ≤ 1,024. Template parameters
-may not hold new lines, tabs or more than four consecutive spaces (error 132018).
+interactive messages (https://developers.facebook.com/documentation/business-messaging/
+whatsapp/messages/interactive-list-messages and .../interactive-reply-buttons-messages):
+text body ≤ 4,096; reply buttons 1-3, title ≤ 20, id ≤ 256, unique; list: button text ≤ 20,
+1-10 sections, 1-10 rows in all, row title ≤ 24, row id ≤ 200, description ≤ 72, section
+title ≤ 24 and required when there is more than one section; interactive body ≤ 1,024,
+header and footer ≤ 60; media caption ≤ 1,024. Template parameters may not hold new lines,
+tabs or more than four consecutive spaces (error 132018).
 Every object is closed: a key the API does not know is refused (code 100), as Graph does.
 """
 
@@ -161,6 +162,7 @@ def check_payload(payload: Any, templates: TemplateRegistry) -> Outgoing | ReadR
             "type",
             "context",
             "biz_opaque_callback_data",
+            "recipient_identity_key_hash",  # deliver only if the person's identity is unchanged
             kind,
         },
         "message",

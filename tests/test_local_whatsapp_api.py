@@ -811,3 +811,37 @@ async def test_webhooks_go_to_loopback_only_and_wait_until_explains():
             server.set_webhook("https://example.org/hook")
         with pytest.raises(AssertionError, match=r"timed out after 0\.1s waiting for nothing"):
             await server.wait_until(lambda: False, 0.1, "nothing")
+
+
+async def test_reactions_preferences_tracking_data_and_a_lost_answer(server, http, receiver):
+    server.subscribed_fields.add("user_preferences")
+    anna = server.person("Anna")
+    await anna.send("hoi")
+    _, body = await send(http, server, text_to(anna) | {"biz_opaque_callback_data": "action:7"})
+    wamid = body["messages"][0]["id"]
+    await anna.react(anna.last, "🎉")
+    await anna.stop_marketing()
+    assert anna.marketing_opt_out
+    server.faults.arm("timeout", delay=0.05, applied=True)
+    status, body = await send(http, server, text_to(anna, "antwoord kwijt"))
+    assert status == 504 and body["error"]["code"] == 131016
+    assert anna.last.text == "antwoord kwijt"
+    await server.webhooks_idle()
+    assert {
+        s["biz_opaque_callback_data"] for s in receiver.values("statuses") if s["id"] == wamid
+    } == {"action:7"}
+    reaction = receiver.values("messages")[-1]
+    assert reaction["type"] == "reaction"
+    assert reaction["reaction"] == {"message_id": wamid, "emoji": "🎉"}
+    [preference] = receiver.values("user_preferences")
+    assert (preference["category"], preference["value"]) == ("marketing_messages", "stop")
+
+
+async def test_status_webhooks_can_be_left_out():
+    async with LocalWhatsAppApi(status_webhooks=False) as server, aiohttp.ClientSession() as http:
+        anna = server.person("Anna")
+        await anna.send("hoi")
+        status, _ = await send(http, server, text_to(anna))
+        assert status == 200
+        assert [d.kind for d in server.deliveries] == ["message"]
+        assert anna.last.status == "delivered"
