@@ -15,10 +15,12 @@ Every object is closed: a key the API does not know is refused (code 100), as Gr
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import GraphError, invalid_parameter, invalid_value, missing
+from .media import SENDABLE, StoredMedia
 from .templates import PLACEHOLDER_RE, Template, TemplateRegistry, TemplateStatus, render
 
 JSON = dict[str, Any]
@@ -138,7 +140,12 @@ def wa_id_of(to: Any) -> str:
 # --- the payload ---------------------------------------------------------------------------------
 
 
-def check_payload(payload: Any, templates: TemplateRegistry) -> Outgoing | ReadReceipt:
+def check_payload(
+    payload: Any,
+    templates: TemplateRegistry,
+    media: Mapping[str, StoredMedia] | None = None,
+) -> Outgoing | ReadReceipt:
+    """Check a send as the Cloud API does; `media`: the uploads a media id may name."""
     body = _object(payload, "body")
     if body.get("messaging_product") != "whatsapp":
         if "messaging_product" not in body:
@@ -190,11 +197,11 @@ def check_payload(payload: Any, templates: TemplateRegistry) -> Outgoing | ReadR
         if "preview_url" in content and not isinstance(content["preview_url"], bool):
             raise invalid_parameter("Param text['preview_url'] must be a boolean.")
     elif kind == "interactive":
-        _check_interactive(content)
+        _check_interactive(content, media)
     elif kind == "template":
         _check_template(content, templates, out)
     elif kind in ("image", "document"):
-        _check_media(content, kind)
+        _check_media(content, kind, media)
     elif kind == "reaction":
         _closed(content, {"message_id", "emoji"}, "reaction")
         _text(content, "message_id", "reaction", 512)
@@ -218,7 +225,7 @@ def _check_read(body: JSON) -> ReadReceipt:
     return ReadReceipt(message_id, typing)
 
 
-def _check_media(content: JSON, kind: str) -> None:
+def _check_media(content: JSON, kind: str, media: Mapping[str, StoredMedia] | None) -> None:
     allowed = {"link", "id", "caption"} | ({"filename"} if kind == "document" else set())
     _closed(content, allowed, kind)
     if ("link" in content) == ("id" in content):
@@ -229,12 +236,20 @@ def _check_media(content: JSON, kind: str) -> None:
         if not link.startswith(("https://", "http://")):
             raise invalid_value(f"{kind}['link'] must be an http(s) URL.")
     else:
-        _text(content, "id", kind, 512)
+        media_id = _text(content, "id", kind, 512)
+        stored = media.get(media_id) if media is not None and media_id is not None else None
+        if media is not None and stored is None:
+            raise invalid_value(f"{kind}['id'] {media_id!r}: no uploaded media has this id.")
+        allowed = SENDABLE.get(kind)
+        if stored is not None and allowed is not None and stored.mime_type not in allowed:
+            raise invalid_value(
+                f"{kind}['id'] {media_id!r} is {stored.mime_type}, which a {kind} cannot carry."
+            )
     _text(content, "caption", kind, MAX_CAPTION, required=False)
     _text(content, "filename", kind, MAX_FILENAME, required=False)
 
 
-def _check_interactive(content: JSON) -> None:
+def _check_interactive(content: JSON, media: Mapping[str, StoredMedia] | None) -> None:
     _closed(content, {"type", "header", "body", "footer", "action"}, "interactive")
     kind = content.get("type")
     if kind is None:
@@ -252,7 +267,7 @@ def _check_interactive(content: JSON) -> None:
             _text(header, "text", "interactive['header']", MAX_HEADER_TEXT)
         elif header_type in media:
             _closed(header, {"type", header_type}, "interactive['header']")
-            _check_media(_object(header.get(header_type), header_type), header_type)
+            _check_media(_object(header.get(header_type), header_type), header_type, media)
         else:
             allowed = ", ".join(("text", *media))
             raise invalid_value(f"interactive['header']['type'] must be one of: {allowed}.")

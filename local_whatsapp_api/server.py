@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .errors import (
     GraphError,
@@ -23,6 +23,7 @@ from .errors import (
 )
 from .faults import Faults, Throughput, fault_error
 from .limits import Outgoing, ReadReceipt, check_payload
+from .media import StoredMedia, new_media
 from .simulation import MessageRecord, Person, new_wamid
 from .templates import Template, TemplateCategory, TemplateRegistry, TemplateStatus
 from .webhook import Delivery, Verification, Webhook, WebhookAttempt, sign
@@ -132,6 +133,7 @@ class LocalWhatsAppApi:
         self.sent: list[MessageRecord] = []  # every message the bot got accepted, in order
         self.received: list[MessageRecord] = []  # every message people sent, in order
         self._by_wamid: dict[str, MessageRecord] = {}
+        self.media: dict[str, StoredMedia] = {}  # uploads, by media id
         self._next_wa_id = 1
         self.seq = 0
         self._waiters: set[asyncio.Future[None]] = set()
@@ -141,7 +143,9 @@ class LocalWhatsAppApi:
 
     async def start(self) -> LocalWhatsAppApi:
         app = web.Application(client_max_size=16 * 1024 * 1024)
+        app.router.add_get("/whatsapp_business/attachments/", self._handle_download)
         app.router.add_route("*", "/{version}/{object_id}/messages", self._handle_messages)
+        app.router.add_route("*", "/{version}/{object_id}/media", self._handle_upload)
         app.router.add_route(
             "*", "/{version}/{object_id}/message_templates", self._handle_templates
         )
@@ -551,6 +555,8 @@ class LocalWhatsAppApi:
             outgoing=out,
             context_id=out.context_id,
         )
+        if out.type in ("image", "document") and "id" in out.content:
+            record.media = self.media[out.content["id"]]
         self.sent.append(record)
         self._by_wamid[record.wamid] = record
         if person is not None:
@@ -603,7 +609,7 @@ class LocalWhatsAppApi:
             if request.method != "POST":
                 raise unknown_object(self.phone_number_id + "/messages", request.method)
             payload = await _read_json(request)
-            out = check_payload(payload, self.templates)
+            out = check_payload(payload, self.templates, self.media)
             if isinstance(out, ReadReceipt):
                 result = self._read_receipt(out)
                 self._log(request, "messages", payload, None, "read", 200, result, started)
@@ -724,16 +730,39 @@ class LocalWhatsAppApi:
         return {"id": template.id, "status": template.status.value, "category": category.value}
 
     async def _handle_object(self, request: web.Request) -> web.StreamResponse:
+        """GET the phone number; GET or DELETE an uploaded media id."""
         started = self.now()
+        object_id = request.match_info["object_id"]
+        endpoint = "media" if object_id in self.media else "phone_number"
         try:
             self._authorise(request)
-            self._check_object(request, self.phone_number_id)
-            if request.method != "GET":
-                raise unknown_object(self.phone_number_id, request.method)
+            stored = self.media.get(object_id)
+            self._check_object(request, object_id if stored else self.phone_number_id)
+            if stored is not None and request.method == "DELETE":
+                del self.media[object_id]
+                result: JSON = {"success": True}
+            elif request.method != "GET":
+                raise unknown_object(object_id, request.method)
+            elif stored is not None:
+                result = {
+                    "messaging_product": "whatsapp",
+                    "url": f"{self.base_url}/whatsapp_business/attachments/?mid={stored.id}",
+                    "mime_type": stored.mime_type,
+                    "sha256": stored.sha256,
+                    "file_size": len(stored.data),
+                    "id": stored.id,
+                }
+            else:
+                result = {
+                    "id": self.phone_number_id,
+                    "display_phone_number": self.display_phone_number,
+                    "verified_name": self.verified_name,
+                    "quality_rating": "GREEN",
+                }
         except GraphError as error:
             call = self._log(
                 request,
-                "phone_number",
+                endpoint,
                 dict(request.query),
                 None,
                 None,
@@ -743,14 +772,84 @@ class LocalWhatsAppApi:
                 rejected=error.rejected,
             )
             return _json(error.status, call.response)
-        result = {
-            "id": self.phone_number_id,
-            "display_phone_number": self.display_phone_number,
-            "verified_name": self.verified_name,
-            "quality_rating": "GREEN",
-        }
-        self._log(request, "phone_number", dict(request.query), None, None, 200, result, started)
+        self._log(request, endpoint, dict(request.query), None, None, 200, result, started)
         return _json(200, result)
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        """`POST /{phone_number_id}/media`, multipart: messaging_product, type, file."""
+        started = self.now()
+        fields: JSON = {}
+        try:
+            self._authorise(request)
+            self._check_object(request, self.phone_number_id)
+            if request.method != "POST" or request.content_type != "multipart/form-data":
+                raise invalid_parameter("upload media as a multipart/form-data POST")
+            data = b""
+            filename = None
+            part_type = None
+            async for part in await request.multipart():
+                if not isinstance(part, BodyPartReader) or part.name is None:
+                    continue
+                if part.name == "file":
+                    data = bytes(await part.read())
+                    filename = part.filename
+                    part_type = part.headers.get("Content-Type")
+                    fields["file"] = f"<{len(data)} bytes {filename}>"
+                else:
+                    fields[part.name] = await part.text()
+            for key in fields:
+                if key not in ("messaging_product", "type", "file"):
+                    raise invalid_parameter(f'Unexpected key "{key}" on param "media".')
+            if fields.get("messaging_product") != "whatsapp":
+                raise invalid_parameter("The parameter messaging_product is required.")
+            if "file" not in fields:
+                raise invalid_parameter("The parameter file is required.")
+            mime_type = fields.get("type") or part_type or ""
+            try:
+                stored = new_media(data, mime_type, filename)
+            except ValueError as exc:
+                raise invalid_parameter(str(exc)) from None
+        except GraphError as error:
+            call = self._log(
+                request,
+                "media",
+                fields,
+                None,
+                None,
+                error.status,
+                error.to_json(),
+                started,
+                rejected=error.rejected,
+            )
+            return _json(error.status, call.response)
+        self.media[stored.id] = stored
+        result = {"id": stored.id}
+        self._log(request, "media", fields, None, None, 200, result, started)
+        return _json(200, result)
+
+    async def _handle_download(self, request: web.Request) -> web.StreamResponse:
+        """The media URL a GET on a media id gives; it needs the same bearer token."""
+        started = self.now()
+        try:
+            self._authorise(request)
+            stored = self.media.get(request.query.get("mid", ""))
+            if stored is None:
+                raise GraphError(404, 100, "no such media")
+        except GraphError as error:
+            call = self._log(
+                request,
+                "media",
+                dict(request.query),
+                None,
+                None,
+                error.status,
+                error.to_json(),
+                started,
+                rejected=error.rejected,
+            )
+            return _json(error.status, call.response)
+        self._log(request, "media", dict(request.query), None, None, 200, None, started)
+        return web.Response(body=stored.data, content_type=stored.mime_type)
 
     async def _handle_unknown(self, request: web.Request) -> web.StreamResponse:
         error = GraphError(400, 2500, message=f"Unknown path components: {request.path}")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .limits import Outgoing
+from .media import StoredMedia
 from .templates import ButtonType, render
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ class MessageRecord:
     context_id: str | None = None
     read_by_bot: bool = False
     reaction: str | None = None  # the emoji the person put on this bot message
+    media: StoredMedia | None = None  # the upload an image or document named by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,8 @@ class SeenMessage:
     params: tuple[str, ...] = ()
     link: str | None = None
     filename: str | None = None
+    data: bytes | None = None  # an uploaded image's or document's bytes
+    mime_type: str | None = None
     emoji: str | None = None
     status: str = "received"
     error_code: int | None = None
@@ -162,10 +166,13 @@ def seen(record: MessageRecord) -> SeenMessage:
             **common,
         )
     if record.type in ("image", "document"):
+        stored = record.media
         return SeenMessage(
             text=content.get("caption"),
             link=content.get("link"),
             filename=content.get("filename"),
+            data=stored.data if stored else None,
+            mime_type=stored.mime_type if stored else None,
             **common,
         )
     if record.type == "reaction":

@@ -396,7 +396,7 @@ async def test_payloads_at_every_limit_are_accepted(server, http):
             "messaging_product": "whatsapp",
             "to": anna.wa_id,
             "type": "image",
-            "image": {"id": "1234567890"},
+            "image": {"link": "https://example.org/street.png"},
         },
         {
             "messaging_product": "whatsapp",
@@ -845,3 +845,52 @@ async def test_status_webhooks_can_be_left_out():
         assert status == 200
         assert [d.kind for d in server.deliveries] == ["message"]
         assert anna.last.status == "delivered"
+
+
+async def upload(
+    http: aiohttp.ClientSession, server: LocalWhatsAppApi, data: bytes, mime: str, name: str
+) -> Answer:
+    form = aiohttp.FormData()
+    form.add_field("messaging_product", "whatsapp")
+    form.add_field("type", mime)
+    form.add_field("file", data, filename=name, content_type=mime)
+    url = f"{server.base_url}/v23.0/{server.phone_number_id}/media"
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with http.post(url, data=form, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def test_uploaded_media_is_sent_by_id_and_read_by_the_person(server, http):
+    anna = server.person("Anna")
+    await anna.send("stuur de poster")
+    status, body = await upload(http, server, b"%PDF-1.7 poster", "application/pdf", "poster.pdf")
+    assert status == 200
+    pdf = body["id"]
+    _, body = await upload(http, server, b"\x89PNG\r\n", "image/png", "qr.png")
+    png = body["id"]
+    status, body = await upload(http, server, b"BEGIN:VCALENDAR", "text/calendar", "a.ics")
+    assert status == 400 and "one of the following types" in body["error"]["error_data"]["details"]
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with http.get(f"{server.base_url}/v23.0/{pdf}", headers=headers) as response:
+        info = await response.json()
+    assert info["mime_type"] == "application/pdf" and info["file_size"] == 15
+    async with http.get(info["url"], headers=headers) as response:
+        assert await response.read() == b"%PDF-1.7 poster"
+    document = {
+        "messaging_product": "whatsapp",
+        "to": anna.wa_id,
+        "type": "document",
+        "document": {"id": pdf, "filename": "poster.pdf", "caption": "De poster"},
+    }
+    assert (await send(http, server, document))[0] == 200
+    seen = anna.last
+    assert (seen.data, seen.mime_type, seen.filename, seen.text) == (
+        b"%PDF-1.7 poster",
+        "application/pdf",
+        "poster.pdf",
+        "De poster",
+    )
+    for wrong in ({"id": png}, {"id": "4100000000000999"}):
+        status, body = await send(http, server, document | {"document": wrong})
+        assert (status, body["error"]["code"]) == (400, 131009)
+    assert [c.endpoint for c in server.rejected] == ["media", "messages", "messages"]
