@@ -9,7 +9,8 @@ import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import BodyPartReader, web
 
@@ -36,6 +37,14 @@ _PROXY_502 = (
     "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 )
 _MARKETING_WINDOW = 24 * 60 * 60
+
+
+@runtime_checkable
+class DatetimeClock(Protocol):
+    """The project's clocks (scheduler.timing.FakeClock, OffsetClock): an aware `now()`. The
+    bot and this server can share one, so that both see the same hours go by."""
+
+    def now(self) -> datetime: ...
 
 
 @dataclass(slots=True)
@@ -100,8 +109,9 @@ class LocalWhatsAppApi:
         verified_name: str = "Buurbot",
         host: str = "127.0.0.1",
         port: int = 0,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | DatetimeClock = time.time,
         status_webhooks: bool = True,
+        status_delay: float = 0.02,
         subscribed_fields: Iterable[str] = ("messages",),
         webhook_retry_delays: tuple[float, ...] = (0.05, 0.2, 0.5),
         webhook_timeout: float = 10.0,
@@ -120,6 +130,8 @@ class LocalWhatsAppApi:
         self.clock = clock
         self.offset = 0.0  # added to the clock by advance()
         self.status_webhooks = status_webhooks
+        self.status_delay = status_delay  # seconds between a send's answer and its statuses
+        self._scheduled: set[asyncio.Task[None]] = set()
         self.subscribed_fields = set(subscribed_fields)
         self.auto_approve = False  # templates created over HTTP wait for review (PENDING)
         self.marketing_limit: int | None = None  # marketing templates per person per 24 h
@@ -160,6 +172,8 @@ class LocalWhatsAppApi:
         return self
 
     async def stop(self) -> None:
+        for task in list(self._scheduled):
+            task.cancel()
         await self.webhook.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -184,7 +198,9 @@ class LocalWhatsAppApi:
 
     def now(self) -> float:
         """The server's time (epoch seconds): the clock plus whatever advance() added."""
-        return self.clock() + self.offset
+        clock = self.clock
+        base = clock.now().timestamp() if isinstance(clock, DatetimeClock) else clock()
+        return base + self.offset
 
     def advance(
         self, seconds: float = 0, *, minutes: float = 0, hours: float = 0, days: float = 0
@@ -322,7 +338,9 @@ class LocalWhatsAppApi:
 
     async def webhooks_idle(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until every queued webhook got its 2xx (or was given up)."""
-        await self.wait_until(lambda: self.webhook.idle, timeout, "every webhook delivered")
+        await self.wait_until(
+            lambda: not self._scheduled and self.webhook.idle, timeout, "every webhook delivered"
+        )
 
     # --- what the bot did -------------------------------------------------------------------
 
@@ -451,10 +469,35 @@ class LocalWhatsAppApi:
     def set_status(
         self, record: MessageRecord, status: str, errors: list[JSON] | None = None
     ) -> None:
+        """Move a bot message to a status, and send its status webhook now."""
         record.status = status
+        self._changed()
+        if self.status_webhooks:
+            payload = self._status_payload(record, status, errors)
+            self.webhook.enqueue(record.wa_id, "status", payload)
+
+    def _report_later(self, record: MessageRecord, statuses: list[tuple[str, Any]]) -> None:
+        """Record the outcome of a send at once; its status webhooks follow `status_delay`
+        later, after the send's own answer (Meta's come a moment later too, and a bot must
+        know the wamid before its statuses make sense)."""
+        record.status = statuses[-1][0]
         self._changed()
         if not self.status_webhooks:
             return
+        payloads = [self._status_payload(record, status, errors) for status, errors in statuses]
+        task = asyncio.get_running_loop().create_task(
+            self._enqueue_statuses(record.wa_id, payloads)
+        )
+        self._scheduled.add(task)
+        task.add_done_callback(self._scheduled.discard)
+
+    async def _enqueue_statuses(self, wa_id: str, payloads: list[JSON]) -> None:
+        if self.status_delay > 0:
+            await asyncio.sleep(self.status_delay)
+        for payload in payloads:
+            self.webhook.enqueue(wa_id, "status", payload)
+
+    def _status_payload(self, record: MessageRecord, status: str, errors: Any) -> JSON:
         entry: JSON = {
             "id": record.wamid,
             "status": status,
@@ -475,7 +518,7 @@ class LocalWhatsAppApi:
                 "type": "regular" if template else "free_customer_service",
             }
         value = {"messaging_product": "whatsapp", "metadata": self._metadata(), "statuses": [entry]}
-        self.webhook.enqueue(record.wa_id, "status", self._envelope(value))
+        return self._envelope(value)
 
     def _template_event(self, field_name: str, value: JSON) -> None:
         if field_name not in self.subscribed_fields:
@@ -515,11 +558,11 @@ class LocalWhatsAppApi:
     def _delivery_failure(self, out: Outgoing, person: Person | None) -> int | None:
         """Why this accepted message will not reach the person, as the platform decides."""
         template = out.template
+        if person is None or not person.reachable:
+            return 131026
         fault = self.faults.pick(
             out.wa_id, out.type, template.name if template else None, delivery=True
         )
-        if person is None or not person.reachable:
-            return 131026
         if fault is not None:
             return int(fault.kind)
         if out.free_form and not person.window_open:
@@ -564,13 +607,12 @@ class LocalWhatsAppApi:
         failure = self._delivery_failure(out, person)
         if failure is not None:
             record.error_code = failure
-            self.set_status(record, "failed", [delivery_error(failure)])
+            self._report_later(record, [("failed", [delivery_error(failure)])])
             return record
         if person is not None and out.template is not None:
             if out.template.category is TemplateCategory.MARKETING:
                 person.marketing_received.append(self.now())
-        self.set_status(record, "sent")
-        self.set_status(record, "delivered")
+        self._report_later(record, [("sent", None), ("delivered", None)])
         return record
 
     def _read_receipt(self, receipt: ReadReceipt) -> JSON:
@@ -603,6 +645,7 @@ class LocalWhatsAppApi:
         payload: Any = None
         out: Outgoing | ReadReceipt | None = None
         fault_kind: str | None = None
+        delay = 0.0
         try:
             self._authorise(request)
             self._check_object(request, self.phone_number_id)
@@ -617,7 +660,7 @@ class LocalWhatsAppApi:
             template = out.template.name if out.template else None
             fault = self.faults.pick(out.wa_id, out.type, template, delivery=False)
             if fault is not None:
-                fault_kind = fault.kind
+                fault_kind, delay = fault.kind, fault.delay
                 if fault.applied:
                     self._accept(out)
                 raise fault_error(fault)
@@ -642,7 +685,7 @@ class LocalWhatsAppApi:
             if fault_kind == "502":
                 return web.Response(status=502, text=_PROXY_502, content_type="text/html")
             if fault_kind == "timeout":
-                await asyncio.sleep(self.faults.fired[-1][0].delay)
+                await asyncio.sleep(delay)
             return _json(error.status, call.response)
         message: JSON = {"id": record.wamid}
         if out.type == "template":

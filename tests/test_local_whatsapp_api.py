@@ -894,3 +894,20 @@ async def test_uploaded_media_is_sent_by_id_and_read_by_the_person(server, http)
         status, body = await send(http, server, document | {"document": wrong})
         assert (status, body["error"]["code"]) == (400, 131009)
     assert [c.endpoint for c in server.rejected] == ["media", "messages", "messages"]
+
+
+async def test_the_window_follows_a_clock_shared_with_the_bot():
+    from datetime import UTC, datetime, timedelta
+
+    from scheduler.timing import FakeClock
+
+    clock = FakeClock(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    async with LocalWhatsAppApi(clock=clock) as server:
+        assert server.now() == clock.now().timestamp()
+        anna = server.person("Anna")
+        await anna.send("hoi")
+        assert anna.window_closes_at == clock.now().timestamp() + 24 * 3600
+        clock.advance(timedelta(hours=23, minutes=59))
+        assert anna.window_open
+        clock.advance(timedelta(minutes=1))
+        assert not anna.window_open
