@@ -27,7 +27,7 @@ from .limits import Outgoing, ReadReceipt, check_payload
 from .media import StoredMedia, new_media
 from .simulation import MessageRecord, Person, new_wamid
 from .templates import Template, TemplateCategory, TemplateRegistry, TemplateStatus
-from .webhook import Delivery, Verification, Webhook, WebhookAttempt, sign
+from .webhook import Delivery, Verification, Webhook, WebhookAttempt, encode, sign
 
 JSON = dict[str, Any]
 _VERSION_RE = re.compile(r"v\d{1,2}\.\d")
@@ -308,11 +308,7 @@ class LocalWhatsAppApi:
     ) -> WebhookAttempt:
         """POST one webhook by hand. signature=None: unsigned; a string: sent as the header
         as it is; secret=: signed with another key (a forgery)."""
-        body = (
-            payload
-            if isinstance(payload, bytes)
-            else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-        )
+        body = payload if isinstance(payload, bytes) else encode(payload)
         if signature is _SIGNED:
             signature = sign(body, secret if secret is not None else self.app_secret)
         return await self.webhook.post(body, signature, url)

@@ -29,6 +29,14 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
+def encode(payload: JSON) -> bytes:
+    """A webhook body as Meta writes it: compact, non-ASCII as \\uXXXX escapes and "/" as
+    "\\/". A receiver that checks the signature of re-serialised JSON instead of the raw
+    bytes fails on the first "é", here as it would in production."""
+    text = json.dumps(payload, ensure_ascii=True, separators=(",", ":"))
+    return text.replace("/", "\\/").encode()
+
+
 def sign(body: bytes, app_secret: str) -> str:
     """The X-Hub-Signature-256 value for a body: what a receiver recomputes and compares."""
     digest = hmac.new(app_secret.encode(), body, hashlib.sha256).hexdigest()
@@ -119,7 +127,7 @@ class Webhook:
     # --- queueing --------------------------------------------------------------------------
 
     def enqueue(self, key: str, kind: str, payload: JSON) -> Delivery:
-        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        body = encode(payload)
         delivery = Delivery(self._next_id, key, kind, payload, body)
         self._next_id += 1
         self.deliveries.append(delivery)

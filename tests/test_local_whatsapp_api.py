@@ -442,7 +442,7 @@ async def test_people_send_texts_button_and_list_replies_in_the_cloud_api_shape(
     server, http, receiver
 ):
     anna = server.person("Anna", wa_id="31687654321")
-    first = await anna.send("Ik wil een buurtfeest")
+    first = await anna.send("Buurtfeest op 12/6 in het café")
     await send(http, server, buttons_to(anna, "Ja", "Nee"))
     await anna.press("Ja")
     sections = [
@@ -456,7 +456,9 @@ async def test_people_send_texts_button_and_list_replies_in_the_cloud_api_shape(
     assert [m["type"] for m in messages] == ["text", "interactive", "interactive"]
     text, button, row = messages
     assert text["id"] == first and text["from"] == "31687654321"
-    assert text["text"] == {"body": "Ik wil een buurtfeest"}
+    assert text["text"] == {"body": "Buurtfeest op 12/6 in het café"}
+    # Meta signs an escaped body ("\u00e9", "\/"): verify the raw bytes, never re-encoded JSON
+    assert b"12\\/6 in het caf\\u00e9" in receiver.bodies[0]
     assert button["interactive"] == {
         "type": "button_reply",
         "button_reply": {"id": "b0", "title": "Ja"},
