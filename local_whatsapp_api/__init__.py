@@ -4,7 +4,15 @@ from .errors import GraphError, delivery_error
 from .faults import Fault, Faults, Throughput
 from .limits import Outgoing, ReadReceipt, check_payload
 from .server import Call, LocalWhatsAppApi
-from .simulation import WINDOW_SECONDS, Button, MessageRecord, Person, Row, SeenMessage
+from .simulation import (
+    WINDOW_SECONDS,
+    Button,
+    MessageRecord,
+    Person,
+    Row,
+    SeenMessage,
+    parse_wa_me,
+)
 from .templates import (
     ButtonType,
     Template,
@@ -42,5 +50,6 @@ __all__ = [
     "WebhookAttempt",
     "check_payload",
     "delivery_error",
+    "parse_wa_me",
     "sign",
 ]

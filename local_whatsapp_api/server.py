@@ -191,6 +191,21 @@ class LocalWhatsAppApi:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"http://{host}:{self.port}"
 
+    def environment(
+        self, verify_token: str | None = None, version: str = "v23.0"
+    ) -> dict[str, str]:
+        """The bot's settings for this server (BUURBOT_WHATSAPP_*)."""
+        env = {
+            "BUURBOT_WHATSAPP_TOKEN": self.token,
+            "BUURBOT_WHATSAPP_PHONE_NUMBER_ID": self.phone_number_id,
+            "BUURBOT_WHATSAPP_APP_SECRET": self.app_secret,
+            "BUURBOT_WHATSAPP_API_BASE": self.base_url,
+            "BUURBOT_WHATSAPP_API_VERSION": version,
+        }
+        if verify_token is not None:
+            env["BUURBOT_WHATSAPP_VERIFY_TOKEN"] = verify_token
+        return env
+
     def messages_url(self, version: str = "v23.0") -> str:
         return f"{self.base_url}/{version}/{self.phone_number_id}/messages"
 

@@ -6,6 +6,7 @@ import base64
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from .limits import Outgoing
 from .media import StoredMedia
@@ -180,6 +181,21 @@ def seen(record: MessageRecord) -> SeenMessage:
     return SeenMessage(text=None, **common)
 
 
+def parse_wa_me(url: str) -> tuple[str | None, str]:
+    """(number, text) of a click-to-chat link: `https://wa.me/<number>?text=…` opens a chat
+    with that number, `https://wa.me/?text=…` WhatsApp's picker to forward the text."""
+    parts = urlsplit(url)
+    if parts.scheme != "https" or parts.netloc not in ("wa.me", "api.whatsapp.com"):
+        raise ValueError(f"not a click-to-chat link: {url}")
+    number = parts.path.strip("/") or None
+    if parts.netloc == "api.whatsapp.com":  # https://api.whatsapp.com/send?phone=…&text=…
+        number = (parse_qs(parts.query).get("phone") or [None])[0]
+    if number is not None and not number.isdigit():
+        raise ValueError(f"a wa.me number is digits only (no +, no spaces): {url}")
+    text = (parse_qs(parts.query).get("text") or [""])[0]
+    return number, text
+
+
 def _inbound_text(message: JSON) -> str | None:
     kind = message.get("type")
     if kind == "text":
@@ -339,6 +355,19 @@ class Person:
             f"{self.name} sees no list row {title!r}; rows on the newest messages: "
             f"{[m.row_titles for m in self.messages[-3:]]}"
         )
+
+    async def open_link(self, url: str) -> str:
+        """Tap a `https://wa.me/<number>?text=<text>` link to the bot's number: WhatsApp opens
+        the chat with the text typed, and the person sends it. Returns its wamid."""
+        number, text = parse_wa_me(url)
+        if number != self.server.display_phone_number:
+            raise AssertionError(
+                f"{url} does not open a chat with the bot's number "
+                f"{self.server.display_phone_number}"
+            )
+        if not text:
+            raise AssertionError(f"{url} has no text to send")
+        return await self.send(text)
 
     async def react(self, message: SeenMessage | str, emoji: str) -> str:
         """Put an emoji on a message (an empty one takes it back)."""

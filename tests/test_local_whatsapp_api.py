@@ -913,3 +913,22 @@ async def test_the_window_follows_a_clock_shared_with_the_bot():
         assert anna.window_open
         clock.advance(timedelta(minutes=1))
         assert not anna.window_open
+
+
+async def test_a_join_link_opens_the_chat_with_the_code_typed(server, receiver):
+    from local_whatsapp_api import parse_wa_me
+
+    bert = server.person("Bert")
+    link = f"https://wa.me/{server.display_phone_number}?text=Ik%20doe%20mee%20K4X"
+    await bert.open_link(link)
+    assert bert.window_open
+    await server.webhooks_idle()
+    assert receiver.values("messages")[-1]["text"] == {"body": "Ik doe mee K4X"}
+    assert parse_wa_me("https://wa.me/?text=Buurtfeest%20zaterdag") == (None, "Buurtfeest zaterdag")
+    with pytest.raises(AssertionError, match="does not open a chat with the bot"):
+        await bert.open_link("https://wa.me/31612345678?text=hoi")
+    with pytest.raises(ValueError, match="digits only"):
+        parse_wa_me("https://wa.me/+31850000000?text=hoi")
+    env = server.environment(verify_token=VERIFY_TOKEN)
+    assert env["BUURBOT_WHATSAPP_API_BASE"] == server.base_url
+    assert env["BUURBOT_WHATSAPP_APP_SECRET"] == APP_SECRET
