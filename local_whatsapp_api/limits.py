@@ -7,8 +7,9 @@ whatsapp/messages/interactive-list-messages and .../interactive-reply-buttons-me
 text body ≤ 4,096; reply buttons 1-3, title ≤ 20, id ≤ 256, unique; list: button text ≤ 20,
 1-10 sections, 1-10 rows in all, row title ≤ 24, row id ≤ 200, description ≤ 72, section
 title ≤ 24 and required when there is more than one section; interactive body ≤ 1,024,
-header and footer ≤ 60; media caption ≤ 1,024. Template parameters may not hold new lines,
-tabs or more than four consecutive spaces (error 132018).
+header and footer ≤ 60; a cta_url button's display text ≤ 20; media caption ≤ 1,024.
+Template parameters may not hold new lines, tabs or more than four consecutive spaces (error
+132018).
 Every object is closed: a key the API does not know is refused (code 100), as Graph does.
 """
 
@@ -254,22 +255,23 @@ def _check_interactive(content: JSON, media: Mapping[str, StoredMedia] | None) -
     kind = content.get("type")
     if kind is None:
         raise missing("The parameter interactive['type'] is required.")
-    if kind not in ("button", "list"):
+    if kind not in ("button", "list", "cta_url"):
         raise invalid_value(
-            f"interactive['type'] ({kind!r}): the local server plays 'button' and 'list'."
+            f"interactive['type'] ({kind!r}): the local server plays 'button', 'list' and "
+            "'cta_url'."
         )
     if "header" in content:
         header = _object(content["header"], "interactive['header']")
-        media = ("image", "video", "document") if kind == "button" else ()
+        media_headers = ("image", "video", "document") if kind != "list" else ()
         header_type = header.get("type")
         if header_type == "text":
             _closed(header, {"type", "text"}, "interactive['header']")
             _text(header, "text", "interactive['header']", MAX_HEADER_TEXT)
-        elif header_type in media:
+        elif header_type in media_headers:
             _closed(header, {"type", header_type}, "interactive['header']")
             _check_media(_object(header.get(header_type), header_type), header_type, media)
         else:
-            allowed = ", ".join(("text", *media))
+            allowed = ", ".join(("text", *media_headers))
             raise invalid_value(f"interactive['header']['type'] must be one of: {allowed}.")
     if "body" not in content:
         raise missing("The parameter interactive['body'] is required.")
@@ -285,8 +287,25 @@ def _check_interactive(content: JSON, media: Mapping[str, StoredMedia] | None) -
     action = _object(content["action"], "interactive['action']")
     if kind == "button":
         _check_buttons(action)
-    else:
+    elif kind == "list":
         _check_list(action)
+    else:
+        _check_cta_url(action)
+
+
+def _check_cta_url(action: JSON) -> None:
+    """A call-to-action URL button: one button that opens a link (display text ≤ 20)."""
+    where = "interactive['action']"
+    _closed(action, {"name", "parameters"}, where)
+    if action.get("name") != "cta_url":
+        raise invalid_value(f"{where}['name'] must be 'cta_url'.")
+    parameters = _object(action.get("parameters"), f"{where}['parameters']")
+    _closed(parameters, {"display_text", "url"}, f"{where}['parameters']")
+    _text(parameters, "display_text", f"{where}['parameters']", MAX_BUTTON_TITLE)
+    url = _text(parameters, "url", f"{where}['parameters']", 2000)
+    assert url is not None
+    if not url.startswith(("https://", "http://")):
+        raise invalid_value(f"{where}['parameters']['url'] must be an http(s) URL.")
 
 
 def _check_buttons(action: JSON) -> None:

@@ -133,6 +133,9 @@ def seen(record: MessageRecord) -> SeenMessage:
         buttons = tuple(
             Button(b["reply"]["title"], b["reply"]["id"]) for b in action.get("buttons", ())
         )
+        if content["type"] == "cta_url":
+            link = action["parameters"]
+            buttons = (Button(link["display_text"], "", link["url"]),)
         rows = tuple(
             Row(r["title"], r["id"], r.get("description"), s.get("title"))
             for s in action.get("sections", ())
@@ -141,6 +144,7 @@ def seen(record: MessageRecord) -> SeenMessage:
         return SeenMessage(
             text=content["body"]["text"],
             header=header.get("text"),
+            link=_header_media(header).get("link"),
             footer=(content.get("footer") or {}).get("text"),
             buttons=buttons,
             list_button=action.get("button"),
@@ -179,6 +183,11 @@ def seen(record: MessageRecord) -> SeenMessage:
     if record.type == "reaction":
         return SeenMessage(text=None, emoji=content.get("emoji"), **common)
     return SeenMessage(text=None, **common)
+
+
+def _header_media(header: JSON) -> JSON:
+    kind = header.get("type")
+    return header[kind] if kind in ("image", "video", "document") else {}
 
 
 def parse_wa_me(url: str) -> tuple[str | None, str]:

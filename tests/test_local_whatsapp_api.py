@@ -932,3 +932,54 @@ async def test_a_join_link_opens_the_chat_with_the_code_typed(server, receiver):
     env = server.environment(verify_token=VERIFY_TOKEN)
     assert env["BUURBOT_WHATSAPP_API_BASE"] == server.base_url
     assert env["BUURBOT_WHATSAPP_APP_SECRET"] == APP_SECRET
+
+
+async def test_media_headers_and_a_link_button(server, http):
+    anna = server.person("Anna")
+    await anna.send("hoi")
+    _, body = await upload(http, server, b"\xff\xd8\xff", "image/jpeg", "street.jpg")
+    with_image = _set(
+        buttons_to(anna, "Ja"),
+        ["interactive", "header"],
+        {"type": "image", "image": {"id": body["id"]}},
+    )
+    with_link = _set(
+        buttons_to(anna, "Nee"),
+        ["interactive", "header"],
+        {"type": "document", "document": {"link": "https://e.nl/plan.pdf"}},
+    )
+    console = {
+        "messaging_product": "whatsapp",
+        "to": anna.wa_id,
+        "type": "interactive",
+        "interactive": {
+            "type": "cta_url",
+            "body": {"text": "Je overzicht"},
+            "action": {
+                "name": "cta_url",
+                "parameters": {
+                    "display_text": "Open het overzicht",
+                    "url": "https://buurbot.example/w",
+                },
+            },
+        },
+    }
+    for payload in (with_image, with_link, console):
+        status, body = await send(http, server, payload)
+        assert status == 200, body
+    image, document, link = anna.messages[-3:]
+    assert image.labels == ["Ja"] and document.link == "https://e.nl/plan.pdf"
+    assert link.button("Open het overzicht").url == "https://buurbot.example/w"
+    with pytest.raises(AssertionError, match="is a URL button"):
+        await anna.press("Open het overzicht")
+    list_with_image = _set(
+        list_to(anna, [{"rows": rows(1)}]),
+        ["interactive", "header"],
+        {"type": "image", "image": {"link": "https://e.nl/a.png"}},
+    )
+    long_link_text = _set(
+        console, ["interactive", "action", "parameters", "display_text"], "x" * 21
+    )
+    for payload in (list_with_image, long_link_text):
+        status, body = await send(http, server, payload)
+        assert (status, body["error"]["code"]) == (400, 131009)
