@@ -983,3 +983,103 @@ async def test_media_headers_and_a_link_button(server, http):
     for payload in (list_with_image, long_link_text):
         status, body = await send(http, server, payload)
         assert (status, body["error"]["code"]) == (400, 131009)
+
+
+# --- the validator never breaks on odd input ----------------------------------------------------
+
+_REMOVE = object()
+_ODD_VALUES = (None, 0, -1, True, "", "x" * 300, [], [{}], {}, {"type": "text"}, "https://e.nl/x")
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, child in value.items():
+            found.extend(_paths(child, (*prefix, key)))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            found.extend(_paths(child, (*prefix, index)))
+    return found
+
+
+def _mutations(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every value replaced by each odd value, and every key removed, one at a time."""
+    variants = []
+    for path in _paths(payload):
+        for odd in (*_ODD_VALUES, _REMOVE):
+            variant = json.loads(json.dumps(payload))
+            target = variant
+            for key in path[:-1]:
+                target = target[key]
+            if odd is _REMOVE:
+                del target[path[-1]]
+            else:
+                target[path[-1]] = odd
+            variants.append(variant)
+    return variants
+
+
+def test_any_payload_gets_a_graph_answer_never_a_crash():
+    from local_whatsapp_api import GraphError, TemplateRegistry, check_payload
+    from local_whatsapp_api.media import new_media
+
+    registry = TemplateRegistry()
+    registry.add("action_reminder", "nl", "Hoi {{1}}", header="Over {{1}}", buttons=["Ja"])
+    pdf = new_media(b"%PDF", "application/pdf", "a.pdf")
+    media = {pdf.id: pdf}
+    person = type("P", (), {"wa_id": "31612345678"})()
+    reminder = template_to(person, "action_reminder", "Anna")
+    reminder["template"]["components"] += [
+        {"type": "header", "parameters": [{"type": "text", "text": "feest"}]},
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": "0",
+            "parameters": [{"type": "payload", "payload": "p"}],
+        },
+    ]
+    valid = [
+        text_to(person) | {"context": {"message_id": "wamid.x"}},
+        _set(
+            buttons_to(person, "A", "B"),
+            ["interactive", "header"],
+            {"type": "document", "document": {"id": pdf.id}},
+        ),
+        _set(
+            list_to(
+                person, [{"title": "S", "rows": [{"id": "a", "title": "A", "description": "d"}]}]
+            ),
+            ["interactive", "footer"],
+            {"text": "f"},
+        ),
+        reminder,
+        {
+            "messaging_product": "whatsapp",
+            "to": person.wa_id,
+            "type": "document",
+            "document": {"id": pdf.id, "caption": "c", "filename": "a.pdf"},
+        },
+        {
+            "messaging_product": "whatsapp",
+            "to": person.wa_id,
+            "type": "reaction",
+            "reaction": {"message_id": "wamid.x", "emoji": "👍"},
+        },
+        {
+            "messaging_product": "whatsapp",
+            "status": "read",
+            "message_id": "wamid.x",
+            "typing_indicator": {"type": "text"},
+        },
+    ]
+    tried = 0
+    for payload in valid:
+        check_payload(payload, registry, media)  # each is valid as it stands
+        for variant in _mutations(payload):
+            tried += 1
+            try:
+                check_payload(variant, registry, media)
+            except GraphError as error:
+                assert error.status in (400, 404), variant
+                assert error.code in (100, 131008, 131009, 132000, 132001, 132018), variant
+    assert tried > 1000
