@@ -142,6 +142,7 @@ class LocalWhatsAppApi:
         self.people: dict[str, Person] = {}
         self.calls: list[Call] = []
         self.rejected: list[Call] = []
+        self.crashes: list[str] = []  # bugs of this server, not of the bot
         self.sent: list[MessageRecord] = []  # every message the bot got accepted, in order
         self.received: list[MessageRecord] = []  # every message people sent, in order
         self._by_wamid: dict[str, MessageRecord] = {}
@@ -154,7 +155,7 @@ class LocalWhatsAppApi:
     # --- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> LocalWhatsAppApi:
-        app = web.Application(client_max_size=16 * 1024 * 1024)
+        app = web.Application(client_max_size=128 * 1024 * 1024, middlewares=[self._guard])
         app.router.add_get("/whatsapp_business/attachments/", self._handle_download)
         app.router.add_route("*", "/{version}/{object_id}/messages", self._handle_messages)
         app.router.add_route("*", "/{version}/{object_id}/media", self._handle_upload)
@@ -184,6 +185,23 @@ class LocalWhatsAppApi:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
+        if self.crashes and exc_info[0] is None:
+            raise AssertionError("the local WhatsApp server crashed:\n" + "\n".join(self.crashes))
+
+    @web.middleware
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Any]
+    ) -> web.StreamResponse:
+        """A bug in this server answers 500 (code 1) and fails the test at the end, rather
+        than passing for a platform error the bot then handles."""
+        try:
+            return await handler(request)
+        except web.HTTPException:
+            raise
+        except Exception as exc:
+            self.crashes.append(f"{request.method} {request.path}: {type(exc).__name__}: {exc}")
+            error = GraphError(500, 1, f"local server bug: {exc!r}", rejected=False)
+            return _json(500, error.to_json())
 
     @property
     def base_url(self) -> str:

@@ -1083,3 +1083,14 @@ def test_any_payload_gets_a_graph_answer_never_a_crash():
                 assert error.status in (400, 404), variant
                 assert error.code in (100, 131008, 131009, 132000, 132001, 132018), variant
     assert tried > 1000
+
+
+async def test_a_bug_in_the_server_answers_500_and_fails_the_test(http):
+    server = LocalWhatsAppApi()
+    with pytest.raises(AssertionError, match="the local WhatsApp server crashed"):
+        async with server:
+            server.templates = None  # type: ignore[assignment]  # any send now breaks inside
+            anna = server.person("Anna")
+            status, body = await send(http, server, template_to(anna, "x"))
+            assert (status, body["error"]["code"]) == (500, 1)
+    assert len(server.crashes) == 1
