@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import json
 import re
 import time
@@ -37,6 +38,7 @@ _PROXY_502 = (
     "<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n"
 )
 _MARKETING_WINDOW = 24 * 60 * 60
+_person_media_ids = itertools.count(7_200_000_000_000_001)
 
 
 @runtime_checkable
@@ -276,6 +278,12 @@ class LocalWhatsAppApi:
         )
         self.people[wa_id] = person
         return person
+
+    def store_media(self, data: bytes, mime_type: str, filename: str | None = None) -> StoredMedia:
+        """Keep media a person sends (any type WhatsApp carries), fetchable by its id."""
+        stored = StoredMedia(str(next(_person_media_ids)), data, mime_type, filename)
+        self.media[stored.id] = stored
+        return stored
 
     def message(self, wamid: str) -> MessageRecord:
         return self._by_wamid[wamid]

@@ -214,7 +214,8 @@ def _inbound_text(message: JSON) -> str | None:
         return reply[reply["type"]]["title"]
     if kind == "button":
         return message["button"]["text"]
-    return None
+    media = message.get(kind) if isinstance(kind, str) else None
+    return media.get("caption") if isinstance(media, dict) else None
 
 
 class Person:
@@ -322,7 +323,43 @@ class Person:
 
     async def send(self, text: str, *, reply_to: SeenMessage | str | None = None) -> str:
         """Type a message to the bot; returns its wamid. Opens the 24-hour window."""
+        if not text.strip():
+            raise ValueError("WhatsApp sends no empty messages")
         return self._emit("text", {"text": {"body": text}}, reply_to)
+
+    async def send_media(
+        self,
+        kind: str = "image",
+        data: bytes = b"\xff\xd8\xff\xe0 photo",
+        mime_type: str = "image/jpeg",
+        *,
+        caption: str | None = None,
+        filename: str | None = None,
+    ) -> str:
+        """Send a photo, document, voice note ("audio"), video or sticker: the bot gets its
+        media id and can fetch it (GET /{media_id}, then the url). Returns the wamid."""
+        if kind not in ("image", "document", "audio", "video", "sticker"):
+            raise ValueError(f"not a media message type: {kind!r}")
+        stored = self.server.store_media(data, mime_type, filename)
+        media: JSON = {"mime_type": mime_type, "sha256": stored.sha256, "id": stored.id}
+        if caption is not None and kind in ("image", "document", "video"):
+            media["caption"] = caption
+        if kind == "document":
+            media["filename"] = filename or "document"
+        if kind == "audio":
+            media["voice"] = True
+        return self._emit(kind, {kind: media}, None)
+
+    async def send_unsupported(self) -> str:
+        """Send something the Cloud API cannot pass on (a poll, a view-once photo): the bot
+        gets a message of type "unsupported" with error 131051."""
+        error = {
+            "code": 131051,
+            "title": "Message type unknown",
+            "message": "Message type unknown",
+            "error_data": {"details": "Message type is currently not supported."},
+        }
+        return self._emit("unsupported", {"errors": [error]}, None)
 
     async def press(self, title: str) -> str:
         """Tap the reply button (or a template's quick-reply button) with this title on the

@@ -1094,3 +1094,27 @@ async def test_a_bug_in_the_server_answers_500_and_fails_the_test(http):
             status, body = await send(http, server, template_to(anna, "x"))
             assert (status, body["error"]["code"]) == (500, 1)
     assert len(server.crashes) == 1
+
+
+async def test_people_send_photos_voice_notes_and_what_the_api_cannot_pass_on(
+    server, http, receiver
+):
+    anna = server.person("Anna")
+    await anna.send_media("image", b"\xff\xd8\xff photo", "image/jpeg", caption="De straat")
+    await anna.send_media("audio", b"OggS voice", "audio/ogg")
+    await anna.send_unsupported()
+    await server.webhooks_idle()
+    photo, voice, unsupported = receiver.values("messages")
+    assert photo["type"] == "image" and photo["image"]["caption"] == "De straat"
+    assert voice["audio"]["voice"] is True and voice["audio"]["mime_type"] == "audio/ogg"
+    assert unsupported["type"] == "unsupported"
+    assert unsupported["errors"][0]["code"] == 131051
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with http.get(f"{server.base_url}/v23.0/{photo['image']['id']}", headers=headers) as r:
+        info = await r.json()
+    assert info["sha256"] == photo["image"]["sha256"]
+    async with http.get(info["url"], headers=headers) as response:
+        assert await response.read() == b"\xff\xd8\xff photo"
+    async with http.get(info["url"]) as response:
+        assert response.status == 401  # the media URL wants the token too
+    assert anna.window_open
