@@ -227,8 +227,8 @@ def _check_read(body: JSON) -> ReadReceipt:
 
 
 def _check_media(content: JSON, kind: str, media: Mapping[str, StoredMedia] | None) -> None:
-    allowed = {"link", "id", "caption"} | ({"filename"} if kind == "document" else set())
-    _closed(content, allowed, kind)
+    keys = {"link", "id", "caption"} | ({"filename"} if kind == "document" else set())
+    _closed(content, keys, kind)
     if ("link" in content) == ("id" in content):
         raise invalid_value(f"{kind} needs exactly one of 'link' and 'id'.")
     if "link" in content:
@@ -267,7 +267,7 @@ def _check_interactive(content: JSON, media: Mapping[str, StoredMedia] | None) -
         if header_type == "text":
             _closed(header, {"type", "text"}, "interactive['header']")
             _text(header, "text", "interactive['header']", MAX_HEADER_TEXT)
-        elif header_type in media_headers:
+        elif isinstance(header_type, str) and header_type in media_headers:
             _closed(header, {"type", header_type}, "interactive['header']")
             _check_media(_object(header.get(header_type), header_type), header_type, media)
         else:
@@ -459,8 +459,8 @@ def _template_button(component: JSON, path: str, template: Template, out: Outgoi
     sub_type = component.get("sub_type")
     index_raw = component.get("index")
     try:
-        index = int(index_raw)  # Meta documents it as a string: "0"
-    except (TypeError, ValueError):
+        index = int(str(index_raw))  # Meta documents it as a string: "0"
+    except ValueError:
         raise missing(f"The parameter {path}['index'] is required (0-9).") from None
     if not 0 <= index < len(template.buttons):
         raise invalid_value(

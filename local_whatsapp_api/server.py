@@ -8,7 +8,7 @@ import itertools
 import json
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -192,7 +192,7 @@ class LocalWhatsAppApi:
 
     @web.middleware
     async def _guard(
-        self, request: web.Request, handler: Callable[[web.Request], Any]
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
         """A bug in this server answers 500 (code 1) and fails the test at the end, rather
         than passing for a platform error the bot then handles."""
@@ -438,7 +438,7 @@ class LocalWhatsAppApi:
                 return result
             remaining = deadline - loop.time()
             if remaining <= 0:
-                description = what or getattr(predicate, "__qualname__", repr(predicate))
+                description = what or str(getattr(predicate, "__qualname__", repr(predicate)))
                 raise AssertionError(self._report(description, timeout))
             waiter: asyncio.Future[None] = loop.create_future()
             self._waiters.add(waiter)

@@ -153,17 +153,17 @@ def seen(record: MessageRecord) -> SeenMessage:
         )
     if record.type == "template" and out is not None and out.template is not None:
         template = out.template
-        buttons = []
-        for i, b in enumerate(template.buttons):
-            if b.type is ButtonType.QUICK_REPLY:
-                buttons.append(Button(b.text, out.button_payloads.get(i, b.text)))
-            else:
-                buttons.append(Button(b.text, "", b.url))
+        buttons = tuple(
+            Button(b.text, out.button_payloads.get(i, b.text))
+            if b.type is ButtonType.QUICK_REPLY
+            else Button(b.text, "", b.url)
+            for i, b in enumerate(template.buttons)
+        )
         return SeenMessage(
             text=render(template.body, out.body_values),
             header=render(template.header, out.header_values) if template.header else None,
             footer=template.footer,
-            buttons=tuple(buttons),
+            buttons=buttons,
             template=template.name,
             language=template.language,
             category=template.category.value,
@@ -196,26 +196,29 @@ def parse_wa_me(url: str) -> tuple[str | None, str]:
     parts = urlsplit(url)
     if parts.scheme != "https" or parts.netloc not in ("wa.me", "api.whatsapp.com"):
         raise ValueError(f"not a click-to-chat link: {url}")
-    number = parts.path.strip("/") or None
+    query = parse_qs(parts.query)
+    number: str | None = parts.path.strip("/") or None
     if parts.netloc == "api.whatsapp.com":  # https://api.whatsapp.com/send?phone=…&text=…
-        number = (parse_qs(parts.query).get("phone") or [None])[0]
+        number = query["phone"][0] if query.get("phone") else None
     if number is not None and not number.isdigit():
         raise ValueError(f"a wa.me number is digits only (no +, no spaces): {url}")
-    text = (parse_qs(parts.query).get("text") or [""])[0]
+    text = query["text"][0] if query.get("text") else ""
     return number, text
 
 
 def _inbound_text(message: JSON) -> str | None:
     kind = message.get("type")
+    text: Any = None
     if kind == "text":
-        return message["text"]["body"]
-    if kind == "interactive":
+        text = message["text"]["body"]
+    elif kind == "interactive":
         reply = message["interactive"]
-        return reply[reply["type"]]["title"]
-    if kind == "button":
-        return message["button"]["text"]
-    media = message.get(kind) if isinstance(kind, str) else None
-    return media.get("caption") if isinstance(media, dict) else None
+        text = reply[reply["type"]]["title"]
+    elif kind == "button":
+        text = message["button"]["text"]
+    elif isinstance(kind, str) and isinstance(message.get(kind), dict):
+        text = message[kind].get("caption")
+    return text if isinstance(text, str) else None
 
 
 class Person:

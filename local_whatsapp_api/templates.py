@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -142,7 +142,7 @@ class TemplateRegistry:
         self._ids = itertools.count(1_000_000_000_001)
         self._on_event = on_event
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Template]:
         return iter(list(self._templates.values()))
 
     def __len__(self) -> int:

@@ -108,7 +108,7 @@ class Webhook:
     def __init__(
         self,
         app_secret: str,
-        on_change: Callable[[], None],
+        on_change: Callable[[], object],
         retry_delays: tuple[float, ...],
         timeout: float,
     ) -> None:

@@ -228,7 +228,7 @@ async def test_unknown_phone_number_id_and_paths_are_graph_errors(server, http):
 
 # --- validation ----------------------------------------------------------------------------------
 
-_TOO_LONG_CASES = {
+_BROKEN_RULES = {
     "text body": (lambda p: text_to(p, "x" * 4097), 131009, "Max length: 4096"),
     "four buttons": (lambda p: buttons_to(p, "A", "B", "C", "D"), 131009, "Max buttons: 3"),
     "button title": (lambda p: buttons_to(p, "x" * 21), 131009, "Max length: 20"),
@@ -341,11 +341,11 @@ def _set(payload: dict[str, Any], path: list[Any], value: Any) -> dict[str, Any]
     return payload
 
 
-@pytest.mark.parametrize("case", sorted(_TOO_LONG_CASES))
+@pytest.mark.parametrize("case", sorted(_BROKEN_RULES))
 async def test_payloads_breaking_a_rule_are_refused_and_logged(server, http, case):
     anna = server.person("Anna")
     await anna.send("hoi")
-    build, code, detail = _TOO_LONG_CASES[case]
+    build, code, detail = _BROKEN_RULES[case]
     status, body = await send(http, server, build(anna))
     assert status == 400, body
     error = body["error"]
