@@ -988,7 +988,19 @@ async def test_media_headers_and_a_link_button(server, http):
 # --- the validator never breaks on odd input ----------------------------------------------------
 
 _REMOVE = object()
-_ODD_VALUES = (None, 0, -1, True, "", "x" * 300, [], [{}], {}, {"type": "text"}, "https://e.nl/x")
+_ODD_VALUES: tuple[Any, ...] = (
+    None,
+    0,
+    -1,
+    True,
+    "",
+    "x" * 300,
+    [],
+    [{}],
+    {},
+    {"type": "text"},
+    "https://e.nl/x",
+)
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
