@@ -364,12 +364,10 @@ class Person:
         }
         return self._emit("unsupported", {"errors": [error]}, None)
 
-    async def press(self, title: str) -> str:
+    async def press(self, title: str, *, on: SeenMessage | None = None) -> str:
         """Tap the reply button (or a template's quick-reply button) with this title on the
-        newest message that has it; returns the wamid of the reply."""
-        for record in reversed(self.records):
-            if not record.from_bot or record.status == "failed":
-                continue
+        newest message that has it (or on the message `on`); returns the wamid of the reply."""
+        for record in self._candidates(on):
             message = seen(record)
             for button in message.buttons:
                 if button.title != title:
@@ -386,11 +384,10 @@ class Person:
             f"{[m.labels for m in self.messages[-3:]]}"
         )
 
-    async def choose(self, title: str) -> str:
-        """Open the newest list that has a row with this title and pick it."""
-        for record in reversed(self.records):
-            if not record.from_bot or record.status == "failed":
-                continue
+    async def choose(self, title: str, *, on: SeenMessage | None = None) -> str:
+        """Open the newest list that has a row with this title (or the list `on`) and pick
+        it; returns the wamid of the reply."""
+        for record in self._candidates(on):
             message = seen(record)
             for row in message.rows:
                 if row.title != title:
@@ -444,6 +441,16 @@ class Person:
         self.server.preference_changed(self, "resume")
 
     # --- plumbing --------------------------------------------------------------------------
+
+    def _candidates(self, on: SeenMessage | None) -> list[MessageRecord]:
+        """The bot messages that reached this person, newest first (or just `on`)."""
+        delivered = [r for r in reversed(self.records) if r.from_bot and r.status != "failed"]
+        if on is None:
+            return delivered
+        chosen = [r for r in delivered if r.wamid == on.wamid]
+        if not chosen:
+            raise AssertionError(f"{self.name} never got message {on.wamid}")
+        return chosen
 
     def _message_json(self, kind: str, fields: JSON, context: SeenMessage | str | None) -> JSON:
         message: JSON = {

@@ -481,6 +481,10 @@ async def test_people_send_texts_button_and_list_replies_in_the_cloud_api_shape(
         "phone_number_id": server.phone_number_id,
     }
     assert value["contacts"] == [{"profile": {"name": "Anna"}, "wa_id": "31687654321"}]
+    await send(http, server, buttons_to(anna, "Ja", "Later"))
+    await anna.press("Ja", on=anna.messages[0])  # an older message's button still works
+    await server.webhooks_idle()
+    assert receiver.values("messages")[-1]["context"]["id"] == anna.messages[0].wamid
     with pytest.raises(AssertionError, match="no button 'Misschien'"):
         await anna.press("Misschien")
     with pytest.raises(AssertionError, match="no list row 'Zondag'"):
