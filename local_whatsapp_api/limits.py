@@ -47,6 +47,8 @@ MAX_TEMPLATE_TEXT = 1024
 MESSAGE_TYPES = frozenset({"text", "interactive", "template", "image", "document", "reaction"})
 # Real Cloud API types the local server does not play; refused with a clear reason.
 UNPLAYED_TYPES = frozenset({"audio", "video", "sticker", "location", "contacts"})
+# Business-scoped user id: an ISO country code, a dot, up to 128 letters and digits (ENT parents).
+BSUID_RE = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 _PHONE_RE = re.compile(r"\+?[\d\s().-]+")
 _BAD_PARAM_RE = re.compile(r"[\n\t]| {5,}")
 
@@ -61,6 +63,7 @@ class Outgoing:
     content: JSON  # the object under the type key
     context_id: str | None = None
     biz_opaque_callback_data: str | None = None
+    recipient: str | None = None  # the BSUID it was sent to, when sent by `recipient`
     template: Template | None = None
     body_values: list[str] = field(default_factory=list)
     header_values: list[str] = field(default_factory=list)
@@ -170,6 +173,7 @@ def check_payload(
             "type",
             "context",
             "biz_opaque_callback_data",
+            "recipient",
             "recipient_identity_key_hash",  # deliver only if the person's identity is unchanged
             kind,
         },
@@ -179,9 +183,16 @@ def check_payload(
         raise invalid_value(
             "recipient_type must be 'individual': bots cannot be in ordinary WhatsApp groups."
         )
-    if "to" not in body:
+    recipient = None
+    if "to" in body:
+        wa_id = wa_id_of(body["to"])
+    elif "recipient" in body:  # a business-scoped user id, for people known by username only
+        recipient = body["recipient"]
+        if not isinstance(recipient, str) or not BSUID_RE.fullmatch(recipient):
+            raise invalid_parameter("Param recipient must be a business-scoped user id.")
+        wa_id = ""  # the server knows whose it is
+    else:
         raise missing("The parameter to is required.")
-    wa_id = wa_id_of(body["to"])
     if kind not in body:
         raise missing(f"The parameter {kind} is required.")
     content = _object(body[kind], kind)
@@ -191,7 +202,8 @@ def check_payload(
         _closed(context, {"message_id"}, "context")
         context_id = _text(context, "message_id", "context", 512)
     opaque = _text(body, "biz_opaque_callback_data", "", 512, required=False)
-    out = Outgoing(kind, str(body["to"]), wa_id, content, context_id, opaque)
+    given = str(body["to"]) if recipient is None else recipient
+    out = Outgoing(kind, given, wa_id, content, context_id, opaque, recipient=recipient)
     if kind == "text":
         _closed(content, {"body", "preview_url"}, "text")
         _text(content, "body", "text", MAX_TEXT_BODY)

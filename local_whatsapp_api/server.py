@@ -26,7 +26,7 @@ from .errors import (
 from .faults import Faults, Throughput, fault_error
 from .limits import Outgoing, ReadReceipt, check_payload
 from .media import StoredMedia, new_media
-from .simulation import MessageRecord, Person, new_wamid
+from .simulation import MessageRecord, Person, bsuid_for, new_wamid
 from .templates import Template, TemplateCategory, TemplateRegistry, TemplateStatus
 from .webhook import Delivery, Verification, Webhook, WebhookAttempt, encode, sign
 
@@ -272,6 +272,7 @@ class LocalWhatsAppApi:
             self,
             name,
             wa_id,
+            bsuid=bsuid_for(wa_id, self.waba_id),
             language=language,
             marketing_opt_out=marketing_opt_out,
             reachable=reachable,
@@ -479,7 +480,7 @@ class LocalWhatsAppApi:
             {
                 "messaging_product": "whatsapp",
                 "metadata": self._metadata(),
-                "contacts": [{"profile": {"name": person.name}, "wa_id": person.wa_id}],
+                "contacts": [person.contact],
                 "messages": [message],
             }
         )
@@ -541,6 +542,15 @@ class LocalWhatsAppApi:
             "timestamp": str(int(self.now())),
             "recipient_id": record.wa_id,
         }
+        person = self.people.get(record.wa_id)
+        if person is not None:
+            entry["recipient_user_id"] = person.bsuid
+            contacts = [person.contact]
+        elif record.wa_id:
+            contacts = [{"wa_id": record.wa_id, "user_id": bsuid_for(record.wa_id, self.waba_id)}]
+        else:  # sent to a BSUID nobody has
+            contacts = [{"user_id": record.outgoing.recipient if record.outgoing else ""}]
+            del entry["recipient_id"]
         if record.outgoing is not None and record.outgoing.biz_opaque_callback_data:
             entry["biz_opaque_callback_data"] = record.outgoing.biz_opaque_callback_data
         if errors:
@@ -554,7 +564,12 @@ class LocalWhatsAppApi:
                 "category": category,
                 "type": "regular" if template else "free_customer_service",
             }
-        value = {"messaging_product": "whatsapp", "metadata": self._metadata(), "statuses": [entry]}
+        value = {
+            "messaging_product": "whatsapp",
+            "metadata": self._metadata(),
+            "contacts": contacts,
+            "statuses": [entry],
+        }
         return self._envelope(value)
 
     def _template_event(self, field_name: str, value: JSON) -> None:
@@ -577,7 +592,7 @@ class LocalWhatsAppApi:
             {
                 "messaging_product": "whatsapp",
                 "metadata": self._metadata(),
-                "contacts": [{"profile": {"name": person.name}, "wa_id": person.wa_id}],
+                "contacts": [person.contact],
                 "user_preferences": [
                     {
                         "wa_id": person.wa_id,
@@ -615,6 +630,9 @@ class LocalWhatsAppApi:
         return None
 
     def _accept(self, out: Outgoing) -> MessageRecord:
+        if out.recipient is not None:
+            owner = next((p for p in self.people.values() if p.bsuid == out.recipient), None)
+            out.wa_id = owner.wa_id if owner is not None else ""
         person = self.people.get(out.wa_id)
         if out.type == "reaction":
             target = out.content["message_id"]
@@ -727,11 +745,12 @@ class LocalWhatsAppApi:
         message: JSON = {"id": record.wamid}
         if out.type == "template":
             message["message_status"] = "accepted"
-        result = {
-            "messaging_product": "whatsapp",
-            "contacts": [{"input": out.to, "wa_id": out.wa_id}],
-            "messages": [message],
-        }
+        contact = (
+            {"input": out.to, "wa_id": out.wa_id}
+            if out.recipient is None
+            else {"input": out.recipient, "user_id": out.recipient}
+        )
+        result = {"messaging_product": "whatsapp", "contacts": [contact], "messages": [message]}
         self._log(
             request,
             "messages",

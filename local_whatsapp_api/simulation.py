@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,37 @@ JSON = dict[str, Any]
 WINDOW_SECONDS = 24 * 60 * 60  # the customer-service window after a person's last message
 
 _wamids = itertools.count(1)
+
+
+_COUNTRIES = {
+    "1": "US",
+    "31": "NL",
+    "32": "BE",
+    "33": "FR",
+    "34": "ES",
+    "39": "IT",
+    "44": "GB",
+    "48": "PL",
+    "49": "DE",
+    "90": "TR",
+    "212": "MA",
+    "380": "UA",
+    "597": "SR",
+}
+
+
+def bsuid_for(wa_id: str, waba_id: str) -> str:
+    """A stable business-scoped user id for a number, shaped like Meta's (NL.1502576394655843)."""
+    country = next(
+        (
+            code
+            for prefix, code in sorted(_COUNTRIES.items(), key=lambda kv: -len(kv[0]))
+            if wa_id.startswith(prefix)
+        ),
+        "ZZ",
+    )
+    digest = hashlib.sha256(f"{waba_id}:{wa_id}".encode()).hexdigest()
+    return f"{country}.{int(digest[:15], 16)}"
 
 
 def new_wamid(wa_id: str) -> str:
@@ -230,6 +262,7 @@ class Person:
         name: str,
         wa_id: str,
         *,
+        bsuid: str,
         language: str | None,
         marketing_opt_out: bool,
         reachable: bool,
@@ -237,6 +270,7 @@ class Person:
         self.server = server
         self.name = name
         self.wa_id = wa_id
+        self.bsuid = bsuid  # "business-scoped user id": Meta's id for them, in every webhook
         self.language = language  # for the test's own use: the Cloud API never reveals it
         self.marketing_opt_out = marketing_opt_out
         self.reachable = reachable  # False: no WhatsApp account, or terms not accepted (131026)
@@ -247,6 +281,11 @@ class Person:
 
     def __repr__(self) -> str:
         return f"<Person {self.name} wa_id={self.wa_id}>"
+
+    @property
+    def contact(self) -> JSON:
+        """How webhooks name this person: profile name, phone number and BSUID."""
+        return {"profile": {"name": self.name}, "wa_id": self.wa_id, "user_id": self.bsuid}
 
     # --- the 24-hour window ----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from local_whatsapp_api import SIGNATURE_HEADER as SIG
 from local_whatsapp_api import LocalWhatsAppApi, TemplateCategory, TemplateStatus
 
 pytestmark = pytest.mark.e2e
@@ -192,7 +193,8 @@ async def test_a_text_in_the_window_is_delivered_with_signed_status_webhooks(
     await server.webhooks_idle()
     assert receiver.statuses(wamid) == ["sent", "delivered"]
     [sent, _] = [s for s in receiver.values("statuses") if s["id"] == wamid]
-    assert sent["recipient_id"] == "31612345678"
+    assert sent["recipient_id"] == "31612345678" and sent["recipient_user_id"] == anna.bsuid
+    assert receiver.values("contacts")[-1] == anna.contact  # statuses name the person too
     assert sent["pricing"]["category"] == "service"
     assert await anna.read() == 1
     await server.webhooks_idle()
@@ -480,7 +482,11 @@ async def test_people_send_texts_button_and_list_replies_in_the_cloud_api_shape(
         "display_phone_number": server.display_phone_number,
         "phone_number_id": server.phone_number_id,
     }
-    assert value["contacts"] == [{"profile": {"name": "Anna"}, "wa_id": "31687654321"}]
+    # Meta adds the business-scoped user id (BSUID) since 2026, for people with a username
+    assert value["contacts"] == [
+        {"profile": {"name": "Anna"}, "wa_id": "31687654321", "user_id": anna.bsuid}
+    ]
+    assert anna.bsuid.startswith("NL.") and anna.bsuid != server.person("Bert").bsuid
     await send(http, server, buttons_to(anna, "Ja", "Later"))
     await anna.press("Ja", on=anna.messages[0])  # an older message's button still works
     await server.webhooks_idle()
@@ -1134,3 +1140,79 @@ async def test_people_send_photos_voice_notes_and_what_the_api_cannot_pass_on(
     async with http.get(info["url"]) as response:
         assert response.status == 401  # the media URL wants the token too
     assert anna.window_open
+
+
+async def test_a_person_can_be_written_to_by_their_business_scoped_id(server, http, receiver):
+    anna = server.person("Anna")
+    await anna.send("hoi")
+    payload = text_to(anna)
+    del payload["to"]
+    status, body = await send(http, server, payload | {"recipient": anna.bsuid})
+    assert status == 200
+    assert body["contacts"] == [{"input": anna.bsuid, "user_id": anna.bsuid}]
+    assert anna.last.text == "Hallo!"
+    status, body = await send(http, server, payload | {"recipient": "NL.404"})
+    stray = body["messages"][0]["id"]
+    status, body = await send(http, server, payload | {"recipient": "anna"})
+    assert (status, body["error"]["code"]) == (400, 100)
+    await server.webhooks_idle()
+    [failed] = [s for s in receiver.values("statuses") if s["id"] == stray]
+    assert failed["errors"][0]["code"] == 131026
+
+
+async def test_pywa_sends_through_the_server_and_parses_its_webhooks():
+    """pywa (the Cloud API client the issue names) against the server: its payloads pass the
+    checks, and it parses, and accepts the signature of, every webhook the server sends."""
+    pywa = pytest.importorskip("pywa_async", reason="pywa is the WhatsApp runtime's dependency")
+    from pywa_async.types import Button, Section, SectionList, SectionRow
+
+    async with LocalWhatsAppApi(token="T", app_secret=APP_SECRET) as server:
+        wa = pywa.WhatsApp(
+            phone_id=server.phone_number_id, token="T", app_secret=APP_SECRET, server=None
+        )
+        wa.api._session.base_url = f"{server.base_url}/v23.0"  # pywa fixes graph.facebook.com
+        parsed: list[tuple[str, Any]] = []
+        wa.add_handlers(
+            pywa.handlers.MessageHandler(lambda _, m: parsed.append(("text", m.text))),
+            pywa.handlers.CallbackButtonHandler(lambda _, c: parsed.append(("button", c.data))),
+            pywa.handlers.CallbackSelectionHandler(lambda _, c: parsed.append(("row", c.data))),
+            pywa.handlers.MessageStatusHandler(
+                lambda _, s: parsed.append((s.status.value, s.error and s.error.code))
+            ),
+        )
+
+        async def hook(request: web.Request) -> web.Response:
+            body = await request.read()
+            refused = await wa.webhook_update_validator(body, request.headers.get(SIG))
+            if refused:
+                return web.Response(status=refused[1])
+            text, status = await wa.webhook_update_handler(body)
+            return web.Response(status=status, text=text)
+
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        try:
+            server.set_webhook(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+            anna = server.person("Anna")
+            wamid = await anna.send("hoi café")
+            await wa.send_message(anna.wa_id, "Kom je?", buttons=[Button("Ja", "yes")])
+            await anna.press("Ja")
+            rows = [Section("Week", [SectionRow("Maandag", "ma", "19:00")])]
+            await wa.send_message(anna.wa_id, "Welke dag?", buttons=SectionList("Kies", rows))
+            await anna.choose("Maandag")
+            await wa.mark_message_as_read(wamid)
+            server.advance(hours=25)
+            await wa.send_message(anna.wa_id, "te laat")
+            await server.webhooks_idle()
+        finally:
+            await runner.cleanup()
+    assert server.rejected == [] and all(d.delivered for d in server.deliveries)
+    assert [p for p in parsed if p[0] in ("text", "button", "row", "failed")] == [
+        ("text", "hoi café"),
+        ("button", "yes"),
+        ("row", "ma"),
+        ("failed", 131047),
+    ]
