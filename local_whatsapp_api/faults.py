@@ -128,15 +128,30 @@ def fault_error(fault: Fault) -> GraphError:
 
 
 class Throughput:
-    """Meta's per-number throughput (80 messages a second by default): beyond it 130429."""
+    """Meta's per-number throughput (80 messages a second by default): beyond it 130429. And,
+    when `pair_burst` is set, the pair rate: to one person a burst of that many, then one
+    message per `pair_seconds` (Meta: about one every 6 seconds); beyond it 131056."""
 
-    def __init__(self, clock: Callable[[], float], per_second: float) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        per_second: float,
+        pair_clock: Callable[[], float],
+        pair_burst: int | None = None,
+        pair_seconds: float = 6.0,
+    ) -> None:
         self._clock = clock
+        self._pair_clock = pair_clock
         self.per_second = per_second
+        self.pair_burst = pair_burst
+        self.pair_seconds = pair_seconds
         self._stamps: deque[float] = deque()
+        self._pairs: dict[str, tuple[float, float]] = {}  # wa_id -> (tokens, at)
         self.refused = 0
 
-    def check(self) -> None:
+    def check(self, wa_id: str | None = None) -> None:
+        if self.pair_burst is not None and wa_id:
+            self._check_pair(wa_id)
         now = self._clock()
         while self._stamps and self._stamps[0] <= now - 1.0:
             self._stamps.popleft()
@@ -146,3 +161,20 @@ class Throughput:
                 429, 130429, "Cloud API message throughput has been reached.", rejected=False
             )
         self._stamps.append(now)
+
+    def _check_pair(self, wa_id: str) -> None:
+        assert self.pair_burst is not None
+        now = self._pair_clock()
+        tokens, at = self._pairs.get(wa_id, (float(self.pair_burst), now))
+        tokens = min(float(self.pair_burst), tokens + (now - at) / self.pair_seconds)
+        if tokens < 1.0:
+            self._pairs[wa_id] = (tokens, now)
+            self.refused += 1
+            raise GraphError(
+                400,
+                131056,
+                "Message failed to send because there were too many messages sent from this "
+                "phone number to the same phone number in a short period of time.",
+                rejected=False,
+            )
+        self._pairs[wa_id] = (tokens - 1.0, now)

@@ -400,9 +400,17 @@ class LocalWhatsAppApi:
             and (ok is None or c.ok == ok)
         ]
 
-    def enforce_throughput(self, per_second: float = 80) -> Throughput:
-        """Answer 130429 (HTTP 429) beyond `per_second` sends (Meta's default is 80)."""
-        self.throughput = Throughput(time.monotonic, per_second)
+    def enforce_throughput(
+        self,
+        per_second: float = 80,
+        *,
+        pair_burst: int | None = None,
+        pair_seconds: float = 6.0,
+    ) -> Throughput:
+        """Answer 130429 (HTTP 429) beyond `per_second` sends (Meta's default is 80, counted
+        in real time); with `pair_burst`, 131056 beyond that many to one person, refilled one
+        per `pair_seconds` of the server clock (advance() refills it)."""
+        self.throughput = Throughput(time.monotonic, per_second, self.now, pair_burst, pair_seconds)
         return self.throughput
 
     def disable_throughput(self) -> None:
@@ -720,7 +728,7 @@ class LocalWhatsAppApi:
                     self._accept(out)
                 raise fault_error(fault)
             if self.throughput is not None:
-                self.throughput.check()
+                self.throughput.check(out.wa_id)
             record = self._accept(out)
         except GraphError as error:
             to = out.wa_id if isinstance(out, Outgoing) else _guess_to(payload)

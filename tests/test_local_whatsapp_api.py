@@ -1216,3 +1216,17 @@ async def test_pywa_sends_through_the_server_and_parses_its_webhooks():
         ("row", "ma"),
         ("failed", 131047),
     ]
+
+
+async def test_the_pair_rate_limits_bursts_to_one_person(server, http):
+    anna, bert = server.person("Anna"), server.person("Bert")
+    await anna.send("hoi")
+    await bert.send("hoi")
+    server.enforce_throughput(pair_burst=2, pair_seconds=6)
+    answers = [(await send(http, server, text_to(anna)))[0] for _ in range(3)]
+    assert answers == [200, 200, 400]
+    assert server.calls_to(anna)[-1].code == 131056
+    assert (await send(http, server, text_to(bert)))[0] == 200  # another pair
+    server.advance(seconds=6)
+    assert (await send(http, server, text_to(anna)))[0] == 200
+    assert server.rejected == []
