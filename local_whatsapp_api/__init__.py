@@ -3,6 +3,7 @@
 from .errors import GraphError, delivery_error
 from .faults import Fault, Faults, Throughput
 from .limits import Outgoing, ReadReceipt, check_payload
+from .media import StoredMedia
 from .server import Call, LocalWhatsAppApi
 from .simulation import (
     WINDOW_SECONDS,
@@ -11,6 +12,7 @@ from .simulation import (
     Person,
     Row,
     SeenMessage,
+    bsuid_for,
     parse_wa_me,
 )
 from .templates import (
@@ -40,6 +42,7 @@ __all__ = [
     "ReadReceipt",
     "Row",
     "SeenMessage",
+    "StoredMedia",
     "Template",
     "TemplateButton",
     "TemplateCategory",
@@ -48,6 +51,7 @@ __all__ = [
     "Throughput",
     "Verification",
     "WebhookAttempt",
+    "bsuid_for",
     "check_payload",
     "delivery_error",
     "parse_wa_me",
