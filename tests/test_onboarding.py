@@ -147,3 +147,26 @@ async def test_start_after_declining_asks_again(driver: Driver) -> None:
     await piet.press("Nee, niet bewaren")
     await piet.command("start")
     assert "Welke naam zal ik voor je gebruiken?" in piet.last
+
+
+@pytest.mark.parametrize(
+    ("code", "greeting", "switched"),
+    [
+        ("tr-TR", "Merhaba! Ben Buurbot.", "Bundan sonra seninle Türkçe konuşuyorum."),
+        ("pl", "Cześć! Jestem Buurbot.", "Od teraz mówię do ciebie po polsku."),
+        ("ar-SA", "مرحبًا! أنا Buurbot.", "من الآن فصاعدًا أتحدث معك بالعربية."),
+        ("uk-UA", "Привіт! Я Buurbot.", "Відтепер я розмовляю з тобою українською."),
+    ],
+)
+async def test_the_language_follows_the_network_and_has_its_own_command(
+    driver: Driver, code: str, greeting: str, switched: str
+) -> None:
+    person = driver.person("Ola", code)
+    await person.command("start")
+    assert greeting in person.last
+    await person.command("language", "nl")
+    assert "Vanaf nu spreek ik Nederlands met je." in person.last
+    lang = code[:2]
+    await person.command({"tr": "dil", "pl": "jezyk", "ar": "lugha", "uk": "mova"}[lang])
+    await person.press({"tr": "Türkçe", "pl": "Polski", "ar": "العربية", "uk": "Українська"}[lang])
+    assert switched in person.last

@@ -24,6 +24,7 @@ import os
 import string
 import struct
 from datetime import date, datetime
+from datetime import time as dt_time
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -195,6 +196,12 @@ class Texts:
         from babel.dates import format_time
 
         return format_time(moment, "HH:mm", tzinfo=self.tz, locale=self.locale)
+
+    def clock(self, value: dt_time) -> str:
+        """A time of day without a date (quiet hours): 22:00."""
+        from babel.dates import format_time
+
+        return format_time(value, "HH:mm", locale=self.locale)
 
     def number(self, value: float | int) -> str:
         from babel.numbers import format_decimal
