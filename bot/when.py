@@ -83,9 +83,7 @@ def _check(ok: object) -> None:
 
 # Spellings people type for the same letter: Turkish dotless ı, Arabic tā' marbūṭa and
 # alif maqṣūra, Arabic-Indic digits, the Ukrainian apostrophe, the Arabic comma.
-_SAME = str.maketrans(
-    "ıةى٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹ʼ،", "iهي01234567890123456789',"  # noqa: RUF001
-)
+_SAME = str.maketrans("ıةى٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹ʼ،", "iهي01234567890123456789',")
 _LOCALES = ("nl", "en", "tr", "pl", "uk", "ar")
 
 
@@ -110,8 +108,7 @@ def _alt(words) -> str:
 
 
 _AR_MONTHS = (  # Levantine/Iraqi and Maghrebi names, next to CLDR's يناير … ديسمبر
-    "كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول تشرين الثاني "
-    "كانون الأول"
+    "كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول تشرين الثاني كانون الأول"
 )
 _MONTHS = _names(
     get_month_names,
@@ -126,7 +123,13 @@ _DAYS = _names(  # 0 = Monday, like date.weekday()
     # after a preposition: pl "w środę", uk "в суботу", "до суботи"; ar without "al-"
     | {"środę": 2, "sobotę": 5, "niedzielę": 6}
     | dict(zip("середу пʼятницю суботу неділю".split(), (2, 4, 5, 6), strict=True))
-    | dict(zip("понеділка вівторка середи четверга пʼятниці суботи неділі".split(), range(7)))
+    | dict(
+        zip(
+            "понеділка вівторка середи четверга пʼятниці суботи неділі".split(),
+            range(7),
+            strict=True,
+        )
+    )
     | dict(zip("اثنين ثلاثاء اربعاء خميس جمعة سبت احد".split(), range(7), strict=True)),
 )
 _WORDS = "een twee drie vier vijf zes zeven acht negen tien elf twaalf".split()
