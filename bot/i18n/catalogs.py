@@ -209,7 +209,22 @@ def _complete(string: str | tuple[str, ...] | None) -> bool:
 
 def check() -> int:
     problems = sum(report(lang, load(lang)) for lang in LANGUAGES)
+    kit_report(detail=False)
     return 1 if problems else 0
+
+
+def kit_report(lang: str | None = None, *, detail: bool = True) -> None:
+    """Kit texts shown in English because a language's TOML section lacks them: a
+    count per language (check), or every kit and field (todo). Not an error: the kit
+    still reads well, in English, and the translator sees what is left."""
+    from bot.kits import english_fallbacks, load_kits
+
+    for kit_lang, missing in english_fallbacks(load_kits()).items():
+        if lang not in (None, kit_lang) or not missing:
+            continue
+        print(f"kits: {kit_lang}: {len(missing)} kits partly in English (bot/kitdata/*.toml)")
+        for kit_id, fields in missing if detail else ():
+            print(f"kits: {kit_lang}: {kit_id}: in English: {', '.join(fields)}")
 
 
 def todo(lang: str, out: Path | None = None) -> int:
@@ -223,6 +238,8 @@ def todo(lang: str, out: Path | None = None) -> int:
         print(f"todo: choose one of {', '.join(x for x in LANGUAGES if x != SOURCE_LANGUAGE)}")
         return 2
     catalog = load(lang)
+    if lang != "nl":
+        kit_report(lang)
     dutch = load("nl")
     skeleton = _new_catalog(lang)
     skeleton.domain = f"todo-{lang}"
