@@ -32,7 +32,6 @@ __all__ = [
     "KINDS",
     "LANGUAGES",
     "MORE_LANGUAGES",
-    "english_fallbacks",
     "PHASES",
     "THEMES",
     "Kit",
@@ -40,6 +39,7 @@ __all__ = [
     "KitProblem",
     "KitText",
     "clear_kit_cache",
+    "english_fallbacks",
     "kits_for",
     "load_kits",
     "main",
@@ -380,10 +380,11 @@ def _parse_more(check: _Checker, table: Any, lang: str, en: KitText) -> KitText 
 def english_fallbacks(kits: Mapping[str, Kit]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
     """Per language of MORE_LANGUAGES: (kit id, fields shown in English) of every kit
     that is not fully translated yet."""
-    return {
-        lang: [(kit.id, kit.text(lang).fallback) for kit in kits.values() if kit.text(lang).fallback]
-        for lang in MORE_LANGUAGES
-    }
+    found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for lang in MORE_LANGUAGES:
+        texts = [(kit.id, kit.text(lang).fallback) for kit in kits.values()]
+        found[lang] = [(kit_id, fields) for kit_id, fields in texts if fields]
+    return found
 
 
 def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[KitProblem]]:
