@@ -132,4 +132,6 @@ def test_values_in_arabic_sentences_keep_their_own_direction() -> None:
     assert shown.count(FSI) == 2 and shown.count(PDI) == 2
     assert f"{FSI}Repair Café &lt;Noord&gt;{PDI}" in shown  # escaped, then isolated
     assert FSI not in texts_for("tr")._("{title} ({days})", title="Ayşe", days="3")
+    link = arabic._("{title}: {question}", title="x", question="https://t.me/b?start=join-1")
+    assert link.endswith(": https://t.me/b?start=join-1")  # a link stays recognisable
     assert arabic.number(1234) == "1,234"  # Latin digits, like the dates around them

@@ -72,9 +72,11 @@ def escape(value: object) -> Safe:
 
 
 def isolate(value: object) -> Safe:
-    """A value for a right-to-left sentence: escaped, and kept in its own direction."""
+    """A value for a right-to-left sentence: escaped, and kept in its own direction. A
+    web address is left bare: a link recogniser could take the isolate for part of it
+    (and a URL keeps its own order anyway)."""
     safe = escape(value)
-    if not safe or (safe.startswith(FSI) and safe.endswith(PDI)):
+    if not safe or (safe.startswith(FSI) and safe.endswith(PDI)) or "://" in safe:
         return safe
     return Safe(f"{FSI}{safe}{PDI}")
 
