@@ -135,3 +135,25 @@ def test_values_in_arabic_sentences_keep_their_own_direction() -> None:
     link = arabic._("{title}: {question}", title="x", question="https://t.me/b?start=join-1")
     assert link.endswith(": https://t.me/b?start=join-1")  # a link stays recognisable
     assert arabic.number(1234) == "1,234"  # Latin digits, like the dates around them
+
+
+def test_the_dutch_catalog_is_plain_dutch() -> None:
+    from bot.i18n.plain_dutch import catalog_findings
+
+    assert [(msgid, found) for msgid, _, found in catalog_findings(load("nl"))] == []
+
+
+def test_the_plain_dutch_guard_flags_long_sentences_and_uncommon_words() -> None:
+    from bot.i18n.plain_dutch import findings
+
+    assert findings("Tik op <b>{title}</b> of ga naar https://example.nl en typ /menu.") == []
+    assert findings("Stuur het in de groepschat van de buurtcoach.") == []  # compounds, allowed
+    assert findings("De gemeente expliciteert de subsidiëring.") == [
+        "uncommon word 'expliciteert'",
+        "uncommon word 'subsidiëring'",
+    ]
+    long_one = " ".join(["buren"] * 21) + "."
+    assert findings(long_one) == [
+        "21 words in a sentence: buren buren buren buren buren buren buren buren …"
+    ]
+    assert findings(" ".join(["buren"] * 20) + ". En nog één.") == []

@@ -10,7 +10,8 @@
    Dutch, as fragments always were). A fragment's translation wins over the catalog's,
    so a translator's delta or a reviewer's fix is never lost when the integrator re-runs
    the update,
-5. report what is not complete (exit 1 when anything is).
+5. report what is not complete (exit 1 when anything is), and — `check` — what is not
+   plain Dutch (bot/i18n/plain_dutch.py: sentences over 20 words, uncommon words).
 
 Complete means: not fuzzy, not empty, the same placeholders ({name}) as the msgid and
 the same markup (<b>, <i>, <a href=…>, <code>) — a translation that drops a tag or a
@@ -209,6 +210,9 @@ def _complete(string: str | tuple[str, ...] | None) -> bool:
 
 def check() -> int:
     problems = sum(report(lang, load(lang)) for lang in LANGUAGES)
+    from bot.i18n import plain_dutch
+
+    problems += plain_dutch.report(load("nl"))
     kit_report(detail=False)
     return 1 if problems else 0
 
