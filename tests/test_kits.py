@@ -651,9 +651,9 @@ def test_a_translation_with_more_steps_than_english_is_refused(tmp_path):
     assert [p.field for p in problems_of(tmp_path).problems] == ["ar.invitation"]
 
 
-def test_every_shipped_kit_has_its_title_and_first_step_in_each_language():
+def test_every_shipped_kit_has_its_title_summary_and_first_step_in_each_language():
     for kit in load_kits().values():
         for lang in kits_module.MORE_LANGUAGES:
             text = kit.text(lang)
             assert text.title != kit.en.title and text.steps[0] != kit.en.steps[0], kit.id
-            assert "title" not in text.fallback, (kit.id, lang)
+            assert not {"title", "summary"} & set(text.fallback), (kit.id, lang)
