@@ -31,6 +31,7 @@ __all__ = [
     "INVITATION_PLACEHOLDERS",
     "KINDS",
     "LANGUAGES",
+    "MORE_LANGUAGES",
     "PHASES",
     "THEMES",
     "Kit",
@@ -38,6 +39,7 @@ __all__ = [
     "KitProblem",
     "KitText",
     "clear_kit_cache",
+    "english_fallbacks",
     "kits_for",
     "load_kits",
     "main",
@@ -62,10 +64,18 @@ THEMES = (
 PHASES = ("activeren", "structureren", "groeien", "bestendigen")
 KINDS = ("meeting", "action")
 LANGUAGES = ("nl", "en")  # the first one is the fallback
+# Optional sections: a kit may give any of its texts in these languages (steps and
+# checklist items from the first one on); what it leaves out is shown in English, and
+# `python -m bot.i18n.catalogs check` lists it (see `english_fallbacks`).
+MORE_LANGUAGES = ("tr", "pl", "ar", "uk")
 INVITATION_PLACEHOLDERS = ("date", "place", "organiser", "link")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_FIELDS = ("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next", *LANGUAGES)
+_TOP_FIELDS = (
+    *("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next"),
+    *LANGUAGES,
+    *MORE_LANGUAGES,
+)
 _TEXT_FIELDS = ("title", "summary", "steps", "checklist", "invitation", "threshold_reason")
 
 
@@ -83,6 +93,9 @@ class KitText:
     checklist: tuple[str, ...]
     invitation: str
     threshold_reason: str | None = None
+    # Fields shown in English because this language's section does not give them yet
+    # ("summary", "steps 2-8", ...); empty for nl and en.
+    fallback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +110,19 @@ class Kit:
     threshold: int | None = None  # households needed, if any
     next: tuple[str, ...] = ()
     source: Path | None = field(default=None, compare=False, repr=False)
+    more: tuple[KitText, ...] = ()  # tr, pl, ar, uk: English where not translated
 
     def text(self, lang: str | None) -> KitText:
-        """The texts for ``lang`` ("nl", "en", also "en-GB"); Dutch otherwise."""
+        """The texts for ``lang`` ("nl", "en", "tr", also "en-GB"); Dutch otherwise. A
+        language of MORE_LANGUAGES without a section reads the English texts."""
         base = (lang or "").strip().lower().replace("_", "-").split("-")[0]
-        return self.en if base == "en" else self.nl
+        if base == "en":
+            return self.en
+        if base in MORE_LANGUAGES:
+            return next((t for t in self.more if t.lang == base), None) or _in_english(
+                self.en, base
+            )
+        return self.nl
 
     def invitation_text(
         self, lang: str | None, *, date: str, place: str, organiser: str, link: str
@@ -286,6 +307,86 @@ def _parse_text(check: _Checker, table: Any, lang: str, has_threshold: bool) -> 
     return KitText(lang, title, summary, steps, checklist, invitation, reason)
 
 
+def _in_english(en: KitText, lang: str, table: Mapping[str, Any] | None = None) -> KitText:
+    """`lang`'s texts: what `table` gives, English for the rest (and marked so)."""
+    table = table or {}
+    fallback: list[str] = []
+
+    def one(key: str) -> str | None:
+        value = table.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+        if getattr(en, key) is not None:
+            fallback.append(key)
+        return getattr(en, key)
+
+    def items(key: str) -> tuple[str, ...]:
+        given = tuple(v.strip() for v in table.get(key) or () if isinstance(v, str) and v.strip())
+        english = getattr(en, key)
+        if len(given) < len(english):
+            first = len(given) + 1
+            fallback.append(key if first == 1 else f"{key} {first}-{len(english)}")
+        return (*given, *english[len(given) :])
+
+    title, summary = one("title") or en.title, one("summary") or en.summary
+    steps, checklist = items("steps"), items("checklist")
+    invitation, reason = one("invitation") or en.invitation, one("threshold_reason")
+    return KitText(lang, title, summary, steps, checklist, invitation, reason, tuple(fallback))
+
+
+def _parse_more(check: _Checker, table: Any, lang: str, en: KitText) -> KitText | None:
+    """An optional language section: every field it gives is checked like nl's and en's;
+    steps and checklist may be shorter than English (the rest stays English)."""
+    if not isinstance(table, dict):
+        check.add(
+            lang,
+            f"[{lang}] must be a section with (some of) title, summary, steps, checklist "
+            "and invitation.",
+            f"[{lang}] moet een blok zijn met (een deel van) title, summary, steps, "
+            "checklist en invitation.",
+        )
+        return None
+    for key in table:
+        if key not in _TEXT_FIELDS:
+            check.add(
+                f"{lang}.{key}",
+                f"unknown field. Possible fields in [{lang}]: {', '.join(_TEXT_FIELDS)}.",
+                f"onbekend veld. Velden die in [{lang}] kunnen: {', '.join(_TEXT_FIELDS)}.",
+            )
+    for key in ("title", "summary", "invitation", "threshold_reason"):
+        if key in table and check.text(table, key, f"{lang}.{key}") is None:
+            return None
+    for key in ("steps", "checklist"):
+        if key not in table:
+            continue
+        given = check.text_list(table, key, f"{lang}.{key}")
+        if given is None:
+            return None
+        if len(given) > len(getattr(en, key)):
+            check.add(
+                f"{lang}.{key}",
+                f"{lang} has {len(given)} {key} items and en has {len(getattr(en, key))}; "
+                "they must match one to one (fewer is fine: the rest is shown in English).",
+                f"{lang} heeft {len(given)} regels in {key} en en heeft er "
+                f"{len(getattr(en, key))}; die moeten één op één overeenkomen (minder mag: "
+                "de rest staat er in het Engels).",
+            )
+            return None
+    if "invitation" in table:
+        check.invitation(table["invitation"], f"{lang}.invitation")
+    return _in_english(en, lang, table)
+
+
+def english_fallbacks(kits: Mapping[str, Kit]) -> dict[str, list[tuple[str, tuple[str, ...]]]]:
+    """Per language of MORE_LANGUAGES: (kit id, fields shown in English) of every kit
+    that is not fully translated yet."""
+    found: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for lang in MORE_LANGUAGES:
+        texts = [(kit.id, kit.text(lang).fallback) for kit in kits.values()]
+        found[lang] = [(kit_id, fields) for kit_id, fields in texts if fields]
+    return found
+
+
 def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[KitProblem]]:
     check = _Checker(path.name)
     for key in data:
@@ -379,6 +480,13 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
                     "die moeten één op één overeenkomen.",
                 )
 
+    more: list[KitText] = []
+    for lang in MORE_LANGUAGES:
+        if lang in data and en is not None:
+            translated = _parse_more(check, data[lang], lang, en)
+            if translated is not None:
+                more.append(translated)
+
     if check.problems or not (kit_id and theme and phase and kind and nl and en):
         return None, check.problems
     kit = Kit(
@@ -392,6 +500,7 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
         threshold=threshold,
         next=tuple(next_ids),
         source=path,
+        more=tuple(more),
     )
     return kit, []
 

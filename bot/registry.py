@@ -28,6 +28,14 @@ class Command:
     private: bool = True  # offered in private chats
     group: bool = False  # offered in group chats
     menu: bool = True  # listed in the command menu
+    # The name shown in another language's command menu, where it has its own
+    # (Telegram allows [a-z0-9_] only): (("tr", "dil"), ("pl", "jezyk"), ...).
+    local: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, lang: str) -> str:
+        """The name this command is listed under in `lang`'s menu: its own name in that
+        language, else the Dutch name for Dutch and the English one for the others."""
+        return dict(self.local).get(lang) or (self.names[0] if lang == "nl" else self.names[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +82,12 @@ class Registry:
         private: bool = True,
         group: bool = False,
         menu: bool = True,
+        local: dict[str, str] | None = None,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            entry = Command(tuple(names), handler, description, private, group, menu)
-            for name in names:
+            own = tuple((local or {}).items())
+            entry = Command(tuple(names), handler, description, private, group, menu, own)
+            for name in (*names, *(name for _, name in own if name not in names)):
                 if name in self.commands:
                     raise ValueError(f"command /{name} registered twice")
                 self.commands[name] = entry

@@ -1,9 +1,10 @@
 """What people type instead of pressing a button: words that mean a button, words that
-mean a command, and numbers written in digits or in words (Dutch and English).
+mean a command, and numbers written in digits or in words (Dutch and English; the
+button and command words also in Turkish, Polish, Arabic and Ukrainian).
 
 Pure data and pure functions: the flow machinery (bot/conversation.py) matches typed
 text to the buttons on screen with these, and every question that asks a number parses
-it with `parse_count`. Both languages are always understood: people mix them.
+it with `parse_count`. Every language is always understood: people mix them.
 """
 
 from __future__ import annotations
@@ -24,30 +25,58 @@ MEANINGS: dict[str, dict[str, tuple[str, ...]]] = {
         "en": ("yes", "y", "yeah", "yep", "yup", "yes please", "sure", "of course", "fine",
                "that's fine", "that is fine", "right", "correct", "that's right", "agreed",
                "okay", "ok", "go ahead", "please do"),
+        "tr": ("evet", "e", "tamam", "olur", "tabii", "tabi", "elbette", "peki", "aynen",
+               "doğru", "kabul"),
+        "pl": ("tak", "t", "jasne", "pewnie", "oczywiście", "dobrze", "zgoda", "okej",
+               "tak proszę", "może być", "racja"),
+        "ar": ("نعم", "أجل", "اجل", "ايوه", "أيوه", "حسنا", "حسنًا", "موافق", "طيب", "تمام",
+               "بالتأكيد", "اكيد", "أكيد"),
+        "uk": ("так", "т", "так звісно", "звісно", "звичайно", "гаразд", "добре", "згоден",
+               "згодна", "авжеж", "ок"),
     },
     "no": {
         "nl": ("nee", "n", "neen", "nee hoor", "nee dank je", "nee bedankt", "niet",
                "liever niet", "nope", "niet doen", "nee liever niet", "👎"),
         "en": ("no", "nope", "nah", "no thanks", "no thank you", "rather not", "don't",
                "do not"),
+        "tr": ("hayır", "h", "yok", "istemiyorum", "hayır teşekkürler", "gerek yok", "olmaz"),
+        "pl": ("nie", "n", "nie dziękuję", "raczej nie", "nie trzeba"),
+        "ar": ("لا", "كلا", "لا شكرا", "لا شكرًا", "لا داعي"),
+        "uk": ("ні", "н", "ні дякую", "не треба", "краще ні"),
     },
     "skip": {  # "Skip", "I would rather not say", "I don't know"
         "nl": ("overslaan", "sla over", "skip", "liever niet", "zeg ik liever niet",
                "weet ik niet", "geen idee"),
         "en": ("skip", "skip it", "pass", "rather not", "i'd rather not", "i don't know",
                "no idea"),
+        "tr": ("atla", "geç", "bilmiyorum", "söylemeyeyim", "fikrim yok"),
+        "pl": ("pomiń", "dalej", "nie wiem", "wolę nie mówić", "nie mam pojęcia"),
+        "ar": ("تخطى", "تخطي", "لا أعرف", "لا اعرف", "أفضل ألا أقول"),
+        "uk": ("пропустити", "пропусти", "не знаю", "краще не казати", "гадки не маю"),
     },
     "none": {  # "No limit", "No link"
         "nl": ("geen", "geen limiet", "onbeperkt", "geen maximum", "maakt niet uit"),
         "en": ("none", "no limit", "unlimited", "no maximum", "doesn't matter"),
+        "tr": ("sınırsız", "sınır yok", "fark etmez", "farketmez"),
+        "pl": ("bez limitu", "brak", "bez ograniczeń", "nieważne", "wszystko jedno"),
+        "ar": ("بلا حد", "بدون حد", "لا يهم", "غير محدود"),
+        "uk": ("без ліміту", "без обмежень", "неважливо", "немає"),
     },
     "later": {
         "nl": ("later", "straks", "later beslissen", "weet ik nog niet", "nog niet"),
         "en": ("later", "decide later", "not yet", "another time"),
+        "tr": ("sonra", "daha sonra", "henüz değil", "sonra karar veririm"),
+        "pl": ("później", "potem", "jeszcze nie", "zdecyduję później"),
+        "ar": ("لاحقا", "لاحقًا", "فيما بعد", "ليس الآن", "ليس بعد"),
+        "uk": ("пізніше", "потім", "ще ні", "вирішу пізніше"),
     },
     "back": {
         "nl": ("terug", "ga terug", "vorige"),
         "en": ("back", "go back", "previous"),
+        "tr": ("geri", "geri dön", "önceki"),
+        "pl": ("wróć", "wstecz", "cofnij", "poprzedni"),
+        "ar": ("رجوع", "عودة", "السابق"),
+        "uk": ("назад", "повернутися", "попередній"),
     },
 }
 
@@ -56,14 +85,26 @@ COMMAND_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "stop": {
         "nl": ("stop", "stoppen", "ophouden", "annuleren", "annuleer", "afbreken"),
         "en": ("stop", "cancel", "quit"),
+        "tr": ("dur", "iptal", "vazgeç", "bitir"),
+        "pl": ("stop", "anuluj", "przerwij", "koniec"),
+        "ar": ("توقف", "إلغاء", "الغاء", "إيقاف"),
+        "uk": ("стоп", "скасувати", "зупинись", "досить"),
     },
     "menu": {
         "nl": ("menu", "hoofdmenu", "terug", "terug naar het menu"),
         "en": ("menu", "main menu", "back", "back to the menu"),
+        "tr": ("menü", "ana menü", "menüye dön"),
+        "pl": ("menu", "menu główne", "wróć do menu"),
+        "ar": ("القائمة", "القائمة الرئيسية"),
+        "uk": ("меню", "головне меню"),
     },
     "hulp": {
         "nl": ("hulp", "help", "help me", "helpen"),
         "en": ("help", "help me"),
+        "tr": ("yardım", "yardım et"),
+        "pl": ("pomoc", "pomocy", "pomóż"),
+        "ar": ("مساعدة", "ساعدني"),
+        "uk": ("допомога", "допоможи", "довідка"),
     },
 }
 # fmt: on

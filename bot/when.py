@@ -1,7 +1,14 @@
-"""Lenient parsing of dates and times typed freely in Dutch or English.
+"""Lenient parsing of dates and times typed freely in Dutch, English, Turkish, Polish,
+Ukrainian or Arabic (every language is always understood: people mix them).
 
 Pure (no I/O, no clock: the caller passes ``now``) and never raises on any text.
-Month and weekday names come from Babel's CLDR data for ``nl`` and ``en``.
+Month and weekday names come from Babel's CLDR data for every language we speak (both
+the "format" and the "stand-alone" forms: Polish "grudnia" and "grudzień"), plus the
+forms CLDR does not list: the accusative/genitive weekday after a preposition (pl "w
+sobotę", uk "в суботу", "до суботи") and the Levantine and Maghrebi month names in
+Arabic ("كانون الأول", "دجنبر"). The other languages' words are read by mapping them onto
+the Dutch/English ones below: "yarın 20:00", "jutro o 19:30", "завтра о 19:30", "غدًا 8
+مساءً" (8 in the evening → 20:00), "السبت القادم" (next Saturday), Arabic-Indic digits.
 
 Decisions on ambiguous input (the flows rely on these):
 
@@ -74,30 +81,56 @@ def _check(ok: object) -> None:
         raise _Reject
 
 
+# Spellings people type for the same letter: Turkish dotless ı, Arabic tā' marbūṭa and
+# alif maqṣūra, Arabic-Indic digits, the Ukrainian apostrophe, the Arabic comma.
+_SAME = str.maketrans("ıةى٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹ʼ،", "iهي01234567890123456789',")
+_LOCALES = ("nl", "en", "tr", "pl", "uk", "ar")
+
+
 def _fold(text: str) -> str:
-    """Lower case without accents: "Één" → "een"."""
+    """Lower case without accents: "Één" → "een", "Yarın" → "yarin", "غدًا" → "غدا"."""
     text = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in text if not unicodedata.combining(c))
+    return "".join(c for c in text if not unicodedata.combining(c)).translate(_SAME)
 
 
 def _names(getter, extra: dict[str, int]) -> dict[str, int]:
     return {
-        _fold(name): key
-        for loc in ("nl", "en")
+        _fold(name).rstrip("."): key
+        for loc in _LOCALES
+        for context in ("format", "stand-alone")
         for width in ("wide", "abbreviated")  # nl abbreviated: "mrt", "za", "zo", "ma", ...
-        for key, name in getter(width, locale=loc).items()
-    } | extra
+        for key, name in getter(width, context=context, locale=loc).items()
+    } | {_fold(name): key for name, key in extra.items()}
 
 
 def _alt(words) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
-_MONTHS = _names(get_month_names, {"sept": 9, "febr": 2})
+_AR_MONTHS = (  # Levantine/Iraqi and Maghrebi names, next to CLDR's يناير … ديسمبر
+    "كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول تشرين الثاني كانون الأول"
+)
+_MONTHS = _names(
+    get_month_names,
+    {"sept": 9, "febr": 2}
+    | dict(zip(re.findall(r"(?:كانون|تشرين) \S+|\S+", _AR_MONTHS), range(1, 13), strict=True))
+    | {"ماي": 5, "يوليوز": 7, "غشت": 8, "شتنبر": 9, "نونبر": 11, "دجنبر": 12},
+)
 _DAYS = _names(  # 0 = Monday, like date.weekday()
     get_day_names,
     {"tues": 1, "weds": 2, "thur": 3, "thurs": 3, "din": 1, "woe": 2, "don": 3, "vrij": 4}
-    | {"zat": 5, "zon": 6},
+    | {"zat": 5, "zon": 6}
+    # after a preposition: pl "w środę", uk "в суботу", "до суботи"; ar without "al-"
+    | {"środę": 2, "sobotę": 5, "niedzielę": 6}
+    | dict(zip("середу пʼятницю суботу неділю".split(), (2, 4, 5, 6), strict=True))
+    | dict(
+        zip(
+            "понеділка вівторка середи четверга пʼятниці суботи неділі".split(),
+            range(7),
+            strict=True,
+        )
+    )
+    | dict(zip("اثنين ثلاثاء اربعاء خميس جمعة سبت احد".split(), range(7), strict=True)),
 )
 _WORDS = "een twee drie vier vijf zes zeven acht negen tien elf twaalf".split()
 _WORDS_EN = "one two three four five six seven eight nine ten eleven twelve".split()
@@ -107,12 +140,38 @@ _REL = {"vandaag": 0, "today": 0, "morgen": 1, "tomorrow": 1, "overmorgen": 2}
 _REL |= {"day after tomorrow": 2}
 _NEXT = {"volgende", "komende", "aanstaande", "next"}
 _FILLERS = set("om at op on de den het the rond around about tegen vanaf from of".split())
+_FILLERS |= {_fold(w) for w in "saat saatte da te ta günü o w we godz godzina о об в у на".split()}
+_FILLERS |= {_fold(w) for w in "الساعة الساعه في يوم عند".split()}
+# Turkish, Polish, Ukrainian and Arabic words, read as their Dutch/English counterpart
+# (longest first, so "yarından sonra" is not read as "yarın").
+_LOCAL_WORDS = {
+    "day after tomorrow": "yarından sonra|öbür gün|pojutrze|післязавтра|بعد غد|بعد بكرة",
+    "vandaag avond": "bu akşam|dziś wieczorem|dzisiaj wieczorem|сьогодні ввечері|الليلة",
+    "today": "bugün|dzisiaj|dziś|сьогодні|اليوم",
+    "tomorrow": "yarın|jutro|завтра|غدا|بكرة|بكره",
+    "next week": "haftaya|gelecek hafta|önümüzdeki hafta|w przyszłym tygodniu|"
+    "w następnym tygodniu|наступного тижня|на наступному тижні|الأسبوع القادم|الأسبوع المقبل",
+    "next": "gelecek|önümüzdeki|haftaya|przyszły|przyszłą|przyszła|następny|następną|"
+    "następna|наступний|наступного|наступну|наступної|наступна",
+    "this": "bu|ten|tę|цей|цю|цього|هذا|هذه",
+    "evening": "akşam|akşamı|wieczorem|wieczór|ввечері|вечора|увечері|مساء|مساءا|مسا",
+    "morning": "sabah|sabahı|rano|ranem|вранці|ранку|зранку|صباحا|صباح",
+    "afternoon": "öğleden sonra|öğlen|po południu|дня|пополудні|ظهرا|بعد الظهر|عصرا",
+    "night": "gece|w nocy|nocą|ночі|ليلا|بالليل",
+}
+_LOCAL_MEANING = {
+    _fold(word): meaning for meaning, words in _LOCAL_WORDS.items() for word in words.split("|")
+}
+_LOCAL = re.compile(rf"(?<!\w)(?:{_alt(_LOCAL_MEANING)})(?!\w)")
+# Arabic puts "next" after the day: "السبت القادم" → "next السبت".
+_AR_DAYS = _alt(name for name in _DAYS if "\u0600" <= name[0] <= "\u06ff")
+_AR_NEXT = re.compile(rf"(?<!\w)({_AR_DAYS})\s+(?:القادم|المقبل|القادمه|المقبله)(?!\w)")
 _NL_DAYS = _alt(_fold(n) for n in get_day_names("wide", locale="nl").values())
 
 _SUBS = [
     (re.compile(r"[’‘`´]"), "'"),
     (re.compile(r"\b([ap])\.\s?m\b\.?"), r"\1m"),  # a.m. / p.m.
-    (re.compile(r"(?<=[a-z])\."), " "),  # abbreviation dots: "dec.", "mrt."
+    (re.compile(r"(?<=[^\W\d_])\."), " "),  # abbreviation dots: "dec.", "mrt.", "груд."
     (re.compile(r"\b(?:vanavond|tonight|this evening)\b"), "vandaag avond"),
     (re.compile(r"\b(?:vanmiddag|this afternoon)\b"), "vandaag middag"),
     (re.compile(r"\b(?:vanochtend|vanmorgen|this morning)\b"), "vandaag ochtend"),
@@ -190,6 +249,8 @@ def _prepare(text: str) -> tuple[str, str | None]:
     """Normalised text with the part of the day ("'s avonds" → "evening") taken out."""
     _check(isinstance(text, str) and len(text) <= _MAX_LEN)
     s = _fold(text)
+    s = _AR_NEXT.sub(r"next \1", s)
+    s = _LOCAL.sub(lambda m: f" {_LOCAL_MEANING[m[0]]} ", s)
     for rx, repl in _SUBS:
         s = rx.sub(repl, s)
     found, s = _take(_DAYPART, s)

@@ -244,7 +244,7 @@ async def test_plan_a_meeting_in_dutch_and_tell_only_the_members(db_driver: Driv
     assert "Keukentafelgesprek (Bijeenkomst)" in shown
     assert "Wanneer: zaterdag 12 december om 14:00" in shown
     assert "Waar: Bij Anna, nummer 12" in shown
-    assert {"Ik kom", "Wie komt er?", "Taken", "Afgelasten"} <= set(anna.buttons)
+    assert {"Ik kom", "Wie komt er?", "Taken", "Afzeggen"} <= set(anna.buttons)
 
     action = await latest_action(db_driver)
     assert action.kind is ActionKind.MEETING and action.status is ActionStatus.PLANNED
@@ -462,18 +462,18 @@ async def test_cancel_asks_first_and_tells_those_coming(driver: Driver) -> None:
     assert "Alleen de initiatiefnemers van dit initiatief kunnen dat doen." in bob.last
 
     await press_payload(anna, pack("act", "show", action.id))
-    await anna.press("Afgelasten")
-    assert "Wil je Tegelwipdag op zaterdag 12 december om 14:00 echt afgelasten?" in anna.last
+    await anna.press("Afzeggen")
+    assert "Wil je Tegelwipdag op zaterdag 12 december om 14:00 echt afzeggen?" in anna.last
     assert "Ik vertel het aan de 1 buur die ervan weet." in anna.last
     await anna.press("Nee, laat staan")
     assert (await get(driver, Action, action.id or 0)).status is ActionStatus.PLANNED
-    await anna.press("Afgelasten")
-    await anna.press("Ja, afgelasten")
+    await anna.press("Afzeggen")
+    await anna.press("Ja, afzeggen")
     assert "Afgelast. Ik heb het verteld aan 1 buur die ervan wist." in anna.last
     assert "Tegelwipdag op zaterdag 12 december om 14:00 gaat niet door" in bob.last
     assert (await get(driver, Action, action.id or 0)).status is ActionStatus.CANCELLED
     assert ActionCancelled(action.id or 0) in seen
-    await anna.press("Ja, afgelasten")  # pressed again: kindly, nothing new
+    await anna.press("Ja, afzeggen")  # pressed again: kindly, nothing new
     assert "Dit staat niet meer gepland." in anna.last
     assert [e for e in seen if isinstance(e, ActionCancelled)] == [ActionCancelled(action.id or 0)]
 
@@ -674,8 +674,8 @@ async def test_quotes_are_added_and_compared(driver: Driver) -> None:
     # A known payback ranks first; the cheapest per Wp is flagged.
     assert "1. Zon BV\n" in shown and "2. Dak & Co ⭐\n" in shown
     assert shown.endswith("dezelfde manier uitrekent.")
-    assert shown.count("⭐ goedkoopst per Wp") == 1
-    assert shown.index("⭐ goedkoopst per Wp") > shown.index("Dak & Co")
+    assert shown.count("⭐ laagste prijs per Wp") == 1
+    assert shown.index("⭐ laagste prijs per Wp") > shown.index("Dak & Co")
     async with driver.services.db.transaction() as session:
         quotes = (await session.execute(select(Quote).order_by(Quote.id))).scalars().all()
     assert [(q.supplier, q.total_eur, q.watt_peak, q.yearly_saving_eur) for q in quotes] == [

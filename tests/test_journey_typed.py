@@ -463,3 +463,20 @@ async def test_a_question_button_tapped_twice_moves_on_once(db_driver: Driver) -
     assert len(consent) == 1
     assert [a.text for a in again if isinstance(a, AnswerButton)] == [T["nl"]["already"]]
     assert not any("Die knop werkt niet meer" in m.plain for m in anna.messages[before:])
+
+
+def test_buttons_and_commands_are_understood_in_every_language() -> None:
+    from bot.understand import command_word, means
+
+    for yes in ("Evet", "tak", "نعم", "Так"):
+        assert means(yes, "yes") and not means(yes, "no"), yes
+    for no in ("Hayır", "nie", "لا", "ні"):
+        assert means(no, "no") and not means(no, "yes"), no
+    assert means("atla", "skip") and means("pomiń", "skip") and means("пропустити", "skip")
+    assert [command_word(w) for w in ("iptal", "menü", "pomoc", "مساعدة", "стоп")] == [
+        "stop",
+        "menu",
+        "hulp",
+        "hulp",
+        "stop",
+    ]

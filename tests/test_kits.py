@@ -624,3 +624,36 @@ def test_duplicate_id_is_reported_even_when_the_first_file_is_broken(tmp_path):
         ("first.toml", "kind"),
         ("second.toml", "id"),
     ]
+
+
+# --- the other languages: English where a kit is not translated yet, and marked so ----------
+
+
+def test_a_partial_translation_falls_back_to_english_and_says_where(tmp_path):
+    data = kit_data(tr={"title": "Başlık", "steps": ["Birinci adım."]})
+    write_kit(tmp_path, "k.toml", data)
+    kit = load_kits(tmp_path)["alpha"]
+    turkish = kit.text("tr-TR")
+    assert (turkish.title, turkish.steps) == ("Başlık", ("Birinci adım.", "Step two en."))
+    assert turkish.summary == "Summary en." and turkish.lang == "tr"
+    assert turkish.fallback == ("summary", "steps 2-2", "checklist", "invitation")
+    polish = kit.text("pl")  # no [pl] section at all: all English, all marked
+    assert polish.title == "Title en" and "title" in polish.fallback
+    assert kit.text("en").fallback == kit.text("nl").fallback == ()
+    assert kits_module.english_fallbacks({"alpha": kit})["tr"] == [("alpha", turkish.fallback)]
+
+
+def test_a_translation_with_more_steps_than_english_is_refused(tmp_path):
+    write_kit(tmp_path, "k.toml", kit_data(uk={"steps": ["Один.", "Два.", "Три."]}))
+    error = problems_of(tmp_path)
+    assert [p.field for p in error.problems] == ["uk.steps"]
+    write_kit(tmp_path, "k.toml", kit_data(ar={"invitation": "{date} {where}"}))
+    assert [p.field for p in problems_of(tmp_path).problems] == ["ar.invitation"]
+
+
+def test_every_shipped_kit_has_its_title_summary_and_first_step_in_each_language():
+    for kit in load_kits().values():
+        for lang in kits_module.MORE_LANGUAGES:
+            text = kit.text(lang)
+            assert text.title != kit.en.title and text.steps[0] != kit.en.steps[0], kit.id
+            assert not {"title", "summary"} & set(text.fallback), (kit.id, lang)

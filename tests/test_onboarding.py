@@ -147,3 +147,23 @@ async def test_start_after_declining_asks_again(driver: Driver) -> None:
     await piet.press("Nee, niet bewaren")
     await piet.command("start")
     assert "Welke naam zal ik voor je gebruiken?" in piet.last
+
+
+async def test_the_language_follows_the_network_and_has_its_own_command(driver: Driver) -> None:
+    cases = [  # network code (regional variants too), greeting, own command, name, switched
+        ("tr-TR", "Merhaba! Ben Buurbot.", "dil", "Türkçe", "Bundan sonra seninle Türkçe"),
+        ("pl", "Cześć! Jestem Buurbot.", "jezyk", "Polski", "Od teraz mówię do ciebie po polsku."),
+        ("ar-SA", "مرحبًا! أنا Buurbot.", "lugha", "العربية", "من الآن فصاعدًا أتحدث معك"),
+        ("uk-UA", "Привіт! Я Buurbot.", "mova", "Українська", "Відтепер я розмовляю з тобою"),
+    ]
+    for code, greeting, command, name, switched in cases:
+        person = driver.person(f"Ola {code}", code)
+        await person.command("start")
+        assert greeting in person.last
+        await person.command("language", "nl")
+        assert "Vanaf nu spreek ik Nederlands met je." in person.last
+        await person.command(command)
+        await person.press(name)
+        assert switched in person.last
+    await person.command("taal", "polski")  # the language's own name works too
+    assert "Od teraz mówię do ciebie po polsku." in person.last

@@ -373,3 +373,53 @@ def test_an_accepted_text_has_no_reason() -> None:
 def test_why_not_needs_an_aware_now() -> None:
     with pytest.raises(ValueError, match="aware"):
         why_not("morgen", now=NOW.replace(tzinfo=None))
+
+
+# --- Turkish, Polish, Ukrainian, Arabic (NOW is Saturday 28 November 2026, 10:00) ------------
+
+TOMORROW, WED, SAT12 = date(2026, 11, 29), date(2026, 12, 2), date(2026, 12, 12)
+
+
+@pytest.mark.parametrize(
+    ("text", "day", "at"),
+    [
+        ("yarın 20:00", TOMORROW, time(20)),
+        ("Yarin saat 20:00", TOMORROW, time(20)),  # typed without the dotless ı
+        ("2 aralık çarşamba 19:30", WED, time(19, 30)),
+        ("gelecek salı 19.30", date(2026, 12, 1), time(19, 30)),
+        ("haftaya cumartesi 10:00", date(2026, 12, 5), time(10)),
+        ("bu akşam 8", NOW.date(), time(20)),
+        ("yarından sonra 10:00", date(2026, 11, 30), time(10)),
+        ("jutro o 19:30", TOMORROW, time(19, 30)),
+        ("w środę 2 grudnia o 19:30", WED, time(19, 30)),
+        ("sobota 12 grudzień 10:00", SAT12, time(10)),  # the nominative month, too
+        ("w przyszły wtorek 19:30", date(2026, 12, 1), time(19, 30)),
+        ("dziś wieczorem o 8", NOW.date(), time(20)),
+        ("завтра о 19:30", TOMORROW, time(19, 30)),
+        ("в суботу 12 грудня о 10:00", SAT12, time(10)),
+        ("наступного вівторка 19:30", date(2026, 12, 1), time(19, 30)),
+        ("післязавтра 8 вечора", date(2026, 11, 30), time(20)),
+        ("غدًا 8 مساءً", TOMORROW, time(20)),
+        ("غدا ٨ مساء", TOMORROW, time(20)),  # Arabic-Indic digits, no tanween
+        ("الأربعاء 2 ديسمبر 19:30", WED, time(19, 30)),
+        ("السبت 12 كانون الأول الساعة 10:00", SAT12, time(10)),  # the Levantine month name
+        ("السبت القادم 10:00", date(2026, 12, 5), time(10)),  # "next" after the day
+        ("12.12.2026 14:00", SAT12, time(14)),
+        ("12/12 ١٤:٠٠", SAT12, time(14)),
+    ],
+)
+def test_each_language_common_forms(text: str, day: date, at: time) -> None:
+    assert parse_when(text, now=NOW) == When(day, at)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["yarın bir şey 20:00", "jutro albo pojutrze", "завтра о 25:00", "السبت 12 ديسمبر الأحد"],
+)
+def test_each_language_still_rejects_what_it_cannot_read(text: str) -> None:
+    assert parse_when(text, now=NOW) is None
+
+
+def test_a_part_of_the_day_in_each_language_sets_the_clock() -> None:
+    assert {parse_time(t) for t in ("8 akşam", "8 wieczorem", "8 вечора", "٨ مساءً")} == {time(20)}
+    assert parse_time("9 sabah") == parse_time("9 rano") == parse_time("9 ранку") == time(9)

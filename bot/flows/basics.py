@@ -7,14 +7,26 @@ import logging
 
 from bot import conversation as conv
 from bot.context import Ctx
-from bot.i18n import N_, Safe
+from bot.i18n import N_, Safe, pick_language
 from bot.payloads import Payload, is_deep_link_payload, pack
 from bot.registry import Registry
 from bot.seam import Button
+from bot.understand import fold
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English"}
+# Each language in its own name, in the order of SUPPORTED_LANGUAGES.
+LANGUAGE_NAMES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ar": "العربية",
+    "uk": "Українська",
+}
+# /taal and /language everywhere; each language also its own word (Latin letters only:
+# Telegram's command names are [a-z0-9_]).
+LANGUAGE_COMMANDS = {"tr": "dil", "pl": "jezyk", "ar": "lugha", "uk": "mova"}
 
 
 def register(registry: Registry) -> None:
@@ -23,7 +35,9 @@ def register(registry: Registry) -> None:
         help_command
     )
     registry.command("stop", description=N_("Stop what we are doing"))(stop_command)
-    registry.command("taal", "language", description=N_("Change the language"))(language_command)
+    registry.command(
+        "taal", "language", description=N_("Change the language"), local=LANGUAGE_COMMANDS
+    )(language_command)
     registry.command("privacy", description=N_("What I store about you"))(privacy_command)
     registry.command("start", description=N_("Start"), menu=False)(start_command)
     registry.button("s")(conv.answer_button)
@@ -137,11 +151,15 @@ async def help_menu(ctx: Ctx) -> None:
 
 
 def language_buttons() -> list[list[Button]]:
-    return [[Button(name, pack("lang", code)) for code, name in LANGUAGE_NAMES.items()]]
+    buttons = [Button(name, pack("lang", code)) for code, name in LANGUAGE_NAMES.items()]
+    return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 
 async def language_command(ctx: Ctx, args: str) -> None:
-    wanted = args.strip().lower()[:2]
+    wanted = pick_language(args.strip(), "")
+    if not wanted:  # "/language Türkçe", "/taal polski"
+        typed = fold(args)
+        wanted = next((c for c, name in LANGUAGE_NAMES.items() if fold(name) == typed), "")
     if wanted in LANGUAGE_NAMES:
         await set_language(ctx, wanted)
         return

@@ -420,6 +420,10 @@ async def kit_pressed(ctx: Ctx, payload: Payload) -> None:
 _NUMBER = re.compile(r"^\d+([.,]\d+)*$")
 
 
+# Languages that write 12,5 (CLDR); English and Arabic (in Latin digits) write 12.5.
+COMMA_DECIMALS = frozenset({"nl", "tr", "pl", "uk"})
+
+
 def parse_amount(text: str, lang: str) -> Decimal | None:
     """A number typed the Dutch or the English way: "12.500", "12.500,50", "12,500.50",
     "1,25", "€ 4.000", "4000 Wp". A lone separator is the decimal one of the person's
@@ -427,7 +431,7 @@ def parse_amount(text: str, lang: str) -> Decimal | None:
     cleaned = re.sub(r"(?i)(€|eur(?:os|o)?|wp|m2|m²|,-|\s)", "", text)
     if not cleaned or len(cleaned) > 20 or not _NUMBER.match(cleaned):
         return None
-    decimal_mark = "," if lang == "nl" else "."
+    decimal_mark = "," if lang in COMMA_DECIMALS else "."
     marks = [char for char in cleaned if char in ".,"]
     if len(set(marks)) == 2:
         decimal_mark = marks[-1]

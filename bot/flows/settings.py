@@ -69,8 +69,8 @@ def settings_text(ctx: Ctx) -> Safe:
     rules = ctx._(
         "Quiet hours: between {start} and {end} I do not send you anything by myself. "
         "And never more than {limit} of those messages a day.",
-        start=quiet.start.strftime("%H:%M"),
-        end=quiet.end.strftime("%H:%M"),
+        start=ctx.texts.clock(quiet.start),
+        end=ctx.texts.clock(quiet.end),
         limit=TIMINGS.daily_budget,
     )
     title = ctx._("<b>Your reminders</b>")

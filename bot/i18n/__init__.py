@@ -1,4 +1,5 @@
-"""Texts: gettext catalogs (nl, en) compiled by Babel, and locale-aware formatting.
+"""Texts: gettext catalogs (nl, en, tr, pl, ar, uk) compiled by Babel, and locale-aware
+formatting (dates, weekdays and numbers through Babel in the person's locale).
 
 The `.po` files are the truth: a catalog is compiled from the `.po` text on
 first use and cached under that text's hash, so a stale `.mo` can never be read.
@@ -6,6 +7,10 @@ Every value put into a text is HTML-escaped unless it is already `Safe` — that
 is the one place where echoed user text is made harmless. Babel is imported
 where it is used, because the first prompt needs neither its reader nor its
 date formats.
+
+Right-to-left languages (Arabic): every value put into a text is wrapped in Unicode
+isolates (FSI … PDI), so a Latin name, a postcode or a date inside an Arabic sentence
+keeps its own order and does not drag the punctuation around it along.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import os
 import string
 import struct
 from datetime import date, datetime
+from datetime import time as dt_time
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +39,19 @@ log = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).parent / "locales"
 DOMAIN = "buurbot"
-BABEL_LOCALES = {"nl": "nl_NL", "en": "en_GB"}
+BABEL_LOCALES = {
+    "nl": "nl_NL",
+    "en": "en_GB",
+    "tr": "tr_TR",
+    "pl": "pl_PL",
+    "ar": "ar",
+    "uk": "uk_UA",
+}
+RTL_LANGUAGES = frozenset({"ar"})
+# Arabic numbers in Latin digits, like the times and dates around them (and like the
+# digits people type): one script for all numbers in a sentence.
+NUMBERING = {"ar": "latn"}
+FSI, PDI = "\u2068", "\u2069"  # first strong isolate, pop directional isolate
 
 
 def N_(msgid: str) -> str:
@@ -51,6 +69,16 @@ def escape(value: object) -> Safe:
     if isinstance(value, Safe):
         return value
     return Safe(html.escape(str(value), quote=False))
+
+
+def isolate(value: object) -> Safe:
+    """A value for a right-to-left sentence: escaped, and kept in its own direction. A
+    web address is left bare: a link recogniser could take the isolate for part of it
+    (and a URL keeps its own order anyway)."""
+    safe = escape(value)
+    if not safe or (safe.startswith(FSI) and safe.endswith(PDI)) or "://" in safe:
+        return safe
+    return Safe(f"{FSI}{safe}{PDI}")
 
 
 def pick_language(language_code: str | None, default: str) -> str:
@@ -124,6 +152,7 @@ class Texts:
         self.lang = lang if lang in SUPPORTED_LANGUAGES else "nl"
         self.tz = tz
         self._translations = _catalog(self.lang)
+        self.rtl = self.lang in RTL_LANGUAGES
 
     @cached_property
     def locale(self) -> Locale:
@@ -138,10 +167,11 @@ class Texts:
         values.setdefault("n", self.number(n))
         return self._fill(self._translations.ngettext(singular, plural, n), values)
 
-    @staticmethod
-    def _fill(text: str, values: dict[str, object]) -> Safe:
+    def _fill(self, text: str, values: dict[str, object]) -> Safe:
         if not values:
             return Safe(text)
+        if self.rtl:
+            return Safe(text.format(**{key: isolate(value) for key, value in values.items()}))
         return Safe(text.format(**{key: escape(value) for key, value in values.items()}))
 
     # Formatting patterns are texts too: each language says how it writes a date.
@@ -169,10 +199,18 @@ class Texts:
 
         return format_time(moment, "HH:mm", tzinfo=self.tz, locale=self.locale)
 
+    def clock(self, value: dt_time) -> str:
+        """A time of day without a date (quiet hours): 22:00."""
+        from babel.dates import format_time
+
+        return format_time(value, "HH:mm", locale=self.locale)
+
     def number(self, value: float | int) -> str:
         from babel.numbers import format_decimal
 
-        return format_decimal(value, locale=self.locale)
+        return format_decimal(
+            value, locale=self.locale, numbering_system=NUMBERING.get(self.lang, "default")
+        )
 
 
 @lru_cache(maxsize=64)

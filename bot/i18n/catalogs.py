@@ -1,35 +1,53 @@
 """Keep the catalogs in step with the code: `python -m bot.i18n.catalogs update`.
 
 1. extract every text from the code into the template (buurbot.pot),
-2. update the nl and en catalogs from it (new texts added, gone ones dropped),
+2. update every language's catalog from it (new texts added, gone ones dropped), with
+   that language's plural forms from CLDR (Babel): Polish and Ukrainian have 3–4 forms,
+   Arabic 6,
 3. English is the source language: every en entry is its msgid,
-4. Dutch translations delivered as fragments (bot/i18n/fragments/*.po, written by
-   whoever wrote the texts) fill empty nl entries,
-5. report what is still untranslated (exit 1 when anything is).
+4. translations delivered as fragments (bot/i18n/fragments/*.po) fill that language's
+   catalog: a fragment's ``Language:`` header decides which catalog it fills (no header:
+   Dutch, as fragments always were). A fragment's translation wins over the catalog's,
+   so a translator's delta or a reviewer's fix is never lost when the integrator re-runs
+   the update,
+5. report what is not complete (exit 1 when anything is), and — `check` — what is not
+   plain Dutch (bot/i18n/plain_dutch.py: sentences over 20 words, uncommon words).
 
-`python -m bot.i18n.catalogs check` only reports (the tests do the same).
+Complete means: not fuzzy, not empty, the same placeholders ({name}) as the msgid and
+the same markup (<b>, <i>, <a href=…>, <code>) — a translation that drops a tag or a
+placeholder is as broken as a missing one.
+
+    python -m bot.i18n.catalogs check          # only report (CI and the tests do this)
+    python -m bot.i18n.catalogs todo pl        # what pl misses; writes a fragment skeleton
+                                               # bot/i18n/fragments/todo-pl.po to fill in
 """
 
 from __future__ import annotations
 
 import copy
+import re
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot.i18n import DOMAIN, LOCALE_DIR
+from bot.config import SUPPORTED_LANGUAGES
+from bot.i18n import DOMAIN, LOCALE_DIR, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(__file__).parent / f"{DOMAIN}.pot"
 FRAGMENTS = Path(__file__).parent / "fragments"
 KEYWORDS = {"_": None, "N_": None, "n_": (1, 2), "Invalid": None}
 SOURCE_DIRS = ("bot", "scheduler", "storage")
+LANGUAGES = SUPPORTED_LANGUAGES  # every one of them is kept complete
+SOURCE_LANGUAGE = "en"
 # Stable header dates keep `update` from changing files when no text changed.
 EPOCH = datetime(2026, 1, 1)
+_TAG = re.compile(r"</?[a-zA-Z][^<>]*>")
 
 
 def extract() -> Catalog:
@@ -59,9 +77,20 @@ def po_path(lang: str) -> Path:
 def load(lang: str) -> Catalog:
     path = po_path(lang)
     if not path.exists():
-        return Catalog(locale=lang, domain=DOMAIN, creation_date=EPOCH, fuzzy=False)
+        return _new_catalog(lang)
     with path.open("rb") as handle:
-        return read_po(handle, locale=lang)
+        catalog = read_po(handle, locale=lang)
+    catalog._num_plurals, catalog._plural_expr = _plural_rule(lang)  # CLDR, not the header
+    return catalog
+
+
+def _new_catalog(lang: str) -> Catalog:
+    return Catalog(locale=lang, domain=DOMAIN, creation_date=EPOCH, fuzzy=False)
+
+
+def _plural_rule(lang: str) -> tuple[int, str]:
+    fresh = _new_catalog(lang)
+    return fresh.num_plurals, fresh.plural_expr
 
 
 def save(catalog: Catalog, path: Path) -> None:
@@ -71,66 +100,192 @@ def save(catalog: Catalog, path: Path) -> None:
         write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
 
 
-def fragments() -> dict[str | tuple[str, str], object]:
+def fragment_language(catalog: Catalog) -> str:
+    """The catalog a fragment fills: its Language header, Dutch when it has none."""
+    return str(catalog.locale) if catalog.locale else "nl"
+
+
+def fragments(lang: str = "nl") -> dict[str | tuple[str, str], str | tuple[str, ...]]:
+    """The translations delivered for `lang`, later files (by name) winning."""
     found: dict = {}
     for path in sorted(FRAGMENTS.glob("*.po")) if FRAGMENTS.exists() else []:
         with path.open("rb") as handle:
-            for message in read_po(handle, locale="nl"):
-                if message.id and message.string:
-                    found[message.id] = message.string
+            catalog = read_po(handle)
+        if fragment_language(catalog) != lang:
+            continue
+        for message in catalog:
+            if message.id and _complete(message.string) and not message.fuzzy:
+                found[message.id] = message.string
     return found
 
 
-def untranslated(catalog: Catalog) -> list[str]:
-    missing = []
+def problems_of(message: Message, num_plurals: int) -> list[str]:
+    """Why this entry is not complete ([] when it is)."""
+    if message.fuzzy:
+        return ["fuzzy"]
+    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    if isinstance(message.id, tuple) and len(strings) != num_plurals:
+        return [f"{len(strings)} plural forms, the language has {num_plurals}"]
+    if not all(strings):
+        return ["untranslated"]
+    found = []
+    expected = set().union(*(placeholders(text) for text in ids))
+    tags = Counter(_TAG.findall(ids[0]))
+    for text in strings:
+        try:
+            have = placeholders(text)
+        except ValueError:
+            return ["a broken { } in the translation"]
+        if isinstance(message.id, tuple):
+            # A form for exactly one (or two) may write the number as a word; no other
+            # placeholder may be missing, and none may be invented.
+            if not have <= expected or (expected - {"n"}) - have:
+                found.append(f"placeholders {sorted(have)} where the msgid has {sorted(expected)}")
+        elif have != expected:
+            found.append(f"placeholders {sorted(have)} where the msgid has {sorted(expected)}")
+        if Counter(_TAG.findall(text)) != tags:
+            found.append("markup differs from the msgid")
+    return found
+
+
+def incomplete(catalog: Catalog) -> list[tuple[str, list[str]]]:
+    """(msgid, problems) of every entry that is not complete."""
+    nplurals = catalog.num_plurals
+    result = []
     for message in catalog:
         if not message.id:
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if message.fuzzy or not all(strings):
-            missing.append(message.id if isinstance(message.id, str) else message.id[0])
-    return missing
+        found = problems_of(message, nplurals)
+        if found:
+            result.append((message.id if isinstance(message.id, str) else message.id[0], found))
+    return result
+
+
+def untranslated(catalog: Catalog) -> list[str]:
+    return [msgid for msgid, _ in incomplete(catalog)]
 
 
 def update() -> int:
     template = extract()
     save(template, TEMPLATE)
-    delivered = fragments()
     problems = 0
-    for lang in ("nl", "en"):
+    for lang in LANGUAGES:
         catalog = load(lang)
+        nplurals = catalog.num_plurals
+        delivered = fragments(lang)
         # Catalog.update() adopts the template's message objects: give each its own copy.
         catalog.update(copy.deepcopy(template), no_fuzzy_matching=True)
         catalog.obsolete.clear()
         for message in catalog:
             if not message.id:
                 continue
-            if lang == "en":  # English is the source language: its text is the msgid
+            if lang == SOURCE_LANGUAGE:  # English is the source language: its text is the msgid
                 message.string = message.id
-            if lang == "nl" and not _complete(message.string) and message.id in delivered:
+                continue
+            if message.id in delivered:
                 message.string = delivered[message.id]
+            if isinstance(message.id, tuple):
+                strings = message.string if isinstance(message.string, tuple) else ()
+                if len(strings) != nplurals:  # the language's forms, from CLDR
+                    message.string = tuple((*strings, *[""] * nplurals)[:nplurals])
         save(catalog, po_path(lang))
-        missing = untranslated(catalog)
-        problems += len(missing)
-        for msgid in missing:
-            print(f"{lang}: untranslated: {msgid[:90]!r}")
-    print(f"catalogs: {len(template)} texts; {problems} untranslated")
+        problems += report(lang, catalog)
+    print(f"catalogs: {len(template)} texts; {problems} not complete")
     return 1 if problems else 0
 
 
-def _complete(string: str | tuple[str, ...]) -> bool:
+def report(lang: str, catalog: Catalog) -> int:
+    found = incomplete(catalog)
+    for msgid, why in found:
+        print(f"{lang}: {', '.join(why)}: {msgid[:90]!r}")
+    return len(found)
+
+
+def _complete(string: str | tuple[str, ...] | None) -> bool:
+    if not string:
+        return False
     return all(string) if isinstance(string, tuple) else bool(string)
 
 
 def check() -> int:
-    problems = 0
-    for lang in ("nl", "en"):
-        for msgid in untranslated(load(lang)):
-            problems += 1
-            print(f"{lang}: untranslated: {msgid[:90]!r}")
+    problems = sum(report(lang, load(lang)) for lang in LANGUAGES)
+    from bot.i18n import plain_dutch
+
+    problems += plain_dutch.report(load("nl"))
+    kit_report(detail=False)
     return 1 if problems else 0
 
 
+def kit_report(lang: str | None = None, *, detail: bool = True) -> None:
+    """Kit texts shown in English because a language's TOML section lacks them: a
+    count per language (check), or every kit and field (todo). Not an error: the kit
+    still reads well, in English, and the translator sees what is left."""
+    from bot.kits import english_fallbacks, load_kits
+
+    for kit_lang, missing in english_fallbacks(load_kits()).items():
+        if lang not in (None, kit_lang) or not missing:
+            continue
+        print(f"kits: {kit_lang}: {len(missing)} kits partly in English (bot/kitdata/*.toml)")
+        for kit_id, fields in missing if detail else ():
+            print(f"kits: {kit_lang}: {kit_id}: in English: {', '.join(fields)}")
+
+
+def todo(lang: str, out: Path | None = None) -> int:
+    """Print what `lang` misses and write a fragment skeleton with exactly those entries.
+
+    The skeleton carries the Language header, the English msgid and, as a comment, the
+    Dutch text and what is wrong now; a translator fills the msgstr lines (Poedit opens
+    it) and the next `update` merges it.
+    """
+    if lang not in LANGUAGES or lang == SOURCE_LANGUAGE:
+        print(f"todo: choose one of {', '.join(x for x in LANGUAGES if x != SOURCE_LANGUAGE)}")
+        return 2
+    catalog = load(lang)
+    if lang != "nl":
+        kit_report(lang)
+    dutch = load("nl")
+    skeleton = _new_catalog(lang)
+    skeleton.domain = f"todo-{lang}"
+    for msgid, why in incomplete(catalog):
+        message = catalog.get(msgid) or next(m for m in catalog if m.id and m.id[0] == msgid)
+        hints = [f"now: {', '.join(why)}"]
+        nl = dutch.get(message.id)
+        if nl is not None and _complete(nl.string):
+            shown = nl.string if isinstance(nl.string, str) else " | ".join(nl.string)
+            hints.append(f"nl: {shown}")
+        empty = ("",) * catalog.num_plurals if isinstance(message.id, tuple) else ""
+        skeleton.add(
+            message.id,
+            empty,
+            locations=message.locations,
+            auto_comments=[*message.auto_comments, *hints],
+        )
+        print(f"{lang}: {', '.join(why)}: {msgid[:90]!r}")
+    count = len(skeleton)
+    if not count:
+        print(f"{lang}: complete")
+        return 0
+    path = out or FRAGMENTS / f"todo-{lang}.po"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    skeleton.revision_date = EPOCH
+    with path.open("wb") as handle:
+        write_po(handle, skeleton, width=100)
+    print(f"{lang}: {count} to translate; fill {path} and run `update`")
+    return 1
+
+
+def main(argv: list[str]) -> int:
+    command = argv[0] if argv else "check"
+    if command == "update":
+        return update()
+    if command == "check":
+        return check()
+    if command == "todo" and len(argv) >= 2:
+        return todo(argv[1], Path(argv[2]) if len(argv) > 2 else None)
+    print(__doc__)
+    return 2
+
+
 if __name__ == "__main__":
-    command = sys.argv[1] if len(sys.argv) > 1 else "check"
-    sys.exit(update() if command == "update" else check())
+    sys.exit(main(sys.argv[1:]))

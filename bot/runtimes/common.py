@@ -745,7 +745,8 @@ class BotProfile:
 
 def command_menus(registry: Registry, default_language: str) -> list[CommandMenu]:
     """Private chats: the private commands; groups: the group commands. Dutch uses each
-    command's first (Dutch) name, other languages its English name where it has one."""
+    command's first (Dutch) name, other languages the command's own name in that language
+    (/dil, /jezyk, …) where it has one, else its English name."""
     menus = []
     languages = [("", default_language), *((lang, lang) for lang in SUPPORTED_LANGUAGES)]
     for scope, wanted in (("all_private_chats", "private"), ("all_group_chats", "group")):
@@ -756,7 +757,7 @@ def command_menus(registry: Registry, default_language: str) -> list[CommandMenu
             for entry in registry.command_list:
                 if not entry.menu or not getattr(entry, wanted):
                     continue
-                name = entry.names[0] if lang == "nl" else entry.names[-1]
+                name = entry.name_in(lang)
                 if not COMMAND_NAME.match(name) or name in seen:
                     log.warning("command /%s cannot be listed in Telegram's menu", name)
                     continue

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.app import build_registry
-from bot.config import Settings
+from bot.config import SUPPORTED_LANGUAGES, Settings
 from bot.i18n import Safe, texts_for
 from bot.runtimes import polling
 from bot.runtimes.common import (
@@ -587,6 +587,10 @@ async def test_commands_and_descriptions_are_set_per_language_and_scope(
     private_en = expected[("all_private_chats", "en")]
     assert ["taal", NL._("Change the language")] in private_nl
     assert ["language", "Change the language"] in private_en
+    for lang, name in (("tr", "dil"), ("pl", "jezyk"), ("ar", "lugha"), ("uk", "mova")):
+        own = expected[("all_private_chats", lang)]
+        assert [name, texts_for(lang)._("Change the language")] in own
+        assert texts_for(lang)._("Change the language") != "Change the language"
     assert "start" not in {name for name, _ in private_nl}
     assert expected[("all_private_chats", "")] == private_nl
     for (scope, language), commands in expected.items():
@@ -596,7 +600,7 @@ async def test_commands_and_descriptions_are_set_per_language_and_scope(
     assert {(c.params["scope"]["type"], c.params.get("language_code", "")) for c in calls} == {
         (scope, language)
         for scope in ("all_private_chats", "all_group_chats")
-        for language in ("", "nl", "en")
+        for language in ("", *SUPPORTED_LANGUAGES)
     }
     assert server.person("Nina", language_code="nl").visible_commands()[0][1] == private_nl[0][1]
     english = server.person("Olivia", language_code="en")

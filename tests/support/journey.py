@@ -1,5 +1,7 @@
 """Run a scripted journey (tests/journeys/*.txt) through the engine and the scheduler,
-in Dutch or English, and keep a transcript of what every person read.
+in any of the bot's languages, and keep a transcript of what every person read. The
+script is written in Dutch: every button label is translated through the catalogs and
+the kit files, and the dates typed are typed in the person's own language.
 
     .venv/bin/python -m tests.support.journey   # writes docs/journey.nl.md
 """
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+from bot.i18n import texts_for
 from bot.i18n.catalogs import load
 from bot.kits import load_kits
 from scheduler.dispatch import Dispatcher
@@ -38,10 +41,36 @@ def read_steps(path: Path = JOURNEY) -> list[str]:
     ]
 
 
-class Labels:
-    """Dutch button labels to English: through the catalog, else the kit titles."""
+# The dates the script types, as a person would type them in each language.
+TYPED_DATES = {
+    "woensdag 2 dec 19:30": {
+        "tr": "2 aralık çarşamba 19:30",
+        "pl": "w środę 2 grudnia o 19:30",
+        "uk": "у середу 2 грудня о 19:30",
+        "ar": "الأربعاء 2 ديسمبر الساعة 19:30",
+    },
+    "zaterdag 12 december 10:00": {
+        "tr": "12 aralık cumartesi 10:00",
+        "pl": "sobota 12 grudnia 10:00",
+        "uk": "субота 12 грудня 10:00",
+        "ar": "السبت 12 كانون الأول 10:00",
+    },
+    "zaterdag 16 januari 11:00": {
+        "tr": "16 ocak cumartesi saat 11:00",
+        "pl": "sobota 16 stycznia o 11:00",
+        "uk": "в суботу 16 січня об 11:00",
+        "ar": "السبت 16 يناير ١١:٠٠",
+    },
+}
 
-    def __init__(self) -> None:
+
+class Labels:
+    """Dutch button labels to another language (English by default): through the
+    catalog, else the kit titles."""
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+        self.texts = texts_for(lang)
         self.exact: dict[str, str] = {}
         self.patterns: list[tuple[re.Pattern[str], str]] = []
         for message in load("nl"):
@@ -59,19 +88,20 @@ class Labels:
                 self.exact.setdefault(dutch, message.id)
         # The most specific text first: "Plannen: {title}" before "{label}: {value}".
         self.patterns.sort(key=lambda item: -len(re.sub(r"\(\?P.*?\)", "", item[0].pattern)))
-        self.kits = {kit.text("nl").title: kit.text("en").title for kit in load_kits().values()}
+        self.kits = {kit.text("nl").title: kit.text(lang).title for kit in load_kits().values()}
 
     def english(self, dutch: str) -> str:
+        """The label in this language (the name is older than the other languages)."""
         if dutch in self.kits:
             return self.kits[dutch]
         if dutch in self.exact:
-            return self.exact[dutch]
+            return self.texts._(self.exact[dutch])
         for pattern, msgid in self.patterns:
             found = pattern.match(dutch)
             if found:
                 values = {k: self.kits.get(v, v) for k, v in found.groupdict().items()}
-                return msgid.format(**values)
-        return dutch  # names and free text are the same in both languages
+                return self.texts._(msgid, **values)
+        return dutch  # names and free text are the same in every language
 
 
 @dataclass
@@ -83,7 +113,7 @@ class Transcript:
 
 
 async def run_journey(driver: Driver, lang: str, steps: list[str] | None = None) -> Transcript:
-    labels = Labels() if lang == "en" else None
+    labels = Labels(lang) if lang != "nl" else None
     people: dict[str, Talker] = {}
     transcript = Transcript()
     who: Talker | None = None
@@ -103,7 +133,7 @@ async def run_journey(driver: Driver, lang: str, steps: list[str] | None = None)
             for m in p.messages
         }
         if kind == "say":
-            await who.send(arg)
+            await who.send(TYPED_DATES.get(arg, {}).get(lang, arg))
         elif kind == "cmd":
             name, _, args = arg.partition(" ")
             await who.command(name, args)
