@@ -1,7 +1,8 @@
 """Charts as server-rendered SVG: no script, no canvas, nothing from elsewhere.
 
 Each chart is a picture of a table that the page shows beside it, so the chart itself is
-``role="img"`` with its title as the accessible name. A count under 5 is drawn as no bar
+``role="img"`` with its title as the accessible name, in a figure with that title as its
+caption. A count under 5 is drawn as no bar
 with the label "< 5", so its length gives nothing away that the table hides.
 """
 
@@ -37,6 +38,7 @@ def bars(title: str, items: list[Bar], *, mask_small: bool = True, maximum: int 
     top = max([maximum, *(item.value for item in items)], default=0) or 1
     room = WIDTH - LABEL_WIDTH - 70
     parts = [
+        f'<figure class="chart-box"><figcaption id="{ident}-caption">{escape(title)}</figcaption>',
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
         f'aria-labelledby="{ident}" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet">',
@@ -58,7 +60,7 @@ def bars(title: str, items: list[Bar], *, mask_small: bool = True, maximum: int 
             f'<text x="{LABEL_WIDTH + length + 6}" y="{y + BAR - 5}" '
             f'class="chart-value">{escape(text)}</text>'
         )
-    parts.append("</svg>")
+    parts.append("</svg></figure>")
     return Markup("".join(parts))
 
 
