@@ -42,7 +42,7 @@ from sqlmodel import select
 
 from bot.audit import audit
 from bot.coaches import Area, AreaError, in_any, is_stalled, parse_area, subject
-from bot.i18n import N_, Texts
+from bot.i18n import N_, Safe, Texts, escape
 from scheduler.messages import Skip, renderer
 from storage.models import (
     Action,
@@ -88,6 +88,7 @@ __all__ = [
     "resident_line",
     "update_programme",
     "visible_programmes",
+    "with_programme",
 ]
 
 CAMPAIGN_KIND = "campaign"
@@ -609,6 +610,22 @@ async def resident_line(
             continue
         return programme.public_text
     return None
+
+
+async def with_programme(
+    session: AsyncSession,
+    initiative: Initiative,
+    now: datetime,
+    tz: ZoneInfo,
+    text: Safe,
+    *,
+    kit_id: str | None = None,
+) -> Safe:
+    """``text`` (safe HTML) with the programme's line for residents below it, if any."""
+    line = await resident_line(session, initiative, now.astimezone(tz).date(), kit_id=kit_id)
+    if not line:
+        return text
+    return Safe(f"{text}\n\n🏛 <i>{escape(line)}</i>")
 
 
 # --- the campaign calendar --------------------------------------------------------------------
