@@ -312,6 +312,14 @@ async def test_the_dashboard_defines_masks_and_freezes_its_figures(
     assert re.search(r"Households reached</th><td class=\"number\">40<", again)
     live = await (await client.get(f"/programmes/{p}", headers=manager)).text()
     assert re.search(r"Households reached</th><td class=\"number\">400<", live)
+    outside = await (
+        await client.get(f"/programmes/{p}?from=2020-01-01&to=2020-02-01", headers=manager)
+    ).text()
+    assert "lies outside the programme" in outside
+    unreadable = await (
+        await client.get(f"/programmes/{p}?from=2027-01-01&to=2026-01-01", headers=manager)
+    ).text()
+    assert "could not be read" in unreadable
     printable = await client.get(f"/programmes/{p}/print", headers=manager)
     assert 'class="printable"' in await printable.text()
 

@@ -468,7 +468,7 @@ async def programmes_page(current: Page) -> web.StreamResponse:
 
 
 def _period(current: Page, programme: Programme) -> tuple[Period, str | None]:
-    """The period asked for (?from=&to=), else the programme's whole period."""
+    """The period asked for (?from=&to=, within the programme's), else its whole period."""
     query = current.request.query
     whole = Period.of(programme)
     if not query.get("from") and not query.get("to"):
@@ -483,7 +483,11 @@ def _period(current: Page, programme: Programme) -> tuple[Period, str | None]:
             "That period could not be read (a start after its end?): the whole programme "
             "period is shown."
         )
-    return chosen, None
+    # Within the programme's period: what lies outside it is not the programme's.
+    start, end = max(chosen.start, whole.start), min(chosen.end, whole.end)
+    if start > end:
+        return whole, N_("That period lies outside the programme: its whole period is shown.")
+    return Period(start, end), None
 
 
 async def _dashboard(current: Page, *, printable: bool) -> web.StreamResponse:
