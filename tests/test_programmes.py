@@ -21,7 +21,11 @@ from bot.runtimes.recording import plain
 from storage.db import Database
 from storage.models import AuditLog, Initiative, Programme, ProgrammeManager, WebLogin
 from tests.support.driver import Driver
-from tests.support.web import build_world
+from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)
+    build_world,
+    migrated,
+    sqlite_services,
+)
 from tests.test_poll_vote_migration import _to
 from web.auth import check_login, digest
 

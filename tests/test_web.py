@@ -7,14 +7,11 @@ broadcast machinery."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
-import shutil
 from collections.abc import AsyncIterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -23,8 +20,6 @@ from sqlmodel import select
 from bot.app import Services
 from bot.programmes import CAMPAIGN_KIND
 from scheduler.dispatch import Dispatcher
-from scheduler.timing import FakeClock
-from storage.db import Database
 from storage.models import (
     AuditLog,
     Broadcast,
@@ -36,35 +31,15 @@ from storage.models import (
     ScheduledMessage,
     WebSession,
 )
-from tests.conftest import make_services
-from tests.support.web import World, build_world, session_cookie
+from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)
+    World,
+    build_world,
+    migrated,
+    session_cookie,
+    sqlite_services,
+)
 from web.app import COOKIE, LOGIN_COOKIE, create_app
 from web.auth import issue_login
-
-
-@pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One migrated database for the module; each test gets its own copy of it."""
-    path = tmp_path_factory.mktemp("web") / "template.db"
-
-    async def migrate() -> None:
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        await db.migrate()
-        await db.close()
-
-    asyncio.run(migrate())
-    return path
-
-
-@pytest.fixture
-async def sqlite_services(
-    migrated: Path, tmp_path: Path, clock: FakeClock
-) -> AsyncIterator[Services]:
-    copy = tmp_path / "buurbot.db"
-    shutil.copyfile(migrated, copy)
-    services = make_services(f"sqlite+aiosqlite:///{copy}", clock)
-    yield services
-    await services.db.close()
 
 
 @pytest.fixture

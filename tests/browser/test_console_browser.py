@@ -20,7 +20,11 @@ from aiohttp.test_utils import TestServer
 
 from bot.app import Services
 from tests.support.driver import Driver
-from tests.support.web import build_world
+from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)
+    build_world,
+    migrated,
+    sqlite_services,
+)
 from web.app import create_app
 
 CHROMIUM = Path(os.environ.get("BUURBOT_CHROMIUM", "/usr/bin/chromium"))

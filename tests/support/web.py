@@ -4,13 +4,21 @@ organisation, initiatives with actions and questions; and logging someone in."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import shutil
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.app import Services
 from bot.coaches import Area, add_areas
 from bot.programmes import ProgrammeFields, add_manager, create_programme, parse_district
+from scheduler.timing import FakeClock
+from storage.db import Database
 from storage.models import (
     Action,
     ActionStatus,
@@ -24,10 +32,36 @@ from storage.models import (
     SupportRequest,
     Theme,
 )
+from tests.conftest import make_services
 from web.app import COOKIE
 from web.auth import issue_login, use_login
 
 _ids = itertools.count(7_000_001)
+
+
+@pytest.fixture(scope="session")
+def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated database for the run; each test gets its own copy of it."""
+    path = tmp_path_factory.mktemp("web") / "template.db"
+
+    async def migrate() -> None:
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        await db.migrate()
+        await db.close()
+
+    asyncio.run(migrate())
+    return path
+
+
+@pytest.fixture
+async def sqlite_services(
+    migrated: Path, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[Services]:
+    copy = tmp_path / "buurbot.db"
+    shutil.copyfile(migrated, copy)
+    services = make_services(f"sqlite+aiosqlite:///{copy}", clock)
+    yield services
+    await services.db.close()
 
 
 @dataclass
