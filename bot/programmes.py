@@ -30,6 +30,7 @@ period that has ended is frozen: its figures are computed once and kept in
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -37,6 +38,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -96,6 +98,7 @@ NAME_MAX = 120
 ORGANISATION_MAX = 120
 PUBLIC_TEXT_MAX = 300
 LABEL_MAX = 80
+PHASE_ORDER = {phase: number for number, phase in enumerate(Phase, 1)}
 SMALL = 5  # counts under this are shown as "< 5" in programme views and exports
 AREA_SPEC = re.compile(r"^(?P<area>.+?)\s*(?:=\s*(?P<households>[0-9][0-9_.]*))?\s*$")
 
@@ -551,6 +554,7 @@ async def initiatives_of(
 ) -> list[Initiative]:
     """The initiatives in the area, started in the period or active in it."""
     first, after = period.bounds(tz)
+    areas = [district.area for district in districts(programme)]
     candidates = [
         initiative
         for initiative in (
@@ -562,7 +566,7 @@ async def initiatives_of(
         )
         .scalars()
         .all()
-        if belongs(programme, initiative)
+        if in_any(initiative, areas)
     ]
     if not candidates:
         return []
@@ -832,23 +836,31 @@ async def figures(
         "actions_held": len(held),
         "turnout": sum(action.attended or 0 for action in held),
     }
+    reached = Counter(PHASE_ORDER[i.phase] for i in initiatives)
     funnel = {
-        phase.value: sum(1 for i in initiatives if i.phase.number >= phase.number)
+        phase.value: sum(n for order, n in reached.items() if order >= PHASE_ORDER[phase])
         for phase in Phase
     }
-    weeks = []
-    for monday in period.weeks():
-        start = datetime.combine(monday, time(0), tz).astimezone(UTC)
-        end = start + timedelta(days=7)
-        in_week = [a for a in held if start <= a.starts_at < end]
-        weeks.append(
-            {
-                "week": monday.isoformat(),
-                "initiatives_started": sum(1 for i in started if start <= i.created_at < end),
-                "actions_held": len(in_week),
-                "turnout": sum(a.attended or 0 for a in in_week),
-            }
-        )
+    mondays = period.weeks()
+    starts = [datetime.combine(monday, time(0), tz).astimezone(UTC) for monday in mondays]
+    per_week: list[Counter[str]] = [Counter() for _ in mondays]
+    for moment, key, amount in [(i.created_at, "initiatives_started", 1) for i in started] + [
+        (a.starts_at, key, amount)
+        for a in held
+        for key, amount in (("actions_held", 1), ("turnout", a.attended or 0))
+    ]:
+        week = bisect_right(starts, moment) - 1
+        if 0 <= week < len(mondays):
+            per_week[week][key] += amount
+    weeks = [
+        {
+            "week": monday.isoformat(),
+            "initiatives_started": counts["initiatives_started"],
+            "actions_held": counts["actions_held"],
+            "turnout": counts["turnout"],
+        }
+        for monday, counts in zip(mondays, per_week, strict=True)
+    ]
     per_district = []
     for district in districts(programme):
         inside = [i for i in initiatives if district.area.contains(i)]
@@ -972,16 +984,20 @@ async def frozen_figures(
         return Figures.from_json(snapshot.figures)
     found = await figures(session, programme, period, now, tz, quiet_days=quiet_days)
     found.frozen = True
-    session.add(
-        ProgrammeSnapshot(
-            programme_id=programme.id or 0,
-            period_from=period.start,
-            period_to=period.end,
-            figures=found.as_json(),
-            taken_at=now,
-        )
-    )
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(
+                ProgrammeSnapshot(
+                    programme_id=programme.id or 0,
+                    period_from=period.start,
+                    period_to=period.end,
+                    figures=found.as_json(),
+                    taken_at=now,
+                )
+            )
+    except IntegrityError:
+        # Another request froze it a moment ago: theirs is the one kept, and shown.
+        return await frozen_figures(session, programme, period, now, tz, quiet_days=quiet_days)
     return found
 
 
