@@ -297,8 +297,8 @@ async def _show(operator: Operator, ident: int) -> int:
     say(f"  areas:         {', '.join(areas)}")
     say(f"  kits:          {', '.join(programme.kits) or '–'}")
     say(f"  for residents: {programme.public_text or '–'}")
-    for item in programme.key_dates:
-        say(f"  key date:      {item['on']} {item['label']}")
+    for key_date in programme.key_dates:
+        say(f"  key date:      {key_date['on']} {key_date['label']}")
     state = "frozen" if found.frozen else f"live, computed {found.computed_at}"
     say(f"Figures over {found.period_from} – {found.period_to} ({state}; under 5 shown as < 5):")
     for key, metric in METRICS.items():
@@ -328,7 +328,7 @@ async def _manager(operator: Operator, args: argparse.Namespace) -> int:
             rows = (
                 await session.execute(
                     select(ProgrammeManager, Resident)
-                    .join(Resident, Resident.id == ProgrammeManager.resident_id)
+                    .join(Resident, Resident.id == ProgrammeManager.resident_id)  # type: ignore[arg-type]
                     .order_by(ProgrammeManager.organisation, Resident.id)  # type: ignore[arg-type]
                 )
             ).all()

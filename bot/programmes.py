@@ -498,7 +498,7 @@ async def visible_programmes(
     session: AsyncSession, *, operator: bool, resident_id: int | None
 ) -> list[Programme]:
     """What someone may see: an operator all, a manager their organisations' programmes."""
-    query = select(Programme).order_by(Programme.starts_on.desc(), Programme.id)  # type: ignore[attr-defined]
+    query = select(Programme).order_by(Programme.starts_on.desc(), Programme.id)  # type: ignore[attr-defined,arg-type]
     if not operator:
         organisations = await manager_organisations(session, resident_id)
         if not organisations:
@@ -885,7 +885,7 @@ async def figures(
                             SupportRequest.initiative_id.in_(ids),  # type: ignore[attr-defined]
                             SupportRequest.answered_at.is_(None),  # type: ignore[union-attr]
                         )
-                        .group_by(SupportRequest.initiative_id)
+                        .group_by(SupportRequest.initiative_id)  # type: ignore[arg-type]
                     )
                 ).all()
             )

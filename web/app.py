@@ -624,7 +624,7 @@ def _listed(data: dict[str, Any], name: str) -> list[str]:
 
 def _read_form(current: Page, data: dict[str, Any]) -> tuple[dict[str, Any], ProgrammeFields]:
     """The typed form (to show again) and the fields; ProgrammeError names what is wrong."""
-    typed = {
+    typed: dict[str, Any] = {
         "name": str(data.get("name", "")),
         "organisation": str(data.get("organisation", "")),
         "starts_on": str(data.get("starts_on", "")),

@@ -149,7 +149,7 @@ def dashboard(
         }
         for key, metric in METRICS.items()
     ]
-    targets = []
+    targets: list[dict[str, Any]] = []
     for key, goal in (programme.targets or {}).items():
         if key not in METRICS or not goal:
             continue
@@ -177,7 +177,7 @@ def dashboard(
         mask_small=False,
         maximum=100,
     )
-    funnel = [
+    funnel: list[dict[str, Any]] = [
         {"phase": phase_label(texts, phase), "count": shown.funnel.get(phase.value, 0)}
         for phase in Phase
     ]
@@ -237,7 +237,7 @@ def export_rows(texts: Texts, programme: Programme, shown: Figures) -> list[list
         return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
     state = texts._("frozen") if shown.frozen else texts._("live")
-    rows = [
+    rows: list[list[str]] = [
         [texts._("section"), texts._("item"), texts._("value"), texts._("definition")],
         [texts._("programme"), cell(programme.name), cell(programme.organisation), ""],
         [texts._("period"), shown.period_from, shown.period_to, f"{state} {shown.computed_at}"],
@@ -324,7 +324,7 @@ async def initiative_details(
                     Rsvp.answer == RsvpAnswer.COMING,
                     Rsvp.waitlisted.is_(False),  # type: ignore[attr-defined]
                 )
-                .group_by(Rsvp.action_id)
+                .group_by(Rsvp.action_id)  # type: ignore[arg-type]
             )
         ).all()
     )
@@ -352,7 +352,7 @@ async def initiative_details(
                 "starts_at": action.starts_at,
                 "kind": action.kind.value,
                 "status": action.status.value,
-                "coming": coming.get(action.id, 0),
+                "coming": coming.get(action.id or 0, 0),
                 "attended": action.attended,
                 "held": action.status is ActionStatus.HELD,
             }
