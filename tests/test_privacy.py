@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from storage.models import (
     Activity,
     AuditLog,
     Broadcast,
+    CampaignItem,
     CoachArea,
     CoachInvite,
     GroupChat,
@@ -33,6 +34,8 @@ from storage.models import (
     MemberRole,
     Membership,
     PollVote,
+    Programme,
+    ProgrammeManager,
     Quote,
     Resident,
     Rsvp,
@@ -42,6 +45,8 @@ from storage.models import (
     SupportMessage,
     SupportRequest,
     Task,
+    WebLogin,
+    WebSession,
 )
 from tests.support.driver import Driver, Talker
 from tests.test_groups import Admins, linked_street, token_of, vote
@@ -175,6 +180,32 @@ async def seed_heavy_user(driver: Driver, heavy: Talker, other: Talker) -> dict[
                 ),
             ]
         )
+        # A programme manager who set up a programme, planned and approved its announcement,
+        # and logged in to the web console.
+        programme = Programme(
+            name="Tegelwippen",
+            organisation="Gemeente Groningen",
+            starts_on=date(2026, 3, 1),
+            ends_on=date(2026, 10, 31),
+            areas=[{"from": 9700, "to": 9799}],
+            created_by_id=me.id,
+        )
+        session.add(programme)
+        await session.flush()
+        session.add_all(
+            [
+                ProgrammeManager(resident_id=me.id, organisation="Gemeente Groningen"),
+                CampaignItem(
+                    programme_id=programme.id,
+                    send_at=now,
+                    text="Zaterdag wippen we tegels",
+                    created_by_id=me.id,
+                    approved_by_id=me.id,
+                ),
+                WebLogin(token_hash="a" * 64, resident_id=me.id, expires_at=now),
+                WebSession(token_hash="b" * 64, resident_id=me.id, csrf_token="c", expires_at=now),
+            ]
+        )
         # A coach of their own area, who announces to it and watches the progress.
         await make_coach(session, me, [Area(9700, 9799)], now, actor_id=None, via="cli")
         await assign(session, mine, me, now, actor_id=them.id, via="chat")
@@ -289,6 +320,11 @@ def test_every_person_reference_is_seeded_by_the_heavy_user_test() -> None:
         "group_poll",
         "poll_vote",
         "support_message",
+        "programme",
+        "programme_manager",
+        "campaign_item",
+        "web_login",
+        "web_session",
     }
     assert {table.name for table, _, _ in person_references()} == seeded
 
