@@ -57,6 +57,9 @@ ALLOWED = frozenset(
         "lindelaan",
         "tegelwipdag",
         "ctrl",
+        # the web console's file format and time zone, named as the screen shows them
+        "csv",
+        "utc",
         "wattpiek",
         "wp",
     }

@@ -131,7 +131,7 @@ async def test_log_in_see_the_dashboard_create_a_programme_all_accessible(
             await page.get_by_label("Gebieden, één per regel", exact=False).fill(
                 "3551-3555=6000\nZuilen"
             )
-            await page.get_by_label("Gestarte initiatieven").fill("5")
+            await page.get_by_label("Nieuwe initiatieven").fill("5")
             await page.get_by_role("button", name="Maak de aanpak").click()
             alert = page.get_by_role("alert")
             await alert.wait_for()
