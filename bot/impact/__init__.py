@@ -279,7 +279,9 @@ def compute(per_action: Iterable[Mapping[str, int]], factors: FactorSet | None =
     gas_co2, power_co2 = factors.value("gas_co2"), factors.value("electricity_co2")
     measured_gas = counted.get("gas_m3_saved", 0)
     measured_kwh = counted.get("kwh_saved", 0)
-    co2_year = ((gas_year + measured_gas) * gas_co2 + (solar_year + measured_kwh) * power_co2) / 1000
+    co2_year = (
+        (gas_year + measured_gas) * gas_co2 + (solar_year + measured_kwh) * power_co2
+    ) / 1000
     co2_factors = [
         *(["gas_co2"] if gas_year or measured_gas else []),
         *(["electricity_co2"] if solar_year or measured_kwh else []),
@@ -296,7 +298,9 @@ def compute(per_action: Iterable[Mapping[str, int]], factors: FactorSet | None =
         )
     )
     # Over the measures' life: only what has a known life (a measured saving has none).
-    co2_life = (gas_life * gas_co2 + solar_year * factors.value("solar_lifetime") * power_co2) / 1000
+    co2_life = (
+        gas_life * gas_co2 + solar_year * factors.value("solar_lifetime") * power_co2
+    ) / 1000
     life_factors = [
         *(["gas_co2", *(f for f in gas_factors if f.endswith("lifetime"))] if gas_life else []),
         *(["electricity_co2", "solar_lifetime"] if solar_year else []),
