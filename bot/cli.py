@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from bot.operator import OPERATOR_COMMANDS, add_operator_commands
+from bot.programme_cli import PROGRAMME_COMMANDS, add_programme_commands
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_operator_commands(commands)
+    add_programme_commands(commands)
     return parser
 
 
@@ -107,7 +109,12 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
     # Before the first record: no secret of the settings reaches the log, at any level.
     protect(settings, [getattr(args, "secret", "")])
     console = command == "console" or (command == "run" and settings.telegram_token is None)
-    quiet = console or command in OPERATOR_COMMANDS
+    serving_web = command == "web" and getattr(args, "web_command", None) is None
+    quiet = (
+        console
+        or command in OPERATOR_COMMANDS
+        or (command in PROGRAMME_COMMANDS and not serving_web)
+    )
     configure(
         settings.log_level or (logging.WARNING if quiet else logging.INFO),
         file=console_log_file() if console else None,
@@ -124,6 +131,14 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
             from bot.operator import run_operator_command
 
             return asyncio.run(run_operator_command(settings, args))
+        if serving_web:
+            from web.app import run_web
+
+            return asyncio.run(run_web(settings, args.host, args.port))
+        if command in PROGRAMME_COMMANDS:
+            from bot.programme_cli import run_programme_command
+
+            return asyncio.run(run_programme_command(settings, args))
         from bot.runtimes.telegram import run_telegram
 
         return asyncio.run(run_telegram(settings, args))

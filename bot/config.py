@@ -46,6 +46,11 @@ class Settings(BaseSettings):
     # DEBUG, INFO, WARNING or ERROR; unset: INFO for the bot, WARNING for the console and the
     # operator commands. Secrets are redacted from the log at every level.
     log_level: str | None = None  # TEMP
+    # The web console (`buurbot web`): the public address the bot's login links point to;
+    # cookies are Secure when it is https (or behind TLS: X-Forwarded-Proto, or this set).
+    web_url: str = "http://127.0.0.1:8090"
+    web_secure_cookies: bool = False
+    web_session_hours: int = 8
 
     @field_validator("default_language")
     @classmethod

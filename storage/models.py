@@ -9,7 +9,7 @@ migration runs on SQLite and PostgreSQL; Telegram ids are BigInteger.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -552,3 +552,118 @@ class AuditLog(SQLModel, table=True):
     subject: str = Field(default="", max_length=120)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+# --- programmes and the web console (bot/programmes.py, web/) ------------------------------------
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
+class Programme(SQLModel, table=True):
+    """A municipality's or province's approach (aanpak) across many streets: its area,
+    period, targets, kits and campaign calendar (bot/programmes.py)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    # The municipality's or province's name, shown on materials and to residents.
+    organisation: str = Field(max_length=120, index=True)
+    themes: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # Each: {"from": 5611, "to": 5629} or {"name": "Woensel-Noord"}, with "households" if known.
+    areas: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    starts_on: date
+    ends_on: date
+    # [{"on": "2027-03-21", "label": "Start of the season"}]
+    key_dates: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
+    # {"initiatives_started": 20, "actions_held": 40, ...} (bot/programmes.py METRICS)
+    targets: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    kits: list[str] = Field(default_factory=list, sa_type=JSONType)
+    # What residents read on the kit, the card and the invitation; never the internals.
+    public_text: str = Field(default="", max_length=300)
+    created_by_id: int | None = person_fk()
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ProgrammeManager(SQLModel, table=True):
+    """Someone who sees (and steers) the programmes of one organisation."""
+
+    __tablename__ = "programme_manager"
+    __table_args__ = (sa.UniqueConstraint("resident_id", "organisation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int = person_fk(nullable=False, on_delete="CASCADE")
+    organisation: str = Field(max_length=120, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CampaignItem(SQLModel, table=True):
+    """A dated announcement of a programme's campaign calendar, to the opted-in residents
+    of its area; sent through the broadcast machinery once approved and due."""
+
+    __tablename__ = "campaign_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", ondelete="CASCADE", index=True)
+    send_at: datetime = Field(index=True)
+    text: str = Field(max_length=3500)
+    link_url: str | None = Field(default=None, max_length=500)
+    link_label: str | None = Field(default=None, max_length=60)
+    status: CampaignStatus = Field(default=CampaignStatus.DRAFT, sa_type=enum_type(CampaignStatus))
+    created_by_id: int | None = person_fk()
+    approved_by_id: int | None = person_fk()
+    approved_at: datetime | None = None
+    broadcast_id: int | None = Field(
+        default=None, foreign_key="broadcast.id", ondelete="SET NULL", index=True
+    )
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ProgrammeSnapshot(SQLModel, table=True):
+    """A programme's figures over a closed period, frozen when first computed after the
+    period ended: a past period's numbers never drift (docs/architecture.md)."""
+
+    __tablename__ = "programme_snapshot"
+    __table_args__ = (sa.UniqueConstraint("programme_id", "period_from", "period_to"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    programme_id: int = Field(foreign_key="programme.id", ondelete="CASCADE", index=True)
+    period_from: date
+    period_to: date
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
+    taken_at: datetime = Field(default_factory=utcnow)
+
+
+class WebLogin(SQLModel, table=True):
+    """A one-time login link for the web console: only the token's hash is kept."""
+
+    __tablename__ = "web_login"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    # None with operator: the operator's link, printed by `buurbot web login-link`.
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    operator: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A logged-in browser: only the cookie's hash is kept, with its CSRF token."""
+
+    __tablename__ = "web_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    operator: bool = False
+    csrf_token: str = Field(max_length=64)
+    language: str = Field(default="nl", max_length=8)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime = Field(index=True)
+    ended_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""The web console for coaches, programme managers and operators (`buurbot web`)."""
