@@ -1,7 +1,7 @@
 """outcomes counted where they happen, and the calendar file's sequence per action
 
 Revision ID: 0011_materials
-Revises: 0006
+Revises: 0010_web_programmes
 Create Date: 2026-12-03 14:30:00
 
 A new table (``outcome``) and a new column with a default (``action.ics_sequence``,
@@ -15,7 +15,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0011_materials"
-down_revision: str | None = "0006"
+down_revision: str | None = "0010_web_programmes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
