@@ -78,7 +78,15 @@ _TOP_FIELDS = (
     *LANGUAGES,
 )
 OUTCOMES_MAX = 6  # questions after an action: more and nobody answers them
-_TEXT_FIELDS = ("title", "summary", "steps", "checklist", "invitation", "threshold_reason")
+_TEXT_FIELDS = (
+    "title",
+    "summary",
+    "steps",
+    "checklist",
+    "invitation",
+    "threshold_reason",
+    "bring",
+)
 
 
 # --- data ---------------------------------------------------------------------
@@ -95,6 +103,8 @@ class KitText:
     checklist: tuple[str, ...]
     invitation: str
     threshold_reason: str | None = None
+    # What neighbours bring along (the poster and the letter say it); may be empty.
+    bring: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +315,14 @@ def _parse_text(check: _Checker, table: Any, lang: str, has_threshold: bool) -> 
             "er staat een reden voor een drempel, maar geen drempel. "
             "Zet threshold = <aantal huishoudens> bovenaan, of haal deze regel weg.",
         )
+    bring: tuple[str, ...] | None = ()
+    if "bring" in table:
+        bring = check.text_list(table, "bring", f"{lang}.bring")
     if title is None or summary is None or steps is None or checklist is None:
         return None
-    if invitation is None:
+    if invitation is None or bring is None:
         return None
-    return KitText(lang, title, summary, steps, checklist, invitation, reason)
+    return KitText(lang, title, summary, steps, checklist, invitation, reason, bring)
 
 
 def _parse_outcomes(check: _Checker, raw: Any) -> tuple[KitOutcome, ...]:
