@@ -15,10 +15,42 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from bot.i18n import Texts
+from bot.i18n import N_, Texts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-TALLY_ROWS = 20
+# The texts of the templates (templates/*.html call t(...)), here for the catalogs.
+TEMPLATE_TEXTS = (
+    N_("Address"),
+    N_("Ask {name}, who organises it."),
+    N_("Bring"),
+    N_("Dear neighbour,"),
+    N_("Door-to-door round: {title}"),
+    N_("Made with Buurbot, the chat helper for neighbourhood initiatives."),
+    N_("Neighbours together"),
+    N_("Not home"),
+    N_("Not online? No problem: just come along. Everyone is welcome."),
+    N_("Note"),
+    N_(
+        "Only write down names and numbers if the neighbour agrees. "
+        "Throw the sheet away once the totals are in the chat."
+    ),
+    N_("Questions?"),
+    N_("Says yes"),
+    N_("Scan the code with your phone to sign up."),
+    N_("Sign up by scanning the code with your phone, or at {link}."),
+    N_("Spoke to"),
+    N_("To the residents of this address"),
+    N_("Total"),
+    N_("Warm regards,"),
+    N_("When"),
+    N_("Where"),
+    N_("With the support of {owner}."),
+    N_(
+        "Write one line per address. Tick what fits; add the totals at the bottom and type "
+        "them into the chat afterwards: “Enter a door tally” on the action."
+    ),
+)
+TALLY_ROWS = 18
 
 
 @dataclass(frozen=True, slots=True)
