@@ -20,34 +20,69 @@ from bot.i18n import N_, Texts
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # The texts of the templates (templates/*.html call t(...)), here for the catalogs.
 TEMPLATE_TEXTS = (
+    N_("Actions and turnout"),
+    N_("Actions held"),
     N_("Address"),
     N_("Ask {name}, who organises it."),
     N_("Bring"),
+    N_(
+        "Counted figures are what the initiatives entered after their actions and door "
+        "rounds. Estimated figures multiply them by these factors; each saving is counted "
+        "once, from one measure."
+    ),
+    N_("Counted or estimated"),
+    N_("Date"),
     N_("Dear neighbour,"),
+    N_("District"),
     N_("Door-to-door round: {title}"),
+    N_("Factor"),
+    N_("Factors"),
+    N_("Figures"),
+    N_("Frozen for the period, computed {when}."),
+    N_("Impact report"),
+    N_("Initiative"),
+    N_("Initiatives"),
+    N_("Initiatives per phase"),
     N_("Made with Buurbot, the chat helper for neighbourhood initiatives."),
     N_("Neighbours together"),
+    N_("No outcomes were recorded in this period."),
     N_("Not home"),
     N_("Not online? No problem: just come along. Everyone is welcome."),
     N_("Note"),
+    N_("Number"),
     N_(
-        "Only write down names and numbers if the neighbour agrees. "
-        "Throw the sheet away once the totals are in the chat."
+        "Only write down names and numbers if the neighbour agrees. Throw the sheet away "
+        "once the totals are in the chat."
     ),
+    N_("Outcomes and impact"),
+    N_("Over"),
+    N_("People at actions"),
+    N_("Period"),
+    N_("Phase"),
     N_("Questions?"),
+    N_("Result"),
     N_("Says yes"),
     N_("Scan the code with your phone to sign up."),
     N_("Sign up by scanning the code with your phone, or at {link}."),
+    N_("Source"),
     N_("Spoke to"),
+    N_("Target"),
+    N_("Targets and results"),
+    N_("The initiatives"),
+    N_("The period is still running: computed {when}."),
     N_("To the residents of this address"),
     N_("Total"),
+    N_("Unit"),
+    N_("Value"),
     N_("Warm regards,"),
+    N_("What"),
     N_("When"),
     N_("Where"),
+    N_("Where the factors come from"),
     N_("With the support of {owner}."),
     N_(
-        "Write one line per address. Tick what fits; add the totals at the bottom and type "
-        "them into the chat afterwards: “Enter a door tally” on the action."
+        "Write one line per address. Tick what fits; add the totals at the bottom and "
+        "type them into the chat afterwards: “Enter a door tally” on the action."
     ),
 )
 TALLY_ROWS = 18
