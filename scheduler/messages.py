@@ -488,24 +488,10 @@ async def render_reminder(
         rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
     else:
         rows.append(menu_row(texts))
-    sent = say(person, Safe("\n".join(lines)), *rows)
-    if lead >= timings.reminder_soon_below and context.services is not None:
-        # The day-ahead reminder brings the calendar file, with the action as it is now.
-        from bot.flows.materials import calendar_document
-
-        initiative = await fetch(session, Initiative, action.initiative_id)
-        if initiative is not None and person.telegram_id is not None:
-            sent.append(
-                calendar_document(
-                    context.services,
-                    texts,
-                    action,
-                    initiative,
-                    chat_id=person.telegram_id,
-                    now=now,
-                )
-            )
-    return sent
+    if lead >= timings.reminder_soon_below and context.has_route("mat"):
+        # The day-ahead reminder offers the calendar file, with the action as it is now.
+        rows.insert(0, [Button(texts._("Add to my calendar"), pack("mat", "ics", action.id))])
+    return say(person, Safe("\n".join(lines)), *rows)
 
 
 # --- people joining -------------------------------------------------------------------------

@@ -240,3 +240,22 @@ async def test_calendar_files_keep_their_uid_move_with_the_action_and_cancel(
     event = event_of(documents(await press_payload(bob, pack("mat", "ics", winter.id)))[0].content)
     assert str(event["uid"]) == uid
     assert int(event["sequence"]) == 2 and str(event["status"]) == "CANCELLED"
+
+
+def test_every_text_of_the_templates_is_in_the_catalogs() -> None:
+    """The templates call t("..."): each msgid is listed for extraction, so none stays
+    English on a Dutch poster."""
+    import re
+
+    from bot.i18n import texts_for
+    from bot.materials import TEMPLATE_TEXTS, TEMPLATES
+
+    used = {
+        msgid
+        for page in TEMPLATES.glob("*.html")
+        for msgid in re.findall(r't\("([^"]*)"', page.read_text(encoding="utf-8"))
+    }
+    assert used and used <= set(TEMPLATE_TEXTS)
+    dutch = texts_for("nl")
+    untranslated = [m for m in used if dutch._(m) == m and m not in ("Factor", "Over")]
+    assert untranslated == []
