@@ -261,6 +261,11 @@ async def card_text(
     ]
     if initiative.why.strip():
         lines.append(texts._("<b>Why:</b> {why}", why=initiative.why))
+    from bot.programmes import resident_line  # the programme it is part of, for residents
+
+    programme = await resident_line(session, initiative, now.astimezone(texts.tz).date())
+    if programme:
+        lines.append(Safe(f"🏛 <i>{escape(programme)}</i>"))
     lines += [
         texts._("<b>Theme:</b> {theme}", theme=theme_label(texts, initiative.theme)),
         texts._("<b>Team:</b> {team}", team=_team_line(texts, meter)),

@@ -42,7 +42,7 @@ from sqlmodel import select
 
 from bot.audit import audit
 from bot.coaches import Area, AreaError, in_any, is_stalled, parse_area, subject
-from bot.i18n import N_
+from bot.i18n import N_, Safe, Texts, escape
 from scheduler.messages import Skip, renderer
 from storage.models import (
     Action,
@@ -88,6 +88,7 @@ __all__ = [
     "resident_line",
     "update_programme",
     "visible_programmes",
+    "with_programme",
 ]
 
 CAMPAIGN_KIND = "campaign"
@@ -100,7 +101,16 @@ AREA_SPEC = re.compile(r"^(?P<area>.+?)\s*(?:=\s*(?P<households>[0-9][0-9_.]*))?
 
 
 class ProgrammeError(ValueError):
-    """The input is not a programme field: a reason the user can act on."""
+    """The input is not a programme field: a reason the user can act on, as a msgid with
+    its values (``text(texts)`` in the reader's language; ``str()`` in English)."""
+
+    def __init__(self, msgid: str, **values: object) -> None:
+        self.msgid = msgid
+        self.values = values
+        super().__init__(msgid.format(**values))
+
+    def text(self, texts: Texts) -> str:
+        return texts._(self.msgid, **self.values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,17 +217,25 @@ def parse_district(text: str) -> District:
     """``5611-5629``, ``Woensel-Noord`` or either with ``=8500`` households."""
     match = AREA_SPEC.match(text or "")
     if not match:
-        raise ProgrammeError("an area is a postcode range or a district name")
+        raise ProgrammeError(N_("An area is a postcode range or a district name."))
     try:
         area = parse_area(match.group("area"))
     except AreaError as error:
-        raise ProgrammeError(str(error)) from error
+        raise ProgrammeError(
+            N_(
+                "“{text}” is not an area: write a postcode range like 5611-5658, one "
+                "postcode like 5611, or a district's name."
+            ),
+            text=match.group("area"),
+        ) from error
     households = match.group("households")
     count = None
     if households is not None:
         digits = households.replace("_", "").replace(".", "")
         if not digits.isdigit() or int(digits) <= 0:
-            raise ProgrammeError(f"the household count {households!r} is not a whole number")
+            raise ProgrammeError(
+                N_("The number of households “{count}” is not a whole number."), count=households
+            )
         count = int(digits)
     return District(area, count)
 
@@ -233,13 +251,13 @@ def parse_key_date(text: str) -> dict[str, str]:
         when = date.fromisoformat(day.strip())
     except ValueError as error:
         raise ProgrammeError(
-            f"{day.strip()!r} is not a date: write it like 2027-03-21=Start"
+            N_("“{day}” is not a date: write a key date like 2027-03-21=Start."), day=day.strip()
         ) from error
     label = " ".join(label.split())
     if not label:
-        raise ProgrammeError("a key date needs a label: 2027-03-21=Start")
+        raise ProgrammeError(N_("A key date needs a label: 2027-03-21=Start."))
     if len(label) > LABEL_MAX:
-        raise ProgrammeError(f"a key date's label has at most {LABEL_MAX} characters")
+        raise ProgrammeError(N_("A key date's label has at most {n} characters."), n=LABEL_MAX)
     return {"on": when.isoformat(), "label": label}
 
 
@@ -248,10 +266,12 @@ def parse_target(text: str) -> tuple[str, int]:
     key, _, value = (text or "").partition("=")
     key = key.strip()
     if key not in METRICS:
-        raise ProgrammeError(f"unknown target {key!r}; choose from {', '.join(sorted(METRICS))}")
+        raise ProgrammeError(
+            N_("Unknown target “{key}”; choose from {keys}."), key=key, keys=", ".join(METRICS)
+        )
     value = value.strip()
     if not value.isdigit() or int(value) <= 0:
-        raise ProgrammeError(f"the target for {key} must be a positive whole number")
+        raise ProgrammeError(N_("A target is a positive whole number: {key}."), key=key)
     return key, int(value)
 
 
@@ -275,24 +295,32 @@ class ProgrammeFields:
         self.organisation = " ".join(self.organisation.split())
         self.public_text = " ".join(self.public_text.split())
         if not 3 <= len(self.name) <= NAME_MAX:
-            raise ProgrammeError(f"a programme's name has 3 to {NAME_MAX} characters")
+            raise ProgrammeError(N_("A programme's name has 3 to {n} characters."), n=NAME_MAX)
         if not 2 <= len(self.organisation) <= ORGANISATION_MAX:
-            raise ProgrammeError(f"the organisation's name has 2 to {ORGANISATION_MAX} characters")
+            raise ProgrammeError(
+                N_("The organisation's name has 2 to {n} characters."), n=ORGANISATION_MAX
+            )
         if self.ends_on < self.starts_on:
-            raise ProgrammeError("the period ends before it starts")
+            raise ProgrammeError(N_("The period ends before it starts."))
         for theme in self.themes:
             if theme not in {item.value for item in Theme}:
-                raise ProgrammeError(f"unknown theme {theme!r}")
+                raise ProgrammeError(N_("Unknown theme “{theme}”."), theme=theme)
         if not self.areas:
-            raise ProgrammeError("a programme needs at least one area")
+            raise ProgrammeError(N_("A programme needs at least one area."))
         if len(self.public_text) > PUBLIC_TEXT_MAX:
-            raise ProgrammeError(f"the text for residents has at most {PUBLIC_TEXT_MAX} characters")
+            raise ProgrammeError(
+                N_("The text for residents has at most {n} characters."), n=PUBLIC_TEXT_MAX
+            )
         from bot.kits import load_kits
 
         known = load_kits()
         for kit in self.kits:
             if kit not in known:
-                raise ProgrammeError(f"unknown kit {kit!r}; choose from {', '.join(sorted(known))}")
+                raise ProgrammeError(
+                    N_("Unknown kit “{kit}”; choose from {kits}."),
+                    kit=kit,
+                    kits=", ".join(sorted(known)),
+                )
         self.themes = list(dict.fromkeys(self.themes))
         self.kits = list(dict.fromkeys(self.kits))
         self.areas = list(dict.fromkeys(self.areas))
@@ -413,7 +441,9 @@ async def add_manager(
     """The person sees the organisation's programmes from now on; False if they did."""
     organisation = " ".join(organisation.split())
     if not 2 <= len(organisation) <= ORGANISATION_MAX:
-        raise ProgrammeError(f"the organisation's name has 2 to {ORGANISATION_MAX} characters")
+        raise ProgrammeError(
+            N_("The organisation's name has 2 to {n} characters."), n=ORGANISATION_MAX
+        )
     if organisation in await manager_organisations(session, person.id):
         return False
     session.add(
@@ -486,7 +516,7 @@ class Period:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise ProgrammeError("the period ends before it starts")
+            raise ProgrammeError(N_("The period ends before it starts."))
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
         """[start of the first day, start of the day after the last) in UTC."""
@@ -582,6 +612,22 @@ async def resident_line(
     return None
 
 
+async def with_programme(
+    session: AsyncSession,
+    initiative: Initiative,
+    now: datetime,
+    tz: ZoneInfo,
+    text: Safe,
+    *,
+    kit_id: str | None = None,
+) -> Safe:
+    """``text`` (safe HTML) with the programme's line for residents below it, if any."""
+    line = await resident_line(session, initiative, now.astimezone(tz).date(), kit_id=kit_id)
+    if not line:
+        return text
+    return Safe(f"{text}\n\n🏛 <i>{escape(line)}</i>")
+
+
 # --- the campaign calendar --------------------------------------------------------------------
 
 
@@ -605,7 +651,7 @@ async def approve_item(
 ) -> None:
     """Approved after its preview: it goes out at its date through the broadcast machinery."""
     if item.status is not CampaignStatus.DRAFT:
-        raise ProgrammeError("only a draft announcement can be approved")
+        raise ProgrammeError(N_("Only a draft announcement can be approved."))
     item.status = CampaignStatus.APPROVED
     item.approved_by_id = actor_id
     item.approved_at = now

@@ -207,6 +207,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
             ),
             [
                 [Button(ctx._("New announcement"), pack("bc", "new"))],
+                [Button(ctx._("Open the web console"), pack("web"))],
                 [conv.menu_button(ctx)],
             ],
         )
@@ -290,6 +291,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         rows.append([Button(ctx._("Answer open questions"), pack("sup", "open"))])
     if await may(ctx.session, ctx.person, Permission.BROADCAST):
         rows.append([Button(ctx._("New announcement"), pack("bc", "new"))])
+    rows.append([Button(ctx._("Open the web console"), pack("web"))])
     rows.append([conv.menu_button(ctx)])
     ctx.say(Safe("\n".join(lines)), rows)
 

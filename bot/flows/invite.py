@@ -170,21 +170,29 @@ async def starters(ctx: Ctx, initiative: Initiative) -> str:
 
 async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
     """What a neighbour sees when they open an invitation: the idea, and two choices."""
+    from bot.programmes import with_programme  # the programme it is part of, if any
+
     token = initiative.invite_token
     ctx.say(
-        ctx._(
-            "You are invited to join <b>{title}</b>.\n\n"
-            "{what}\n"
-            "<b>Where:</b> {place}\n"
-            "<b>Started by:</b> {starter}\n\n"
-            "What would you like?\n"
-            "• <b>Join the team</b>: you help to organise it.\n"
-            "• <b>Just follow</b>: you hear about meetings and actions, "
-            "and you can say if you come.",
-            starter=await starters(ctx, initiative),
-            title=initiative.title,
-            what=initiative.what,
-            place=initiative.place,
+        await with_programme(
+            ctx.session,
+            initiative,
+            ctx.now(),
+            ctx.texts.tz,
+            ctx._(
+                "You are invited to join <b>{title}</b>.\n\n"
+                "{what}\n"
+                "<b>Where:</b> {place}\n"
+                "<b>Started by:</b> {starter}\n\n"
+                "What would you like?\n"
+                "• <b>Join the team</b>: you help to organise it.\n"
+                "• <b>Just follow</b>: you hear about meetings and actions, "
+                "and you can say if you come.",
+                starter=await starters(ctx, initiative),
+                title=initiative.title,
+                what=initiative.what,
+                place=initiative.place,
+            ),
         ),
         [
             [

@@ -299,7 +299,14 @@ async def kit_show(ctx: Ctx, payload: Payload) -> None:
         return
     initiative = await context_initiative(ctx, payload.int_arg(2))
     conv.leave_flow(ctx, keep_for_later=True)
-    ctx.say(kit_page(ctx, kit), await kit_rows(ctx, kit, initiative))
+    page = kit_page(ctx, kit)
+    if initiative is not None:  # the programme that offers this kit where they live
+        from bot.programmes import with_programme
+
+        page = await with_programme(
+            ctx.session, initiative, ctx.now(), ctx.texts.tz, page, kit_id=kit.id
+        )
+    ctx.say(page, await kit_rows(ctx, kit, initiative))
 
 
 async def kit_nav(ctx: Ctx, payload: Payload) -> None:

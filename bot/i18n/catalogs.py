@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = Path(__file__).parent / f"{DOMAIN}.pot"
 FRAGMENTS = Path(__file__).parent / "fragments"
 KEYWORDS = {"_": None, "N_": None, "n_": (1, 2), "Invalid": None}
-SOURCE_DIRS = ("bot", "scheduler", "storage")
+SOURCE_DIRS = ("bot", "scheduler", "storage", "web")
 # Stable header dates keep `update` from changing files when no text changed.
 EPOCH = datetime(2026, 1, 1)
 
@@ -37,7 +37,8 @@ def extract() -> Catalog:
     for folder in SOURCE_DIRS:
         for filename, lineno, message, comments, context in extract_from_dir(
             ROOT / folder,
-            method_map=[("**.py", "python")],
+            # The web console's templates: Jinja2's own extractor (its i18n extension).
+            method_map=[("**.py", "python"), ("**/templates/**.html", "jinja2.ext:babel_extract")],
             keywords=KEYWORDS,
             comment_tags=("Translators:",),
             strip_comment_tags=True,

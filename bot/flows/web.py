@@ -1,0 +1,73 @@
+"""/web: a coach, operator or programme manager gets a one-time login link for the web
+console (valid 15 minutes, works once). Also the button in the coach overview."""
+
+from __future__ import annotations
+
+import html
+
+from bot import conversation as conv
+
+# Imported for its outbox renderer: the campaign calendar's announcements start here.
+from bot import programmes as _programmes  # noqa: F401  (registers the "campaign" kind)
+from bot.context import Ctx
+from bot.flows.coach import needs_onboarding
+from bot.i18n import N_, Safe, escape
+from bot.payloads import Payload, pack
+from bot.registry import Registry
+from bot.seam import Button
+
+
+def web_button(ctx: Ctx) -> Button:
+    return Button(ctx._("Open the web console"), pack("web"))
+
+
+async def web_command(ctx: Ctx, _args: str) -> None:
+    if await needs_onboarding(ctx):
+        return
+    await send_link(ctx)
+
+
+async def pressed(ctx: Ctx, _payload: Payload) -> None:
+    ctx.toast()
+    await send_link(ctx)
+
+
+async def send_link(ctx: Ctx) -> None:
+    from web.auth import LINK_MINUTES, issue_login, may_have_link
+
+    if not await may_have_link(ctx.session, ctx.person):
+        ctx.say(
+            ctx._(
+                "The web console is for neighbourhood coaches and programme managers. "
+                "Everything you do as a neighbour is right here in the chat."
+            ),
+            [[conv.menu_button(ctx)]],
+        )
+        return
+    settings = ctx.services.settings
+    url = await issue_login(
+        ctx.session, settings, resident_id=ctx.person.id, operator=False, now=ctx.now()
+    )
+    rows = []
+    if url.startswith("https://"):  # Telegram refuses buttons to plain http and localhost
+        rows.append([Button(ctx._("Log in to the web console"), url=url)])
+    rows.append([conv.menu_button(ctx)])
+    ctx.say(
+        ctx._(
+            "🔑 <b>Your login link for the web console</b>\n\n{link}\n\n"
+            "It works once, for {minutes} minutes. Do not pass it on: whoever opens it is "
+            "logged in as you.",
+            link=Safe(f'<a href="{html.escape(url, quote=True)}">{escape(url)}</a>'),
+            minutes=LINK_MINUTES,
+        ),
+        rows,
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "web",
+        description=N_("Coaches and programme managers: log in to the web console"),
+        menu=False,
+    )(web_command)
+    registry.button("web")(pressed)
