@@ -203,8 +203,10 @@ async def test_calendar_files_keep_their_uid_move_with_the_action_and_cancel(
     iid = await seed_initiative(driver, anna, followers=(bob,))
     winter = await plan(anna, iid, title="Tegelwipdag", when="za 12 dec 14:00")
 
-    # With the confirmation: "I'm coming" brings the calendar file.
-    sent = documents(await press_payload(bob, pack("rsvp", winter.id, "c")))
+    # The confirmation of "I'm coming" offers the calendar file, one tap away.
+    await press_payload(bob, pack("rsvp", winter.id, "c"))
+    assert "Genoteerd: je komt" in bob.last and "Zet in mijn agenda" in bob.buttons
+    sent = documents(await bob.press("Zet in mijn agenda"))
     assert [d.filename for d in sent] == ["agenda-tegelwipdag.ics"]
     event = event_of(sent[0].content)
     start = event.decoded("dtstart")

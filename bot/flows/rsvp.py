@@ -82,14 +82,6 @@ async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
         ctx.toast(ctx._("Noted."))
         intro = ctx._("✓ Noted: you can't come. Thank you for letting us know.")
     await show_card(ctx, action, initiative, intro=intro, edit=True)
-    if answer is RsvpAnswer.COMING and result.place is None:
-        from bot.flows.materials import calendar_document  # the .ics with the confirmation
-
-        ctx.out.append(
-            calendar_document(
-                ctx.services, ctx.texts, action, initiative, chat_id=ctx.chat_id, now=ctx.now()
-            )
-        )
     if result.promoted:
         await tell_promoted(ctx, action, [row.resident_id for row in result.promoted])
 
