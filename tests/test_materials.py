@@ -134,6 +134,7 @@ async def test_poster_letter_and_tally_carry_the_action_and_a_working_qr_code(
         assert expected in text, expected
     qr, text = read_pdf(sent[1].content, tmp_path, "letter")
     assert qr == link and "Beste buur," in text and "Niet online? Geen probleem" in text
+    assert "Het is voor Groene Lindelaan, een initiatief" in text and "<b>" not in text
 
     english = documents(await anna.press("Dezelfde in het Engels"))
     qr, text = read_pdf(english[0].content, tmp_path, "poster-en")

@@ -29,7 +29,7 @@ def texts_with_placeholders() -> list[str]:
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
-@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=HOSTILE)
 def test_every_text_escapes_what_is_put_into_it(lang: str, value: str) -> None:
     texts = texts_for(lang)

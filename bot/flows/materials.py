@@ -92,10 +92,12 @@ async def action_sheet(ctx: Ctx, action: Action, initiative: Initiative, texts: 
         owner=await owner_of(ctx, initiative),
         body=(
             summary,
-            texts._(
-                "It is for <b>{initiative}</b>, an initiative of neighbours in our street. "
-                "You do not need to know anyone: everyone is welcome.",
-                initiative=initiative.title,
+            plain(
+                texts._(
+                    "It is for {initiative}, an initiative of neighbours in our street. "
+                    "You do not need to know anyone: everyone is welcome.",
+                    initiative=initiative.title,
+                )
             ),
         ),
     )
@@ -116,11 +118,21 @@ async def invitation_sheet(ctx: Ctx, initiative: Initiative, texts: Texts) -> Sh
             for part in (
                 initiative.what,
                 initiative.why,
-                texts._("Would you like to join in, or just hear what we are doing? Sign up."),
+                plain(
+                    texts._("Would you like to join in, or just hear what we are doing? Sign up.")
+                ),
             )
             if part.strip()
         ),
     )
+
+
+def plain(text: str) -> str:
+    """A translated text (HTML, its values escaped) as the plain text a Sheet holds: the
+    template escapes it once, when it is rendered."""
+    import html
+
+    return html.unescape(text)
 
 
 def language_of(ctx: Ctx, payload: Payload, index: int) -> str:
@@ -281,7 +293,7 @@ def calendar_document(
     )
     content = action_ics(
         action,
-        description=_plain(description),
+        description=plain(description),
         url=link,
         bot_username=services.bot_username or services.settings.bot_username,
         now=now,
@@ -294,12 +306,6 @@ def calendar_document(
         caption=texts._("📅 Open the file to put it in your calendar."),
         if_refused=texts._("I could not send the calendar file just now, sorry."),
     )
-
-
-def _plain(text: str) -> str:
-    import html
-
-    return html.unescape(text)
 
 
 async def ics_pressed(ctx: Ctx, action_id: int | None) -> None:

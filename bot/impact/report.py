@@ -435,6 +435,7 @@ def report_pdf(data: dict[str, Any], texts: Texts) -> bytes:
         # Inside a CSS string: no quote, backslash or markup can end it.
         owner_css=Markup(re.sub(r'[\\"<>\n]', " ", str(data["owner"]))),
         figures=lambda part: _figure_rows(texts, part["impact"]),
+        moment=lambda iso: texts.when(datetime.fromisoformat(iso)),
         number=lambda value: (
             texts.number(round(value))
             if value >= 10 or float(value).is_integer()
