@@ -161,6 +161,13 @@ def document(ctx: Ctx, filename: str, content: bytes, caption: str) -> SendDocum
 # --- posters and letters ------------------------------------------------------------------
 
 
+async def door_row(ctx: Ctx, action: Action, initiative: Initiative) -> list[list[Button]]:
+    """ "Enter a door tally", for who may enter one (the initiators)."""
+    if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
+        return []
+    return [[Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))]]
+
+
 async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> None:
     found = await load_action(ctx, action_id, Permission.PLAN_ACTION)
     if found is None:
@@ -201,7 +208,7 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
         ),
         [
             [Button(ctx._("Tally sheet for the doors"), pack("mat", "tally", aid))],
-            [Button(ctx._("Enter a door tally"), pack("mat", "door", aid))],
+            *await door_row(ctx, action, initiative),
             [other_language_button(ctx, lang, pack("mat", "poster", aid, OTHER_LANGUAGE[lang]))],
             [action_button(ctx.texts, aid), conv.menu_button(ctx)],
         ],
@@ -264,7 +271,7 @@ async def tally_pressed(ctx: Ctx, action_id: int | None) -> None:
     ctx.say(
         ctx._("Back from the doors? Type the totals here, then they count too."),
         [
-            [Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))],
+            *await door_row(ctx, action, initiative),
             [action_button(ctx.texts, action.id or 0), conv.menu_button(ctx)],
         ],
     )
