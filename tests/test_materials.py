@@ -18,7 +18,7 @@ from sqlmodel import select
 
 from bot.payloads import pack
 from bot.seam import Outgoing, SendDocument
-from storage.models import Action, ActionStatus, Outcome, OutcomeSource
+from storage.models import Action, ActionStatus, Initiative, Outcome, OutcomeSource
 from tests.conftest import REQUIRE_SERVICES
 from tests.support.driver import Driver
 from tests.test_journey_actions import (
@@ -136,9 +136,7 @@ async def test_poster_letter_and_tally_carry_the_action_and_a_working_qr_code(
     assert qr == link and "Beste buur," in text and "Niet online? Geen probleem" in text
     assert "Het is voor Groene Lindelaan, een initiatief" in text and "<b>" not in text
 
-    english = documents(await anna.press("Dezelfde in het Engels"))
-    qr, text = read_pdf(english[0].content, tmp_path, "poster-en")
-    assert qr == link and "When" in text and "Saturday 12 December" in text
+    assert "Dezelfde in het Engels" in anna.buttons  # (rendered below, for the invitation)
 
     tally = documents(await anna.press("Turflijst voor langs de deuren"))
     qr, text = read_pdf(tally[0].content, tmp_path, "tally")
@@ -170,21 +168,16 @@ async def test_poster_letter_and_tally_carry_the_action_and_a_working_qr_code(
     await bob.command("start", "act-nosuchtoken0000")
     assert "Groene Lindelaan" not in bob.last
 
-
-async def test_the_invitation_has_a_poster_and_a_letter_too(
-    driver: Driver, tools: None, tmp_path: Path
-) -> None:
-    anna = await onboard(driver, "Anna")
-    iid = await seed_initiative(driver, anna)
+    # The initiative's invitation has its poster too, in English on request.
     await press_payload(anna, pack("ini", "card", iid))
-    sent = documents(await anna.press("Poster en brief"))
+    await anna.press("Poster en brief")
+    sent = documents(await anna.press("Dezelfde in het Engels"))
     async with driver.services.db.transaction() as session:
-        from storage.models import Initiative
-
         token = (await session.get(Initiative, iid)).invite_token  # type: ignore[union-attr]
-    qr, text = read_pdf(sent[0].content, tmp_path, "invitation-poster")
+    qr, text = read_pdf(sent[0].content, tmp_path, "invitation-poster-en")
     assert qr == f"https://t.me/buurbot_test_bot?start=join-{token}"
     assert "Groene Lindelaan" in text and "Tegels eruit, planten erin" in text
+    assert "Scan the code with your phone" in text and "Questions?" in text
 
 
 def event_of(ics: bytes):  # type: ignore[no-untyped-def]
