@@ -275,6 +275,12 @@ async def card_text(
         lines.append(
             texts._("<b>Coming up:</b> {action}", action=_action_line(texts, meter.next_action))
         )
+    from bot.outcomes import impact_lines, impact_of
+
+    achieved = impact_lines(texts, await impact_of(session, initiative.id or 0))
+    if achieved:
+        lines.append(texts._("<b>Achieved together:</b>"))
+        lines += [Safe(f"• {line}") for line in achieved]
     if organiser:
         hint = goal_hint(texts, state.next_goal)
         lines += ["", texts._("👉 <b>Next step:</b> {hint}", hint=hint)]

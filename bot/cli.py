@@ -80,6 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema up to date")
     add_operator_commands(commands)
     add_programme_commands(commands)
+    from bot.impact.report_cli import add_report_command
+
+    add_report_command(commands)
     return parser
 
 
@@ -135,6 +138,10 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
             from web.app import run_web
 
             return asyncio.run(run_web(settings, args.host, args.port))
+        if command == "report":
+            from bot.impact.report_cli import run_report_command
+
+            return asyncio.run(run_report_command(settings, args))
         if command in PROGRAMME_COMMANDS:
             from bot.programme_cli import run_programme_command
 

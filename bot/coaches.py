@@ -699,6 +699,7 @@ ACTIVITY_LABELS: dict[str, str] = {
     "action_changed": N_("an action was moved"),
     "action_cancelled": N_("an action was cancelled"),
     "action_reviewed": N_("an action was reviewed"),
+    "door_tally": N_("a round along the doors was counted"),
     "task_added": N_("a task was added"),
     "task_assigned": N_("a task was divided"),
     "task_done": N_("a task was done"),

@@ -36,6 +36,7 @@ __all__ = [
     "THEMES",
     "Kit",
     "KitError",
+    "KitOutcome",
     "KitProblem",
     "KitText",
     "clear_kit_cache",
@@ -72,11 +73,20 @@ INVITATION_PLACEHOLDERS = ("date", "place", "organiser", "link")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_FIELDS = (
-    *("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next"),
+    *("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next", "outcomes"),
     *LANGUAGES,
     *MORE_LANGUAGES,
 )
-_TEXT_FIELDS = ("title", "summary", "steps", "checklist", "invitation", "threshold_reason")
+OUTCOMES_MAX = 6  # questions after an action: more and nobody answers them
+_TEXT_FIELDS = (
+    "title",
+    "summary",
+    "steps",
+    "checklist",
+    "invitation",
+    "threshold_reason",
+    "bring",
+)
 
 
 # --- data ---------------------------------------------------------------------
@@ -93,9 +103,30 @@ class KitText:
     checklist: tuple[str, ...]
     invitation: str
     threshold_reason: str | None = None
+    # What neighbours bring along (the poster and the letter say it); may be empty.
+    bring: tuple[str, ...] = ()
     # Fields shown in English because this language's section does not give them yet
     # ("summary", "steps 2-8", ...); empty for nl and en.
     fallback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class KitOutcome:
+    """One question the after-action review asks: a number of ``key`` (a quantity of
+    ``bot/impact/quantities.py``), worded per language."""
+
+    key: str
+    questions: Mapping[str, str]
+
+    def question(self, lang: str | None) -> str:
+        """In ``lang``; a language the kit does not word it in reads the English (as the
+        kit's other texts do), Dutch only for Dutch or no language."""
+        base = (lang or "").strip().lower().replace("_", "-").split("-")[0]
+        if base in self.questions:
+            return self.questions[base]
+        if base and base != LANGUAGES[0] and "en" in self.questions:
+            return self.questions["en"]
+        return self.questions[LANGUAGES[0]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +140,7 @@ class Kit:
     en: KitText
     threshold: int | None = None  # households needed, if any
     next: tuple[str, ...] = ()
+    outcomes: tuple[KitOutcome, ...] = ()
     source: Path | None = field(default=None, compare=False, repr=False)
     more: tuple[KitText, ...] = ()  # tr, pl, ar, uk: English where not translated
 
@@ -300,11 +332,67 @@ def _parse_text(check: _Checker, table: Any, lang: str, has_threshold: bool) -> 
             "er staat een reden voor een drempel, maar geen drempel. "
             "Zet threshold = <aantal huishoudens> bovenaan, of haal deze regel weg.",
         )
+    bring: tuple[str, ...] | None = ()
+    if "bring" in table:
+        bring = check.text_list(table, "bring", f"{lang}.bring")
     if title is None or summary is None or steps is None or checklist is None:
         return None
-    if invitation is None:
+    if invitation is None or bring is None:
         return None
-    return KitText(lang, title, summary, steps, checklist, invitation, reason)
+    return KitText(lang, title, summary, steps, checklist, invitation, reason, bring)
+
+
+def _parse_outcomes(check: _Checker, raw: Any) -> tuple[KitOutcome, ...]:
+    from bot.impact.quantities import DOOR_KEYS, OUTCOME_KEYS
+
+    asked = [key for key in OUTCOME_KEYS if key not in DOOR_KEYS]
+    example = (
+        '[[outcomes]]\nkey = "tiles_removed"\nnl = "Hoeveel tegels..."\nen = "How many tiles..."'
+    )
+    if not isinstance(raw, list) or not all(isinstance(each, dict) for each in raw):
+        check.add(
+            "outcomes",
+            f"write each outcome question as its own block, like:\n{example}",
+            f"schrijf elke vraag naar een resultaat als een eigen blok, zoals:\n{example}",
+        )
+        return ()
+    if len(raw) > OUTCOMES_MAX:
+        check.add(
+            "outcomes",
+            f"at most {OUTCOMES_MAX} outcome questions: nobody answers more after an action.",
+            f"hoogstens {OUTCOMES_MAX} vragen naar resultaten: meer beantwoordt niemand.",
+        )
+    found: list[KitOutcome] = []
+    seen: set[str] = set()
+    for number, each in enumerate(raw, start=1):
+        where = f"outcomes.{number}"
+        for name in each:
+            if name != "key" and name not in LANGUAGES:
+                check.add(
+                    f"{where}.{name}",
+                    f"unknown field. An outcome has: key, {', '.join(LANGUAGES)}.",
+                    f"onbekend veld. Een resultaat heeft: key, {', '.join(LANGUAGES)}.",
+                )
+        key = each.get("key")
+        if key not in asked:
+            check.add(
+                f"{where}.key",
+                f"{key!r} is not something the bot can count. Choose one of: {', '.join(asked)}.",
+                f"{key!r} kan de bot niet tellen. Kies uit: {', '.join(asked)}.",
+            )
+            continue
+        if key in seen:
+            check.add(
+                f"{where}.key",
+                f"{key!r} is asked twice.",
+                f"{key!r} wordt twee keer gevraagd.",
+            )
+            continue
+        seen.add(key)
+        questions = {lang: check.text(each, lang, f"{where}.{lang}") for lang in LANGUAGES}
+        if all(questions.values()):
+            found.append(KitOutcome(key, {k: v for k, v in questions.items() if v}))
+    return tuple(found)
 
 
 def _in_english(en: KitText, lang: str, table: Mapping[str, Any] | None = None) -> KitText:
@@ -450,6 +538,8 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
             "een kit kan niet zijn eigen volgende stap zijn.",
         )
 
+    outcomes = _parse_outcomes(check, data.get("outcomes", []))
+
     texts: dict[str, KitText | None] = {}
     for lang in LANGUAGES:
         if lang not in data:
@@ -499,6 +589,7 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
         en=en,
         threshold=threshold,
         next=tuple(next_ids),
+        outcomes=outcomes,
         source=path,
         more=tuple(more),
     )

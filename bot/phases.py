@@ -405,7 +405,14 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
     if reached:
         own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
         initiator = own is not None and own.role is MemberRole.INITIATOR
-        ctx.say(*celebration(ctx, initiative, reached, current, initiator=initiator))
+        text, buttons = celebration(ctx, initiative, reached, current, initiator=initiator)
+        if Phase.SUSTAIN in reached:  # what the street achieved, in its own numbers
+            from bot.outcomes import impact_lines, impact_of
+
+            achieved = impact_lines(ctx.texts, await impact_of(ctx.session, initiative.id or 0))
+            if achieved:
+                text = Safe(f"{text}\n\n" + "\n".join(f"💚 {line}" for line in achieved))
+        ctx.say(text, buttons)
     return reached
 
 

@@ -488,6 +488,9 @@ async def render_reminder(
         rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
     else:
         rows.append(menu_row(texts))
+    if lead >= timings.reminder_soon_below and context.has_route("mat"):
+        # The day-ahead reminder offers the calendar file, with the action as it is now.
+        rows.insert(0, [Button(texts._("Add to my calendar"), pack("mat", "ics", action.id))])
     return say(person, Safe("\n".join(lines)), *rows)
 
 

@@ -266,6 +266,30 @@ class Action(SQLModel, table=True):
     reviewed_at: datetime | None = None
     # The code of the card's "show my name" deep link (gname-<token>).
     link_token: str = Field(default_factory=new_link_token, max_length=32, unique=True, index=True)
+    # The calendar file's SEQUENCE (RFC 5545): one up at every move, change or cancel.
+    ics_sequence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class OutcomeSource(StrEnum):
+    REVIEW = "review"  # the kit's questions in the after-action review
+    DOOR = "door"  # a door-to-door tally, entered by an initiator
+
+
+class Outcome(SQLModel, table=True):
+    """A number counted where it happened: tiles removed, homes insulated, households
+    who said yes at the door. The review's numbers are one row per action and quantity
+    (reporting again replaces them); door rounds are rows of their own. bot/impact."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
+    action_id: int | None = Field(
+        default=None, foreign_key="action.id", ondelete="CASCADE", index=True
+    )
+    key: str = Field(max_length=40)
+    value: int
+    source: OutcomeSource = Field(sa_type=enum_type(OutcomeSource))
+    recorded_by_id: int | None = person_fk()
+    recorded_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class Rsvp(SQLModel, table=True):

@@ -38,6 +38,8 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    Outcome,
+    OutcomeSource,
     Phase,
     Quote,
     Resident,
@@ -403,6 +405,7 @@ async def test_action_list_and_card_show_what_the_person_may_do(driver: Driver) 
         "Ik kom",
         "Misschien",
         "Ik kan niet",
+        "Zet in mijn agenda",  # a calendar file for anyone; posters are for organisers
         "Naar het initiatief",
         "Terug naar het menu",
     ]
@@ -735,6 +738,13 @@ async def test_review_marks_held_and_proposes_the_kits_next_steps(
     await anna.send("veel")
     assert "Typ het aantal mensen dat kwam" in anna.last
     await anna.send("23")
+    # The kit's own numbers: typed as people type them, "I don't know" where unknown.
+    assert "Hoeveel tegels zijn er in totaal uitgehaald?" in anna.last
+    await anna.send("heel veel")
+    assert "Typ één getal, bijvoorbeeld 12" in anna.last
+    await anna.send("140 tegels")
+    assert "Hoeveel vierkante meter is er groen geworden?" in anna.last
+    await anna.press("Weet ik niet")
     await anna.send("Iedereen hielp mee, 140 tegels eruit!")
     await anna.press("Overslaan")
     assert "Heb je een foto?" in anna.last
@@ -757,6 +767,12 @@ async def test_review_marks_held_and_proposes_the_kits_next_steps(
     shown = anna.seen_since(-2)
     assert "🙌 Dank je wel! Ik heb het opgeschreven." in shown
     assert "Er kwamen 23 mensen naar Tegel eruit, plant erin." in shown
+    assert "Samen 140 tegels eruit: ongeveer 13 m² groen." in shown  # 140 ÷ 11 per m²
+    async with driver.services.db.transaction() as session:
+        rows = (await session.execute(select(Outcome))).scalars().all()
+    assert [(r.action_id, r.key, r.value, r.source) for r in rows] == [
+        (action.id, "tiles_removed", 140, OutcomeSource.REVIEW)
+    ]
     assert f"Plannen: {rain}" in anna.buttons
 
     # Rhythm: the next one is planned straight away, from the chosen kit.
@@ -765,6 +781,9 @@ async def test_review_marks_held_and_proposes_the_kits_next_steps(
     assert anna.buttons[0] == rain
     await press_payload(anna, pack("review", action.id))
     assert "Iemand heeft hier al over verteld." in anna.last
+    # The initiative card shows what the street achieved.
+    await press_payload(anna, pack("ini", "card", iid))
+    assert "Samen bereikt:" in anna.last and "Samen 140 tegels eruit" in anna.last
 
 
 async def test_reviewing_a_meeting_records_the_neighbours_wishes(
@@ -1032,4 +1051,7 @@ def test_every_flow_step_of_this_part_is_exercised() -> None:
     covered = {name for name in PATHS if name != "no flow"}
     # Steps reached only through an earlier covered step with the same shape.
     same_as = {"actedit:time", "actedit:confirm", "review:notworked", "review:wishes"}
+    # The kit's own numbers: the first two asked in the tile-lifting review above, the
+    # others the same question with another kit's words.
+    same_as |= {f"review:outcome{n}" for n in range(1, 7)}
     assert steps - covered - same_as == set()

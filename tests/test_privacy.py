@@ -33,6 +33,8 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    Outcome,
+    OutcomeSource,
     PollVote,
     Programme,
     ProgrammeManager,
@@ -146,6 +148,15 @@ async def seed_heavy_user(driver: Driver, heavy: Talker, other: Talker) -> dict[
                     question="Hoe vraag ik subsidie aan?",
                 ),
                 Quote(initiative_id=mine.id, supplier="Zon BV", total_eur=5200, added_by_id=me.id),
+                # A door round she counted: the count stays the initiative's, without her.
+                Outcome(
+                    initiative_id=mine.id,
+                    action_id=action.id,
+                    key="door_yes",
+                    value=12,
+                    source=OutcomeSource.DOOR,
+                    recorded_by_id=me.id,
+                ),
                 CoachArea(coach_id=me.id, postcode_from=1000, postcode_to=1099),
                 CoachInvite(token="coach-tok", created_by_id=them.id, used_by_id=me.id),
                 Broadcast(author_id=me.id, text="Infoavond warmtenet"),
@@ -325,6 +336,7 @@ def test_every_person_reference_is_seeded_by_the_heavy_user_test() -> None:
         "campaign_item",
         "web_login",
         "web_session",
+        "outcome",
     }
     assert {table.name for table, _, _ in person_references()} == seeded
 

@@ -346,6 +346,13 @@ async def card_buttons(ctx: Ctx, action: Action, initiative: Initiative) -> list
             rows.append(
                 [Button(ctx._("Compare quotes"), pack("quote", "cmp", initiative.id, measure))]
             )
+    paper: list[Button] = []
+    if planned and Permission.PLAN_ACTION in rights:
+        paper.append(Button(ctx._("Make a poster"), pack("mat", "poster", aid)))
+    if planned and not has_started(action, now):
+        paper.append(Button(ctx._("Add to my calendar"), pack("mat", "ics", aid)))
+    if paper:
+        rows.append(paper)
     if planned and Permission.PLAN_ACTION in rights:
         rows.append([Button(ctx._("Change time or place"), pack("act", "edit", aid))])
     if planned and Permission.CANCEL_ACTION in rights:
@@ -867,6 +874,7 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     if (action.starts_at, action.place) == old:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
+    action.ics_sequence += 1  # calendars that have it update the same event
     record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
     ctx.emit(ActionChanged(action.id or 0))
 
@@ -1109,6 +1117,7 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
         await show_card(ctx, action, initiative, intro=ctx._("This is not planned any more."))
         return
     action.status = ActionStatus.CANCELLED
+    action.ics_sequence += 1  # the calendar file now says CANCELLED
     record_activity(ctx.session, initiative, "action_cancelled", ctx.now(), ctx.person.id)
     ctx.emit(ActionCancelled(action.id or 0))
     organiser = ctx.person.display_name

@@ -392,6 +392,12 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
             committed=texts.number(meter.committed),
         )
     )
+    from bot.outcomes import impact_lines, impact_of  # what the street achieved
+
+    achieved = impact_lines(texts, await impact_of(ctx.session, initiative.id or 0))
+    if achieved:
+        lines.append(ctx._("<b>Achieved together:</b>"))
+        lines += [Safe(f"• {line}") for line in achieved]
 
     recent = await recent_activity(ctx.session, initiative.id or 0)
     lines += ["", ctx._("<b>Recent activity</b>")]

@@ -196,6 +196,7 @@ async def card_buttons(
         buttons.append(Button(ctx._("Edit"), pack("ini", "edit", ident)))
     if can(Permission.INVITE):
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
+        buttons.append(Button(ctx._("Poster and letter"), pack("mat", "invite", ident)))
     if can(Permission.CHECK_ROLES):
         buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
     if can(Permission.PLAN_ACTION):

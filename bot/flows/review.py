@@ -1,4 +1,5 @@
-"""After the action: how many came, what worked and what did not, a photo, (for a
+"""After the action: how many came, the kit's own numbers (tiles removed, homes
+insulated: ``[[outcomes]]`` in its TOML), what worked and what did not, a photo, (for a
 meeting) whether the neighbours' wishes were gathered, and what comes next — every
 activity is soil for the next one. Marks the action held.
 
@@ -26,9 +27,11 @@ from bot.flows.actions import (
     refuse,
     show_card,
 )
-from bot.i18n import N_, Safe
+from bot.i18n import N_, Safe, escape
+from bot.impact import compute
 from bot.initiatives import get_initiative, record_activity
-from bot.kits import Kit, KitError, suggest_next
+from bot.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
+from bot.outcomes import impact_lines, parse_amount, save_review
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button
@@ -51,6 +54,12 @@ KIT_PHASE_OF = {
 
 class Step(StrEnum):
     ATTENDED = "attended"
+    OUTCOME1 = "outcome1"
+    OUTCOME2 = "outcome2"
+    OUTCOME3 = "outcome3"
+    OUTCOME4 = "outcome4"
+    OUTCOME5 = "outcome5"
+    OUTCOME6 = "outcome6"
     WORKED = "worked"
     NOT_WORKED = "notworked"
     PHOTO = "photo"
@@ -95,6 +104,62 @@ def parse_attended(_ctx: Ctx, text: str) -> int:
     if number is None or number > ATTENDED_MAX:
         raise Invalid(N_("Please type the number of people who came, for example 12."))
     return number
+
+
+OUTCOME_STEPS = [Step(f"outcome{n}") for n in range(1, OUTCOMES_MAX + 1)]
+
+
+def kit_outcomes(ctx: Ctx) -> tuple[str, ...]:
+    """The keys the action's kit asks about, in its order."""
+    kit = find_kit(ctx.data.get("kit_id"))
+    return tuple(each.key for each in kit.outcomes) if kit else ()
+
+
+def outcome_step_after(ctx: Ctx, done: int) -> Next:
+    """The next of the kit's questions after ``done`` of them, then what worked."""
+    return OUTCOME_STEPS[done] if done < len(kit_outcomes(ctx)) else Step.WORKED
+
+
+def say_outcome(index: int):  # type: ignore[no-untyped-def]
+    def say(ctx: Ctx) -> Safe:
+        kit = find_kit(ctx.data.get("kit_id"))
+        if kit is None or index >= len(kit.outcomes):
+            return ctx._("Type a number, or press “I don't know”.")
+        question = kit.outcomes[index].question(ctx.texts.lang)
+        intro = ctx._("Now the numbers: they show what your street achieved.") if index == 0 else ""
+        return Safe("\n\n".join(part for part in (intro, escape(question)) if part))
+
+    return say
+
+
+def parse_outcome(_ctx: Ctx, text: str) -> int:
+    number = parse_amount(text)  # "340", "340 tegels", "ongeveer 30 m2", "twaalf"
+    if number is None:
+        raise Invalid(N_("Please type one number, for example 12, or press “I don't know”."))
+    return number
+
+
+def outcome_steps() -> list[Ask]:
+    return [
+        Ask(
+            step,
+            say=say_outcome(index),
+            choices=[Choice("skip", N_("I don't know"), value=None, means=("skip", "none"))],
+            text=TextAnswer(parse=parse_outcome, max_length=60, asks_number=True),
+            then=lambda ctx, _value, done=index + 1: outcome_step_after(ctx, done),
+        )
+        for index, step in enumerate(OUTCOME_STEPS)
+    ]
+
+
+def answered_outcomes(data: dict[str, object]) -> dict[str, int]:
+    kit = find_kit(data.get("kit_id") if isinstance(data.get("kit_id"), str) else None)
+    values: dict[str, int] = {}
+    for step, outcome in zip(OUTCOME_STEPS, kit.outcomes if kit else (), strict=False):
+        value = data.get(step)
+        if isinstance(value, int) and not isinstance(value, bool):
+            values[outcome.key] = value
+    return values
 
 
 def say_worked(ctx: Ctx) -> Safe:
@@ -188,6 +253,8 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
     action.status = ActionStatus.HELD
     if action.kind is ActionKind.MEETING and data.get(Step.WISHES) == "yes":
         initiative.wishes_gathered = True
+    counted = answered_outcomes(data)
+    await save_review(ctx.session, action, counted, by_id=ctx.person.id, now=now)
     record_activity(ctx.session, initiative, "action_reviewed", now, ctx.person.id)
     ctx.emit(ActionReviewed(action.id or 0))
 
@@ -200,6 +267,7 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
             action.attended,
             title=action.title,
         ),
+        *impact_lines(ctx.texts, compute([counted])),
     ]
     rows: list[list[Button]] = []
     next_kit = find_kit(action.next_step)
@@ -240,8 +308,9 @@ review_flow = Flow(
             Step.ATTENDED,
             say=say_attended,
             text=TextAnswer(parse=parse_attended, max_length=40, asks_number=True),
-            then=Step.WORKED,
+            then=lambda ctx, _value: outcome_step_after(ctx, 0),
         ),
+        *outcome_steps(),
         Ask(
             Step.WORKED,
             say=say_worked,
@@ -315,7 +384,11 @@ async def review_pressed(ctx: Ctx, payload: Payload) -> None:
         )
         return
     conv.leave_flow(ctx, keep_for_later=True)
-    await conv.start_flow(ctx, "review", {"action_id": action.id, "kind": str(action.kind)})
+    await conv.start_flow(
+        ctx,
+        "review",
+        {"action_id": action.id, "kind": str(action.kind), "kit_id": action.kit_id},
+    )
 
 
 def register(registry: Registry) -> None:

@@ -59,6 +59,8 @@ ALLOWED = frozenset(
         "ctrl",
         # the web console's file format and time zone, named as the screen shows them
         "csv",
+        # an insulation measure by the name installers and quotes use
+        "spouwmuurisolatie",
         "utc",
         "wattpiek",
         "wp",

@@ -1,0 +1,482 @@
+"""Paper and calendar: the poster and door letter of an action or an initiative's
+invitation, the door tally sheet and the tally entered back, and the action's calendar
+file. The PDFs are made in a worker thread (WeasyPrint takes about a second a page).
+
+Button route ``mat``: ``poster <action> [lang]``, ``tally <action>``, ``ics <action>``,
+``door <action>`` (the tally entered back), ``invite <initiative> [lang]`` (the
+invitation's poster and letter). Deep link ``act-<link token>``: the QR code of an
+action's poster opens its card (or, for a neighbour not yet in, the initiative's
+invitation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlmodel import select
+
+from bot import conversation as conv
+from bot.actions import find_kit, get_action, valid_id
+from bot.authz import Permission, may
+from bot.context import Ctx
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flows.actions import (
+    action_button,
+    id_arg,
+    initiative_button,
+    kindly,
+    load_action,
+    load_initiative,
+    not_found,
+    show_card,
+)
+from bot.i18n import N_, Safe, Texts, texts_for
+from bot.initiatives import get_initiative, initiators, record_activity
+from bot.materials import Sheet, file_name, letter_pdf, poster_pdf, tally_pdf
+from bot.materials.calendar import action_ics
+from bot.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
+from bot.payloads import Payload, pack
+from bot.registry import Registry
+from bot.seam import Button, SendDocument
+from storage.models import Action, ActionStatus, Initiative
+
+if TYPE_CHECKING:
+    from bot.app import Services
+
+LINK_PREFIX = "act"
+OTHER_LANGUAGE = {"nl": "en", "en": "nl"}
+
+
+# --- what the paper says ------------------------------------------------------------------
+
+
+async def owner_of(ctx: Ctx, initiative: Initiative) -> str | None:
+    """The organisation of the running programme the initiative is part of, if any."""
+    try:
+        from bot.programmes import programmes_for
+    except ImportError:  # a build without programmes
+        return None
+    today: date = ctx.now().astimezone(ctx.texts.tz).date()
+    found = await programmes_for(ctx.session, initiative, today)
+    return found[0].organisation if found else None
+
+
+async def organiser_name(ctx: Ctx, initiative: Initiative) -> str:
+    """The first name the paper is signed with: the asker when they are an initiator,
+    else the first initiator."""
+    people = await initiators(ctx.session, initiative.id or 0)
+    if any(person.id == ctx.person.id for person in people) or not people:
+        return ctx.person.first_name
+    return people[0].first_name
+
+
+def action_link(ctx: Ctx, action: Action) -> str:
+    return ctx.services.deep_link(f"{LINK_PREFIX}-{action.link_token}")
+
+
+async def action_sheet(ctx: Ctx, action: Action, initiative: Initiative, texts: Texts) -> Sheet:
+    kit = find_kit(action.kit_id)
+    words = kit.text(texts.lang) if kit else None
+    summary = words.summary if words else initiative.what
+    return Sheet(
+        title=action.title,
+        link=action_link(ctx, action),
+        organiser=await organiser_name(ctx, initiative),
+        when=texts.when(action.starts_at),
+        place=action.place,
+        summary=summary,
+        bring=words.bring if words else (),
+        owner=await owner_of(ctx, initiative),
+        body=(
+            summary,
+            plain(
+                texts._(
+                    "It is for {initiative}, an initiative of neighbours in our street. "
+                    "You do not need to know anyone: everyone is welcome.",
+                    initiative=initiative.title,
+                )
+            ),
+        ),
+    )
+
+
+async def invitation_sheet(ctx: Ctx, initiative: Initiative, texts: Texts) -> Sheet:
+    from bot.flows.invite import invite_link
+
+    return Sheet(
+        title=initiative.title,
+        link=invite_link(ctx, initiative),
+        organiser=await organiser_name(ctx, initiative),
+        place=initiative.place,
+        summary=initiative.what,
+        owner=await owner_of(ctx, initiative),
+        body=tuple(
+            part
+            for part in (
+                initiative.what,
+                initiative.why,
+                plain(
+                    texts._("Would you like to join in, or just hear what we are doing? Sign up.")
+                ),
+            )
+            if part.strip()
+        ),
+    )
+
+
+def plain(text: str) -> str:
+    """A translated text (HTML, its values escaped) as the plain text a Sheet holds: the
+    template escapes it once, when it is rendered."""
+    import html
+
+    return html.unescape(text)
+
+
+def language_of(ctx: Ctx, payload: Payload, index: int) -> str:
+    wanted = payload.arg(index)
+    return wanted if wanted in OTHER_LANGUAGE else ctx.texts.lang
+
+
+def other_language_button(ctx: Ctx, lang: str, payload: str) -> Button:
+    label = ctx._("The same in English") if lang == "nl" else ctx._("The same in Dutch")
+    return Button(label, payload)
+
+
+def document(ctx: Ctx, filename: str, content: bytes, caption: str) -> SendDocument:
+    return SendDocument(
+        ctx.chat_id,
+        filename=filename,
+        content=content,
+        caption=caption,
+        if_refused=ctx._(
+            "I could not send the file just now, sorry. Nothing is lost: press the button "
+            "again in a few minutes."
+        ),
+    )
+
+
+# --- posters and letters ------------------------------------------------------------------
+
+
+async def door_row(ctx: Ctx, action: Action, initiative: Initiative) -> list[list[Button]]:
+    """ "Enter a door tally", for who may enter one (the initiators)."""
+    if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
+        return []
+    return [[Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))]]
+
+
+async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> None:
+    found = await load_action(ctx, action_id, Permission.PLAN_ACTION)
+    if found is None:
+        return
+    action, initiative = found
+    if action.status is ActionStatus.CANCELLED:
+        await show_card(ctx, action, initiative, intro=ctx._("This was cancelled."))
+        return
+    lang = language_of(ctx, payload, 2)
+    texts = texts_for(lang, str(ctx.texts.tz))
+    sheet = await action_sheet(ctx, action, initiative, texts)
+    poster, letter = await asyncio.gather(
+        asyncio.to_thread(poster_pdf, sheet, texts), asyncio.to_thread(letter_pdf, sheet, texts)
+    )
+    ctx.toast(ctx._("Here it comes."))
+    ctx.out.append(
+        document(
+            ctx,
+            file_name(texts._("poster"), action.title),
+            poster,
+            ctx._("🖨 The poster, A4: for a lamp post, a window or the notice board."),
+        )
+    )
+    ctx.out.append(
+        document(
+            ctx,
+            file_name(texts._("letter"), action.title),
+            letter,
+            ctx._("✉️ The door letter, A4."),
+        )
+    )
+    aid = action.id or 0
+    ctx.say(
+        ctx._(
+            "Print them and take the letter along the doors: a letter reaches the neighbours "
+            "who are not online. Going door to door? Take the tally sheet, and type the "
+            "totals here afterwards."
+        ),
+        [
+            [Button(ctx._("Tally sheet for the doors"), pack("mat", "tally", aid))],
+            *await door_row(ctx, action, initiative),
+            [other_language_button(ctx, lang, pack("mat", "poster", aid, OTHER_LANGUAGE[lang]))],
+            [action_button(ctx.texts, aid), conv.menu_button(ctx)],
+        ],
+    )
+
+
+async def invite_pressed(ctx: Ctx, payload: Payload) -> None:
+    initiative = await load_initiative(ctx, id_arg(payload, 1), Permission.INVITE)
+    if initiative is None:
+        return
+    lang = language_of(ctx, payload, 2)
+    texts = texts_for(lang, str(ctx.texts.tz))
+    sheet = await invitation_sheet(ctx, initiative, texts)
+    poster, letter = await asyncio.gather(
+        asyncio.to_thread(poster_pdf, sheet, texts), asyncio.to_thread(letter_pdf, sheet, texts)
+    )
+    ctx.toast(ctx._("Here it comes."))
+    ctx.out.append(
+        document(
+            ctx, file_name(texts._("poster"), initiative.title), poster, ctx._("🖨 The poster, A4.")
+        )
+    )
+    ctx.out.append(
+        document(
+            ctx,
+            file_name(texts._("letter"), initiative.title),
+            letter,
+            ctx._("✉️ The door letter, A4."),
+        )
+    )
+    iid = initiative.id or 0
+    ctx.say(
+        ctx._(
+            "Print them: a letter through the door reaches the neighbours who are not online. "
+            "The QR code on both opens the invitation."
+        ),
+        [
+            [other_language_button(ctx, lang, pack("mat", "invite", iid, OTHER_LANGUAGE[lang]))],
+            [initiative_button(ctx.texts, iid), conv.menu_button(ctx)],
+        ],
+    )
+
+
+async def tally_pressed(ctx: Ctx, action_id: int | None) -> None:
+    found = await load_action(ctx, action_id, Permission.PLAN_ACTION)
+    if found is None:
+        return
+    action, initiative = found
+    sheet = await action_sheet(ctx, action, initiative, ctx.texts)
+    content = await asyncio.to_thread(tally_pdf, sheet, ctx.texts)
+    ctx.toast(ctx._("Here it comes."))
+    ctx.out.append(
+        document(
+            ctx,
+            file_name(ctx._("tally"), action.title),
+            content,
+            ctx._("📋 The tally sheet for a round along the doors."),
+        )
+    )
+    ctx.say(
+        ctx._("Back from the doors? Type the totals here, then they count too."),
+        [
+            *await door_row(ctx, action, initiative),
+            [action_button(ctx.texts, action.id or 0), conv.menu_button(ctx)],
+        ],
+    )
+
+
+# --- calendar files -------------------------------------------------------------------------
+
+
+def calendar_document(
+    services: Services,
+    texts: Texts,
+    action: Action,
+    initiative: Initiative,
+    *,
+    chat_id: int,
+    now: datetime,
+) -> SendDocument:
+    """The action's .ics as a document for ``chat_id``, in the reader's language and zone
+    (also sent by the scheduler with the day-ahead reminder)."""
+    link = services.deep_link(f"{LINK_PREFIX}-{action.link_token}")
+    description = texts._(
+        "{title}, for {initiative}. Your answer and the latest news: {link}",
+        title=action.title,
+        initiative=initiative.title,
+        link=link,
+    )
+    content = action_ics(
+        action,
+        description=plain(description),
+        url=link,
+        bot_username=services.bot_username or services.settings.bot_username,
+        now=now,
+        timezone=str(texts.tz),
+    )
+    return SendDocument(
+        chat_id,
+        filename=file_name(texts._("calendar"), action.title, "ics"),
+        content=content,
+        caption=texts._("📅 Open the file to put it in your calendar."),
+        if_refused=texts._("I could not send the calendar file just now, sorry."),
+    )
+
+
+async def ics_pressed(ctx: Ctx, action_id: int | None) -> None:
+    found = await load_action(ctx, action_id, Permission.VIEW_INITIATIVE)
+    if found is None:
+        return
+    action, initiative = found
+    ctx.toast(ctx._("Here it comes."))
+    ctx.out.append(
+        calendar_document(
+            ctx.services, ctx.texts, action, initiative, chat_id=ctx.chat_id, now=ctx.now()
+        )
+    )
+
+
+# --- the door tally, entered back ----------------------------------------------------------
+
+
+class Step(StrEnum):
+    VISITED = "visited"
+    YES = "yes"
+
+
+async def door_pressed(ctx: Ctx, action_id: int | None) -> None:
+    found = await load_action(ctx, action_id, Permission.REVIEW_ACTION)
+    if found is None:
+        return
+    action, _initiative = found
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.start_flow(ctx, "door", {"action_id": action.id})
+
+
+async def say_visited(ctx: Ctx) -> Safe:
+    action = await get_action(ctx.session, valid_id(ctx.data.get("action_id")))
+    return ctx._(
+        "A round along the doors for <b>{title}</b>: well done!\n\n"
+        "How many households did you speak to or ring at? Type a number, or skip it.",
+        title=action.title if action else "?",
+    )
+
+
+def parse_households(_ctx: Ctx, text: str) -> int:
+    number = parse_amount(text)
+    if number is None or number > OUTCOME_MAX:
+        raise Invalid(N_("Please type one number, for example 12."))
+    return number
+
+
+def say_yes(ctx: Ctx) -> Safe:
+    return ctx._("And how many households said yes at the door? Type a number, for example 12.")
+
+
+def parse_yes(ctx: Ctx, text: str) -> int:
+    number = parse_households(ctx, text)
+    visited = ctx.data.get(Step.VISITED)
+    if isinstance(visited, int) and number > visited:
+        raise Invalid(
+            N_("That is more than the {visited} households you visited. How many said yes?"),
+            visited=visited,
+        )
+    return number
+
+
+async def save_tally(ctx: Ctx, yes: int) -> Next:
+    action = await get_action(ctx.session, valid_id(ctx.data.get("action_id")))
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    visited = ctx.data.get(Step.VISITED)
+    await conv.advance(ctx, END)
+    if action is None or initiative is None:
+        await not_found(ctx)
+        return HANDLED
+    if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
+        await kindly(ctx, ctx._("Only the initiators of this initiative can do that."))
+        return HANDLED
+    now = ctx.now()
+    add_door_tally(
+        ctx.session,
+        initiative.id or 0,
+        action.id,
+        visited=visited if isinstance(visited, int) else None,
+        yes=yes,
+        by_id=ctx.person.id,
+        now=now,
+    )
+    record_activity(ctx.session, initiative, "door_tally", now, ctx.person.id)
+    ctx.say(
+        ctx.n_(
+            "✅ Written down: {n} household said yes at the door. They count for {title}, "
+            "also without a phone.",
+            "✅ Written down: {n} households said yes at the door. They count for {title}, "
+            "also without a phone.",
+            yes,
+            title=action.title,
+        ),
+        [
+            [Button(ctx._("Enter another round"), pack("mat", "door", action.id or 0))],
+            [action_button(ctx.texts, action.id or 0), conv.menu_button(ctx)],
+        ],
+    )
+    return HANDLED
+
+
+door_flow = Flow(
+    "door",
+    [
+        Ask(
+            Step.VISITED,
+            say=say_visited,
+            choices=[Choice("skip", N_("Skip"), value=None)],
+            text=TextAnswer(parse=parse_households, max_length=40, asks_number=True),
+            then=Step.YES,
+        ),
+        Ask(
+            Step.YES,
+            say=say_yes,
+            text=TextAnswer(parse=parse_yes, max_length=40, asks_number=True),
+            then=save_tally,
+        ),
+    ],
+)
+
+
+# --- the poster's QR code ------------------------------------------------------------------
+
+
+async def link_opened(ctx: Ctx, token: str) -> None:
+    """An action's poster was scanned: its card for who may answer, else the invitation of
+    its initiative (the same answer whether or not the token names an action)."""
+    from bot.flows.invite import invalid_invitation, open_invitation
+
+    action = (
+        await ctx.session.execute(select(Action).where(Action.link_token == token[:32]))
+    ).scalar_one_or_none()
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    if action is None or initiative is None:
+        await invalid_invitation(ctx)
+        return
+    if await may(ctx.session, ctx.person, Permission.RSVP, initiative):
+        conv.leave_flow(ctx, keep_for_later=True)
+        await show_card(ctx, action, initiative)
+        return
+    await open_invitation(ctx, initiative, initiative.invite_token)
+
+
+async def mat_pressed(ctx: Ctx, payload: Payload) -> None:
+    what = payload.arg(0)
+    if what == "invite":
+        await invite_pressed(ctx, payload)
+        return
+    action_id = id_arg(payload, 1)
+    if action_id is None or what not in ("poster", "tally", "ics", "door"):
+        await conv.refuse_stale(ctx)
+        return
+    if what == "poster":
+        await poster_pressed(ctx, payload, action_id)
+    elif what == "tally":
+        await tally_pressed(ctx, action_id)
+    elif what == "ics":
+        await ics_pressed(ctx, action_id)
+    else:
+        await door_pressed(ctx, action_id)
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(door_flow)
+    registry.button("mat")(mat_pressed)
+    registry.deep_link(LINK_PREFIX)(link_opened)
