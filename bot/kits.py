@@ -419,7 +419,10 @@ def _in_english(en: KitText, lang: str, table: Mapping[str, Any] | None = None) 
     title, summary = one("title") or en.title, one("summary") or en.summary
     steps, checklist = items("steps"), items("checklist")
     invitation, reason = one("invitation") or en.invitation, one("threshold_reason")
-    return KitText(lang, title, summary, steps, checklist, invitation, reason, tuple(fallback))
+    bring = items("bring")
+    return KitText(
+        lang, title, summary, steps, checklist, invitation, reason, bring, tuple(fallback)
+    )
 
 
 def _parse_more(check: _Checker, table: Any, lang: str, en: KitText) -> KitText | None:
