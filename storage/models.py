@@ -528,3 +528,15 @@ class AuditLog(SQLModel, table=True):
     subject: str = Field(default="", max_length=120)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class PacerBucket(SQLModel, table=True):
+    """One of Telegram's limits as the processes of one bot share it in PostgreSQL (when
+    there is no Redis): the bucket's theoretical arrival time, in epoch seconds of the
+    database's clock (scheduler/shared_limits.py). UNLOGGED there: a crash loses at most
+    a second of pacing state, never anything a person wrote."""
+
+    __tablename__ = "pacer_bucket"
+
+    key: str = Field(primary_key=True)
+    tat: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
