@@ -35,8 +35,8 @@ about 31 s). Goal: >= 97 % of the limit, zero 429s, none lost or duplicated.
 once). ``--operator-command``: enqueue with ``python -m bot broadcast --yes`` instead,
 which then sends from its own process beside the running bot (pick ``--rate 30``: the
 command paces at Telegram's 29/s); the two share one limit in Redis (``--redis URL``) or
-in PostgreSQL (``--db postgres``), with SQLite each paces alone. ``--profile``: pyinstrument the bot in the first run
-(benchmarks/results/broadcast_live-profile.*).
+in PostgreSQL (``--db postgres``), with SQLite each paces alone. ``--profile``:
+pyinstrument the bot in the first run (benchmarks/results/broadcast_live-profile.*).
 
     .venv/bin/python -m benchmarks.broadcast_live [--recipients 10000] [--rate 300]
         [--real-rate-recipients 900] [--db sqlite|postgres] [--warm-up]
