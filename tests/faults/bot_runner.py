@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -60,15 +61,11 @@ def main() -> int:
         return scheduler
 
     def pacer() -> Pacer:
-        limits = TELEGRAM_LIMITS
+        if rate == TELEGRAM_LIMITS.global_per_second:
+            return Pacer(TELEGRAM_LIMITS)  # production's, as it is
         return Pacer(
-            type(limits)(
-                global_per_second=rate,
-                global_burst=limits.global_burst,
-                chat_per_second=limits.chat_per_second,
-                chat_burst=limits.chat_burst,
-                group_per_minute=limits.group_per_minute,
-                group_burst=limits.group_burst,
+            replace(
+                TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0, first_grant_slack=0.0
             )
         )
 
