@@ -310,3 +310,15 @@ async def test_two_processes_through_a_real_store_share_one_limit_all_or_nothing
     paused = await store.take(9, False)
     assert not paused.granted and paused.blocked is Blocked.OVERALL
     assert 1.0 < paused.wait <= 2.0 + 0.02
+
+
+async def test_the_first_grant_after_a_quiet_second_leaves_slack_in_the_local_bucket_too() -> None:
+    time = VirtualTime()
+    limits = Limits(global_per_second=10.0, global_burst=1, first_grant_slack=0.05)
+    pacer = Pacer(limits, monotonic=time.monotonic, sleep=time.sleep)
+    log: list[tuple[float, int]] = []
+    await time.run(sends(pacer, [1, 2, 3], log))
+    assert [at for at, _ in log] == pytest.approx([0.0, 0.15, 0.25])  # slack once, then 1/10 s
+    time.now += 2.0  # quiet: the next first grant leaves its slack again
+    await time.run(sends(pacer, [4, 5], log))
+    assert [at for at, _ in log[3:]] == pytest.approx([2.25, 2.40])
