@@ -176,7 +176,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 "handled_once": handled[0]["n"] == updates,
                 "processed_update_rows": handled[0]["n"],
                 "onboarded_in_order": states[0]["n"],
-                "per_process_updates": dict(sorted(balancer.forwarded.items())),
+                # POSTs each process answered; above `updates`: Telegram's retries after a
+                # webhook timeout, found handled by whichever process got the copy.
+                "per_process_posts": dict(sorted(balancer.forwarded.items())),
+                "webhook_retries": sum(balancer.forwarded.values()) - updates,
                 "cpu_ms_per_update_all_processes": round(cpu_conversations * 1000 / updates, 2),
                 "server_429s": refused_conversations,
             }
@@ -185,7 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 f" = {updates / seconds:.1f}/s; reply p50 {conversations['reply_ms_p50']} ms, "
                 f"p95 {conversations['reply_ms_p95']} ms; handled once: "
                 f"{conversations['handled_once']}; onboarded in order: {states[0]['n']}/"
-                f"{args.people}; per process {conversations['per_process_updates']}; "
+                f"{args.people}; POSTs per process {conversations['per_process_posts']}; "
                 f"429s {refused_conversations}"
             )
 
