@@ -34,12 +34,13 @@ about 31 s). Goal: >= 97 % of the limit, zero 429s, none lost or duplicated.
 ``--warm-up``: the bot answers one /start before the broadcast (its send path has run
 once). ``--operator-command``: enqueue with ``python -m bot broadcast --yes`` instead,
 which then sends from its own process beside the running bot (pick ``--rate 30``: the
-command paces at Telegram's 29/s). ``--profile``: pyinstrument the bot in the first run
-(benchmarks/results/broadcast_live-profile.*).
+command paces at Telegram's 29/s); the two share one limit in Redis (``--redis URL``) or
+in PostgreSQL (``--db postgres``), with SQLite each paces alone. ``--profile``:
+pyinstrument the bot in the first run (benchmarks/results/broadcast_live-profile.*).
 
     .venv/bin/python -m benchmarks.broadcast_live [--recipients 10000] [--rate 300]
         [--real-rate-recipients 900] [--db sqlite|postgres] [--warm-up]
-        [--operator-command] [--profile]
+        [--operator-command] [--redis redis://127.0.0.1:6379/0] [--profile]
 
 Writes benchmarks/results/broadcast_live.json (and, for a run with 429s, lost or
 duplicated messages, the bot's log beside it).
@@ -200,8 +201,15 @@ async def run_one(
     warm: bool,
     profile: Path | None = None,
     via_operator: bool = False,
+    redis_url: str | None = None,
 ) -> dict[str, Any]:
     url = await new_database(db, folder)
+    env_of = bot_env
+    if redis_url:
+
+        def env_of(api_base: str, database_url: str) -> dict[str, str]:
+            return {**bot_env(api_base, database_url), "BUURBOT_REDIS_URL": redis_url}
+
     log = folder / f"bot-{recipients}-{rate:g}.log"
     try:
         seeded = await seed(url, recipients)
@@ -214,7 +222,7 @@ async def run_one(
             command += ["--rate", f"{rate:g}"]
             if profile is not None:
                 command += ["--profile", str(profile)]
-            process = spawn(command, bot_env(server.base_url, url), log)
+            process = spawn(command, env_of(server.base_url, url), log)
             operator = None
             try:
                 await wait_for_polling(server, process, 0, START_TIMEOUT, log)
@@ -228,7 +236,7 @@ async def run_one(
                     enqueued = time.monotonic()
                     operator = spawn(
                         ["-m", "bot", "broadcast", "--text", TEXT, "--yes"],
-                        bot_env(server.base_url, url),
+                        env_of(server.base_url, url),
                         folder / f"operator-{recipients}-{rate:g}.log",
                     )
                     broadcast_id, chosen, insert_seconds = 0, recipients, 0.0
@@ -295,6 +303,7 @@ async def run_one(
         "database": db,
         "warmed_up": warm,
         "enqueued_by": "buurbot broadcast (its own process)" if via_operator else "in-process",
+        "limits_shared_in": "redis" if redis_url else "postgresql" if db == "postgres" else None,
         "server_limit_per_s": rate,
         "pacer_per_s": rate - 1,
         "broadcast_id": broadcast_id,
@@ -374,6 +383,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 args.warm_up,
                 profile,
                 args.operator_command,
+                args.redis,
             )
             report_line(result)
             runs.append(result)
@@ -401,6 +411,12 @@ def main() -> None:
         "--operator-command",
         action="store_true",
         help="enqueue with `python -m bot broadcast --yes` (sends itself, beside the bot)",
+    )
+    parser.add_argument(
+        "--redis",
+        metavar="URL",
+        help="BUURBOT_REDIS_URL for the bot and the command: their limits shared in Redis "
+        "(else in PostgreSQL with --db postgres, else each paces alone)",
     )
     parser.add_argument(
         "--profile",

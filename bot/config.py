@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite+aiosqlite:///buurbot.db"
+    # redis://host:6379/0: every process of this bot shares Telegram's limits there. Unset:
+    # in PostgreSQL when that is the database, else each process alone (SQLite: one process).
+    redis_url: str | None = None
     # A secret: SecretStr keeps it out of repr() and logs.
     telegram_token: SecretStr | None = None
     telegram_api_base: str = "https://api.telegram.org"

@@ -489,7 +489,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
     pacer = operator.pacer
     try:
         if sender is None:
-            from bot.delivery import telegram_pacer
+            from bot.delivery import share_limits, telegram_pacer
             from bot.runtimes.common import StartupError
             from bot.runtimes.telegram import make_runtime
 
@@ -501,6 +501,8 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
             operator.services.bot_username = identity.username
             sender = runtime.sender
             pacer = pacer or telegram_pacer()
+            # A running bot sends with the same token: one limit for both processes.
+            share_limits(pacer, settings, token)
         async with operator.services.db.transaction() as session:
             broadcast, recipients = await start(
                 session,
@@ -516,6 +518,8 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
         return await _send(operator, broadcast.id or 0, sender, pacer)
     finally:
         if runtime is not None:
+            if pacer is not None:
+                await pacer.close()
             await runtime.close()
 
 

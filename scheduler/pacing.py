@@ -63,6 +63,15 @@ buckets are full again; a new state starts full, so dropping one changes
 nothing. Sweeps run at most every ``Limits.evict_interval`` seconds (on
 ``acquire``) or on demand (``evict_idle``).
 
+Several processes, one limit (``share``): Telegram's limits are per bot token, so the
+bot's processes, its scheduler and a coach's ``buurbot broadcast`` must share them. With
+shared buckets (``scheduler.shared_limits``: Redis, or PostgreSQL) the dispatcher takes
+each grant's overall, chat and group tokens there too, one grant at a time, so this
+process's order and priorities stay as they are; a chat another process used waits
+alone, the overall limit holds everyone. A 429 pauses the other processes as well. If
+the shared store does not answer, this process paces alone (its own buckets) and asks
+again after ``SHARED_RETRY_SECONDS``; nothing waits for it.
+
 Times are seconds on an injected monotonic clock, and the injected ``sleep``
 is the only way the pacer waits, so tests run on fake time. A pacer belongs to
 one event loop and is not thread-safe.
@@ -80,8 +89,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
 from heapq import heapify, heappop, heappush
+from typing import TYPE_CHECKING
 
 __all__ = ["Limits", "Pacer", "Priority", "TokenBucket"]
+
+if TYPE_CHECKING:
+    from scheduler.shared_limits import SharedBuckets
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +102,10 @@ log = logging.getLogger(__name__)
 #: rounding and timers that fire a hair early; it also keeps the dispatcher
 #: from sleeping for nothing.
 EPSILON = 1e-6
+#: A bucket full for this long counts as idle (``Limits.first_grant_slack``).
+IDLE_SECONDS = 1.0
+#: After the shared buckets failed, this process paces alone this long before asking again.
+SHARED_RETRY_SECONDS = 5.0
 
 
 class Priority(IntEnum):
@@ -115,6 +132,9 @@ class Limits:
     global_catch_up: float = 0.0
     #: 429s in two chats this close together are the overall limit (see the module text)
     overall_refusals_within: float = 1.0
+    #: seconds the first overall grant after a second of quiet books on top of its interval
+    #: (a process's first request reaches Telegram late: see the module text)
+    first_grant_slack: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -136,6 +156,10 @@ class Limits:
             raise ValueError(
                 f"Limits.global_catch_up must be a number >= 0, got {self.global_catch_up!r}"
             )
+        if not (math.isfinite(self.first_grant_slack) and self.first_grant_slack >= 0):
+            raise ValueError(
+                f"Limits.first_grant_slack must be a number >= 0, got {self.first_grant_slack!r}"
+            )
 
 
 class TokenBucket:
@@ -147,14 +171,17 @@ class TokenBucket:
     when its token arrived when a late grant takes it (``catch_up``).
     """
 
-    __slots__ = ("capacity", "catch_up", "rate", "tokens", "updated")
+    __slots__ = ("capacity", "catch_up", "rate", "slack", "tokens", "updated")
 
-    def __init__(self, rate: float, capacity: int, now: float, catch_up: float = 0.0) -> None:
+    def __init__(
+        self, rate: float, capacity: int, now: float, catch_up: float = 0.0, slack: float = 0.0
+    ) -> None:
         self.rate = rate
         self.capacity = capacity
         self.catch_up = catch_up
+        self.slack = slack
         self.tokens = float(capacity)
-        self.updated = now
+        self.updated = now - IDLE_SECONDS  # a new bucket has been idle
 
     def _tokens_at(self, now: float) -> float:
         if now <= self.updated:
@@ -179,8 +206,14 @@ class TokenBucket:
         at = now
         if self.catch_up and since is not None:
             at = min(now, max(since, now - self.catch_up, self.token_arrived_at()))
+        idle = self.slack and self._full_since() <= now - IDLE_SECONDS
         self.tokens = self._tokens_at(at) - 1
+        if idle:  # the first send after a quiet second: book its slack too
+            self.tokens -= self.slack * self.rate
         self.updated = max(self.updated, at)
+
+    def _full_since(self) -> float:
+        return self.updated + max(0.0, self.capacity - self.tokens) / self.rate
 
     def is_full(self, now: float) -> bool:
         return self._tokens_at(now) >= self.capacity
@@ -240,7 +273,14 @@ class Pacer:
             self.limits.global_burst,
             now,
             catch_up=self.limits.global_catch_up,
+            slack=self.limits.first_grant_slack,
         )
+        # Buckets shared with the other processes of this bot token (``share``): while set
+        # and answering, they, not ``_global``, decide when the overall limit allows a send.
+        self._shared: SharedBuckets | None = None
+        self._shared_until = -math.inf  # the shared overall bucket said: not before then
+        self._shared_down_until = -math.inf  # it failed: the local bucket decides until then
+        self._background: set[asyncio.Task[None]] = set()
         self._paused_until = -math.inf
         self._chats: dict[int, _Chat] = {}
         self._refused: dict[int, float] = {}  # chat -> its last 429, while recent
@@ -260,6 +300,22 @@ class Pacer:
 
     # ------------------------------------------------------------------ public API
 
+    def share(self, buckets: SharedBuckets | None) -> None:
+        """Take every send's tokens from ``buckets`` too, which the other processes sending
+        with this bot token share (``scheduler.shared_limits``). None: this process alone."""
+        self._shared = buckets
+
+    @property
+    def shared(self) -> SharedBuckets | None:
+        return self._shared
+
+    async def close(self) -> None:
+        """Finish pending shared pauses and close the shared buckets' connection."""
+        if self._background:
+            await asyncio.wait(set(self._background), timeout=2.0)
+        if self._shared is not None:
+            await self._shared.close()
+
     async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
         """Wait until a message to ``chat_id`` may be sent, and take the tokens for it.
 
@@ -270,7 +326,11 @@ class Pacer:
         now = self._monotonic()
         self._maybe_sweep(now)
         chat = self._chat(chat_id, is_group, now)
-        if self._waiting == 0 and self._grantable_at(chat, is_group, now) <= now + EPSILON:
+        if (
+            self._waiting == 0
+            and not self._sharing(now)
+            and self._grantable_at(chat, is_group, now) <= now + EPSILON
+        ):
             self._take(chat, is_group, now)
             return now
 
@@ -299,6 +359,7 @@ class Pacer:
         if not (math.isfinite(seconds) and seconds >= 0):
             raise ValueError(f"pause needs a non-negative number of seconds, got {seconds!r}")
         self._paused_until = max(self._paused_until, self._monotonic() + seconds)
+        self._share_pause(None, seconds)
 
     def limited(
         self, chat_id: int | None, seconds: float | timedelta, is_group: bool = False
@@ -319,6 +380,7 @@ class Pacer:
         self._refused[chat_id] = now
         chat = self._chat(chat_id, is_group, now)
         chat.paused_until = max(chat.paused_until, now + seconds)
+        self._share_pause(chat_id, seconds)
         if chat.queue:  # its head waits for the new end of the pause
             self._schedule_head(chat_id, chat, now)
         if not others:
@@ -377,8 +439,62 @@ class Pacer:
             chat.group = TokenBucket(limits.group_per_minute / 60, limits.group_burst, now)
         return chat
 
+    def _sharing(self, now: float) -> bool:
+        return self._shared is not None and now >= self._shared_down_until
+
     def _global_ready_at(self, now: float) -> float:
+        if self._sharing(now):
+            return max(self._shared_until, self._paused_until)
         return max(self._global.ready_at(now), self._paused_until)
+
+    def _share_pause(self, chat_id: int | None, seconds: float) -> None:
+        """Tell the other processes of a 429 (in the background: ``pause`` is not async)."""
+        shared = self._shared
+        if shared is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+
+        async def tell() -> None:
+            try:
+                await shared.pause(chat_id, seconds)
+            except Exception as error:
+                log.warning("could not share a pause with the other processes: %s", error)
+
+        task = loop.create_task(tell(), name="pacer-share-pause")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _take_shared(self, chat_id: int, chat: _Chat, now: float) -> bool:
+        """Ask the shared buckets for the head of ``chat``. False: not now (the chat or
+        everyone waits for what they said, or they failed and the local bucket decides)."""
+        shared = self._shared
+        assert shared is not None
+        head = chat.queue[0][2]
+        try:
+            verdict = await shared.take(chat_id, head.is_group)
+        except Exception as error:
+            self._shared_down_until = self._monotonic() + SHARED_RETRY_SECONDS
+            log.warning(
+                "the %s buckets shared with other processes do not answer (%s); "
+                "pacing this process alone for %.0f s",
+                shared.kind,
+                error,
+                SHARED_RETRY_SECONDS,
+            )
+            return False
+        if verdict.granted:
+            return True
+        now = self._monotonic()
+        if verdict.blocked == "chat":  # Blocked.CHAT (shared_limits imports this module)
+            # Another process sent to this chat: it waits, the others go on.
+            chat.paused_until = max(chat.paused_until, now + verdict.wait)
+            self._schedule_head(chat_id, chat, now)
+        else:
+            self._shared_until = now + verdict.wait
+        return False
 
     def _grantable_at(self, chat: _Chat, is_group: bool, now: float) -> float:
         return max(chat.ready_at(now, is_group), self._global_ready_at(now))
@@ -496,6 +612,17 @@ class Pacer:
                 first = self._first_ready()
                 global_at = self._global_ready_at(now)
                 if first is not None and global_at <= now + EPSILON:
+                    if self._sharing(now):
+                        chat_id, chat = first
+                        head = chat.queue[0][2]
+                        if not await self._take_shared(chat_id, chat, now):
+                            continue
+                        now = self._monotonic()
+                        # While we asked, the head may have been cancelled: then the tokens
+                        # are spent for nothing (under-use, never excess).
+                        first = self._first_ready()
+                        if first is None or first[1] is not chat or chat.queue[0][2] is not head:
+                            continue
                     self._grant(*first, now)
                     self._maybe_sweep(now)
                     continue

@@ -667,3 +667,15 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime = Field(index=True)
     ended_at: datetime | None = None
+
+
+class PacerBucket(SQLModel, table=True):
+    """One of Telegram's limits as the processes of one bot share it in PostgreSQL (when
+    there is no Redis): the bucket's theoretical arrival time, in epoch seconds of the
+    database's clock (scheduler/shared_limits.py). UNLOGGED there: a crash loses at most
+    a second of pacing state, never anything a person wrote."""
+
+    __tablename__ = "pacer_bucket"
+
+    key: str = Field(primary_key=True)
+    tat: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))

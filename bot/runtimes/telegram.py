@@ -33,7 +33,7 @@ from aiohttp import web
 
 from bot.app import Services, build_services
 from bot.config import RuntimeName, Settings
-from bot.delivery import telegram_pacer
+from bot.delivery import share_limits, telegram_pacer
 from bot.i18n import N_
 from bot.logs import REDACTOR, protect
 from bot.runtimes.common import (
@@ -169,6 +169,8 @@ async def run_telegram(
         # One pacer per bot token: replies, the scheduler and broadcasts share Telegram's limits.
         pacer = services.pacer or telegram_pacer()
         services.pacer = pacer
+        # Other processes with this token (more bots, `buurbot broadcast`) share the limit.
+        log.info("Telegram's limits are shared in %s", share_limits(pacer, settings, token))
         core = Core(services, runtime.sender, pacer=pacer)
         # Follow-ups, reminders and broadcasts go out through the same paced delivery.
         scheduler = await start_scheduler(services, core.delivery)
@@ -212,6 +214,8 @@ async def run_telegram(
         if core is not None:
             await _quietly(core.drain(), "finish the updates in progress")
         await _quietly(runtime.close(), "close the Telegram session")
+        if services is not None and services.pacer is not None:
+            await _quietly(services.pacer.close(), "close the shared limits")
         if own_services and services is not None:
             await _quietly(services.db.close(), "close the database")
 

@@ -6,7 +6,9 @@ starts, signals) with three knobs turned for a test that must finish in seconds:
   that rows a killed process left in SENDING come back within seconds of a restart;
 * no quiet hours, so that an announcement is sent whatever the hour CI runs at;
 * the overall pacing rate (production: 29 messages a second), so that a 2,000-recipient
-  delivery takes seconds; per chat it stays 1 a second.
+  delivery takes seconds; per chat it stays 1 a second;
+* the dispatcher's batch (production: 200 rows), so that several processes share a
+  delivery of a few hundred rows (BUURBOT_FAULT_BATCH).
 
 And one fault of its own: with BUURBOT_FAULT_HOLD_TEXT set, an update whose text is exactly
 that stays in its transaction (after the engine recorded its update id, before the commit)
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from dataclasses import replace
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -39,10 +42,13 @@ def main() -> int:
     reap = float(os.environ.get("BUURBOT_FAULT_REAP_SECONDS", "1"))
     sweep = float(os.environ.get("BUURBOT_FAULT_SWEEP_SECONDS", "0.5"))
     rate = float(os.environ.get("BUURBOT_FAULT_RATE", str(TELEGRAM_LIMITS.global_per_second)))
+    batch = int(os.environ.get("BUURBOT_FAULT_BATCH", "200"))
     timings = RuleTimings(quiet_hours=QuietHours(time(0), time(0)))
 
     async def start_scheduler(services, delivery, **_options):  # type: ignore[no-untyped-def]
-        dispatcher = Dispatcher(services, delivery, timings=timings, lease=timedelta(seconds=lease))
+        dispatcher = Dispatcher(
+            services, delivery, timings=timings, lease=timedelta(seconds=lease), batch_size=batch
+        )
         scheduler = Scheduler(
             services,
             delivery,
@@ -55,15 +61,11 @@ def main() -> int:
         return scheduler
 
     def pacer() -> Pacer:
-        limits = TELEGRAM_LIMITS
+        if rate == TELEGRAM_LIMITS.global_per_second:
+            return Pacer(TELEGRAM_LIMITS)  # production's, as it is
         return Pacer(
-            type(limits)(
-                global_per_second=rate,
-                global_burst=limits.global_burst,
-                chat_per_second=limits.chat_per_second,
-                chat_burst=limits.chat_burst,
-                group_per_minute=limits.group_per_minute,
-                group_burst=limits.group_burst,
+            replace(
+                TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0, first_grant_slack=0.0
             )
         )
 

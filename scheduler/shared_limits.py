@@ -1,0 +1,407 @@
+"""Telegram's limits shared by every process that sends with one bot token.
+
+Telegram counts 30 messages a second, 1 a second per chat and 20 a minute per group per
+*bot*, whatever the number of processes: the bot (one or several, behind a webhook), its
+scheduler and a coach's `buurbot broadcast` together. Each process keeps its own
+``Pacer`` (queues, priorities, per-chat order); before it grants a send, it takes the
+tokens here, in a store all processes see:
+
+* Redis, when ``BUURBOT_REDIS_URL`` is set: one Lua script takes the overall, chat and
+  group tokens at once (``RedisBuckets``);
+* PostgreSQL, when that is the database and no Redis is configured: a row per bucket in
+  ``pacer_bucket``, locked and updated by one function call (``pacer_take``) on a
+  connection of its own (``PostgresBuckets``);
+* SQLite: none; the process's own pacer is the limit (one process sends).
+
+Each bucket is a GCRA ("generic cell rate algorithm", the token bucket kept as one
+number): its *theoretical arrival time* ``tat``. With an interval ``T = 1/rate`` and a
+tolerance ``(burst - 1) * T``, a send may go at ``now`` when ``tat - tolerance <= now``,
+and then ``tat = max(tat, now) + T``. That admits exactly what ``pacing.TokenBucket``
+admits (at most ``burst + rate * W`` in any window of ``W`` seconds). Two refinements of
+the overall bucket mirror the local pacer:
+
+* catch-up (``Limits.global_catch_up``): a grant up to ``c`` seconds late is booked when it
+  fell due (``tat = max(tat, now - c) + T``), so a late wake-up of the event loop does not
+  cost rate;
+* first-grant slack (``Limits.first_grant_slack``): the first send after a second of quiet
+  books ``slack`` more, because a process's first request reaches Telegram later than the
+  ones that follow it (a cold send path) and would otherwise share a second with 30 others.
+
+Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
+clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to
+its own monotonic clock. A flood-control answer (429) pauses the bucket it names for every
+process (``pause``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from scheduler.pacing import EPSILON, Limits
+
+__all__ = [
+    "Blocked",
+    "Bucket",
+    "MemoryBuckets",
+    "PostgresBuckets",
+    "RedisBuckets",
+    "SharedBuckets",
+    "Verdict",
+    "buckets_for",
+    "decide",
+    "shared_buckets",
+]
+
+log = logging.getLogger(__name__)
+
+#: A bucket untouched this long before a send counts as idle (the first-grant slack).
+IDLE_SECONDS = 1.0
+
+
+class Blocked(StrEnum):
+    NONE = ""
+    OVERALL = "overall"  # the bot's overall limit, or an overall pause
+    CHAT = "chat"  # this chat's (or group's) own limit
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """One bucket's key and its shape (seconds)."""
+
+    key: str
+    interval: float
+    tolerance: float
+    catch_up: float = 0.0
+    slack: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    granted: bool
+    wait: float = 0.0  # seconds until it could be granted (when not granted)
+    blocked: Blocked = Blocked.NONE
+
+
+def buckets_for(
+    namespace: str, limits: Limits, chat_id: int | None, is_group: bool
+) -> list[Bucket]:
+    """The buckets a send to ``chat_id`` takes a token from: overall first, then the
+    chat's, then (a group) the group's. ``chat_id=None``: the overall bucket only."""
+    overall = 1.0 / limits.global_per_second
+    buckets = [
+        Bucket(
+            f"{namespace}:all",
+            overall,
+            (limits.global_burst - 1) * overall,
+            limits.global_catch_up,
+            limits.first_grant_slack,
+        )
+    ]
+    if chat_id is None:
+        return buckets
+    chat = 1.0 / limits.chat_per_second
+    buckets.append(Bucket(f"{namespace}:chat:{chat_id}", chat, (limits.chat_burst - 1) * chat))
+    if is_group:
+        group = 60.0 / limits.group_per_minute
+        buckets.append(
+            Bucket(f"{namespace}:group:{chat_id}", group, (limits.group_burst - 1) * group)
+        )
+    return buckets
+
+
+def decide(
+    now: float, tats: Sequence[float | None], buckets: Sequence[Bucket]
+) -> tuple[Verdict, list[float]]:
+    """The GCRA for several buckets at once: all give a token, or none does.
+
+    ``tats[i]`` is bucket i's theoretical arrival time (None: never used). Returns the
+    verdict and, when granted, the new ``tat`` of each bucket. The Lua script of
+    ``RedisBuckets`` is this function, line for line."""
+    wait, blocked = 0.0, Blocked.NONE
+    for index, (tat, bucket) in enumerate(zip(tats, buckets, strict=True)):
+        if tat is None:
+            continue
+        late = tat - bucket.tolerance - now
+        if late > wait:
+            wait, blocked = late, Blocked.OVERALL if index == 0 else Blocked.CHAT
+    if wait > EPSILON:
+        return Verdict(False, wait, blocked), []
+    new = []
+    for tat, bucket in zip(tats, buckets, strict=True):
+        if tat is None or tat < now - IDLE_SECONDS:
+            new.append(now + bucket.interval + bucket.slack)
+        else:
+            new.append(max(tat, now - bucket.catch_up) + bucket.interval)
+    return Verdict(True), new
+
+
+def paused(now: float, tat: float | None, bucket: Bucket, seconds: float) -> float:
+    """A bucket's ``tat`` once nobody may send through it for ``seconds`` from ``now``."""
+    return max(tat if tat is not None else -math.inf, now + seconds + bucket.tolerance)
+
+
+class SharedBuckets(Protocol):
+    """Where the processes of one bot token keep their common buckets."""
+
+    #: for the log: "redis", "postgresql", "memory"
+    kind: str
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        """Take a token from the overall, chat and (a group) group buckets, or none."""
+        ...
+
+    async def pause(self, chat_id: int | None, seconds: float) -> None:
+        """Flood control: nobody sends to ``chat_id`` (None: to anyone) for ``seconds``."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryBuckets:
+    """The shared buckets in this process, on an injected clock: several pacers in one
+    process (the tests, on fake time) share them as processes share Redis."""
+
+    kind = "memory"
+
+    def __init__(self, limits: Limits, clock: Callable[[], float], namespace: str = "bot") -> None:
+        self.limits = limits
+        self.clock = clock
+        self.namespace = namespace
+        self.tats: dict[str, float] = {}
+        self.fail: BaseException | None = None  # raise this from every call (a store down)
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        if self.fail is not None:
+            raise self.fail
+        buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
+        verdict, new = decide(self.clock(), [self.tats.get(b.key) for b in buckets], buckets)
+        for bucket, tat in zip(buckets, new, strict=False):
+            self.tats[bucket.key] = tat
+        return verdict
+
+    async def pause(self, chat_id: int | None, seconds: float) -> None:
+        if self.fail is not None:
+            raise self.fail
+        bucket = buckets_for(self.namespace, self.limits, chat_id, False)[-1]
+        self.tats[bucket.key] = paused(self.clock(), self.tats.get(bucket.key), bucket, seconds)
+
+    async def close(self) -> None:
+        return None
+
+
+# ----------------------------------------------------------------------------------- Redis
+
+# KEYS: the buckets. ARGV: per bucket interval, tolerance, catch_up, slack; then the idle
+# seconds and EPSILON. Returns {1} (granted) or {0, wait as a string, index of the bucket}.
+# Keys expire once their bucket is full again (nothing to remember).
+TAKE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local n = #KEYS
+local idle = tonumber(ARGV[4 * n + 1])
+local epsilon = tonumber(ARGV[4 * n + 2])
+local tats = {}
+local wait, blocked = 0, 0
+for i = 1, n do
+  local tat = tonumber(redis.call('GET', KEYS[i]))
+  tats[i] = tat
+  if tat then
+    local late = tat - tonumber(ARGV[4 * i - 2]) - now
+    if late > wait then wait = late; blocked = i end
+  end
+end
+if wait > epsilon then return {0, tostring(wait), blocked} end
+for i = 1, n do
+  local interval = tonumber(ARGV[4 * i - 3])
+  local tat = tats[i]
+  local new
+  if (not tat) or tat < now - idle then
+    new = now + interval + tonumber(ARGV[4 * i])
+  else
+    new = math.max(tat, now - tonumber(ARGV[4 * i - 1])) + interval
+  end
+  local keep = math.ceil((new - now + idle) * 1000)
+  redis.call('SET', KEYS[i], string.format('%.6f', new), 'PX', keep)
+end
+return {1}
+"""
+
+# KEYS[1]: the bucket; ARGV: seconds, tolerance. Pushes its tat to now + seconds + tolerance.
+PAUSE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local tat = tonumber(redis.call('GET', KEYS[1])) or now
+local new = math.max(tat, now + tonumber(ARGV[1]) + tonumber(ARGV[2]))
+redis.call('SET', KEYS[1], string.format('%.6f', new), 'PX', math.ceil((new - now + 1) * 1000))
+return 1
+"""
+
+
+class RedisBuckets:
+    """The buckets in Redis: one atomic script per send (redis-py's asyncio client)."""
+
+    kind = "redis"
+
+    def __init__(self, url: str, limits: Limits, namespace: str) -> None:
+        from redis.asyncio import Redis
+
+        self.limits = limits
+        self.namespace = namespace
+        self.redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._take = self.redis.register_script(TAKE_SCRIPT)
+        self._pause = self.redis.register_script(PAUSE_SCRIPT)
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
+        args: list[Any] = []
+        for bucket in buckets:
+            args += [bucket.interval, bucket.tolerance, bucket.catch_up, bucket.slack]
+        args += [IDLE_SECONDS, EPSILON]
+        answer = await self._take(keys=[bucket.key for bucket in buckets], args=args)
+        if int(answer[0]) == 1:
+            return Verdict(True)
+        index = int(answer[2])
+        return Verdict(False, float(answer[1]), Blocked.OVERALL if index == 1 else Blocked.CHAT)
+
+    async def pause(self, chat_id: int | None, seconds: float) -> None:
+        bucket = buckets_for(self.namespace, self.limits, chat_id, False)[-1]
+        await self._pause(keys=[bucket.key], args=[seconds, bucket.tolerance])
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+# ------------------------------------------------------------------------------ PostgreSQL
+
+# pacer_take (storage/migrations/versions/perf_0007_pacer_bucket.py) is ``decide`` in PL/pgSQL.
+TAKE_SQL = (
+    "SELECT pacer_take($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], "
+    "$6::float8, $7::float8)"
+)
+LOCK_SQL = "SELECT key, tat FROM pacer_bucket WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE"
+NOW_SQL = "SELECT extract(epoch FROM clock_timestamp())::float8"
+CREATE_SQL = (
+    "INSERT INTO pacer_bucket (key, tat) SELECT unnest($1::text[]), NULL ON CONFLICT DO NOTHING"
+)
+WRITE_SQL = (
+    "UPDATE pacer_bucket AS b SET tat = v.tat "
+    "FROM unnest($1::text[], $2::float8[]) AS v(key, tat) WHERE b.key = v.key"
+)
+
+
+class PostgresBuckets:
+    """The buckets as rows of ``pacer_bucket`` (an UNLOGGED table: nothing in it outlives
+    a second that matters). A send is one statement, ``pacer_take(...)``: it locks the
+    send's rows (in key order: two processes never wait for each other in a circle), reads
+    the database's clock once it holds them and writes the new times, all inside the
+    database, so the overall bucket's row is held for a fraction of a millisecond whatever
+    the client process is doing. On a connection of this store's own: it never waits in
+    the pool behind the bot's transactions."""
+
+    kind = "postgresql"
+
+    def __init__(self, url: str, limits: Limits, namespace: str) -> None:
+        self.url = url.replace("postgresql+asyncpg://", "postgresql://", 1)
+        self.limits = limits
+        self.namespace = namespace
+        self._connection: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _connect(self) -> Any:
+        if self._connection is None or self._connection.is_closed():
+            import asyncpg
+
+            self._connection = await asyncpg.connect(self.url, timeout=5.0)
+        return self._connection
+
+    async def _locked(self, connection: Any, keys: list[str]) -> dict[str, float | None]:
+        rows = await connection.fetch(LOCK_SQL, keys)
+        if len(rows) < len(keys):
+            await connection.execute(CREATE_SQL, keys)
+            rows = await connection.fetch(LOCK_SQL, keys)
+        return {row["key"]: row["tat"] for row in rows}
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
+        async with self._lock:
+            connection = await self._connect()
+            try:
+                answer = await connection.fetchval(
+                    TAKE_SQL,
+                    [bucket.key for bucket in buckets],
+                    [bucket.interval for bucket in buckets],
+                    [bucket.tolerance for bucket in buckets],
+                    [bucket.catch_up for bucket in buckets],
+                    [bucket.slack for bucket in buckets],
+                    IDLE_SECONDS,
+                    EPSILON,
+                )
+            except BaseException:
+                await self._drop_connection()
+                raise
+        if answer[0] == 1:
+            return Verdict(True)
+        return Verdict(False, answer[1], Blocked.OVERALL if answer[2] == 1 else Blocked.CHAT)
+
+    async def pause(self, chat_id: int | None, seconds: float) -> None:
+        bucket = buckets_for(self.namespace, self.limits, chat_id, False)[-1]
+        async with self._lock:
+            connection = await self._connect()
+            try:
+                async with connection.transaction():
+                    tat = (await self._locked(connection, [bucket.key])).get(bucket.key)
+                    now = await connection.fetchval(NOW_SQL)
+                    await connection.execute(
+                        WRITE_SQL, [bucket.key], [paused(now, tat, bucket, seconds)]
+                    )
+            except BaseException:
+                await self._drop_connection()
+                raise
+
+    async def forget_idle(self) -> int:
+        """Delete the rows of buckets that are full again; return how many."""
+        async with self._lock:
+            connection = await self._connect()
+            status = await connection.execute(
+                "DELETE FROM pacer_bucket WHERE tat IS NULL "
+                "OR tat < extract(epoch FROM clock_timestamp()) - $1",
+                IDLE_SECONDS + 60.0,
+            )
+        return int(status.rsplit(" ", 1)[-1])
+
+    async def _drop_connection(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            connection.terminate()
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and not connection.is_closed():
+            try:
+                await asyncio.wait_for(connection.close(), 5.0)
+            except Exception:
+                connection.terminate()
+
+
+def namespace_of(token: str) -> str:
+    """The keys' prefix: the bot's id (the token's public part), never the secret."""
+    bot_id = token.split(":", 1)[0] if token else ""
+    return f"buurbot:pacer:{bot_id or 'bot'}"
+
+
+def shared_buckets(
+    limits: Limits, *, token: str, database_url: str, redis_url: str | None
+) -> SharedBuckets | None:
+    """Redis when configured, else PostgreSQL when that is the database, else None."""
+    namespace = namespace_of(token)
+    if redis_url:
+        return RedisBuckets(redis_url, limits, namespace)
+    if database_url.startswith("postgresql"):
+        return PostgresBuckets(database_url, limits, namespace)
+    return None

@@ -1,0 +1,324 @@
+"""One limit for every process of a bot token: pacers sharing their buckets.
+
+On virtual time, several pacers share ``MemoryBuckets`` as processes share Redis or
+PostgreSQL: together they stay inside the limits, a chat another one used waits alone,
+a 429 one of them gets pauses the others, and a store that fails leaves each pacing
+alone. Then the real stores (Redis at 127.0.0.1:6379, PostgreSQL), two connections as two
+processes, in real time: the same bounds, and the GCRA script agrees with ``decide``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import socket
+import uuid
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from scheduler.pacing import SHARED_RETRY_SECONDS, Limits, Pacer
+from scheduler.shared_limits import (
+    Blocked,
+    Bucket,
+    MemoryBuckets,
+    PostgresBuckets,
+    RedisBuckets,
+    SharedBuckets,
+    buckets_for,
+    decide,
+    namespace_of,
+)
+from storage.db import Database
+from tests.conftest import PG_HOST, PG_PORT, REQUIRE_SERVICES, _admin, need_postgres
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+EPS = 1e-5
+
+
+class VirtualTime:
+    """One clock for several pacers: a sleep ends when the clock reaches its end, and the
+    clock jumps to the earliest end once every task has done what it can."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
+        return future
+
+    async def run(self, *work: asyncio.Future[object]) -> None:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        while not all(task.done() for task in tasks):
+            for _ in range(30):
+                await asyncio.sleep(0)
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)
+            if not self._sleepers:
+                continue
+            at, _seq, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, at)
+            future.set_result(None)
+        for task in tasks:
+            task.result()
+
+
+LIMITS = Limits(
+    global_per_second=10.0,
+    global_burst=1,
+    chat_per_second=1.0,
+    chat_burst=3,
+    group_per_minute=19.0,
+    group_burst=1,
+)
+
+
+def most_in_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    return max(
+        (bisect_left(times, start + window - EPS) - i for i, start in enumerate(times)), default=0
+    )
+
+
+def pacers(time: VirtualTime, shared: SharedBuckets, count: int, limits: Limits) -> list[Pacer]:
+    result = []
+    for _ in range(count):
+        pacer = Pacer(limits, monotonic=time.monotonic, sleep=time.sleep)
+        pacer.share(shared)
+        result.append(pacer)
+    return result
+
+
+async def sends(pacer: Pacer, chats: list[int], log: list[tuple[float, int]]) -> None:
+    async def one(chat: int) -> None:
+        log.append((await pacer.acquire(chat, chat < 0), chat))
+
+    await asyncio.gather(*(one(chat) for chat in chats))
+
+
+async def test_three_pacers_together_stay_inside_one_overall_limit() -> None:
+    time = VirtualTime()
+    shared = MemoryBuckets(LIMITS, time.monotonic)
+    three = pacers(time, shared, 3, LIMITS)
+    log: list[tuple[float, int]] = []
+    # 3 x 40 messages to distinct chats: alone, each pacer would send its 40 in 4 s.
+    await time.run(
+        *(sends(p, list(range(n * 100, n * 100 + 40)), log) for n, p in enumerate(three))
+    )
+    times = [at for at, _chat in log]
+    assert len(times) == 120
+    for window in (0.5, 1.0, 3.0):
+        assert most_in_window(times, window) <= 1 + 10 * window + EPS, window
+    # ...and it is the limit, not less: 120 at 10 a second take 11.9 s (slack for the first).
+    assert max(times) - min(times) == pytest.approx(11.9, abs=0.11)
+
+
+async def test_a_chat_two_processes_send_to_keeps_its_own_limit_and_waits_alone() -> None:
+    time = VirtualTime()
+    shared = MemoryBuckets(LIMITS, time.monotonic)
+    one, two = pacers(time, shared, 2, LIMITS)
+    log: list[tuple[float, int]] = []
+    # Both send 5 to chat 7; the second also sends to 10 others, who need not wait for 7.
+    await time.run(sends(one, [7] * 5, log), sends(two, [7] * 5 + list(range(20, 30)), log))
+    to_seven = [at for at, chat in log if chat == 7]
+    assert len(to_seven) == 10
+    for window in (1.0, 2.0, 5.0):
+        assert most_in_window(to_seven, window) <= 3 + window + EPS, window
+    others = sorted(at for at, chat in log if chat != 7)
+    # Ten others at 10/s, sharing the overall bucket with chat 7's first three: done in ~1.5 s.
+    assert others[-1] < 2.0, others
+
+
+async def test_a_429_one_process_gets_pauses_the_others() -> None:
+    time = VirtualTime()
+    shared = MemoryBuckets(LIMITS, time.monotonic)
+    one, two = pacers(time, shared, 2, LIMITS)
+    assert one.limited(None, 5.0)  # flood control said: everyone, 5 s
+    await time.run(asyncio.sleep(0))  # the shared pause is told in the background
+    log: list[tuple[float, int]] = []
+    await time.run(sends(two, [1, 2], log))
+    assert min(at for at, _ in log) >= 5.0 - EPS
+    two.limited(3, 4.0)  # one chat's 429 reaches the other process too
+    await time.run(asyncio.sleep(0))
+    start = time.now
+    await time.run(sends(one, [3, 4], log))
+    granted = dict((chat, at) for at, chat in log)
+    assert granted[3] >= start + 4.0 - EPS and granted[4] < start + 1.0
+
+
+async def test_a_store_that_fails_leaves_each_process_pacing_alone_then_asks_again() -> None:
+    time = VirtualTime()
+    shared = MemoryBuckets(LIMITS, time.monotonic)
+    shared.fail = ConnectionError("redis is down")
+    [pacer] = pacers(time, shared, 1, LIMITS)
+    log: list[tuple[float, int]] = []
+    await time.run(sends(pacer, list(range(30)), log))
+    times = [at for at, _ in log]
+    assert len(times) == 30  # nothing lost, nobody left waiting
+    assert most_in_window(times, 1.0) <= 1 + 10 + EPS  # the local bucket still paces
+    assert shared.tats == {}
+    shared.fail = None
+    time.now += SHARED_RETRY_SECONDS
+    await time.run(sends(pacer, [99], log))
+    assert f"{shared.namespace}:chat:99" in shared.tats  # asked the store again
+
+
+def test_decide_is_a_token_bucket_with_catch_up_and_first_grant_slack() -> None:
+    overall = Bucket("all", interval=0.1, tolerance=0.0, catch_up=0.02, slack=0.05)
+    chat = Bucket("chat", interval=1.0, tolerance=2.0)
+    verdict, tats = decide(100.0, [None, None], [overall, chat])
+    assert verdict.granted and tats == pytest.approx([100.15, 101.0])  # slack: first after quiet
+    verdict, _ = decide(100.1, tats, [overall, chat])
+    assert not verdict.granted and verdict.blocked is Blocked.OVERALL
+    assert verdict.wait == pytest.approx(0.05)
+    # 10 ms late: booked when it fell due (catch-up), so the next is due on the grid.
+    verdict, tats = decide(100.16, tats, [overall, chat])
+    assert verdict.granted and tats[0] == pytest.approx(100.25)
+    verdict, tats = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
+    assert verdict.granted and tats[1] == pytest.approx(103.0)
+    verdict, _ = decide(100.35, tats, [overall, chat])
+    assert verdict.blocked is Blocked.CHAT and verdict.wait == pytest.approx(0.65)
+
+
+def test_the_keys_name_the_bot_never_its_secret() -> None:
+    namespace = namespace_of("123456:SECRET-part")
+    assert namespace == "buurbot:pacer:123456"
+    keys = [bucket.key for bucket in buckets_for(namespace, LIMITS, -42, True)]
+    assert keys == [f"{namespace}:all", f"{namespace}:chat:-42", f"{namespace}:group:-42"]
+
+
+# ------------------------------------------------------------------- the real stores
+
+REAL = Limits(
+    global_per_second=50.0,
+    global_burst=1,
+    chat_per_second=10.0,
+    chat_burst=2,
+    group_per_minute=600.0,
+    group_burst=1,
+    global_catch_up=0.25 / 50,
+)
+
+
+def need_redis() -> None:
+    try:
+        with socket.create_connection((REDIS_HOST, REDIS_PORT), timeout=1):
+            return
+    except OSError:
+        pass
+    if REQUIRE_SERVICES:
+        pytest.fail(f"Redis is required (BUURBOT_REQUIRE_SERVICES=1) at {REDIS_HOST}:{REDIS_PORT}")
+    pytest.skip(
+        f"Redis not reachable at {REDIS_HOST}:{REDIS_PORT}; "
+        "set BUURBOT_REQUIRE_SERVICES=1 to fail instead"
+    )
+
+
+@pytest.fixture(params=["redis", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def shared_store(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[Callable[[], SharedBuckets]]:
+    """A factory of stores on one namespace: each call, a connection of its own (a process).
+    PostgreSQL: a new database, migrated (the ``pacer_bucket`` table)."""
+    namespace = f"buurbot:pacer:test-{uuid.uuid4().hex[:10]}"
+    made: list[SharedBuckets] = []
+    if request.param == "redis":
+        need_redis()
+        url = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+        def make() -> SharedBuckets:
+            made.append(RedisBuckets(url, REAL, namespace))
+            return made[-1]
+
+        try:
+            yield make
+        finally:
+            cleaner = RedisBuckets(url, REAL, namespace)
+            keys = [key async for key in cleaner.redis.scan_iter(f"{namespace}:*")]
+            if keys:
+                await cleaner.redis.delete(*keys)
+            await cleaner.close()
+            for store in made:
+                await store.close()
+        return
+    need_postgres()
+    name = f"buurbot_test_{uuid.uuid4().hex[:12]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    try:
+        db = Database(url)
+        await db.migrate()
+        await db.close()
+
+        def make_pg() -> SharedBuckets:
+            made.append(PostgresBuckets(url, REAL, namespace))
+            return made[-1]
+
+        yield make_pg
+    finally:
+        for store in made:
+            await store.close()
+        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def test_two_processes_through_a_real_store_share_one_limit_all_or_nothing(
+    shared_store: Callable[[], SharedBuckets],
+) -> None:
+    log: list[tuple[float, int]] = []
+    two = []
+    for _ in range(2):
+        pacer = Pacer(REAL)
+        pacer.share(shared_store())
+        two.append(pacer)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    # 2 x 40 to distinct chats, and 3 each to one chat both send to.
+    await asyncio.gather(
+        sends(two[0], list(range(1000, 1040)) + [5] * 3, log),
+        sends(two[1], list(range(2000, 2040)) + [5] * 3, log),
+    )
+    elapsed = loop.time() - start
+    times = [at for at, _ in log]
+    assert len(times) == 86
+    # The overall bound: b + r * (W + catch-up); alone, each would have sent 43 in 0.86 s.
+    assert most_in_window(times, 1.0) <= 1 + 50 * (1 + 0.25 / 50) + EPS
+    assert most_in_window(times, 0.5) <= 1 + 50 * (0.5 + 0.25 / 50) + EPS
+    to_five = [at for at, chat in log if chat == 5]
+    assert most_in_window(to_five, 0.5) <= 2 + 10 * 0.5 + EPS
+    assert elapsed >= 85 / 50 - 0.05  # the limit held them back...
+    assert elapsed < 85 / 50 * 3  # ...and not much more than it (a loaded machine)
+
+    # One store call: all of a send's buckets give a token, or none does; pauses.
+    store = shared_store()
+    await asyncio.sleep(0.1)  # the overall bucket, just used, has a token again
+    assert (await store.take(-7, True)).granted
+    # The group's own bucket (600/min: 0.1 s) says no; nothing else is taken meanwhile.
+    refused = await store.take(-7, True)
+    assert not refused.granted and refused.blocked is Blocked.CHAT
+    assert 0.0 < refused.wait <= 0.1 + 0.02
+    await asyncio.sleep(0.03)
+    assert (await store.take(8, False)).granted  # the overall bucket was not taken by the no
+    await store.pause(None, 2.0)
+    paused = await store.take(9, False)
+    assert not paused.granted and paused.blocked is Blocked.OVERALL
+    assert 1.0 < paused.wait <= 2.0 + 0.02
+
+
+async def test_the_first_grant_after_a_quiet_second_leaves_slack_in_the_local_bucket_too() -> None:
+    time = VirtualTime()
+    limits = Limits(global_per_second=10.0, global_burst=1, first_grant_slack=0.05)
+    pacer = Pacer(limits, monotonic=time.monotonic, sleep=time.sleep)
+    log: list[tuple[float, int]] = []
+    await time.run(sends(pacer, [1, 2, 3], log))
+    assert [at for at, _ in log] == pytest.approx([0.0, 0.15, 0.25])  # slack once, then 1/10 s
+    time.now += 2.0  # quiet: the next first grant leaves its slack again
+    await time.run(sends(pacer, [4, 5], log))
+    assert [at for at, _ in log[3:]] == pytest.approx([2.25, 2.40])
