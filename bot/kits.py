@@ -597,9 +597,9 @@ def suggest_next(
             own = kits_for(theme, folder=folder)  # in phase order
             found += [k for k in own if PHASES.index(k.phase) >= start]
             found += [k for k in own if PHASES.index(k.phase) < start]
-        for each in (phase, _phase_after(phase)):
-            if each in PHASES:
-                found += kits_for(None, each, folder=folder)
+        for near in (phase, _phase_after(phase)):
+            if near in PHASES:
+                found += kits_for(None, near, folder=folder)
     left_out = {after_kit, *planned}
     unique: dict[str, Kit] = {}
     for each in found:

@@ -320,20 +320,20 @@ async def _coach_invite(operator: Operator, args: argparse.Namespace) -> int:
 
 async def _coach_list(operator: Operator) -> int:
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from bot.coaches import coaches
     from storage.models import SupportRequest
 
     async with operator.services.db.transaction() as session:
         found = await coaches(session)
-        waiting = Counter(
+        waiting: Counter[int | None] = Counter(
             dict(
                 (
                     await session.execute(
                         select(SupportRequest.coach_id, func.count())
-                        .where(SupportRequest.answered_at.is_(None))  # type: ignore[union-attr]
-                        .group_by(SupportRequest.coach_id)
+                        .where(col(SupportRequest.answered_at).is_(None))
+                        .group_by(col(SupportRequest.coach_id))
                     )
                 ).all()
             )
@@ -636,18 +636,18 @@ def _cell(value: Any) -> Any:
 
 async def export_rows(session: Any) -> list[list[Any]]:
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.models import Action, ActionStatus, Initiative, MemberRole, Membership
 
     initiatives = (
-        (await session.execute(select(Initiative).order_by(Initiative.id))).scalars().all()  # type: ignore[arg-type]
+        (await session.execute(select(Initiative).order_by(col(Initiative.id)))).scalars().all()
     )
     roles: dict[int, Counter] = defaultdict(Counter)
     for ident, role, count in (
         await session.execute(
             select(Membership.initiative_id, Membership.role, func.count()).group_by(
-                Membership.initiative_id, Membership.role
+                col(Membership.initiative_id), col(Membership.role)
             )
         )
     ).all():
@@ -656,7 +656,7 @@ async def export_rows(session: Any) -> list[list[Any]]:
     for ident, status, count in (
         await session.execute(
             select(Action.initiative_id, Action.status, func.count()).group_by(
-                Action.initiative_id, Action.status
+                col(Action.initiative_id), col(Action.status)
             )
         )
     ).all():

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
-from bot.events import Subscriber
+from bot.events import E, F, Subscriber, SubscriberOf
 from bot.flow import Flow
 from bot.payloads import Payload
 
@@ -53,9 +53,20 @@ class Registry:
     poll_answer_handler: Callable[[Ctx], Awaitable[None]] | None = None
     subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
 
-    def subscribe(self, *event_types: type) -> Callable[[Subscriber], Subscriber]:
-        def register(handler: Subscriber) -> Subscriber:
+    # One event type, or two handled alike: the handler's parameter says which it takes.
+    @overload
+    def subscribe(self, kind: type[E], /) -> Callable[[SubscriberOf[E]], SubscriberOf[E]]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[E], other: type[F], /
+    ) -> Callable[[SubscriberOf[E | F]], SubscriberOf[E | F]]: ...
+
+    def subscribe(self, *event_types: type[Any]) -> Callable[[Any], Any]:
+        def register(handler: Any) -> Any:
             for event_type in event_types:
+                # Called only with events of the types it subscribed to (the overloads above
+                # check the handler takes them).
                 self.subscribers.setdefault(event_type, []).append(handler)
             return handler
 

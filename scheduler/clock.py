@@ -27,7 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -42,6 +42,8 @@ from scheduler.dispatch import Dispatcher, SweepReport
 from scheduler.rules import RuleTimings
 from scheduler.timing import Clock, SystemClock, check_cron_time
 from storage.queries import prune_processed_updates
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +177,7 @@ class Scheduler:
         log.info("forgot %d handled update ids", pruned)
         return pruned
 
-    async def _tracked(self, work: Awaitable[object]):  # type: ignore[no-untyped-def]
+    async def _tracked(self, work: Awaitable[T]) -> T:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)

@@ -54,12 +54,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, update
+import sqlalchemy
+from sqlalchemy import Select, bindparam, func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Services
 from bot.delivery import Delivery, Outcome
@@ -76,6 +78,7 @@ from scheduler.messages import (
 )
 from scheduler.rules import RuleTimings, zone
 from scheduler.timing import QuietHours, local_day_bounds
+from storage.db import Database
 from storage.models import (
     Action,
     Initiative,
@@ -86,6 +89,7 @@ from storage.models import (
     Rsvp,
     ScheduledMessage,
 )
+from storage.queries import affected, table_of
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +180,22 @@ class _Budget:
         window = timedelta(hours=26)  # a local day is at most 25 h long
         recent = func.coalesce(SM.sent_at, SM.due_at) >= now - window
         result = await session.execute(
-            select(SM.id, SM.resident_id, SM.status, SM.kind, SM.sent_at, SM.due_at).where(
-                SM.resident_id.in_(list(resident_ids)),  # type: ignore[union-attr]
-                or_(recent, SM.status == OutboxStatus.SENDING) if in_flight else recent,
+            # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+            sqlalchemy.select(
+                col(SM.id),
+                col(SM.resident_id),
+                col(SM.status),
+                col(SM.kind),
+                col(SM.sent_at),
+                col(SM.due_at),
+            ).where(
+                col(SM.resident_id).in_(list(resident_ids)),
+                or_(recent, col(SM.status) == OutboxStatus.SENDING) if in_flight else recent,
             )
         )
         for row_id, resident_id, status, kind, sent_at, due_at in result.all():
+            if resident_id is None:  # not so: the query selects by resident
+                continue
             if status is OutboxStatus.SENT and sent_at is not None:
                 self.sent[resident_id].append(sent_at)
             elif status is OutboxStatus.SENDING and row_id in in_flight:
@@ -224,7 +238,7 @@ async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
 
 
 # The SET clause comes from the parameters' keys other than ``row_id``.
-_UPDATE_BY_ID = update(SM.__table__).where(SM.__table__.c.id == bindparam("row_id"))  # type: ignore[attr-defined]
+_UPDATE_BY_ID = update(table_of(SM)).where(table_of(SM).c.id == bindparam("row_id"))
 
 
 # --- the dispatcher ---------------------------------------------------------------------------
@@ -262,7 +276,7 @@ class Dispatcher:
         self._in_flight: set[int] = set()
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.services.db
 
     def now(self) -> datetime:
@@ -316,12 +330,12 @@ class Dispatcher:
             "lease_until": now + self.lease,
             "attempts": SM.attempts + 1,
         }
-        oldest_first = select(SM.id).where(*due).order_by(SM.due_at, SM.id).limit(limit)  # type: ignore[arg-type]
+        oldest_first = select(SM.id).where(*due).order_by(col(SM.due_at), col(SM.id)).limit(limit)
         async with self.db.transaction() as session:
             if self.db.is_sqlite and self.use_returning:
                 statement = (
                     update(SM)
-                    .where(SM.id.in_(oldest_first.scalar_subquery()))  # type: ignore[union-attr]
+                    .where(col(SM.id).in_(oldest_first.scalar_subquery()))
                     .values(**values)
                     .returning(SM)
                     .execution_options(synchronize_session=False)
@@ -332,13 +346,13 @@ class Dispatcher:
             ids = list((await session.execute(oldest_first)).scalars().all())
             if not ids:
                 return []
-            taken = update(SM).where(SM.id.in_(ids)).values(**values)  # type: ignore[union-attr]
+            taken = update(SM).where(col(SM.id).in_(ids)).values(**values)
             if not self.db.is_sqlite:
                 statement = taken.returning(SM).execution_options(synchronize_session=False)
                 return list((await session.execute(statement)).scalars().all())
             # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
             await session.execute(taken.execution_options(synchronize_session=False))
-            result = await session.execute(select(SM).where(SM.id.in_(ids)))  # type: ignore[union-attr]
+            result = await session.execute(select(SM).where(col(SM.id).in_(ids)))
             return list(result.scalars().all())
 
     async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
@@ -512,35 +526,35 @@ class Dispatcher:
         action_ids = {r.action_id for r in rows if r.action_id}
         initiative_ids = {r.initiative_id for r in rows if r.initiative_id}
 
-        async def load(query):  # type: ignore[no-untyped-def]
+        async def load(query: Select[Any]) -> list[Any]:
             return context.keep((await session.execute(query)).scalars())
 
         if people:
-            await load(select(Resident).where(Resident.id.in_(people)))  # type: ignore[union-attr]
+            await load(select(Resident).where(col(Resident.id).in_(people)))
         if action_ids:
-            actions = await load(select(Action).where(Action.id.in_(action_ids)))  # type: ignore[union-attr]
+            actions = await load(select(Action).where(col(Action.id).in_(action_ids)))
             initiative_ids |= {action.initiative_id for action in actions}
             pairs = {(r.action_id, r.resident_id) for r in rows if r.action_id and r.resident_id}
             # Plain rows, not ORM objects: renderers only read an answer (and it is cheaper).
             answers = await session.execute(
                 select(Rsvp.action_id, Rsvp.resident_id, Rsvp.answer, Rsvp.waitlisted).where(
-                    Rsvp.action_id.in_(action_ids),  # type: ignore[attr-defined]
-                    Rsvp.resident_id.in_({resident for _, resident in pairs}),  # type: ignore[union-attr]
+                    col(Rsvp.action_id).in_(action_ids),
+                    col(Rsvp.resident_id).in_({resident for _, resident in pairs}),
                 )
             )
             for rsvp in answers:
-                context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp  # type: ignore[assignment]
-            context.rsvps_known |= pairs  # type: ignore[arg-type]
+                context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp
+            context.rsvps_known |= pairs
         if initiative_ids:
-            await load(select(Initiative).where(Initiative.id.in_(initiative_ids)))  # type: ignore[union-attr]
+            await load(select(Initiative).where(col(Initiative.id).in_(initiative_ids)))
             members = await session.execute(
                 select(Membership.initiative_id, Membership.resident_id, Membership.role).where(
-                    Membership.initiative_id.in_(initiative_ids),  # type: ignore[attr-defined]
-                    Membership.resident_id.in_(people),  # type: ignore[attr-defined]
+                    col(Membership.initiative_id).in_(initiative_ids),
+                    col(Membership.resident_id).in_(people),
                 )
             )
             for member in members:
-                context.members[(member.initiative_id, member.resident_id)] = member  # type: ignore[assignment]
+                context.members[(member.initiative_id, member.resident_id)] = member
             context.members_known |= {(i, p) for i in initiative_ids for p in people}
 
     # ------------------------------------------------------------------ sending
@@ -655,13 +669,13 @@ class Dispatcher:
         now = self.now()
         at_most_once = [name for name, info in KINDS.items() if info.at_most_once]
         stuck = (
-            SM.status == OutboxStatus.SENDING,
-            or_(SM.lease_until < now, SM.lease_until.is_(None)),  # type: ignore[operator,union-attr]
+            col(SM.status) == OutboxStatus.SENDING,
+            or_(col(SM.lease_until) < now, col(SM.lease_until).is_(None)),
         )
         async with self.db.transaction() as session:
             soft = await session.execute(
                 update(SM)
-                .where(*stuck, SM.kind.in_(at_most_once))  # type: ignore[attr-defined]
+                .where(*stuck, col(SM.kind).in_(at_most_once))
                 .values(
                     status=OutboxStatus.FAILED,
                     lease_until=None,
@@ -671,7 +685,7 @@ class Dispatcher:
             )
             worn = await session.execute(
                 update(SM)
-                .where(*stuck, SM.attempts >= self.max_attempts)
+                .where(*stuck, col(SM.attempts) >= self.max_attempts)
                 .values(
                     status=OutboxStatus.FAILED,
                     lease_until=None,
@@ -689,8 +703,8 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
-        failed = int(soft.rowcount or 0) + int(worn.rowcount or 0)  # type: ignore[attr-defined]
-        returned = int(back.rowcount or 0)  # type: ignore[attr-defined]
+        failed = affected(soft) + affected(worn)
+        returned = affected(back)
         if failed or returned:
             log.warning("lease reaper: %d rows back to pending, %d failed", returned, failed)
         return returned, failed
@@ -701,6 +715,6 @@ class Dispatcher:
         """When the next row is due (for fast-forwarding)."""
         async with self.db.transaction() as session:
             result = await session.execute(
-                select(func.min(SM.due_at)).where(SM.status.in_(list(statuses)))  # type: ignore[attr-defined]
+                select(func.min(SM.due_at)).where(col(SM.status).in_(list(statuses)))
             )
             return result.scalar_one_or_none()

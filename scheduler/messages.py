@@ -33,11 +33,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.authz import Permission, coach_of, may
 from bot.i18n import Safe, Texts, texts_for
@@ -133,15 +133,31 @@ def renderer(
     return register
 
 
+class RsvpFacts(Protocol):
+    """What a renderer reads of an answer: an `Rsvp`, or the plain row prefetched for it."""
+
+    @property
+    def answer(self) -> RsvpAnswer: ...
+    @property
+    def waitlisted(self) -> bool: ...
+
+
+class MemberFacts(Protocol):
+    """What a renderer reads of a membership: a `Membership`, or its prefetched row."""
+
+    @property
+    def role(self) -> MemberRole: ...
+
+
 @dataclass
 class RenderContext:
     services: Services | None = None
     timings: RuleTimings = field(default_factory=RuleTimings)
     # Prefetched for the batch: (action_id, resident_id) -> Rsvp, and which pairs were
     # looked up (so "no answer" needs no query either); the same for memberships.
-    rsvps: dict[tuple[int, int], Rsvp] = field(default_factory=dict)
+    rsvps: dict[tuple[int, int], RsvpFacts] = field(default_factory=dict)
     rsvps_known: set[tuple[int, int]] = field(default_factory=set)
-    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    members: dict[tuple[int, int], MemberFacts] = field(default_factory=dict)
     members_known: set[tuple[int, int]] = field(default_factory=set)
     # Prefetched rows by (model, id): found without a round trip through the session.
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
@@ -202,7 +218,7 @@ async def action_of(session: AsyncSession, row: ScheduledMessage) -> Action:
     return action
 
 
-async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> Rsvp | None:
+async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> RsvpFacts | None:
     context = context_of(session)
     key = (action_id, resident_id)
     if key in context.rsvps_known:
@@ -215,7 +231,7 @@ async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> Rs
 
 async def membership_of(
     session: AsyncSession, initiative_id: int, resident_id: int
-) -> Membership | None:
+) -> MemberFacts | None:
     context = context_of(session)
     key = (initiative_id, resident_id)
     if key in context.members_known:
@@ -230,7 +246,7 @@ async def membership_of(
 
 async def require_role(
     session: AsyncSession, initiative_id: int, person: Resident, *roles: MemberRole
-) -> Membership:
+) -> MemberFacts:
     member = await membership_of(session, initiative_id, person.id or 0)
     if member is None:
         raise Skip("no longer a member")
@@ -670,7 +686,7 @@ async def render_digest(
     if not await may(session, coach, Permission.COACH_OVERVIEW):
         raise Skip("no longer a coach")
     result = await session.execute(
-        select(Initiative).where(Initiative.coach_id == coach.id).order_by(Initiative.title)  # type: ignore[arg-type]
+        select(Initiative).where(Initiative.coach_id == coach.id).order_by(col(Initiative.title))
     )
     initiatives = list(result.scalars().all())
     if not initiatives:
@@ -717,10 +733,10 @@ async def render_digest(
     requests = await session.execute(
         select(SupportRequest)
         .where(
-            SupportRequest.answered_at.is_(None),  # type: ignore[union-attr]
-            SupportRequest.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            col(SupportRequest.answered_at).is_(None),
+            col(SupportRequest.initiative_id).in_(ids),
         )
-        .order_by(SupportRequest.created_at)  # type: ignore[arg-type]
+        .order_by(col(SupportRequest.created_at))
     )
     sections.append(
         _section(
@@ -741,12 +757,12 @@ async def render_digest(
     upcoming = await session.execute(
         select(Action)
         .where(
-            Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            col(Action.initiative_id).in_(ids),
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now,
             Action.starts_at <= now + context.timings.digest_upcoming,
         )
-        .order_by(Action.starts_at)  # type: ignore[arg-type]
+        .order_by(col(Action.starts_at))
     )
     sections.append(
         _section(

@@ -48,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.authz import coach_of
 from bot.events import (
@@ -285,7 +285,7 @@ async def _action_rows(
 ) -> dict[str, ScheduledMessage]:
     query = select(ScheduledMessage).where(
         ScheduledMessage.action_id == action_id,
-        ScheduledMessage.kind.in_(ACTION_KINDS),  # type: ignore[attr-defined]
+        col(ScheduledMessage.kind).in_(ACTION_KINDS),
     )
     if resident_id is not None:
         query = query.where(ScheduledMessage.resident_id == resident_id)
@@ -379,12 +379,12 @@ async def _people(
 ) -> list[Resident]:
     query = (
         select(Resident)
-        .join(Membership, Membership.resident_id == Resident.id)
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
         .where(
             Membership.initiative_id == initiative_id,
-            Membership.role.in_(list(roles)),  # type: ignore[attr-defined]
+            col(Membership.role).in_(list(roles)),
         )
-        .order_by(Membership.joined_at, Membership.id)  # type: ignore[arg-type]
+        .order_by(col(Membership.joined_at), col(Membership.id))
     )
     if resident_id is not None:
         query = query.where(Resident.id == resident_id)
@@ -396,9 +396,9 @@ async def _answers(
 ) -> list[tuple[Rsvp, Resident]]:
     query = (
         select(Rsvp, Resident)
-        .join(Resident, Resident.id == Rsvp.resident_id)
+        .join(Resident, col(Resident.id) == col(Rsvp.resident_id))
         .where(Rsvp.action_id == action_id)
-        .order_by(Rsvp.answered_at, Rsvp.id)  # type: ignore[arg-type]
+        .order_by(col(Rsvp.answered_at), col(Rsvp.id))
     )
     if resident_id is not None:
         query = query.where(Rsvp.resident_id == resident_id)
@@ -501,7 +501,7 @@ async def _phase_actor(session: AsyncSession, event: PhaseReached) -> int | None
     result = await session.execute(
         select(Activity.resident_id)
         .where(Activity.initiative_id == event.initiative_id, Activity.kind == "phase_reached")
-        .order_by(Activity.at.desc(), Activity.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -537,7 +537,7 @@ async def stall_scan(
     result = await session.execute(
         select(Initiative)
         .where(Initiative.last_activity_at <= quiet_since, ~planned_ahead)
-        .order_by(Initiative.id)  # type: ignore[arg-type]
+        .order_by(col(Initiative.id))
     )
     inserted = 0
     for initiative in result.scalars().all():
@@ -606,7 +606,7 @@ async def coach_digest(
     """One digest row per coach for this week; what it says is gathered when it is sent."""
     week = iso_week_key(now, tz)
     coaches = await session.execute(
-        select(Resident).where(Resident.role == PersonRole.COACH).order_by(Resident.id)  # type: ignore[arg-type]
+        select(Resident).where(col(Resident.role) == PersonRole.COACH).order_by(col(Resident.id))
     )
     inserted = 0
     for coach in coaches.scalars().all():

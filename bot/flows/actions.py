@@ -10,6 +10,7 @@ after-action review in ``review.py``; the rules behind them are in ``bot/actions
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -40,7 +41,7 @@ from bot.actions import (
 from bot.authz import Permission, allowed, hats, may
 from bot.context import Ctx
 from bot.events import ActionCancelled, ActionChanged, ActionPlanned, RsvpGiven
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, record_activity, team
 from bot.kits import Kit
@@ -386,7 +387,7 @@ async def tell_people(
     return told
 
 
-async def tell_promoted(ctx: Ctx, action: Action, resident_ids: list[int | None]) -> None:
+async def tell_promoted(ctx: Ctx, action: Action, resident_ids: Sequence[int | None]) -> None:
     """Tell the people who moved up from the waiting list, each in their own chat."""
     people = [
         person
@@ -913,7 +914,7 @@ async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
         ctx.emit(RsvpGiven(action.id or 0, row.resident_id or 0, RsvpAnswer.COMING, True))
     await tell_promoted(ctx, action, [row.resident_id for row in promoted])
     coming = (await totals(ctx.session, action.id or 0)).coming
-    intro = ctx._("✅ Saved.")
+    intro: str = ctx._("✅ Saved.")
     if promoted:
         intro += " " + ctx.n_(
             "{n} person moved up from the waiting list; I told them.",
@@ -1004,7 +1005,9 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
     coming = await upcoming_actions(ctx.session, iid, now)
     waiting = await awaiting_review(ctx.session, iid, now)
     held = await held_actions(ctx.session, iid, limit=3)
-    lines = [ctx._("<b>Meetings and actions of {initiative}</b>", initiative=initiative.title)]
+    lines: list[str] = [
+        ctx._("<b>Meetings and actions of {initiative}</b>", initiative=initiative.title)
+    ]
     shown: list[Action] = []
     for heading, actions in (
         (N_("Coming up:"), coming),
@@ -1400,7 +1403,7 @@ async def who_choices(ctx: Ctx) -> list[Choice]:
     choices: list[Choice] = []
     for _, resident in people[:LIST_MAX]:
         name = resident.display_name
-        choices.append(Choice(str(resident.id), lambda _c, name=name: name, value=resident.id))
+        choices.append(Choice(str(resident.id), verbatim(name), value=resident.id))
     choices.append(Choice("later", N_("Decide later"), value=None))
     return choices
 

@@ -31,7 +31,7 @@ import logging
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.audit import audit
@@ -53,7 +53,14 @@ from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, initiators, members
 from bot.payloads import Payload, pack
-from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
+from bot.phases import (
+    goal_hint,
+    numbered_phase_label,
+    phase_label,
+    progress,
+    progress_line,
+    rules_for,
+)
 from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox
@@ -394,14 +401,14 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
     recent = await recent_activity(ctx.session, initiative.id or 0)
     lines += ["", ctx._("<b>Recent activity</b>")]
     if recent:
-        for activity, person in recent:
+        for activity, actor in recent:
             what = activity_label(texts, activity.kind)
             when = texts.short_when(activity.at)
-            if person is None:
+            if actor is None:
                 lines.append(ctx._("• {when}: {what}", when=when, what=what))
                 continue
             # Without their consent a neighbour is one of the neighbours, not a name.
-            name = shown_name(ctx, person)
+            name = shown_name(ctx, actor)
             lines.append(ctx._("• {when}: {what} ({name})", when=when, what=what, name=name))
     else:
         lines.append(ctx._("Nothing yet."))
@@ -495,8 +502,8 @@ async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
         initiative.stall_snoozed_until = now + timedelta(weeks=weeks)
         await outbox.cancel(
             ctx.session,
-            ScheduledMessage.kind == "stalled",
-            ScheduledMessage.initiative_id == initiative.id,
+            col(ScheduledMessage.kind) == "stalled",
+            col(ScheduledMessage.initiative_id) == initiative.id,
             reason="the coach snoozed the stall alert",
         )
         intro = ctx.n_(
@@ -683,9 +690,7 @@ async def phase_choices(ctx: Ctx) -> list[Choice]:
     choices = [
         Choice(
             phase.value,
-            lambda c, phase=phase: c._(
-                "{number}. {name}", number=phase.number, name=phase_label(c, phase)
-            ),
+            numbered_phase_label(phase),
         )
         for phase in Phase
         if phase is not current

@@ -17,6 +17,7 @@ from bot.context import Ctx
 from bot.events import MemberJoined
 from bot.initiatives import get_initiative, initiators, membership, record_activity
 from bot.payloads import Payload, pack
+from bot.phases import check_progress
 from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox, rules
@@ -108,13 +109,4 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         ),
         [card, [conv.menu_button(ctx)]],
     )
-    await _check_progress(ctx, initiative)
-
-
-async def _check_progress(ctx: Ctx, initiative) -> None:  # type: ignore[no-untyped-def]
-    """A bigger team can complete a phase goal (bot.phases, when it is there)."""
-    try:
-        from bot.phases import check_progress
-    except ImportError:  # pragma: no cover - ships with the journey flows
-        return
     await check_progress(ctx, initiative)

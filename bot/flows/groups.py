@@ -46,11 +46,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot import groups as g
@@ -368,7 +368,7 @@ def welcome_view(
         if names
         else texts.n_("{n} new neighbour", "{n} new neighbours", count)
     )
-    lines = [texts._("👋 Welcome {names}!", names=who)]
+    lines: list[str] = [texts._("👋 Welcome {names}!", names=who)]
     lines.append(texts._("This group belongs to <b>{title}</b>.", title=initiative.title))
     join = join_url(services, initiative)
     if join:
@@ -383,7 +383,7 @@ def welcome_view(
 
 
 def poll_result_view(texts: Texts, poll: GroupPoll, counts: list[int], voters: int) -> Safe:
-    lines = [texts._("📊 <b>The poll is closed:</b> {question}", question=poll.question)]
+    lines: list[str] = [texts._("📊 <b>The poll is closed:</b> {question}", question=poll.question)]
     for option, count in zip(poll.options, counts, strict=False):
         lines.append(
             "• " + texts.n_("{option}: {n} vote", "{option}: {n} votes", count, option=option)
@@ -494,7 +494,7 @@ async def sync_action_rows(session: AsyncSession, action_id: int, now: datetime)
         await outbox.cancel_keys(session, keys, reason="no group, or the action was cancelled")
         return
     tz = zone(await g.group_zone(session, group, None))
-    common = {
+    common: dict[str, Any] = {
         "chat_id": group.chat_id,
         "initiative_id": action.initiative_id,
         "action_id": action_id,
@@ -586,8 +586,8 @@ async def initiative_created(
     result = await session.execute(
         select(GroupChat).where(
             GroupChat.added_by_id == event.resident_id,
-            GroupChat.active.is_(True),  # type: ignore[attr-defined]
-            GroupChat.initiative_id.is_(None),  # type: ignore[union-attr]
+            col(GroupChat.active).is_(True),
+            col(GroupChat.initiative_id).is_(None),
             GroupChat.created_at >= now - LINK_OFFER_WITHIN,
         )
     )
@@ -820,8 +820,8 @@ async def members_joined(ctx: Ctx, group: GroupChat, event: MembersJoined) -> No
         return
     assert group.last_welcome_at is not None
     key = f"gwelcome:{group.id}:{int(group.last_welcome_at.timestamp())}"
-    row = await outbox.existing(session, key)
-    if row is None:
+    welcome = await outbox.existing(session, key)
+    if welcome is None:
         await outbox.schedule(
             session,
             Planned(
@@ -834,8 +834,8 @@ async def members_joined(ctx: Ctx, group: GroupChat, event: MembersJoined) -> No
             ),
             now,
         )
-    elif row.status is OutboxStatus.PENDING:
-        row.payload = g.welcome_payload(row.payload, names)
+    elif welcome.status is OutboxStatus.PENDING:
+        welcome.payload = g.welcome_payload(welcome.payload, names)
     # else: that welcome is being sent right now; these names miss it (rare, harmless)
 
 
@@ -1548,7 +1548,7 @@ async def render_welcome(
     # The names were only needed to say hello.
     await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.id == row.id)
+        .where(col(ScheduledMessage.id) == row.id)
         .values(payload={"count": count})
         .execution_options(synchronize_session=False)
     )
@@ -1650,8 +1650,8 @@ def register(registry: Registry) -> None:
     registry.button(NAME_LINK)(name_pressed)
     registry.deep_link(GROUP_LINK)(group_link_opened)
     registry.deep_link(NAME_LINK)(name_link_opened)
-    registry.subscribe(ActionPlanned, ActionChanged)(action_rows)  # type: ignore[arg-type]
-    registry.subscribe(ActionCancelled)(action_cancelled)  # type: ignore[arg-type]
-    registry.subscribe(RsvpGiven)(answer_given)  # type: ignore[arg-type]
-    registry.subscribe(MemberJoined)(member_joined)  # type: ignore[arg-type]
-    registry.subscribe(InitiativeCreated)(initiative_created)  # type: ignore[arg-type]
+    registry.subscribe(ActionPlanned, ActionChanged)(action_rows)
+    registry.subscribe(ActionCancelled)(action_cancelled)
+    registry.subscribe(RsvpGiven)(answer_given)
+    registry.subscribe(MemberJoined)(member_joined)
+    registry.subscribe(InitiativeCreated)(initiative_created)

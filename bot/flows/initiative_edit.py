@@ -7,6 +7,7 @@ when saving, since a person may have stopped being an initiator in the meantime.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from bot import conversation as conv
@@ -59,7 +60,7 @@ def say_theme(ctx: Ctx) -> Safe:
     return ctx._("Which theme fits best?")
 
 
-def _saver(part: Step):  # type: ignore[no-untyped-def]
+def _saver(part: Step) -> Callable[[Ctx, object], Awaitable[Next]]:
     async def save(ctx: Ctx, value: object) -> Next:
         initiative = await initiative_of_flow(ctx, Permission.EDIT_INITIATIVE)
         if initiative is None:

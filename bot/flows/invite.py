@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.authz import Permission, may
 from bot.context import Ctx
 from bot.events import MemberJoined
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.idea import area_of
 from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
 from bot.i18n import N_, Safe, texts_for
@@ -355,10 +355,10 @@ async def nearby(ctx: Ctx) -> list[Initiative]:
         select(Initiative)
         .where(
             Initiative.postcode_area == area,
-            Initiative.invite_active.is_(True),  # type: ignore[attr-defined]
-            Initiative.id.not_in(mine),  # type: ignore[union-attr]
+            col(Initiative.invite_active).is_(True),
+            col(Initiative.id).not_in(mine),
         )
-        .order_by(Initiative.last_activity_at.desc(), Initiative.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Initiative.last_activity_at).desc(), col(Initiative.id).desc())
         .limit(NEARBY_MAX)
     )
     return list(result.scalars().all())
@@ -368,7 +368,7 @@ async def in_area(ctx: Ctx, area: str) -> bool:
     """Whether the person is in an initiative of this postcode area."""
     result = await ctx.session.execute(
         select(Membership.id)
-        .join(Initiative, Initiative.id == Membership.initiative_id)
+        .join(Initiative, col(Initiative.id) == col(Membership.initiative_id))
         .where(Membership.resident_id == ctx.person.id, Initiative.postcode_area == area)
         .limit(1)
     )
@@ -381,7 +381,7 @@ def _short(title: str, limit: int = 40) -> str:
 
 async def code_choices(ctx: Ctx) -> list[Choice]:
     return [
-        Choice(f"n{found.id}", lambda _c, t=_short(found.title): t, value=found.id, then=chosen)
+        Choice(f"n{found.id}", verbatim(_short(found.title)), value=found.id, then=chosen)
         for found in await nearby(ctx)
     ]
 

@@ -16,7 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.actions import find_kit, quote_measure, valid_id
@@ -166,7 +166,9 @@ async def kit_theme(ctx: Ctx, payload: Payload) -> None:
         kits = kits_for(theme)
     except KitError:
         kits = []
-    lines = [ctx._("<b>Action kits: {theme}</b>", theme=kit_theme_label(ctx.texts, theme))]
+    lines: list[str] = [
+        ctx._("<b>Action kits: {theme}</b>", theme=kit_theme_label(ctx.texts, theme))
+    ]
     for kit_phase in PHASES:
         in_phase = [kit for kit in kits if kit.phase == kit_phase]
         if not in_phase:
@@ -194,7 +196,7 @@ async def kit_list(ctx: Ctx, payload: Payload) -> None:
     kit_phase = PHASE_KITS.get(initiative.phase, "activeren")
     same_theme = [kit for kit in kits if kit.theme == initiative.theme.value]
     in_phase = [kit for kit in kits if kit.phase == kit_phase and kit not in same_theme]
-    lines = [ctx._("<b>Action kits for {initiative}</b>", initiative=initiative.title)]
+    lines: list[str] = [ctx._("<b>Action kits for {initiative}</b>", initiative=initiative.title)]
     if same_theme:
         lines += [
             "",
@@ -582,6 +584,11 @@ FLAGS = {
 }
 
 
+def _exact(stored: float | None) -> Decimal | None:
+    """A stored figure as the exact decimal it was typed as."""
+    return None if stored is None else Decimal(str(stored))
+
+
 async def show_comparison(
     ctx: Ctx, initiative: Initiative, measure: str, intro: str | None = None
 ) -> None:
@@ -589,13 +596,13 @@ async def show_comparison(
     from bot.quotes import compare_quotes, round_years
 
     texts = ctx.texts
-    column = Quote.watt_peak if measure == "wp" else Quote.area_m2
+    column = col(Quote.watt_peak) if measure == "wp" else col(Quote.area_m2)
     stored = (
         (
             await ctx.session.execute(
                 select(Quote)
-                .where(Quote.initiative_id == initiative.id, column.is_not(None))  # type: ignore[union-attr]
-                .order_by(Quote.created_at, Quote.id)  # type: ignore[arg-type]
+                .where(Quote.initiative_id == initiative.id, column.is_not(None))
+                .order_by(col(Quote.created_at), col(Quote.id))
             )
         )
         .scalars()
@@ -608,9 +615,9 @@ async def show_comparison(
                 QuoteFigureInput(
                     supplier=row.supplier,
                     total_eur=Decimal(str(row.total_eur)),
-                    area_m2=row.area_m2,
-                    watt_peak=row.watt_peak,
-                    yearly_saving_eur=row.yearly_saving_eur,
+                    area_m2=_exact(row.area_m2),
+                    watt_peak=_exact(row.watt_peak),
+                    yearly_saving_eur=_exact(row.yearly_saving_eur),
                 )
             )
         except (TypeError, ValueError):

@@ -45,7 +45,7 @@ GROUP_HEADINGS: dict[MemberRole, str] = {
 async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     people = await members(ctx.session, initiative.id or 0)
     ident = initiative.id
-    lines = [ctx._("<b>Who is in {title}</b>", title=initiative.title)]
+    lines: list[str] = [ctx._("<b>Who is in {title}</b>", title=initiative.title)]
     rows: list[list[Button]] = []
     for role, heading in GROUP_HEADINGS.items():
         names = [resident.display_name for member, resident in people if member.role is role]

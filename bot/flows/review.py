@@ -15,7 +15,7 @@ from bot.actions import find_kit, get_action, has_started, upcoming_actions, val
 from bot.authz import Permission, may
 from bot.context import Ctx
 from bot.events import ActionReviewed
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.actions import (
     button_label,
     check_progress,
@@ -139,7 +139,7 @@ async def next_choices(ctx: Ctx) -> list[Choice]:
     choices: list[Choice] = []
     for kit in await next_suggestions(ctx, *found) if found else []:
         title = kit.text(ctx.texts.lang).title
-        choices.append(Choice(kit.id, lambda _c, title=title: title, value=kit.id))
+        choices.append(Choice(kit.id, verbatim(title), value=kit.id))
     choices.append(Choice("other", N_("Something else"), then=Step.NEXT_TEXT))
     choices.append(Choice("later", N_("Decide later"), value=None))
     return choices

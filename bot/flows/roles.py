@@ -147,7 +147,7 @@ roles_flow = Flow(
 
 async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     people = await team(ctx.session, initiative.id or 0)
-    lines = [ctx._("<b>Team of {title}</b>", title=initiative.title)]
+    lines: list[str] = [ctx._("<b>Team of {title}</b>", title=initiative.title)]
     me: Membership | None = None
     for member, resident in people:
         if resident.id == ctx.person.id:

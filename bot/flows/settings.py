@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.context import Ctx
@@ -152,7 +152,7 @@ async def _bring_back_reminders(ctx: Ctx, now: datetime) -> None:
     answered = select(Rsvp.action_id).where(Rsvp.resident_id == ctx.person.id)
     organised = (
         select(Action.id)
-        .join(Membership, Membership.initiative_id == Action.initiative_id)
+        .join(Membership, col(Membership.initiative_id) == col(Action.initiative_id))
         .where(Membership.resident_id == ctx.person.id, Membership.role == MemberRole.INITIATOR)
     )
     result = await ctx.session.execute(
@@ -160,9 +160,9 @@ async def _bring_back_reminders(ctx: Ctx, now: datetime) -> None:
         .where(
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now - RECENT,
-            or_(Action.id.in_(answered), Action.id.in_(organised)),  # type: ignore[union-attr]
+            or_(col(Action.id).in_(answered), col(Action.id).in_(organised)),
         )
-        .order_by(Action.id)  # type: ignore[arg-type]
+        .order_by(col(Action.id))
     )
     for action_id in result.scalars().all():
         await sync_action(ctx.session, action_id, now, TIMINGS, resident_id=ctx.person.id)

@@ -19,6 +19,7 @@ import os
 import string
 import struct
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -169,7 +170,7 @@ class Texts:
 
         return format_time(moment, "HH:mm", tzinfo=self.tz, locale=self.locale)
 
-    def number(self, value: float | int) -> str:
+    def number(self, value: float | int | Decimal) -> str:
         from babel.numbers import format_decimal
 
         return format_decimal(value, locale=self.locale)

@@ -16,6 +16,7 @@ import copy
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -71,8 +72,12 @@ def save(catalog: Catalog, path: Path) -> None:
         write_po(handle, catalog, width=100, omit_header=False, ignore_obsolete=True)
 
 
-def fragments() -> dict[str | tuple[str, str], object]:
-    found: dict = {}
+# What Babel holds in a message's id and string: one text, or the forms of a plural.
+Text = str | tuple[str, ...] | list[str]
+
+
+def fragments() -> dict[Any, Text]:
+    found: dict[Any, Text] = {}
     for path in sorted(FRAGMENTS.glob("*.po")) if FRAGMENTS.exists() else []:
         with path.open("rb") as handle:
             for message in read_po(handle, locale="nl"):
@@ -118,8 +123,8 @@ def update() -> int:
     return 1 if problems else 0
 
 
-def _complete(string: str | tuple[str, ...]) -> bool:
-    return all(string) if isinstance(string, tuple) else bool(string)
+def _complete(string: Text | None) -> bool:
+    return all(string) if isinstance(string, tuple | list) else bool(string)
 
 
 def check() -> int:

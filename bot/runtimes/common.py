@@ -17,13 +17,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -671,7 +672,7 @@ class Core:
         sender: TelegramSender,
         *,
         pacer: Pacer | None = None,
-        sleep=asyncio.sleep,  # type: ignore[no-untyped-def]
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.services = services
         self.sender = sender
@@ -833,11 +834,13 @@ class TelegramRuntime(ABC):
 
     async def announce(self, menus: Sequence[CommandMenu], profiles: Sequence[BotProfile]) -> None:
         """Command menus and descriptions; a failure is logged, it does not stop the bot."""
-        calls = [(self.set_commands, menu) for menu in menus]
-        calls += [(self.set_profile, profile) for profile in profiles]
+        calls: list[tuple[Callable[[], Awaitable[None]], CommandMenu | BotProfile]] = [
+            (functools.partial(self.set_commands, menu), menu) for menu in menus
+        ]
+        calls += [(functools.partial(self.set_profile, profile), profile) for profile in profiles]
         for call, argument in calls:
             try:
-                await call(argument)  # type: ignore[operator]
+                await call()
             except Exception as error:
                 mapped = self.sender.translate(error) or error
                 log.warning("could not set %s: %s", argument, mapped)

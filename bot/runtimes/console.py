@@ -28,12 +28,12 @@ import sys
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Services
 from bot.conversation import number_asked
@@ -218,7 +218,7 @@ class ConsoleChat:
                     )
                 )
                 .order_by(
-                    (func.lower(Resident.name) == wanted).desc(), Resident.last_seen_at.desc()
+                    (func.lower(Resident.name) == wanted).desc(), col(Resident.last_seen_at).desc()
                 )
                 .limit(1)
             )
@@ -401,7 +401,7 @@ def load_clock(services: Services) -> timedelta:
         return timedelta(0)
 
 
-def parse_when(argument: str, now: datetime, tz) -> datetime | None:  # type: ignore[no-untyped-def]
+def parse_when(argument: str, now: datetime, tz: tzinfo) -> datetime | None:
     """ "+1d", "+2h30m" (from now) or "2026-12-01T10:00" (local, never backwards)."""
     if not argument:
         return None

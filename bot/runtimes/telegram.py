@@ -232,7 +232,7 @@ async def _migrate(services: Services) -> None:
         raise StartupError(f"cannot prepare the database: {first}") from None
 
 
-async def _start(runtime: ReceivingRuntime, starting, what: str) -> None:  # type: ignore[no-untyped-def]
+async def _start(runtime: ReceivingRuntime, starting: Awaitable[object], what: str) -> None:
     """Await a start step; a Telegram or network error there is a StartupError."""
     try:
         await starting
