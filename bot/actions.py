@@ -401,10 +401,6 @@ async def task_count(session: AsyncSession, action_id: int) -> TaskCount:
 
 # --- kits ------------------------------------------------------------------------------
 
-# What a quote of a collective-purchase kit is measured in: watt peak for solar panels,
-# square metres for insulation (and for any other purchase kit a coach adds).
-QUOTE_MEASURES = {"collective-solar": "wp", "collective-insulation": "m2"}
-
 
 def find_kit(kit_id: str | None) -> Kit | None:
     """The kit with this id, or None (unknown id, or a coach's kit folder that is broken:
@@ -418,7 +414,5 @@ def find_kit(kit_id: str | None) -> Kit | None:
 
 
 def quote_measure(kit: Kit | None) -> str | None:
-    """ "wp" or "m2" for a collective-purchase kit (quotes can be compared), else None."""
-    if kit is None or kit.theme != "collective_purchase":
-        return None
-    return QUOTE_MEASURES.get(kit.id, "m2")
+    """ "wp" or "m2" for a collective-purchase kit (its TOML's `quotes`), else None."""
+    return kit.quotes if kit is not None else None

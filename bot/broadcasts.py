@@ -98,8 +98,16 @@ __all__ = [
     "start",
 ]
 
-KIND = "broadcast"
-PROGRESS_KIND = "broadcast_progress"
+
+class BroadcastKind(StrEnum):
+    """The outbox rows of a broadcast (``ScheduledMessage.kind``)."""
+
+    MESSAGE = "broadcast"  # one per recipient
+    PROGRESS = "broadcast_progress"  # the report to its author
+
+
+KIND = BroadcastKind.MESSAGE
+PROGRESS_KIND = BroadcastKind.PROGRESS
 TEXT_MAX = 3500
 URL_MAX = 500
 LABEL_MAX = 60
@@ -680,7 +688,7 @@ async def render_broadcast(
     if group is None or not group.active or group.initiative_id is None:
         raise Skip(GROUP_GONE)
     services = context_of(session).services
-    language = services.settings.default_language if services is not None else "nl"
+    language = services.settings.default_language
     text, keyboard = announcement(
         texts_for(language),
         text=broadcast.text,

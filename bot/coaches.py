@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,12 +44,13 @@ from bot.phases import phase_label
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
-from scheduler.rules import zone
+from scheduler.rules import Kind, zone
 from scheduler.timing import local_wall_clock
 from storage.models import (
     Action,
     ActionStatus,
     Activity,
+    ActivityKind,
     Broadcast,
     BroadcastStatus,
     CoachArea,
@@ -93,12 +95,21 @@ POSTCODE_RANGE = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[-–—]|t/m|to)?\s*([1-
 NAME_MAX = 120
 SNIPPET = 80
 
+
 # Outbox kinds about support threads (rendered in bot/flows/support.py).
-NEW_KIND = "support_new"
-NUDGE_KIND = "support_nudge"
-MOVED_KIND = "support_moved"
+class SupportKind(StrEnum):
+    """The outbox rows of support threads (``ScheduledMessage.kind``)."""
+
+    NEW = "support_new"
+    NUDGE = "support_nudge"
+    MOVED = "support_moved"
+
+
+NEW_KIND = SupportKind.NEW
+NUDGE_KIND = SupportKind.NUDGE
+MOVED_KIND = SupportKind.MOVED
 # What a coach gets for being a coach: cancelled when they stop (or lose the initiative).
-COACH_KINDS = (NEW_KIND, NUDGE_KIND, "stalled", "digest")
+COACH_KINDS = (NEW_KIND, NUDGE_KIND, Kind.STALLED, Kind.DIGEST)
 NUDGE_WORKING_DAYS = 2
 NUDGE_AT = time(10)
 
@@ -687,33 +698,33 @@ async def open_requests(
 # --- recent activity ------------------------------------------------------------------------------
 
 ACTIVITY_LABELS: dict[str, str] = {
-    "created": N_("the idea was shared"),
-    "idea_described": N_("the idea was described"),
-    "member_joined": N_("a neighbour joined"),
-    "joined_team": N_("a neighbour joined the team"),
-    "roles_checked": N_("the team roles were checked"),
-    "role_plan": N_("a plan for the missing role"),
-    "wishes_gathered": N_("the neighbours' wishes were gathered"),
-    "group_chat_skipped": N_("they go on without a group chat"),
-    "action_planned": N_("an action was planned"),
-    "action_changed": N_("an action was moved"),
-    "action_cancelled": N_("an action was cancelled"),
-    "action_reviewed": N_("an action was reviewed"),
-    "task_added": N_("a task was added"),
-    "task_assigned": N_("a task was divided"),
-    "task_done": N_("a task was done"),
-    "checklist_ticked": N_("the checklist was ticked off"),
-    "quote_added": N_("a quote was added"),
-    "support_updated": N_("the support meter was updated"),
-    "support_requested": N_("a question to the coach"),
-    "phase_reached": N_("a new phase was reached"),
-    "phase_corrected": N_("the coach corrected the phase"),
-    "invite_renewed": N_("the invitation link was renewed"),
-    "invite_revoked": N_("the invitation link was switched off"),
-    "rsvp_in_group": N_("a neighbour answered in the street group"),
-    "poll_started": N_("a poll was started in the street group"),
-    "group_linked": N_("a street group was linked"),
-    "group_unlinked": N_("the street group was unlinked"),
+    ActivityKind.CREATED: N_("the idea was shared"),
+    ActivityKind.IDEA_DESCRIBED: N_("the idea was described"),
+    ActivityKind.MEMBER_JOINED: N_("a neighbour joined"),
+    ActivityKind.JOINED_TEAM: N_("a neighbour joined the team"),
+    ActivityKind.ROLES_CHECKED: N_("the team roles were checked"),
+    ActivityKind.ROLE_PLAN: N_("a plan for the missing role"),
+    ActivityKind.WISHES_GATHERED: N_("the neighbours' wishes were gathered"),
+    ActivityKind.GROUP_CHAT_SKIPPED: N_("they go on without a group chat"),
+    ActivityKind.ACTION_PLANNED: N_("an action was planned"),
+    ActivityKind.ACTION_CHANGED: N_("an action was moved"),
+    ActivityKind.ACTION_CANCELLED: N_("an action was cancelled"),
+    ActivityKind.ACTION_REVIEWED: N_("an action was reviewed"),
+    ActivityKind.TASK_ADDED: N_("a task was added"),
+    ActivityKind.TASK_ASSIGNED: N_("a task was divided"),
+    ActivityKind.TASK_DONE: N_("a task was done"),
+    ActivityKind.CHECKLIST_TICKED: N_("the checklist was ticked off"),
+    ActivityKind.QUOTE_ADDED: N_("a quote was added"),
+    ActivityKind.SUPPORT_UPDATED: N_("the support meter was updated"),
+    ActivityKind.SUPPORT_REQUESTED: N_("a question to the coach"),
+    ActivityKind.PHASE_REACHED: N_("a new phase was reached"),
+    ActivityKind.PHASE_CORRECTED: N_("the coach corrected the phase"),
+    ActivityKind.INVITE_RENEWED: N_("the invitation link was renewed"),
+    ActivityKind.INVITE_REVOKED: N_("the invitation link was switched off"),
+    ActivityKind.RSVP_IN_GROUP: N_("a neighbour answered in the street group"),
+    ActivityKind.POLL_STARTED: N_("a poll was started in the street group"),
+    ActivityKind.GROUP_LINKED: N_("a street group was linked"),
+    ActivityKind.GROUP_UNLINKED: N_("the street group was unlinked"),
 }
 OTHER_ACTIVITY = N_("something changed")
 
@@ -760,7 +771,7 @@ class Digest:
         return sum(self.phase_counts.values())
 
 
-PHASE_ACTIVITIES = ("phase_reached", "phase_corrected")
+PHASE_ACTIVITIES = (ActivityKind.PHASE_REACHED, ActivityKind.PHASE_CORRECTED)
 
 
 async def digest(

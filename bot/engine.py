@@ -161,21 +161,12 @@ class Engine:
         # Where replies are written in the update's transaction (Core); None: only returned.
         self.replies = replies
         self.locks = ConversationLocks()
-        self.flood = FloodGuard(
-            services.settings.flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
-        )
-        self.group_flood = FloodGuard(
-            services.settings.group_flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
-        )
+        limits = services.policy.flood
+        self.flood = FloodGuard(limits.per_person, limits.window_seconds, services.clock)
+        self.group_flood = FloodGuard(limits.per_group, limits.window_seconds, services.clock)
         # In a group one person's updates reach everyone: a smaller share each.
         self.member_flood = FloodGuard(
-            services.settings.group_member_flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
+            limits.per_member_in_group, limits.window_seconds, services.clock
         )
 
     def admit(self, incoming: Incoming) -> list[Outgoing] | None:
@@ -357,7 +348,7 @@ class Engine:
         await handler(ctx, payload)
 
     async def _text(self, ctx: Ctx, text: str) -> None:
-        if len(text) > self.services.settings.max_text_length:
+        if len(text) > self.services.policy.max_text_length:
             await conv.ask_current(
                 ctx,
                 before=ctx._(

@@ -36,6 +36,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, delete, or_, update
@@ -275,7 +276,7 @@ async def group_texts(
 # --- linking ------------------------------------------------------------------------------
 
 
-class GroupKind:
+class GroupKind(StrEnum):
     """The kinds of outbox rows for groups (``ScheduledMessage.kind``)."""
 
     REMINDER = "group_reminder"

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from storage.models import Activity, Initiative, MemberRole, Membership, Resident
+from storage.models import Activity, ActivityKind, Initiative, MemberRole, Membership, Resident
 
 INVITE_TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, short enough for a deep link
 
@@ -82,7 +82,7 @@ async def team(session: AsyncSession, initiative_id: int) -> list[tuple[Membersh
 def record_activity(
     session: AsyncSession,
     initiative: Initiative,
-    kind: str,
+    kind: ActivityKind,
     at: datetime,
     resident_id: int | None = None,
 ) -> None:

@@ -65,7 +65,20 @@ LANGUAGES = ("nl", "en")  # the first one is the fallback
 INVITATION_PLACEHOLDERS = ("date", "place", "organiser", "link")
 
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-_TOP_FIELDS = ("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next", *LANGUAGES)
+_TOP_FIELDS = (
+    "id",
+    "theme",
+    "phase",
+    "kind",
+    "threshold",
+    "tenant_friendly",
+    "next",
+    "quotes",
+    *LANGUAGES,
+)
+# What the quotes of a collective purchase are compared by: price per watt peak (solar
+# panels) or per square metre (insulation, and any other purchase).
+QUOTE_MEASURES = ("wp", "m2")
 _TEXT_FIELDS = ("title", "summary", "steps", "checklist", "invitation", "threshold_reason")
 
 
@@ -96,6 +109,8 @@ class Kit:
     en: KitText
     threshold: int | None = None  # households needed, if any
     next: tuple[str, ...] = ()
+    # A collective purchase: what its quotes are compared by (QUOTE_MEASURES); else None.
+    quotes: str | None = None
     source: Path | None = field(default=None, compare=False, repr=False)
 
     def text(self, lang: str | None) -> KitText:
@@ -349,6 +364,24 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
             "een kit kan niet zijn eigen volgende stap zijn.",
         )
 
+    quotes = data.get("quotes")
+    if quotes is not None and quotes not in QUOTE_MEASURES:
+        check.add(
+            "quotes",
+            'write "wp" (compare by price per watt peak) or "m2" (per square metre).',
+            'schrijf "wp" (vergelijk op prijs per wattpiek) of "m2" (per vierkante meter).',
+        )
+        quotes = None
+    elif quotes is not None and theme != "collective_purchase":
+        check.add(
+            "quotes",
+            'only a kit with theme = "collective_purchase" compares quotes.',
+            'alleen een kit met theme = "collective_purchase" vergelijkt offertes.',
+        )
+        quotes = None
+    elif quotes is None and theme == "collective_purchase":
+        quotes = "m2"
+
     texts: dict[str, KitText | None] = {}
     for lang in LANGUAGES:
         if lang not in data:
@@ -391,6 +424,7 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
         en=en,
         threshold=threshold,
         next=tuple(next_ids),
+        quotes=quotes,
         source=path,
     )
     return kit, []

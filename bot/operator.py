@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.app import Network, Services
     from bot.config import Settings
     from bot.seam import Sender
     from scheduler.pacing import Pacer
@@ -181,10 +181,10 @@ async def run_operator_command(
     stderr: TextIO | None = None,
 ) -> int:
     """Run `buurbot coach|broadcast|export`; the exit code. Tests pass services and a sender."""
-    from bot.app import build_services
+    from bot.app import bootstrap
 
     own = services is None
-    services = services or build_services(settings)
+    services = services or bootstrap(settings)
     operator = Operator(
         services,
         stdin=stdin or sys.stdin,
@@ -487,6 +487,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
     runtime = None
     sender = operator.sender
     pacer = operator.pacer
+    username = ""
     try:
         if sender is None:
             from bot.delivery import telegram_pacer
@@ -498,7 +499,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
                 identity = await runtime.connect()
             except StartupError as error:
                 return operator.fail(str(error).replace(token, "<token>"), 2)
-            operator.services.bot_username = identity.username
+            username = identity.username
             sender = runtime.sender
             pacer = pacer or telegram_pacer()
         async with operator.services.db.transaction() as session:
@@ -513,18 +514,19 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
                 via="cli",
             )
             operator.audit(session, "broadcast_by_operator", f"broadcast:{broadcast.id}")
-        return await _send(operator, broadcast.id or 0, sender, pacer)
+        from bot.app import Network
+
+        network = Network(sender, bot_username=username, pacer=pacer)
+        return await _send(operator, broadcast.id or 0, network)
     finally:
         if runtime is not None:
             await runtime.close()
 
 
-async def _send(operator: Operator, broadcast_id: int, sender: Sender, pacer: Pacer | None) -> int:
-    from bot.delivery import Delivery
-    from scheduler.dispatch import Dispatcher
+async def _send(operator: Operator, broadcast_id: int, network: Network) -> int:
+    from bot.assembly import assemble
 
-    services = operator.services
-    dispatcher = Dispatcher(services, Delivery(services, sender, pacer=pacer))
+    dispatcher = assemble(operator.services, network).scheduler.dispatcher
     progress = Progress(operator.stderr)
     try:
         while True:

@@ -31,6 +31,7 @@ from storage.models import (
     Action,
     ActionKind,
     ActionStatus,
+    ActivityKind,
     GroupChat,
     Initiative,
     MemberRole,
@@ -49,7 +50,8 @@ PHASES: tuple[Phase, ...] = tuple(Phase)
 
 @dataclass(frozen=True, slots=True)
 class PhaseRules:
-    """The thresholds of the phase goals (a coach may tune them)."""
+    """The thresholds of the phase goals: part of the one policy (bot.policy), the same for
+    every initiative. No setting tunes them (the getattr knob read fields Settings never had)."""
 
     # Organisers besides the founder before an idea counts as shared.
     co_initiators: int = 1
@@ -59,17 +61,6 @@ class PhaseRules:
     rhythm_actions: int = 2
     # Quotes requested and compared in a collective purchase.
     quotes: int = 2
-
-
-def rules_for(settings: object) -> PhaseRules:
-    """The rules from the settings where they are given there, the defaults otherwise."""
-    defaults = PhaseRules()
-    return PhaseRules(
-        co_initiators=int(getattr(settings, "phase_co_initiators", defaults.co_initiators)),
-        team_size=int(getattr(settings, "phase_team_size", defaults.team_size)),
-        rhythm_actions=int(getattr(settings, "phase_rhythm_actions", defaults.rhythm_actions)),
-        quotes=int(getattr(settings, "phase_quotes", defaults.quotes)),
-    )
 
 
 @dataclass
@@ -395,7 +386,7 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
     """Move the initiative on while all goals of its phase are met; celebrate and
     introduce the new phase in the current chat. Returns the phases reached."""
     await ctx.session.flush()
-    rules = rules_for(ctx.services.settings)
+    rules = ctx.services.policy.phases
     now = ctx.now()
     reached: list[Phase] = []
     while True:
@@ -405,7 +396,7 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
             break
         initiative.phase = following
         initiative.phase_changed_at = now
-        record_activity(ctx.session, initiative, "phase_reached", now, ctx.person.id)
+        record_activity(ctx.session, initiative, ActivityKind.PHASE_REACHED, now, ctx.person.id)
         ctx.emit(PhaseReached(initiative.id or 0, following))
         reached.append(following)
     if reached:

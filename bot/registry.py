@@ -13,6 +13,7 @@ from bot.payloads import Payload
 
 if TYPE_CHECKING:
     from bot.context import Ctx
+    from bot.policy import Policy
 
 CommandHandler = Callable[["Ctx", str], Awaitable[None]]
 ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
@@ -39,8 +40,17 @@ class MenuEntry:
     visible: Guard | None = None
 
 
+def _default_policy() -> Policy:
+    from bot.policy import Policy
+
+    return Policy()
+
+
 @dataclass
 class Registry:
+    # The rules are registered under this policy (bot.app.bootstrap builds it from the
+    # settings); flows and rules read it from here or from `Services.policy`, the same one.
+    policy: Policy = field(default_factory=_default_policy)
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     command_list: list[Command] = field(default_factory=list)

@@ -53,6 +53,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -131,10 +132,31 @@ class _Send:
     messages: list[Outgoing]
 
 
+class Decision(StrEnum):
+    """What becomes of a row that is not sent this time (before any message leaves)."""
+
+    POSTPONED = "postponed"  # pending again, due later; not an attempt
+    SKIPPED = "skipped"  # cancelled: nothing to say, or not to this person any more
+    FAILED = "failed"  # given up: a bug or an unknown kind
+
+
+# A row held back: the decision, why (kept in last_error), and until when (postponed).
+Held = tuple[Decision, str, datetime | None]
+
+
+class RowOutcome(StrEnum):
+    """What sending a row's messages came to."""
+
+    SENT = "sent"  # (or may have arrived: never repeated)
+    GONE = "gone"  # the person blocked the bot or the chat is gone
+    FAILED = "failed"  # rejected: sending again would not help
+    RETRY = "retry"  # a transient error: again after a backoff
+
+
 @dataclass(frozen=True, slots=True)
 class _Result:
     row: ScheduledMessage
-    status: str  # sent | gone | failed | retry
+    status: RowOutcome
     at: datetime
     reason: str = ""
 
@@ -250,9 +272,8 @@ class Dispatcher:
         services: Services,
         delivery: Delivery,
         *,
-        timings: RuleTimings | None = None,
         batch_size: int = 200,
-        lease: timedelta = timedelta(minutes=10),
+        lease: timedelta | None = None,
         max_attempts: int = 5,
         retry_base: timedelta = timedelta(seconds=30),
         retry_max: timedelta = timedelta(hours=1),
@@ -261,9 +282,10 @@ class Dispatcher:
     ) -> None:
         self.services = services
         self.delivery = delivery
-        self.timings = timings or RuleTimings()
+        # The services' policy: the rules scheduled the rows under the same timings.
+        self.timings = services.policy.timings
         self.batch_size = batch_size
-        self.lease = lease
+        self.lease = lease or services.policy.scheduler.lease
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_max = retry_max
@@ -383,7 +405,7 @@ class Dispatcher:
         sends: list[_Send] = []
         finished: list[dict] = []
         async with self.db.transaction() as session:
-            context = RenderContext(self.services, self.timings)
+            context = RenderContext(self.services)
             session.info["render"] = context
             await self._prefetch(session, rows, context)
             budget = _Budget(self.timings.daily_budget)
@@ -404,7 +426,7 @@ class Dispatcher:
                             decision = await self._decide(session, row, now, budget)
                     except SQLAlchemyError as error:
                         log.exception("outbox row %s could not be decided", row.dedupe_key)
-                        decision = ("failed", f"database error: {error}"[:REASON_MAX], None)
+                        decision = (Decision.FAILED, f"database error: {error}"[:REASON_MAX], None)
                 else:
                     decision = await self._decide(session, row, now, budget)
                 if isinstance(decision, _Send):
@@ -418,51 +440,51 @@ class Dispatcher:
 
     async def _decide(
         self, session: AsyncSession, row: ScheduledMessage, now: datetime, budget: _Budget
-    ) -> _Send | tuple[str, str, datetime | None]:
+    ) -> _Send | Held:
         kind = KINDS.get(row.kind)
         if kind is None:
-            return ("failed", f"unknown kind {row.kind!r}", None)
+            return (Decision.FAILED, f"unknown kind {row.kind!r}", None)
         person: Resident | None = None
         if row.resident_id is not None:
             person = await fetch(session, Resident, row.resident_id)  # prefetched: no query
             if person is None:
-                return ("skipped", "the person is gone", None)
+                return (Decision.SKIPPED, "the person is gone", None)
             gate = self._gate(person, kind, now, budget)
             if gate is not None:
                 return gate
         try:
             messages = await kind.render(session, row, now)
         except Skip as skip:
-            return ("skipped", skip.reason, None)
+            return (Decision.SKIPPED, skip.reason, None)
         except Postpone as postpone:
             until = postpone.until
             if person is not None:
                 until = self.timings.quiet_hours.next_allowed(until, zone(person.timezone))
-            return ("postponed", postpone.reason, max(until, now + timedelta(seconds=1)))
+            return (Decision.POSTPONED, postpone.reason, max(until, now + timedelta(seconds=1)))
         except SQLAlchemyError:
             raise
         except Exception as error:  # a bug in one renderer must not stop the others
             log.exception("rendering outbox row %s failed", row.dedupe_key)
-            return ("failed", f"render error: {error!r}"[:REASON_MAX], None)
+            return (Decision.FAILED, f"render error: {error!r}"[:REASON_MAX], None)
         if not messages:
-            return ("skipped", "nothing to say", None)
+            return (Decision.SKIPPED, "nothing to say", None)
         if person is not None and kind.budget:
             budget.spend(person)
         return _Send(row, list(messages))
 
     def _gate(
         self, person: Resident, kind: KindInfo, now: datetime, budget: _Budget
-    ) -> tuple[str, str, datetime | None] | None:
+    ) -> Held | None:
         """What holds for every message to a person, before the renderer runs."""
         if not person.reachable:
-            return ("skipped", "the person is unreachable", None)
+            return (Decision.SKIPPED, "the person is unreachable", None)
         tz = zone(person.timezone)
         allowed = reminders_allow(person, kind, now)
         if allowed is False:
-            return ("skipped", "the person switched reminders off", None)
+            return (Decision.SKIPPED, "the person switched reminders off", None)
         if isinstance(allowed, datetime):
             return (
-                "postponed",
+                Decision.POSTPONED,
                 "reminders paused",
                 self.timings.quiet_hours.next_allowed(allowed, tz),
             )
@@ -472,20 +494,20 @@ class Dispatcher:
             person.reminders_paused_until = None
         quiet = self.timings.quiet_hours
         if kind.quiet_hours and _is_quiet(quiet, now, tz):
-            return ("postponed", "quiet hours", quiet.next_allowed(now, tz))
+            return (Decision.POSTPONED, "quiet hours", quiet.next_allowed(now, tz))
         if not kind.budget:
             return None
         verdict = budget.verdict(person, kind, now, self.timings)
         if verdict is False:
-            return ("skipped", "daily budget used", None)
+            return (Decision.SKIPPED, "daily budget used", None)
         if isinstance(verdict, datetime):
-            return ("postponed", "daily budget used", verdict)
+            return (Decision.POSTPONED, "daily budget used", verdict)
         return None
 
     def _finish(
         self,
         row: ScheduledMessage,
-        status: str,
+        status: Decision,
         reason: str,
         until: datetime | None,
         report: SweepReport,
@@ -498,7 +520,7 @@ class Dispatcher:
             "lease_until": None,
             "last_error": reason[:REASON_MAX],
         }
-        if status == "postponed" and until is not None:
+        if status is Decision.POSTPONED and until is not None:
             report.postponed += 1
             # Waiting is not an attempt: give back what the claim counted.
             return {
@@ -507,7 +529,7 @@ class Dispatcher:
                 "due_at": until,
                 "attempts": max(0, row.attempts - 1),
             }
-        if status == "failed":
+        if status is Decision.FAILED:
             report.failed += 1
             return {**values, "status": OutboxStatus.FAILED}
         report.skipped += 1
@@ -588,7 +610,7 @@ class Dispatcher:
                 result = await self._send_row(item)
             except Exception as error:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
-                result = _Result(item.row, "retry", self.now(), f"error: {error!r}")
+                result = _Result(item.row, RowOutcome.RETRY, self.now(), f"error: {error!r}")
             outcomes.add(result)
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
@@ -613,15 +635,15 @@ class Dispatcher:
                 continue
             reason = f"{delivered.outcome}: {delivered.reason}"
             if sent_any:  # part of it arrived: sending it again would repeat that part
-                return _Result(row, "sent", self.now(), f"partly sent; {reason}")
+                return _Result(row, RowOutcome.SENT, self.now(), f"partly sent; {reason}")
             if delivered.outcome is Outcome.UNKNOWN:  # it may have arrived: not repeated
-                return _Result(row, "sent", self.now(), reason)
+                return _Result(row, RowOutcome.SENT, self.now(), reason)
             if delivered.outcome is Outcome.GONE:
-                return _Result(row, "gone", self.now(), reason)
+                return _Result(row, RowOutcome.GONE, self.now(), reason)
             if delivered.outcome is Outcome.REJECTED:
-                return _Result(row, "failed", self.now(), reason)
-            return _Result(row, "retry", self.now(), reason)
-        return _Result(row, "sent", self.now())
+                return _Result(row, RowOutcome.FAILED, self.now(), reason)
+            return _Result(row, RowOutcome.RETRY, self.now(), reason)
+        return _Result(row, RowOutcome.SENT, self.now())
 
     def backoff(self, attempts: int) -> timedelta:
         return min(self.retry_base * (2 ** max(0, attempts - 1)), self.retry_max)
@@ -639,16 +661,16 @@ class Dispatcher:
                 "lease_until": None,
                 "last_error": result.reason[:REASON_MAX] or None,
             }
-            if result.status == "sent":
+            if result.status is RowOutcome.SENT:
                 report.sent += 1
                 item["sent_at"] = result.at
-            elif result.status == "gone":
+            elif result.status is RowOutcome.GONE:
                 report.gone += 1
                 item["status"] = OutboxStatus.CANCELLED
-            elif result.status == "failed" or row.attempts >= self.max_attempts:
+            elif result.status is RowOutcome.FAILED or row.attempts >= self.max_attempts:
                 report.failed += 1
                 item["status"] = OutboxStatus.FAILED
-                if result.status == "retry":
+                if result.status is RowOutcome.RETRY:
                     item["last_error"] = f"gave up after {row.attempts} attempts; {result.reason}"[
                         :REASON_MAX
                     ]

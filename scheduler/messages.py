@@ -32,13 +32,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from bot import phases
 from bot.authz import Permission, coach_of, may
 from bot.i18n import Safe, Texts, texts_for
 from bot.payloads import pack
@@ -61,6 +61,7 @@ from storage.models import (
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -151,8 +152,10 @@ class MemberFacts(Protocol):
 
 @dataclass
 class RenderContext:
-    services: Services | None = None
-    timings: RuleTimings = field(default_factory=RuleTimings)
+    """What the renderers of one batch share: the services (and their policy) and the rows
+    prefetched for the batch. The dispatcher sets it on the session it renders in."""
+
+    services: Services
     # Prefetched for the batch: (action_id, resident_id) -> Rsvp, and which pairs were
     # looked up (so "no answer" needs no query either); the same for memberships.
     rsvps: dict[tuple[int, int], RsvpFacts] = field(default_factory=dict)
@@ -168,10 +171,16 @@ class RenderContext:
             self.loaded[(type(row), row.id)] = row
         return rows
 
+    @property
+    def policy(self) -> Policy:
+        return self.services.policy
+
+    @property
+    def timings(self) -> RuleTimings:
+        return self.services.policy.timings
+
     def has_route(self, route: str) -> bool:
-        """Is this button route registered? Unknown (no services): assume it is."""
-        if self.services is None:
-            return True
+        """Is this button route registered?"""
         return route in self.services.registry.buttons
 
 
@@ -186,9 +195,10 @@ async def fetch(session: AsyncSession, model: type[T], ident: int | None) -> T |
 
 
 def context_of(session: AsyncSession) -> RenderContext:
-    context = session.info.get("render")
+    """The batch's render context; renderers run only within a sweep, which sets it."""
+    context: RenderContext | None = session.info.get("render")
     if context is None:
-        context = session.info["render"] = RenderContext()
+        raise LookupError("a renderer runs in a session the dispatcher prepared (render)")
     return context
 
 
@@ -278,36 +288,16 @@ def settings_button(texts: Texts) -> Button:
     return Button(texts._("Fewer messages"), pack("set", "show"))
 
 
-def _phases() -> ModuleType | None:
-    """bot.phases (the phase goals) when it is there; a generic next step otherwise."""
-    try:
-        from bot import phases
-    except ImportError:  # pragma: no cover - the module ships with the journey flows
-        return None
-    return phases
-
-
 async def next_step_hint(
     session: AsyncSession, texts: Texts, initiative: Initiative, now: datetime
 ) -> str:
     """ONE concrete next step: the first goal of the phase that is not met yet."""
-    phases = _phases()
-    if phases is not None:
-        context = context_of(session)
-        settings = context.services.settings if context.services else None
-        try:
-            found = await phases.progress(session, initiative, phases.rules_for(settings), now=now)
-            return phases.goal_hint(texts, found.next_goal)
-        except (AttributeError, KeyError, TypeError) as error:
-            log.warning("bot.phases could not give a next step: %s", error)
-    return texts._("Plan a short get-together with your team, and choose one thing to do next.")
+    found = await phases.progress(session, initiative, context_of(session).policy.phases, now=now)
+    return phases.goal_hint(texts, found.next_goal)
 
 
 def phase_name(texts: Texts, phase: Phase) -> str:
-    phases = _phases()
-    if phases is not None and hasattr(phases, "phase_label"):
-        return str(phases.phase_label(texts, phase))
-    return str(phase.number)
+    return phases.phase_label(texts, phase)
 
 
 def days_text(texts: Texts, days: int) -> Safe:
@@ -653,7 +643,6 @@ async def render_phase(
         raise Skip("a later phase was reached since")
     await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR, MemberRole.TEAM)
     texts = texts_of(person)
-    phases = _phases()
     parts = [
         texts._(
             "🎉 Well done: <b>{title}</b> reached a new phase: <b>{phase}</b>.",
@@ -661,8 +650,7 @@ async def render_phase(
             phase=phase_name(texts, phase),
         )
     ]
-    if phases is not None and hasattr(phases, "PHASE_DESCRIPTIONS"):
-        parts.append(texts._(phases.PHASE_DESCRIPTIONS[phase]))
+    parts.append(texts._(phases.PHASE_DESCRIPTIONS[phase]))
     parts.append(
         texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
     )
@@ -693,7 +681,7 @@ async def render_digest(
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
     context = context_of(session)
-    quiet_days = context.services.settings.quiet_days_coach if context.services else 28
+    quiet_days = context.policy.quiet_days_coach
     ids = [initiative.id for initiative in initiatives]
     by_id = {initiative.id: initiative for initiative in initiatives}
 

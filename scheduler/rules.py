@@ -43,6 +43,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -75,6 +76,7 @@ from storage.models import (
     Action,
     ActionStatus,
     Activity,
+    ActivityKind,
     Initiative,
     MemberRole,
     Membership,
@@ -102,7 +104,7 @@ __all__ = [
 ]
 
 
-class Kind:
+class Kind(StrEnum):
     """The kinds of outbox rows these rules write (``ScheduledMessage.kind``)."""
 
     FOLLOWUP = "followup"
@@ -500,7 +502,10 @@ async def _phase_actor(session: AsyncSession, event: PhaseReached) -> int | None
     """Who made the phase change: bot.phases records it as the newest activity."""
     result = await session.execute(
         select(Activity.resident_id)
-        .where(Activity.initiative_id == event.initiative_id, Activity.kind == "phase_reached")
+        .where(
+            Activity.initiative_id == event.initiative_id,
+            Activity.kind == ActivityKind.PHASE_REACHED,
+        )
         .order_by(col(Activity.at).desc(), col(Activity.id).desc())
         .limit(1)
     )

@@ -624,3 +624,29 @@ def test_duplicate_id_is_reported_even_when_the_first_file_is_broken(tmp_path):
         ("first.toml", "kind"),
         ("second.toml", "id"),
     ]
+
+
+# --- what quotes are compared by (kit facts in the TOML, not in the code) ----------------
+
+
+def test_shipped_purchase_kits_say_what_their_quotes_are_compared_by():
+    kits = load_kits()
+    assert kits["collective-solar"].quotes == "wp"
+    assert kits["collective-insulation"].quotes == "m2"
+    assert {kit.id for kit in kits.values() if kit.quotes} == {
+        kit.id for kit in kits.values() if kit.theme == "collective_purchase"
+    }
+
+
+def test_quotes_default_to_square_metres_and_belong_to_purchases(tmp_path):
+    cases = {
+        "purchase": kit_data(theme="collective_purchase"),
+        "greener": kit_data(quotes="wp"),  # a greener kit compares no quotes
+        "unknown": kit_data(theme="collective_purchase", quotes="kwh"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).mkdir()
+        write_kit(tmp_path / name, "alpha.toml", data)
+    assert load_kits(tmp_path / "purchase")["alpha"].quotes == "m2"
+    for name in ("greener", "unknown"):
+        assert {p.field for p in problems_of(tmp_path / name).problems} == {"quotes"}

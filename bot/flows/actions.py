@@ -53,6 +53,7 @@ from storage.models import (
     Action,
     ActionKind,
     ActionStatus,
+    ActivityKind,
     Initiative,
     Phase,
     Resident,
@@ -672,7 +673,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
     )
     ctx.session.add(action)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "action_planned", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_PLANNED, ctx.now(), ctx.person.id)
     ctx.emit(ActionPlanned(action.id or 0))
     await conv.advance(ctx, END)
     told = await announce(ctx, action, initiative)
@@ -868,7 +869,7 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     if (action.starts_at, action.place) == old:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
-    record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
     ctx.emit(ActionChanged(action.id or 0))
 
     async def render(texts: Texts, person: Resident) -> tuple[str, list[list[Button]]]:
@@ -908,7 +909,7 @@ async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
     action.capacity = capacity
-    record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
     promoted = await promote_waitlist(ctx.session, action)
     for row in promoted:
         ctx.emit(RsvpGiven(action.id or 0, row.resident_id or 0, RsvpAnswer.COMING, True))
@@ -1112,7 +1113,9 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
         await show_card(ctx, action, initiative, intro=ctx._("This is not planned any more."))
         return
     action.status = ActionStatus.CANCELLED
-    record_activity(ctx.session, initiative, "action_cancelled", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.ACTION_CANCELLED, ctx.now(), ctx.person.id
+    )
     ctx.emit(ActionCancelled(action.id or 0))
     organiser = ctx.person.display_name
 
@@ -1198,7 +1201,9 @@ async def act_tick(ctx: Ctx, payload: Payload) -> None:
         return
     items[index]["done"] = not items[index].get("done")
     action.checklist = items
-    record_activity(ctx.session, initiative, "checklist_ticked", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.CHECKLIST_TICKED, ctx.now(), ctx.person.id
+    )
     ctx.toast(ctx._("Ticked off.") if items[index]["done"] else ctx._("Ticked on again."))
     text, rows = checklist_view(ctx, action)
     show(ctx, text, rows, edit=True)
@@ -1319,7 +1324,9 @@ async def assign(
         return None
     if task.assignee_id != person.id:
         task.assignee_id = person.id
-        record_activity(ctx.session, initiative, "task_assigned", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.TASK_ASSIGNED, ctx.now(), ctx.person.id
+        )
         await tell_assignee(ctx, task, action, person)
     return person
 
@@ -1371,7 +1378,9 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
                 ctx.toast(ctx._("That was done already."))
             else:
                 task.done = True
-                record_activity(ctx.session, initiative, "task_done", ctx.now(), ctx.person.id)
+                record_activity(
+                    ctx.session, initiative, ActivityKind.TASK_DONE, ctx.now(), ctx.person.id
+                )
                 ctx.toast(ctx._("Well done!"))
             await show_tasks(ctx, action, initiative)
     else:
@@ -1427,7 +1436,7 @@ async def save_task(ctx: Ctx, assignee_id: object) -> Next:
     )
     ctx.session.add(task)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "task_added", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.TASK_ADDED, ctx.now(), ctx.person.id)
     person = None
     if isinstance(assignee_id, int):
         person = await assign(ctx, task, action, initiative, assignee_id)

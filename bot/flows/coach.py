@@ -59,13 +59,14 @@ from bot.phases import (
     phase_label,
     progress,
     progress_line,
-    rules_for,
 )
 from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox
+from scheduler.rules import Kind
 from storage.models import (
     Activity,
+    ActivityKind,
     AuditLog,
     CoachInvite,
     Initiative,
@@ -413,7 +414,7 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
     else:
         lines.append(ctx._("Nothing yet."))
 
-    state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+    state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
     lines += ["", ctx._("<b>Goals of this phase</b>")]
     lines += [f"{'✅' if goal.met else '⬜'} {ctx._(goal.label)}" for goal in state.goals]
     lines.append(ctx._("👉 <b>Next step:</b> {hint}", hint=goal_hint(ctx, state.next_goal)))
@@ -502,7 +503,7 @@ async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
         initiative.stall_snoozed_until = now + timedelta(weeks=weeks)
         await outbox.cancel(
             ctx.session,
-            col(ScheduledMessage.kind) == "stalled",
+            col(ScheduledMessage.kind) == Kind.STALLED,
             col(ScheduledMessage.initiative_id) == initiative.id,
             reason="the coach snoozed the stall alert",
         )
@@ -727,7 +728,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
     ctx.session.add(
         Activity(
             initiative_id=initiative.id or 0,
-            kind="phase_reached" if forward else "phase_corrected",
+            kind=ActivityKind.PHASE_REACHED if forward else ActivityKind.PHASE_CORRECTED,
             resident_id=ctx.person.id,
             at=now,
         )
@@ -771,7 +772,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             title=initiative.title,
             phase=phase_label(ctx, target),
         )
-        state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+        state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
         if state.next_goal is None:
             intro = Safe(
                 intro

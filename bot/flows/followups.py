@@ -22,17 +22,16 @@ from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox, rules
 from scheduler.outbox import Planned
-from scheduler.rules import Kind, RuleTimings, gentle, zone
-from storage.models import Action, ActionStatus, MemberRole, Rsvp, RsvpAnswer
+from scheduler.rules import Kind, gentle, zone
+from storage.models import Action, ActionStatus, ActivityKind, MemberRole, Rsvp, RsvpAnswer
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
-TIMINGS = RuleTimings()
 
 
 def register(registry: Registry) -> None:
-    rules.register(registry, TIMINGS)
+    rules.register(registry, registry.policy.timings)
     registry.button("helpnext")(help_next_time)
 
 
@@ -82,7 +81,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         return
     now = ctx.now()
     member.role = MemberRole.TEAM
-    record_activity(ctx.session, initiative, "joined_team", now, person.id)
+    record_activity(ctx.session, initiative, ActivityKind.JOINED_TEAM, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id or 0, MemberRole.TEAM))
     for initiator in await initiators(ctx.session, initiative.id or 0):
         await outbox.schedule(
@@ -90,7 +89,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
             Planned(
                 Kind.HELPER,
                 f"helper:{initiative.id}:{person.id}:{initiator.id}",
-                gentle(now, zone(initiator.timezone), TIMINGS),
+                gentle(now, zone(initiator.timezone), ctx.services.policy.timings),
                 resident_id=initiator.id,
                 initiative_id=initiative.id,
                 action_id=action.id,

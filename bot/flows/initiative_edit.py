@@ -22,7 +22,7 @@ from bot.initiatives import record_activity
 from bot.payloads import Payload
 from bot.phases import check_progress
 from bot.registry import Registry
-from storage.models import Initiative, Theme
+from storage.models import ActivityKind, Initiative, Theme
 
 FLOW = "ini_edit"
 
@@ -70,7 +70,9 @@ def _saver(part: Step) -> Callable[[Ctx, object], Awaitable[Next]]:
         if not changed:
             await show_card(ctx, initiative, intro=ctx._("That was already so; nothing changed."))
             return HANDLED
-        record_activity(ctx.session, initiative, "initiative_edited", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.INITIATIVE_EDITED, ctx.now(), ctx.person.id
+        )
         await check_progress(ctx, initiative)
         await show_card(ctx, initiative, intro=ctx._("✅ Saved."))
         return HANDLED

@@ -33,7 +33,7 @@ from bot.payloads import Payload, pack
 from bot.phases import check_progress, progress_line
 from bot.registry import Registry
 from bot.seam import Button
-from storage.models import Initiative, MemberRole, Membership, Phase
+from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 LINK_PREFIX = "join"
 NEARBY_MAX = 5
@@ -121,7 +121,9 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     assert initiative is not None
     if initiative.invite_active:
         initiative.invite_active = False
-        record_activity(ctx.session, initiative, "invite_revoked", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.INVITE_REVOKED, ctx.now(), ctx.person.id
+        )
     ctx.say(
         ctx._(
             "Done: the link is switched off. Whoever opens it now reads that the "
@@ -139,7 +141,7 @@ async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     assert initiative is not None
     initiative.invite_token = new_invite_token()
     initiative.invite_active = True
-    record_activity(ctx.session, initiative, "invite_renewed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.INVITE_RENEWED, ctx.now(), ctx.person.id)
     await show_invite(
         ctx,
         initiative,
@@ -298,7 +300,7 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, "member_joined", now, person.id)
+    record_activity(ctx.session, initiative, ActivityKind.MEMBER_JOINED, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id, role, invited_by))
     if role is MemberRole.TEAM:
         welcome = ctx._(

@@ -40,7 +40,7 @@ from bot.payloads import Payload, pack
 from bot.phases import phase_label
 from bot.registry import Registry
 from bot.seam import Button
-from storage.models import ActionKind, Initiative, Phase, Quote, Theme
+from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
     "activeren": Phase.ACTIVATE,
@@ -528,7 +528,7 @@ async def save_quote(ctx: Ctx, _value: object) -> Next:
         )
     )
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "quote_added", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.QUOTE_ADDED, ctx.now(), ctx.person.id)
     await show_comparison(ctx, initiative, measure, intro=ctx._("✅ The quote is saved."))
     await check_progress(ctx, initiative)
     return HANDLED
@@ -708,7 +708,7 @@ async def remove_quote(
     supplier = quote.supplier
     await ctx.session.delete(quote)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "quote_removed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.QUOTE_REMOVED, ctx.now(), ctx.person.id)
     await show_comparison(
         ctx, initiative, measure, intro=ctx._("Removed the quote of {supplier}.", supplier=supplier)
     )

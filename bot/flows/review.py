@@ -33,7 +33,7 @@ from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button
 from bot.understand import parse_count
-from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
+from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Phase
 
 ATTENDED_MAX = 100_000
 TEXT_MAX = 1000
@@ -188,7 +188,7 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
     action.status = ActionStatus.HELD
     if action.kind is ActionKind.MEETING and data.get(Step.WISHES) == "yes":
         initiative.wishes_gathered = True
-    record_activity(ctx.session, initiative, "action_reviewed", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_REVIEWED, now, ctx.person.id)
     ctx.emit(ActionReviewed(action.id or 0))
 
     iid = initiative.id or 0

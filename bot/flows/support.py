@@ -68,6 +68,7 @@ from bot.seam import Button, Outgoing
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
 from storage.models import (
+    ActivityKind,
     Initiative,
     MemberRole,
     Resident,
@@ -479,7 +480,7 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
     )
     ctx.session.add(request)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_REQUESTED, now, ctx.person.id)
     ctx.emit(SupportRequested(request.id or 0))
     ctx.say(
         ctx._("Sent to {name}. You get the answer here in this chat.", name=coach.display_name)

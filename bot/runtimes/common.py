@@ -30,10 +30,9 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.app import Services
+from bot.assembly import Assembly
 from bot.config import SUPPORTED_LANGUAGES
-from bot.delivery import Delivery, idempotent
-from bot.engine import Engine
+from bot.delivery import idempotent
 from bot.i18n import Safe, texts_for
 from bot.registry import Registry
 from bot.replies import ReplyOutbox
@@ -74,7 +73,6 @@ from bot.seam import (
     Unsupported,
     clean,
 )
-from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -666,23 +664,15 @@ class Core:
     waited for on stop.
     """
 
-    def __init__(
-        self,
-        services: Services,
-        sender: TelegramSender,
-        *,
-        pacer: Pacer | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:
-        self.services = services
-        self.sender = sender
-        self.delivery = Delivery(services, sender, sleep=sleep, pacer=pacer)
-        # Replies written with the conversation change, sent after the commit; the
-        # scheduler's reaper finds them through the delivery and sends what a dead
-        # process left.
-        self.replies = ReplyOutbox(services, self.delivery)
-        self.delivery.replies = self.replies
-        self.engine = Engine(services, replies=self.replies)
+    def __init__(self, parts: Assembly) -> None:
+        if parts.replies is None:
+            raise ValueError("a runtime's core writes its replies durably (durable_replies)")
+        self.parts = parts
+        self.services = parts.services
+        self.sender = parts.sender
+        self.delivery = parts.delivery
+        self.replies: ReplyOutbox = parts.replies
+        self.engine = parts.engine
         self._busy: set[asyncio.Future[Any]] = set()
         self.handled = 0  # updates handled (or skipped as duplicates) so far
 

@@ -26,53 +26,33 @@ from pathlib import Path
 
 
 def main() -> int:
-    import bot.runtimes.telegram as telegram
+    from dataclasses import replace
+
     from bot.cli import main as buurbot
+    from bot.config import Settings
     from bot.delivery import TELEGRAM_LIMITS
-    from scheduler.clock import Scheduler
-    from scheduler.dispatch import Dispatcher
+    from bot.policy import Policy, SchedulerPolicy
     from scheduler.pacing import Pacer
-    from scheduler.rules import RuleTimings
     from scheduler.timing import QuietHours
 
     lease = float(os.environ.get("BUURBOT_FAULT_LEASE_SECONDS", "5"))
     reap = float(os.environ.get("BUURBOT_FAULT_REAP_SECONDS", "1"))
     sweep = float(os.environ.get("BUURBOT_FAULT_SWEEP_SECONDS", "0.5"))
     rate = float(os.environ.get("BUURBOT_FAULT_RATE", str(TELEGRAM_LIMITS.global_per_second)))
-    timings = RuleTimings(quiet_hours=QuietHours(time(0), time(0)))
-
-    async def start_scheduler(services, delivery, **_options):  # type: ignore[no-untyped-def]
-        dispatcher = Dispatcher(services, delivery, timings=timings, lease=timedelta(seconds=lease))
-        scheduler = Scheduler(
-            services,
-            delivery,
-            timings=timings,
-            sweep_seconds=sweep,
-            reap_seconds=reap,
-            dispatcher=dispatcher,
-        )
-        await scheduler.start()
-        return scheduler
-
-    def pacer() -> Pacer:
-        limits = TELEGRAM_LIMITS
-        return Pacer(
-            type(limits)(
-                global_per_second=rate,
-                global_burst=limits.global_burst,
-                chat_per_second=limits.chat_per_second,
-                chat_burst=limits.chat_burst,
-                group_per_minute=limits.group_per_minute,
-                group_burst=limits.group_burst,
-            )
-        )
-
-    telegram.start_scheduler = start_scheduler  # type: ignore[assignment]
-    telegram.telegram_pacer = pacer  # type: ignore[assignment]
+    # The policy the settings give, with the three knobs turned (see above).
+    policy = Policy.from_settings(Settings())
+    policy = replace(
+        policy,
+        timings=replace(policy.timings, quiet_hours=QuietHours(time(0), time(0))),
+        scheduler=SchedulerPolicy(
+            sweep_seconds=sweep, reap_seconds=reap, lease=timedelta(seconds=lease)
+        ),
+    )
+    pacer = Pacer(replace(TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0))
     hold = os.environ.get("BUURBOT_FAULT_HOLD_TEXT")
     if hold:
         hold_open(hold, Path(os.environ["BUURBOT_FAULT_HOLD_MARK"]))
-    return buurbot(["run", *sys.argv[1:]])
+    return buurbot(["run", *sys.argv[1:]], policy=policy, pacer=pacer)
 
 
 def hold_open(text: str, mark: Path) -> None:
