@@ -28,7 +28,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.events import Event, RsvpGiven
+from bot.events import RsvpGiven
 from bot.kits import Kit, KitError, load_kits
 from storage.models import (
     Action,
@@ -101,9 +101,9 @@ class RsvpResult:
     def waitlisted(self) -> bool:
         return self.rsvp.waitlisted
 
-    def events(self) -> list[Event]:
+    def events(self) -> list[RsvpGiven]:
         """What to tell subscribers: the answer (if it changed) and every promotion."""
-        found: list[Event] = []
+        found: list[RsvpGiven] = []
         if self.changed and self.rsvp.resident_id is not None:
             found.append(RsvpGiven(self.rsvp.action_id, self.rsvp.resident_id, self.rsvp.answer))
         for row in self.promoted:

@@ -478,7 +478,7 @@ def register(registry: Registry, timings: RuleTimings | None = None) -> None:
     @registry.subscribe(PhaseReached)
     async def phase_reached(session: AsyncSession, event: PhaseReached, now: datetime) -> None:
         """Congratulate the other organisers; the one who did it saw it in their chat."""
-        actor_id = getattr(event, "by_id", None) or await _phase_actor(session, event)
+        actor_id = await _phase_actor(session, event)
         for person in await _people(
             session, event.initiative_id, [MemberRole.INITIATOR, MemberRole.TEAM], None
         ):

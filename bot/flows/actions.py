@@ -66,7 +66,6 @@ PLACE_MAX = 120
 TASK_MAX = 120
 CAPACITY_MAX = 10_000
 # Buttons per list before the message gets too long to use.
-LIST_MAX = 8
 
 KIND_LABELS = {ActionKind.MEETING: N_("Meeting"), ActionKind.ACTION: N_("Action")}
 RSVP_KEYS = {"c": RsvpAnswer.COMING, "m": RsvpAnswer.MAYBE, "n": RsvpAnswer.NO}
@@ -1031,7 +1030,7 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
         lines += ["", ctx._("Nothing is planned yet.")]
     rows = [
         [Button(list_label(texts, action), pack("act", "show", action.id))]
-        for action in shown[:LIST_MAX]
+        for action in shown[: ctx.services.policy.list_max]
     ]
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
         rows.append(
@@ -1257,7 +1256,7 @@ async def task_list_view(
         else:
             lines.append(ctx._("☐ {task}: nobody yet", task=task.title))
     open_tasks = [task for task in tasks if not task.done]
-    for task in open_tasks[:LIST_MAX]:
+    for task in open_tasks[: ctx.services.policy.list_max]:
         row = [
             Button(
                 button_label(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
@@ -1350,7 +1349,9 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
             conv.leave_flow(ctx, keep_for_later=True)
             rows = [
                 [Button(resident.display_name, pack("task", "to", task.id, resident.id))]
-                for _, resident in (await team(ctx.session, initiative.id or 0))[:LIST_MAX]
+                for _, resident in (await team(ctx.session, initiative.id or 0))[
+                    : ctx.services.policy.list_max
+                ]
             ]
             rows.append([Button(ctx._("Back to the tasks"), pack("task", "list", action.id))])
             ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
@@ -1410,7 +1411,7 @@ async def who_choices(ctx: Ctx) -> list[Choice]:
     found = await task_action(ctx)
     people = await team(ctx.session, found[1].id or 0) if found else []
     choices: list[Choice] = []
-    for _, resident in people[:LIST_MAX]:
+    for _, resident in people[: ctx.services.policy.list_max]:
         name = resident.display_name
         choices.append(Choice(str(resident.id), verbatim(name), value=resident.id))
     choices.append(Choice("later", N_("Decide later"), value=None))

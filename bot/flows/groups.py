@@ -147,7 +147,6 @@ log = logging.getLogger(__name__)
 GROUP_LINK = "group"  # deep link: group-<code>, the question "which initiative?"
 NAME_LINK = "gname"  # deep link: gname-<action_id>, "show my name on the card"
 RSVP_ROUTE = "grsvp"
-LIST_MAX = 8
 CARD_NAMES = 12
 # The pin of a plan just posted waits this long for the message to be sent.
 PIN_PATIENCE = timedelta(minutes=2)
@@ -759,8 +758,7 @@ async def group_rsvp_pressed(
     session.info.setdefault(FRESH_CARDS, set()).add(action_id)
     for event in result.events():
         # Members get their private reminders; others are only counted.
-        resident_id = getattr(event, "resident_id", None)
-        if resident_id and await membership(session, initiative.id or 0, resident_id):
+        if await membership(session, initiative.id or 0, event.resident_id):
             ctx.emit(event)
     if result.place is not None:
         notice = ctx._("Full: you are on the waiting list.")
@@ -1054,7 +1052,7 @@ async def ask_which_initiative(
         initiative
         for initiative, member in await initiatives_of(ctx.session, person.id or 0)
         if member.role is MemberRole.INITIATOR
-    ][:LIST_MAX]
+    ][: ctx.services.policy.list_max]
     code = group.link_token
     linked = await get_initiative(ctx.session, group.initiative_id)
     rows: list[list[Button]] = []

@@ -50,7 +50,6 @@ KIT_PHASES = {
 }
 PHASE_KITS = {phase: name for name, phase in KIT_PHASES.items()}
 KIND_NAMES = {"meeting": N_("Meeting"), "action": N_("Action")}
-LIST_MAX = 8
 AMOUNT_MAX = Decimal(10_000_000)
 
 
@@ -108,7 +107,7 @@ def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> lis
                 pack("kit", "show", *with_ini([kit.id], initiative)),
             )
         ]
-        for kit in kits[:LIST_MAX]
+        for kit in kits[: ctx.services.policy.list_max]
     ]
 
 
@@ -387,7 +386,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         return
     rows = [
         [Button(shorten(initiative.title, 50), pack("kit", "use", kit.id, initiative.id))]
-        for initiative in mine[:LIST_MAX]
+        for initiative in mine[: ctx.services.policy.list_max]
     ]
     ctx.say(
         ctx._(
