@@ -95,13 +95,16 @@ class Scheduler:
         delivery: Delivery,
         *,
         dispatcher: Dispatcher | None = None,
+        sweep_seconds: float | None = None,
+        reap_seconds: float | None = None,
     ) -> None:
+        """Timings and intervals from the services' policy; a test may sweep faster."""
         self.services = services
         policy = services.policy
         self.timings = policy.timings
         self.dispatcher = dispatcher or Dispatcher(services, delivery)
-        self.sweep_seconds = policy.scheduler.sweep_seconds
-        self.reap_seconds = policy.scheduler.reap_seconds
+        self.sweep_seconds = sweep_seconds or policy.scheduler.sweep_seconds
+        self.reap_seconds = reap_seconds or policy.scheduler.reap_seconds
         # A reply is left to its process as long as a scheduled message, a minute at most.
         self.reply_lease = min(self.dispatcher.lease, REPLY_LEASE)
         self.tz = ZoneInfo(services.settings.timezone)
