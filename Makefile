@@ -16,11 +16,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/buurbot
 
-## Set up and run every check: lint, format, catalogs, and the whole test suite (two workers:
-## the suite is written so that its tests share nothing but PostgreSQL, each on its own database).
+## Set up and run every check: lint, format, types, catalogs, and the whole test suite (two
+## workers: the suite is written so that its tests share nothing but PostgreSQL, each on its own
+## database). mypy reads its settings from pyproject.toml and keeps its cache in .mypy_cache.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/python -m bot.i18n.catalogs check
 	$(BIN)/pytest -n 2
 
@@ -33,4 +35,4 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis

@@ -30,7 +30,7 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot.app import Services, build_registry
+from bot.app import Services, bootstrap
 from bot.broadcasts import Audience, report_of, start
 from bot.config import Settings
 from bot.delivery import Delivery
@@ -38,7 +38,6 @@ from bot.seam import EditText, Outgoing, SendText, Sent
 from scheduler.dispatch import Dispatcher
 from scheduler.pacing import Limits, Pacer
 from scheduler.timing import FakeClock
-from storage.db import Database
 from storage.models import Broadcast, CoachArea, PersonRole, Resident, SentMessage
 
 # A Monday, 11:00 in Amsterdam: nobody's quiet hours.
@@ -137,7 +136,7 @@ async def run(recipients: int) -> dict:
         url = f"sqlite+aiosqlite:///{Path(folder) / 'broadcast.db'}"
         clock = FakeClock(START)
         settings = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
-        services = Services(settings, Database(url), build_registry(), clock)
+        services = bootstrap(settings, clock=clock)
         try:
             await services.db.migrate()
             coach = await seed(services, recipients)

@@ -34,7 +34,7 @@ import uuid
 from bisect import bisect_right
 from pathlib import Path
 
-from benchmarks.scheduler_dispatch import TIMINGS, seed, services_for
+from benchmarks.scheduler_dispatch import seed, services_for
 from bot.delivery import TELEGRAM_LIMITS, Delivery
 from bot.seam import Outgoing, SendText, Sent
 from scheduler.dispatch import Dispatcher
@@ -99,7 +99,7 @@ async def through_outbox(messages: int, limits: Limits, folder: Path) -> dict:
         await services.db.migrate()
         await seed(services, messages)
         delivery = Delivery(services, sender, pacer=Pacer(limits))
-        report = await Dispatcher(services, delivery, timings=TIMINGS).sweep()
+        report = await Dispatcher(services, delivery).sweep()
     finally:
         await services.db.close()
     result = figures_of(sender.times, limits.global_per_second, limits.global_burst)

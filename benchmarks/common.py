@@ -240,7 +240,7 @@ async def serve(pacing: bool, profile: Path | None = None, rate: float | None = 
     (``scaled_pacer``) instead of ``telegram_pacer()``."""
     import logging
 
-    from bot.app import build_services
+    from bot.app import bootstrap
     from bot.config import Settings
     from bot.delivery import telegram_pacer
     from bot.runtimes.telegram import Running, run_telegram
@@ -250,7 +250,7 @@ async def serve(pacing: bool, profile: Path | None = None, rate: float | None = 
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     settings = Settings()
-    services = build_services(settings)
+    services = bootstrap(settings)
     if not pacing:
         services.pacer = unlimited_pacer()
     elif rate is not None:

@@ -26,9 +26,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.events import Event, RsvpGiven
+from bot.events import RsvpGiven
 from bot.kits import Kit, KitError, load_kits
 from storage.models import (
     Action,
@@ -101,9 +101,9 @@ class RsvpResult:
     def waitlisted(self) -> bool:
         return self.rsvp.waitlisted
 
-    def events(self) -> list[Event]:
+    def events(self) -> list[RsvpGiven]:
         """What to tell subscribers: the answer (if it changed) and every promotion."""
-        found: list[Event] = []
+        found: list[RsvpGiven] = []
         if self.changed and self.rsvp.resident_id is not None:
             found.append(RsvpGiven(self.rsvp.action_id, self.rsvp.resident_id, self.rsvp.answer))
         for row in self.promoted:
@@ -161,7 +161,7 @@ async def totals(session: AsyncSession, action_id: int) -> RsvpTotals:
     result = await session.execute(
         select(Rsvp.answer, Rsvp.waitlisted, func.count())
         .where(Rsvp.action_id == action_id)
-        .group_by(Rsvp.answer, Rsvp.waitlisted)
+        .group_by(Rsvp.answer, col(Rsvp.waitlisted))
     )
     counts = {"coming": 0, "maybe": 0, "no": 0, "waitlist": 0}
     for answer, waitlisted, number in result.all():
@@ -181,7 +181,7 @@ async def _coming_with_place(session: AsyncSession, action_id: int) -> int:
         .where(
             Rsvp.action_id == action_id,
             Rsvp.answer == RsvpAnswer.COMING,
-            Rsvp.waitlisted.is_(False),  # type: ignore[attr-defined]
+            col(Rsvp.waitlisted).is_(False),
         )
     )
     return int(result.scalar_one())
@@ -194,9 +194,9 @@ async def waitlist(session: AsyncSession, action_id: int) -> list[Rsvp]:
         .where(
             Rsvp.action_id == action_id,
             Rsvp.answer == RsvpAnswer.COMING,
-            Rsvp.waitlisted.is_(True),  # type: ignore[attr-defined]
+            col(Rsvp.waitlisted).is_(True),
         )
-        .order_by(Rsvp.answered_at, Rsvp.id)  # type: ignore[arg-type]
+        .order_by(col(Rsvp.answered_at), col(Rsvp.id))
     )
     return list(result.scalars().all())
 
@@ -278,12 +278,12 @@ async def rsvp_people(
     they answered. ``waitlisted`` filters on the waiting list when given."""
     query = (
         select(Rsvp, Resident)
-        .join(Resident, Resident.id == Rsvp.resident_id)
-        .where(Rsvp.action_id == action_id, Rsvp.answer.in_(list(answers)))  # type: ignore[attr-defined]
-        .order_by(Rsvp.answered_at, Rsvp.id)  # type: ignore[arg-type]
+        .join(Resident, col(Resident.id) == col(Rsvp.resident_id))
+        .where(Rsvp.action_id == action_id, col(Rsvp.answer).in_(list(answers)))
+        .order_by(col(Rsvp.answered_at), col(Rsvp.id))
     )
     if waitlisted is not None:
-        query = query.where(Rsvp.waitlisted.is_(waitlisted))  # type: ignore[attr-defined]
+        query = query.where(col(Rsvp.waitlisted).is_(waitlisted))
     return [(rsvp, resident) for rsvp, resident in (await session.execute(query)).all()]
 
 
@@ -295,16 +295,16 @@ async def participants(session: AsyncSession, action_id: int) -> list[Resident]:
 
 
 async def audience(
-    session: AsyncSession, action: Action, *, exclude: Iterable[int] = ()
+    session: AsyncSession, action: Action, *, exclude: Iterable[int | None] = ()
 ) -> list[Resident]:
     """Everyone who may hear of the action: the members of its initiative (initiators,
     team and followers), never anyone else; reachable people only."""
     left_out = set(exclude)
     result = await session.execute(
         select(Resident)
-        .join(Membership, Membership.resident_id == Resident.id)
-        .where(Membership.initiative_id == action.initiative_id, Resident.reachable.is_(True))  # type: ignore[attr-defined]
-        .order_by(Membership.joined_at, Membership.id)  # type: ignore[arg-type]
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
+        .where(Membership.initiative_id == action.initiative_id, col(Resident.reachable).is_(True))
+        .order_by(col(Membership.joined_at), col(Membership.id))
     )
     return [person for person in result.scalars().all() if person.id not in left_out]
 
@@ -338,7 +338,7 @@ async def upcoming_actions(
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now,
         )
-        .order_by(Action.starts_at, Action.id)  # type: ignore[arg-type]
+        .order_by(col(Action.starts_at), col(Action.id))
     )
     if limit is not None:
         query = query.limit(limit)
@@ -354,7 +354,7 @@ async def awaiting_review(session: AsyncSession, initiative_id: int, now: dateti
             Action.status == ActionStatus.PLANNED,
             Action.starts_at <= now,
         )
-        .order_by(Action.starts_at.desc(), Action.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Action.starts_at).desc(), col(Action.id).desc())
     )
     return list((await session.execute(query)).scalars().all())
 
@@ -366,7 +366,7 @@ async def held_actions(
     query = (
         select(Action)
         .where(Action.initiative_id == initiative_id, Action.status == ActionStatus.HELD)
-        .order_by(Action.starts_at.desc(), Action.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Action.starts_at).desc(), col(Action.id).desc())
     )
     if limit is not None:
         query = query.limit(limit)
@@ -381,7 +381,9 @@ def checklist_progress(action: Action) -> tuple[int, int]:
 
 async def tasks_of(session: AsyncSession, action_id: int) -> list[Task]:
     result = await session.execute(
-        select(Task).where(Task.action_id == action_id).order_by(Task.created_at, Task.id)  # type: ignore[arg-type]
+        select(Task)
+        .where(col(Task.action_id) == action_id)
+        .order_by(col(Task.created_at), col(Task.id))
     )
     return list(result.scalars().all())
 
@@ -399,10 +401,6 @@ async def task_count(session: AsyncSession, action_id: int) -> TaskCount:
 
 # --- kits ------------------------------------------------------------------------------
 
-# What a quote of a collective-purchase kit is measured in: watt peak for solar panels,
-# square metres for insulation (and for any other purchase kit a coach adds).
-QUOTE_MEASURES = {"collective-solar": "wp", "collective-insulation": "m2"}
-
 
 def find_kit(kit_id: str | None) -> Kit | None:
     """The kit with this id, or None (unknown id, or a coach's kit folder that is broken:
@@ -416,7 +414,5 @@ def find_kit(kit_id: str | None) -> Kit | None:
 
 
 def quote_measure(kit: Kit | None) -> str | None:
-    """ "wp" or "m2" for a collective-purchase kit (quotes can be compared), else None."""
-    if kit is None or kit.theme != "collective_purchase":
-        return None
-    return QUOTE_MEASURES.get(kit.id, "m2")
+    """ "wp" or "m2" for a collective-purchase kit (its TOML's `quotes`), else None."""
+    return kit.quotes if kit is not None else None

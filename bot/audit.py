@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.models import AuditLog
 
@@ -33,7 +34,7 @@ def audit(
 
 def about(resident_id: int | None) -> sa.ColumnElement[bool]:
     """The entries whose subject is this resident."""
-    return AuditLog.subject == f"{RESIDENT_SUBJECT}:{resident_id}"  # type: ignore[return-value]
+    return col(AuditLog.subject) == f"{RESIDENT_SUBJECT}:{resident_id}"
 
 
 async def forget_subject(session: AsyncSession, resident_id: int | None) -> None:

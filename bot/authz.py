@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from typing import TypeGuard
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.initiatives import membership
 from storage.models import Initiative, MemberRole, PersonRole, Resident, SupportRequest
@@ -158,7 +159,7 @@ async def may(
 
 async def operators(session: AsyncSession) -> list[Resident]:
     result = await session.execute(
-        select(Resident).where(Resident.role == PersonRole.OPERATOR).order_by(Resident.id)  # type: ignore[arg-type]
+        select(Resident).where(col(Resident.role) == PersonRole.OPERATOR).order_by(col(Resident.id))
     )
     return list(result.scalars().all())
 
@@ -188,7 +189,7 @@ async def thread_coaches(
     return [coach] if coach is not None else await operators(session)
 
 
-def nameable(person: Resident | None) -> bool:
+def nameable(person: Resident | None) -> TypeGuard[Resident]:
     """Whether a coach may see this person's name: only who onboarded and consented."""
     return (
         person is not None and person.consented_at is not None and person.onboarded_at is not None

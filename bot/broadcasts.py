@@ -46,7 +46,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.audit import audit
 from bot.authz import Hat, Permission, hats, may
@@ -98,8 +98,16 @@ __all__ = [
     "start",
 ]
 
-KIND = "broadcast"
-PROGRESS_KIND = "broadcast_progress"
+
+class BroadcastKind(StrEnum):
+    """The outbox rows of a broadcast (``ScheduledMessage.kind``)."""
+
+    MESSAGE = "broadcast"  # one per recipient
+    PROGRESS = "broadcast_progress"  # the report to its author
+
+
+KIND = BroadcastKind.MESSAGE
+PROGRESS_KIND = BroadcastKind.PROGRESS
 TEXT_MAX = 3500
 URL_MAX = 500
 LABEL_MAX = 60
@@ -256,19 +264,19 @@ async def select_recipients(session: AsyncSession, audience: Audience) -> Recipi
         members: set[int] = set()
         if initiatives:
             query = select(Membership.resident_id, Membership.initiative_id).where(
-                Membership.role.in_(ROLES[audience.who])  # type: ignore[attr-defined]
+                col(Membership.role).in_(ROLES[audience.who])
             )
             if len(initiatives) <= IN_LIST_MAX:  # else: all of them, filtered here
-                query = query.where(Membership.initiative_id.in_(sorted(initiatives)))  # type: ignore[attr-defined]
+                query = query.where(col(Membership.initiative_id).in_(sorted(initiatives)))
             result = await session.execute(query)
             members = {resident for resident, ident in result.all() if ident in initiatives}
         eligible = await session.execute(
             select(Resident.id, Resident.postcode)
             .where(
-                Resident.announcements_opt_in.is_(True),  # type: ignore[attr-defined]
-                Resident.reachable.is_(True),  # type: ignore[attr-defined]
+                col(Resident.announcements_opt_in).is_(True),
+                col(Resident.reachable).is_(True),
             )
-            .order_by(Resident.id)  # type: ignore[arg-type]
+            .order_by(col(Resident.id))
         )
         for ident, postcode in eligible.all():
             if ident in members:
@@ -282,8 +290,8 @@ async def select_recipients(session: AsyncSession, audience: Audience) -> Recipi
     if audience.reach is not Reach.PEOPLE and initiatives:
         result = await session.execute(
             select(GroupChat.chat_id, GroupChat.initiative_id)
-            .where(GroupChat.active.is_(True))  # type: ignore[attr-defined]
-            .order_by(GroupChat.chat_id)  # type: ignore[arg-type]
+            .where(col(GroupChat.active).is_(True))
+            .order_by(col(GroupChat.chat_id))
         )
         chats = sorted({chat for chat, ident in result.all() if ident in initiatives})
     return Recipients(tuple(people), tuple(chats))
@@ -452,8 +460,8 @@ async def cancel(
         return 0
     stopped = await outbox.cancel(
         session,
-        ScheduledMessage.broadcast_id == broadcast.id,
-        ScheduledMessage.kind == KIND,
+        col(ScheduledMessage.broadcast_id) == broadcast.id,
+        col(ScheduledMessage.kind) == KIND,
         reason=CANCELLED,
     )
     broadcast.status = BroadcastStatus.CANCELLED
@@ -507,7 +515,7 @@ async def report_of(session: AsyncSession, broadcast_id: int) -> Report:
             func.min(ScheduledMessage.due_at),
         )
         .where(ScheduledMessage.broadcast_id == broadcast_id, ScheduledMessage.kind == KIND)
-        .group_by(ScheduledMessage.status, ScheduledMessage.last_error)
+        .group_by(ScheduledMessage.status, col(ScheduledMessage.last_error))
     )
     report = Report()
     for status, reason, count, due in result.all():
@@ -566,7 +574,7 @@ def _snippet(text: str) -> str:
 
 
 def _figures(texts: Texts, report: Report) -> list[str]:
-    lines = [
+    lines: list[str] = [
         texts._(
             "✅ Delivered: {delivered} of {total}",
             delivered=texts.number(report.delivered),
@@ -680,7 +688,7 @@ async def render_broadcast(
     if group is None or not group.active or group.initiative_id is None:
         raise Skip(GROUP_GONE)
     services = context_of(session).services
-    language = services.settings.default_language if services is not None else "nl"
+    language = services.settings.default_language
     text, keyboard = announcement(
         texts_for(language),
         text=broadcast.text,

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.i18n import N_, Safe, Texts, escape
 from bot.initiatives import members
@@ -97,7 +97,7 @@ async def next_action(session: AsyncSession, initiative_id: int, now: datetime) 
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now,
         )
-        .order_by(Action.starts_at, Action.id)  # type: ignore[arg-type]
+        .order_by(col(Action.starts_at), col(Action.id))
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -136,7 +136,7 @@ async def support(
                     .where(
                         Rsvp.action_id == action.id,
                         Rsvp.answer == RsvpAnswer.COMING,
-                        Rsvp.waitlisted.is_(False),  # type: ignore[attr-defined]
+                        col(Rsvp.waitlisted).is_(False),
                     )
                 )
             ).scalar_one()

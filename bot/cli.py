@@ -17,6 +17,8 @@ from bot.programme_cli import PROGRAMME_COMMANDS, add_programme_commands
 
 if TYPE_CHECKING:
     from bot.config import Settings
+    from bot.policy import Policy
+    from scheduler.pacing import Pacer
 
 
 @contextmanager
@@ -86,12 +88,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(
+    argv: list[str] | None = None, *, policy: Policy | None = None, pacer: Pacer | None = None
+) -> int:
+    """`buurbot …`. An embedding (the fault suites) may run the bot under another policy
+    and pacer than the settings and Telegram's limits give."""
     with cyclic_gc_paused() as started:
-        return _main(argv, started)
+        return _main(argv, started, policy, pacer)
 
 
-def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
+def _main(
+    argv: list[str] | None,
+    started: Callable[[], None],
+    policy: Policy | None = None,
+    pacer: Pacer | None = None,
+) -> int:
     from pydantic import ValidationError
 
     from bot.config import Settings
@@ -148,7 +159,7 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
             return asyncio.run(run_programme_command(settings, args))
         from bot.runtimes.telegram import run_telegram
 
-        return asyncio.run(run_telegram(settings, args))
+        return asyncio.run(run_telegram(settings, args, policy=policy, pacer=pacer))
     except KeyboardInterrupt:
         return 130
 
@@ -172,12 +183,10 @@ async def _migrate(settings: Settings) -> int:
 async def _console(
     settings: Settings, person: str, language: str | None, started: Callable[[], None]
 ) -> int:
-    from bot.app import build_services
+    from bot.app import bootstrap
     from bot.runtimes.console import run_console
 
-    await run_console(
-        build_services(settings), person_name=person, language=language, started=started
-    )
+    await run_console(bootstrap(settings), person_name=person, language=language, started=started)
     return 0
 
 

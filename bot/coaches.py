@@ -28,12 +28,13 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.audit import audit
 from bot.authz import Hat, hats, thread_coaches
@@ -43,12 +44,13 @@ from bot.phases import phase_label
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
-from scheduler.rules import zone
+from scheduler.rules import Kind, zone
 from scheduler.timing import local_wall_clock
 from storage.models import (
     Action,
     ActionStatus,
     Activity,
+    ActivityKind,
     Broadcast,
     BroadcastStatus,
     CoachArea,
@@ -93,12 +95,21 @@ POSTCODE_RANGE = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[-–—]|t/m|to)?\s*([1-
 NAME_MAX = 120
 SNIPPET = 80
 
+
 # Outbox kinds about support threads (rendered in bot/flows/support.py).
-NEW_KIND = "support_new"
-NUDGE_KIND = "support_nudge"
-MOVED_KIND = "support_moved"
+class SupportKind(StrEnum):
+    """The outbox rows of support threads (``ScheduledMessage.kind``)."""
+
+    NEW = "support_new"
+    NUDGE = "support_nudge"
+    MOVED = "support_moved"
+
+
+NEW_KIND = SupportKind.NEW
+NUDGE_KIND = SupportKind.NUDGE
+MOVED_KIND = SupportKind.MOVED
 # What a coach gets for being a coach: cancelled when they stop (or lose the initiative).
-COACH_KINDS = (NEW_KIND, NUDGE_KIND, "stalled", "digest")
+COACH_KINDS = (NEW_KIND, NUDGE_KIND, Kind.STALLED, Kind.DIGEST)
 NUDGE_WORKING_DAYS = 2
 NUDGE_AT = time(10)
 
@@ -217,7 +228,7 @@ async def is_operator(session: AsyncSession, person: Resident) -> bool:
 
 async def areas_of(session: AsyncSession, coach_id: int) -> list[Area]:
     result = await session.execute(
-        select(CoachArea).where(CoachArea.coach_id == coach_id).order_by(CoachArea.id)  # type: ignore[arg-type]
+        select(CoachArea).where(col(CoachArea.coach_id) == coach_id).order_by(col(CoachArea.id))
     )
     return [Area.of(row) for row in result.scalars().all()]
 
@@ -228,15 +239,15 @@ async def coaches(session: AsyncSession) -> list[tuple[Resident, list[Area], int
         (
             await session.execute(
                 select(Resident)
-                .where(Resident.role.in_([PersonRole.COACH, PersonRole.OPERATOR]))  # type: ignore[attr-defined]
-                .order_by(Resident.id)  # type: ignore[arg-type]
+                .where(col(Resident.role).in_([PersonRole.COACH, PersonRole.OPERATOR]))
+                .order_by(col(Resident.id))
             )
         )
         .scalars()
         .all()
     )
     areas: dict[int, list[Area]] = {}
-    for row in (await session.execute(select(CoachArea).order_by(CoachArea.id))).scalars():  # type: ignore[arg-type]
+    for row in (await session.execute(select(CoachArea).order_by(col(CoachArea.id)))).scalars():
         areas.setdefault(row.coach_id, []).append(Area.of(row))
     loads = await _loads(session)
     return [
@@ -249,8 +260,8 @@ async def coaches(session: AsyncSession) -> list[tuple[Resident, list[Area], int
 async def _loads(session: AsyncSession) -> Counter[int]:
     result = await session.execute(
         select(Initiative.coach_id, func.count())
-        .where(Initiative.coach_id.is_not(None))  # type: ignore[union-attr]
-        .group_by(Initiative.coach_id)
+        .where(col(Initiative.coach_id).is_not(None))
+        .group_by(col(Initiative.coach_id))
     )
     return Counter({coach_id: count for coach_id, count in result.all()})
 
@@ -270,8 +281,8 @@ async def coach_for(
         for person in (
             await session.execute(
                 select(Resident).where(
-                    Resident.id.in_(candidates),  # type: ignore[union-attr]
-                    Resident.role.in_([PersonRole.COACH, PersonRole.OPERATOR]),  # type: ignore[attr-defined]
+                    col(Resident.id).in_(candidates),
+                    col(Resident.role).in_([PersonRole.COACH, PersonRole.OPERATOR]),
                 )
             )
         ).scalars()
@@ -324,7 +335,7 @@ async def assign_unassigned(
     if not areas:
         return []
     result = await session.execute(
-        select(Initiative).where(Initiative.coach_id.is_(None)).order_by(Initiative.id)  # type: ignore[union-attr,arg-type]
+        select(Initiative).where(col(Initiative.coach_id).is_(None)).order_by(col(Initiative.id))
     )
     taken = [initiative for initiative in result.scalars().all() if in_any(initiative, areas)]
     for initiative in taken:
@@ -385,7 +396,7 @@ async def remove_coach(
 ) -> list[tuple[Initiative, Resident | None]]:
     """No longer a coach: the areas go, each initiative goes to another coach of its area
     (or to nobody). Returns where each initiative went. Audited."""
-    await session.execute(delete(CoachArea).where(CoachArea.coach_id == person.id))  # type: ignore[arg-type]
+    await session.execute(delete(CoachArea).where(col(CoachArea.coach_id) == person.id))
     if person.role is PersonRole.COACH:
         person.role = PersonRole.RESIDENT
     await session.flush()
@@ -396,7 +407,7 @@ async def remove_coach(
         await _stop_broadcasts(session, person, now, actor_id=actor_id, via=via)
     moved: list[tuple[Initiative, Resident | None]] = []
     result = await session.execute(
-        select(Initiative).where(Initiative.coach_id == person.id).order_by(Initiative.id)  # type: ignore[arg-type]
+        select(Initiative).where(col(Initiative.coach_id) == person.id).order_by(col(Initiative.id))
     )
     for initiative in result.scalars().all():
         successor = await coach_for(session, initiative, excluding=[person.id or 0])
@@ -407,9 +418,9 @@ async def remove_coach(
         select(SupportRequest.initiative_id).where(SupportRequest.coach_id == person.id).distinct()
     )
     for ident in sorted(others.scalars().all()):
-        initiative = await session.get(Initiative, ident)
-        if initiative is not None:
-            await move_threads(session, initiative, now)
+        threaded = await session.get(Initiative, ident)
+        if threaded is not None:
+            await move_threads(session, threaded, now)
     audit(
         session,
         actor_id=actor_id,
@@ -502,7 +513,7 @@ async def move_threads(session: AsyncSession, initiative: Initiative, now: datet
     result = await session.execute(
         select(SupportRequest)
         .where(SupportRequest.initiative_id == initiative.id)
-        .order_by(SupportRequest.id)  # type: ignore[arg-type]
+        .order_by(col(SupportRequest.id))
     )
     moved = [r for r in result.scalars().all() if r.coach_id != initiative.coach_id]
     if not moved:
@@ -511,11 +522,11 @@ async def move_threads(session: AsyncSession, initiative: Initiative, now: datet
         request.coach_id = initiative.coach_id
     await outbox.cancel(
         session,
-        ScheduledMessage.kind.in_([NEW_KIND, NUDGE_KIND]),  # type: ignore[attr-defined]
-        ScheduledMessage.initiative_id == initiative.id,
-        ScheduledMessage.resident_id != initiative.coach_id
+        col(ScheduledMessage.kind).in_([NEW_KIND, NUDGE_KIND]),
+        col(ScheduledMessage.initiative_id) == initiative.id,
+        col(ScheduledMessage.resident_id) != initiative.coach_id
         if initiative.coach_id is not None
-        else ScheduledMessage.resident_id.is_not(None),  # type: ignore[union-attr]
+        else col(ScheduledMessage.resident_id).is_not(None),
         reason="the question went to another coach",
     )
     latest: dict[int, SupportRequest] = {}
@@ -601,7 +612,7 @@ async def _planned_ahead(session: AsyncSession, ids: list[int], now: datetime) -
     result = await session.execute(
         select(Action.initiative_id)
         .where(
-            Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            col(Action.initiative_id).in_(ids),
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now,
         )
@@ -616,10 +627,10 @@ async def _team_sizes(session: AsyncSession, ids: list[int]) -> Counter[int]:
     result = await session.execute(
         select(Membership.initiative_id, func.count())
         .where(
-            Membership.initiative_id.in_(ids),  # type: ignore[attr-defined]
-            Membership.role.in_([MemberRole.INITIATOR, MemberRole.TEAM]),  # type: ignore[attr-defined]
+            col(Membership.initiative_id).in_(ids),
+            col(Membership.role).in_([MemberRole.INITIATOR, MemberRole.TEAM]),
         )
-        .group_by(Membership.initiative_id)
+        .group_by(col(Membership.initiative_id))
     )
     return Counter(dict(result.all()))
 
@@ -629,7 +640,7 @@ async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list
     worn = await hats(session, person)
     if Hat.COACH not in worn:
         return []  # a coach_id left on an initiative makes nobody its coach
-    query = select(Initiative).order_by(Initiative.title, Initiative.id)  # type: ignore[arg-type]
+    query = select(Initiative).order_by(col(Initiative.title), col(Initiative.id))
     if Hat.OPERATOR not in worn:
         query = query.where(Initiative.coach_id == person.id)
     return list((await session.execute(query)).scalars().all())
@@ -668,14 +679,14 @@ async def open_requests(
     by_id = {initiative.id: initiative for initiative in initiatives}
     query = (
         select(SupportRequest, Initiative, Resident)
-        .join(Initiative, Initiative.id == SupportRequest.initiative_id)
-        .outerjoin(Resident, Resident.id == SupportRequest.resident_id)
-        .where(SupportRequest.answered_at.is_(None))  # type: ignore[union-attr]
-        .order_by(SupportRequest.created_at, SupportRequest.id)  # type: ignore[arg-type]
+        .join(Initiative, col(Initiative.id) == col(SupportRequest.initiative_id))
+        .outerjoin(Resident, col(Resident.id) == col(SupportRequest.resident_id))
+        .where(col(SupportRequest.answered_at).is_(None))
+        .order_by(col(SupportRequest.created_at), col(SupportRequest.id))
     )
     if not await is_operator(session, coach):
         # Only the initiatives they coach now: a thread's stored coach_id grants nothing.
-        query = query.where(SupportRequest.initiative_id.in_(list(by_id)))  # type: ignore[attr-defined]
+        query = query.where(col(SupportRequest.initiative_id).in_(list(by_id)))
     found = []
     for request, initiative, asker in (await session.execute(query)).all():
         found.append(
@@ -687,34 +698,34 @@ async def open_requests(
 # --- recent activity ------------------------------------------------------------------------------
 
 ACTIVITY_LABELS: dict[str, str] = {
-    "created": N_("the idea was shared"),
-    "idea_described": N_("the idea was described"),
-    "member_joined": N_("a neighbour joined"),
-    "joined_team": N_("a neighbour joined the team"),
-    "roles_checked": N_("the team roles were checked"),
-    "role_plan": N_("a plan for the missing role"),
-    "wishes_gathered": N_("the neighbours' wishes were gathered"),
-    "group_chat_skipped": N_("they go on without a group chat"),
-    "action_planned": N_("an action was planned"),
-    "action_changed": N_("an action was moved"),
-    "action_cancelled": N_("an action was cancelled"),
-    "action_reviewed": N_("an action was reviewed"),
-    "door_tally": N_("a round along the doors was counted"),
-    "task_added": N_("a task was added"),
-    "task_assigned": N_("a task was divided"),
-    "task_done": N_("a task was done"),
-    "checklist_ticked": N_("the checklist was ticked off"),
-    "quote_added": N_("a quote was added"),
-    "support_updated": N_("the support meter was updated"),
-    "support_requested": N_("a question to the coach"),
-    "phase_reached": N_("a new phase was reached"),
-    "phase_corrected": N_("the coach corrected the phase"),
-    "invite_renewed": N_("the invitation link was renewed"),
-    "invite_revoked": N_("the invitation link was switched off"),
-    "rsvp_in_group": N_("a neighbour answered in the street group"),
-    "poll_started": N_("a poll was started in the street group"),
-    "group_linked": N_("a street group was linked"),
-    "group_unlinked": N_("the street group was unlinked"),
+    ActivityKind.CREATED: N_("the idea was shared"),
+    ActivityKind.IDEA_DESCRIBED: N_("the idea was described"),
+    ActivityKind.MEMBER_JOINED: N_("a neighbour joined"),
+    ActivityKind.JOINED_TEAM: N_("a neighbour joined the team"),
+    ActivityKind.ROLES_CHECKED: N_("the team roles were checked"),
+    ActivityKind.ROLE_PLAN: N_("a plan for the missing role"),
+    ActivityKind.WISHES_GATHERED: N_("the neighbours' wishes were gathered"),
+    ActivityKind.GROUP_CHAT_SKIPPED: N_("they go on without a group chat"),
+    ActivityKind.ACTION_PLANNED: N_("an action was planned"),
+    ActivityKind.ACTION_CHANGED: N_("an action was moved"),
+    ActivityKind.ACTION_CANCELLED: N_("an action was cancelled"),
+    ActivityKind.ACTION_REVIEWED: N_("an action was reviewed"),
+    ActivityKind.DOOR_TALLY: N_("a round along the doors was counted"),
+    ActivityKind.TASK_ADDED: N_("a task was added"),
+    ActivityKind.TASK_ASSIGNED: N_("a task was divided"),
+    ActivityKind.TASK_DONE: N_("a task was done"),
+    ActivityKind.CHECKLIST_TICKED: N_("the checklist was ticked off"),
+    ActivityKind.QUOTE_ADDED: N_("a quote was added"),
+    ActivityKind.SUPPORT_UPDATED: N_("the support meter was updated"),
+    ActivityKind.SUPPORT_REQUESTED: N_("a question to the coach"),
+    ActivityKind.PHASE_REACHED: N_("a new phase was reached"),
+    ActivityKind.PHASE_CORRECTED: N_("the coach corrected the phase"),
+    ActivityKind.INVITE_RENEWED: N_("the invitation link was renewed"),
+    ActivityKind.INVITE_REVOKED: N_("the invitation link was switched off"),
+    ActivityKind.RSVP_IN_GROUP: N_("a neighbour answered in the street group"),
+    ActivityKind.POLL_STARTED: N_("a poll was started in the street group"),
+    ActivityKind.GROUP_LINKED: N_("a street group was linked"),
+    ActivityKind.GROUP_UNLINKED: N_("the street group was unlinked"),
 }
 OTHER_ACTIVITY = N_("something changed")
 
@@ -728,9 +739,9 @@ async def recent_activity(
 ) -> list[tuple[Activity, Resident | None]]:
     result = await session.execute(
         select(Activity, Resident)
-        .outerjoin(Resident, Resident.id == Activity.resident_id)
+        .outerjoin(Resident, col(Resident.id) == col(Activity.resident_id))
         .where(Activity.initiative_id == initiative_id)
-        .order_by(Activity.at.desc(), Activity.id.desc())  # type: ignore[attr-defined,union-attr]
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
         .limit(limit)
     )
     return [(activity, person) for activity, person in result.all()]
@@ -761,7 +772,7 @@ class Digest:
         return sum(self.phase_counts.values())
 
 
-PHASE_ACTIVITIES = ("phase_reached", "phase_corrected")
+PHASE_ACTIVITIES = (ActivityKind.PHASE_REACHED, ActivityKind.PHASE_CORRECTED)
 
 
 async def digest(
@@ -788,8 +799,8 @@ async def digest(
         result = await session.execute(
             select(Activity.initiative_id)
             .where(
-                Activity.initiative_id.in_(ids),  # type: ignore[attr-defined]
-                Activity.kind.in_(PHASE_ACTIVITIES),  # type: ignore[attr-defined]
+                col(Activity.initiative_id).in_(ids),
+                col(Activity.kind).in_(PHASE_ACTIVITIES),
                 Activity.at >= since,
             )
             .distinct()
@@ -800,12 +811,12 @@ async def digest(
         actions = await session.execute(
             select(Action)
             .where(
-                Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
+                col(Action.initiative_id).in_(ids),
                 Action.status == ActionStatus.PLANNED,
                 Action.starts_at > now,
                 Action.starts_at <= now + timedelta(days=upcoming_days),
             )
-            .order_by(Action.starts_at, Action.id)  # type: ignore[arg-type]
+            .order_by(col(Action.starts_at), col(Action.id))
         )
         upcoming = [
             (action.starts_at, action.title, initiatives[action.initiative_id].title)
@@ -843,7 +854,7 @@ def _snippet(text: str) -> str:
 LIST_MAX = 8
 
 
-def _section(texts: Texts, title: str, items: list[str], empty: str) -> str:
+def _section(texts: Texts, title: str, items: Sequence[str], empty: str) -> str:
     if not items:
         return f"{title}\n{empty}"
     shown = [f"• {item}" for item in items[:LIST_MAX]]

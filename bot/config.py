@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     # Each initiative's invite links are t.me/<username>?start=...; the Telegram
     # runtimes learn the username from getMe, the console uses this.
     bot_username: str = "buurbot"
-    # The group-chat link and phase thresholds a coach may tune.
+    # How many quiet days make an initiative stalled (bot.policy reads these).
     quiet_days_nudge: int = 14
     quiet_days_coach: int = 28
     # Per-person flood limit: this many updates per window before a polite pause.

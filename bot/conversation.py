@@ -79,9 +79,10 @@ async def resume_paused(ctx: Ctx) -> bool:
 def current_ask(ctx: Ctx) -> Ask | None:
     conversation = ctx.conversation
     flow = ctx.services.registry.flows.get(conversation.flow or "")
-    if flow is None or conversation.step not in flow:
+    step = conversation.step
+    if flow is None or step is None or step not in flow:
         return None
-    return flow[conversation.step]
+    return flow[step]
 
 
 async def choices_of(ctx: Ctx, ask: Ask) -> list[Choice]:
@@ -274,7 +275,7 @@ async def _ask_meant(ctx: Ctx, ask: Ask, command: str, text: str) -> None:
     )
 
 
-async def _settle_meant(ctx: Ctx, ask: Ask, meant: dict[str, str], typed: str) -> bool:
+async def _settle_meant(ctx: Ctx, ask: Ask, meant: dict[str, Any], typed: str) -> bool:
     """After "did you mean to stop?": the word again or a yes runs the command, a no takes
     the first text as the answer; anything else is a new answer (False)."""
     command, text = meant.get("command", ""), meant.get("text", "")
@@ -328,7 +329,7 @@ async def _pasted_link(ctx: Ctx, ask: Ask | None, text: str) -> bool:
 def number_asked(registry: Registry, flow: str | None, step: str | None) -> bool:
     """Is this conversation's current question one that a number answers?"""
     found = registry.flows.get(flow or "")
-    if found is None or step not in found:
+    if found is None or step is None or step not in found:
         return False
     ask = found[step]
     return ask.text is not None and ask.text.asks_number

@@ -30,13 +30,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Protocol
 
-from sqlmodel import select, update
+from sqlmodel import col, select, update
 
 from bot.app import Services
 from bot.config import Settings
@@ -52,6 +52,7 @@ from bot.seam import (
     Rejected,
     SendDocument,
     Sender,
+    SendPoll,
     SendText,
     Sent,
     StopPoll,
@@ -167,7 +168,7 @@ class Delivery:
         services: Services,
         sender: Sender,
         *,
-        sleep=asyncio.sleep,  # type: ignore[no-untyped-def]
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         pacer: Pacer | None = None,
         max_attempts: int = MAX_ATTEMPTS,
     ) -> None:
@@ -259,7 +260,9 @@ class Delivery:
                 await self.chat_moved(chat_of(action), moved.new_chat_id)
                 if moves > MAX_MOVES:
                     return Delivered(Outcome.REJECTED, reason="the chat keeps moving")
-                action = replace(action, chat_id=moved.new_chat_id)  # type: ignore[type-var]
+                if isinstance(action, AnswerButton):  # answers no chat: it cannot have moved
+                    return Delivered(Outcome.REJECTED, reason="the chat moved")
+                action = replace(action, chat_id=moved.new_chat_id)
             except Rejected as error:
                 log.error("Telegram rejected %s: %s", type(action).__name__, error)
                 return Delivered(Outcome.REJECTED, reason=str(error) or "rejected")
@@ -275,7 +278,9 @@ class Delivery:
         await self.pacer.acquire(chat_id, chat_id < 0, priority)
 
     async def remember(self, action: Outgoing, sent: Sent) -> None:
-        key = getattr(action, "remember_as", None)
+        if not isinstance(action, SendText | SendPoll):
+            return
+        key = action.remember_as
         if not key or sent.message_id is None:
             return
         async with self.services.db.transaction() as session:
@@ -283,7 +288,7 @@ class Delivery:
                 await session.execute(
                     select(SentMessage).where(
                         SentMessage.chat_id == action.chat_id,
-                        SentMessage.key == key,  # type: ignore[union-attr]
+                        SentMessage.key == key,
                     )
                 )
             ).scalar_one_or_none()
@@ -291,7 +296,7 @@ class Delivery:
                 await insert_ignore(
                     session,
                     SentMessage,
-                    chat_id=action.chat_id,  # type: ignore[union-attr]
+                    chat_id=action.chat_id,
                     key=key,
                     message_id=sent.message_id,
                     poll_id=sent.poll_id,
@@ -307,17 +312,19 @@ class Delivery:
         async with self.services.db.transaction() as session:
             if chat_id > 0:
                 await session.execute(
-                    update(Resident).where(Resident.telegram_id == chat_id).values(reachable=False)
+                    update(Resident)
+                    .where(col(Resident.telegram_id) == chat_id)
+                    .values(reachable=False)
                 )
                 person = select(Resident.id).where(Resident.telegram_id == chat_id)
                 await outbox.cancel(
                     session,
-                    ScheduledMessage.resident_id.in_(person.scalar_subquery()),  # type: ignore[union-attr]
+                    col(ScheduledMessage.resident_id).in_(person.scalar_subquery()),
                     reason="recipient unreachable",
                 )
             else:
                 await session.execute(
-                    update(GroupChat).where(GroupChat.chat_id == chat_id).values(active=False)
+                    update(GroupChat).where(col(GroupChat.chat_id) == chat_id).values(active=False)
                 )
             await outbox.cancel_for_chat(session, chat_id, reason="recipient unreachable")
         log.info("chat %s is unreachable; marked so", chat_id)

@@ -16,15 +16,17 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import select
 
 from bot import conversation as conv
 from bot.app import Services
 from bot.context import Ctx
+from bot.events import Event
 from bot.i18n import N_, pick_language, texts_for
 from bot.payloads import unpack
 from bot.seam import (
@@ -44,6 +46,7 @@ from bot.seam import (
     Text,
     Unsupported,
 )
+from scheduler.timing import Clock
 from storage.db import DatabaseUnavailable
 from storage.models import Conversation, Resident, utcnow
 from storage.queries import claim_update, for_update, insert_ignore
@@ -76,7 +79,7 @@ _CONVERSATION_OF = _plain_and_locked(
 )
 
 
-async def publish(services: Services, session, events: list) -> None:  # type: ignore[no-untyped-def]
+async def publish(services: Services, session: AsyncSession, events: list[Event]) -> None:
     """Hand events to their subscribers; events they emit in turn are handled too."""
     pending = list(events)
     while pending:
@@ -88,7 +91,9 @@ async def publish(services: Services, session, events: list) -> None:  # type: i
 
 
 class ReplyWriter(Protocol):
-    async def write(self, session, incoming: Incoming, actions: list[Outgoing]) -> None: ...  # type: ignore[no-untyped-def]
+    async def write(
+        self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
+    ) -> None: ...
 
 
 class ConversationLocks:
@@ -125,7 +130,7 @@ class FloodGuard:
     """A sliding window per key (a person, a group, a person in a group): past the limit,
     one polite notice, then silence."""
 
-    def __init__(self, limit: int, window: float, clock) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
         self.limit = limit
         self.window = window
         self.clock = clock
@@ -156,21 +161,12 @@ class Engine:
         # Where replies are written in the update's transaction (Core); None: only returned.
         self.replies = replies
         self.locks = ConversationLocks()
-        self.flood = FloodGuard(
-            services.settings.flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
-        )
-        self.group_flood = FloodGuard(
-            services.settings.group_flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
-        )
+        limits = services.policy.flood
+        self.flood = FloodGuard(limits.per_person, limits.window_seconds, services.clock)
+        self.group_flood = FloodGuard(limits.per_group, limits.window_seconds, services.clock)
         # In a group one person's updates reach everyone: a smaller share each.
         self.member_flood = FloodGuard(
-            services.settings.group_member_flood_max_updates,
-            services.settings.flood_window_seconds,
-            services.clock,
+            limits.per_member_in_group, limits.window_seconds, services.clock
         )
 
     def admit(self, incoming: Incoming) -> list[Outgoing] | None:
@@ -179,7 +175,7 @@ class Engine:
         if incoming.chat.kind.is_group:
             # The person in this group first (the tightest), then the person anywhere, then
             # the group as a whole (many people at once); the first refusal answers.
-            checks = (
+            checks: tuple[tuple[FloodGuard, Hashable], ...] = (
                 (self.member_flood, (incoming.chat.id, incoming.person.id)),
                 (self.flood, incoming.person.id),
                 (self.group_flood, incoming.chat.id),
@@ -247,7 +243,7 @@ class Engine:
                 await self.replies.write(session, incoming, ctx.out)
             return ctx.out
 
-    async def _person(self, session, who: Person, chat_kind: ChatKind) -> Resident:  # type: ignore[no-untyped-def]
+    async def _person(self, session: AsyncSession, who: Person, chat_kind: ChatKind) -> Resident:
         person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
         if person is None:  # a first visit: rare, so the insert is only tried then
             settings = self.services.settings
@@ -276,7 +272,9 @@ class Engine:
             person.first_name = who.first_name[:64]
         return person
 
-    async def _conversation(self, session, chat_id: int, resident_id: int) -> Conversation:  # type: ignore[no-untyped-def]
+    async def _conversation(
+        self, session: AsyncSession, chat_id: int, resident_id: int
+    ) -> Conversation:
         keys = {"chat_id": chat_id, "resident_id": resident_id}
         conversation = await self._load(session, _CONVERSATION_OF, **keys)
         if conversation is None:
@@ -287,7 +285,9 @@ class Engine:
         return conversation
 
     @staticmethod
-    async def _load(session, queries: tuple[Select, Select], **keys: int):  # type: ignore[no-untyped-def]
+    async def _load(
+        session: AsyncSession, queries: tuple[Select[Any], Select[Any]], **keys: int
+    ) -> Any:
         """One row by its keys, locked (FOR UPDATE) on PostgreSQL; None when there is none.
 
         The statements are built once (module level) with bound parameters, so SQLAlchemy's
@@ -348,7 +348,7 @@ class Engine:
         await handler(ctx, payload)
 
     async def _text(self, ctx: Ctx, text: str) -> None:
-        if len(text) > self.services.settings.max_text_length:
+        if len(text) > self.services.policy.max_text_length:
             await conv.ask_current(
                 ctx,
                 before=ctx._(

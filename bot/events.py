@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -93,3 +94,8 @@ Event = (
 
 # A subscriber may return further events (e.g. a phase reached); they are published too.
 Subscriber = Callable[[AsyncSession, Event, datetime], Awaitable["list[Event] | None"]]
+# What a rule is written as: a function of the events it subscribes to (the registry hands it
+# only those, so it may take a narrower type than `Event`).
+E = TypeVar("E", bound=Event)
+F = TypeVar("F", bound=Event)
+SubscriberOf = Callable[[AsyncSession, E, datetime], Awaitable["list[Event] | None"]]

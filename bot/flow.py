@@ -75,6 +75,11 @@ Then: TypeAlias = StrEnum | Callable[["Ctx", Any], Awaitable[Next] | Next]
 Label: TypeAlias = str | Callable[["Ctx"], str]
 
 
+def verbatim(text: str) -> Callable[[Ctx], str]:
+    """A label shown as it is (a name, a title), not looked up in the catalogs."""
+    return lambda _ctx: text
+
+
 class _UseKey:
     def __repr__(self) -> str:
         return "USE_KEY"

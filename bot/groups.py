@@ -36,11 +36,12 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import ColumnElement, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.actions import rsvp_people
 from bot.config import SUPPORTED_LANGUAGES
@@ -217,12 +218,12 @@ async def group_of_initiative(
         return None
     query = select(GroupChat).where(
         GroupChat.initiative_id == initiative_id,
-        GroupChat.active.is_(True),  # type: ignore[attr-defined]
+        col(GroupChat.active).is_(True),
     )
     if exclude is not None:
         query = query.where(GroupChat.id != exclude)
     result = await session.execute(
-        query.order_by(GroupChat.linked_at.desc(), GroupChat.id.desc()).limit(1)  # type: ignore[union-attr]
+        query.order_by(col(GroupChat.linked_at).desc(), col(GroupChat.id).desc()).limit(1)
     )
     return result.scalar_one_or_none()
 
@@ -275,7 +276,7 @@ async def group_texts(
 # --- linking ------------------------------------------------------------------------------
 
 
-class GroupKind:
+class GroupKind(StrEnum):
     """The kinds of outbox rows for groups (``ScheduledMessage.kind``)."""
 
     REMINDER = "group_reminder"
@@ -322,8 +323,8 @@ async def deactivate(session: AsyncSession, group: GroupChat) -> int:
 async def _cancel_group_rows(session: AsyncSession, group: GroupChat, reason: str) -> int:
     return await outbox.cancel(
         session,
-        ScheduledMessage.chat_id == group.chat_id,
-        ScheduledMessage.kind.in_(GROUP_KINDS),  # type: ignore[attr-defined]
+        col(ScheduledMessage.chat_id) == group.chat_id,
+        col(ScheduledMessage.kind).in_(GROUP_KINDS),
         reason=reason,
     )
 
@@ -336,7 +337,7 @@ async def migrate(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> 
     # Whatever is queued for the chat follows it, whether or not we know the group.
     await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.chat_id == old_chat_id)
+        .where(col(ScheduledMessage.chat_id) == old_chat_id)
         .values(chat_id=new_chat_id)
         .execution_options(synchronize_session=False)
     )
@@ -353,26 +354,26 @@ async def migrate(session: AsyncSession, old_chat_id: int, new_chat_id: int) -> 
     pending = await session.execute(
         select(GroupPoll).where(
             GroupPoll.chat_id == old_chat_id,
-            GroupPoll.poll_id.startswith(_PENDING),  # type: ignore[attr-defined]
+            col(GroupPoll.poll_id).startswith(_PENDING),
         )
     )
     for poll in pending.scalars().all():
         await resolve_poll(session, poll)
     await session.execute(
         delete(SentMessage).where(
-            SentMessage.chat_id == old_chat_id,
+            col(SentMessage.chat_id) == old_chat_id,
             or_(
                 *(
-                    SentMessage.key.startswith(base)  # type: ignore[attr-defined]
+                    col(SentMessage.key).startswith(base)
                     for base in (CARD, REMINDER, PLAN, PLAN_NOTE)
                 )
-            ),  # type: ignore[attr-defined]
+            ),
         )
     )
     old.chat_id = new_chat_id
     old.pinned_message_id = None
     await session.execute(
-        update(GroupPoll).where(GroupPoll.chat_id == old_chat_id).values(chat_id=new_chat_id)
+        update(GroupPoll).where(col(GroupPoll.chat_id) == old_chat_id).values(chat_id=new_chat_id)
     )
     return old
 
@@ -402,8 +403,8 @@ def note_shown(row: SentMessage, text: str, keyboard: Keyboard) -> None:
     row.key = remember_key(base_of(row.key), text, keyboard)
 
 
-def _of_base(base: str):  # type: ignore[no-untyped-def]
-    return or_(SentMessage.key == base, SentMessage.key.startswith(base + _FINGERPRINT))  # type: ignore[attr-defined]
+def _of_base(base: str) -> ColumnElement[bool]:
+    return or_(col(SentMessage.key) == base, col(SentMessage.key).startswith(base + _FINGERPRINT))
 
 
 async def remembered(session: AsyncSession, chat_id: int, base: str) -> SentMessage | None:
@@ -411,7 +412,7 @@ async def remembered(session: AsyncSession, chat_id: int, base: str) -> SentMess
     result = await session.execute(
         select(SentMessage)
         .where(SentMessage.chat_id == chat_id, _of_base(base))
-        .order_by(SentMessage.id.desc())  # type: ignore[union-attr]
+        .order_by(col(SentMessage.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -427,7 +428,9 @@ async def claim(session: AsyncSession, chat_id: int, key: str, now: datetime) ->
 
 
 async def forget(session: AsyncSession, chat_id: int, base: str) -> None:
-    await session.execute(delete(SentMessage).where(SentMessage.chat_id == chat_id, _of_base(base)))
+    await session.execute(
+        delete(SentMessage).where(col(SentMessage.chat_id) == chat_id, _of_base(base))
+    )
 
 
 # --- the action card ---------------------------------------------------------------------
@@ -689,7 +692,7 @@ async def close_poll(
     """Closed: only the counts are kept, not who chose what."""
     counts, voters = await poll_counts(session, poll)
     poll.votes = {"counts": counts, "voters": voters}
-    await session.execute(delete(PollVote).where(PollVote.poll_id == poll.id))  # type: ignore[arg-type]
+    await session.execute(delete(PollVote).where(col(PollVote.poll_id) == poll.id))
     if poll.closed_at is None:
         poll.closed_at = now
     return counts, voters

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
-from storage.models import Activity, Initiative, MemberRole, Membership, Resident
+from storage.models import Activity, ActivityKind, Initiative, MemberRole, Membership, Resident
 
 INVITE_TOKEN_BYTES = 12  # 16 URL-safe characters: unguessable, short enough for a deep link
 
@@ -47,9 +47,9 @@ async def initiatives_of(
     """The person's initiatives, the most recently active first."""
     result = await session.execute(
         select(Initiative, Membership)
-        .join(Membership, Membership.initiative_id == Initiative.id)
+        .join(Membership, col(Membership.initiative_id) == col(Initiative.id))
         .where(Membership.resident_id == resident_id)
-        .order_by(Initiative.last_activity_at.desc(), Initiative.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Initiative.last_activity_at).desc(), col(Initiative.id).desc())
     )
     return [(initiative, member) for initiative, member in result.all()]
 
@@ -59,12 +59,12 @@ async def members(
 ) -> list[tuple[Membership, Resident]]:
     query = (
         select(Membership, Resident)
-        .join(Resident, Resident.id == Membership.resident_id)
+        .join(Resident, col(Resident.id) == col(Membership.resident_id))
         .where(Membership.initiative_id == initiative_id)
-        .order_by(Membership.joined_at, Membership.id)
+        .order_by(col(Membership.joined_at), col(Membership.id))
     )
     if roles is not None:
-        query = query.where(Membership.role.in_(list(roles)))  # type: ignore[attr-defined]
+        query = query.where(col(Membership.role).in_(list(roles)))
     return [(member, resident) for member, resident in (await session.execute(query)).all()]
 
 
@@ -82,7 +82,7 @@ async def team(session: AsyncSession, initiative_id: int) -> list[tuple[Membersh
 def record_activity(
     session: AsyncSession,
     initiative: Initiative,
-    kind: str,
+    kind: ActivityKind,
     at: datetime,
     resident_id: int | None = None,
 ) -> None:

@@ -74,10 +74,14 @@ INVITATION_PLACEHOLDERS = ("date", "place", "organiser", "link")
 _ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOP_FIELDS = (
     *("id", "theme", "phase", "kind", "threshold", "tenant_friendly", "next", "outcomes"),
+    "quotes",
     *LANGUAGES,
     *MORE_LANGUAGES,
 )
 OUTCOMES_MAX = 6  # questions after an action: more and nobody answers them
+# What the quotes of a collective purchase are compared by: price per watt peak (solar
+# panels) or per square metre (insulation, and any other purchase).
+QUOTE_MEASURES = ("wp", "m2")
 _TEXT_FIELDS = (
     "title",
     "summary",
@@ -141,6 +145,8 @@ class Kit:
     threshold: int | None = None  # households needed, if any
     next: tuple[str, ...] = ()
     outcomes: tuple[KitOutcome, ...] = ()
+    # A collective purchase: what its quotes are compared by (QUOTE_MEASURES); else None.
+    quotes: str | None = None
     source: Path | None = field(default=None, compare=False, repr=False)
     more: tuple[KitText, ...] = ()  # tr, pl, ar, uk: English where not translated
 
@@ -542,6 +548,23 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
         )
 
     outcomes = _parse_outcomes(check, data.get("outcomes", []))
+    quotes = data.get("quotes")
+    if quotes is not None and quotes not in QUOTE_MEASURES:
+        check.add(
+            "quotes",
+            'write "wp" (compare by price per watt peak) or "m2" (per square metre).',
+            'schrijf "wp" (vergelijk op prijs per wattpiek) of "m2" (per vierkante meter).',
+        )
+        quotes = None
+    elif quotes is not None and theme != "collective_purchase":
+        check.add(
+            "quotes",
+            'only a kit with theme = "collective_purchase" compares quotes.',
+            'alleen een kit met theme = "collective_purchase" vergelijkt offertes.',
+        )
+        quotes = None
+    elif quotes is None and theme == "collective_purchase":
+        quotes = "m2"
 
     texts: dict[str, KitText | None] = {}
     for lang in LANGUAGES:
@@ -593,6 +616,7 @@ def _parse_kit(path: Path, data: Mapping[str, Any]) -> tuple[Kit | None, list[Ki
         threshold=threshold,
         next=tuple(next_ids),
         outcomes=outcomes,
+        quotes=quotes,
         source=path,
         more=tuple(more),
     )
@@ -800,9 +824,9 @@ def suggest_next(
             own = kits_for(theme, folder=folder)  # in phase order
             found += [k for k in own if PHASES.index(k.phase) >= start]
             found += [k for k in own if PHASES.index(k.phase) < start]
-        for each in (phase, _phase_after(phase)):
-            if each in PHASES:
-                found += kits_for(None, each, folder=folder)
+        for near in (phase, _phase_after(phase)):
+            if near in PHASES:
+                found += kits_for(None, near, folder=folder)
     left_out = {after_kit, *planned}
     unique: dict[str, Kit] = {}
     for each in found:

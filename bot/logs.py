@@ -144,7 +144,9 @@ def install() -> None:
     logging.captureWarnings(True)
     _excepthook = sys.excepthook
 
-    def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None):  # type: ignore[no-untyped-def]
+    def excepthook(
+        kind: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
         if not REDACTOR.active:
             return _excepthook(kind, error, tb)
         sys.stderr.write(REDACTOR.redact("".join(traceback.format_exception(kind, error, tb))))

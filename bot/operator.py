@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.app import Network, Services
     from bot.config import Settings
     from bot.seam import Sender
     from scheduler.pacing import Pacer
@@ -181,10 +181,10 @@ async def run_operator_command(
     stderr: TextIO | None = None,
 ) -> int:
     """Run `buurbot coach|broadcast|export`; the exit code. Tests pass services and a sender."""
-    from bot.app import build_services
+    from bot.app import bootstrap
 
     own = services is None
-    services = services or build_services(settings)
+    services = services or bootstrap(settings)
     operator = Operator(
         services,
         stdin=stdin or sys.stdin,
@@ -320,20 +320,20 @@ async def _coach_invite(operator: Operator, args: argparse.Namespace) -> int:
 
 async def _coach_list(operator: Operator) -> int:
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from bot.coaches import coaches
     from storage.models import SupportRequest
 
     async with operator.services.db.transaction() as session:
         found = await coaches(session)
-        waiting = Counter(
+        waiting: Counter[int | None] = Counter(
             dict(
                 (
                     await session.execute(
                         select(SupportRequest.coach_id, func.count())
-                        .where(SupportRequest.answered_at.is_(None))  # type: ignore[union-attr]
-                        .group_by(SupportRequest.coach_id)
+                        .where(col(SupportRequest.answered_at).is_(None))
+                        .group_by(col(SupportRequest.coach_id))
                     )
                 ).all()
             )
@@ -487,6 +487,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
     runtime = None
     sender = operator.sender
     pacer = operator.pacer
+    username = ""
     try:
         if sender is None:
             from bot.delivery import share_limits, telegram_pacer
@@ -498,7 +499,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
                 identity = await runtime.connect()
             except StartupError as error:
                 return operator.fail(str(error).replace(token, "<token>"), 2)
-            operator.services.bot_username = identity.username
+            username = identity.username
             sender = runtime.sender
             pacer = pacer or telegram_pacer()
             # A running bot sends with the same token: one limit for both processes.
@@ -515,7 +516,10 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
                 via="cli",
             )
             operator.audit(session, "broadcast_by_operator", f"broadcast:{broadcast.id}")
-        return await _send(operator, broadcast.id or 0, sender, pacer)
+        from bot.app import Network
+
+        network = Network(sender, bot_username=username, pacer=pacer)
+        return await _send(operator, broadcast.id or 0, network)
     finally:
         if runtime is not None:
             if pacer is not None:
@@ -523,12 +527,10 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
             await runtime.close()
 
 
-async def _send(operator: Operator, broadcast_id: int, sender: Sender, pacer: Pacer | None) -> int:
-    from bot.delivery import Delivery
-    from scheduler.dispatch import Dispatcher
+async def _send(operator: Operator, broadcast_id: int, network: Network) -> int:
+    from bot.assembly import assemble
 
-    services = operator.services
-    dispatcher = Dispatcher(services, Delivery(services, sender, pacer=pacer))
+    dispatcher = assemble(operator.services, network).scheduler.dispatcher
     progress = Progress(operator.stderr)
     try:
         while True:
@@ -640,18 +642,18 @@ def _cell(value: Any) -> Any:
 
 async def export_rows(session: Any) -> list[list[Any]]:
     from sqlalchemy import func
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from storage.models import Action, ActionStatus, Initiative, MemberRole, Membership
 
     initiatives = (
-        (await session.execute(select(Initiative).order_by(Initiative.id))).scalars().all()  # type: ignore[arg-type]
+        (await session.execute(select(Initiative).order_by(col(Initiative.id)))).scalars().all()
     )
     roles: dict[int, Counter] = defaultdict(Counter)
     for ident, role, count in (
         await session.execute(
             select(Membership.initiative_id, Membership.role, func.count()).group_by(
-                Membership.initiative_id, Membership.role
+                col(Membership.initiative_id), col(Membership.role)
             )
         )
     ).all():
@@ -660,7 +662,7 @@ async def export_rows(session: Any) -> list[list[Any]]:
     for ident, status, count in (
         await session.execute(
             select(Action.initiative_id, Action.status, func.count()).group_by(
-                Action.initiative_id, Action.status
+                col(Action.initiative_id), col(Action.status)
             )
         )
     ).all():

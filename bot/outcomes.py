@@ -113,9 +113,9 @@ async def rows_of(
         return []
     query = select(Outcome).where(Outcome.initiative_id.in_(ids))  # type: ignore[attr-defined]
     if since is not None:
-        query = query.where(Outcome.recorded_at >= since)  # type: ignore[operator]
+        query = query.where(Outcome.recorded_at >= since)
     if until is not None:
-        query = query.where(Outcome.recorded_at < until)  # type: ignore[operator]
+        query = query.where(Outcome.recorded_at < until)
     return list((await session.execute(query.order_by(Outcome.id))).scalars())  # type: ignore[arg-type]
 
 
@@ -140,7 +140,7 @@ async def impact_of(
 
 
 async def action_outcomes(session: AsyncSession, action_id: int) -> dict[str, int]:
-    query = select(Outcome).where(Outcome.action_id == action_id)  # type: ignore[arg-type]
+    query = select(Outcome).where(Outcome.action_id == action_id)
     return grouped_sum((await session.execute(query)).scalars())
 
 

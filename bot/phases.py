@@ -13,13 +13,14 @@ tasks assigned, reviews.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func
+from sqlalchemy import Select, func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.events import PhaseReached
 from bot.i18n import N_, Safe, Texts
@@ -30,6 +31,7 @@ from storage.models import (
     Action,
     ActionKind,
     ActionStatus,
+    ActivityKind,
     GroupChat,
     Initiative,
     MemberRole,
@@ -48,7 +50,8 @@ PHASES: tuple[Phase, ...] = tuple(Phase)
 
 @dataclass(frozen=True, slots=True)
 class PhaseRules:
-    """The thresholds of the phase goals (a coach may tune them)."""
+    """The thresholds of the phase goals: part of the one policy (bot.policy), the same for
+    every initiative. No setting tunes them (the getattr knob read fields Settings never had)."""
 
     # Organisers besides the founder before an idea counts as shared.
     co_initiators: int = 1
@@ -58,17 +61,6 @@ class PhaseRules:
     rhythm_actions: int = 2
     # Quotes requested and compared in a collective purchase.
     quotes: int = 2
-
-
-def rules_for(settings: object) -> PhaseRules:
-    """The rules from the settings where they are given there, the defaults otherwise."""
-    defaults = PhaseRules()
-    return PhaseRules(
-        co_initiators=int(getattr(settings, "phase_co_initiators", defaults.co_initiators)),
-        team_size=int(getattr(settings, "phase_team_size", defaults.team_size)),
-        rhythm_actions=int(getattr(settings, "phase_rhythm_actions", defaults.rhythm_actions)),
-        quotes=int(getattr(settings, "phase_quotes", defaults.quotes)),
-    )
 
 
 @dataclass
@@ -183,6 +175,11 @@ def phase_label(ctx_or_texts: Ctx | Texts, phase: Phase) -> str:
     return _texts(ctx_or_texts)._(PHASE_NAMES[phase])
 
 
+def numbered_phase_label(phase: Phase) -> Callable[[Ctx], str]:
+    """A button label for a phase: "2. Activeren"."""
+    return lambda ctx: ctx._("{number}. {name}", number=phase.number, name=phase_label(ctx, phase))
+
+
 def progress_line(ctx: Ctx | Texts, phase: Phase) -> str:
     """Five steps, the reached ones filled: "● ● ○ ○ ○  Activeren (fase 2 van 5)"."""
     texts = _texts(ctx)
@@ -206,11 +203,11 @@ def goal_hint(ctx_or_texts: Ctx | Texts, goal: Goal | None) -> str:
 # --- evaluating the goals -----------------------------------------------------------
 
 
-async def _count(session: AsyncSession, query) -> int:  # type: ignore[no-untyped-def]
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
     return int((await session.execute(query)).scalar_one() or 0)
 
 
-def _actions(initiative: Initiative, kind: ActionKind, status: ActionStatus):  # type: ignore[no-untyped-def]
+def _actions(initiative: Initiative, kind: ActionKind, status: ActionStatus) -> Select[Any]:
     return (
         select(func.count())
         .select_from(Action)
@@ -226,7 +223,7 @@ async def _planned_ahead(session: AsyncSession, initiative: Initiative, now: dat
     return await _count(
         session,
         _actions(initiative, ActionKind.ACTION, ActionStatus.PLANNED).where(
-            Action.starts_at > now, func.length(func.trim(Action.place)) > 0
+            col(Action.starts_at) > now, func.length(func.trim(Action.place)) > 0
         ),
     )
 
@@ -283,13 +280,13 @@ async def _structure(
         session,
         select(func.count())
         .select_from(Task)
-        .where(Task.initiative_id == initiative.id, Task.assignee_id.is_not(None)),  # type: ignore[union-attr]
+        .where(Task.initiative_id == initiative.id, col(Task.assignee_id).is_not(None)),
     )
     groups = await _count(
         session,
         select(func.count())
         .select_from(GroupChat)
-        .where(GroupChat.initiative_id == initiative.id, GroupChat.active.is_(True)),  # type: ignore[attr-defined]
+        .where(GroupChat.initiative_id == initiative.id, col(GroupChat.active).is_(True)),
     )
     goals = [
         Goal(
@@ -323,11 +320,11 @@ async def _grow(
     session: AsyncSession, initiative: Initiative, _rules: PhaseRules, _now: datetime
 ) -> list[Goal]:
     held = _actions(initiative, ActionKind.ACTION, ActionStatus.HELD)
-    with_people = await _count(session, held.where(Action.attended > 0))  # type: ignore[operator]
+    with_people = await _count(session, held.where(col(Action.attended) > 0))
     reviewed = await _count(
         session,
         held.where(
-            Action.reviewed_at.is_not(None),  # type: ignore[union-attr]
+            col(Action.reviewed_at).is_not(None),
             func.length(func.trim(func.coalesce(Action.next_step, ""))) > 0,
         ),
     )
@@ -389,7 +386,7 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
     """Move the initiative on while all goals of its phase are met; celebrate and
     introduce the new phase in the current chat. Returns the phases reached."""
     await ctx.session.flush()
-    rules = rules_for(ctx.services.settings)
+    rules = ctx.services.policy.phases
     now = ctx.now()
     reached: list[Phase] = []
     while True:
@@ -399,7 +396,7 @@ async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
             break
         initiative.phase = following
         initiative.phase_changed_at = now
-        record_activity(ctx.session, initiative, "phase_reached", now, ctx.person.id)
+        record_activity(ctx.session, initiative, ActivityKind.PHASE_REACHED, now, ctx.person.id)
         ctx.emit(PhaseReached(initiative.id or 0, following))
         reached.append(following)
     if reached:

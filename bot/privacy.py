@@ -27,12 +27,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
 from bot import audit
 from bot.initiatives import members
 from storage.models import AuditLog, Initiative, MemberRole, Membership, Resident
+from storage.queries import table_of
 
 CASCADE, SET_NULL = "CASCADE", "SET NULL"
 # JSON keys whose value is a resident id (or a list of them).
@@ -204,7 +205,7 @@ async def export(session: AsyncSession, person: Resident) -> dict[str, Any]:
     for table, column, _rule in json_columns():
         for row in await _rows_naming(session, table, column, me):
             add(table, row, f"{column.name} (names you)")
-    await collect(AuditLog.__table__, audit.about(me), "subject")  # type: ignore[attr-defined]
+    await collect(table_of(AuditLog), audit.about(me), "subject")
     return {
         "resident": {k: _plain(v) for k, v in person.model_dump().items()},
         "consents": {
@@ -275,4 +276,4 @@ async def forget(session: AsyncSession, person: Resident, at: datetime) -> None:
             await session.execute(sa.update(table).where(column == me).values({column.name: None}))
         else:
             await session.execute(sa.delete(table).where(column == me))
-    await session.execute(sa.delete(Resident).where(Resident.id == me))
+    await session.execute(sa.delete(Resident).where(col(Resident.id) == me))

@@ -99,10 +99,10 @@ async def run_programme_command(
 ) -> int:
     import sys
 
-    from bot.app import build_services
+    from bot.app import bootstrap
 
     own = services is None
-    services = services or build_services(settings)
+    services = services or bootstrap(settings)
     operator = Operator(
         services,
         stdin=streams.get("stdin") or sys.stdin,

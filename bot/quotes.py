@@ -16,7 +16,7 @@ All figures are exact `Decimal` values; round only for display, with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import (
     ROUND_HALF_EVEN,
@@ -154,7 +154,7 @@ class QuoteFigures:
     def rounded(self) -> dict[str, Decimal | None]:
         """The figures rounded for display: euros to cents, years to 0.1."""
 
-        def maybe(value: Decimal | None, rounder) -> Decimal | None:
+        def maybe(value: Decimal | None, rounder: Callable[[Decimal], Decimal]) -> Decimal | None:
             return None if value is None else rounder(value)
 
         return {

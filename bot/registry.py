@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, overload
 
-from bot.events import Subscriber
+from bot.events import E, F, Subscriber, SubscriberOf
 from bot.flow import Flow
 from bot.payloads import Payload
 
 if TYPE_CHECKING:
     from bot.context import Ctx
+    from bot.policy import Policy
 
 CommandHandler = Callable[["Ctx", str], Awaitable[None]]
 ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
@@ -47,8 +48,17 @@ class MenuEntry:
     visible: Guard | None = None
 
 
+def _default_policy() -> Policy:
+    from bot.policy import Policy
+
+    return Policy()
+
+
 @dataclass
 class Registry:
+    # The rules are registered under this policy (bot.app.bootstrap builds it from the
+    # settings); flows and rules read it from here or from `Services.policy`, the same one.
+    policy: Policy = field(default_factory=_default_policy)
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     command_list: list[Command] = field(default_factory=list)
@@ -61,9 +71,20 @@ class Registry:
     poll_answer_handler: Callable[[Ctx], Awaitable[None]] | None = None
     subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
 
-    def subscribe(self, *event_types: type) -> Callable[[Subscriber], Subscriber]:
-        def register(handler: Subscriber) -> Subscriber:
+    # One event type, or two handled alike: the handler's parameter says which it takes.
+    @overload
+    def subscribe(self, kind: type[E], /) -> Callable[[SubscriberOf[E]], SubscriberOf[E]]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[E], other: type[F], /
+    ) -> Callable[[SubscriberOf[E | F]], SubscriberOf[E | F]]: ...
+
+    def subscribe(self, *event_types: type[Any]) -> Callable[[Any], Any]:
+        def register(handler: Any) -> Any:
             for event_type in event_types:
+                # Called only with events of the types it subscribed to (the overloads above
+                # check the handler takes them).
                 self.subscribers.setdefault(event_type, []).append(handler)
             return handler
 

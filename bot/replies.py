@@ -28,7 +28,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, insert, update
-from sqlmodel import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
 
 from bot import wire
 from bot.app import Services
@@ -37,6 +38,7 @@ from bot.engine import ConversationLocks
 from bot.seam import AnswerButton, Incoming, Outgoing
 from scheduler.grouped import Grouped
 from storage.models import ReplyOutbox as Row
+from storage.queries import table_of
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,7 @@ RECORD_WITHIN = 0.5
 # Conversations recovered at once (each in order, on the shared pacer).
 RECOVER_AT_ONCE = 50
 
-_TABLE = Row.__table__  # type: ignore[attr-defined]
+_TABLE = table_of(Row)
 _INSERT = insert(_TABLE)
 _DELETE = delete(_TABLE).where(_TABLE.c.update_id.in_(bindparam("ids", expanding=True)))
 _KEEP = (
@@ -90,7 +92,9 @@ class ReplyOutbox:
 
     # ------------------------------------------------------------------ the engine's side
 
-    async def write(self, session, incoming: Incoming, actions: Sequence[Outgoing]) -> None:  # type: ignore[no-untyped-def]
+    async def write(
+        self, session: AsyncSession, incoming: Incoming, actions: Sequence[Outgoing]
+    ) -> None:
         """Inside the update's transaction: one row of the replies (one INSERT)."""
         kept = durable(actions)
         if incoming.update_id is None or not kept:
@@ -216,7 +220,7 @@ class ReplyOutbox:
         now = self.services.clock.now()
         stale = (Row.claimed_at <= now - lease,)
         async with self.services.db.transaction() as session:
-            query = select(Row).where(*stale).order_by(Row.id)  # type: ignore[arg-type]
+            query = select(Row).where(*stale).order_by(col(Row.id))
             if not self.services.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = [
@@ -229,7 +233,7 @@ class ReplyOutbox:
             ids = [row.id for row in rows]
             await session.execute(
                 update(Row)
-                .where(Row.id.in_(ids))  # type: ignore[union-attr]
+                .where(col(Row.id).in_(ids))
                 .values(claimed_at=now, attempts=Row.attempts + 1)
                 .execution_options(synchronize_session=False)
             )

@@ -185,9 +185,9 @@ def _dutch_word(word: str) -> int | None:
         if not 0 < n < 10:
             continue
         for joint in ("en", "een"):
-            rest = word.removeprefix(unit + joint) if word.startswith(unit + joint) else ""
-            if rest in _TENS:
-                return _TENS[rest] + n
+            tens = word.removeprefix(unit + joint) if word.startswith(unit + joint) else ""
+            if tens in _TENS:
+                return _TENS[tens] + n
     for big, size in (("duizend", 1000), ("honderd", 100)):
         head, found, tail = word.partition(big)
         if not found:

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from babel.dates import get_day_names, get_month_names
 
@@ -54,7 +54,7 @@ class When:
     day: date
     time: time | None  # None when the text named no time ("za 12 dec")
 
-    def at(self, tz: ZoneInfo) -> datetime:
+    def at(self, tz: tzinfo | None) -> datetime:
         """The aware local datetime. A time skipped by DST is shifted forward by the gap
         (02:30 → 03:30 CEST); a repeated time takes its first occurrence (fold=0)."""
         if self.time is None:
@@ -93,7 +93,7 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).translate(_SAME)
 
 
-def _names(getter, extra: dict[str, int]) -> dict[str, int]:
+def _names(getter: Callable[..., Mapping[int, str]], extra: dict[str, int]) -> dict[str, int]:
     return {
         _fold(name).rstrip("."): key
         for loc in _LOCALES
@@ -103,7 +103,7 @@ def _names(getter, extra: dict[str, int]) -> dict[str, int]:
     } | {_fold(name): key for name, key in extra.items()}
 
 
-def _alt(words) -> str:
+def _alt(words: Iterable[str]) -> str:
     return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
 
 
@@ -300,7 +300,7 @@ def _resolve(text: str, now: datetime) -> When:
     s, kind = _prepare(text)
     today, tz = now.date(), now.tzinfo
     found, s = _take(_D_ISO, s)
-    ymd = [(int(m[1]), int(m[2]), int(m[3])) for m in found]
+    ymd: list[tuple[int | None, int, int]] = [(int(m[1]), int(m[2]), int(m[3])) for m in found]
     found, s = _take(_D_DMY, s)
     ymd += [(_year(m[4]), int(m[3]), int(m[1])) for m in found]
     t, s = _take_time(s, kind)
@@ -322,7 +322,7 @@ def _resolve(text: str, now: datetime) -> When:
     _check(_only_fillers(s) and len(ymd) <= 1 and len(weekdays) <= 1 and len(next_week) <= 1)
     _check(not next_week or (weekdays and not ymd))  # "volgende week" alone is too vague
 
-    day = None
+    day: date | None = None
     if ymd:
         y, month, d = ymd[0]
         if y is None:  # the next one on or after today
@@ -338,7 +338,8 @@ def _resolve(text: str, now: datetime) -> When:
             day = today + timedelta(days=(wd - today.weekday()) % 7)
             if day == today and (modifier in _NEXT or t is None or When(day, t).at(tz) < now):
                 day += timedelta(days=7)
-    _check(day is not None)
+    if day is None:
+        raise _Reject
     if day < today:
         raise _Past
     if day > _plus_years(today, 2):

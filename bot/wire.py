@@ -8,6 +8,7 @@ document's bytes travel as base64. Versioned (``v``) so the format can change.
 from __future__ import annotations
 
 import base64
+import dataclasses
 from typing import Any
 
 from bot.seam import (
@@ -67,7 +68,7 @@ def dump(action: Outgoing) -> dict[str, Any]:
     if tag is None:
         raise WireError(f"not an Outgoing action: {type(action).__name__}")
     data: dict[str, Any] = {"v": VERSION, "kind": tag}
-    for name in action.__slots__:  # type: ignore[union-attr]
+    for name in action.__slots__:
         value = getattr(action, name)
         if name == "buttons":
             value = _keyboard(value)
@@ -82,11 +83,11 @@ def dump(action: Outgoing) -> dict[str, Any]:
 def load(data: dict[str, Any]) -> Outgoing:
     if not isinstance(data, dict) or data.get("v") != VERSION:
         raise WireError(f"not an action of version {VERSION}: {data!r:.80}")
-    kind = _KINDS.get(data.get("kind"))  # type: ignore[arg-type]
+    kind = _KINDS.get(data.get("kind", ""))
     if kind is None:
         raise WireError(f"unknown action kind {data.get('kind')!r}")
     fields: dict[str, Any] = {}
-    for name in kind.__slots__:  # type: ignore[attr-defined]
+    for name in (each.name for each in dataclasses.fields(kind)):
         if name not in data:
             continue  # a field with a default, left out
         value = data[name]

@@ -263,8 +263,8 @@ class RateLimits:
         if wait > 0:
             self.refused += 1
             raise too_many_requests(max(1, math.ceil(wait)))
-        for window in windows:
-            window.take(now)
+        for limit in windows:
+            limit.take(now)
 
 
 def _window(allowed: float, seconds: float) -> _Window:

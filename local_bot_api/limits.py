@@ -152,6 +152,7 @@ def parse_html(source: str) -> FormattedText:
             i = close + 1
             continue
         m = _TAG_NAME_RE.match(source, i + 1)
+        assert m is not None  # the pattern matches the empty name too
         name = m.group(0).lower()
         if not name:
             raise _cant_parse(f'Unsupported start tag "" at byte offset {tag_offset}')

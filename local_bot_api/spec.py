@@ -298,7 +298,7 @@ class BotApiSpec:
     ) -> Any:
         if spec.discriminator is not None and isinstance(value, dict):
             key, mapping = spec.discriminator
-            subs = mapping.get(value.get(key))  # type: ignore[arg-type]
+            subs = mapping.get(str(value.get(key)))
             if subs is None:
                 raise _Invalid(
                     f"can't parse {path}: {key} must be one of {', '.join(sorted(mapping))}"

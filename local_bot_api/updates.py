@@ -57,7 +57,7 @@ class UpdateQueue:
         return [entry.update for entry in self._pending]
 
     def add(self, kind: str, payload: JSON) -> JSON:
-        update = {"update_id": self._next_id, kind: payload}
+        update: dict[str, Any] = {"update_id": self._next_id, kind: payload}
         self._next_id += 1
         self.history[update["update_id"]] = update
         self._pending.append(QueuedUpdate(update["update_id"], update, kind))
@@ -197,8 +197,9 @@ class UpdateQueue:
                     self._arrival = asyncio.Event()
                 arrival = asyncio.ensure_future(self._arrival.wait())
                 try:
+                    waiting: set[asyncio.Future[Any]] = {arrival, me}
                     await asyncio.wait(
-                        {arrival, me}, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                        waiting, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
                     )
                 finally:
                     arrival.cancel()

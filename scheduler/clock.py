@@ -27,7 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -39,9 +39,10 @@ from bot.delivery import Delivery
 from bot.replies import REPLY_LEASE
 from scheduler import rules
 from scheduler.dispatch import Dispatcher, SweepReport
-from scheduler.rules import RuleTimings
 from scheduler.timing import Clock, SystemClock, check_cron_time
 from storage.queries import prune_processed_updates
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -93,16 +94,17 @@ class Scheduler:
         services: Services,
         delivery: Delivery,
         *,
-        timings: RuleTimings | None = None,
-        sweep_seconds: float = 5.0,
-        reap_seconds: float = 60.0,
         dispatcher: Dispatcher | None = None,
+        sweep_seconds: float | None = None,
+        reap_seconds: float | None = None,
     ) -> None:
+        """Timings and intervals from the services' policy; a test may sweep faster."""
         self.services = services
-        self.timings = timings or RuleTimings()
-        self.dispatcher = dispatcher or Dispatcher(services, delivery, timings=self.timings)
-        self.sweep_seconds = sweep_seconds
-        self.reap_seconds = reap_seconds
+        policy = services.policy
+        self.timings = policy.timings
+        self.dispatcher = dispatcher or Dispatcher(services, delivery)
+        self.sweep_seconds = sweep_seconds or policy.scheduler.sweep_seconds
+        self.reap_seconds = reap_seconds or policy.scheduler.reap_seconds
         # A reply is left to its process as long as a scheduled message, a minute at most.
         self.reply_lease = min(self.dispatcher.lease, REPLY_LEASE)
         self.tz = ZoneInfo(services.settings.timezone)
@@ -149,15 +151,15 @@ class Scheduler:
 
     async def stall_scan(self, now: datetime | None = None) -> int:
         """Insert nudges for quiet initiatives (and tell coaches about stalled ones)."""
-        settings = self.services.settings
+        policy = self.services.policy
         moment = now or self.services.clock.now()
         async with self.services.db.transaction() as session:
             return await rules.stall_scan(
                 session,
                 moment,
                 self.timings,
-                quiet_days_nudge=settings.quiet_days_nudge,
-                quiet_days_coach=settings.quiet_days_coach,
+                quiet_days_nudge=policy.quiet_days_nudge,
+                quiet_days_coach=policy.quiet_days_coach,
                 tz=self.tz,
             )
 
@@ -175,7 +177,7 @@ class Scheduler:
         log.info("forgot %d handled update ids", pruned)
         return pruned
 
-    async def _tracked(self, work: Awaitable[object]):  # type: ignore[no-untyped-def]
+    async def _tracked(self, work: Awaitable[T]) -> T:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
@@ -292,10 +294,8 @@ class Scheduler:
         return report
 
 
-async def start_scheduler(
-    services: Services, delivery: Delivery, *, timings: RuleTimings | None = None
-) -> Scheduler:
+async def start_scheduler(services: Services, delivery: Delivery) -> Scheduler:
     """Build and start the scheduler for this process; ``await scheduler.stop()`` at the end."""
-    scheduler = Scheduler(services, delivery, timings=timings)
+    scheduler = Scheduler(services, delivery)
     await scheduler.start()
     return scheduler

@@ -53,13 +53,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, func, or_, update
+import sqlalchemy
+from sqlalchemy import Select, bindparam, func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Services
 from bot.delivery import Delivery, Outcome
@@ -76,6 +79,7 @@ from scheduler.messages import (
 )
 from scheduler.rules import RuleTimings, zone
 from scheduler.timing import QuietHours, local_day_bounds
+from storage.db import Database
 from storage.models import (
     Action,
     Initiative,
@@ -86,6 +90,7 @@ from storage.models import (
     Rsvp,
     ScheduledMessage,
 )
+from storage.queries import affected, table_of
 
 log = logging.getLogger(__name__)
 
@@ -127,10 +132,31 @@ class _Send:
     messages: list[Outgoing]
 
 
+class Decision(StrEnum):
+    """What becomes of a row that is not sent this time (before any message leaves)."""
+
+    POSTPONED = "postponed"  # pending again, due later; not an attempt
+    SKIPPED = "skipped"  # cancelled: nothing to say, or not to this person any more
+    FAILED = "failed"  # given up: a bug or an unknown kind
+
+
+# A row held back: the decision, why (kept in last_error), and until when (postponed).
+Held = tuple[Decision, str, datetime | None]
+
+
+class RowOutcome(StrEnum):
+    """What sending a row's messages came to."""
+
+    SENT = "sent"  # (or may have arrived: never repeated)
+    GONE = "gone"  # the person blocked the bot or the chat is gone
+    FAILED = "failed"  # rejected: sending again would not help
+    RETRY = "retry"  # a transient error: again after a backoff
+
+
 @dataclass(frozen=True, slots=True)
 class _Result:
     row: ScheduledMessage
-    status: str  # sent | gone | failed | retry
+    status: RowOutcome
     at: datetime
     reason: str = ""
 
@@ -176,12 +202,22 @@ class _Budget:
         window = timedelta(hours=26)  # a local day is at most 25 h long
         recent = func.coalesce(SM.sent_at, SM.due_at) >= now - window
         result = await session.execute(
-            select(SM.id, SM.resident_id, SM.status, SM.kind, SM.sent_at, SM.due_at).where(
-                SM.resident_id.in_(list(resident_ids)),  # type: ignore[union-attr]
-                or_(recent, SM.status == OutboxStatus.SENDING) if in_flight else recent,
+            # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+            sqlalchemy.select(
+                col(SM.id),
+                col(SM.resident_id),
+                col(SM.status),
+                col(SM.kind),
+                col(SM.sent_at),
+                col(SM.due_at),
+            ).where(
+                col(SM.resident_id).in_(list(resident_ids)),
+                or_(recent, col(SM.status) == OutboxStatus.SENDING) if in_flight else recent,
             )
         )
         for row_id, resident_id, status, kind, sent_at, due_at in result.all():
+            if resident_id is None:  # not so: the query selects by resident
+                continue
             if status is OutboxStatus.SENT and sent_at is not None:
                 self.sent[resident_id].append(sent_at)
             elif status is OutboxStatus.SENDING and row_id in in_flight:
@@ -224,7 +260,7 @@ async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
 
 
 # The SET clause comes from the parameters' keys other than ``row_id``.
-_UPDATE_BY_ID = update(SM.__table__).where(SM.__table__.c.id == bindparam("row_id"))  # type: ignore[attr-defined]
+_UPDATE_BY_ID = update(table_of(SM)).where(table_of(SM).c.id == bindparam("row_id"))
 
 
 # --- the dispatcher ---------------------------------------------------------------------------
@@ -236,9 +272,8 @@ class Dispatcher:
         services: Services,
         delivery: Delivery,
         *,
-        timings: RuleTimings | None = None,
-        batch_size: int = 200,
-        lease: timedelta = timedelta(minutes=10),
+        batch_size: int | None = None,
+        lease: timedelta | None = None,
         max_attempts: int = 5,
         retry_base: timedelta = timedelta(seconds=30),
         retry_max: timedelta = timedelta(hours=1),
@@ -247,9 +282,10 @@ class Dispatcher:
     ) -> None:
         self.services = services
         self.delivery = delivery
-        self.timings = timings or RuleTimings()
-        self.batch_size = batch_size
-        self.lease = lease
+        # The services' policy: the rules scheduled the rows under the same timings.
+        self.timings = services.policy.timings
+        self.batch_size = batch_size or services.policy.scheduler.batch_size
+        self.lease = lease or services.policy.scheduler.lease
         self.max_attempts = max_attempts
         self.retry_base = retry_base
         self.retry_max = retry_max
@@ -262,7 +298,7 @@ class Dispatcher:
         self._in_flight: set[int] = set()
 
     @property
-    def db(self):  # type: ignore[no-untyped-def]
+    def db(self) -> Database:
         return self.services.db
 
     def now(self) -> datetime:
@@ -316,12 +352,12 @@ class Dispatcher:
             "lease_until": now + self.lease,
             "attempts": SM.attempts + 1,
         }
-        oldest_first = select(SM.id).where(*due).order_by(SM.due_at, SM.id).limit(limit)  # type: ignore[arg-type]
+        oldest_first = select(SM.id).where(*due).order_by(col(SM.due_at), col(SM.id)).limit(limit)
         async with self.db.transaction() as session:
             if self.db.is_sqlite and self.use_returning:
                 statement = (
                     update(SM)
-                    .where(SM.id.in_(oldest_first.scalar_subquery()))  # type: ignore[union-attr]
+                    .where(col(SM.id).in_(oldest_first.scalar_subquery()))
                     .values(**values)
                     .returning(SM)
                     .execution_options(synchronize_session=False)
@@ -332,13 +368,13 @@ class Dispatcher:
             ids = list((await session.execute(oldest_first)).scalars().all())
             if not ids:
                 return []
-            taken = update(SM).where(SM.id.in_(ids)).values(**values)  # type: ignore[union-attr]
+            taken = update(SM).where(col(SM.id).in_(ids)).values(**values)
             if not self.db.is_sqlite:
                 statement = taken.returning(SM).execution_options(synchronize_session=False)
                 return list((await session.execute(statement)).scalars().all())
             # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
             await session.execute(taken.execution_options(synchronize_session=False))
-            result = await session.execute(select(SM).where(SM.id.in_(ids)))  # type: ignore[union-attr]
+            result = await session.execute(select(SM).where(col(SM.id).in_(ids)))
             return list(result.scalars().all())
 
     async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
@@ -369,7 +405,7 @@ class Dispatcher:
         sends: list[_Send] = []
         finished: list[dict] = []
         async with self.db.transaction() as session:
-            context = RenderContext(self.services, self.timings)
+            context = RenderContext(self.services)
             session.info["render"] = context
             await self._prefetch(session, rows, context)
             budget = _Budget(self.timings.daily_budget)
@@ -390,7 +426,7 @@ class Dispatcher:
                             decision = await self._decide(session, row, now, budget)
                     except SQLAlchemyError as error:
                         log.exception("outbox row %s could not be decided", row.dedupe_key)
-                        decision = ("failed", f"database error: {error}"[:REASON_MAX], None)
+                        decision = (Decision.FAILED, f"database error: {error}"[:REASON_MAX], None)
                 else:
                     decision = await self._decide(session, row, now, budget)
                 if isinstance(decision, _Send):
@@ -404,51 +440,51 @@ class Dispatcher:
 
     async def _decide(
         self, session: AsyncSession, row: ScheduledMessage, now: datetime, budget: _Budget
-    ) -> _Send | tuple[str, str, datetime | None]:
+    ) -> _Send | Held:
         kind = KINDS.get(row.kind)
         if kind is None:
-            return ("failed", f"unknown kind {row.kind!r}", None)
+            return (Decision.FAILED, f"unknown kind {row.kind!r}", None)
         person: Resident | None = None
         if row.resident_id is not None:
             person = await fetch(session, Resident, row.resident_id)  # prefetched: no query
             if person is None:
-                return ("skipped", "the person is gone", None)
+                return (Decision.SKIPPED, "the person is gone", None)
             gate = self._gate(person, kind, now, budget)
             if gate is not None:
                 return gate
         try:
             messages = await kind.render(session, row, now)
         except Skip as skip:
-            return ("skipped", skip.reason, None)
+            return (Decision.SKIPPED, skip.reason, None)
         except Postpone as postpone:
             until = postpone.until
             if person is not None:
                 until = self.timings.quiet_hours.next_allowed(until, zone(person.timezone))
-            return ("postponed", postpone.reason, max(until, now + timedelta(seconds=1)))
+            return (Decision.POSTPONED, postpone.reason, max(until, now + timedelta(seconds=1)))
         except SQLAlchemyError:
             raise
         except Exception as error:  # a bug in one renderer must not stop the others
             log.exception("rendering outbox row %s failed", row.dedupe_key)
-            return ("failed", f"render error: {error!r}"[:REASON_MAX], None)
+            return (Decision.FAILED, f"render error: {error!r}"[:REASON_MAX], None)
         if not messages:
-            return ("skipped", "nothing to say", None)
+            return (Decision.SKIPPED, "nothing to say", None)
         if person is not None and kind.budget:
             budget.spend(person)
         return _Send(row, list(messages))
 
     def _gate(
         self, person: Resident, kind: KindInfo, now: datetime, budget: _Budget
-    ) -> tuple[str, str, datetime | None] | None:
+    ) -> Held | None:
         """What holds for every message to a person, before the renderer runs."""
         if not person.reachable:
-            return ("skipped", "the person is unreachable", None)
+            return (Decision.SKIPPED, "the person is unreachable", None)
         tz = zone(person.timezone)
         allowed = reminders_allow(person, kind, now)
         if allowed is False:
-            return ("skipped", "the person switched reminders off", None)
+            return (Decision.SKIPPED, "the person switched reminders off", None)
         if isinstance(allowed, datetime):
             return (
-                "postponed",
+                Decision.POSTPONED,
                 "reminders paused",
                 self.timings.quiet_hours.next_allowed(allowed, tz),
             )
@@ -458,20 +494,20 @@ class Dispatcher:
             person.reminders_paused_until = None
         quiet = self.timings.quiet_hours
         if kind.quiet_hours and _is_quiet(quiet, now, tz):
-            return ("postponed", "quiet hours", quiet.next_allowed(now, tz))
+            return (Decision.POSTPONED, "quiet hours", quiet.next_allowed(now, tz))
         if not kind.budget:
             return None
         verdict = budget.verdict(person, kind, now, self.timings)
         if verdict is False:
-            return ("skipped", "daily budget used", None)
+            return (Decision.SKIPPED, "daily budget used", None)
         if isinstance(verdict, datetime):
-            return ("postponed", "daily budget used", verdict)
+            return (Decision.POSTPONED, "daily budget used", verdict)
         return None
 
     def _finish(
         self,
         row: ScheduledMessage,
-        status: str,
+        status: Decision,
         reason: str,
         until: datetime | None,
         report: SweepReport,
@@ -484,7 +520,7 @@ class Dispatcher:
             "lease_until": None,
             "last_error": reason[:REASON_MAX],
         }
-        if status == "postponed" and until is not None:
+        if status is Decision.POSTPONED and until is not None:
             report.postponed += 1
             # Waiting is not an attempt: give back what the claim counted.
             return {
@@ -493,7 +529,7 @@ class Dispatcher:
                 "due_at": until,
                 "attempts": max(0, row.attempts - 1),
             }
-        if status == "failed":
+        if status is Decision.FAILED:
             report.failed += 1
             return {**values, "status": OutboxStatus.FAILED}
         report.skipped += 1
@@ -512,35 +548,35 @@ class Dispatcher:
         action_ids = {r.action_id for r in rows if r.action_id}
         initiative_ids = {r.initiative_id for r in rows if r.initiative_id}
 
-        async def load(query):  # type: ignore[no-untyped-def]
+        async def load(query: Select[Any]) -> list[Any]:
             return context.keep((await session.execute(query)).scalars())
 
         if people:
-            await load(select(Resident).where(Resident.id.in_(people)))  # type: ignore[union-attr]
+            await load(select(Resident).where(col(Resident.id).in_(people)))
         if action_ids:
-            actions = await load(select(Action).where(Action.id.in_(action_ids)))  # type: ignore[union-attr]
+            actions = await load(select(Action).where(col(Action.id).in_(action_ids)))
             initiative_ids |= {action.initiative_id for action in actions}
             pairs = {(r.action_id, r.resident_id) for r in rows if r.action_id and r.resident_id}
             # Plain rows, not ORM objects: renderers only read an answer (and it is cheaper).
             answers = await session.execute(
                 select(Rsvp.action_id, Rsvp.resident_id, Rsvp.answer, Rsvp.waitlisted).where(
-                    Rsvp.action_id.in_(action_ids),  # type: ignore[attr-defined]
-                    Rsvp.resident_id.in_({resident for _, resident in pairs}),  # type: ignore[union-attr]
+                    col(Rsvp.action_id).in_(action_ids),
+                    col(Rsvp.resident_id).in_({resident for _, resident in pairs}),
                 )
             )
             for rsvp in answers:
-                context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp  # type: ignore[assignment]
-            context.rsvps_known |= pairs  # type: ignore[arg-type]
+                context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp
+            context.rsvps_known |= pairs
         if initiative_ids:
-            await load(select(Initiative).where(Initiative.id.in_(initiative_ids)))  # type: ignore[union-attr]
+            await load(select(Initiative).where(col(Initiative.id).in_(initiative_ids)))
             members = await session.execute(
                 select(Membership.initiative_id, Membership.resident_id, Membership.role).where(
-                    Membership.initiative_id.in_(initiative_ids),  # type: ignore[attr-defined]
-                    Membership.resident_id.in_(people),  # type: ignore[attr-defined]
+                    col(Membership.initiative_id).in_(initiative_ids),
+                    col(Membership.resident_id).in_(people),
                 )
             )
             for member in members:
-                context.members[(member.initiative_id, member.resident_id)] = member  # type: ignore[assignment]
+                context.members[(member.initiative_id, member.resident_id)] = member
             context.members_known |= {(i, p) for i in initiative_ids for p in people}
 
     # ------------------------------------------------------------------ sending
@@ -574,7 +610,7 @@ class Dispatcher:
                 result = await self._send_row(item)
             except Exception as error:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
-                result = _Result(item.row, "retry", self.now(), f"error: {error!r}")
+                result = _Result(item.row, RowOutcome.RETRY, self.now(), f"error: {error!r}")
             outcomes.add(result)
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
@@ -599,15 +635,15 @@ class Dispatcher:
                 continue
             reason = f"{delivered.outcome}: {delivered.reason}"
             if sent_any:  # part of it arrived: sending it again would repeat that part
-                return _Result(row, "sent", self.now(), f"partly sent; {reason}")
+                return _Result(row, RowOutcome.SENT, self.now(), f"partly sent; {reason}")
             if delivered.outcome is Outcome.UNKNOWN:  # it may have arrived: not repeated
-                return _Result(row, "sent", self.now(), reason)
+                return _Result(row, RowOutcome.SENT, self.now(), reason)
             if delivered.outcome is Outcome.GONE:
-                return _Result(row, "gone", self.now(), reason)
+                return _Result(row, RowOutcome.GONE, self.now(), reason)
             if delivered.outcome is Outcome.REJECTED:
-                return _Result(row, "failed", self.now(), reason)
-            return _Result(row, "retry", self.now(), reason)
-        return _Result(row, "sent", self.now())
+                return _Result(row, RowOutcome.FAILED, self.now(), reason)
+            return _Result(row, RowOutcome.RETRY, self.now(), reason)
+        return _Result(row, RowOutcome.SENT, self.now())
 
     def backoff(self, attempts: int) -> timedelta:
         return min(self.retry_base * (2 ** max(0, attempts - 1)), self.retry_max)
@@ -625,16 +661,16 @@ class Dispatcher:
                 "lease_until": None,
                 "last_error": result.reason[:REASON_MAX] or None,
             }
-            if result.status == "sent":
+            if result.status is RowOutcome.SENT:
                 report.sent += 1
                 item["sent_at"] = result.at
-            elif result.status == "gone":
+            elif result.status is RowOutcome.GONE:
                 report.gone += 1
                 item["status"] = OutboxStatus.CANCELLED
-            elif result.status == "failed" or row.attempts >= self.max_attempts:
+            elif result.status is RowOutcome.FAILED or row.attempts >= self.max_attempts:
                 report.failed += 1
                 item["status"] = OutboxStatus.FAILED
-                if result.status == "retry":
+                if result.status is RowOutcome.RETRY:
                     item["last_error"] = f"gave up after {row.attempts} attempts; {result.reason}"[
                         :REASON_MAX
                     ]
@@ -655,13 +691,13 @@ class Dispatcher:
         now = self.now()
         at_most_once = [name for name, info in KINDS.items() if info.at_most_once]
         stuck = (
-            SM.status == OutboxStatus.SENDING,
-            or_(SM.lease_until < now, SM.lease_until.is_(None)),  # type: ignore[operator,union-attr]
+            col(SM.status) == OutboxStatus.SENDING,
+            or_(col(SM.lease_until) < now, col(SM.lease_until).is_(None)),
         )
         async with self.db.transaction() as session:
             soft = await session.execute(
                 update(SM)
-                .where(*stuck, SM.kind.in_(at_most_once))  # type: ignore[attr-defined]
+                .where(*stuck, col(SM.kind).in_(at_most_once))
                 .values(
                     status=OutboxStatus.FAILED,
                     lease_until=None,
@@ -671,7 +707,7 @@ class Dispatcher:
             )
             worn = await session.execute(
                 update(SM)
-                .where(*stuck, SM.attempts >= self.max_attempts)
+                .where(*stuck, col(SM.attempts) >= self.max_attempts)
                 .values(
                     status=OutboxStatus.FAILED,
                     lease_until=None,
@@ -689,8 +725,8 @@ class Dispatcher:
                 )
                 .execution_options(synchronize_session=False)
             )
-        failed = int(soft.rowcount or 0) + int(worn.rowcount or 0)  # type: ignore[attr-defined]
-        returned = int(back.rowcount or 0)  # type: ignore[attr-defined]
+        failed = affected(soft) + affected(worn)
+        returned = affected(back)
         if failed or returned:
             log.warning("lease reaper: %d rows back to pending, %d failed", returned, failed)
         return returned, failed
@@ -701,6 +737,6 @@ class Dispatcher:
         """When the next row is due (for fast-forwarding)."""
         async with self.db.transaction() as session:
             result = await session.execute(
-                select(func.min(SM.due_at)).where(SM.status.in_(list(statuses)))  # type: ignore[attr-defined]
+                select(func.min(SM.due_at)).where(col(SM.status).in_(list(statuses)))
             )
             return result.scalar_one_or_none()

@@ -32,13 +32,13 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
+from bot import phases
 from bot.authz import Permission, coach_of, may
 from bot.i18n import Safe, Texts, texts_for
 from bot.payloads import pack
@@ -61,6 +61,7 @@ from storage.models import (
 
 if TYPE_CHECKING:
     from bot.app import Services
+    from bot.policy import Policy
 
 log = logging.getLogger(__name__)
 
@@ -133,15 +134,33 @@ def renderer(
     return register
 
 
+class RsvpFacts(Protocol):
+    """What a renderer reads of an answer: an `Rsvp`, or the plain row prefetched for it."""
+
+    @property
+    def answer(self) -> RsvpAnswer: ...
+    @property
+    def waitlisted(self) -> bool: ...
+
+
+class MemberFacts(Protocol):
+    """What a renderer reads of a membership: a `Membership`, or its prefetched row."""
+
+    @property
+    def role(self) -> MemberRole: ...
+
+
 @dataclass
 class RenderContext:
-    services: Services | None = None
-    timings: RuleTimings = field(default_factory=RuleTimings)
+    """What the renderers of one batch share: the services (and their policy) and the rows
+    prefetched for the batch. The dispatcher sets it on the session it renders in."""
+
+    services: Services
     # Prefetched for the batch: (action_id, resident_id) -> Rsvp, and which pairs were
     # looked up (so "no answer" needs no query either); the same for memberships.
-    rsvps: dict[tuple[int, int], Rsvp] = field(default_factory=dict)
+    rsvps: dict[tuple[int, int], RsvpFacts] = field(default_factory=dict)
     rsvps_known: set[tuple[int, int]] = field(default_factory=set)
-    members: dict[tuple[int, int], Membership] = field(default_factory=dict)
+    members: dict[tuple[int, int], MemberFacts] = field(default_factory=dict)
     members_known: set[tuple[int, int]] = field(default_factory=set)
     # Prefetched rows by (model, id): found without a round trip through the session.
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
@@ -152,10 +171,16 @@ class RenderContext:
             self.loaded[(type(row), row.id)] = row
         return rows
 
+    @property
+    def policy(self) -> Policy:
+        return self.services.policy
+
+    @property
+    def timings(self) -> RuleTimings:
+        return self.services.policy.timings
+
     def has_route(self, route: str) -> bool:
-        """Is this button route registered? Unknown (no services): assume it is."""
-        if self.services is None:
-            return True
+        """Is this button route registered?"""
         return route in self.services.registry.buttons
 
 
@@ -170,9 +195,10 @@ async def fetch(session: AsyncSession, model: type[T], ident: int | None) -> T |
 
 
 def context_of(session: AsyncSession) -> RenderContext:
-    context = session.info.get("render")
+    """The batch's render context; renderers run only within a sweep, which sets it."""
+    context: RenderContext | None = session.info.get("render")
     if context is None:
-        context = session.info["render"] = RenderContext()
+        raise LookupError("a renderer runs in a session the dispatcher prepared (render)")
     return context
 
 
@@ -202,7 +228,7 @@ async def action_of(session: AsyncSession, row: ScheduledMessage) -> Action:
     return action
 
 
-async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> Rsvp | None:
+async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> RsvpFacts | None:
     context = context_of(session)
     key = (action_id, resident_id)
     if key in context.rsvps_known:
@@ -215,7 +241,7 @@ async def rsvp_of(session: AsyncSession, action_id: int, resident_id: int) -> Rs
 
 async def membership_of(
     session: AsyncSession, initiative_id: int, resident_id: int
-) -> Membership | None:
+) -> MemberFacts | None:
     context = context_of(session)
     key = (initiative_id, resident_id)
     if key in context.members_known:
@@ -230,7 +256,7 @@ async def membership_of(
 
 async def require_role(
     session: AsyncSession, initiative_id: int, person: Resident, *roles: MemberRole
-) -> Membership:
+) -> MemberFacts:
     member = await membership_of(session, initiative_id, person.id or 0)
     if member is None:
         raise Skip("no longer a member")
@@ -262,36 +288,16 @@ def settings_button(texts: Texts) -> Button:
     return Button(texts._("Fewer messages"), pack("set", "show"))
 
 
-def _phases() -> ModuleType | None:
-    """bot.phases (the phase goals) when it is there; a generic next step otherwise."""
-    try:
-        from bot import phases
-    except ImportError:  # pragma: no cover - the module ships with the journey flows
-        return None
-    return phases
-
-
 async def next_step_hint(
     session: AsyncSession, texts: Texts, initiative: Initiative, now: datetime
 ) -> str:
     """ONE concrete next step: the first goal of the phase that is not met yet."""
-    phases = _phases()
-    if phases is not None:
-        context = context_of(session)
-        settings = context.services.settings if context.services else None
-        try:
-            found = await phases.progress(session, initiative, phases.rules_for(settings), now=now)
-            return phases.goal_hint(texts, found.next_goal)
-        except (AttributeError, KeyError, TypeError) as error:
-            log.warning("bot.phases could not give a next step: %s", error)
-    return texts._("Plan a short get-together with your team, and choose one thing to do next.")
+    found = await phases.progress(session, initiative, context_of(session).policy.phases, now=now)
+    return phases.goal_hint(texts, found.next_goal)
 
 
 def phase_name(texts: Texts, phase: Phase) -> str:
-    phases = _phases()
-    if phases is not None and hasattr(phases, "phase_label"):
-        return str(phases.phase_label(texts, phase))
-    return str(phase.number)
+    return phases.phase_label(texts, phase)
 
 
 def days_text(texts: Texts, days: int) -> Safe:
@@ -640,7 +646,6 @@ async def render_phase(
         raise Skip("a later phase was reached since")
     await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR, MemberRole.TEAM)
     texts = texts_of(person)
-    phases = _phases()
     parts = [
         texts._(
             "🎉 Well done: <b>{title}</b> reached a new phase: <b>{phase}</b>.",
@@ -648,8 +653,7 @@ async def render_phase(
             phase=phase_name(texts, phase),
         )
     ]
-    if phases is not None and hasattr(phases, "PHASE_DESCRIPTIONS"):
-        parts.append(texts._(phases.PHASE_DESCRIPTIONS[phase]))
+    parts.append(texts._(phases.PHASE_DESCRIPTIONS[phase]))
     parts.append(
         texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
     )
@@ -673,14 +677,14 @@ async def render_digest(
     if not await may(session, coach, Permission.COACH_OVERVIEW):
         raise Skip("no longer a coach")
     result = await session.execute(
-        select(Initiative).where(Initiative.coach_id == coach.id).order_by(Initiative.title)  # type: ignore[arg-type]
+        select(Initiative).where(Initiative.coach_id == coach.id).order_by(col(Initiative.title))
     )
     initiatives = list(result.scalars().all())
     if not initiatives:
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
     context = context_of(session)
-    quiet_days = context.services.settings.quiet_days_coach if context.services else 28
+    quiet_days = context.policy.quiet_days_coach
     ids = [initiative.id for initiative in initiatives]
     by_id = {initiative.id: initiative for initiative in initiatives}
 
@@ -720,10 +724,10 @@ async def render_digest(
     requests = await session.execute(
         select(SupportRequest)
         .where(
-            SupportRequest.answered_at.is_(None),  # type: ignore[union-attr]
-            SupportRequest.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            col(SupportRequest.answered_at).is_(None),
+            col(SupportRequest.initiative_id).in_(ids),
         )
-        .order_by(SupportRequest.created_at)  # type: ignore[arg-type]
+        .order_by(col(SupportRequest.created_at))
     )
     sections.append(
         _section(
@@ -744,12 +748,12 @@ async def render_digest(
     upcoming = await session.execute(
         select(Action)
         .where(
-            Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
+            col(Action.initiative_id).in_(ids),
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now,
             Action.starts_at <= now + context.timings.digest_upcoming,
         )
-        .order_by(Action.starts_at)  # type: ignore[arg-type]
+        .order_by(col(Action.starts_at))
     )
     sections.append(
         _section(

@@ -23,11 +23,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from scheduler.pacing import Priority
 from storage.models import OutboxStatus, ScheduledMessage
-from storage.queries import for_update, insert_ignore
+from storage.queries import affected, for_update, insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -150,20 +150,20 @@ async def cancel(
         .execution_options(synchronize_session=False)
     )
     if only_pending:
-        statement = statement.where(ScheduledMessage.status == OutboxStatus.PENDING)
+        statement = statement.where(col(ScheduledMessage.status) == OutboxStatus.PENDING)
     result = await session.execute(statement)
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected(result)
 
 
 async def cancel_keys(session: AsyncSession, keys: Iterable[str], *, reason: str) -> int:
     keys = list(keys)
     if not keys:
         return 0
-    return await cancel(session, ScheduledMessage.dedupe_key.in_(keys), reason=reason)  # type: ignore[attr-defined]
+    return await cancel(session, col(ScheduledMessage.dedupe_key).in_(keys), reason=reason)
 
 
 def _kinds(kinds: Iterable[str] | None) -> list[ColumnElement[bool]]:
-    return [] if kinds is None else [ScheduledMessage.kind.in_(list(kinds))]  # type: ignore[attr-defined]
+    return [] if kinds is None else [col(ScheduledMessage.kind).in_(list(kinds))]
 
 
 async def cancel_for_action(
@@ -174,9 +174,9 @@ async def cancel_for_action(
     kinds: Iterable[str] | None = None,
     resident_id: int | None = None,
 ) -> int:
-    conditions = [ScheduledMessage.action_id == action_id, *_kinds(kinds)]
+    conditions = [col(ScheduledMessage.action_id) == action_id, *_kinds(kinds)]
     if resident_id is not None:
-        conditions.append(ScheduledMessage.resident_id == resident_id)
+        conditions.append(col(ScheduledMessage.resident_id) == resident_id)
     return await cancel(session, *conditions, reason=reason)
 
 
@@ -188,12 +188,12 @@ async def cancel_for_resident(
     kinds: Iterable[str] | None = None,
     initiative_id: int | None = None,
 ) -> int:
-    conditions = [ScheduledMessage.resident_id == resident_id, *_kinds(kinds)]
+    conditions = [col(ScheduledMessage.resident_id) == resident_id, *_kinds(kinds)]
     if initiative_id is not None:
-        conditions.append(ScheduledMessage.initiative_id == initiative_id)
+        conditions.append(col(ScheduledMessage.initiative_id) == initiative_id)
     return await cancel(session, *conditions, reason=reason)
 
 
 async def cancel_for_chat(session: AsyncSession, chat_id: int, *, reason: str) -> int:
     """Rows addressed to a chat by id (group messages)."""
-    return await cancel(session, ScheduledMessage.chat_id == chat_id, reason=reason)
+    return await cancel(session, col(ScheduledMessage.chat_id) == chat_id, reason=reason)

@@ -43,12 +43,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.authz import coach_of
 from bot.events import (
@@ -75,6 +76,7 @@ from storage.models import (
     Action,
     ActionStatus,
     Activity,
+    ActivityKind,
     Initiative,
     MemberRole,
     Membership,
@@ -102,7 +104,7 @@ __all__ = [
 ]
 
 
-class Kind:
+class Kind(StrEnum):
     """The kinds of outbox rows these rules write (``ScheduledMessage.kind``)."""
 
     FOLLOWUP = "followup"
@@ -285,7 +287,7 @@ async def _action_rows(
 ) -> dict[str, ScheduledMessage]:
     query = select(ScheduledMessage).where(
         ScheduledMessage.action_id == action_id,
-        ScheduledMessage.kind.in_(ACTION_KINDS),  # type: ignore[attr-defined]
+        col(ScheduledMessage.kind).in_(ACTION_KINDS),
     )
     if resident_id is not None:
         query = query.where(ScheduledMessage.resident_id == resident_id)
@@ -379,12 +381,12 @@ async def _people(
 ) -> list[Resident]:
     query = (
         select(Resident)
-        .join(Membership, Membership.resident_id == Resident.id)
+        .join(Membership, col(Membership.resident_id) == col(Resident.id))
         .where(
             Membership.initiative_id == initiative_id,
-            Membership.role.in_(list(roles)),  # type: ignore[attr-defined]
+            col(Membership.role).in_(list(roles)),
         )
-        .order_by(Membership.joined_at, Membership.id)  # type: ignore[arg-type]
+        .order_by(col(Membership.joined_at), col(Membership.id))
     )
     if resident_id is not None:
         query = query.where(Resident.id == resident_id)
@@ -396,9 +398,9 @@ async def _answers(
 ) -> list[tuple[Rsvp, Resident]]:
     query = (
         select(Rsvp, Resident)
-        .join(Resident, Resident.id == Rsvp.resident_id)
+        .join(Resident, col(Resident.id) == col(Rsvp.resident_id))
         .where(Rsvp.action_id == action_id)
-        .order_by(Rsvp.answered_at, Rsvp.id)  # type: ignore[arg-type]
+        .order_by(col(Rsvp.answered_at), col(Rsvp.id))
     )
     if resident_id is not None:
         query = query.where(Rsvp.resident_id == resident_id)
@@ -476,7 +478,7 @@ def register(registry: Registry, timings: RuleTimings | None = None) -> None:
     @registry.subscribe(PhaseReached)
     async def phase_reached(session: AsyncSession, event: PhaseReached, now: datetime) -> None:
         """Congratulate the other organisers; the one who did it saw it in their chat."""
-        actor_id = getattr(event, "by_id", None) or await _phase_actor(session, event)
+        actor_id = await _phase_actor(session, event)
         for person in await _people(
             session, event.initiative_id, [MemberRole.INITIATOR, MemberRole.TEAM], None
         ):
@@ -500,8 +502,11 @@ async def _phase_actor(session: AsyncSession, event: PhaseReached) -> int | None
     """Who made the phase change: bot.phases records it as the newest activity."""
     result = await session.execute(
         select(Activity.resident_id)
-        .where(Activity.initiative_id == event.initiative_id, Activity.kind == "phase_reached")
-        .order_by(Activity.at.desc(), Activity.id.desc())  # type: ignore[attr-defined,union-attr]
+        .where(
+            Activity.initiative_id == event.initiative_id,
+            Activity.kind == ActivityKind.PHASE_REACHED,
+        )
+        .order_by(col(Activity.at).desc(), col(Activity.id).desc())
         .limit(1)
     )
     return result.scalar_one_or_none()
@@ -537,7 +542,7 @@ async def stall_scan(
     result = await session.execute(
         select(Initiative)
         .where(Initiative.last_activity_at <= quiet_since, ~planned_ahead)
-        .order_by(Initiative.id)  # type: ignore[arg-type]
+        .order_by(col(Initiative.id))
     )
     inserted = 0
     for initiative in result.scalars().all():
@@ -606,7 +611,7 @@ async def coach_digest(
     """One digest row per coach for this week; what it says is gathered when it is sent."""
     week = iso_week_key(now, tz)
     coaches = await session.execute(
-        select(Resident).where(Resident.role == PersonRole.COACH).order_by(Resident.id)  # type: ignore[arg-type]
+        select(Resident).where(col(Resident.role) == PersonRole.COACH).order_by(col(Resident.id))
     )
     inserted = 0
     for coach in coaches.scalars().all():

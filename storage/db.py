@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
@@ -63,7 +63,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: object) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -133,7 +133,8 @@ class Database:
 @lru_cache(maxsize=1)
 def head_revision() -> str:
     """The newest revision, read from the migration files without importing Alembic."""
-    revisions, parents = set(), set()
+    revisions: set[str] = set()
+    parents: set[str] = set()
     pattern = re.compile(r"^(down_revision|revision)\b[^=]*=\s*['\"]?([\w]+)?", re.MULTILINE)
     for path in (MIGRATIONS / "versions").glob("*.py"):
         for kind, value in pattern.findall(path.read_text()):

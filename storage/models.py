@@ -317,12 +317,50 @@ class Task(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class ActivityKind(StrEnum):
+    """What happened in an initiative (`Activity.kind`; stored as its plain value, so a row
+    written before a kind was named here still reads as a string)."""
+
+    CREATED = "created"
+    IDEA_DESCRIBED = "idea_described"
+    MEMBER_JOINED = "member_joined"
+    MEMBER_LEFT = "member_left"
+    MEMBER_ROLE_CHANGED = "member_role_changed"
+    JOINED_TEAM = "joined_team"
+    ROLES_CHECKED = "roles_checked"
+    ROLE_PLAN = "role_plan"
+    WISHES_GATHERED = "wishes_gathered"
+    GROUP_CHAT_SKIPPED = "group_chat_skipped"
+    ACTION_PLANNED = "action_planned"
+    ACTION_CHANGED = "action_changed"
+    ACTION_CANCELLED = "action_cancelled"
+    ACTION_REVIEWED = "action_reviewed"
+    DOOR_TALLY = "door_tally"
+    TASK_ADDED = "task_added"
+    TASK_ASSIGNED = "task_assigned"
+    TASK_DONE = "task_done"
+    CHECKLIST_TICKED = "checklist_ticked"
+    QUOTE_ADDED = "quote_added"
+    QUOTE_REMOVED = "quote_removed"
+    SUPPORT_UPDATED = "support_updated"
+    SUPPORT_REQUESTED = "support_requested"
+    PHASE_REACHED = "phase_reached"
+    PHASE_CORRECTED = "phase_corrected"
+    INITIATIVE_EDITED = "initiative_edited"
+    INVITE_RENEWED = "invite_renewed"
+    INVITE_REVOKED = "invite_revoked"
+    RSVP_IN_GROUP = "rsvp_in_group"
+    POLL_STARTED = "poll_started"
+    GROUP_LINKED = "group_linked"
+    GROUP_UNLINKED = "group_unlinked"
+
+
 class Activity(SQLModel, table=True):
     """What happened in an initiative, for its coach's 'recent activity'."""
 
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
-    kind: str = Field(max_length=40)
+    kind: str = Field(max_length=40)  # an ActivityKind
     resident_id: int | None = person_fk()
     at: datetime = Field(default_factory=utcnow, index=True)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, delete
+from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -18,13 +18,23 @@ from storage.models import ProcessedUpdate
 UPDATE_ID_WINDOW = timedelta(days=3)
 
 
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core table (SQLModel sets `__table__` on the class, untyped)."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE, DELETE or INSERT changed (its result is a cursor's)."""
+    return int(cast("CursorResult[Any]", result).rowcount or 0)
+
+
 async def insert_ignore(session: AsyncSession, model: type[SQLModel], **values: Any) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING; True when the row was new."""
-    statement = _insert_ignore(_dialect(session), model.__table__)  # type: ignore[attr-defined]
+    statement = _insert_ignore(_dialect(session), table_of(model))
     # The statement has no values of its own: they go in as bound parameters, so SQLAlchemy
     # compiles it once per set of columns and reuses it for every call after that.
     result = await session.execute(statement, values)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected(result))
 
 
 @lru_cache(maxsize=64)
@@ -45,12 +55,12 @@ async def claim_update(
         _claim_update(_dialect(session)),
         {"update_id": update_id, "processed_at": now, "cutoff": now - window},
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    return bool(affected(result))
 
 
 @lru_cache(maxsize=4)
 def _claim_update(dialect: str) -> Insert:
-    table: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    table = table_of(ProcessedUpdate)
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(table).values(
         update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
@@ -67,9 +77,9 @@ async def prune_processed_updates(
     session: AsyncSession, now: datetime, window: timedelta = UPDATE_ID_WINDOW
 ) -> int:
     """Forget the update ids older than the window; returns how many went."""
-    table: Table = ProcessedUpdate.__table__  # type: ignore[attr-defined]
+    table = table_of(ProcessedUpdate)
     result = await session.execute(delete(table).where(table.c.processed_at < now - window))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return affected(result)
 
 
 def _dialect(session: AsyncSession) -> str:

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from bot.app import Services, build_registry
+from bot.app import Services, bootstrap
 from bot.config import Settings
 from scheduler.timing import FakeClock
-from storage.db import Database
 from tests.support.driver import Driver
 
 # Any connection to an address outside 127.0.0.1 fails the test that makes it.
@@ -92,7 +91,7 @@ def clock() -> FakeClock:
 
 def make_services(url: str, clock: FakeClock, **settings: object) -> Services:
     config = Settings(database_url=url, _env_file=None, **settings)  # type: ignore[call-arg]
-    return Services(config, Database(url), build_registry(), clock, bot_username="buurbot_test_bot")
+    return bootstrap(config, clock=clock, bot_username="buurbot_test_bot")
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bot.app import build_services
+from bot.app import bootstrap
 from bot.cli import cyclic_gc_paused
 from bot.config import Settings
 from bot.i18n import texts_for
@@ -116,7 +116,7 @@ async def test_the_console_says_it_started_once_the_greeting_is_shown(tmp_path: 
     out = io.StringIO()
     shown_when_started: list[str] = []
     await run_console(
-        build_services(settings),
+        bootstrap(settings),
         person_name="Anna",
         language="nl",
         stdin=io.StringIO("Anna\n"),

@@ -657,3 +657,29 @@ def test_every_shipped_kit_has_its_title_summary_and_first_step_in_each_language
             text = kit.text(lang)
             assert text.title != kit.en.title and text.steps[0] != kit.en.steps[0], kit.id
             assert not {"title", "summary"} & set(text.fallback), (kit.id, lang)
+
+
+# --- what quotes are compared by (kit facts in the TOML, not in the code) ----------------
+
+
+def test_shipped_purchase_kits_say_what_their_quotes_are_compared_by():
+    kits = load_kits()
+    assert kits["collective-solar"].quotes == "wp"
+    assert kits["collective-insulation"].quotes == "m2"
+    assert {kit.id for kit in kits.values() if kit.quotes} == {
+        kit.id for kit in kits.values() if kit.theme == "collective_purchase"
+    }
+
+
+def test_quotes_default_to_square_metres_and_belong_to_purchases(tmp_path):
+    cases = {
+        "purchase": kit_data(theme="collective_purchase"),
+        "greener": kit_data(quotes="wp"),  # a greener kit compares no quotes
+        "unknown": kit_data(theme="collective_purchase", quotes="kwh"),
+    }
+    for name, data in cases.items():
+        (tmp_path / name).mkdir()
+        write_kit(tmp_path / name, "alpha.toml", data)
+    assert load_kits(tmp_path / "purchase")["alpha"].quotes == "m2"
+    for name in ("greener", "unknown"):
+        assert {p.field for p in problems_of(tmp_path / name).problems} == {"quotes"}

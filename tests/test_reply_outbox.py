@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import Services
+from bot.app import Network, Services
+from bot.assembly import assemble
 from bot.delivery import Delivery
 from bot.engine import Engine
 from bot.replies import REPLY_LEASE, ReplyOutbox
 from bot.runtimes.common import Core
-from bot.seam import Command, Incoming, Text, Transient
+from bot.seam import Command, Incoming, Sender, Text, Transient
 from scheduler.clock import Scheduler
 from scheduler.timing import FakeClock
 from storage.models import ReplyOutbox as Row
@@ -29,12 +30,17 @@ async def _no_sleep(_seconds: float) -> None:
     return None
 
 
+def core_of(services: Services, sender: Sender) -> Core:
+    """A runtime's core (durable replies) around this sender."""
+    return Core(assemble(services, Network(sender), durable_replies=True, sleep=_no_sleep))
+
+
 class CoreDriver(Driver):
     """The driver through `Core`, as the Telegram runtimes handle updates."""
 
     def __init__(self, services: Services) -> None:
         super().__init__(services)
-        self.core = Core(services, self.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+        self.core = core_of(services, self.sender)
 
     async def deliver(self, incoming: Incoming) -> list:  # type: ignore[type-arg]
         await self.core.handle(incoming)
@@ -79,7 +85,7 @@ async def test_replies_committed_but_never_sent_arrive_after_the_restart_in_orde
 
     restarted = CoreDriver(services)
     restarted.sender = first.sender  # the same chats
-    restarted.core = Core(services, first.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    restarted.core = core_of(services, first.sender)
     assert await restarted.core.replies.recover(REPLY_LEASE) == 0  # still leased
     clock.advance(REPLY_LEASE)
     assert await restarted.core.replies.recover(REPLY_LEASE) == 2
@@ -227,8 +233,8 @@ async def test_two_processes_recovering_at_once_send_each_reply_once(
     for number, person in enumerate(people):
         await dying.handle(person, Command("start"), 9400 + number)
     clock.advance(REPLY_LEASE)
-    one = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
-    two = Core(services, driver.sender, sleep=_no_sleep)  # type: ignore[arg-type]
+    one = core_of(services, driver.sender)
+    two = core_of(services, driver.sender)
     taken = await asyncio.gather(one.replies.recover(REPLY_LEASE), two.replies.recover(REPLY_LEASE))
     await asyncio.gather(one.drain(), two.drain())
     assert sum(taken) == len(people)

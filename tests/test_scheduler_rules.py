@@ -216,8 +216,6 @@ async def build_world(
     services: Services,
     clock: FakeClock,
     starts_at: datetime,
-    *,
-    timings: RuleTimings | None = None,
 ) -> World:
     driver = Driver(services)
     people = await add_people(services, PEOPLE)
@@ -232,7 +230,7 @@ async def build_world(
     }
     action_id = await add_action(services, initiative_id, starts_at, answers)
     await emit(services, ActionPlanned(action_id))
-    scheduler = Scheduler(services, driver.delivery, timings=timings)
+    scheduler = Scheduler(services, driver.delivery)
     talkers = {
         name: driver.person(name, spec[0], person_id=people[name].telegram_id)
         for name, spec in PEOPLE.items()

@@ -44,7 +44,7 @@ from aiohttp import web
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Services, build_services
+from bot.app import Services, bootstrap
 from bot.audit import audit
 from bot.i18n import N_, Safe, Texts, pick_language, texts_for
 from bot.programmes import (
@@ -874,7 +874,7 @@ async def freeze_loop(services: Services) -> None:
 
 
 async def run_web(settings: Any, host: str, port: int) -> int:
-    services = build_services(settings)
+    services = bootstrap(settings)
     await services.db.migrate()
     app = create_app(services)
     runner = web.AppRunner(app, access_log=None)

@@ -10,6 +10,7 @@ after-action review in ``review.py``; the rules behind them are in ``bot/actions
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Any
@@ -40,7 +41,7 @@ from bot.actions import (
 from bot.authz import Permission, allowed, hats, may
 from bot.context import Ctx
 from bot.events import ActionCancelled, ActionChanged, ActionPlanned, RsvpGiven
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, record_activity, team
 from bot.kits import Kit
@@ -52,6 +53,7 @@ from storage.models import (
     Action,
     ActionKind,
     ActionStatus,
+    ActivityKind,
     Initiative,
     Phase,
     Resident,
@@ -64,7 +66,6 @@ PLACE_MAX = 120
 TASK_MAX = 120
 CAPACITY_MAX = 10_000
 # Buttons per list before the message gets too long to use.
-LIST_MAX = 8
 
 KIND_LABELS = {ActionKind.MEETING: N_("Meeting"), ActionKind.ACTION: N_("Action")}
 RSVP_KEYS = {"c": RsvpAnswer.COMING, "m": RsvpAnswer.MAYBE, "n": RsvpAnswer.NO}
@@ -393,7 +394,7 @@ async def tell_people(
     return told
 
 
-async def tell_promoted(ctx: Ctx, action: Action, resident_ids: list[int | None]) -> None:
+async def tell_promoted(ctx: Ctx, action: Action, resident_ids: Sequence[int | None]) -> None:
     """Tell the people who moved up from the waiting list, each in their own chat."""
     people = [
         person
@@ -678,7 +679,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
     )
     ctx.session.add(action)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "action_planned", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_PLANNED, ctx.now(), ctx.person.id)
     ctx.emit(ActionPlanned(action.id or 0))
     await conv.advance(ctx, END)
     told = await announce(ctx, action, initiative)
@@ -875,7 +876,7 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
     action.ics_sequence += 1  # calendars that have it update the same event
-    record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
     ctx.emit(ActionChanged(action.id or 0))
 
     async def render(texts: Texts, person: Resident) -> tuple[str, list[list[Button]]]:
@@ -915,13 +916,13 @@ async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
     action.capacity = capacity
-    record_activity(ctx.session, initiative, "action_changed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
     promoted = await promote_waitlist(ctx.session, action)
     for row in promoted:
         ctx.emit(RsvpGiven(action.id or 0, row.resident_id or 0, RsvpAnswer.COMING, True))
     await tell_promoted(ctx, action, [row.resident_id for row in promoted])
     coming = (await totals(ctx.session, action.id or 0)).coming
-    intro = ctx._("✅ Saved.")
+    intro: str = ctx._("✅ Saved.")
     if promoted:
         intro += " " + ctx.n_(
             "{n} person moved up from the waiting list; I told them.",
@@ -1012,7 +1013,9 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
     coming = await upcoming_actions(ctx.session, iid, now)
     waiting = await awaiting_review(ctx.session, iid, now)
     held = await held_actions(ctx.session, iid, limit=3)
-    lines = [ctx._("<b>Meetings and actions of {initiative}</b>", initiative=initiative.title)]
+    lines: list[str] = [
+        ctx._("<b>Meetings and actions of {initiative}</b>", initiative=initiative.title)
+    ]
     shown: list[Action] = []
     for heading, actions in (
         (N_("Coming up:"), coming),
@@ -1035,7 +1038,7 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
         lines += ["", ctx._("Nothing is planned yet.")]
     rows = [
         [Button(list_label(texts, action), pack("act", "show", action.id))]
-        for action in shown[:LIST_MAX]
+        for action in shown[: ctx.services.policy.list_max]
     ]
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
         rows.append(
@@ -1118,7 +1121,9 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
         return
     action.status = ActionStatus.CANCELLED
     action.ics_sequence += 1  # the calendar file now says CANCELLED
-    record_activity(ctx.session, initiative, "action_cancelled", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.ACTION_CANCELLED, ctx.now(), ctx.person.id
+    )
     ctx.emit(ActionCancelled(action.id or 0))
     organiser = ctx.person.display_name
 
@@ -1204,7 +1209,9 @@ async def act_tick(ctx: Ctx, payload: Payload) -> None:
         return
     items[index]["done"] = not items[index].get("done")
     action.checklist = items
-    record_activity(ctx.session, initiative, "checklist_ticked", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.CHECKLIST_TICKED, ctx.now(), ctx.person.id
+    )
     ctx.toast(ctx._("Ticked off.") if items[index]["done"] else ctx._("Ticked on again."))
     text, rows = checklist_view(ctx, action)
     show(ctx, text, rows, edit=True)
@@ -1258,7 +1265,7 @@ async def task_list_view(
         else:
             lines.append(ctx._("☐ {task}: nobody yet", task=task.title))
     open_tasks = [task for task in tasks if not task.done]
-    for task in open_tasks[:LIST_MAX]:
+    for task in open_tasks[: ctx.services.policy.list_max]:
         row = [
             Button(
                 button_label(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
@@ -1325,7 +1332,9 @@ async def assign(
         return None
     if task.assignee_id != person.id:
         task.assignee_id = person.id
-        record_activity(ctx.session, initiative, "task_assigned", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.TASK_ASSIGNED, ctx.now(), ctx.person.id
+        )
         await tell_assignee(ctx, task, action, person)
     return person
 
@@ -1349,7 +1358,9 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
             conv.leave_flow(ctx, keep_for_later=True)
             rows = [
                 [Button(resident.display_name, pack("task", "to", task.id, resident.id))]
-                for _, resident in (await team(ctx.session, initiative.id or 0))[:LIST_MAX]
+                for _, resident in (await team(ctx.session, initiative.id or 0))[
+                    : ctx.services.policy.list_max
+                ]
             ]
             rows.append([Button(ctx._("Back to the tasks"), pack("task", "list", action.id))])
             ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
@@ -1377,7 +1388,9 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
                 ctx.toast(ctx._("That was done already."))
             else:
                 task.done = True
-                record_activity(ctx.session, initiative, "task_done", ctx.now(), ctx.person.id)
+                record_activity(
+                    ctx.session, initiative, ActivityKind.TASK_DONE, ctx.now(), ctx.person.id
+                )
                 ctx.toast(ctx._("Well done!"))
             await show_tasks(ctx, action, initiative)
     else:
@@ -1407,9 +1420,9 @@ async def who_choices(ctx: Ctx) -> list[Choice]:
     found = await task_action(ctx)
     people = await team(ctx.session, found[1].id or 0) if found else []
     choices: list[Choice] = []
-    for _, resident in people[:LIST_MAX]:
+    for _, resident in people[: ctx.services.policy.list_max]:
         name = resident.display_name
-        choices.append(Choice(str(resident.id), lambda _c, name=name: name, value=resident.id))
+        choices.append(Choice(str(resident.id), verbatim(name), value=resident.id))
     choices.append(Choice("later", N_("Decide later"), value=None))
     return choices
 
@@ -1433,7 +1446,7 @@ async def save_task(ctx: Ctx, assignee_id: object) -> Next:
     )
     ctx.session.add(task)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "task_added", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.TASK_ADDED, ctx.now(), ctx.person.id)
     person = None
     if isinstance(assignee_id, int):
         person = await assign(ctx, task, action, initiative, assignee_id)

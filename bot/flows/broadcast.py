@@ -16,6 +16,7 @@ announcements, an operator any. Refusals are polite and logged.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from enum import StrEnum
 from typing import Any
@@ -49,11 +50,11 @@ from bot.broadcasts import (
 from bot.cards import THEME_LABELS
 from bot.coaches import areas_of, is_operator, subject
 from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.coach import needs_onboarding, overview_button, refuse
 from bot.i18n import N_, Safe
 from bot.payloads import Payload, pack
-from bot.phases import phase_label
+from bot.phases import numbered_phase_label, phase_label
 from bot.registry import Registry
 from bot.seam import Button, ButtonPress, EditText
 from storage.models import Broadcast, BroadcastStatus, Phase, Theme
@@ -243,7 +244,7 @@ async def area_choices(ctx: Ctx) -> list[Choice]:
     return [
         Choice("all", N_("All my areas"), then=choose_area, value="all"),
         *(
-            Choice(f"a{index}", lambda _c, area=area: area.label(), then=choose_area, value=index)
+            Choice(f"a{index}", verbatim(area.label()), then=choose_area, value=index)
             for index, area in enumerate(own)
         ),
     ]
@@ -261,16 +262,7 @@ async def choose_area(ctx: Ctx, value: Any) -> Next:
 
 
 def _replace(audience: Audience, **changes: Any) -> Audience:
-    values = {
-        "areas": audience.areas,
-        "theme": audience.theme,
-        "phase": audience.phase,
-        "who": audience.who,
-        "reach": audience.reach,
-        "coach_id": audience.coach_id,
-    }
-    values.update(changes)
-    return Audience(**values)
+    return dataclasses.replace(audience, **changes)
 
 
 def say_theme(ctx: Ctx) -> Safe:
@@ -307,9 +299,7 @@ PHASE_CHOICES = [
     *(
         Choice(
             phase.value,
-            lambda c, phase=phase: c._(
-                "{number}. {name}", number=phase.number, name=phase_label(c, phase)
-            ),
+            numbered_phase_label(phase),
             value=phase.value,
             then=choose_phase,
         )

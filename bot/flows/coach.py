@@ -31,7 +31,7 @@ import logging
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.audit import audit
@@ -53,12 +53,20 @@ from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.initiatives import get_initiative, initiators, members
 from bot.payloads import Payload, pack
-from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
+from bot.phases import (
+    goal_hint,
+    numbered_phase_label,
+    phase_label,
+    progress,
+    progress_line,
+)
 from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox
+from scheduler.rules import Kind
 from storage.models import (
     Activity,
+    ActivityKind,
     AuditLog,
     CoachInvite,
     Initiative,
@@ -402,19 +410,19 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
     recent = await recent_activity(ctx.session, initiative.id or 0)
     lines += ["", ctx._("<b>Recent activity</b>")]
     if recent:
-        for activity, person in recent:
+        for activity, actor in recent:
             what = activity_label(texts, activity.kind)
             when = texts.short_when(activity.at)
-            if person is None:
+            if actor is None:
                 lines.append(ctx._("• {when}: {what}", when=when, what=what))
                 continue
             # Without their consent a neighbour is one of the neighbours, not a name.
-            name = shown_name(ctx, person)
+            name = shown_name(ctx, actor)
             lines.append(ctx._("• {when}: {what} ({name})", when=when, what=what, name=name))
     else:
         lines.append(ctx._("Nothing yet."))
 
-    state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+    state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
     lines += ["", ctx._("<b>Goals of this phase</b>")]
     lines += [f"{'✅' if goal.met else '⬜'} {ctx._(goal.label)}" for goal in state.goals]
     lines.append(ctx._("👉 <b>Next step:</b> {hint}", hint=goal_hint(ctx, state.next_goal)))
@@ -503,8 +511,8 @@ async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
         initiative.stall_snoozed_until = now + timedelta(weeks=weeks)
         await outbox.cancel(
             ctx.session,
-            ScheduledMessage.kind == "stalled",
-            ScheduledMessage.initiative_id == initiative.id,
+            col(ScheduledMessage.kind) == Kind.STALLED,
+            col(ScheduledMessage.initiative_id) == initiative.id,
             reason="the coach snoozed the stall alert",
         )
         intro = ctx.n_(
@@ -691,9 +699,7 @@ async def phase_choices(ctx: Ctx) -> list[Choice]:
     choices = [
         Choice(
             phase.value,
-            lambda c, phase=phase: c._(
-                "{number}. {name}", number=phase.number, name=phase_label(c, phase)
-            ),
+            numbered_phase_label(phase),
         )
         for phase in Phase
         if phase is not current
@@ -730,7 +736,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
     ctx.session.add(
         Activity(
             initiative_id=initiative.id or 0,
-            kind="phase_reached" if forward else "phase_corrected",
+            kind=ActivityKind.PHASE_REACHED if forward else ActivityKind.PHASE_CORRECTED,
             resident_id=ctx.person.id,
             at=now,
         )
@@ -774,7 +780,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             title=initiative.title,
             phase=phase_label(ctx, target),
         )
-        state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
+        state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
         if state.next_goal is None:
             intro = Safe(
                 intro

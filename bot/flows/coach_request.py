@@ -17,7 +17,7 @@ from bot.i18n import Safe
 from bot.initiatives import record_activity
 from bot.payloads import Payload
 from bot.registry import Registry
-from storage.models import Initiative, Resident, SupportRequest
+from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000
 
@@ -66,7 +66,7 @@ async def send_question(ctx: Ctx, question: str) -> Next:
     )
     ctx.session.add(request)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_REQUESTED, now, ctx.person.id)
     ctx.emit(SupportRequested(request.id or 0))
     await conv.advance(ctx, END)
     if coach is not None:

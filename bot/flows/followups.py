@@ -17,21 +17,21 @@ from bot.context import Ctx
 from bot.events import MemberJoined
 from bot.initiatives import get_initiative, initiators, membership, record_activity
 from bot.payloads import Payload, pack
+from bot.phases import check_progress
 from bot.registry import Registry
 from bot.seam import Button
 from scheduler import outbox, rules
 from scheduler.outbox import Planned
-from scheduler.rules import Kind, RuleTimings, gentle, zone
-from storage.models import Action, ActionStatus, MemberRole, Rsvp, RsvpAnswer
+from scheduler.rules import Kind, gentle, zone
+from storage.models import Action, ActionStatus, ActivityKind, MemberRole, Rsvp, RsvpAnswer
 
 log = logging.getLogger(__name__)
 
 MAX_ID = 2**31 - 1
-TIMINGS = RuleTimings()
 
 
 def register(registry: Registry) -> None:
-    rules.register(registry, TIMINGS)
+    rules.register(registry, registry.policy.timings)
     registry.button("helpnext")(help_next_time)
 
 
@@ -81,7 +81,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         return
     now = ctx.now()
     member.role = MemberRole.TEAM
-    record_activity(ctx.session, initiative, "joined_team", now, person.id)
+    record_activity(ctx.session, initiative, ActivityKind.JOINED_TEAM, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id or 0, MemberRole.TEAM))
     for initiator in await initiators(ctx.session, initiative.id or 0):
         await outbox.schedule(
@@ -89,7 +89,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
             Planned(
                 Kind.HELPER,
                 f"helper:{initiative.id}:{person.id}:{initiator.id}",
-                gentle(now, zone(initiator.timezone), TIMINGS),
+                gentle(now, zone(initiator.timezone), ctx.services.policy.timings),
                 resident_id=initiator.id,
                 initiative_id=initiative.id,
                 action_id=action.id,
@@ -108,13 +108,4 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         ),
         [card, [conv.menu_button(ctx)]],
     )
-    await _check_progress(ctx, initiative)
-
-
-async def _check_progress(ctx: Ctx, initiative) -> None:  # type: ignore[no-untyped-def]
-    """A bigger team can complete a phase goal (bot.phases, when it is there)."""
-    try:
-        from bot.phases import check_progress
-    except ImportError:  # pragma: no cover - ships with the journey flows
-        return
     await check_progress(ctx, initiative)

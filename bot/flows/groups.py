@@ -44,13 +44,14 @@ The group's language, zone and the other decisions are in ``bot/groups.py``.
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot import groups as g
@@ -89,6 +90,7 @@ from bot.i18n import N_, Safe, Texts, escape
 from bot.initiatives import get_initiative, initiatives_of, membership, record_activity
 from bot.payloads import Payload, pack, unpack
 from bot.phases import check_progress, progress_line
+from bot.policy import Policy
 from bot.registry import Registry
 from bot.seam import (
     BotAddedToGroup,
@@ -121,10 +123,11 @@ from scheduler.messages import (
 )
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
-from scheduler.rules import RuleTimings, followup_due, reminder_due, zone
+from scheduler.rules import followup_due, reminder_due, zone
 from storage.models import (
     Action,
     ActionStatus,
+    ActivityKind,
     GroupChat,
     GroupPoll,
     Initiative,
@@ -144,9 +147,6 @@ log = logging.getLogger(__name__)
 GROUP_LINK = "group"  # deep link: group-<code>, the question "which initiative?"
 NAME_LINK = "gname"  # deep link: gname-<action_id>, "show my name on the card"
 RSVP_ROUTE = "grsvp"
-TIMINGS = RuleTimings()
-REMINDER_LEAD = timedelta(hours=24)
-LIST_MAX = 8
 CARD_NAMES = 12
 # The pin of a plan just posted waits this long for the message to be sent.
 PIN_PATIENCE = timedelta(minutes=2)
@@ -188,9 +188,7 @@ HOW_TO_LINK = N_(
 # --- small helpers -----------------------------------------------------------------------
 
 
-def _defaults(services: Services | None) -> tuple[str, str | None]:
-    if services is None:
-        return "nl", None
+def _defaults(services: Services) -> tuple[str, str | None]:
     return services.settings.default_language, services.settings.timezone
 
 
@@ -203,21 +201,21 @@ async def render_texts(session: AsyncSession, group: GroupChat) -> Texts:
     return await g.group_texts(session, group, *_defaults(context_of(session).services))
 
 
-def _link(services: Services | None, payload: str) -> str | None:
-    return services.deep_link(payload) if services is not None else None
+def _link(services: Services, payload: str) -> str:
+    return services.deep_link(payload)
 
 
-def join_url(services: Services | None, initiative: Initiative) -> str | None:
+def join_url(services: Services, initiative: Initiative) -> str | None:
     if not initiative.invite_active:
         return None
     return _link(services, f"join-{initiative.invite_token}")
 
 
-def group_link_url(services: Services | None, group: GroupChat) -> str | None:
+def group_link_url(services: Services, group: GroupChat) -> str | None:
     return _link(services, f"{GROUP_LINK}-{group.link_token}")
 
 
-def link_row(texts: Texts, services: Services | None, group: GroupChat) -> list[Button]:
+def link_row(texts: Texts, services: Services, group: GroupChat) -> list[Button]:
     url = group_link_url(services, group)
     return [Button(texts._("🔗 Link this group"), url=url)] if url else []
 
@@ -255,7 +253,7 @@ async def card_view(
     initiative: Initiative,
     *,
     now: datetime,
-    services: Services | None,
+    services: Services,
     reminder: bool = False,
 ) -> tuple[Safe, Keyboard]:
     """The action as the group reads it: what, when, where, the totals, the names of those
@@ -327,7 +325,7 @@ async def plan_view(
     initiative: Initiative,
     *,
     now: datetime,
-    services: Services | None,
+    services: Services,
     header: str | None = None,
 ) -> tuple[Safe, Keyboard]:
     """The plan: the phase, what it is about, the next action, and how to help."""
@@ -359,7 +357,7 @@ async def plan_view(
 
 
 def welcome_view(
-    texts: Texts, initiative: Initiative, payload: dict, services: Services | None
+    texts: Texts, initiative: Initiative, payload: dict, services: Services
 ) -> tuple[Safe, Keyboard]:
     names = [str(name) for name in payload.get("names", [])]
     count = int(payload.get("count", len(names)))
@@ -368,7 +366,7 @@ def welcome_view(
         if names
         else texts.n_("{n} new neighbour", "{n} new neighbours", count)
     )
-    lines = [texts._("👋 Welcome {names}!", names=who)]
+    lines: list[str] = [texts._("👋 Welcome {names}!", names=who)]
     lines.append(texts._("This group belongs to <b>{title}</b>.", title=initiative.title))
     join = join_url(services, initiative)
     if join:
@@ -383,7 +381,7 @@ def welcome_view(
 
 
 def poll_result_view(texts: Texts, poll: GroupPoll, counts: list[int], voters: int) -> Safe:
-    lines = [texts._("📊 <b>The poll is closed:</b> {question}", question=poll.question)]
+    lines: list[str] = [texts._("📊 <b>The poll is closed:</b> {question}", question=poll.question)]
     for option, count in zip(poll.options, counts, strict=False):
         lines.append(
             "• " + texts.n_("{option}: {n} vote", "{option}: {n} votes", count, option=option)
@@ -422,7 +420,7 @@ async def refresh_cards(
     texts: Texts,
     *,
     now: datetime,
-    services: Services | None,
+    services: Services,
     pressed: int | None = None,
 ) -> list[Outgoing]:
     """Edits that bring the action's live card and reminder in the group up to date (and
@@ -483,7 +481,9 @@ async def post_plan(
 # --- the rows the scheduler sends to the group --------------------------------------------
 
 
-async def sync_action_rows(session: AsyncSession, action_id: int, now: datetime) -> None:
+async def sync_action_rows(
+    session: AsyncSession, action_id: int, now: datetime, policy: Policy
+) -> None:
     """The group's reminder and thank-you for an action, in step with the action."""
     action = await session.get(Action, action_id)
     if action is None:
@@ -494,13 +494,13 @@ async def sync_action_rows(session: AsyncSession, action_id: int, now: datetime)
         await outbox.cancel_keys(session, keys, reason="no group, or the action was cancelled")
         return
     tz = zone(await g.group_zone(session, group, None))
-    common = {
+    common: dict[str, Any] = {
         "chat_id": group.chat_id,
         "initiative_id": action.initiative_id,
         "action_id": action_id,
     }
     if action.status is ActionStatus.PLANNED:
-        due = reminder_due(action.starts_at, REMINDER_LEAD, tz, TIMINGS)
+        due = reminder_due(action.starts_at, policy.group_reminder_lead, tz, policy.timings)
         if due > now:
             starts = action.starts_at.isoformat()
             await outbox.schedule_or_move(
@@ -512,14 +512,16 @@ async def sync_action_rows(session: AsyncSession, action_id: int, now: datetime)
             )
     await outbox.schedule_or_move(
         session,
-        Planned(g.GroupKind.THANKS, keys[1], followup_due(action, tz, TIMINGS), **common),
+        Planned(g.GroupKind.THANKS, keys[1], followup_due(action, tz, policy.timings), **common),
         now,
     )
 
 
-async def sync_initiative_rows(session: AsyncSession, initiative_id: int, now: datetime) -> None:
+async def sync_initiative_rows(
+    session: AsyncSession, initiative_id: int, now: datetime, policy: Policy
+) -> None:
     for action in await upcoming_actions(session, initiative_id, now):
-        await sync_action_rows(session, action.id or 0, now)
+        await sync_action_rows(session, action.id or 0, now, policy)
 
 
 async def schedule_card_refresh(session: AsyncSession, action_id: int, now: datetime) -> None:
@@ -551,15 +553,17 @@ async def schedule_card_refresh(session: AsyncSession, action_id: int, now: date
 
 
 async def action_rows(
-    session: AsyncSession, event: ActionPlanned | ActionChanged, now: datetime
+    policy: Policy, session: AsyncSession, event: ActionPlanned | ActionChanged, now: datetime
 ) -> None:
-    await sync_action_rows(session, event.action_id, now)
+    await sync_action_rows(session, event.action_id, now, policy)
     if isinstance(event, ActionChanged):
         await schedule_card_refresh(session, event.action_id, now)
 
 
-async def action_cancelled(session: AsyncSession, event: ActionCancelled, now: datetime) -> None:
-    await sync_action_rows(session, event.action_id, now)
+async def action_cancelled(
+    policy: Policy, session: AsyncSession, event: ActionCancelled, now: datetime
+) -> None:
+    await sync_action_rows(session, event.action_id, now, policy)
     await schedule_card_refresh(session, event.action_id, now)
 
 
@@ -569,13 +573,15 @@ async def answer_given(session: AsyncSession, event: RsvpGiven, now: datetime) -
     await schedule_card_refresh(session, event.action_id, now)
 
 
-async def member_joined(session: AsyncSession, event: MemberJoined, now: datetime) -> None:
+async def member_joined(
+    policy: Policy, session: AsyncSession, event: MemberJoined, now: datetime
+) -> None:
     """Someone who answered in the group joined the initiative: now they get the private
     reminders a member gets (answering in the group alone sends nothing privately)."""
     for action in await upcoming_actions(session, event.initiative_id, now):
         if await answer_of(session, action.id or 0, event.resident_id) is not None:
             await rules.sync_action(
-                session, action.id or 0, now, TIMINGS, resident_id=event.resident_id
+                session, action.id or 0, now, policy.timings, resident_id=event.resident_id
             )
 
 
@@ -586,8 +592,8 @@ async def initiative_created(
     result = await session.execute(
         select(GroupChat).where(
             GroupChat.added_by_id == event.resident_id,
-            GroupChat.active.is_(True),  # type: ignore[attr-defined]
-            GroupChat.initiative_id.is_(None),  # type: ignore[union-attr]
+            col(GroupChat.active).is_(True),
+            col(GroupChat.initiative_id).is_(None),
             GroupChat.created_at >= now - LINK_OFFER_WITHIN,
         )
     )
@@ -650,7 +656,7 @@ async def revive(ctx: Ctx, group: GroupChat) -> None:
     if await g.group_of_initiative(ctx.session, group.initiative_id, exclude=group.id):
         await g.unlink(ctx.session, group)
         return
-    await sync_initiative_rows(ctx.session, group.initiative_id, ctx.now())
+    await sync_initiative_rows(ctx.session, group.initiative_id, ctx.now(), ctx.services.policy)
 
 
 async def bot_added(ctx: Ctx, group: GroupChat) -> None:
@@ -752,8 +758,7 @@ async def group_rsvp_pressed(
     session.info.setdefault(FRESH_CARDS, set()).add(action_id)
     for event in result.events():
         # Members get their private reminders; others are only counted.
-        resident_id = getattr(event, "resident_id", None)
-        if resident_id and await membership(session, initiative.id or 0, resident_id):
+        if await membership(session, initiative.id or 0, event.resident_id):
             ctx.emit(event)
     if result.place is not None:
         notice = ctx._("Full: you are on the waiting list.")
@@ -769,7 +774,7 @@ async def group_rsvp_pressed(
     ctx.toast(notice)
     ctx.out.extend(await edits())
     await outbox.cancel_keys(session, [f"gcardupd:{action_id}"], reason="the card is up to date")
-    record_activity(session, initiative, "rsvp_in_group", now, person.id)
+    record_activity(session, initiative, ActivityKind.RSVP_IN_GROUP, now, person.id)
     if result.promoted:
         await tell_members_promoted(ctx, action, initiative, result.promoted)
 
@@ -820,8 +825,8 @@ async def members_joined(ctx: Ctx, group: GroupChat, event: MembersJoined) -> No
         return
     assert group.last_welcome_at is not None
     key = f"gwelcome:{group.id}:{int(group.last_welcome_at.timestamp())}"
-    row = await outbox.existing(session, key)
-    if row is None:
+    welcome = await outbox.existing(session, key)
+    if welcome is None:
         await outbox.schedule(
             session,
             Planned(
@@ -834,8 +839,8 @@ async def members_joined(ctx: Ctx, group: GroupChat, event: MembersJoined) -> No
             ),
             now,
         )
-    elif row.status is OutboxStatus.PENDING:
-        row.payload = g.welcome_payload(row.payload, names)
+    elif welcome.status is OutboxStatus.PENDING:
+        welcome.payload = g.welcome_payload(welcome.payload, names)
     # else: that welcome is being sent right now; these names miss it (rare, harmless)
 
 
@@ -1022,7 +1027,7 @@ async def poll_command(ctx: Ctx, args: str) -> None:
         ),
         now,
     )
-    record_activity(ctx.session, initiative, "poll_started", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.POLL_STARTED, now, ctx.person.id)
 
 
 async def poll_answered(ctx: Ctx) -> None:
@@ -1047,7 +1052,7 @@ async def ask_which_initiative(
         initiative
         for initiative, member in await initiatives_of(ctx.session, person.id or 0)
         if member.role is MemberRole.INITIATOR
-    ][:LIST_MAX]
+    ][: ctx.services.policy.list_max]
     code = group.link_token
     linked = await get_initiative(ctx.session, group.initiative_id)
     rows: list[list[Button]] = []
@@ -1225,11 +1230,11 @@ async def link_chosen(
         return
     now = ctx.now()
     g.link(group, initiative.id or 0, ctx.person, now)
-    record_activity(session, initiative, "group_linked", now, ctx.person.id)
+    record_activity(session, initiative, ActivityKind.GROUP_LINKED, now, ctx.person.id)
     texts = await texts_in(ctx, group)
     header = texts._("✅ This group now belongs to <b>{title}</b>!", title=initiative.title)
     await post_plan(ctx, group, initiative, texts, header=header)
-    await sync_initiative_rows(session, initiative.id or 0, now)
+    await sync_initiative_rows(session, initiative.id or 0, now, ctx.services.policy)
     ctx.toast(ctx._("Linked."))
     show(
         ctx,
@@ -1256,7 +1261,7 @@ async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
         return
     texts = await texts_in(ctx, group)  # before the link (and its language) goes
     await g.unlink(ctx.session, group)
-    record_activity(ctx.session, initiative, "group_unlinked", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.GROUP_UNLINKED, ctx.now(), ctx.person.id)
     ctx.say(
         texts._(
             "This group no longer belongs to <b>{title}</b>. An initiator can link it again "
@@ -1433,9 +1438,11 @@ async def _initiative(session: AsyncSession, initiative_id: int | None) -> Initi
     return initiative
 
 
-def _gentle(now: datetime, texts: Texts, until: datetime | None = None) -> None:
+def _gentle(
+    session: AsyncSession, now: datetime, texts: Texts, until: datetime | None = None
+) -> None:
     """Postpone past the group's quiet hours — or skip, when that would be too late."""
-    quiet = TIMINGS.quiet_hours
+    quiet = context_of(session).timings.quiet_hours
     if not quiet.contains(now, texts.tz):
         return
     later = quiet.next_allowed(now, texts.tz)
@@ -1458,10 +1465,12 @@ async def render_group_reminder(
     initiative = await _initiative(session, action.initiative_id)
     texts = await render_texts(session, group)
     timings = context_of(session).timings
-    due = reminder_due(action.starts_at, REMINDER_LEAD, texts.tz, timings)
+    due = reminder_due(
+        action.starts_at, context_of(session).policy.group_reminder_lead, texts.tz, timings
+    )
     if due > now:
         raise Postpone(due, "the action moved")
-    _gentle(now, texts, action.starts_at - timings.reminder_min_notice)
+    _gentle(session, now, texts, action.starts_at - timings.reminder_min_notice)
     services = context_of(session).services
     text, buttons = await card_view(
         session, texts, action, initiative, now=now, services=services, reminder=True
@@ -1485,7 +1494,7 @@ async def render_group_thanks(
     due = followup_due(action, texts.tz, context_of(session).timings)
     if due > now:
         raise Postpone(due, "the action moved")
-    _gentle(now, texts)
+    _gentle(session, now, texts)
     if action.attended is not None:
         people = action.attended
         figure = texts.n_("{n} neighbour came.", "{n} neighbours came.", people)
@@ -1548,7 +1557,7 @@ async def render_welcome(
     # The names were only needed to say hello.
     await session.execute(
         update(ScheduledMessage)
-        .where(ScheduledMessage.id == row.id)
+        .where(col(ScheduledMessage.id) == row.id)
         .values(payload={"count": count})
         .execution_options(synchronize_session=False)
     )
@@ -1650,8 +1659,9 @@ def register(registry: Registry) -> None:
     registry.button(NAME_LINK)(name_pressed)
     registry.deep_link(GROUP_LINK)(group_link_opened)
     registry.deep_link(NAME_LINK)(name_link_opened)
-    registry.subscribe(ActionPlanned, ActionChanged)(action_rows)  # type: ignore[arg-type]
-    registry.subscribe(ActionCancelled)(action_cancelled)  # type: ignore[arg-type]
-    registry.subscribe(RsvpGiven)(answer_given)  # type: ignore[arg-type]
-    registry.subscribe(MemberJoined)(member_joined)  # type: ignore[arg-type]
-    registry.subscribe(InitiativeCreated)(initiative_created)  # type: ignore[arg-type]
+    policy = registry.policy
+    registry.subscribe(ActionPlanned, ActionChanged)(functools.partial(action_rows, policy))
+    registry.subscribe(ActionCancelled)(functools.partial(action_cancelled, policy))
+    registry.subscribe(RsvpGiven)(answer_given)
+    registry.subscribe(MemberJoined)(functools.partial(member_joined, policy))
+    registry.subscribe(InitiativeCreated)(initiative_created)

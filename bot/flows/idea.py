@@ -19,7 +19,7 @@ from bot.i18n import N_, Safe
 from bot.initiatives import new_invite_token, record_activity
 from bot.phases import check_progress
 from bot.registry import Registry
-from storage.models import Initiative, Level, MemberRole, Membership, Resident, Theme
+from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Resident, Theme
 
 TITLE_MAX = 80
 AREA = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")
@@ -222,7 +222,7 @@ async def create(ctx: Ctx, title: str) -> Next:
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, "created", now, person.id)
+    record_activity(ctx.session, initiative, ActivityKind.CREATED, now, person.id)
     ctx.emit(InitiativeCreated(initiative.id or 0, person.id))
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)

@@ -22,11 +22,11 @@ from bot.flows.basics import follow_deep_link
 from bot.i18n import N_, Safe
 from bot.initiatives import get_initiative, initiatives_of, initiators, record_activity
 from bot.payloads import Payload, is_deep_link_payload, pack
-from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress, rules_for
+from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.registry import Registry
 from bot.seam import Button
 from bot.understand import parse_count
-from storage.models import Initiative, Phase
+from storage.models import ActivityKind, Initiative, Phase
 
 VerbHandler = Callable[[Ctx, "Initiative | None", Payload], Awaitable[None]]
 
@@ -240,7 +240,7 @@ def organises(worn: set[Hat]) -> bool:
 
 async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     """Send the initiative card with the buttons this person may use (public: others reuse it)."""
-    rules = rules_for(ctx.services.settings)
+    rules = ctx.services.policy.phases
     worn = await hats(ctx.session, ctx.person, initiative)
     # Organisers and coaches read the next step; a follower reads what following means.
     organiser = bool(worn & (ORGANISERS | OVERSIGHT))
@@ -380,7 +380,7 @@ def goal_buttons_for(
 
 
 async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
-    state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=ctx.now())
+    state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=ctx.now())
     text = progress_text(ctx.texts, initiative, state)
     if intro:
         text = Safe(f"{intro}\n\n{text}")
@@ -401,7 +401,9 @@ async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     already = initiative.wishes_gathered
     initiative.wishes_gathered = True
     if not already:
-        record_activity(ctx.session, initiative, "wishes_gathered", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.WISHES_GATHERED, ctx.now(), ctx.person.id
+        )
     await check_progress(ctx, initiative)
     await show_progress(
         ctx, initiative, intro=ctx._("Ticked off: you know what your neighbours want.")
@@ -414,7 +416,9 @@ async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
     already = initiative.group_chat_skipped
     initiative.group_chat_skipped = True
     if not already:
-        record_activity(ctx.session, initiative, "group_chat_skipped", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.GROUP_CHAT_SKIPPED, ctx.now(), ctx.person.id
+        )
     await check_progress(ctx, initiative)
     await show_progress(
         ctx,
@@ -456,7 +460,7 @@ async def save_why(ctx: Ctx, why: str) -> Next:
     if initiative is None:
         return await lost(ctx)
     initiative.why = why
-    record_activity(ctx.session, initiative, "idea_described", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.IDEA_DESCRIBED, ctx.now(), ctx.person.id)
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)
     await show_card(ctx, initiative, intro=ctx._("Thank you, I have added that."))
@@ -580,7 +584,7 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
     initiative.households_reached = int(ctx.data[SupportStep.REACHED])
     initiative.households_interested = int(ctx.data[SupportStep.INTERESTED])
     initiative.households_committed = committed
-    record_activity(ctx.session, initiative, "support_updated", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_UPDATED, ctx.now(), ctx.person.id)
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)
     meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)

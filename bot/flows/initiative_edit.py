@@ -7,6 +7,7 @@ when saving, since a person may have stopped being an initiator in the meantime.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
 from bot import conversation as conv
@@ -21,7 +22,7 @@ from bot.initiatives import record_activity
 from bot.payloads import Payload
 from bot.phases import check_progress
 from bot.registry import Registry
-from storage.models import Initiative, Theme
+from storage.models import ActivityKind, Initiative, Theme
 
 FLOW = "ini_edit"
 
@@ -59,7 +60,7 @@ def say_theme(ctx: Ctx) -> Safe:
     return ctx._("Which theme fits best?")
 
 
-def _saver(part: Step):  # type: ignore[no-untyped-def]
+def _saver(part: Step) -> Callable[[Ctx, object], Awaitable[Next]]:
     async def save(ctx: Ctx, value: object) -> Next:
         initiative = await initiative_of_flow(ctx, Permission.EDIT_INITIATIVE)
         if initiative is None:
@@ -69,7 +70,9 @@ def _saver(part: Step):  # type: ignore[no-untyped-def]
         if not changed:
             await show_card(ctx, initiative, intro=ctx._("That was already so; nothing changed."))
             return HANDLED
-        record_activity(ctx.session, initiative, "initiative_edited", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.INITIATIVE_EDITED, ctx.now(), ctx.person.id
+        )
         await check_progress(ctx, initiative)
         await show_card(ctx, initiative, intro=ctx._("✅ Saved."))
         return HANDLED

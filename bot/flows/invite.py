@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.authz import Permission, may
 from bot.context import Ctx
 from bot.events import MemberJoined
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.idea import area_of
 from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
 from bot.i18n import N_, Safe, texts_for
@@ -33,7 +33,7 @@ from bot.payloads import Payload, pack
 from bot.phases import check_progress, progress_line
 from bot.registry import Registry
 from bot.seam import Button
-from storage.models import Initiative, MemberRole, Membership, Phase
+from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 LINK_PREFIX = "join"
 NEARBY_MAX = 5
@@ -121,7 +121,9 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     assert initiative is not None
     if initiative.invite_active:
         initiative.invite_active = False
-        record_activity(ctx.session, initiative, "invite_revoked", ctx.now(), ctx.person.id)
+        record_activity(
+            ctx.session, initiative, ActivityKind.INVITE_REVOKED, ctx.now(), ctx.person.id
+        )
     ctx.say(
         ctx._(
             "Done: the link is switched off. Whoever opens it now reads that the "
@@ -139,7 +141,7 @@ async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     assert initiative is not None
     initiative.invite_token = new_invite_token()
     initiative.invite_active = True
-    record_activity(ctx.session, initiative, "invite_renewed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.INVITE_RENEWED, ctx.now(), ctx.person.id)
     await show_invite(
         ctx,
         initiative,
@@ -306,7 +308,7 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, "member_joined", now, person.id)
+    record_activity(ctx.session, initiative, ActivityKind.MEMBER_JOINED, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id, role, invited_by))
     if role is MemberRole.TEAM:
         welcome = ctx._(
@@ -363,10 +365,10 @@ async def nearby(ctx: Ctx) -> list[Initiative]:
         select(Initiative)
         .where(
             Initiative.postcode_area == area,
-            Initiative.invite_active.is_(True),  # type: ignore[attr-defined]
-            Initiative.id.not_in(mine),  # type: ignore[union-attr]
+            col(Initiative.invite_active).is_(True),
+            col(Initiative.id).not_in(mine),
         )
-        .order_by(Initiative.last_activity_at.desc(), Initiative.id.desc())  # type: ignore[attr-defined]
+        .order_by(col(Initiative.last_activity_at).desc(), col(Initiative.id).desc())
         .limit(NEARBY_MAX)
     )
     return list(result.scalars().all())
@@ -376,7 +378,7 @@ async def in_area(ctx: Ctx, area: str) -> bool:
     """Whether the person is in an initiative of this postcode area."""
     result = await ctx.session.execute(
         select(Membership.id)
-        .join(Initiative, Initiative.id == Membership.initiative_id)
+        .join(Initiative, col(Initiative.id) == col(Membership.initiative_id))
         .where(Membership.resident_id == ctx.person.id, Initiative.postcode_area == area)
         .limit(1)
     )
@@ -389,7 +391,7 @@ def _short(title: str, limit: int = 40) -> str:
 
 async def code_choices(ctx: Ctx) -> list[Choice]:
     return [
-        Choice(f"n{found.id}", lambda _c, t=_short(found.title): t, value=found.id, then=chosen)
+        Choice(f"n{found.id}", verbatim(_short(found.title)), value=found.id, then=chosen)
         for found in await nearby(ctx)
     ]
 

@@ -16,7 +16,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.actions import find_kit, quote_measure, valid_id
@@ -40,7 +40,7 @@ from bot.payloads import Payload, pack
 from bot.phases import phase_label
 from bot.registry import Registry
 from bot.seam import Button
-from storage.models import ActionKind, Initiative, Phase, Quote, Theme
+from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
     "activeren": Phase.ACTIVATE,
@@ -50,7 +50,6 @@ KIT_PHASES = {
 }
 PHASE_KITS = {phase: name for name, phase in KIT_PHASES.items()}
 KIND_NAMES = {"meeting": N_("Meeting"), "action": N_("Action")}
-LIST_MAX = 8
 AMOUNT_MAX = Decimal(10_000_000)
 
 
@@ -108,7 +107,7 @@ def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> lis
                 pack("kit", "show", *with_ini([kit.id], initiative)),
             )
         ]
-        for kit in kits[:LIST_MAX]
+        for kit in kits[: ctx.services.policy.list_max]
     ]
 
 
@@ -166,7 +165,9 @@ async def kit_theme(ctx: Ctx, payload: Payload) -> None:
         kits = kits_for(theme)
     except KitError:
         kits = []
-    lines = [ctx._("<b>Action kits: {theme}</b>", theme=kit_theme_label(ctx.texts, theme))]
+    lines: list[str] = [
+        ctx._("<b>Action kits: {theme}</b>", theme=kit_theme_label(ctx.texts, theme))
+    ]
     for kit_phase in PHASES:
         in_phase = [kit for kit in kits if kit.phase == kit_phase]
         if not in_phase:
@@ -194,7 +195,7 @@ async def kit_list(ctx: Ctx, payload: Payload) -> None:
     kit_phase = PHASE_KITS.get(initiative.phase, "activeren")
     same_theme = [kit for kit in kits if kit.theme == initiative.theme.value]
     in_phase = [kit for kit in kits if kit.phase == kit_phase and kit not in same_theme]
-    lines = [ctx._("<b>Action kits for {initiative}</b>", initiative=initiative.title)]
+    lines: list[str] = [ctx._("<b>Action kits for {initiative}</b>", initiative=initiative.title)]
     if same_theme:
         lines += [
             "",
@@ -392,7 +393,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         return
     rows = [
         [Button(shorten(initiative.title, 50), pack("kit", "use", kit.id, initiative.id))]
-        for initiative in mine[:LIST_MAX]
+        for initiative in mine[: ctx.services.policy.list_max]
     ]
     ctx.say(
         ctx._(
@@ -537,7 +538,7 @@ async def save_quote(ctx: Ctx, _value: object) -> Next:
         )
     )
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "quote_added", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.QUOTE_ADDED, ctx.now(), ctx.person.id)
     await show_comparison(ctx, initiative, measure, intro=ctx._("✅ The quote is saved."))
     await check_progress(ctx, initiative)
     return HANDLED
@@ -593,6 +594,11 @@ FLAGS = {
 }
 
 
+def _exact(stored: float | None) -> Decimal | None:
+    """A stored figure as the exact decimal it was typed as."""
+    return None if stored is None else Decimal(str(stored))
+
+
 async def show_comparison(
     ctx: Ctx, initiative: Initiative, measure: str, intro: str | None = None
 ) -> None:
@@ -600,13 +606,13 @@ async def show_comparison(
     from bot.quotes import compare_quotes, round_years
 
     texts = ctx.texts
-    column = Quote.watt_peak if measure == "wp" else Quote.area_m2
+    column = col(Quote.watt_peak) if measure == "wp" else col(Quote.area_m2)
     stored = (
         (
             await ctx.session.execute(
                 select(Quote)
-                .where(Quote.initiative_id == initiative.id, column.is_not(None))  # type: ignore[union-attr]
-                .order_by(Quote.created_at, Quote.id)  # type: ignore[arg-type]
+                .where(Quote.initiative_id == initiative.id, column.is_not(None))
+                .order_by(col(Quote.created_at), col(Quote.id))
             )
         )
         .scalars()
@@ -619,9 +625,9 @@ async def show_comparison(
                 QuoteFigureInput(
                     supplier=row.supplier,
                     total_eur=Decimal(str(row.total_eur)),
-                    area_m2=row.area_m2,
-                    watt_peak=row.watt_peak,
-                    yearly_saving_eur=row.yearly_saving_eur,
+                    area_m2=_exact(row.area_m2),
+                    watt_peak=_exact(row.watt_peak),
+                    yearly_saving_eur=_exact(row.yearly_saving_eur),
                 )
             )
         except (TypeError, ValueError):
@@ -712,7 +718,7 @@ async def remove_quote(
     supplier = quote.supplier
     await ctx.session.delete(quote)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "quote_removed", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.QUOTE_REMOVED, ctx.now(), ctx.person.id)
     await show_comparison(
         ctx, initiative, measure, intro=ctx._("Removed the quote of {supplier}.", supplier=supplier)
     )

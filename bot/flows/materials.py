@@ -41,7 +41,7 @@ from bot.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button, SendDocument
-from storage.models import Action, ActionStatus, Initiative
+from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
     from bot.app import Services
@@ -397,7 +397,7 @@ async def save_tally(ctx: Ctx, yes: int) -> Next:
         by_id=ctx.person.id,
         now=now,
     )
-    record_activity(ctx.session, initiative, "door_tally", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.DOOR_TALLY, now, ctx.person.id)
     ctx.say(
         ctx.n_(
             "✅ Written down: {n} household said yes at the door. They count for {title}, "

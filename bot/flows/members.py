@@ -23,7 +23,7 @@ from bot.initiatives import initiators, members, membership, record_activity
 from bot.payloads import Payload, pack
 from bot.phases import check_progress
 from bot.seam import Button
-from storage.models import Initiative, MemberRole, Membership, Resident
+from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.
 MOVES: dict[str, tuple[MemberRole, MemberRole]] = {
@@ -45,7 +45,7 @@ GROUP_HEADINGS: dict[MemberRole, str] = {
 async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     people = await members(ctx.session, initiative.id or 0)
     ident = initiative.id
-    lines = [ctx._("<b>Who is in {title}</b>", title=initiative.title)]
+    lines: list[str] = [ctx._("<b>Who is in {title}</b>", title=initiative.title)]
     rows: list[list[Button]] = []
     for role, heading in GROUP_HEADINGS.items():
         names = [resident.display_name for member, resident in people if member.role is role]
@@ -93,7 +93,9 @@ async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payl
         await show_members(ctx, initiative)
         return
     member.role = after
-    record_activity(ctx.session, initiative, "member_role_changed", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.MEMBER_ROLE_CHANGED, ctx.now(), ctx.person.id
+    )
     await _tell(ctx, resident, initiative, after)
     await check_progress(ctx, initiative)
     await show_members(
@@ -120,7 +122,9 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
         return
     member, resident = target
     member.role, own.role = MemberRole.INITIATOR, MemberRole.TEAM
-    record_activity(ctx.session, initiative, "member_role_changed", ctx.now(), ctx.person.id)
+    record_activity(
+        ctx.session, initiative, ActivityKind.MEMBER_ROLE_CHANGED, ctx.now(), ctx.person.id
+    )
     await _tell(ctx, resident, initiative, MemberRole.INITIATOR)
     await show_card(
         ctx,
@@ -243,7 +247,7 @@ async def leave_confirmed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
         await conv.show_menu(ctx)
         return
     await ctx.session.delete(own)
-    record_activity(ctx.session, initiative, "member_left", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.MEMBER_LEFT, ctx.now(), ctx.person.id)
     ctx.emit(MemberLeft(initiative.id or 0, ctx.person.id or 0))
     await conv.show_menu(
         ctx,

@@ -9,6 +9,7 @@ the action card offers it once the start has passed).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 
 from bot import conversation as conv
@@ -16,7 +17,7 @@ from bot.actions import find_kit, get_action, has_started, upcoming_actions, val
 from bot.authz import Permission, may
 from bot.context import Ctx
 from bot.events import ActionReviewed
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.actions import (
     button_label,
     check_progress,
@@ -36,7 +37,7 @@ from bot.payloads import Payload, pack
 from bot.registry import Registry
 from bot.seam import Button
 from bot.understand import parse_count
-from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
+from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Phase
 
 ATTENDED_MAX = 100_000
 TEXT_MAX = 1000
@@ -115,6 +116,11 @@ def kit_outcomes(ctx: Ctx) -> tuple[str, ...]:
     return tuple(each.key for each in kit.outcomes) if kit else ()
 
 
+def _then_outcome_after(done: int) -> Callable[[Ctx, object], Next]:
+    """The `then` of outcome question `done - 1`: the next question, or what follows them."""
+    return lambda ctx, _value: outcome_step_after(ctx, done)
+
+
 def outcome_step_after(ctx: Ctx, done: int) -> Next:
     """The next of the kit's questions after ``done`` of them, then what worked."""
     return OUTCOME_STEPS[done] if done < len(kit_outcomes(ctx)) else Step.WORKED
@@ -146,14 +152,15 @@ def outcome_steps() -> list[Ask]:
             say=say_outcome(index),
             choices=[Choice("skip", N_("I don't know"), value=None, means=("skip", "none"))],
             text=TextAnswer(parse=parse_outcome, max_length=60, asks_number=True),
-            then=lambda ctx, _value, done=index + 1: outcome_step_after(ctx, done),
+            then=_then_outcome_after(index + 1),
         )
         for index, step in enumerate(OUTCOME_STEPS)
     ]
 
 
 def answered_outcomes(data: dict[str, object]) -> dict[str, int]:
-    kit = find_kit(data.get("kit_id") if isinstance(data.get("kit_id"), str) else None)
+    kit_id = data.get("kit_id")
+    kit = find_kit(kit_id if isinstance(kit_id, str) else None)
     values: dict[str, int] = {}
     for step, outcome in zip(OUTCOME_STEPS, kit.outcomes if kit else (), strict=False):
         value = data.get(step)
@@ -204,7 +211,7 @@ async def next_choices(ctx: Ctx) -> list[Choice]:
     choices: list[Choice] = []
     for kit in await next_suggestions(ctx, *found) if found else []:
         title = kit.text(ctx.texts.lang).title
-        choices.append(Choice(kit.id, lambda _c, title=title: title, value=kit.id))
+        choices.append(Choice(kit.id, verbatim(title), value=kit.id))
     choices.append(Choice("other", N_("Something else"), then=Step.NEXT_TEXT))
     choices.append(Choice("later", N_("Decide later"), value=None))
     return choices
@@ -255,7 +262,7 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
         initiative.wishes_gathered = True
     counted = answered_outcomes(data)
     await save_review(ctx.session, action, counted, by_id=ctx.person.id, now=now)
-    record_activity(ctx.session, initiative, "action_reviewed", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ACTION_REVIEWED, now, ctx.person.id)
     ctx.emit(ActionReviewed(action.id or 0))
 
     iid = initiative.id or 0

@@ -24,7 +24,7 @@ from bot.payloads import Payload, pack
 from bot.phases import check_progress
 from bot.registry import Registry
 from bot.seam import Button
-from storage.models import Initiative, Membership
+from storage.models import ActivityKind, Initiative, Membership
 
 PLAN_MAX = 500
 
@@ -104,7 +104,7 @@ async def save_roles(ctx: Ctx, is_organiser: bool) -> Next:
     member.is_connector = bool(ctx.data.get(Role.CONNECTOR))
     member.is_organiser = is_organiser
     member.roles_checked = True
-    record_activity(ctx.session, initiative, "roles_checked", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ROLES_CHECKED, ctx.now(), ctx.person.id)
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)
     await show_team(ctx, initiative, intro=ctx._("Thank you! Your roles are saved."))
@@ -147,7 +147,7 @@ roles_flow = Flow(
 
 async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     people = await team(ctx.session, initiative.id or 0)
-    lines = [ctx._("<b>Team of {title}</b>", title=initiative.title)]
+    lines: list[str] = [ctx._("<b>Team of {title}</b>", title=initiative.title)]
     me: Membership | None = None
     for member, resident in people:
         if resident.id == ctx.person.id:
@@ -309,7 +309,7 @@ async def save_plan(ctx: Ctx, plan: str) -> Next:
     if initiative is None:
         return await lost(ctx)
     initiative.role_plan = plan[:PLAN_MAX]
-    record_activity(ctx.session, initiative, "role_plan", ctx.now(), ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.ROLE_PLAN, ctx.now(), ctx.person.id)
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)
     await show_team(ctx, initiative, intro=ctx._("Your plan is saved. Good luck!"))

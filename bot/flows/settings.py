@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.context import Ctx
-from bot.flows.followups import TIMINGS
 from bot.i18n import N_, Safe
 from bot.payloads import Payload, pack
 from bot.registry import Registry
@@ -65,13 +64,14 @@ def settings_text(ctx: Ctx) -> Safe:
             "Reminders are <b>off</b>. You only get news from neighbours, "
             "for example when someone joins your initiative."
         )
-    quiet = TIMINGS.quiet_hours
+    timings = ctx.services.policy.timings
+    quiet = timings.quiet_hours
     rules = ctx._(
         "Quiet hours: between {start} and {end} I do not send you anything by myself. "
         "And never more than {limit} of those messages a day.",
         start=ctx.texts.clock(quiet.start),
         end=ctx.texts.clock(quiet.end),
-        limit=TIMINGS.daily_budget,
+        limit=timings.daily_budget,
     )
     title = ctx._("<b>Your reminders</b>")
     announcements = (
@@ -126,7 +126,7 @@ async def settings_pressed(ctx: Ctx, payload: Payload) -> None:
         done = ctx._("Reminders are on again.")
     elif choice == "pause":
         person.reminders = Reminders.PAUSED
-        person.reminders_paused_until = now + TIMINGS.pause
+        person.reminders_paused_until = now + ctx.services.policy.timings.pause
         # Coming back from "off": the rows wait (the dispatcher postpones them to the end).
         await _bring_back_reminders(ctx, now)
         done = ctx._("Paused for a week. Anything that was due waits until then.")
@@ -152,7 +152,7 @@ async def _bring_back_reminders(ctx: Ctx, now: datetime) -> None:
     answered = select(Rsvp.action_id).where(Rsvp.resident_id == ctx.person.id)
     organised = (
         select(Action.id)
-        .join(Membership, Membership.initiative_id == Action.initiative_id)
+        .join(Membership, col(Membership.initiative_id) == col(Action.initiative_id))
         .where(Membership.resident_id == ctx.person.id, Membership.role == MemberRole.INITIATOR)
     )
     result = await ctx.session.execute(
@@ -160,9 +160,11 @@ async def _bring_back_reminders(ctx: Ctx, now: datetime) -> None:
         .where(
             Action.status == ActionStatus.PLANNED,
             Action.starts_at > now - RECENT,
-            or_(Action.id.in_(answered), Action.id.in_(organised)),  # type: ignore[union-attr]
+            or_(col(Action.id).in_(answered), col(Action.id).in_(organised)),
         )
-        .order_by(Action.id)  # type: ignore[arg-type]
+        .order_by(col(Action.id))
     )
     for action_id in result.scalars().all():
-        await sync_action(ctx.session, action_id, now, TIMINGS, resident_id=ctx.person.id)
+        await sync_action(
+            ctx.session, action_id, now, ctx.services.policy.timings, resident_id=ctx.person.id
+        )

@@ -34,7 +34,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import conversation as conv
 from bot.audit import audit
@@ -68,6 +68,7 @@ from bot.seam import Button, Outgoing
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
 from storage.models import (
+    ActivityKind,
     Initiative,
     MemberRole,
     Resident,
@@ -253,10 +254,10 @@ async def _thread(
     return None
 
 
-async def refuse_thread(ctx: Ctx, request_id: object) -> None:
+async def refuse_thread(ctx: Ctx, request_id: int | None) -> None:
     """Not (or no longer) this person's thread: kindly; a former coach hears why."""
     wrote = None
-    if isinstance(request_id, int):
+    if request_id is not None:
         wrote = (
             await ctx.session.execute(
                 select(SupportMessage.id)
@@ -313,7 +314,8 @@ async def send_reply(ctx: Ctx, text: str) -> Next:
     found = await _thread(ctx, ctx.data.get("request_id"))
     await conv.advance(ctx, END)
     if found is None:
-        await refuse_thread(ctx, ctx.data.get("request_id"))
+        found = ctx.data.get("request_id")
+        await refuse_thread(ctx, found if isinstance(found, int) else None)
         return HANDLED
     request, initiative, side = found
     now = ctx.now()
@@ -338,15 +340,15 @@ async def coach_answers(
         request.coach_id = ctx.person.id
     await outbox.cancel(
         ctx.session,
-        ScheduledMessage.kind == NUDGE_KIND,
-        ScheduledMessage.dedupe_key.in_([nudge_key(request.id)])  # type: ignore[attr-defined]
-        | ScheduledMessage.dedupe_key.like(nudge_key(request.id) + ":%"),  # type: ignore[attr-defined]
+        col(ScheduledMessage.kind) == NUDGE_KIND,
+        col(ScheduledMessage.dedupe_key).in_([nudge_key(request.id)])
+        | col(ScheduledMessage.dedupe_key).like(nudge_key(request.id) + ":%"),
         reason="answered",
     )
     await outbox.cancel(
         ctx.session,
-        ScheduledMessage.kind == NEW_KIND,
-        ScheduledMessage.dedupe_key.like(f"support_new:{request.id}:%"),  # type: ignore[attr-defined]
+        col(ScheduledMessage.kind) == NEW_KIND,
+        col(ScheduledMessage.dedupe_key).like(f"support_new:{request.id}:%"),
         reason="answered",
     )
     audit(
@@ -478,7 +480,7 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
     )
     ctx.session.add(request)
     await ctx.session.flush()
-    record_activity(ctx.session, initiative, "support_requested", now, ctx.person.id)
+    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_REQUESTED, now, ctx.person.id)
     ctx.emit(SupportRequested(request.id or 0))
     ctx.say(
         ctx._("Sent to {name}. You get the answer here in this chat.", name=coach.display_name)

@@ -25,6 +25,7 @@ import string
 import struct
 from datetime import date, datetime
 from datetime import time as dt_time
+from decimal import Decimal
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -205,7 +206,7 @@ class Texts:
 
         return format_time(value, "HH:mm", locale=self.locale)
 
-    def number(self, value: float | int) -> str:
+    def number(self, value: float | int | Decimal) -> str:
         from babel.numbers import format_decimal
 
         return format_decimal(

@@ -81,7 +81,8 @@ def load(lang: str) -> Catalog:
         return _new_catalog(lang)
     with path.open("rb") as handle:
         catalog = read_po(handle, locale=lang)
-    catalog._num_plurals, catalog._plural_expr = _plural_rule(lang)  # CLDR, not the header
+    # CLDR, not the header (Babel's stubs type these private fields as None).
+    catalog._num_plurals, catalog._plural_expr = _plural_rule(lang)  # type: ignore[assignment]
     return catalog
 
 
@@ -124,8 +125,8 @@ def problems_of(message: Message, num_plurals: int) -> list[str]:
     """Why this entry is not complete ([] when it is)."""
     if message.fuzzy:
         return ["fuzzy"]
-    ids = message.id if isinstance(message.id, tuple) else (message.id,)
-    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+    ids = _texts(message.id)
+    strings = _texts(message.string)
     if isinstance(message.id, tuple) and len(strings) != num_plurals:
         return [f"{len(strings)} plural forms, the language has {num_plurals}"]
     if not all(strings):
@@ -203,10 +204,15 @@ def report(lang: str, catalog: Catalog) -> int:
     return len(found)
 
 
-def _complete(string: str | tuple[str, ...] | None) -> bool:
-    if not string:
-        return False
-    return all(string) if isinstance(string, tuple) else bool(string)
+def _texts(value: object) -> tuple[str, ...]:
+    """A message's id or string as its texts: one, or the forms of a plural."""
+    if isinstance(value, tuple | list):
+        return tuple(str(text or "") for text in value)
+    return (str(value or ""),)
+
+
+def _complete(string: object) -> bool:
+    return bool(string) and all(_texts(string))
 
 
 def check() -> int:
@@ -253,7 +259,7 @@ def todo(lang: str, out: Path | None = None) -> int:
         hints = [f"now: {', '.join(why)}"]
         nl = dutch.get(message.id)
         if nl is not None and _complete(nl.string):
-            shown = nl.string if isinstance(nl.string, str) else " | ".join(nl.string)
+            shown = " | ".join(_texts(nl.string))
             hints.append(f"nl: {shown}")
         empty = ("",) * catalog.num_plurals if isinstance(message.id, tuple) else ""
         skeleton.add(

@@ -133,7 +133,7 @@ def catalog_findings(catalog: Catalog) -> Iterable[tuple[str, str, list[str]]]:
     for message in catalog:
         if not message.id:
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        strings = message.string if isinstance(message.string, tuple | list) else (message.string,)
         for string in strings:
             if not string or "EEE" in string:  # a date pattern, not a text
                 continue

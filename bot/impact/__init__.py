@@ -108,7 +108,9 @@ def _factor(set_id: str, factor_id: str, raw: Any) -> Factor:
         if not isinstance(raw[key], str) or not raw[key].strip():
             raise FactorError(f"{where}: {key} must be a text")
     low, high = raw.get("low"), raw.get("high")
-    if (low is None) != (high is None) or (low is not None and not low <= value <= high):
+    if (low is None) != (high is None) or (
+        low is not None and high is not None and not low <= value <= high
+    ):
         raise FactorError(f"{where}: low and high come together, around the value")
     return Factor(
         id=factor_id,

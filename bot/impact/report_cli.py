@@ -32,7 +32,7 @@ def add_report_command(subparsers: Any) -> None:
 async def run_report_command(
     settings: Any, args: argparse.Namespace, *, services: Any = None, stderr: Any = None
 ) -> int:
-    from bot.app import build_services
+    from bot.app import bootstrap
     from bot.i18n import texts_for
     from bot.impact import factor_set
     from bot.impact.report import parse_period, programme_report, report_csv, report_pdf
@@ -48,7 +48,7 @@ async def run_report_command(
         print(f"buurbot report: {error.args[0]}", file=err)
         return 2
     own = services is None
-    services = services or build_services(settings)
+    services = services or bootstrap(settings)
     try:
         await services.db.migrate()
         async with services.db.transaction() as session:

@@ -11,7 +11,7 @@ getUpdates is aiogram's method with its result left as JSON (`RawGetUpdates`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -83,7 +83,7 @@ class RawGetUpdates(GetUpdates):
     __returning__ = list[dict[str, Any]]
 
 
-def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
+def markup(rows: Sequence[Sequence[Mapping[str, Any]]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(
@@ -102,14 +102,15 @@ class KeepResponseModels:
     """
 
     def __init__(self) -> None:
-        self._kept: dict[type, type] = {}
+        self._kept: dict[type, object] = {}
 
     async def __call__(
         self, make_request: NextRequestMiddlewareType[Any], bot: Bot, method: TelegramMethod[Any]
     ) -> Any:
         kind = type(method)
         if kind not in self._kept:
-            self._kept[kind] = Response[method.__returning__]
+            # Response[X] with X known only now: the subscription, spelled as a call.
+            self._kept[kind] = Response.__class_getitem__(method.__returning__)
         return await make_request(bot, method)
 
 

@@ -17,22 +17,22 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import logging
 import re
 import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from aiohttp import web
 
-from bot.app import Services
+from bot.assembly import Assembly
 from bot.config import SUPPORTED_LANGUAGES
-from bot.delivery import Delivery, idempotent
-from bot.engine import Engine
+from bot.delivery import idempotent
 from bot.i18n import Safe, texts_for
 from bot.registry import Registry
 from bot.replies import ReplyOutbox
@@ -73,7 +73,6 @@ from bot.seam import (
     Unsupported,
     clean,
 )
-from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -665,23 +664,15 @@ class Core:
     waited for on stop.
     """
 
-    def __init__(
-        self,
-        services: Services,
-        sender: TelegramSender,
-        *,
-        pacer: Pacer | None = None,
-        sleep=asyncio.sleep,  # type: ignore[no-untyped-def]
-    ) -> None:
-        self.services = services
-        self.sender = sender
-        self.delivery = Delivery(services, sender, sleep=sleep, pacer=pacer)
-        # Replies written with the conversation change, sent after the commit; the
-        # scheduler's reaper finds them through the delivery and sends what a dead
-        # process left.
-        self.replies = ReplyOutbox(services, self.delivery)
-        self.delivery.replies = self.replies
-        self.engine = Engine(services, replies=self.replies)
+    def __init__(self, parts: Assembly) -> None:
+        if parts.replies is None:
+            raise ValueError("a runtime's core writes its replies durably (durable_replies)")
+        self.parts = parts
+        self.services = parts.services
+        self.sender = parts.sender
+        self.delivery = parts.delivery
+        self.replies: ReplyOutbox = parts.replies
+        self.engine = parts.engine
         self._busy: set[asyncio.Future[Any]] = set()
         self.handled = 0  # updates handled (or skipped as duplicates) so far
 
@@ -836,11 +827,13 @@ class TelegramRuntime(ABC):
 
     async def announce(self, menus: Sequence[CommandMenu], profiles: Sequence[BotProfile]) -> None:
         """Command menus and descriptions; a failure is logged, it does not stop the bot."""
-        calls = [(self.set_commands, menu) for menu in menus]
-        calls += [(self.set_profile, profile) for profile in profiles]
+        calls: list[tuple[Callable[[], Awaitable[None]], CommandMenu | BotProfile]] = [
+            (functools.partial(self.set_commands, menu), menu) for menu in menus
+        ]
+        calls += [(functools.partial(self.set_profile, profile), profile) for profile in profiles]
         for call, argument in calls:
             try:
-                await call(argument)  # type: ignore[operator]
+                await call()
             except Exception as error:
                 mapped = self.sender.translate(error) or error
                 log.warning("could not set %s: %s", argument, mapped)

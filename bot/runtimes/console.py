@@ -27,18 +27,17 @@ import re
 import sys
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy import func, or_
-from sqlmodel import select
+from sqlmodel import col, select
 
-from bot.app import Services
+from bot.app import Network, Services
+from bot.assembly import assemble
 from bot.conversation import number_asked
-from bot.delivery import Delivery
-from bot.engine import Engine
 from bot.i18n import N_, Texts, pick_language, texts_for
 from bot.seam import (
     AnswerButton,
@@ -58,7 +57,7 @@ from bot.seam import (
     StopPoll,
     Text,
 )
-from scheduler.clock import OffsetClock, Scheduler
+from scheduler.clock import OffsetClock
 from scheduler.timing import parse_offset
 from storage.models import Conversation, Resident
 
@@ -187,8 +186,6 @@ class ConsoleChat:
         language: str | None,
         out: TextIO = sys.stdout,
     ) -> None:
-        self.services = services
-        self.engine = Engine(services)
         self.out = out
         self.language = language  # --lang: honoured for a new and an existing person
         self.lang = pick_language(language, services.settings.default_language)
@@ -198,8 +195,11 @@ class ConsoleChat:
             out=out, current_chat=lambda: self.person.id, texts=lambda: self.texts
         )
         self.sender.names[self.person.id] = person_name
-        self.delivery = Delivery(services, self.sender)
-        self.scheduler = Scheduler(services, self.delivery)
+        parts = assemble(services, Network(self.sender))
+        self.services = parts.services
+        self.engine = parts.engine
+        self.delivery = parts.delivery
+        self.scheduler = parts.scheduler
 
     @staticmethod
     def _new_person(name: str, language: str | None) -> Person:
@@ -218,7 +218,7 @@ class ConsoleChat:
                     )
                 )
                 .order_by(
-                    (func.lower(Resident.name) == wanted).desc(), Resident.last_seen_at.desc()
+                    (func.lower(Resident.name) == wanted).desc(), col(Resident.last_seen_at).desc()
                 )
                 .limit(1)
             )
@@ -401,7 +401,7 @@ def load_clock(services: Services) -> timedelta:
         return timedelta(0)
 
 
-def parse_when(argument: str, now: datetime, tz) -> datetime | None:  # type: ignore[no-untyped-def]
+def parse_when(argument: str, now: datetime, tz: tzinfo) -> datetime | None:
     """ "+1d", "+2h30m" (from now) or "2026-12-01T10:00" (local, never backwards)."""
     if not argument:
         return None
@@ -437,7 +437,7 @@ async def run_console(
         clock.set(start_at)
     elif clock.offset == timedelta(0):
         clock.offset = load_clock(services)  # where /tijd left it last time
-    services.clock = clock
+    services = replace(services, clock=clock)
     chat = ConsoleChat(services, person_name=person_name, language=language, out=out or sys.stdout)
     await chat.become(person_name, language)
     chat.introduce()

@@ -55,7 +55,7 @@ def lazy_aiogram_models() -> Iterator[list[type]]:
     eager_rebuild = BaseModel.__dict__["model_rebuild"]
     all_types: dict[str, Any] = {}
 
-    def model_rebuild(cls: Any, *, _types_namespace: Any = None, **options: Any) -> Any:
+    def model_rebuild(cls: type[Any], /, *, _types_namespace: Any = None, **options: Any) -> Any:
         # Only aiogram's import loop: a model of aiogram's own, not yet built, handed the
         # namespace of all types, and no forced rebuild.
         if (

@@ -25,6 +25,7 @@ once, so one unreadable update fails them all, again and again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hmac
 import logging
 import time
@@ -253,7 +254,7 @@ class Poller:
             elif entry.done or entry.task is not None or entry.retry_at > now:
                 continue  # finished, in flight, or waiting to be tried again
             entry.task = self.receiver.handle(update_id, raw)
-            entry.task.add_done_callback(lambda task, uid=update_id: self._finished(uid, task))
+            entry.task.add_done_callback(functools.partial(self._finished, update_id))
             started += 1
         return started
 

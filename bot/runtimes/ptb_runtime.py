@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -80,7 +80,7 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 REQUEST_TIMEOUT = 65.0
 
 
-def markup(rows: list[list[dict[str, str]]]) -> InlineKeyboardMarkup | None:
+def markup(rows: Sequence[Sequence[Mapping[str, Any]]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
     return InlineKeyboardMarkup(

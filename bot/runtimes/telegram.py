@@ -31,11 +31,13 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.app import Services, build_services
+from bot.app import Network, Services, bootstrap
+from bot.assembly import assemble
 from bot.config import RuntimeName, Settings
 from bot.delivery import share_limits, telegram_pacer
 from bot.i18n import N_
 from bot.logs import REDACTOR, protect
+from bot.policy import Policy
 from bot.runtimes.common import (
     WEBHOOK_SECRET,
     BotIdentity,
@@ -47,7 +49,8 @@ from bot.runtimes.common import (
 )
 from bot.runtimes.memory_hygiene import lazy_aiogram_models, release_startup_garbage
 from bot.runtimes.polling import ReceivingRuntime
-from scheduler.clock import Scheduler, start_scheduler
+from scheduler.clock import Scheduler
+from scheduler.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
@@ -133,13 +136,17 @@ async def run_telegram(
     args: argparse.Namespace,
     *,
     services: Services | None = None,
+    policy: Policy | None = None,
+    pacer: Pacer | None = None,
     stop: asyncio.Event | None = None,
     ready: asyncio.Future[Running] | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM, or until `stop` is set; 0 then, 2 when it cannot start,
     3 when it stopped receiving updates for good.
 
-    `ready` gets the `Running` bot once updates are being received.
+    The core is `services` (built with `bot.app.bootstrap`), or bootstrapped here from the
+    settings, under `policy` when given; `pacer` paces everything sent (default: Telegram's
+    limits). `ready` gets the `Running` bot once updates are being received.
     """
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     protect(settings)  # also when embedded (tests, benchmarks): no secret in any log record
@@ -162,18 +169,25 @@ async def run_telegram(
     site_runner: web.AppRunner | None = None
     try:
         identity = await runtime.connect()
-        services = services or build_services(settings)
-        services.bot_username = identity.username
-        services.chat_directory = runtime.sender
-        await _migrate(services)
+        core_services = services or bootstrap(settings, policy=policy)
+        services = core_services
+        await _migrate(core_services)
         # One pacer per bot token: replies, the scheduler and broadcasts share Telegram's limits.
-        pacer = services.pacer or telegram_pacer()
-        services.pacer = pacer
+        shared_pacer = pacer or core_services.pacer or telegram_pacer()
         # Other processes with this token (more bots, `buurbot broadcast`) share the limit.
-        log.info("Telegram's limits are shared in %s", share_limits(pacer, settings, token))
-        core = Core(services, runtime.sender, pacer=pacer)
+        log.info("Telegram's limits are shared in %s", share_limits(shared_pacer, settings, token))
+        network = Network(
+            runtime.sender,
+            bot_username=identity.username,
+            chat_directory=runtime.sender,
+            pacer=shared_pacer,
+        )
+        parts = assemble(core_services, network, durable_replies=True)
+        services = parts.services
+        core = Core(parts)
         # Follow-ups, reminders and broadcasts go out through the same paced delivery.
-        scheduler = await start_scheduler(services, core.delivery)
+        scheduler = parts.scheduler
+        await scheduler.start()
         await runtime.announce(
             command_menus(services.registry, settings.default_language),
             bot_profiles(DESCRIPTION, SHORT_DESCRIPTION, settings.default_language),
@@ -236,7 +250,7 @@ async def _migrate(services: Services) -> None:
         raise StartupError(f"cannot prepare the database: {first}") from None
 
 
-async def _start(runtime: ReceivingRuntime, starting, what: str) -> None:  # type: ignore[no-untyped-def]
+async def _start(runtime: ReceivingRuntime, starting: Awaitable[object], what: str) -> None:
     """Await a start step; a Telegram or network error there is a StartupError."""
     try:
         await starting

@@ -29,13 +29,12 @@ from pathlib import Path
 
 
 def main() -> int:
-    import bot.runtimes.telegram as telegram
+
     from bot.cli import main as buurbot
+    from bot.config import Settings
     from bot.delivery import TELEGRAM_LIMITS
-    from scheduler.clock import Scheduler
-    from scheduler.dispatch import Dispatcher
+    from bot.policy import Policy, SchedulerPolicy
     from scheduler.pacing import Pacer
-    from scheduler.rules import RuleTimings
     from scheduler.timing import QuietHours
 
     lease = float(os.environ.get("BUURBOT_FAULT_LEASE_SECONDS", "5"))
@@ -43,38 +42,29 @@ def main() -> int:
     sweep = float(os.environ.get("BUURBOT_FAULT_SWEEP_SECONDS", "0.5"))
     rate = float(os.environ.get("BUURBOT_FAULT_RATE", str(TELEGRAM_LIMITS.global_per_second)))
     batch = int(os.environ.get("BUURBOT_FAULT_BATCH", "200"))
-    timings = RuleTimings(quiet_hours=QuietHours(time(0), time(0)))
-
-    async def start_scheduler(services, delivery, **_options):  # type: ignore[no-untyped-def]
-        dispatcher = Dispatcher(
-            services, delivery, timings=timings, lease=timedelta(seconds=lease), batch_size=batch
-        )
-        scheduler = Scheduler(
-            services,
-            delivery,
-            timings=timings,
+    # The policy the settings give, with the knobs turned (see above).
+    policy = Policy.from_settings(Settings())
+    policy = replace(
+        policy,
+        timings=replace(policy.timings, quiet_hours=QuietHours(time(0), time(0))),
+        scheduler=SchedulerPolicy(
             sweep_seconds=sweep,
             reap_seconds=reap,
-            dispatcher=dispatcher,
+            lease=timedelta(seconds=lease),
+            batch_size=batch,
+        ),
+    )
+    if rate == TELEGRAM_LIMITS.global_per_second:
+        pacer = Pacer(TELEGRAM_LIMITS)  # production's, as it is
+    else:
+        limits = replace(
+            TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0, first_grant_slack=0.0
         )
-        await scheduler.start()
-        return scheduler
-
-    def pacer() -> Pacer:
-        if rate == TELEGRAM_LIMITS.global_per_second:
-            return Pacer(TELEGRAM_LIMITS)  # production's, as it is
-        return Pacer(
-            replace(
-                TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0, first_grant_slack=0.0
-            )
-        )
-
-    telegram.start_scheduler = start_scheduler  # type: ignore[assignment]
-    telegram.telegram_pacer = pacer  # type: ignore[assignment]
+        pacer = Pacer(limits)
     hold = os.environ.get("BUURBOT_FAULT_HOLD_TEXT")
     if hold:
         hold_open(hold, Path(os.environ["BUURBOT_FAULT_HOLD_MARK"]))
-    return buurbot(["run", *sys.argv[1:]])
+    return buurbot(["run", *sys.argv[1:]], policy=policy, pacer=pacer)
 
 
 def hold_open(text: str, mark: Path) -> None:

@@ -36,7 +36,7 @@ import pytest
 from sqlalchemy import func, insert
 from sqlmodel import select
 
-from bot.app import build_services
+from bot.app import bootstrap
 from bot.broadcasts import KIND as BROADCAST
 from bot.broadcasts import Audience
 from bot.broadcasts import start as start_broadcast
@@ -213,14 +213,19 @@ async def bot_in_loop(
         telegram_api_base=server.base_url,
         _env_file=None,
     )
-    services = build_services(settings)
-    if not paced:
-        services.pacer = Pacer(UNPACED)
+    services = bootstrap(settings)
     stop = asyncio.Event()
     ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
     args = argparse.Namespace(command="run", webhook=False)
     task = asyncio.create_task(
-        run_telegram(settings, args, services=services, stop=stop, ready=ready)
+        run_telegram(
+            settings,
+            args,
+            services=services,
+            pacer=None if paced else Pacer(UNPACED),
+            stop=stop,
+            ready=ready,
+        )
     )
     try:
         await asyncio.wait({task, ready}, timeout=START_TIMEOUT, return_when="FIRST_COMPLETED")

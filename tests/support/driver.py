@@ -6,9 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from bot.app import Services
-from bot.delivery import Delivery
-from bot.engine import Engine
+from bot.app import Network, Services
+from bot.assembly import assemble
 from bot.runtimes.recording import RecordingSender, Shown
 from bot.seam import (
     ButtonPress,
@@ -27,11 +26,15 @@ _update_ids = itertools.count(1)
 
 class Driver:
     def __init__(self, services: Services) -> None:
-        self.services = services
-        self.engine = Engine(services)
         self.sender = RecordingSender()
-        self.delivery = Delivery(services, self.sender, sleep=_no_sleep)
+        self._assemble(services)
         self._people = itertools.count(1001)
+
+    def _assemble(self, services: Services) -> None:
+        parts = assemble(services, Network(self.sender), sleep=_no_sleep)
+        self.services = parts.services
+        self.engine = parts.engine
+        self.delivery = parts.delivery
 
     def person(self, name: str, lang: str | None = "nl", *, person_id: int | None = None) -> Talker:
         return Talker(self, Person(person_id or next(self._people), name, lang))
@@ -43,9 +46,7 @@ class Driver:
 
     def restart(self, services: Services) -> None:
         """A new process on the same database: a new engine, the same chats."""
-        self.services = services
-        self.engine = Engine(services)
-        self.delivery = Delivery(services, self.sender, sleep=_no_sleep)
+        self._assemble(services)
 
 
 async def _no_sleep(_seconds: float) -> None:

@@ -1,0 +1,76 @@
+"""The one policy every part reads: when the scheduler's rules fire, the phase goals'
+thresholds, the limits of the engine and the dispatcher, the sizes of lists.
+
+Built once per process from the settings (`Policy.from_settings`) by `bot.app.bootstrap`,
+and held by the services and the registry, so that a row is scheduled (rules), rendered
+(renderers) and paced (dispatcher) under the same timings. What a deployment tunes is a
+real setting in `bot.config.Settings` (the quiet days, the flood limits); everything else
+is a fixed part of the design and has no knob, only this one place. (How fast a network
+takes messages is the network's: its runtime brings its pacer.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.phases import PhaseRules
+from scheduler.rules import RuleTimings
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class FloodLimits:
+    """Updates per window before the engine answers with one polite pause."""
+
+    per_person: int = 20
+    per_group: int = 40
+    per_member_in_group: int = 8
+    window_seconds: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerPolicy:
+    """How often the scheduler sweeps and reaps, and how long a claimed row is leased."""
+
+    sweep_seconds: float = 5.0
+    reap_seconds: float = 60.0
+    lease: timedelta = timedelta(minutes=10)
+    # Rows one sweep claims at a time.
+    batch_size: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    timings: RuleTimings = field(default_factory=RuleTimings)
+    phases: PhaseRules = field(default_factory=PhaseRules)
+    # An initiative with no activity for this many days is stalled: its initiators get a
+    # nudge; after the longer spell its coach is told too (Settings.quiet_days_*).
+    quiet_days_nudge: int = 14
+    quiet_days_coach: int = 28
+    flood: FloodLimits = field(default_factory=FloodLimits)
+    # Longer texts are refused kindly (Telegram's own limit is 4096).
+    max_text_length: int = 4096
+    # The group's reminder of an action (a member's private reminders: timings.reminder_leads).
+    group_reminder_lead: timedelta = timedelta(hours=24)
+    # Items in a list of buttons or lines (actions, kits, people, a digest's sections).
+    list_max: int = 8
+    scheduler: SchedulerPolicy = field(default_factory=SchedulerPolicy)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Policy:
+        """The policy with what the settings tune; the rest as designed."""
+        return cls(
+            quiet_days_nudge=settings.quiet_days_nudge,
+            quiet_days_coach=settings.quiet_days_coach,
+            flood=FloodLimits(
+                per_person=settings.flood_max_updates,
+                per_group=settings.group_flood_max_updates,
+                per_member_in_group=settings.group_member_flood_max_updates,
+                window_seconds=settings.flood_window_seconds,
+            ),
+            max_text_length=settings.max_text_length,
+        )
