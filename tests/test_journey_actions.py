@@ -71,8 +71,6 @@ async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Service
 
 LABELS = {
     "nl": {
-        "skip_postcode": "Zeg ik liever niet",
-        "consent": "Ja, dat is goed",
         "yes": "Ja",
         "change": "Wijzigen",
         "no_limit": "Geen limiet",
@@ -81,8 +79,6 @@ LABELS = {
         "cant": "Ik kan niet",
     },
     "en": {
-        "skip_postcode": "I would rather not say",
-        "consent": "Yes, that is fine",
         "yes": "Yes",
         "change": "Change",
         "no_limit": "No limit",
@@ -105,9 +101,7 @@ def label(talker: Talker, key: str) -> str:
 async def onboard(driver: Driver, name: str, lang: str = "nl") -> Talker:
     talker = driver.person(name, lang)
     await talker.command("start")
-    await talker.send(name)
-    await talker.press(label(talker, "skip_postcode"))
-    await talker.press(label(talker, "consent"))
+    await talker.send(name)  # the name is the consent: the question says it is stored
     return talker
 
 
@@ -607,9 +601,7 @@ async def test_a_kit_becomes_an_action_with_checklist_and_invitation(driver: Dri
 async def test_kits_can_be_browsed_without_consent(driver: Driver) -> None:
     piet = driver.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Nee, niet bewaren")
+    await piet.press("Bewaar mijn naam niet")
     await piet.press("Ideeën voor acties")
     themes = piet.messages[-1]
     await press_payload(piet, pack("kit", "list"))  # part 1 offers this without consent

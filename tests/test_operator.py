@@ -127,8 +127,6 @@ async def test_coach_add_makes_a_coach_who_takes_over_the_initiatives_of_the_are
     chat = world.person("Carla", "en", person_id=4242)
     await chat.command("start")
     await chat.press("Noem me Carla")
-    await chat.send("1012")
-    await chat.press("Ja, dat is goed")
     await chat.command("overzicht")
     assert "2 initiatieven" in chat.last
 
