@@ -129,7 +129,7 @@ async def test_the_console_says_it_started_once_the_greeting_is_shown(tmp_path: 
 
 # --- who you are, and in which language ---------------------------------------------------
 
-ANNA_ONBOARDS = ["Anna", "1234 AB", "1"]  # Telegram calls her "Buurman": she says Anna
+ANNA_ONBOARDS = ["Anna"]  # Telegram calls her "Buurman": she says Anna
 
 
 def test_as_finds_the_person_by_the_name_they_gave(tmp_path: Path) -> None:
@@ -149,7 +149,7 @@ def test_as_without_a_name_says_how_and_who_is_here(tmp_path: Path) -> None:
 
 def test_lang_is_honoured_for_an_existing_person(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
-    console(db, ["Anna", "1234 AB", "1"], "--as", "Anna", "--lang", "nl")
+    console(db, ["Anna"], "--as", "Anna", "--lang", "nl")
     out = console(db, ["/menu", "/as Anna"], "--as", "Anna", "--lang", "en")
     assert out.startswith("This is the Buurbot console")
     assert "What would you like to do?" in out
@@ -212,6 +212,7 @@ IDEA = [
     "Tegels eruit en planten erin",
     "Straat",
     "Lindelaan",
+    "1234",  # the postcode there: Anna gave none of her own
     "Het is te heet",
     "Groener / klimaat",
     "1",  # the suggested title

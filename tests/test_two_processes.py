@@ -186,15 +186,15 @@ async def test_one_conversation_alternating_between_two_processes(
     steps = [
         lambda: anna.command("start"),
         lambda: anna.press(plain_text(NL._("Call me {name}", name="Anna"))),
+        lambda: anna.press(NL._("Join an initiative")),
         lambda: anna.send("1234 AB"),
-        lambda: anna.press(NL._("Yes, that is fine")),
         lambda: anna.command("menu"),
     ]
     expected = [
         NL._("Call me {name}", name="Anna"),  # a label of the greeting
-        NL._("I would rather not say"),  # of the postcode question
-        NL._("Yes, that is fine"),  # of the consent question
-        None,  # the menu
+        None,  # the menu, once named
+        NL._("Back to the menu"),  # of the join question
+        NL._("Back to the menu"),  # of the join question again, the postcode noted
         None,  # the menu again
     ]
     made = []
