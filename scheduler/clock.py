@@ -156,8 +156,7 @@ class Scheduler:
                 session,
                 moment,
                 self.timings,
-                quiet_days_nudge=settings.quiet_days_nudge,
-                quiet_days_coach=settings.quiet_days_coach,
+                stall_days=settings.stall_days,
                 tz=self.tz,
             )
 

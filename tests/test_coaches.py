@@ -372,7 +372,7 @@ async def test_the_portfolio_is_grouped_by_phase_with_what_stalls_and_open_quest
     services = world.services
     async with services.db.transaction() as session:
         coach = await session.get(Resident, seed["coach"].id)
-        mine = await portfolio(session, coach, services.clock.now(), quiet_days=14)  # type: ignore[arg-type]
+        mine = await portfolio(session, coach, services.clock.now(), stall_days=14)  # type: ignore[arg-type]
     titles = {
         phase: [e.initiative.title for e in entries] for phase, entries in mine.by_phase().items()
     }
@@ -399,7 +399,7 @@ async def test_the_digest_of_a_seeded_portfolio(world: Driver) -> None:
     now = services.clock.now()
     async with services.db.transaction() as session:
         coach = await session.get(Resident, seed["coach"].id)
-        data = await digest(session, coach, now, quiet_days=14)  # type: ignore[arg-type]
+        data = await digest(session, coach, now, stall_days=14)  # type: ignore[arg-type]
     assert data.phase_counts == {
         Phase.INITIATE: 2,
         Phase.ACTIVATE: 2,
@@ -994,7 +994,7 @@ async def test_the_same_portfolio_on_every_database(db_world: Driver) -> None:
     assert "5 initiatives" in carla.last and "• Stille Straat (20 days)" in carla.last
     async with db_world.services.db.transaction() as session:
         coach = await session.get(Resident, seed["coach"].id)
-        data = await digest(session, coach, START, quiet_days=14)  # type: ignore[arg-type]
+        data = await digest(session, coach, START, stall_days=14)  # type: ignore[arg-type]
     assert data.stalled == [("Stille Straat", 20)] and data.new_initiatives == ["Nieuw Plein"]
 
 
@@ -1101,7 +1101,7 @@ async def test_stall_alerts_and_digests_reach_only_who_coaches_now(world: Driver
         now = s.clock.now()
         timings = RuleTimings()
         await stall_scan(
-            session, now, timings, quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
+            session, now, timings, stall_days=21, tz=zone(None)
         )
         await coach_digest(session, now, timings, tz=zone(None))
         person = await session.get(Resident, carla.id)

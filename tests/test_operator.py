@@ -560,7 +560,7 @@ async def test_what_was_queued_for_a_removed_coach_is_cancelled(world: Driver) -
     async with s.db.transaction() as session:
         now = s.clock.now()
         await stall_scan(
-            session, now, RuleTimings(), quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
+            session, now, RuleTimings(), stall_days=21, tz=zone(None)
         )
         await coach_digest(session, now, RuleTimings(), tz=zone(None))
     queued = await rows(s, select(ScheduledMessage).where(ScheduledMessage.resident_id == carla.id))

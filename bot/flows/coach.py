@@ -56,6 +56,7 @@ from bot.payloads import Payload, pack
 from bot.phases import goal_hint, phase_label, progress, progress_line, rules_for
 from bot.registry import Registry
 from bot.seam import Button
+from bot.stall import quiet_one
 from scheduler import outbox
 from storage.models import (
     Activity,
@@ -196,7 +197,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         return
     now = ctx.now()
     mine = await portfolio(
-        ctx.session, ctx.person, now, quiet_days=ctx.services.settings.quiet_days_nudge
+        ctx.session, ctx.person, now, stall_days=ctx.services.settings.stall_days
     )
     if not mine.entries and not mine.requests:
         ctx.say(
@@ -224,7 +225,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         + (f" · {counts}" if counts else ""),
     ]
     if page == 0:
-        quiet = ctx.services.settings.quiet_days_nudge
+        quiet = ctx.services.settings.stall_days
         lines += ["", ctx._("⚠️ <b>Quiet for {days} or more</b>", days=_days(ctx, quiet))]
         if mine.stalled:
             lines += [
@@ -306,7 +307,7 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         where.append(initiative.postcode_area)
     where.append(theme_label(texts, initiative.theme))
     lines.append(escape(" · ".join(where)))
-    quiet = max(0, (now - initiative.last_activity_at).days)
+    quiet = await quiet_one(ctx.session, initiative, now)
     snoozed = initiative.stall_snoozed_until
     if snoozed is not None and snoozed > now:
         lines.append(
@@ -315,8 +316,8 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
                 day=texts.day(snoozed.astimezone(texts.tz).date()),
             )
         )
-    elif is_stalled(initiative, now, ctx.services.settings.quiet_days_nudge):
-        lines.append(ctx._("⚠️ Quiet for {days}.", days=_days(ctx, quiet)))
+    elif is_stalled(initiative, quiet, ctx.services.settings.stall_days):
+        lines.append(ctx._("⚠️ Quiet for {days}.", days=_days(ctx, quiet.days)))
     if initiative.coach_attention:
         lines.append(
             Safe("❗ " + ctx._(ATTENTION.get(initiative.coach_attention, ATTENTION_OTHER)))

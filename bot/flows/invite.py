@@ -19,8 +19,8 @@ from bot.context import Ctx
 from bot.events import MemberJoined
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.flows.idea import area_of
-from bot.flows.onboarding import postcode_of
 from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
+from bot.flows.onboarding import postcode_of
 from bot.i18n import N_, Safe, texts_for
 from bot.initiatives import (
     by_invite_token,

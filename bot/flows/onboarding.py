@@ -72,9 +72,7 @@ async def say_name(ctx: Ctx) -> Safe:
     if isinstance(link, str) and link.startswith(INVITE_PREFIX):
         invited = await by_invite_token(ctx.session, link[len(INVITE_PREFIX) :])
     if invited is not None and invited.invite_active:
-        hello = ctx._(
-            "Hello! I'm Buurbot. You're invited to <b>{title}</b>.", title=invited.title
-        )
+        hello = ctx._("Hello! I'm Buurbot. You're invited to <b>{title}</b>.", title=invited.title)
     else:
         hello = ctx._(
             "Hello! I'm Buurbot.\n"

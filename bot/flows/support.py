@@ -514,7 +514,7 @@ async def show_open(ctx: Ctx) -> None:
         await refuse(ctx, Permission.COACH_OVERVIEW, "support_requests")
         return
     mine = await portfolio(
-        ctx.session, ctx.person, ctx.now(), quiet_days=ctx.services.settings.quiet_days_nudge
+        ctx.session, ctx.person, ctx.now(), stall_days=ctx.services.settings.stall_days
     )
     if not mine.requests:
         ctx.say(
