@@ -747,16 +747,19 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             phase=phase_label(ctx, target),
         )
     else:
+        # The next step they read is the corrected phase's.
+        state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
         for person in await initiators(ctx.session, initiative.id or 0):
             texts = texts_for(person.language, person.timezone)
             ctx.say(
                 texts._(
                     "Your neighbourhood coach {coach} set <b>{title}</b> back to the phase "
-                    "{phase}.\nThe reason: {reason}\n\nHave a look at the goals of this phase.",
+                    "{phase}.\nThe reason: {reason}\n\n👉 Next step: {hint}",
                     coach=ctx.person.display_name,
                     title=initiative.title,
                     phase=phase_label(texts, target),
                     reason=reason,
+                    hint=goal_hint(texts, state.next_goal),
                 ),
                 [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]],
                 chat_id=person.telegram_id,
@@ -767,7 +770,6 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             title=initiative.title,
             phase=phase_label(ctx, target),
         )
-        state = await progress(ctx.session, initiative, rules_for(ctx.services.settings), now=now)
         if state.next_goal is None:
             intro = Safe(
                 intro
