@@ -849,7 +849,8 @@ def render_digest(texts: Texts, data: Digest) -> Safe:
         texts._(
             "<b>Your week as a coach</b> ({start} – {end})",
             start=texts.day(data.since.astimezone(texts.tz).date()),
-            end=texts.day(data.until.astimezone(texts.tz).date()),
+            # The days it covers, the last one the day before it is read.
+            end=texts.day(data.until.astimezone(texts.tz).date() - timedelta(days=1)),
         ),
         texts.n_(
             "<b>{n} initiative</b> in your portfolio",

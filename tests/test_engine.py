@@ -138,9 +138,7 @@ async def test_a_button_pressed_twice_or_late_is_refused_kindly(driver: Driver) 
     assert driver.sender.answered[-1].text == "Die knop hoort bij een eerdere vraag."
 
 
-@pytest.mark.parametrize(
-    "payload", ["", "2:s:x", "1:", "1:s:idea:level:nope", "garbage" * 20]
-)
+@pytest.mark.parametrize("payload", ["", "2:s:x", "1:", "1:s:idea:level:nope", "garbage" * 20])
 async def test_forged_payloads_are_refused_kindly(driver: Driver, payload: str) -> None:
     anna = await at_step(driver, "level")
     await anna.event(ButtonPress(payload, "q-forged", None))

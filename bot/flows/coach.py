@@ -36,7 +36,7 @@ from sqlmodel import select
 from bot import conversation as conv
 from bot.audit import audit
 from bot.authz import Permission, may, nameable
-from bot.cards import ROLE_LABELS, next_action, support, theme_label
+from bot.cards import member_role, next_action, role_names, support, theme_label
 from bot.coaches import (
     Area,
     activity_label,
@@ -258,8 +258,8 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         marks = ("⚠️ " if entry.stalled else "") + ("❓ " if entry.open_requests else "")
         lines.append(
             ctx.n_(
-                "• {marks}{title} · {place} · {n} organiser",
-                "• {marks}{title} · {place} · {n} organisers",
+                "• {marks}{title} · {place} · {n} in the team",
+                "• {marks}{title} · {place} · {n} in the team",
                 entry.team_size,
                 marks=marks,
                 title=initiative.title,
@@ -333,37 +333,25 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         if not nameable(person):
             unnamed += 1
             continue
-        roles = [
-            label
-            for held, label in (
-                (member.is_expert, ctx._("expert")),
-                (member.is_connector, ctx._("connector")),
-                (member.is_organiser, ctx._("organiser")),
-            )
-            if held
-        ]
+        roles = role_names(texts, member)  # named as the residents read them
         if roles:
             lines.append(
                 ctx._(
                     "• {name}: {role} ({roles})",
                     name=person.display_name,
-                    role=ctx._(ROLE_LABELS[member.role]),
+                    role=member_role(texts, member),
                     roles=", ".join(roles),
                 )
             )
         else:
             lines.append(
-                ctx._(
-                    "• {name}: {role}",
-                    name=person.display_name,
-                    role=ctx._(ROLE_LABELS[member.role]),
-                )
+                ctx._("• {name}: {role}", name=person.display_name, role=member_role(texts, member))
             )
     if unnamed:
         lines.append(
             ctx.n_(
-                "+ {n} organiser who did not give permission to show their name",
-                "+ {n} organisers who did not give permission to show their name",
+                "+ {n} team member who didn't give permission to show their name",
+                "+ {n} team members who didn't give permission to show their name",
                 unnamed,
             )
         )

@@ -118,8 +118,8 @@ async def _context_lines(session: AsyncSession, texts: Texts, initiative: Initia
     return [
         progress_line(texts, initiative.phase),
         texts.n_(
-            "{place} · {n} organiser",
-            "{place} · {n} organisers",
+            "{place} · {n} in the team",
+            "{place} · {n} in the team",
             len(team),
             place=initiative.place or "–",
         ),
