@@ -302,7 +302,7 @@ async def card_text(
 
 
 FOLLOWER_HINT = N_(
-    "You follow this initiative: you hear here when there is something to join. "
+    "You follow this initiative: you hear here when there's something to join. "
     "Would you like to help organise it? Tell the initiators."
 )
 

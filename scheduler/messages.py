@@ -366,7 +366,7 @@ async def render_followup(
     text = texts._(
         "<b>{title}</b> was on {day}. How did it go?\n\n"
         "Tell me in a few taps: how many neighbours came, what went well, "
-        "and what you want to do next. That is how one action leads to the next.",
+        "and what you want to do next. That's how one action leads to the next.",
         title=action.title,
         day=local_day(texts, action.starts_at),
     )
@@ -483,9 +483,9 @@ async def render_reminder(
                 ]
             )
     else:
-        lines.append(texts._("You said you are coming. See you there!"))
+        lines.append(texts._("You said you're coming. See you there!"))
         if context.has_route("rsvp"):
-            rows.append([Button(texts._("I cannot come after all"), pack("rsvp", action.id, "n"))])
+            rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
     if context.has_route("act"):
         rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
     else:
@@ -573,7 +573,7 @@ async def render_nudge(
     quiet = await still_quiet(session, initiative, row, now)
     texts = texts_of(person)
     text = texts._(
-        "It has been quiet around <b>{title}</b> for {days}. That is fine: "
+        "It has been quiet around <b>{title}</b> for {days}. That's fine: "
         "everyone is busy sometimes.\n\n"
         "One small step is enough to get going again:\n👉 {hint}",
         title=initiative.title,
@@ -602,7 +602,7 @@ async def render_stalled(
     quiet = await still_quiet(session, initiative, row, now)
     texts = texts_of(coach)
     text = texts._(
-        "<b>{title}</b> has been quiet for {days}. It is in the phase {phase}.\n\n"
+        "<b>{title}</b> has been quiet for {days}. It's in the phase {phase}.\n\n"
         "The initiators may need a hand: a short message from you can help them on their way.",
         title=initiative.title,
         days=days_text(texts, quiet.days),

@@ -771,7 +771,7 @@ async def test_a_coach_link_works_once(world: Driver) -> None:
     bea = await add_person(services, "Bea")
     first = talker(world, bea)
     await first.command("start", "coach-abcDEF123_-x")
-    assert "Welcome, Bea! You are now a neighbourhood coach for: 3500–3599, Oud-West." in first.last
+    assert "Welcome, Bea! You're now a neighbourhood coach for: 3500–3599, Oud-West." in first.last
     assert "1 initiative is yours now." in first.last
     assert first.buttons[0] == "My initiatives as a coach"
     person = await get(services, Resident, bea.id)
@@ -789,7 +789,7 @@ async def test_a_coach_link_works_once(world: Driver) -> None:
     await mallory.command("start", "coach-abcDEF123_-x")
     assert "this coach link has already been used" in mallory.last
     await mallory.command("start", "coach-doesnotexist")
-    assert "this coach link has already been used, or it does not work any more" in mallory.last
+    assert "this coach link has already been used, or it doesn't work any more" in mallory.last
     assert (
         await get(services, Resident, await _id_of(services, mallory))
     ).role is PersonRole.RESIDENT
@@ -810,7 +810,7 @@ async def test_a_new_person_opening_a_coach_link_onboards_first(world: Driver) -
     newbie = world.person("Nina", "en")
     await newbie.command("start", "coach-fresh-link")
     await newbie.press("Call me Nina")
-    assert "You are now a neighbourhood coach for: 1000–1099." in newbie.seen_since(0)
+    assert "You're now a neighbourhood coach for: 1000–1099." in newbie.seen_since(0)
 
 
 # --- the authorisation matrix -------------------------------------------------------------------
@@ -1136,7 +1136,7 @@ async def test_a_former_coach_s_old_buttons_and_open_flows_are_refused_kindly(
         assert person is not None
         await remove_coach(session, person, s.clock.now(), actor_id=None, via="cli")
     await old.send("Bel me op 06-12345678")
-    assert "you are no longer a neighbourhood coach" in old.last
+    assert "you're no longer a neighbourhood coach" in old.last
     assert talker(world, anna).messages == []
     for payload in (
         pack("coach", "card", groen.id),
@@ -1144,7 +1144,7 @@ async def test_a_former_coach_s_old_buttons_and_open_flows_are_refused_kindly(
         pack("coach", "phase", groen.id),
     ):
         await old.event(ButtonPress(payload, f"q{next(_ids)}", card.message_id))
-        assert old.last.startswith("Sorry, you are no longer a neighbourhood coach"), payload
+        assert old.last.startswith("Sorry, you're no longer a neighbourhood coach"), payload
     await old.command("overzicht")
     assert "Thank you for all your help!" in old.last
     assert (await get(s, Initiative, groen.id)).stall_snoozed_until is None

@@ -153,7 +153,7 @@ def test_lang_is_honoured_for_an_existing_person(tmp_path: Path) -> None:
     out = console(db, ["/menu", "/as Anna"], "--as", "Anna", "--lang", "en")
     assert out.startswith("This is the Buurbot console")
     assert "What would you like to do?" in out
-    assert "— you are now Anna —" in out
+    assert "— you're now Anna —" in out
     assert "Wat wil je doen?" not in out
 
 

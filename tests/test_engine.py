@@ -190,7 +190,7 @@ async def test_postgres_down_gets_a_kind_answer(clock) -> None:  # type: ignore[
     services = make_services("postgresql+asyncpg://postgres@127.0.0.1:1/none", clock)
     engine = Engine(services)
     actions = await engine.handle(Incoming(Chat(5), Person(5, "Tom", "en"), Text("hi"), 1))
-    assert "I cannot reach my memory right now." in actions[-1].text  # type: ignore[union-attr]
+    assert "I can't reach my memory right now." in actions[-1].text  # type: ignore[union-attr]
     await services.db.close()
 
 

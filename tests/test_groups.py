@@ -830,7 +830,7 @@ def test_poll_commands_are_read(
         ("Vraag? a | b | 30m", "2 to 10 answers"),  # not a deadline: a third answer... of 3
         ("Vraag? a | b | 0u", "at least an hour"),
         ("Vraag? a | b | 5 weken", "4 weeks at most"),
-        ("Vraag? a | b | tot ooit", "I do not understand the deadline"),
+        ("Vraag? a | b | tot ooit", "I don't understand the deadline"),
     ],
 )
 def test_poll_commands_that_cannot_be_used_say_why(typed: str, why: str) -> None:

@@ -277,7 +277,7 @@ async def test_plan_an_action_in_english_with_a_day_without_time(driver: Driver)
     await tom.press("Yes")
     await tom.send("Corner of Green street")
     await tom.send("25")
-    assert "✅ Planned! There is nobody else in the initiative to tell yet." in tom.last
+    assert "✅ Planned! There's nobody else in the initiative to tell yet." in tom.last
     assert "Places: 25 (25 free)" in tom.last
     action = await latest_action(driver)
     assert action.kind is ActionKind.ACTION and action.capacity == 25
@@ -825,7 +825,7 @@ JOURNEY = {
         "report": "Report back: how did it go?",
         "skip": "Skip",
         "held": "2 people came",
-        "waitlisted": "you are on the waiting list: place 1",
+        "waitlisted": "you're on the waiting list: place 1",
     },
 }
 

@@ -151,7 +151,7 @@ async def test_coach_invite_prints_a_link_that_works_once(world: Driver) -> None
 
     bea = talker(world, await add_person(world.services, "Bea"))
     await bea.command("start", payload)
-    assert "You are now a neighbourhood coach for: 3500–3599." in bea.last
+    assert "You're now a neighbourhood coach for: 3500–3599." in bea.last
     eve = talker(world, await add_person(world.services, "Eve"))
     await eve.command("start", payload)
     assert "this coach link has already been used" in eve.last

@@ -57,7 +57,7 @@ async def follow_deep_link(ctx: Ctx, payload: str) -> None:
     if handler is None or not rest:
         log.info("unknown deep link payload prefix %r", prefix[:16])
         await conv.show_menu(
-            ctx, intro=ctx._("This link does not work (any more). Here is the menu.")
+            ctx, intro=ctx._("This link doesn't work (any more). Here's the menu.")
         )
         return
     await handler(ctx, rest)
@@ -77,7 +77,7 @@ async def menu_pressed(ctx: Ctx, _payload: Payload) -> None:
 
 async def resume_pressed(ctx: Ctx, _payload: Payload) -> None:
     if not await conv.resume_paused(ctx):
-        await conv.show_menu(ctx, intro=ctx._("There is nothing to pick up again."))
+        await conv.show_menu(ctx, intro=ctx._("There's nothing to pick up again."))
 
 
 async def menu_choice(ctx: Ctx, payload: Payload) -> None:

@@ -100,14 +100,14 @@ async def refuse(
         at=ctx.now(),
         permission=str(permission),
     )
-    ctx.toast(ctx._("That is not available for you."))
+    ctx.toast(ctx._("That isn't available for you."))
     conv.leave_flow(ctx, keep_for_later=True)
     if why is not None:
         ctx.say(why, [[conv.menu_button(ctx)]])
         return
     if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
         text = ctx._(
-            "Sorry, this initiative is coached by someone else, so I cannot open that for you. "
+            "Sorry, this initiative is coached by someone else, so I can't open that for you. "
             "Your own initiatives are in your overview."
         )
         ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
@@ -116,7 +116,7 @@ async def refuse(
         await conv.show_menu(
             ctx,
             intro=ctx._(
-                "Sorry, you are no longer a neighbourhood coach, so I cannot open this for you. "
+                "Sorry, you're no longer a neighbourhood coach, so I can't open this for you. "
                 "Another coach takes it over. Thank you for all your help!"
             ),
         )
@@ -489,8 +489,8 @@ async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
             reason="the coach snoozed the stall alert",
         )
         intro = ctx.n_(
-            "Snoozed: I will not call {title} quiet for {n} week.",
-            "Snoozed: I will not call {title} quiet for {n} weeks.",
+            "Snoozed: I won't call {title} quiet for {n} week.",
+            "Snoozed: I won't call {title} quiet for {n} weeks.",
             weeks,
             title=initiative.title,
         )
@@ -553,7 +553,7 @@ async def say_message(ctx: Ctx) -> Safe:
     ]
     if not names:
         return ctx._(
-            "<b>{title}</b> has no initiator at the moment. Your message cannot reach anyone "
+            "<b>{title}</b> has no initiator at the moment. Your message can't reach anyone "
             "yet. Go back to the initiative.",
             title=initiative.title,
         )
@@ -585,7 +585,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
         return await _lost(ctx, Permission.COACH_INITIATIVE)
     people = await initiators(ctx.session, initiative.id or 0)
     if not people:
-        await conv.ask_current(ctx, before=ctx._("There is nobody to send it to yet."))
+        await conv.ask_current(ctx, before=ctx._("There's nobody to send it to yet."))
         return HANDLED
     coach = ctx.person.display_name
     for person in people:
@@ -701,7 +701,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
     await conv.advance(ctx, END)
     before = initiative.phase
     if target is before:
-        await show_card(ctx, initiative, intro=ctx._("It is already in that phase."))
+        await show_card(ctx, initiative, intro=ctx._("It's already in that phase."))
         return HANDLED
     now = ctx.now()
     forward = target.number > before.number
@@ -798,7 +798,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
     if found is None or found.used_at is not None:
         if found is not None and found.used_by_id == ctx.person.id:
             await conv.show_menu(
-                ctx, intro=ctx._("You already used this link: you are a neighbourhood coach.")
+                ctx, intro=ctx._("You already used this link: you're a neighbourhood coach.")
             )
             return
         audit(
@@ -812,7 +812,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
         await conv.show_menu(
             ctx,
             intro=ctx._(
-                "Sorry, this coach link has already been used, or it does not work any more. "
+                "Sorry, this coach link has already been used, or it doesn't work any more. "
                 "A link works only once. Ask for a new one if you need it."
             ),
         )
@@ -826,7 +826,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
     )
     where = ", ".join(area.label() for area in areas) or ctx._("no area yet")
     text = ctx._(
-        "Welcome, {name}! You are now a neighbourhood coach for: {areas}.\n\n"
+        "Welcome, {name}! You're now a neighbourhood coach for: {areas}.\n\n"
         "In your overview you see the initiatives you coach, which ones are quiet, "
         "and the questions waiting for you. New initiatives in your area come to you "
         "by themselves.",

@@ -195,7 +195,7 @@ async def create(ctx: Ctx, title: str) -> Next:
     person = ctx.person
     if person.consented_at is None or person.id is None:
         await conv.advance(ctx, END)
-        await ask_consent(ctx, ctx._("I cannot save your idea yet."))
+        await ask_consent(ctx, ctx._("I can't save your idea yet."))
         return HANDLED
     data = ctx.data
     now = ctx.now()

@@ -145,7 +145,7 @@ async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     await show_invite(
         ctx,
         initiative,
-        intro=ctx._("Here is a new link. The old link no longer works."),
+        intro=ctx._("Here's a new link. The old link no longer works."),
     )
 
 
@@ -175,7 +175,7 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
     token = initiative.invite_token
     ctx.say(
         ctx._(
-            "You are invited to join <b>{title}</b>.\n\n"
+            "You're invited to join <b>{title}</b>.\n\n"
             "{what}\n"
             "<b>Where:</b> {place}\n"
             "<b>Started by:</b> {starter}\n\n"
@@ -202,7 +202,7 @@ async def already_in(ctx: Ctx, initiative: Initiative) -> None:
     await show_card(
         ctx,
         initiative,
-        intro=ctx._("You are already in <b>{title}</b>. Here it is.", title=initiative.title),
+        intro=ctx._("You're already in <b>{title}</b>. Here it is.", title=initiative.title),
     )
 
 
@@ -414,7 +414,7 @@ async def say_code(ctx: Ctx) -> Safe:
         extra = ctx._("Or choose an open initiative near you, in {area}:", area=area)
     elif await in_area(ctx, area):  # not "none here": the person's own are there
         extra = ctx._(
-            "You are in every open initiative in {area} already. "
+            "You're in every open initiative in {area} already. "
             "Perhaps you can start another one yourself?",
             area=area,
         )
@@ -439,7 +439,7 @@ async def pasted(ctx: Ctx, token: str) -> Next:
         await conv.ask_current(
             ctx,
             before=ctx._(
-                "I do not know that invitation, or it is no longer valid. "
+                "I don't know that invitation, or it's no longer valid. "
                 "Ask the neighbour who sent it for a new link."
             ),
         )

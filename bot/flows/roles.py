@@ -149,7 +149,7 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
         if resident.id == ctx.person.id:
             me = member
         if not member.roles_checked:
-            roles = ctx._("has not done the role check yet")
+            roles = ctx._("hasn't done the role check yet")
         else:
             held = role_names(ctx.texts, member)
             roles = Safe(", ".join(map(escape, held))) if held else ctx._("no role yet")
@@ -233,25 +233,25 @@ def script_text(ctx: Ctx, initiative: Initiative, role: Role) -> Safe:
     }
     if role is Role.EXPERT:
         return ctx._(
-            "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+            "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
             "starting <b>{title}</b>. We are looking for someone who knows a lot about "
             "this, from work or as a hobby. Is that you, or do you know someone? "
-            "I would love to have a coffee and tell you more.",
+            "I'd love to have a coffee and tell you more.",
             **values,
         )
     if role is Role.CONNECTOR:
         return ctx._(
-            "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+            "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
             "starting <b>{title}</b>. We are looking for someone who knows many people "
             "around here and likes to bring neighbours together. Is that you, or do you "
-            "know someone? I would love to have a coffee and tell you more.",
+            "know someone? I'd love to have a coffee and tell you more.",
             **values,
         )
     return ctx._(
-        "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+        "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
         "starting <b>{title}</b>. We are looking for someone who likes to plan things "
         "and keep them moving. Is that you, or do you know someone? "
-        "I would love to have a coffee and tell you more.",
+        "I'd love to have a coffee and tell you more.",
         **values,
     )
 
@@ -285,7 +285,7 @@ class PlanStep(StrEnum):
 
 def say_plan(ctx: Ctx) -> Safe:
     return ctx._(
-        "What is your plan to find the missing role? Keep it short. For example: "
+        "What's your plan to find the missing role? Keep it short. For example: "
         "“Bram asks the neighbour at number 12 on Saturday.”"
     )
 

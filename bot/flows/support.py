@@ -219,7 +219,7 @@ async def render_moved(
     else:
         text = texts._(
             "Good to know: <b>{title}</b> has no neighbourhood coach at the moment. "
-            "Until there is a new one, the Buurbot team reads your messages about it "
+            "Until there's a new one, the Buurbot team reads your messages about it "
             "and answers you here.",
             title=initiative.title,
         )
@@ -306,7 +306,7 @@ async def cancel_reply(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
-CANCEL = Choice("cancel", N_("Do not send"), then=cancel_reply)
+CANCEL = Choice("cancel", N_("Don't send"), then=cancel_reply)
 
 
 async def send_reply(ctx: Ctx, text: str) -> Next:
@@ -464,7 +464,7 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
     await conv.advance(ctx, END)
     if initiative is None:
         await conv.show_menu(
-            ctx, intro=ctx._("I cannot send that: you are no longer in this initiative.")
+            ctx, intro=ctx._("I can't send that: you're no longer in this initiative.")
         )
         return HANDLED
     now = ctx.now()

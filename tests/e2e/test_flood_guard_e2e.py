@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 NL = texts_for("nl")
 NOTICE = NL._(
-    "You are sending messages very quickly. I will pause for a few seconds, then we go on."
+    "You're sending messages very quickly. I'll pause for a few seconds, then we go on."
 )
 
 

@@ -141,7 +141,7 @@ async def test_a_deep_link_is_carried_through_onboarding(bot: Running, server: L
     await cas.wait_for_message()
     await cas.press("Noem me Cas")
     answer = await cas.wait_for_message(containing=NL._("What would you like to do?"))
-    assert NL._("This link does not work (any more). Here is the menu.") in answer.text
+    assert NL._("This link doesn't work (any more). Here's the menu.") in answer.text
 
 
 # --- sending ------------------------------------------------------------------------------------

@@ -85,7 +85,7 @@ UNPACED = Limits(
     group_burst=10**6,
 )
 CANNOT_REACH = NL._(
-    "I cannot reach my memory right now. Nothing is lost: please try again in a minute."
+    "I can't reach my memory right now. Nothing is lost: please try again in a minute."
 )
 
 
