@@ -381,8 +381,7 @@ class Engine:
         return self._apology(
             incoming,
             N_(
-                "You're sending messages very quickly. I'll pause for a few seconds, "
-                "then we go on."
+                "You're sending messages very quickly. I'll pause for a few seconds, then we go on."
             ),
         )
 

@@ -451,3 +451,22 @@ async def test_a_question_button_tapped_twice_moves_on_once(db_driver: Driver) -
     assert len(asked) == 1
     assert [a.text for a in again if isinstance(a, AnswerButton)] == [T["nl"]["already"]]
     assert not any("Die knop werkt niet meer" in m.plain for m in anna.messages[before:])
+
+
+@LANGS
+async def test_a_theme_typed_in_one_s_own_words_is_understood(driver: Driver, lang: str) -> None:
+    typed, other = {"nl": ("gezelligheid", "Wat wil je"), "en": ("sociable", "What would")}[lang]
+    anna = driver.person("Anna", lang)
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.press(T[lang]["share"])
+    await anna.send("Een bankje op het plein, voor iedereen")
+    await anna.press("Buurt" if lang == "nl" else "Neighbourhood")
+    await anna.send("Oranjebuurt")
+    await anna.send("3511")
+    await anna.send("Omdat het gezellig is")
+    await anna.send("ok")  # means no theme: the buttons again
+    assert ("Kies een van de knoppen" if lang == "nl" else "Please choose one") in anna.last
+    await anna.send(typed)
+    assert ("korte titel" if lang == "nl" else "a short title") in anna.last
+    assert other not in anna.last

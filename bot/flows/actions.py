@@ -638,9 +638,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         ctx.session, ctx.person, Permission.PLAN_ACTION, initiative
     ):
         await conv.advance(ctx, END)
-        await kindly(
-            ctx, ctx._("You can no longer plan for this initiative, so I didn't save it.")
-        )
+        await kindly(ctx, ctx._("You can no longer plan for this initiative, so I didn't save it."))
         return HANDLED
     starts_at = starts_at_of(ctx)
     if starts_at is None or starts_at <= ctx.now():
@@ -695,9 +693,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         ctx.say(
             Safe(
                 f"{intro}\n\n{text}\n\n"
-                + ctx._(
-                    "Below is an invitation you can forward to neighbours who aren't here yet."
-                )
+                + ctx._("Below is an invitation you can forward to neighbours who aren't here yet.")
             )
         )
         await send_invitation(ctx, action, initiative, kit)
