@@ -165,8 +165,8 @@ def privacy_text(ctx: Ctx) -> Safe:
     return ctx._(
         "<b>What I store, and why</b>\n"
         "• Your Telegram id and first name, so I can answer you.\n"
-        "• The name you want to be called and your postcode, only if you say yes. "
-        "The postcode helps to find initiatives near you. I never ask for your house "
+        "• The name you choose, once you tap or type it. Your postcode only if you "
+        "type it, to find initiatives near you. I never ask for your house "
         "number or phone number.\n"
         "• The initiatives you join, your answers to invitations, and what you plan.\n\n"
         "<b>Who sees it</b>\n"
