@@ -390,7 +390,7 @@ async def test_a_link_must_be_a_web_address(world: Driver, typed: str) -> None:
     await carla.command("bericht")
     await carla.send(TEXT)
     await carla.send(typed)
-    assert "That is not a web address I can use" in carla.last
+    assert "That isn't a web address I can use" in carla.last
     assert carla.buttons == ["No link", "Back to the menu"]
     await carla.send("http://buurthuis.example.nl/info")
     assert "What should the button of the link say?" in carla.last

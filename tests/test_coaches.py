@@ -590,7 +590,7 @@ async def test_snoozing_the_stall_alert(world: Driver) -> None:
     await press_payload(carla, pack("coach", "card", stil.id))
     assert "⚠️ Quiet for 25 days." in carla.last
     await carla.press("💤 2 weeks")
-    assert "Snoozed: I will not call Stille Straat quiet for 2 weeks." in carla.last
+    assert "Snoozed: I won't call Stille Straat quiet for 2 weeks." in carla.last
     assert "Stall alert snoozed until" in carla.last
     after = await get(services, Initiative, stil.id)
     assert after.stall_snoozed_until == START + timedelta(weeks=2)
