@@ -34,6 +34,7 @@ from storage.models import (
     Initiative,
     Level,
     MemberRole,
+    Membership,
     Phase,
     Rsvp,
     RsvpAnswer,
@@ -43,14 +44,17 @@ from storage.models import (
 __all__ = [
     "LEVEL_LABELS",
     "ROLE_LABELS",
+    "TEAM_ROLE_TITLES",
     "THEME_LABELS",
     "Support",
     "card_text",
     "level_label",
+    "member_role",
     "next_action",
     "phase_label",
     "progress_line",
     "progress_text",
+    "role_names",
     "support",
     "support_text",
     "theme_label",
@@ -78,6 +82,25 @@ ROLE_LABELS: dict[MemberRole, str] = {
     MemberRole.TEAM: N_("team"),
     MemberRole.FOLLOWER: N_("follower"),
 }
+
+
+# The three team roles, named as everyone reads them: the team view, the role check, the
+# coach's card (one naming, so a coach and the residents speak of the same roles).
+TEAM_ROLE_TITLES: dict[str, str] = {
+    "is_expert": N_("Expert"),
+    "is_connector": N_("Connector"),
+    "is_organiser": N_("Organiser"),
+}
+
+
+def role_names(texts: Texts, member: Membership) -> list[str]:
+    """The team roles this member holds, by the names the residents see."""
+    return [texts._(title) for field, title in TEAM_ROLE_TITLES.items() if getattr(member, field)]
+
+
+def member_role(texts: Texts, member: Membership) -> str:
+    """Initiator, team or follower, by the names the residents see."""
+    return texts._(ROLE_LABELS[member.role])
 
 
 def theme_label(texts: Texts, theme: Theme) -> str:
@@ -290,7 +313,7 @@ async def card_text(
 
 
 FOLLOWER_HINT = N_(
-    "You follow this initiative: you hear here when there is something to join. "
+    "You follow this initiative: you hear here when there's something to join. "
     "Would you like to help organise it? Tell the initiators."
 )
 

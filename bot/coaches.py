@@ -11,9 +11,9 @@ areas match, the coach with the fewest initiatives, then the longest-serving one
 coach added later takes over the initiatives of their areas that had no coach yet.
 
 What a coach sees (``portfolio``) is the initiatives they coach; an operator sees all.
-An initiative *stalls* when nothing happened for ``quiet_days`` (Settings.quiet_days_nudge)
-and its stall alert is not snoozed. One with a meeting or action planned ahead is waiting,
-not stalled (the same reading as the scheduler's stall scan).
+An initiative *stalls* as bot/stall.py reads it (quiet for ``Settings.stall_days``, nothing
+planned ahead; the same reading as the scheduler's nudge, alert and digest), and its stall
+alert is not snoozed.
 
 Everything that changes who coaches what writes the audit log (``bot.audit``). The
 support threads of an initiative follow its coach (``move_threads``): what was queued
@@ -38,9 +38,11 @@ from sqlmodel import col, select
 
 from bot.audit import audit
 from bot.authz import Hat, hats, thread_coaches
+from bot.config import Settings
 from bot.events import InitiativeCreated
 from bot.i18n import N_, Safe, Texts
 from bot.phases import phase_label
+from bot.stall import Quiet, quiet_of
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
@@ -90,6 +92,9 @@ __all__ = [
     "render_digest",
     "subject",
 ]
+
+# Settings.stall_days, for callers without settings at hand (one default, in bot/config.py).
+STALL_DAYS = Settings.model_fields["stall_days"].default
 
 POSTCODE_RANGE = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[-–—]|t/m|to)?\s*([1-9][0-9]{3})?\s*$")
 NAME_MAX = 120
@@ -555,14 +560,12 @@ async def move_threads(session: AsyncSession, initiative: Initiative, now: datet
 # --- the portfolio ------------------------------------------------------------------------------
 
 
-def is_stalled(
-    initiative: Initiative, now: datetime, quiet_days: int, *, planned_ahead: bool = False
-) -> bool:
-    if planned_ahead:
+def is_stalled(initiative: Initiative, quiet: Quiet, stall_days: int) -> bool:
+    """Stalled as the coach sees it: quiet too long, nothing planned, not snoozed."""
+    snoozed = initiative.stall_snoozed_until
+    if snoozed is not None and snoozed > quiet.now:
         return False
-    if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
-        return False
-    return now - initiative.last_activity_at >= timedelta(days=quiet_days)
+    return quiet.stalled(stall_days)
 
 
 @dataclass
@@ -606,21 +609,6 @@ class Portfolio:
         )
 
 
-async def _planned_ahead(session: AsyncSession, ids: list[int], now: datetime) -> set[int]:
-    if not ids:
-        return set()
-    result = await session.execute(
-        select(Action.initiative_id)
-        .where(
-            col(Action.initiative_id).in_(ids),
-            Action.status == ActionStatus.PLANNED,
-            Action.starts_at > now,
-        )
-        .distinct()
-    )
-    return set(result.scalars().all())
-
-
 async def _team_sizes(session: AsyncSession, ids: list[int]) -> Counter[int]:
     if not ids:
         return Counter()
@@ -647,22 +635,20 @@ async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list
 
 
 async def portfolio(
-    session: AsyncSession, coach: Resident, now: datetime, *, quiet_days: int = 14
+    session: AsyncSession, coach: Resident, now: datetime, *, stall_days: int = STALL_DAYS
 ) -> Portfolio:
     """The coach's initiatives, grouped by phase, which ones stall, and open questions."""
     initiatives = await portfolio_initiatives(session, coach)
     ids = [initiative.id or 0 for initiative in initiatives]
-    waiting = await _planned_ahead(session, ids, now)
+    quiet = await quiet_of(session, initiatives, now)
     sizes = await _team_sizes(session, ids)
     requests = await open_requests(session, coach, initiatives, now)
     per_initiative = Counter(item.initiative.id for item in requests)
     entries = [
         Entry(
             initiative=initiative,
-            quiet_days=max(0, (now - initiative.last_activity_at).days),
-            stalled=is_stalled(
-                initiative, now, quiet_days, planned_ahead=(initiative.id or 0) in waiting
-            ),
+            quiet_days=quiet[initiative.id or 0].days,
+            stalled=is_stalled(initiative, quiet[initiative.id or 0], stall_days),
             team_size=sizes.get(initiative.id or 0, 0),
             open_requests=per_initiative.get(initiative.id, 0),
         )
@@ -780,14 +766,14 @@ async def digest(
     coach: Resident,
     now: datetime,
     *,
-    quiet_days: int = 14,
+    stall_days: int = STALL_DAYS,
     days: int = 7,
     upcoming_days: int = 14,
 ) -> Digest:
     """The digest's content: phase counts and this week's changes, stalled initiatives,
     open questions and the actions of the coming ``upcoming_days``."""
     since = now - timedelta(days=days)
-    mine = await portfolio(session, coach, now, quiet_days=quiet_days)
+    mine = await portfolio(session, coach, now, stall_days=stall_days)
     initiatives = {entry.initiative.id or 0: entry.initiative for entry in mine.entries}
     ids = list(initiatives)
     changed: set[int] = {
@@ -875,7 +861,8 @@ def render_digest(texts: Texts, data: Digest) -> Safe:
         texts._(
             "<b>Your week as a coach</b> ({start} – {end})",
             start=texts.day(data.since.astimezone(texts.tz).date()),
-            end=texts.day(data.until.astimezone(texts.tz).date()),
+            # The days it covers, the last one the day before it is read.
+            end=texts.day(data.until.astimezone(texts.tz).date() - timedelta(days=1)),
         ),
         texts.n_(
             "<b>{n} initiative</b> in your portfolio",

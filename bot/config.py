@@ -37,9 +37,10 @@ class Settings(BaseSettings):
     # Each initiative's invite links are t.me/<username>?start=...; the Telegram
     # runtimes learn the username from getMe, the console uses this.
     bot_username: str = "buurbot"
-    # How many quiet days make an initiative stalled (bot.policy reads these).
-    quiet_days_nudge: int = 14
-    quiet_days_coach: int = 28
+    # The one stall threshold (bot/stall.py): after this many quiet days, with nothing
+    # planned ahead, the initiators get a nudge, the coach an alert, and the coach's
+    # overview and digest list the initiative as quiet.
+    stall_days: int = 21
     # Per-person flood limit: this many updates per window before a polite pause.
     flood_max_updates: int = 20
     flood_window_seconds: float = 10.0

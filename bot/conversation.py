@@ -153,10 +153,10 @@ def _parsed(ctx: Ctx, ask: Ask, text: str) -> tuple[bool, Any]:
     assert ask.text is not None
     text = text.strip()
     if len(text) < ask.text.min_length:
-        return False, ctx._("I did not get an answer there.")
+        return False, ctx._("I didn't get an answer there.")
     if len(text) > ask.text.max_length:
         return False, ctx._(
-            "That is a bit long: {length} characters. Could you keep it under {limit}?",
+            "That's a bit long: {length} characters. Could you keep it under {limit}?",
             length=len(text),
             limit=ask.text.max_length,
         )
@@ -189,7 +189,7 @@ async def answer_text(ctx: Ctx, text: str) -> None:
         if command is not None:
             await run_command(ctx, command)
         elif ask is None:
-            await show_menu(ctx, intro=ctx._("I did not quite understand that."))
+            await show_menu(ctx, intro=ctx._("I didn't quite understand that."))
         else:
             if ask.keep_text_as:
                 ctx.data[ask.keep_text_as] = text
@@ -312,7 +312,7 @@ async def _pasted_link(ctx: Ctx, ask: Ask | None, text: str) -> bool:
         await ask_current(
             ctx,
             before=ctx._(
-                "Thank you, that is an invitation link! I will open it as soon as we have "
+                "Thank you, that is an invitation link! I'll open it as soon as we have "
                 "got to know each other. First this:"
             ),
         )
@@ -320,7 +320,7 @@ async def _pasted_link(ctx: Ctx, ask: Ask | None, text: str) -> bool:
     prefix, _, rest = payload.partition("-")
     handler = ctx.services.registry.deep_links.get(prefix)
     if handler is None or not rest:
-        await ask_current(ctx, before=ctx._("This link does not work (any more)."))
+        await ask_current(ctx, before=ctx._("This link doesn't work (any more)."))
         return True
     await handler(ctx, rest)
     return True
@@ -399,7 +399,7 @@ async def confirm_choice_in_place(ctx: Ctx, ask: Ask, choice: Choice) -> None:
 
 async def refuse_stale(ctx: Ctx) -> None:
     ctx.toast(ctx._("That button belongs to an earlier question."))
-    await ask_current(ctx, before=ctx._("That button is no longer active. Here is where we are:"))
+    await ask_current(ctx, before=ctx._("That button is no longer active. Here's where we are:"))
 
 
 def menu_rows(ctx: Ctx, entries: list[Button]) -> list[list[Button]]:

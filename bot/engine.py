@@ -202,7 +202,7 @@ class Engine:
             return self._apology(
                 incoming,
                 N_(
-                    "I cannot reach my memory right now. Nothing is lost: please try again "
+                    "I can't reach my memory right now. Nothing is lost: please try again "
                     "in a minute."
                 ),
             )
@@ -334,7 +334,7 @@ class Engine:
         if entry is None:
             await conv.ask_current(
                 ctx,
-                before=ctx._("I do not know the command /{name}.", name=command.name[:32]),
+                before=ctx._("I don't know the command /{name}.", name=command.name[:32]),
             )
             return
         await entry.handler(ctx, command.args)
@@ -368,7 +368,7 @@ class Engine:
         if ask is not None and ask.accepts_photo:
             await conv.take_answer(ctx, ask, photo.file_id)
             return
-        await conv.ask_current(ctx, before=ctx._("Thank you, but I cannot use a photo here."))
+        await conv.ask_current(ctx, before=ctx._("Thank you, but I can't use a photo here."))
 
     def _answer_pending_press(self, ctx: Ctx) -> None:
         event = ctx.incoming.event
@@ -381,8 +381,7 @@ class Engine:
         return self._apology(
             incoming,
             N_(
-                "You are sending messages very quickly. I will pause for a few seconds, "
-                "then we go on."
+                "You're sending messages very quickly. I'll pause for a few seconds, then we go on."
             ),
         )
 

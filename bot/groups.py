@@ -549,7 +549,7 @@ def _deadline(part: str, now: datetime, tz: ZoneInfo) -> datetime | None:
     when = parse_when(until["when"], now=now.astimezone(tz))
     if when is None:
         raise PollError(
-            N_("I do not understand the deadline “{deadline}”. Try 2d or “until Friday 20:00”."),
+            N_("I don't understand the deadline “{deadline}”. Try 2d or “until Friday 20:00”."),
             deadline=text[:60],
         )
     if when.time is None:

@@ -17,7 +17,7 @@ them is written to the audit log (actor empty, ``via: cli`` and the system user)
 
 A broadcast shows the announcement as residents will see it and the exact number of
 recipients, asks y/N (unless --yes), then sends through the Telegram runtime's Sender
-(BUURBOT_TELEGRAM_TOKEN), paced like the bot itself, with a progress bar on stderr,
+(BUURBOT_TELEGRAM_TOKEN), paced like the bot itself, with a progress bar (tqdm) on stderr,
 and prints the report counted from the rows. Without a token it refuses, except with
 --dry-run, which only counts. Ctrl-C while sending cancels what was not sent yet.
 Recipients whose quiet hours it is get it in the morning, from the running bot.
@@ -72,7 +72,6 @@ EXPORT_COLUMNS = (
     "households_committed",
     "last_activity",
 )
-BAR = 30
 
 
 def add_operator_commands(subparsers: Any) -> None:
@@ -598,39 +597,66 @@ async def _print_report(operator: Operator, broadcast_id: int) -> int:
     return 0
 
 
+class _Lines:
+    """A pipe or a log file reads tqdm's redraws ("\\r…") as lines, one per redraw."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        text = text.replace("\r", "")
+        if text.strip():
+            self.stream.write(text if text.endswith("\n") else text + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
 class Progress:
-    """A progress bar on stderr: redrawn in place on a terminal, a line per tenth otherwise."""
+    """The broadcast's progress on stderr, drawn by tqdm: redrawn in place on a terminal;
+    on a pipe or in a log file a line now and then (tqdm's own pace), and the last one."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.tty = bool(getattr(stream, "isatty", lambda: False)())
-        self.last_tenth = -1
-        self.drawn = False
+        self.bar: Any = None  # made at the first report: then its total is known
 
     def show(self, report: Any) -> None:
-        total = max(report.total, 1)
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(
+                total=report.total,
+                file=self.stream if self.tty else _Lines(self.stream),
+                desc="Sending",
+                unit=" msg",
+                ascii=True,
+                dynamic_ncols=self.tty,
+                ncols=None if self.tty else 110,
+                mininterval=0.25 if self.tty else 2.0,
+                leave=True,
+            )
         finished = report.total - report.pending
-        filled = BAR * finished // total
-        line = (
-            f"[{'#' * filled}{'.' * (BAR - filled)}] {finished}/{report.total} "
+        self.bar.total = report.total
+        self.bar.set_postfix_str(
             f"delivered {report.delivered} · unreachable {report.unreachable} · "
-            f"opted out {report.opted_out} · failed {report.failed}"
+            f"opted out {report.opted_out} · failed {report.failed}",
+            refresh=False,
         )
-        if self.tty:
-            print(f"\r{line}", end="", file=self.stream, flush=True)
-            self.drawn = True
-            return
-        tenth = 10 * finished // total
-        if tenth != self.last_tenth:
-            self.last_tenth = tenth
-            print(line, file=self.stream, flush=True)
+        self.bar.update(finished - self.bar.n)
 
     def end(self) -> None:
-        if self.tty and self.drawn:
-            print(file=self.stream, flush=True)
+        if self.bar is not None:
+            self.bar.refresh()
+            self.bar.close()
 
 
 # --- the export -------------------------------------------------------------------------------
+
+
+# An export this long shows its progress; a short one is done before a bar would help.
+EXPORT_PROGRESS_FROM = 1000
 
 
 def _cell(value: Any) -> Any:
@@ -696,10 +722,22 @@ async def _export(operator: Operator, out: Path) -> int:
     async with operator.services.db.transaction() as session:
         rows = await export_rows(session)
     try:
+        from tqdm import tqdm
+
         with out.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(EXPORT_COLUMNS)
-            writer.writerows(rows)
+            tty = bool(getattr(operator.stderr, "isatty", lambda: False)())
+            for row in tqdm(
+                rows,
+                desc="Exporting",
+                unit=" initiatives",
+                file=operator.stderr if tty else _Lines(operator.stderr),
+                ascii=True,
+                mininterval=0.25 if tty else 2.0,
+                disable=len(rows) < EXPORT_PROGRESS_FROM,
+            ):
+                writer.writerow(row)
     except OSError as error:
         return operator.fail(f"cannot write {out}: {error.strerror or error}")
     async with operator.services.db.transaction() as session:

@@ -104,7 +104,7 @@ PHASE_DESCRIPTIONS: dict[Phase, str] = {
 
 CELEBRATIONS: dict[Phase, str] = {
     Phase.INITIATE: N_("Your idea is on its way!"),
-    Phase.ACTIVATE: N_("Well done: you are no longer alone with your idea!"),
+    Phase.ACTIVATE: N_("Well done: you're no longer alone with your idea!"),
     Phase.STRUCTURE: N_("Great: you have a team, and you know what the neighbours want!"),
     Phase.GROW: N_("Super: your plan is ready. Now the whole street can join!"),
     Phase.SUSTAIN: N_("Fantastic: the action has happened, and you know what comes next!"),
@@ -265,7 +265,7 @@ async def _activate(
         Goal("team", N_("A team of at least three people"), len(organisers) >= rules.team_size),
         Goal(
             "roles",
-            N_("The three roles are covered, or there is a plan to find the missing one"),
+            N_("The three roles are covered, or there's a plan to find the missing one"),
             roles_covered or bool((initiative.role_plan or "").strip()),
         ),
         Goal("meeting", N_("A first meeting with neighbours is held"), meetings > 0),

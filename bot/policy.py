@@ -47,10 +47,10 @@ class SchedulerPolicy:
 class Policy:
     timings: RuleTimings = field(default_factory=RuleTimings)
     phases: PhaseRules = field(default_factory=PhaseRules)
-    # An initiative with no activity for this many days is stalled: its initiators get a
-    # nudge; after the longer spell its coach is told too (Settings.quiet_days_*).
-    quiet_days_nudge: int = 14
-    quiet_days_coach: int = 28
+    # The one stall threshold (bot/stall.py, Settings.stall_days): quiet this many days
+    # with nothing planned ahead, an initiative's initiators get a nudge, its coach an
+    # alert, and the overview, the digest and the programme dashboard list it as quiet.
+    stall_days: int = 21
     flood: FloodLimits = field(default_factory=FloodLimits)
     # Longer texts are refused kindly (Telegram's own limit is 4096).
     max_text_length: int = 4096
@@ -64,8 +64,7 @@ class Policy:
     def from_settings(cls, settings: Settings) -> Policy:
         """The policy with what the settings tune; the rest as designed."""
         return cls(
-            quiet_days_nudge=settings.quiet_days_nudge,
-            quiet_days_coach=settings.quiet_days_coach,
+            stall_days=settings.stall_days,
             flood=FloodLimits(
                 per_person=settings.flood_max_updates,
                 per_group=settings.group_flood_max_updates,

@@ -272,7 +272,7 @@ async def _show(operator: Operator, ident: int) -> int:
             Period.of(programme),
             operator.now(),
             settings.tz,
-            quiet_days=settings.quiet_days_nudge,
+            quiet_days=settings.stall_days,
         )
         items = (
             (

@@ -45,6 +45,7 @@ from sqlmodel import select
 from bot.audit import audit
 from bot.coaches import Area, AreaError, in_any, is_stalled, parse_area, subject
 from bot.i18n import N_, Safe, Texts, escape
+from bot.stall import quiet_of
 from scheduler.messages import Skip, renderer
 from storage.models import (
     Action,
@@ -914,29 +915,13 @@ async def figures(
                     "open_requests": open_by_coach.get(coach_id, 0),
                 }
             )
-        ahead = set(
-            (
-                await session.execute(
-                    select(Action.initiative_id)
-                    .where(
-                        Action.initiative_id.in_(ids),  # type: ignore[attr-defined]
-                        Action.status == ActionStatus.PLANNED,
-                        Action.starts_at > now,
-                    )
-                    .distinct()
-                )
-            )
-            .scalars()
-            .all()
-        )
+        # The one reading of "stalled" (bot/stall.py), as the coach's overview has it.
+        quiet = await quiet_of(session, initiatives, now)
         for initiative in initiatives:
-            if is_stalled(initiative, now, quiet_days, planned_ahead=initiative.id in ahead):
+            spell = quiet[initiative.id or 0]
+            if is_stalled(initiative, spell, quiet_days):
                 stalled.append(
-                    {
-                        "id": initiative.id,
-                        "title": initiative.title,
-                        "quiet_days": max(0, (now - initiative.last_activity_at).days),
-                    }
+                    {"id": initiative.id, "title": initiative.title, "quiet_days": spell.days}
                 )
         stalled.sort(key=lambda item: -item["quiet_days"])
     return Figures(

@@ -158,8 +158,7 @@ class Scheduler:
                 session,
                 moment,
                 self.timings,
-                quiet_days_nudge=policy.quiet_days_nudge,
-                quiet_days_coach=policy.quiet_days_coach,
+                stall_days=policy.stall_days,
                 tz=self.tz,
             )
 

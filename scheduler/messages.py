@@ -34,15 +34,15 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import select
 
 from bot import phases
 from bot.authz import Permission, coach_of, may
 from bot.i18n import Safe, Texts, texts_for
 from bot.payloads import pack
 from bot.seam import Button, Outgoing, SendText
+from bot.stall import Quiet, quiet_one
 from scheduler.rules import Kind, RuleTimings, followup_due, reminder_due, zone
 from storage.models import (
     Action,
@@ -56,7 +56,6 @@ from storage.models import (
     Rsvp,
     RsvpAnswer,
     ScheduledMessage,
-    SupportRequest,
 )
 
 if TYPE_CHECKING:
@@ -78,8 +77,6 @@ __all__ = [
 Renderer = Callable[[AsyncSession, ScheduledMessage, datetime], Awaitable["list[Outgoing] | None"]]
 
 T = TypeVar("T")
-LIST_MAX = 8  # items per list in a digest; the rest is "and N more"
-SNIPPET = 80
 LATE = timedelta(minutes=30)
 
 
@@ -330,23 +327,25 @@ def since(row: ScheduledMessage, name: str) -> datetime | None:
         return None
 
 
-async def planned_ahead(session: AsyncSession, initiative_id: int, now: datetime) -> bool:
-    result = await session.execute(
-        select(func.count())
-        .select_from(Action)
-        .where(
-            Action.initiative_id == initiative_id,
-            Action.status == ActionStatus.PLANNED,
-            Action.starts_at > now,
-        )
-    )
-    return bool(result.scalar_one())
+def stall_days_of(session: AsyncSession) -> int:
+    """The one stall threshold (Settings.stall_days)."""
+    return context_of(session).services.policy.stall_days
 
 
-def still_quiet(initiative: Initiative, row: ScheduledMessage) -> None:
+async def still_quiet(
+    session: AsyncSession, initiative: Initiative, row: ScheduledMessage, now: datetime
+) -> Quiet:
+    """Still stalled at send time, as bot/stall.py reads it: not active again, no action
+    planned since, none that took place (so never "quiet for 27 days" on an action's day)."""
     quiet_since = since(row, "quiet_since")
     if quiet_since is not None and initiative.last_activity_at > quiet_since:
         raise Skip("the initiative is active again")
+    quiet = await quiet_one(session, initiative, now)
+    if quiet.waiting:
+        raise Skip("an action is planned")
+    if not quiet.stalled(stall_days_of(session)):
+        raise Skip("not quiet long enough: an action took place")
+    return quiet
 
 
 # --- after an action ----------------------------------------------------------------------
@@ -370,7 +369,7 @@ async def render_followup(
     text = texts._(
         "<b>{title}</b> was on {day}. How did it go?\n\n"
         "Tell me in a few taps: how many neighbours came, what went well, "
-        "and what you want to do next. That is how one action leads to the next.",
+        "and what you want to do next. That's how one action leads to the next.",
         title=action.title,
         day=local_day(texts, action.starts_at),
     )
@@ -487,9 +486,9 @@ async def render_reminder(
                 ]
             )
     else:
-        lines.append(texts._("You said you are coming. See you there!"))
+        lines.append(texts._("You said you're coming. See you there!"))
         if context.has_route("rsvp"):
-            rows.append([Button(texts._("I cannot come after all"), pack("rsvp", action.id, "n"))])
+            rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
     if context.has_route("act"):
         rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
     else:
@@ -577,17 +576,14 @@ async def render_nudge(
     person = await recipient(session, row)
     initiative = await initiative_of(session, row.initiative_id)
     await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR)
-    still_quiet(initiative, row)
-    if await planned_ahead(session, initiative.id or 0, now):
-        raise Skip("an action is planned")
+    quiet = await still_quiet(session, initiative, row, now)
     texts = texts_of(person)
-    quiet_days = max(0, (now - initiative.last_activity_at).days)
     text = texts._(
-        "It has been quiet around <b>{title}</b> for {days}. That is fine: "
+        "It has been quiet around <b>{title}</b> for {days}. That's fine: "
         "everyone is busy sometimes.\n\n"
         "One small step is enough to get going again:\n👉 {hint}",
         title=initiative.title,
-        days=days_text(texts, quiet_days),
+        days=days_text(texts, quiet.days),
         hint=await next_step_hint(session, texts, initiative, now),
     )
     rows = [initiative_row(session, texts, initiative.id or 0)]
@@ -609,13 +605,13 @@ async def render_stalled(
         raise Skip("no longer the coach of this initiative")
     if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
         raise Skip("snoozed by the coach")
-    still_quiet(initiative, row)
+    quiet = await still_quiet(session, initiative, row, now)
     texts = texts_of(coach)
     text = texts._(
-        "<b>{title}</b> has been quiet for {days}. It is in the phase {phase}.\n\n"
+        "<b>{title}</b> has been quiet for {days}. It's in the phase {phase}.\n\n"
         "The initiators may need a hand: a short message from you can help them on their way.",
         title=initiative.title,
-        days=days_text(texts, max(0, (now - initiative.last_activity_at).days)),
+        days=days_text(texts, quiet.days),
         phase=phase_name(texts, initiative.phase),
     )
     return say(coach, text, initiative_row(session, texts, initiative.id or 0))
@@ -672,121 +668,25 @@ async def render_phase(
 async def render_digest(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
-    """A coach's weekly digest: initiatives by phase, stalled ones, open questions, coming up."""
+    """A coach's weekly digest: the one digest of bot.coaches (its dates, its counts, the
+    one stall threshold), gathered at send time."""
+    from bot import coaches
+
     coach = await recipient(session, row)
     if not await may(session, coach, Permission.COACH_OVERVIEW):
         raise Skip("no longer a coach")
-    result = await session.execute(
-        select(Initiative).where(Initiative.coach_id == coach.id).order_by(col(Initiative.title))
+    context = context_of(session)
+    data = await coaches.digest(
+        session,
+        coach,
+        now,
+        stall_days=stall_days_of(session),
+        upcoming_days=context.timings.digest_upcoming.days,
     )
-    initiatives = list(result.scalars().all())
-    if not initiatives:
+    if not data.total:
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
-    context = context_of(session)
-    quiet_days = context.policy.quiet_days_coach
-    ids = [initiative.id for initiative in initiatives]
-    by_id = {initiative.id: initiative for initiative in initiatives}
-
-    sections = [
-        texts._(
-            "<b>Your week as a coach</b> ({week})",
-            week=week_span(texts, str((row.payload or {}).get("week", ""))),
-        )
-    ]
-    counts = [
-        texts._("{phase}: {count}", phase=phase_name(texts, phase), count=texts.number(number))
-        for phase in Phase
-        if (number := sum(1 for i in initiatives if i.phase is phase))
-    ]
-    sections.append(_section(texts._("<b>Initiatives by phase</b>"), counts, texts))
-
-    stalled = sorted(
-        (i for i in initiatives if now - i.last_activity_at >= timedelta(days=quiet_days)),
-        key=lambda i: i.last_activity_at,
-    )
-    sections.append(
-        _section(
-            texts._("<b>Quiet for {days} or more</b>", days=days_text(texts, quiet_days)),
-            [
-                texts._(
-                    "{title} ({days})",
-                    title=i.title,
-                    days=days_text(texts, (now - i.last_activity_at).days),
-                )
-                for i in stalled
-            ],
-            texts,
-            empty=texts._("None: everyone is active."),
-        )
-    )
-
-    requests = await session.execute(
-        select(SupportRequest)
-        .where(
-            col(SupportRequest.answered_at).is_(None),
-            col(SupportRequest.initiative_id).in_(ids),
-        )
-        .order_by(col(SupportRequest.created_at))
-    )
-    sections.append(
-        _section(
-            texts._("<b>Open questions</b>"),
-            [
-                texts._(
-                    "{title}: {question}",
-                    title=by_id[r.initiative_id].title,
-                    question=_snippet(r.question),
-                )
-                for r in requests.scalars().all()
-            ],
-            texts,
-            empty=texts._("None."),
-        )
-    )
-
-    upcoming = await session.execute(
-        select(Action)
-        .where(
-            col(Action.initiative_id).in_(ids),
-            Action.status == ActionStatus.PLANNED,
-            Action.starts_at > now,
-            Action.starts_at <= now + context.timings.digest_upcoming,
-        )
-        .order_by(col(Action.starts_at))
-    )
-    sections.append(
-        _section(
-            texts._("<b>Coming up</b>"),
-            [
-                texts._(
-                    "{when}: {title} ({initiative})",
-                    when=texts.short_when(a.starts_at),
-                    title=a.title,
-                    initiative=by_id[a.initiative_id].title,
-                )
-                for a in upcoming.scalars().all()
-            ],
-            texts,
-            empty=texts._("Nothing planned in the next two weeks."),
-        )
-    )
-    return say(coach, Safe("\n\n".join(sections)), menu_row(texts))
-
-
-def _section(title: str, items: list[Safe], texts: Texts, *, empty: str | None = None) -> Safe:
-    if not items:
-        return Safe(f"{title}\n{empty}" if empty else title)
-    shown = [f"• {item}" for item in items[:LIST_MAX]]
-    if len(items) > LIST_MAX:
-        rest = len(items) - LIST_MAX
-        shown.append(texts.n_("… and {n} more", "… and {n} more", rest))
-    return Safe(title + "\n" + "\n".join(shown))
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+    return say(coach, coaches.render_digest(texts, data), menu_row(texts))
 
 
 def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:
@@ -799,15 +699,3 @@ def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime
     if until is not None and until > now:
         return until
     return True
-
-
-def week_span(texts: Texts, key: str) -> str:
-    """An ISO week key ("2026-W51") as the reader's dates: "maandag 14 – zondag 20 december"."""
-    from datetime import date
-
-    try:
-        year, week = key.split("-W")
-        monday = date.fromisocalendar(int(year), int(week), 1)
-    except ValueError:
-        return key
-    return f"{texts.day(monday)} – {texts.day(monday + timedelta(days=6))}"

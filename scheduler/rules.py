@@ -13,8 +13,8 @@ recipient's language and zone, after checking it still makes sense.
 | 24 h and 2 h before an action | "coming" or "maybe" | reminder:<action>:24h:<resident> |
 | an invitation accepted, soon | the inviter | joined:<initiative>:<resident> |
 | "I'll help next time", soon | the initiators | helper:<initiative>:<helper>:<initiator> |
-| daily stall scan, 14 days quiet | each initiator | nudge:<initiative>:<iso-week>:<initiator> |
-| daily stall scan, 28 days quiet | the coach | stalled:<initiative>:<iso-week> |
+| stall scan (bot/stall.py) | each initiator | nudge:<initiative>:<iso-week>:<initiator> |
+| stall scan, the same reading | the coach | stalled:<initiative>:<iso-week> |
 | a phase reached | the other organisers | phase:<initiative>:<phase>:<resident> |
 | Mondays 08:30 local | each coach | digest:<coach>:<iso-week> |
 
@@ -63,6 +63,7 @@ from bot.events import (
     RsvpGiven,
 )
 from bot.registry import Registry
+from bot.stall import quiet_of
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.timing import (
@@ -520,16 +521,16 @@ async def stall_scan(
     now: datetime,
     timings: RuleTimings,
     *,
-    quiet_days_nudge: int,
-    quiet_days_coach: int,
+    stall_days: int,
     tz: ZoneInfo,
 ) -> int:
-    """Nudge the initiators of quiet initiatives (one concrete next step, at most
-    ``nudges_per_quiet_spell`` per quiet spell, one per week); after longer, tell the
-    coach once per quiet spell. An initiative with an action planned ahead is waiting,
-    not quiet. Returns how many rows were inserted."""
+    """Nudge the initiators of stalled initiatives (one concrete next step, at most
+    ``nudges_per_quiet_spell`` per quiet spell, one per week), and tell the coach once per
+    quiet spell. Stalled is bot/stall.py's reading, with the one threshold ``stall_days``:
+    an initiative with an action planned ahead is waiting, not quiet, and an action that
+    took place is a sign of life. Returns how many rows were inserted."""
     week = iso_week_key(now, tz)
-    quiet_since = now - timedelta(days=quiet_days_nudge)
+    quiet_since = now - timedelta(days=stall_days)
     planned_ahead = (
         select(Action.id)
         .where(
@@ -545,10 +546,13 @@ async def stall_scan(
         .order_by(col(Initiative.id))
     )
     inserted = 0
-    for initiative in result.scalars().all():
+    candidates = list(result.scalars().all())
+    quiet = await quiet_of(session, candidates, now)
+    for initiative in candidates:
         iid = initiative.id or 0
-        quiet_days = (now - initiative.last_activity_at).days
-        spell_started = initiative.last_activity_at
+        if not quiet[iid].stalled(stall_days):
+            continue  # an action took place since its last activity
+        spell_started = quiet[iid].since
         for person in await _people(session, iid, [MemberRole.INITIATOR], None):
             earlier = await _rows_since(session, Kind.NUDGE, iid, person.id, spell_started)
             if earlier >= timings.nudges_per_quiet_spell:
@@ -565,7 +569,7 @@ async def stall_scan(
                 ),
                 now,
             )
-        if quiet_days < quiet_days_coach or initiative.coach_id is None:
+        if initiative.coach_id is None:
             continue
         if await _rows_since(session, Kind.STALLED, iid, None, spell_started):
             continue

@@ -283,7 +283,7 @@ async def test_the_stop_button_on_an_announcement_and_the_way_back(world: Driver
     await sweep(world)
     c1 = talker(world, seed["people"]["c1"])
     await c1.press("Stop announcements")
-    assert "you do not get announcements from coaches any more" in c1.last
+    assert "you don't get announcements from coaches any more" in c1.last
     assert "/announcements" in c1.last  # the English name of the command
     assert c1.buttons == ["Yes, send me announcements", "Back to the menu"]
     assert (
@@ -390,7 +390,7 @@ async def test_a_link_must_be_a_web_address(world: Driver, typed: str) -> None:
     await carla.command("bericht")
     await carla.send(TEXT)
     await carla.send(typed)
-    assert "That is not a web address I can use" in carla.last
+    assert "That isn't a web address I can use" in carla.last
     assert carla.buttons == ["No link", "Back to the menu"]
     await carla.send("http://buurthuis.example.nl/info")
     assert "What should the button of the link say?" in carla.last
@@ -411,7 +411,7 @@ async def test_the_text_is_at_most_3500_characters(sqlite_url: str, clock: FakeC
         carla = talker(world, coach)
         await carla.command("bericht")
         await carla.send("x" * 3501)
-        assert "That is a bit long: 3501 characters. Could you keep it under 3500?" in carla.last
+        assert "That's a bit long: 3501 characters. Could you keep it under 3500?" in carla.last
         await carla.send("Kort en goed")
         assert "Do you want to add a link" in carla.last
 

@@ -39,11 +39,10 @@ def console(db: Path, lines: list[str], *args: str) -> str:
 
 
 def test_scripted_dutch_onboarding_reaches_the_main_menu(tmp_path: Path) -> None:
-    out = console(tmp_path / "b.db", ["Anna", "1234 AB", "1"], "--as", "Anna", "--lang", "nl")
+    out = console(tmp_path / "b.db", ["Anna", "1"], "--as", "Anna", "--lang", "nl")
     assert "Hoi! Ik ben Buurbot." in out
     assert "[1] Noem me Anna" in out
-    assert "> 1234 AB" in out
-    assert "✓ Ja, dat is goed" in out
+    assert "Dank je, Anna. Je bent klaar om te beginnen." in out
     assert "Wat wil je doen?" in out
     assert "[1] " in out.split("Wat wil je doen?")[-1]
 
@@ -51,31 +50,31 @@ def test_scripted_dutch_onboarding_reaches_the_main_menu(tmp_path: Path) -> None
 def test_scripted_english_onboarding_by_button_label(tmp_path: Path) -> None:
     out = console(
         tmp_path / "b.db",
-        ["Call me Tom", "3511", "Yes, that is fine"],
+        ["Call me Tom"],
         "--as",
         "Tom",
         "--lang",
         "en",
     )
-    assert "Hello! I am Buurbot." in out
-    assert "Thank you, Tom. You are all set." in out
+    assert "Hello! I'm Buurbot." in out
+    assert "Thank you, Tom. You're all set." in out
     assert "What would you like to do?" in out
 
 
-def test_a_restart_mid_onboarding_resumes_at_the_same_step(tmp_path: Path) -> None:
+def test_a_restart_mid_flow_resumes_at_the_same_step(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
-    console(db, ["Anna"], "--as", "Anna", "--lang", "nl")
-    out = console(db, ["1234 AB"], "--as", "Anna", "--lang", "nl")
+    console(db, ["Anna", "Deel een idee"], "--as", "Anna", "--lang", "nl")
+    out = console(db, ["Tegels eruit en planten erin"], "--as", "Anna", "--lang", "nl")
     intro, _, chat = out.partition("\n\n")
     assert intro.startswith("Dit is de Buurbot-console")
-    assert chat.lstrip().startswith("Leuk je te leren kennen, Anna!")
-    assert "Mag ik je naam (Anna) en postcode (1234 AB) bewaren?" in out
+    assert chat.lstrip().startswith("Leuk dat je iets wilt beginnen!")
+    assert "Is het voor je straat, je buurt of je hele wijk?" in out
 
 
 def test_as_switches_between_people(tmp_path: Path) -> None:
     out = console(tmp_path / "b.db", ["Anna", "/as Bert", "Bert"], "--as", "Anna", "--lang", "nl")
     assert "— je bent nu Bert —" in out
-    assert "Leuk je te leren kennen, Bert!" in out
+    assert "Dank je, Bert. Je bent klaar om te beginnen." in out
 
 
 def test_plain_buurbot_without_a_token_starts_the_console(tmp_path: Path) -> None:
@@ -125,12 +124,12 @@ async def test_the_console_says_it_started_once_the_greeting_is_shown(tmp_path: 
     )
     assert len(shown_when_started) == 1
     assert "Hoi! Ik ben Buurbot." in shown_when_started[0]
-    assert "Leuk je te leren kennen, Anna!" in out.getvalue()  # the chat went on after it
+    assert "Dank je, Anna." in out.getvalue()  # the chat went on after it
 
 
 # --- who you are, and in which language ---------------------------------------------------
 
-ANNA_ONBOARDS = ["Anna", "1234 AB", "1"]  # Telegram calls her "Buurman": she says Anna
+ANNA_ONBOARDS = ["Anna"]  # Telegram calls her "Buurman": she says Anna
 
 
 def test_as_finds_the_person_by_the_name_they_gave(tmp_path: Path) -> None:
@@ -150,11 +149,11 @@ def test_as_without_a_name_says_how_and_who_is_here(tmp_path: Path) -> None:
 
 def test_lang_is_honoured_for_an_existing_person(tmp_path: Path) -> None:
     db = tmp_path / "b.db"
-    console(db, ["Anna", "1234 AB", "1"], "--as", "Anna", "--lang", "nl")
+    console(db, ["Anna"], "--as", "Anna", "--lang", "nl")
     out = console(db, ["/menu", "/as Anna"], "--as", "Anna", "--lang", "en")
     assert out.startswith("This is the Buurbot console")
     assert "What would you like to do?" in out
-    assert "— you are now Anna —" in out
+    assert "— you're now Anna —" in out
     assert "Wat wil je doen?" not in out
 
 
@@ -213,6 +212,7 @@ IDEA = [
     "Tegels eruit en planten erin",
     "Straat",
     "Lindelaan",
+    "1234",  # the postcode there: Anna gave none of her own
     "Het is te heet",
     "Groener / klimaat",
     "1",  # the suggested title

@@ -25,18 +25,24 @@ from storage.models import Conversation, ProcessedUpdate
 from tests.conftest import make_services
 from tests.support.driver import Driver, Talker
 
-ONBOARDING_PATH = {
+# Onboarding is one question; the idea flow's first steps give a text step and a button step.
+WHAT = "Tegels eruit en planten erin"
+ONBOARDING_PATH: dict[str, list[str]] = {
     "name": [],
-    "postcode": ["Anna"],
-    "consent": ["Anna", "1234 AB"],
+    "what": ["Anna", "[Deel een idee]"],
+    "level": ["Anna", "[Deel een idee]", WHAT],
 }
+LEVELS = ["Straat", "Buurt", "Wijk", "Terug naar het menu"]
 
 
 async def at_step(driver: Driver, step: str, name: str = "Anna") -> Talker:
     anna = driver.person(name, "nl")
     await anna.command("start")
     for answer in ONBOARDING_PATH[step]:
-        await anna.send(answer)
+        if answer.startswith("["):
+            await anna.press(answer.strip("[]"))
+        else:
+            await anna.send(answer)
     return anna
 
 
@@ -46,10 +52,10 @@ async def conversation_of(driver: Driver, talker: Talker) -> Conversation:
 
 
 async def test_a_redelivered_update_is_handled_once(db_driver: Driver) -> None:
-    anna = await at_step(db_driver, "postcode")
+    anna = await at_step(db_driver, "what")
     before = len(anna.messages)
-    await anna.send("1234 AB", update_id=777)
-    await anna.send("1234 AB", update_id=777)
+    await anna.send(WHAT, update_id=777)
+    await anna.send(WHAT, update_id=777)
     assert len(anna.messages) == before + 1
     async with db_driver.services.db.transaction() as session:
         ids = (await session.execute(select(ProcessedUpdate.update_id))).scalars().all()
@@ -57,13 +63,13 @@ async def test_a_redelivered_update_is_handled_once(db_driver: Driver) -> None:
 
 
 async def test_two_quick_messages_never_race_one_conversation(db_driver: Driver) -> None:
-    anna = await at_step(db_driver, "name")
-    # Both arrive at once; serialised, the first is the name and the second the postcode.
-    await asyncio.gather(anna.send("Anna"), anna.send("1234 AB"))
+    anna = await at_step(db_driver, "what")
+    # Both arrive at once; serialised, the first is the idea and the second its level.
+    await asyncio.gather(anna.send(WHAT), anna.send("straat"))
     conversation = await conversation_of(db_driver, anna)
-    assert conversation.step == "consent"
+    assert conversation.step == "place"
     answers = {k: v for k, v in conversation.data.items() if not k.startswith("_")}
-    assert answers == {"name": "Anna", "postcode": "1234 AB"}  # "_…": the machinery's own
+    assert answers == {"what": WHAT, "level": "street"}  # "_…": the machinery's own
 
 
 @pytest.mark.parametrize("step", list(ONBOARDING_PATH))
@@ -100,45 +106,44 @@ async def test_unexpected_input_in_every_step_is_explained_with_the_options(
 
 
 async def test_menu_during_onboarding_keeps_onboarding_going(driver: Driver) -> None:
-    anna = await at_step(driver, "postcode")
+    anna = await at_step(driver, "name")
     await anna.command("menu")
     assert "Hoi! Ik ben Buurbot." in anna.last  # not onboarded: there is no menu yet
 
 
 async def test_menu_after_onboarding_offers_to_continue_a_flow(driver: Driver) -> None:
-    anna = await at_step(driver, "consent")
-    await anna.press("Ja, dat is goed")
+    anna = await at_step(driver, "level")
     await anna.command("taal")
     await anna.command("menu")
     assert "Wat wil je doen?" in anna.last
+    assert "Verder waar ik was" in anna.buttons
 
 
 async def test_text_where_a_button_was_expected_gets_the_options_again(driver: Driver) -> None:
-    anna = await at_step(driver, "consent")
+    anna = await at_step(driver, "level")
     await anna.send("misschien")
-    assert "Antwoord met een van de knoppen: ja of nee." in anna.last
-    assert anna.buttons == ["Ja, dat is goed", "Nee, niet bewaren", "Wat bewaar je?"]
+    assert "Kies een van de knoppen: straat, buurt of wijk." in anna.last
+    assert anna.buttons == LEVELS
 
 
 async def test_a_button_pressed_twice_or_late_is_refused_kindly(driver: Driver) -> None:
-    anna = await at_step(driver, "consent")
-    consent = anna.messages[-1]
-    payload = consent.buttons[0][0].payload
-    await anna.press("Ja, dat is goed")
-    # The same button again (a double tap, or a stale message): refused, nothing happens twice.
-    await anna.event(ButtonPress(payload or "", "late-query", consent.message_id))
+    anna = await at_step(driver, "level")
+    question = anna.messages[-1]
+    payload = question.buttons[0][0].payload
+    await anna.press("Straat")
+    await anna.send("Lindelaan")
+    # The same button again (a stale message): refused, nothing happens twice.
+    await anna.event(ButtonPress(payload or "", "late-query", question.message_id))
     assert "Die knop werkt niet meer." in anna.last
     assert driver.sender.answered[-1].text == "Die knop hoort bij een eerdere vraag."
 
 
-@pytest.mark.parametrize(
-    "payload", ["", "2:s:x", "1:", "1:s:onboarding:consent:nope", "garbage" * 20]
-)
+@pytest.mark.parametrize("payload", ["", "2:s:x", "1:", "1:s:idea:level:nope", "garbage" * 20])
 async def test_forged_payloads_are_refused_kindly(driver: Driver, payload: str) -> None:
-    anna = await at_step(driver, "consent")
+    anna = await at_step(driver, "level")
     await anna.event(ButtonPress(payload, "q-forged", None))
     assert "Die knop werkt niet meer." in anna.last
-    assert anna.buttons == ["Ja, dat is goed", "Nee, niet bewaren", "Wat bewaar je?"]
+    assert anna.buttons == LEVELS
 
 
 async def test_a_huge_message_is_answered_kindly(driver: Driver) -> None:
@@ -149,7 +154,7 @@ async def test_a_huge_message_is_answered_kindly(driver: Driver) -> None:
 
 
 async def test_every_button_press_is_answered(driver: Driver) -> None:
-    anna = await at_step(driver, "consent")
+    anna = await at_step(driver, "name")
     before = len(driver.sender.answered)
     await anna.press("Wat bewaar je?")
     assert len(driver.sender.answered) == before + 1
@@ -159,16 +164,16 @@ async def test_a_restart_resumes_at_the_same_step(sqlite_url: str, clock) -> Non
     first = make_services(sqlite_url, clock)
     await first.db.migrate()
     driver = Driver(first)
-    anna = await at_step(driver, "consent")
+    anna = await at_step(driver, "level")
     await first.db.close()
 
     second = make_services(sqlite_url, clock)  # a new process: new engine, same database
     driver.restart(second)
     actions = await driver.engine.resume(anna.chat, anna.who)
     await driver.delivery.deliver(actions)
-    assert "Mag ik je naam (Anna) en postcode (1234 AB) bewaren?" in anna.last
-    await anna.press("Ja, dat is goed")
-    assert "Dank je, Anna." in anna.last
+    assert "Is het voor je straat, je buurt of je hele wijk?" in anna.last
+    await anna.press("Straat")
+    assert "Welke straat is het?" in anna.last
     await second.db.close()
 
 
@@ -185,7 +190,7 @@ async def test_postgres_down_gets_a_kind_answer(clock) -> None:  # type: ignore[
     services = make_services("postgresql+asyncpg://postgres@127.0.0.1:1/none", clock)
     engine = Engine(services)
     actions = await engine.handle(Incoming(Chat(5), Person(5, "Tom", "en"), Text("hi"), 1))
-    assert "I cannot reach my memory right now." in actions[-1].text  # type: ignore[union-attr]
+    assert "I can't reach my memory right now." in actions[-1].text  # type: ignore[union-attr]
     await services.db.close()
 
 
@@ -206,7 +211,7 @@ async def test_flooding_is_slowed_with_one_notice(sqlite_url: str, clock) -> Non
     assert "Hoi! Ik ben Buurbot." in calm.last  # others are not slowed
     clock.advance(11)
     await spammer.send("Spam")
-    assert "Leuk je te leren kennen" in spammer.last
+    assert "Dank je, Spam." in spammer.last
     await services.db.close()
 
 

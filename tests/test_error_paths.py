@@ -55,7 +55,8 @@ async def test_a_handler_that_raises_gets_an_apology_and_changes_nothing(
     monkeypatch.setitem(registry.commands, "kapot", Command(("kapot",), broken, "broken"))
     anna = db_driver.person("Anna")
     await anna.command("start")
-    await anna.send("Anna")  # the bot now asks for her postcode
+    await anna.send("Anna")
+    await anna.press("Deel een idee")  # the bot now asks for her idea
     before, handled = len(anna.messages), await _handled(db_driver)
 
     with caplog.at_level(logging.ERROR, logger="bot.engine"):
@@ -72,11 +73,11 @@ async def test_a_handler_that_raises_gets_an_apology_and_changes_nothing(
     async with db_driver.services.db.transaction() as session:
         conversation = (await session.execute(select(Conversation))).scalar_one()
     # Rolled back: the half-done change is gone, and the update may be handled again.
-    assert (conversation.flow, conversation.step) == ("onboarding", "postcode")
+    assert (conversation.flow, conversation.step) == ("idea", "what")
     assert await _handled(db_driver) == handled
     # The conversation goes on where it was.
-    await anna.send("1234 AB")
-    assert "(1234 AB)" in anna.last and "(Anna)" in anna.last
+    await anna.send("Tegels eruit en planten erin")
+    assert "Is het voor je straat, je buurt of je hele wijk?" in anna.last
 
 
 async def test_a_handler_that_raises_on_a_button_answers_the_button_too(

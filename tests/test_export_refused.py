@@ -25,5 +25,5 @@ async def test_a_delivered_export_says_nothing_more(driver: Driver) -> None:
     await tom.command("mydata")
     sent = driver.sender.sent[-3:]
     assert any(isinstance(a, SendDocument) for a in sent)
-    assert "I could not send you the file" not in tom.seen_since(before)
-    assert not [a for a in sent if isinstance(a, SendText) and "could not send" in a.text]
+    assert "I couldn't send you the file" not in tom.seen_since(before)
+    assert not [a for a in sent if isinstance(a, SendText) and "couldn't send" in a.text]

@@ -66,7 +66,7 @@ async def test_only_an_initiator_may_edit_even_with_an_old_button(driver: Driver
     await press_payload(bob, pack("ini", "card", iid))
     assert "Edit" not in bob.buttons  # team, not an initiator
     await press_payload(bob, pack("ini", "edit", iid))  # a forged or old button
-    assert "I cannot open that for you." in bob.last
+    assert "I can't open that for you." in bob.last
     assert (await get(driver, Initiative, iid)).title == "Groene Lindelaan"
 
 

@@ -73,8 +73,6 @@ async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Service
 
 LABELS = {
     "nl": {
-        "skip_postcode": "Zeg ik liever niet",
-        "consent": "Ja, dat is goed",
         "yes": "Ja",
         "change": "Wijzigen",
         "no_limit": "Geen limiet",
@@ -83,8 +81,6 @@ LABELS = {
         "cant": "Ik kan niet",
     },
     "en": {
-        "skip_postcode": "I would rather not say",
-        "consent": "Yes, that is fine",
         "yes": "Yes",
         "change": "Change",
         "no_limit": "No limit",
@@ -107,9 +103,7 @@ def label(talker: Talker, key: str) -> str:
 async def onboard(driver: Driver, name: str, lang: str = "nl") -> Talker:
     talker = driver.person(name, lang)
     await talker.command("start")
-    await talker.send(name)
-    await talker.press(label(talker, "skip_postcode"))
-    await talker.press(label(talker, "consent"))
+    await talker.send(name)  # the name is the consent: the question says it is stored
     return talker
 
 
@@ -285,7 +279,7 @@ async def test_plan_an_action_in_english_with_a_day_without_time(driver: Driver)
     await tom.press("Yes")
     await tom.send("Corner of Green street")
     await tom.send("25")
-    assert "✅ Planned! There is nobody else in the initiative to tell yet." in tom.last
+    assert "✅ Planned! There's nobody else in the initiative to tell yet." in tom.last
     assert "Places: 25 (25 free)" in tom.last
     action = await latest_action(driver)
     assert action.kind is ActionKind.ACTION and action.capacity == 25
@@ -610,9 +604,7 @@ async def test_a_kit_becomes_an_action_with_checklist_and_invitation(driver: Dri
 async def test_kits_can_be_browsed_without_consent(driver: Driver) -> None:
     piet = driver.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Nee, niet bewaren")
+    await piet.press("Bewaar mijn naam niet")
     await piet.press("Ideeën voor acties")
     themes = piet.messages[-1]
     await press_payload(piet, pack("kit", "list"))  # part 1 offers this without consent
@@ -852,7 +844,7 @@ JOURNEY = {
         "report": "Report back: how did it go?",
         "skip": "Skip",
         "held": "2 people came",
-        "waitlisted": "you are on the waiting list: place 1",
+        "waitlisted": "you're on the waiting list: place 1",
     },
 }
 

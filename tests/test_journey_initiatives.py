@@ -40,7 +40,6 @@ from storage.models import (
 from tests.conftest import make_services
 from tests.support.driver import Driver, Talker
 
-CONSENT = {"nl": "Ja, dat is goed", "en": "Yes, that is fine"}
 APOLOGY = ("Er ging iets mis", "Something went wrong")
 
 
@@ -84,12 +83,11 @@ async def onboard(
 ) -> Talker:
     talker = driver.person(name, lang)
     await talker.command("start")
-    await talker.send(name)
+    await talker.send(name)  # the name is the consent: the question says it is stored
     if postcode:
-        await talker.send(postcode)
-    else:
-        await talker.press("Zeg ik liever niet" if lang == "nl" else "I would rather not say")
-    await talker.press(CONSENT[lang])
+        await talker.press("Doe mee met een initiatief" if lang == "nl" else "Join an initiative")
+        await talker.send(postcode)  # asked where it helps: finding initiatives nearby
+        await talker.command("menu")
     return talker
 
 
@@ -272,9 +270,7 @@ async def test_sharing_an_idea_in_english_asks_the_area_and_the_why_later(
 async def test_sharing_an_idea_waits_for_consent(journey: Driver) -> None:
     piet = journey.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Nee, niet bewaren")
+    await piet.press("Bewaar mijn naam niet")
     await piet.press("Deel een idee")
     assert "Leuk dat je een idee wilt delen!" in piet.last
     assert "Daarvoor moet ik je naam bewaren" in piet.last
@@ -283,8 +279,6 @@ async def test_sharing_an_idea_waits_for_consent(journey: Driver) -> None:
     await piet.press("Ja, je mag mijn naam bewaren")
     assert "Welke naam zal ik voor je gebruiken?" in piet.last
     await piet.send("Piet")
-    await piet.send("3511")
-    await piet.press("Ja, dat is goed")
     await piet.press("Deel een idee")
     assert "Wat wil je samen met je buren doen?" in piet.last
 
@@ -327,10 +321,9 @@ async def test_a_new_neighbour_joins_the_team_through_onboarding(db_journey: Dri
     anna = db_journey.person("Anna", "nl")
     await anna.command("start", link)
     assert "Hoi! Ik ben Buurbot." in anna.last  # a brand-new person: onboarding first
-    await anna.send("Anna")
-    await anna.send("3511 CD")
+    assert "Je bent uitgenodigd voor Groene Lindelaan." in anna.last
     before = len(anna.messages)
-    await anna.press("Ja, dat is goed")
+    await anna.send("Anna")
     invitation = anna.last
     # One message thanks her and shows the invitation with its buttons.
     assert len(anna.messages) == before + 1
@@ -476,16 +469,12 @@ async def test_a_neighbour_without_consent_is_asked_for_it_first(journey: Driver
     _, initiative = await founded(journey)
     piet = journey.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Nee, niet bewaren")
+    await piet.press("Bewaar mijn naam niet")
     await piet.command("start", f"join-{initiative.invite_token}")
     assert "Je bent uitgenodigd voor Groene Lindelaan." in piet.last
     assert "Daarvoor moet ik je naam bewaren" in piet.last
     await piet.press("Ja, je mag mijn naam bewaren")
     await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Ja, dat is goed")
     assert piet.buttons == ["In het team", "Alleen volgen", "Nu niet"]  # the link was kept
     await piet.press("In het team")
     assert await member_of(journey, initiative.id or 0, piet) is not None

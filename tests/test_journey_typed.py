@@ -26,7 +26,7 @@ T = {
         "yes": "ja",
         "no": "nee hoor",
         "all_set": "Dank je, Anna. Je bent klaar om te beginnen.",
-        "not_stored": "Prima: ik heb je naam en postcode niet bewaard.",
+        "not_stored": "Prima: ik heb je naam niet bewaard.",
         "menu": "Wat wil je doen?",
         "share": "Deel een idee",
         "idea_question": "Wat wil je samen met je buren doen?",
@@ -44,8 +44,6 @@ T = {
         "invited": "Je bent uitgenodigd voor Groene Lindelaan.",
         "link_hint": "Dank je, dat is een uitnodigingslink! Ik open hem zodra we kennis",
         "name_question": "Welke naam zal ik voor je gebruiken?",
-        "consent": "Ja, dat is goed",
-        "skip_postcode": "Zeg ik liever niet",
         "already": "Dat heb je al gekozen. De vraag staat hieronder voor je klaar.",
         "continue": "Verder waar ik was",
         "back_to_the_menu": "terug naar het menu",
@@ -60,8 +58,8 @@ T = {
         "skip": "rather not",
         "yes": "ok",
         "no": "no thanks",
-        "all_set": "Thank you, Anna. You are all set.",
-        "not_stored": "That is fine: I have not stored your name or postcode.",
+        "all_set": "Thank you, Anna. You're all set.",
+        "not_stored": "That's fine: I haven't stored your name.",
         "menu": "What would you like to do?",
         "share": "Share an idea",
         "idea_question": "What would you like to do with your neighbours?",
@@ -76,11 +74,9 @@ T = {
         "people": "12 people",
         "past": "That moment has already passed. Which day and time do you mean?",
         "past_typed": "1 November 2026 10:00",
-        "invited": "You are invited to join Groene Lindelaan.",
-        "link_hint": "Thank you, that is an invitation link! I will open it as soon as we",
+        "invited": "You're invited to join Groene Lindelaan.",
+        "link_hint": "Thank you, that is an invitation link! I'll open it as soon as we",
         "name_question": "What name shall I use for you?",
-        "consent": "Yes, that is fine",
-        "skip_postcode": "I would rather not say",
         "already": "You already chose that. The question is waiting for you below.",
         "continue": "Continue where I was",
         "back_to_the_menu": "back to the menu",
@@ -121,9 +117,7 @@ async def test_typed_words_answer_the_buttons_of_onboarding(driver: Driver, lang
     t = T[lang]
     anna = driver.person("Anna", lang)
     await anna.command("start")
-    await anna.send("Anna")
-    await anna.send(t["skip"])  # the postcode: "I would rather not say"
-    await anna.send(t["yes"])  # may I store your name? "Yes, that is fine"
+    await anna.send(t["yes"])  # "What name shall I use for you? [Call me Anna]"
     assert t["all_set"] in anna.last
     assert t["menu"] in anna.last
     stored = await resident(driver, anna)
@@ -131,9 +125,7 @@ async def test_typed_words_answer_the_buttons_of_onboarding(driver: Driver, lang
 
     bert = driver.person("Bert", lang)
     await bert.command("start")
-    await bert.send("Bert")
-    await bert.send("1234 AB")
-    await bert.send(t["no"])  # "No, do not store it"
+    await bert.send(t["no"])  # "Don't store my name"
     assert t["not_stored"] in bert.last
     assert (await resident(driver, bert)).consented_at is None
 
@@ -141,21 +133,21 @@ async def test_typed_words_answer_the_buttons_of_onboarding(driver: Driver, lang
 async def test_a_label_typed_in_other_case_and_punctuation_presses_it(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")
-    await anna.send("Anna")
-    await anna.send("zeg ik liever niet!")
-    assert "Mag ik je naam (Anna) bewaren?" in anna.last
-    await anna.send("JA, DAT IS GOED.")
+    await anna.send("wat BEWAAR je?!")
+    assert "Wat ik bewaar, en waarom" in anna.seen_since(-2)
+    await anna.send("NOEM ME ANNA.")
     assert "Je bent klaar om te beginnen" in anna.last
+    assert (await resident(driver, anna)).name == "Anna"
 
 
 async def test_a_word_that_means_nothing_here_still_asks_for_a_button(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")
     await anna.send("Anna")
-    await anna.send("1234")
+    await anna.press("Deel een idee")
+    await anna.send("Tegels eruit en planten erin")
     await anna.send("misschien")
-    assert "Antwoord met een van de knoppen: ja of nee." in anna.last
-    assert (await resident(driver, anna)).consented_at is None
+    assert "Kies een van de knoppen: straat, buurt of wijk." in anna.last
 
 
 async def test_the_role_questions_take_typed_yes_and_no(driver: Driver) -> None:
@@ -330,9 +322,7 @@ async def test_a_link_pasted_at_the_name_question_is_kept_kindly(driver: Driver,
     assert t["link_hint"] in dirk.last
     assert t["name_question"] in dirk.last
     await dirk.send("Dirk")
-    await dirk.press(t["skip_postcode"])
-    await dirk.press(t["consent"])
-    assert t["invited"] in dirk.seen_since(len(dirk.messages) - 2)
+    assert t["invited"] in dirk.last
     assert (await resident(driver, dirk)).name == "Dirk"  # not the link
 
 
@@ -442,8 +432,6 @@ async def test_a_typed_yes_takes_the_offered_name(driver: Driver, lang: str) -> 
     anna = driver.person("Annemarie", lang)
     await anna.command("start")
     await anna.send(t["yes"])  # "What name shall I use? [Call me Annemarie]"
-    await anna.send(t["skip"])
-    await anna.send(t["yes"])
     assert (await resident(driver, anna)).name == "Annemarie"
 
 
@@ -451,16 +439,16 @@ async def test_a_question_button_tapped_twice_moves_on_once(db_driver: Driver) -
     anna = db_driver.person("Anna", "nl")
     await anna.command("start")
     await anna.send("Anna")
+    await anna.press("Deel een idee")
+    await anna.send("Tegels eruit en planten erin")
     before = len(anna.messages)
     question = anna.messages[-1]
-    payload = next(
-        b.payload for row in question.buttons for b in row if b.label == T["nl"]["skip_postcode"]
-    )
+    payload = next(b.payload for row in question.buttons for b in row if b.label == "Straat")
     # Two taps in one batch: both left before the question lost its buttons.
     await anna.event(ButtonPress(payload or "", "tap-1", question.message_id))
     again = await anna.event(ButtonPress(payload or "", "tap-2", question.message_id))
-    consent = [m for m in anna.messages[before:] if "Mag ik je naam (Anna) bewaren?" in m.plain]
-    assert len(consent) == 1
+    asked = [m for m in anna.messages[before:] if "Welke straat is het?" in m.plain]
+    assert len(asked) == 1
     assert [a.text for a in again if isinstance(a, AnswerButton)] == [T["nl"]["already"]]
     assert not any("Die knop werkt niet meer" in m.plain for m in anna.messages[before:])
 
@@ -480,3 +468,22 @@ def test_buttons_and_commands_are_understood_in_every_language() -> None:
         "hulp",
         "stop",
     ]
+
+
+@LANGS
+async def test_a_theme_typed_in_one_s_own_words_is_understood(driver: Driver, lang: str) -> None:
+    typed, other = {"nl": ("gezelligheid", "Wat wil je"), "en": ("sociable", "What would")}[lang]
+    anna = driver.person("Anna", lang)
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.press(T[lang]["share"])
+    await anna.send("Een bankje op het plein, voor iedereen")
+    await anna.press("Buurt" if lang == "nl" else "Neighbourhood")
+    await anna.send("Oranjebuurt")
+    await anna.send("3511")
+    await anna.send("Omdat het gezellig is")
+    await anna.send("ok")  # means no theme: the buttons again
+    assert ("Kies een van de knoppen" if lang == "nl" else "Please choose one") in anna.last
+    await anna.send(typed)
+    assert ("korte titel" if lang == "nl" else "a short title") in anna.last
+    assert other not in anna.last

@@ -1,8 +1,7 @@
-"""Onboarding, the first real flow: greeting, name, postcode, consent, main menu."""
+"""Onboarding, the first real flow: greeting, the name (whose answer is the consent), menu."""
 
 from __future__ import annotations
 
-import pytest
 from sqlmodel import select
 
 from storage.models import Resident
@@ -16,39 +15,38 @@ async def resident(driver: Driver, telegram_id: int) -> Resident:
         ).scalar_one()
 
 
-async def test_dutch_onboarding_stores_name_and_postcode_with_consent(db_driver: Driver) -> None:
+async def test_dutch_onboarding_is_one_question_whose_answer_is_the_consent(
+    db_driver: Driver,
+) -> None:
     anna = db_driver.person("Anna", "nl")
     await anna.command("start")
     assert "Hoi! Ik ben Buurbot." in anna.last
     assert "Welke naam zal ik voor je gebruiken?" in anna.last
-    assert anna.buttons == ["Noem me Anna"]
+    # The question says what is stored: answering it is the consent.
+    assert "Ik bewaar alleen die naam" in anna.last
+    assert anna.buttons == ["Noem me Anna", "Wat bewaar je?", "Bewaar mijn naam niet"]
 
     await anna.send("Anna de Vries")
-    assert "Leuk je te leren kennen, Anna de Vries!" in anna.last
-    await anna.send("1234ab")
-    assert "Mag ik je naam (Anna de Vries) en postcode (1234 AB) bewaren?" in anna.last
-    await anna.press("Ja, dat is goed")
     assert "Dank je, Anna de Vries." in anna.last
     assert "Wat wil je doen?" in anna.last
     assert "Hulp" in anna.buttons
 
     stored = await resident(db_driver, anna.who.id)
-    assert (stored.name, stored.postcode, stored.language) == ("Anna de Vries", "1234 AB", "nl")
+    assert (stored.name, stored.postcode, stored.language) == ("Anna de Vries", None, "nl")
     assert stored.consented_at is not None and stored.onboarded_at is not None
 
 
-async def test_english_onboarding_with_name_button_and_four_digits(driver: Driver) -> None:
+async def test_english_onboarding_is_one_tap_on_the_name(driver: Driver) -> None:
     tom = driver.person("Tom", "en-GB")
     await tom.command("start")
-    assert "Hello! I am Buurbot." in tom.last
+    assert "Hello! I'm Buurbot." in tom.last
+    assert "I'll store only that name" in tom.last
     await tom.press("Call me Tom")
-    assert "Nice to meet you, Tom!" in tom.last
-    await tom.send("3511")
-    assert "May I store your name (Tom) and postcode (3511)?" in tom.last
-    await tom.press("Yes, that is fine")
+    assert "Thank you, Tom. You're all set." in tom.last
     assert "What would you like to do?" in tom.last
     stored = await resident(driver, tom.who.id)
-    assert stored.postcode == "3511" and stored.language == "en"
+    assert stored.name == "Tom" and stored.consented_at is not None
+    assert stored.postcode is None and stored.language == "en"
 
 
 async def test_the_chosen_answer_is_confirmed_in_place(driver: Driver) -> None:
@@ -64,41 +62,44 @@ async def test_the_chosen_answer_is_confirmed_in_place(driver: Driver) -> None:
 async def test_declining_consent_stores_nothing_but_allows_browsing(driver: Driver) -> None:
     piet = driver.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    assert "Mag ik je naam (Piet) bewaren?" in piet.last
-    await piet.press("Nee, niet bewaren")
-    assert "ik heb je naam en postcode niet bewaard" in piet.last
+    await piet.press("Bewaar mijn naam niet")
+    assert "ik heb je naam niet bewaard" in piet.last
+    assert "Wat wil je doen?" in piet.last
     stored = await resident(driver, piet.who.id)
     assert stored.name is None and stored.postcode is None and stored.consented_at is None
     assert stored.onboarded_at is not None
 
 
-@pytest.mark.parametrize(
-    ("typed", "complaint"),
-    [
-        ("12345", "Die postcode ken ik niet"),
-        ("0123 AB", "Die postcode ken ik niet"),
-        ("1234 ABC", "Die postcode ken ik niet"),
-        ("mijn huis", "Die postcode ken ik niet"),
-    ],
-)
-async def test_a_wrong_postcode_is_explained_and_asked_again(
-    driver: Driver, typed: str, complaint: str
-) -> None:
+async def test_a_postcode_typed_as_the_name_is_explained(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")
-    await anna.send("Anna")
-    await anna.send(typed)
-    assert complaint in anna.last
-    assert "Wat is je postcode?" in anna.last
-    assert anna.buttons == ["Zeg ik liever niet"]
+    await anna.send("1234 AB")
+    assert "Dat lijkt op een postcode. Die heb ik nu niet nodig." in anna.last
+    await anna.send("Hoi!")  # a greeting is not a name either
+    assert "Ook hallo! Welke naam zal ik voor je gebruiken?" in anna.last
+    assert "Noem me Anna" in anna.buttons
+
+
+async def test_the_postcode_is_asked_where_it_helps_finding_initiatives(driver: Driver) -> None:
+    anna = driver.person("Anna", "en")
+    await anna.command("start")
+    await anna.press("Call me Anna")
+    await anna.press("Join an initiative")
+    assert "Or type your postcode" in anna.last
+    await anna.send("12345")  # neither a link nor a postcode
+    assert "Or type your postcode, like 1234 AB" in anna.last
+    await anna.send("3511 ab")
+    assert "Thanks! I've noted 3511 AB." in anna.last
+    assert "I found no open initiatives in 3511 yet." in anna.last
+    stored = await resident(driver, anna.who.id)
+    assert stored.postcode == "3511 AB"
 
 
 async def test_a_name_that_is_not_a_name_is_refused(driver: Driver) -> None:
     anna = driver.person("12345", "nl")
     await anna.command("start")
-    assert anna.buttons == []  # Telegram's "name" has no letters: no button for it
+    # Telegram's "name" has no letters: no button for it
+    assert anna.buttons == ["Wat bewaar je?", "Bewaar mijn naam niet"]
     await anna.send("12345")
     assert "Dat lijkt niet op een naam." in anna.last
     await anna.send("x" * 41)
@@ -108,11 +109,10 @@ async def test_a_name_that_is_not_a_name_is_refused(driver: Driver) -> None:
 async def test_the_privacy_button_explains_and_asks_again(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")
-    await anna.send("Anna")
-    await anna.send("1234 AB")
     await anna.press("Wat bewaar je?")
     assert "Wat ik bewaar, en waarom" in anna.seen_since(-2)
-    assert "Mag ik je naam (Anna) en postcode (1234 AB) bewaren?" in anna.last
+    assert "Welke naam zal ik voor je gebruiken?" in anna.last
+    assert "Noem me Anna" in anna.buttons
 
 
 async def test_html_in_a_name_is_escaped_when_echoed(driver: Driver) -> None:
@@ -142,9 +142,7 @@ async def test_unknown_language_code_falls_back_to_dutch(driver: Driver) -> None
 async def test_start_after_declining_asks_again(driver: Driver) -> None:
     piet = driver.person("Piet", "nl")
     await piet.command("start")
-    await piet.send("Piet")
-    await piet.press("Zeg ik liever niet")
-    await piet.press("Nee, niet bewaren")
+    await piet.press("Bewaar mijn naam niet")
     await piet.command("start")
     assert "Welke naam zal ik voor je gebruiken?" in piet.last
 

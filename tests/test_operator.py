@@ -127,8 +127,6 @@ async def test_coach_add_makes_a_coach_who_takes_over_the_initiatives_of_the_are
     chat = world.person("Carla", "en", person_id=4242)
     await chat.command("start")
     await chat.press("Noem me Carla")
-    await chat.send("1012")
-    await chat.press("Ja, dat is goed")
     await chat.command("overzicht")
     assert "2 initiatieven" in chat.last
 
@@ -153,7 +151,7 @@ async def test_coach_invite_prints_a_link_that_works_once(world: Driver) -> None
 
     bea = talker(world, await add_person(world.services, "Bea"))
     await bea.command("start", payload)
-    assert "You are now a neighbourhood coach for: 3500–3599." in bea.last
+    assert "You're now a neighbourhood coach for: 3500–3599." in bea.last
     eve = talker(world, await add_person(world.services, "Eve"))
     await eve.command("start", payload)
     assert "this coach link has already been used" in eve.last
@@ -313,7 +311,10 @@ async def test_a_broadcast_from_the_shell_sends_and_reports(world: Driver) -> No
     }
     assert sent == {people["anna"].telegram_id, people["bob"].telegram_id}
     assert "delivered:    2 of 2" in result.out and "failed:       0" in result.out
-    assert "[##############################] 2/2" in result.err  # the progress bar
+    # The progress bar (tqdm), as lines on a pipe: the count and the outcome so far.
+    assert "Sending: 100%" in result.err and "2/2" in result.err
+    assert "delivered 2 · unreachable 0 · opted out 0 · failed 0" in result.err
+    assert "\r" not in result.err
     [broadcast] = await rows(world.services, select(Broadcast))
     assert broadcast.status is BroadcastStatus.DONE and broadcast.author_id is None
     assert "broadcast" in await cli_audit(world)
@@ -561,9 +562,7 @@ async def test_what_was_queued_for_a_removed_coach_is_cancelled(world: Driver) -
     await add_initiative(s, "Stille Straat", coach=carla, quiet_days=40)
     async with s.db.transaction() as session:
         now = s.clock.now()
-        await stall_scan(
-            session, now, RuleTimings(), quiet_days_nudge=14, quiet_days_coach=28, tz=zone(None)
-        )
+        await stall_scan(session, now, RuleTimings(), stall_days=21, tz=zone(None))
         await coach_digest(session, now, RuleTimings(), tz=zone(None))
     queued = await rows(s, select(ScheduledMessage).where(ScheduledMessage.resident_id == carla.id))
     assert {row.kind for row in queued} == {"stalled", "digest"}
@@ -573,3 +572,24 @@ async def test_what_was_queued_for_a_removed_coach_is_cancelled(world: Driver) -
         ("stalled", OutboxStatus.CANCELLED, "no longer a coach"),
         ("digest", OutboxStatus.CANCELLED, "no longer a coach"),
     }
+
+
+def test_the_progress_bar_reports_as_lines_on_a_pipe() -> None:
+    """Not a terminal (a pipe, a log file): tqdm's redraws become lines, never a "\\r"."""
+    import io
+    from types import SimpleNamespace
+
+    from bot.operator import Progress
+
+    out = io.StringIO()
+    progress = Progress(out)
+    for pending in (4, 2, 0):
+        report = SimpleNamespace(
+            total=4, pending=pending, delivered=4 - pending, unreachable=0, opted_out=0, failed=0
+        )
+        progress.show(report)
+    progress.end()
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Sending:   0%") and "0/4" in lines[0]
+    assert lines[-1].startswith("Sending: 100%") and "4/4" in lines[-1]
+    assert "delivered 4" in lines[-1] and "\r" not in out.getvalue()

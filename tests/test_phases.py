@@ -288,7 +288,7 @@ async def test_several_phases_at_once_are_each_told_and_celebrated_in_one_messag
     messages = [a for a in ctx.out if isinstance(a, SendText)]
     assert len(messages) == 1
     text = messages[0].text
-    assert "Well done: you are no longer alone with your idea!" in text
+    assert "Well done: you're no longer alone with your idea!" in text
     assert "Great: you have a team, and you know what the neighbours want!" in text
     assert "● ● ● ○ ○  Structure (phase 3 of 5)" in text
     assert "👉 Next step: Choose an action and plan it, with a date and a place." in text

@@ -64,9 +64,10 @@ async def onboarded(
 ) -> Talker:
     talker = driver.person(name, "nl", person_id=person_id)
     await talker.command("start")
-    await talker.send(name)
-    await talker.send(postcode)
-    await talker.press("Ja, dat is goed")
+    await talker.send(name)  # the name is the consent: the question says it is stored
+    await talker.press("Doe mee met een initiatief")
+    await talker.send(postcode)  # asked where it helps: finding initiatives nearby
+    await talker.command("menu")
     return talker
 
 

@@ -49,9 +49,9 @@ async def test_coming_maybe_and_cant_with_totals(driver: Driver) -> None:
     announcement = bob.messages[-1]
     await bob.press("I'm coming")
     assert announcement.edits == 1  # the pressed message shows the answer, in place
-    assert "✓ Noted: you are coming. See you there!" in announcement.plain
+    assert "✓ Noted: you're coming. See you there!" in announcement.plain
     assert "Coming: 1 · maybe: 0 · can't: 0" in announcement.plain
-    assert "Your answer: you are coming" in announcement.plain
+    assert "Your answer: you're coming" in announcement.plain
     assert announcement.labels[:3] == ["✓ I'm coming", "Maybe", "I can't come"]
     assert driver.sender.answered[-1].text == "See you there!"
 

@@ -44,7 +44,7 @@ pytestmark = [
 NL = texts_for("nl")
 TOKEN = "123456:TWO-processes_x"
 SECRET = "two-processes-secret"
-NOT_A_POSTCODE = NL._("That is not a postcode I know. Type it like 1234 AB, or only the 4 digits.")
+NOT_UNDERSTOOD = NL._("I didn't quite understand that.")
 CLAIMS = """
 CREATE TABLE claim_log (row_id integer NOT NULL, claimed_by text NOT NULL);
 CREATE FUNCTION log_claim() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -186,15 +186,15 @@ async def test_one_conversation_alternating_between_two_processes(
     steps = [
         lambda: anna.command("start"),
         lambda: anna.press(plain_text(NL._("Call me {name}", name="Anna"))),
+        lambda: anna.press(NL._("Join an initiative")),
         lambda: anna.send("1234 AB"),
-        lambda: anna.press(NL._("Yes, that is fine")),
         lambda: anna.command("menu"),
     ]
     expected = [
         NL._("Call me {name}", name="Anna"),  # a label of the greeting
-        NL._("I would rather not say"),  # of the postcode question
-        NL._("Yes, that is fine"),  # of the consent question
-        None,  # the menu
+        None,  # the menu, once named
+        NL._("Back to the menu"),  # of the join question
+        NL._("Back to the menu"),  # of the join question again, the postcode noted
         None,  # the menu again
     ]
     made = []
@@ -237,8 +237,8 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
     """Bea types her name twice, one copy to each process, while her conversation row is
     locked (by the test, a third party): both processes are then inside their transaction
     at once. The first to get the row answers the name question; the other must see the
-    postcode question that followed (her name is no postcode). Two processes that both
-    read the name step would both ask for the postcode."""
+    menu that followed (her name again means nothing there). Two processes that both read
+    the name step would both take it as her name."""
     bea = server.person("Bea")
     await bea.command("start")
     await post_next(server, two_bots[0])
@@ -278,15 +278,15 @@ async def test_two_processes_wait_for_one_conversation_lock_and_take_turns(
     await bea.wait_for_message(count=2, timeout=30)  # since her last message
     replies = [message.text or "" for message in bea.bot_messages[1:]]
     assert len(replies) == 2, replies
-    # One took the name, the other was told that is no postcode (in either order: each
+    # One took the name, the other was not understood at the menu (in either order: each
     # process sends its reply when its own transaction has committed).
-    assert sorted(NOT_A_POSTCODE in text for text in replies) == [False, True], replies
+    assert sorted(NOT_UNDERSTOOD in text for text in replies) == [False, True], replies
     rows = await _fetch(
         database_url,
         "SELECT c.flow, c.step, c.data FROM conversation c JOIN resident r "
         f"ON c.resident_id = r.id WHERE r.telegram_id = {bea.id}",
     )
-    assert [(row["flow"], row["step"]) for row in rows] == [("onboarding", "postcode")]
+    assert [(row["flow"], row["step"]) for row in rows] == [(None, None)]
     processed = await _fetch(database_url, "SELECT count(*) AS n FROM processed_update")
     assert processed[0]["n"] == 3
 

@@ -78,4 +78,4 @@ async def portfolio_of(
     if person is None or (viewer.operator and person.role is not PersonRole.OPERATOR):
         # The operator of the command line has no chat account: the operator's view.
         person = Resident(telegram_id=0, first_name="operator", role=PersonRole.OPERATOR)
-    return await portfolio(session, person, now, quiet_days=services.settings.quiet_days_nudge)
+    return await portfolio(session, person, now, stall_days=services.policy.stall_days)

@@ -501,7 +501,7 @@ async def _dashboard(current: Page, *, printable: bool) -> web.StreamResponse:
         period,
         current.now,
         current.tz,
-        quiet_days=settings.quiet_days_nudge,
+        quiet_days=settings.stall_days,
     )
     today = current.now.astimezone(current.tz).date()
     monthly = []
@@ -515,10 +515,10 @@ async def _dashboard(current: Page, *, printable: bool) -> web.StreamResponse:
                 month,
                 current.now,
                 current.tz,
-                quiet_days=settings.quiet_days_nudge,
+                quiet_days=settings.stall_days,
             )
         )
-    view = pages.dashboard(current.texts, programme, shown, monthly, settings.quiet_days_nudge)
+    view = pages.dashboard(current.texts, programme, shown, monthly, settings.stall_days)
     choices = [Period.of(programme), *months(Period.of(programme))]
     return current.render(
         "dashboard.html",
@@ -555,7 +555,7 @@ async def export_csv(current: Page) -> web.StreamResponse:
         period,
         current.now,
         current.tz,
-        quiet_days=current.services.settings.quiet_days_nudge,
+        quiet_days=current.services.policy.stall_days,
     )
     rows = pages.export_rows(current.texts, programme, shown)
     out = io.StringIO()
@@ -866,7 +866,7 @@ async def freeze_loop(services: Services) -> None:
                     session,
                     services.clock.now(),
                     services.settings.tz,
-                    quiet_days=services.settings.quiet_days_nudge,
+                    quiet_days=services.policy.stall_days,
                 )
         except Exception:  # the next hour tries again; the pages freeze on first view too
             log.exception("freezing the closed periods failed")

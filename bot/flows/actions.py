@@ -75,7 +75,7 @@ RSVP_BUTTONS = {
     RsvpAnswer.NO: N_("I can't come"),
 }
 ANSWER_NAMES = {
-    RsvpAnswer.COMING: N_("you are coming"),
+    RsvpAnswer.COMING: N_("you're coming"),
     RsvpAnswer.MAYBE: N_("maybe"),
     RsvpAnswer.NO: N_("you can't come"),
 }
@@ -137,7 +137,7 @@ async def kindly(ctx: Ctx, text: str, rows: list[list[Button]] | None = None) ->
 
 
 REFUSALS = {
-    Permission.VIEW_INITIATIVE: N_("This belongs to an initiative you are not a member of."),
+    Permission.VIEW_INITIATIVE: N_("This belongs to an initiative you're not a member of."),
     Permission.PLAN_ACTION: N_("Only the people who organise this initiative can do that."),
     Permission.DIVIDE_TASKS: N_("Only the people who organise this initiative can do that."),
     Permission.CANCEL_ACTION: N_("Only the initiators of this initiative can do that."),
@@ -151,13 +151,13 @@ REFUSALS = {
 
 
 async def refuse(ctx: Ctx, permission: Permission) -> None:
-    ctx.toast(ctx._("Sorry, that is not possible for you."))
+    ctx.toast(ctx._("Sorry, that isn't possible for you."))
     await kindly(ctx, ctx._(REFUSALS.get(permission, REFUSALS[Permission.PLAN_ACTION])))
 
 
 async def not_found(ctx: Ctx) -> None:
-    ctx.toast(ctx._("I cannot find that."))
-    await kindly(ctx, ctx._("I cannot find that meeting or action (any more)."))
+    ctx.toast(ctx._("I can't find that."))
+    await kindly(ctx, ctx._("I can't find that meeting or action (any more)."))
 
 
 async def load_action(
@@ -182,8 +182,8 @@ async def load_initiative(
 ) -> Initiative | None:
     initiative = await get_initiative(ctx.session, valid_id(initiative_id))
     if initiative is None:
-        ctx.toast(ctx._("I cannot find that."))
-        await kindly(ctx, ctx._("I cannot find that initiative (any more)."))
+        ctx.toast(ctx._("I can't find that."))
+        await kindly(ctx, ctx._("I can't find that initiative (any more)."))
         return None
     if not await may(ctx.session, ctx.person, permission, initiative):
         await refuse(ctx, permission)
@@ -404,8 +404,8 @@ async def tell_promoted(ctx: Ctx, action: Action, resident_ids: Sequence[int | N
 
     async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
         text = texts._(
-            "🎉 Good news: a place came free for <b>{title}</b> on {when}, and it is yours. "
-            "You are coming! Can't make it after all? Let us know, then the next person "
+            "🎉 Good news: a place came free for <b>{title}</b> on {when}, and it's yours. "
+            "You're coming! Can't make it after all? Let us know, then the next person "
             "gets the place.",
             title=action.title,
             when=texts.when(action.starts_at),
@@ -447,7 +447,7 @@ def starts_at_of(ctx: Ctx) -> datetime | None:
 def parse_title(_ctx: Ctx, text: str) -> str:
     title = " ".join(text.split())
     if not any(char.isalnum() for char in title):
-        raise Invalid(N_("That does not look like a title. What is it called?"))
+        raise Invalid(N_("That doesn't look like a title. What's it called?"))
     return title
 
 
@@ -461,11 +461,11 @@ def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
     if refused == "past":
         raise Invalid(N_("That moment has already passed. Which day and time do you mean?"))
     if refused == "far":
-        raise Invalid(N_("That is more than two years ahead. Which day and time do you mean?"))
+        raise Invalid(N_("That's more than two years ahead. Which day and time do you mean?"))
     if found is None:
         raise Invalid(
             N_(
-                "I could not read a date in that. Try it like one of these:\n"
+                "I couldn't read a date in that. Try it like one of these:\n"
                 "• Saturday 12 December 14:00\n"
                 "• next Tuesday 19:30\n"
                 "• tomorrow 8pm"
@@ -501,7 +501,7 @@ def parse_clock(ctx: Ctx, text: str) -> str:
 
     found = parse_time(text)
     if found is None:
-        raise Invalid(N_("That is not a time I can read. Type it like 14:00 or 19.30."))
+        raise Invalid(N_("That isn't a time I can read. Type it like 14:00 or 19.30."))
     day = (ctx.data.get(Step.WHEN) or {}).get("day")
     if not day or _moment(ctx, day, found.strftime("%H:%M")) <= ctx.now():
         raise Invalid(N_("That time has already passed. Which time do you mean?"))
@@ -620,7 +620,7 @@ def say_place(ctx: Ctx) -> Safe:
 def parse_place(_ctx: Ctx, text: str) -> str:
     place = " ".join(text.split())
     if not any(char.isalnum() for char in place):
-        raise Invalid(N_("That does not look like a place. Where is it?"))
+        raise Invalid(N_("That doesn't look like a place. Where is it?"))
     return place
 
 
@@ -646,9 +646,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         ctx.session, ctx.person, Permission.PLAN_ACTION, initiative
     ):
         await conv.advance(ctx, END)
-        await kindly(
-            ctx, ctx._("You can no longer plan for this initiative, so I did not save it.")
-        )
+        await kindly(ctx, ctx._("You can no longer plan for this initiative, so I didn't save it."))
         return HANDLED
     starts_at = starts_at_of(ctx)
     if starts_at is None or starts_at <= ctx.now():
@@ -687,7 +685,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         ctx._("✅ Planned!")
         + " "
         + (
-            ctx._("There is nobody else in the initiative to tell yet.")
+            ctx._("There's nobody else in the initiative to tell yet.")
             if told == 0
             else ctx.n_(
                 "I told {n} member about it, in their own chat.",
@@ -703,9 +701,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         ctx.say(
             Safe(
                 f"{intro}\n\n{text}\n\n"
-                + ctx._(
-                    "Below is an invitation you can forward to neighbours who are not here yet."
-                )
+                + ctx._("Below is an invitation you can forward to neighbours who aren't here yet.")
             )
         )
         await send_invitation(ctx, action, initiative, kit)
@@ -828,7 +824,7 @@ async def say_what_to_change(ctx: Ctx) -> Safe:
 
 def say_when_changed(ctx: Ctx) -> Safe:
     return ctx._(
-        "What is the new day and time? For example:\n"
+        "What's the new day and time? For example:\n"
         "• Saturday 12 December 14:00\n"
         "• next Tuesday 19:30\n"
         "• tomorrow 8pm"
@@ -1080,7 +1076,7 @@ async def act_cancel(ctx: Ctx, payload: Payload) -> None:
     action, initiative = found
     conv.leave_flow(ctx, keep_for_later=True)
     if action.status is not ActionStatus.PLANNED:
-        await show_card(ctx, action, initiative, intro=ctx._("This is not planned any more."))
+        await show_card(ctx, action, initiative, intro=ctx._("This isn't planned any more."))
         return
     people = len(await concerned(ctx.session, action, exclude=[ctx.person.id or 0]))
     ctx.say(
@@ -1095,8 +1091,8 @@ async def act_cancel(ctx: Ctx, payload: Payload) -> None:
                 ctx._("Nobody else knows about it yet.")
                 if people == 0
                 else ctx.n_(
-                    "I will tell the {n} neighbour who knows about it.",
-                    "I will tell the {n} neighbours who know about it.",
+                    "I'll tell the {n} neighbour who knows about it.",
+                    "I'll tell the {n} neighbours who know about it.",
                     people,
                 )
             )
@@ -1117,7 +1113,7 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
     action, initiative = found
     if action.status is not ActionStatus.PLANNED:
         ctx.toast(ctx._("That was done already."))
-        await show_card(ctx, action, initiative, intro=ctx._("This is not planned any more."))
+        await show_card(ctx, action, initiative, intro=ctx._("This isn't planned any more."))
         return
     action.status = ActionStatus.CANCELLED
     action.ics_sequence += 1  # the calendar file now says CANCELLED
@@ -1129,7 +1125,7 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
 
     async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
         text = texts._(
-            "❌ <b>{title}</b> on {when} does not go ahead: {organiser} cancelled it. "
+            "❌ <b>{title}</b> on {when} doesn't go ahead: {organiser} cancelled it. "
             "Sorry! You will hear about a new date here.",
             title=action.title,
             when=texts.when(action.starts_at),
@@ -1224,7 +1220,7 @@ async def act_invitation(ctx: Ctx, payload: Payload) -> None:
     action, initiative = found
     kit = find_kit(action.kit_id)
     if kit is None or action.status is not ActionStatus.PLANNED:
-        await show_card(ctx, action, initiative, intro=ctx._("There is no invitation for this."))
+        await show_card(ctx, action, initiative, intro=ctx._("There's no invitation for this."))
         return
     conv.leave_flow(ctx, keep_for_later=True)
     await send_invitation(ctx, action, initiative, kit)
@@ -1294,8 +1290,8 @@ async def show_tasks(
 async def load_task(ctx: Ctx, task_id: int | None) -> tuple[Task, Action, Initiative] | None:
     task = await ctx.session.get(Task, task_id) if valid_id(task_id) else None
     if task is None or task.action_id is None:
-        ctx.toast(ctx._("I cannot find that."))
-        await kindly(ctx, ctx._("I cannot find that task (any more)."))
+        ctx.toast(ctx._("I can't find that."))
+        await kindly(ctx, ctx._("I can't find that task (any more)."))
         return None
     found = await load_action(ctx, task.action_id, Permission.DIVIDE_TASKS)
     return (task, *found) if found else None

@@ -71,7 +71,7 @@ async def follow_deep_link(ctx: Ctx, payload: str) -> None:
     if handler is None or not rest:
         log.info("unknown deep link payload prefix %r", prefix[:16])
         await conv.show_menu(
-            ctx, intro=ctx._("This link does not work (any more). Here is the menu.")
+            ctx, intro=ctx._("This link doesn't work (any more). Here's the menu.")
         )
         return
     await handler(ctx, rest)
@@ -91,7 +91,7 @@ async def menu_pressed(ctx: Ctx, _payload: Payload) -> None:
 
 async def resume_pressed(ctx: Ctx, _payload: Payload) -> None:
     if not await conv.resume_paused(ctx):
-        await conv.show_menu(ctx, intro=ctx._("There is nothing to pick up again."))
+        await conv.show_menu(ctx, intro=ctx._("There's nothing to pick up again."))
 
 
 async def menu_choice(ctx: Ctx, payload: Payload) -> None:
@@ -183,8 +183,8 @@ def privacy_text(ctx: Ctx) -> Safe:
     return ctx._(
         "<b>What I store, and why</b>\n"
         "• Your Telegram id and first name, so I can answer you.\n"
-        "• The name you want to be called and your postcode, only if you say yes. "
-        "The postcode helps to find initiatives near you. I never ask for your house "
+        "• The name you choose, once you tap or type it. Your postcode only if you "
+        "type it, to find initiatives near you. I never ask for your house "
         "number or phone number.\n"
         "• The initiatives you join, your answers to invitations, and what you plan.\n\n"
         "<b>Who sees it</b>\n"

@@ -151,7 +151,7 @@ def parse_link(_ctx: Ctx, text: str) -> str:
     except LinkError as error:
         raise Invalid(
             N_(
-                "That is not a web address I can use. Type it like https://www.example.nl, "
+                "That isn't a web address I can use. Type it like https://www.example.nl, "
                 "or tap “No link”."
             )
         ) from error
@@ -427,9 +427,9 @@ async def send_now(ctx: Ctx, _value: object) -> Next:
     ctx.say(
         ctx.n_(
             "Your announcement is on its way to {n} recipient. I keep the message above up "
-            "to date, and send you the report when it is done.",
+            "to date, and send you the report when it's done.",
             "Your announcement is on its way to {n} recipients. I keep the message above up "
-            "to date, and send you the report when it is done.",
+            "to date, and send you the report when it's done.",
             recipients.count,
         ),
         [[overview_button(ctx)], [conv.menu_button(ctx)]],
@@ -439,7 +439,7 @@ async def send_now(ctx: Ctx, _value: object) -> Next:
 
 async def drop(ctx: Ctx, _value: object) -> Next:
     await conv.advance(ctx, END)
-    await conv.show_menu(ctx, intro=ctx._("Fine: the announcement is not sent."))
+    await conv.show_menu(ctx, intro=ctx._("Fine: the announcement isn't sent."))
     return HANDLED
 
 
@@ -481,7 +481,7 @@ compose_flow = Flow(
                 Choice("send", N_("Send it now"), then=send_now),
                 Choice("audience", N_("Change who gets it"), then=Step.AUDIENCE),
                 Choice("text", N_("Change the text"), then=Step.TEXT),
-                Choice("drop", N_("Do not send"), then=drop),
+                Choice("drop", N_("Don't send"), then=drop),
             ],
         ),
     ],
@@ -534,9 +534,9 @@ async def cancel_pressed(ctx: Ctx, ident: int | None) -> None:
     else:
         ctx.say(
             ctx.n_(
-                "Stopped: {n} message will not be sent. The few that were on their way "
+                "Stopped: {n} message won't be sent. The few that were on their way "
                 "still arrive; the report follows.",
-                "Stopped: {n} messages will not be sent. The few that were on their way "
+                "Stopped: {n} messages won't be sent. The few that were on their way "
                 "still arrive; the report follows.",
                 stopped,
             ),
@@ -579,7 +579,7 @@ async def announcements_command(ctx: Ctx, _args: str) -> None:
     else:
         text = ctx._(
             "<b>Announcements from coaches</b>\n\n"
-            "You do not get them now. Neighbourhood coaches sometimes send news to the "
+            "You don't get them now. Neighbourhood coaches sometimes send news to the "
             "neighbours in their area, for example about a collective purchase or an "
             "information evening. Would you like to get those?"
         )
@@ -591,7 +591,7 @@ async def opt_out(ctx: Ctx, _payload: Payload) -> None:
     ctx.toast(ctx._("Announcements stopped."))
     ctx.say(
         ctx._(
-            "Done: you do not get announcements from coaches any more. "
+            "Done: you don't get announcements from coaches any more. "
             "Your initiatives and reminders stay as they are.\n\n"
             "Changed your mind? Tap the button, or type /announcements."
         ),

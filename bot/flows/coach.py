@@ -36,7 +36,7 @@ from sqlmodel import col, select
 from bot import conversation as conv
 from bot.audit import audit
 from bot.authz import Permission, may, nameable
-from bot.cards import ROLE_LABELS, next_action, support, theme_label
+from bot.cards import member_role, next_action, role_names, support, theme_label
 from bot.coaches import (
     Area,
     activity_label,
@@ -62,6 +62,7 @@ from bot.phases import (
 )
 from bot.registry import Registry
 from bot.seam import Button
+from bot.stall import quiet_one
 from scheduler import outbox
 from scheduler.rules import Kind
 from storage.models import (
@@ -107,14 +108,14 @@ async def refuse(
         at=ctx.now(),
         permission=str(permission),
     )
-    ctx.toast(ctx._("That is not available for you."))
+    ctx.toast(ctx._("That isn't available for you."))
     conv.leave_flow(ctx, keep_for_later=True)
     if why is not None:
         ctx.say(why, [[conv.menu_button(ctx)]])
         return
     if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
         text = ctx._(
-            "Sorry, this initiative is coached by someone else, so I cannot open that for you. "
+            "Sorry, this initiative is coached by someone else, so I can't open that for you. "
             "Your own initiatives are in your overview."
         )
         ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
@@ -123,7 +124,7 @@ async def refuse(
         await conv.show_menu(
             ctx,
             intro=ctx._(
-                "Sorry, you are no longer a neighbourhood coach, so I cannot open this for you. "
+                "Sorry, you're no longer a neighbourhood coach, so I can't open this for you. "
                 "Another coach takes it over. Thank you for all your help!"
             ),
         )
@@ -204,7 +205,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         return
     now = ctx.now()
     mine = await portfolio(
-        ctx.session, ctx.person, now, quiet_days=ctx.services.settings.quiet_days_nudge
+        ctx.session, ctx.person, now, stall_days=ctx.services.settings.stall_days
     )
     if not mine.entries and not mine.requests:
         ctx.say(
@@ -233,7 +234,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         + (f" · {counts}" if counts else ""),
     ]
     if page == 0:
-        quiet = ctx.services.settings.quiet_days_nudge
+        quiet = ctx.services.settings.stall_days
         lines += ["", ctx._("⚠️ <b>Quiet for {days} or more</b>", days=_days(ctx, quiet))]
         if mine.stalled:
             lines += [
@@ -266,8 +267,8 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         marks = ("⚠️ " if entry.stalled else "") + ("❓ " if entry.open_requests else "")
         lines.append(
             ctx.n_(
-                "• {marks}{title} · {place} · {n} organiser",
-                "• {marks}{title} · {place} · {n} organisers",
+                "• {marks}{title} · {place} · {n} in the team",
+                "• {marks}{title} · {place} · {n} in the team",
                 entry.team_size,
                 marks=marks,
                 title=initiative.title,
@@ -316,7 +317,7 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         where.append(initiative.postcode_area)
     where.append(theme_label(texts, initiative.theme))
     lines.append(escape(" · ".join(where)))
-    quiet = max(0, (now - initiative.last_activity_at).days)
+    quiet = await quiet_one(ctx.session, initiative, now)
     snoozed = initiative.stall_snoozed_until
     if snoozed is not None and snoozed > now:
         lines.append(
@@ -325,8 +326,8 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
                 day=texts.day(snoozed.astimezone(texts.tz).date()),
             )
         )
-    elif is_stalled(initiative, now, ctx.services.settings.quiet_days_nudge):
-        lines.append(ctx._("⚠️ Quiet for {days}.", days=_days(ctx, quiet)))
+    elif is_stalled(initiative, quiet, ctx.services.settings.stall_days):
+        lines.append(ctx._("⚠️ Quiet for {days}.", days=_days(ctx, quiet.days)))
     if initiative.coach_attention:
         lines.append(
             Safe("❗ " + ctx._(ATTENTION.get(initiative.coach_attention, ATTENTION_OTHER)))
@@ -342,37 +343,25 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         if not nameable(person):
             unnamed += 1
             continue
-        roles = [
-            label
-            for held, label in (
-                (member.is_expert, ctx._("expert")),
-                (member.is_connector, ctx._("connector")),
-                (member.is_organiser, ctx._("organiser")),
-            )
-            if held
-        ]
+        roles = role_names(texts, member)  # named as the residents read them
         if roles:
             lines.append(
                 ctx._(
                     "• {name}: {role} ({roles})",
                     name=person.display_name,
-                    role=ctx._(ROLE_LABELS[member.role]),
+                    role=member_role(texts, member),
                     roles=", ".join(roles),
                 )
             )
         else:
             lines.append(
-                ctx._(
-                    "• {name}: {role}",
-                    name=person.display_name,
-                    role=ctx._(ROLE_LABELS[member.role]),
-                )
+                ctx._("• {name}: {role}", name=person.display_name, role=member_role(texts, member))
             )
     if unnamed:
         lines.append(
             ctx.n_(
-                "+ {n} organiser who did not give permission to show their name",
-                "+ {n} organisers who did not give permission to show their name",
+                "+ {n} team member who didn't give permission to show their name",
+                "+ {n} team members who didn't give permission to show their name",
                 unnamed,
             )
         )
@@ -516,8 +505,8 @@ async def snooze(ctx: Ctx, initiative: Initiative, weeks: int | None) -> None:
             reason="the coach snoozed the stall alert",
         )
         intro = ctx.n_(
-            "Snoozed: I will not call {title} quiet for {n} week.",
-            "Snoozed: I will not call {title} quiet for {n} weeks.",
+            "Snoozed: I won't call {title} quiet for {n} week.",
+            "Snoozed: I won't call {title} quiet for {n} weeks.",
             weeks,
             title=initiative.title,
         )
@@ -580,7 +569,7 @@ async def say_message(ctx: Ctx) -> Safe:
     ]
     if not names:
         return ctx._(
-            "<b>{title}</b> has no initiator at the moment. Your message cannot reach anyone "
+            "<b>{title}</b> has no initiator at the moment. Your message can't reach anyone "
             "yet. Go back to the initiative.",
             title=initiative.title,
         )
@@ -612,7 +601,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
         return await _lost(ctx, Permission.COACH_INITIATIVE)
     people = await initiators(ctx.session, initiative.id or 0)
     if not people:
-        await conv.ask_current(ctx, before=ctx._("There is nobody to send it to yet."))
+        await conv.ask_current(ctx, before=ctx._("There's nobody to send it to yet."))
         return HANDLED
     coach = ctx.person.display_name
     for person in people:
@@ -726,7 +715,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
     await conv.advance(ctx, END)
     before = initiative.phase
     if target is before:
-        await show_card(ctx, initiative, intro=ctx._("It is already in that phase."))
+        await show_card(ctx, initiative, intro=ctx._("It's already in that phase."))
         return HANDLED
     now = ctx.now()
     forward = target.number > before.number
@@ -760,16 +749,19 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             phase=phase_label(ctx, target),
         )
     else:
+        # The next step they read is the corrected phase's.
+        state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
         for person in await initiators(ctx.session, initiative.id or 0):
             texts = texts_for(person.language, person.timezone)
             ctx.say(
                 texts._(
                     "Your neighbourhood coach {coach} set <b>{title}</b> back to the phase "
-                    "{phase}.\nThe reason: {reason}\n\nHave a look at the goals of this phase.",
+                    "{phase}.\nThe reason: {reason}\n\n👉 Next step: {hint}",
                     coach=ctx.person.display_name,
                     title=initiative.title,
                     phase=phase_label(texts, target),
                     reason=reason,
+                    hint=goal_hint(texts, state.next_goal),
                 ),
                 [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]],
                 chat_id=person.telegram_id,
@@ -780,7 +772,6 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
             title=initiative.title,
             phase=phase_label(ctx, target),
         )
-        state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=now)
         if state.next_goal is None:
             intro = Safe(
                 intro
@@ -821,7 +812,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
     if found is None or found.used_at is not None:
         if found is not None and found.used_by_id == ctx.person.id:
             await conv.show_menu(
-                ctx, intro=ctx._("You already used this link: you are a neighbourhood coach.")
+                ctx, intro=ctx._("You already used this link: you're a neighbourhood coach.")
             )
             return
         audit(
@@ -835,7 +826,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
         await conv.show_menu(
             ctx,
             intro=ctx._(
-                "Sorry, this coach link has already been used, or it does not work any more. "
+                "Sorry, this coach link has already been used, or it doesn't work any more. "
                 "A link works only once. Ask for a new one if you need it."
             ),
         )
@@ -849,7 +840,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
     )
     where = ", ".join(area.label() for area in areas) or ctx._("no area yet")
     text = ctx._(
-        "Welcome, {name}! You are now a neighbourhood coach for: {areas}.\n\n"
+        "Welcome, {name}! You're now a neighbourhood coach for: {areas}.\n\n"
         "In your overview you see the initiatives you coach, which ones are quiet, "
         "and the questions waiting for you. New initiatives in your area come to you "
         "by themselves.",

@@ -41,7 +41,7 @@ async def say_question(ctx: Ctx) -> Safe:
         )
     else:
         who = ctx._(
-            "There is no coach linked to your initiative yet. A neighbourhood coach will "
+            "There's no coach linked to your initiative yet. A neighbourhood coach will "
             "pick up your question."
         )
     question = ctx._(

@@ -54,7 +54,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         ctx.toast()
         ctx.say(
             ctx._(
-                "You are already in the team of <b>{title}</b>. Thank you for helping!",
+                "You're already in the team of <b>{title}</b>. Thank you for helping!",
                 title=initiative.title,
             ),
             [card, [conv.menu_button(ctx)]],
@@ -73,7 +73,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         ctx.toast()
         ctx.say(
             ctx._(
-                "Thank you for wanting to help! I cannot add you to this team from here. "
+                "Thank you for wanting to help! I can't add you to this team from here. "
                 "Ask one of the initiators to invite you."
             ),
             [[conv.menu_button(ctx)]],
@@ -97,10 +97,10 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
             ),
             now,
         )
-    ctx.toast(ctx._("You are in the team!"))
+    ctx.toast(ctx._("You're in the team!"))
     ctx.say(
         ctx._(
-            "Wonderful, {name}! You are now in the team of <b>{title}</b>. 🙌\n\n"
+            "Wonderful, {name}! You're now in the team of <b>{title}</b>. 🙌\n\n"
             "I let the initiators know. They will get in touch about the next action. "
             "Have a look at what is going on:",
             name=person.display_name,

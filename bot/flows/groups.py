@@ -162,17 +162,17 @@ GROUP_HELP = N_(
     "/poll – a poll, started by the organisers\n"
     "/plan – the plan of the initiative, pinned at the top\n"
     "/help – this help\n\n"
-    "I do not read along: I only react to commands and to my buttons. Here you see "
+    "I don't read along: I only react to commands and to my buttons. Here you see "
     "totals, and only the names of neighbours who chose to show theirs."
 )
 # The answers to a link or button that is not for the person (bot/flows/groups.py
 # not_for_you): the same whether what it names exists or not.
 NOT_IN_GROUP = N_(
-    "I cannot open this for you. It works only for people in that group, and only while "
-    "I am in it. Are you in the group? Then try again in a minute."
+    "I can't open this for you. It works only for people in that group, and only while "
+    "I'm in it. Are you in the group? Then try again in a minute."
 )
 NOT_ANSWERED = N_(
-    "I cannot open this for you. It works for neighbours who answered on the action card "
+    "I can't open this for you. It works for neighbours who answered on the action card "
     "in their group. Not answered yet? Tap your answer on the card first, then open this "
     "again."
 )
@@ -180,7 +180,7 @@ NOT_ANSWERED = N_(
 IN_GROUP = frozenset({"creator", "administrator", "member", "restricted"})
 GROUP_ADMINS = frozenset({"creator", "administrator"})
 HOW_TO_LINK = N_(
-    "This group does not belong to an initiative yet. An initiator who is also an admin "
+    "This group doesn't belong to an initiative yet. An initiator who is also an admin "
     "of this group links it: tap the button."
 )
 
@@ -635,7 +635,7 @@ async def handle_group(ctx: Ctx) -> None:
         return
     if isinstance(event, ButtonPress):
         if not group.active:
-            ctx.toast(ctx._("I am no longer active in this group."))
+            ctx.toast(ctx._("I'm no longer active in this group."))
             return
         await group_button(ctx, group, event)
         return
@@ -667,7 +667,7 @@ async def bot_added(ctx: Ctx, group: GroupChat) -> None:
     if initiative is not None:
         ctx.say(
             texts._(
-                "👋 I am back! This group belongs to <b>{title}</b>. Type /plan for the plan, "
+                "👋 I'm back! This group belongs to <b>{title}</b>. Type /plan for the plan, "
                 "or /action for the next action.",
                 title=initiative.title,
             )
@@ -676,12 +676,12 @@ async def bot_added(ctx: Ctx, group: GroupChat) -> None:
     private = await g.has_talked_privately(ctx.session, ctx.person)
     lines = [
         texts._(
-            "👋 Hello! I am Buurbot. I help neighbours to do something good in their street, "
+            "👋 Hello! I'm Buurbot. I help neighbours to do something good in their street, "
             "together."
         ),
         texts._(
             "Here I post actions you can answer (coming, maybe, can't), polls, and the plan. "
-            "I do not read along: I only react to commands like /action, and to my buttons."
+            "I don't read along: I only react to commands like /action, and to my buttons."
         ),
         texts._("An initiator links this group to their initiative."),
     ]
@@ -761,7 +761,7 @@ async def group_rsvp_pressed(
         if await membership(session, initiative.id or 0, event.resident_id):
             ctx.emit(event)
     if result.place is not None:
-        notice = ctx._("Full: you are on the waiting list.")
+        notice = ctx._("Full: you're on the waiting list.")
     elif answer is RsvpAnswer.COMING:
         notice = ctx._("See you there!")
     elif answer is RsvpAnswer.MAYBE:
@@ -881,7 +881,7 @@ async def in_linked_group(ctx: Ctx) -> tuple[GroupChat, Texts, Initiative] | Non
     if not ctx.incoming.chat.kind.is_group:
         ctx.say(
             ctx._(
-                "This command works in a street group chat that I am in. "
+                "This command works in a street group chat that I'm in. "
                 "Add me to your street's group, then use it there."
             ),
             [[conv.menu_button(ctx)]],
@@ -1078,8 +1078,8 @@ async def ask_which_initiative(
         rows.append([Button(ctx._("Start a new initiative"), pack("grp", "new", code))])
     else:
         text = ctx._(
-            "The group <b>{group}</b> does not belong to an initiative yet. An initiator links "
-            "it to their initiative. You have not started one yet: shall we start one now?",
+            "The group <b>{group}</b> doesn't belong to an initiative yet. An initiator links "
+            "it to their initiative. You haven't started one yet: shall we start one now?",
             group=group.title,
         )
         rows.append([Button(ctx._("Start a new initiative"), pack("grp", "new", code))])
@@ -1112,7 +1112,7 @@ async def member_status(ctx: Ctx, group: GroupChat) -> str | None:
 def not_for_you(ctx: Ctx, msgid: str) -> None:
     """The one answer to a link or button that is not for this person: the same whether
     the thing exists or not, so that it tells nothing about it."""
-    ctx.toast(ctx._("Sorry, I cannot open that for you."))
+    ctx.toast(ctx._("Sorry, I can't open that for you."))
     ctx.say(ctx._(msgid), [[conv.menu_button(ctx)]])
 
 
@@ -1159,7 +1159,7 @@ async def allowed_to_link(
     menu = [conv.menu_button(ctx)]
     worn = await hats(ctx.session, ctx.person, initiative)
     if Hat.INITIATOR not in worn:
-        ctx.toast(ctx._("Sorry, that is not possible for you."))
+        ctx.toast(ctx._("Sorry, that isn't possible for you."))
         msgid = (
             N_("Only an initiator of <b>{title}</b> can unlink its group chat.")
             if unlink
@@ -1171,10 +1171,10 @@ async def allowed_to_link(
         ctx.say(ctx._(msgid, title=initiative.title), [menu])
         return False
     if not await may(ctx.session, ctx.person, Permission.LINK_GROUP, initiative, group_admin=admin):
-        ctx.toast(ctx._("Sorry, that is not possible for you."))
+        ctx.toast(ctx._("Sorry, that isn't possible for you."))
         ctx.say(
             ctx._(
-                "Only an admin of the group <b>{group}</b> can do this, and you are not one. "
+                "Only an admin of the group <b>{group}</b> can do this, and you're not one. "
                 "Ask an admin to make you an admin too, then tap the button again.",
                 group=group.title,
             ),
@@ -1194,8 +1194,8 @@ async def link_chosen(
         session, ctx.person, Permission.VIEW_INITIATIVE, initiative
     ):
         # Not there, or not theirs to know of: the same answer.
-        ctx.toast(ctx._("I cannot find that."))
-        ctx.say(ctx._("I cannot find that initiative (any more)."), [menu])
+        ctx.toast(ctx._("I can't find that."))
+        ctx.say(ctx._("I can't find that initiative (any more)."), [menu])
         return
     if group.initiative_id == initiative.id:
         ctx.toast(ctx._("That was done already."))
@@ -1288,7 +1288,7 @@ async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
     if group.added_by_id == ctx.person.id:
         ctx.say(
             ctx._(
-                "Nice! Let us start your initiative. When it is saved, I will ask you whether "
+                "Nice! Let us start your initiative. When it's saved, I'll ask you whether "
                 "to link the group <b>{group}</b> to it.",
                 group=group.title,
             )
@@ -1296,7 +1296,7 @@ async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
     else:
         ctx.say(
             ctx._(
-                "Nice! Let us start your initiative. When it is saved, open the link in the "
+                "Nice! Let us start your initiative. When it's saved, open the link in the "
                 "group <b>{group}</b> again to link it.",
                 group=group.title,
             )
@@ -1323,9 +1323,9 @@ async def _action_in_group(ctx: Ctx, action: Action | None) -> tuple[Action, Gro
         return None
     group = await g.group_of_initiative(ctx.session, action.initiative_id)
     if group is None:
-        ctx.toast(ctx._("I cannot find that."))
+        ctx.toast(ctx._("I can't find that."))
         ctx.say(
-            ctx._("I cannot find that action in a street group (any more)."),
+            ctx._("I can't find that action in a street group (any more)."),
             [[conv.menu_button(ctx)]],
         )
         return None
@@ -1359,7 +1359,7 @@ async def show_name_question(
     if answered is None:
         ctx.say(
             ctx._(
-                "You have not answered for <b>{title}</b> yet. Tap your answer on the card in "
+                "You haven't answered for <b>{title}</b> yet. Tap your answer on the card in "
                 "the group <b>{group}</b> first, then open this again.",
                 title=action.title,
                 group=group.title,
@@ -1369,13 +1369,13 @@ async def show_name_question(
         return
     if answered.show_name:
         state = ctx._(
-            "Your name is shown on the card in <b>{group}</b> when you are coming.",
+            "Your name is shown on the card in <b>{group}</b> when you're coming.",
             group=group.title,
         )
         button = Button(ctx._("Only count me"), pack(NAME_LINK, action.id, 0))
     else:
         state = ctx._(
-            "On the card in <b>{group}</b> you are only counted: your name is not shown.",
+            "On the card in <b>{group}</b> you're only counted: your name isn't shown.",
             group=group.title,
         )
         button = Button(ctx._("Show my name"), pack(NAME_LINK, action.id, 1))
@@ -1417,7 +1417,7 @@ async def name_pressed(ctx: Ctx, payload: Payload) -> None:
             )
             ctx.session.info.setdefault(FRESH_CARDS, set()).add(action.id)
     if answered is not None:
-        ctx.toast(ctx._("Your name is shown.") if want else ctx._("You are only counted."))
+        ctx.toast(ctx._("Your name is shown.") if want else ctx._("You're only counted."))
     await show_name_question(ctx, action, group, edit=True)
 
 

@@ -7,6 +7,7 @@ token, and the card that shows the one next step.
 from __future__ import annotations
 
 import re
+from difflib import get_close_matches
 from enum import StrEnum
 
 from bot import conversation as conv
@@ -86,6 +87,21 @@ def parse_area(_ctx: Ctx, text: str) -> str:
     if not match:
         raise Invalid(N_("Type only the 4 digits of the postcode, like 3511. Or skip this."))
     return match.group(1)
+
+
+def parse_theme(ctx: Ctx, text: str) -> str:
+    """A theme typed in one's own words, close to a button: "gezelligheid", "groen"."""
+    typed = " ".join(re.findall(r"\w+", text.casefold()))
+    candidates: dict[str, Theme] = {}
+    for theme, label in THEME_LABELS.items():
+        shown = ctx._(label).casefold()
+        candidates[" ".join(re.findall(r"\w+", shown))] = theme
+        for word in re.findall(r"\w{4,}", shown):
+            candidates.setdefault(word, theme)
+    found = get_close_matches(typed, list(candidates), n=1, cutoff=0.75) if typed else []
+    if not found:
+        raise Invalid(N_("Please choose one of the buttons below."))
+    return candidates[found[0]].value
 
 
 def parse_title(_ctx: Ctx, text: str) -> str:
@@ -195,7 +211,7 @@ async def create(ctx: Ctx, title: str) -> Next:
     person = ctx.person
     if person.consented_at is None or person.id is None:
         await conv.advance(ctx, END)
-        await ask_consent(ctx, ctx._("I cannot save your idea yet."))
+        await ask_consent(ctx, ctx._("I can't save your idea yet."))
         return HANDLED
     data = ctx.data
     now = ctx.now()
@@ -284,6 +300,7 @@ idea_flow = Flow(
                 Choice(theme.value, label, value=theme.value)
                 for theme, label in THEME_LABELS.items()
             ],
+            text=TextAnswer(parse=parse_theme, max_length=60),
             columns=2,
             then=Step.TITLE,
         ),

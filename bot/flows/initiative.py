@@ -77,11 +77,11 @@ async def allowed_initiative(
 
 async def refuse(ctx: Ctx) -> None:
     """A button for an initiative that is gone or not the person's: kindly, with a way on."""
-    ctx.toast(ctx._("That is not available (any more)."))
+    ctx.toast(ctx._("That isn't available (any more)."))
     await conv.ask_current(
         ctx,
         before=ctx._(
-            "I cannot open that for you. The initiative may be gone, or it is not yours to change."
+            "I can't open that for you. The initiative may be gone, or it isn't yours to change."
         ),
     )
 
@@ -97,7 +97,7 @@ async def lost(ctx: Ctx) -> Next:
     await conv.advance(ctx, END)
     await conv.show_menu(
         ctx,
-        intro=ctx._("I cannot save that: the initiative is gone, or it is not yours to change."),
+        intro=ctx._("I can't save that: the initiative is gone, or it isn't yours to change."),
     )
     return HANDLED
 
@@ -281,7 +281,7 @@ async def my_initiatives(ctx: Ctx) -> None:
     if not mine:
         ctx.say(
             ctx._(
-                "You are not in any initiative yet. Share your own idea, "
+                "You're not in any initiative yet. Share your own idea, "
                 "or join one that a neighbour started."
             ),
             nothing_yet_buttons(ctx),
@@ -502,7 +502,7 @@ def parse_households(_ctx: Ctx, text: str) -> int:
         raise Invalid(N_("Please type a number of households, like 25."))
     if number > MAX_HOUSEHOLDS:
         raise Invalid(
-            N_("That is more than I can count. Please type a number from 0 to {limit}."),
+            N_("That's more than I can count. Please type a number from 0 to {limit}."),
             limit=MAX_HOUSEHOLDS,
         )
     return number
@@ -514,7 +514,7 @@ def parse_interested(ctx: Ctx, text: str) -> int:
     if number > reached:
         raise Invalid(
             N_(
-                "That is more than the {reached} households you reached. "
+                "That's more than the {reached} households you reached. "
                 "How many of those are interested?"
             ),
             reached=reached,
@@ -528,7 +528,7 @@ def parse_committed(ctx: Ctx, text: str) -> int:
     if number > interested:
         raise Invalid(
             N_(
-                "That is more than the {interested} interested households. "
+                "That's more than the {interested} interested households. "
                 "How many of those are taking part?"
             ),
             interested=interested,

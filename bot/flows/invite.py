@@ -20,6 +20,7 @@ from bot.events import MemberJoined
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.flows.idea import area_of
 from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
+from bot.flows.onboarding import postcode_of
 from bot.i18n import N_, Safe, texts_for
 from bot.initiatives import (
     by_invite_token,
@@ -57,10 +58,11 @@ def invitation_text(ctx: Ctx, initiative: Initiative, link: str) -> Safe:
     """The invitation to forward, in the inviter's language, as neighbours will read it."""
     return ctx._(
         "Hi neighbour! 👋\n\n"
-        "I am {name}, and I am starting something in {place}: <b>{title}</b>.\n"
+        "I'm {name}, and I'm starting something in {place}: <b>{title}</b>.\n"
         "{what}\n\n"
-        "Would you like to help, or just stay informed? Open this link. "
-        "Buurbot, a chat assistant, shows you how to join in two taps:\n"
+        "Would you like to help, or just stay informed? Open this link and tap Start. "
+        "Buurbot, a chat assistant, then needs only two taps: your name, and whether "
+        "you'd like to help or follow.\n"
         "{link}",
         name=ctx.person.display_name,
         place=initiative.place,
@@ -145,7 +147,7 @@ async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     await show_invite(
         ctx,
         initiative,
-        intro=ctx._("Here is a new link. The old link no longer works."),
+        intro=ctx._("Here's a new link. The old link no longer works."),
     )
 
 
@@ -182,7 +184,7 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
             ctx.now(),
             ctx.texts.tz,
             ctx._(
-                "You are invited to join <b>{title}</b>.\n\n"
+                "You're invited to join <b>{title}</b>.\n\n"
                 "{what}\n"
                 "<b>Where:</b> {place}\n"
                 "<b>Started by:</b> {starter}\n\n"
@@ -210,7 +212,7 @@ async def already_in(ctx: Ctx, initiative: Initiative) -> None:
     await show_card(
         ctx,
         initiative,
-        intro=ctx._("You are already in <b>{title}</b>. Here it is.", title=initiative.title),
+        intro=ctx._("You're already in <b>{title}</b>. Here it is.", title=initiative.title),
     )
 
 
@@ -340,8 +342,14 @@ class Step(StrEnum):
     CODE = "code"
 
 
+POSTCODE_ANSWER = "postcode:"
+
+
 def parse_code(_ctx: Ctx, text: str) -> str:
     typed = text.strip()
+    postcode = postcode_of(typed)
+    if postcode:
+        return POSTCODE_ANSWER + postcode
     found = TOKEN_IN_LINK.search(typed)
     if found:
         return found.group(1)
@@ -349,8 +357,9 @@ def parse_code(_ctx: Ctx, text: str) -> str:
         return typed
     raise Invalid(
         N_(
-            "That is not an invitation link or code. A link looks like "
-            "https://t.me/…?start=join-… Paste it just as you got it."
+            "That isn't an invitation link or code. A link looks like "
+            "https://t.me/…?start=join-… Paste it just as you got it. "
+            "Or type your postcode, like 1234 AB, to see initiatives near you."
         )
     )
 
@@ -402,12 +411,20 @@ async def say_code(ctx: Ctx) -> Safe:
     )
     area = area_of(ctx.person)
     if area is None:
-        return question
+        # Asked here, where it helps, not when joining: the postcode is the person's choice.
+        return Safe(
+            question
+            + "\n\n"
+            + ctx._(
+                "Or type your postcode, like 1234 AB or only the 4 digits. Then I'll show "
+                "open initiatives near you, and I'll remember it for next time."
+            )
+        )
     if await nearby(ctx):
         extra = ctx._("Or choose an open initiative near you, in {area}:", area=area)
     elif await in_area(ctx, area):  # not "none here": the person's own are there
         extra = ctx._(
-            "You are in every open initiative in {area} already. "
+            "You're in every open initiative in {area} already. "
             "Perhaps you can start another one yourself?",
             area=area,
         )
@@ -420,12 +437,19 @@ async def say_code(ctx: Ctx) -> Safe:
 
 
 async def pasted(ctx: Ctx, token: str) -> Next:
+    if token.startswith(POSTCODE_ANSWER):
+        ctx.person.postcode = token[len(POSTCODE_ANSWER) :]
+        await conv.ask_current(
+            ctx,
+            before=ctx._("Thanks! I've noted {postcode}.", postcode=ctx.person.postcode),
+        )
+        return HANDLED
     initiative = await by_invite_token(ctx.session, token)
     if initiative is None or not initiative.invite_active:
         await conv.ask_current(
             ctx,
             before=ctx._(
-                "I do not know that invitation, or it is no longer valid. "
+                "I don't know that invitation, or it's no longer valid. "
                 "Ask the neighbour who sent it for a new link."
             ),
         )

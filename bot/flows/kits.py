@@ -112,10 +112,10 @@ def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> lis
 
 
 async def stale_kit(ctx: Ctx) -> None:
-    ctx.toast(ctx._("I cannot find that."))
+    ctx.toast(ctx._("I can't find that."))
     await kindly(
         ctx,
-        ctx._("I cannot find that action kit (any more)."),
+        ctx._("I can't find that action kit (any more)."),
         [[Button(ctx._("All action kits"), pack("kit", "themes"))]],
     )
 
@@ -475,14 +475,14 @@ class QuoteStep(StrEnum):
 def _amount(ctx: Ctx, text: str, *, allow_zero: bool = False) -> str:
     amount = parse_amount(text, ctx.texts.lang)
     if amount is None or amount > AMOUNT_MAX or amount < 0 or (amount == 0 and not allow_zero):
-        raise Invalid(N_("That is not a number I can use. Type it like 12500 or 12.500,50."))
+        raise Invalid(N_("That isn't a number I can use. Type it like 12500 or 12.500,50."))
     return str(amount)
 
 
 def parse_supplier(_ctx: Ctx, text: str) -> str:
     name = " ".join(text.split())
     if not any(char.isalnum() for char in name):
-        raise Invalid(N_("That does not look like a name. Which supplier is it?"))
+        raise Invalid(N_("That doesn't look like a name. Which supplier is it?"))
     return name
 
 
@@ -492,7 +492,7 @@ def say_supplier(ctx: Ctx) -> Safe:
 
 def say_total(ctx: Ctx) -> Safe:
     return ctx._(
-        "What is the total price of the quote of {supplier}, in euros, including VAT? "
+        "What's the total price of the quote of {supplier}, in euros, including VAT? "
         "For example 12.500.",
         supplier=ctx.data.get(QuoteStep.SUPPLIER, ""),
     )

@@ -130,7 +130,7 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
         ctx,
         initiative,
         intro=ctx._(
-            "✅ {name} is now initiator, and you are in the team. Thank you for starting it!",
+            "✅ {name} is now initiator, and you're in the team. Thank you for starting it!",
             name=resident.display_name,
         ),
     )
@@ -212,7 +212,7 @@ async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
             ctx,
             initiative,
             intro=ctx._(
-                "You are the only initiator. First make someone else an initiator "
+                "You're the only initiator. First make someone else an initiator "
                 "(under “Members”), then you can leave."
             ),
         )

@@ -35,7 +35,7 @@ async def my_data(ctx: Ctx, _args: str) -> None:
             content=export_json(data),
             caption=ctx._("Everything I have stored about you, in one file."),
             if_refused=ctx._(
-                "I could not send you the file just now, sorry. Nothing is lost: "
+                "I couldn't send you the file just now, sorry. Nothing is lost: "
                 "type /mydata again in a few minutes."
             ),
         )
@@ -61,10 +61,10 @@ async def forget_me(ctx: Ctx, _args: str) -> None:
 def say_confirm(ctx: Ctx) -> str:
     return ctx._(
         "Shall I delete everything I know about you?\n"
-        "Your name, postcode, the initiatives you are in, your answers and your questions "
+        "Your name, postcode, the initiatives you're in, your answers and your questions "
         "to a coach will be gone. Totals stay, without your name (a 'coming' stays counted).\n"
         "If you started an initiative, a team member takes it over, or its coach is told.\n"
-        "This cannot be undone."
+        "This can't be undone."
     )
 
 

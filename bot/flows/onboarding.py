@@ -1,4 +1,9 @@
-"""Onboarding: greet, ask the name to use, the postcode, and consent to store them."""
+"""Onboarding: one question. Greet, and ask the name to use; tapping the offered name (or
+typing another) is the consent to store it, as the question says. The postcode is asked
+later, where it helps (finding initiatives nearby, placing an idea), never here.
+
+From an invitation link to being in the team is three inputs: Start, the name, the team.
+"""
 
 from __future__ import annotations
 
@@ -11,89 +16,98 @@ from bot.context import Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.flows.basics import follow_deep_link, privacy_text
 from bot.i18n import N_, Safe
+from bot.initiatives import by_invite_token
 from bot.registry import Registry
 from bot.seam import SendText
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})?$")
 NAME_MAX = 40
+# What people type first to a chat bot: a greeting, not their name.
+GREETINGS = frozenset(
+    "hoi hallo hai hey hee hi hello hiya yo dag goedemorgen goedemiddag goedenavond "
+    "morgen middag avond test start begin help hulp".split()
+)
+INVITE_PREFIX = "join-"
 
 
 class Step(StrEnum):
     NAME = "name"
-    POSTCODE = "postcode"
-    CONSENT = "consent"
 
 
 def parse_first_name(_ctx: Ctx, text: str) -> str:
     name = " ".join(text.split())
     if text.startswith("/") or not any(char.isalpha() for char in name):
-        raise Invalid(N_("That does not look like a name. What may I call you?"))
+        raise Invalid(N_("That doesn't look like a name. What shall I call you?"))
     if len(name) > NAME_MAX:
         raise Invalid(N_("Please keep your name under {limit} characters."), limit=NAME_MAX)
+    if name.casefold().strip(" !?.,") in GREETINGS:
+        raise Invalid(N_("Hello to you too! What name shall I use for you?"))
+    if postcode_of(name):
+        raise Invalid(
+            N_("That looks like a postcode. I don't need it now. What name shall I use for you?")
+        )
     return name
 
 
-def parse_postcode(_ctx: Ctx, text: str) -> str:
-    """'1234 AB' or just '1234': never more than the person chooses to give."""
+def postcode_of(text: str) -> str | None:
+    """'1234 AB' or just '1234' (never more than the person chooses to give), or None."""
     match = POSTCODE.match(text.strip())
     if not match:
-        raise Invalid(
-            N_("That is not a postcode I know. Type it like 1234 AB, or only the 4 digits.")
-        )
+        return None
     digits, letters = match.groups()
     return f"{digits} {letters.upper()}" if letters else digits
 
 
-def say_name(ctx: Ctx) -> Safe:
-    return ctx._(
-        "Hello! I am Buurbot.\n"
-        "I help neighbours to start something together: greener, safer, more sociable "
-        "or more energy-efficient.\n"
-        "From an idea, to a team, to an action the whole street joins.\n"
-        "I help you ask your neighbours; I never message them myself.\n\n"
-        "What name shall I use for you?"
+def offered_name(ctx: Ctx) -> str | None:
+    """The first name the network gave, if it reads as a name."""
+    name = ctx.person.first_name
+    if not name or not any(char.isalpha() for char in name):
+        return None
+    return name[:NAME_MAX]
+
+
+async def say_name(ctx: Ctx) -> Safe:
+    link = ctx.data.get(conv.PENDING_LINK) or ""
+    invited = None
+    if isinstance(link, str) and link.startswith(INVITE_PREFIX):
+        invited = await by_invite_token(ctx.session, link[len(INVITE_PREFIX) :])
+    if invited is not None and invited.invite_active:
+        hello = ctx._("Hello! I'm Buurbot. You're invited to <b>{title}</b>.", title=invited.title)
+    else:
+        hello = ctx._(
+            "Hello! I'm Buurbot.\n"
+            "I help neighbours start something together: greener, safer, more sociable "
+            "or more energy-efficient.\n"
+            "From an idea, to a team, to an action the whole street joins.\n"
+            "I help you ask your neighbours; I never message them myself."
+        )
+    if offered_name(ctx):
+        question = ctx._("What name shall I use for you? Tap your name below, or type another one.")
+    else:
+        question = ctx._("What name shall I use for you? Type it below.")
+    stored = ctx._(
+        "I'll store only that name, so your neighbours know who they're working with. "
+        "You can see or delete it at any time."
     )
+    return Safe(f"{hello}\n\n{question}\n{stored}")
 
 
 async def name_choices(ctx: Ctx) -> list[Choice]:
-    telegram_name = ctx.person.first_name
-    if not telegram_name or not any(char.isalpha() for char in telegram_name):
-        return []
-    shown = telegram_name[:NAME_MAX]
-    # "ja", "ok", "prima" typed take the offered name, as the button does.
-    return [Choice("tg", lambda c: c._("Call me {name}", name=shown), value=shown, means="yes")]
-
-
-def say_postcode(ctx: Ctx) -> Safe:
-    return ctx._(
-        "Nice to meet you, {name}!\n\n"
-        "What is your postcode? Then I can find initiatives near you. "
-        "Type it like 1234 AB, or only the 4 digits.",
-        name=ctx.data.get(Step.NAME, ""),
-    )
-
-
-def say_consent(ctx: Ctx) -> Safe:
-    postcode = ctx.data.get(Step.POSTCODE)
-    if postcode:
-        return ctx._(
-            "May I store your name ({name}) and postcode ({postcode})?\n"
-            "I only use them for Buurbot. You can see or delete them at any time. "
-            "If you say no, you can still look at the ideas for actions.",
-            name=ctx.data.get(Step.NAME, ""),
-            postcode=postcode,
+    choices = []
+    shown = offered_name(ctx)
+    if shown:
+        # "ja", "ok", "prima" typed take the offered name, as the button does.
+        choices.append(
+            Choice("tg", lambda c: c._("Call me {name}", name=shown), value=shown, means="yes")
         )
-    return ctx._(
-        "May I store your name ({name})?\n"
-        "I only use it for Buurbot. You can see or delete it at any time. "
-        "If you say no, you can still look at the ideas for actions.",
-        name=ctx.data.get(Step.NAME, ""),
-    )
+    choices.append(Choice("privacy", N_("What do you store?"), then=show_privacy))
+    choices.append(Choice("no", N_("Don't store my name"), value=None, then=declined))
+    return choices
 
 
 async def show_privacy(ctx: Ctx, _value: object) -> Next:
     ctx.say(privacy_text(ctx))
-    return Step.CONSENT
+    return Step.NAME
 
 
 def _open_with(ctx: Ctx, intro: Safe, since: int) -> None:
@@ -107,29 +121,36 @@ def _open_with(ctx: Ctx, intro: Safe, since: int) -> None:
     ctx.out.insert(since, SendText(chat_id=ctx.chat_id, text=intro))
 
 
-async def finish(ctx: Ctx, answer: str) -> Next:
+async def named(ctx: Ctx, name: str) -> Next:
+    """The name tapped or typed: the question said it is stored, so this is the consent."""
     person = ctx.person
-    if answer == "yes":
-        person.name = ctx.data.get(Step.NAME)
-        person.postcode = ctx.data.get(Step.POSTCODE)
-        person.consented_at = ctx.now()
-        intro = ctx._("Thank you, {name}. You are all set.", name=person.display_name)
-    else:
-        person.name = None
-        person.postcode = None
-        person.consented_at = None
-        intro = ctx._(
-            "That is fine: I have not stored your name or postcode. "
-            "You can still look at the ideas for actions. Change your mind? Type /start."
-        )
+    person.name = name
+    person.consented_at = ctx.now()
     person.onboarded_at = ctx.now()
-    pending_link = ctx.data.get("pending_link")
+    intro = ctx._("Thank you, {name}. You're all set.", name=person.display_name)
+    pending_link = ctx.data.get(conv.PENDING_LINK)
     await conv.advance(ctx, END)
-    if pending_link and person.consented_at is not None:
+    if pending_link:
         first_reply = len(ctx.out)
         await follow_deep_link(ctx, pending_link)
         _open_with(ctx, intro, since=first_reply)
         return HANDLED
+    await conv.show_menu(ctx, intro=intro)
+    return HANDLED
+
+
+async def declined(ctx: Ctx, _value: object) -> Next:
+    person = ctx.person
+    person.name = None
+    person.postcode = None
+    person.consented_at = None
+    person.onboarded_at = ctx.now()
+    intro = ctx._(
+        "That's fine: I haven't stored your name. "
+        "You can still look at the ideas for actions. Changed your mind? Type /start."
+    )
+    pending_link = ctx.data.get(conv.PENDING_LINK)
+    await conv.advance(ctx, END)
     if pending_link:
         intro = Safe(
             intro
@@ -151,28 +172,8 @@ onboarding = Flow(
             say=say_name,
             choices=name_choices,
             text=TextAnswer(parse=parse_first_name, max_length=200),
-            then=Step.POSTCODE,
+            then=named,
             menu_button=False,
-        ),
-        Ask(
-            Step.POSTCODE,
-            say=say_postcode,
-            choices=[Choice("skip", N_("I would rather not say"), value=None)],
-            text=TextAnswer(parse=parse_postcode, max_length=20),
-            then=Step.CONSENT,
-            menu_button=False,
-        ),
-        Ask(
-            Step.CONSENT,
-            say=say_consent,
-            choices=[
-                Choice("yes", N_("Yes, that is fine")),
-                Choice("no", N_("No, do not store it")),
-                Choice("privacy", N_("What do you store?"), then=show_privacy),
-            ],
-            then=finish,
-            menu_button=False,
-            use_buttons_hint=N_("Please answer with one of the buttons: yes or no."),
         ),
     ],
 )

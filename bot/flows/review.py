@@ -94,7 +94,7 @@ async def reviewed(ctx: Ctx, *, lock: bool = False) -> tuple[Action, Initiative]
 async def say_attended(ctx: Ctx) -> Safe:
     found = await reviewed(ctx)
     return ctx._(
-        "How did <b>{title}</b> go? I would love to hear it.\n\n"
+        "How did <b>{title}</b> go? I'd love to hear it.\n\n"
         "First: how many people came? Type a number.",
         title=found[0].title if found else "?",
     )
@@ -174,7 +174,7 @@ def say_worked(ctx: Ctx) -> Safe:
 
 
 def say_not_worked(ctx: Ctx) -> Safe:
-    return ctx._("And what did not work, or what would you do differently next time?")
+    return ctx._("And what didn't work, or what would you do differently next time?")
 
 
 def say_photo(ctx: Ctx) -> Safe:
@@ -237,7 +237,7 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
     data = dict(ctx.data)
     await conv.advance(ctx, END)
     if found is None:
-        await kindly(ctx, ctx._("I cannot find that meeting or action (any more)."))
+        await kindly(ctx, ctx._("I can't find that meeting or action (any more)."))
         return HANDLED
     action, initiative = found
     if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
@@ -371,7 +371,7 @@ async def review_pressed(ctx: Ctx, payload: Payload) -> None:
             ctx,
             action,
             initiative,
-            intro=ctx._("This was cancelled, so there is nothing to report."),
+            intro=ctx._("This was cancelled, so there's nothing to report."),
         )
         return
     if action.status is ActionStatus.HELD:

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from bot import conversation as conv
 from bot.authz import Permission
-from bot.cards import ROLE_LABELS
+from bot.cards import TEAM_ROLE_TITLES, member_role, role_names
 from bot.context import Ctx
 from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.flows.initiative import (
@@ -40,16 +40,12 @@ ROLE_NAMES = {
     Role.CONNECTOR: N_("the connector"),
     Role.ORGANISER: N_("the organiser"),
 }
-ROLE_TITLES = {
-    Role.EXPERT: N_("Expert"),
-    Role.CONNECTOR: N_("Connector"),
-    Role.ORGANISER: N_("Organiser"),
-}
 FIELDS = {
     Role.EXPERT: "is_expert",
     Role.CONNECTOR: "is_connector",
     Role.ORGANISER: "is_organiser",
 }
+ROLE_TITLES = {role: TEAM_ROLE_TITLES[field] for role, field in FIELDS.items()}
 SCRIPT_BUTTONS = {
     Role.EXPERT: N_("How to find an expert"),
     Role.CONNECTOR: N_("How to find a connector"),
@@ -153,15 +149,15 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
         if resident.id == ctx.person.id:
             me = member
         if not member.roles_checked:
-            roles = ctx._("has not done the role check yet")
+            roles = ctx._("hasn't done the role check yet")
         else:
-            held = [ctx._(ROLE_TITLES[role]) for role in Role if has_role(member, role)]
-            roles = Safe(", ".join(held)) if held else ctx._("no role yet")
+            held = role_names(ctx.texts, member)
+            roles = Safe(", ".join(map(escape, held))) if held else ctx._("no role yet")
         lines.append(
             ctx._(
                 "• {name} ({role}): {roles}",
                 name=resident.display_name,
-                role=ctx._(ROLE_LABELS[member.role]),
+                role=member_role(ctx.texts, member),
                 roles=roles,
             )
         )
@@ -237,25 +233,25 @@ def script_text(ctx: Ctx, initiative: Initiative, role: Role) -> Safe:
     }
     if role is Role.EXPERT:
         return ctx._(
-            "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+            "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
             "starting <b>{title}</b>. We are looking for someone who knows a lot about "
             "this, from work or as a hobby. Is that you, or do you know someone? "
-            "I would love to have a coffee and tell you more.",
+            "I'd love to have a coffee and tell you more.",
             **values,
         )
     if role is Role.CONNECTOR:
         return ctx._(
-            "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+            "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
             "starting <b>{title}</b>. We are looking for someone who knows many people "
             "around here and likes to bring neighbours together. Is that you, or do you "
-            "know someone? I would love to have a coffee and tell you more.",
+            "know someone? I'd love to have a coffee and tell you more.",
             **values,
         )
     return ctx._(
-        "Hi! I am {name}, a neighbour from {place}. With a few neighbours we are "
+        "Hi! I'm {name}, a neighbour from {place}. With a few neighbours we are "
         "starting <b>{title}</b>. We are looking for someone who likes to plan things "
         "and keep them moving. Is that you, or do you know someone? "
-        "I would love to have a coffee and tell you more.",
+        "I'd love to have a coffee and tell you more.",
         **values,
     )
 
@@ -289,7 +285,7 @@ class PlanStep(StrEnum):
 
 def say_plan(ctx: Ctx) -> Safe:
     return ctx._(
-        "What is your plan to find the missing role? Keep it short. For example: "
+        "What's your plan to find the missing role? Keep it short. For example: "
         "“Bram asks the neighbour at number 12 on Saturday.”"
     )
 

@@ -46,12 +46,12 @@ async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
         ctx.toast(ctx._("Answers are closed."))
         reason = (
             ctx._(
-                "<b>{title}</b> has been cancelled, so you cannot answer any more.",
+                "<b>{title}</b> has been cancelled, so you can't answer any more.",
                 title=action.title,
             )
             if action.status is ActionStatus.CANCELLED
             else ctx._(
-                "<b>{title}</b> has already taken place, so you cannot answer any more.",
+                "<b>{title}</b> has already taken place, so you can't answer any more.",
                 title=action.title,
             )
         )
@@ -66,15 +66,15 @@ async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
             await show_card(ctx, action, initiative)
         return
     if result.place is not None:
-        ctx.toast(ctx._("Full: you are on the waiting list."))
+        ctx.toast(ctx._("Full: you're on the waiting list."))
         intro = ctx._(
-            "All places are taken, so you are on the waiting list: place {place}. "
-            "I will tell you as soon as a place comes free.",
+            "All places are taken, so you're on the waiting list: place {place}. "
+            "I'll tell you as soon as a place comes free.",
             place=ctx.texts.number(result.place),
         )
     elif answer is RsvpAnswer.COMING:
         ctx.toast(ctx._("See you there!"))
-        intro = ctx._("✓ Noted: you are coming. See you there!")
+        intro = ctx._("✓ Noted: you're coming. See you there!")
     elif answer is RsvpAnswer.MAYBE:
         ctx.toast(ctx._("Noted: maybe."))
         intro = ctx._("✓ Noted: maybe. You can change your answer at any time.")

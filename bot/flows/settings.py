@@ -51,7 +51,7 @@ def settings_text(ctx: Ctx) -> Safe:
     state = current(ctx, now)
     if state is Reminders.ON:
         status = ctx._(
-            "Reminders are <b>on</b>. I remind you before actions you are coming to, "
+            "Reminders are <b>on</b>. I remind you before actions you're coming to, "
             "ask how an action went, and give a nudge when your initiative has been quiet."
         )
     elif state is Reminders.PAUSED:
@@ -67,7 +67,7 @@ def settings_text(ctx: Ctx) -> Safe:
     timings = ctx.services.policy.timings
     quiet = timings.quiet_hours
     rules = ctx._(
-        "Quiet hours: between {start} and {end} I do not send you anything by myself. "
+        "Quiet hours: between {start} and {end} I don't send you anything by myself. "
         "And never more than {limit} of those messages a day.",
         start=ctx.texts.clock(quiet.start),
         end=ctx.texts.clock(quiet.end),

@@ -119,8 +119,8 @@ async def _context_lines(session: AsyncSession, texts: Texts, initiative: Initia
     return [
         progress_line(texts, initiative.phase),
         texts.n_(
-            "{place} · {n} organiser",
-            "{place} · {n} organisers",
+            "{place} · {n} in the team",
+            "{place} · {n} in the team",
             len(team),
             place=initiative.place or "–",
         ),
@@ -220,7 +220,7 @@ async def render_moved(
     else:
         text = texts._(
             "Good to know: <b>{title}</b> has no neighbourhood coach at the moment. "
-            "Until there is a new one, the Buurbot team reads your messages about it "
+            "Until there's a new one, the Buurbot team reads your messages about it "
             "and answers you here.",
             title=initiative.title,
         )
@@ -307,7 +307,7 @@ async def cancel_reply(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
-CANCEL = Choice("cancel", N_("Do not send"), then=cancel_reply)
+CANCEL = Choice("cancel", N_("Don't send"), then=cancel_reply)
 
 
 async def send_reply(ctx: Ctx, text: str) -> Next:
@@ -466,7 +466,7 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
     await conv.advance(ctx, END)
     if initiative is None:
         await conv.show_menu(
-            ctx, intro=ctx._("I cannot send that: you are no longer in this initiative.")
+            ctx, intro=ctx._("I can't send that: you're no longer in this initiative.")
         )
         return HANDLED
     now = ctx.now()
@@ -516,7 +516,7 @@ async def show_open(ctx: Ctx) -> None:
         await refuse(ctx, Permission.COACH_OVERVIEW, "support_requests")
         return
     mine = await portfolio(
-        ctx.session, ctx.person, ctx.now(), quiet_days=ctx.services.settings.quiet_days_nudge
+        ctx.session, ctx.person, ctx.now(), stall_days=ctx.services.settings.stall_days
     )
     if not mine.requests:
         ctx.say(

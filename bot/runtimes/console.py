@@ -317,7 +317,7 @@ class ConsoleChat:
         clock = self.services.clock
         texts = self.texts
         if not isinstance(clock, OffsetClock):
-            self.say(texts._("This console's clock cannot be moved."))
+            self.say(texts._("This console's clock can't be moved."))
             return
         target = parse_when(argument, clock.now(), self.services.settings.tz)
         if target is None:
@@ -332,7 +332,7 @@ class ConsoleChat:
         printed = self.sender.printed.get(self.chat.id, 0)
         report = await self.scheduler.run_until(target, clock)
         save_clock(self.services, clock)
-        self.out.write(texts._("— It is now {when}. —", when=texts.when(clock.now())) + "\n")
+        self.out.write(texts._("— It's now {when}. —", when=texts.when(clock.now())) + "\n")
         if not report.sent:
             self.out.write(texts._("Nothing arrived in the meantime.") + "\n")
         self.out.write("\n")
@@ -355,7 +355,7 @@ class ConsoleChat:
             )
             return
         await self.become(name, None)
-        self.say(self.texts._("— you are now {name} —", name=self.sender.names[self.person.id]))
+        self.say(self.texts._("— you're now {name} —", name=self.sender.names[self.person.id]))
         await self.start()
 
     async def handle_line(self, line: str) -> None:

@@ -17,9 +17,7 @@ from tests.e2e.conftest import START_TIMEOUT, bot_settings, run_args
 pytestmark = pytest.mark.e2e
 
 NL = texts_for("nl")
-NOTICE = NL._(
-    "You are sending messages very quickly. I will pause for a few seconds, then we go on."
-)
+NOTICE = NL._("You're sending messages very quickly. I'll pause for a few seconds, then we go on.")
 
 
 async def started(server: LocalBotApi, runtime: str, db: Path, **limits: int) -> tuple:

@@ -42,10 +42,6 @@ async def onboard(person: Person) -> None:
     await person.command("start")
     await person.wait_for_message()
     await person.press(f"Noem me {person.name}")
-    await person.wait_for_message()
-    await person.press("Zeg ik liever niet")
-    await person.wait_for_message()
-    await person.press("Ja, dat is goed")
     await person.wait_for_message(containing="Wat wil je doen?")
 
 

@@ -35,16 +35,13 @@ async def test_a_menu_button_tapped_twice_in_one_batch_asks_once(bot: Running, s
     assert NL._("Street") in level.labels
 
 
-async def test_a_typed_yes_answers_the_consent_buttons(bot: Running, server: LocalBotApi):
+async def test_a_typed_yes_takes_the_offered_name(bot: Running, server: LocalBotApi):
     gijs = server.person("Gijs", language_code="nl")
     await gijs.command("start")
-    await gijs.wait_for_message()
-    await gijs.send("Gijs")
-    await gijs.wait_for_message(containing="postcode")
-    await gijs.send("liever niet")
-    await gijs.wait_for_message(containing="Mag ik je naam (Gijs) bewaren?")
-    await gijs.send("Ja hoor!")
+    await gijs.wait_for_message(containing="Ik bewaar alleen die naam")
+    await gijs.send("Ja hoor!")  # means the "Noem me Gijs" button
     menu = await gijs.wait_for_message(containing=NL._("What would you like to do?"))
-    assert NL._("Thank you, {name}. You are all set.", name="Gijs") in menu.text
+    assert NL._("Thank you, {name}. You're all set.", name="Gijs") in menu.text
     stored = await resident(bot, gijs)
-    assert stored is not None and stored.consented_at is not None and stored.postcode is None
+    assert stored is not None and stored.consented_at is not None and stored.name == "Gijs"
+    assert stored.postcode is None

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 
 
 def postcode_questions(person: Person) -> int:
-    return sum(NL._("I would rather not say") in m.labels for m in person.bot_messages)
+    """How many times the bot answered this person's name: the menu, with its thanks."""
+    thanks = NL._("Thank you, {name}. You're all set.", name=person.name)
+    return sum(thanks in (m.text or "") for m in person.bot_messages)
 
 
 @pytest.mark.parametrize("runtime", ["aiogram", "ptb"])
