@@ -23,6 +23,21 @@ START_TIMEOUT = 30.0  # the first start imports the framework (aiogram's types t
 StartBot = Callable[..., Awaitable[Running]]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _frameworks_imported() -> None:
+    """Both runtimes imported once per test process, before any test's start is timed.
+
+    A start's first seconds were the import of its framework (aiogram's alone is ~8 s of
+    CPU; over 30 s on a loaded machine, past START_TIMEOUT). Every e2e test runs on both
+    runtimes, so each process imports both anyway; here it happens the way the bot's own
+    first start does it (`make_runtime`: aiogram's models built lazily)."""
+    import bot.runtimes.ptb_runtime
+    from bot.runtimes.telegram import lazy_aiogram_models
+
+    with lazy_aiogram_models():
+        import bot.runtimes.aiogram_runtime  # noqa: F401
+
+
 @pytest.fixture(params=["aiogram", "ptb"])
 def runtime_name(request: pytest.FixtureRequest) -> str:
     return str(request.param)
