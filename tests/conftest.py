@@ -3,12 +3,18 @@ services with a fake clock, and a driver that talks to the engine like a person.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import socket
+import sqlite3
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings as hypothesis_settings
@@ -64,24 +70,115 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of each kind: a SQLite file, or a new PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}"
+DATABASE_KINDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+# --- migrated databases: migrated once per test process, copied per test -------------------
+#
+# Running the migrations takes a second or more a test on a loaded machine (Alembic's
+# import and every revision in turn). Tests that need a database at the newest revision,
+# not the migration itself, get a copy of one migrated once per test process (per xdist
+# worker): a file copy for SQLite, `CREATE DATABASE ... TEMPLATE` for PostgreSQL. Their own
+# `db.migrate()` then finds the database at head, as a restarted process does. Tests of
+# the migrations themselves keep `database_url` / `sqlite_url`: empty databases.
+
+
+def _run(coroutine: Any) -> Any:
+    """Run a coroutine to completion from a (synchronous) session fixture: in a thread of
+    its own, since the fixture may be set up from inside a test's running event loop."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+async def _migrate(url: str) -> None:
+    db = Database(url)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the newest revision; copy it, never open it."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+    _run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    # Back to SQLite's default journal, in one file: a copy starts as a new file does, and
+    # the bot must still switch it to WAL on connect (tests/test_migrations.py checks that).
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=DELETE")
+    connection.close()
+    assert not Path(f"{path}-wal").exists()
+    return path
+
+
+def copy_migrated_sqlite(template: Path, target: Path) -> str:
+    """`target` as a copy of the migrated template; its URL."""
+    shutil.copyfile(template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """The name of a PostgreSQL database at the newest revision, used only as a template
+    (PostgreSQL copies a template only while nobody is connected to it)."""
+    need_postgres()
+    name = f"buurbot_template_{uuid.uuid4().hex[:12]}"
+    _run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        _run(_migrate(f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"))
+        yield name
+    finally:
+        _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@asynccontextmanager
+async def _new_database(
+    request: pytest.FixtureRequest, tmp_path: Path, *, migrated: bool
+) -> AsyncIterator[str]:
+    kind = request.param
+    if kind == "sqlite":
+        path = tmp_path / "buurbot.db"
+        if migrated:
+            copy_migrated_sqlite(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     need_postgres()
+    template = request.getfixturevalue("postgres_template") if migrated else None
     name = f"buurbot_test_{uuid.uuid4().hex[:12]}"
-    await _admin(f'CREATE DATABASE "{name}"')
+    await _admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
     finally:
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(params=DATABASE_KINDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database of each kind: a SQLite file, or a new PostgreSQL database."""
+    async with _new_database(request, tmp_path, migrated=False) as url:
+        yield url
+
+
+@pytest.fixture(params=DATABASE_KINDS)
+async def migrated_database_url(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[str]:
+    """A database of each kind at the newest revision (a copy of the migrated template)."""
+    async with _new_database(request, tmp_path, migrated=True) as url:
+        yield url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """An empty SQLite database (no file yet)."""
     return f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}"
+
+
+@pytest.fixture
+def migrated_sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A SQLite database at the newest revision, at the same path as `sqlite_url`."""
+    return copy_migrated_sqlite(sqlite_template, tmp_path / "buurbot.db")
 
 
 @pytest.fixture
@@ -95,17 +192,17 @@ def make_services(url: str, clock: FakeClock, **settings: object) -> Services:
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = make_services(database_url, clock)
+async def services(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = make_services(migrated_database_url, clock)
     await services.db.migrate()
     yield services
     await services.db.close()
 
 
 @pytest.fixture
-async def sqlite_services(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+async def sqlite_services(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
     """For tests of conversation logic, where the database kind does not matter."""
-    services = make_services(sqlite_url, clock)
+    services = make_services(migrated_sqlite_url, clock)
     await services.db.migrate()
     yield services
     await services.db.close()

@@ -86,8 +86,8 @@ def test_linking_a_group_needs_initiator_and_group_admin() -> None:
 
 
 @pytest.fixture
-async def db_world(database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(database_url, clock):
+async def db_world(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_database_url, clock):
         yield driver
 
 

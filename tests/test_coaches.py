@@ -70,14 +70,14 @@ async def _driver(url: str, clock: FakeClock, **settings: object) -> AsyncIterat
 
 
 @pytest.fixture
-async def world(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(sqlite_url, clock):
+async def world(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_sqlite_url, clock):
         yield driver
 
 
 @pytest.fixture
-async def db_world(database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(database_url, clock):
+async def db_world(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_database_url, clock):
         yield driver
 
 

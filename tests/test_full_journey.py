@@ -38,8 +38,8 @@ PHASE_LINES = {
 
 
 @pytest.fixture
-async def journey_services(sqlite_url: str) -> AsyncIterator[Services]:
-    services = make_services(sqlite_url, FakeClock(START), flood_max_updates=10_000)
+async def journey_services(migrated_sqlite_url: str) -> AsyncIterator[Services]:
+    services = make_services(migrated_sqlite_url, FakeClock(START), flood_max_updates=10_000)
     await services.db.migrate()
     yield services
     await services.db.close()

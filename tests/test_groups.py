@@ -86,16 +86,16 @@ def quiet_services(url: str, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-async def sqlite_services(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = quiet_services(sqlite_url, clock)
+async def sqlite_services(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = quiet_services(migrated_sqlite_url, clock)
     await services.db.migrate()
     yield services
     await services.db.close()
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = quiet_services(database_url, clock)
+async def services(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = quiet_services(migrated_database_url, clock)
     await services.db.migrate()
     yield services
     await services.db.close()

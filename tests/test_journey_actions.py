@@ -54,16 +54,16 @@ from tests.support.driver import Driver, Talker
 
 
 @pytest.fixture
-async def sqlite_services(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = make_services(sqlite_url, clock, flood_max_updates=100_000)
+async def sqlite_services(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = make_services(migrated_sqlite_url, clock, flood_max_updates=100_000)
     await services.db.migrate()
     yield services
     await services.db.close()
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = make_services(database_url, clock, flood_max_updates=100_000)
+async def services(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = make_services(migrated_database_url, clock, flood_max_updates=100_000)
     await services.db.migrate()
     yield services
     await services.db.close()

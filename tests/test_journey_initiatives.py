@@ -55,14 +55,14 @@ async def _driver(url: str, clock: FakeClock) -> AsyncIterator[Driver]:
 
 
 @pytest.fixture
-async def journey(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(sqlite_url, clock):
+async def journey(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_sqlite_url, clock):
         yield driver
 
 
 @pytest.fixture
-async def db_journey(database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(database_url, clock):
+async def db_journey(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_database_url, clock):
         yield driver
 
 

@@ -96,8 +96,8 @@ class Step(StrEnum):
 
 
 @pytest.fixture
-async def services(database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
-    services = make_services(database_url, clock, flood_max_updates=100_000)
+async def services(migrated_database_url: str, clock: FakeClock) -> AsyncIterator[Services]:
+    services = make_services(migrated_database_url, clock, flood_max_updates=100_000)
     await services.db.migrate()
     yield services
     await services.db.close()

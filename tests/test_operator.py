@@ -88,8 +88,8 @@ async def run(world: Driver, *argv: str, answer: str = "", sender=None, **kwargs
 
 
 @pytest.fixture
-async def world(sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
-    async for driver in _driver(sqlite_url, clock):
+async def world(migrated_sqlite_url: str, clock: FakeClock) -> AsyncIterator[Driver]:
+    async for driver in _driver(migrated_sqlite_url, clock):
         yield driver
 
 

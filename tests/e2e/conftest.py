@@ -1,5 +1,5 @@
-"""End-to-end fixtures: a fresh local Bot API server and a fresh SQLite database per test,
-and the bot itself (aiogram, then python-telegram-bot: every test runs on both) started with
+"""End-to-end fixtures: a fresh local Bot API server and a fresh (migrated) SQLite database per
+test, and the bot itself (aiogram, then python-telegram-bot: every test runs on both) started with
 `run_telegram` as a task in the test's event loop, pointed at the server, stopped cleanly."""
 
 from __future__ import annotations
@@ -14,12 +14,28 @@ import pytest
 from bot.config import Settings
 from bot.runtimes.telegram import Running, run_telegram
 from local_bot_api import LocalBotApi
+from tests.conftest import copy_migrated_sqlite
 
 TOKEN = "123456:TEST-token_e2e"
 USERNAME = "buurbot_test_bot"
 START_TIMEOUT = 30.0  # the first start imports the framework (aiogram's types take seconds)
 
 StartBot = Callable[..., Awaitable[Running]]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _frameworks_imported() -> None:
+    """Both runtimes imported once per test process, before any test's start is timed.
+
+    A start's first seconds were the import of its framework (aiogram's alone is ~8 s of
+    CPU; over 30 s on a loaded machine, past START_TIMEOUT). Every e2e test runs on both
+    runtimes, so each process imports both anyway; here it happens the way the bot's own
+    first start does it (`make_runtime`: aiogram's models built lazily)."""
+    import bot.runtimes.ptb_runtime
+    from bot.runtimes.telegram import lazy_aiogram_models
+
+    with lazy_aiogram_models():
+        import bot.runtimes.aiogram_runtime  # noqa: F401
 
 
 @pytest.fixture(params=["aiogram", "ptb"])
@@ -34,8 +50,14 @@ async def server() -> AsyncIterator[LocalBotApi]:
 
 
 @pytest.fixture
-def database_file(tmp_path: Path) -> Path:
-    return tmp_path / "buurbot.db"
+def database_file(tmp_path: Path, sqlite_template: Path) -> Path:
+    """A SQLite database at the newest revision (a copy of the migrated template): the
+    bot's start finds nothing to migrate, as a restarted bot does. That a first start on
+    an empty database migrates it is end to end in tests/faults (`buurbot run` on a new
+    file, both runtimes) and in tests/test_migrations.py."""
+    path = tmp_path / "buurbot.db"
+    copy_migrated_sqlite(sqlite_template, path)
+    return path
 
 
 def bot_settings(server: LocalBotApi, runtime_name: str, database_file: Path) -> Settings:
