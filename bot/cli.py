@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="bring the database schema up to date")
+    whatsapp = commands.add_parser("whatsapp", help="WhatsApp: what to register with Meta")
+    whatsapp.add_argument(
+        "what", choices=["templates"], help="templates: the catalogue to register, nl and en"
+    )
     add_operator_commands(commands)
     return parser
 
@@ -106,7 +110,9 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
 
     # Before the first record: no secret of the settings reaches the log, at any level.
     protect(settings, [getattr(args, "secret", "")])
-    console = command == "console" or (command == "run" and settings.telegram_token is None)
+    console = command == "console" or (
+        command == "run" and settings.telegram_token is None and not settings.whatsapp_enabled
+    )
     quiet = console or command in OPERATOR_COMMANDS
     configure(
         settings.log_level or (logging.WARNING if quiet else logging.INFO),
@@ -124,11 +130,30 @@ def _main(argv: list[str] | None, started: Callable[[], None]) -> int:
             from bot.operator import run_operator_command
 
             return asyncio.run(run_operator_command(settings, args))
-        from bot.runtimes.telegram import run_telegram
+        if command == "whatsapp":
+            from bot.templates import catalogue_text
 
-        return asyncio.run(run_telegram(settings, args))
+            print(catalogue_text(settings.approved_templates))
+            return 0
+        return asyncio.run(_run(settings, args))
     except KeyboardInterrupt:
         return 130
+
+
+async def _run(settings: Settings, args: argparse.Namespace) -> int:
+    """Every network whose credentials are set, in this one process."""
+    from bot.runtimes.telegram import _fail, run_telegram
+    from bot.runtimes.whatsapp import StartupError, WhatsAppNetwork, run_whatsapp
+
+    if settings.telegram_token is None:
+        return await run_whatsapp(settings, args)
+    whatsapp = None
+    if settings.whatsapp_enabled:
+        try:
+            whatsapp = WhatsAppNetwork(settings)
+        except StartupError as error:
+            return _fail(error, "")
+    return await run_telegram(settings, args, whatsapp=whatsapp)
 
 
 async def _migrate(settings: Settings) -> int:

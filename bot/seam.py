@@ -281,7 +281,29 @@ class SendDocument:
     if_refused: str = ""
 
 
-Outgoing = SendText | EditText | AnswerButton | SendPoll | StopPoll | PinMessage | SendDocument
+@dataclass(frozen=True, slots=True)
+class SendTemplate:
+    """A message approved beforehand by the network (WhatsApp's templates): the one kind
+    that may go to someone outside the window in which free messages are allowed. Only
+    senders whose `Capabilities.templates` is set are given one (`bot.templates`)."""
+
+    chat_id: int
+    name: str
+    language: str  # the bot's language (nl, en)
+    parameters: tuple[str, ...] = ()
+    button_payloads: tuple[str, ...] = ()
+
+
+Outgoing = (
+    SendText
+    | EditText
+    | AnswerButton
+    | SendPoll
+    | StopPoll
+    | PinMessage
+    | SendDocument
+    | SendTemplate
+)
 
 
 # --- sending ------------------------------------------------------------------
@@ -381,6 +403,9 @@ class Capabilities:
     documents: bool = True
     groups: bool = True  # the bot can be in a group chat
     button_answers: bool = True  # a pressed button gets a notice of its own (a toast)
+    # Free messages only within `window_hours` of the person's last message; templates
+    # approved beforehand outside it (None: no window).
+    window_hours: int | None = None
 
 
 TELEGRAM = Capabilities(
@@ -410,6 +435,7 @@ WHATSAPP = Capabilities(
     documents=True,
     groups=False,
     button_answers=False,
+    window_hours=24,
 )
 
 
