@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import cache
 
 from bot.config import SUPPORTED_LANGUAGES
-from bot.i18n import texts_for
+from bot.i18n import N_, texts_for
 
 __all__ = ["BUTTON_LIMIT", "ROW_LIMIT", "SHORT", "short_label"]
 
@@ -21,7 +21,17 @@ BUTTON_LIMIT = 20
 ROW_LIMIT = 24
 
 # msgid of a label -> msgid of its short form.
-SHORT: dict[str, str] = {}
+SHORT: dict[str, str] = {
+    "Back to the initiative": N_("To the initiative"),
+    "Join an initiative": N_("Join one"),
+    "Invitation text": N_("Invitation"),
+    "How to find an organiser": N_("Find an organiser"),
+    "Check my roles again": N_("Roles again"),
+    "We have a plan to find them": N_("We have a plan"),
+    "Go on without a group chat": N_("Without a group chat"),
+    "Greener / climate adaptation": N_("Greener / climate"),
+    "Omgevingswet participation": N_("Omgevingswet"),
+}
 
 
 def _plain(text: str) -> str:

@@ -11,8 +11,8 @@ bot sends a template only when its name is in `BUURBOT_WHATSAPP_APPROVED_TEMPLAT
   is held for the person (a follow-up, a nudge, a reply that found the window closed);
   tapping its button opens the window, and what was held is sent then.
 
-Texts are msgids like every other text (nl in the catalogs), with WhatsApp's numbered
-placeholders `{{1}}`, `{{2}}`, which Meta requires instead of names.
+Texts are msgids like every other text (nl in the catalogs), with named placeholders that
+become the numbered ones Meta requires (`{{1}}`, `{{2}}`) in the order of `names`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "UPDATE",
     "WINDOW_PAYLOAD",
     "Template",
+    "catalogue_entries",
     "catalogue_text",
     "meta_language",
 ]
@@ -48,13 +49,16 @@ class Template:
     category: str  # UTILITY or MARKETING, as registered with Meta
     body: str  # msgid with {{1}}…
     buttons: tuple[str, ...]  # quick-reply labels (msgids)
-    parameters: tuple[str, ...]  # what {{1}}, {{2}}… are, for the catalogue
+    names: tuple[str, ...]  # the body's placeholders, in the order of {{1}}, {{2}}…
+    parameters: tuple[str, ...]  # what each one is, for the catalogue
     examples: tuple[str, ...]  # Meta asks for an example of each parameter
 
     def text(self, lang: str, values: tuple[str, ...] = ()) -> str:
+        """The body in `lang` as Meta registers it ({{1}}…), or filled with `values`."""
         body = str(texts_for(lang)._(self.body))
-        for index, value in enumerate(values, start=1):
-            body = body.replace(f"{{{{{index}}}}}", value)
+        for index, name in enumerate(self.names):
+            value = values[index] if index < len(values) else f"{{{{{index + 1}}}}}"
+            body = body.replace(f"{{{name}}}", value)
         return body
 
     def labels(self, lang: str) -> tuple[str, ...]:
@@ -65,10 +69,11 @@ REMINDER = Template(
     name="buurbot_reminder",
     category="UTILITY",
     body=N_(
-        "⏰ Reminder: {{1}} is on {{2}}. Place: {{3}}. "
+        "⏰ Reminder: {title} is on {when}. Place: {place}. "
         "You said you would come; tap below to see the action or change your answer."
     ),
     buttons=(N_("Show the action"),),
+    names=("title", "when", "place"),
     parameters=("the action's title", "day and time", "place"),
     examples=("Tegeltuinen aanleggen", "zaterdag 5 december om 10:00", "Lindelaan 12"),
 )
@@ -77,14 +82,33 @@ UPDATE = Template(
     name="buurbot_update",
     category="UTILITY",
     body=N_(
-        "Hello {{1}}, there is news about your initiative {{2}} in Buurbot. Tap below to read it."
+        "Hello {name}, there is news about your initiative {title} in Buurbot. "
+        "Tap below to read it."
     ),
     buttons=(N_("Show me"),),
+    names=("name", "title"),
     parameters=("the person's name", "the initiative's title"),
     examples=("Anna", "Groene Lindelaan"),
 )
 
 CATALOGUE = (REMINDER, UPDATE)
+
+
+def catalogue_entries() -> list[dict[str, object]]:
+    """The catalogue as data: one entry per template and language (name, category,
+    language, body, buttons, examples), as `buurbot whatsapp templates --json` prints it."""
+    return [
+        {
+            "name": template.name,
+            "category": template.category,
+            "language": meta_language(lang),
+            "body": template.text(lang),
+            "buttons": list(template.labels(lang)),
+            "examples": list(template.examples),
+        }
+        for template in CATALOGUE
+        for lang in SUPPORTED_LANGUAGES
+    ]
 
 
 def catalogue_text(approved: frozenset[str]) -> str:

@@ -47,7 +47,7 @@ def invite_payload(initiative: Initiative) -> str:
 
 
 def invite_link(ctx: Ctx, initiative: Initiative) -> str:
-    return ctx.services.deep_link(invite_payload(initiative))
+    return ctx.services.deep_link(invite_payload(initiative), ctx.chat_id)
 
 
 # --- the initiator's side ---------------------------------------------------------------

@@ -86,7 +86,10 @@ class WhatsAppSender:
         self._languages: dict[int, tuple[str, float]] = {}
         # The pages of long lists, by (address, list key): "More…" sends the next one.
         self._pages: OrderedDict[tuple[int, str], tuple[Shown, int]] = OrderedDict()
-        # Polls sent as list questions: the list message's id is the poll's id.
+        # What each recent message was, by its wamid: a delivery that fails later (a failed
+        # status webhook: 131047, 131026…) is dealt with from it.
+        self._sent: OrderedDict[str, Outgoing] = OrderedDict()
+        self._current: Outgoing | None = None
         self.cut_labels: list[str] = []  # labels cut for want of a short form (tests)
 
     # --- who and in which language -----------------------------------------------------------
@@ -132,13 +135,17 @@ class WhatsAppSender:
         lang = await self.language_of(chat_id)
         shown = adapt(action, WHATSAPP, lang=lang, short=short_label)
         last = Sent()
-        for message in shown:
-            self.cut_labels.extend(message.cut_labels)
-            try:
-                last = await self._show(message, lang)
-            except Held:
-                await self.hold(action)
-                raise
+        self._current = action
+        try:
+            for message in shown:
+                self.cut_labels.extend(message.cut_labels)
+                try:
+                    last = await self._show(message, lang)
+                except Held:
+                    await self.hold(action)
+                    raise
+        finally:
+            self._current = None
         return last
 
     async def _answer(self, action: AnswerButton) -> Sent:
@@ -297,8 +304,29 @@ class WhatsAppSender:
         except Exception as error:
             raise self.translate(error) from error
         wamid = str((answer.get("messages") or [{}])[0].get("id", ""))
+        if wamid and self._current is not None:
+            self._sent[wamid] = self._current
+            while len(self._sent) > 5000:
+                self._sent.popitem(last=False)
         number = message_number(wamid) if wamid else None
         return Sent(number, wamid or None)
+
+    async def failed(self, wamid: str, code: int, address: int) -> None:
+        """A message WhatsApp accepted did not reach the person (a failed status)."""
+        action = self._sent.pop(wamid, None)
+        if code == WINDOW_CLOSED:
+            if action is not None and not isinstance(action, SendTemplate):
+                await self.hold(action)
+                log.info("a message found the window closed; held until the person writes")
+            return
+        if code == UNDELIVERABLE:
+            from bot.delivery import Delivery
+
+            await Delivery(self.services, self).recipient_gone(address)
+            return
+        if code == 131050:
+            await self.stopped_marketing(address)
+        log.warning("WhatsApp could not deliver a message: error %s", code)
 
     # --- errors ------------------------------------------------------------------------------
 
