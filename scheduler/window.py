@@ -123,6 +123,12 @@ async def hold(
     session: AsyncSession, address: int, actions: list[dict], now: datetime, settings: Settings
 ) -> None:
     """Keep actions WhatsApp would not take now, to send when the person writes again."""
+    # WhatsApp says the window is closed, whatever the last message we saw says.
+    await session.execute(
+        update(NetworkIdentity)
+        .where(NetworkIdentity.address == address)
+        .values(last_inbound_at=None)
+    )
     resident_id = (
         await session.execute(select(Resident.id).where(Resident.telegram_id == address))
     ).scalar_one_or_none()

@@ -24,7 +24,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -379,7 +378,11 @@ class WhatsAppSender:
             return
         async with self.services.db.transaction() as session:
             await hold(
-                session, chat_id, [wire.dump(action)], datetime.now(UTC), self.services.settings
+                session,
+                chat_id,
+                [wire.dump(action)],
+                self.services.clock.now(),
+                self.services.settings,
             )
 
 

@@ -38,7 +38,7 @@ from local_whatsapp_api import Person as WaPerson
 from scheduler.dispatch import Dispatcher
 from scheduler.pacing import Limits, Pacer
 from scheduler.timing import FakeClock
-from storage.models import Action, ActionStatus, Initiative, Phase, ScheduledMessage
+from storage.models import Action, ActionStatus, Initiative, Phase, Resident
 from tests.conftest import make_services
 from tests.support.journey import START, Labels, read_steps, repeatable_tokens
 
@@ -167,7 +167,8 @@ async def tap(wa: WaBot, who: WaPerson, label: str) -> None:
 async def run_whatsapp_journey(wa: WaBot, lang: str) -> str:
     labels = Labels() if lang == "en" else None
     who: WaPerson | None = None
-    import os, time as _t
+    import os
+    import time as _t
 
     trace = os.environ.get("WA_TRACE")
     for step in read_steps():
@@ -229,5 +230,54 @@ async def test_the_whole_journey_on_whatsapp(wa: WaBot, lang: str) -> None:
     # name are cut, with the whole label in the row's description.
     cut = set(wa.running.sender.cut_labels)
     assert sorted(cut & catalog_labels(lang)) == [], "\n".join(sorted(cut))
+    # Reminders outside the 24-hour window went as the approved template.
+    reminders = [c for c in wa.server.calls_to(type="template", ok=True)]
+    assert any(c.payload["template"]["name"] == "buurbot_reminder" for c in reminders)
     # Nothing with HTML reached anyone.
     assert not re.search(r"</?(b|i|a|code)>", text)
+
+
+# --- the webhook's guards -----------------------------------------------------------------------
+
+
+async def test_forged_unsigned_and_redelivered_webhooks(wa: WaBot) -> None:
+    anna = wa.person("Anna", "nl")
+    forged = anna.message_event("/start")
+    unsigned = await wa.server.post_to_webhook(forged, signature=None)
+    wrong = await wa.server.post_to_webhook(forged, secret="not-the-app-secret")
+    assert (unsigned.status, wrong.status) == (401, 403)
+    assert wa.running.receiver.received == 0 and anna.messages == []
+    async with wa.services.db.transaction() as session:
+        assert (await session.execute(select(Resident))).first() is None
+    # The subscription check answers only the right verify token.
+    assert not (await wa.server.verify_webhook("guessed")).ok
+    assert (await wa.server.verify_webhook(VERIFY)).ok
+
+    await anna.send("/start")
+    await wa.settle()
+    seen = len(anna.messages)
+    assert seen >= 1 and wa.running.receiver.received == 1
+    message = next(d for d in wa.server.deliveries if d.kind == "message")
+    await wa.server.redeliver(message)
+    await wa.settle()
+    assert len(anna.messages) == seen  # the same message again: handled once
+    async with wa.services.db.transaction() as session:
+        assert len((await session.execute(select(Resident))).all()) == 1
+
+
+async def test_a_reply_that_finds_the_window_closed_is_held_not_lost(wa: WaBot) -> None:
+    anna = wa.person("Anna", "nl")
+    await anna.send("/start")
+    await wa.settle()
+    # WhatsApp accepts the next message, then reports 131047 (the window closed meanwhile).
+    wa.server.faults.arm("131047", to=anna.wa_id)
+    await anna.send("Anna")
+    await wa.settle()
+    assert [m.error_code for m in anna.failed] == [131047]
+    lost = anna.failed[0].text
+    await wa.sweep()
+    assert anna.messages[-1].template == "buurbot_update"  # "there is news", as a template
+    await anna.press(anna.messages[-1].buttons[0].title)  # "Laat zien": the window opens
+    await wa.settle()
+    await wa.sweep()
+    assert lost in [m.text for m in anna.messages], "the held reply never arrived"
