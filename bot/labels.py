@@ -31,6 +31,7 @@ SHORT: dict[str, str] = {
     "Go on without a group chat": N_("Without a group chat"),
     "Greener / climate adaptation": N_("Greener / climate"),
     "Omgevingswet participation": N_("Omgevingswet"),
+    "Share in the group chat": N_("Share in the group"),
 }
 
 

@@ -99,6 +99,8 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         link=link,
     )
     rows = []
+    if ctx.services.settings.whatsapp_number:  # a card for the street's WhatsApp group
+        rows.append([Button(ctx._("Share in the group chat"), pack("ini", "share", initiative.id))])
     if may_revoke:
         rows.append(
             [

@@ -281,3 +281,41 @@ async def test_a_reply_that_finds_the_window_closed_is_held_not_lost(wa: WaBot) 
     await wa.settle()
     await wa.sweep()
     assert lost in [m.text for m in anna.messages], "the held reply never arrived"
+
+
+async def test_a_share_card_for_the_street_group_invites_by_a_typed_code(wa: WaBot) -> None:
+    """From the invitation screen, "Deel in de groepsapp": a card and a wa.me link whose
+    join link opens the chat with the code typed; sending it is the invitation."""
+    with repeatable_tokens():
+        steps = read_steps()
+        end = steps.index("@ Bert nl")
+        anna = wa.person("Anna", "nl")
+        for step in steps[1:end]:
+            kind, _, arg = step.partition(" ")
+            if kind == "say":
+                await anna.send(arg)
+            elif kind == "cmd":
+                await anna.send(f"/{arg}")
+            else:
+                await tap(wa, anna, arg)
+            await wa.settle()
+    await tap(wa, anna, "Deel in de groepsapp")
+    await wa.settle()
+    card = anna.messages[-1].text or ""
+    share = re.search(r"https://wa\.me/\?text=(\S+)", card)
+    assert share is not None, card
+    shared = unquote(share.group(1))
+    assert "Groene Lindelaan" in shared and "+" not in wa.server.display_phone_number
+    join = re.search(rf"https://wa\.me/{wa.server.display_phone_number}\?text=(join-\S+)", shared)
+    assert join is not None, shared
+    # A neighbour in the group taps it: WhatsApp opens the chat with the code typed.
+    dirk = wa.person("Dirk", "nl")
+    await dirk.send(unquote(join.group(1)))
+    await wa.settle()
+    for label in ("Noem me Dirk", "Zeg ik liever niet", "Ja, dat is goed"):  # onboarding
+        await tap(wa, dirk, label)
+        await wa.settle()
+    assert any("Groene Lindelaan" in (m.text or "") for m in dirk.messages), [
+        m.text for m in dirk.messages
+    ]
+    assert dirk.wa_id not in "".join(m.text or "" for m in anna.messages)  # no numbers shown
