@@ -83,9 +83,7 @@ async def run(people: int, seed: int) -> dict[str, Any]:
             running = await asyncio.wait_for(ready, 60)
             assert (await server.subscribe(running.webhook_url, VERIFY)).ok
             rng = random.Random(seed)
-            residents = [
-                server.person(f"Buur{n}", wa_id=f"3162{n:07d}") for n in range(people)
-            ]
+            residents = [server.person(f"Buur{n}", wa_id=f"3162{n:07d}") for n in range(people)]
             started = time.monotonic()
             await asyncio.gather(
                 *(converse(server, r, random.Random(rng.random())) for r in residents)
