@@ -59,7 +59,9 @@ async def converse(server: LocalWhatsAppApi, person: Any, rng: random.Random) ->
     for turn in turns:
         seen = len(person.messages)
         await turn()
-        await server.wait_until(lambda: len(person.messages) > seen, 30, f"{person} answered")
+        await server.wait_until(
+            lambda seen=seen: len(person.messages) > seen, 30, f"{person} answered"
+        )
         await think()
 
 
