@@ -61,8 +61,17 @@ class Services:
             pacer=network.pacer or self.pacer,
         )
 
-    def deep_link(self, payload: str) -> str:
-        return f"https://t.me/{self.bot_username or self.settings.bot_username}?start={payload}"
+    def deep_link(self, payload: str, address: int = 0) -> str:
+        """A link that starts the bot with `payload`, on the network of `address` (the
+        person it is given to): t.me on Telegram, wa.me with the code typed on WhatsApp."""
+        from bot.identities import deep_link
+
+        return deep_link(
+            self.bot_username or self.settings.bot_username,
+            self.settings.whatsapp_number,
+            payload,
+            address,
+        )
 
 
 def build_registry(policy: Policy | None = None) -> Registry:

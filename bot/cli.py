@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("migrate", help="bring the database schema up to date")
+    whatsapp = commands.add_parser("whatsapp", help="WhatsApp: what to register with Meta")
+    whatsapp.add_argument(
+        "what", choices=["templates"], help="templates: the catalogue to register, nl and en"
+    )
     add_operator_commands(commands)
     add_programme_commands(commands)
     from bot.impact.report_cli import add_report_command
@@ -122,7 +126,9 @@ def _main(
 
     # Before the first record: no secret of the settings reaches the log, at any level.
     protect(settings, [getattr(args, "secret", "")])
-    console = command == "console" or (command == "run" and settings.telegram_token is None)
+    console = command == "console" or (
+        command == "run" and settings.telegram_token is None and not settings.whatsapp_enabled
+    )
     serving_web = command == "web" and getattr(args, "web_command", None) is None
     quiet = (
         console
@@ -157,11 +163,36 @@ def _main(
             from bot.programme_cli import run_programme_command
 
             return asyncio.run(run_programme_command(settings, args))
-        from bot.runtimes.telegram import run_telegram
+        if command == "whatsapp":
+            from bot.templates import catalogue_text
 
-        return asyncio.run(run_telegram(settings, args, policy=policy, pacer=pacer))
+            print(catalogue_text(settings.approved_templates))
+            return 0
+        return asyncio.run(_run(settings, args, policy=policy, pacer=pacer))
     except KeyboardInterrupt:
         return 130
+
+
+async def _run(
+    settings: Settings,
+    args: argparse.Namespace,
+    *,
+    policy: Policy | None = None,
+    pacer: Pacer | None = None,
+) -> int:
+    """Every network whose credentials are set, in this one process."""
+    from bot.runtimes.telegram import _fail, run_telegram
+    from bot.runtimes.whatsapp import StartupError, WhatsAppNetwork, run_whatsapp
+
+    if settings.telegram_token is None:
+        return await run_whatsapp(settings, args, policy=policy, pacer=pacer)
+    whatsapp = None
+    if settings.whatsapp_enabled:
+        try:
+            whatsapp = WhatsAppNetwork(settings)
+        except StartupError as error:
+            return _fail(error, "")
+    return await run_telegram(settings, args, policy=policy, pacer=pacer, whatsapp=whatsapp)
 
 
 async def _migrate(settings: Settings) -> int:

@@ -48,6 +48,18 @@ class Settings(BaseSettings):
     # One person in a group: everyone reads what their updates make the bot post.
     group_member_flood_max_updates: int = 8
     max_text_length: int = 4096
+    # WhatsApp (Cloud API): `buurbot run` serves it when the token and phone number id are
+    # set. Secrets as SecretStr: redacted from every log record (bot/logs.py).
+    whatsapp_token: SecretStr | None = None
+    whatsapp_phone_number_id: str = ""
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v23.0"
+    # The business's public number (digits, with country code) for wa.me links.
+    whatsapp_number: str = ""
+    # Template names Meta approved (comma-separated): only these are sent.
+    whatsapp_approved_templates: str = ""
     # DEBUG, INFO, WARNING or ERROR; unset: INFO for the bot, WARNING for the console and the
     # operator commands. Secrets are redacted from the log at every level.
     log_level: str | None = None  # TEMP
@@ -85,6 +97,16 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def whatsapp_enabled(self) -> bool:
+        return bool(self.whatsapp_token and self.whatsapp_phone_number_id)
+
+    @property
+    def approved_templates(self) -> frozenset[str]:
+        return frozenset(
+            name.strip() for name in self.whatsapp_approved_templates.split(",") if name.strip()
+        )
 
     @property
     def is_sqlite(self) -> bool:

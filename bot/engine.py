@@ -24,6 +24,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import select
 
 from bot import conversation as conv
+from bot import identities
 from bot.app import Services
 from bot.context import Ctx
 from bot.events import Event
@@ -263,6 +264,8 @@ class Engine:
             person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
             if person is None:
                 raise LookupError(f"resident {who.id} neither found nor inserted")
+            # Their identity on the network they came through is theirs (bot/identities.py).
+            await identities.claim(session, who.id, person.id)
         now = utcnow()
         if now - _aware(person.last_seen_at) >= LAST_SEEN_RESOLUTION:
             person.last_seen_at = now  # else unchanged: no UPDATE of the resident at all

@@ -44,6 +44,9 @@ HELD: dict[str, tuple[int, int]] = {
     "httpx": (logging.DEBUG, logging.WARNING),  # INFO: a line per Bot API request
     "sqlalchemy": (logging.INFO, logging.WARNING),  # DEBUG: every row read
     "aiosqlite": (logging.INFO, logging.WARNING),  # DEBUG: every statement with its values
+    # DEBUG: every WhatsApp request and answer, phone numbers and texts in them: never.
+    "pywa": (logging.WARNING, logging.WARNING),
+    "pywa_async": (logging.WARNING, logging.WARNING),
 }
 
 

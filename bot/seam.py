@@ -281,7 +281,29 @@ class SendDocument:
     if_refused: str = ""
 
 
-Outgoing = SendText | EditText | AnswerButton | SendPoll | StopPoll | PinMessage | SendDocument
+@dataclass(frozen=True, slots=True)
+class SendTemplate:
+    """A message approved beforehand by the network (WhatsApp's templates): the one kind
+    that may go to someone outside the window in which free messages are allowed. Only
+    senders whose `Capabilities.templates` is set are given one (`bot.templates`)."""
+
+    chat_id: int
+    name: str
+    language: str  # the bot's language (nl, en)
+    parameters: tuple[str, ...] = ()
+    button_payloads: tuple[str, ...] = ()
+
+
+Outgoing = (
+    SendText
+    | EditText
+    | AnswerButton
+    | SendPoll
+    | StopPoll
+    | PinMessage
+    | SendDocument
+    | SendTemplate
+)
 
 
 # --- sending ------------------------------------------------------------------
@@ -331,6 +353,90 @@ class Sent:
 
 class Sender(Protocol):
     async def send(self, action: Outgoing) -> Sent: ...
+
+
+# --- what a network can show --------------------------------------------------------------------
+
+
+class Network(StrEnum):
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+
+
+# Addresses (person and private-chat ids in the core) from WHATSAPP_BASE up are WhatsApp
+# people's, given out at random by `bot.identities`; below are Telegram's own ids (user ids
+# stay far below 2^51). One number space, so every table keyed by a chat id serves both.
+WHATSAPP_BASE = 2**51
+
+
+def network_of(address: int) -> Network:
+    return Network.WHATSAPP if address >= WHATSAPP_BASE else Network.TELEGRAM
+
+
+class Markup(StrEnum):
+    HTML = "html"  # Telegram's HTML subset: what `Texts` produces
+    WHATSAPP = "whatsapp"  # *bold*, _italic_, ~strike~, ```mono```
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a network's sender can show, declared once per sender. The core produces the
+    richest form (HTML, keyboards of any size, edits, polls, pins); `bot.adapt` fits it to
+    these, so no flow ever asks which network it is on.
+
+    A limit of None is "no limit the bot could reach"."""
+
+    network: Network
+    markup: Markup
+    text_limit: int
+    buttons_per_message: int | None  # reply buttons on one message
+    buttons_per_row: int | None
+    button_label: int | None  # characters in a button's title
+    list_rows: int = 0  # rows of a list message (0: no lists)
+    row_label: int | None = None  # characters in a list row's title
+    row_description: int = 0
+    list_button: int = 0  # characters in the button that opens a list
+    url_buttons: bool = True  # a button may open a web address
+    edits: bool = True  # a sent message can be changed in place
+    polls: bool = True
+    pins: bool = True
+    documents: bool = True
+    groups: bool = True  # the bot can be in a group chat
+    button_answers: bool = True  # a pressed button gets a notice of its own (a toast)
+    # Free messages only within `window_hours` of the person's last message; templates
+    # approved beforehand outside it (None: no window).
+    window_hours: int | None = None
+
+
+TELEGRAM = Capabilities(
+    network=Network.TELEGRAM,
+    markup=Markup.HTML,
+    text_limit=4096,
+    buttons_per_message=100,
+    buttons_per_row=8,
+    button_label=None,
+)
+
+WHATSAPP = Capabilities(
+    network=Network.WHATSAPP,
+    markup=Markup.WHATSAPP,
+    text_limit=4096,
+    buttons_per_message=3,
+    buttons_per_row=3,
+    button_label=20,
+    list_rows=10,
+    row_label=24,
+    row_description=72,
+    list_button=20,
+    url_buttons=False,
+    edits=False,
+    polls=False,
+    pins=False,
+    documents=True,
+    groups=False,
+    button_answers=False,
+    window_hours=24,
+)
 
 
 class ChatDirectory(Protocol):

@@ -20,6 +20,7 @@ from bot.seam import (
     PinMessage,
     SendDocument,
     SendPoll,
+    SendTemplate,
     SendText,
     StopPoll,
 )
@@ -36,7 +37,9 @@ _TAGS: dict[type, str] = {
     StopPoll: "stop_poll",
     PinMessage: "pin",
     SendDocument: "document",
+    SendTemplate: "template",
 }
+_TUPLES = ("options", "parameters", "button_payloads")
 _KINDS = {tag: kind for kind, tag in _TAGS.items()}
 
 
@@ -72,7 +75,7 @@ def dump(action: Outgoing) -> dict[str, Any]:
         value = getattr(action, name)
         if name == "buttons":
             value = _keyboard(value)
-        elif name == "options":
+        elif name in _TUPLES:
             value = list(value)
         elif name == "content":
             value = base64.b64encode(value).decode("ascii")
@@ -93,7 +96,7 @@ def load(data: dict[str, Any]) -> Outgoing:
         value = data[name]
         if name == "buttons":
             value = _buttons(value)
-        elif name == "options":
+        elif name in _TUPLES:
             value = tuple(value)
         elif name == "content":
             value = base64.b64decode(value)

@@ -66,7 +66,8 @@ from sqlmodel import col, select
 
 from bot.app import Services
 from bot.delivery import Delivery, Outcome
-from bot.seam import Outgoing
+from bot.seam import Network, Outgoing, network_of
+from scheduler import window
 from scheduler.grouped import Grouped
 from scheduler.messages import (
     KINDS,
@@ -468,6 +469,15 @@ class Dispatcher:
             return (Decision.FAILED, f"render error: {error!r}"[:REASON_MAX], None)
         if not messages:
             return (Decision.SKIPPED, "nothing to say", None)
+        if person is not None and network_of(person.telegram_id) is not Network.TELEGRAM:
+            # A network with a window (WhatsApp): a template, waiting, or the reason not.
+            windowed = await window.gate(
+                session, row, kind, person, list(messages), now, self.services.settings
+            )
+            if isinstance(windowed, tuple):
+                return windowed
+            if windowed is not None:
+                messages = windowed
         if person is not None and kind.budget:
             budget.spend(person)
         return _Send(row, list(messages))

@@ -717,3 +717,32 @@ class PacerBucket(SQLModel, table=True):
 
     key: str = Field(primary_key=True)
     tat: float | None = Field(default=None, sa_column=sa.Column(sa.Float, nullable=True))
+
+
+class NetworkIdentity(SQLModel, table=True):
+    """Who a person is on one network (Telegram, WhatsApp), and what that network allows.
+
+    ``address`` is the id the core knows the person (and their private chat) by: on
+    Telegram their user id, on WhatsApp a number the runtime gives out
+    (``bot.identities``), never the phone number, which stays in ``external_id`` and is
+    shown to nobody. ``last_inbound_at`` opens WhatsApp's 24-hour window. Consent and the
+    announcements opt-in are recorded per network. Export and forget cover the row (the
+    resident's foreign key, and the address as their private chat)."""
+
+    __tablename__ = "network_identity"
+    __table_args__ = (sa.UniqueConstraint("network", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    network: str = Field(max_length=16)
+    external_id: str = Field(max_length=64)
+    address: int = Field(
+        sa_type=sa.BigInteger,
+        unique=True,
+        index=True,
+        sa_column_kwargs={"info": PRIVATE_CHAT_ROW},
+    )
+    consented_at: datetime | None = None
+    announcements_opt_in: bool = False
+    last_inbound_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)

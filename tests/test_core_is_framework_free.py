@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FRAMEWORKS = ("aiogram", "telegram")
+FRAMEWORKS = ("aiogram", "telegram", "pywa", "pywa_async")
 CORE = ("bot", "storage", "scheduler")
 
 

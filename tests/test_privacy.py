@@ -18,6 +18,7 @@ from bot import groups as g
 from bot.broadcasts import Audience
 from bot.coaches import Area, assign, make_coach
 from bot.privacy import person_references
+from bot.seam import WHATSAPP_BASE
 from scheduler.dispatch import Dispatcher
 from storage.models import (
     Action,
@@ -33,6 +34,7 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    NetworkIdentity,
     Outcome,
     OutcomeSource,
     PollVote,
@@ -56,6 +58,7 @@ from tests.test_journey_actions import plan
 
 # Values that appear nowhere else, so a scan cannot mistake anything for them.
 HEAVY_ID, HEAVY_TELEGRAM, HEAVY_NAME, HEAVY_POSTCODE = 987654, 7311522001, "Quirina", "9731 XK"
+HEAVY_PHONE = "31612345678"
 OTHER_TELEGRAM, OTHER_NAME = 6422633002, "Bertolt"
 
 
@@ -218,6 +221,16 @@ async def seed_heavy_user(driver: Driver, heavy: Talker, other: Talker) -> dict[
                 WebSession(token_hash="b" * 64, resident_id=me.id, csrf_token="c", expires_at=now),
             ]
         )
+        # She also uses WhatsApp (her Telegram identity the engine made on her first visit).
+        session.add(
+            NetworkIdentity(
+                resident_id=me.id,
+                network="whatsapp",
+                external_id=HEAVY_PHONE,
+                address=WHATSAPP_BASE + 31,
+                consented_at=now,
+            )
+        )
         # A coach of their own area, who announces to it and watches the progress.
         await make_coach(session, me, [Area(9700, 9799)], now, actor_id=None, via="cli")
         await assign(session, mine, me, now, actor_id=them.id, via="chat")
@@ -281,7 +294,7 @@ def marks_of(world: World, poll_ids: list[str]) -> list[str]:
     hashes += [hashlib.sha256(telegram.encode()).hexdigest()[:16]]
     hashes += [hashlib.blake2b(telegram.encode(), digest_size=8).hexdigest()]
     postcode = HEAVY_POSTCODE.replace(" ", "")
-    return [str(HEAVY_ID), telegram, HEAVY_NAME, HEAVY_POSTCODE, postcode, *hashes]
+    return [str(HEAVY_ID), telegram, HEAVY_NAME, HEAVY_POSTCODE, postcode, HEAVY_PHONE, *hashes]
 
 
 def identifies(value: Any, marks: list[str]) -> bool:
@@ -338,6 +351,7 @@ def test_every_person_reference_is_seeded_by_the_heavy_user_test() -> None:
         "web_login",
         "web_session",
         "outcome",
+        "network_identity",
     }
     assert {table.name for table, _, _ in person_references()} == seeded
 

@@ -14,6 +14,7 @@ from bot.seam import (
     PinMessage,
     SendDocument,
     SendPoll,
+    SendTemplate,
     SendText,
     StopPoll,
 )
@@ -35,6 +36,7 @@ EVERY_KIND = [
     StopPoll(-5, 77),
     PinMessage(-5, 77),
     SendDocument(1, "export.json", b'{"a": 1}\x00\xff\n', caption="Je gegevens"),
+    SendTemplate(2**51 + 7, "buurbot_reminder", "nl", ("Tegels eruit", "za 10:00"), ("1:act:9",)),
 ]
 
 

@@ -738,7 +738,7 @@ async def announce(ctx: Ctx, action: Action, initiative: Initiative) -> int:
 
 def invitation_of(ctx: Ctx, action: Action, initiative: Initiative, kit: Kit) -> Safe:
     """The kit's invitation filled in, in the organiser's language, escaped for HTML."""
-    link = ctx.services.deep_link(f"join-{initiative.invite_token}")
+    link = ctx.services.deep_link(f"join-{initiative.invite_token}", ctx.chat_id)
     filled = kit.invitation_text(
         ctx.texts.lang,
         date=ctx.texts.when(action.starts_at),

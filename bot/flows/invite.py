@@ -48,7 +48,7 @@ def invite_payload(initiative: Initiative) -> str:
 
 
 def invite_link(ctx: Ctx, initiative: Initiative) -> str:
-    return ctx.services.deep_link(invite_payload(initiative))
+    return ctx.services.deep_link(invite_payload(initiative), ctx.chat_id)
 
 
 # --- the initiator's side ---------------------------------------------------------------
@@ -101,6 +101,8 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         link=link,
     )
     rows = []
+    if ctx.services.settings.whatsapp_number:  # a card for the street's WhatsApp group
+        rows.append([Button(ctx._("Share in the group chat"), pack("ini", "share", initiative.id))])
     if may_revoke:
         rows.append(
             [

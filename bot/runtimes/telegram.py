@@ -24,9 +24,9 @@ import re
 import secrets
 import signal
 import sys
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -51,6 +51,9 @@ from bot.runtimes.memory_hygiene import lazy_aiogram_models, release_startup_gar
 from bot.runtimes.polling import ReceivingRuntime
 from scheduler.clock import Scheduler
 from scheduler.pacing import Pacer
+
+if TYPE_CHECKING:  # WhatsApp's modules (and pywa) are imported only when it is served
+    from bot.runtimes.whatsapp import WhatsAppNetwork
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +143,7 @@ async def run_telegram(
     pacer: Pacer | None = None,
     stop: asyncio.Event | None = None,
     ready: asyncio.Future[Running] | None = None,
+    whatsapp: WhatsAppNetwork | None = None,
 ) -> int:
     """Run until SIGINT/SIGTERM, or until `stop` is set; 0 then, 2 when it cannot start,
     3 when it stopped receiving updates for good.
@@ -147,6 +151,12 @@ async def run_telegram(
     The core is `services` (built with `bot.app.bootstrap`), or bootstrapped here from the
     settings, under `policy` when given; `pacer` paces everything sent (default: Telegram's
     limits). `ready` gets the `Running` bot once updates are being received.
+
+    With `whatsapp`, the same process, core, database and scheduler serve WhatsApp too:
+    its webhook at /whatsapp/webhook on --host/--port (beside Telegram's webhook, or with
+    /healthz when polling), and every message goes out through its recipient's network.
+
+    `ready` gets the `Running` bot once updates are being received.
     """
     token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
     protect(settings)  # also when embedded (tests, benchmarks): no secret in any log record
@@ -176,8 +186,13 @@ async def run_telegram(
         shared_pacer = pacer or core_services.pacer or telegram_pacer()
         # Other processes with this token (more bots, `buurbot broadcast`) share the limit.
         log.info("Telegram's limits are shared in %s", share_limits(shared_pacer, settings, token))
+        sender: Any = runtime.sender
+        if whatsapp is not None:
+            from bot.runtimes.whatsapp import NetworkSender
+
+            sender = NetworkSender(runtime.sender, whatsapp.make_sender(core_services))
         network = Network(
-            runtime.sender,
+            sender,
             bot_username=identity.username,
             chat_directory=runtime.sender,
             pacer=shared_pacer,
@@ -185,6 +200,7 @@ async def run_telegram(
         parts = assemble(core_services, network, durable_replies=True)
         services = parts.services
         core = Core(parts)
+        mount = whatsapp.attach(services, core).mount if whatsapp is not None else None
         # Follow-ups, reminders and broadcasts go out through the same paced delivery.
         scheduler = parts.scheduler
         await scheduler.start()
@@ -195,11 +211,11 @@ async def run_telegram(
         running = Running(runtime, services, core, identity)
         if webhook is None:
             await _start(runtime, runtime.start_polling(core), "start polling")
-            if getattr(args, "health", False):
-                site_runner = await _serve_health(runtime, args, running)
+            if getattr(args, "health", False) or mount is not None:
+                site_runner = await _serve_health(runtime, args, running, mount)
             log.info("@%s is running on %s, polling", identity.username, runtime.name)
         else:
-            site_runner = await _serve_webhook(runtime, core, webhook, running)
+            site_runner = await _serve_webhook(runtime, core, webhook, running, mount)
             log.info(
                 "@%s is running on %s, webhook at %s",
                 identity.username,
@@ -230,6 +246,8 @@ async def run_telegram(
         await _quietly(runtime.close(), "close the Telegram session")
         if services is not None and services.pacer is not None:
             await _quietly(services.pacer.close(), "close the shared limits")
+        if whatsapp is not None:
+            await _quietly(whatsapp.close(), "close the WhatsApp session")
         if own_services and services is not None:
             await _quietly(services.db.close(), "close the database")
 
@@ -285,19 +303,31 @@ async def _listen(app: web.Application, host: str, port: int) -> tuple[web.AppRu
 
 
 async def _serve_health(
-    runtime: ReceivingRuntime, args: argparse.Namespace, running: Running
+    runtime: ReceivingRuntime,
+    args: argparse.Namespace,
+    running: Running,
+    mount: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
     host = getattr(args, "host", "0.0.0.0") or "0.0.0.0"
-    runner, local = await _listen(_health(runtime, "polling"), host, int(getattr(args, "port", 0)))
+    app = _health(runtime, "polling")
+    if mount is not None:
+        mount(app)
+    runner, local = await _listen(app, host, int(getattr(args, "port", 0)))
     running.health_url = f"{local}/healthz"
     return runner
 
 
 async def _serve_webhook(
-    runtime: ReceivingRuntime, core: Core, options: WebhookOptions, running: Running
+    runtime: ReceivingRuntime,
+    core: Core,
+    options: WebhookOptions,
+    running: Running,
+    mount: Callable[[web.Application], None] | None = None,
 ) -> web.AppRunner:
     app = _health(runtime, "webhook")
     runtime.mount_webhook(core, app, options.path, options.secret)
+    if mount is not None:
+        mount(app)
     runner, local = await _listen(app, options.host, options.port)
     running.webhook_url = options.public_url or f"{local}{options.path}"
     running.health_url = f"{local}/healthz"

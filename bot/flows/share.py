@@ -1,0 +1,78 @@
+"""Share cards: Buurbot in the street's own WhatsApp group.
+
+A bot cannot be in an ordinary WhatsApp group, so the street group is served by a card an
+initiator forwards into it: "Deel in de groepsapp" on the invitation screen (button
+`ini:share:<id>`) gives the card's text, and a `https://wa.me/?text=…` link that opens
+WhatsApp's picker with the card filled in. The card's join link is
+`https://wa.me/<number>?text=join-<code>`: a neighbour who taps it opens the conversation
+with Buurbot with the code already typed, and sending it is the invitation
+(`bot.runtimes.whatsapp` reads a typed code as /start with it). Without a WhatsApp number
+configured the join link is the Telegram one.
+"""
+
+from __future__ import annotations
+
+from bot import conversation as conv
+from bot.adapt import plain
+from bot.authz import Permission
+from bot.context import Ctx
+from bot.flows.initiative import card_button, verb
+from bot.flows.invite import invite_payload
+from bot.i18n import texts_for
+from bot.identities import wa_link
+from bot.payloads import Payload
+from bot.registry import Registry
+from bot.seam import Button
+from storage.models import Initiative
+
+__all__ = ["card_text", "share_link"]
+
+
+def join_link(ctx: Ctx, initiative: Initiative) -> str:
+    number = ctx.services.settings.whatsapp_number
+    payload = invite_payload(initiative)
+    return wa_link(number, payload) if number else ctx.services.deep_link(payload, ctx.chat_id)
+
+
+def card_text(ctx: Ctx, initiative: Initiative) -> str:
+    """The card as plain text (WhatsApp fills it in as typed), in the sharer's language."""
+    texts = texts_for(ctx.texts.lang)
+    lines = [
+        plain(texts._("🏡 {title}", title=initiative.title)),
+        " ".join((initiative.what or "").split()),
+        "",
+        plain(
+            texts._(
+                "Join in? Tap this link and send the message that appears: {link}",
+                link=join_link(ctx, initiative),
+            )
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def share_link(card: str) -> str:
+    """WhatsApp's picker with `card` filled in (any chat or group)."""
+    return wa_link("", card)
+
+
+@verb("share", Permission.INVITE)
+async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+    assert initiative is not None
+    card = card_text(ctx, initiative)
+    ctx.say(
+        ctx._(
+            "Here is a card for your street's group chat. Tap the button to pick the "
+            "group; the text is filled in. Neighbours who tap its link start with "
+            "Buurbot straight away.\n\n{card}",
+            card=card,
+        ),
+        [
+            [Button(ctx._("Share in the group chat"), url=share_link(card))],
+            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+        ],
+    )
+
+
+def register(registry: Registry) -> None:
+    """The verb registers with the initiative's route (bot.flows.initiative.VERBS)."""
