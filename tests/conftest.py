@@ -22,6 +22,7 @@ from hypothesis import settings as hypothesis_settings
 from bot.app import Services, bootstrap
 from bot.config import Settings
 from scheduler.timing import FakeClock
+from storage.db import Database
 from tests.support.driver import Driver
 
 # Any connection to an address outside 127.0.0.1 fails the test that makes it.
