@@ -36,7 +36,8 @@ __all__ = [
 # The payload of the "show me" button of `buurbot_update`: the runtime answers it by
 # sending what was held.
 WINDOW_PAYLOAD = "~window"
-META_LANGUAGES = {"nl": "nl", "en": "en_GB"}
+# Meta's codes for the languages Buurbot speaks (WhatsApp's "supported languages" list).
+META_LANGUAGES = {"nl": "nl", "en": "en_GB", "tr": "tr", "pl": "pl", "ar": "ar", "uk": "uk"}
 
 
 def meta_language(lang: str) -> str:
