@@ -161,7 +161,8 @@ async def hold(
         payload={"actions": actions},
         created_at=now,
     )
-    person = await fetch(session, Resident, resident_id)
+    # Outside a sweep (a failed status arrived): straight from the database.
+    person = await session.get(Resident, resident_id)
     if person is not None and UPDATE.name in settings.approved_templates:
         await _news(session, person, now)
 
