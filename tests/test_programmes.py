@@ -185,7 +185,7 @@ async def test_residents_see_the_programme_line_where_it_helps(
     neighbour = driver.person("Maarten", "en", person_id=world.other_manager.telegram_id)
     await neighbour.command("start", f"join-{world.initiative.invite_token}")
     invitation = next(
-        shown.plain for shown in neighbour.messages if "You are invited" in shown.plain
+        shown.plain for shown in neighbour.messages if "invited to join" in shown.plain
     )
     assert line in invitation
 

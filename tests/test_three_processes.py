@@ -145,15 +145,15 @@ def most_in_window(times: list[float], window: float = 1.0) -> int:
 
 
 async def quick_onboarding(person: Person) -> None:
-    """Name and postcode typed before the bot answered the first: a process that took the
-    postcode before the name would call the person "1234 AB"."""
+    """The name tapped and a word typed before the bot answered the tap: a process that
+    took the word before the tap would call the person "Buurman"."""
     await person.command("start")
     await person.wait_for_message(timeout=60)
     await person.press(plain_text(NL._("Call me {name}", name=person.name)))
-    await person.send("1234 AB")
-    await person.wait_for_message(count=2, timeout=60)
-    await person.press(NL._("Yes, that is fine"))
-    await person.wait_for_message(containing=NL._("What would you like to do?"), timeout=60)
+    await person.send("Buurman")
+    await person.wait_for_message(containing=NL._("I didn't quite understand that."), timeout=60)
+    await person.press(NL._("Help"))
+    await person.wait_for_message(containing="/menu", timeout=60)
 
 
 async def test_three_processes_behind_one_address_handle_each_update_once_in_order(
@@ -174,7 +174,7 @@ async def test_three_processes_behind_one_address_handle_each_update_once_in_ord
     assert processed[0]["n"] == PEOPLE * 4 == sum(balancer.forwarded.values())
     assert sum(bot.skipped() for bot in bots) == 0
     for person in people:
-        # Four updates, four answers: greeting, postcode question, consent question, menu.
+        # Four updates, four answers: greeting, welcome, not understood (menu), help.
         assert len(person.bot_messages) == 4, [m.text for m in person.bot_messages]
     rows = await _fetch(
         database_url,
@@ -183,7 +183,7 @@ async def test_three_processes_behind_one_address_handle_each_update_once_in_ord
         f"WHERE r.telegram_id = ANY(ARRAY{[p.id for p in people]}::bigint[]) ORDER BY r.name",
     )
     assert [tuple(row.values()) for row in rows] == [
-        (person.name, "1234 AB", True, None) for person in sorted(people, key=lambda p: p.name)
+        (person.name, None, True, None) for person in sorted(people, key=lambda p: p.name)
     ]
 
     # Scheduled rows: an announcement to 120 residents, claimed by whichever process sweeps.

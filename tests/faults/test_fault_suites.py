@@ -247,32 +247,51 @@ async def server() -> AsyncIterator[LocalBotApi]:
 # --- a resident's onboarding ------------------------------------------------------------------
 
 
-async def greet_and_name(person: Person, timeout: float = 30) -> None:  # noqa: ASYNC109
-    """/start, the offered name (the consent), then "Join an initiative": the bot then asks
-    for an invitation link or the postcode, a question that takes typed text."""
+# The greeting's question (to someone with a first name to offer).
+NAME_QUESTION = NL._("What name shall I use for you? Tap your name below, or type another one.")
+MENU = NL._("What would you like to do?")
+
+
+def all_set(name: str) -> str:
+    """The thanks that ends onboarding (the one question: the name), above the menu."""
+    return NL._("Thank you, {name}. You're all set.", name=name)
+
+
+async def greet(person: Person, timeout: float = 30) -> None:  # noqa: ASYNC109
+    """/start: the greeting asks the one onboarding question, the name."""
     await person.command("start")
-    await person.wait_for_message(timeout=timeout)
+    greeting = await person.wait_for_message(timeout=timeout)
+    assert NAME_QUESTION in (greeting.text or ""), greeting.text
+
+
+async def greet_and_name(person: Person, timeout: float = 30) -> None:  # noqa: ASYNC109
+    """/start, the offered name tapped (the consent; onboarding done: thanks and the menu),
+    then "Join an initiative": the bot then asks for an invitation link or the postcode, a
+    question that takes typed text."""
+    await greet(person, timeout)
     await person.press(plain_text(NL._("Call me {name}", name=person.name)))
-    await person.wait_for_message(containing=NL._("What would you like to do?"), timeout=timeout)
+    menu = await person.wait_for_message(containing=MENU, timeout=timeout)
+    assert all_set(person.name or "") in (menu.text or ""), menu.text
     await person.press(NL._("Join an initiative"))
     question = await person.wait_for_message(timeout=timeout)
     assert "postcode" in (question.text or ""), question.text
 
 
-def is_consent_question(text: str | None, person: Person, postcode: str) -> bool:
+def is_postcode_noted(text: str | None, person: Person, postcode: str) -> bool:
     """The answer to the postcode typed at the join question (the name says whose chat)."""
     noted = NL._("Thanks! I've noted {postcode}.", postcode=postcode)
     return noted in (text or "") and person.name is not None
 
 
 async def onboard(person: Person, timeout: float) -> None:  # noqa: ASYNC109
-    """Onboarding and a postcode given, each step waiting for the bot's answer."""
+    """Onboarding (the name), then a postcode given at the join question, then the menu,
+    each step waiting for the bot's answer."""
     await greet_and_name(person, timeout)
     await person.send("1234 AB")
-    consent = await person.wait_for_message(timeout=timeout)
-    assert is_consent_question(consent.text, person, "1234 AB"), consent.text
+    noted = await person.wait_for_message(timeout=timeout)
+    assert is_postcode_noted(noted.text, person, "1234 AB"), noted.text
     await person.command("menu")
-    await person.wait_for_message(containing=NL._("What would you like to do?"), timeout=timeout)
+    await person.wait_for_message(containing=MENU, timeout=timeout)
 
 
 # --- seeding an announcement --------------------------------------------------------------
@@ -368,7 +387,8 @@ async def test_kill_9_mid_delivery_and_mid_conversation_loses_nothing(
     anna = server.person("Anna")
     async with bot_process(server, url, tmp_path / "bot.log") as bot:
         await bot.start()
-        # (b) Anna is half-way through a question: the bot has asked for her postcode.
+        # (b) Anna is half-way through a question: onboarded, she chose to join an
+        # initiative and the bot has asked for her postcode.
         await greet_and_name(anna)
         # (a) A coach's announcement to 2,000 residents is being delivered...
         assert await seed_broadcast(url, sorted(recipients)) == RECIPIENTS
@@ -387,10 +407,10 @@ async def test_kill_9_mid_delivery_and_mid_conversation_loses_nothing(
         await bot.start()
         # (b) The conversation resumes at the same step: the postcode is taken.
         await anna.send("1234 AB")
-        consent = await anna.wait_for_message(timeout=30)
-        assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
+        noted = await anna.wait_for_message(timeout=30)
+        assert is_postcode_noted(noted.text, anna, "1234 AB"), noted.text
         await anna.command("menu")
-        await anna.wait_for_message(containing=NL._("What would you like to do?"), timeout=30)
+        await anna.wait_for_message(containing=MENU, timeout=30)
 
         # (a) Everyone gets the announcement; the rows in flight come back after their lease.
         def everyone_and_settled() -> bool:
@@ -423,6 +443,7 @@ async def test_kill_9_mid_delivery_and_mid_conversation_loses_nothing(
 WEBHOOK_ARGS = ("--webhook", "--host", "127.0.0.1", "--port", "0", "--secret", "fault-Secret_1")
 # Telegram keeps trying a webhook that does not answer; so does the server, for a minute.
 RETRY_A_MINUTE = (0.2, 0.5, *(1.0,) * 60)
+TYPED_NAME = "Annie"  # typed at the name question, instead of tapping "Call me Anna"
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -440,9 +461,10 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
         bot_process(server, url, tmp_path / "bot.log", runtime=runtime, args=args) as bot,
     ):
         anna = server.person("Anna")
-        await bot.start(BUURBOT_FAULT_HOLD_TEXT="1234 AB", BUURBOT_FAULT_HOLD_MARK=str(held_mark))
-        await greet_and_name(anna)
-        held = await anna.send("1234 AB")
+        # The update held open: the name typed at onboarding's one question.
+        await bot.start(BUURBOT_FAULT_HOLD_TEXT=TYPED_NAME, BUURBOT_FAULT_HOLD_MARK=str(held_mark))
+        await greet(anna)
+        held = await anna.send(TYPED_NAME)
         await server.wait_until(held_mark.exists, 30, "the transaction to be open")
         assert held_mark.read_text() == str(held)
         if mode == "polling":
@@ -457,14 +479,14 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
             assert [a.update_id for a in server.webhook_attempts if a.ok].count(held) == 0
         await bot.kill9()
         before_kill = [m.text for m in anna.bot_messages]
-        assert len(before_kill) == 3, bot.tail()  # the greeting, the menu, the join question
+        assert len(before_kill) == 1, bot.tail()  # the greeting (the name question)
 
         await bot.start()  # the update comes again, and now it is handled
         # (A reply delivered just before the kill may come first, again: at least once.)
-        consent = await anna.wait_for_message(containing="1234 AB", timeout=60)
-        assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
+        done = await anna.wait_for_message(containing=all_set(TYPED_NAME), timeout=60)
+        assert MENU in (done.text or ""), done.text
         await anna.command("menu")
-        await anna.wait_for_message(containing=NL._("What would you like to do?"), timeout=30)
+        await anna.wait_for_message(containing=MENU, timeout=30)
         assert await bot.stop() == 0
         db = Database(url)
         try:
@@ -476,8 +498,9 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
         texts = [m.text for m in anna.bot_messages]
         # Replies are at least once: one delivered just before the kill and not yet marked
         # so may come again after the restart; nothing after it twice, nothing missing.
+        # The greeting, the thanks with the menu, the menu.
         distinct = list(dict.fromkeys(texts))
-        assert distinct[:3] == before_kill and len(distinct) == 5, texts
+        assert distinct[:1] == before_kill and len(distinct) == 3, texts
         twice = [text for text in distinct if texts.count(text) > 1]
         assert set(twice) <= set(before_kill) and all(texts.count(t) == 2 for t in twice), texts
         # An edit sent again finds the message already so: Telegram says "not modified".
@@ -553,9 +576,11 @@ async def test_every_update_delivered_twice_is_handled_once(
     assert len(skipped) <= len(made)
     assert handled == len(made) + len(skipped)
     for person in people:
-        # Each update answered once: greeting, postcode and consent questions, menu, menu.
+        # Each update answered once: the greeting (the name question); the name tapped: the
+        # greeting's buttons taken away (an edit) and the thanks with the menu; the join
+        # question; the postcode noted; the menu.
         assert len(server.calls_to("sendMessage", person.id, ok=True)) == 5
-        assert len(server.calls_to("editMessageText", person.id, ok=True)) == 2
+        assert len(server.calls_to("editMessageText", person.id, ok=True)) == 1
     assert len(server.calls_to("answerCallbackQuery", ok=True)) == 2 * len(people)
     assert server.rejected == []
 
@@ -584,10 +609,16 @@ async def test_one_call_in_ten_failing_loses_no_reply(server: LocalBotApi, tmp_p
     assert 0.05 * len(calls) <= sum(fired.values()) <= 0.2 * len(calls), (fired, len(calls))
     assert set(fired) == {"429", "500", "502", "timeout"}, fired
     for person in people:
-        # Nothing lost, nothing doubled: greeting, postcode and consent questions, the menu.
-        questions = person.bot_messages
-        assert len(questions) == 4, [m.text for m in questions]
-        assert NL._("What would you like to do?") in (questions[-1].text or "")
+        # Nothing lost, nothing doubled: the greeting (the name question), the thanks with
+        # the menu, the join question, the postcode noted, the menu.
+        texts = [m.text or "" for m in person.bot_messages]
+        assert len(texts) == 5, texts
+        greeting, done, join, noted, menu = texts
+        assert NAME_QUESTION in greeting, texts
+        assert all_set(person.name or "") in done and MENU in done, texts
+        assert "postcode" in join, texts
+        assert is_postcode_noted(noted, person, "1234 AB"), texts
+        assert MENU in menu and all_set(person.name or "") not in menu, texts
     assert server.rejected == []
 
 
@@ -699,8 +730,8 @@ async def test_database_unreachable_gets_a_kind_answer_and_loses_nothing(
             await proxy.start()  # the database is back, on the same address
             # Nothing lost: the answer is taken now, the conversation goes on.
             await anna.send("1234 AB")
-            consent = await anna.wait_for_message(timeout=30)
-            assert is_consent_question(consent.text, anna, "1234 AB"), consent.text
+            noted = await anna.wait_for_message(timeout=30)
+            assert is_postcode_noted(noted.text, anna, "1234 AB"), noted.text
             await server.wait_until(
                 lambda: len(announcements(server, recipients)) == len(recipients),
                 60,
