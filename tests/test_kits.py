@@ -12,8 +12,8 @@ from string import Formatter
 
 import pytest
 
-from bot import kits as kits_module
-from bot.kits import (
+from bot.domain import kits as kits_module
+from bot.domain.kits import (
     DEFAULT_KITS_DIR,
     ENV_KITS_DIR,
     INVITATION_PLACEHOLDERS,
@@ -559,7 +559,7 @@ def run_check(*args: str, env_dir: Path | None = None) -> subprocess.CompletedPr
     if env_dir is not None:
         env[ENV_KITS_DIR] = str(env_dir)
     return subprocess.run(
-        [sys.executable, "-m", "bot.kits", *args],
+        [sys.executable, "-m", "bot.domain.kits", *args],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,

@@ -44,10 +44,10 @@ from aiohttp import web
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Services, bootstrap
-from bot.audit import audit
-from bot.i18n import N_, Safe, Texts, pick_language, texts_for
-from bot.programmes import (
+from bot.app import bootstrap
+from bot.core.services import Services
+from bot.domain.audit import audit
+from bot.domain.programmes import (
     METRICS,
     CampaignItem,
     Period,
@@ -65,6 +65,7 @@ from bot.programmes import (
     update_programme,
     visible_programmes,
 )
+from bot.i18n import N_, Safe, Texts, pick_language, texts_for
 from storage.models import CampaignStatus, Programme, Theme
 from web import access, pages
 from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
@@ -858,7 +859,7 @@ def create_app(services: Services) -> web.Application:
 
 
 async def freeze_loop(services: Services) -> None:
-    """Every hour: the periods that ended are frozen (see bot.programmes)."""
+    """Every hour: the periods that ended are frozen (see bot.domain.programmes)."""
     while True:
         try:
             async with services.db.transaction() as session:

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.app import Services
+from bot.core.services import Services
 from tests.support.driver import Driver
 from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)
     build_world,

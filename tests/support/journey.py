@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+from bot.domain.kits import load_kits
 from bot.i18n import texts_for
 from bot.i18n.catalogs import load
-from bot.kits import load_kits
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from tests.support.driver import Driver, Talker
