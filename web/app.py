@@ -10,6 +10,9 @@
     GET  /programmes/{id}              the dashboard (?from=&to= a period; frozen once past)
     GET  /programmes/{id}/print        the dashboard as a printable page
     GET  /programmes/{id}/export.csv   the dashboard's figures, anonymised (audited)
+    GET  /programmes/{id}/report.pdf   the impact report (also .csv; the dashboard's period)
+    GET  /actions/{id}/poster.pdf      an action's poster (also letter.pdf, tally.pdf; ?lang=en)
+    GET  /actions/{id}/calendar.ics    its calendar file
     GET|POST /programmes/{id}/edit
     GET|POST /programmes/{id}/campaign the campaign calendar; a new dated announcement
     GET  /campaign/{id}                its preview, audience and delivery report
@@ -30,12 +33,15 @@ import csv
 import hmac
 import io
 import logging
+import re
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 import jinja2
@@ -46,7 +52,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Services, bootstrap
 from bot.audit import audit
+from bot.config import SUPPORTED_LANGUAGES
 from bot.i18n import N_, Safe, Texts, pick_language, texts_for
+from bot.impact import factor_set
+from bot.impact.report import programme_report, report_csv, report_pdf
+from bot.materials import file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from bot.programmes import (
     METRICS,
     CampaignItem,
@@ -65,7 +75,7 @@ from bot.programmes import (
     update_programme,
     visible_programmes,
 )
-from storage.models import CampaignStatus, Programme, Theme
+from storage.models import Action, ActionStatus, CampaignStatus, Initiative, Programme, Theme
 from web import access, pages
 from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
 
@@ -583,6 +593,118 @@ async def export_csv(current: Page) -> web.StreamResponse:
     )
 
 
+def attachment(name: str) -> str:
+    """A Content-Disposition for a download: an ASCII name of letters, digits, dots and
+    dashes only, and the full name percent-encoded (RFC 6266), so no text reaches the
+    header as it was typed."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", plain).strip("-.") or "buurbot"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download(content: bytes, content_type: str, name: str) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type=content_type,
+        charset="utf-8" if content_type.startswith("text/") else None,
+        headers={"Content-Disposition": attachment(name)},
+    )
+
+
+# --- paper and calendar files of an action ----------------------------------------------------
+
+PAPER = {"poster": poster_pdf, "letter": letter_pdf, "tally": tally_pdf}
+PAPER_NAMES = {"poster": N_("poster"), "letter": N_("letter"), "tally": N_("tally")}
+
+
+async def _action(current: Page) -> tuple[Action, Initiative]:
+    """The action and its initiative, seen exactly as the initiative's page is seen."""
+    viewer = current.need_viewer()
+    action = await current.session.get(Action, _ident(current, "id"))
+    if action is None:
+        raise not_found()
+    initiative = await access.visible_initiative(current.session, viewer, action.initiative_id)
+    if initiative is None:
+        raise not_found()
+    return action, initiative
+
+
+@page
+async def action_paper(current: Page) -> web.StreamResponse:
+    """An action's poster, door letter or tally sheet as a PDF (``?lang=en``: in English;
+    else in Dutch, the language of the street's paper)."""
+    kind = current.request.match_info["kind"]
+    make = PAPER.get(kind)
+    if make is None:
+        raise not_found()
+    action, initiative = await _action(current)
+    if action.status is ActionStatus.CANCELLED and kind != "tally":
+        raise Refused(
+            409,
+            N_("This action was cancelled"),
+            N_("There is no poster or letter for a cancelled action."),
+        )
+    wanted = current.request.query.get("lang", "nl")
+    lang = wanted if wanted in SUPPORTED_LANGUAGES else "nl"
+    texts = texts_for(lang, current.services.settings.timezone)
+    today = current.now.astimezone(current.tz).date()
+    sheet = await sheets.action_sheet(
+        current.session, current.services, action, initiative, texts, today=today
+    )
+    content = await asyncio.to_thread(make, sheet, texts)
+    name = file_name(texts._(PAPER_NAMES[kind]), action.title)
+    return download(content, "application/pdf", name)
+
+
+@page
+async def action_calendar(current: Page) -> web.StreamResponse:
+    action, initiative = await _action(current)
+    name, content = sheets.action_calendar(
+        current.services, current.texts, action, initiative, now=current.now
+    )
+    return download(content, "text/calendar", name)
+
+
+# --- the impact report ------------------------------------------------------------------------
+
+
+@page
+async def impact_report(current: Page) -> web.StreamResponse:
+    """The programme's impact report over the dashboard's period, as PDF or CSV: the same
+    report as ``buurbot report`` (bot/impact/report.py), in the page's language."""
+    kind = current.request.match_info["format"]
+    viewer = current.need_viewer()
+    programme = await _programme(current, viewer, _ident(current, "id"))
+    period, _problem = _period(current, programme)
+    try:  # ?factors=: a programme that reports with its own set (bot/impact/factors.toml)
+        factors = factor_set(current.request.query.get("factors") or None)
+    except KeyError:
+        raise not_found() from None
+    data = await programme_report(
+        current.session, programme, period, current.now, current.tz, factors
+    )
+    texts = current.texts
+    if kind == "csv":
+        content = report_csv(data, texts)
+    else:
+        content = await asyncio.to_thread(report_pdf, data, texts)
+    audit(
+        current.session,
+        actor_id=viewer.resident_id,
+        action="export",
+        subject=f"programme:{programme.id}",
+        at=current.now,
+        via="web",
+        operator=viewer.operator,
+        report=kind,
+        period_from=period.start.isoformat(),
+        period_to=period.end.isoformat(),
+        frozen=bool(data.get("frozen")),
+    )
+    name = f"report-{programme.id}-{period.start.isoformat()}-{period.end.isoformat()}.{kind}"
+    return download(content, "text/csv" if kind == "csv" else "application/pdf", name)
+
+
 def _form_values(programme: Programme | None, fields: ProgrammeFields | None) -> dict[str, Any]:
     """What the form shows: the programme's fields as text (or what was typed)."""
     if fields is None and programme is not None:
@@ -848,6 +970,9 @@ def create_app(services: Services) -> web.Application:
     routes.add_get("/programmes/{id}", dashboard_page)
     routes.add_get("/programmes/{id}/print", print_page)
     routes.add_get("/programmes/{id}/export.csv", export_csv)
+    routes.add_get("/programmes/{id}/report.{format:pdf|csv}", impact_report)
+    routes.add_get("/actions/{id}/{kind:poster|letter|tally}.pdf", action_paper)
+    routes.add_get("/actions/{id}/calendar.ics", action_calendar)
     routes.add_route("*", "/programmes/{id}/edit", edit_programme)
     routes.add_route("*", "/programmes/{id}/campaign", campaign_page)
     routes.add_get("/campaign/{id}", campaign_item_page)
