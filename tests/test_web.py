@@ -19,6 +19,8 @@ from icalendar import Calendar
 from sqlmodel import select
 
 from bot.app import Services
+from bot.config import SUPPORTED_LANGUAGES
+from bot.i18n import texts_for
 from bot.programmes import CAMPAIGN_KIND
 from scheduler.dispatch import Dispatcher
 from storage.models import (
@@ -453,7 +455,7 @@ async def test_pages_speak_dutch_and_english(
     manager = await session_cookie(sqlite_services, world.manager)
     page = await client.get(f"/programmes/{world.programme.id}", headers=manager)
     english = await page.text()
-    assert '<html lang="en">' in english and "Key figures" in english
+    assert '<html lang="en" dir="ltr">' in english and "Key figures" in english
     switched = await client.post(
         "/language",
         data={
@@ -466,7 +468,7 @@ async def test_pages_speak_dutch_and_english(
     )
     assert switched.status == 303
     dutch = await (await client.get(switched.headers["Location"], headers=manager)).text()
-    assert '<html lang="nl">' in dutch and "Kerncijfers" in dutch
+    assert '<html lang="nl" dir="ltr">' in dutch and "Kerncijfers" in dutch
     async with sqlite_services.db.transaction() as session:
         assert (await session.execute(select(WebSession.language))).scalars().all().count("nl") == 1
     welcome = await client.get("/", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
@@ -619,3 +621,36 @@ async def test_the_impact_report_downloads_as_pdf_and_csv_for_the_programmes_man
             assert response.status == status
             assert (await client.get(f"/programmes/{p}", headers=headers)).status == status
             assert not (await response.read()).startswith(b"%PDF")
+
+
+async def test_every_language_has_its_pages_and_arabic_reads_right_to_left(
+    sqlite_services: Services, world: World, client: TestClient
+) -> None:
+    manager = await session_cookie(sqlite_services, world.manager)
+    route = f"/initiatives/{world.initiative.id}"
+    for lang in SUPPORTED_LANGUAGES:
+        before = await (await client.get(route, headers=manager)).text()
+        switched = await client.post(
+            "/language",
+            data={"csrf": csrf_of(before), "language": lang, "next": route},
+            headers=manager,
+            allow_redirects=False,
+        )
+        assert switched.status == 303
+        page = await (await client.get(route, headers=manager)).text()
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert f'<html lang="{lang}" dir="{direction}">' in page, lang
+        assert texts_for(lang)._("Phase history") in page, lang
+        assert f'<option value="{lang}" lang="{lang}" selected>' in page, lang
+    # A language the console does not speak changes nothing.
+    page = await (await client.get(route, headers=manager)).text()
+    await client.post(
+        "/language",
+        data={"csrf": csrf_of(page), "language": "xx", "next": route},
+        headers=manager,
+        allow_redirects=False,
+    )
+    assert '<html lang="uk" dir="ltr">' in await (await client.get(route, headers=manager)).text()
+    # The stylesheet says start and end, not left and right, so it turns with the page.
+    css = await (await client.get("/static/style.css")).text()
+    assert not re.search(r"\b(left|right)\b", css)

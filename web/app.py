@@ -3,7 +3,8 @@
     GET  /healthz                      200 "ok" when the database answers
     GET  /                             where to begin (or how to get a login link)
     GET  /login/{token}  POST /login   the one-time link: a page with a button, then a session
-    POST /logout  POST /language       end the session; the pages' language (nl, en)
+    POST /logout  POST /language       end the session; the pages' language (nl, en, tr, pl,
+                                       ar, uk; Arabic pages are dir="rtl")
     GET  /portfolio                    the coach's initiatives (the chat overview, on a screen)
     GET  /initiatives/{id}             phase history, team roles, actions, support requests
     GET  /programmes  GET|POST /programmes/new
@@ -82,6 +83,15 @@ from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+# The language switch: each language in its own name (as the chat's /language shows them).
+LANGUAGE_NAMES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ar": "العربية",
+    "uk": "Українська",
+}
 COOKIE = "buurbot_session"
 LOGIN_COOKIE = "buurbot_login"
 STATIC = Path(__file__).parent / "static"
@@ -181,6 +191,8 @@ class Page:
             "n_": ngettext,
             "ngettext": ngettext,
             "lang": texts.lang,
+            "dir": "rtl" if texts.rtl else "ltr",
+            "languages": list(LANGUAGE_NAMES.items()),
             "viewer": self.viewer,
             "csrf": self.viewer.web_session.csrf_token if self.viewer else "",
             "number": texts.number,
@@ -382,7 +394,7 @@ async def language(current: Page) -> web.StreamResponse:
     data = await current.form()
     viewer = current.need_viewer()
     chosen = str(data.get("language", ""))
-    if chosen in ("nl", "en"):
+    if chosen in SUPPORTED_LANGUAGES:
         viewer.web_session.language = chosen
     back = str(data.get("next", "/"))
     if not back.startswith("/") or back.startswith("//"):
