@@ -643,6 +643,56 @@ def test_a_partial_translation_falls_back_to_english_and_says_where(tmp_path):
     assert kits_module.english_fallbacks({"alpha": kit})["tr"] == [("alpha", turkish.fallback)]
 
 
+def test_check_lists_what_each_language_still_shows_in_english(tmp_path, capsys):
+    data = kit_data(tr={"title": "Başlık", "summary": "Özet.", "steps": ["Birinci adım."]})
+    path = write_kit(tmp_path, "k.toml", data)
+    outcome = '\n[[outcomes]]\nkey = "tiles_removed"\nnl = "Hoeveel?"\nen = "How many?"\n'
+    path.write_text(path.read_text(encoding="utf-8") + outcome, encoding="utf-8")
+    turkish = load_kits(tmp_path)["alpha"].text("tr")
+    assert not turkish.in_english("title") and not turkish.in_english("steps", 1)
+    assert turkish.in_english("steps", 2) and turkish.in_english("checklist", 1)
+    assert turkish.in_english("invitation") and not turkish.in_english("bring")
+    assert kits_module.main(["check", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("OK: 1 kits")
+    assert "tr: 1 kit(s) partly in English" in out
+    assert "    alpha: steps 2-2, checklist, invitation, outcomes (tiles_removed)" in out
+    assert "    alpha: title, summary, steps, checklist, invitation, outcomes" in out  # pl
+
+
+def test_outcome_questions_may_be_worded_in_every_language(tmp_path):
+    path = write_kit(tmp_path, "k.toml", kit_data())
+    outcome = (
+        '[[outcomes]]\nkey = "tiles_removed"\nnl = "Hoeveel tegels?"\nen = "How many tiles?"\n'
+        'tr = "Kaç taş?"\nuk = "Скільки плиток?"\n\n'
+    )
+    path.write_text(path.read_text(encoding="utf-8") + "\n" + outcome, encoding="utf-8")
+    (question,) = load_kits(tmp_path)["alpha"].outcomes
+    assert question.question("tr") == "Kaç taş?" and question.question("uk-UA") == "Скільки плиток?"
+    assert (
+        question.question("pl") == "How many tiles?"
+        and question.question("nl") == "Hoeveel tegels?"
+    )
+    german = path.read_text(encoding="utf-8").replace('tr = "Kaç taş?"', 'de = "Wie viele?"')
+    path.write_text(german, encoding="utf-8")
+    clear_kit_cache()
+    assert [p.field for p in problems_of(tmp_path).problems] == ["outcomes.1.de"]
+
+
+def test_the_tile_lifting_kit_speaks_every_language_completely():
+    """The kit of the journey (and of NK Tegelwippen): nothing of it falls back to English,
+    its outcome questions included; and every shipped kit has all its steps in English."""
+    kit = load_kits()["tile-lifting"]
+    for lang in kits_module.MORE_LANGUAGES:
+        text = kit.text(lang)
+        assert text.fallback == (), (lang, text.fallback)
+        assert len(text.steps) == len(kit.en.steps) and len(text.bring) == len(kit.en.bring)
+        assert set(text.steps).isdisjoint(kit.en.steps), lang
+        assert all(lang in outcome.questions for outcome in kit.outcomes), lang
+    for shipped in load_kits().values():
+        assert len(shipped.en.steps) == len(shipped.nl.steps) and all(shipped.en.steps)
+
+
 def test_a_translation_with_more_steps_than_english_is_refused(tmp_path):
     write_kit(tmp_path, "k.toml", kit_data(uk={"steps": ["Один.", "Два.", "Три."]}))
     error = problems_of(tmp_path)
@@ -683,3 +733,30 @@ def test_quotes_default_to_square_metres_and_belong_to_purchases(tmp_path):
     assert load_kits(tmp_path / "purchase")["alpha"].quotes == "m2"
     for name in ("greener", "unknown"):
         assert {p.field for p in problems_of(tmp_path / name).problems} == {"quotes"}
+
+
+# --- what a reader sees of a kit not yet translated ------------------------------------------
+
+
+async def test_a_reader_is_told_which_kit_texts_are_still_in_english(driver) -> None:
+    from bot.core.payloads import pack
+    from bot.core.seam import ButtonPress
+    from bot.i18n import texts_for
+
+    turkish = texts_for("tr")
+    part = turkish._("<i>Part of this kit is not translated yet: that part is in English.</i>")
+    step = turkish._("<i>This step is not translated yet: it is in English.</i>")
+    ayse = driver.person("Ayşe", "tr")
+    await ayse.command("start")
+    partly = next(k for k in load_kits().values() if k.text("tr").in_english("steps", 2))
+    for payload in (pack("kit", "show", partly.id), pack("kit", "step", partly.id, 2)):
+        await ayse.event(ButtonPress(payload, f"q-{payload}", None))
+    page, second = ayse.messages[-2].text, ayse.messages[-1].text
+    assert part in page and partly.text("tr").title in page
+    assert step in second and partly.en.steps[1] in second
+    await ayse.event(ButtonPress(pack("kit", "step", partly.id, 1), "q-first", None))
+    assert step not in ayse.messages[-1].text  # the first step is in Turkish
+    whole = load_kits()["tile-lifting"]
+    await ayse.event(ButtonPress(pack("kit", "show", whole.id), "q-whole", None))
+    assert whole.text("tr").checklist[0] in ayse.messages[-1].text
+    assert part not in ayse.messages[-1].text

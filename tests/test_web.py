@@ -15,12 +15,17 @@ from datetime import date, timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from icalendar import Calendar
 from sqlmodel import select
 
+from bot.core.config import SUPPORTED_LANGUAGES
 from bot.core.services import Services
 from bot.domain.programmes import CAMPAIGN_KIND
+from bot.i18n import texts_for
 from scheduler.dispatch import Dispatcher
 from storage.models import (
+    Action,
+    ActionStatus,
     AuditLog,
     Broadcast,
     CampaignItem,
@@ -450,7 +455,7 @@ async def test_pages_speak_dutch_and_english(
     manager = await session_cookie(sqlite_services, world.manager)
     page = await client.get(f"/programmes/{world.programme.id}", headers=manager)
     english = await page.text()
-    assert '<html lang="en">' in english and "Key figures" in english
+    assert '<html lang="en" dir="ltr">' in english and "Key figures" in english
     switched = await client.post(
         "/language",
         data={
@@ -463,8 +468,189 @@ async def test_pages_speak_dutch_and_english(
     )
     assert switched.status == 303
     dutch = await (await client.get(switched.headers["Location"], headers=manager)).text()
-    assert '<html lang="nl">' in dutch and "Kerncijfers" in dutch
+    assert '<html lang="nl" dir="ltr">' in dutch and "Kerncijfers" in dutch
     async with sqlite_services.db.transaction() as session:
         assert (await session.execute(select(WebSession.language))).scalars().all().count("nl") == 1
     welcome = await client.get("/", headers={"Accept-Language": "nl-NL,nl;q=0.9"})
     assert "Stuur /web" in await welcome.text()
+
+
+# --- downloads: an action's paper and calendar file, a programme's impact report -----------
+
+
+async def test_an_actions_paper_and_calendar_file_come_with_the_initiative_page(
+    sqlite_services: Services, world: World, client: TestClient
+) -> None:
+    now = sqlite_services.clock.now()
+    async with sqlite_services.db.transaction() as session:
+        held = (await session.execute(select(Action))).scalars().one()
+        planned = Action(
+            initiative_id=world.initiative.id or 0,
+            title='Plantdag "Lindelaan"\r\nSet-Cookie: x=1; ü',
+            starts_at=now + timedelta(days=10),
+            place="Speeltuin",
+        )
+        cancelled = Action(
+            initiative_id=world.initiative.id or 0,
+            title="Afgelast",
+            starts_at=now + timedelta(days=5),
+            status=ActionStatus.CANCELLED,
+        )
+        session.add_all([planned, cancelled])
+        await session.flush()
+    a, x = planned.id, cancelled.id
+    coach = await session_cookie(sqlite_services, world.coach)
+    page = await (await client.get(f"/initiatives/{world.initiative.id}", headers=coach)).text()
+    for link in (
+        f"/actions/{a}/poster.pdf",
+        f"/actions/{a}/poster.pdf?lang=en",
+        f"/actions/{a}/letter.pdf",
+        f"/actions/{a}/tally.pdf",
+        f"/actions/{a}/calendar.ics",
+        f"/actions/{held.id}/calendar.ics",
+        f"/actions/{x}/calendar.ics",
+    ):
+        assert f'href="{link.replace("&", "&amp;")}"' in page, link
+    assert f'href="/actions/{x}/poster.pdf"' not in page  # no poster for a cancelled action
+
+    for kind, name in (("poster", "poster"), ("letter", "brief"), ("tally", "turflijst")):
+        response = await client.get(f"/actions/{a}/{kind}.pdf", headers=coach)
+        assert response.status == 200, kind
+        assert response.headers["Content-Type"] == "application/pdf"
+        body = await response.read()
+        assert body.startswith(b"%PDF-"), kind
+        disposition = response.headers["Content-Disposition"]
+        # A safe name: no quote, line break or header of the title reaches the header.
+        assert disposition.startswith(f'attachment; filename="{name}-plantdag-lindelaan')
+        assert "\r" not in disposition and "\n" not in disposition
+        assert disposition.count('"') == 2 and "Set-Cookie" not in response.headers
+    english = await client.get(f"/actions/{a}/letter.pdf?lang=en", headers=coach)
+    assert english.status == 200
+    assert 'filename="letter-plantdag-lindelaan' in english.headers["Content-Disposition"]
+    assert (await english.read()).startswith(b"%PDF-")
+
+    response = await client.get(f"/actions/{a}/calendar.ics", headers=coach)
+    assert response.status == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Content-Disposition"].endswith(".ics")
+    calendar = Calendar.from_ical(await response.read())
+    (event,) = calendar.walk("VEVENT")
+    assert str(event["summary"]) == planned.title.replace("\r\n", "\n")
+    assert event.decoded("dtstart") == now + timedelta(days=10)
+    assert str(event["location"]) == "Speeltuin"
+    gone = Calendar.from_ical(
+        await (await client.get(f"/actions/{x}/calendar.ics", headers=coach)).read()
+    )
+    assert str(gone.walk("VEVENT")[0]["status"]) == "CANCELLED"
+    refused = await client.get(f"/actions/{x}/poster.pdf", headers=coach)
+    assert refused.status == 409 and "cancelled" in await refused.text()
+
+    # Access exactly as the initiative's page: refused like the page, never the file.
+    viewers = {
+        "manager": (await session_cookie(sqlite_services, world.manager), 200),
+        "operator": (await session_cookie(sqlite_services, None, operator=True), 200),
+        "other manager": (await session_cookie(sqlite_services, world.other_manager), 404),
+        "other coach": (await session_cookie(sqlite_services, world.other_coach), 404),
+        "resident": (await session_cookie(sqlite_services, world.resident), 401),
+        "nobody": ({}, 401),
+    }
+    for who, (headers, status) in viewers.items():
+        page_status = (
+            await client.get(f"/initiatives/{world.initiative.id}", headers=headers)
+        ).status
+        assert page_status == status, who
+        for route in (f"/actions/{a}/calendar.ics", f"/actions/{a}/tally.pdf"):
+            response = await client.get(route, headers=headers)
+            assert response.status == status, (who, route)
+            if status != 200:
+                assert response.headers["Content-Type"].startswith("text/html")
+                assert b"BEGIN:VCALENDAR" not in await response.read()
+    operator = viewers["operator"][0]
+    for route in (
+        "/actions/999/poster.pdf",
+        "/actions/abc/calendar.ics",
+        f"/actions/{a}/flyer.pdf",
+    ):
+        assert (await client.get(route, headers=operator)).status == 404, route
+
+
+async def test_the_impact_report_downloads_as_pdf_and_csv_for_the_programmes_manager(
+    sqlite_services: Services, world: World, client: TestClient
+) -> None:
+    p = world.programme.id
+    manager = await session_cookie(sqlite_services, world.manager)
+    dashboard = await (await client.get(f"/programmes/{p}", headers=manager)).text()
+    period = "from=2026-09-01&amp;to=2027-02-28"
+    assert f'href="/programmes/{p}/report.pdf?{period}"' in dashboard
+    assert f'href="/programmes/{p}/report.csv?{period}"' in dashboard
+
+    pdf = await client.get(
+        f"/programmes/{p}/report.pdf?from=2026-09-01&to=2027-02-28", headers=manager
+    )
+    assert pdf.status == 200
+    assert pdf.headers["Content-Type"] == "application/pdf"
+    assert pdf.headers["Content-Disposition"].startswith(
+        f'attachment; filename="report-{p}-2026-09-01-2027-02-28.pdf"'
+    )
+    assert (await pdf.read()).startswith(b"%PDF-")
+    table = await client.get(f"/programmes/{p}/report.csv", headers=manager)
+    assert table.status == 200
+    assert table.headers["Content-Type"] == "text/csv; charset=utf-8"
+    text = await table.text()
+    assert "targets,households_reached,Households reached,40,target 100" in text
+    assert "Bert" not in text
+    assert (
+        await client.get(f"/programmes/{p}/report.csv?factors=nonsense", headers=manager)
+    ).status == 404
+    async with sqlite_services.db.transaction() as session:
+        kinds = (
+            (await session.execute(select(AuditLog.details).where(AuditLog.action == "export")))
+            .scalars()
+            .all()
+        )
+    assert sorted(str(details["report"]) for details in kinds) == ["csv", "pdf"]
+
+    # Another programme's manager, a coach, nobody: refused like the dashboard.
+    for headers, status in (
+        (await session_cookie(sqlite_services, world.other_manager), 404),
+        (await session_cookie(sqlite_services, world.coach), 404),
+        ({}, 401),
+    ):
+        for kind in ("pdf", "csv"):
+            response = await client.get(f"/programmes/{p}/report.{kind}", headers=headers)
+            assert response.status == status
+            assert (await client.get(f"/programmes/{p}", headers=headers)).status == status
+            assert not (await response.read()).startswith(b"%PDF")
+
+
+async def test_every_language_has_its_pages_and_arabic_reads_right_to_left(
+    sqlite_services: Services, world: World, client: TestClient
+) -> None:
+    manager = await session_cookie(sqlite_services, world.manager)
+    route = f"/initiatives/{world.initiative.id}"
+    for lang in SUPPORTED_LANGUAGES:
+        before = await (await client.get(route, headers=manager)).text()
+        switched = await client.post(
+            "/language",
+            data={"csrf": csrf_of(before), "language": lang, "next": route},
+            headers=manager,
+            allow_redirects=False,
+        )
+        assert switched.status == 303
+        page = await (await client.get(route, headers=manager)).text()
+        direction = "rtl" if lang == "ar" else "ltr"
+        assert f'<html lang="{lang}" dir="{direction}">' in page, lang
+        assert texts_for(lang)._("Phase history") in page, lang
+        assert f'<option value="{lang}" lang="{lang}" selected>' in page, lang
+    # A language the console does not speak changes nothing.
+    page = await (await client.get(route, headers=manager)).text()
+    await client.post(
+        "/language",
+        data={"csrf": csrf_of(page), "language": "xx", "next": route},
+        headers=manager,
+        allow_redirects=False,
+    )
+    assert '<html lang="uk" dir="ltr">' in await (await client.get(route, headers=manager)).text()
+    # The stylesheet says start and end, not left and right, so it turns with the page.
+    css = await (await client.get("/static/style.css")).text()
+    assert not re.search(r"\b(left|right)\b", css)

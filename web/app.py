@@ -3,13 +3,17 @@
     GET  /healthz                      200 "ok" when the database answers
     GET  /                             where to begin (or how to get a login link)
     GET  /login/{token}  POST /login   the one-time link: a page with a button, then a session
-    POST /logout  POST /language       end the session; the pages' language (nl, en)
+    POST /logout  POST /language       end the session; the pages' language (nl, en, tr, pl,
+                                       ar, uk; Arabic pages are dir="rtl")
     GET  /portfolio                    the coach's initiatives (the chat overview, on a screen)
     GET  /initiatives/{id}             phase history, team roles, actions, support requests
     GET  /programmes  GET|POST /programmes/new
     GET  /programmes/{id}              the dashboard (?from=&to= a period; frozen once past)
     GET  /programmes/{id}/print        the dashboard as a printable page
     GET  /programmes/{id}/export.csv   the dashboard's figures, anonymised (audited)
+    GET  /programmes/{id}/report.pdf   the impact report (also .csv; the dashboard's period)
+    GET  /actions/{id}/poster.pdf      an action's poster (also letter.pdf, tally.pdf; ?lang=en)
+    GET  /actions/{id}/calendar.ics    its calendar file
     GET|POST /programmes/{id}/edit
     GET|POST /programmes/{id}/campaign the campaign calendar; a new dated announcement
     GET  /campaign/{id}                its preview, audience and delivery report
@@ -30,12 +34,15 @@ import csv
 import hmac
 import io
 import logging
+import re
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp_jinja2
 import jinja2
@@ -45,8 +52,10 @@ from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import bootstrap
+from bot.core.config import SUPPORTED_LANGUAGES
 from bot.core.services import Services
 from bot.domain.audit import audit
+from bot.domain.impact import factor_set
 from bot.domain.programmes import (
     METRICS,
     CampaignItem,
@@ -66,13 +75,24 @@ from bot.domain.programmes import (
     visible_programmes,
 )
 from bot.i18n import N_, Safe, Texts, pick_language, texts_for
-from storage.models import CampaignStatus, Programme, Theme
+from bot.views.materials import file_name, letter_pdf, poster_pdf, sheets, tally_pdf
+from bot.views.report import programme_report, report_csv, report_pdf
+from storage.models import Action, ActionStatus, CampaignStatus, Initiative, Programme, Theme
 from web import access, pages
 from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
 
 log = logging.getLogger(__name__)
 
 SERVICES = web.AppKey("services", Services)
+# The language switch: each language in its own name (as the chat's /language shows them).
+LANGUAGE_NAMES = {
+    "nl": "Nederlands",
+    "en": "English",
+    "tr": "Türkçe",
+    "pl": "Polski",
+    "ar": "العربية",
+    "uk": "Українська",
+}
 COOKIE = "buurbot_session"
 LOGIN_COOKIE = "buurbot_login"
 STATIC = Path(__file__).parent / "static"
@@ -172,6 +192,8 @@ class Page:
             "n_": ngettext,
             "ngettext": ngettext,
             "lang": texts.lang,
+            "dir": "rtl" if texts.rtl else "ltr",
+            "languages": list(LANGUAGE_NAMES.items()),
             "viewer": self.viewer,
             "csrf": self.viewer.web_session.csrf_token if self.viewer else "",
             "number": texts.number,
@@ -373,7 +395,7 @@ async def language(current: Page) -> web.StreamResponse:
     data = await current.form()
     viewer = current.need_viewer()
     chosen = str(data.get("language", ""))
-    if chosen in ("nl", "en"):
+    if chosen in SUPPORTED_LANGUAGES:
         viewer.web_session.language = chosen
     back = str(data.get("next", "/"))
     if not back.startswith("/") or back.startswith("//"):
@@ -582,6 +604,118 @@ async def export_csv(current: Page) -> web.StreamResponse:
         charset="utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+def attachment(name: str) -> str:
+    """A Content-Disposition for a download: an ASCII name of letters, digits, dots and
+    dashes only, and the full name percent-encoded (RFC 6266), so no text reaches the
+    header as it was typed."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "-", plain).strip("-.") or "buurbot"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download(content: bytes, content_type: str, name: str) -> web.Response:
+    return web.Response(
+        body=content,
+        content_type=content_type,
+        charset="utf-8" if content_type.startswith("text/") else None,
+        headers={"Content-Disposition": attachment(name)},
+    )
+
+
+# --- paper and calendar files of an action ----------------------------------------------------
+
+PAPER = {"poster": poster_pdf, "letter": letter_pdf, "tally": tally_pdf}
+PAPER_NAMES = {"poster": N_("poster"), "letter": N_("letter"), "tally": N_("tally")}
+
+
+async def _action(current: Page) -> tuple[Action, Initiative]:
+    """The action and its initiative, seen exactly as the initiative's page is seen."""
+    viewer = current.need_viewer()
+    action = await current.session.get(Action, _ident(current, "id"))
+    if action is None:
+        raise not_found()
+    initiative = await access.visible_initiative(current.session, viewer, action.initiative_id)
+    if initiative is None:
+        raise not_found()
+    return action, initiative
+
+
+@page
+async def action_paper(current: Page) -> web.StreamResponse:
+    """An action's poster, door letter or tally sheet as a PDF (``?lang=en``: in English;
+    else in Dutch, the language of the street's paper)."""
+    kind = current.request.match_info["kind"]
+    make = PAPER.get(kind)
+    if make is None:
+        raise not_found()
+    action, initiative = await _action(current)
+    if action.status is ActionStatus.CANCELLED and kind != "tally":
+        raise Refused(
+            409,
+            N_("This action was cancelled"),
+            N_("There is no poster or letter for a cancelled action."),
+        )
+    wanted = current.request.query.get("lang", "nl")
+    lang = wanted if wanted in SUPPORTED_LANGUAGES else "nl"
+    texts = texts_for(lang, current.services.settings.timezone)
+    today = current.now.astimezone(current.tz).date()
+    sheet = await sheets.action_sheet(
+        current.session, current.services, action, initiative, texts, today=today
+    )
+    content = await asyncio.to_thread(make, sheet, texts)
+    name = file_name(texts._(PAPER_NAMES[kind]), action.title)
+    return download(content, "application/pdf", name)
+
+
+@page
+async def action_calendar(current: Page) -> web.StreamResponse:
+    action, initiative = await _action(current)
+    name, content = sheets.action_calendar(
+        current.services, current.texts, action, initiative, now=current.now
+    )
+    return download(content, "text/calendar", name)
+
+
+# --- the impact report ------------------------------------------------------------------------
+
+
+@page
+async def impact_report(current: Page) -> web.StreamResponse:
+    """The programme's impact report over the dashboard's period, as PDF or CSV: the same
+    report as ``buurbot report`` (bot/views/report.py), in the page's language."""
+    kind = current.request.match_info["format"]
+    viewer = current.need_viewer()
+    programme = await _programme(current, viewer, _ident(current, "id"))
+    period, _problem = _period(current, programme)
+    try:  # ?factors=: a programme that reports with its own set (bot/domain/impact/factors.toml)
+        factors = factor_set(current.request.query.get("factors") or None)
+    except KeyError:
+        raise not_found() from None
+    data = await programme_report(
+        current.session, programme, period, current.now, current.tz, factors
+    )
+    texts = current.texts
+    if kind == "csv":
+        content = report_csv(data, texts)
+    else:
+        content = await asyncio.to_thread(report_pdf, data, texts)
+    audit(
+        current.session,
+        actor_id=viewer.resident_id,
+        action="export",
+        subject=f"programme:{programme.id}",
+        at=current.now,
+        via="web",
+        operator=viewer.operator,
+        report=kind,
+        period_from=period.start.isoformat(),
+        period_to=period.end.isoformat(),
+        frozen=bool(data.get("frozen")),
+    )
+    name = f"report-{programme.id}-{period.start.isoformat()}-{period.end.isoformat()}.{kind}"
+    return download(content, "text/csv" if kind == "csv" else "application/pdf", name)
 
 
 def _form_values(programme: Programme | None, fields: ProgrammeFields | None) -> dict[str, Any]:
@@ -849,6 +983,9 @@ def create_app(services: Services) -> web.Application:
     routes.add_get("/programmes/{id}", dashboard_page)
     routes.add_get("/programmes/{id}/print", print_page)
     routes.add_get("/programmes/{id}/export.csv", export_csv)
+    routes.add_get("/programmes/{id}/report.{format:pdf|csv}", impact_report)
+    routes.add_get("/actions/{id}/{kind:poster|letter|tally}.pdf", action_paper)
+    routes.add_get("/actions/{id}/calendar.ics", action_calendar)
     routes.add_route("*", "/programmes/{id}/edit", edit_programme)
     routes.add_route("*", "/programmes/{id}/campaign", campaign_page)
     routes.add_get("/campaign/{id}", campaign_item_page)

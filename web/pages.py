@@ -348,6 +348,7 @@ async def initiative_details(
         "roles": await team_roles(session, ident),
         "actions": [
             {
+                "id": action.id,
                 "title": action.title,
                 "starts_at": action.starts_at,
                 "kind": action.kind.value,

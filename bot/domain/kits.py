@@ -113,6 +113,20 @@ class KitText:
     # ("summary", "steps 2-8", ...); empty for nl and en.
     fallback: tuple[str, ...] = ()
 
+    def in_english(self, field: str, number: int | None = None) -> bool:
+        """Whether ``field`` (item ``number``, from 1, of a list field) is shown in
+        English because this language does not give it yet: a reader can be told so."""
+        for entry in self.fallback:
+            name, _, span = entry.partition(" ")
+            if name != field:
+                continue
+            if not span or number is None:
+                return True
+            first = int(span.split("-")[0])
+            if number >= first:
+                return True
+        return False
+
 
 @dataclass(frozen=True, slots=True)
 class KitOutcome:
@@ -373,11 +387,13 @@ def _parse_outcomes(check: _Checker, raw: Any) -> tuple[KitOutcome, ...]:
     for number, each in enumerate(raw, start=1):
         where = f"outcomes.{number}"
         for name in each:
-            if name != "key" and name not in LANGUAGES:
+            if name != "key" and name not in (*LANGUAGES, *MORE_LANGUAGES):
                 check.add(
                     f"{where}.{name}",
-                    f"unknown field. An outcome has: key, {', '.join(LANGUAGES)}.",
-                    f"onbekend veld. Een resultaat heeft: key, {', '.join(LANGUAGES)}.",
+                    f"unknown field. An outcome has: key, {', '.join(LANGUAGES)} (and "
+                    f"optionally {', '.join(MORE_LANGUAGES)}).",
+                    f"onbekend veld. Een resultaat heeft: key, {', '.join(LANGUAGES)} (en "
+                    f"eventueel {', '.join(MORE_LANGUAGES)}).",
                 )
         key = each.get("key")
         if key not in asked:
@@ -396,8 +412,14 @@ def _parse_outcomes(check: _Checker, raw: Any) -> tuple[KitOutcome, ...]:
             continue
         seen.add(key)
         questions = {lang: check.text(each, lang, f"{where}.{lang}") for lang in LANGUAGES}
+        more = {
+            lang: check.text(each, lang, f"{where}.{lang}")
+            for lang in MORE_LANGUAGES
+            if lang in each
+        }
         if all(questions.values()):
-            found.append(KitOutcome(key, {k: v for k, v in questions.items() if v}))
+            worded = {**questions, **more}
+            found.append(KitOutcome(key, {k: v for k, v in worded.items() if v}))
     return tuple(found)
 
 
@@ -865,7 +887,30 @@ def main(argv: Iterable[str] | None = None) -> int:
         return 1
     print(f"OK: {len(kits)} kits")
     print(f"    ({folder})")
+    report_english(kits)
     return 0
+
+
+def report_english(kits: Mapping[str, Kit], out: Any = None) -> int:
+    """What each language of MORE_LANGUAGES still shows in English, per kit and field (not
+    an error: the bot shows those texts in English and says so). Returns how many."""
+    out = out or sys.stdout
+    missing = 0
+    fallbacks = english_fallbacks(kits)
+    for lang in MORE_LANGUAGES:
+        per_kit = {kit_id: list(fields) for kit_id, fields in fallbacks[lang]}
+        for kit in kits.values():
+            keys = [o.key for o in kit.outcomes if lang not in o.questions]
+            if keys:
+                per_kit.setdefault(kit.id, []).append(f"outcomes ({', '.join(keys)})")
+        if not per_kit:
+            print(f"{lang}: every kit translated / elke kit vertaald", file=out)
+            continue
+        print(f"{lang}: {len(per_kit)} kit(s) partly in English / deels in het Engels:", file=out)
+        for kit_id, fields in sorted(per_kit.items()):
+            print(f"    {kit_id}: {', '.join(fields)}", file=out)
+            missing += len(fields)
+    return missing
 
 
 if __name__ == "__main__":

@@ -260,6 +260,11 @@ def kit_page(ctx: Ctx, kit: Kit) -> Safe:
     )
     lines += ["", ctx._("<b>Checklist:</b>")]
     lines += [f"☐ {escape(item)}" for item in text.checklist]
+    if text.fallback:  # marked: a kit text not yet translated is shown in English
+        lines += [
+            "",
+            ctx._("<i>Part of this kit is not translated yet: that part is in English.</i>"),
+        ]
     return Safe("\n".join(lines))
 
 
@@ -335,6 +340,11 @@ async def kit_step(ctx: Ctx, payload: Payload, *, edit: bool = False) -> None:
             total=ctx.texts.number(len(steps)),
         )
         + f"\n\n{escape(steps[number - 1])}"
+        + (
+            "\n\n" + ctx._("<i>This step is not translated yet: it is in English.</i>")
+            if kit.text(ctx.texts.lang).in_english("steps", number)
+            else ""
+        )
     )
     # "Next" first and "Previous" after the kit's buttons: each keeps its place (and its
     # number in the console) from the first step to the last, present or not.

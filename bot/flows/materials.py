@@ -24,9 +24,9 @@ from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAn
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, SendDocument
-from bot.domain.actions import find_kit, get_action, valid_id
+from bot.domain.actions import get_action, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, initiators, record_activity
+from bot.domain.initiatives import get_initiative, record_activity
 from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.flows.actions import (
     action_button,
@@ -39,8 +39,7 @@ from bot.flows.actions import (
     show_card,
 )
 from bot.i18n import N_, Safe, Texts, texts_for
-from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, tally_pdf
-from bot.views.materials.calendar import action_ics
+from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
@@ -55,51 +54,18 @@ OTHER_LANGUAGE = {"nl": "en", "en": "nl"}
 
 async def owner_of(ctx: Ctx, initiative: Initiative) -> str | None:
     """The organisation of the running programme the initiative is part of, if any."""
-    try:
-        from bot.domain.programmes import programmes_for
-    except ImportError:  # a build without programmes
-        return None
-    today: date = ctx.now().astimezone(ctx.texts.tz).date()
-    found = await programmes_for(ctx.session, initiative, today)
-    return found[0].organisation if found else None
+    return await sheets.owner_of(ctx.session, initiative, ctx.now().astimezone(ctx.texts.tz).date())
 
 
 async def organiser_name(ctx: Ctx, initiative: Initiative) -> str:
-    """The first name the paper is signed with: the asker when they are an initiator,
-    else the first initiator."""
-    people = await initiators(ctx.session, initiative.id or 0)
-    if any(person.id == ctx.person.id for person in people) or not people:
-        return ctx.person.first_name
-    return people[0].first_name
-
-
-def action_link(ctx: Ctx, action: Action) -> str:
-    return ctx.services.deep_link(f"{LINK_PREFIX}-{action.link_token}")
+    """The first name the paper is signed with (see bot.views.materials.sheets)."""
+    return await sheets.organiser_name(ctx.session, initiative, ctx.person)
 
 
 async def action_sheet(ctx: Ctx, action: Action, initiative: Initiative, texts: Texts) -> Sheet:
-    kit = find_kit(action.kit_id)
-    words = kit.text(texts.lang) if kit else None
-    summary = words.summary if words else initiative.what
-    return Sheet(
-        title=action.title,
-        link=action_link(ctx, action),
-        organiser=await organiser_name(ctx, initiative),
-        when=texts.when(action.starts_at),
-        place=action.place,
-        summary=summary,
-        bring=words.bring if words else (),
-        owner=await owner_of(ctx, initiative),
-        body=(
-            summary,
-            plain(
-                texts._(
-                    "It is for {initiative}, an initiative of neighbours in our street. "
-                    "You do not need to know anyone: everyone is welcome.",
-                    initiative=initiative.title,
-                )
-            ),
-        ),
+    today: date = ctx.now().astimezone(ctx.texts.tz).date()
+    return await sheets.action_sheet(
+        ctx.session, ctx.services, action, initiative, texts, today=today, asker=ctx.person
     )
 
 
@@ -291,24 +257,10 @@ def calendar_document(
 ) -> SendDocument:
     """The action's .ics as a document for ``chat_id``, in the reader's language and zone
     (also sent by the scheduler with the day-ahead reminder)."""
-    link = services.deep_link(f"{LINK_PREFIX}-{action.link_token}")
-    description = texts._(
-        "{title}, for {initiative}. Your answer and the latest news: {link}",
-        title=action.title,
-        initiative=initiative.title,
-        link=link,
-    )
-    content = action_ics(
-        action,
-        description=plain(description),
-        url=link,
-        bot_username=services.bot_username or services.settings.bot_username,
-        now=now,
-        timezone=str(texts.tz),
-    )
+    filename, content = sheets.action_calendar(services, texts, action, initiative, now=now)
     return SendDocument(
         chat_id,
-        filename=file_name(texts._("calendar"), action.title, "ics"),
+        filename=filename,
         content=content,
         caption=texts._("📅 Open the file to put it in your calendar."),
         if_refused=texts._("I could not send the calendar file just now, sorry."),

@@ -2,7 +2,8 @@
 127.0.0.1 only). A coach and a programme manager ask the bot for a link with /web and log
 in with it, the manager opens the dashboard and sets up a programme with the form, and
 axe-core (vendored, tests/browser/vendor/axe-core) finds 0 WCAG 2.1 A/AA violations on
-every page. One browser for the module's one test.
+every page, Dutch, English and Arabic (right to left). The coach downloads an action's
+poster and calendar file from the initiative's page. One browser for the module's one test.
 
 With BUURBOT_SCREENSHOTS=1 the main pages are saved to docs/screenshots/*.png."""
 
@@ -17,8 +18,10 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from icalendar import Calendar
 
 from bot.core.services import Services
+from bot.i18n import texts_for
 from tests.support.driver import Driver
 from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)
     build_world,
@@ -154,6 +157,21 @@ async def test_log_in_see_the_dashboard_create_a_programme_all_accessible(
             await page.get_by_role("link", name="Groene Lindelaan").first.click()
             await page.get_by_role("heading", name="Verloop van de fases").wait_for()
             await check(page, "initiative")
+            # The action's paper and calendar file are a click away, as files.
+            async with page.expect_download() as poster:
+                await page.get_by_role("link", name="Poster (PDF)").first.click()
+            download = await poster.value
+            assert download.suggested_filename == "poster-tegelwipdag.pdf"
+            saved = await download.path()
+            assert (await asyncio.to_thread(saved.read_bytes)).startswith(b"%PDF-")
+            async with page.expect_download() as ics:
+                await page.get_by_role("link", name="Bestand voor je agenda").first.click()
+            download = await ics.value
+            assert download.suggested_filename == "agenda-tegelwipdag.ics"
+            saved = await download.path()
+            event = Calendar.from_ical(await asyncio.to_thread(saved.read_bytes)).walk("VEVENT")
+            assert str(event[0]["summary"]) == "Tegelwipdag"
+            assert await page.evaluate("() => document.dir") == "ltr"
 
             # A used link, and the English pages.
             await page.goto(link)
@@ -164,8 +182,29 @@ async def test_log_in_see_the_dashboard_create_a_programme_all_accessible(
             await page.get_by_role("button", name="Wijzigen").click()
             await page.get_by_role("heading", name="Your initiatives as a coach").wait_for()
             await check(page, "portfolio-en")
-            await page.get_by_role("button", name="Log out").click()
-            await page.get_by_role("heading", name="You are logged out").wait_for()
+            assert await page.evaluate("() => document.dir") == "ltr"
+
+            # Arabic: the pages turn right to left, and stay accessible.
+            arabic = texts_for("ar")
+            await page.get_by_label("Language").select_option("ar")
+            await page.get_by_role("button", name="Change").click()
+            await page.get_by_role(
+                "heading", name=arabic._("Your initiatives as a coach")
+            ).wait_for()
+            html = page.locator("html")
+            assert (await html.get_attribute("dir"), await html.get_attribute("lang")) == (
+                "rtl",
+                "ar",
+            )
+            await check(page, "portfolio-ar")
+            await page.get_by_role("link", name="Groene Lindelaan").first.click()
+            await page.get_by_role("heading", name=arabic._("Phase history")).wait_for()
+            # The main column starts at the right: the layout follows the direction.
+            box = await page.get_by_role("heading", name="Groene Lindelaan").bounding_box()
+            assert box is not None and box["x"] + box["width"] > 1200 / 2
+            await check(page, "initiative-ar")
+            await page.get_by_role("button", name=arabic._("Log out")).click()
+            await page.get_by_role("heading", name=arabic._("You are logged out")).wait_for()
             await browser.close()
     finally:
         await server.close()

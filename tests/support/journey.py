@@ -229,7 +229,8 @@ def transcript_document(transcript: Transcript) -> str:
         "Drie buren in de Lindelaan, van het idee van Anna tot een groep die zelf doorgaat "
         "(fase 5, bestendigen). Gemaakt door `python -m tests.support.journey` uit "
         "`tests/journeys/idea_to_bestendigen.txt`; `tests/test_full_journey.py` speelt dezelfde "
-        "reis na in het Nederlands en het Engels. Knoppen staan tussen `[ ]`.\n"
+        "reis na in alle talen van Buurbot: Nederlands, Engels, Turks, Pools, Arabisch en "
+        "Oekraïens. Knoppen staan tussen `[ ]`.\n"
     )
     return header + "".join(transcript.lines)
 

@@ -135,7 +135,8 @@ def translator(texts: Texts) -> Callable[..., Any]:
 def render_html(template: str, texts: Texts, **context: object) -> str:
     css = (TEMPLATES / "base.css").read_text(encoding="utf-8")
     page = _environment().get_template(template)
-    return str(page.render(t=translator(texts), lang=texts.lang, css=css, **context))
+    direction = "rtl" if texts.rtl else "ltr"
+    return str(page.render(t=translator(texts), lang=texts.lang, dir=direction, css=css, **context))
 
 
 def html_to_pdf(html: str) -> bytes:
