@@ -71,7 +71,6 @@ from bot.core.services import Services
 from scheduler import window
 from scheduler.grouped import Grouped
 from scheduler.messages import (
-    KINDS,
     KindInfo,
     Postpone,
     RenderContext,
@@ -246,11 +245,6 @@ class _Budget:
         self.spent[person.id or 0] += 1
 
 
-def _is_timely(row: ScheduledMessage) -> bool:
-    kind = KINDS.get(row.kind)
-    return kind is not None and kind.timely
-
-
 async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
     """Write outcomes by row id: one Core ``executemany`` per set of columns (cheaper
     than the ORM's bulk update, which sorts the rows out one by one)."""
@@ -411,7 +405,7 @@ class Dispatcher:
             session.info["render"] = context
             await self._prefetch(session, rows, context)
             budget = _Budget(self.timings.daily_budget)
-            timely = {name for name, info in KINDS.items() if info.timely}
+            timely = {name for name, info in self.services.registry.kinds.items() if info.timely}
             await budget.load(
                 session,
                 {r.resident_id for r in rows if r.resident_id},
@@ -421,7 +415,7 @@ class Dispatcher:
             )
             # Reminders first: they cannot wait for tomorrow, so when a batch holds more
             # than a person's budget, news and nudges are what waits (stable: due order).
-            for row in sorted(rows, key=lambda row: not _is_timely(row)):
+            for row in sorted(rows, key=lambda row: row.kind not in timely):
                 if isolate:
                     try:
                         async with session.begin_nested():
@@ -443,7 +437,7 @@ class Dispatcher:
     async def _decide(
         self, session: AsyncSession, row: ScheduledMessage, now: datetime, budget: _Budget
     ) -> _Send | Held:
-        kind = KINDS.get(row.kind)
+        kind = self.services.registry.kinds.get(row.kind)
         if kind is None:
             return (Decision.FAILED, f"unknown kind {row.kind!r}", None)
         person: Resident | None = None
@@ -700,7 +694,8 @@ class Dispatcher:
     async def reap(self) -> tuple[int, int]:
         """Rows stuck in SENDING past their lease: (handed back, failed)."""
         now = self.now()
-        at_most_once = [name for name, info in KINDS.items() if info.at_most_once]
+        kinds = self.services.registry.kinds
+        at_most_once = [name for name, info in kinds.items() if info.at_most_once]
         stuck = (
             col(SM.status) == OutboxStatus.SENDING,
             or_(col(SM.lease_until) < now, col(SM.lease_until).is_(None)),

@@ -28,7 +28,7 @@ whole batch (so a batch of 200 reminders costs a handful of queries, not 600).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -39,6 +39,7 @@ from sqlmodel import select
 
 from bot.core.payloads import pack
 from bot.core.policy import RuleTimings
+from bot.core.registry import KindInfo, Registry, Renderer
 from bot.core.seam import Button, Outgoing, SendText
 from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
@@ -66,7 +67,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "KINDS",
     "KindInfo",
     "Postpone",
     "RenderContext",
@@ -74,8 +74,6 @@ __all__ = [
     "context_of",
     "renderer",
 ]
-
-Renderer = Callable[[AsyncSession, ScheduledMessage, datetime], Awaitable["list[Outgoing] | None"]]
 
 T = TypeVar("T")
 LATE = timedelta(minutes=30)
@@ -98,18 +96,11 @@ class Postpone(Exception):
         self.reason = reason
 
 
-@dataclass(frozen=True, slots=True)
-class KindInfo:
-    name: str
-    render: Renderer
-    essential: bool = False
-    timely: bool = False
-    at_most_once: bool = False
-    quiet_hours: bool = True
-    budget: bool = True
-
-
-KINDS: dict[str, KindInfo] = {}
+# The renderers of modules that still declare them with the module-level decorator below
+# (the group renderers in bot/flows/groups.py, the WhatsApp window in scheduler/window.py);
+# bot.app.build_registry adds them to the registry. New renderers register in their owner's
+# `register(registry)` with `registry.renderer(kind)`.
+_DECLARED: list[KindInfo] = []
 
 
 def renderer(
@@ -121,15 +112,20 @@ def renderer(
     quiet_hours: bool = True,
     budget: bool = True,
 ) -> Callable[[Renderer], Renderer]:
-    """Declare the renderer of an outbox kind (see the module text for the flags)."""
+    """The old way to declare a renderer: collected here, read by `declared()` at bootstrap."""
 
-    def register(render: Renderer) -> Renderer:
-        if name in KINDS:
-            raise ValueError(f"outbox kind {name} registered twice")
-        KINDS[name] = KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
+    def collect(render: Renderer) -> Renderer:
+        _DECLARED.append(
+            KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
+        )
         return render
 
-    return register
+    return collect
+
+
+def declared() -> list[KindInfo]:
+    """The renderers declared with `renderer` (see `_DECLARED`)."""
+    return list(_DECLARED)
 
 
 class RsvpFacts(Protocol):
@@ -176,10 +172,6 @@ class RenderContext:
     @property
     def timings(self) -> RuleTimings:
         return self.services.policy.timings
-
-    def has_route(self, route: str) -> bool:
-        """Is this button route registered?"""
-        return route in self.services.registry.buttons
 
 
 async def fetch(session: AsyncSession, model: type[T], ident: int | None) -> T | None:
@@ -276,10 +268,8 @@ def menu_row(texts: Texts) -> list[Button]:
     return [Button(texts._("Back to the menu"), pack("menu"))]
 
 
-def initiative_row(session: AsyncSession, texts: Texts, initiative_id: int) -> list[Button]:
-    if context_of(session).has_route("ini"):
-        return [Button(texts._("Open the initiative"), pack("ini", "card", initiative_id))]
-    return menu_row(texts)
+def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
+    return [Button(texts._("Open the initiative"), pack("ini", "card", initiative_id))]
 
 
 def settings_button(texts: Texts) -> Button:
@@ -352,7 +342,6 @@ async def still_quiet(
 # --- after an action ----------------------------------------------------------------------
 
 
-@renderer(Kind.FOLLOWUP)
 async def render_followup(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -378,11 +367,10 @@ async def render_followup(
         person,
         text,
         [Button(texts._("Tell how it went"), pack("review", action.id))],
-        initiative_row(session, texts, action.initiative_id),
+        initiative_row(texts, action.initiative_id),
     )
 
 
-@renderer(Kind.THANKS, at_most_once=True)
 async def render_thanks(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -419,13 +407,12 @@ async def render_thanks(
         title=action.title,
         day=day,
     )
-    return say(person, text, initiative_row(session, texts, action.initiative_id))
+    return say(person, text, initiative_row(texts, action.initiative_id))
 
 
 # --- before an action ----------------------------------------------------------------------
 
 
-@renderer(Kind.REMINDER, timely=True)
 async def render_reminder(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -475,26 +462,20 @@ async def render_reminder(
     lines = [text]
     if action.place.strip():
         lines.append(texts._("📍 {place}", place=action.place))
-    context = context_of(session)
     rows: list[list[Button]] = []
     if rsvp.answer is RsvpAnswer.MAYBE:
         lines.append(texts._("You said maybe. Will you come? Let the others know."))
-        if context.has_route("rsvp"):
-            rows.append(
-                [
-                    Button(texts._("I'm coming"), pack("rsvp", action.id, "c")),
-                    Button(texts._("I can't come"), pack("rsvp", action.id, "n")),
-                ]
-            )
+        rows.append(
+            [
+                Button(texts._("I'm coming"), pack("rsvp", action.id, "c")),
+                Button(texts._("I can't come"), pack("rsvp", action.id, "n")),
+            ]
+        )
     else:
         lines.append(texts._("You said you're coming. See you there!"))
-        if context.has_route("rsvp"):
-            rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
-    if context.has_route("act"):
-        rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
-    else:
-        rows.append(menu_row(texts))
-    if lead >= timings.reminder_soon_below and context.has_route("mat"):
+        rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
+    rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
+    if lead >= timings.reminder_soon_below:
         # The day-ahead reminder offers the calendar file, with the action as it is now.
         rows.insert(0, [Button(texts._("Add to my calendar"), pack("mat", "ics", action.id))])
     return say(person, Safe("\n".join(lines)), *rows)
@@ -503,7 +484,6 @@ async def render_reminder(
 # --- people joining -------------------------------------------------------------------------
 
 
-@renderer(Kind.JOINED, essential=True)
 async def render_joined(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -530,15 +510,13 @@ async def render_joined(
             name=newcomer.display_name,
             title=initiative.title,
         )
-    rows = [initiative_row(session, texts, initiative.id or 0)]
-    if context_of(session).has_route("ini"):
-        rows.append(
-            [Button(texts._("Invite more neighbours"), pack("ini", "invite", initiative.id))]
-        )
+    rows = [
+        initiative_row(texts, initiative.id or 0),
+        [Button(texts._("Invite more neighbours"), pack("ini", "invite", initiative.id))],
+    ]
     return say(person, text, *rows)
 
 
-@renderer(Kind.HELPER, essential=True)
 async def render_helper(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -560,16 +538,16 @@ async def render_helper(
         name=helper.display_name,
         title=initiative.title,
     )
-    rows = [initiative_row(session, texts, initiative.id or 0)]
-    if context_of(session).has_route("ini"):
-        rows.insert(0, [Button(texts._("Team & roles"), pack("ini", "team", initiative.id))])
+    rows = [
+        [Button(texts._("Team & roles"), pack("ini", "team", initiative.id))],
+        initiative_row(texts, initiative.id or 0),
+    ]
     return say(person, text, *rows)
 
 
 # --- quiet initiatives ------------------------------------------------------------------------
 
 
-@renderer(Kind.NUDGE, at_most_once=True)
 async def render_nudge(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -587,14 +565,13 @@ async def render_nudge(
         days=days_text(texts, quiet.days),
         hint=await next_step_hint(session, texts, initiative, now),
     )
-    rows = [initiative_row(session, texts, initiative.id or 0)]
-    if initiative.coach_id is not None and context_of(session).has_route("ini"):
+    rows = [initiative_row(texts, initiative.id or 0)]
+    if initiative.coach_id is not None:
         rows.append([Button(texts._("Ask my coach"), pack("ini", "coach", initiative.id))])
     rows.append([settings_button(texts)])
     return say(person, text, *rows)
 
 
-@renderer(Kind.STALLED, essential=True, at_most_once=True)
 async def render_stalled(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -615,13 +592,12 @@ async def render_stalled(
         days=days_text(texts, quiet.days),
         phase=phase_name(texts, initiative.phase),
     )
-    return say(coach, text, initiative_row(session, texts, initiative.id or 0))
+    return say(coach, text, initiative_row(texts, initiative.id or 0))
 
 
 # --- a phase reached ----------------------------------------------------------------------------
 
 
-@renderer(Kind.PHASE, at_most_once=True)
 async def render_phase(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -654,18 +630,13 @@ async def render_phase(
     parts.append(
         texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
     )
-    rows: list[list[Button]] = []
-    if context_of(session).has_route("ini"):
-        rows.append([Button(texts._("See the progress"), pack("ini", "progress", initiative.id))])
-    else:
-        rows.append(menu_row(texts))
+    rows = [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]]
     return say(person, Safe("\n\n".join(parts)), *rows)
 
 
 # --- the coach's week ---------------------------------------------------------------------------
 
 
-@renderer(Kind.DIGEST, essential=True, at_most_once=True)
 async def render_digest(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -700,3 +671,16 @@ def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime
     if until is not None and until > now:
         return until
     return True
+
+
+def register(registry: Registry) -> None:
+    """The scheduler's own kinds (bot.app.build_registry calls this)."""
+    registry.renderer(Kind.FOLLOWUP)(render_followup)
+    registry.renderer(Kind.THANKS, at_most_once=True)(render_thanks)
+    registry.renderer(Kind.REMINDER, timely=True)(render_reminder)
+    registry.renderer(Kind.JOINED, essential=True)(render_joined)
+    registry.renderer(Kind.HELPER, essential=True)(render_helper)
+    registry.renderer(Kind.NUDGE, at_most_once=True)(render_nudge)
+    registry.renderer(Kind.STALLED, essential=True, at_most_once=True)(render_stalled)
+    registry.renderer(Kind.PHASE, at_most_once=True)(render_phase)
+    registry.renderer(Kind.DIGEST, essential=True, at_most_once=True)(render_digest)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,6 +19,7 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from bot.core.delivery import TELEGRAM_LIMITS, Delivery, Outcome
+from bot.core.registry import KindInfo
 from bot.core.seam import (
     ChatMoved,
     OutcomeUnknown,
@@ -34,7 +34,7 @@ from bot.core.seam import (
 from bot.core.services import Services
 from bot.runtimes.recording import RecordingSender
 from scheduler.dispatch import Dispatcher, sqlite_has_returning
-from scheduler.messages import KINDS, KindInfo, Skip
+from scheduler.messages import Skip
 from scheduler.pacing import Pacer, Priority
 from scheduler.timing import FakeClock
 from storage.models import (
@@ -50,6 +50,7 @@ from storage.models import (
     ScheduledMessage,
 )
 from tests.conftest import START, make_services
+from tests.support.kinds import add_kind
 
 _ids = itertools.count(1)
 
@@ -70,10 +71,8 @@ async def render_echo(_session, row: ScheduledMessage, _now: datetime) -> list[O
 
 
 @pytest.fixture(autouse=True)
-def echo_kind() -> Iterator[None]:
-    KINDS["echo"] = KindInfo("echo", render_echo)
-    yield
-    KINDS.pop("echo", None)
+def echo_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    add_kind(monkeypatch, KindInfo("echo", render_echo))
 
 
 async def add_rows(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,13 +15,14 @@ from sqlalchemy import insert
 from sqlmodel import select
 
 from bot.core.delivery import Delivery
+from bot.core.registry import KindInfo
 from bot.core.seam import Outgoing, SendText, Sent
 from bot.core.services import Services
 from bot.runtimes.recording import RecordingSender
 from scheduler.dispatch import Dispatcher
-from scheduler.messages import KINDS, KindInfo
 from scheduler.pacing import Priority
 from storage.models import OutboxStatus, PersonRole, Resident, ScheduledMessage
+from tests.support.kinds import add_kind
 
 _ids = itertools.count(1)
 
@@ -32,11 +32,9 @@ async def render_note(_session, row: ScheduledMessage, _now: datetime) -> list[O
 
 
 @pytest.fixture(autouse=True)
-def note_kind() -> Iterator[None]:
+def note_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     # A deferrable kind under the daily budget, like a nudge, that needs no domain rows.
-    KINDS["note"] = KindInfo("note", render_note)
-    yield
-    KINDS.pop("note", None)
+    add_kind(monkeypatch, KindInfo("note", render_note))
 
 
 class SlowSender(RecordingSender):

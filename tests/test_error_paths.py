@@ -9,7 +9,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,13 +17,12 @@ from sqlalchemy import insert, text
 from sqlmodel import select
 
 from bot.core.delivery import MAX_RATE_LIMITS, Delivery, Outcome
-from bot.core.registry import Command
+from bot.core.registry import Command, KindInfo
 from bot.core.seam import Outgoing, RateLimited, SendText
 from bot.core.services import Services
 from bot.i18n import texts_for
 from bot.runtimes.recording import RecordingSender
 from scheduler.dispatch import Dispatcher
-from scheduler.messages import KINDS, KindInfo
 from scheduler.pacing import Priority
 from storage.db import Database, head_revision
 from storage.models import Conversation, OutboxStatus, ProcessedUpdate, ScheduledMessage
@@ -110,10 +108,9 @@ async def render_probe(session, row: ScheduledMessage, _now: datetime) -> list[O
 
 
 @pytest.fixture
-def probe_kind() -> Iterator[str]:
-    KINDS["probe"] = KindInfo("probe", render_probe, quiet_hours=False, budget=False)
-    yield "probe"
-    KINDS.pop("probe", None)
+def probe_kind(services: Services) -> str:
+    services.registry.add_kind(KindInfo("probe", render_probe, quiet_hours=False, budget=False))
+    return "probe"
 
 
 async def _no_sleep(_seconds: float) -> None:

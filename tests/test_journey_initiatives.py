@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.app import build_registry
 from bot.core.events import InitiativeCreated, MemberJoined, PhaseReached, SupportRequested
 from bot.core.payloads import DEEP_LINK, pack
 from bot.core.seam import ButtonPress
 from bot.core.services import Services
-from bot.flows.initiative import VERBS
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
@@ -822,6 +822,7 @@ texts = st.one_of(
         ["0", "12", "10001", "ja", "nee", "3511", "join-TOKEN", "/start", "", " ", "x" * 2100]
     ),
 )
+VERBS = build_registry().verbs  # every verb of the card's route `ini`, as the flows declare them
 # Real buttons (pressed at the wrong moment, or by the wrong person) and forged ones.
 known_payloads = st.sampled_from(
     [

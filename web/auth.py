@@ -12,53 +12,20 @@ coach who stopped, or a manager removed from an organisation, sees less at once.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
+# issue_login: made in the domain (the bot hands links out too); imported from here by
+# the CLI and the tests.
+from bot.domain.logins import TOKEN_BYTES, digest, issue_login  # noqa: F401
 from bot.domain.programmes import manager_organisations
 from storage.models import PersonRole, Resident, WebLogin, WebSession
-
-LINK_MINUTES = 15
-TOKEN_BYTES = 32
-
-
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def login_url(settings: Any, token: str) -> str:
-    return f"{settings.web_url.rstrip('/')}/login/{token}"
-
-
-async def issue_login(
-    session: AsyncSession,
-    settings: Any,
-    *,
-    resident_id: int | None,
-    operator: bool,
-    now: datetime,
-) -> str:
-    """A new one-time link (its URL); only its hash is kept."""
-    token = secrets.token_urlsafe(TOKEN_BYTES)
-    session.add(
-        WebLogin(
-            token_hash=digest(token),
-            resident_id=resident_id,
-            operator=operator,
-            created_at=now,
-            expires_at=now + timedelta(minutes=LINK_MINUTES),
-        )
-    )
-    await session.flush()
-    return login_url(settings, token)
 
 
 class LoginProblem(StrEnum):
@@ -162,10 +129,3 @@ class Viewer:
         coach = person is not None and person.role in (PersonRole.COACH, PersonRole.OPERATOR)
         organisations = await manager_organisations(session, row.resident_id)
         return cls(row, person, operator, coach, organisations)
-
-
-async def may_have_link(session: AsyncSession, person: Resident) -> bool:
-    """Who the bot gives a login link: coaches, operators and programme managers."""
-    if person.role in (PersonRole.COACH, PersonRole.OPERATOR):
-        return True
-    return bool(await manager_organisations(session, person.id))

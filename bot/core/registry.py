@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,8 @@ from bot.core.payloads import Payload
 if TYPE_CHECKING:
     from bot.core.context import Ctx
     from bot.core.policy import Policy
+    from bot.core.seam import Outgoing
+    from storage.models import Initiative, ScheduledMessage
 
 CommandHandler = Callable[["Ctx", str], Awaitable[None]]
 ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
@@ -24,6 +27,13 @@ DeepLinkHandler = Callable[["Ctx", str], Awaitable[None]]
 # Moves what is kept of a chat to its new id (session, old chat id, new chat id).
 ChatMovedHandler = Callable[[AsyncSession, int, int], Awaitable[object]]
 Guard = Callable[["Ctx"], bool]
+# A verb of the initiative card's route `ini:<verb>:<id>[:more]` (bot/flows/initiative.py
+# loads the initiative, checks the permission and calls it).
+VerbHandler = Callable[["Ctx", "Initiative | None", Payload], Awaitable[None]]
+# What an outbox row says, decided when it is sent (scheduler/messages.py's module text).
+Renderer = Callable[
+    [AsyncSession, "ScheduledMessage", datetime], Awaitable["list[Outgoing] | None"]
+]
 P = ParamSpec("P")
 
 
@@ -54,6 +64,30 @@ class MenuEntry:
     visible: Guard | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Verb:
+    handler: VerbHandler
+    # What the person needs on the initiative named in the payload (a
+    # `bot.domain.authz.Permission`); None: the handler checks what it needs itself.
+    permission: str | None
+    # Showing something else leaves the current flow (kept for "continue where I was").
+    leaves_flow: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class KindInfo:
+    """An outbox kind: its renderer, and how the dispatcher's rules treat it (the flags
+    are explained in scheduler/messages.py)."""
+
+    name: str
+    render: Renderer
+    essential: bool = False
+    timely: bool = False
+    at_most_once: bool = False
+    quiet_hours: bool = True
+    budget: bool = True
+
+
 def _default_policy() -> Policy:
     from bot.core.policy import Policy
 
@@ -81,6 +115,10 @@ class Registry:
     chat_moved: list[ChatMovedHandler] = field(default_factory=list)
     # The ways into flows that other flows open (bot/core/entries.py), by entry name.
     entries: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
+    # The initiative card's verbs (`ini:<verb>:…`), declared by the flows that handle them.
+    verbs: dict[str, Verb] = field(default_factory=dict)
+    # The outbox kinds and their renderers, declared by their owners' `register`.
+    kinds: dict[str, KindInfo] = field(default_factory=dict)
 
     # One event type, or two handled alike: the handler's parameter says which it takes.
     @overload
@@ -157,6 +195,44 @@ class Registry:
             return handler
 
         return register
+
+    def verb(
+        self, name: str, permission: str | None, *, leaves_flow: bool = True
+    ) -> Callable[[VerbHandler], VerbHandler]:
+        """Declare the handler of the initiative card's `ini:<name>:...` buttons."""
+
+        def register(handler: VerbHandler) -> VerbHandler:
+            if name in self.verbs:
+                raise ValueError(f"verb {name} registered twice")
+            self.verbs[name] = Verb(handler, permission, leaves_flow)
+            return handler
+
+        return register
+
+    def renderer(
+        self,
+        name: str,
+        *,
+        essential: bool = False,
+        timely: bool = False,
+        at_most_once: bool = False,
+        quiet_hours: bool = True,
+        budget: bool = True,
+    ) -> Callable[[Renderer], Renderer]:
+        """Declare the renderer of an outbox kind (scheduler/messages.py explains the flags)."""
+
+        def register(render: Renderer) -> Renderer:
+            self.add_kind(
+                KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
+            )
+            return render
+
+        return register
+
+    def add_kind(self, kind: KindInfo) -> None:
+        if kind.name in self.kinds:
+            raise ValueError(f"outbox kind {kind.name} registered twice")
+        self.kinds[kind.name] = kind
 
     def provide(
         self, entry: Entry[P]

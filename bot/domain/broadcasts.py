@@ -17,9 +17,9 @@ draft says, and an announcement whose author is no longer a coach is not sent on
 ``broadcast``, the broadcast's id, ``Priority.BROADCAST`` (replies and reminders go
 first), key ``broadcast:<id>:<resident>`` or ``broadcast:<id>:chat:<chat>``. The
 scheduler's dispatcher sends them at Telegram's pace. Just before each send the renderer
-checks again: opted out since → skipped ("opted_out"); the broadcast cancelled →
-skipped ("cancelled"). Quiet hours apply (an announcement confirmed at night arrives in
-the morning); the daily budget of reminders does not.
+(bot/views/announcements.py) checks again: opted out since → skipped ("opted_out"); the
+broadcast cancelled → skipped ("cancelled"). Quiet hours apply (an announcement confirmed
+at night arrives in the morning); the daily budget of reminders does not.
 
 **Progress and report.** A chat broadcast has a progress message, edited in place by a
 chain of ``broadcast_progress`` rows, with a "cancel" button; at the end it becomes the
@@ -49,15 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.core.payloads import pack
-from bot.core.seam import Button, EditText, Keyboard, Outgoing, SendText
+from bot.core.seam import Button, Keyboard
 from bot.domain.audit import audit
-from bot.domain.authz import Hat, Permission, hats, may
+from bot.domain.authz import Hat, hats
 from bot.domain.coaches import Area, areas_of, in_any, subject
-from bot.domain.phases import phase_label
-from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.views.cards import THEME_LABELS
+from bot.i18n import N_, Safe, Texts, escape
 from scheduler import outbox
-from scheduler.messages import Skip, context_of, fetch, recipient, renderer, texts_of
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
 from storage.models import (
@@ -89,11 +86,10 @@ __all__ = [
     "announcement",
     "cancel",
     "check_link",
-    "describe",
     "finish",
-    "progress_text",
-    "render_report",
+    "progress_message_id",
     "report_of",
+    "schedule_progress_tick",
     "select_recipients",
     "start",
 ]
@@ -355,30 +351,6 @@ def announcement(
     return Safe("\n\n".join(parts)), tuple(rows)
 
 
-async def author_name(session: AsyncSession, broadcast: Broadcast) -> str | None:
-    author = await fetch(session, Resident, broadcast.author_id)
-    return author.display_name if author is not None else None
-
-
-def describe(texts: Texts, audience: Audience, *, all_areas_label: str | None = None) -> Safe:
-    """The audience in words: "everyone who opted in · area 1000–1099 · theme Greener"."""
-    parts: list[str] = []
-    if audience.areas:
-        parts.append(
-            texts._("area {areas}", areas=", ".join(area.label() for area in audience.areas))
-        )
-    elif all_areas_label:
-        parts.append(all_areas_label)
-    if audience.theme is not None:
-        parts.append(texts._("theme {theme}", theme=texts._(THEME_LABELS[audience.theme])))
-    if audience.phase is not None:
-        parts.append(texts._("phase {phase}", phase=phase_label(texts, audience.phase)))
-    parts.append(texts._(WHO_LABELS[audience.who]).lower())
-    if audience.reach is not Reach.PEOPLE:
-        parts.append(texts._(REACH_LABELS[audience.reach]).lower())
-    return Safe(" · ".join(escape(part) for part in parts))
-
-
 # --- starting, cancelling, finishing ----------------------------------------------------------
 
 
@@ -445,10 +417,10 @@ async def start(
         via=via,
     )
     if progress_chat_id is not None and author is not None and recipients.count:
-        # The first tick goes with the first batch (see render_progress); the chat already
+        # The first tick goes with the first batch (bot/views/announcements.py); the chat already
         # shows this state, so it edits nothing.
         shown = Report(total=recipients.count, pending=recipients.count).signature()
-        await _next_tick(session, broadcast, 1, now - AHEAD, now, shown=shown)
+        await schedule_progress_tick(session, broadcast, 1, now - AHEAD, now, shown=shown)
     return broadcast, recipients
 
 
@@ -568,139 +540,10 @@ async def finish(
     return True
 
 
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
+# --- the coach's progress message ---------------------------------------------------------
 
 
-def _figures(texts: Texts, report: Report) -> list[str]:
-    lines: list[str] = [
-        texts._(
-            "✅ Delivered: {delivered} of {total}",
-            delivered=texts.number(report.delivered),
-            total=texts.number(report.total),
-        )
-    ]
-    if report.unreachable:
-        lines.append(
-            texts._(
-                "🚫 Unreachable (blocked the bot or gone): {n}",
-                n=texts.number(report.unreachable),
-            )
-        )
-    if report.opted_out:
-        lines.append(
-            texts._("🔕 Stopped announcements since: {n}", n=texts.number(report.opted_out))
-        )
-    if report.cancelled:
-        lines.append(texts._("⛔ Not sent (cancelled): {n}", n=texts.number(report.cancelled)))
-    if report.failed:
-        reasons = "; ".join(
-            f"{reason} ({count})" for reason, count in report.reasons.most_common(5)
-        )
-        lines.append(
-            texts._("⚠️ Failed: {n} ({reasons})", n=texts.number(report.failed), reasons=reasons)
-        )
-    return lines
-
-
-def progress_text(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
-    """The progress message, while sending and when done."""
-    if report.done:
-        if broadcast.status is BroadcastStatus.CANCELLED:
-            title = texts._("📣 <b>Announcement cancelled</b>")
-        else:
-            title = texts._("📣 <b>Announcement sent</b>")
-    elif broadcast.status is BroadcastStatus.CANCELLED:
-        title = texts._("📣 <b>Cancelling the announcement…</b>")
-    else:
-        title = texts._("📣 <b>Sending your announcement…</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
-    if not report.done:
-        lines.append(texts._("⏳ Still to send: {n}", n=texts.number(report.pending)))
-        if report.waiting:
-            lines.append(
-                texts._(
-                    "🌙 {n} of them get it when their quiet hours end.",
-                    n=texts.number(report.waiting),
-                )
-            )
-    return Safe("\n".join(lines))
-
-
-def render_report(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
-    """The final report, as a message of its own."""
-    if broadcast.status is BroadcastStatus.CANCELLED:
-        title = texts._("<b>Report of your cancelled announcement</b>")
-    else:
-        title = texts._("<b>Report of your announcement</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
-    lines.append("")
-    lines.append(texts._("What would you like to do next?"))
-    return Safe("\n".join(lines))
-
-
-def cancel_button(texts: Texts, broadcast_id: int | None) -> Button:
-    return Button(texts._("Cancel the announcement"), pack("bc", "cancel", broadcast_id))
-
-
-def report_buttons(texts: Texts) -> Keyboard:
-    return (
-        (Button(texts._("New announcement"), pack("bc", "new")),),
-        (
-            Button(texts._("My initiatives as a coach"), pack("coach", "ov", 0)),
-            Button(texts._("Back to the menu"), pack("menu")),
-        ),
-    )
-
-
-# --- what the outbox sends -------------------------------------------------------------------
-
-
-@renderer(KIND, essential=True, budget=False)
-async def render_broadcast(
-    session: AsyncSession, row: ScheduledMessage, now: datetime
-) -> list[Outgoing]:
-    """One recipient's announcement, checked again just before it goes."""
-    broadcast = await fetch(session, Broadcast, row.broadcast_id)
-    if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
-        raise Skip(CANCELLED)
-    if broadcast.author_id is not None:
-        writer = await fetch(session, Resident, broadcast.author_id)
-        if writer is None or not await may(session, writer, Permission.BROADCAST):
-            raise Skip(CANCELLED)  # no longer a coach: not sent on in their name
-    author = await author_name(session, broadcast)
-    if row.resident_id is not None:
-        person = await recipient(session, row)
-        if not person.announcements_opt_in:
-            raise Skip(OPTED_OUT)
-        text, keyboard = announcement(
-            texts_of(person),
-            text=broadcast.text,
-            link_url=broadcast.link_url,
-            link_label=broadcast.link_label,
-            author=author,
-        )
-        return [SendText(person.telegram_id, text, keyboard)]
-    group = (
-        await session.execute(select(GroupChat).where(GroupChat.chat_id == row.chat_id))
-    ).scalar_one_or_none()
-    if group is None or not group.active or group.initiative_id is None:
-        raise Skip(GROUP_GONE)
-    services = context_of(session).services
-    language = services.settings.default_language
-    text, keyboard = announcement(
-        texts_for(language),
-        text=broadcast.text,
-        link_url=broadcast.link_url,
-        link_label=broadcast.link_label,
-        author=author,
-        for_group=True,
-    )
-    return [SendText(group.chat_id, text, keyboard)]
-
-
-async def _next_tick(
+async def schedule_progress_tick(
     session: AsyncSession,
     broadcast: Broadcast,
     number: int,
@@ -726,7 +569,7 @@ async def _next_tick(
     )
 
 
-async def _progress_message(session: AsyncSession, broadcast: Broadcast) -> int | None:
+async def progress_message_id(session: AsyncSession, broadcast: Broadcast) -> int | None:
     if broadcast.progress_message_id is None and broadcast.progress_chat_id is not None:
         found = (
             await session.execute(
@@ -738,53 +581,3 @@ async def _progress_message(session: AsyncSession, broadcast: Broadcast) -> int 
         ).scalar_one_or_none()
         broadcast.progress_message_id = found
     return broadcast.progress_message_id
-
-
-@renderer(PROGRESS_KIND, essential=True, at_most_once=True, quiet_hours=False, budget=False)
-async def render_progress(
-    session: AsyncSession, row: ScheduledMessage, now: datetime
-) -> list[Outgoing] | None:
-    """The coach's progress message, edited in place; at the end, the report."""
-    payload = row.payload or {}
-    broadcast = await fetch(session, Broadcast, int(payload.get("broadcast_id") or 0))
-    if broadcast is None or broadcast.finished_at is not None:
-        raise Skip("the broadcast is finished")
-    coach = await fetch(session, Resident, broadcast.author_id)
-    chat_id = broadcast.progress_chat_id or row.chat_id
-    if coach is None or chat_id is None:
-        raise Skip("the author is gone")
-    texts = texts_of(coach)
-    message_id = await _progress_message(session, broadcast)
-    report = await report_of(session, broadcast.id or 0)
-    if report.done:
-        await finish(session, broadcast, report, now)
-        out: list[Outgoing] = []
-        if message_id is not None:
-            out.append(EditText(chat_id, message_id, progress_text(texts, broadcast, report)))
-        out.append(
-            SendText(chat_id, render_report(texts, broadcast, report), report_buttons(texts))
-        )
-        return out
-    signature = report.signature()
-    changed = signature != payload.get("shown") and message_id is not None
-    due = now + TICK
-    if report.next_due is not None and report.pending == report.waiting:
-        due = max(due, report.next_due + TICK)  # all waiting for the morning: so does this
-    elif report.next_due is not None and report.next_due <= now:
-        # A backlog is being sent, oldest first: a tick due later would wait behind all of
-        # it. Due just before the backlog, it goes along with the dispatcher's next batch.
-        due = min(due, report.next_due - AHEAD)
-    await _next_tick(
-        session,
-        broadcast,
-        int(payload.get("n") or 0) + 1,
-        due,
-        now,
-        shown=signature if changed else str(payload.get("shown") or ""),
-    )
-    if not changed or message_id is None:
-        return None
-    keyboard: Keyboard = ()
-    if broadcast.status is BroadcastStatus.SENDING:
-        keyboard = ((cancel_button(texts, broadcast.id),),)
-    return [EditText(chat_id, message_id, progress_text(texts, broadcast, report), keyboard)]

@@ -46,7 +46,6 @@ from bot.domain.audit import audit
 from bot.domain.coaches import Area, AreaError, in_any, is_stalled, parse_area, subject
 from bot.domain.stall import quiet_of
 from bot.i18n import N_, Safe, Texts, escape
-from scheduler.messages import Skip, renderer
 from storage.models import (
     Action,
     ActionStatus,
@@ -724,33 +723,6 @@ async def cancel_item(
         programme_id=item.programme_id,
         via=via,
     )
-
-
-@renderer(CAMPAIGN_KIND, essential=True, at_most_once=True, quiet_hours=False, budget=False)
-async def render_campaign(session: AsyncSession, row: ScheduledMessage, now: datetime) -> None:
-    """A campaign announcement's date came: start it as a broadcast (its rows are paced and
-    quiet hours apply to each recipient); this row itself sends nothing."""
-    from bot.domain.broadcasts import start
-
-    item = await session.get(CampaignItem, int((row.payload or {}).get("campaign_item_id") or 0))
-    if item is None or item.status is not CampaignStatus.APPROVED:
-        raise Skip("the campaign announcement is not approved")
-    programme = await session.get(Programme, item.programme_id)
-    if programme is None:
-        raise Skip("the programme is gone")
-    broadcast, recipients = await start(
-        session,
-        author=None,
-        text=item.text,
-        link_url=item.link_url,
-        link_label=item.link_label,
-        audience=audience_of(programme),
-        now=now,
-        via=f"campaign:{item.id}",
-    )
-    item.broadcast_id = broadcast.id
-    item.status = CampaignStatus.SENT
-    raise Skip(f"started as broadcast {broadcast.id} to {recipients.count} recipients")
 
 
 # --- figures ----------------------------------------------------------------------------------

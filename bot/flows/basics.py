@@ -12,6 +12,8 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import fold
 from bot.i18n import N_, Safe, pick_language
+from bot.views.entries import FOLLOW_DEEP_LINK
+from bot.views.privacy import privacy_text
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ LANGUAGE_COMMANDS = {"tr": "dil", "pl": "jezyk", "ar": "lugha", "uk": "mova"}
 
 
 def register(registry: Registry) -> None:
+    registry.provide(FOLLOW_DEEP_LINK)(follow_deep_link)
     registry.command("menu", description=N_("Main menu"))(menu_command)
     registry.command("hulp", "help", description=N_("What I can do for you"), group=True)(
         help_command
@@ -177,24 +180,6 @@ async def set_language(ctx: Ctx, lang: str) -> None:
     ctx.person.language = lang
     ctx.person.language_chosen = True
     await conv.ask_current(ctx, before=ctx._("From now on I speak English with you."))
-
-
-def privacy_text(ctx: Ctx) -> Safe:
-    return ctx._(
-        "<b>What I store, and why</b>\n"
-        "• Your Telegram id and first name, so I can answer you.\n"
-        "• The name you choose, once you tap or type it. Your postcode only if you "
-        "type it, to find initiatives near you. I never ask for your house "
-        "number or phone number.\n"
-        "• The initiatives you join, your answers to invitations, and what you plan.\n\n"
-        "<b>Who sees it</b>\n"
-        "The initiators of your initiative see your name when you join or say you are "
-        "coming. A neighbourhood coach sees the initiatives in their area. "
-        "In a street group only totals are shown, never who said what.\n\n"
-        "<b>How long</b>\n"
-        "As long as you use Buurbot. With /forgetme I delete everything about you. "
-        "With /mydata you get a file with everything I know about you."
-    )
 
 
 async def privacy_command(ctx: Ctx, _args: str) -> None:

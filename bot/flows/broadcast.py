@@ -39,14 +39,9 @@ from bot.domain.broadcasts import (
     Who,
     announcement,
     cancel,
-    cancel_button,
     check_link,
-    describe,
     finish,
     progress_key,
-    progress_text,
-    render_report,
-    report_buttons,
     report_of,
     select_recipients,
     start,
@@ -54,9 +49,17 @@ from bot.domain.broadcasts import (
 )
 from bot.domain.coaches import areas_of, is_operator, subject
 from bot.domain.phases import numbered_phase_label, phase_label
-from bot.flows.coach import needs_onboarding, overview_button, refuse
 from bot.i18n import N_, Safe
+from bot.views import announcements
+from bot.views.announcements import (
+    cancel_button,
+    describe,
+    progress_text,
+    render_report,
+    report_buttons,
+)
 from bot.views.cards import THEME_LABELS
+from bot.views.coach import needs_onboarding, overview_button, refuse
 from storage.models import Broadcast, BroadcastStatus, Phase, Theme
 
 log = logging.getLogger(__name__)
@@ -624,3 +627,4 @@ def register(registry: Registry) -> None:
     registry.button("optout")(opt_out)
     registry.button("optin")(opt_in)
     registry.add_flow(compose_flow)
+    announcements.register(registry)  # the announcements' renderers, and the campaigns'

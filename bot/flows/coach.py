@@ -61,20 +61,19 @@ from bot.domain.phases import (
     progress_line,
 )
 from bot.domain.stall import quiet_one
-from bot.i18n import N_, Safe, Texts, escape, texts_for
+from bot.i18n import N_, Safe, escape, texts_for
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
+from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
 from scheduler import outbox
 from scheduler.rules import Kind
 from storage.models import (
     Activity,
     ActivityKind,
-    AuditLog,
     CoachInvite,
     Initiative,
     MemberRole,
     PersonRole,
     Phase,
-    Resident,
     ScheduledMessage,
 )
 
@@ -90,85 +89,6 @@ ATTENTION = {
     "initiator_left": N_("The initiator left the initiative. Someone may need to take over."),
 }
 ATTENTION_OTHER = N_("Something here needs your attention.")
-
-
-# --- refusing, kindly ------------------------------------------------------------------------
-
-
-async def refuse(
-    ctx: Ctx, permission: Permission, what: str = "", *, why: str | None = None
-) -> None:
-    """Not for this person: say so kindly (``why``, or the reason that fits the person),
-    offer a way on, and log it."""
-    audit(
-        ctx.session,
-        actor_id=ctx.person.id,
-        action="refused",
-        subject=what or str(permission),
-        at=ctx.now(),
-        permission=str(permission),
-    )
-    ctx.toast(ctx._("That isn't available for you."))
-    conv.leave_flow(ctx, keep_for_later=True)
-    if why is not None:
-        ctx.say(why, [[conv.menu_button(ctx)]])
-        return
-    if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
-        text = ctx._(
-            "Sorry, this initiative is coached by someone else, so I can't open that for you. "
-            "Your own initiatives are in your overview."
-        )
-        ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
-        return
-    if await was_coach(ctx):
-        await conv.show_menu(
-            ctx,
-            intro=ctx._(
-                "Sorry, you're no longer a neighbourhood coach, so I can't open this for you. "
-                "Another coach takes it over. Thank you for all your help!"
-            ),
-        )
-        return
-    await conv.show_menu(
-        ctx,
-        intro=ctx._(
-            "Sorry, that is only for neighbourhood coaches. "
-            "Would you like help from a coach? Open your initiative and tap “Ask my coach”."
-        ),
-    )
-
-
-async def was_coach(ctx: Ctx) -> bool:
-    """Whether the person was removed as a coach (the audit log remembers)."""
-    found = await ctx.session.execute(
-        select(AuditLog.id)
-        .where(
-            AuditLog.action == "coach_removed",
-            AuditLog.subject == subject("resident", ctx.person.id),
-        )
-        .limit(1)
-    )
-    return found.scalar_one_or_none() is not None
-
-
-async def needs_onboarding(ctx: Ctx) -> bool:
-    if ctx.person.onboarded_at is None:
-        await conv.start_flow(ctx, "onboarding")
-        return True
-    return False
-
-
-def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
-    """A neighbour as a coach may see them: by name only with their consent."""
-    return person.display_name if nameable(person) else texts._("a neighbour")
-
-
-def overview_button(ctx: Ctx, page: int = 0) -> Button:
-    return Button(ctx._("My initiatives as a coach"), pack("coach", "ov", page))
-
-
-def coach_card_button(ctx: Ctx, initiative_id: int | None) -> Button:
-    return Button(ctx._("Back to the initiative"), pack("coach", "card", initiative_id))
 
 
 def _short(title: str, limit: int = TITLE_MAX) -> str:

@@ -15,8 +15,8 @@ from bot.core.registry import Registry
 from bot.domain import authz
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
-from bot.flows.initiative import BACK, card_button, initiative_of_flow, lost, verb
 from bot.i18n import Safe
+from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000
@@ -97,11 +97,11 @@ coach_flow = Flow(
 )
 
 
-@verb("coach", Permission.ASK_COACH)
 async def coach_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, coach_flow.name, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
+    registry.verb("coach", Permission.ASK_COACH)(coach_pressed)
     registry.add_flow(coach_flow)

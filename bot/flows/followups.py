@@ -1,6 +1,6 @@
-"""Follow-ups: the scheduler's rules hear the domain events (wired in here, because only
-bot/flows modules are discovered), and "I want to help next time" makes a neighbour
-who came to an action part of the team.
+"""Follow-ups: "I want to help next time" makes a neighbour who came to an action part of
+the team. (The scheduler's rules that hear the domain events are registered by the
+bootstrap, bot.app.build_registry.)
 
 Button: ``helpnext:<action_id>`` — sent in the thank-you after an action
 (scheduler/messages.py) to people who said they were coming.
@@ -20,7 +20,7 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.initiatives import get_initiative, initiators, membership, record_activity
 from bot.domain.phases import check_progress
-from scheduler import outbox, rules
+from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import Kind, gentle, zone
 from storage.models import Action, ActionStatus, ActivityKind, MemberRole, Rsvp, RsvpAnswer
@@ -31,7 +31,6 @@ MAX_ID = 2**31 - 1
 
 
 def register(registry: Registry) -> None:
-    rules.register(registry, registry.policy.timings)
     registry.button("helpnext")(help_next_time)
 
 

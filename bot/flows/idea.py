@@ -17,13 +17,13 @@ from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAn
 from bot.core.registry import Registry
 from bot.domain.initiatives import new_invite_token, record_activity
 from bot.domain.phases import check_progress
+from bot.domain.places import AREA, area_of
 from bot.i18n import N_, Safe
 from bot.views.cards import LEVEL_LABELS, THEME_LABELS
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
-from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Resident, Theme
+from bot.views.idea import TITLE_MAX, parse_place, parse_title, parse_what
+from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Theme
 
-TITLE_MAX = 80
-AREA = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[A-Za-z]{2})?\s*$")
 LEVEL_WORDS = {
     Level.STREET: {"straat", "street", "de straat", "my street", "mijn straat"},
     Level.NEIGHBOURHOOD: {
@@ -49,37 +49,12 @@ class Step(StrEnum):
     TITLE = "title"
 
 
-def area_of(person: Resident) -> str | None:
-    """The 4-digit postcode area of a person who let us store their postcode."""
-    if person.consented_at is None or not person.postcode:
-        return None
-    match = AREA.match(person.postcode)
-    return match.group(1) if match else None
-
-
-def has_letters(text: str) -> bool:
-    return any(char.isalpha() for char in text)
-
-
-def parse_what(_ctx: Ctx, text: str) -> str:
-    if not has_letters(text) or text.startswith("/"):
-        raise Invalid(N_("Tell me in words what you would like to do."))
-    return text
-
-
 def parse_level(_ctx: Ctx, text: str) -> str:
     typed = " ".join(text.lower().split())
     for level, words in LEVEL_WORDS.items():
         if typed in words:
             return level.value
     raise Invalid(N_("Please choose one of the buttons: street, neighbourhood or district."))
-
-
-def parse_place(_ctx: Ctx, text: str) -> str:
-    place = " ".join(text.split())
-    if not has_letters(place) or place.startswith("/"):
-        raise Invalid(N_("Type the name of the street or neighbourhood, like Lindelaan."))
-    return place
 
 
 def parse_area(_ctx: Ctx, text: str) -> str:
@@ -102,13 +77,6 @@ def parse_theme(ctx: Ctx, text: str) -> str:
     if not found:
         raise Invalid(N_("Please choose one of the buttons below."))
     return candidates[found[0]].value
-
-
-def parse_title(_ctx: Ctx, text: str) -> str:
-    title = " ".join(text.split())
-    if not has_letters(title) or title.startswith("/"):
-        raise Invalid(N_("A title needs a few words. What shall we call it?"))
-    return title
 
 
 # Words a title must not end on: cut after them, a title reads as broken off ("… bij de").

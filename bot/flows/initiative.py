@@ -4,13 +4,13 @@ Every button on a card is `ini:<verb>:<initiative id>[:more]`. One route
 handles them all: it loads the initiative, asks `bot.domain.authz` whether the person
 may do what the verb needs, and refuses kindly otherwise (a forged id, an
 initiative someone left, an old button). The other modules of the resident
-journey (idea, invite, roles, coach_request) add their verbs with `@verb`.
+journey (invite, roles, coach_request, initiative_edit, members, share) declare their
+verbs in their `register` with `registry.verb(name, permission)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.core import conversation as conv
@@ -20,109 +20,30 @@ from bot.core.payloads import Payload, is_deep_link_payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import parse_count
-from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, hats, may
-from bot.domain.initiatives import get_initiative, initiatives_of, initiators, record_activity
+from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, hats
+from bot.domain.initiatives import initiatives_of, initiators, record_activity
 from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
-from bot.flows.basics import follow_deep_link
 from bot.i18n import N_, Safe
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
-from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
+from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
+from bot.views.initiative import (
+    BACK,
+    allowed_initiative,
+    card_button,
+    initiative_of_flow,
+    lost,
+    refuse_initiative,
+)
 from storage.models import ActivityKind, Initiative, Phase
 
-VerbHandler = Callable[[Ctx, "Initiative | None", Payload], Awaitable[None]]
-
 MAX_HOUSEHOLDS = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Verb:
-    handler: VerbHandler
-    # What the person needs on the initiative named in the payload; None: the verb
-    # needs no initiative (the handler checks what it needs itself).
-    permission: Permission | None
-    # Showing something else leaves the current flow (kept for "continue where I was").
-    leaves_flow: bool = True
-
-
-VERBS: dict[str, Verb] = {}
-
-
-def verb(
-    name: str, permission: Permission | None, *, leaves_flow: bool = True
-) -> Callable[[VerbHandler], VerbHandler]:
-    """Declare the handler of `ini:<name>:...` buttons."""
-
-    def register(handler: VerbHandler) -> VerbHandler:
-        VERBS[name] = Verb(handler, permission, leaves_flow)
-        return handler
-
-    return register
-
-
-# --- shared helpers for the journey's modules -----------------------------------------
-
-
-def card_button(ctx: Ctx, initiative_id: int | None) -> Button:
-    return Button(ctx._("Back to the initiative"), pack("ini", "card", initiative_id))
-
-
-async def allowed_initiative(
-    ctx: Ctx, initiative_id: int | None, permission: Permission
-) -> Initiative | None:
-    """The initiative, if it exists and the person may do `permission` on it."""
-    initiative = await get_initiative(ctx.session, initiative_id)
-    if initiative is None or not await may(ctx.session, ctx.person, permission, initiative):
-        return None
-    return initiative
-
-
-async def refuse(ctx: Ctx) -> None:
-    """A button for an initiative that is gone or not the person's: kindly, with a way on."""
-    ctx.toast(ctx._("That isn't available (any more)."))
-    await conv.ask_current(
-        ctx,
-        before=ctx._(
-            "I can't open that for you. The initiative may be gone, or it isn't yours to change."
-        ),
-    )
-
-
-async def initiative_of_flow(ctx: Ctx, permission: Permission) -> Initiative | None:
-    """In a flow started from a card: the initiative, checked again (things change)."""
-    value = ctx.data.get("initiative_id")
-    return await allowed_initiative(ctx, value if isinstance(value, int) else None, permission)
-
-
-async def lost(ctx: Ctx) -> Next:
-    """End a flow whose initiative is gone or no longer the person's to change."""
-    await conv.advance(ctx, END)
-    await conv.show_menu(
-        ctx,
-        intro=ctx._("I can't save that: the initiative is gone, or it isn't yours to change."),
-    )
-    return HANDLED
-
-
-async def back_to_card(ctx: Ctx, _value: object) -> Next:
-    """The 'Back to the initiative' choice inside a flow started from a card."""
-    initiative = await initiative_of_flow(ctx, Permission.VIEW_INITIATIVE)
-    await conv.advance(ctx, END)
-    if initiative is None:
-        await conv.show_menu(ctx)
-    else:
-        await show_card(ctx, initiative)
-    return HANDLED
-
-
-BACK = Choice("back", N_("Back to the initiative"), then=back_to_card)
 
 
 async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     """Explain that this needs the person's name stored, and offer to give consent."""
     payload = pack("ini", "consent", link) if link else pack("ini", "consent")
     rows = [[Button(ctx._("Yes, you may store my name"), payload)]]
-    if "kit" in ctx.services.registry.buttons:
-        rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
+    rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
     rows.append([conv.menu_button(ctx)])
     ctx.say(
         Safe(
@@ -139,7 +60,6 @@ async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     )
 
 
-@verb("consent", None)
 async def consent_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
     """Go through the name, postcode and consent questions again; an invitation that
     brought the person here is followed afterwards."""
@@ -147,7 +67,7 @@ async def consent_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Pay
     link = link if link and is_deep_link_payload(link) else ""
     if ctx.person.consented_at is not None:  # an old button: consent was given since
         if link:
-            await follow_deep_link(ctx, link)
+            await ctx.open(FOLLOW_DEEP_LINK, link)
         else:
             await conv.show_menu(ctx)
         return
@@ -161,15 +81,16 @@ async def dispatch(ctx: Ctx, payload: Payload) -> None:
     if ctx.person.onboarded_at is None:
         await conv.start_flow(ctx, "onboarding")
         return
-    entry = VERBS.get(payload.arg(0))
+    entry = ctx.services.registry.verbs.get(payload.arg(0))
     if entry is None:
         await conv.refuse_stale(ctx)
         return
     initiative = None
     if entry.permission is not None:
-        initiative = await allowed_initiative(ctx, payload.int_arg(1), entry.permission)
+        permission = Permission(entry.permission)
+        initiative = await allowed_initiative(ctx, payload.int_arg(1), permission)
         if initiative is None:
-            await refuse(ctx)
+            await refuse_initiative(ctx)
             return
     if entry.leaves_flow:
         conv.leave_flow(ctx, keep_for_later=True)
@@ -254,7 +175,6 @@ async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     ctx.say(text, await card_buttons(ctx, initiative, state.next_goal))
 
 
-@verb("card", Permission.VIEW_INITIATIVE)
 async def card_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await show_card(ctx, initiative)
@@ -390,13 +310,11 @@ async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None =
     ctx.say(text, rows)
 
 
-@verb("progress", Permission.VIEW_INITIATIVE)
 async def progress_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await show_progress(ctx, initiative)
 
 
-@verb("wishes", Permission.PLAN_ACTION)
 async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     already = initiative.wishes_gathered
@@ -411,7 +329,6 @@ async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     )
 
 
-@verb("nogroup", Permission.EDIT_INITIATIVE)
 async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     already = initiative.group_chat_skipped
@@ -430,7 +347,6 @@ async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
     )
 
 
-@verb("handover", Permission.CHECK_ROLES)
 async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     ctx.say(
@@ -482,7 +398,6 @@ why_flow = Flow(
 )
 
 
-@verb("why", Permission.EDIT_INITIATIVE)
 async def why_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, why_flow.name, {"initiative_id": initiative.id})
@@ -628,7 +543,6 @@ support_flow = Flow(
 )
 
 
-@verb("support", Permission.UPDATE_SUPPORT)
 async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     was = [
@@ -640,6 +554,14 @@ async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
 
 
 def register(registry: Registry) -> None:
+    registry.verb("consent", None)(consent_pressed)
+    registry.verb("card", Permission.VIEW_INITIATIVE)(card_pressed)
+    registry.verb("progress", Permission.VIEW_INITIATIVE)(progress_pressed)
+    registry.verb("wishes", Permission.PLAN_ACTION)(wishes_pressed)
+    registry.verb("nogroup", Permission.EDIT_INITIATIVE)(no_group_pressed)
+    registry.verb("handover", Permission.CHECK_ROLES)(hand_over_pressed)
+    registry.verb("why", Permission.EDIT_INITIATIVE)(why_pressed)
+    registry.verb("support", Permission.UPDATE_SUPPORT)(support_pressed)
     registry.provide(INITIATIVE_CARD)(show_card)
     registry.provide(ASK_CONSENT)(ask_consent)
     registry.button("ini")(dispatch)

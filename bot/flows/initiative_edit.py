@@ -18,10 +18,11 @@ from bot.core.registry import Registry
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
 from bot.domain.phases import check_progress
-from bot.flows.idea import TITLE_MAX, parse_place, parse_title, parse_what
-from bot.flows.initiative import BACK, initiative_of_flow, lost, show_card, verb
 from bot.i18n import N_, Safe
 from bot.views.cards import THEME_LABELS
+from bot.views.entries import INITIATIVE_CARD
+from bot.views.idea import TITLE_MAX, parse_place, parse_title, parse_what
+from bot.views.initiative import BACK, initiative_of_flow, lost
 from storage.models import ActivityKind, Initiative, Theme
 
 FLOW = "ini_edit"
@@ -68,13 +69,15 @@ def _saver(part: Step) -> Callable[[Ctx, object], Awaitable[Next]]:
         changed = _apply(initiative, part, value)
         await conv.advance(ctx, END)
         if not changed:
-            await show_card(ctx, initiative, intro=ctx._("That was already so; nothing changed."))
+            await ctx.open(
+                INITIATIVE_CARD, initiative, intro=ctx._("That was already so; nothing changed.")
+            )
             return HANDLED
         record_activity(
             ctx.session, initiative, ActivityKind.INITIATIVE_EDITED, ctx.now(), ctx.person.id
         )
         await check_progress(ctx, initiative)
-        await show_card(ctx, initiative, intro=ctx._("✅ Saved."))
+        await ctx.open(INITIATIVE_CARD, initiative, intro=ctx._("✅ Saved."))
         return HANDLED
 
     return save
@@ -156,7 +159,6 @@ edit_flow = Flow(
 )
 
 
-@verb("edit", Permission.EDIT_INITIATIVE)
 async def edit_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     """The card's "Edit" button: which part to change."""
     assert initiative is not None
@@ -164,4 +166,5 @@ async def edit_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payloa
 
 
 def register(registry: Registry) -> None:
+    registry.verb("edit", Permission.EDIT_INITIATIVE)(edit_pressed)
     registry.add_flow(edit_flow)

@@ -30,25 +30,17 @@ from bot.domain.initiatives import (
     record_activity,
 )
 from bot.domain.phases import check_progress, progress_line
-from bot.flows.idea import area_of
-from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
-from bot.flows.onboarding import postcode_of
+from bot.domain.places import area_of, postcode_of
 from bot.i18n import N_, Safe, texts_for
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
+from bot.views.initiative import card_button, refuse_initiative
+from bot.views.invitation import LINK_PREFIX, invite_link
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
-LINK_PREFIX = "join"
 NEARBY_MAX = 5
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
 TOKEN_IN_LINK = re.compile(r"join-([A-Za-z0-9_-]{8,32})(?![A-Za-z0-9_-])")
 JOIN_KINDS = {"team": MemberRole.TEAM, "follow": MemberRole.FOLLOWER}
-
-
-def invite_payload(initiative: Initiative) -> str:
-    return f"{LINK_PREFIX}-{initiative.invite_token}"
-
-
-def invite_link(ctx: Ctx, initiative: Initiative) -> str:
-    return ctx.services.deep_link(invite_payload(initiative), ctx.chat_id)
 
 
 # --- the initiator's side ---------------------------------------------------------------
@@ -114,13 +106,11 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
 
 
-@verb("invite", Permission.INVITE)
 async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await show_invite(ctx, initiative)
 
 
-@verb("revoke", Permission.REVOKE_INVITE)
 async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     if initiative.invite_active:
@@ -140,7 +130,6 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     )
 
 
-@verb("renew", Permission.REVOKE_INVITE)
 async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     initiative.invite_token = new_invite_token()
@@ -211,8 +200,8 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
 
 
 async def already_in(ctx: Ctx, initiative: Initiative) -> None:
-    await show_card(
-        ctx,
+    await ctx.open(
+        INITIATIVE_CARD,
         initiative,
         intro=ctx._("You're already in <b>{title}</b>. Here it is.", title=initiative.title),
     )
@@ -225,8 +214,8 @@ async def open_invitation(ctx: Ctx, initiative: Initiative | None, token: str) -
         return
     conv.leave_flow(ctx, keep_for_later=True)
     if ctx.person.consented_at is None:
-        await ask_consent(
-            ctx,
+        await ctx.open(
+            ASK_CONSENT,
             ctx._("You have been invited to <b>{title}</b>.", title=initiative.title),
             link=f"{LINK_PREFIX}-{token}",
         )
@@ -278,12 +267,11 @@ def joined_notice(
     return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
 
 
-@verb("join", None)
 async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
     role = JOIN_KINDS.get(payload.arg(1))
     token = payload.arg(2)
     if role is None or not TOKEN.match(token):
-        await refuse(ctx)
+        await refuse_initiative(ctx)
         return
     initiative = await by_invite_token(ctx.session, token)
     if initiative is None or not initiative.invite_active:
@@ -291,8 +279,8 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
         return
     person = ctx.person
     if person.consented_at is None or person.id is None:
-        await ask_consent(
-            ctx,
+        await ctx.open(
+            ASK_CONSENT,
             ctx._("You have been invited to <b>{title}</b>.", title=initiative.title),
             link=f"{LINK_PREFIX}-{token}",
         )
@@ -334,7 +322,7 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
             founder.language, founder.timezone, person.display_name, initiative, role, reached
         )
         ctx.say(text, rows, chat_id=founder.telegram_id)
-    await show_card(ctx, initiative)
+    await ctx.open(INITIATIVE_CARD, initiative)
 
 
 # --- joining from the menu --------------------------------------------------------------
@@ -487,12 +475,17 @@ join_flow = Flow(
 
 async def join_menu(ctx: Ctx) -> None:
     if ctx.person.consented_at is None:
-        await ask_consent(ctx, ctx._("Nice that you want to join an initiative!"))
+        await ctx.open(ASK_CONSENT, ctx._("Nice that you want to join an initiative!"))
         return
     await conv.start_flow(ctx, join_flow.name)
 
 
 def register(registry: Registry) -> None:
+    registry.provide(INVITATION)(open_invitation)
+    registry.verb("invite", Permission.INVITE)(invite_pressed)
+    registry.verb("revoke", Permission.REVOKE_INVITE)(revoke_pressed)
+    registry.verb("renew", Permission.REVOKE_INVITE)(renew_pressed)
+    registry.verb("join", None)(join_pressed)
     registry.deep_link(LINK_PREFIX)(deep_link_opened)
     registry.add_flow(join_flow)
     registry.menu_entry("join", N_("Join an initiative"), order=20)(join_menu)

@@ -39,6 +39,8 @@ from bot.flows.actions import (
     show_card,
 )
 from bot.i18n import N_, Safe, Texts, texts_for
+from bot.views.entries import INVITATION
+from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
@@ -70,8 +72,6 @@ async def action_sheet(ctx: Ctx, action: Action, initiative: Initiative, texts: 
 
 
 async def invitation_sheet(ctx: Ctx, initiative: Initiative, texts: Texts) -> Sheet:
-    from bot.flows.invite import invite_link
-
     return Sheet(
         title=initiative.title,
         link=invite_link(ctx, initiative),
@@ -393,20 +393,18 @@ door_flow = Flow(
 async def link_opened(ctx: Ctx, token: str) -> None:
     """An action's poster was scanned: its card for who may answer, else the invitation of
     its initiative (the same answer whether or not the token names an action)."""
-    from bot.flows.invite import invalid_invitation, open_invitation
-
     action = (
         await ctx.session.execute(select(Action).where(Action.link_token == token[:32]))
     ).scalar_one_or_none()
     initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
     if action is None or initiative is None:
-        await invalid_invitation(ctx)
+        await ctx.open(INVITATION, None, token)
         return
     if await may(ctx.session, ctx.person, Permission.RSVP, initiative):
         conv.leave_flow(ctx, keep_for_later=True)
         await show_card(ctx, action, initiative)
         return
-    await open_invitation(ctx, initiative, initiative.invite_token)
+    await ctx.open(INVITATION, initiative, initiative.invite_token)
 
 
 async def mat_pressed(ctx: Ctx, payload: Payload) -> None:

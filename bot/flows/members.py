@@ -16,13 +16,15 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import MemberLeft
 from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.domain.initiatives import initiators, members, membership, record_activity
 from bot.domain.phases import check_progress
 from bot.flows.actions import tell_people
-from bot.flows.initiative import card_button, show_card, verb
 from bot.i18n import N_, Safe, Texts
+from bot.views.entries import INITIATIVE_CARD
+from bot.views.initiative import card_button
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.
@@ -70,14 +72,12 @@ async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = 
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
 
 
-@verb("members", Permission.MANAGE_MEMBERS)
 async def members_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     """The card's "Members" button: everyone, by role, with what the initiator may change."""
     assert initiative is not None
     await show_members(ctx, initiative)
 
 
-@verb("promote", Permission.MANAGE_MEMBERS)
 async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
     """Move a follower into the team, or a team member up to initiator."""
     assert initiative is not None
@@ -111,7 +111,6 @@ async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payl
     )
 
 
-@verb("giverole", Permission.MANAGE_MEMBERS)
 async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
     """Hand the initiator's role over: the team member becomes initiator, the giver team."""
     assert initiative is not None
@@ -126,8 +125,8 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
         ctx.session, initiative, ActivityKind.MEMBER_ROLE_CHANGED, ctx.now(), ctx.person.id
     )
     await _tell(ctx, resident, initiative, MemberRole.INITIATOR)
-    await show_card(
-        ctx,
+    await ctx.open(
+        INITIATIVE_CARD,
         initiative,
         intro=ctx._(
             "✅ {name} is now initiator, and you're in the team. Thank you for starting it!",
@@ -171,7 +170,6 @@ async def _member(
 # --- a follower asks to join the team -------------------------------------------------------
 
 
-@verb("askteam", Permission.ASK_TO_JOIN_TEAM)
 async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     """A follower offers to help: every initiator gets a one-tap welcome."""
     assert initiative is not None
@@ -189,8 +187,8 @@ async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
         ]
 
     await tell_people(ctx, await initiators(ctx.session, initiative.id or 0), offer)
-    await show_card(
-        ctx,
+    await ctx.open(
+        INITIATIVE_CARD,
         initiative,
         intro=ctx._("I asked the initiators. You will hear from them here."),
     )
@@ -199,7 +197,6 @@ async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
 # --- leaving --------------------------------------------------------------------------------
 
 
-@verb("leave", Permission.LEAVE)
 async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     """First ask; the last initiator is told how to hand over instead."""
     assert initiative is not None
@@ -208,8 +205,8 @@ async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
         await conv.show_menu(ctx)
         return
     if await _last_initiator(ctx, initiative, own):
-        await show_card(
-            ctx,
+        await ctx.open(
+            INITIATIVE_CARD,
             initiative,
             intro=ctx._(
                 "You're the only initiator. First make someone else an initiator "
@@ -239,7 +236,6 @@ async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     )
 
 
-@verb("leaveok", Permission.LEAVE)
 async def leave_confirmed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
@@ -261,3 +257,12 @@ async def _last_initiator(ctx: Ctx, initiative: Initiative, own: Membership) -> 
     if own.role is not MemberRole.INITIATOR:
         return False
     return len(await initiators(ctx.session, initiative.id or 0)) <= 1
+
+
+def register(registry: Registry) -> None:
+    registry.verb("members", Permission.MANAGE_MEMBERS)(members_pressed)
+    registry.verb("promote", Permission.MANAGE_MEMBERS)(promote_pressed)
+    registry.verb("giverole", Permission.MANAGE_MEMBERS)(give_role_pressed)
+    registry.verb("askteam", Permission.ASK_TO_JOIN_TEAM)(ask_team_pressed)
+    registry.verb("leave", Permission.LEAVE)(leave_pressed)
+    registry.verb("leaveok", Permission.LEAVE)(leave_confirmed)

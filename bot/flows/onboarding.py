@@ -7,7 +7,6 @@ From an invitation link to being in the team is three inputs: Start, the name, t
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from enum import StrEnum
 
@@ -17,17 +16,19 @@ from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAn
 from bot.core.registry import Registry
 from bot.core.seam import SendText
 from bot.domain.initiatives import by_invite_token
-from bot.flows.basics import follow_deep_link, privacy_text
+from bot.domain.places import postcode_of
 from bot.i18n import N_, Safe
+from bot.views.entries import FOLLOW_DEEP_LINK
+from bot.views.invitation import LINK_PREFIX
+from bot.views.privacy import privacy_text
 
-POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})?$")
 NAME_MAX = 40
 # What people type first to a chat bot: a greeting, not their name.
 GREETINGS = frozenset(
     "hoi hallo hai hey hee hi hello hiya yo dag goedemorgen goedemiddag goedenavond "
     "morgen middag avond test start begin help hulp".split()
 )
-INVITE_PREFIX = "join-"
+INVITE_PREFIX = f"{LINK_PREFIX}-"
 
 
 class Step(StrEnum):
@@ -47,15 +48,6 @@ def parse_first_name(_ctx: Ctx, text: str) -> str:
             N_("That looks like a postcode. I don't need it now. What name shall I use for you?")
         )
     return name
-
-
-def postcode_of(text: str) -> str | None:
-    """'1234 AB' or just '1234' (never more than the person chooses to give), or None."""
-    match = POSTCODE.match(text.strip())
-    if not match:
-        return None
-    digits, letters = match.groups()
-    return f"{digits} {letters.upper()}" if letters else digits
 
 
 def offered_name(ctx: Ctx) -> str | None:
@@ -132,7 +124,7 @@ async def named(ctx: Ctx, name: str) -> Next:
     await conv.advance(ctx, END)
     if pending_link:
         first_reply = len(ctx.out)
-        await follow_deep_link(ctx, pending_link)
+        await ctx.open(FOLLOW_DEEP_LINK, pending_link)
         _open_with(ctx, intro, since=first_reply)
         return HANDLED
     await conv.show_menu(ctx, intro=intro)

@@ -15,15 +15,9 @@ from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.domain.initiatives import membership, record_activity, team
 from bot.domain.phases import check_progress
-from bot.flows.initiative import (
-    BACK,
-    card_button,
-    initiative_of_flow,
-    lost,
-    verb,
-)
 from bot.i18n import N_, Safe, escape
 from bot.views.cards import TEAM_ROLE_TITLES, member_role, role_names
+from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
 from storage.models import ActivityKind, Initiative, Membership
 
 PLAN_MAX = 500
@@ -210,13 +204,11 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
 
 
-@verb("team", Permission.CHECK_ROLES)
 async def team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await show_team(ctx, initiative)
 
 
-@verb("roles", Permission.CHECK_ROLES)
 async def roles_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, roles_flow.name, {"initiative_id": initiative.id})
@@ -256,7 +248,6 @@ def script_text(ctx: Ctx, initiative: Initiative, role: Role) -> Safe:
     )
 
 
-@verb("script", Permission.CHECK_ROLES)
 async def script_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
     assert initiative is not None
     try:
@@ -326,12 +317,15 @@ plan_flow = Flow(
 )
 
 
-@verb("plan", Permission.CHECK_ROLES)
 async def plan_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, plan_flow.name, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
+    registry.verb("team", Permission.CHECK_ROLES)(team_pressed)
+    registry.verb("roles", Permission.CHECK_ROLES)(roles_pressed)
+    registry.verb("script", Permission.CHECK_ROLES)(script_pressed)
+    registry.verb("plan", Permission.CHECK_ROLES)(plan_pressed)
     registry.add_flow(roles_flow)
     registry.add_flow(plan_flow)

@@ -21,7 +21,6 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.i18n import N_, Safe
 from scheduler import outbox
-from scheduler.messages import KINDS
 from scheduler.rules import sync_action
 from storage.models import Action, ActionStatus, MemberRole, Membership, Reminders, Rsvp
 
@@ -137,7 +136,9 @@ async def settings_pressed(ctx: Ctx, payload: Payload) -> None:
             ctx.session,
             person.id or 0,
             reason="the person switched reminders off",
-            kinds=[name for name, info in KINDS.items() if not info.essential],
+            kinds=[
+                name for name, info in ctx.services.registry.kinds.items() if not info.essential
+            ],
         )
         done = ctx._("Reminders are off. You can switch them on here at any time.")
     else:

@@ -20,9 +20,9 @@ from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
-from bot.flows.initiative import card_button, verb
-from bot.flows.invite import invite_payload
 from bot.i18n import texts_for
+from bot.views.initiative import card_button
+from bot.views.invitation import invite_payload
 from storage.models import Initiative
 
 __all__ = ["card_text", "share_link"]
@@ -56,7 +56,6 @@ def share_link(card: str) -> str:
     return wa_link("", card)
 
 
-@verb("share", Permission.INVITE)
 async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
     assert initiative is not None
     card = card_text(ctx, initiative)
@@ -75,4 +74,4 @@ async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
 
 
 def register(registry: Registry) -> None:
-    """The verb registers with the initiative's route (bot.flows.initiative.VERBS)."""
+    registry.verb("share", Permission.INVITE)(share_pressed)

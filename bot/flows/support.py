@@ -56,7 +56,8 @@ from bot.domain.coaches import (
 )
 from bot.domain.initiatives import get_initiative, members, record_activity
 from bot.domain.phases import progress_line
-from bot.flows.coach import (
+from bot.i18n import N_, Safe, Texts, escape, texts_for
+from bot.views.coach import (
     coach_card_button,
     needs_onboarding,
     overview_button,
@@ -64,9 +65,8 @@ from bot.flows.coach import (
     shown_name,
     was_coach,
 )
-from bot.i18n import N_, Safe, Texts, escape, texts_for
 from scheduler import outbox
-from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
+from scheduler.messages import Skip, fetch, recipient, say, texts_of
 from storage.models import (
     ActivityKind,
     Initiative,
@@ -150,7 +150,6 @@ def thread_buttons(texts: Texts, request: SupportRequest) -> list[list[Button]]:
     ]
 
 
-@renderer(NEW_KIND, essential=True, budget=False)
 async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime) -> list[Outgoing]:
     """The coach: a new question, with the initiative's context."""
     coach = await recipient(session, row)
@@ -176,7 +175,6 @@ async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime
     return say(coach, Safe("\n".join(lines)), *thread_buttons(texts, request))
 
 
-@renderer(NUDGE_KIND, essential=True, at_most_once=True, budget=False)
 async def render_nudge(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -199,7 +197,6 @@ async def render_nudge(
     return say(coach, text, *thread_buttons(texts, request))
 
 
-@renderer(MOVED_KIND, essential=True, budget=False)
 async def render_moved(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -581,6 +578,9 @@ async def pressed(ctx: Ctx, payload: Payload) -> None:
 
 def register(registry: Registry) -> None:
     registry.subscribe(SupportRequested)(support_requested)
+    registry.renderer(NEW_KIND, essential=True, budget=False)(render_new)
+    registry.renderer(NUDGE_KIND, essential=True, at_most_once=True, budget=False)(render_nudge)
+    registry.renderer(MOVED_KIND, essential=True, budget=False)(render_moved)
     registry.button("sup")(pressed)
     registry.add_flow(reply_flow)
     registry.add_flow(to_coach_flow)

@@ -10,11 +10,9 @@ from bot.core.context import Ctx
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
-
-# Imported for its outbox renderer: the campaign calendar's announcements start here.
-from bot.domain import programmes as _programmes  # noqa: F401  (registers the "campaign" kind)
-from bot.flows.coach import needs_onboarding
+from bot.domain.logins import LINK_MINUTES, issue_login, may_have_link
 from bot.i18n import N_, Safe, escape
+from bot.views.coach import needs_onboarding
 
 
 def web_button(ctx: Ctx) -> Button:
@@ -33,8 +31,6 @@ async def pressed(ctx: Ctx, _payload: Payload) -> None:
 
 
 async def send_link(ctx: Ctx) -> None:
-    from web.auth import LINK_MINUTES, issue_login, may_have_link
-
     if not await may_have_link(ctx.session, ctx.person):
         ctx.say(
             ctx._(

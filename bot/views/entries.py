@@ -25,8 +25,20 @@ async def _ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     deep link to follow once they do (flows/initiative.py)."""
 
 
+async def _follow_deep_link(ctx: Ctx, payload: str) -> None:
+    """Where a deep link's payload (`join-<token>`, `act-<token>`, ...) leads, by the
+    prefix a flow registered; the menu for one that is unknown (flows/basics.py)."""
+
+
+async def _invitation(ctx: Ctx, initiative: Initiative | None, token: str) -> None:
+    """An initiative's invitation as a neighbour opens it (through its link `token`); None,
+    or a link switched off: "no longer valid" (flows/invite.py)."""
+
+
 INITIATIVE_CARD = Entry("initiative.card", _initiative_card)
 ASK_CONSENT = Entry("initiative.ask_consent", _ask_consent)
+FOLLOW_DEEP_LINK = Entry("basics.follow_deep_link", _follow_deep_link)
+INVITATION = Entry("invite.invitation", _invitation)
 
 
 def declared() -> list[Entry[...]]:
