@@ -1,10 +1,10 @@
 """A coach's announcement to 5,000 residents, in simulated time: how long, how fast?
 
-The whole path of a broadcast from the chat: ``bot.broadcasts.start`` selects the 5,000
+The whole path of a broadcast from the chat: ``bot.domain.broadcasts.start`` selects the 5,000
 opted-in residents of the coach's area and writes their outbox rows in one bulk insert,
 then the scheduler's ``Dispatcher`` claims, renders (in each reader's language, checking
 the opt-in again), paces and records them — with the progress message edited in place
-every few seconds and the final report — through ``bot.delivery.Delivery`` and a
+every few seconds and the final report — through ``bot.core.delivery.Delivery`` and a
 ``Pacer`` at the **default limits** (``scheduler.pacing.Limits()``: 30 messages a second
 overall, burst 30; 1 a second per chat).
 
@@ -30,11 +30,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot.app import Services, bootstrap
-from bot.broadcasts import Audience, report_of, start
-from bot.config import Settings
-from bot.delivery import Delivery
-from bot.seam import EditText, Outgoing, SendText, Sent
+from bot.app import bootstrap
+from bot.core.config import Settings
+from bot.core.delivery import Delivery
+from bot.core.seam import EditText, Outgoing, SendText, Sent
+from bot.core.services import Services
+from bot.domain.broadcasts import Audience, report_of, start
 from scheduler.dispatch import Dispatcher
 from scheduler.pacing import Limits, Pacer
 from scheduler.timing import FakeClock

@@ -10,7 +10,7 @@ the server's limit (``python -m benchmarks.common buurbot --pacing on --rate R``
 ``TELEGRAM_LIMITS``' shape at R - 1 a second, as 29 is to 30).
 
 Once the bot polls, the benchmark confirms an operator's broadcast to everyone
-(``bot.broadcasts.start``, as ``buurbot broadcast --yes`` does, in this process against
+(``bot.domain.broadcasts.start``, as ``buurbot broadcast --yes`` does, in this process against
 the same database: the broadcast row and one outbox row per recipient, one bulk insert);
 the running bot's scheduler (a sweep every 5 s) claims, renders, paces and sends them
 through its one paced ``Delivery``. Not ``buurbot broadcast`` itself: that command sends
@@ -130,7 +130,7 @@ async def seed(url: str, recipients: int) -> float:
 
 async def enqueue(url: str) -> tuple[int, int, float]:
     """Confirm an operator's broadcast to everyone: (broadcast id, recipients, seconds)."""
-    from bot.broadcasts import Audience, start
+    from bot.domain.broadcasts import Audience, start
     from storage.db import Database
 
     started = time.perf_counter()

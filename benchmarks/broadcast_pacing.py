@@ -1,7 +1,7 @@
 """Paced delivery: does the shared pacer reach the configured rate, and never exceed it?
 
 Sends ``--messages`` (10,000) broadcast messages, each to its own private chat, through
-``bot.delivery.Delivery`` with a ``Pacer`` and an instant sender, at a scaled-up overall
+``bot.core.delivery.Delivery`` with a ``Pacer`` and an instant sender, at a scaled-up overall
 limit (``--rate``, default 300/s — Telegram's is about 30/s; scaled so the run takes
 seconds, not minutes): once with burst 1 (the shape of ``TELEGRAM_LIMITS``), once with a
 small burst. Prints the achieved rate ÷ the limit and the most sends seen in any
@@ -35,8 +35,8 @@ from bisect import bisect_right
 from pathlib import Path
 
 from benchmarks.scheduler_dispatch import seed, services_for
-from bot.delivery import TELEGRAM_LIMITS, Delivery
-from bot.seam import Outgoing, SendText, Sent
+from bot.core.delivery import TELEGRAM_LIMITS, Delivery
+from bot.core.seam import Outgoing, SendText, Sent
 from scheduler.dispatch import Dispatcher
 from scheduler.pacing import Limits, Pacer, Priority
 
@@ -108,7 +108,7 @@ async def through_outbox(messages: int, limits: Limits, folder: Path) -> dict:
 
 
 def limits_for(rate: float, burst: int, catch_up: bool = True) -> Limits:
-    """The shape of bot.delivery.TELEGRAM_LIMITS with another overall rate and burst."""
+    """The shape of bot.core.delivery.TELEGRAM_LIMITS with another overall rate and burst."""
     return dataclasses.replace(
         TELEGRAM_LIMITS,
         global_per_second=rate,

@@ -223,7 +223,7 @@ def scaled_pacer(rate: float):  # type: ignore[no-untyped-def]
     per-chat and per-group limits unchanged. ``scaled_pacer(30)`` is ``telegram_pacer()``."""
     from dataclasses import replace
 
-    from bot.delivery import TELEGRAM_LIMITS
+    from bot.core.delivery import TELEGRAM_LIMITS
     from scheduler.pacing import Pacer
 
     if rate <= 1:
@@ -241,8 +241,8 @@ async def serve(pacing: bool, profile: Path | None = None, rate: float | None = 
     import logging
 
     from bot.app import bootstrap
-    from bot.config import Settings
-    from bot.delivery import telegram_pacer
+    from bot.core.config import Settings
+    from bot.core.delivery import telegram_pacer
     from bot.runtimes.telegram import Running, run_telegram
 
     # As `buurbot run` with a token: INFO (aiogram then logs a line per update, as in production).

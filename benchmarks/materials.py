@@ -16,11 +16,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bot.domain.impact import factor_set
 from bot.i18n import texts_for
-from bot.impact import factor_set
-from bot.impact.report import report_pdf
-from bot.materials import Sheet, letter_pdf, poster_pdf, tally_pdf
-from bot.materials.calendar import action_ics
+from bot.views.materials import Sheet, letter_pdf, poster_pdf, tally_pdf
+from bot.views.materials.calendar import action_ics
+from bot.views.report import report_pdf
 from storage.models import Action
 
 

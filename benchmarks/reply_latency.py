@@ -7,7 +7,7 @@ at a human pace (a think time of 2–4 s between inputs, seeded), all at the sam
     → /menu → press "Deel een idee" → type the idea                    (7 turns each)
 
 The bot runs as its own process exactly as ``buurbot run`` starts it, with its production
-pacer (``bot.delivery.TELEGRAM_LIMITS``), and the server enforces Telegram's limits, so a
+pacer (``bot.core.delivery.TELEGRAM_LIMITS``), and the server enforces Telegram's limits, so a
 burst beyond them would come back as 429 (counted). A reply is **complete** when the last
 Bot API call it caused has been answered by the server: the edit of the answered question,
 the next question, the answer to the button press. Its latency runs from the moment the

@@ -35,14 +35,14 @@ from pathlib import Path
 
 from sqlalchemy import insert, select, text
 
-from bot.app import Services, bootstrap
-from bot.config import Settings
-from bot.delivery import Delivery
-from bot.policy import Policy
-from bot.seam import Outgoing, Sent
+from bot.app import bootstrap
+from bot.core.config import Settings
+from bot.core.delivery import Delivery
+from bot.core.policy import Policy, RuleTimings
+from bot.core.seam import Outgoing, Sent
+from bot.core.services import Services
 from scheduler.dispatch import Dispatcher
 from scheduler.pacing import Priority
-from scheduler.rules import RuleTimings
 from scheduler.timing import QuietHours
 from storage.models import (
     Action,

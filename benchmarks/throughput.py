@@ -23,7 +23,7 @@ button press ("turn done"). Throughput is updates handled per second over the ru
 the first update in to the last answer.
 
 Pacing. In production every Buurbot message waits for Telegram's limits (1 a second per
-chat, 30 a second overall — ``bot.delivery.TELEGRAM_LIMITS``); a bare echo bot has no
+chat, 30 a second overall — ``bot.core.delivery.TELEGRAM_LIMITS``); a bare echo bot has no
 pacer. So the comparison runs with Buurbot's pacing **off** (a pacer whose limits are never
 reached), and then, separately, Buurbot **as in production** (pacing on, ``python -m bot
 run``, with the server enforcing Telegram's limits so any excess would come back as 429),

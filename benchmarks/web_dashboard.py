@@ -21,9 +21,10 @@ from pathlib import Path
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert
 
-from bot.app import Services, build_registry
-from bot.config import Settings
-from bot.programmes import ProgrammeFields, add_manager, create_programme, parse_district
+from bot.app import build_registry
+from bot.core.config import Settings
+from bot.core.services import Services
+from bot.domain.programmes import ProgrammeFields, add_manager, create_programme, parse_district
 from scheduler.timing import FakeClock
 from storage.db import Database
 from storage.models import Action, ActionStatus, Activity, Initiative, Resident

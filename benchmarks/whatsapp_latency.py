@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import load_average, machine, percentile, write_results
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.runtimes.whatsapp import RunningWhatsApp, run_whatsapp
 from local_whatsapp_api import LocalWhatsAppApi
 

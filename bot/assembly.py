@@ -22,11 +22,11 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.app import Network, Services
-from bot.delivery import Delivery
-from bot.engine import Engine
-from bot.replies import ReplyOutbox
-from bot.seam import Sender
+from bot.core.delivery import Delivery
+from bot.core.engine import Engine
+from bot.core.replies import ReplyOutbox
+from bot.core.seam import Sender
+from bot.core.services import Network, Services
 from scheduler.clock import Scheduler
 
 

@@ -16,8 +16,8 @@ from bot.operator import OPERATOR_COMMANDS, add_operator_commands
 from bot.programme_cli import PROGRAMME_COMMANDS, add_programme_commands
 
 if TYPE_CHECKING:
-    from bot.config import Settings
-    from bot.policy import Policy
+    from bot.core.config import Settings
+    from bot.core.policy import Policy
     from scheduler.pacing import Pacer
 
 
@@ -45,7 +45,7 @@ def cyclic_gc_paused() -> Iterator[Callable[[], None]]:
 
 def build_parser() -> argparse.ArgumentParser:
     # Settings (pydantic) are imported once main() has paused the collector.
-    from bot.config import SUPPORTED_LANGUAGES
+    from bot.core.config import SUPPORTED_LANGUAGES
 
     parser = argparse.ArgumentParser(
         prog="buurbot",
@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_operator_commands(commands)
     add_programme_commands(commands)
-    from bot.impact.report_cli import add_report_command
+    from bot.report_cli import add_report_command
 
     add_report_command(commands)
     return parser
@@ -109,7 +109,7 @@ def _main(
 ) -> int:
     from pydantic import ValidationError
 
-    from bot.config import Settings
+    from bot.core.config import Settings
 
     args = build_parser().parse_args(argv)
     try:
@@ -122,7 +122,7 @@ def _main(
         print(f"buurbot: invalid settings: {problems}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    from bot.logs import configure, console_log_file, protect
+    from bot.core.logs import configure, console_log_file, protect
 
     # Before the first record: no secret of the settings reaches the log, at any level.
     protect(settings, [getattr(args, "secret", "")])
@@ -156,7 +156,7 @@ def _main(
 
             return asyncio.run(run_web(settings, args.host, args.port))
         if command == "report":
-            from bot.impact.report_cli import run_report_command
+            from bot.report_cli import run_report_command
 
             return asyncio.run(run_report_command(settings, args))
         if command in PROGRAMME_COMMANDS:
@@ -164,7 +164,7 @@ def _main(
 
             return asyncio.run(run_programme_command(settings, args))
         if command == "whatsapp":
-            from bot.templates import catalogue_text
+            from bot.core.templates import catalogue_text
 
             print(catalogue_text(settings.approved_templates))
             return 0

@@ -39,9 +39,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from bot.app import Network, Services
-    from bot.config import Settings
-    from bot.seam import Sender
+    from bot.core.config import Settings
+    from bot.core.seam import Sender
+    from bot.core.services import Network, Services
     from scheduler.pacing import Pacer
 
 OPERATOR_COMMANDS = ("coach", "broadcast", "export")
@@ -147,7 +147,7 @@ class Operator:
         return self.services.clock.now()
 
     def audit(self, session: Any, action: str, subject: str, **details: Any) -> None:
-        from bot.audit import audit
+        from bot.domain.audit import audit
 
         audit(
             session,
@@ -210,7 +210,7 @@ async def run_operator_command(
 
 
 def _areas(operator: Operator, texts: list[str]) -> list | None:
-    from bot.coaches import AreaError, parse_area
+    from bot.domain.coaches import AreaError, parse_area
 
     areas = []
     for text in texts:
@@ -251,7 +251,7 @@ async def _coach(operator: Operator, args: argparse.Namespace) -> int:
 
 
 async def _coach_add(operator: Operator, args: argparse.Namespace) -> int:
-    from bot.coaches import make_coach
+    from bot.domain.coaches import make_coach
     from storage.models import Resident
 
     areas = _areas(operator, args.area)
@@ -321,7 +321,7 @@ async def _coach_list(operator: Operator) -> int:
     from sqlalchemy import func
     from sqlmodel import col, select
 
-    from bot.coaches import coaches
+    from bot.domain.coaches import coaches
     from storage.models import SupportRequest
 
     async with operator.services.db.transaction() as session:
@@ -353,7 +353,7 @@ async def _coach_list(operator: Operator) -> int:
 
 
 async def _coach_remove(operator: Operator, args: argparse.Namespace) -> int:
-    from bot.coaches import areas_of, remove_coach
+    from bot.domain.coaches import areas_of, remove_coach
     from storage.models import PersonRole
 
     async with operator.services.db.transaction() as session:
@@ -376,7 +376,7 @@ async def _coach_remove(operator: Operator, args: argparse.Namespace) -> int:
 
 
 async def _coach_assign(operator: Operator, args: argparse.Namespace) -> int:
-    from bot.coaches import assign
+    from bot.domain.coaches import assign
     from storage.models import Initiative, PersonRole
 
     async with operator.services.db.transaction() as session:
@@ -405,7 +405,7 @@ async def _coach_assign(operator: Operator, args: argparse.Namespace) -> int:
 
 
 def _audience(operator: Operator, args: argparse.Namespace) -> Any:
-    from bot.broadcasts import Audience, Reach, Who
+    from bot.domain.broadcasts import Audience, Reach, Who
     from storage.models import Phase, Theme
 
     areas = _areas(operator, args.area)
@@ -421,7 +421,7 @@ def _audience(operator: Operator, args: argparse.Namespace) -> Any:
 
 
 def _preview(settings: Settings, args: argparse.Namespace) -> str:
-    from bot.broadcasts import announcement
+    from bot.domain.broadcasts import announcement
     from bot.i18n import texts_for
     from bot.runtimes.recording import plain
 
@@ -437,7 +437,7 @@ def _preview(settings: Settings, args: argparse.Namespace) -> str:
 
 
 async def _broadcast(operator: Operator, settings: Settings, args: argparse.Namespace) -> int:
-    from bot.broadcasts import TEXT_MAX, LinkError, check_link, select_recipients, start
+    from bot.domain.broadcasts import TEXT_MAX, LinkError, check_link, select_recipients, start
 
     text = args.text.strip()
     if len(text) < 3 or len(text) > TEXT_MAX:
@@ -489,7 +489,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
     username = ""
     try:
         if sender is None:
-            from bot.delivery import share_limits, telegram_pacer
+            from bot.core.delivery import share_limits, telegram_pacer
             from bot.runtimes.common import StartupError
             from bot.runtimes.telegram import make_runtime
 
@@ -515,7 +515,7 @@ async def _broadcast(operator: Operator, settings: Settings, args: argparse.Name
                 via="cli",
             )
             operator.audit(session, "broadcast_by_operator", f"broadcast:{broadcast.id}")
-        from bot.app import Network
+        from bot.core.services import Network
 
         network = Network(sender, bot_username=username, pacer=pacer)
         return await _send(operator, broadcast.id or 0, network)
@@ -556,14 +556,14 @@ async def _send(operator: Operator, broadcast_id: int, network: Network) -> int:
 
 
 async def _report(operator: Operator, broadcast_id: int) -> Any:
-    from bot.broadcasts import report_of
+    from bot.domain.broadcasts import report_of
 
     async with operator.services.db.transaction() as session:
         return await report_of(session, broadcast_id)
 
 
 async def _cancel(operator: Operator, broadcast_id: int) -> None:
-    from bot.broadcasts import cancel
+    from bot.domain.broadcasts import cancel
     from storage.models import Broadcast
 
     async with operator.services.db.transaction() as session:
@@ -573,7 +573,7 @@ async def _cancel(operator: Operator, broadcast_id: int) -> None:
 
 
 async def _print_report(operator: Operator, broadcast_id: int) -> int:
-    from bot.broadcasts import finish, report_of
+    from bot.domain.broadcasts import finish, report_of
     from storage.models import Broadcast
 
     async with operator.services.db.transaction() as session:

@@ -30,7 +30,7 @@ PROGRAMME_COMMANDS = ("programme", "web")
 
 
 def add_programme_commands(subparsers: Any) -> None:
-    from bot.programmes import METRICS
+    from bot.domain.programmes import METRICS
 
     programme = subparsers.add_parser("programme", help="programmes of municipalities, provinces")
     actions = programme.add_subparsers(
@@ -139,7 +139,7 @@ def _date(operator: Operator, flag: str, text: str) -> date | None:
 
 
 def _lists(operator: Operator, args: argparse.Namespace) -> dict[str, Any] | None:
-    from bot.programmes import ProgrammeError, parse_district, parse_key_date, parse_target
+    from bot.domain.programmes import ProgrammeError, parse_district, parse_key_date, parse_target
 
     try:
         return {
@@ -153,7 +153,7 @@ def _lists(operator: Operator, args: argparse.Namespace) -> dict[str, Any] | Non
 
 
 async def _create(operator: Operator, args: argparse.Namespace) -> int:
-    from bot.programmes import ProgrammeError, ProgrammeFields, create_programme
+    from bot.domain.programmes import ProgrammeError, ProgrammeFields, create_programme
 
     start = _date(operator, "--start", args.start)
     end = _date(operator, "--end", args.end)
@@ -186,7 +186,7 @@ async def _create(operator: Operator, args: argparse.Namespace) -> int:
 
 
 async def _edit(operator: Operator, args: argparse.Namespace) -> int:
-    from bot.programmes import ProgrammeError, ProgrammeFields, update_programme
+    from bot.domain.programmes import ProgrammeError, ProgrammeFields, update_programme
     from storage.models import Programme
 
     lists = _lists(operator, args)
@@ -237,7 +237,7 @@ async def _edit(operator: Operator, args: argparse.Namespace) -> int:
 
 
 async def _list(operator: Operator) -> int:
-    from bot.programmes import visible_programmes
+    from bot.domain.programmes import visible_programmes
 
     async with operator.services.db.transaction() as session:
         found = await visible_programmes(session, operator=True, resident_id=None)
@@ -256,8 +256,8 @@ async def _list(operator: Operator) -> int:
 async def _show(operator: Operator, ident: int) -> int:
     from sqlmodel import select
 
+    from bot.domain.programmes import METRICS, Period, districts, frozen_figures, shown_count
     from bot.i18n import texts_for
-    from bot.programmes import METRICS, Period, districts, frozen_figures, shown_count
     from storage.models import CampaignItem, Programme
 
     settings = operator.services.settings
@@ -317,8 +317,8 @@ async def _show(operator: Operator, ident: int) -> int:
 async def _manager(operator: Operator, args: argparse.Namespace) -> int:
     from sqlmodel import select
 
+    from bot.domain.programmes import ProgrammeError, add_manager, remove_manager
     from bot.operator import _resident, _who
-    from bot.programmes import ProgrammeError, add_manager, remove_manager
     from storage.models import ProgrammeManager, Resident
 
     command = args.manager_command

@@ -34,9 +34,9 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.app import Services
-from bot.delivery import Delivery
-from bot.replies import REPLY_LEASE
+from bot.core.delivery import Delivery
+from bot.core.replies import REPLY_LEASE
+from bot.core.services import Services
 from scheduler import rules
 from scheduler.dispatch import Dispatcher, SweepReport
 from scheduler.timing import Clock, SystemClock, check_cron_time
@@ -145,7 +145,7 @@ class Scheduler:
     async def reap(self) -> tuple[int, int]:
         reaped = await self._tracked(self.dispatcher.reap())
         replies = getattr(self.dispatcher.delivery, "replies", None)
-        if replies is not None:  # replies a dead process left (bot/replies.py)
+        if replies is not None:  # replies a dead process left (bot/core/replies.py)
             await self._tracked(replies.recover(self.reply_lease))
         return reaped
 

@@ -64,9 +64,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.app import Services
-from bot.delivery import Delivery, Outcome
-from bot.seam import Network, Outgoing, network_of
+from bot.core.delivery import Delivery, Outcome
+from bot.core.policy import RuleTimings
+from bot.core.seam import Network, Outgoing, network_of
+from bot.core.services import Services
 from scheduler import window
 from scheduler.grouped import Grouped
 from scheduler.messages import (
@@ -78,7 +79,7 @@ from scheduler.messages import (
     fetch,
     reminders_allow,
 )
-from scheduler.rules import RuleTimings, zone
+from scheduler.rules import zone
 from scheduler.timing import QuietHours, local_day_bounds
 from storage.db import Database
 from storage.models import (

@@ -37,13 +37,14 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot import phases
-from bot.authz import Permission, coach_of, may
+from bot.core.payloads import pack
+from bot.core.policy import RuleTimings
+from bot.core.seam import Button, Outgoing, SendText
+from bot.domain import phases
+from bot.domain.authz import Permission, coach_of, may
+from bot.domain.stall import Quiet, quiet_one
 from bot.i18n import Safe, Texts, texts_for
-from bot.payloads import pack
-from bot.seam import Button, Outgoing, SendText
-from bot.stall import Quiet, quiet_one
-from scheduler.rules import Kind, RuleTimings, followup_due, reminder_due, zone
+from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
     Action,
     ActionStatus,
@@ -59,8 +60,8 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.app import Services
-    from bot.policy import Policy
+    from bot.core.policy import Policy
+    from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +336,7 @@ def stall_days_of(session: AsyncSession) -> int:
 async def still_quiet(
     session: AsyncSession, initiative: Initiative, row: ScheduledMessage, now: datetime
 ) -> Quiet:
-    """Still stalled at send time, as bot/stall.py reads it: not active again, no action
+    """Still stalled at send time, as bot/domain/stall.py reads it: not active again, no action
     planned since, none that took place (so never "quiet for 27 days" on an action's day)."""
     quiet_since = since(row, "quiet_since")
     if quiet_since is not None and initiative.last_activity_at > quiet_since:
@@ -668,9 +669,9 @@ async def render_phase(
 async def render_digest(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
-    """A coach's weekly digest: the one digest of bot.coaches (its dates, its counts, the
+    """A coach's weekly digest: the one digest of bot.domain.coaches (its dates, its counts, the
     one stall threshold), gathered at send time."""
-    from bot import coaches
+    from bot.domain import coaches
 
     coach = await recipient(session, row)
     if not await may(session, coach, Permission.COACH_OVERVIEW):

@@ -1,6 +1,6 @@
 """Follow-up rules: each activity turns into the next one.
 
-Each rule is a small function that hears a domain event (``bot.events``) inside the
+Each rule is a small function that hears a domain event (``bot.core.events``) inside the
 update's transaction and writes outbox rows (``scheduler.outbox``); the rows commit
 with the change that caused them. Cron jobs (``scheduler.clock``) only insert rows.
 What a row says is decided when it is sent (``scheduler.messages``), in the
@@ -13,7 +13,7 @@ recipient's language and zone, after checking it still makes sense.
 | 24 h and 2 h before an action | "coming" or "maybe" | reminder:<action>:24h:<resident> |
 | an invitation accepted, soon | the inviter | joined:<initiative>:<resident> |
 | "I'll help next time", soon | the initiators | helper:<initiative>:<helper>:<initiator> |
-| stall scan (bot/stall.py) | each initiator | nudge:<initiative>:<iso-week>:<initiator> |
+| stall scan (bot/domain/stall.py) | each initiator | nudge:<initiative>:<iso-week>:<initiator> |
 | stall scan, the same reading | the coach | stalled:<initiative>:<iso-week> |
 | a phase reached | the other organisers | phase:<initiative>:<phase>:<resident> |
 | Mondays 08:30 local | each coach | digest:<coach>:<iso-week> |
@@ -41,8 +41,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -51,8 +50,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.authz import coach_of
-from bot.events import (
+from bot.core.events import (
     ActionCancelled,
     ActionChanged,
     ActionPlanned,
@@ -62,13 +60,14 @@ from bot.events import (
     PhaseReached,
     RsvpGiven,
 )
-from bot.registry import Registry
-from bot.stall import quiet_of
+from bot.core.policy import RuleTimings
+from bot.core.registry import Registry
+from bot.domain.authz import coach_of
+from bot.domain.stall import quiet_of
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.timing import (
     QuietHours,
-    check_cron_time,
     days_after_at,
     iso_week_key,
     local_wall_clock,
@@ -94,7 +93,6 @@ log = logging.getLogger(__name__)
 __all__ = [
     "ACTION_KINDS",
     "Kind",
-    "RuleTimings",
     "coach_digest",
     "followup_due",
     "gentle",
@@ -121,40 +119,6 @@ class Kind(StrEnum):
 
 # The rows that belong to one action, kept in step with it by ``sync_action``.
 ACTION_KINDS = (Kind.FOLLOWUP, Kind.THANKS, Kind.REMINDER)
-
-
-@dataclass(frozen=True, slots=True)
-class RuleTimings:
-    """When the rules fire. Quiet-day thresholds come from Settings (a coach tunes them)."""
-
-    followup_days: int = 1
-    followup_at: time = time(10)
-    reminder_leads: tuple[tuple[str, timedelta], ...] = (
-        ("24h", timedelta(hours=24)),
-        ("2h", timedelta(hours=2)),
-    )
-    # A reminder must arrive at least this long before the action starts.
-    reminder_min_notice: timedelta = timedelta(minutes=30)
-    # Leads shorter than this are "starts soon" reminders, meant for the day itself.
-    reminder_soon_below: timedelta = timedelta(hours=12)
-    # A reminder pulled before the quiet hours arrives this long before they begin.
-    reminder_evening_margin: timedelta = timedelta(minutes=30)
-    quiet_hours: QuietHours = field(default_factory=QuietHours)
-    # Scheduled messages per person per local day (see scheduler.dispatch for the policy).
-    daily_budget: int = 3
-    stall_scan_at: time = time(9, 30)
-    digest_weekday: str = "mon"
-    digest_at: time = time(8, 30)
-    # Nudges per quiet spell (counted since the initiative's last activity).
-    nudges_per_quiet_spell: int = 2
-    digest_upcoming: timedelta = timedelta(days=14)
-    pause: timedelta = timedelta(days=7)
-
-    def __post_init__(self) -> None:
-        check_cron_time(self.stall_scan_at)
-        check_cron_time(self.digest_at)
-        if self.daily_budget < 1:
-            raise ValueError("daily_budget must be at least 1")
 
 
 @lru_cache(maxsize=64)
@@ -500,7 +464,7 @@ def register(registry: Registry, timings: RuleTimings | None = None) -> None:
 
 
 async def _phase_actor(session: AsyncSession, event: PhaseReached) -> int | None:
-    """Who made the phase change: bot.phases records it as the newest activity."""
+    """Who made the phase change: bot.domain.phases records it as the newest activity."""
     result = await session.execute(
         select(Activity.resident_id)
         .where(
@@ -526,7 +490,7 @@ async def stall_scan(
 ) -> int:
     """Nudge the initiators of stalled initiatives (one concrete next step, at most
     ``nudges_per_quiet_spell`` per quiet spell, one per week), and tell the coach once per
-    quiet spell. Stalled is bot/stall.py's reading, with the one threshold ``stall_days``:
+    quiet spell. Stalled is bot/domain/stall.py's reading, with the one threshold ``stall_days``:
     an initiative with an action planned ahead is waiting, not quiet, and an action that
     took place is a sign of life. Returns how many rows were inserted."""
     week = iso_week_key(now, tz)

@@ -27,12 +27,12 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot import identities, wire
-from bot.config import Settings
+from bot.core import identities, wire
+from bot.core.config import Settings
+from bot.core.payloads import pack
+from bot.core.seam import WHATSAPP, Outgoing, SendTemplate, network_of
+from bot.core.templates import REMINDER, UPDATE, WINDOW_PAYLOAD
 from bot.i18n import texts_for
-from bot.payloads import pack
-from bot.seam import WHATSAPP, Outgoing, SendTemplate, network_of
-from bot.templates import REMINDER, UPDATE, WINDOW_PAYLOAD
 from scheduler.messages import KindInfo, Skip, fetch, renderer, when_text
 from storage.models import (
     Action,

@@ -55,7 +55,7 @@ def person_fk(*, nullable: bool = True, on_delete: str = "SET NULL", index: bool
     )
 
 
-# Column info that bot/privacy.py reads for what a foreign key cannot say, with the rule
+# Column info that bot/domain/privacy.py reads for what a foreign key cannot say, with the rule
 # on forget (CASCADE: the row goes; SET NULL: only the value goes).
 # A chat id that is the person's Telegram id when the chat is private:
 PRIVATE_CHAT_ROW = {"person_chat": "CASCADE"}
@@ -278,7 +278,7 @@ class OutcomeSource(StrEnum):
 class Outcome(SQLModel, table=True):
     """A number counted where it happened: tiles removed, homes insulated, households
     who said yes at the door. The review's numbers are one row per action and quantity
-    (reporting again replaces them); door rounds are rows of their own. bot/impact."""
+    (reporting again replaces them); door rounds are rows of their own. bot/domain/impact."""
 
     id: int | None = Field(default=None, primary_key=True)
     initiative_id: int = Field(foreign_key="initiative.id", ondelete="CASCADE", index=True)
@@ -440,12 +440,12 @@ class ScheduledMessage(SQLModel, table=True):
 
 class ReplyOutbox(SQLModel, table=True):
     """Replies decided but not yet known to be delivered: written in the transaction of
-    the conversation change, deleted once delivered (bot/replies.py)."""
+    the conversation change, deleted once delivered (bot/core/replies.py)."""
 
     __tablename__ = "reply_outbox"
 
     id: int | None = Field(default=None, primary_key=True)
-    # One row per handled update; its actions (bot/wire.py JSON) in the order they go out.
+    # One row per handled update; its actions (bot/core/wire.py JSON) in the order they go out.
     update_id: int = Field(sa_type=sa.BigInteger, unique=True)
     # Forget and export find these rows by the person's Telegram id in either column.
     chat_id: int = Field(sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW})
@@ -592,7 +592,7 @@ class AuditLog(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
-# --- programmes and the web console (bot/programmes.py, web/) ------------------------------------
+# --- programmes and the web console (bot/domain/programmes.py, web/) ------------------------------
 
 
 class CampaignStatus(StrEnum):
@@ -604,7 +604,7 @@ class CampaignStatus(StrEnum):
 
 class Programme(SQLModel, table=True):
     """A municipality's or province's approach (aanpak) across many streets: its area,
-    period, targets, kits and campaign calendar (bot/programmes.py)."""
+    period, targets, kits and campaign calendar (bot/domain/programmes.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=120)
@@ -617,7 +617,7 @@ class Programme(SQLModel, table=True):
     ends_on: date
     # [{"on": "2027-03-21", "label": "Start of the season"}]
     key_dates: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSONType)
-    # {"initiatives_started": 20, "actions_held": 40, ...} (bot/programmes.py METRICS)
+    # {"initiatives_started": 20, "actions_held": 40, ...} (bot/domain/programmes.py METRICS)
     targets: dict[str, Any] = Field(default_factory=dict, sa_type=JSONType)
     kits: list[str] = Field(default_factory=list, sa_type=JSONType)
     # What residents read on the kit, the card and the invitation; never the internals.
@@ -724,7 +724,7 @@ class NetworkIdentity(SQLModel, table=True):
 
     ``address`` is the id the core knows the person (and their private chat) by: on
     Telegram their user id, on WhatsApp a number the runtime gives out
-    (``bot.identities``), never the phone number, which stays in ``external_id`` and is
+    (``bot.core.identities``), never the phone number, which stays in ``external_id`` and is
     shown to nobody. ``last_inbound_at`` opens WhatsApp's 24-hour window. Consent and the
     announcements opt-in are recorded per network. Export and forget cover the row (the
     resident's foreign key, and the address as their private chat)."""

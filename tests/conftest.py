@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from bot.app import Services, bootstrap
-from bot.config import Settings
+from bot.app import bootstrap
+from bot.core.config import Settings
+from bot.core.services import Services
 from scheduler.timing import FakeClock
 from storage.db import Database
 from tests.support.driver import Driver

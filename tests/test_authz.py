@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from bot.authz import (
+from bot.domain.authz import (
     RULES,
     Hat,
     Permission,
@@ -20,7 +20,7 @@ from bot.authz import (
     nameable,
     thread_coaches,
 )
-from bot.coaches import Area
+from bot.domain.coaches import Area
 from scheduler.timing import FakeClock
 from storage.models import Initiative, PersonRole, Resident, SupportRequest
 from tests.support.driver import Driver

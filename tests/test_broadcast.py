@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.broadcasts import (
+from bot.core.payloads import pack
+from bot.core.seam import ButtonPress, RateLimited, RecipientGone, SendText
+from bot.domain.broadcasts import (
     Audience,
     LinkError,
     Reach,
@@ -24,10 +26,8 @@ from bot.broadcasts import (
     select_recipients,
     start,
 )
-from bot.coaches import Area
+from bot.domain.coaches import Area
 from bot.i18n import escape
-from bot.payloads import pack
-from bot.seam import ButtonPress, RateLimited, RecipientGone, SendText
 from scheduler.pacing import Priority
 from scheduler.timing import FakeClock
 from storage.models import (
@@ -648,7 +648,7 @@ async def test_a_draft_reaches_only_what_its_author_may_reach_when_it_is_sent(
 async def test_a_removed_coach_s_announcement_is_not_sent_on(world: Driver) -> None:
     """Removing a coach stops what she was sending; an announcement whose author is no
     longer a coach (by any way) is skipped as cancelled, never sent in her name."""
-    from bot.coaches import remove_coach
+    from bot.domain.coaches import remove_coach
 
     seed = await neighbourhood(world)
     await compose(world, seed["carla"], link=False)

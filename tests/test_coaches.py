@@ -14,8 +14,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import Services
-from bot.coaches import (
+from bot.core.events import PhaseReached
+from bot.core.payloads import pack
+from bot.core.seam import ButtonPress
+from bot.core.services import Services
+from bot.domain.coaches import (
     Area,
     AreaError,
     coach_for,
@@ -25,10 +28,7 @@ from bot.coaches import (
     render_digest,
     working_days_later,
 )
-from bot.events import PhaseReached
 from bot.i18n import texts_for
-from bot.payloads import pack
-from bot.seam import ButtonPress
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
@@ -1083,7 +1083,8 @@ async def test_a_thread_still_addressed_to_a_former_coach_of_it_reaches_only_tod
 async def test_stall_alerts_and_digests_reach_only_who_coaches_now(world: Driver) -> None:
     """Carla is a resident again while an initiative still names her: the stall scan
     queues nothing for her, and what was queued already is skipped when it is due."""
-    from scheduler.rules import RuleTimings, coach_digest, stall_scan, zone
+    from bot.core.policy import RuleTimings
+    from scheduler.rules import coach_digest, stall_scan, zone
 
     s = world.services
     carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
@@ -1119,7 +1120,7 @@ async def test_a_former_coach_s_old_buttons_and_open_flows_are_refused_kindly(
 ) -> None:
     """Removed while typing a message to the initiators: nothing reaches them; the card's
     old buttons and /overzicht thank her and say she is no longer a coach."""
-    from bot.coaches import remove_coach
+    from bot.domain.coaches import remove_coach
 
     s = world.services
     carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))
@@ -1230,7 +1231,7 @@ async def test_a_question_from_someone_without_consent_does_not_name_them(world:
 async def test_threads_follow_the_coach_on_every_database(db_world: Driver) -> None:
     """Removing Carla moves the threads of her initiative to Bea and a thread she still
     had elsewhere to that initiative's coach; what was queued for her is cancelled."""
-    from bot.coaches import remove_coach
+    from bot.domain.coaches import remove_coach
 
     s = db_world.services
     carla = await add_person(s, "Carla", role=PersonRole.COACH, areas=(Area(3500, 3599),))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config import RuntimeName, Settings
+from bot.core.config import RuntimeName, Settings
 
 
 def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from bot.app import bootstrap
 from bot.cli import cyclic_gc_paused
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.seam import PinMessage, SendText, StopPoll
 from bot.i18n import texts_for
 from bot.runtimes.console import ConsoleSender, run_console
-from bot.seam import PinMessage, SendText, StopPoll
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -246,7 +246,7 @@ def test_the_console_marks_polls_and_pins_in_the_chat_language() -> None:
 
 def test_the_number_questions_are_known_as_such() -> None:
     from bot.app import build_registry
-    from bot.conversation import number_asked
+    from bot.core.conversation import number_asked
 
     registry = build_registry()
     asked = {

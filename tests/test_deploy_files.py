@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from bot.cli import build_parser
-from bot.config import Settings
+from bot.core.config import Settings
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 

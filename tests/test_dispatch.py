@@ -19,10 +19,8 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot.app import Services
-from bot.delivery import TELEGRAM_LIMITS, Delivery, Outcome
-from bot.runtimes.recording import RecordingSender
-from bot.seam import (
+from bot.core.delivery import TELEGRAM_LIMITS, Delivery, Outcome
+from bot.core.seam import (
     ChatMoved,
     OutcomeUnknown,
     Outgoing,
@@ -33,6 +31,8 @@ from bot.seam import (
     Sent,
     Transient,
 )
+from bot.core.services import Services
+from bot.runtimes.recording import RecordingSender
 from scheduler.dispatch import Dispatcher, sqlite_has_returning
 from scheduler.messages import KINDS, KindInfo, Skip
 from scheduler.pacing import Pacer, Priority

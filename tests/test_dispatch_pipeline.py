@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import insert
 from sqlmodel import select
 
-from bot.app import Services
-from bot.delivery import Delivery
+from bot.core.delivery import Delivery
+from bot.core.seam import Outgoing, SendText, Sent
+from bot.core.services import Services
 from bot.runtimes.recording import RecordingSender
-from bot.seam import Outgoing, SendText, Sent
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import KINDS, KindInfo
 from scheduler.pacing import Priority

@@ -8,9 +8,8 @@ import asyncio
 import pytest
 from sqlmodel import select
 
-from bot.engine import Engine
-from bot.flows.onboarding import onboarding
-from bot.seam import (
+from bot.core.engine import Engine
+from bot.core.seam import (
     ButtonPress,
     Chat,
     ChatKind,
@@ -21,6 +20,7 @@ from bot.seam import (
     Text,
     Unsupported,
 )
+from bot.flows.onboarding import onboarding
 from storage.models import Conversation, ProcessedUpdate
 from tests.conftest import make_services
 from tests.support.driver import Driver, Talker

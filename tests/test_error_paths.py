@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import insert, text
 from sqlmodel import select
 
-from bot.app import Services
-from bot.delivery import MAX_RATE_LIMITS, Delivery, Outcome
+from bot.core.delivery import MAX_RATE_LIMITS, Delivery, Outcome
+from bot.core.registry import Command
+from bot.core.seam import Outgoing, RateLimited, SendText
+from bot.core.services import Services
 from bot.i18n import texts_for
-from bot.registry import Command
 from bot.runtimes.recording import RecordingSender
-from bot.seam import Outgoing, RateLimited, SendText
 from scheduler.dispatch import Dispatcher
 from scheduler.messages import KINDS, KindInfo
 from scheduler.pacing import Priority
@@ -59,11 +59,11 @@ async def test_a_handler_that_raises_gets_an_apology_and_changes_nothing(
     await anna.press("Deel een idee")  # the bot now asks for her idea
     before, handled = len(anna.messages), await _handled(db_driver)
 
-    with caplog.at_level(logging.ERROR, logger="bot.engine"):
+    with caplog.at_level(logging.ERROR, logger="bot.core.engine"):
         await anna.command("kapot")
 
     assert [shown.plain for shown in anna.messages[before:]] == [APOLOGY]
-    # With bot.logs' record factory installed (any earlier run_telegram in this process),
+    # With bot.core.logs' record factory installed (any earlier run_telegram in this process),
     # the traceback is already formatted into exc_text.
     assert any(
         "error while handling an update" in record.getMessage()

@@ -3,7 +3,7 @@ person who asked for their data is never left waiting for a file that does not c
 
 from __future__ import annotations
 
-from bot.seam import Rejected, SendDocument, SendText
+from bot.core.seam import Rejected, SendDocument, SendText
 from tests.support.driver import Driver
 from tests.test_journey_actions import onboard
 

@@ -14,7 +14,7 @@ import pytest
 from babel.dates import format_date
 from sqlmodel import select
 
-from bot.app import Services
+from bot.core.services import Services
 from bot.i18n import texts_for
 from bot.i18n.catalogs import load
 from scheduler.timing import FakeClock

@@ -15,14 +15,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot import groups as g
-from bot.app import Services
-from bot.engine import publish
-from bot.events import InitiativeCreated
-from bot.initiatives import new_invite_token
-from bot.payloads import is_deep_link_payload, pack
-from bot.runtimes.recording import Shown
-from bot.seam import (
+from bot.core.engine import publish
+from bot.core.events import InitiativeCreated
+from bot.core.payloads import is_deep_link_payload, pack
+from bot.core.seam import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     ButtonPress,
@@ -41,6 +37,10 @@ from bot.seam import (
     SendPoll,
     SendText,
 )
+from bot.core.services import Services
+from bot.domain import groups as g
+from bot.domain.initiatives import new_invite_token
+from bot.runtimes.recording import Shown
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
@@ -1000,9 +1000,9 @@ def test_link_codes_are_random_and_travel_in_a_deep_link() -> None:
 
 
 def test_a_label_shows_typed_text_as_typed_and_a_rendered_text_without_markup() -> None:
+    from bot.core.seam import Button
     from bot.i18n import Safe, texts_for
     from bot.runtimes.common import keyboard_rows
-    from bot.seam import Button
 
     typed = "<b>Kastanje</b> & co"
     rendered = texts_for("nl")._("Answer {coach}", coach=typed)  # Safe: the value escaped

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.impact import (
+from bot.domain.impact import (
     COUNTED,
     ESTIMATED,
     FACTORS_FILE,
@@ -29,10 +29,10 @@ from bot.impact import (
     main,
     parse_factor_sets,
 )
-from bot.impact.quantities import QUANTITIES
-from bot.impact.report_cli import run_report_command
-from bot.kits import KitError, load_kits
-from bot.programmes import parse_district
+from bot.domain.impact.quantities import QUANTITIES
+from bot.domain.kits import KitError, load_kits
+from bot.domain.programmes import parse_district
+from bot.report_cli import run_report_command
 from storage.models import (
     Action,
     ActionStatus,
@@ -44,7 +44,7 @@ from storage.models import (
 )
 from tests.conftest import REQUIRE_SERVICES
 
-KIT = Path(__file__).resolve().parent.parent / "bot" / "kitdata" / "tile-lifting.toml"
+KIT = Path(__file__).resolve().parent.parent / "bot" / "domain" / "kitdata" / "tile-lifting.toml"
 
 
 def test_fixbrigade_2023_is_reproduced_within_one_percent() -> None:

@@ -3,7 +3,7 @@ means, and an initiator edits the initiative from it (nl and en)."""
 
 from __future__ import annotations
 
-from bot.payloads import pack
+from bot.core.payloads import pack
 from storage.models import Initiative, Phase, Theme
 from tests.support.driver import Driver
 from tests.test_journey_actions import get, onboard, press_payload, seed_initiative

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot.app import Services
-from bot.events import (
+from bot.core.events import (
     ActionCancelled,
     ActionChanged,
     ActionPlanned,
@@ -23,11 +22,21 @@ from bot.events import (
     PhaseReached,
     RsvpGiven,
 )
+from bot.core.payloads import pack
+from bot.core.seam import (
+    AnswerButton,
+    ButtonPress,
+    Command,
+    EditText,
+    Outgoing,
+    Photo,
+    SendText,
+    Text,
+)
+from bot.core.services import Services
+from bot.domain.initiatives import new_invite_token
+from bot.domain.kits import load_kits
 from bot.i18n import texts_for
-from bot.initiatives import new_invite_token
-from bot.kits import load_kits
-from bot.payloads import pack
-from bot.seam import AnswerButton, ButtonPress, Command, EditText, Outgoing, Photo, SendText, Text
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,

@@ -14,11 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from bot.app import Services
-from bot.events import InitiativeCreated, MemberJoined, PhaseReached, SupportRequested
+from bot.core.events import InitiativeCreated, MemberJoined, PhaseReached, SupportRequested
+from bot.core.payloads import DEEP_LINK, pack
+from bot.core.seam import ButtonPress
+from bot.core.services import Services
 from bot.flows.initiative import VERBS
-from bot.payloads import DEEP_LINK, pack
-from bot.seam import ButtonPress
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (

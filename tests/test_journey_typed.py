@@ -10,10 +10,10 @@ from enum import StrEnum
 import pytest
 from sqlmodel import select
 
-from bot.app import Services
-from bot.initiatives import new_invite_token
-from bot.payloads import pack
-from bot.seam import AnswerButton, ButtonPress
+from bot.core.payloads import pack
+from bot.core.seam import AnswerButton, ButtonPress
+from bot.core.services import Services
+from bot.domain.initiatives import new_invite_token
 from scheduler.timing import FakeClock
 from storage.models import Action, Initiative, Resident
 from tests.conftest import make_services
@@ -406,8 +406,8 @@ class _Texts:
     [("nee", "none"), ("geen", "none"), ("no link", "none"), ("ja", None), ("Send", None)],
 )
 async def test_a_choice_may_mean_several_things(typed: str, key: str | None) -> None:
-    from bot.conversation import typed_choice
-    from bot.flow import Ask, Choice
+    from bot.core.conversation import typed_choice
+    from bot.core.flow import Ask, Choice
     from bot.i18n import N_
 
     ask = Ask(
@@ -454,7 +454,7 @@ async def test_a_question_button_tapped_twice_moves_on_once(db_driver: Driver) -
 
 
 def test_buttons_and_commands_are_understood_in_every_language() -> None:
-    from bot.understand import command_word, means
+    from bot.core.understand import command_word, means
 
     for yes in ("Evet", "tak", "نعم", "Так"):
         assert means(yes, "yes") and not means(yes, "no"), yes

@@ -13,8 +13,8 @@ from string import Formatter
 
 import pytest
 
-from bot import kits as kits_module
-from bot.kits import (
+from bot.domain import kits as kits_module
+from bot.domain.kits import (
     DEFAULT_KITS_DIR,
     ENV_KITS_DIR,
     INVITATION_PLACEHOLDERS,
@@ -560,7 +560,7 @@ def run_check(*args: str, env_dir: Path | None = None) -> subprocess.CompletedPr
     if env_dir is not None:
         env[ENV_KITS_DIR] = str(env_dir)
     return subprocess.run(
-        [sys.executable, "-m", "bot.kits", *args],
+        [sys.executable, "-m", "bot.domain.kits", *args],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
@@ -745,9 +745,9 @@ def test_quotes_default_to_square_metres_and_belong_to_purchases(tmp_path):
 async def test_a_reader_is_told_which_kit_texts_are_still_in_english(
     driver, tmp_path, monkeypatch
 ) -> None:
+    from bot.core.payloads import pack
+    from bot.core.seam import ButtonPress
     from bot.i18n import texts_for
-    from bot.payloads import pack
-    from bot.seam import ButtonPress
 
     # A coach's kit folder: one kit translated in part, one whole (the shipped kits are).
     steps = ["Birinci adım.", "İkinci adım."]

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.config import Settings
-from bot.delivery import Delivery
-from bot.logs import HELD, configure, protect
+from bot.core.config import Settings
+from bot.core.delivery import Delivery
+from bot.core.logs import HELD, configure, protect
 from bot.runtimes.recording import RecordingSender
 from scheduler.clock import Scheduler
 
@@ -79,7 +79,7 @@ def assert_clean(text: str) -> None:
 def test_every_secret_of_the_settings_is_redacted_from_every_logger_at_every_level(
     captured: io.StringIO,
 ) -> None:
-    for name in ("bot.engine", "aiogram.dispatcher", "telegram.ext.ExtBot", "httpx", "x.y"):
+    for name in ("bot.core.engine", "aiogram.dispatcher", "telegram.ext.ExtBot", "httpx", "x.y"):
         for level in (logging.DEBUG, logging.INFO, logging.ERROR):
             logging.getLogger(name).log(level, "GET http://api/bot%s/getMe", TOKEN)
     logging.getLogger("sqlalchemy.engine").warning(
@@ -123,8 +123,8 @@ def test_tracebacks_stacks_and_extras_are_redacted(captured: io.StringIO) -> Non
 def test_warnings_and_uncaught_exceptions_are_printed_redacted() -> None:
     script = (
         "import threading, warnings\n"
-        "from bot.config import Settings\n"
-        "from bot.logs import configure, protect\n"
+        "from bot.core.config import Settings\n"
+        "from bot.core.logs import configure, protect\n"
         f"protect(Settings(telegram_token={TOKEN!r}, _env_file=None))\n"
         "configure('INFO')\n"
         f"warnings.warn('unclosed session for /bot{TOKEN}/getMe', stacklevel=1)\n"

@@ -16,8 +16,8 @@ import pytest
 from icalendar import Calendar
 from sqlmodel import select
 
-from bot.payloads import pack
-from bot.seam import Outgoing, SendDocument
+from bot.core.payloads import pack
+from bot.core.seam import Outgoing, SendDocument
 from storage.models import Action, ActionStatus, Initiative, Outcome, OutcomeSource
 from tests.conftest import REQUIRE_SERVICES
 from tests.support.driver import Driver
@@ -244,7 +244,7 @@ def test_every_text_of_the_templates_is_in_the_catalogs() -> None:
     import re
 
     from bot.i18n import texts_for
-    from bot.materials import TEMPLATE_TEXTS, TEMPLATES
+    from bot.views.materials import TEMPLATE_TEXTS, TEMPLATES
 
     used = {
         msgid

@@ -1,12 +1,12 @@
 """Moving between an initiative's roles from the card: who follows, a follower into the
-team, a second initiator, handing the role over, leaving — with the rules of bot/authz.py."""
+team, a second initiator, handing the role over, leaving — with the rules of bot/domain/authz.py."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.payloads import pack
-from bot.seam import AnswerButton
+from bot.core.payloads import pack
+from bot.core.seam import AnswerButton
 from storage.models import MemberRole, Membership
 from tests.support.driver import Driver, Talker
 from tests.test_journey_actions import onboard, press_payload, resident_of, seed_initiative

@@ -98,7 +98,7 @@ if sys.argv[1] == "lazy":
     from pydantic import BaseModel
 
     eager_rebuild = BaseModel.__dict__["model_rebuild"]
-    from bot.config import Settings
+    from bot.core.config import Settings
     from bot.runtimes.memory_hygiene import lazy_aiogram_models
     from bot.runtimes.telegram import make_runtime
 

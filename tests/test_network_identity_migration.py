@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from bot.seam import Chat, Incoming, Person, Text
+from bot.core.seam import Chat, Incoming, Person, Text
 from storage.db import Database
 from tests.support.driver import Driver
 from tests.test_poll_vote_migration import _to

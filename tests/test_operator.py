@@ -16,15 +16,16 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.coaches import Area
-from bot.delivery import TELEGRAM_LIMITS
+from bot.core.delivery import TELEGRAM_LIMITS
+from bot.core.payloads import pack
+from bot.core.policy import RuleTimings
+from bot.core.seam import ButtonPress, RateLimited, RecipientGone, SendText
+from bot.domain.coaches import Area
 from bot.i18n import texts_for
 from bot.operator import EXPORT_COLUMNS, add_operator_commands, run_operator_command
-from bot.payloads import pack
 from bot.runtimes.recording import Shown, plain
-from bot.seam import ButtonPress, RateLimited, RecipientGone, SendText
 from scheduler.pacing import Pacer
-from scheduler.rules import RuleTimings, coach_digest, stall_scan, zone
+from scheduler.rules import coach_digest, stall_scan, zone
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,

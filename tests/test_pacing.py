@@ -476,7 +476,7 @@ async def test_catching_up_keeps_the_rate_and_every_second_within_the_bound():
 
 
 async def test_telegram_limits_keep_97_percent_on_a_late_event_loop():
-    from bot.delivery import TELEGRAM_LIMITS
+    from bot.core.delivery import TELEGRAM_LIMITS
 
     times = await paced_times(TELEGRAM_LIMITS, 300)
     assert rate_over_limit(times, TELEGRAM_LIMITS) >= 0.97

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.payloads import Payload, is_deep_link_payload, pack, unpack
+from bot.core.payloads import Payload, is_deep_link_payload, pack, unpack
 
 ARG = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_.-", min_size=1, max_size=8)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.payloads import pack
-from bot.phases import GOAL_HINTS
+from bot.core.payloads import pack
+from bot.domain.phases import GOAL_HINTS
 from storage.models import MemberRole, PersonRole
 from tests.support.driver import Driver
 from tests.test_coaches import (

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from bot.app import Services
-from bot.cards import phase_label, progress_line
-from bot.context import Ctx
-from bot.events import PhaseReached
+from bot.core.context import Ctx
+from bot.core.events import PhaseReached
+from bot.core.policy import PhaseRules
+from bot.core.seam import Chat, ChatKind, Command, Incoming, Person, SendText
+from bot.core.services import Services
+from bot.domain.phases import GOAL_HINTS, check_progress, progress
 from bot.i18n import texts_for
-from bot.phases import GOAL_HINTS, PhaseRules, check_progress, progress
-from bot.seam import Chat, ChatKind, Command, Incoming, Person, SendText
+from bot.views.cards import phase_label, progress_line
 from storage.models import (
     Action,
     ActionKind,

@@ -13,12 +13,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
-from bot import broadcasts
-from bot import groups as g
-from bot.broadcasts import Audience
-from bot.coaches import Area, assign, make_coach
-from bot.privacy import person_references
-from bot.seam import WHATSAPP_BASE
+from bot.core.seam import WHATSAPP_BASE
+from bot.domain import broadcasts
+from bot.domain import groups as g
+from bot.domain.broadcasts import Audience
+from bot.domain.coaches import Area, assign, make_coach
+from bot.domain.privacy import person_references
 from scheduler.dispatch import Dispatcher
 from storage.models import (
     Action,

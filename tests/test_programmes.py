@@ -11,13 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import select
 
-from bot.app import Services
-from bot.cards import card_text
 from bot.cli import build_parser
+from bot.core.services import Services
+from bot.domain.programmes import with_programme
 from bot.i18n import texts_for
 from bot.programme_cli import run_programme_command
-from bot.programmes import with_programme
 from bot.runtimes.recording import plain
+from bot.views.cards import card_text
 from storage.db import Database
 from storage.models import AuditLog, Initiative, Programme, ProgrammeManager, WebLogin
 from tests.support.driver import Driver

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.quotes import Quote, QuoteFigures, compare_quotes, round_eur, round_years
+from bot.domain.quotes import Quote, QuoteFigures, compare_quotes, round_eur, round_years
 
 D = Decimal
 

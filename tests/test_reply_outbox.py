@@ -1,5 +1,5 @@
 """Replies at least once: written with the conversation change, sent after the commit, and
-what a dead process left sent by the next one (bot/replies.py), on SQLite and PostgreSQL.
+what a dead process left sent by the next one (bot/core/replies.py), on SQLite and PostgreSQL.
 
 A "dead process" here is an engine that wrote its replies and never delivered them; the
 kill -9 over the local Bot API server is tests/faults/test_reply_durability.py."""
@@ -12,13 +12,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from bot.app import Network, Services
 from bot.assembly import assemble
-from bot.delivery import Delivery
-from bot.engine import Engine
-from bot.replies import REPLY_LEASE, ReplyOutbox
+from bot.core.delivery import Delivery
+from bot.core.engine import Engine
+from bot.core.replies import REPLY_LEASE, ReplyOutbox
+from bot.core.seam import Command, Incoming, Sender, Text, Transient
+from bot.core.services import Network, Services
 from bot.runtimes.common import Core
-from bot.seam import Command, Incoming, Sender, Text, Transient
 from scheduler.clock import Scheduler
 from scheduler.timing import FakeClock
 from storage.models import ReplyOutbox as Row
@@ -167,7 +167,7 @@ async def test_a_buttons_answer_is_not_kept(sqlite_services: Services) -> None:
         for button in row
         if button.label == label
     )
-    from bot.seam import ButtonPress
+    from bot.core.seam import ButtonPress
 
     out = await DyingProcess(sqlite_services).handle(anna, ButtonPress(payload, "q-1", 1), 9101)
     assert any(type(action).__name__ == "AnswerButton" for action in out)

@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from bot.actions import (
+from bot.core.events import RsvpGiven
+from bot.core.payloads import pack
+from bot.core.seam import AnswerButton, ButtonPress
+from bot.domain.actions import (
     RsvpTotals,
     give_rsvp,
     held_actions,
@@ -18,9 +21,6 @@ from bot.actions import (
     upcoming_actions,
     waitlist,
 )
-from bot.events import RsvpGiven
-from bot.payloads import pack
-from bot.seam import AnswerButton, ButtonPress
 from scheduler.timing import FakeClock
 from storage.models import Action, ActionStatus, Rsvp, RsvpAnswer
 from tests.support.driver import Driver

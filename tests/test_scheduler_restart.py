@@ -17,13 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import update
 
-from bot.app import Services
-from bot.delivery import Delivery
+from bot.core.delivery import Delivery
+from bot.core.policy import RuleTimings
+from bot.core.seam import Outgoing, Sent
+from bot.core.services import Services
 from bot.runtimes.recording import RecordingSender
-from bot.seam import Outgoing, Sent
 from scheduler.clock import Scheduler, start_scheduler
 from scheduler.dispatch import Dispatcher
-from scheduler.rules import RuleTimings
 from scheduler.timing import FakeClock
 from storage.models import OutboxStatus, ScheduledMessage
 from tests.conftest import make_services

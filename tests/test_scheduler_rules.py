@@ -3,7 +3,7 @@ people, respecting quiet hours, the daily budget and people's settings — and a
 that no longer makes sense is not sent.
 
 The world is built straight in the database; the rules hear the real domain events
-through ``bot.engine.publish`` (as when a flow emits them), and the scheduler's
+through ``bot.core.engine.publish`` (as when a flow emits them), and the scheduler's
 ``run_until`` steps the fake clock from one due moment to the next. People read what
 arrived through the test driver, and press its buttons by label.
 """
@@ -20,9 +20,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
-from bot.app import Services
-from bot.engine import publish
-from bot.events import (
+from bot.core.engine import publish
+from bot.core.events import (
     ActionCancelled,
     ActionChanged,
     ActionPlanned,
@@ -31,10 +30,12 @@ from bot.events import (
     PhaseReached,
     RsvpGiven,
 )
-from bot.payloads import pack
+from bot.core.payloads import pack
+from bot.core.policy import RuleTimings
+from bot.core.services import Services
 from bot.runtimes.console import ConsoleChat
 from scheduler.clock import OffsetClock, Scheduler
-from scheduler.rules import RuleTimings, reminder_due
+from scheduler.rules import reminder_due
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,
@@ -763,7 +764,7 @@ async def test_a_quiet_initiative_is_nudged_then_its_coach_is_told(
     assert "Het is al 21 dagen stil rond Stille straat." in anna[0]
     assert anna[0].count("👉") == 1  # one concrete step
     # The scan runs daily; one nudge a week, at most two per quiet spell; the coach is told
-    # once, at the same threshold (one stall threshold: bot/stall.py).
+    # once, at the same threshold (one stall threshold: bot/domain/stall.py).
     await scheduler.run_until(local(2026, 12, 8, 12, 0), clock)
     rows = await outbox_rows(sqlite_services)
     nudges = sorted(
@@ -825,7 +826,7 @@ async def test_a_phase_reached_congratulates_the_other_organisers(world: World) 
 
 
 async def reach_phase(world: World, phase: Phase, at: datetime) -> None:
-    """Anna moves the initiative on to ``phase`` at ``at`` (as bot.phases does)."""
+    """Anna moves the initiative on to ``phase`` at ``at`` (as bot.domain.phases does)."""
     world.clock.set(at)
     async with world.services.db.transaction() as session:
         session.add(

@@ -9,10 +9,7 @@ import traceback
 import pytest
 from sqlalchemy.exc import DBAPIError, StatementError
 
-from bot.app import Services
-from bot.i18n import texts_for
-from bot.runtimes.common import to_incoming
-from bot.seam import (
+from bot.core.seam import (
     ID_LIMIT,
     ButtonPress,
     Chat,
@@ -27,6 +24,9 @@ from bot.seam import (
     Text,
     clean,
 )
+from bot.core.services import Services
+from bot.i18n import texts_for
+from bot.runtimes.common import to_incoming
 from storage.models import Resident
 from tests.support.driver import Driver
 

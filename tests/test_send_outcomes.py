@@ -12,11 +12,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.app import Services
-from bot.delivery import Delivery, Outcome
-from bot.runtimes.common import TelegramSender
-from bot.runtimes.recording import RecordingSender
-from bot.seam import (
+from bot.core.delivery import Delivery, Outcome
+from bot.core.seam import (
     AnswerButton,
     EditText,
     OutcomeUnknown,
@@ -28,6 +25,9 @@ from bot.seam import (
     StopPoll,
     Transient,
 )
+from bot.core.services import Services
+from bot.runtimes.common import TelegramSender
+from bot.runtimes.recording import RecordingSender
 
 TELEGRAMS_OWN_TIMEOUT = 60.0  # seconds after which Telegram's front answers 504 itself
 

@@ -1,4 +1,4 @@
-"""One stall threshold, read in one place (bot/stall.py): the nudge to the initiators, the
+"""One stall threshold, read in one place (bot/domain/stall.py): the nudge to the initiators, the
 coach's alert, overview and card, and the weekly digest agree; an initiative with an action
 planned ahead, or on the day of one, is not quiet."""
 
@@ -8,9 +8,10 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.coaches import Area, digest, portfolio, render_digest
+from bot.core.policy import RuleTimings
+from bot.domain.coaches import Area, digest, portfolio, render_digest
 from bot.i18n import texts_for
-from scheduler.rules import RuleTimings, stall_scan, zone
+from scheduler.rules import stall_scan, zone
 from storage.models import (
     Action,
     ActionStatus,

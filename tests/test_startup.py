@@ -88,7 +88,7 @@ def test_a_warm_console_start_leaves_babels_po_reader_and_later_helpers_unimport
         "build_registry()\n"
         "texts_for('nl')._('Hello')\n"
         "print(' '.join(sorted(m for m in sys.modules if m.startswith(('babel.messages', "
-        "'bot.quotes')))))\n"
+        "'bot.domain.quotes')))))\n"
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("BUURBOT_")}
     env["XDG_CACHE_HOME"] = str(tmp_path)

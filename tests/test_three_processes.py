@@ -167,6 +167,12 @@ async def test_three_processes_behind_one_address_handle_each_update_once_in_ord
     # Conversations: six people at once, four updates each, spread over the processes.
     people = [server.person(f"Buur{n}") for n in range(PEOPLE)]
     await asyncio.gather(*(quick_onboarding(person) for person in people))
+    # A process may answer in the chat before its webhook response reaches the balancer,
+    # which counts a forward when the response comes back.
+    for _ in range(300):
+        if sum(balancer.forwarded.values()) >= PEOPLE * 4:
+            break
+        await asyncio.sleep(0.1)
     assert sorted(balancer.forwarded) == list(range(PROCESSES))  # every process had some
     assert min(balancer.forwarded.values()) >= PEOPLE * 4 // PROCESSES - 1
     assert balancer.failed == Counter()

@@ -1,4 +1,4 @@
-"""bot.understand: the words people type for buttons and commands, and numbers in words."""
+"""bot.core.understand: the words people type for buttons and commands, and numbers in words."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.understand import MEANINGS, command_word, fold, means, parse_count
+from bot.core.understand import MEANINGS, command_word, fold, means, parse_count
 
 
 @pytest.mark.parametrize(

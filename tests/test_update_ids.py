@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from bot.delivery import Delivery
+from bot.core.delivery import Delivery
 from bot.runtimes.recording import RecordingSender
 from scheduler.clock import Scheduler
 from storage.models import ProcessedUpdate
@@ -38,7 +38,7 @@ async def test_a_redelivery_within_the_window_is_handled_once_and_logged(
     assert "Dank je, Anna." in anna.last  # the name was taken: onboarding is done
     before = len(anna.messages)
     db_driver.services.clock.advance(UPDATE_ID_WINDOW - timedelta(minutes=1))  # type: ignore[attr-defined]
-    with caplog.at_level(logging.INFO, logger="bot.engine"):
+    with caplog.at_level(logging.INFO, logger="bot.core.engine"):
         await anna.send("Anna", update_id=9_424_242)
     assert len(anna.messages) == before
     repeated = [r for r in caplog.records if "9424242" in r.getMessage()]

@@ -18,10 +18,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from icalendar import Calendar
 from sqlmodel import select
 
-from bot.app import Services
-from bot.config import SUPPORTED_LANGUAGES
+from bot.core.config import SUPPORTED_LANGUAGES
+from bot.core.services import Services
+from bot.domain.programmes import CAMPAIGN_KIND
 from bot.i18n import texts_for
-from bot.programmes import CAMPAIGN_KIND
 from scheduler.dispatch import Dispatcher
 from storage.models import (
     Action,
@@ -385,7 +385,7 @@ async def test_a_manager_creates_and_edits_a_programme_with_the_form(
 async def test_the_campaign_calendar_goes_through_the_broadcast_machinery(
     sqlite_services: Services, world: World, client: TestClient
 ) -> None:
-    from bot.delivery import Delivery
+    from bot.core.delivery import Delivery
     from bot.runtimes.recording import RecordingSender
 
     manager = await session_cookie(sqlite_services, world.manager)

@@ -1,15 +1,15 @@
-"""Short labels (bot/labels.py) and the adapting of the core's output to WhatsApp
-(bot/adapt.py): every short form fits a button in every language; lists, paging, markup."""
+"""Short labels (bot/core/labels.py) and the adapting of the core's output to WhatsApp
+(bot/core/adapt.py): every short form fits a button in every language; lists, paging, markup."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.adapt import MORE, WORD_JOINER, adapt, fit_label, to_markup
-from bot.config import SUPPORTED_LANGUAGES
+from bot.core.adapt import MORE, WORD_JOINER, adapt, fit_label, to_markup
+from bot.core.config import SUPPORTED_LANGUAGES
+from bot.core.labels import BUTTON_LIMIT, SHORT, short_label
+from bot.core.seam import TELEGRAM, WHATSAPP, Button, EditText, Markup, SendPoll, SendText
 from bot.i18n import Safe, texts_for
-from bot.labels import BUTTON_LIMIT, SHORT, short_label
-from bot.seam import TELEGRAM, WHATSAPP, Button, EditText, Markup, SendPoll, SendText
 
 
 @pytest.mark.parametrize("lang", SUPPORTED_LANGUAGES)

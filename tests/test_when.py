@@ -1,4 +1,4 @@
-"""Tests for bot.when: lenient Dutch/English date and time parsing."""
+"""Tests for bot.core.when: lenient Dutch/English date and time parsing."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from babel.dates import format_date, get_month_names
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.when import When, parse_time, parse_when
+from bot.core.when import When, parse_time, parse_when
 
 AMS = ZoneInfo("Europe/Amsterdam")
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=AMS)  # a Saturday, 10:00
@@ -342,7 +342,7 @@ def test_round_trip_of_written_dates(offset: int, at: time, locale: str, width: 
 
 # --- why a readable date was refused ------------------------------------------------------
 
-from bot.when import why_not  # noqa: E402
+from bot.core.when import why_not  # noqa: E402
 
 
 @pytest.mark.parametrize(

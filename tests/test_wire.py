@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from bot import wire
-from bot.seam import (
+from bot.core import wire
+from bot.core.seam import (
     AnswerButton,
     Button,
     EditText,
@@ -49,7 +49,7 @@ def test_every_action_goes_there_and_back_unchanged(action) -> None:  # type: ig
 def test_every_kind_of_the_union_has_a_tag() -> None:
     from typing import get_args
 
-    from bot.seam import Outgoing
+    from bot.core.seam import Outgoing
 
     assert {type(action) for action in EVERY_KIND} == set(get_args(Outgoing))
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.coaches import Portfolio, areas_of, in_any, portfolio
+from bot.domain.coaches import Portfolio, areas_of, in_any, portfolio
+from bot.domain.programmes import ProgrammeError, belongs, visible_programmes
 from bot.i18n import N_
-from bot.programmes import ProgrammeError, belongs, visible_programmes
 from storage.models import Initiative, PersonRole, Programme, Resident
 from web.auth import Viewer
 

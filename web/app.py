@@ -51,14 +51,12 @@ from aiohttp import web
 from sqlalchemy import text as sql_text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Services, bootstrap
-from bot.audit import audit
-from bot.config import SUPPORTED_LANGUAGES
-from bot.i18n import N_, Safe, Texts, pick_language, texts_for
-from bot.impact import factor_set
-from bot.impact.report import programme_report, report_csv, report_pdf
-from bot.materials import file_name, letter_pdf, poster_pdf, sheets, tally_pdf
-from bot.programmes import (
+from bot.app import bootstrap
+from bot.core.config import SUPPORTED_LANGUAGES
+from bot.core.services import Services
+from bot.domain.audit import audit
+from bot.domain.impact import factor_set
+from bot.domain.programmes import (
     METRICS,
     CampaignItem,
     Period,
@@ -76,6 +74,9 @@ from bot.programmes import (
     update_programme,
     visible_programmes,
 )
+from bot.i18n import N_, Safe, Texts, pick_language, texts_for
+from bot.views.materials import file_name, letter_pdf, poster_pdf, sheets, tally_pdf
+from bot.views.report import programme_report, report_csv, report_pdf
 from storage.models import Action, ActionStatus, CampaignStatus, Initiative, Programme, Theme
 from web import access, pages
 from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
@@ -683,12 +684,12 @@ async def action_calendar(current: Page) -> web.StreamResponse:
 @page
 async def impact_report(current: Page) -> web.StreamResponse:
     """The programme's impact report over the dashboard's period, as PDF or CSV: the same
-    report as ``buurbot report`` (bot/impact/report.py), in the page's language."""
+    report as ``buurbot report`` (bot/views/report.py), in the page's language."""
     kind = current.request.match_info["format"]
     viewer = current.need_viewer()
     programme = await _programme(current, viewer, _ident(current, "id"))
     period, _problem = _period(current, programme)
-    try:  # ?factors=: a programme that reports with its own set (bot/impact/factors.toml)
+    try:  # ?factors=: a programme that reports with its own set (bot/domain/impact/factors.toml)
         factors = factor_set(current.request.query.get("factors") or None)
     except KeyError:
         raise not_found() from None
@@ -995,7 +996,7 @@ def create_app(services: Services) -> web.Application:
 
 
 async def freeze_loop(services: Services) -> None:
-    """Every hour: the periods that ended are frozen (see bot.programmes)."""
+    """Every hour: the periods that ended are frozen (see bot.domain.programmes)."""
     while True:
         try:
             async with services.db.transaction() as session:

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot.programmes import manager_organisations
+from bot.domain.programmes import manager_organisations
 from storage.models import PersonRole, Resident, WebLogin, WebSession
 
 LINK_MINUTES = 15

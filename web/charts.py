@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from bot.programmes import SMALL, shown_count
+from bot.domain.programmes import SMALL, shown_count
 
 WIDTH = 560
 LABEL_WIDTH = 190

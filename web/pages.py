@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot.broadcasts import (
+from bot.domain.broadcasts import (
     TEXT_MAX,
     LinkError,
     Report,
@@ -27,11 +27,9 @@ from bot.broadcasts import (
     report_of,
     select_recipients,
 )
-from bot.cards import THEME_LABELS
-from bot.i18n import N_, Texts
-from bot.kits import load_kits
-from bot.phases import phase_label
-from bot.programmes import (
+from bot.domain.kits import load_kits
+from bot.domain.phases import phase_label
+from bot.domain.programmes import (
     METRICS,
     Figures,
     ProgrammeError,
@@ -39,6 +37,8 @@ from bot.programmes import (
     shown_count,
     team_roles,
 )
+from bot.i18n import N_, Texts
+from bot.views.cards import THEME_LABELS
 from storage.models import (
     Action,
     ActionStatus,
@@ -414,7 +414,7 @@ async def add_campaign_item(
     )
     current.session.add(item)
     await current.session.flush()
-    from bot.audit import audit
+    from bot.domain.audit import audit
 
     audit(
         current.session,

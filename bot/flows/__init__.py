@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from bot.registry import Registry
+from bot.core.registry import Registry
 
 
 def register_all(registry: Registry) -> None:

@@ -4,7 +4,7 @@ checklist, and dividing tasks.
 
 Button routes: ``act`` (new, list, show, edit, cancel, cancelok, chk, tick, inv) and
 ``task`` (list, add, pick, to, done). RSVP is in ``rsvp.py``, kits in ``kits.py``, the
-after-action review in ``review.py``; the rules behind them are in ``bot/actions.py``.
+after-action review in ``review.py``; the rules behind them are in ``bot/domain/actions.py``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import conversation as conv
-from bot.actions import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import ActionCancelled, ActionChanged, ActionPlanned, RsvpGiven
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button, ButtonPress, EditText
+from bot.core.understand import parse_count
+from bot.domain.actions import (
     RsvpTotals,
     answer_of,
     audience,
@@ -38,17 +45,10 @@ from bot.actions import (
     valid_id,
     waitlist_place,
 )
-from bot.authz import Permission, allowed, hats, may
-from bot.context import Ctx
-from bot.events import ActionCancelled, ActionChanged, ActionPlanned, RsvpGiven
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.domain.authz import Permission, allowed, hats, may
+from bot.domain.initiatives import get_initiative, record_activity, team
+from bot.domain.kits import Kit
 from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.initiatives import get_initiative, record_activity, team
-from bot.kits import Kit
-from bot.payloads import Payload, pack
-from bot.registry import Registry
-from bot.seam import Button, ButtonPress, EditText
-from bot.understand import parse_count
 from storage.models import (
     Action,
     ActionKind,
@@ -193,14 +193,14 @@ async def load_initiative(
 
 async def granted(ctx: Ctx, initiative: Initiative) -> set[Permission]:
     """What the person may do with this initiative (to choose which buttons to show),
-    from the one authorisation table in bot/authz.py."""
+    from the one authorisation table in bot/domain/authz.py."""
     worn = await hats(ctx.session, ctx.person, initiative)
     return {permission for permission in Permission if allowed(permission, worn)}
 
 
 async def check_progress(ctx: Ctx, initiative: Initiative) -> list[Phase]:
     """Let the growth cycle move on when this change met the phase's goals (J1's phases)."""
-    from bot.phases import check_progress as phases_check
+    from bot.domain.phases import check_progress as phases_check
 
     return await phases_check(ctx, initiative)
 
@@ -452,8 +452,8 @@ def parse_title(_ctx: Ctx, text: str) -> str:
 
 
 def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
-    # bot.when builds its nl/en word lists from Babel at import: only load it when a date is typed.
-    from bot.when import parse_when, why_not
+    # bot.core.when builds its word lists from Babel at import: load it when a date is typed.
+    from bot.core.when import parse_when, why_not
 
     typed, now = " ".join(text.split()), local_now(ctx)
     found = parse_when(typed, now=now)
@@ -478,7 +478,7 @@ def parse_day_and_time(ctx: Ctx, text: str) -> dict[str, str | None]:
 
 
 def _moment(ctx: Ctx, day: str, at: str) -> datetime:
-    from bot.when import When
+    from bot.core.when import When
 
     return When(date.fromisoformat(day), time.fromisoformat(at)).at(ctx.texts.tz)
 
@@ -497,7 +497,7 @@ def say_time(ctx: Ctx) -> Safe:
 
 
 def parse_clock(ctx: Ctx, text: str) -> str:
-    from bot.when import parse_time
+    from bot.core.when import parse_time
 
     found = parse_time(text)
     if found is None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from bot import conversation as conv
-from bot.context import Ctx
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.payloads import Payload, is_deep_link_payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.core.understand import fold
 from bot.i18n import N_, Safe, pick_language
-from bot.payloads import Payload, is_deep_link_payload, pack
-from bot.registry import Registry
-from bot.seam import Button
-from bot.understand import fold
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ the label of its button, then who gets it — by buttons: area, theme, phase, ro
 street groups, combined with AND. It starts as "everyone in my area who opted in".
 Then the preview, exactly as residents will see it, the exact number of recipients,
 and "send it now" or not. Sent: a progress message that is kept up to date, with a
-button to cancel, and the report at the end (bot/broadcasts.py).
+button to cancel, and the report at the end (bot/domain/broadcasts.py).
 
 Buttons: ``bc:new`` (compose), ``bc:cancel:<id>`` (stop sending), ``bc:pv`` (the stop
 button in a preview: does nothing), ``optout`` and ``optin`` (a resident's choice).
@@ -21,9 +21,14 @@ import logging
 from enum import StrEnum
 from typing import Any
 
-from bot import conversation as conv
-from bot.authz import Permission, may
-from bot.broadcasts import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button, ButtonPress, EditText
+from bot.domain.authz import Permission, may
+from bot.domain.broadcasts import (
     LABEL_MAX,
     REACH_LABELS,
     TEXT_MAX,
@@ -47,16 +52,11 @@ from bot.broadcasts import (
     start,
     within_rights,
 )
-from bot.cards import THEME_LABELS
-from bot.coaches import areas_of, is_operator, subject
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.domain.coaches import areas_of, is_operator, subject
+from bot.domain.phases import numbered_phase_label, phase_label
 from bot.flows.coach import needs_onboarding, overview_button, refuse
 from bot.i18n import N_, Safe
-from bot.payloads import Payload, pack
-from bot.phases import numbered_phase_label, phase_label
-from bot.registry import Registry
-from bot.seam import Button, ButtonPress, EditText
+from bot.views.cards import THEME_LABELS
 from storage.models import Broadcast, BroadcastStatus, Phase, Theme
 
 log = logging.getLogger(__name__)

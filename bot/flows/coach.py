@@ -6,7 +6,7 @@ Buttons: ``coach:ov:<page>``, ``coach:card:<id>``, ``coach:msg:<id>``,
 ``coach:phase:<id>``, ``coach:snz:<id>:<weeks>`` (0 switches the alert back on),
 ``coach:seen:<id>`` (clears the "needs attention" note), ``coach:req`` (open questions).
 
-Everything here is for coaches (and operators) only, decided by ``bot.authz.may``:
+Everything here is for coaches (and operators) only, decided by ``bot.domain.authz.may``:
 the overview needs COACH_OVERVIEW, an initiative's card, messages and snoozing need
 COACH_INITIATIVE (its own coach, or an operator), a phase correction CORRECT_PHASE.
 A refusal is polite, offers the menu, and is written to the audit log ("refused").
@@ -15,7 +15,7 @@ flow started while someone was a coach does nothing once they are not (a former
 coach is thanked, and told so).
 
 Names on the card: only people who onboarded with consent are named to a coach
-(``bot.authz.nameable``); others are counted.
+(``bot.domain.authz.nameable``); others are counted.
 
 Correcting the phase, decided: the coach picks the phase and types a reason; both are
 in the audit log. Moving **forward** emits ``PhaseReached`` (the team gets the
@@ -33,11 +33,16 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot.audit import audit
-from bot.authz import Permission, may, nameable
-from bot.cards import member_role, next_action, role_names, support, theme_label
-from bot.coaches import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import InitiativeCreated, PhaseReached
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.audit import audit
+from bot.domain.authz import Permission, may, nameable
+from bot.domain.coaches import (
     Area,
     activity_label,
     is_stalled,
@@ -47,22 +52,17 @@ from bot.coaches import (
     recent_activity,
     subject,
 )
-from bot.context import Ctx
-from bot.events import InitiativeCreated, PhaseReached
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.initiatives import get_initiative, initiators, members
-from bot.payloads import Payload, pack
-from bot.phases import (
+from bot.domain.initiatives import get_initiative, initiators, members
+from bot.domain.phases import (
     goal_hint,
     numbered_phase_label,
     phase_label,
     progress,
     progress_line,
 )
-from bot.registry import Registry
-from bot.seam import Button
-from bot.stall import quiet_one
+from bot.domain.stall import quiet_one
+from bot.i18n import N_, Safe, Texts, escape, texts_for
+from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from scheduler import outbox
 from scheduler.rules import Kind
 from storage.models import (
@@ -195,7 +195,7 @@ async def overview_menu(ctx: Ctx) -> None:
 
 def is_coach_shown(ctx: Ctx) -> bool:
     """Whether the main menu shows the coach's entry (display only: every handler asks
-    bot.authz before it does anything)."""
+    bot.domain.authz before it does anything)."""
     return ctx.person.role is not PersonRole.RESIDENT
 
 
@@ -389,7 +389,7 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
             committed=texts.number(meter.committed),
         )
     )
-    from bot.outcomes import impact_lines, impact_of  # what the street achieved
+    from bot.domain.outcomes import impact_lines, impact_of  # what the street achieved
 
     achieved = impact_lines(texts, await impact_of(ctx.session, initiative.id or 0))
     if achieved:

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot import authz
-from bot import conversation as conv
-from bot.authz import Permission
-from bot.context import Ctx
-from bot.events import SupportRequested
-from bot.flow import END, HANDLED, Ask, Flow, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import SupportRequested
+from bot.core.flow import END, HANDLED, Ask, Flow, Next, TextAnswer
+from bot.core.payloads import Payload
+from bot.core.registry import Registry
+from bot.domain import authz
+from bot.domain.authz import Permission
+from bot.domain.initiatives import record_activity
 from bot.flows.initiative import BACK, card_button, initiative_of_flow, lost, verb
 from bot.i18n import Safe
-from bot.initiatives import record_activity
-from bot.payloads import Payload
-from bot.registry import Registry
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000

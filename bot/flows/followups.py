@@ -12,14 +12,14 @@ import logging
 
 from sqlmodel import select
 
-from bot import conversation as conv
-from bot.context import Ctx
-from bot.events import MemberJoined
-from bot.initiatives import get_initiative, initiators, membership, record_activity
-from bot.payloads import Payload, pack
-from bot.phases import check_progress
-from bot.registry import Registry
-from bot.seam import Button
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import MemberJoined
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.initiatives import get_initiative, initiators, membership, record_activity
+from bot.domain.phases import check_progress
 from scheduler import outbox, rules
 from scheduler.outbox import Planned
 from scheduler.rules import Kind, gentle, zone

@@ -12,7 +12,7 @@ In the group (``registry.group_handler``):
   welcomed together afterwards: "Welcome Anna, Bert and 28 others!");
 * /actie (/action) → the next action as a card with coming / maybe / can't; each answer
   edits that card in place (``grsvp:<action_id>:<c|m|n>``; the card is remembered as
-  ``gcard:<action_id>#<fingerprint>``, see bot/groups.py). A card shows totals, and the
+  ``gcard:<action_id>#<fingerprint>``, see bot/domain/groups.py). A card shows totals, and the
   names of those who chose to show theirs (``gname-<token>`` in their own chat). A
   new /actie posts a new card; the older one keeps its text and loses its buttons;
 * /peiling (/poll) → a Telegram poll, closed by the scheduler at its deadline;
@@ -39,7 +39,7 @@ action (``greminder:<action_id>``), a thank-you the day after at 10:00
 pinning a plan just posted (``gpin:<group_id>``), and offering to link a group to an
 initiative just started (``glinkoffer:<group_id>:<initiative_id>``, to the person).
 
-The group's language, zone and the other decisions are in ``bot/groups.py``.
+The group's language, zone and the other decisions are in ``bot/domain/groups.py``.
 """
 
 from __future__ import annotations
@@ -53,20 +53,9 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot import groups as g
-from bot.actions import (
-    answer_of,
-    get_action,
-    give_rsvp,
-    open_for_rsvp,
-    totals,
-    upcoming_actions,
-)
-from bot.authz import Hat, Permission, hats, may
-from bot.cards import next_action
-from bot.context import Ctx
-from bot.events import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import (
     ActionCancelled,
     ActionChanged,
     ActionPlanned,
@@ -74,25 +63,10 @@ from bot.events import (
     MemberJoined,
     RsvpGiven,
 )
-from bot.flows.actions import (
-    RSVP_BUTTONS,
-    RSVP_KEYS,
-    id_arg,
-    kind_label,
-    shorten,
-    show,
-    totals_line,
-)
-from bot.flows.idea import share_idea
-from bot.flows.initiative import ask_consent
-from bot.flows.rsvp import tell_promoted
-from bot.i18n import N_, Safe, Texts, escape
-from bot.initiatives import get_initiative, initiatives_of, membership, record_activity
-from bot.payloads import Payload, pack, unpack
-from bot.phases import check_progress, progress_line
-from bot.policy import Policy
-from bot.registry import Registry
-from bot.seam import (
+from bot.core.payloads import Payload, pack, unpack
+from bot.core.policy import Policy
+from bot.core.registry import Registry
+from bot.core.seam import (
     BotAddedToGroup,
     BotRemovedFromGroup,
     Button,
@@ -110,6 +84,32 @@ from bot.seam import (
     SendText,
     StopPoll,
 )
+from bot.domain import groups as g
+from bot.domain.actions import (
+    answer_of,
+    get_action,
+    give_rsvp,
+    open_for_rsvp,
+    totals,
+    upcoming_actions,
+)
+from bot.domain.authz import Hat, Permission, hats, may
+from bot.domain.initiatives import get_initiative, initiatives_of, membership, record_activity
+from bot.domain.phases import check_progress, progress_line
+from bot.flows.actions import (
+    RSVP_BUTTONS,
+    RSVP_KEYS,
+    id_arg,
+    kind_label,
+    shorten,
+    show,
+    totals_line,
+)
+from bot.flows.idea import share_idea
+from bot.flows.initiative import ask_consent
+from bot.flows.rsvp import tell_promoted
+from bot.i18n import N_, Safe, Texts, escape
+from bot.views.cards import next_action
 from scheduler import outbox, rules
 from scheduler.messages import (
     Postpone,
@@ -140,7 +140,7 @@ from storage.models import (
 )
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -1642,6 +1642,7 @@ async def render_link_offer(
 def register(registry: Registry) -> None:
     registry.group_handler = handle_group
     registry.poll_answer_handler = poll_answered
+    registry.chat_moved.append(g.migrate)
     registry.command(
         "actie",
         "action",

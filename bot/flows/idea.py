@@ -10,16 +10,16 @@ import re
 from difflib import get_close_matches
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.cards import LEVEL_LABELS, THEME_LABELS
-from bot.context import Ctx
-from bot.events import InitiativeCreated
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.flows.initiative import ask_consent, show_card
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import InitiativeCreated
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core.registry import Registry
+from bot.domain.initiatives import new_invite_token, record_activity
+from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe
-from bot.initiatives import new_invite_token, record_activity
-from bot.phases import check_progress
-from bot.registry import Registry
+from bot.views.cards import LEVEL_LABELS, THEME_LABELS
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
 from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Resident, Theme
 
 TITLE_MAX = 80
@@ -211,7 +211,7 @@ async def create(ctx: Ctx, title: str) -> Next:
     person = ctx.person
     if person.consented_at is None or person.id is None:
         await conv.advance(ctx, END)
-        await ask_consent(ctx, ctx._("I can't save your idea yet."))
+        await ctx.open(ASK_CONSENT, ctx._("I can't save your idea yet."))
         return HANDLED
     data = ctx.data
     now = ctx.now()
@@ -242,8 +242,8 @@ async def create(ctx: Ctx, title: str) -> Next:
     ctx.emit(InitiativeCreated(initiative.id or 0, person.id))
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)
-    await show_card(
-        ctx,
+    await ctx.open(
+        INITIATIVE_CARD,
         initiative,
         intro=ctx._(
             "Your idea is saved! This is the card of your initiative. "
@@ -317,7 +317,7 @@ idea_flow = Flow(
 
 async def share_idea(ctx: Ctx) -> None:
     if ctx.person.consented_at is None:
-        await ask_consent(ctx, ctx._("Nice that you want to share an idea!"))
+        await ctx.open(ASK_CONSENT, ctx._("Nice that you want to share an idea!"))
         return
     await conv.start_flow(ctx, idea_flow.name)
 

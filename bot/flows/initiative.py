@@ -1,7 +1,7 @@
 """My initiatives, the initiative card and its menu, progress, the support meter.
 
 Every button on a card is `ini:<verb>:<initiative id>[:more]`. One route
-handles them all: it loads the initiative, asks `bot.authz` whether the person
+handles them all: it loads the initiative, asks `bot.domain.authz` whether the person
 may do what the verb needs, and refuses kindly otherwise (a forged id, an
 initiative someone left, an old button). The other modules of the resident
 journey (idea, invite, roles, coach_request) add their verbs with `@verb`.
@@ -13,19 +13,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, hats, may
-from bot.cards import ROLE_LABELS, card_text, progress_text, support, support_text
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core.payloads import Payload, is_deep_link_payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.core.understand import parse_count
+from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, hats, may
+from bot.domain.initiatives import get_initiative, initiatives_of, initiators, record_activity
+from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.flows.basics import follow_deep_link
 from bot.i18n import N_, Safe
-from bot.initiatives import get_initiative, initiatives_of, initiators, record_activity
-from bot.payloads import Payload, is_deep_link_payload, pack
-from bot.phases import HAND_OVER, Goal, check_progress, phase_label, progress
-from bot.registry import Registry
-from bot.seam import Button
-from bot.understand import parse_count
+from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
 from storage.models import ActivityKind, Initiative, Phase
 
 VerbHandler = Callable[[Ctx, "Initiative | None", Payload], Awaitable[None]]
@@ -183,7 +184,7 @@ async def card_buttons(
 ) -> list[list[Button]]:
     """The card's menu: only what this person may do here; the button for the card's next
     step (when there is one this person may take) comes first."""
-    # One look at the person's hats decides every button (bot.authz's own rules).
+    # One look at the person's hats decides every button (bot.domain.authz's own rules).
     worn = await hats(ctx.session, ctx.person, initiative)
 
     def can(permission: Permission) -> bool:
@@ -639,6 +640,8 @@ async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
 
 
 def register(registry: Registry) -> None:
+    registry.provide(INITIATIVE_CARD)(show_card)
+    registry.provide(ASK_CONSENT)(ask_consent)
     registry.button("ini")(dispatch)
     registry.add_flow(why_flow)
     registry.add_flow(support_flow)

@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.authz import Permission
-from bot.cards import THEME_LABELS
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core.payloads import Payload
+from bot.core.registry import Registry
+from bot.domain.authz import Permission
+from bot.domain.initiatives import record_activity
+from bot.domain.phases import check_progress
 from bot.flows.idea import TITLE_MAX, parse_place, parse_title, parse_what
 from bot.flows.initiative import BACK, initiative_of_flow, lost, show_card, verb
 from bot.i18n import N_, Safe
-from bot.initiatives import record_activity
-from bot.payloads import Payload
-from bot.phases import check_progress
-from bot.registry import Registry
+from bot.views.cards import THEME_LABELS
 from storage.models import ActivityKind, Initiative, Theme
 
 FLOW = "ini_edit"

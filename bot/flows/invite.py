@@ -13,16 +13,15 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot.authz import Permission, may
-from bot.context import Ctx
-from bot.events import MemberJoined
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.flows.idea import area_of
-from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
-from bot.flows.onboarding import postcode_of
-from bot.i18n import N_, Safe, texts_for
-from bot.initiatives import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import MemberJoined
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.authz import Permission, may
+from bot.domain.initiatives import (
     by_invite_token,
     get_initiative,
     initiators,
@@ -30,10 +29,11 @@ from bot.initiatives import (
     new_invite_token,
     record_activity,
 )
-from bot.payloads import Payload, pack
-from bot.phases import check_progress, progress_line
-from bot.registry import Registry
-from bot.seam import Button
+from bot.domain.phases import check_progress, progress_line
+from bot.flows.idea import area_of
+from bot.flows.initiative import ask_consent, card_button, refuse, show_card, verb
+from bot.flows.onboarding import postcode_of
+from bot.i18n import N_, Safe, texts_for
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 LINK_PREFIX = "join"
@@ -176,7 +176,7 @@ async def starters(ctx: Ctx, initiative: Initiative) -> str:
 
 async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
     """What a neighbour sees when they open an invitation: the idea, and two choices."""
-    from bot.programmes import with_programme  # the programme it is part of, if any
+    from bot.domain.programmes import with_programme  # the programme it is part of, if any
 
     token = initiative.invite_token
     ctx.say(

@@ -18,12 +18,17 @@ from enum import StrEnum
 
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot.actions import find_kit, quote_measure, valid_id
-from bot.authz import Permission, may
-from bot.cards import theme_label
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.actions import find_kit, quote_measure, valid_id
+from bot.domain.authz import Permission, may
+from bot.domain.initiatives import get_initiative, initiatives_of, record_activity
+from bot.domain.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
+from bot.domain.phases import phase_label
 from bot.flows.actions import (
     check_progress,
     initiative_button,
@@ -34,12 +39,7 @@ from bot.flows.actions import (
     start_planning,
 )
 from bot.i18n import N_, Safe, Texts, escape
-from bot.initiatives import get_initiative, initiatives_of, record_activity
-from bot.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
-from bot.payloads import Payload, pack
-from bot.phases import phase_label
-from bot.registry import Registry
-from bot.seam import Button
+from bot.views.cards import theme_label
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
@@ -307,7 +307,7 @@ async def kit_show(ctx: Ctx, payload: Payload) -> None:
     conv.leave_flow(ctx, keep_for_later=True)
     page = kit_page(ctx, kit)
     if initiative is not None:  # the programme that offers this kit where they live
-        from bot.programmes import with_programme
+        from bot.domain.programmes import with_programme
 
         page = await with_programme(
             ctx.session, initiative, ctx.now(), ctx.texts.tz, page, kit_id=kit.id
@@ -592,7 +592,7 @@ def euros(texts: Texts, value: Decimal) -> str:
     # Quotes and Babel's currency data are imported when quotes are shown, not at start.
     from babel.numbers import format_currency
 
-    from bot.quotes import round_eur
+    from bot.domain.quotes import round_eur
 
     return format_currency(round_eur(value), "EUR", locale=texts.locale)
 
@@ -612,8 +612,8 @@ def _exact(stored: float | None) -> Decimal | None:
 async def show_comparison(
     ctx: Ctx, initiative: Initiative, measure: str, intro: str | None = None
 ) -> None:
-    from bot.quotes import Quote as QuoteFigureInput
-    from bot.quotes import compare_quotes, round_years
+    from bot.domain.quotes import Quote as QuoteFigureInput
+    from bot.domain.quotes import compare_quotes, round_years
 
     texts = ctx.texts
     column = col(Quote.watt_peak) if measure == "wp" else col(Quote.area_m2)

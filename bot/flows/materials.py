@@ -18,11 +18,16 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import select
 
-from bot import conversation as conv
-from bot.actions import get_action, valid_id
-from bot.authz import Permission, may
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button, SendDocument
+from bot.domain.actions import get_action, valid_id
+from bot.domain.authz import Permission, may
+from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.flows.actions import (
     action_button,
     id_arg,
@@ -34,16 +39,11 @@ from bot.flows.actions import (
     show_card,
 )
 from bot.i18n import N_, Safe, Texts, texts_for
-from bot.initiatives import get_initiative, record_activity
-from bot.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
-from bot.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
-from bot.payloads import Payload, pack
-from bot.registry import Registry
-from bot.seam import Button, SendDocument
+from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
-    from bot.app import Services
+    from bot.core.services import Services
 
 LINK_PREFIX = "act"
 OTHER_LANGUAGE = {"nl": "en", "en": "nl"}
@@ -58,7 +58,7 @@ async def owner_of(ctx: Ctx, initiative: Initiative) -> str | None:
 
 
 async def organiser_name(ctx: Ctx, initiative: Initiative) -> str:
-    """The first name the paper is signed with (see bot.materials.sheets)."""
+    """The first name the paper is signed with (see bot.views.materials.sheets)."""
     return await sheets.organiser_name(ctx.session, initiative, ctx.person)
 
 

@@ -12,17 +12,17 @@ it is pressed (rights change, people leave), and the person it is about is told.
 
 from __future__ import annotations
 
-from bot import conversation as conv
-from bot.authz import Permission
-from bot.context import Ctx
-from bot.events import MemberLeft
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import MemberLeft
+from bot.core.payloads import Payload, pack
+from bot.core.seam import Button
+from bot.domain.authz import Permission
+from bot.domain.initiatives import initiators, members, membership, record_activity
+from bot.domain.phases import check_progress
 from bot.flows.actions import tell_people
 from bot.flows.initiative import card_button, show_card, verb
 from bot.i18n import N_, Safe, Texts
-from bot.initiatives import initiators, members, membership, record_activity
-from bot.payloads import Payload, pack
-from bot.phases import check_progress
-from bot.seam import Button
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.

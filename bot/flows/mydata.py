@@ -9,14 +9,14 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot import conversation as conv
-from bot.context import Ctx
-from bot.flow import HANDLED, Ask, Choice, Flow, Next
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import HANDLED, Ask, Choice, Flow, Next
+from bot.core.registry import Registry
+from bot.core.seam import SendDocument, SendText
+from bot.domain.privacy import export, export_json, forget
 from bot.flows.groups import schedule_card_refresh
 from bot.i18n import N_
-from bot.privacy import export, export_json, forget
-from bot.registry import Registry
-from bot.seam import SendDocument, SendText
 from storage.models import Resident, Rsvp
 
 log = logging.getLogger(__name__)

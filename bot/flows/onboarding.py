@@ -11,14 +11,14 @@ import re
 from dataclasses import replace
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
+from bot.core.registry import Registry
+from bot.core.seam import SendText
+from bot.domain.initiatives import by_invite_token
 from bot.flows.basics import follow_deep_link, privacy_text
 from bot.i18n import N_, Safe
-from bot.initiatives import by_invite_token
-from bot.registry import Registry
-from bot.seam import SendText
 
 POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Za-z]{2})?$")
 NAME_MAX = 40

@@ -12,12 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
-from bot.authz import Permission, may
-from bot.context import Ctx
-from bot.events import ActionReviewed
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import ActionReviewed
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.core.understand import parse_count
+from bot.domain.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
+from bot.domain.authz import Permission, may
+from bot.domain.impact import compute
+from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
+from bot.domain.outcomes import impact_lines, parse_amount, save_review
 from bot.flows.actions import (
     button_label,
     check_progress,
@@ -29,14 +37,6 @@ from bot.flows.actions import (
     show_card,
 )
 from bot.i18n import N_, Safe, escape
-from bot.impact import compute
-from bot.initiatives import get_initiative, record_activity
-from bot.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
-from bot.outcomes import impact_lines, parse_amount, save_review
-from bot.payloads import Payload, pack
-from bot.registry import Registry
-from bot.seam import Button
-from bot.understand import parse_count
 from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Phase
 
 ATTENDED_MAX = 100_000

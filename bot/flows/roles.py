@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from bot import conversation as conv
-from bot.authz import Permission
-from bot.cards import TEAM_ROLE_TITLES, member_role, role_names
-from bot.context import Ctx
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.authz import Permission
+from bot.domain.initiatives import membership, record_activity, team
+from bot.domain.phases import check_progress
 from bot.flows.initiative import (
     BACK,
     card_button,
@@ -19,11 +23,7 @@ from bot.flows.initiative import (
     verb,
 )
 from bot.i18n import N_, Safe, escape
-from bot.initiatives import membership, record_activity, team
-from bot.payloads import Payload, pack
-from bot.phases import check_progress
-from bot.registry import Registry
-from bot.seam import Button
+from bot.views.cards import TEAM_ROLE_TITLES, member_role, role_names
 from storage.models import ActivityKind, Initiative, Membership
 
 PLAN_MAX = 500
@@ -60,7 +60,7 @@ def has_role(member: Membership, role: Role) -> bool:
 # --- the self-check -----------------------------------------------------------------------
 
 
-# Typed "ja", "klopt", "nee hoor"... press these through their meaning (bot/understand.py).
+# Typed "ja", "klopt", "nee hoor"... press these through their meaning (bot/core/understand.py).
 YES_NO = [
     Choice("y", N_("Yes, that is me"), value=True, means="yes"),
     Choice("n", N_("No"), value=False, means="no"),

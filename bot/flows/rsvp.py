@@ -1,15 +1,17 @@
 """Answering an invitation (coming / maybe / can't), the waiting list, and who is coming.
 
 Buttons: ``rsvp:<action_id>:<c|m|n>`` (members) and ``rsvp:who:<action_id>`` (initiators).
-The rules (one answer per person, the waiting list, moving up) are in ``bot/actions.py``.
+The rules (one answer per person, the waiting list, moving up) are in ``bot/domain/actions.py``.
 """
 
 from __future__ import annotations
 
-from bot import conversation as conv
-from bot.actions import give_rsvp, open_for_rsvp, rsvp_people, totals
-from bot.authz import Permission
-from bot.context import Ctx
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.payloads import Payload
+from bot.core.registry import Registry
+from bot.domain.actions import give_rsvp, open_for_rsvp, rsvp_people, totals
+from bot.domain.authz import Permission
 from bot.flows.actions import (
     RSVP_KEYS,
     action_button,
@@ -23,8 +25,6 @@ from bot.flows.actions import (
     totals_line,
 )
 from bot.i18n import Safe, escape
-from bot.payloads import Payload
-from bot.registry import Registry
 from storage.models import ActionStatus, RsvpAnswer
 
 NAMES_MAX = 200

@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot.context import Ctx
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
 from bot.i18n import N_, Safe
-from bot.payloads import Payload, pack
-from bot.registry import Registry
-from bot.seam import Button
 from scheduler import outbox
 from scheduler.messages import KINDS
 from scheduler.rules import sync_action

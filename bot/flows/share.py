@@ -12,17 +12,17 @@ configured the join link is the Telegram one.
 
 from __future__ import annotations
 
-from bot import conversation as conv
-from bot.adapt import plain
-from bot.authz import Permission
-from bot.context import Ctx
+from bot.core import conversation as conv
+from bot.core.adapt import plain
+from bot.core.context import Ctx
+from bot.core.identities import wa_link
+from bot.core.payloads import Payload
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.authz import Permission
 from bot.flows.initiative import card_button, verb
 from bot.flows.invite import invite_payload
 from bot.i18n import texts_for
-from bot.identities import wa_link
-from bot.payloads import Payload
-from bot.registry import Registry
-from bot.seam import Button
 from storage.models import Initiative
 
 __all__ = ["card_text", "share_link"]

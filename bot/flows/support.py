@@ -15,7 +15,7 @@ which stores a ``SupportRequest`` and tells ``SupportRequested``. Here:
   also sets ``SupportRequest.answer`` and ``answered_at``;
 * an initiator answering a coach's message (bot/flows/coach.py) starts a new request;
 * when the initiative gets another coach (or none), its threads follow
-  (bot/coaches.py ``move_threads``) and the asker is told who answers now (kind
+  (bot/domain/coaches.py ``move_threads``) and the asker is told who answers now (kind
   ``support_moved``).
 
 Buttons: ``sup:r:<request>`` (reply in a thread: the asker, or the coach),
@@ -23,7 +23,7 @@ Buttons: ``sup:r:<request>`` (reply in a thread: the asker, or the coach),
 questions). Who may do what: the asker in their own thread; the coach side needs
 COACH_INITIATIVE on the initiative now (its coach while they still coach, or an
 operator): the thread's stored coach_id grants nothing. Who gets a message of the
-thread is decided when it is sent (bot.authz.thread_coaches). Refusals are polite
+thread is decided when it is sent (bot.domain.authz.thread_coaches). Refusals are polite
 and logged.
 """
 
@@ -36,10 +36,16 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot import conversation as conv
-from bot.audit import audit
-from bot.authz import Permission, coach_of, may, thread_coaches
-from bot.coaches import (
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.events import SupportRequested
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button, Outgoing
+from bot.domain.audit import audit
+from bot.domain.authz import Permission, coach_of, may, thread_coaches
+from bot.domain.coaches import (
     MOVED_KIND,
     NEW_KIND,
     NUDGE_KIND,
@@ -48,9 +54,8 @@ from bot.coaches import (
     subject,
     tell_coaches,
 )
-from bot.context import Ctx
-from bot.events import SupportRequested
-from bot.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
+from bot.domain.initiatives import get_initiative, members, record_activity
+from bot.domain.phases import progress_line
 from bot.flows.coach import (
     coach_card_button,
     needs_onboarding,
@@ -60,11 +65,6 @@ from bot.flows.coach import (
     was_coach,
 )
 from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.initiatives import get_initiative, members, record_activity
-from bot.payloads import Payload, pack
-from bot.phases import progress_line
-from bot.registry import Registry
-from bot.seam import Button, Outgoing
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, renderer, say, texts_of
 from storage.models import (

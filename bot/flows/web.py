@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import html
 
-from bot import conversation as conv
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
 
 # Imported for its outbox renderer: the campaign calendar's announcements start here.
-from bot import programmes as _programmes  # noqa: F401  (registers the "campaign" kind)
-from bot.context import Ctx
+from bot.domain import programmes as _programmes  # noqa: F401  (registers the "campaign" kind)
 from bot.flows.coach import needs_onboarding
 from bot.i18n import N_, Safe, escape
-from bot.payloads import Payload, pack
-from bot.registry import Registry
-from bot.seam import Button
 
 
 def web_button(ctx: Ctx) -> Button:

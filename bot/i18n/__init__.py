@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.config import SUPPORTED_LANGUAGES
+from bot.core.config import SUPPORTED_LANGUAGES
 
 if TYPE_CHECKING:
     from babel import Locale

@@ -35,7 +35,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
-from bot.config import SUPPORTED_LANGUAGES
+from bot.core.config import SUPPORTED_LANGUAGES
 from bot.i18n import DOMAIN, LOCALE_DIR, placeholders
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -228,12 +228,14 @@ def kit_report(lang: str | None = None, *, detail: bool = True) -> None:
     """Kit texts shown in English because a language's TOML section lacks them: a
     count per language (check), or every kit and field (todo). Not an error: the kit
     still reads well, in English, and the translator sees what is left."""
-    from bot.kits import english_fallbacks, load_kits
+    from bot.domain.kits import english_fallbacks, load_kits
 
     for kit_lang, missing in english_fallbacks(load_kits()).items():
         if lang not in (None, kit_lang) or not missing:
             continue
-        print(f"kits: {kit_lang}: {len(missing)} kits partly in English (bot/kitdata/*.toml)")
+        print(
+            f"kits: {kit_lang}: {len(missing)} kits partly in English (bot/domain/kitdata/*.toml)"
+        )
         for kit_id, fields in missing if detail else ():
             print(f"kits: {kit_lang}: {kit_id}: in English: {', '.join(fields)}")
 

@@ -48,6 +48,15 @@ from aiogram.types import (
     Update,
 )
 
+from bot.core.seam import (
+    ChatMoved,
+    OutcomeUnknown,
+    RateLimited,
+    RecipientGone,
+    Rejected,
+    SendError,
+    Transient,
+)
 from bot.runtimes.common import (
     ALLOWED_UPDATES,
     BotIdentity,
@@ -58,15 +67,6 @@ from bot.runtimes.common import (
     is_gone,
 )
 from bot.runtimes.polling import RawUpdate, ReceivingRuntime
-from bot.seam import (
-    ChatMoved,
-    OutcomeUnknown,
-    RateLimited,
-    RecipientGone,
-    Rejected,
-    SendError,
-    Transient,
-)
 
 log = logging.getLogger(__name__)
 

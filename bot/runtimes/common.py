@@ -8,7 +8,7 @@
 - `TelegramSender`: renders every `Outgoing` through a few primitives each runtime
   implements, splitting long texts; the runtime maps its framework's errors to the core's.
 - `Core`: engine + delivery, replies written to the reply outbox with the conversation
-  change and sent after the commit (bot/replies.py), those of one conversation in order,
+  change and sent after the commit (bot/core/replies.py), those of one conversation in order,
   in-flight work drained on shutdown.
 - `TelegramRuntime`: what `bot.runtimes.telegram` drives (connect, command menus, polling,
   webhook, stop).
@@ -31,12 +31,11 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from bot.assembly import Assembly
-from bot.config import SUPPORTED_LANGUAGES
-from bot.delivery import idempotent
-from bot.i18n import Safe, texts_for
-from bot.registry import Registry
-from bot.replies import ReplyOutbox
-from bot.seam import (
+from bot.core.config import SUPPORTED_LANGUAGES
+from bot.core.delivery import idempotent
+from bot.core.registry import Registry
+from bot.core.replies import ReplyOutbox
+from bot.core.seam import (
     AnswerButton,
     BotAddedToGroup,
     BotBlocked,
@@ -73,6 +72,7 @@ from bot.seam import (
     Unsupported,
     clean,
 )
+from bot.i18n import Safe, texts_for
 
 log = logging.getLogger(__name__)
 

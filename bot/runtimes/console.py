@@ -35,11 +35,9 @@ from typing import TextIO
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
-from bot.app import Network, Services
 from bot.assembly import assemble
-from bot.conversation import number_asked
-from bot.i18n import N_, Texts, pick_language, texts_for
-from bot.seam import (
+from bot.core.conversation import number_asked
+from bot.core.seam import (
     AnswerButton,
     Button,
     ButtonPress,
@@ -57,6 +55,8 @@ from bot.seam import (
     StopPoll,
     Text,
 )
+from bot.core.services import Network, Services
+from bot.i18n import N_, Texts, pick_language, texts_for
 from scheduler.clock import OffsetClock
 from scheduler.timing import parse_offset
 from storage.models import Conversation, Resident

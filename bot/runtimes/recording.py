@@ -11,7 +11,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from bot.seam import (
+from bot.core.seam import (
     AnswerButton,
     Button,
     EditText,

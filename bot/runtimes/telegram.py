@@ -31,13 +31,14 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from bot.app import Network, Services, bootstrap
+from bot.app import bootstrap
 from bot.assembly import assemble
-from bot.config import RuntimeName, Settings
-from bot.delivery import share_limits, telegram_pacer
+from bot.core.config import RuntimeName, Settings
+from bot.core.delivery import share_limits, telegram_pacer
+from bot.core.logs import REDACTOR, protect
+from bot.core.policy import Policy
+from bot.core.services import Network, Services
 from bot.i18n import N_
-from bot.logs import REDACTOR, protect
-from bot.policy import Policy
 from bot.runtimes.common import (
     WEBHOOK_SECRET,
     BotIdentity,

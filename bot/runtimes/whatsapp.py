@@ -10,7 +10,7 @@
   when handling failed: Meta sends it again).
 - **Once only**: each message's id (``wamid``) becomes an update id (`update_id_of`), so
   the engine's claim skips a webhook Meta delivers again.
-- **People**: a phone number becomes an address (`bot.identities`); it is never shown and
+- **People**: a phone number becomes an address (`bot.core.identities`); it is never shown and
   never logged. Every message opens the person's 24-hour window and brings forward what
   waited for it (`scheduler.window`).
 - **What a person sends**: text (a ``/command``, or a deep-link code such as
@@ -35,14 +35,11 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import identities
-from bot.app import Services
-from bot.config import Settings
-from bot.payloads import is_deep_link_payload
-from bot.policy import Policy
-from bot.runtimes.common import StartupError
-from bot.runtimes.whatsapp_sender import WhatsAppSender, message_number
-from bot.seam import (
+from bot.core import identities
+from bot.core.config import Settings
+from bot.core.payloads import is_deep_link_payload
+from bot.core.policy import Policy
+from bot.core.seam import (
     ID_LIMIT,
     WHATSAPP_BASE,
     AnswerButton,
@@ -61,7 +58,10 @@ from bot.seam import (
     clean,
     network_of,
 )
-from bot.templates import WINDOW_PAYLOAD
+from bot.core.services import Services
+from bot.core.templates import WINDOW_PAYLOAD
+from bot.runtimes.common import StartupError
+from bot.runtimes.whatsapp_sender import WhatsAppSender, message_number
 from scheduler import window
 from scheduler.pacing import Limits, Pacer
 
@@ -387,7 +387,7 @@ class WhatsAppNetwork:
 
 class NetworkSender:
     """One Sender for a process that serves several networks: each action goes to the
-    sender of its recipient's network (bot.seam.network_of); group questions to Telegram."""
+    sender of its recipient's network (bot.core.seam.network_of); group questions to Telegram."""
 
     def __init__(self, telegram: Any, whatsapp: WhatsAppSender) -> None:
         self.telegram = telegram
@@ -435,9 +435,10 @@ async def run_whatsapp(
 ) -> int:
     """WhatsApp alone: the webhook on --host/--port, the scheduler; until SIGINT/SIGTERM or
     `stop`. 0 then, 2 when it cannot start."""
-    from bot.app import Network, bootstrap
+    from bot.app import bootstrap
     from bot.assembly import assemble
-    from bot.logs import protect
+    from bot.core.logs import protect
+    from bot.core.services import Network
     from bot.runtimes.common import Core, health_app
     from bot.runtimes.telegram import _fail, _listen, _migrate, _quietly, _until_stopped
     from scheduler.clock import Scheduler

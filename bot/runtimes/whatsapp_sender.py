@@ -1,4 +1,4 @@
-"""Sending to WhatsApp (Cloud API): the core's `Outgoing`, fitted by `bot.adapt` to
+"""Sending to WhatsApp (Cloud API): the core's `Outgoing`, fitted by `bot.core.adapt` to
 WhatsApp's capabilities, as Cloud API messages, through pywa's client.
 
 pywa (`pywa_async.WhatsApp`) makes the authenticated requests to
@@ -7,7 +7,7 @@ exceptions; the message objects are built here, because what they hold (a list p
 "More…", short labels, the markup) is decided by the adapting. Errors become the core's:
 
 - 130429, 131056, HTTP 429: `RateLimited`; HTTP 5xx, no connection: `Transient`; a read
-  that timed out: `OutcomeUnknown` (bot/seam.py decides what is sent again);
+  that timed out: `OutcomeUnknown` (bot/core/seam.py decides what is sent again);
 - 131047 (the 24-hour window closed): the message is *held* (an outbox row that waits for
   the person's next message, `scheduler.window`), and the `buurbot_update` template says
   there is news, when it is approved; so nothing is lost;
@@ -31,12 +31,10 @@ from pywa.errors import WhatsAppError
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from bot import identities, wire
-from bot.adapt import Choice, Shown, adapt, fit_label
-from bot.app import Services
-from bot.i18n import texts_for
-from bot.labels import short_label
-from bot.seam import (
+from bot.core import identities, wire
+from bot.core.adapt import Choice, Shown, adapt, fit_label
+from bot.core.labels import short_label
+from bot.core.seam import (
     WHATSAPP,
     AnswerButton,
     OutcomeUnknown,
@@ -50,7 +48,9 @@ from bot.seam import (
     Sent,
     Transient,
 )
-from bot.templates import CATALOGUE, meta_language
+from bot.core.services import Services
+from bot.core.templates import CATALOGUE, meta_language
+from bot.i18n import texts_for
 from storage.models import NetworkIdentity, Resident
 
 log = logging.getLogger(__name__)
@@ -319,7 +319,7 @@ class WhatsAppSender:
                 log.info("a message found the window closed; held until the person writes")
             return
         if code == UNDELIVERABLE:
-            from bot.delivery import Delivery
+            from bot.core.delivery import Delivery
 
             await Delivery(self.services, self).recipient_gone(address)
             return

@@ -30,7 +30,7 @@ def _url() -> str:
     url = context.config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from bot.config import Settings
+    from bot.core.config import Settings
 
     return Settings().database_url
 

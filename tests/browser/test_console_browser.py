@@ -20,7 +20,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from icalendar import Calendar
 
-from bot.app import Services
+from bot.core.services import Services
 from bot.i18n import texts_for
 from tests.support.driver import Driver
 from tests.support.web import (  # noqa: F401  (fixtures: a copy of one migrated database)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.runtimes.telegram import Running, run_telegram
 from local_bot_api import LocalBotApi
 from tests.conftest import copy_migrated_sqlite

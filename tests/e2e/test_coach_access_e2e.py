@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.i18n import texts_for
 from bot.operator import add_operator_commands, run_operator_command
 from bot.runtimes.common import plain_text

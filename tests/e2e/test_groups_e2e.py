@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.initiatives import new_invite_token
+from bot.domain.initiatives import new_invite_token
 from bot.runtimes.telegram import Running
 from local_bot_api import LocalBotApi
 from local_bot_api.simulation import Person

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlmodel import select
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.i18n import texts_for
 from bot.runtimes.common import plain_text
 from bot.runtimes.telegram import Running, run_telegram

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel, select
 
+from bot.domain.initiatives import new_invite_token
 from bot.i18n import texts_for
-from bot.initiatives import new_invite_token
 from bot.runtimes.telegram import Running
 from local_bot_api import LocalBotApi
 from local_bot_api.simulation import Person

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.i18n import texts_for
 from bot.runtimes.telegram import run_telegram
 from local_bot_api import LocalBotApi

@@ -25,18 +25,8 @@ from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.app import build_registry
-from bot.config import SUPPORTED_LANGUAGES, Settings
-from bot.i18n import Safe, texts_for
-from bot.runtimes import polling
-from bot.runtimes.common import (
-    command_menus,
-    plain_text,
-    split_html,
-    to_incoming,
-    visible_length,
-)
-from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION, Running, run_telegram
-from bot.seam import (
+from bot.core.config import SUPPORTED_LANGUAGES, Settings
+from bot.core.seam import (
     BotAddedToGroup,
     BotBlocked,
     BotRemovedFromGroup,
@@ -58,7 +48,17 @@ from bot.seam import (
     StopPoll,
     Text,
 )
-from bot.seam import Person as SeamPerson
+from bot.core.seam import Person as SeamPerson
+from bot.i18n import Safe, texts_for
+from bot.runtimes import polling
+from bot.runtimes.common import (
+    command_menus,
+    plain_text,
+    split_html,
+    to_incoming,
+    visible_length,
+)
+from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION, Running, run_telegram
 from local_bot_api import LocalBotApi
 from local_bot_api.limits import parse_html
 from local_bot_api.simulation import Person, SeenMessage
@@ -841,8 +841,15 @@ def test_framework_errors_map_to_the_core_errors():
     from aiogram import exceptions as ag
     from aiogram.methods import SendMessage
 
+    from bot.core.seam import (
+        ChatMoved,
+        OutcomeUnknown,
+        RateLimited,
+        RecipientGone,
+        Rejected,
+        Transient,
+    )
     from bot.runtimes import aiogram_runtime, ptb_runtime
-    from bot.seam import ChatMoved, OutcomeUnknown, RateLimited, RecipientGone, Rejected, Transient
 
     def kind(error: Any) -> Any:
         return type(error), getattr(error, "retry_after", None), getattr(error, "new_chat_id", None)

@@ -25,14 +25,14 @@ from urllib.parse import unquote
 import pytest
 from sqlmodel import select
 
-from bot.adapt import fit_label, plain
-from bot.app import Services
-from bot.config import Settings
+from bot.core.adapt import fit_label, plain
+from bot.core.config import Settings
+from bot.core.labels import short_label
+from bot.core.services import Services
+from bot.core.templates import catalogue_entries
 from bot.i18n import texts_for
 from bot.i18n.catalogs import load
-from bot.labels import short_label
 from bot.runtimes.whatsapp import RunningWhatsApp, run_whatsapp
-from bot.templates import catalogue_entries
 from local_whatsapp_api import LocalWhatsAppApi
 from local_whatsapp_api import Person as WaPerson
 from scheduler.dispatch import Dispatcher
@@ -226,7 +226,7 @@ async def test_the_whole_journey_on_whatsapp(wa: WaBot, lang: str) -> None:
     ]
     # Every catalog label fitted WhatsApp's 20/24 characters whole or by its short form.
     # Every catalog text used as a label fitted WhatsApp's 20/24 characters, whole or by its
-    # short form (bot/labels.py); only labels holding a title someone typed or a kit's
+    # short form (bot/core/labels.py); only labels holding a title someone typed or a kit's
     # name are cut, with the whole label in the row's description.
     cut = set(wa.running.sender.cut_labels)
     assert sorted(cut & catalog_labels(lang)) == [], "\n".join(sorted(cut))

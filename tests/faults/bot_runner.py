@@ -31,9 +31,9 @@ from pathlib import Path
 def main() -> int:
 
     from bot.cli import main as buurbot
-    from bot.config import Settings
-    from bot.delivery import TELEGRAM_LIMITS
-    from bot.policy import Policy, SchedulerPolicy
+    from bot.core.config import Settings
+    from bot.core.delivery import TELEGRAM_LIMITS
+    from bot.core.policy import Policy, SchedulerPolicy
     from scheduler.pacing import Pacer
     from scheduler.timing import QuietHours
 
@@ -69,8 +69,8 @@ def main() -> int:
 
 def hold_open(text: str, mark: Path) -> None:
     """Updates with exactly this text never leave their transaction."""
-    from bot.engine import Engine
-    from bot.seam import Text
+    from bot.core.engine import Engine
+    from bot.core.seam import Text
 
     dispatch = Engine._dispatch
 

@@ -37,10 +37,10 @@ from sqlalchemy import func, insert
 from sqlmodel import select
 
 from bot.app import bootstrap
-from bot.broadcasts import KIND as BROADCAST
-from bot.broadcasts import Audience
-from bot.broadcasts import start as start_broadcast
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.domain.broadcasts import KIND as BROADCAST
+from bot.domain.broadcasts import Audience
+from bot.domain.broadcasts import start as start_broadcast
 from bot.i18n import texts_for
 from bot.runtimes.common import plain_text
 from bot.runtimes.telegram import Running, run_telegram
@@ -515,7 +515,7 @@ async def test_kill_9_while_an_update_is_open_loses_not_that_update(
 async def test_every_update_delivered_twice_is_handled_once(
     server: LocalBotApi, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level("INFO", logger="bot.engine")
+    caplog.set_level("INFO", logger="bot.core.engine")
     people = [server.person(f"Dubbel{n}") for n in range(4)]
     made: list[int] = []
 

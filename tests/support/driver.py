@@ -6,10 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-from bot.app import Network, Services
 from bot.assembly import assemble
-from bot.runtimes.recording import RecordingSender, Shown
-from bot.seam import (
+from bot.core.seam import (
     ButtonPress,
     Chat,
     ChatKind,
@@ -20,6 +18,8 @@ from bot.seam import (
     Person,
     Text,
 )
+from bot.core.services import Network, Services
+from bot.runtimes.recording import RecordingSender, Shown
 
 _update_ids = itertools.count(1)
 

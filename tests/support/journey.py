@@ -21,9 +21,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+from bot.core.labels import SHORT
+from bot.domain.kits import load_kits
 from bot.i18n import texts_for
 from bot.i18n.catalogs import load
-from bot.kits import load_kits
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from tests.support.driver import Driver, Talker
@@ -73,7 +74,11 @@ class Labels:
         self.texts = texts_for(lang)
         self.exact: dict[str, str] = {}
         self.patterns: list[tuple[re.Pattern[str], str]] = []
-        for message in load("nl"):
+        # A short form (WhatsApp's buttons) may read like its long label in Dutch: the
+        # long one is what the Dutch transcript shows, whatever order the catalog has.
+        short_forms = set(SHORT.values())
+        messages = sorted(load("nl"), key=lambda message: message.id in short_forms)
+        for message in messages:
             if not message.id or not isinstance(message.id, str) or not message.string:
                 continue
             dutch = message.string

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Services
-from bot.coaches import Area, add_areas
-from bot.programmes import ProgrammeFields, add_manager, create_programme, parse_district
+from bot.core.services import Services
+from bot.domain.coaches import Area, add_areas
+from bot.domain.programmes import ProgrammeFields, add_manager, create_programme, parse_district
 from scheduler.timing import FakeClock
 from storage.db import Database
 from storage.models import (

@@ -7,7 +7,7 @@ Create Date: 2026-12-03 12:00:00
 The deep links group-<code> and gname-<code> carried a group's chat id (base 36) and an
 action's id: anyone could count through them. Each row gets a random token instead.
 Links already out there (old buttons in groups) keep working for the people they are for:
-bot/groups.py still reads the old format, behind the same membership check.
+bot/domain/groups.py still reads the old format, behind the same membership check.
 """
 
 import secrets

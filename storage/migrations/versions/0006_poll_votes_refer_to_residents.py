@@ -30,7 +30,7 @@ JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"
 
 
 def _voter(poll_id: str, telegram_id: int) -> str:
-    """The old pseudonym (bot/groups.py before 0006)."""
+    """The old pseudonym (bot/domain/groups.py before 0006)."""
     return hashlib.blake2b(f"{poll_id}:{telegram_id}".encode(), digest_size=8).hexdigest()
 
 

@@ -1,0 +1,403 @@
+"""The engine: one `Incoming` in, a list of `Outgoing` out.
+
+Each update is one transaction: the update id is recorded (a redelivered
+update is handled once), the person and their conversation row are loaded
+(locked on PostgreSQL, so two processes never race one conversation), the
+handler runs, the new state is saved. Inside a process, updates of the same
+conversation queue on an asyncio lock. Nothing here knows any framework.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import Select, bindparam
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import select
+
+from bot.core import conversation as conv
+from bot.core import identities
+from bot.core.context import Ctx
+from bot.core.events import Event
+from bot.core.payloads import unpack
+from bot.core.seam import (
+    AnswerButton,
+    BotBlocked,
+    BotUnblocked,
+    ButtonPress,
+    Chat,
+    ChatKind,
+    Command,
+    Incoming,
+    Outgoing,
+    Person,
+    Photo,
+    PollAnswer,
+    SendText,
+    Text,
+    Unsupported,
+)
+from bot.core.services import Services
+from bot.i18n import N_, pick_language, texts_for
+from scheduler.timing import Clock
+from storage.db import DatabaseUnavailable
+from storage.models import Conversation, Resident, utcnow
+from storage.queries import claim_update, for_update, insert_ignore
+
+log = logging.getLogger(__name__)
+
+
+# "Last seen" to the minute: a conversation of several updates a minute then writes the
+# resident's row once, not at every update (nothing reads it more precisely).
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone; they are stored as UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _plain_and_locked(query: Select) -> tuple[Select, Select]:
+    return query, query.with_for_update()
+
+
+_RESIDENT_BY_TELEGRAM_ID = _plain_and_locked(
+    select(Resident).where(Resident.telegram_id == bindparam("telegram_id"))
+)
+_CONVERSATION_OF = _plain_and_locked(
+    select(Conversation).where(
+        Conversation.chat_id == bindparam("chat_id"),
+        Conversation.resident_id == bindparam("resident_id"),
+    )
+)
+
+
+async def publish(services: Services, session: AsyncSession, events: list[Event]) -> None:
+    """Hand events to their subscribers; events they emit in turn are handled too."""
+    pending = list(events)
+    while pending:
+        event = pending.pop(0)
+        for subscriber in services.registry.subscribers.get(type(event), []):
+            emitted = await subscriber(session, event, services.clock.now())
+            if emitted:
+                pending.extend(emitted)
+
+
+class ReplyWriter(Protocol):
+    async def write(
+        self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
+    ) -> None: ...
+
+
+class ConversationLocks:
+    """One asyncio lock per (chat, person), dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, int], tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: tuple[int, int]) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Verdict(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # the first update over the limit: one polite notice
+    DROP = "drop"  # over the limit and told so: silence until the window has room
+
+
+class FloodGuard:
+    """A sliding window per key (a person, a group, a person in a group): past the limit,
+    one polite notice, then silence."""
+
+    def __init__(self, limit: int, window: float, clock: Clock) -> None:
+        self.limit = limit
+        self.window = window
+        self.clock = clock
+        self._seen: OrderedDict[Hashable, list[float]] = OrderedDict()
+        self._warned: set[Hashable] = set()
+
+    def check(self, person_id: Hashable) -> Verdict:
+        """Count one update for this key, now."""
+        now = self.clock.now().timestamp()
+        times = [t for t in self._seen.pop(person_id, []) if now - t < self.window]
+        times.append(now)
+        self._seen[person_id] = times
+        while len(self._seen) > 10_000:
+            old, _ = self._seen.popitem(last=False)
+            self._warned.discard(old)
+        if len(times) <= self.limit:
+            self._warned.discard(person_id)
+            return Verdict.OK
+        if person_id in self._warned:
+            return Verdict.DROP
+        self._warned.add(person_id)
+        return Verdict.WARN
+
+
+class Engine:
+    def __init__(self, services: Services, *, replies: ReplyWriter | None = None) -> None:
+        self.services = services
+        # Where replies are written in the update's transaction (Core); None: only returned.
+        self.replies = replies
+        self.locks = ConversationLocks()
+        limits = services.policy.flood
+        self.flood = FloodGuard(limits.per_person, limits.window_seconds, services.clock)
+        self.group_flood = FloodGuard(limits.per_group, limits.window_seconds, services.clock)
+        # In a group one person's updates reach everyone: a smaller share each.
+        self.member_flood = FloodGuard(
+            limits.per_member_in_group, limits.window_seconds, services.clock
+        )
+
+    def admit(self, incoming: Incoming) -> list[Outgoing] | None:
+        """Count an update as it arrives, before any lock or pacing: None when it may be
+        handled; else what to answer instead (the one polite notice, or only the button)."""
+        if incoming.chat.kind.is_group:
+            # The person in this group first (the tightest), then the person anywhere, then
+            # the group as a whole (many people at once); the first refusal answers.
+            checks: tuple[tuple[FloodGuard, Hashable], ...] = (
+                (self.member_flood, (incoming.chat.id, incoming.person.id)),
+                (self.flood, incoming.person.id),
+                (self.group_flood, incoming.chat.id),
+            )
+        else:
+            checks = ((self.flood, incoming.person.id),)
+        for guard, key in checks:
+            verdict = guard.check(key)
+            if verdict is not Verdict.OK:
+                return self._flood_reply(incoming, verdict)
+        return None
+
+    async def handle(self, incoming: Incoming, *, admitted: bool = False) -> list[Outgoing]:
+        """One update, as one transaction; `admitted`: `admit` counted it already."""
+        if not admitted:
+            refused = self.admit(incoming)
+            if refused is not None:
+                return refused
+        try:
+            async with self.locks.hold((incoming.chat.id, incoming.person.id)):
+                return await self._handle(incoming)
+        except DatabaseUnavailable as error:
+            log.warning("database unavailable while handling an update: %s", error)
+            return self._apology(
+                incoming,
+                N_(
+                    "I can't reach my memory right now. Nothing is lost: please try again "
+                    "in a minute."
+                ),
+            )
+        except Exception:
+            log.exception("error while handling an update from chat %s", incoming.chat.id)
+            return self._apology(
+                incoming,
+                N_("Something went wrong on my side. Please try again, or type /menu."),
+            )
+
+    async def resume(self, chat: Chat, person: Person) -> list[Outgoing]:
+        """Say again where a conversation is (the console does this when it starts)."""
+        return await self.handle(Incoming(chat, person, Command("_resume")))
+
+    async def _handle(self, incoming: Incoming) -> list[Outgoing]:
+        async with self.services.db.transaction() as session:
+            if incoming.update_id is not None and not await claim_update(
+                session, incoming.update_id, self.services.clock.now()
+            ):
+                # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
+                log.warning("update %s was handled before; skipped", incoming.update_id)
+                return []
+            person = await self._person(session, incoming.person, incoming.chat.kind)
+            conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
+            ctx = Ctx(incoming, person, conversation, session, self.services)
+            await self._dispatch(ctx)
+            await publish(self.services, session, ctx.events)
+            if ctx.forgotten:
+                session.expunge(conversation)
+                session.expunge(person)
+            else:
+                conversation.updated_at = utcnow()
+                flag_modified(conversation, "data")
+            self._answer_pending_press(ctx)
+            # A person just forgotten leaves no row behind, not even the goodbye: it is sent
+            # once, straight away (at most once).
+            if self.replies is not None and not ctx.forgotten:
+                await self.replies.write(session, incoming, ctx.out)
+            return ctx.out
+
+    async def _person(self, session: AsyncSession, who: Person, chat_kind: ChatKind) -> Resident:
+        person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+        if person is None:  # a first visit: rare, so the insert is only tried then
+            settings = self.services.settings
+            await insert_ignore(
+                session,
+                Resident,
+                telegram_id=who.id,
+                first_name=who.first_name[:64] or "?",
+                language=pick_language(who.language_code, settings.default_language),
+                timezone=settings.timezone,
+                created_at=utcnow(),
+                last_seen_at=utcnow(),
+                reminders="on",
+                role="resident",
+            )
+            # Inserted now, or by a concurrent process first (then ON CONFLICT skipped ours).
+            person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+            if person is None:
+                raise LookupError(f"resident {who.id} neither found nor inserted")
+            # Their identity on the network they came through is theirs (bot/core/identities.py).
+            await identities.claim(session, who.id, person.id)
+        now = utcnow()
+        if now - _aware(person.last_seen_at) >= LAST_SEEN_RESOLUTION:
+            person.last_seen_at = now  # else unchanged: no UPDATE of the resident at all
+        if chat_kind is ChatKind.PRIVATE and not person.reachable:
+            person.reachable = True  # they wrote to us: we can write to them again
+        if who.first_name and person.first_name != who.first_name[:64]:
+            person.first_name = who.first_name[:64]
+        return person
+
+    async def _conversation(
+        self, session: AsyncSession, chat_id: int, resident_id: int
+    ) -> Conversation:
+        keys = {"chat_id": chat_id, "resident_id": resident_id}
+        conversation = await self._load(session, _CONVERSATION_OF, **keys)
+        if conversation is None:
+            await insert_ignore(session, Conversation, **keys, data={}, updated_at=utcnow())
+            conversation = await self._load(session, _CONVERSATION_OF, **keys)
+            if conversation is None:
+                raise LookupError(f"conversation {keys} neither found nor inserted")
+        return conversation
+
+    @staticmethod
+    async def _load(
+        session: AsyncSession, queries: tuple[Select[Any], Select[Any]], **keys: int
+    ) -> Any:
+        """One row by its keys, locked (FOR UPDATE) on PostgreSQL; None when there is none.
+
+        The statements are built once (module level) with bound parameters, so SQLAlchemy's
+        compiled cache serves every update after the first."""
+        plain, locked = queries
+        query = locked if for_update(session) else plain
+        return (await session.execute(query, keys)).scalar_one_or_none()
+
+    async def _dispatch(self, ctx: Ctx) -> None:
+        event = ctx.incoming.event
+        registry = self.services.registry
+        if isinstance(event, BotBlocked | BotUnblocked) and not ctx.incoming.chat.kind.is_group:
+            ctx.person.reachable = isinstance(event, BotUnblocked)
+            return
+        if isinstance(event, PollAnswer):
+            if registry.poll_answer_handler is not None:
+                await registry.poll_answer_handler(ctx)
+            return
+        if ctx.incoming.chat.kind.is_group:
+            if registry.group_handler is not None:
+                await registry.group_handler(ctx)
+            return
+        if isinstance(event, Command):
+            await self._command(ctx, event)
+        elif isinstance(event, ButtonPress):
+            await self._button(ctx, event)
+        elif isinstance(event, Text):
+            await self._text(ctx, event.text)
+        elif isinstance(event, Photo):
+            await self._photo(ctx, event)
+        elif isinstance(event, Unsupported):
+            await conv.ask_current(
+                ctx, before=ctx._("I can only read text and buttons here, sorry.")
+            )
+
+    async def _command(self, ctx: Ctx, command: Command) -> None:
+        if command.name == "_resume":
+            if ctx.person.onboarded_at is None and not ctx.conversation.flow:
+                await conv.start_flow(ctx, "onboarding")
+            else:
+                await conv.ask_current(ctx)
+            return
+        entry = self.services.registry.commands.get(command.name)
+        if entry is None:
+            await conv.ask_current(
+                ctx,
+                before=ctx._("I don't know the command /{name}.", name=command.name[:32]),
+            )
+            return
+        await entry.handler(ctx, command.args)
+
+    async def _button(self, ctx: Ctx, press: ButtonPress) -> None:
+        payload = unpack(press.payload)
+        handler = self.services.registry.buttons.get(payload.route) if payload else None
+        if payload is None or handler is None:
+            await conv.refuse_stale(ctx)
+            return
+        await handler(ctx, payload)
+
+    async def _text(self, ctx: Ctx, text: str) -> None:
+        if len(text) > self.services.policy.max_text_length:
+            await conv.ask_current(
+                ctx,
+                before=ctx._(
+                    "That message is too long for me ({length} characters). "
+                    "Could you make it shorter?",
+                    length=len(text),
+                ),
+            )
+            return
+        if ctx.conversation.flow is None and ctx.person.onboarded_at is None:
+            await conv.start_flow(ctx, "onboarding")
+            return
+        await conv.answer_text(ctx, text)
+
+    async def _photo(self, ctx: Ctx, photo: Photo) -> None:
+        ask = conv.current_ask(ctx)
+        if ask is not None and ask.accepts_photo:
+            await conv.take_answer(ctx, ask, photo.file_id)
+            return
+        await conv.ask_current(ctx, before=ctx._("Thank you, but I can't use a photo here."))
+
+    def _answer_pending_press(self, ctx: Ctx) -> None:
+        event = ctx.incoming.event
+        if isinstance(event, ButtonPress) and event.query_id and not ctx.button_answered:
+            ctx.out.insert(0, AnswerButton(event.query_id))
+
+    def _flood_reply(self, incoming: Incoming, verdict: Verdict) -> list[Outgoing]:
+        if verdict is Verdict.DROP:
+            return self._answer_only(incoming)
+        return self._apology(
+            incoming,
+            N_(
+                "You're sending messages very quickly. I'll pause for a few seconds, then we go on."
+            ),
+        )
+
+    def _answer_only(self, incoming: Incoming) -> list[Outgoing]:
+        event = incoming.event
+        if isinstance(event, ButtonPress) and event.query_id:
+            return [AnswerButton(event.query_id)]
+        return []
+
+    def _apology(self, incoming: Incoming, msgid: str) -> list[Outgoing]:
+        settings = self.services.settings
+        texts = texts_for(
+            pick_language(incoming.person.language_code, settings.default_language),
+            settings.timezone,
+        )
+        return [*self._answer_only(incoming), SendText(incoming.chat.id, texts._(msgid))]

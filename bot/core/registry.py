@@ -1,0 +1,187 @@
+"""What the bot can do, declared by the flow modules: flows, commands, buttons,
+deep links and main-menu entries. Each flow module has a `register(registry)`."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.entries import Entry
+from bot.core.events import E, F, Subscriber, SubscriberOf
+from bot.core.flow import Flow
+from bot.core.payloads import Payload
+
+if TYPE_CHECKING:
+    from bot.core.context import Ctx
+    from bot.core.policy import Policy
+
+CommandHandler = Callable[["Ctx", str], Awaitable[None]]
+ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
+DeepLinkHandler = Callable[["Ctx", str], Awaitable[None]]
+# Moves what is kept of a chat to its new id (session, old chat id, new chat id).
+ChatMovedHandler = Callable[[AsyncSession, int, int], Awaitable[object]]
+Guard = Callable[["Ctx"], bool]
+P = ParamSpec("P")
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    names: tuple[str, ...]  # Dutch first, then English: ("taal", "language")
+    handler: CommandHandler
+    description: str  # a msgid, shown in Telegram's command menu
+    private: bool = True  # offered in private chats
+    group: bool = False  # offered in group chats
+    menu: bool = True  # listed in the command menu
+    # The name shown in another language's command menu, where it has its own
+    # (Telegram allows [a-z0-9_] only): (("tr", "dil"), ("pl", "jezyk"), ...).
+    local: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, lang: str) -> str:
+        """The name this command is listed under in `lang`'s menu: its own name in that
+        language, else the Dutch name for Dutch and the English one for the others."""
+        return dict(self.local).get(lang) or (self.names[0] if lang == "nl" else self.names[-1])
+
+
+@dataclass(frozen=True, slots=True)
+class MenuEntry:
+    key: str
+    label: str  # msgid
+    order: int
+    handler: Callable[[Ctx], Awaitable[None]]
+    visible: Guard | None = None
+
+
+def _default_policy() -> Policy:
+    from bot.core.policy import Policy
+
+    return Policy()
+
+
+@dataclass
+class Registry:
+    # The rules are registered under this policy (bot.app.bootstrap builds it from the
+    # settings); flows and rules read it from here or from `Services.policy`, the same one.
+    policy: Policy = field(default_factory=_default_policy)
+    flows: dict[str, Flow] = field(default_factory=dict)
+    commands: dict[str, Command] = field(default_factory=dict)
+    command_list: list[Command] = field(default_factory=list)
+    buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
+    menu: list[MenuEntry] = field(default_factory=list)
+    # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
+    group_handler: Callable[[Ctx], Awaitable[None]] | None = None
+    # Telegram sends poll answers without a chat: the group polls module claims them.
+    poll_answer_handler: Callable[[Ctx], Awaitable[None]] | None = None
+    subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
+    # A chat became another (a Telegram group upgraded to a supergroup): delivery calls
+    # these in one transaction (the groups flow registers the group domain's `migrate`).
+    chat_moved: list[ChatMovedHandler] = field(default_factory=list)
+    # The ways into flows that other flows open (bot/core/entries.py), by entry name.
+    entries: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
+
+    # One event type, or two handled alike: the handler's parameter says which it takes.
+    @overload
+    def subscribe(self, kind: type[E], /) -> Callable[[SubscriberOf[E]], SubscriberOf[E]]: ...
+
+    @overload
+    def subscribe(
+        self, kind: type[E], other: type[F], /
+    ) -> Callable[[SubscriberOf[E | F]], SubscriberOf[E | F]]: ...
+
+    def subscribe(self, *event_types: type[Any]) -> Callable[[Any], Any]:
+        def register(handler: Any) -> Any:
+            for event_type in event_types:
+                # Called only with events of the types it subscribed to (the overloads above
+                # check the handler takes them).
+                self.subscribers.setdefault(event_type, []).append(handler)
+            return handler
+
+        return register
+
+    def add_flow(self, flow: Flow) -> Flow:
+        if flow.name in self.flows:
+            raise ValueError(f"flow {flow.name} registered twice")
+        self.flows[flow.name] = flow
+        return flow
+
+    def command(
+        self,
+        *names: str,
+        description: str,
+        private: bool = True,
+        group: bool = False,
+        menu: bool = True,
+        local: dict[str, str] | None = None,
+    ) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            own = tuple((local or {}).items())
+            entry = Command(tuple(names), handler, description, private, group, menu, own)
+            for name in (*names, *(name for _, name in own if name not in names)):
+                if name in self.commands:
+                    raise ValueError(f"command /{name} registered twice")
+                self.commands[name] = entry
+            self.command_list.append(entry)
+            return handler
+
+        return register
+
+    def button(self, route: str) -> Callable[[ButtonHandler], ButtonHandler]:
+        def register(handler: ButtonHandler) -> ButtonHandler:
+            if route in self.buttons:
+                raise ValueError(f"button route {route} registered twice")
+            from bot.core.conversation import once_per_press  # the machinery; imports the registry
+
+            self.buttons[route] = once_per_press(handler)
+            return handler
+
+        return register
+
+    def deep_link(self, prefix: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
+        def register(handler: DeepLinkHandler) -> DeepLinkHandler:
+            if prefix in self.deep_links:
+                raise ValueError(f"deep link prefix {prefix} registered twice")
+            self.deep_links[prefix] = handler
+            return handler
+
+        return register
+
+    def menu_entry(
+        self, key: str, label: str, order: int, *, visible: Guard | None = None
+    ) -> Callable[[Callable[[Ctx], Awaitable[None]]], Callable[[Ctx], Awaitable[None]]]:
+        def register(handler: Callable[[Ctx], Awaitable[None]]) -> Callable[[Ctx], Awaitable[None]]:
+            self.menu.append(MenuEntry(key, label, order, handler, visible))
+            self.menu.sort(key=lambda entry: entry.order)
+            return handler
+
+        return register
+
+    def provide(
+        self, entry: Entry[P]
+    ) -> Callable[
+        [Callable[Concatenate[Ctx, P], Awaitable[None]]],
+        Callable[Concatenate[Ctx, P], Awaitable[None]],
+    ]:
+        """Register the flow function behind an entry (its signature is the entry's)."""
+
+        def register(
+            handler: Callable[Concatenate[Ctx, P], Awaitable[None]],
+        ) -> Callable[Concatenate[Ctx, P], Awaitable[None]]:
+            if entry.name in self.entries:
+                raise ValueError(f"entry {entry.name} provided twice")
+            self.entries[entry.name] = handler
+            return handler
+
+        return register
+
+    async def open(self, entry: Entry[P], ctx: Ctx, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        handler = self.entries.get(entry.name)
+        if handler is None:
+            raise LookupError(f"no flow provides the entry {entry.name}")
+        await handler(ctx, *args, **kwargs)
+
+    def unprovided(self, declared: Iterable[Entry[Any]]) -> list[str]:
+        """The declared entries no flow provides (the bootstrap refuses to start on any)."""
+        return sorted(entry.name for entry in declared if entry.name not in self.entries)

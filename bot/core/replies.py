@@ -1,0 +1,263 @@
+"""Replies at least once: written with the conversation change, sent after the commit.
+
+The engine calls ``write`` inside the update's transaction: the replies it decided (not
+a button's answer, which is useless later) become one ``reply_outbox`` row, committed
+with the new conversation state or not at all. ``Core`` then delivers them and marks the
+row done: rows are deleted in groups (``scheduler.grouped``, as the dispatcher marks SENT).
+
+A process killed between the commit and the delete leaves the row; ``recover`` (the
+scheduler's reaper: at start and every ``reap_seconds``) takes rows older than the lease,
+and delivers them again, oldest first, one conversation at a time, in the order they were
+written. Hence at least once: what was in flight at the kill, or sent but not yet marked
+(one group), may arrive twice. ``settle`` runs before a conversation's next update: its
+delivered replies are marked first, so after a kill only the replies of the update that
+was last handled can come again, never an earlier question the person already answered.
+A reply that still fails with a transient error after Delivery's own retries stays in the
+outbox for the next recovery; one that Telegram refuses, or whose outcome is unknown (it
+may have arrived), is done.
+
+Without a database there is nothing to write: the engine's apology is sent directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from bot.core import wire
+from bot.core.delivery import Delivery, Outcome
+from bot.core.engine import ConversationLocks
+from bot.core.seam import AnswerButton, Incoming, Outgoing
+from bot.core.services import Services
+from scheduler.grouped import Grouped
+from storage.models import ReplyOutbox as Row
+from storage.queries import table_of
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MAX_ATTEMPTS", "REPLY_LEASE", "ReplyOutbox"]
+
+# A row taken for delivery is left alone this long by other recoveries.
+REPLY_LEASE = timedelta(seconds=60)
+# Recoveries of one row before it is given up (each already retried inside Delivery).
+MAX_ATTEMPTS = 5
+# Delivered replies are marked in one transaction per this many seconds (or 200 replies):
+# the write lock is taken about twice a second instead of once per reply; a crash repeats
+# at most that long's replies.
+RECORD_WITHIN = 0.5
+# Conversations recovered at once (each in order, on the shared pacer).
+RECOVER_AT_ONCE = 50
+
+_TABLE = table_of(Row)
+_INSERT = insert(_TABLE)
+_DELETE = delete(_TABLE).where(_TABLE.c.update_id.in_(bindparam("ids", expanding=True)))
+_KEEP = (
+    update(_TABLE).where(_TABLE.c.update_id == bindparam("uid")).values(actions=bindparam("left"))
+)
+
+
+def durable(actions: Sequence[Outgoing]) -> list[Outgoing]:
+    """What is worth sending after a restart: everything but a button's answer."""
+    return [action for action in actions if not isinstance(action, AnswerButton)]
+
+
+class ReplyOutbox:
+    def __init__(
+        self,
+        services: Services,
+        delivery: Delivery,
+        *,
+        record_every: int = 200,
+        record_within: float = RECORD_WITHIN,
+    ) -> None:
+        self.services = services
+        self.delivery = delivery
+        # Replies of one conversation leave in the order of its updates (Core holds it too).
+        self.order = ConversationLocks()
+        # Update ids whose row this process is delivering or about to mark done.
+        self.in_flight: set[int] = set()
+        self._written: set[int] = set()
+        self._done: Grouped[int] = Grouped(self._delete, every=record_every, within=record_within)
+        self._committer: asyncio.Task[None] | None = None
+        # Per conversation: delivered updates whose row is not deleted yet (see `settle`).
+        self._unmarked: dict[tuple[int, int], set[int]] = defaultdict(set)
+        self._marked = asyncio.Condition()
+
+    # ------------------------------------------------------------------ the engine's side
+
+    async def write(
+        self, session: AsyncSession, incoming: Incoming, actions: Sequence[Outgoing]
+    ) -> None:
+        """Inside the update's transaction: one row of the replies (one INSERT)."""
+        kept = durable(actions)
+        if incoming.update_id is None or not kept:
+            return
+        await session.execute(
+            _INSERT,
+            {
+                "update_id": incoming.update_id,
+                "chat_id": incoming.chat.id,
+                "person_id": incoming.person.id,
+                "actions": [wire.dump(action) for action in kept],
+                "claimed_at": self.services.clock.now(),
+                "attempts": 0,
+            },
+        )
+        self._written.add(incoming.update_id)
+        self.in_flight.add(incoming.update_id)  # before the commit: no recovery takes it
+
+    # ------------------------------------------------------------------ after the commit
+
+    async def deliver(
+        self, conversation: tuple[int, int], update_id: int | None, actions: Sequence[Outgoing]
+    ) -> None:
+        """Send what the engine returned; mark its row done, or keep what failed."""
+        left = await self._send(actions)
+        if update_id is None or update_id not in self._written:
+            return  # nothing was written: an apology, a duplicate, a flood notice
+        self._written.discard(update_id)
+        if left:
+            await self._keep(update_id, left)
+            self.in_flight.discard(update_id)
+        else:
+            self._mark_done(conversation, update_id)
+
+    async def settle(self, conversation: tuple[int, int]) -> None:
+        """Before this conversation's next update: commit its delivered marks now.
+
+        Usually there are none (a group commits within half a second); a person who answers
+        at once, or a commit held up by a busy database, would otherwise leave a row of an
+        answered question that a restart sends again, after the conversation moved on."""
+        waiting = self._unmarked.get(conversation)
+        if not waiting:
+            return
+        taken = self._done.take(waiting.__contains__)
+        if taken:
+            await self._delete(taken)
+        async with self._marked:  # the rest is in a group being committed right now
+            await self._marked.wait_for(lambda: not self._unmarked.get(conversation))
+
+    async def _send(self, actions: Sequence[Outgoing]) -> list[Outgoing]:
+        """Deliver in order; what is certainly not delivered yet (transient) comes back."""
+        left: list[Outgoing] = []
+        for action in actions:
+            delivered = await self.delivery.attempt(action)
+            if delivered.outcome in (Outcome.TRANSIENT, Outcome.RATE_LIMITED):
+                if not isinstance(action, AnswerButton):
+                    left.append(action)
+        return left
+
+    def _mark_done(self, conversation: tuple[int, int], update_id: int) -> None:
+        self.in_flight.add(update_id)  # until the delete commits
+        self._unmarked[conversation].add(update_id)
+        self._done.add(update_id)
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._done.run(), name="reply-outbox-done")
+
+    async def _delete(self, update_ids: list[int]) -> None:
+        try:
+            async with self.services.db.transaction() as session:
+                await session.execute(_DELETE, {"ids": update_ids})
+        except Exception as error:
+            # The rows stay: recovered after their lease, sent again (at least once).
+            log.warning("could not mark %d delivered replies done: %s", len(update_ids), error)
+        finally:
+            self.in_flight.difference_update(update_ids)
+            done = set(update_ids)
+            for conversation in [key for key, ids in self._unmarked.items() if ids & done]:
+                self._unmarked[conversation] -= done
+                if not self._unmarked[conversation]:
+                    del self._unmarked[conversation]
+            async with self._marked:
+                self._marked.notify_all()
+
+    async def _keep(self, update_id: int, left: list[Outgoing]) -> None:
+        try:
+            async with self.services.db.transaction() as session:
+                await session.execute(
+                    _KEEP, {"uid": update_id, "left": [wire.dump(action) for action in left]}
+                )
+        except Exception as error:  # the row keeps them all: some may come twice
+            log.warning("could not keep the undelivered replies of update %s: %s", update_id, error)
+
+    async def close(self) -> None:
+        """Commit the marks still waiting (on stop)."""
+        if self._committer is not None and not self._committer.done():
+            self._done.close()
+            await self._committer
+        self._done = Grouped(self._delete, every=self._done.every, within=self._done.within)
+        self._committer = None
+
+    # ------------------------------------------------------------------ recovery
+
+    async def recover(self, lease: timedelta = REPLY_LEASE) -> int:
+        """Deliver the rows a dead process left (older than ``lease``); how many rows."""
+        rows = await self._claim(lease)
+        if not rows:
+            return 0
+        by_conversation: dict[tuple[int, int], list[Row]] = defaultdict(list)
+        for row in sorted(rows, key=lambda row: row.id or 0):
+            by_conversation[(row.chat_id, row.person_id)].append(row)
+        log.warning("redelivering the replies of %d updates left undelivered", len(rows))
+        gate = asyncio.Semaphore(RECOVER_AT_ONCE)
+
+        async def conversation(key: tuple[int, int], rows: list[Row]) -> None:
+            async with gate, self.order.hold(key):
+                for row in rows:
+                    await self._redeliver(row)
+
+        await asyncio.gather(*(conversation(key, rows) for key, rows in by_conversation.items()))
+        return len(rows)
+
+    async def _claim(self, lease: timedelta) -> list[Row]:
+        now = self.services.clock.now()
+        stale = (Row.claimed_at <= now - lease,)
+        async with self.services.db.transaction() as session:
+            query = select(Row).where(*stale).order_by(col(Row.id))
+            if not self.services.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            rows = [
+                row
+                for row in (await session.execute(query)).scalars().all()
+                if row.update_id not in self.in_flight
+            ]
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            await session.execute(
+                update(Row)
+                .where(col(Row.id).in_(ids))
+                .values(claimed_at=now, attempts=Row.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            for row in rows:
+                session.expunge(row)
+            self.in_flight.update(row.update_id for row in rows)
+            return rows
+
+    async def _redeliver(self, row: Row) -> None:
+        try:
+            actions = [wire.load(data) for data in row.actions]
+        except wire.WireError:
+            log.exception("reply row of update %s cannot be read; dropped", row.update_id)
+            self._mark_done((row.chat_id, row.person_id), row.update_id)
+            return
+        left = await self._send(actions)
+        if left and row.attempts + 1 < MAX_ATTEMPTS:
+            await self._keep(row.update_id, left)
+            self.in_flight.discard(row.update_id)
+            return
+        if left:
+            log.error(
+                "replies of update %s undelivered after %d tries; given up",
+                row.update_id,
+                row.attempts + 1,
+            )
+        self._mark_done((row.chat_id, row.person_id), row.update_id)

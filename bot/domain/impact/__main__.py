@@ -1,0 +1,5 @@
+import sys
+
+from bot.domain.impact import main
+
+sys.exit(main())

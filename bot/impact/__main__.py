@@ -1,5 +1,0 @@
-import sys
-
-from bot.impact import main
-
-sys.exit(main())
