@@ -28,18 +28,14 @@ from bot.domain.actions import find_kit, quote_measure, valid_id
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative, initiatives_of, record_activity
 from bot.domain.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
-from bot.domain.phases import phase_label
-from bot.flows.actions import (
-    check_progress,
-    initiative_button,
-    kindly,
-    load_initiative,
-    shorten,
-    show,
-    start_planning,
-)
+from bot.domain.phases import check_progress, phase_label
 from bot.i18n import N_, Safe, Texts, escape
+from bot.views.access import load_initiative
+from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
+from bot.views.entries import PLAN_ACTION
+from bot.views.screens import kindly, show
+from bot.views.text import shorten
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
@@ -95,8 +91,8 @@ async def context_initiative(ctx: Ctx, raw: int | None) -> Initiative | None:
 
 def back_rows(ctx: Ctx, initiative: Initiative | None) -> list[list[Button]]:
     if initiative is not None:
-        return [[initiative_button(ctx.texts, initiative.id or 0), conv.menu_button(ctx)]]
-    return [[conv.menu_button(ctx)]]
+        return [[initiative_button(ctx.texts, initiative.id or 0), menu_button(ctx.texts)]]
+    return [[menu_button(ctx.texts)]]
 
 
 def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> list[list[Button]]:
@@ -369,7 +365,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
     if payload.arg(2):
         initiative = await load_initiative(ctx, payload.int_arg(2), Permission.PLAN_ACTION)
         if initiative is not None:
-            await start_planning(ctx, initiative, kind, kit)
+            await ctx.open(PLAN_ACTION, initiative, kind, kit.id)
         return
     mine = [
         initiative
@@ -377,7 +373,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative)
     ]
     if len(mine) == 1:
-        await start_planning(ctx, mine[0], kind, kit)
+        await ctx.open(PLAN_ACTION, mine[0], kind, kit.id)
         return
     conv.leave_flow(ctx, keep_for_later=True)
     back = [Button(ctx._("Back to the kit"), pack("kit", "show", kit.id))]
@@ -388,7 +384,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
                 "Share your idea first from the menu, or ask the initiators of your "
                 "initiative to add you to the team."
             ),
-            [back, [conv.menu_button(ctx)]],
+            [back, [menu_button(ctx.texts)]],
         )
         return
     rows = [
@@ -399,7 +395,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         ctx._(
             "For which initiative do you want to use <b>{kit}</b>?", kit=kit_title(ctx.texts, kit)
         ),
-        [*rows, back, [conv.menu_button(ctx)]],
+        [*rows, back, [menu_button(ctx.texts)]],
     )
 
 

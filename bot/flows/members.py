@@ -20,9 +20,9 @@ from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.domain.initiatives import initiators, members, membership, record_activity
 from bot.domain.phases import check_progress
-from bot.flows.actions import tell_people
 from bot.flows.initiative import card_button, show_card, verb
 from bot.i18n import N_, Safe, Texts
+from bot.views.screens import tell_people
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.
