@@ -31,11 +31,12 @@ from bot.domain.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
 from bot.domain.phases import check_progress, phase_label
 from bot.i18n import N_, Safe, Texts, escape
 from bot.views.access import load_initiative
+from bot.views.action_card import kind_label
 from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
 from bot.views.entries import PLAN_ACTION
 from bot.views.screens import kindly, show
-from bot.views.text import shorten
+from bot.views.text import shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
@@ -45,7 +46,6 @@ KIT_PHASES = {
     "bestendigen": Phase.SUSTAIN,
 }
 PHASE_KITS = {phase: name for name, phase in KIT_PHASES.items()}
-KIND_NAMES = {"meeting": N_("Meeting"), "action": N_("Action")}
 AMOUNT_MAX = Decimal(10_000_000)
 
 
@@ -228,7 +228,9 @@ def kit_page(ctx: Ctx, kit: Kit) -> Safe:
             "<b>Theme:</b> {theme} · <b>Phase:</b> {phase} · {kind}",
             theme=kit_theme_label(texts, kit.theme),
             phase=kit_phase_label(texts, kit.phase),
-            kind=ctx._(KIND_NAMES.get(kit.kind, KIND_NAMES["action"])),
+            kind=kind_label(
+                texts, ActionKind(kit.kind) if kit.kind == "meeting" else ActionKind.ACTION
+            ),
         ),
     ]
     if kit.threshold:
@@ -681,7 +683,7 @@ async def show_comparison(
         ]
     rows += back_rows(ctx, initiative)
     text = Safe("\n".join(lines))
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def quote_pressed(ctx: Ctx, payload: Payload) -> None:
