@@ -30,7 +30,7 @@ from bot.views.access import load_action, load_initiative
 from bot.views.action_card import show_card
 from bot.views.action_news import send_invitation, told_of_change
 from bot.views.buttons import action_button, initiative_button, menu_button
-from bot.views.entries import PLAN_ACTION
+from bot.views.entries import PLANNING
 from bot.views.screens import show, tell_people
 from bot.views.text import shorten, with_intro
 from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Resident
@@ -51,7 +51,7 @@ async def act_new(ctx: Ctx, payload: Payload) -> None:
         return
     initiative = await load_initiative(ctx, payload.int_arg(1), Permission.PLAN_ACTION)
     if initiative is not None:
-        await ctx.open(PLAN_ACTION, initiative, kind)
+        await ctx.open(PLANNING, initiative, kind)
 
 
 def list_label(texts: Texts, action: Action) -> str:

@@ -34,7 +34,7 @@ from bot.views.access import load_initiative
 from bot.views.action_card import kind_label
 from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
-from bot.views.entries import PLAN_ACTION
+from bot.views.entries import PLANNING
 from bot.views.screens import kindly, show
 from bot.views.text import shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
@@ -367,7 +367,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
     if payload.arg(2):
         initiative = await load_initiative(ctx, payload.int_arg(2), Permission.PLAN_ACTION)
         if initiative is not None:
-            await ctx.open(PLAN_ACTION, initiative, kind, kit.id)
+            await ctx.open(PLANNING, initiative, kind, kit.id)
         return
     mine = [
         initiative
@@ -375,7 +375,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative)
     ]
     if len(mine) == 1:
-        await ctx.open(PLAN_ACTION, mine[0], kind, kit.id)
+        await ctx.open(PLANNING, mine[0], kind, kit.id)
         return
     conv.leave_flow(ctx, keep_for_later=True)
     back = [Button(ctx._("Back to the kit"), pack("kit", "show", kit.id))]

@@ -2,7 +2,7 @@
 typed), day and time, place and places; then the members hear of it in their own chats,
 and with a kit the organiser gets the invitation to forward.
 
-Flow ``plan``, opened through the entry ``PLAN_ACTION`` (the action list, a kit, the
+Flow ``plan``, opened through the entry ``PLANNING`` (the action list, a kit, the
 review's next step). The questions it shares with changing an action are in
 ``bot/views/action_questions.py``.
 """
@@ -37,7 +37,7 @@ from bot.views.action_questions import (
     when_steps,
 )
 from bot.views.buttons import action_button, rsvp_row
-from bot.views.entries import PLAN_ACTION
+from bot.views.entries import PLANNING
 from bot.views.screens import kindly, tell_people
 from bot.views.text import with_intro
 from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Resident
@@ -220,7 +220,7 @@ plan_flow = Flow(
 async def start_planning(
     ctx: Ctx, initiative: Initiative, kind: str, kit_id: str | None = None
 ) -> None:
-    """Start the plan flow for this initiative (the caller checked PLAN_ACTION)."""
+    """Start the plan flow for this initiative (the caller checked Permission.PLAN_ACTION)."""
     conv.leave_flow(ctx, keep_for_later=True)
     data: dict[str, Any] = {"initiative_id": initiative.id, "kind": str(kind)}
     if kit_id is not None:
@@ -230,4 +230,4 @@ async def start_planning(
 
 def register(registry: Registry) -> None:
     registry.add_flow(plan_flow)
-    registry.provide(PLAN_ACTION)(start_planning)
+    registry.provide(PLANNING)(start_planning)

@@ -41,8 +41,8 @@ async def _plan_action(
     ctx: Ctx, initiative: Initiative, kind: str, kit_id: str | None = None
 ) -> None:
     """Plan a meeting or an action (`kind`: an `ActionKind`) for this initiative, with the
-    kit's title and checklist when `kit_id` is given; the caller checked PLAN_ACTION
+    kit's title and checklist when `kit_id` is given; the caller checked Permission.PLAN_ACTION
     (flows/plan.py)."""
 
 
-PLAN_ACTION = Entry("plan.start", _plan_action)
+PLANNING = Entry("plan.start", _plan_action)
