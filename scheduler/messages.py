@@ -45,6 +45,7 @@ from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
 from bot.domain.stall import Quiet, quiet_one
 from bot.i18n import Safe, Texts, texts_for
+from bot.views.after_action import review_prompt, thanks_for_coming
 from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
     Action,
@@ -356,19 +357,8 @@ async def render_followup(
     if due > now:
         raise Postpone(due, "the action moved")
     texts = texts_of(person)
-    text = texts._(
-        "<b>{title}</b> was on {day}. How did it go?\n\n"
-        "Tell me in a few taps: how many neighbours came, what went well, "
-        "and what you want to do next. That's how one action leads to the next.",
-        title=action.title,
-        day=local_day(texts, action.starts_at),
-    )
-    return say(
-        person,
-        text,
-        [Button(texts._("Tell how it went"), pack("review", action.id))],
-        initiative_row(texts, action.initiative_id),
-    )
+    text, rows = review_prompt(texts, action)
+    return say(person, text, *rows)
 
 
 async def render_thanks(
@@ -387,27 +377,8 @@ async def render_thanks(
     if due > now:
         raise Postpone(due, "the action moved")
     texts = texts_of(person)
-    day = local_day(texts, action.starts_at)
-    if member.role is MemberRole.FOLLOWER:
-        text = texts._(
-            "Thank you for coming to <b>{title}</b> on {day}! 🙏\n\n"
-            "Would you like to help organise the next one? "
-            "Then you join the team. It can be a small task.",
-            title=action.title,
-            day=day,
-        )
-        return say(
-            person,
-            text,
-            [Button(texts._("Yes, I want to help"), pack("helpnext", action.id))],
-            [Button(texts._("Not now"), pack("menu"))],
-        )
-    text = texts._(
-        "Thank you for coming to <b>{title}</b> on {day}, and for helping to make it happen! 🙏",
-        title=action.title,
-        day=day,
-    )
-    return say(person, text, initiative_row(texts, action.initiative_id))
+    text, rows = thanks_for_coming(texts, action, member.role)
+    return say(person, text, *rows)
 
 
 # --- before an action ----------------------------------------------------------------------

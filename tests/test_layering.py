@@ -47,12 +47,7 @@ KNOWN: set[tuple[str, str]] = {
     ("bot.flows.groups", "bot.flows.idea"),
     ("bot.flows.groups", "bot.flows.initiative"),
     ("bot.flows.groups", "bot.flows.rsvp"),
-    ("bot.flows.kits", "bot.flows.actions"),
-    ("bot.flows.materials", "bot.flows.actions"),
-    ("bot.flows.members", "bot.flows.actions"),
     ("bot.flows.mydata", "bot.flows.groups"),
-    ("bot.flows.review", "bot.flows.actions"),
-    ("bot.flows.rsvp", "bot.flows.actions"),
 }
 
 

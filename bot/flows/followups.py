@@ -15,11 +15,11 @@ from sqlmodel import select
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import MemberJoined
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import Payload
 from bot.core.registry import Registry
-from bot.core.seam import Button
 from bot.domain.initiatives import get_initiative, initiators, membership, record_activity
 from bot.domain.phases import check_progress
+from bot.views.after_action import already_helping, cannot_add_helper, joined_as_helper
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import Kind, gentle, zone
@@ -48,16 +48,9 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         return
     person = ctx.person
     member = await membership(ctx.session, initiative.id or 0, person.id or 0)
-    card = [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))]
     if member is not None and member.role is not MemberRole.FOLLOWER:
         ctx.toast()
-        ctx.say(
-            ctx._(
-                "You're already in the team of <b>{title}</b>. Thank you for helping!",
-                title=initiative.title,
-            ),
-            [card, [conv.menu_button(ctx)]],
-        )
+        ctx.say(*already_helping(ctx.texts, initiative))
         return
     came = (
         await ctx.session.execute(
@@ -70,13 +63,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
     ).first()
     if member is None or came is None:
         ctx.toast()
-        ctx.say(
-            ctx._(
-                "Thank you for wanting to help! I can't add you to this team from here. "
-                "Ask one of the initiators to invite you."
-            ),
-            [[conv.menu_button(ctx)]],
-        )
+        ctx.say(*cannot_add_helper(ctx.texts))
         return
     now = ctx.now()
     member.role = MemberRole.TEAM
@@ -97,14 +84,5 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
             now,
         )
     ctx.toast(ctx._("You're in the team!"))
-    ctx.say(
-        ctx._(
-            "Wonderful, {name}! You're now in the team of <b>{title}</b>. 🙌\n\n"
-            "I let the initiators know. They will get in touch about the next action. "
-            "Have a look at what is going on:",
-            name=person.display_name,
-            title=initiative.title,
-        ),
-        [card, [conv.menu_button(ctx)]],
-    )
+    ctx.say(*joined_as_helper(ctx.texts, person.display_name, initiative))
     await check_progress(ctx, initiative)

@@ -28,18 +28,15 @@ from bot.domain.actions import find_kit, quote_measure, valid_id
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative, initiatives_of, record_activity
 from bot.domain.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
-from bot.domain.phases import phase_label
-from bot.flows.actions import (
-    check_progress,
-    initiative_button,
-    kindly,
-    load_initiative,
-    shorten,
-    show,
-    start_planning,
-)
+from bot.domain.phases import check_progress, phase_label
 from bot.i18n import N_, Safe, Texts, escape
+from bot.views.access import load_initiative
+from bot.views.action_card import kind_label
+from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
+from bot.views.entries import PLANNING
+from bot.views.screens import kindly, show
+from bot.views.text import shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
@@ -49,7 +46,6 @@ KIT_PHASES = {
     "bestendigen": Phase.SUSTAIN,
 }
 PHASE_KITS = {phase: name for name, phase in KIT_PHASES.items()}
-KIND_NAMES = {"meeting": N_("Meeting"), "action": N_("Action")}
 AMOUNT_MAX = Decimal(10_000_000)
 
 
@@ -95,8 +91,8 @@ async def context_initiative(ctx: Ctx, raw: int | None) -> Initiative | None:
 
 def back_rows(ctx: Ctx, initiative: Initiative | None) -> list[list[Button]]:
     if initiative is not None:
-        return [[initiative_button(ctx.texts, initiative.id or 0), conv.menu_button(ctx)]]
-    return [[conv.menu_button(ctx)]]
+        return [[initiative_button(ctx.texts, initiative.id or 0), menu_button(ctx.texts)]]
+    return [[menu_button(ctx.texts)]]
 
 
 def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> list[list[Button]]:
@@ -232,7 +228,9 @@ def kit_page(ctx: Ctx, kit: Kit) -> Safe:
             "<b>Theme:</b> {theme} · <b>Phase:</b> {phase} · {kind}",
             theme=kit_theme_label(texts, kit.theme),
             phase=kit_phase_label(texts, kit.phase),
-            kind=ctx._(KIND_NAMES.get(kit.kind, KIND_NAMES["action"])),
+            kind=kind_label(
+                texts, ActionKind(kit.kind) if kit.kind == "meeting" else ActionKind.ACTION
+            ),
         ),
     ]
     if kit.threshold:
@@ -379,7 +377,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
     if payload.arg(2):
         initiative = await load_initiative(ctx, payload.int_arg(2), Permission.PLAN_ACTION)
         if initiative is not None:
-            await start_planning(ctx, initiative, kind, kit)
+            await ctx.open(PLANNING, initiative, kind, kit.id)
         return
     mine = [
         initiative
@@ -387,7 +385,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative)
     ]
     if len(mine) == 1:
-        await start_planning(ctx, mine[0], kind, kit)
+        await ctx.open(PLANNING, mine[0], kind, kit.id)
         return
     conv.leave_flow(ctx, keep_for_later=True)
     back = [Button(ctx._("Back to the kit"), pack("kit", "show", kit.id))]
@@ -398,7 +396,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
                 "Share your idea first from the menu, or ask the initiators of your "
                 "initiative to add you to the team."
             ),
-            [back, [conv.menu_button(ctx)]],
+            [back, [menu_button(ctx.texts)]],
         )
         return
     rows = [
@@ -409,7 +407,7 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         ctx._(
             "For which initiative do you want to use <b>{kit}</b>?", kit=kit_title(ctx.texts, kit)
         ),
-        [*rows, back, [conv.menu_button(ctx)]],
+        [*rows, back, [menu_button(ctx.texts)]],
     )
 
 
@@ -695,7 +693,7 @@ async def show_comparison(
         ]
     rows += back_rows(ctx, initiative)
     text = Safe("\n".join(lines))
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def quote_pressed(ctx: Ctx, payload: Payload) -> None:

@@ -28,20 +28,14 @@ from bot.domain.actions import get_action, valid_id
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative, record_activity
 from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
-from bot.flows.actions import (
-    action_button,
-    id_arg,
-    initiative_button,
-    kindly,
-    load_action,
-    load_initiative,
-    not_found,
-    show_card,
-)
 from bot.i18n import N_, Safe, Texts, texts_for
+from bot.views.access import id_arg, load_action, load_initiative, not_found
+from bot.views.action_card import show_card
+from bot.views.buttons import action_button, initiative_button, menu_button
 from bot.views.entries import INVITATION
 from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
+from bot.views.screens import kindly
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
@@ -176,7 +170,7 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
             [Button(ctx._("Tally sheet for the doors"), pack("mat", "tally", aid))],
             *await door_row(ctx, action, initiative),
             [other_language_button(ctx, lang, pack("mat", "poster", aid, OTHER_LANGUAGE[lang]))],
-            [action_button(ctx.texts, aid), conv.menu_button(ctx)],
+            [action_button(ctx.texts, aid), menu_button(ctx.texts)],
         ],
     )
 
@@ -213,7 +207,7 @@ async def invite_pressed(ctx: Ctx, payload: Payload) -> None:
         ),
         [
             [other_language_button(ctx, lang, pack("mat", "invite", iid, OTHER_LANGUAGE[lang]))],
-            [initiative_button(ctx.texts, iid), conv.menu_button(ctx)],
+            [initiative_button(ctx.texts, iid), menu_button(ctx.texts)],
         ],
     )
 
@@ -238,7 +232,7 @@ async def tally_pressed(ctx: Ctx, action_id: int | None) -> None:
         ctx._("Back from the doors? Type the totals here, then they count too."),
         [
             *await door_row(ctx, action, initiative),
-            [action_button(ctx.texts, action.id or 0), conv.menu_button(ctx)],
+            [action_button(ctx.texts, action.id or 0), menu_button(ctx.texts)],
         ],
     )
 
@@ -361,7 +355,7 @@ async def save_tally(ctx: Ctx, yes: int) -> Next:
         ),
         [
             [Button(ctx._("Enter another round"), pack("mat", "door", action.id or 0))],
-            [action_button(ctx.texts, action.id or 0), conv.menu_button(ctx)],
+            [action_button(ctx.texts, action.id or 0), menu_button(ctx.texts)],
         ],
     )
     return HANDLED

@@ -21,10 +21,16 @@ from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.domain.initiatives import initiators, members, membership, record_activity
 from bot.domain.phases import check_progress
-from bot.flows.actions import tell_people
 from bot.i18n import N_, Safe, Texts
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    menu_button,
+)
 from bot.views.entries import INITIATIVE_CARD
-from bot.views.initiative import card_button
+from bot.views.screens import tell_people
+from bot.views.text import with_intro
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.
@@ -68,8 +74,10 @@ async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = 
     if not rows:
         lines += ["", ctx._("Nobody else is in it yet. Invite neighbours from the card.")]
     text = Safe("\n".join(lines))
-    rows.append([card_button(ctx, ident), conv.menu_button(ctx)])
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    rows.append(
+        [initiative_button(ctx.texts, ident, BACK_TO_THE_INITIATIVE), menu_button(ctx.texts)]
+    )
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def members_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
@@ -150,7 +158,7 @@ async def _tell(ctx: Ctx, resident: Resident, initiative: Initiative, role: Memb
                 name=ctx.person.display_name,
                 title=initiative.title,
             )
-        return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
+        return text, [[initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)]]
 
     await tell_people(ctx, [resident], news)
 
@@ -183,7 +191,7 @@ async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
             title=initiative.title,
         ), [
             [Button(texts._("Yes, into the team"), welcome)],
-            [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+            [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
         ]
 
     await tell_people(ctx, await initiators(ctx.session, initiative.id or 0), offer)

@@ -16,27 +16,20 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import ActionReviewed
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import Payload
 from bot.core.registry import Registry
-from bot.core.seam import Button
 from bot.core.understand import parse_count
 from bot.domain.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.impact import compute
 from bot.domain.initiatives import get_initiative, record_activity
 from bot.domain.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
-from bot.domain.outcomes import impact_lines, parse_amount, save_review
-from bot.flows.actions import (
-    button_label,
-    check_progress,
-    id_arg,
-    initiative_button,
-    kindly,
-    load_action,
-    refuse,
-    show_card,
-)
+from bot.domain.outcomes import parse_amount, save_review
+from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe, escape
+from bot.views.access import id_arg, load_action, refuse
+from bot.views.action_card import show_card
+from bot.views.after_action import review_done
+from bot.views.screens import kindly
 from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Phase
 
 ATTENDED_MAX = 100_000
@@ -265,45 +258,7 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
     record_activity(ctx.session, initiative, ActivityKind.ACTION_REVIEWED, now, ctx.person.id)
     ctx.emit(ActionReviewed(action.id or 0))
 
-    iid = initiative.id or 0
-    lines = [
-        ctx._("🙌 Thank you! I wrote it down."),
-        ctx.n_(
-            "{n} person came to {title}.",
-            "{n} people came to {title}.",
-            action.attended,
-            title=action.title,
-        ),
-        *impact_lines(ctx.texts, compute([counted])),
-    ]
-    rows: list[list[Button]] = []
-    next_kit = find_kit(action.next_step)
-    if next_kit is not None:
-        title = next_kit.text(ctx.texts.lang).title
-        lines.append(ctx._("Next: {next}. Shall we plan it right away?", next=title))
-        rows.append(
-            [
-                Button(
-                    button_label(ctx._("Plan: {next}", next=title)),
-                    pack("kit", "use", next_kit.id, iid),
-                )
-            ]
-        )
-        rows.append([Button(ctx._("Read the kit first"), pack("kit", "show", next_kit.id, iid))])
-    elif action.next_step:
-        lines.append(ctx._("Next: {next}. Shall we plan it right away?", next=action.next_step))
-    else:
-        lines.append(
-            ctx._("Keeping a rhythm helps: shall we plan the next meeting or action right away?")
-        )
-    rows.append(
-        [
-            Button(ctx._("Plan a meeting"), pack("act", "new", iid, "meeting")),
-            Button(ctx._("Plan an action"), pack("act", "new", iid, "action")),
-        ]
-    )
-    rows.append([initiative_button(ctx.texts, iid), conv.menu_button(ctx)])
-    ctx.say(Safe("\n".join(lines)), rows)
+    ctx.say(*review_done(ctx.texts, action, initiative, counted))
     await check_progress(ctx, initiative)
     return HANDLED
 

@@ -12,19 +12,12 @@ from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.domain.actions import give_rsvp, open_for_rsvp, rsvp_people, totals
 from bot.domain.authz import Permission
-from bot.flows.actions import (
-    RSVP_KEYS,
-    action_button,
-    id_arg,
-    in_place,
-    initiative_button,
-    kindly,
-    load_action,
-    show_card,
-    tell_promoted,
-    totals_line,
-)
 from bot.i18n import Safe, escape
+from bot.views.access import id_arg, load_action
+from bot.views.action_card import show_card, totals_line
+from bot.views.action_news import tell_promoted
+from bot.views.buttons import RSVP_KEYS, action_button, initiative_button, menu_button
+from bot.views.screens import in_place, kindly
 from storage.models import ActionStatus, RsvpAnswer
 
 NAMES_MAX = 200
@@ -117,7 +110,7 @@ async def who_is_coming(ctx: Ctx, payload: Payload) -> None:
         Safe("\n".join(lines)),
         [
             [action_button(ctx.texts, aid)],
-            [initiative_button(ctx.texts, initiative.id or 0), conv.menu_button(ctx)],
+            [initiative_button(ctx.texts, initiative.id or 0), menu_button(ctx.texts)],
         ],
     )
 

@@ -44,3 +44,17 @@ INVITATION = Entry("invite.invitation", _invitation)
 def declared() -> list[Entry[...]]:
     """Every entry declared here: each must have a provider (bot.app.build_registry)."""
     return [value for value in globals().values() if isinstance(value, Entry)]
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+async def _plan_action(
+    ctx: Ctx, initiative: Initiative, kind: str, kit_id: str | None = None
+) -> None:
+    """Plan a meeting or an action (`kind`: an `ActionKind`) for this initiative, with the
+    kit's title and checklist when `kit_id` is given; the caller checked Permission.PLAN_ACTION
+    (flows/plan.py)."""
+
+
+PLANNING = Entry("plan.start", _plan_action)

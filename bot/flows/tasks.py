@@ -1,0 +1,261 @@
+"""Dividing the work of an action: the list of its tasks (who does what, what is done),
+adding one (and who does it, or later), giving it to a team member (who hears it in
+their own chat), and ticking it off.
+
+Route ``task`` (``list:<action>``, ``add:<action>``, ``pick:<task>``, ``to:<task>:<who>``,
+``done:<task>``) and flow ``task``.
+"""
+
+from __future__ import annotations
+
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer, verbatim
+from bot.core.payloads import Payload, pack
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain.actions import get_action, tasks_of, valid_id
+from bot.domain.authz import Permission, may
+from bot.domain.initiatives import get_initiative, record_activity, team
+from bot.domain.phases import check_progress
+from bot.i18n import N_, Safe, texts_for
+from bot.views.access import load_action, not_found, refuse
+from bot.views.action_questions import TASK_MAX, Step, parse_title
+from bot.views.buttons import action_button, menu_button
+from bot.views.screens import kindly
+from bot.views.text import button_label, shorten, with_intro
+from storage.models import Action, ActivityKind, Initiative, Resident, Task
+
+
+async def task_list_view(
+    ctx: Ctx, action: Action, initiative: Initiative
+) -> tuple[Safe, list[list[Button]]]:
+    tasks = await tasks_of(ctx.session, action.id or 0)
+    names = {
+        resident.id: resident.display_name
+        for _, resident in await team(ctx.session, initiative.id or 0)
+    }
+    lines = [ctx._("<b>Tasks for {title}</b>", title=action.title), ""]
+    rows: list[list[Button]] = []
+    for task in tasks:
+        who = names.get(task.assignee_id) if task.assignee_id else None
+        if task.done:
+            lines.append(ctx._("☑ {task} (done)", task=task.title))
+        elif who:
+            lines.append(ctx._("☐ {task}: {name}", task=task.title, name=who))
+        else:
+            lines.append(ctx._("☐ {task}: nobody yet", task=task.title))
+    open_tasks = [task for task in tasks if not task.done]
+    for task in open_tasks[: ctx.services.policy.list_max]:
+        row = [
+            Button(
+                button_label(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
+                pack("task", "done", task.id),
+            )
+        ]
+        if task.assignee_id is None or task.assignee_id not in names:
+            row.append(Button(ctx._("Who does it?"), pack("task", "pick", task.id)))
+        rows.append(row)
+    if not tasks:
+        lines.append(ctx._("No tasks yet. What needs to be done, and who does it?"))
+    elif not open_tasks:
+        lines.append(ctx._("Everything is done. Well done!"))
+    rows.append([Button(ctx._("Add a task"), pack("task", "add", action.id))])
+    rows.append([action_button(ctx.texts, action.id or 0), menu_button(ctx.texts)])
+    return Safe("\n".join(lines)), rows
+
+
+async def show_tasks(
+    ctx: Ctx, action: Action, initiative: Initiative, intro: str | None = None
+) -> None:
+    text, rows = await task_list_view(ctx, action, initiative)
+    ctx.say(with_intro(intro, text), rows)
+
+
+async def load_task(ctx: Ctx, task_id: int | None) -> tuple[Task, Action, Initiative] | None:
+    task = await ctx.session.get(Task, task_id) if valid_id(task_id) else None
+    if task is None or task.action_id is None:
+        ctx.toast(ctx._("I can't find that."))
+        await kindly(ctx, ctx._("I can't find that task (any more)."))
+        return None
+    found = await load_action(ctx, task.action_id, Permission.DIVIDE_TASKS)
+    return (task, *found) if found else None
+
+
+async def tell_assignee(ctx: Ctx, task: Task, action: Action, person: Resident) -> None:
+    if person.id == ctx.person.id or not person.reachable:
+        return
+    texts = texts_for(person.language, person.timezone)
+    ctx.say(
+        texts._(
+            "📋 {organiser} asks you to do a task for <b>{title}</b> ({when}):\n<b>{task}</b>",
+            organiser=ctx.person.display_name,
+            title=action.title,
+            when=texts.when(action.starts_at),
+            task=task.title,
+        ),
+        [
+            [Button(texts._("Tasks"), pack("task", "list", action.id))],
+            [action_button(texts, action.id or 0), menu_button(texts)],
+        ],
+        chat_id=person.telegram_id,
+    )
+
+
+async def assign(
+    ctx: Ctx, task: Task, action: Action, initiative: Initiative, assignee_id: int
+) -> Resident | None:
+    """Give the task to a team member (None when that person is not in the team)."""
+    person = next(
+        (r for _, r in await team(ctx.session, initiative.id or 0) if r.id == assignee_id), None
+    )
+    if person is None:
+        return None
+    if task.assignee_id != person.id:
+        task.assignee_id = person.id
+        record_activity(
+            ctx.session, initiative, ActivityKind.TASK_ASSIGNED, ctx.now(), ctx.person.id
+        )
+        await tell_assignee(ctx, task, action, person)
+    return person
+
+
+async def task_pressed(ctx: Ctx, payload: Payload) -> None:
+    what = payload.arg(0)
+    if what == "list":
+        found = await load_action(ctx, payload.int_arg(1), Permission.DIVIDE_TASKS)
+        if found:
+            conv.leave_flow(ctx, keep_for_later=True)
+            await show_tasks(ctx, *found)
+    elif what == "add":
+        found = await load_action(ctx, payload.int_arg(1), Permission.DIVIDE_TASKS)
+        if found:
+            conv.leave_flow(ctx, keep_for_later=True)
+            await conv.start_flow(ctx, "task", {"action_id": found[0].id})
+    elif what == "pick":
+        loaded = await load_task(ctx, payload.int_arg(1))
+        if loaded:
+            task, action, initiative = loaded
+            conv.leave_flow(ctx, keep_for_later=True)
+            rows = [
+                [Button(resident.display_name, pack("task", "to", task.id, resident.id))]
+                for _, resident in (await team(ctx.session, initiative.id or 0))[
+                    : ctx.services.policy.list_max
+                ]
+            ]
+            rows.append([Button(ctx._("Back to the tasks"), pack("task", "list", action.id))])
+            ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
+    elif what == "to":
+        loaded = await load_task(ctx, payload.int_arg(1))
+        if loaded:
+            task, action, initiative = loaded
+            person = await assign(ctx, task, action, initiative, valid_id(payload.int_arg(2)) or 0)
+            if person is None:
+                await conv.refuse_stale(ctx)
+                return
+            ctx.toast(ctx._("Assigned."))
+            await show_tasks(
+                ctx,
+                action,
+                initiative,
+                intro=ctx._("{name} does {task}.", name=person.display_name, task=task.title),
+            )
+            await check_progress(ctx, initiative)
+    elif what == "done":
+        loaded = await load_task(ctx, payload.int_arg(1))
+        if loaded:
+            task, action, initiative = loaded
+            if task.done:
+                ctx.toast(ctx._("That was done already."))
+            else:
+                task.done = True
+                record_activity(
+                    ctx.session, initiative, ActivityKind.TASK_DONE, ctx.now(), ctx.person.id
+                )
+                ctx.toast(ctx._("Well done!"))
+            await show_tasks(ctx, action, initiative)
+    else:
+        await conv.refuse_stale(ctx)
+
+
+async def task_action(ctx: Ctx) -> tuple[Action, Initiative] | None:
+    action = await get_action(ctx.session, valid_id(ctx.data.get("action_id")))
+    initiative = await get_initiative(ctx.session, action.initiative_id) if action else None
+    return (action, initiative) if action and initiative else None
+
+
+async def say_task(ctx: Ctx) -> Safe:
+    found = await task_action(ctx)
+    return ctx._(
+        "What needs to be done for <b>{title}</b>? Type the task in a few words, "
+        "for example “Bring coffee and tea”.",
+        title=found[0].title if found else "?",
+    )
+
+
+async def say_who(ctx: Ctx) -> Safe:
+    return ctx._("Who does <b>{task}</b>?", task=ctx.data.get(Step.TITLE, ""))
+
+
+async def who_choices(ctx: Ctx) -> list[Choice]:
+    found = await task_action(ctx)
+    people = await team(ctx.session, found[1].id or 0) if found else []
+    choices: list[Choice] = []
+    for _, resident in people[: ctx.services.policy.list_max]:
+        name = resident.display_name
+        choices.append(Choice(str(resident.id), verbatim(name), value=resident.id))
+    choices.append(Choice("later", N_("Decide later"), value=None))
+    return choices
+
+
+async def save_task(ctx: Ctx, assignee_id: object) -> Next:
+    found = await task_action(ctx)
+    title = str(ctx.data.get(Step.TITLE) or "?")[:TASK_MAX]
+    await conv.advance(ctx, END)
+    if found is None:
+        await not_found(ctx)
+        return HANDLED
+    action, initiative = found
+    if not await may(ctx.session, ctx.person, Permission.DIVIDE_TASKS, initiative):
+        await refuse(ctx, Permission.DIVIDE_TASKS)
+        return HANDLED
+    task = Task(
+        initiative_id=initiative.id or 0,
+        action_id=action.id,
+        title=title,
+        created_at=ctx.now(),
+    )
+    ctx.session.add(task)
+    await ctx.session.flush()
+    record_activity(ctx.session, initiative, ActivityKind.TASK_ADDED, ctx.now(), ctx.person.id)
+    person = None
+    if isinstance(assignee_id, int):
+        person = await assign(ctx, task, action, initiative, assignee_id)
+    intro = (
+        ctx._("Added. {name} does it.", name=person.display_name)
+        if person
+        else ctx._("Added. Who does it can be decided later.")
+    )
+    await show_tasks(ctx, action, initiative, intro=intro)
+    if person:
+        await check_progress(ctx, initiative)
+    return HANDLED
+
+
+task_flow = Flow(
+    "task",
+    [
+        Ask(
+            Step.TITLE,
+            say=say_task,
+            text=TextAnswer(parse=parse_title, max_length=TASK_MAX),
+            then=Step.WHO,
+        ),
+        Ask(Step.WHO, say=say_who, choices=who_choices, then=save_task, columns=2),
+    ],
+)
+
+
+def register(registry: Registry) -> None:
+    registry.add_flow(task_flow)
+    registry.button("task")(task_pressed)
