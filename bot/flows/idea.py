@@ -19,7 +19,7 @@ from bot.domain.initiatives import new_invite_token, record_activity
 from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe
 from bot.views.cards import LEVEL_LABELS, THEME_LABELS
-from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, SHARE_IDEA
 from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Resident, Theme
 
 TITLE_MAX = 80
@@ -325,3 +325,4 @@ async def share_idea(ctx: Ctx) -> None:
 def register(registry: Registry) -> None:
     registry.add_flow(idea_flow)
     registry.menu_entry("idea", N_("Share an idea"), order=10)(share_idea)
+    registry.provide(SHARE_IDEA)(share_idea)

@@ -32,3 +32,10 @@ ASK_CONSENT = Entry("initiative.ask_consent", _ask_consent)
 def declared() -> list[Entry[...]]:
     """Every entry declared here: each must have a provider (bot.app.build_registry)."""
     return [value for value in globals().values() if isinstance(value, Entry)]
+
+
+async def _share_idea(ctx: Ctx) -> None:
+    """Start sharing an idea: the idea flow, after asking consent (flows/idea.py)."""
+
+
+SHARE_IDEA = Entry("idea.share", _share_idea)
