@@ -16,7 +16,7 @@ import pytest
 from sqlmodel import select
 
 from bot.core.engine import publish
-from bot.core.events import InitiativeCreated
+from bot.core.events import InitiativeCreated, RsvpGiven
 from bot.core.payloads import is_deep_link_payload, pack
 from bot.core.seam import (
     BotAddedToGroup,
@@ -38,6 +38,7 @@ from bot.core.seam import (
     SendText,
 )
 from bot.core.services import Services
+from bot.domain import group_rows
 from bot.domain import groups as g
 from bot.domain.initiatives import new_invite_token
 from bot.runtimes.recording import Shown
@@ -1035,6 +1036,61 @@ def test_welcome_names_are_merged() -> None:
     assert g.name_list(nl, ["Anna", "Bert", "Cas"]) == "Anna, Bert en Cas"
     assert g.name_list(nl, ["Anna", "Bert", "Cas"], 30) == "Anna, Bert en 28 anderen"
     assert g.name_list(nl, ["<b>"], 1) == "&lt;b&gt;"
+
+
+async def onboard_id(driver: Driver, name: str) -> int:
+    return (await resident_of(driver, await onboard(driver, name))).id or 0
+
+
+async def test_the_card_refresh_row_follows_the_live_card_without_a_chat(
+    driver: Driver, admins: Admins, clock: FakeClock
+) -> None:
+    anna, iid, street = await linked_street(driver, admins)
+    action = await plan(anna, iid)
+    aid = action.id or 0
+    bert_id = await onboard_id(driver, "Bert")
+    answer = RsvpGiven(aid, bert_id, RsvpAnswer.COMING)
+    async with driver.services.db.transaction() as session:
+        # No card in the group yet: nothing to refresh.
+        await group_rows.answer_given(session, answer, clock.now())
+    assert await outbox_rows(driver, "gcardupd:") == []
+    await street.command(anna, "actie")
+    async with driver.services.db.transaction() as session:
+        # The card was edited in this very update: no row either.
+        group_rows.mark_fresh(session, aid)
+        await group_rows.answer_given(session, answer, clock.now())
+    assert await outbox_rows(driver, "gcardupd:") == []
+    async with driver.services.db.transaction() as session:
+        await group_rows.answer_given(session, answer, clock.now())
+    [row] = await outbox_rows(driver, "gcardupd:")
+    assert (row.kind, row.chat_id, row.action_id) == (g.GroupKind.CARD, street.id, aid)
+    async with driver.services.db.transaction() as session:
+        await group_rows.card_is_fresh(session, aid)
+    assert [r.status for r in await outbox_rows(driver, "gcardupd:")] == [OutboxStatus.CANCELLED]
+
+
+async def test_joins_inside_the_window_wait_in_one_welcome_row_without_a_chat(
+    driver: Driver, admins: Admins, clock: FakeClock
+) -> None:
+    _anna, iid, street = await linked_street(driver, admins)
+    now = clock.now()
+    async with driver.services.db.transaction() as session:
+        group = await g.group_by_chat(session, street.id)
+        assert group is not None
+        group.last_welcome_at = now
+        await group_rows.welcome_later(session, group, iid, ["Anna"], now)
+        await group_rows.welcome_later(session, group, iid, ["Bert", "Cas", "Dirk"], now)
+    [row] = await outbox_rows(driver, "gwelcome:")
+    assert row.status is OutboxStatus.PENDING
+    assert row.due_at == now + g.WELCOME_WINDOW
+    assert row.payload == {"names": ["Anna", "Bert", "Cas"], "count": 4}
+    async with driver.services.db.transaction() as session:
+        group = await g.group_by_chat(session, street.id)
+        assert group is not None
+        taken = await group_rows.take_waiting_welcomes(session, group)
+    assert taken == {"names": ["Anna", "Bert", "Cas"], "count": 4}
+    [row] = await outbox_rows(driver, "gwelcome:")
+    assert row.status is OutboxStatus.CANCELLED
 
 
 async def test_linking_works_on_every_database(db_driver: Driver) -> None:

@@ -12,9 +12,9 @@ From the bottom up (docs/architecture.md, "Layers"):
 4. the edges — `bot/app.py`, `bot/assembly.py`, the command lines, `bot/runtimes/`,
    the scheduler's dispatcher and clock, `web/`: they assemble and drive the rest.
 
-A module imports its own layer or those below it. `KNOWN` lists the imports that
-still go the wrong way, each with what fixes it; the test fails on a new one, and on
-one that is gone but still listed, so the list only shrinks.
+A module imports its own layer or those below it, with no exceptions: a flow that
+needs something of another flow finds it in a view or the domain, or opens the other
+flow's entry.
 """
 
 from __future__ import annotations
@@ -39,16 +39,6 @@ SCHEDULER = {
 }
 # Command-line tools that live beside what they check.
 TOOLS = {"bot.i18n.catalogs", "bot.i18n.fragment_tool"}  # the catalogs check reads the kits
-
-# What still imports upwards, and what would fix it. Shrink it; never grow it. A flow
-# importing a flow is fixed by an entry (bot/views/entries.py) or a view (bot/views/).
-KNOWN: set[tuple[str, str]] = {
-    ("bot.flows.groups", "bot.flows.actions"),
-    ("bot.flows.groups", "bot.flows.idea"),
-    ("bot.flows.groups", "bot.flows.initiative"),
-    ("bot.flows.groups", "bot.flows.rsvp"),
-    ("bot.flows.mydata", "bot.flows.groups"),
-}
 
 
 def module_name(path: Path) -> str:
@@ -121,14 +111,9 @@ def wrong_way(extra: dict[str, str] | None = None) -> set[tuple[str, str]]:
 
 
 def test_imports_go_down_the_layers() -> None:
-    found = wrong_way()
-    new = sorted(found - KNOWN)
-    gone = sorted(KNOWN - found)
-    assert not new, "imports that go the wrong way (see this test's docstring):\n" + "\n".join(
-        f"  {a} ({NAMES[layer(a) or 0]}) -> {b} ({NAMES[layer(b) or 0]})" for a, b in new
-    )
-    assert not gone, "fixed, so take them off KNOWN:\n" + "\n".join(
-        f"  {a} -> {b}" for a, b in gone
+    found = sorted(wrong_way())
+    assert not found, "imports that go the wrong way (see this test's docstring):\n" + "\n".join(
+        f"  {a} ({NAMES[layer(a) or 0]}) -> {b} ({NAMES[layer(b) or 0]})" for a, b in found
     )
 
 

@@ -1,7 +1,8 @@
 """Street group chats, the domain: a group chat linked to its initiative, the group's
 language, welcome throttling, the figures on a group's action card, the messages the bot
 edits later, and polls. Pure functions over a database session; nothing here sends a
-message (bot/flows/groups.py does).
+message (bot/flows/group_chat.py and its siblings do; the outbox rows they lead to are in
+bot/domain/group_rows.py).
 
 Decisions:
 
@@ -20,8 +21,8 @@ Decisions:
   once per version of the plan, however often /plan is typed.
 * **Deep-link codes** are random tokens (``link_token`` of the group and of the action):
   nobody can count through them. Codes sent before (a chat id in base 36, an action id)
-  still resolve; every use is checked (bot/flows/groups.py), so that no code, guessed or
-  not, shows anything to someone it is not for.
+  still resolve; every use is checked (bot/flows/group_link.py, show_name.py), so that
+  no code, guessed or not, shows anything to someone it is not for.
 * **Polls** are posted before their Telegram id is known: the ``GroupPoll`` row starts
   with ``poll_id = "pending:<token>"`` and the poll message is remembered as
   ``gpoll:<token>``; the real poll id and message id are filled in at the first answer or
@@ -78,6 +79,7 @@ __all__ = [
     "PollSpec",
     "action_by_code",
     "base_of",
+    "card_key",
     "claim",
     "close_poll",
     "coming_names",
@@ -107,6 +109,7 @@ __all__ = [
     "record_vote",
     "remember_key",
     "remembered",
+    "reminder_key",
     "resolve_poll",
     "shows",
     "unlink",
@@ -131,10 +134,20 @@ POLL = "gpoll"
 _FINGERPRINT = "#"
 
 
+def card_key(action_id: int) -> str:
+    """The base of the key of an action's live card in its group."""
+    return f"{CARD}:{action_id}"
+
+
+def reminder_key(action_id: int) -> str:
+    """The base of the key of an action's reminder in its group (a card too)."""
+    return f"{REMINDER}:{action_id}"
+
+
 # --- the codes in deep links ------------------------------------------------------------
 
 # Links sent before the codes were tokens: a group's chat id in base 36 ("n" for a negative
-# id), an action's id. They still open, behind the same checks as a token (bot/flows/groups.py).
+# id), an action's id. They still open, behind the same checks as a token (flows/group_link.py).
 _LEGACY_GROUP = re.compile(r"^[np][0-9a-z]{1,14}$")
 _LEGACY_ACTION = re.compile(r"^[0-9]{1,11}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,32}$")

@@ -20,7 +20,7 @@ from bot.domain.phases import check_progress
 from bot.domain.places import AREA, area_of
 from bot.i18n import N_, Safe
 from bot.views.cards import LEVEL_LABELS, THEME_LABELS
-from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, SHARE_IDEA
 from bot.views.idea import TITLE_MAX, parse_place, parse_title, parse_what
 from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Theme
 
@@ -293,3 +293,4 @@ async def share_idea(ctx: Ctx) -> None:
 def register(registry: Registry) -> None:
     registry.add_flow(idea_flow)
     registry.menu_entry("idea", N_("Share an idea"), order=10)(share_idea)
+    registry.provide(SHARE_IDEA)(share_idea)

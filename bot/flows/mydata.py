@@ -14,8 +14,8 @@ from bot.core.context import Ctx
 from bot.core.flow import HANDLED, Ask, Choice, Flow, Next
 from bot.core.registry import Registry
 from bot.core.seam import SendDocument, SendText
+from bot.domain.group_rows import schedule_card_refresh
 from bot.domain.privacy import export, export_json, forget
-from bot.flows.groups import schedule_card_refresh
 from bot.i18n import N_
 from storage.models import Resident, Rsvp
 

@@ -58,3 +58,10 @@ async def _plan_action(
 
 
 PLANNING = Entry("plan.start", _plan_action)
+
+
+async def _share_idea(ctx: Ctx) -> None:
+    """Start sharing an idea: the idea flow, after asking consent (flows/idea.py)."""
+
+
+SHARE_IDEA = Entry("idea.share", _share_idea)

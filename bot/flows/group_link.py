@@ -1,0 +1,263 @@
+"""Linking a street group to an initiative, and unlinking it, in a private chat.
+
+The group's "Link this group" button opens this chat (deep link ``group-<token>``) with the
+question "which initiative?" (bot/views/group_private.py); its buttons are
+``grp:<link|unlink|new>:<token>[:<initiative>]``. Only an initiator of the initiative who
+is also an admin of the group links or unlinks it.
+
+Who learns what: the code in the link is a random token (``link_token``), and every link
+or button that names a group checks at the moment of use that the person is in the group
+now (Telegram is asked, ``services.chat_directory``). Anyone else gets one kind answer
+that does not even say whether the group exists (``not_for_you``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.core import conversation as conv
+from bot.core.context import Ctx
+from bot.core.payloads import Payload
+from bot.core.registry import Registry
+from bot.core.seam import Button
+from bot.domain import group_rows, groups
+from bot.domain.authz import Hat, Permission, hats, may
+from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.phases import check_progress
+from bot.i18n import N_
+from bot.views.access import id_arg
+from bot.views.buttons import initiative_button
+from bot.views.entries import SHARE_IDEA
+from bot.views.group_cards import GROUP_LINK, link_row, post_plan, texts_in
+from bot.views.group_private import (
+    LINK_ROUTE,
+    NOT_IN_GROUP,
+    ask_which_initiative,
+    link_payload,
+    not_for_you,
+    unlink_payload,
+)
+from bot.views.screens import show
+from storage.models import ActivityKind, GroupChat, Initiative
+
+log = logging.getLogger(__name__)
+
+# Telegram's statuses of someone in a group (restricted: in it, with fewer rights).
+IN_GROUP = frozenset({"creator", "administrator", "member", "restricted"})
+GROUP_ADMINS = frozenset({"creator", "administrator"})
+
+
+async def group_link_opened(ctx: Ctx, code: str) -> None:
+    """The deep link from the group's "Link this group" button."""
+    found = await group_of_person(ctx, code)
+    if found is None:
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await ask_which_initiative(ctx, found[0])
+
+
+async def member_status(ctx: Ctx, group: GroupChat) -> str | None:
+    """The person's status in the group, asked of Telegram now; None: it could not tell."""
+    directory = ctx.services.chat_directory
+    if directory is None:
+        log.warning("no chat directory: cannot check the members of group %s", group.chat_id)
+        return None
+    try:
+        return await directory.member_status(group.chat_id, ctx.person.telegram_id)
+    except Exception:
+        log.exception("could not ask Telegram about a member of group %s", group.chat_id)
+        return None
+
+
+async def group_of_person(ctx: Ctx, code: str) -> tuple[GroupChat, str] | None:
+    """The group a link or button names, with the person's status there — only for someone
+    in the group now (Telegram is asked), while the bot is in it too."""
+    group = await groups.group_by_code(ctx.session, code, lock=True)
+    status = await member_status(ctx, group) if group is not None and group.active else None
+    if group is None or status not in IN_GROUP:
+        not_for_you(ctx, NOT_IN_GROUP)
+        return None
+    return group, status
+
+
+async def grp_pressed(ctx: Ctx, payload: Payload) -> None:
+    verb = payload.arg(0)
+    if verb not in ("link", "unlink", "new"):
+        await conv.refuse_stale(ctx)
+        return
+    found = await group_of_person(ctx, payload.arg(1))
+    if found is None:
+        return
+    group, status = found
+    admin = status in GROUP_ADMINS
+    conv.leave_flow(ctx, keep_for_later=True)
+    if verb == "link":
+        await link_chosen(ctx, group, id_arg(payload, 2), admin=admin)
+    elif verb == "unlink":
+        await unlink_chosen(ctx, group, admin=admin)
+    else:
+        await new_for_group(ctx, group)
+
+
+async def allowed_to_link(
+    ctx: Ctx,
+    group: GroupChat,
+    initiative: Initiative,
+    again: str,
+    *,
+    admin: bool,
+    unlink: bool = False,
+) -> bool:
+    """Initiator of the initiative and admin of the group; otherwise say kindly why not."""
+    menu = [conv.menu_button(ctx)]
+    worn = await hats(ctx.session, ctx.person, initiative)
+    if Hat.INITIATOR not in worn:
+        ctx.toast(ctx._("Sorry, that isn't possible for you."))
+        msgid = (
+            N_("Only an initiator of <b>{title}</b> can unlink its group chat.")
+            if unlink
+            else N_(
+                "Only an initiator of <b>{title}</b> can link a group chat to it. "
+                "Ask one of them to do it."
+            )
+        )
+        ctx.say(ctx._(msgid, title=initiative.title), [menu])
+        return False
+    if not await may(ctx.session, ctx.person, Permission.LINK_GROUP, initiative, group_admin=admin):
+        ctx.toast(ctx._("Sorry, that isn't possible for you."))
+        ctx.say(
+            ctx._(
+                "Only an admin of the group <b>{group}</b> can do this, and you're not one. "
+                "Ask an admin to make you an admin too, then tap the button again.",
+                group=group.title,
+            ),
+            [[Button(ctx._("Try again"), again)], menu],
+        )
+        return False
+    return True
+
+
+async def link_chosen(
+    ctx: Ctx, group: GroupChat, initiative_id: int | None, *, admin: bool
+) -> None:
+    session = ctx.session
+    initiative = await get_initiative(session, initiative_id)
+    menu = [conv.menu_button(ctx)]
+    if initiative is None or not await may(
+        session, ctx.person, Permission.VIEW_INITIATIVE, initiative
+    ):
+        # Not there, or not theirs to know of: the same answer.
+        ctx.toast(ctx._("I can't find that."))
+        ctx.say(ctx._("I can't find that initiative (any more)."), [menu])
+        return
+    if group.initiative_id == initiative.id:
+        ctx.toast(ctx._("That was done already."))
+        await ask_which_initiative(ctx, group)
+        return
+    if group.initiative_id is not None:
+        other = await get_initiative(session, group.initiative_id)
+        ctx.say(
+            ctx._(
+                "The group <b>{group}</b> already belongs to <b>{title}</b>. "
+                "An initiator of that initiative can unlink it first.",
+                group=group.title,
+                title=other.title if other else "?",
+            ),
+            [menu],
+        )
+        return
+    taken = await groups.group_of_initiative(session, initiative.id)
+    if taken is not None:
+        ctx.say(
+            ctx._(
+                "<b>{title}</b> already has a group chat: <b>{group}</b>. One group per "
+                "initiative: unlink that one first.",
+                title=initiative.title,
+                group=taken.title,
+            ),
+            [menu],
+        )
+        return
+    if not await allowed_to_link(
+        ctx, group, initiative, link_payload(group, initiative.id), admin=admin
+    ):
+        return
+    now = ctx.now()
+    groups.link(group, initiative.id or 0, ctx.person, now)
+    record_activity(session, initiative, ActivityKind.GROUP_LINKED, now, ctx.person.id)
+    texts = await texts_in(ctx, group)
+    header = texts._("✅ This group now belongs to <b>{title}</b>!", title=initiative.title)
+    await post_plan(ctx, group, initiative, texts, header=header)
+    await group_rows.sync_initiative_rows(session, initiative.id or 0, now, ctx.services.policy)
+    ctx.toast(ctx._("Linked."))
+    show(
+        ctx,
+        ctx._(
+            "Done: the group <b>{group}</b> now belongs to <b>{title}</b>. I told the group, "
+            "with the plan. Neighbours there can now use /action, /poll and /plan.",
+            group=group.title,
+            title=initiative.title,
+        ),
+        [[initiative_button(ctx.texts, initiative.id or 0)], menu],
+        edit=True,
+    )
+    await check_progress(ctx, initiative)
+
+
+async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
+    initiative = await get_initiative(ctx.session, group.initiative_id)
+    if initiative is None:
+        ctx.toast(ctx._("That was done already."))
+        await ask_which_initiative(ctx, group)
+        return
+    again = unlink_payload(group)
+    if not await allowed_to_link(ctx, group, initiative, again, admin=admin, unlink=True):
+        return
+    texts = await texts_in(ctx, group)  # before the link (and its language) goes
+    await groups.unlink(ctx.session, group)
+    record_activity(ctx.session, initiative, ActivityKind.GROUP_UNLINKED, ctx.now(), ctx.person.id)
+    ctx.say(
+        texts._(
+            "This group no longer belongs to <b>{title}</b>. An initiator can link it again "
+            "with the button.",
+            title=initiative.title,
+        ),
+        [link_row(texts, ctx.services, group)],
+        chat_id=group.chat_id,
+    )
+    ctx.toast(ctx._("Unlinked."))
+    show(
+        ctx,
+        ctx._(
+            "Done: the group <b>{group}</b> no longer belongs to <b>{title}</b>.",
+            group=group.title,
+            title=initiative.title,
+        ),
+        [[conv.menu_button(ctx)]],
+        edit=True,
+    )
+
+
+async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
+    if group.added_by_id == ctx.person.id:
+        ctx.say(
+            ctx._(
+                "Nice! Let us start your initiative. When it's saved, I'll ask you whether "
+                "to link the group <b>{group}</b> to it.",
+                group=group.title,
+            )
+        )
+    else:
+        ctx.say(
+            ctx._(
+                "Nice! Let us start your initiative. When it's saved, open the link in the "
+                "group <b>{group}</b> again to link it.",
+                group=group.title,
+            )
+        )
+    await ctx.open(SHARE_IDEA)
+
+
+def register(registry: Registry) -> None:
+    registry.button(LINK_ROUTE)(grp_pressed)
+    registry.deep_link(GROUP_LINK)(group_link_opened)
