@@ -142,7 +142,9 @@ async def hold(
         .values(last_inbound_at=None)
     )
     resident_id = (
-        await session.execute(select(Resident.id).where(Resident.telegram_id == address))
+        await session.execute(
+            select(Resident.id).where(Resident.id == identities.resident_id_of(address))
+        )
     ).scalar_one_or_none()
     if resident_id is None:
         return
@@ -169,7 +171,7 @@ async def hold(
 
 async def release(session: AsyncSession, address: int, now: datetime) -> None:
     """The person wrote: what waited for them is due now."""
-    resident = select(Resident.id).where(Resident.telegram_id == address).scalar_subquery()
+    resident = identities.resident_id_of(address)
     await session.execute(
         update(ScheduledMessage)
         .where(
@@ -183,7 +185,9 @@ async def release(session: AsyncSession, address: int, now: datetime) -> None:
 
 async def news_parameters(session: AsyncSession, address: int) -> tuple[tuple[str, str], str]:
     person = (
-        await session.execute(select(Resident).where(Resident.telegram_id == address))
+        await session.execute(
+            select(Resident).where(Resident.id == identities.resident_id_of(address))
+        )
     ).scalar_one_or_none()
     if person is None:
         raise Skip("the person is gone")

@@ -746,3 +746,32 @@ class NetworkIdentity(SQLModel, table=True):
     announcements_opt_in: bool = False
     last_inbound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a person's second network to their resident
+    (bot/flows/link.py): given on the network of ``address``, typed on the other one.
+
+    Only a hash of the code is kept (it is never logged); it works once, until
+    ``expires_at``."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    address: int = Field(sa_type=sa.BigInteger)
+    code_hash: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LinkAttempt(SQLModel, table=True):
+    """A wrong link code someone typed: a few in an hour, then a kind refusal."""
+
+    __tablename__ = "link_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+

@@ -113,7 +113,9 @@ class WhatsAppSender:
         async with self.services.db.transaction() as session:
             lang = (
                 await session.execute(
-                    select(Resident.language).where(Resident.telegram_id == address)
+                    select(Resident.language).where(
+                        Resident.id == identities.resident_id_of(address)
+                    )
                 )
             ).scalar_one_or_none()
         lang = lang or self.services.settings.default_language
