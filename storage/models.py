@@ -775,3 +775,22 @@ class LinkAttempt(SQLModel, table=True):
     resident_id: int | None = person_fk(on_delete="CASCADE")
     at: datetime = Field(default_factory=utcnow)
 
+
+class ListPage(SQLModel, table=True):
+    """A long WhatsApp list's pages (bot/runtimes/whatsapp_sender.py), so that "More…"
+    still works after a restart. Only lists of more than one page; by the chat's address
+    (export and forget cover them as the person's private chat)."""
+
+    __tablename__ = "list_page"
+    __table_args__ = (sa.UniqueConstraint("address", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: int = Field(
+        sa_type=sa.BigInteger, index=True, sa_column_kwargs={"info": PRIVATE_CHAT_ROW}
+    )
+    key: str = Field(max_length=16)
+    text: str = Field(sa_type=sa.Text)
+    list_button: str = Field(max_length=64)
+    # [[[label, payload, description], …] per page]
+    pages: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,5 +1,5 @@
 """WhatsApp end to end, over HTTP against the local Cloud API server: the language a phone
-number's country code suggests."""
+number's country code suggests, and a long list's "More…" after the bot restarted."""
 
 from __future__ import annotations
 
@@ -12,14 +12,17 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot import identities
 from bot.app import Services
 from bot.config import Settings
 from bot.i18n import language_of_number, pick_language
+from bot.payloads import pack
 from bot.runtimes.whatsapp import RunningWhatsApp, run_whatsapp
+from bot.seam import Button, Network, SendText
 from local_whatsapp_api import LocalWhatsAppApi
 from scheduler.pacing import Limits, Pacer
 from scheduler.timing import FakeClock
-from storage.models import Resident
+from storage.models import ListPage, Resident
 from tests.conftest import make_services
 from tests.support.journey import START
 
@@ -133,3 +136,31 @@ async def test_whatsapp_picks_the_language_from_the_country_code(bot: Bot) -> No
     await ayse.send("hallo")
     await bot.settle()
     assert await language_of(bot, "Ayse") == "nl"
+
+
+async def test_more_in_a_long_list_still_works_after_a_restart(bot: Bot) -> None:
+    anna = bot.server.person("Anna", wa_id="31612340001")
+    await anna.send("/start")
+    await bot.settle()
+    assert bot.services is not None and bot.running is not None
+    async with bot.services.db.transaction() as session:
+        address = await identities.address_for(session, Network.WHATSAPP, anna.wa_id)
+    # A choice of 15 (as a long list of kits or members would be): pages of 10 rows.
+    choices = [[Button(f"Keuze {n}", pack("lang", f"x{n}"))] for n in range(1, 16)]
+    await bot.running.sender.send(
+        SendText(address, "Kies er een", buttons=tuple(tuple(row) for row in choices))
+    )
+    await bot.settle()
+    listed = next(m for m in reversed(anna.messages) if m.row_titles)
+    assert listed.row_titles[-1] == "Meer…" and "Keuze 1" in listed.row_titles
+    async with bot.services.db.transaction() as session:
+        assert (await session.execute(select(ListPage))).first() is not None
+
+    await bot.halt()  # a deploy: the pages in memory are gone
+    await bot.start()
+
+    seen = len(anna.messages)
+    await anna.choose("Meer…", on=listed)
+    await bot.settle()
+    page = next(m for m in anna.messages[seen:] if m.row_titles)
+    assert "Keuze 15" in page.row_titles and "Keuze 1" not in page.row_titles
