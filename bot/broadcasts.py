@@ -56,7 +56,7 @@ from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.payloads import pack
 from bot.phases import phase_label
 from bot.seam import Button, EditText, Keyboard, Outgoing, SendText
-from scheduler import outbox
+from scheduler import outbox, window
 from scheduler.messages import Skip, context_of, fetch, recipient, renderer, texts_of
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
@@ -488,6 +488,9 @@ class Report:
     pending: int = 0
     waiting: int = 0  # pending until the recipients' quiet hours end
     reasons: Counter[str] = field(default_factory=Counter)
+    # WhatsApp: skipped per reason (scheduler/window.py), and waiting for them to write.
+    whatsapp: Counter[str] = field(default_factory=Counter)
+    whatsapp_waiting: int = 0
     next_due: datetime | None = None
 
     @property
@@ -497,7 +500,8 @@ class Report:
     def signature(self) -> str:
         return (
             f"{self.delivered}/{self.unreachable}/{self.opted_out}/{self.cancelled}/"
-            f"{self.failed}/{self.pending}/{self.waiting}"
+            f"{self.failed}/{self.pending}/{self.waiting}/"
+            f"{self.whatsapp.total()}/{self.whatsapp_waiting}"
         )
 
 
@@ -527,6 +531,8 @@ async def report_of(session: AsyncSession, broadcast_id: int) -> Report:
             report.pending += count
             if status is OutboxStatus.PENDING and reason in WAITING:
                 report.waiting += count
+            if status is OutboxStatus.PENDING and reason == window.WAITING:
+                report.whatsapp_waiting += count
             if status is OutboxStatus.PENDING and (
                 report.next_due is None or due < report.next_due
             ):
@@ -537,6 +543,8 @@ async def report_of(session: AsyncSession, broadcast_id: int) -> Report:
             report.cancelled += count
         elif status is OutboxStatus.CANCELLED and _unreachable(reason):
             report.unreachable += count
+        elif status is OutboxStatus.CANCELLED and reason in window.SKIP_REASONS:
+            report.whatsapp[reason] += count
         else:
             report.failed += count
             report.reasons[reason or "unknown"] += count
@@ -601,6 +609,7 @@ def _figures(texts: Texts, report: Report) -> list[str]:
         lines.append(
             texts._("⚠️ Failed: {n} ({reasons})", n=texts.number(report.failed), reasons=reasons)
         )
+    lines += window.reason_lines(texts, report.whatsapp, report.whatsapp_waiting)
     return lines
 
 

@@ -20,16 +20,17 @@ A reply that WhatsApp refused with 131047 (the window closed while it was under 
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot import identities, wire
 from bot.config import Settings
-from bot.i18n import texts_for
+from bot.i18n import N_, Texts, texts_for
 from bot.payloads import pack
 from bot.seam import WHATSAPP, Outgoing, SendTemplate, network_of
 from bot.templates import REMINDER, UPDATE, WINDOW_PAYLOAD
@@ -45,9 +46,33 @@ from storage.models import (
 )
 from storage.queries import insert_ignore
 
-__all__ = ["GIVE_UP", "HELD", "NEWS", "WAITING", "gate", "hold", "news_parameters", "release"]
+__all__ = [
+    "GIVE_UP",
+    "HELD",
+    "NEWS",
+    "SKIP_REASONS",
+    "WAITING",
+    "gate",
+    "hold",
+    "news_parameters",
+    "reason_lines",
+    "release",
+    "skipped_of",
+]
 
 WAITING = "waiting for the person to write again (WhatsApp's 24-hour window)"
+# Why a row to a WhatsApp person was skipped (kept on the row, in `last_error`), and what a
+# coach reads for it: the broadcast report and the coach's card count them per reason.
+NO_IDENTITY = "no WhatsApp identity"
+NOT_OPTED_IN = "not opted in to announcements on WhatsApp"
+NO_TEMPLATE = "outside WhatsApp's 24-hour window; no approved template"
+GAVE_UP_REASON = "the person did not write again within 14 days (WhatsApp)"
+SKIP_REASONS = {
+    NO_TEMPLATE: N_("outside WhatsApp's 24-hour window"),
+    GAVE_UP_REASON: N_("no message from them on WhatsApp for 14 days"),
+    NOT_OPTED_IN: N_("no announcements on WhatsApp"),
+    NO_IDENTITY: N_("not reachable on WhatsApp"),
+}
 HELD = "held"
 NEWS = "window_news"
 GIVE_UP = timedelta(days=14)
@@ -81,20 +106,16 @@ async def gate(
         )
     ).scalar_one_or_none()
     if identity is None:
-        return (Decision.SKIPPED, "no WhatsApp identity", None)
+        return (Decision.SKIPPED, NO_IDENTITY, None)
     if row.kind == BROADCAST and not identity.announcements_opt_in:
-        return (Decision.SKIPPED, "not opted in to announcements on WhatsApp", None)
+        return (Decision.SKIPPED, NOT_OPTED_IN, None)
     if identities.window_open(identity.last_inbound_at, now):
         return None
     approved = settings.approved_templates
     if kind.timely:
         action = await fetch(session, Action, row.action_id) if row.action_id else None
         if action is None or REMINDER.name not in approved:
-            return (
-                Decision.SKIPPED,
-                "outside WhatsApp's 24-hour window; no approved template",
-                None,
-            )
+            return (Decision.SKIPPED, NO_TEMPLATE, None)
         texts = texts_for(person.language, person.timezone)
         return [
             SendTemplate(
@@ -107,7 +128,7 @@ async def gate(
         ]
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)
     if now - created > GIVE_UP:
-        return (Decision.SKIPPED, "the person did not write again within 14 days (WhatsApp)", None)
+        return (Decision.SKIPPED, GAVE_UP_REASON, None)
     if UPDATE.name in approved:
         await _news(session, person, now)
     return (Decision.POSTPONED, WAITING, now + RECHECK)
@@ -232,3 +253,63 @@ async def render_news(
         raise Skip("the person wrote again: the news goes as it is")
     parameters, lang = await news_parameters(session, address)
     return [SendTemplate(address, UPDATE.name, lang, parameters, (WINDOW_PAYLOAD,))]
+
+
+async def skipped_of(
+    session: AsyncSession, where: ColumnElement[bool], since: datetime | None = None
+) -> tuple[Counter[str], int]:
+    """Of the outbox rows `where` picks: how many were skipped per WhatsApp reason, and how
+    many wait for the person to write again."""
+    query = (
+        select(ScheduledMessage.status, ScheduledMessage.last_error, func.count())
+        .where(
+            where,
+            col(ScheduledMessage.last_error).in_([*SKIP_REASONS, WAITING]),
+            col(ScheduledMessage.status).in_([OutboxStatus.CANCELLED, OutboxStatus.PENDING]),
+        )
+        .group_by(ScheduledMessage.status, col(ScheduledMessage.last_error))
+    )
+    if since is not None:
+        query = query.where(col(ScheduledMessage.due_at) >= since)
+    skipped: Counter[str] = Counter()
+    waiting = 0
+    for status, reason, count in (await session.execute(query)).all():
+        if status is OutboxStatus.PENDING and reason == WAITING:
+            waiting += count
+        elif status is OutboxStatus.CANCELLED and reason in SKIP_REASONS:
+            skipped[reason] += count
+    return skipped, waiting
+
+
+def about_initiative(initiative_id: int) -> ColumnElement[bool]:
+    """The outbox rows about an initiative: its own, and its actions'."""
+    actions = select(Action.id).where(Action.initiative_id == initiative_id)
+    return or_(
+        col(ScheduledMessage.initiative_id) == initiative_id,
+        col(ScheduledMessage.action_id).in_(actions),
+    )
+
+
+def reason_lines(texts: Texts, skipped: Counter[str], waiting: int = 0) -> list[str]:
+    """ "📵 3 not delivered: outside WhatsApp's 24-hour window", per reason, most first."""
+    lines = [
+        str(
+            texts._(
+                "📵 {n} not delivered: {reason}",
+                n=texts.number(count),
+                reason=texts._(SKIP_REASONS[reason]),
+            )
+        )
+        for reason, count in skipped.most_common()
+    ]
+    if waiting:
+        lines.append(
+            str(
+                texts.n_(
+                    "💬 {n} waits until they write on WhatsApp again",
+                    "💬 {n} wait until they write on WhatsApp again",
+                    waiting,
+                )
+            )
+        )
+    return lines

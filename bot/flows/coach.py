@@ -63,7 +63,7 @@ from bot.phases import (
 from bot.registry import Registry
 from bot.seam import Button
 from bot.stall import quiet_one
-from scheduler import outbox
+from scheduler import outbox, window
 from scheduler.rules import Kind
 from storage.models import (
     Activity,
@@ -389,6 +389,13 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
             committed=texts.number(meter.committed),
         )
     )
+    # What WhatsApp's window kept from the members lately (scheduler/window.py).
+    skipped, waiting = await window.skipped_of(
+        ctx.session, window.about_initiative(initiative.id or 0), since=now - window.GIVE_UP
+    )
+    if skipped or waiting:
+        lines.append(ctx._("<b>On WhatsApp, last 14 days:</b>"))
+        lines += [Safe(f"• {line}") for line in window.reason_lines(texts, skipped, waiting)]
     from bot.outcomes import impact_lines, impact_of  # what the street achieved
 
     achieved = impact_lines(texts, await impact_of(ctx.session, initiative.id or 0))
