@@ -4,8 +4,9 @@ N residents (default 20) write to the bot's WhatsApp number at the same time, ea
 human pace (2–4 s between inputs, seeded), through signed webhooks from the local WhatsApp
 Cloud API server (`local_whatsapp_api`) over HTTP:
 
-    /start → tap "Noem me <name>" → type "1234 AB" → tap "Ja, dat is goed"
-    → /menu → choose "Deel een idee" → type the idea                   (7 turns each)
+    /start → tap "Noem me <name>" (the one onboarding question) → /menu
+    → choose "Deel een idee" → type the idea → /menu → choose "Mijn initiatieven"
+                                                                       (7 turns each)
 
 The bot is `run_whatsapp` (pywa's client, the aiohttp webhook, the engine, the scheduler)
 with its production pacer (`WHATSAPP_LIMITS`), on SQLite. A turn's latency is the time
@@ -34,6 +35,8 @@ from bot.runtimes.whatsapp import RunningWhatsApp, run_whatsapp
 from local_whatsapp_api import LocalWhatsAppApi
 
 VERIFY = "bench-verify"
+# Per turn (0 = /start): from the person's input to the first reply they see.
+FIRST_REPLY: dict[int, list[float]] = {}
 
 
 async def converse(server: LocalWhatsAppApi, person: Any, rng: random.Random) -> None:
@@ -49,19 +52,21 @@ async def converse(server: LocalWhatsAppApi, person: Any, rng: random.Random) ->
 
     turns = [
         lambda: person.send("/start"),
-        lambda: newest_choice(),
-        lambda: person.send("1234 AB"),
-        lambda: newest_choice("Ja, dat is goed"),
+        lambda: newest_choice(),  # "Noem me <name>": the one onboarding question
         lambda: person.send("/menu"),
         lambda: newest_choice("Deel een idee"),
         lambda: person.send("Een geveltuin voor elk huis in de straat, samen aangelegd."),
+        lambda: person.send("/menu"),
+        lambda: newest_choice("Mijn initiatieven"),
     ]
-    for turn in turns:
+    for number, turn in enumerate(turns):
         seen = len(person.messages)
+        began = time.monotonic()
         await turn()
         await server.wait_until(
             lambda seen=seen: len(person.messages) > seen, 30, f"{person} answered"
         )
+        FIRST_REPLY.setdefault(number, []).append(time.monotonic() - began)
         await think()
 
 
@@ -107,6 +112,13 @@ async def run(people: int, seed: int) -> dict[str, Any]:
         "p95_ms": round(percentile(complete, 0.95) * 1000, 1),
         "p99_ms": round(percentile(complete, 0.99) * 1000, 1),
         "max_ms": round(max(complete) * 1000, 1) if complete else 0.0,
+        "first_reply_by_turn_ms": {
+            number: {
+                "p50": round(percentile(sorted(times), 0.5) * 1000, 1),
+                "max": round(max(times) * 1000, 1),
+            }
+            for number, times in sorted(FIRST_REPLY.items())
+        },
         "rejected": len(server.rejected),
         "exit": code,
         "machine": machine(),

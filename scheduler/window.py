@@ -32,6 +32,14 @@ from bot.core.config import Settings
 from bot.core.payloads import pack
 from bot.core.seam import WHATSAPP, Outgoing, SendTemplate, network_of
 from bot.core.templates import REMINDER, UPDATE, WINDOW_PAYLOAD
+from bot.domain.whatsapp_skips import (
+    GAVE_UP_REASON,
+    GIVE_UP,
+    NO_IDENTITY,
+    NO_TEMPLATE,
+    NOT_OPTED_IN,
+    WAITING,
+)
 from bot.i18n import texts_for
 from scheduler.messages import KindInfo, Skip, fetch, renderer, when_text
 from storage.models import (
@@ -45,12 +53,17 @@ from storage.models import (
 )
 from storage.queries import insert_ignore
 
-__all__ = ["GIVE_UP", "HELD", "NEWS", "WAITING", "gate", "hold", "news_parameters", "release"]
+__all__ = [
+    "HELD",
+    "NEWS",
+    "gate",
+    "hold",
+    "news_parameters",
+    "release",
+]
 
-WAITING = "waiting for the person to write again (WhatsApp's 24-hour window)"
 HELD = "held"
 NEWS = "window_news"
-GIVE_UP = timedelta(days=14)
 RECHECK = timedelta(days=1)
 BROADCAST = "broadcast"
 
@@ -81,20 +94,16 @@ async def gate(
         )
     ).scalar_one_or_none()
     if identity is None:
-        return (Decision.SKIPPED, "no WhatsApp identity", None)
+        return (Decision.SKIPPED, NO_IDENTITY, None)
     if row.kind == BROADCAST and not identity.announcements_opt_in:
-        return (Decision.SKIPPED, "not opted in to announcements on WhatsApp", None)
+        return (Decision.SKIPPED, NOT_OPTED_IN, None)
     if identities.window_open(identity.last_inbound_at, now):
         return None
     approved = settings.approved_templates
     if kind.timely:
         action = await fetch(session, Action, row.action_id) if row.action_id else None
         if action is None or REMINDER.name not in approved:
-            return (
-                Decision.SKIPPED,
-                "outside WhatsApp's 24-hour window; no approved template",
-                None,
-            )
+            return (Decision.SKIPPED, NO_TEMPLATE, None)
         texts = texts_for(person.language, person.timezone)
         return [
             SendTemplate(
@@ -107,7 +116,7 @@ async def gate(
         ]
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)
     if now - created > GIVE_UP:
-        return (Decision.SKIPPED, "the person did not write again within 14 days (WhatsApp)", None)
+        return (Decision.SKIPPED, GAVE_UP_REASON, None)
     if UPDATE.name in approved:
         await _news(session, person, now)
     return (Decision.POSTPONED, WAITING, now + RECHECK)
@@ -142,7 +151,9 @@ async def hold(
         .values(last_inbound_at=None)
     )
     resident_id = (
-        await session.execute(select(Resident.id).where(Resident.telegram_id == address))
+        await session.execute(
+            select(Resident.id).where(Resident.id == identities.resident_id_of(address))
+        )
     ).scalar_one_or_none()
     if resident_id is None:
         return
@@ -169,7 +180,7 @@ async def hold(
 
 async def release(session: AsyncSession, address: int, now: datetime) -> None:
     """The person wrote: what waited for them is due now."""
-    resident = select(Resident.id).where(Resident.telegram_id == address).scalar_subquery()
+    resident = identities.resident_id_of(address)
     await session.execute(
         update(ScheduledMessage)
         .where(
@@ -183,7 +194,9 @@ async def release(session: AsyncSession, address: int, now: datetime) -> None:
 
 async def news_parameters(session: AsyncSession, address: int) -> tuple[tuple[str, str], str]:
     person = (
-        await session.execute(select(Resident).where(Resident.telegram_id == address))
+        await session.execute(
+            select(Resident).where(Resident.id == identities.resident_id_of(address))
+        )
     ).scalar_one_or_none()
     if person is None:
         raise Skip("the person is gone")

@@ -746,3 +746,51 @@ class NetworkIdentity(SQLModel, table=True):
     announcements_opt_in: bool = False
     last_inbound_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a person's second network to their resident
+    (bot/flows/link.py): given on the network of ``address``, typed on the other one.
+
+    Only a hash of the code is kept (it is never logged); it works once, until
+    ``expires_at``."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    address: int = Field(sa_type=sa.BigInteger)
+    code_hash: str = Field(max_length=64, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class LinkAttempt(SQLModel, table=True):
+    """A wrong link code someone typed: a few in an hour, then a kind refusal."""
+
+    __tablename__ = "link_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: int | None = person_fk(on_delete="CASCADE")
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ListPage(SQLModel, table=True):
+    """A long WhatsApp list's pages (bot/runtimes/whatsapp_sender.py), so that "More…"
+    still works after a restart. Only lists of more than one page; by the chat's address
+    (export and forget cover them as the person's private chat)."""
+
+    __tablename__ = "list_page"
+    __table_args__ = (sa.UniqueConstraint("address", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    address: int = Field(
+        sa_type=sa.BigInteger, index=True, sa_column_kwargs={"info": PRIVATE_CHAT_ROW}
+    )
+    key: str = Field(max_length=16)
+    text: str = Field(sa_type=sa.Text)
+    list_button: str = Field(max_length=64)
+    # [[[label, payload, description], …] per page]
+    pages: list[Any] = Field(default_factory=list, sa_type=JSONType)
+    created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -32,6 +32,8 @@ from storage.models import (
     GroupChat,
     GroupPoll,
     Initiative,
+    LinkAttempt,
+    LinkCode,
     MemberRole,
     Membership,
     NetworkIdentity,
@@ -231,6 +233,19 @@ async def seed_heavy_user(driver: Driver, heavy: Talker, other: Talker) -> dict[
                 consented_at=now,
             )
         )
+        # She linked the two with a one-time code (bot/flows/link.py), once mistyped.
+        session.add_all(
+            [
+                LinkCode(
+                    resident_id=me.id,
+                    address=HEAVY_TELEGRAM,
+                    code_hash="d" * 64,
+                    expires_at=now,
+                    used_at=now,
+                ),
+                LinkAttempt(resident_id=me.id, at=now),
+            ]
+        )
         # A coach of their own area, who announces to it and watches the progress.
         await make_coach(session, me, [Area(9700, 9799)], now, actor_id=None, via="cli")
         await assign(session, mine, me, now, actor_id=them.id, via="chat")
@@ -352,6 +367,8 @@ def test_every_person_reference_is_seeded_by_the_heavy_user_test() -> None:
         "web_session",
         "outcome",
         "network_identity",
+        "link_code",
+        "link_attempt",
     }
     assert {table.name for table, _, _ in person_references()} == seeded
 

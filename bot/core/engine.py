@@ -49,7 +49,7 @@ from bot.core.services import Services
 from bot.i18n import N_, pick_language, texts_for
 from scheduler.timing import Clock
 from storage.db import DatabaseUnavailable
-from storage.models import Conversation, Resident, utcnow
+from storage.models import Conversation, NetworkIdentity, Resident, utcnow
 from storage.queries import claim_update, for_update, insert_ignore
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,12 @@ def _plain_and_locked(query: Select) -> tuple[Select, Select]:
 
 _RESIDENT_BY_TELEGRAM_ID = _plain_and_locked(
     select(Resident).where(Resident.telegram_id == bindparam("telegram_id"))
+)
+# Another network's identity linked to a resident (bot/core/identities.py): found by its address.
+_RESIDENT_BY_LINKED_ADDRESS = _plain_and_locked(
+    select(Resident)
+    .join(NetworkIdentity, NetworkIdentity.resident_id == Resident.id)  # type: ignore[arg-type]
+    .where(NetworkIdentity.address == bindparam("address"))
 )
 _CONVERSATION_OF = _plain_and_locked(
     select(Conversation).where(
@@ -246,6 +252,8 @@ class Engine:
 
     async def _person(self, session: AsyncSession, who: Person, chat_kind: ChatKind) -> Resident:
         person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+        if person is None:
+            person = await self._load(session, _RESIDENT_BY_LINKED_ADDRESS, address=who.id)
         if person is None:  # a first visit: rare, so the insert is only tried then
             settings = self.services.settings
             await insert_ignore(

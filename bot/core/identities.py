@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -22,10 +23,13 @@ from storage.queries import insert_ignore
 
 __all__ = [
     "address_for",
+    "addresses_of",
     "claim",
     "deep_link",
     "external_id_of",
+    "networks_of",
     "record_inbound",
+    "resident_id_of",
     "wa_link",
     "window_open",
 ]
@@ -146,3 +150,33 @@ def deep_link(telegram_username: str, whatsapp_number: str, payload: str, addres
     if network_of(address) is Network.WHATSAPP and whatsapp_number:
         return wa_link(whatsapp_number, payload)
     return f"https://t.me/{telegram_username}?start={payload}"
+
+
+def resident_id_of(address: int) -> Any:
+    """The id of the resident whose address this is, at home or linked (a subquery)."""
+    linked = select(NetworkIdentity.resident_id).where(col(NetworkIdentity.address) == address)
+    return (
+        select(Resident.id)
+        .where(or_(col(Resident.telegram_id) == address, col(Resident.id).in_(linked)))
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+async def addresses_of(session: AsyncSession, person: Resident) -> list[int]:
+    """Every address of the person: their home address first, then linked ones."""
+    linked = (
+        await session.execute(
+            select(NetworkIdentity.address).where(NetworkIdentity.resident_id == person.id)
+        )
+    ).scalars()
+    return [person.telegram_id, *(a for a in linked if a != person.telegram_id)]
+
+
+async def networks_of(session: AsyncSession, resident_id: int | None) -> set[Network]:
+    addresses = (
+        await session.execute(
+            select(NetworkIdentity.address).where(NetworkIdentity.resident_id == resident_id)
+        )
+    ).scalars()
+    return {network_of(address) for address in addresses}

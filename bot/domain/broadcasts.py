@@ -50,6 +50,7 @@ from sqlmodel import col, select
 
 from bot.core.payloads import pack
 from bot.core.seam import Button, Keyboard
+from bot.domain import whatsapp_skips
 from bot.domain.audit import audit
 from bot.domain.authz import Hat, hats
 from bot.domain.coaches import Area, areas_of, in_any, subject
@@ -460,6 +461,9 @@ class Report:
     pending: int = 0
     waiting: int = 0  # pending until the recipients' quiet hours end
     reasons: Counter[str] = field(default_factory=Counter)
+    # WhatsApp: skipped per reason (bot/domain/whatsapp_skips.py), and waiting for them to write.
+    whatsapp: Counter[str] = field(default_factory=Counter)
+    whatsapp_waiting: int = 0
     next_due: datetime | None = None
 
     @property
@@ -469,7 +473,8 @@ class Report:
     def signature(self) -> str:
         return (
             f"{self.delivered}/{self.unreachable}/{self.opted_out}/{self.cancelled}/"
-            f"{self.failed}/{self.pending}/{self.waiting}"
+            f"{self.failed}/{self.pending}/{self.waiting}/"
+            f"{self.whatsapp.total()}/{self.whatsapp_waiting}"
         )
 
 
@@ -499,6 +504,8 @@ async def report_of(session: AsyncSession, broadcast_id: int) -> Report:
             report.pending += count
             if status is OutboxStatus.PENDING and reason in WAITING:
                 report.waiting += count
+            if status is OutboxStatus.PENDING and reason == whatsapp_skips.WAITING:
+                report.whatsapp_waiting += count
             if status is OutboxStatus.PENDING and (
                 report.next_due is None or due < report.next_due
             ):
@@ -509,6 +516,8 @@ async def report_of(session: AsyncSession, broadcast_id: int) -> Report:
             report.cancelled += count
         elif status is OutboxStatus.CANCELLED and _unreachable(reason):
             report.unreachable += count
+        elif status is OutboxStatus.CANCELLED and reason in whatsapp_skips.SKIP_REASONS:
+            report.whatsapp[reason] += count
         else:
             report.failed += count
             report.reasons[reason or "unknown"] += count

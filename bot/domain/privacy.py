@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel, col, select
 
 import storage.models  # noqa: F401  (registers every table on the metadata)
+from bot.core import identities
 from bot.domain import audit
 from bot.domain.initiatives import members
 from storage.models import AuditLog, Initiative, MemberRole, Membership, Resident
@@ -145,7 +146,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _only_them(table: sa.Table, row: sa.RowMapping, person: Resident) -> dict[str, Any]:
+def _only_them(
+    table: sa.Table, row: sa.RowMapping, person: Resident, addresses: list[int]
+) -> dict[str, Any]:
     """The row as the person may see it: everyone else in it is "someone else"."""
     people = {column.name for t, column, _ in person_references() if t is table}
     chats = {column.name for t, column, _ in person_chats() if t is table}
@@ -160,7 +163,7 @@ def _only_them(table: sa.Table, row: sa.RowMapping, person: Resident) -> dict[st
             continue
         if value is not None and name in people:
             value = other(value)
-        elif value is not None and name in chats and value > 0 and value != person.telegram_id:
+        elif value is not None and name in chats and value > 0 and value not in addresses:
             value = SOMEONE_ELSE  # another person's private chat (groups are negative)
         elif name in jsons:
             value = _map_people(value, other)
@@ -171,12 +174,14 @@ def _only_them(table: sa.Table, row: sa.RowMapping, person: Resident) -> dict[st
 async def export(session: AsyncSession, person: Resident) -> dict[str, Any]:
     """Everything stored about the person, and nothing about anyone else."""
     me = person.id or 0
+    # Their private chat on every network they linked (bot/core/identities.py).
+    addresses = await identities.addresses_of(session, person)
     tables: dict[str, dict[tuple, dict[str, Any]]] = {}
 
     def add(table: sa.Table, row: sa.RowMapping, why: str) -> None:
         key = tuple(row[c.name] for c in table.primary_key.columns)
         entry = tables.setdefault(table.name, {}).setdefault(
-            key, _only_them(table, row, person) | {"_refers_to_you_by": []}
+            key, _only_them(table, row, person, addresses) | {"_refers_to_you_by": []}
         )
         if why not in entry["_refers_to_you_by"]:
             entry["_refers_to_you_by"].append(why)
@@ -201,7 +206,7 @@ async def export(session: AsyncSession, person: Resident) -> dict[str, Any]:
         for child, column in _parts_of(parent) if ids else ():
             await collect(child, column.in_(ids), f"{column.name} (yours)")
     for table, column, _rule in person_chats():
-        await collect(table, column == person.telegram_id, f"{column.name} (your chat)")
+        await collect(table, column.in_(addresses), f"{column.name} (your chat)")
     for table, column, _rule in json_columns():
         for row in await _rows_naming(session, table, column, me):
             add(table, row, f"{column.name} (names you)")
@@ -250,9 +255,14 @@ async def hand_over_initiatives(session: AsyncSession, person: Resident, at: dat
         initiative.last_activity_at = at
 
 
-async def forget(session: AsyncSession, person: Resident, at: datetime) -> None:
-    """Delete the person and every reference to them; keep anonymous totals."""
+async def forget(
+    session: AsyncSession, person: Resident, at: datetime, *, chats: bool = True
+) -> None:
+    """Delete the person and every reference to them; keep anonymous totals. Without
+    `chats`, the rows of their private chats stay (a resident dissolved into another one
+    when two networks are linked: the chats are the same person's)."""
     me = person.id or 0
+    addresses = await identities.addresses_of(session, person) if chats else []
     await hand_over_initiatives(session, person, at)
     for table, column, rule in json_columns():
         for row in await _rows_naming(session, table, column, me):
@@ -264,13 +274,13 @@ async def forget(session: AsyncSession, person: Resident, at: datetime) -> None:
                     sa.update(table).where(_where(table, row)).values({column.name: kept})
                 )
     await audit.forget_subject(session, me)
-    for table, column, rule in person_chats():
+    for table, column, rule in person_chats() if addresses else ():
         if rule == SET_NULL:
             await session.execute(
-                sa.update(table).where(column == person.telegram_id).values({column.name: None})
+                sa.update(table).where(column.in_(addresses)).values({column.name: None})
             )
         else:
-            await session.execute(sa.delete(table).where(column == person.telegram_id))
+            await session.execute(sa.delete(table).where(column.in_(addresses)))
     for table, column, rule in person_references():
         if rule == SET_NULL:
             await session.execute(sa.update(table).where(column == me).values({column.name: None}))

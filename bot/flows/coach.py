@@ -40,6 +40,7 @@ from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
+from bot.domain import whatsapp_skips
 from bot.domain.audit import audit
 from bot.domain.authz import Permission, may, nameable
 from bot.domain.coaches import (
@@ -61,9 +62,11 @@ from bot.domain.phases import (
     progress_line,
 )
 from bot.domain.stall import quiet_one
+from bot.domain.whatsapp_skips import GIVE_UP
 from bot.i18n import N_, Safe, escape, texts_for
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
+from bot.views.whatsapp_skips import reason_lines
 from scheduler import outbox
 from scheduler.rules import Kind
 from storage.models import (
@@ -310,6 +313,14 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
         )
     )
     from bot.domain.outcomes import impact_lines, impact_of  # what the street achieved
+
+    # What WhatsApp's window kept from the members lately (scheduler/window.py).
+    skipped, waiting = await whatsapp_skips.skipped_of(
+        ctx.session, whatsapp_skips.about_initiative(initiative.id or 0), since=now - GIVE_UP
+    )
+    if skipped or waiting:
+        lines.append(ctx._("<b>On WhatsApp, last 14 days:</b>"))
+        lines += [Safe(f"• {line}") for line in reason_lines(texts, skipped, waiting)]
 
     achieved = impact_lines(texts, await impact_of(ctx.session, initiative.id or 0))
     if achieved:

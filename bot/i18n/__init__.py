@@ -91,6 +91,31 @@ def pick_language(language_code: str | None, default: str) -> str:
     return default
 
 
+# A phone number's country code as a hint of the language (WhatsApp gives no language of
+# a person): where one of ours is the country's language. Country codes are prefix-free.
+PHONE_LANGUAGES = {
+    **dict.fromkeys(("31", "32", "297", "597", "599"), "nl"),
+    **dict.fromkeys(("1", "44", "353", "61", "64"), "en"),
+    "90": "tr",
+    "48": "pl",
+    "380": "uk",
+    **dict.fromkeys(
+        "20 212 213 216 218 249 961 962 963 964 965 966 967 968 970 971 973 974".split(), "ar"
+    ),
+}
+
+
+def language_of_number(number: str) -> str | None:
+    """The language a phone number's country code suggests ("905…" Turkish), for
+    `pick_language`; None where we speak none of the country's languages."""
+    digits = number.lstrip("+")
+    for length in (3, 2, 1):
+        found = PHONE_LANGUAGES.get(digits[:length])
+        if found:
+            return found
+    return None
+
+
 @cache
 def _catalog(lang: str) -> gettext.NullTranslations:
     po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"

@@ -60,6 +60,7 @@ from bot.core.seam import (
 )
 from bot.core.services import Services
 from bot.core.templates import WINDOW_PAYLOAD
+from bot.i18n import language_of_number
 from bot.runtimes.common import StartupError
 from bot.runtimes.whatsapp_sender import WhatsAppSender, message_number
 from scheduler import window
@@ -72,8 +73,6 @@ SIGNATURE_HEADER = "X-Hub-Signature-256"
 MAX_BODY = 3 * 1024 * 1024
 _COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,64})(?:\s+(.*))?$", re.DOTALL)
 _NUMBER = re.compile(r"^[0-9]{6,20}$")
-# Country codes whose people get Dutch until they choose (+31 the Netherlands, +32 Belgium).
-_DUTCH = ("31", "32")
 
 
 def update_id_of(wamid: str) -> int:
@@ -267,11 +266,9 @@ class WhatsAppReceiver:
         event = await self.event_of(message, address)
         if event is None:
             return
-        person = Person(
-            address,
-            message.name or "?",
-            language_code="nl" if message.number.startswith(_DUTCH) else "en",
-        )
+        # WhatsApp says nothing of a person's language: their country code is the hint
+        # (bot.i18n.language_of_number), used at first contact; /taal changes it.
+        person = Person(address, message.name or "?", language_of_number(message.number))
         incoming = Incoming(Chat(address), person, event, update_id_of(message.wamid))
         # What waited for the window is due now: the scheduler's next sweep (every 5 s)
         # sends it, after the answer to this message.

@@ -24,11 +24,12 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from pywa.errors import WhatsAppError
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from bot.core import identities, wire
@@ -51,7 +52,8 @@ from bot.core.seam import (
 from bot.core.services import Services
 from bot.core.templates import CATALOGUE, meta_language
 from bot.i18n import texts_for
-from storage.models import NetworkIdentity, Resident
+from storage.models import ListPage, NetworkIdentity, Resident
+from storage.queries import insert_ignore
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ UNDELIVERABLE = 131026
 MARKETING = frozenset({131049, 131050})
 RETRY_AFTER = 2.0
 CACHE_SECONDS = 60.0
+# How long a paged list's "More…" keeps working after a restart.
+PAGES_KEPT = timedelta(days=14)
 
 
 def message_number(wamid: str) -> int:
@@ -113,7 +117,9 @@ class WhatsAppSender:
         async with self.services.db.transaction() as session:
             lang = (
                 await session.execute(
-                    select(Resident.language).where(Resident.telegram_id == address)
+                    select(Resident.language).where(
+                        Resident.id == identities.resident_id_of(address)
+                    )
                 )
             ).scalar_one_or_none()
         lang = lang or self.services.settings.default_language
@@ -168,6 +174,8 @@ class WhatsAppSender:
             self._pages[(message.chat_id, key)] = (message, time.monotonic())
             while len(self._pages) > 2000:
                 self._pages.popitem(last=False)
+            if len(message.pages) > 1:
+                await self._keep_pages(message, key)
             return await self._list_page(to, message, key, 0, lang)
         if message.buttons:
             return await self._buttons(to, message, lang)
@@ -233,11 +241,55 @@ class WhatsAppSender:
     async def next_page(self, address: int, key: str, page: int) -> bool:
         """Send page `page` of a list sent earlier; False when it is no longer known."""
         entry = self._pages.get((address, key))
-        if entry is None or not 0 <= page < len(entry[0].pages):
+        message = entry[0] if entry is not None else await self._stored_pages(address, key)
+        if message is None or not 0 <= page < len(message.pages):
             return False
         lang = await self.language_of(address)
-        await self._list_page(await self.number_of(address), entry[0], key, page, lang)
+        await self._list_page(await self.number_of(address), message, key, page, lang)
         return True
+
+    async def _keep_pages(self, message: Shown, key: str) -> None:
+        """A paged list in the database too: "More…" works after a restart (kept for
+        `PAGES_KEPT`; the oldest of this chat go as a new one comes)."""
+        now = self.services.clock.now()
+        pages = [[[c.label, c.payload, c.description] for c in page] for page in message.pages]
+        async with self.services.db.transaction() as session:
+            await session.execute(
+                delete(ListPage).where(
+                    col(ListPage.address) == message.chat_id,
+                    col(ListPage.created_at) < now - PAGES_KEPT,
+                )
+            )
+            await insert_ignore(
+                session,
+                ListPage,
+                address=message.chat_id,
+                key=key,
+                text=message.text,
+                list_button=message.list_button,
+                pages=pages,
+                created_at=now,
+            )
+
+    async def _stored_pages(self, address: int, key: str) -> Shown | None:
+        async with self.services.db.transaction() as session:
+            stored = (
+                await session.execute(
+                    select(ListPage).where(ListPage.address == address, ListPage.key == key)
+                )
+            ).scalar_one_or_none()
+            if stored is None:
+                return None
+            pages = tuple(
+                tuple(
+                    Choice(str(label), str(payload), str(description or ""))
+                    for label, payload, description in page
+                )
+                for page in stored.pages
+            )
+            message = Shown(address, stored.text, pages=pages, list_button=stored.list_button)
+        self._pages[(address, key)] = (message, time.monotonic())
+        return message
 
     async def _document(self, to: str, message: Shown) -> Sent:
         document = message.document

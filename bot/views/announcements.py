@@ -37,6 +37,7 @@ from bot.domain.phases import phase_label
 from bot.domain.programmes import CAMPAIGN_KIND
 from bot.i18n import Safe, Texts, escape, texts_for
 from bot.views.cards import THEME_LABELS
+from bot.views.whatsapp_skips import reason_lines
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
 from storage.models import (
     Broadcast,
@@ -112,6 +113,7 @@ def _figures(texts: Texts, report: Report) -> list[str]:
         lines.append(
             texts._("⚠️ Failed: {n} ({reasons})", n=texts.number(report.failed), reasons=reasons)
         )
+    lines += reason_lines(texts, report.whatsapp, report.whatsapp_waiting)
     return lines
 
 

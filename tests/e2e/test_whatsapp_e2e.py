@@ -47,7 +47,8 @@ PHASE_LINES = {
     "nl": ["Activeren (fase 2 van 5)", "Bestendigen (fase 5 van 5)"],
     "en": ["Activate (phase 2 of 5)", "Sustain (phase 5 of 5)"],
 }
-# Country codes: the bot speaks Dutch to +31 and English to others until they choose.
+# Country codes: the bot speaks Dutch to +31 and English to +44 until they choose
+# (bot.i18n.language_of_number).
 PREFIX = {"nl": "316", "en": "447"}
 
 
