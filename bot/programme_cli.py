@@ -256,7 +256,8 @@ async def _list(operator: Operator) -> int:
 async def _show(operator: Operator, ident: int) -> int:
     from sqlmodel import select
 
-    from bot.domain.programmes import METRICS, Period, districts, frozen_figures, shown_count
+    from bot.domain.programme_figures import frozen_figures, shown_count
+    from bot.domain.programmes import METRICS, Period, districts
     from bot.i18n import texts_for
     from storage.models import CampaignItem, Programme
 

@@ -55,29 +55,32 @@ from bot.app import bootstrap
 from bot.core.config import SUPPORTED_LANGUAGES
 from bot.core.services import Services
 from bot.domain.audit import audit
+from bot.domain.campaign import approve_item, cancel_item
 from bot.domain.impact import factor_set
+from bot.domain.programme_figures import freeze_closed_periods, frozen_figures, months, shown_count
 from bot.domain.programmes import (
     METRICS,
-    CampaignItem,
     Period,
     ProgrammeError,
     ProgrammeFields,
-    approve_item,
-    cancel_item,
     create_programme,
-    freeze_closed_periods,
-    frozen_figures,
-    months,
     parse_district,
     parse_key_date,
-    shown_count,
     update_programme,
     visible_programmes,
 )
 from bot.i18n import N_, Safe, Texts, pick_language, texts_for
 from bot.views.materials import file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from bot.views.report import programme_report, report_csv, report_pdf
-from storage.models import Action, ActionStatus, CampaignStatus, Initiative, Programme, Theme
+from storage.models import (
+    Action,
+    ActionStatus,
+    CampaignItem,
+    CampaignStatus,
+    Initiative,
+    Programme,
+    Theme,
+)
 from web import access, pages
 from web.auth import LoginProblem, Viewer, check_login, load_session, use_login
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-from bot.domain.programmes import SMALL, shown_count
+from bot.domain.programme_figures import shown_count
+from bot.domain.programmes import SMALL
 
 WIDTH = 560
 LABEL_WIDTH = 190

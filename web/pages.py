@@ -27,16 +27,11 @@ from bot.domain.broadcasts import (
     report_of,
     select_recipients,
 )
+from bot.domain.campaign import audience_of
 from bot.domain.kits import load_kits
 from bot.domain.phases import phase_label
-from bot.domain.programmes import (
-    METRICS,
-    Figures,
-    ProgrammeError,
-    audience_of,
-    shown_count,
-    team_roles,
-)
+from bot.domain.programme_figures import Figures, shown_count, team_roles
+from bot.domain.programmes import METRICS, ProgrammeError
 from bot.i18n import N_, Texts
 from bot.views.cards import THEME_LABELS
 from storage.models import (

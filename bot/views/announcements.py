@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, EditText, Keyboard, Outgoing, SendText
-from bot.domain import broadcasts, programmes
+from bot.domain import broadcasts, campaign
 from bot.domain.authz import Permission, may
 from bot.domain.broadcasts import (
     AHEAD,
@@ -281,7 +281,7 @@ async def render_campaign(session: AsyncSession, row: ScheduledMessage, now: dat
         text=item.text,
         link_url=item.link_url,
         link_label=item.link_label,
-        audience=programmes.audience_of(programme),
+        audience=campaign.audience_of(programme),
         now=now,
         via=f"campaign:{item.id}",
     )

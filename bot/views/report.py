@@ -211,7 +211,8 @@ async def programme_report(
 ) -> dict[str, Any]:
     """The report of a programme over a period; frozen with the programme's snapshot once
     the period has ended (the same question about the past, the same answer)."""
-    from bot.domain.programmes import districts, frozen_figures, initiatives_of
+    from bot.domain.programme_figures import frozen_figures
+    from bot.domain.programmes import districts, initiatives_of
     from storage.models import ProgrammeSnapshot
 
     factors = factors or factor_set(None)
