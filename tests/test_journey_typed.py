@@ -140,6 +140,18 @@ async def test_a_label_typed_in_other_case_and_punctuation_presses_it(driver: Dr
     assert (await resident(driver, anna)).name == "Anna"
 
 
+async def test_an_answer_too_short_is_asked_for_again_kindly(driver: Driver) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.press("Deel een idee")
+    await anna.send("xx")
+    assert "Dat is wat kort. Kun je iets meer vertellen?" in anna.last
+    assert "Wat wil je samen met je buren doen?" in anna.last  # the question again
+    await anna.send("Tegels eruit en planten erin")
+    assert "Is het voor je straat, je buurt of je hele wijk?" in anna.last
+
+
 async def test_a_word_that_means_nothing_here_still_asks_for_a_button(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")

@@ -152,8 +152,10 @@ def _parsed(ctx: Ctx, ask: Ask, text: str) -> tuple[bool, Any]:
     """(True, value) when the step's parser takes the text, else (False, the remark why)."""
     assert ask.text is not None
     text = text.strip()
-    if len(text) < ask.text.min_length:
+    if not text:
         return False, ctx._("I didn't get an answer there.")
+    if len(text) < ask.text.min_length:
+        return False, ctx._("That's a bit short. Could you tell me a little more?")
     if len(text) > ask.text.max_length:
         return False, ctx._(
             "That's a bit long: {length} characters. Could you keep it under {limit}?",
