@@ -140,6 +140,18 @@ async def test_a_label_typed_in_other_case_and_punctuation_presses_it(driver: Dr
     assert (await resident(driver, anna)).name == "Anna"
 
 
+async def test_a_menu_entry_typed_out_opens_it_when_another_screen_was_shown(
+    driver: Driver,
+) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.command("plan")  # a group's command: in a private chat it only explains
+    assert "groepschat" in anna.last
+    await anna.send("deel een idee")
+    assert "Wat wil je samen met je buren doen?" in anna.last
+
+
 async def test_an_answer_too_short_is_asked_for_again_kindly(driver: Driver) -> None:
     anna = driver.person("Anna", "nl")
     await anna.command("start")

@@ -186,6 +186,8 @@ async def answer_text(ctx: Ctx, text: str) -> None:
         return
     if (ask is None or ask.text is None) and await _press_shown(ctx, text):
         return
+    if ask is None and await _typed_menu_entry(ctx, text):
+        return
     command = command_word(text)
     if ask is None or ask.text is None:
         if command is not None:
@@ -236,6 +238,19 @@ async def _press_shown(ctx: Ctx, text: str) -> bool:
         return False
     await handler(ctx, payload)
     return True
+
+
+async def _typed_menu_entry(ctx: Ctx, text: str) -> bool:
+    """Outside a question, a main-menu entry typed out ("Deel een idee") opens it, also
+    when the menu is not what was shown last."""
+    typed = fold(text)
+    if ctx.person.onboarded_at is None or not typed:
+        return False
+    for entry in ctx.services.registry.menu:
+        if (entry.visible is None or entry.visible(ctx)) and fold(ctx._(entry.label)) == typed:
+            await entry.handler(ctx)
+            return True
+    return False
 
 
 async def run_command(ctx: Ctx, name: str) -> None:
