@@ -427,6 +427,16 @@ async def test_joining_in_ones_own_area_does_not_say_there_is_nothing(journey: D
     assert "Ik vond nog geen open initiatieven" not in anna.last
 
 
+async def test_with_no_initiative_nearby_the_join_question_offers_to_start_one(
+    journey: Driver,
+) -> None:
+    carla = await onboard(journey, "Carla", postcode="9999 ZZ")
+    await carla.press("Doe mee met een initiatief")
+    assert "Misschien kun je er zelf een beginnen?" in carla.last
+    await carla.press("Deel een idee")
+    assert "Wat wil je samen met je buren doen?" in carla.last
+
+
 async def test_joining_from_the_menu_with_a_pasted_link(journey: Driver) -> None:
     _, initiative = await founded(journey)
     carla = await onboard(journey, "Carla", postcode="9999 ZZ")

@@ -32,7 +32,7 @@ from bot.domain.initiatives import (
 from bot.domain.phases import check_progress, progress_line
 from bot.domain.places import area_of, postcode_of
 from bot.i18n import N_, Safe, texts_for
-from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
+from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION, SHARE_IDEA
 from bot.views.initiative import card_button, refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
@@ -389,10 +389,20 @@ def _short(title: str, limit: int = 40) -> str:
 
 
 async def code_choices(ctx: Ctx) -> list[Choice]:
+    found = await nearby(ctx)
+    if not found and area_of(ctx.person) is not None:
+        # "Perhaps you can start one yourself?" comes with the way to do it.
+        return [Choice("idea", N_("Share an idea"), then=start_one)]
     return [
-        Choice(f"n{found.id}", verbatim(_short(found.title)), value=found.id, then=chosen)
-        for found in await nearby(ctx)
+        Choice(f"n{each.id}", verbatim(_short(each.title)), value=each.id, then=chosen)
+        for each in found
     ]
+
+
+async def start_one(ctx: Ctx, _value: object) -> Next:
+    await conv.advance(ctx, END)
+    await ctx.open(SHARE_IDEA)
+    return HANDLED
 
 
 async def say_code(ctx: Ctx) -> Safe:
