@@ -12,7 +12,7 @@ invitation).
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -39,7 +39,7 @@ from bot.views.screens import kindly
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
-    from bot.core.services import Services
+    pass
 
 LINK_PREFIX = "act"
 OTHER_LANGUAGE = {"nl": "en", "en": "nl"}
@@ -240,27 +240,6 @@ async def tally_pressed(ctx: Ctx, action_id: int | None) -> None:
 # --- calendar files -------------------------------------------------------------------------
 
 
-def calendar_document(
-    services: Services,
-    texts: Texts,
-    action: Action,
-    initiative: Initiative,
-    *,
-    chat_id: int,
-    now: datetime,
-) -> SendDocument:
-    """The action's .ics as a document for ``chat_id``, in the reader's language and zone
-    (also sent by the scheduler with the day-ahead reminder)."""
-    filename, content = sheets.action_calendar(services, texts, action, initiative, now=now)
-    return SendDocument(
-        chat_id,
-        filename=filename,
-        content=content,
-        caption=texts._("📅 Open the file to put it in your calendar."),
-        if_refused=texts._("I could not send the calendar file just now, sorry."),
-    )
-
-
 async def ics_pressed(ctx: Ctx, action_id: int | None) -> None:
     found = await load_action(ctx, action_id, Permission.VIEW_INITIATIVE)
     if found is None:
@@ -268,7 +247,7 @@ async def ics_pressed(ctx: Ctx, action_id: int | None) -> None:
     action, initiative = found
     ctx.toast(ctx._("Here it comes."))
     ctx.out.append(
-        calendar_document(
+        sheets.calendar_document(
             ctx.services, ctx.texts, action, initiative, chat_id=ctx.chat_id, now=ctx.now()
         )
     )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.seam import SendDocument
 from bot.i18n import Texts
 from bot.views.materials import Sheet, file_name
 from bot.views.materials.calendar import action_ics
@@ -121,3 +122,24 @@ def action_calendar(
         timezone=str(texts.tz),
     )
     return file_name(texts._("calendar"), action.title, "ics"), content
+
+
+def calendar_document(
+    services: Services,
+    texts: Texts,
+    action: Action,
+    initiative: Initiative,
+    *,
+    chat_id: int,
+    now: datetime,
+) -> SendDocument:
+    """The action's .ics as a document for ``chat_id``, in the reader's language and zone
+    (sent when they tap "Add to my calendar": on the action's card and the day-ahead reminder)."""
+    filename, content = action_calendar(services, texts, action, initiative, now=now)
+    return SendDocument(
+        chat_id,
+        filename=filename,
+        content=content,
+        caption=texts._("📅 Open the file to put it in your calendar."),
+        if_refused=texts._("I could not send the calendar file just now, sorry."),
+    )
