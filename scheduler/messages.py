@@ -28,7 +28,7 @@ whole batch (so a batch of 200 reminders costs a handful of queries, not 600).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -39,7 +39,7 @@ from sqlmodel import select
 
 from bot.core.payloads import pack
 from bot.core.policy import RuleTimings
-from bot.core.registry import KindInfo, Registry, Renderer
+from bot.core.registry import KindInfo, Registry
 from bot.core.seam import Button, Outgoing, SendText
 from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
@@ -73,7 +73,6 @@ __all__ = [
     "RenderContext",
     "Skip",
     "context_of",
-    "renderer",
 ]
 
 T = TypeVar("T")
@@ -95,38 +94,6 @@ class Postpone(Exception):
         super().__init__(reason)
         self.until = until
         self.reason = reason
-
-
-# The renderers of modules that still declare them with the module-level decorator below
-# (the group renderers in bot/flows/groups.py, the WhatsApp window in scheduler/window.py);
-# bot.app.build_registry adds them to the registry. New renderers register in their owner's
-# `register(registry)` with `registry.renderer(kind)`.
-_DECLARED: list[KindInfo] = []
-
-
-def renderer(
-    name: str,
-    *,
-    essential: bool = False,
-    timely: bool = False,
-    at_most_once: bool = False,
-    quiet_hours: bool = True,
-    budget: bool = True,
-) -> Callable[[Renderer], Renderer]:
-    """The old way to declare a renderer: collected here, read by `declared()` at bootstrap."""
-
-    def collect(render: Renderer) -> Renderer:
-        _DECLARED.append(
-            KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
-        )
-        return render
-
-    return collect
-
-
-def declared() -> list[KindInfo]:
-    """The renderers declared with `renderer` (see `_DECLARED`)."""
-    return list(_DECLARED)
 
 
 class RsvpFacts(Protocol):
