@@ -581,6 +581,7 @@ async def render_digest(
     """A coach's weekly digest: the one digest of bot.domain.coaches (its dates, its counts, the
     one stall threshold), gathered at send time."""
     from bot.domain import coaches
+    from bot.views.digest import render_digest as digest_text
 
     coach = await recipient(session, row)
     if not await may(session, coach, Permission.COACH_OVERVIEW):
@@ -596,7 +597,7 @@ async def render_digest(
     if not data.total:
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
-    return say(coach, coaches.render_digest(texts, data), menu_row(texts))
+    return say(coach, digest_text(texts, data), menu_row(texts))
 
 
 def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:

@@ -12,6 +12,7 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import fold
 from bot.i18n import N_, Safe, pick_language
+from bot.views.buttons import menu_button
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.privacy import privacy_text
 
@@ -146,7 +147,7 @@ async def help_command(ctx: Ctx, _args: str) -> None:
         text, rows = await conv.question_of(ctx, ask)
         ctx.say(Safe(f"{help_text(ctx)}\n\n{ctx._('We were here:')}\n{text}"), rows)
         return
-    ctx.say(help_text(ctx), [[conv.menu_button(ctx)]])
+    ctx.say(help_text(ctx), [[menu_button(ctx.texts)]])
 
 
 async def help_menu(ctx: Ctx) -> None:
@@ -188,7 +189,7 @@ async def privacy_command(ctx: Ctx, _args: str) -> None:
         text, rows = await conv.question_of(ctx, ask)
         ctx.say(Safe(f"{privacy_text(ctx)}\n\n{text}"), rows)
         return
-    ctx.say(privacy_text(ctx), [[conv.menu_button(ctx)]])
+    ctx.say(privacy_text(ctx), [[menu_button(ctx.texts)]])
 
 
 async def privacy_pressed(ctx: Ctx, _payload: Payload) -> None:

@@ -16,6 +16,7 @@ from bot.domain import authz
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
 from bot.i18n import Safe
+from bot.views.buttons import menu_button
 from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
@@ -79,7 +80,7 @@ async def send_question(ctx: Ctx, question: str) -> Next:
             "Your question is saved. A neighbourhood coach will pick it up and answer "
             "you here in this chat."
         )
-    ctx.say(text, [[card_button(ctx, initiative.id), conv.menu_button(ctx)]])
+    ctx.say(text, [[card_button(ctx, initiative.id), menu_button(ctx.texts)]])
     return HANDLED
 
 

@@ -24,6 +24,7 @@ from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, ha
 from bot.domain.initiatives import initiatives_of, initiators, record_activity
 from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.i18n import N_, Safe
+from bot.views.buttons import menu_button
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
 from bot.views.initiative import (
@@ -34,6 +35,7 @@ from bot.views.initiative import (
     lost,
     refuse_initiative,
 )
+from bot.views.text import shorten
 from storage.models import ActivityKind, Initiative, Phase
 
 MAX_HOUSEHOLDS = 10_000
@@ -44,7 +46,7 @@ async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     payload = pack("ini", "consent", link) if link else pack("ini", "consent")
     rows = [[Button(ctx._("Yes, you may store my name"), payload)]]
     rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     ctx.say(
         Safe(
             reason
@@ -144,7 +146,7 @@ async def card_buttons(
     buttons = [button for button in buttons if button.payload not in taken]
     rows = [[button] for button in first]  # the next step's button, on a row of its own
     rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     return rows
 
 
@@ -189,12 +191,8 @@ def nothing_yet_buttons(ctx: Ctx) -> list[list[Button]]:
             Button(ctx._("Share an idea"), pack("m", "idea")),
             Button(ctx._("Join an initiative"), pack("m", "join")),
         ],
-        [conv.menu_button(ctx)],
+        [menu_button(ctx.texts)],
     ]
-
-
-def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 async def my_initiatives(ctx: Ctx) -> None:
@@ -219,9 +217,9 @@ async def my_initiatives(ctx: Ctx) -> None:
                 role=ctx._(ROLE_LABELS[member.role]),
             )
         )
-        rows.append([Button(_short(initiative.title), pack("ini", "card", initiative.id))])
+        rows.append([Button(shorten(initiative.title), pack("ini", "card", initiative.id))])
     lines.append(ctx._("Which one shall I open?"))
-    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), conv.menu_button(ctx)])
+    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 
@@ -243,10 +241,10 @@ async def status_command(ctx: Ctx, _args: str) -> None:
         await my_initiatives(ctx)
         return
     rows = [
-        [Button(_short(initiative.title), pack("ini", "progress", initiative.id))]
+        [Button(shorten(initiative.title), pack("ini", "progress", initiative.id))]
         for initiative, _ in mine
     ]
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     lines = [ctx._("Of which initiative do you want to see the progress?")]
     lines += [
         ctx._("• <b>{title}</b>: {phase}", title=i.title, phase=phase_name(ctx, i.phase))
@@ -306,7 +304,7 @@ async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None =
     if intro:
         text = Safe(f"{intro}\n\n{text}")
     rows = [[button] for button in await goal_buttons(ctx, initiative, state.next_goal)]
-    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
     ctx.say(text, rows)
 
 
@@ -353,7 +351,7 @@ async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: P
         ctx._(HAND_OVER),
         [
             [Button(ctx._("Team & roles"), pack("ini", "team", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
         ],
     )
 
@@ -509,7 +507,7 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
         Safe(f"{saved}\n\n{support_text(ctx.texts, initiative, meter)}"),
         [
             [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
         ],
     )
     return HANDLED

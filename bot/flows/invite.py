@@ -32,9 +32,11 @@ from bot.domain.initiatives import (
 from bot.domain.phases import check_progress, progress_line
 from bot.domain.places import area_of, postcode_of
 from bot.i18n import N_, Safe, texts_for
+from bot.views.buttons import menu_button
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
 from bot.views.initiative import card_button, refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
+from bot.views.text import shorten
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 NEARBY_MAX = 5
@@ -70,7 +72,7 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         rows: list[list[Button]] = []
         if may_revoke:
             rows.append([Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))])
-        rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+        rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
         text = ctx._(
             "The invitation link of <b>{title}</b> is switched off. Nobody can join with it now.",
             title=initiative.title,
@@ -102,7 +104,7 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
                 Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id)),
             ]
         )
-    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
 
 
@@ -125,7 +127,7 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
         ),
         [
             [Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
         ],
     )
 
@@ -151,7 +153,7 @@ async def invalid_invitation(ctx: Ctx) -> None:
         ctx._("This invitation is no longer valid. Ask the neighbour who sent it for a new link."),
         [
             [Button(ctx._("Join an initiative"), pack("m", "join"))],
-            [conv.menu_button(ctx)],
+            [menu_button(ctx.texts)],
         ],
     )
 
@@ -384,13 +386,9 @@ async def in_area(ctx: Ctx, area: str) -> bool:
     return result.first() is not None
 
 
-def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
 async def code_choices(ctx: Ctx) -> list[Choice]:
     return [
-        Choice(f"n{found.id}", verbatim(_short(found.title)), value=found.id, then=chosen)
+        Choice(f"n{found.id}", verbatim(shorten(found.title)), value=found.id, then=chosen)
         for found in await nearby(ctx)
     ]
 

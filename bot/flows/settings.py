@@ -20,6 +20,7 @@ from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.i18n import N_, Safe
+from bot.views.buttons import menu_button
 from scheduler import outbox
 from scheduler.rules import sync_action
 from storage.models import Action, ActionStatus, MemberRole, Membership, Reminders, Rsvp
@@ -97,7 +98,7 @@ def settings_buttons(ctx: Ctx) -> list[list[Button]]:
         rows.append([Button(ctx._("Stop announcements"), pack("optout"))])
     else:
         rows.append([Button(ctx._("Yes, send me announcements"), pack("optin"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     return rows
 
 

@@ -19,7 +19,7 @@ from bot.domain.impact import compute
 from bot.domain.outcomes import impact_lines
 from bot.i18n import Safe, Texts
 from bot.views.buttons import OPEN_THE_INITIATIVE, initiative_button, menu_button
-from bot.views.text import button_label
+from bot.views.text import unescaped
 from storage.models import Action, Initiative, MemberRole
 
 Screen = tuple[Safe, list[list[Button]]]
@@ -136,7 +136,7 @@ def review_done(
         rows.append(
             [
                 Button(
-                    button_label(texts._("Plan: {next}", next=title)),
+                    unescaped(texts._("Plan: {next}", next=title)),
                     pack("kit", "use", next_kit.id, iid),
                 )
             ]

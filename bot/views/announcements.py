@@ -37,6 +37,7 @@ from bot.domain.phases import phase_label
 from bot.domain.programmes import CAMPAIGN_KIND
 from bot.i18n import Safe, Texts, escape, texts_for
 from bot.views.cards import THEME_LABELS
+from bot.views.text import shorten
 from bot.views.whatsapp_skips import reason_lines
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
 from storage.models import (
@@ -78,11 +79,6 @@ def describe(texts: Texts, audience: Audience, *, all_areas_label: str | None = 
     if audience.reach is not Reach.PEOPLE:
         parts.append(texts._(REACH_LABELS[audience.reach]).lower())
     return Safe(" · ".join(escape(part) for part in parts))
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
 
 
 def _figures(texts: Texts, report: Report) -> list[str]:
@@ -128,7 +124,11 @@ def progress_text(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
         title = texts._("📣 <b>Cancelling the announcement…</b>")
     else:
         title = texts._("📣 <b>Sending your announcement…</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
+    lines = [
+        title,
+        texts._("“{text}”", text=shorten(broadcast.text, SNIPPET)),
+        *_figures(texts, report),
+    ]
     if not report.done:
         lines.append(texts._("⏳ Still to send: {n}", n=texts.number(report.pending)))
         if report.waiting:
@@ -147,7 +147,11 @@ def render_report(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
         title = texts._("<b>Report of your cancelled announcement</b>")
     else:
         title = texts._("<b>Report of your announcement</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
+    lines = [
+        title,
+        texts._("“{text}”", text=shorten(broadcast.text, SNIPPET)),
+        *_figures(texts, report),
+    ]
     lines.append("")
     lines.append(texts._("What would you like to do next?"))
     return Safe("\n".join(lines))

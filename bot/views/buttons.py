@@ -3,10 +3,23 @@ initiative, to the action, and the row of answers to an invitation."""
 
 from __future__ import annotations
 
+from bot.core.conversation import menu_button  # defined in the core: its questions show it
 from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.i18n import N_, Texts
 from storage.models import RsvpAnswer
+
+__all__ = [
+    "BACK_TO_THE_INITIATIVE",
+    "OPEN_THE_INITIATIVE",
+    "RSVP_BUTTONS",
+    "RSVP_KEYS",
+    "TO_THE_INITIATIVE",
+    "action_button",
+    "initiative_button",
+    "menu_button",
+    "rsvp_row",
+]
 
 # The initiative's button says where it leads from where it is: a step on ("To"), back
 # from one of its screens ("Back to"), or from a message that arrived ("Open").
@@ -20,10 +33,6 @@ RSVP_BUTTONS = {
     RsvpAnswer.MAYBE: N_("Maybe"),
     RsvpAnswer.NO: N_("I can't come"),
 }
-
-
-def menu_button(texts: Texts) -> Button:
-    return Button(texts._("Back to the menu"), pack("menu"))
 
 
 def initiative_button(

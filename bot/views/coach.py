@@ -14,6 +14,7 @@ from bot.domain.audit import audit
 from bot.domain.authz import Permission, may, nameable
 from bot.domain.coaches import subject
 from bot.i18n import Texts
+from bot.views.buttons import menu_button
 from storage.models import AuditLog, Resident
 
 
@@ -33,14 +34,14 @@ async def refuse(
     ctx.toast(ctx._("That isn't available for you."))
     conv.leave_flow(ctx, keep_for_later=True)
     if why is not None:
-        ctx.say(why, [[conv.menu_button(ctx)]])
+        ctx.say(why, [[menu_button(ctx.texts)]])
         return
     if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
         text = ctx._(
             "Sorry, this initiative is coached by someone else, so I can't open that for you. "
             "Your own initiatives are in your overview."
         )
-        ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
+        ctx.say(text, [[overview_button(ctx)], [menu_button(ctx.texts)]])
         return
     if await was_coach(ctx):
         await conv.show_menu(
