@@ -46,6 +46,15 @@ from bot.domain.authz import Permission, coach_of, may
 from bot.domain.stall import Quiet, quiet_one
 from bot.i18n import Safe, Texts, texts_for
 from bot.views.after_action import review_prompt, thanks_for_coming
+from bot.views.buttons import (
+    CANT_COME_AFTER_ALL,
+    OPEN_THE_INITIATIVE,
+    action_button,
+    calendar_button,
+    initiative_button,
+    menu_button,
+    rsvp_button,
+)
 from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
     Action,
@@ -232,12 +241,8 @@ def say(person: Resident, text: str, *rows: list[Button]) -> list[Outgoing]:
     return [SendText(person.telegram_id, text, keyboard)]
 
 
-def menu_row(texts: Texts) -> list[Button]:
-    return [Button(texts._("Back to the menu"), pack("menu"))]
-
-
 def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
-    return [Button(texts._("Open the initiative"), pack("ini", "card", initiative_id))]
+    return [initiative_button(texts, initiative_id, OPEN_THE_INITIATIVE)]
 
 
 def settings_button(texts: Texts) -> Button:
@@ -397,6 +402,7 @@ async def render_reminder(
             title=action.title,
             time=time_text(texts, action.starts_at),
         )
+    aid = action.id or 0
     lines = [text]
     if action.place.strip():
         lines.append(texts._("📍 {place}", place=action.place))
@@ -404,18 +410,15 @@ async def render_reminder(
     if rsvp.answer is RsvpAnswer.MAYBE:
         lines.append(texts._("You said maybe. Will you come? Let the others know."))
         rows.append(
-            [
-                Button(texts._("I'm coming"), pack("rsvp", action.id, "c")),
-                Button(texts._("I can't come"), pack("rsvp", action.id, "n")),
-            ]
+            [rsvp_button(texts, aid, RsvpAnswer.COMING), rsvp_button(texts, aid, RsvpAnswer.NO)]
         )
     else:
         lines.append(texts._("You said you're coming. See you there!"))
-        rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
-    rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
+        rows.append([rsvp_button(texts, aid, RsvpAnswer.NO, CANT_COME_AFTER_ALL)])
+    rows.append([action_button(texts, aid)])
     if lead >= timings.reminder_soon_below:
         # The day-ahead reminder offers the calendar file, with the action as it is now.
-        rows.insert(0, [Button(texts._("Add to my calendar"), pack("mat", "ics", action.id))])
+        rows.insert(0, [calendar_button(texts, aid)])
     return say(person, Safe("\n".join(lines)), *rows)
 
 
@@ -597,7 +600,7 @@ async def render_digest(
     if not data.total:
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
-    return say(coach, digest_text(texts, data), menu_row(texts))
+    return say(coach, digest_text(texts, data), [menu_button(texts)])
 
 
 def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:

@@ -436,7 +436,7 @@ async def send_now(ctx: Ctx, _value: object) -> Next:
             "to date, and send you the report when it's done.",
             recipients.count,
         ),
-        [[overview_button(ctx)], [menu_button(ctx.texts)]],
+        [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
     )
     return HANDLED
 
@@ -544,7 +544,7 @@ async def cancel_pressed(ctx: Ctx, ident: int | None) -> None:
                 "still arrive; the report follows.",
                 stopped,
             ),
-            [[overview_button(ctx)], [menu_button(ctx.texts)]],
+            [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
         )
 
 

@@ -64,7 +64,12 @@ from bot.domain.phases import (
 from bot.domain.stall import quiet_one
 from bot.domain.whatsapp_skips import GIVE_UP
 from bot.i18n import N_, Safe, escape, texts_for
-from bot.views.buttons import menu_button
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    menu_button,
+)
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
 from bot.views.text import shorten
@@ -369,7 +374,7 @@ async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
         )
     if initiative.coach_attention:
         rows.append([Button(ctx._("I have looked at it"), pack("coach", "seen", ident))])
-    rows.append([overview_button(ctx), menu_button(ctx.texts)])
+    rows.append([overview_button(ctx.texts), menu_button(ctx.texts)])
     return rows
 
 
@@ -521,7 +526,7 @@ async def back_to_coach_card(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
-BACK = Choice("back", N_("Back to the initiative"), then=back_to_coach_card)
+BACK = Choice("back", BACK_TO_THE_INITIATIVE, then=back_to_coach_card)
 
 
 async def send_message(ctx: Ctx, text: str) -> Next:
@@ -553,7 +558,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
                         pack("sup", "c", initiative.id),
                     )
                 ],
-                [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+                [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
             ],
             chat_id=person.telegram_id,
         )
@@ -782,7 +787,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
             + "\n\n"
             + ctx.n_("{n} initiative is yours now.", "{n} initiatives are yours now.", len(taken))
         )
-    ctx.say(text, [[overview_button(ctx)], [menu_button(ctx.texts)]])
+    ctx.say(text, [[overview_button(ctx.texts)], [menu_button(ctx.texts)]])
 
 
 def register(registry: Registry) -> None:

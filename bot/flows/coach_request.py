@@ -16,8 +16,8 @@ from bot.domain import authz
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
 from bot.i18n import Safe
-from bot.views.buttons import menu_button
-from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.initiative import BACK, initiative_of_flow, lost
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000
@@ -80,7 +80,15 @@ async def send_question(ctx: Ctx, question: str) -> Next:
             "Your question is saved. A neighbourhood coach will pick it up and answer "
             "you here in this chat."
         )
-    ctx.say(text, [[card_button(ctx, initiative.id), menu_button(ctx.texts)]])
+    ctx.say(
+        text,
+        [
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ]
+        ],
+    )
     return HANDLED
 
 

@@ -24,13 +24,12 @@ from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, ha
 from bot.domain.initiatives import initiatives_of, initiators, record_activity
 from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.i18n import N_, Safe
-from bot.views.buttons import menu_button
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
 from bot.views.initiative import (
     BACK,
     allowed_initiative,
-    card_button,
     initiative_of_flow,
     lost,
     refuse_initiative,
@@ -304,7 +303,12 @@ async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None =
     if intro:
         text = Safe(f"{intro}\n\n{text}")
     rows = [[button] for button in await goal_buttons(ctx, initiative, state.next_goal)]
-    rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
+    rows.append(
+        [
+            initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+            menu_button(ctx.texts),
+        ]
+    )
     ctx.say(text, rows)
 
 
@@ -351,7 +355,10 @@ async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: P
         ctx._(HAND_OVER),
         [
             [Button(ctx._("Team & roles"), pack("ini", "team", initiative.id))],
-            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 
@@ -507,7 +514,10 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
         Safe(f"{saved}\n\n{support_text(ctx.texts, initiative, meter)}"),
         [
             [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
-            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
     return HANDLED

@@ -32,9 +32,14 @@ from bot.domain.initiatives import (
 from bot.domain.phases import check_progress, progress_line
 from bot.domain.places import area_of, postcode_of
 from bot.i18n import N_, Safe, texts_for
-from bot.views.buttons import menu_button
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    menu_button,
+)
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
-from bot.views.initiative import card_button, refuse_initiative
+from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
 from bot.views.text import shorten
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
@@ -72,7 +77,12 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         rows: list[list[Button]] = []
         if may_revoke:
             rows.append([Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))])
-        rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
+        rows.append(
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ]
+        )
         text = ctx._(
             "The invitation link of <b>{title}</b> is switched off. Nobody can join with it now.",
             title=initiative.title,
@@ -104,7 +114,12 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
                 Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id)),
             ]
         )
-    rows.append([card_button(ctx, initiative.id), menu_button(ctx.texts)])
+    rows.append(
+        [
+            initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+            menu_button(ctx.texts),
+        ]
+    )
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
 
 
@@ -127,7 +142,10 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
         ),
         [
             [Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))],
-            [card_button(ctx, initiative.id), menu_button(ctx.texts)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 
@@ -266,7 +284,7 @@ def joined_notice(
                 line=progress_line(texts, reached[-1]),
             )
         )
-    return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
+    return text, [[initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)]]
 
 
 async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:

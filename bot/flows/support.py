@@ -57,7 +57,7 @@ from bot.domain.coaches import (
 from bot.domain.initiatives import get_initiative, members, record_activity
 from bot.domain.phases import progress_line
 from bot.i18n import N_, Safe, Texts, escape, texts_for
-from bot.views.buttons import menu_button
+from bot.views.buttons import OPEN_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.coach import (
     coach_card_button,
     needs_onboarding,
@@ -144,7 +144,7 @@ async def _open_request(
 def thread_buttons(texts: Texts, request: SupportRequest) -> list[list[Button]]:
     return [
         [Button(texts._("Reply"), pack("sup", "r", request.id))],
-        [Button(texts._("Open the initiative"), pack("coach", "card", request.initiative_id))],
+        [coach_card_button(texts, request.initiative_id, OPEN_THE_INITIATIVE)],
     ]
 
 
@@ -223,7 +223,7 @@ async def render_moved(
         person,
         text,
         [Button(texts._("Reply"), pack("sup", "r", request.id))],
-        [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+        [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
     )
 
 
@@ -358,7 +358,7 @@ async def coach_answers(
     if asker is None:
         ctx.say(
             ctx._("The person who asked is no longer on Buurbot. Your answer is saved."),
-            [[coach_card_button(ctx, initiative.id)], [menu_button(ctx.texts)]],
+            [[coach_card_button(ctx.texts, initiative.id)], [menu_button(ctx.texts)]],
         )
         return
     texts = texts_for(asker.language, asker.timezone)
@@ -375,7 +375,7 @@ async def coach_answers(
         relay,
         [
             [Button(texts._("Reply"), pack("sup", "r", request.id))],
-            [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+            [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
         ],
         chat_id=asker.telegram_id,
     )
@@ -383,7 +383,7 @@ async def coach_answers(
         ctx._("Sent to {name}. If they reply, you get it here.", name=shown_name(ctx, asker)),
         [
             [Button(ctx._("Answer open questions"), pack("sup", "open"))],
-            [coach_card_button(ctx, initiative.id), menu_button(ctx.texts)],
+            [coach_card_button(ctx.texts, initiative.id), menu_button(ctx.texts)],
         ],
     )
 
@@ -411,7 +411,7 @@ async def asker_replies(
         )
         ctx.say(relay, thread_buttons(texts, request), chat_id=person.telegram_id)
     back = [
-        [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
+        [initiative_button(ctx.texts, initiative.id, OPEN_THE_INITIATIVE)],
         [menu_button(ctx.texts)],
     ]
     if coach is not None:
@@ -482,7 +482,7 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
         if coach is not None
         else ctx._("Saved. A neighbourhood coach will read it and answer you here."),
         [
-            [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
+            [initiative_button(ctx.texts, initiative.id, OPEN_THE_INITIATIVE)],
             [menu_button(ctx.texts)],
         ],
     )
@@ -516,7 +516,7 @@ async def show_open(ctx: Ctx) -> None:
     if not mine.requests:
         ctx.say(
             ctx._("There are no open questions. Well done!"),
-            [[overview_button(ctx)], [menu_button(ctx.texts)]],
+            [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
         )
         return
     lines = [ctx._("<b>Open questions</b>")]
@@ -542,7 +542,7 @@ async def show_open(ctx: Ctx) -> None:
             ]
         )
     lines.append(ctx._("Which one do you want to answer?"))
-    rows.append([overview_button(ctx), menu_button(ctx.texts)])
+    rows.append([overview_button(ctx.texts), menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 

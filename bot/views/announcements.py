@@ -36,7 +36,9 @@ from bot.domain.broadcasts import (
 from bot.domain.phases import phase_label
 from bot.domain.programmes import CAMPAIGN_KIND
 from bot.i18n import Safe, Texts, escape, texts_for
+from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
+from bot.views.coach import overview_button
 from bot.views.text import shorten
 from bot.views.whatsapp_skips import reason_lines
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
@@ -164,10 +166,7 @@ def cancel_button(texts: Texts, broadcast_id: int | None) -> Button:
 def report_buttons(texts: Texts) -> Keyboard:
     return (
         (Button(texts._("New announcement"), pack("bc", "new")),),
-        (
-            Button(texts._("My initiatives as a coach"), pack("coach", "ov", 0)),
-            Button(texts._("Back to the menu"), pack("menu")),
-        ),
+        (overview_button(texts), menu_button(texts)),
     )
 
 

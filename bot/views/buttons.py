@@ -11,13 +11,16 @@ from storage.models import RsvpAnswer
 
 __all__ = [
     "BACK_TO_THE_INITIATIVE",
+    "CANT_COME_AFTER_ALL",
     "OPEN_THE_INITIATIVE",
     "RSVP_BUTTONS",
     "RSVP_KEYS",
     "TO_THE_INITIATIVE",
     "action_button",
+    "calendar_button",
     "initiative_button",
     "menu_button",
+    "rsvp_button",
     "rsvp_row",
 ]
 
@@ -33,6 +36,7 @@ RSVP_BUTTONS = {
     RsvpAnswer.MAYBE: N_("Maybe"),
     RsvpAnswer.NO: N_("I can't come"),
 }
+CANT_COME_AFTER_ALL = N_("I can't come after all")  # a "no" from who said coming
 
 
 def initiative_button(
@@ -44,6 +48,22 @@ def initiative_button(
 
 def action_button(texts: Texts, action_id: int) -> Button:
     return Button(texts._("Show the action"), pack("act", "show", action_id))
+
+
+def calendar_button(texts: Texts, action_id: int) -> Button:
+    return Button(texts._("Add to my calendar"), pack("mat", "ics", action_id))
+
+
+def rsvp_button(
+    texts: Texts, action_id: int, answer: RsvpAnswer, label: str | None = None
+) -> Button:
+    """One answer on its own (a reminder offers only the ones that change something);
+    `label` a msgid in place of the answer's own."""
+    return Button(texts._(label or RSVP_BUTTONS[answer]), _rsvp_payload("rsvp", action_id, answer))
+
+
+def _rsvp_payload(route: str, action_id: int, answer: RsvpAnswer) -> str:
+    return pack(route, action_id, next(key for key, known in RSVP_KEYS.items() if known is answer))
 
 
 def rsvp_row(
@@ -62,4 +82,7 @@ def rsvp_row(
             return texts._("⏳ On the waiting list")
         return ("✓ " if answer is current else "") + texts._(RSVP_BUTTONS[answer])
 
-    return [Button(label(answer), pack(route, action_id, key)) for key, answer in RSVP_KEYS.items()]
+    return [
+        Button(label(answer), _rsvp_payload(route, action_id, answer))
+        for answer in RSVP_KEYS.values()
+    ]

@@ -14,7 +14,7 @@ from bot.domain.audit import audit
 from bot.domain.authz import Permission, may, nameable
 from bot.domain.coaches import subject
 from bot.i18n import Texts
-from bot.views.buttons import menu_button
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, menu_button
 from storage.models import AuditLog, Resident
 
 
@@ -41,7 +41,7 @@ async def refuse(
             "Sorry, this initiative is coached by someone else, so I can't open that for you. "
             "Your own initiatives are in your overview."
         )
-        ctx.say(text, [[overview_button(ctx)], [menu_button(ctx.texts)]])
+        ctx.say(text, [[overview_button(ctx.texts)], [menu_button(ctx.texts)]])
         return
     if await was_coach(ctx):
         await conv.show_menu(
@@ -86,9 +86,12 @@ def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
     return person.display_name if nameable(person) else texts._("a neighbour")
 
 
-def overview_button(ctx: Ctx, page: int = 0) -> Button:
-    return Button(ctx._("My initiatives as a coach"), pack("coach", "ov", page))
+def overview_button(texts: Texts, page: int = 0) -> Button:
+    return Button(texts._("My initiatives as a coach"), pack("coach", "ov", page))
 
 
-def coach_card_button(ctx: Ctx, initiative_id: int | None) -> Button:
-    return Button(ctx._("Back to the initiative"), pack("coach", "card", initiative_id))
+def coach_card_button(
+    texts: Texts, initiative_id: int | None, label: str = BACK_TO_THE_INITIATIVE
+) -> Button:
+    """The initiative's card as its coach sees it; `label` as for `initiative_button`."""
+    return Button(texts._(label), pack("coach", "card", initiative_id))
