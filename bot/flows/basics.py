@@ -15,6 +15,7 @@ from bot.i18n import N_, Safe, pick_language
 from bot.views.buttons import menu_button
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.privacy import privacy_text
+from bot.views.text import paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +146,7 @@ async def help_command(ctx: Ctx, _args: str) -> None:
     ask = conv.current_ask(ctx)
     if ask is not None:
         text, rows = await conv.question_of(ctx, ask)
-        ctx.say(Safe(f"{help_text(ctx)}\n\n{ctx._('We were here:')}\n{text}"), rows)
+        ctx.say(paragraphs(help_text(ctx), f"{ctx._('We were here:')}\n{text}"), rows)
         return
     ctx.say(help_text(ctx), [[menu_button(ctx.texts)]])
 
@@ -187,7 +188,7 @@ async def privacy_command(ctx: Ctx, _args: str) -> None:
     ask = conv.current_ask(ctx)
     if ask is not None:
         text, rows = await conv.question_of(ctx, ask)
-        ctx.say(Safe(f"{privacy_text(ctx)}\n\n{text}"), rows)
+        ctx.say(paragraphs(privacy_text(ctx), text), rows)
         return
     ctx.say(privacy_text(ctx), [[menu_button(ctx.texts)]])
 

@@ -72,7 +72,7 @@ from bot.views.buttons import (
 )
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
-from bot.views.text import shorten
+from bot.views.text import shorten, with_intro
 from bot.views.whatsapp_skips import reason_lines
 from scheduler import outbox
 from scheduler.rules import Kind
@@ -380,9 +380,7 @@ async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
 
 async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     text = await card_text(ctx, initiative)
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
-    ctx.say(text, await card_buttons(ctx, initiative))
+    ctx.say(with_intro(intro, text), await card_buttons(ctx, initiative))
 
 
 async def coached(ctx: Ctx, ident: int | None, permission: Permission) -> Initiative | None:

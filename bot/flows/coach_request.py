@@ -18,6 +18,7 @@ from bot.domain.initiatives import record_activity
 from bot.i18n import Safe
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.text import paragraphs
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000
@@ -49,7 +50,7 @@ async def say_question(ctx: Ctx) -> Safe:
         "What would you like to ask? Type your question in one message. "
         "You will get the answer here in this chat."
     )
-    return Safe(f"{who}\n\n{question}")
+    return paragraphs(who, question)
 
 
 async def send_question(ctx: Ctx, question: str) -> Next:

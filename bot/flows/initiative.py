@@ -34,7 +34,7 @@ from bot.views.initiative import (
     lost,
     refuse_initiative,
 )
-from bot.views.text import shorten
+from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActivityKind, Initiative, Phase
 
 MAX_HOUSEHOLDS = 10_000
@@ -170,8 +170,7 @@ async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     text = await card_text(
         ctx.texts, ctx.session, initiative, ctx.now(), rules, organiser=organiser
     )
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
+    text = with_intro(intro, text)
     state = await progress(ctx.session, initiative, rules, now=ctx.now())
     ctx.say(text, await card_buttons(ctx, initiative, state.next_goal))
 
@@ -300,8 +299,7 @@ def goal_buttons_for(
 async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=ctx.now())
     text = progress_text(ctx.texts, initiative, state)
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
+    text = with_intro(intro, text)
     rows = [[button] for button in await goal_buttons(ctx, initiative, state.next_goal)]
     rows.append(
         [
@@ -487,7 +485,7 @@ async def say_reached(ctx: Ctx) -> Safe:
     if initiative is None:
         return question
     meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
-    return Safe(f"{support_text(ctx.texts, initiative, meter)}\n\n{question}")
+    return paragraphs(support_text(ctx.texts, initiative, meter), question)
 
 
 def say_interested(ctx: Ctx) -> Safe:
@@ -511,7 +509,7 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
     meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
     saved = ctx._("Saved.")
     ctx.say(
-        Safe(f"{saved}\n\n{support_text(ctx.texts, initiative, meter)}"),
+        with_intro(saved, support_text(ctx.texts, initiative, meter)),
         [
             [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
             [

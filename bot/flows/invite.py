@@ -41,7 +41,7 @@ from bot.views.buttons import (
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
 from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
-from bot.views.text import shorten
+from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 NEARBY_MAX = 5
@@ -89,7 +89,7 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         )
         if not may_revoke:
             text = Safe(text + "\n" + ctx._("An initiator can make a new link."))
-        ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+        ctx.say(with_intro(intro, text), rows)
         return
     link = invite_link(ctx, initiative)
     # First the invitation itself: a message to forward as it is, with its own button.
@@ -120,7 +120,7 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
             menu_button(ctx.texts),
         ]
     )
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
@@ -439,7 +439,7 @@ async def say_code(ctx: Ctx) -> Safe:
             "I found no open initiatives in {area} yet. Perhaps you can start one yourself?",
             area=area,
         )
-    return Safe(f"{question}\n\n{extra}")
+    return paragraphs(question, extra)
 
 
 async def pasted(ctx: Ctx, token: str) -> Next:

@@ -19,6 +19,7 @@ from bot.i18n import N_, Safe, escape
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.cards import TEAM_ROLE_TITLES, member_role, role_names
 from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.text import with_intro
 from storage.models import ActivityKind, Initiative, Membership
 
 PLAN_MAX = 500
@@ -207,7 +208,7 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
         ]
     )
     text = Safe("\n".join(lines))
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:

@@ -11,9 +11,9 @@ from bot.core.context import Ctx
 from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.initiatives import get_initiative, initiatives_of
-from bot.i18n import N_, Safe
+from bot.i18n import N_
 from bot.views.buttons import initiative_button, menu_button
-from bot.views.text import shorten
+from bot.views.text import shorten, with_intro
 from storage.models import GroupChat, MemberRole
 
 LINK_ROUTE = "grp"
@@ -85,7 +85,7 @@ async def ask_which_initiative(
         )
         rows.append([Button(ctx._("Start a new initiative"), new_payload(group))])
     rows.append([menu_button(ctx.texts)])
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows, chat_id=chat_id)
+    ctx.say(with_intro(intro, text), rows, chat_id=chat_id)
 
 
 def not_for_you(ctx: Ctx, msgid: str) -> None:

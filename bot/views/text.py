@@ -1,5 +1,6 @@
 """Small things every message does with text: shorten a title for a button or a list,
-turn a translated text into plain text (a button label), and put an intro above a screen."""
+turn a translated text into plain text (a button label), put paragraphs together and an
+intro above a screen."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def unescaped(text: str) -> str:
     return html.unescape(text)
 
 
+def paragraphs(*parts: str) -> Safe:
+    """Parts of a message (catalog texts, or texts already escaped), a blank line between."""
+    return Safe("\n\n".join(parts))
+
+
 def with_intro(intro: str | None, text: str) -> Safe:
     """The screen with a line above it (what just happened), or the screen alone."""
-    return Safe(f"{intro}\n\n{text}") if intro else Safe(text)
+    return paragraphs(intro, text) if intro else Safe(text)
