@@ -21,7 +21,6 @@ from bot.domain.broadcasts import (
     TEXT_MAX,
     LinkError,
     Report,
-    announcement,
     check_link,
     finish,
     report_of,
@@ -38,6 +37,7 @@ from bot.domain.programmes import (
     team_roles,
 )
 from bot.i18n import N_, Texts
+from bot.views.announcements import announcement
 from bot.views.cards import THEME_LABELS
 from storage.models import (
     Action,

@@ -37,7 +37,6 @@ from bot.domain.broadcasts import (
     LinkError,
     Reach,
     Who,
-    announcement,
     cancel,
     check_link,
     finish,
@@ -52,6 +51,7 @@ from bot.domain.phases import numbered_phase_label, phase_label
 from bot.i18n import N_, Safe
 from bot.views import announcements
 from bot.views.announcements import (
+    announcement,
     cancel_button,
     describe,
     progress_text,

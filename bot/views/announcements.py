@@ -23,13 +23,11 @@ from bot.domain.broadcasts import (
     OPTED_OUT,
     PROGRESS_KIND,
     REACH_LABELS,
-    SNIPPET,
     TICK,
     WHO_LABELS,
     Audience,
     Reach,
     Report,
-    announcement,
     finish,
     report_of,
 )
@@ -52,6 +50,38 @@ from storage.models import (
     Resident,
     ScheduledMessage,
 )
+
+SNIPPET = 60  # of the announcement, in its report
+
+
+def announcement(
+    texts: Texts,
+    *,
+    text: str,
+    link_url: str | None,
+    link_label: str | None,
+    author: str | None,
+    for_group: bool = False,
+    preview: bool = False,
+) -> tuple[Safe, Keyboard]:
+    """The announcement as its reader sees it: a header, the coach's text, the optional
+    link button and (in private chats) the one-tap "stop announcements" button."""
+    if author:
+        header = texts._("📣 <b>Announcement from {name}, neighbourhood coach</b>", name=author)
+    else:
+        header = texts._("📣 <b>Announcement from Buurbot</b>")
+    parts = [header, escape(text)]
+    rows: list[tuple[Button, ...]] = []
+    if link_url:
+        label = link_label or texts._("More information")
+        rows.append((Button(label, url=link_url),))
+    if not for_group:
+        parts.append(
+            texts._("<i>You get this because you said yes to announcements from coaches.</i>")
+        )
+        stop = pack("bc", "pv") if preview else pack("optout")
+        rows.append((Button(texts._("Stop announcements"), stop),))
+    return Safe("\n\n".join(parts)), tuple(rows)
 
 
 def register(registry: Registry) -> None:
