@@ -50,10 +50,13 @@ from bot.views.buttons import (
     CANT_COME_AFTER_ALL,
     OPEN_THE_INITIATIVE,
     action_button,
+    ask_coach_button,
     calendar_button,
     initiative_button,
     menu_button,
+    progress_button,
     rsvp_button,
+    team_button,
 )
 from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
@@ -480,7 +483,7 @@ async def render_helper(
         title=initiative.title,
     )
     rows = [
-        [Button(texts._("Team & roles"), pack("ini", "team", initiative.id))],
+        [team_button(texts, initiative.id)],
         initiative_row(texts, initiative.id or 0),
     ]
     return say(person, text, *rows)
@@ -508,7 +511,7 @@ async def render_nudge(
     )
     rows = [initiative_row(texts, initiative.id or 0)]
     if initiative.coach_id is not None:
-        rows.append([Button(texts._("Ask my coach"), pack("ini", "coach", initiative.id))])
+        rows.append([ask_coach_button(texts, initiative.id)])
     rows.append([settings_button(texts)])
     return say(person, text, *rows)
 
@@ -571,7 +574,7 @@ async def render_phase(
     parts.append(
         texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
     )
-    rows = [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]]
+    rows = [[progress_button(texts, initiative.id)]]
     return say(person, Safe("\n\n".join(parts)), *rows)
 
 

@@ -28,12 +28,21 @@ SHARED_LABELS = {
     "I can't come after all": "bot/views/buttons.py",
     "Add to my calendar": "bot/views/buttons.py",
     "My initiatives as a coach": "bot/views/coach.py",
+    "Plan a meeting": "bot/views/buttons.py",
+    "Plan an action": "bot/views/buttons.py",
+    "Team & roles": "bot/views/buttons.py",
+    "Ask my coach": "bot/views/buttons.py",
+    "See the progress": "bot/views/buttons.py",
+    "Not now": "bot/views/buttons.py",
+    "🙋 Join the initiative": "bot/views/buttons.py",
 }
 # Where a label may also be named without building a button, and why.
 NAMED = {
     ("Back to the initiative", "bot/core/labels.py"),  # its short form, for WhatsApp
     ("To the initiative", "bot/core/labels.py"),  # the short form itself
     ("Show the action", "bot/core/templates.py"),  # a registered WhatsApp template's button
+    # Debt: the domain cannot import views; its celebration of a phase builds this button.
+    ("See the progress", "bot/domain/phases.py"),
 }
 TEXT = "bot/views/text.py"
 # Debt that may only shrink: modules below the views, which cannot import bot/views/text.py.

@@ -69,6 +69,7 @@ from bot.views.buttons import (
     OPEN_THE_INITIATIVE,
     initiative_button,
     menu_button,
+    progress_button,
 )
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
@@ -695,7 +696,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
                     reason=reason,
                     hint=goal_hint(texts, state.next_goal),
                 ),
-                [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]],
+                [[progress_button(texts, initiative.id)]],
                 chat_id=person.telegram_id,
             )
         intro = ctx._(

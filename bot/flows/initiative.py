@@ -24,7 +24,14 @@ from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, ha
 from bot.domain.initiatives import initiatives_of, initiators, record_activity
 from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.i18n import N_, Safe
-from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    ask_coach_button,
+    initiative_button,
+    menu_button,
+    plan_button,
+    team_button,
+)
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
 from bot.views.initiative import (
@@ -35,7 +42,7 @@ from bot.views.initiative import (
     refuse_initiative,
 )
 from bot.views.text import paragraphs, shorten, with_intro
-from storage.models import ActivityKind, Initiative, Phase
+from storage.models import ActionKind, ActivityKind, Initiative, Phase
 
 MAX_HOUSEHOLDS = 10_000
 
@@ -121,10 +128,10 @@ async def card_buttons(
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
         buttons.append(Button(ctx._("Poster and letter"), pack("mat", "invite", ident)))
     if can(Permission.CHECK_ROLES):
-        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+        buttons.append(team_button(ctx.texts, ident))
     if can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
-        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
     buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
     if can(Permission.PLAN_ACTION):
         buttons.append(Button(ctx._("Action kits"), pack("kit", "list", ident)))
@@ -132,7 +139,7 @@ async def card_buttons(
         buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
     buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
     if can(Permission.ASK_COACH):
-        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+        buttons.append(ask_coach_button(ctx.texts, ident))
     if can(Permission.MANAGE_MEMBERS):
         buttons.append(Button(ctx._("Members"), pack("ini", "members", ident)))
     if can(Permission.ASK_TO_JOIN_TEAM):
@@ -276,13 +283,13 @@ def goal_buttons_for(
     elif key in ("co_initiator", "team") and can(Permission.INVITE):
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
     elif key == "roles" and can(Permission.CHECK_ROLES):
-        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+        buttons.append(team_button(ctx.texts, ident))
     elif key == "meeting" and can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
     elif key == "wishes" and can(Permission.PLAN_ACTION):
         buttons.append(Button(ctx._("We know their wishes"), pack("ini", "wishes", ident)))
     elif key in ("action_planned", "next_planned") and can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
     elif key in ("tasks", "action_held", "review", "rhythm"):
         buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
     elif key == "group" and can(Permission.EDIT_INITIATIVE):
@@ -290,7 +297,7 @@ def goal_buttons_for(
     elif key == "households" and can(Permission.UPDATE_SUPPORT):
         buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
     if key == "quotes" and can(Permission.ASK_COACH):
-        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+        buttons.append(ask_coach_button(ctx.texts, ident))
     if initiative.phase is Phase.SUSTAIN and can(Permission.CHECK_ROLES):
         buttons.append(Button(ctx._("Hand over a role"), pack("ini", "handover", ident)))
     return buttons
@@ -352,7 +359,7 @@ async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: P
     ctx.say(
         ctx._(HAND_OVER),
         [
-            [Button(ctx._("Team & roles"), pack("ini", "team", initiative.id))],
+            [team_button(ctx.texts, initiative.id)],
             [
                 initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
                 menu_button(ctx.texts),

@@ -37,6 +37,7 @@ from bot.views.buttons import (
     OPEN_THE_INITIATIVE,
     initiative_button,
     menu_button,
+    not_now_button,
 )
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION
 from bot.views.initiative import refuse_initiative
@@ -214,7 +215,7 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
                 Button(ctx._("Join the team"), pack("ini", "join", "team", token)),
                 Button(ctx._("Just follow"), pack("ini", "join", "follow", token)),
             ],
-            [Button(ctx._("Not now"), pack("menu"))],
+            [not_now_button(ctx.texts)],
         ],
     )
 

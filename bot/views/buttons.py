@@ -7,21 +7,28 @@ from bot.core.conversation import menu_button  # defined in the core: its questi
 from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.i18n import N_, Texts
-from storage.models import RsvpAnswer
+from storage.models import ActionKind, RsvpAnswer
 
 __all__ = [
     "BACK_TO_THE_INITIATIVE",
     "CANT_COME_AFTER_ALL",
     "OPEN_THE_INITIATIVE",
+    "PLAN_LABELS",
     "RSVP_BUTTONS",
     "RSVP_KEYS",
     "TO_THE_INITIATIVE",
     "action_button",
+    "ask_coach_button",
     "calendar_button",
     "initiative_button",
+    "join_button",
     "menu_button",
+    "not_now_button",
+    "plan_button",
+    "progress_button",
     "rsvp_button",
     "rsvp_row",
+    "team_button",
 ]
 
 # The initiative's button says where it leads from where it is: a step on ("To"), back
@@ -36,6 +43,7 @@ RSVP_BUTTONS = {
     RsvpAnswer.MAYBE: N_("Maybe"),
     RsvpAnswer.NO: N_("I can't come"),
 }
+PLAN_LABELS = {ActionKind.MEETING: N_("Plan a meeting"), ActionKind.ACTION: N_("Plan an action")}
 CANT_COME_AFTER_ALL = N_("I can't come after all")  # a "no" from who said coming
 
 
@@ -48,6 +56,32 @@ def initiative_button(
 
 def action_button(texts: Texts, action_id: int) -> Button:
     return Button(texts._("Show the action"), pack("act", "show", action_id))
+
+
+def plan_button(texts: Texts, initiative_id: int | None, kind: ActionKind) -> Button:
+    return Button(texts._(PLAN_LABELS[kind]), pack("act", "new", initiative_id, kind.value))
+
+
+def team_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("Team & roles"), pack("ini", "team", initiative_id))
+
+
+def ask_coach_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("Ask my coach"), pack("ini", "coach", initiative_id))
+
+
+def progress_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("See the progress"), pack("ini", "progress", initiative_id))
+
+
+def not_now_button(texts: Texts) -> Button:
+    """Declines an offer: back to the menu, in other words."""
+    return Button(texts._("Not now"), pack("menu"))
+
+
+def join_button(texts: Texts, url: str) -> Button:
+    """The initiative's join link, where the reader is not a member (a group, a thank-you)."""
+    return Button(texts._("🙋 Join the initiative"), url=url)
 
 
 def calendar_button(texts: Texts, action_id: int) -> Button:

@@ -20,7 +20,7 @@ from bot.domain.actions import open_for_rsvp, totals
 from bot.domain.phases import progress_line
 from bot.i18n import N_, Safe, Texts, escape
 from bot.views.action_card import action_card
-from bot.views.buttons import rsvp_row
+from bot.views.buttons import join_button, rsvp_row
 from bot.views.cards import next_action
 from scheduler.messages import context_of
 from storage.models import Action, GroupChat, GroupPoll, Initiative
@@ -188,7 +188,7 @@ async def plan_view(
                 "action in your own chat, and you can help to organise."
             ),
         ]
-        rows.append([Button(texts._("🙋 Join the initiative"), url=join)])
+        rows.append([join_button(texts, join)])
     return Safe("\n".join(lines)), keyboard(*rows)
 
 
@@ -212,7 +212,7 @@ def welcome_view(
             )
         )
     lines.append(texts._("Type /plan for the plan."))
-    rows = [[Button(texts._("🙋 Join the initiative"), url=join)]] if join else []
+    rows = [[join_button(texts, join)]] if join else []
     return Safe(" ".join(lines)), keyboard(*rows)
 
 

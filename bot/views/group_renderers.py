@@ -15,13 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, Outgoing, PinMessage, SendText, StopPoll
 from bot.domain import groups
 from bot.domain.actions import totals
 from bot.i18n import Texts
 from bot.views.after_action import group_thanks
+from bot.views.buttons import not_now_button
 from bot.views.group_cards import (
     card_view,
     join_url,
@@ -235,7 +235,7 @@ async def render_link_offer(
     )
     rows = keyboard(
         [Button(texts._("Yes, link it"), link_payload(group, initiative.id))],
-        [Button(texts._("Not now"), pack("menu"))],
+        [not_now_button(texts)],
     )
     return [SendText(person.telegram_id, text, rows)]
 
