@@ -22,16 +22,11 @@ def build_registry(policy: Policy | None = None) -> Registry:
     from bot.flows import register_all
     from scheduler import messages, rules, window
 
-    del window  # imported for the renderers it declares with the old decorator (see below)
-
     registry = Registry(policy=policy or Policy())
     rules.register(registry, registry.policy.timings)  # the follow-ups the domain schedules
     messages.register(registry)  # the scheduler's own renderers
+    window.register(registry)  # the WhatsApp window's held messages and news
     register_all(registry)
-    # Renderers still declared with the module-level decorator (the groups flow; the
-    # WhatsApp window, imported above for that): registered here, after the flows.
-    for kind in messages.declared():
-        registry.add_kind(kind)
     unprovided = registry.unprovided(declared_entries())
     if unprovided:
         raise RuntimeError(f"entries no flow provides: {', '.join(unprovided)}")

@@ -421,9 +421,9 @@ def _audience(operator: Operator, args: argparse.Namespace) -> Any:
 
 
 def _preview(settings: Settings, args: argparse.Namespace) -> str:
-    from bot.domain.broadcasts import announcement
     from bot.i18n import texts_for
     from bot.runtimes.recording import plain
+    from bot.views.announcements import announcement
 
     texts = texts_for(settings.default_language, settings.timezone)
     text, keyboard = announcement(

@@ -28,7 +28,7 @@ whole batch (so a batch of 200 reminders costs a handful of queries, not 600).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -39,13 +39,25 @@ from sqlmodel import select
 
 from bot.core.payloads import pack
 from bot.core.policy import RuleTimings
-from bot.core.registry import KindInfo, Registry, Renderer
+from bot.core.registry import KindInfo, Registry
 from bot.core.seam import Button, Outgoing, SendText
 from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
 from bot.domain.stall import Quiet, quiet_one
 from bot.i18n import Safe, Texts, texts_for
 from bot.views.after_action import review_prompt, thanks_for_coming
+from bot.views.buttons import (
+    CANT_COME_AFTER_ALL,
+    OPEN_THE_INITIATIVE,
+    action_button,
+    ask_coach_button,
+    calendar_button,
+    initiative_button,
+    menu_button,
+    progress_button,
+    rsvp_button,
+    team_button,
+)
 from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
     Action,
@@ -73,7 +85,6 @@ __all__ = [
     "RenderContext",
     "Skip",
     "context_of",
-    "renderer",
 ]
 
 T = TypeVar("T")
@@ -95,38 +106,6 @@ class Postpone(Exception):
         super().__init__(reason)
         self.until = until
         self.reason = reason
-
-
-# The renderers of modules that still declare them with the module-level decorator below
-# (the group renderers in bot/flows/groups.py, the WhatsApp window in scheduler/window.py);
-# bot.app.build_registry adds them to the registry. New renderers register in their owner's
-# `register(registry)` with `registry.renderer(kind)`.
-_DECLARED: list[KindInfo] = []
-
-
-def renderer(
-    name: str,
-    *,
-    essential: bool = False,
-    timely: bool = False,
-    at_most_once: bool = False,
-    quiet_hours: bool = True,
-    budget: bool = True,
-) -> Callable[[Renderer], Renderer]:
-    """The old way to declare a renderer: collected here, read by `declared()` at bootstrap."""
-
-    def collect(render: Renderer) -> Renderer:
-        _DECLARED.append(
-            KindInfo(name, render, essential, timely, at_most_once, quiet_hours, budget)
-        )
-        return render
-
-    return collect
-
-
-def declared() -> list[KindInfo]:
-    """The renderers declared with `renderer` (see `_DECLARED`)."""
-    return list(_DECLARED)
 
 
 class RsvpFacts(Protocol):
@@ -265,12 +244,8 @@ def say(person: Resident, text: str, *rows: list[Button]) -> list[Outgoing]:
     return [SendText(person.telegram_id, text, keyboard)]
 
 
-def menu_row(texts: Texts) -> list[Button]:
-    return [Button(texts._("Back to the menu"), pack("menu"))]
-
-
 def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
-    return [Button(texts._("Open the initiative"), pack("ini", "card", initiative_id))]
+    return [initiative_button(texts, initiative_id, OPEN_THE_INITIATIVE)]
 
 
 def settings_button(texts: Texts) -> Button:
@@ -430,6 +405,7 @@ async def render_reminder(
             title=action.title,
             time=time_text(texts, action.starts_at),
         )
+    aid = action.id or 0
     lines = [text]
     if action.place.strip():
         lines.append(texts._("📍 {place}", place=action.place))
@@ -437,18 +413,15 @@ async def render_reminder(
     if rsvp.answer is RsvpAnswer.MAYBE:
         lines.append(texts._("You said maybe. Will you come? Let the others know."))
         rows.append(
-            [
-                Button(texts._("I'm coming"), pack("rsvp", action.id, "c")),
-                Button(texts._("I can't come"), pack("rsvp", action.id, "n")),
-            ]
+            [rsvp_button(texts, aid, RsvpAnswer.COMING), rsvp_button(texts, aid, RsvpAnswer.NO)]
         )
     else:
         lines.append(texts._("You said you're coming. See you there!"))
-        rows.append([Button(texts._("I can't come after all"), pack("rsvp", action.id, "n"))])
-    rows.append([Button(texts._("Show the action"), pack("act", "show", action.id))])
+        rows.append([rsvp_button(texts, aid, RsvpAnswer.NO, CANT_COME_AFTER_ALL)])
+    rows.append([action_button(texts, aid)])
     if lead >= timings.reminder_soon_below:
         # The day-ahead reminder offers the calendar file, with the action as it is now.
-        rows.insert(0, [Button(texts._("Add to my calendar"), pack("mat", "ics", action.id))])
+        rows.insert(0, [calendar_button(texts, aid)])
     return say(person, Safe("\n".join(lines)), *rows)
 
 
@@ -510,7 +483,7 @@ async def render_helper(
         title=initiative.title,
     )
     rows = [
-        [Button(texts._("Team & roles"), pack("ini", "team", initiative.id))],
+        [team_button(texts, initiative.id)],
         initiative_row(texts, initiative.id or 0),
     ]
     return say(person, text, *rows)
@@ -538,7 +511,7 @@ async def render_nudge(
     )
     rows = [initiative_row(texts, initiative.id or 0)]
     if initiative.coach_id is not None:
-        rows.append([Button(texts._("Ask my coach"), pack("ini", "coach", initiative.id))])
+        rows.append([ask_coach_button(texts, initiative.id)])
     rows.append([settings_button(texts)])
     return say(person, text, *rows)
 
@@ -601,7 +574,7 @@ async def render_phase(
     parts.append(
         texts._("👉 Next step: {hint}", hint=await next_step_hint(session, texts, initiative, now))
     )
-    rows = [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]]
+    rows = [[progress_button(texts, initiative.id)]]
     return say(person, Safe("\n\n".join(parts)), *rows)
 
 
@@ -614,6 +587,7 @@ async def render_digest(
     """A coach's weekly digest: the one digest of bot.domain.coaches (its dates, its counts, the
     one stall threshold), gathered at send time."""
     from bot.domain import coaches
+    from bot.views.digest import render_digest as digest_text
 
     coach = await recipient(session, row)
     if not await may(session, coach, Permission.COACH_OVERVIEW):
@@ -629,7 +603,7 @@ async def render_digest(
     if not data.total:
         raise Skip("no initiatives to report on")
     texts = texts_of(coach)
-    return say(coach, coaches.render_digest(texts, data), menu_row(texts))
+    return say(coach, digest_text(texts, data), [menu_button(texts)])
 
 
 def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:

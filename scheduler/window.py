@@ -41,7 +41,7 @@ from bot.domain.whatsapp_skips import (
     WAITING,
 )
 from bot.i18n import texts_for
-from scheduler.messages import KindInfo, Skip, fetch, renderer, when_text
+from scheduler.messages import KindInfo, Skip, fetch, when_text
 from storage.models import (
     Action,
     Initiative,
@@ -68,6 +68,7 @@ RECHECK = timedelta(days=1)
 BROADCAST = "broadcast"
 
 if TYPE_CHECKING:
+    from bot.core.registry import Registry
     from scheduler.dispatch import Decision
 
 
@@ -213,7 +214,6 @@ async def news_parameters(session: AsyncSession, address: int) -> tuple[tuple[st
     return (person.display_name, title or str(texts._("Buurbot"))), person.language
 
 
-@renderer(HELD, essential=True, budget=False, quiet_hours=False)
 async def render_held(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -224,7 +224,6 @@ async def render_held(
         raise Skip(f"held actions unreadable: {error}") from None
 
 
-@renderer(NEWS, essential=True, at_most_once=True, budget=False)
 async def render_news(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -241,3 +240,9 @@ async def render_news(
         raise Skip("the person wrote again: the news goes as it is")
     parameters, lang = await news_parameters(session, address)
     return [SendTemplate(address, UPDATE.name, lang, parameters, (WINDOW_PAYLOAD,))]
+
+
+def register(registry: Registry) -> None:
+    """The window's kinds (bot.app.build_registry calls this)."""
+    registry.renderer(HELD, essential=True, budget=False, quiet_hours=False)(render_held)
+    registry.renderer(NEWS, essential=True, at_most_once=True, budget=False)(render_news)

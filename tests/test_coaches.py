@@ -25,10 +25,10 @@ from bot.domain.coaches import (
     digest,
     parse_area,
     portfolio,
-    render_digest,
     working_days_later,
 )
 from bot.i18n import texts_for
+from bot.views.digest import render_digest
 from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (

@@ -46,6 +46,7 @@ from scheduler.dispatch import Dispatcher
 from scheduler.timing import FakeClock
 from storage.models import (
     Action,
+    ActionStatus,
     GroupChat,
     GroupPoll,
     Initiative,
@@ -924,6 +925,28 @@ async def test_a_reminder_reaches_the_group_24_hours_before_and_thanks_the_day_a
     assert "1 buur zei: ik kom." in thank_you
     assert street.last.labels == ["🙋 Doe mee"]
     assert action.id is not None
+
+
+async def test_the_group_card_of_a_held_action_says_how_many_came(
+    driver: Driver, admins: Admins, dispatcher: Dispatcher, clock: FakeClock
+) -> None:
+    """The group's card is the shared card: once the organisers report back, the group
+    reads the attendance too (it used to say only "Held.")."""
+    anna, iid, street = await linked_street(driver, admins)
+    action = await plan(anna, iid)
+    await street.command(anna, "actie")
+    card = street.last
+    assert "Geweest" not in card.plain
+    async with driver.services.db.transaction() as session:
+        held = await session.get(Action, action.id)
+        assert held is not None
+        held.status, held.attended = ActionStatus.HELD, 7
+        await group_rows.schedule_card_refresh(session, action.id or 0, clock.now())
+    await dispatcher.sweep()
+    assert "✅ Geweest: er kwamen 7 mensen." in card.plain
+    assert "Komen: 0 · misschien: 0 · kunnen niet: 0" in card.plain
+    assert "Checklist" not in card.plain and "Taken" not in card.plain
+    assert card.buttons == ()  # a held action takes no answers
 
 
 async def test_group_messages_keep_the_quiet_hours_of_the_group(

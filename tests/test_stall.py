@@ -9,8 +9,9 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.core.policy import RuleTimings
-from bot.domain.coaches import Area, digest, portfolio, render_digest
+from bot.domain.coaches import Area, digest, portfolio
 from bot.i18n import texts_for
+from bot.views.digest import render_digest
 from scheduler.rules import stall_scan, zone
 from storage.models import (
     Action,

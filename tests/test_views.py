@@ -12,13 +12,24 @@ from bot.i18n import texts_for
 from bot.views.action_card import action_card
 from bot.views.after_action import group_thanks, review_prompt, thanks_for_coming
 from bot.views.buttons import (
+    CANT_COME_AFTER_ALL,
     OPEN_THE_INITIATIVE,
     initiative_button,
     menu_button,
+    plan_button,
+    rsvp_button,
     rsvp_row,
 )
-from bot.views.text import shorten, with_intro
-from storage.models import Action, ActionStatus, Initiative, MemberRole, RsvpAnswer, Task
+from bot.views.text import paragraphs, shorten, unescaped, with_intro
+from storage.models import (
+    Action,
+    ActionKind,
+    ActionStatus,
+    Initiative,
+    MemberRole,
+    RsvpAnswer,
+    Task,
+)
 
 EN = texts_for("en")
 WHEN = datetime(2026, 12, 12, 13, 0, tzinfo=UTC)
@@ -88,6 +99,14 @@ def test_the_rsvp_row_ticks_the_own_answer_and_serves_a_group_unticked() -> None
     assert group[2].payload == pack("grsvp", 7, "n")
 
 
+def test_one_answer_on_its_own_is_the_row_s_button() -> None:
+    row = rsvp_row(EN, 7)
+    assert rsvp_button(EN, 7, RsvpAnswer.COMING) == row[0]
+    assert rsvp_button(EN, 7, RsvpAnswer.NO) == row[2]
+    after_all = rsvp_button(EN, 7, RsvpAnswer.NO, CANT_COME_AFTER_ALL)
+    assert (after_all.label, after_all.payload) == ("I can't come after all", row[2].payload)
+
+
 def test_the_shared_buttons_and_texts() -> None:
     assert menu_button(EN).payload == pack("menu")
     assert initiative_button(EN, 3).label == "To the initiative"
@@ -97,6 +116,11 @@ def test_the_shared_buttons_and_texts() -> None:
     assert shorten("Short", 20) == "Short"
     assert with_intro("✅ Saved.", "The card") == "✅ Saved.\n\nThe card"
     assert with_intro(None, "The card") == "The card"
+    assert paragraphs("One", "two", "three") == "One\n\ntwo\n\nthree"
+    assert shorten("A question\non two lines", 40, one_line=False) == "A question\non two lines"
+    assert unescaped(EN._("Plan: {next}", next="Tea & cake")) == "Plan: Tea & cake"
+    meeting = plan_button(EN, 3, ActionKind.MEETING)
+    assert (meeting.label, meeting.payload) == ("Plan a meeting", pack("act", "new", 3, "meeting"))
 
 
 def test_after_the_action_the_initiators_are_asked_and_who_came_is_thanked() -> None:

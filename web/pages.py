@@ -21,7 +21,6 @@ from bot.domain.broadcasts import (
     TEXT_MAX,
     LinkError,
     Report,
-    announcement,
     check_link,
     finish,
     report_of,
@@ -33,6 +32,7 @@ from bot.domain.phases import phase_label
 from bot.domain.programme_figures import Figures, shown_count, team_roles
 from bot.domain.programmes import METRICS, ProgrammeError
 from bot.i18n import N_, Texts
+from bot.views.announcements import announcement
 from bot.views.cards import THEME_LABELS
 from storage.models import (
     Action,

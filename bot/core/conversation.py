@@ -15,7 +15,7 @@ from bot.core.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolv
 from bot.core.payloads import Payload, pack, unpack
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.core.understand import command_word, fold, means
-from bot.i18n import N_, Safe, escape
+from bot.i18n import N_, Safe, Texts, escape
 
 if TYPE_CHECKING:
     from bot.core.registry import ButtonHandler, Registry
@@ -35,8 +35,10 @@ START_LINK = re.compile(
 )
 
 
-def menu_button(ctx: Ctx) -> Button:
-    return Button(ctx._("Back to the menu"), pack("menu"))
+def menu_button(texts: Texts) -> Button:
+    """Back to the menu: the one definition (the core's questions show it and know it
+    typed out); views and flows use it through bot/views/buttons.py."""
+    return Button(texts._("Back to the menu"), pack("menu"))
 
 
 async def start_flow(ctx: Ctx, name: str, data: dict[str, Any] | None = None) -> None:
@@ -105,7 +107,7 @@ async def question_of(ctx: Ctx, ask: Ask) -> tuple[str, list[list[Button]]]:
     ]
     rows = [buttons[i : i + ask.columns] for i in range(0, len(buttons), ask.columns)]
     if ask.menu_button:
-        rows.append([menu_button(ctx)])
+        rows.append([menu_button(ctx.texts)])
     return text, rows
 
 
@@ -181,7 +183,7 @@ async def answer_text(ctx: Ctx, text: str) -> None:
     if ask is not None and choice is not None:
         await take_answer(ctx, ask, choice.answer, choice)
         return
-    if ask is not None and ask.menu_button and fold(text) == fold(menu_button(ctx).label):
+    if ask is not None and ask.menu_button and fold(text) == fold(menu_button(ctx.texts).label):
         await run_command(ctx, "menu")  # its "Back to the menu", typed out
         return
     if (ask is None or ask.text is None) and await _press_shown(ctx, text):

@@ -1,4 +1,5 @@
-"""Announcements from coaches: who gets one, the message itself, sending it, the report.
+"""Announcements from coaches: who gets one, sending it, the report (what the message says:
+bot/views/announcements.py).
 
 **Audience.** Filters combine with AND: an area (a coach's own areas only; an operator's
 anywhere), a theme, a phase, who (initiators / team members and initiators / all
@@ -48,13 +49,11 @@ from sqlalchemy import func, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from bot.core.payloads import pack
-from bot.core.seam import Button, Keyboard
 from bot.domain import whatsapp_skips
 from bot.domain.audit import audit
 from bot.domain.authz import Hat, hats
 from bot.domain.coaches import Area, areas_of, in_any, subject
-from bot.i18n import N_, Safe, Texts, escape
+from bot.i18n import N_
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
@@ -84,7 +83,6 @@ __all__ = [
     "Recipients",
     "Report",
     "Who",
-    "announcement",
     "cancel",
     "check_link",
     "finish",
@@ -110,7 +108,6 @@ URL_MAX = 500
 LABEL_MAX = 60
 TICK = timedelta(seconds=5)
 AHEAD = timedelta(milliseconds=1)
-SNIPPET = 60
 IN_LIST_MAX = 500  # bound parameters in one IN (...): well inside SQLite's and asyncpg's limits
 
 # Why a row was not sent, as the report counts it.
@@ -320,36 +317,6 @@ def check_link(url: str) -> str:
 def progress_key(broadcast_id: int | None) -> str:
     """The SentMessage key under which the progress message is remembered."""
     return f"broadcast:{broadcast_id}"
-
-
-def announcement(
-    texts: Texts,
-    *,
-    text: str,
-    link_url: str | None,
-    link_label: str | None,
-    author: str | None,
-    for_group: bool = False,
-    preview: bool = False,
-) -> tuple[Safe, Keyboard]:
-    """The announcement as its reader sees it: a header, the coach's text, the optional
-    link button and (in private chats) the one-tap "stop announcements" button."""
-    if author:
-        header = texts._("📣 <b>Announcement from {name}, neighbourhood coach</b>", name=author)
-    else:
-        header = texts._("📣 <b>Announcement from Buurbot</b>")
-    parts = [header, escape(text)]
-    rows: list[tuple[Button, ...]] = []
-    if link_url:
-        label = link_label or texts._("More information")
-        rows.append((Button(label, url=link_url),))
-    if not for_group:
-        parts.append(
-            texts._("<i>You get this because you said yes to announcements from coaches.</i>")
-        )
-        stop = pack("bc", "pv") if preview else pack("optout")
-        rows.append((Button(texts._("Stop announcements"), stop),))
-    return Safe("\n\n".join(parts)), tuple(rows)
 
 
 # --- starting, cancelling, finishing ----------------------------------------------------------

@@ -40,9 +40,8 @@ from bot.core.config import Settings
 from bot.core.events import InitiativeCreated
 from bot.domain.audit import audit
 from bot.domain.authz import Hat, hats, thread_coaches
-from bot.domain.phases import phase_label
 from bot.domain.stall import Quiet, quiet_of
-from bot.i18n import N_, Safe, Texts
+from bot.i18n import N_, Texts
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.pacing import Priority
@@ -89,7 +88,6 @@ __all__ = [
     "parse_area",
     "portfolio",
     "remove_coach",
-    "render_digest",
     "subject",
 ]
 
@@ -98,7 +96,6 @@ STALL_DAYS = Settings.model_fields["stall_days"].default
 
 POSTCODE_RANGE = re.compile(r"^\s*([1-9][0-9]{3})\s*(?:[-–—]|t/m|to)?\s*([1-9][0-9]{3})?\s*$")
 NAME_MAX = 120
-SNIPPET = 80
 
 
 # Outbox kinds about support threads (rendered in bot/flows/support.py).
@@ -825,98 +822,8 @@ async def digest(
         ),
         stalled=[(entry.initiative.title, entry.quiet_days) for entry in mine.stalled],
         open_requests=[
-            (item.initiative.title, _snippet(item.request.question), item.waiting_days)
+            (item.initiative.title, item.request.question, item.waiting_days)
             for item in mine.requests
         ],
         upcoming=upcoming,
     )
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
-
-
-LIST_MAX = 8
-
-
-def _section(texts: Texts, title: str, items: Sequence[str], empty: str) -> str:
-    if not items:
-        return f"{title}\n{empty}"
-    shown = [f"• {item}" for item in items[:LIST_MAX]]
-    if len(items) > LIST_MAX:
-        rest = len(items) - LIST_MAX
-        shown.append(texts.n_("… and {n} more", "… and {n} more", rest))
-    return title + "\n" + "\n".join(shown)
-
-
-def render_digest(texts: Texts, data: Digest) -> Safe:
-    """The digest as a coach reads it, in their language (safe HTML)."""
-    counts = " · ".join(
-        texts._("{phase}: {count}", phase=phase_label(texts, phase), count=count)
-        for phase, count in data.phase_counts.items()
-        if count
-    )
-    parts = [
-        texts._(
-            "<b>Your week as a coach</b> ({start} – {end})",
-            start=texts.day(data.since.astimezone(texts.tz).date()),
-            # The days it covers, the last one the day before it is read.
-            end=texts.day(data.until.astimezone(texts.tz).date() - timedelta(days=1)),
-        ),
-        texts.n_(
-            "<b>{n} initiative</b> in your portfolio",
-            "<b>{n} initiatives</b> in your portfolio",
-            data.total,
-        )
-        + (f"\n{counts}" if counts else ""),
-        _section(
-            texts,
-            texts._("<b>Phase changes this week</b>"),
-            [
-                texts._("{title}: now {phase}", title=title, phase=phase_label(texts, phase))
-                for title, phase in data.phase_changes
-            ]
-            + [texts._("{title}: new", title=title) for title in data.new_initiatives],
-            texts._("No changes this week."),
-        ),
-        _section(
-            texts,
-            texts._("<b>Quiet, may need a hand</b>"),
-            [
-                texts.n_("{title}: quiet for {n} day", "{title}: quiet for {n} days", q, title=t)
-                for t, q in data.stalled
-            ],
-            texts._("None: everyone is active."),
-        ),
-        _section(
-            texts,
-            texts._("<b>Open questions</b>"),
-            [
-                texts.n_(
-                    "{title}: “{question}” (waiting {n} day)",
-                    "{title}: “{question}” (waiting {n} days)",
-                    waiting,
-                    title=title,
-                    question=question,
-                )
-                for title, question, waiting in data.open_requests
-            ],
-            texts._("None."),
-        ),
-        _section(
-            texts,
-            texts._("<b>Coming up</b>"),
-            [
-                texts._(
-                    "{when}: {title} ({initiative})",
-                    when=texts.short_when(when),
-                    title=title,
-                    initiative=initiative,
-                )
-                for when, title, initiative in data.upcoming
-            ],
-            texts._("Nothing planned in the next two weeks."),
-        ),
-    ]
-    return Safe("\n\n".join(parts))

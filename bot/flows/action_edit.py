@@ -34,6 +34,7 @@ from bot.views.action_questions import (
 )
 from bot.views.buttons import action_button, rsvp_row
 from bot.views.screens import tell_people
+from bot.views.text import paragraphs
 from storage.models import Action, ActionStatus, ActivityKind, Initiative, Resident, RsvpAnswer
 
 
@@ -109,10 +110,10 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     async def render(texts: Texts, person: Resident) -> tuple[str, list[list[Button]]]:
         body = await action_card(texts, ctx.session, action, initiative, viewer_id=person.id)
         own = await answer_of(ctx.session, action.id or 0, person.id or 0)
-        text = Safe(
-            texts._("🔔 Changed: <b>{title}</b> has a new time or place.", title=action.title)
-            + f"\n\n{body}\n\n"
-            + texts._("Can you still come? Let us know.")
+        text = paragraphs(
+            texts._("🔔 Changed: <b>{title}</b> has a new time or place.", title=action.title),
+            body,
+            texts._("Can you still come? Let us know."),
         )
         rows = [
             rsvp_row(

@@ -29,7 +29,7 @@ from bot.i18n import N_, Safe, Texts, escape
 from bot.views.access import load_action, load_initiative
 from bot.views.action_card import show_card
 from bot.views.action_news import send_invitation, told_of_change
-from bot.views.buttons import action_button, initiative_button, menu_button
+from bot.views.buttons import action_button, initiative_button, menu_button, plan_button
 from bot.views.entries import PLANNING
 from bot.views.screens import show, tell_people
 from bot.views.text import shorten, with_intro
@@ -101,8 +101,8 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
         rows.append(
             [
-                Button(ctx._("Plan a meeting"), pack("act", "new", iid, "meeting")),
-                Button(ctx._("Plan an action"), pack("act", "new", iid, "action")),
+                plan_button(ctx.texts, iid, ActionKind.MEETING),
+                plan_button(ctx.texts, iid, ActionKind.ACTION),
             ]
         )
         rows.append([Button(ctx._("Choose an action kit"), pack("kit", "list", iid))])

@@ -12,8 +12,10 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import fold
 from bot.i18n import N_, Safe, pick_language
+from bot.views.buttons import menu_button
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.privacy import privacy_text
+from bot.views.text import paragraphs
 
 log = logging.getLogger(__name__)
 
@@ -144,9 +146,9 @@ async def help_command(ctx: Ctx, _args: str) -> None:
     ask = conv.current_ask(ctx)
     if ask is not None:
         text, rows = await conv.question_of(ctx, ask)
-        ctx.say(Safe(f"{help_text(ctx)}\n\n{ctx._('We were here:')}\n{text}"), rows)
+        ctx.say(paragraphs(help_text(ctx), f"{ctx._('We were here:')}\n{text}"), rows)
         return
-    ctx.say(help_text(ctx), [[conv.menu_button(ctx)]])
+    ctx.say(help_text(ctx), [[menu_button(ctx.texts)]])
 
 
 async def help_menu(ctx: Ctx) -> None:
@@ -186,9 +188,9 @@ async def privacy_command(ctx: Ctx, _args: str) -> None:
     ask = conv.current_ask(ctx)
     if ask is not None:
         text, rows = await conv.question_of(ctx, ask)
-        ctx.say(Safe(f"{privacy_text(ctx)}\n\n{text}"), rows)
+        ctx.say(paragraphs(privacy_text(ctx), text), rows)
         return
-    ctx.say(privacy_text(ctx), [[conv.menu_button(ctx)]])
+    ctx.say(privacy_text(ctx), [[menu_button(ctx.texts)]])
 
 
 async def privacy_pressed(ctx: Ctx, _payload: Payload) -> None:

@@ -37,7 +37,6 @@ from bot.domain.broadcasts import (
     LinkError,
     Reach,
     Who,
-    announcement,
     cancel,
     check_link,
     finish,
@@ -52,12 +51,14 @@ from bot.domain.phases import numbered_phase_label, phase_label
 from bot.i18n import N_, Safe
 from bot.views import announcements
 from bot.views.announcements import (
+    announcement,
     cancel_button,
     describe,
     progress_text,
     render_report,
     report_buttons,
 )
+from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
 from bot.views.coach import needs_onboarding, overview_button, refuse
 from storage.models import Broadcast, BroadcastStatus, Phase, Theme
@@ -435,7 +436,7 @@ async def send_now(ctx: Ctx, _value: object) -> Next:
             "to date, and send you the report when it's done.",
             recipients.count,
         ),
-        [[overview_button(ctx)], [conv.menu_button(ctx)]],
+        [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
     )
     return HANDLED
 
@@ -543,7 +544,7 @@ async def cancel_pressed(ctx: Ctx, ident: int | None) -> None:
                 "still arrive; the report follows.",
                 stopped,
             ),
-            [[overview_button(ctx)], [conv.menu_button(ctx)]],
+            [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
         )
 
 
@@ -567,7 +568,7 @@ def _choice_buttons(ctx: Ctx) -> list[list[Button]]:
         first = Button(ctx._("Stop announcements"), pack("optout"))
     else:
         first = Button(ctx._("Yes, send me announcements"), pack("optin"))
-    return [[first], [conv.menu_button(ctx)]]
+    return [[first], [menu_button(ctx.texts)]]
 
 
 async def announcements_command(ctx: Ctx, _args: str) -> None:

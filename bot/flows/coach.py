@@ -64,8 +64,16 @@ from bot.domain.phases import (
 from bot.domain.stall import quiet_one
 from bot.domain.whatsapp_skips import GIVE_UP
 from bot.i18n import N_, Safe, escape, texts_for
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    menu_button,
+    progress_button,
+)
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
+from bot.views.text import shorten, with_intro
 from bot.views.whatsapp_skips import reason_lines
 from scheduler import outbox
 from scheduler.rules import Kind
@@ -92,10 +100,6 @@ ATTENTION = {
     "initiator_left": N_("The initiator left the initiative. Someone may need to take over."),
 }
 ATTENTION_OTHER = N_("Something here needs your attention.")
-
-
-def _short(title: str, limit: int = TITLE_MAX) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 def _days(ctx: Ctx, days: int) -> Safe:
@@ -140,7 +144,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
             [
                 [Button(ctx._("New announcement"), pack("bc", "new"))],
                 [Button(ctx._("Open the web console"), pack("web"))],
-                [conv.menu_button(ctx)],
+                [menu_button(ctx.texts)],
             ],
         )
         return
@@ -172,7 +176,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
                 ctx._(
                     "• {title}: “{question}” ({days})",
                     title=item.initiative.title,
-                    question=_short(" ".join(item.request.question.split()), 60),
+                    question=shorten(item.request.question, 60),
                     days=_days(ctx, item.waiting_days),
                 )
                 for item in mine.requests[:8]
@@ -207,7 +211,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         rows.append(
             [
                 Button(
-                    marks + _short(entry.initiative.title),
+                    marks + shorten(entry.initiative.title, TITLE_MAX),
                     pack("coach", "card", entry.initiative.id),
                 )
             ]
@@ -224,7 +228,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
     if await may(ctx.session, ctx.person, Permission.BROADCAST):
         rows.append([Button(ctx._("New announcement"), pack("bc", "new"))])
     rows.append([Button(ctx._("Open the web console"), pack("web"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 
@@ -371,15 +375,13 @@ async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
         )
     if initiative.coach_attention:
         rows.append([Button(ctx._("I have looked at it"), pack("coach", "seen", ident))])
-    rows.append([overview_button(ctx), conv.menu_button(ctx)])
+    rows.append([overview_button(ctx.texts), menu_button(ctx.texts)])
     return rows
 
 
 async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     text = await card_text(ctx, initiative)
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
-    ctx.say(text, await card_buttons(ctx, initiative))
+    ctx.say(with_intro(intro, text), await card_buttons(ctx, initiative))
 
 
 async def coached(ctx: Ctx, ident: int | None, permission: Permission) -> Initiative | None:
@@ -523,7 +525,7 @@ async def back_to_coach_card(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
-BACK = Choice("back", N_("Back to the initiative"), then=back_to_coach_card)
+BACK = Choice("back", BACK_TO_THE_INITIATIVE, then=back_to_coach_card)
 
 
 async def send_message(ctx: Ctx, text: str) -> Next:
@@ -551,11 +553,11 @@ async def send_message(ctx: Ctx, text: str) -> Next:
             [
                 [
                     Button(
-                        texts._("Answer {coach}", coach=_short(coach, 30)),
+                        texts._("Answer {coach}", coach=shorten(coach, 30)),
                         pack("sup", "c", initiative.id),
                     )
                 ],
-                [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+                [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
             ],
             chat_id=person.telegram_id,
         )
@@ -694,7 +696,7 @@ async def apply_phase(ctx: Ctx, reason: str) -> Next:
                     reason=reason,
                     hint=goal_hint(texts, state.next_goal),
                 ),
-                [[Button(texts._("See the progress"), pack("ini", "progress", initiative.id))]],
+                [[progress_button(texts, initiative.id)]],
                 chat_id=person.telegram_id,
             )
         intro = ctx._(
@@ -784,7 +786,7 @@ async def coach_link(ctx: Ctx, token: str) -> None:
             + "\n\n"
             + ctx.n_("{n} initiative is yours now.", "{n} initiatives are yours now.", len(taken))
         )
-    ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
+    ctx.say(text, [[overview_button(ctx.texts)], [menu_button(ctx.texts)]])
 
 
 def register(registry: Registry) -> None:

@@ -16,7 +16,9 @@ from bot.domain import authz
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
 from bot.i18n import Safe
-from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.text import paragraphs
 from storage.models import ActivityKind, Initiative, Resident, SupportRequest
 
 QUESTION_MAX = 2000
@@ -48,7 +50,7 @@ async def say_question(ctx: Ctx) -> Safe:
         "What would you like to ask? Type your question in one message. "
         "You will get the answer here in this chat."
     )
-    return Safe(f"{who}\n\n{question}")
+    return paragraphs(who, question)
 
 
 async def send_question(ctx: Ctx, question: str) -> Next:
@@ -79,7 +81,15 @@ async def send_question(ctx: Ctx, question: str) -> Next:
             "Your question is saved. A neighbourhood coach will pick it up and answer "
             "you here in this chat."
         )
-    ctx.say(text, [[card_button(ctx, initiative.id), conv.menu_button(ctx)]])
+    ctx.say(
+        text,
+        [
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ]
+        ],
+    )
     return HANDLED
 
 

@@ -52,7 +52,6 @@ from bot.domain import group_rows, groups
 from bot.domain.actions import get_action, give_rsvp, open_for_rsvp
 from bot.domain.initiatives import get_initiative, membership, record_activity
 from bot.i18n import Safe
-from bot.views import group_renderers  # noqa: F401  (the group kinds' renderers register on import)
 from bot.views.access import id_arg
 from bot.views.action_news import tell_promoted
 from bot.views.buttons import RSVP_KEYS
@@ -66,6 +65,7 @@ from bot.views.group_cards import (
     welcome_view,
 )
 from bot.views.group_private import ask_which_initiative
+from bot.views.group_renderers import register_renderers
 from storage.models import (
     Action,
     ActivityKind,
@@ -317,6 +317,7 @@ async def group_help(ctx: Ctx, group: GroupChat) -> None:
 
 def register(registry: Registry) -> None:
     registry.group_handler = handle_group
+    register_renderers(registry)
     registry.chat_moved.append(groups.migrate)
     policy = registry.policy
     registry.subscribe(ActionPlanned, ActionChanged)(

@@ -12,7 +12,6 @@ registry's commands marked ``group=True``):
 
 from __future__ import annotations
 
-from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.registry import Registry
 from bot.core.seam import EditText, PinMessage, PollAnswer, SendPoll
@@ -20,6 +19,7 @@ from bot.domain import group_rows, groups
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative, record_activity
 from bot.i18n import N_, Safe, Texts, escape
+from bot.views.buttons import menu_button
 from bot.views.cards import next_action
 from bot.views.group_cards import HOW_TO_LINK, card_view, link_row, plan_view, post_plan, texts_in
 from storage.models import ActivityKind, GroupChat, GroupPoll, Initiative
@@ -33,7 +33,7 @@ async def in_linked_group(ctx: Ctx) -> tuple[GroupChat, Texts, Initiative] | Non
                 "This command works in a street group chat that I'm in. "
                 "Add me to your street's group, then use it there."
             ),
-            [[conv.menu_button(ctx)]],
+            [[menu_button(ctx.texts)]],
         )
         return None
     group = await groups.ensure_group(ctx.session, ctx.incoming.chat, ctx.now())

@@ -26,7 +26,7 @@ from bot.domain.initiatives import get_initiative, record_activity
 from bot.domain.phases import check_progress
 from bot.i18n import N_
 from bot.views.access import id_arg
-from bot.views.buttons import initiative_button
+from bot.views.buttons import initiative_button, menu_button
 from bot.views.entries import SHARE_IDEA
 from bot.views.group_cards import GROUP_LINK, link_row, post_plan, texts_in
 from bot.views.group_private import (
@@ -109,7 +109,7 @@ async def allowed_to_link(
     unlink: bool = False,
 ) -> bool:
     """Initiator of the initiative and admin of the group; otherwise say kindly why not."""
-    menu = [conv.menu_button(ctx)]
+    menu = [menu_button(ctx.texts)]
     worn = await hats(ctx.session, ctx.person, initiative)
     if Hat.INITIATOR not in worn:
         ctx.toast(ctx._("Sorry, that isn't possible for you."))
@@ -142,7 +142,7 @@ async def link_chosen(
 ) -> None:
     session = ctx.session
     initiative = await get_initiative(session, initiative_id)
-    menu = [conv.menu_button(ctx)]
+    menu = [menu_button(ctx.texts)]
     if initiative is None or not await may(
         session, ctx.person, Permission.VIEW_INITIATIVE, initiative
     ):
@@ -233,7 +233,7 @@ async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
             group=group.title,
             title=initiative.title,
         ),
-        [[conv.menu_button(ctx)]],
+        [[menu_button(ctx.texts)]],
         edit=True,
     )
 

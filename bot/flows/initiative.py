@@ -24,17 +24,25 @@ from bot.domain.authz import ORGANISERS, OVERSIGHT, Hat, Permission, allowed, ha
 from bot.domain.initiatives import initiatives_of, initiators, record_activity
 from bot.domain.phases import HAND_OVER, Goal, check_progress, phase_label, progress
 from bot.i18n import N_, Safe
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    ask_coach_button,
+    initiative_button,
+    menu_button,
+    plan_button,
+    team_button,
+)
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
 from bot.views.initiative import (
     BACK,
     allowed_initiative,
-    card_button,
     initiative_of_flow,
     lost,
     refuse_initiative,
 )
-from storage.models import ActivityKind, Initiative, Phase
+from bot.views.text import paragraphs, shorten, with_intro
+from storage.models import ActionKind, ActivityKind, Initiative, Phase
 
 MAX_HOUSEHOLDS = 10_000
 
@@ -44,7 +52,7 @@ async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     payload = pack("ini", "consent", link) if link else pack("ini", "consent")
     rows = [[Button(ctx._("Yes, you may store my name"), payload)]]
     rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     ctx.say(
         Safe(
             reason
@@ -120,10 +128,10 @@ async def card_buttons(
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
         buttons.append(Button(ctx._("Poster and letter"), pack("mat", "invite", ident)))
     if can(Permission.CHECK_ROLES):
-        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+        buttons.append(team_button(ctx.texts, ident))
     if can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
-        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
     buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
     if can(Permission.PLAN_ACTION):
         buttons.append(Button(ctx._("Action kits"), pack("kit", "list", ident)))
@@ -131,7 +139,7 @@ async def card_buttons(
         buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
     buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
     if can(Permission.ASK_COACH):
-        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+        buttons.append(ask_coach_button(ctx.texts, ident))
     if can(Permission.MANAGE_MEMBERS):
         buttons.append(Button(ctx._("Members"), pack("ini", "members", ident)))
     if can(Permission.ASK_TO_JOIN_TEAM):
@@ -144,7 +152,7 @@ async def card_buttons(
     buttons = [button for button in buttons if button.payload not in taken]
     rows = [[button] for button in first]  # the next step's button, on a row of its own
     rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     return rows
 
 
@@ -169,8 +177,7 @@ async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     text = await card_text(
         ctx.texts, ctx.session, initiative, ctx.now(), rules, organiser=organiser
     )
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
+    text = with_intro(intro, text)
     state = await progress(ctx.session, initiative, rules, now=ctx.now())
     ctx.say(text, await card_buttons(ctx, initiative, state.next_goal))
 
@@ -189,12 +196,8 @@ def nothing_yet_buttons(ctx: Ctx) -> list[list[Button]]:
             Button(ctx._("Share an idea"), pack("m", "idea")),
             Button(ctx._("Join an initiative"), pack("m", "join")),
         ],
-        [conv.menu_button(ctx)],
+        [menu_button(ctx.texts)],
     ]
-
-
-def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
 
 
 async def my_initiatives(ctx: Ctx) -> None:
@@ -219,9 +222,9 @@ async def my_initiatives(ctx: Ctx) -> None:
                 role=ctx._(ROLE_LABELS[member.role]),
             )
         )
-        rows.append([Button(_short(initiative.title), pack("ini", "card", initiative.id))])
+        rows.append([Button(shorten(initiative.title), pack("ini", "card", initiative.id))])
     lines.append(ctx._("Which one shall I open?"))
-    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), conv.menu_button(ctx)])
+    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 
@@ -243,10 +246,10 @@ async def status_command(ctx: Ctx, _args: str) -> None:
         await my_initiatives(ctx)
         return
     rows = [
-        [Button(_short(initiative.title), pack("ini", "progress", initiative.id))]
+        [Button(shorten(initiative.title), pack("ini", "progress", initiative.id))]
         for initiative, _ in mine
     ]
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     lines = [ctx._("Of which initiative do you want to see the progress?")]
     lines += [
         ctx._("• <b>{title}</b>: {phase}", title=i.title, phase=phase_name(ctx, i.phase))
@@ -280,13 +283,13 @@ def goal_buttons_for(
     elif key in ("co_initiator", "team") and can(Permission.INVITE):
         buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
     elif key == "roles" and can(Permission.CHECK_ROLES):
-        buttons.append(Button(ctx._("Team & roles"), pack("ini", "team", ident)))
+        buttons.append(team_button(ctx.texts, ident))
     elif key == "meeting" and can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan a meeting"), pack("act", "new", ident, "meeting")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
     elif key == "wishes" and can(Permission.PLAN_ACTION):
         buttons.append(Button(ctx._("We know their wishes"), pack("ini", "wishes", ident)))
     elif key in ("action_planned", "next_planned") and can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Plan an action"), pack("act", "new", ident, "action")))
+        buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
     elif key in ("tasks", "action_held", "review", "rhythm"):
         buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
     elif key == "group" and can(Permission.EDIT_INITIATIVE):
@@ -294,7 +297,7 @@ def goal_buttons_for(
     elif key == "households" and can(Permission.UPDATE_SUPPORT):
         buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
     if key == "quotes" and can(Permission.ASK_COACH):
-        buttons.append(Button(ctx._("Ask my coach"), pack("ini", "coach", ident)))
+        buttons.append(ask_coach_button(ctx.texts, ident))
     if initiative.phase is Phase.SUSTAIN and can(Permission.CHECK_ROLES):
         buttons.append(Button(ctx._("Hand over a role"), pack("ini", "handover", ident)))
     return buttons
@@ -303,10 +306,14 @@ def goal_buttons_for(
 async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None = None) -> None:
     state = await progress(ctx.session, initiative, ctx.services.policy.phases, now=ctx.now())
     text = progress_text(ctx.texts, initiative, state)
-    if intro:
-        text = Safe(f"{intro}\n\n{text}")
+    text = with_intro(intro, text)
     rows = [[button] for button in await goal_buttons(ctx, initiative, state.next_goal)]
-    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    rows.append(
+        [
+            initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+            menu_button(ctx.texts),
+        ]
+    )
     ctx.say(text, rows)
 
 
@@ -352,8 +359,11 @@ async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: P
     ctx.say(
         ctx._(HAND_OVER),
         [
-            [Button(ctx._("Team & roles"), pack("ini", "team", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [team_button(ctx.texts, initiative.id)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 
@@ -482,7 +492,7 @@ async def say_reached(ctx: Ctx) -> Safe:
     if initiative is None:
         return question
     meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
-    return Safe(f"{support_text(ctx.texts, initiative, meter)}\n\n{question}")
+    return paragraphs(support_text(ctx.texts, initiative, meter), question)
 
 
 def say_interested(ctx: Ctx) -> Safe:
@@ -506,10 +516,13 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
     meter = await support(ctx.session, initiative, ctx.now(), ctx.texts.lang)
     saved = ctx._("Saved.")
     ctx.say(
-        Safe(f"{saved}\n\n{support_text(ctx.texts, initiative, meter)}"),
+        with_intro(saved, support_text(ctx.texts, initiative, meter)),
         [
             [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
     return HANDLED

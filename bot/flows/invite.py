@@ -32,9 +32,17 @@ from bot.domain.initiatives import (
 from bot.domain.phases import check_progress, progress_line
 from bot.domain.places import area_of, postcode_of
 from bot.i18n import N_, Safe, texts_for
+from bot.views.buttons import (
+    BACK_TO_THE_INITIATIVE,
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    menu_button,
+    not_now_button,
+)
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION, SHARE_IDEA
-from bot.views.initiative import card_button, refuse_initiative
+from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
+from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
 
 NEARBY_MAX = 5
@@ -70,14 +78,19 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
         rows: list[list[Button]] = []
         if may_revoke:
             rows.append([Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))])
-        rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+        rows.append(
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ]
+        )
         text = ctx._(
             "The invitation link of <b>{title}</b> is switched off. Nobody can join with it now.",
             title=initiative.title,
         )
         if not may_revoke:
             text = Safe(text + "\n" + ctx._("An initiator can make a new link."))
-        ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+        ctx.say(with_intro(intro, text), rows)
         return
     link = invite_link(ctx, initiative)
     # First the invitation itself: a message to forward as it is, with its own button.
@@ -102,8 +115,13 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
                 Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id)),
             ]
         )
-    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    rows.append(
+        [
+            initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+            menu_button(ctx.texts),
+        ]
+    )
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
@@ -125,7 +143,10 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
         ),
         [
             [Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 
@@ -151,7 +172,7 @@ async def invalid_invitation(ctx: Ctx) -> None:
         ctx._("This invitation is no longer valid. Ask the neighbour who sent it for a new link."),
         [
             [Button(ctx._("Join an initiative"), pack("m", "join"))],
-            [conv.menu_button(ctx)],
+            [menu_button(ctx.texts)],
         ],
     )
 
@@ -194,7 +215,7 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
                 Button(ctx._("Join the team"), pack("ini", "join", "team", token)),
                 Button(ctx._("Just follow"), pack("ini", "join", "follow", token)),
             ],
-            [Button(ctx._("Not now"), pack("menu"))],
+            [not_now_button(ctx.texts)],
         ],
     )
 
@@ -264,7 +285,7 @@ def joined_notice(
                 line=progress_line(texts, reached[-1]),
             )
         )
-    return text, [[Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))]]
+    return text, [[initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)]]
 
 
 async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
@@ -384,17 +405,13 @@ async def in_area(ctx: Ctx, area: str) -> bool:
     return result.first() is not None
 
 
-def _short(title: str, limit: int = 40) -> str:
-    return title if len(title) <= limit else title[: limit - 1].rstrip() + "…"
-
-
 async def code_choices(ctx: Ctx) -> list[Choice]:
     found = await nearby(ctx)
     if not found and area_of(ctx.person) is not None:
         # "Perhaps you can start one yourself?" comes with the way to do it.
         return [Choice("idea", N_("Share an idea"), then=start_one)]
     return [
-        Choice(f"n{each.id}", verbatim(_short(each.title)), value=each.id, then=chosen)
+        Choice(f"n{each.id}", verbatim(shorten(each.title)), value=each.id, then=chosen)
         for each in found
     ]
 
@@ -433,7 +450,7 @@ async def say_code(ctx: Ctx) -> Safe:
             "I found no open initiatives in {area} yet. Perhaps you can start one yourself?",
             area=area,
         )
-    return Safe(f"{question}\n\n{extra}")
+    return paragraphs(question, extra)
 
 
 async def pasted(ctx: Ctx, token: str) -> Next:

@@ -36,7 +36,7 @@ from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
 from bot.views.entries import PLANNING
 from bot.views.screens import kindly, show
-from bot.views.text import shorten, with_intro
+from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
@@ -330,20 +330,15 @@ async def kit_step(ctx: Ctx, payload: Payload, *, edit: bool = False) -> None:
         return
     initiative = await context_initiative(ctx, payload.int_arg(3))
     conv.leave_flow(ctx, keep_for_later=True)
-    text = Safe(
-        f"<b>{escape(kit_title(ctx.texts, kit))}</b>\n"
-        + ctx._(
-            "Step {number} of {total}",
-            number=ctx.texts.number(number),
-            total=ctx.texts.number(len(steps)),
-        )
-        + f"\n\n{escape(steps[number - 1])}"
-        + (
-            "\n\n" + ctx._("<i>This step is not translated yet: it is in English.</i>")
-            if kit.text(ctx.texts.lang).in_english("steps", number)
-            else ""
-        )
+    heading = f"<b>{escape(kit_title(ctx.texts, kit))}</b>\n" + ctx._(
+        "Step {number} of {total}",
+        number=ctx.texts.number(number),
+        total=ctx.texts.number(len(steps)),
     )
+    parts = [heading, escape(steps[number - 1])]
+    if kit.text(ctx.texts.lang).in_english("steps", number):
+        parts.append(ctx._("<i>This step is not translated yet: it is in English.</i>"))
+    text = paragraphs(*parts)
     # "Next" first and "Previous" after the kit's buttons: each keeps its place (and its
     # number in the console) from the first step to the last, present or not.
     rows: list[list[Button]] = []

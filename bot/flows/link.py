@@ -26,6 +26,7 @@ from bot.core.seam import Button, Network, SendText, network_of
 from bot.domain import linking
 from bot.domain.linking import CODE_VALID, LinkOutcome
 from bot.i18n import N_, Safe, texts_for
+from bot.views.buttons import menu_button
 
 NETWORK_NAMES = {Network.TELEGRAM: "Telegram", Network.WHATSAPP: "WhatsApp"}
 MINUTES = int(CODE_VALID.total_seconds() // 60)
@@ -78,7 +79,7 @@ async def show_link(ctx: Ctx) -> None:
     if len(linked) > 1:
         ctx.say(
             ctx._("You are linked already: I know you on Telegram and on WhatsApp."),
-            [[conv.menu_button(ctx)]],
+            [[menu_button(ctx.texts)]],
         )
         return
     text = ctx._(
@@ -92,7 +93,7 @@ async def show_link(ctx: Ctx) -> None:
     if ctx.person.consented_at is not None:
         rows.append([Button(ctx._("Give me a code"), pack("link", "give"))])
     rows.append([Button(ctx._("I have a code"), pack("link", "have"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     ctx.say(text, rows)
 
 
@@ -123,7 +124,7 @@ async def give_code(ctx: Ctx) -> None:
     if here(ctx) is Network.TELEGRAM and number:
         link = identities.wa_link(number, typed)
         text = Safe(f"{text}\n{ctx._('Or tap this link: {link}', link=link)}")
-    ctx.say(text, [[conv.menu_button(ctx)]])
+    ctx.say(text, [[menu_button(ctx.texts)]])
 
 
 def parse_code(_ctx: Ctx, text: str) -> str:
@@ -185,7 +186,7 @@ async def redeem(ctx: Ctx, typed: str) -> None:
     result = await linking.redeem(ctx.session, ctx.person, ctx.chat_id, typed, ctx.now())
     if result.outcome is not LinkOutcome.LINKED or result.resident is None:
         msgid = REFUSALS[result.outcome]
-        ctx.say(ctx._(msgid, minutes=MINUTES, other=other_name(ctx)), [[conv.menu_button(ctx)]])
+        ctx.say(ctx._(msgid, minutes=MINUTES, other=other_name(ctx)), [[menu_button(ctx.texts)]])
         return
     if result.typer_dissolved:
         # The new resident of this chat is gone; the one who gave the code is the person.
@@ -199,7 +200,7 @@ async def redeem(ctx: Ctx, typed: str) -> None:
             "for me. Reminders and news come via {home}.",
             home=home,
         ),
-        [[conv.menu_button(ctx)]],
+        [[menu_button(ctx.texts)]],
     )
     if result.other_address is not None:
         texts = texts_for(person.language, person.timezone)

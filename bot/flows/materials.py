@@ -36,6 +36,7 @@ from bot.views.entries import INVITATION
 from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from bot.views.screens import kindly
+from bot.views.text import unescaped
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
 if TYPE_CHECKING:
@@ -78,21 +79,13 @@ async def invitation_sheet(ctx: Ctx, initiative: Initiative, texts: Texts) -> Sh
             for part in (
                 initiative.what,
                 initiative.why,
-                plain(
+                unescaped(
                     texts._("Would you like to join in, or just hear what we are doing? Sign up.")
                 ),
             )
             if part.strip()
         ),
     )
-
-
-def plain(text: str) -> str:
-    """A translated text (HTML, its values escaped) as the plain text a Sheet holds: the
-    template escapes it once, when it is rendered."""
-    import html
-
-    return html.unescape(text)
 
 
 def language_of(ctx: Ctx, payload: Payload, index: int) -> str:

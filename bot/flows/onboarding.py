@@ -21,6 +21,7 @@ from bot.i18n import N_, Safe
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.invitation import LINK_PREFIX
 from bot.views.privacy import privacy_text
+from bot.views.text import paragraphs
 
 NAME_MAX = 40
 # What people type first to a chat bot: a greeting, not their name.
@@ -81,7 +82,7 @@ async def say_name(ctx: Ctx) -> Safe:
         "I'll store only that name, so your neighbours know who they're working with. "
         "You can see or delete it at any time."
     )
-    return Safe(f"{hello}\n\n{question}\n{stored}")
+    return paragraphs(hello, f"{question}\n{stored}")
 
 
 async def name_choices(ctx: Ctx) -> list[Choice]:

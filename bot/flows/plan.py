@@ -39,7 +39,7 @@ from bot.views.action_questions import (
 from bot.views.buttons import action_button, rsvp_row
 from bot.views.entries import PLANNING
 from bot.views.screens import kindly, tell_people
-from bot.views.text import with_intro
+from bot.views.text import paragraphs, with_intro
 from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Resident
 
 
@@ -156,7 +156,7 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
             ctx.texts, ctx.session, action, initiative, viewer_id=ctx.person.id
         )
         below = ctx._("Below is an invitation you can forward to neighbours who aren't here yet.")
-        ctx.say(with_intro(intro, Safe(f"{text}\n\n{below}")))
+        ctx.say(with_intro(intro, paragraphs(text, below)))
         send_invitation(ctx, action, initiative, kit)
     await check_progress(ctx, initiative)
     return HANDLED
@@ -181,7 +181,7 @@ async def announce(ctx: Ctx, action: Action, initiative: Initiative) -> int:
                 initiative=initiative.title,
             )
         )
-        text = with_intro(intro, Safe(f"{body}\n\n" + texts._("Are you coming?")))
+        text = with_intro(intro, paragraphs(body, texts._("Are you coming?")))
         rows = [rsvp_row(texts, action.id or 0, None), [action_button(texts, action.id or 0)]]
         return text, rows
 

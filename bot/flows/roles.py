@@ -16,8 +16,10 @@ from bot.domain.authz import Permission
 from bot.domain.initiatives import membership, record_activity, team
 from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe, escape
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.cards import TEAM_ROLE_TITLES, member_role, role_names
-from bot.views.initiative import BACK, card_button, initiative_of_flow, lost
+from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.text import with_intro
 from storage.models import ActivityKind, Initiative, Membership
 
 PLAN_MAX = 500
@@ -199,9 +201,14 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
         rows.append(
             [Button(ctx._("We have a plan to find them"), pack("ini", "plan", initiative.id))]
         )
-    rows.append([card_button(ctx, initiative.id), conv.menu_button(ctx)])
+    rows.append(
+        [
+            initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+            menu_button(ctx.texts),
+        ]
+    )
     text = Safe("\n".join(lines))
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)
+    ctx.say(with_intro(intro, text), rows)
 
 
 async def team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
@@ -265,7 +272,10 @@ async def script_pressed(ctx: Ctx, initiative: Initiative | None, payload: Paylo
         [
             [Button(ctx._("We have a plan to find them"), pack("ini", "plan", initiative.id))],
             [Button(ctx._("Back to the team"), pack("ini", "team", initiative.id))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 

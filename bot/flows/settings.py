@@ -20,6 +20,8 @@ from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.i18n import N_, Safe
+from bot.views.buttons import menu_button
+from bot.views.text import paragraphs, with_intro
 from scheduler import outbox
 from scheduler.rules import sync_action
 from storage.models import Action, ActionStatus, MemberRole, Membership, Reminders, Rsvp
@@ -78,7 +80,7 @@ def settings_text(ctx: Ctx) -> Safe:
         if ctx.person.announcements_opt_in
         else ctx._("Announcements from neighbourhood coaches: <b>off</b>.")
     )
-    return Safe(f"{title}\n\n{status}\n\n{rules}\n\n{announcements}")
+    return paragraphs(title, status, rules, announcements)
 
 
 def settings_buttons(ctx: Ctx) -> list[list[Button]]:
@@ -97,7 +99,7 @@ def settings_buttons(ctx: Ctx) -> list[list[Button]]:
         rows.append([Button(ctx._("Stop announcements"), pack("optout"))])
     else:
         rows.append([Button(ctx._("Yes, send me announcements"), pack("optin"))])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     return rows
 
 
@@ -145,7 +147,7 @@ async def settings_pressed(ctx: Ctx, payload: Payload) -> None:
         await conv.refuse_stale(ctx)
         return
     ctx.toast(done)
-    ctx.say(Safe(f"{done}\n\n{settings_text(ctx)}"), settings_buttons(ctx))
+    ctx.say(with_intro(done, settings_text(ctx)), settings_buttons(ctx))
 
 
 async def _bring_back_reminders(ctx: Ctx, now: datetime) -> None:

@@ -12,7 +12,6 @@ configured the join link is the Telegram one.
 
 from __future__ import annotations
 
-from bot.core import conversation as conv
 from bot.core.adapt import plain
 from bot.core.context import Ctx
 from bot.core.identities import wa_link
@@ -21,7 +20,7 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.i18n import texts_for
-from bot.views.initiative import card_button
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.invitation import invite_payload
 from storage.models import Initiative
 
@@ -68,7 +67,10 @@ async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
         ),
         [
             [Button(ctx._("Share in the group chat"), url=share_link(card))],
-            [card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [
+                initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
+                menu_button(ctx.texts),
+            ],
         ],
     )
 

@@ -20,6 +20,7 @@ from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative
 from bot.i18n import Safe
 from bot.views.access import id_arg
+from bot.views.buttons import menu_button
 from bot.views.entries import ASK_CONSENT
 from bot.views.group_cards import NAME_LINK, refresh_cards, texts_in
 from bot.views.group_private import NOT_ANSWERED, not_for_you
@@ -46,7 +47,7 @@ async def _action_in_group(ctx: Ctx, action: Action | None) -> tuple[Action, Gro
         ctx.toast(ctx._("I can't find that."))
         ctx.say(
             ctx._("I can't find that action in a street group (any more)."),
-            [[conv.menu_button(ctx)]],
+            [[menu_button(ctx.texts)]],
         )
         return None
     return action, group
@@ -77,7 +78,7 @@ async def show_name_question(
     ctx: Ctx, action: Action, group: GroupChat, *, edit: bool = False
 ) -> None:
     answered = await answer_of(ctx.session, action.id or 0, ctx.person.id or 0)
-    menu = [conv.menu_button(ctx)]
+    menu = [menu_button(ctx.texts)]
     if answered is None:
         ctx.say(
             ctx._(

@@ -57,6 +57,7 @@ from bot.domain.coaches import (
 from bot.domain.initiatives import get_initiative, members, record_activity
 from bot.domain.phases import progress_line
 from bot.i18n import N_, Safe, Texts, escape, texts_for
+from bot.views.buttons import OPEN_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.coach import (
     coach_card_button,
     needs_onboarding,
@@ -65,6 +66,7 @@ from bot.views.coach import (
     shown_name,
     was_coach,
 )
+from bot.views.text import shorten
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, say, texts_of
 from storage.models import (
@@ -127,10 +129,6 @@ async def _context_lines(session: AsyncSession, texts: Texts, initiative: Initia
     ]
 
 
-def _snippet(text: str) -> str:
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
-
-
 async def _open_request(
     session: AsyncSession, row: ScheduledMessage
 ) -> tuple[SupportRequest, Initiative]:
@@ -146,7 +144,7 @@ async def _open_request(
 def thread_buttons(texts: Texts, request: SupportRequest) -> list[list[Button]]:
     return [
         [Button(texts._("Reply"), pack("sup", "r", request.id))],
-        [Button(texts._("Open the initiative"), pack("coach", "card", request.initiative_id))],
+        [coach_card_button(texts, request.initiative_id, OPEN_THE_INITIATIVE)],
     ]
 
 
@@ -168,7 +166,7 @@ async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime
         ),
         *await _context_lines(session, texts, initiative),
         "",
-        texts._("“{question}”", question=_snippet(request.question)),
+        texts._("“{question}”", question=shorten(request.question, SNIPPET, one_line=False)),
         "",
         texts._("Tap Reply to answer. Your answer goes to their own chat."),
     ]
@@ -192,7 +190,7 @@ async def render_nudge(
         "{name} asked: “{question}”\n\nA short answer helps already.",
         title=initiative.title,
         name=shown_name(texts, asker),
-        question=_snippet(request.question),
+        question=shorten(request.question, SNIPPET, one_line=False),
     )
     return say(coach, text, *thread_buttons(texts, request))
 
@@ -225,7 +223,7 @@ async def render_moved(
         person,
         text,
         [Button(texts._("Reply"), pack("sup", "r", request.id))],
-        [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+        [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
     )
 
 
@@ -290,7 +288,7 @@ async def say_reply(ctx: Ctx) -> Safe:
             "Type your answer in one message.",
             name=shown_name(ctx, asker),
             title=initiative.title,
-            question=_snippet(request.question),
+            question=shorten(request.question, SNIPPET, one_line=False),
         )
     return ctx._(
         "Type your reply about <b>{title}</b> in one message. I pass it on to your coach.",
@@ -360,7 +358,7 @@ async def coach_answers(
     if asker is None:
         ctx.say(
             ctx._("The person who asked is no longer on Buurbot. Your answer is saved."),
-            [[coach_card_button(ctx, initiative.id)], [conv.menu_button(ctx)]],
+            [[coach_card_button(ctx.texts, initiative.id)], [menu_button(ctx.texts)]],
         )
         return
     texts = texts_for(asker.language, asker.timezone)
@@ -377,7 +375,7 @@ async def coach_answers(
         relay,
         [
             [Button(texts._("Reply"), pack("sup", "r", request.id))],
-            [Button(texts._("Open the initiative"), pack("ini", "card", initiative.id))],
+            [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
         ],
         chat_id=asker.telegram_id,
     )
@@ -385,7 +383,7 @@ async def coach_answers(
         ctx._("Sent to {name}. If they reply, you get it here.", name=shown_name(ctx, asker)),
         [
             [Button(ctx._("Answer open questions"), pack("sup", "open"))],
-            [coach_card_button(ctx, initiative.id), conv.menu_button(ctx)],
+            [coach_card_button(ctx.texts, initiative.id), menu_button(ctx.texts)],
         ],
     )
 
@@ -413,8 +411,8 @@ async def asker_replies(
         )
         ctx.say(relay, thread_buttons(texts, request), chat_id=person.telegram_id)
     back = [
-        [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
-        [conv.menu_button(ctx)],
+        [initiative_button(ctx.texts, initiative.id, OPEN_THE_INITIATIVE)],
+        [menu_button(ctx.texts)],
     ]
     if coach is not None:
         ctx.say(ctx._("Sent to {name}.", name=coach.display_name), back)
@@ -484,8 +482,8 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
         if coach is not None
         else ctx._("Saved. A neighbourhood coach will read it and answer you here."),
         [
-            [Button(ctx._("Open the initiative"), pack("ini", "card", initiative.id))],
-            [conv.menu_button(ctx)],
+            [initiative_button(ctx.texts, initiative.id, OPEN_THE_INITIATIVE)],
+            [menu_button(ctx.texts)],
         ],
     )
     return HANDLED
@@ -518,7 +516,7 @@ async def show_open(ctx: Ctx) -> None:
     if not mine.requests:
         ctx.say(
             ctx._("There are no open questions. Well done!"),
-            [[overview_button(ctx)], [conv.menu_button(ctx)]],
+            [[overview_button(ctx.texts)], [menu_button(ctx.texts)]],
         )
         return
     lines = [ctx._("<b>Open questions</b>")]
@@ -532,7 +530,7 @@ async def show_open(ctx: Ctx) -> None:
                 number=number,
                 title=item.initiative.title,
                 name=shown_name(ctx, item.asker),
-                question=_snippet(" ".join(item.request.question.split()))[:120],
+                question=" ".join(item.request.question.split())[:120],
             )
         )
         rows.append(
@@ -544,7 +542,7 @@ async def show_open(ctx: Ctx) -> None:
             ]
         )
     lines.append(ctx._("Which one do you want to answer?"))
-    rows.append([overview_button(ctx), conv.menu_button(ctx)])
+    rows.append([overview_button(ctx.texts), menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 

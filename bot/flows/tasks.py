@@ -23,7 +23,7 @@ from bot.views.access import load_action, not_found, refuse
 from bot.views.action_questions import TASK_MAX, Step, parse_title
 from bot.views.buttons import action_button, menu_button
 from bot.views.screens import kindly
-from bot.views.text import button_label, shorten, with_intro
+from bot.views.text import shorten, unescaped, with_intro
 from storage.models import Action, ActivityKind, Initiative, Resident, Task
 
 
@@ -49,7 +49,7 @@ async def task_list_view(
     for task in open_tasks[: ctx.services.policy.list_max]:
         row = [
             Button(
-                button_label(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
+                unescaped(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
                 pack("task", "done", task.id),
             )
         ]

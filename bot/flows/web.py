@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import html
 
-from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.logins import LINK_MINUTES, issue_login, may_have_link
 from bot.i18n import N_, Safe, escape
+from bot.views.buttons import menu_button
 from bot.views.coach import needs_onboarding
 
 
@@ -37,7 +37,7 @@ async def send_link(ctx: Ctx) -> None:
                 "The web console is for neighbourhood coaches and programme managers. "
                 "Everything you do as a neighbour is right here in the chat."
             ),
-            [[conv.menu_button(ctx)]],
+            [[menu_button(ctx.texts)]],
         )
         return
     settings = ctx.services.settings
@@ -47,7 +47,7 @@ async def send_link(ctx: Ctx) -> None:
     rows = []
     if url.startswith("https://"):  # Telegram refuses buttons to plain http and localhost
         rows.append([Button(ctx._("Log in to the web console"), url=url)])
-    rows.append([conv.menu_button(ctx)])
+    rows.append([menu_button(ctx.texts)])
     ctx.say(
         ctx._(
             "🔑 <b>Your login link for the web console</b>\n\n{link}\n\n"

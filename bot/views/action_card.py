@@ -29,7 +29,7 @@ from bot.domain.authz import Permission
 from bot.i18n import N_, Safe, Texts
 from bot.views.access import granted
 from bot.views.after_action import report_back_button
-from bot.views.buttons import initiative_button, menu_button, rsvp_row
+from bot.views.buttons import calendar_button, initiative_button, menu_button, rsvp_row
 from bot.views.screens import show
 from bot.views.text import with_intro
 from storage.models import Action, ActionKind, ActionStatus, Initiative, RsvpAnswer
@@ -187,7 +187,7 @@ async def card_buttons(ctx: Ctx, action: Action, initiative: Initiative) -> list
     if planned and Permission.PLAN_ACTION in rights:
         paper.append(Button(ctx._("Make a poster"), pack("mat", "poster", aid)))
     if planned and not has_started(action, now):
-        paper.append(Button(ctx._("Add to my calendar"), pack("mat", "ics", aid)))
+        paper.append(calendar_button(texts, aid))
     if paper:
         rows.append(paper)
     if planned and Permission.PLAN_ACTION in rights:

@@ -18,9 +18,16 @@ from bot.domain.actions import find_kit
 from bot.domain.impact import compute
 from bot.domain.outcomes import impact_lines
 from bot.i18n import Safe, Texts
-from bot.views.buttons import OPEN_THE_INITIATIVE, initiative_button, menu_button
-from bot.views.text import button_label
-from storage.models import Action, Initiative, MemberRole
+from bot.views.buttons import (
+    OPEN_THE_INITIATIVE,
+    initiative_button,
+    join_button,
+    menu_button,
+    not_now_button,
+    plan_button,
+)
+from bot.views.text import unescaped
+from storage.models import Action, ActionKind, Initiative, MemberRole
 
 Screen = tuple[Safe, list[list[Button]]]
 
@@ -66,7 +73,7 @@ def thanks_for_coming(texts: Texts, action: Action, role: MemberRole) -> Screen:
         )
         return text, [
             [Button(texts._("Yes, I want to help"), pack("helpnext", action.id))],
-            [Button(texts._("Not now"), pack("menu"))],
+            [not_now_button(texts)],
         ]
     text = texts._(
         "Thank you for coming to <b>{title}</b> on {day}, and for helping to make it happen! 🙏",
@@ -136,7 +143,7 @@ def review_done(
         rows.append(
             [
                 Button(
-                    button_label(texts._("Plan: {next}", next=title)),
+                    unescaped(texts._("Plan: {next}", next=title)),
                     pack("kit", "use", next_kit.id, iid),
                 )
             ]
@@ -150,8 +157,8 @@ def review_done(
         )
     rows.append(
         [
-            Button(texts._("Plan a meeting"), pack("act", "new", iid, "meeting")),
-            Button(texts._("Plan an action"), pack("act", "new", iid, "action")),
+            plan_button(texts, iid, ActionKind.MEETING),
+            plan_button(texts, iid, ActionKind.ACTION),
         ]
     )
     rows.append([initiative_button(texts, iid), menu_button(texts)])
@@ -183,5 +190,5 @@ def group_thanks(texts: Texts, action: Action, *, coming: int, join: str | None)
     rows: list[list[Button]] = []
     if join:
         lines.append(texts._("Want to help organise the next one? Join the initiative."))
-        rows.append([Button(texts._("🙋 Join the initiative"), url=join)])
+        rows.append([join_button(texts, join)])
     return Safe("\n\n".join(lines)), rows

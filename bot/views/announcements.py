@@ -23,20 +23,21 @@ from bot.domain.broadcasts import (
     OPTED_OUT,
     PROGRESS_KIND,
     REACH_LABELS,
-    SNIPPET,
     TICK,
     WHO_LABELS,
     Audience,
     Reach,
     Report,
-    announcement,
     finish,
     report_of,
 )
 from bot.domain.phases import phase_label
 from bot.domain.programmes import CAMPAIGN_KIND
 from bot.i18n import Safe, Texts, escape, texts_for
+from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
+from bot.views.coach import overview_button
+from bot.views.text import shorten
 from bot.views.whatsapp_skips import reason_lines
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
 from storage.models import (
@@ -49,6 +50,38 @@ from storage.models import (
     Resident,
     ScheduledMessage,
 )
+
+SNIPPET = 60  # of the announcement, in its report
+
+
+def announcement(
+    texts: Texts,
+    *,
+    text: str,
+    link_url: str | None,
+    link_label: str | None,
+    author: str | None,
+    for_group: bool = False,
+    preview: bool = False,
+) -> tuple[Safe, Keyboard]:
+    """The announcement as its reader sees it: a header, the coach's text, the optional
+    link button and (in private chats) the one-tap "stop announcements" button."""
+    if author:
+        header = texts._("📣 <b>Announcement from {name}, neighbourhood coach</b>", name=author)
+    else:
+        header = texts._("📣 <b>Announcement from Buurbot</b>")
+    parts = [header, escape(text)]
+    rows: list[tuple[Button, ...]] = []
+    if link_url:
+        label = link_label or texts._("More information")
+        rows.append((Button(label, url=link_url),))
+    if not for_group:
+        parts.append(
+            texts._("<i>You get this because you said yes to announcements from coaches.</i>")
+        )
+        stop = pack("bc", "pv") if preview else pack("optout")
+        rows.append((Button(texts._("Stop announcements"), stop),))
+    return Safe("\n\n".join(parts)), tuple(rows)
 
 
 def register(registry: Registry) -> None:
@@ -78,11 +111,6 @@ def describe(texts: Texts, audience: Audience, *, all_areas_label: str | None = 
     if audience.reach is not Reach.PEOPLE:
         parts.append(texts._(REACH_LABELS[audience.reach]).lower())
     return Safe(" · ".join(escape(part) for part in parts))
-
-
-def _snippet(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= SNIPPET else text[: SNIPPET - 1].rstrip() + "…"
 
 
 def _figures(texts: Texts, report: Report) -> list[str]:
@@ -128,7 +156,11 @@ def progress_text(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
         title = texts._("📣 <b>Cancelling the announcement…</b>")
     else:
         title = texts._("📣 <b>Sending your announcement…</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
+    lines = [
+        title,
+        texts._("“{text}”", text=shorten(broadcast.text, SNIPPET)),
+        *_figures(texts, report),
+    ]
     if not report.done:
         lines.append(texts._("⏳ Still to send: {n}", n=texts.number(report.pending)))
         if report.waiting:
@@ -147,7 +179,11 @@ def render_report(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
         title = texts._("<b>Report of your cancelled announcement</b>")
     else:
         title = texts._("<b>Report of your announcement</b>")
-    lines = [title, texts._("“{text}”", text=_snippet(broadcast.text)), *_figures(texts, report)]
+    lines = [
+        title,
+        texts._("“{text}”", text=shorten(broadcast.text, SNIPPET)),
+        *_figures(texts, report),
+    ]
     lines.append("")
     lines.append(texts._("What would you like to do next?"))
     return Safe("\n".join(lines))
@@ -160,10 +196,7 @@ def cancel_button(texts: Texts, broadcast_id: int | None) -> Button:
 def report_buttons(texts: Texts) -> Keyboard:
     return (
         (Button(texts._("New announcement"), pack("bc", "new")),),
-        (
-            Button(texts._("My initiatives as a coach"), pack("coach", "ov", 0)),
-            Button(texts._("Back to the menu"), pack("menu")),
-        ),
+        (overview_button(texts), menu_button(texts)),
     )
 
 

@@ -3,10 +3,33 @@ initiative, to the action, and the row of answers to an invitation."""
 
 from __future__ import annotations
 
+from bot.core.conversation import menu_button  # defined in the core: its questions show it
 from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.i18n import N_, Texts
-from storage.models import RsvpAnswer
+from storage.models import ActionKind, RsvpAnswer
+
+__all__ = [
+    "BACK_TO_THE_INITIATIVE",
+    "CANT_COME_AFTER_ALL",
+    "OPEN_THE_INITIATIVE",
+    "PLAN_LABELS",
+    "RSVP_BUTTONS",
+    "RSVP_KEYS",
+    "TO_THE_INITIATIVE",
+    "action_button",
+    "ask_coach_button",
+    "calendar_button",
+    "initiative_button",
+    "join_button",
+    "menu_button",
+    "not_now_button",
+    "plan_button",
+    "progress_button",
+    "rsvp_button",
+    "rsvp_row",
+    "team_button",
+]
 
 # The initiative's button says where it leads from where it is: a step on ("To"), back
 # from one of its screens ("Back to"), or from a message that arrived ("Open").
@@ -20,10 +43,8 @@ RSVP_BUTTONS = {
     RsvpAnswer.MAYBE: N_("Maybe"),
     RsvpAnswer.NO: N_("I can't come"),
 }
-
-
-def menu_button(texts: Texts) -> Button:
-    return Button(texts._("Back to the menu"), pack("menu"))
+PLAN_LABELS = {ActionKind.MEETING: N_("Plan a meeting"), ActionKind.ACTION: N_("Plan an action")}
+CANT_COME_AFTER_ALL = N_("I can't come after all")  # a "no" from who said coming
 
 
 def initiative_button(
@@ -35,6 +56,48 @@ def initiative_button(
 
 def action_button(texts: Texts, action_id: int) -> Button:
     return Button(texts._("Show the action"), pack("act", "show", action_id))
+
+
+def plan_button(texts: Texts, initiative_id: int | None, kind: ActionKind) -> Button:
+    return Button(texts._(PLAN_LABELS[kind]), pack("act", "new", initiative_id, kind.value))
+
+
+def team_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("Team & roles"), pack("ini", "team", initiative_id))
+
+
+def ask_coach_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("Ask my coach"), pack("ini", "coach", initiative_id))
+
+
+def progress_button(texts: Texts, initiative_id: int | None) -> Button:
+    return Button(texts._("See the progress"), pack("ini", "progress", initiative_id))
+
+
+def not_now_button(texts: Texts) -> Button:
+    """Declines an offer: back to the menu, in other words."""
+    return Button(texts._("Not now"), pack("menu"))
+
+
+def join_button(texts: Texts, url: str) -> Button:
+    """The initiative's join link, where the reader is not a member (a group, a thank-you)."""
+    return Button(texts._("🙋 Join the initiative"), url=url)
+
+
+def calendar_button(texts: Texts, action_id: int) -> Button:
+    return Button(texts._("Add to my calendar"), pack("mat", "ics", action_id))
+
+
+def rsvp_button(
+    texts: Texts, action_id: int, answer: RsvpAnswer, label: str | None = None
+) -> Button:
+    """One answer on its own (a reminder offers only the ones that change something);
+    `label` a msgid in place of the answer's own."""
+    return Button(texts._(label or RSVP_BUTTONS[answer]), _rsvp_payload("rsvp", action_id, answer))
+
+
+def _rsvp_payload(route: str, action_id: int, answer: RsvpAnswer) -> str:
+    return pack(route, action_id, next(key for key, known in RSVP_KEYS.items() if known is answer))
 
 
 def rsvp_row(
@@ -53,4 +116,7 @@ def rsvp_row(
             return texts._("⏳ On the waiting list")
         return ("✓ " if answer is current else "") + texts._(RSVP_BUTTONS[answer])
 
-    return [Button(label(answer), pack(route, action_id, key)) for key, answer in RSVP_KEYS.items()]
+    return [
+        Button(label(answer), _rsvp_payload(route, action_id, answer))
+        for answer in RSVP_KEYS.values()
+    ]

@@ -14,6 +14,7 @@ from bot.domain.audit import audit
 from bot.domain.authz import Permission, may, nameable
 from bot.domain.coaches import subject
 from bot.i18n import Texts
+from bot.views.buttons import BACK_TO_THE_INITIATIVE, menu_button
 from storage.models import AuditLog, Resident
 
 
@@ -33,14 +34,14 @@ async def refuse(
     ctx.toast(ctx._("That isn't available for you."))
     conv.leave_flow(ctx, keep_for_later=True)
     if why is not None:
-        ctx.say(why, [[conv.menu_button(ctx)]])
+        ctx.say(why, [[menu_button(ctx.texts)]])
         return
     if await may(ctx.session, ctx.person, Permission.COACH_OVERVIEW):
         text = ctx._(
             "Sorry, this initiative is coached by someone else, so I can't open that for you. "
             "Your own initiatives are in your overview."
         )
-        ctx.say(text, [[overview_button(ctx)], [conv.menu_button(ctx)]])
+        ctx.say(text, [[overview_button(ctx.texts)], [menu_button(ctx.texts)]])
         return
     if await was_coach(ctx):
         await conv.show_menu(
@@ -85,9 +86,12 @@ def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
     return person.display_name if nameable(person) else texts._("a neighbour")
 
 
-def overview_button(ctx: Ctx, page: int = 0) -> Button:
-    return Button(ctx._("My initiatives as a coach"), pack("coach", "ov", page))
+def overview_button(texts: Texts, page: int = 0) -> Button:
+    return Button(texts._("My initiatives as a coach"), pack("coach", "ov", page))
 
 
-def coach_card_button(ctx: Ctx, initiative_id: int | None) -> Button:
-    return Button(ctx._("Back to the initiative"), pack("coach", "card", initiative_id))
+def coach_card_button(
+    texts: Texts, initiative_id: int | None, label: str = BACK_TO_THE_INITIATIVE
+) -> Button:
+    """The initiative's card as its coach sees it; `label` as for `initiative_button`."""
+    return Button(texts._(label), pack("coach", "card", initiative_id))

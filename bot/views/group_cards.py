@@ -14,17 +14,16 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.seam import Button, EditText, Keyboard, Outgoing
 from bot.domain import group_rows, groups
 from bot.domain.actions import open_for_rsvp, totals
 from bot.domain.phases import progress_line
 from bot.i18n import N_, Safe, Texts, escape
-from bot.views.action_card import kind_label, totals_line
-from bot.views.buttons import RSVP_BUTTONS, RSVP_KEYS
+from bot.views.action_card import action_card
+from bot.views.buttons import join_button, rsvp_row
 from bot.views.cards import next_action
 from scheduler.messages import context_of
-from storage.models import Action, ActionStatus, GroupChat, GroupPoll, Initiative
+from storage.models import Action, GroupChat, GroupPoll, Initiative
 
 if TYPE_CHECKING:
     from bot.core.services import Services
@@ -129,26 +128,9 @@ async def card_view(
             ),
             "",
         ]
-    lines += [
-        texts._("<b>{title}</b> ({kind})", title=action.title, kind=kind_label(texts, action.kind)),
-        texts._("For: {initiative}", initiative=initiative.title),
-    ]
-    if action.status is ActionStatus.CANCELLED:
-        lines.append(texts._("❌ <b>Cancelled.</b>"))
-    elif action.status is ActionStatus.HELD:
-        lines.append(texts._("✅ <b>Held.</b>"))
-    lines.append(texts._("<b>When:</b> {when}", when=texts.when(action.starts_at)))
-    if action.place.strip():
-        lines.append(texts._("<b>Where:</b> {place}", place=action.place))
-    if action.capacity is not None:
-        lines.append(
-            texts._(
-                "<b>Places:</b> {capacity} ({free} free)",
-                capacity=texts.number(action.capacity),
-                free=texts.number(max(action.capacity - counted.coming, 0)),
-            )
-        )
-    lines.append(totals_line(texts, counted, action.capacity))
+    lines.append(
+        await action_card(texts, session, action, initiative, show_work=False, counted=counted)
+    )
     names = await groups.coming_names(session, aid)
     if names:
         lines.append(_names_line(texts, names))
@@ -161,12 +143,7 @@ async def card_view(
                 "neighbours who chose to show theirs."
             ),
         ]
-        rows.append(
-            [
-                Button(texts._(RSVP_BUTTONS[answer]), pack(RSVP_ROUTE, aid, key))
-                for key, answer in RSVP_KEYS.items()
-            ]
-        )
+        rows.append(rsvp_row(texts, aid, route=RSVP_ROUTE))
         extra: list[Button] = []
         join = join_url(services, initiative)
         if join:
@@ -211,7 +188,7 @@ async def plan_view(
                 "action in your own chat, and you can help to organise."
             ),
         ]
-        rows.append([Button(texts._("🙋 Join the initiative"), url=join)])
+        rows.append([join_button(texts, join)])
     return Safe("\n".join(lines)), keyboard(*rows)
 
 
@@ -235,7 +212,7 @@ def welcome_view(
             )
         )
     lines.append(texts._("Type /plan for the plan."))
-    rows = [[Button(texts._("🙋 Join the initiative"), url=join)]] if join else []
+    rows = [[join_button(texts, join)]] if join else []
     return Safe(" ".join(lines)), keyboard(*rows)
 
 

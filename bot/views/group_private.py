@@ -7,14 +7,13 @@ The buttons are ``grp:<link|unlink|new>:<token>[:<initiative>]`` (bot/flows/grou
 
 from __future__ import annotations
 
-from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.initiatives import get_initiative, initiatives_of
-from bot.i18n import N_, Safe
-from bot.views.buttons import initiative_button
-from bot.views.text import shorten
+from bot.i18n import N_
+from bot.views.buttons import initiative_button, menu_button
+from bot.views.text import shorten, with_intro
 from storage.models import GroupChat, MemberRole
 
 LINK_ROUTE = "grp"
@@ -85,12 +84,12 @@ async def ask_which_initiative(
             group=group.title,
         )
         rows.append([Button(ctx._("Start a new initiative"), new_payload(group))])
-    rows.append([conv.menu_button(ctx)])
-    ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows, chat_id=chat_id)
+    rows.append([menu_button(ctx.texts)])
+    ctx.say(with_intro(intro, text), rows, chat_id=chat_id)
 
 
 def not_for_you(ctx: Ctx, msgid: str) -> None:
     """The one answer to a link or button that is not for this person: the same whether
     the thing exists or not, so that it tells nothing about it."""
     ctx.toast(ctx._("Sorry, I can't open that for you."))
-    ctx.say(ctx._(msgid), [[conv.menu_button(ctx)]])
+    ctx.say(ctx._(msgid), [[menu_button(ctx.texts)]])

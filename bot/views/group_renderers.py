@@ -3,8 +3,8 @@
 
 A reminder 24 h before each action, a thank-you the day after at 10:00, card refreshes,
 the delayed welcome, closing a poll, pinning a plan just posted, and (to the person)
-offering to link a group to an initiative just started. They register on import:
-bot/flows/group_chat.py imports this module.
+offering to link a group to an initiative just started. bot/flows/group_chat.py's
+`register` registers them (`register_renderers`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from bot.core.payloads import pack
+from bot.core.registry import Registry
 from bot.core.seam import Button, Outgoing, PinMessage, SendText, StopPoll
 from bot.domain import groups
 from bot.domain.actions import totals
-from bot.i18n import Safe, Texts
+from bot.i18n import Texts
+from bot.views.after_action import group_thanks
+from bot.views.buttons import not_now_button
 from bot.views.group_cards import (
     card_view,
     join_url,
@@ -36,7 +38,6 @@ from scheduler.messages import (
     context_of,
     fetch,
     recipient,
-    renderer,
     require_role,
     texts_of,
 )
@@ -82,7 +83,6 @@ def _gentle(
     raise Postpone(later, "quiet hours in the group")
 
 
-@renderer(groups.GroupKind.REMINDER, timely=True)
 async def render_group_reminder(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -113,7 +113,6 @@ async def render_group_reminder(
     ]
 
 
-@renderer(groups.GroupKind.THANKS, at_most_once=True)
 async def render_group_thanks(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -128,34 +127,15 @@ async def render_group_thanks(
     if due > now:
         raise Postpone(due, "the action moved")
     _gentle(session, now, texts)
-    if action.attended is not None:
-        people = action.attended
-        figure = texts.n_("{n} neighbour came.", "{n} neighbours came.", people)
-    else:
-        people = (await totals(session, action.id or 0)).coming
-        figure = texts.n_(
-            "{n} neighbour said they were coming.", "{n} neighbours said they were coming.", people
-        )
-    if people <= 0:
+    coming = (await totals(session, action.id or 0)).coming if action.attended is None else 0
+    join = join_url(context_of(session).services, initiative)
+    thanks = group_thanks(texts, action, coming=coming, join=join)
+    if thanks is None:
         raise Skip("nobody came")
-    lines = [
-        texts._(
-            "🙏 Thank you, everyone who came to <b>{title}</b>! {figure}",
-            title=action.title,
-            figure=figure,
-        ),
-        texts._("What comes next? You will read it here. Type /plan for the plan."),
-    ]
-    services = context_of(session).services
-    join = join_url(services, initiative)
-    rows: list[list[Button]] = []
-    if join:
-        lines.append(texts._("Want to help organise the next one? Join the initiative."))
-        rows.append([Button(texts._("🙋 Join the initiative"), url=join)])
-    return [SendText(group.chat_id, Safe("\n\n".join(lines)), keyboard(*rows))]
+    text, rows = thanks
+    return [SendText(group.chat_id, text, keyboard(*rows))]
 
 
-@renderer(groups.GroupKind.CARD)
 async def render_card_refresh(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -171,7 +151,6 @@ async def render_card_refresh(
     )
 
 
-@renderer(groups.GroupKind.WELCOME, at_most_once=True)
 async def render_welcome(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -197,7 +176,6 @@ async def render_welcome(
     return [SendText(group.chat_id, text, buttons)]
 
 
-@renderer(groups.GroupKind.POLL_CLOSE)
 async def render_poll_close(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -221,7 +199,6 @@ async def render_poll_close(
     ]
 
 
-@renderer(groups.GroupKind.PIN, quiet_hours=False, budget=False)
 async def render_pin(session: AsyncSession, row: ScheduledMessage, now: datetime) -> list[Outgoing]:
     """Pin the plan just posted, once Telegram has given it an id."""
     group = await groups.group_by_chat(session, row.chat_id or 0)
@@ -239,7 +216,6 @@ async def render_pin(session: AsyncSession, row: ScheduledMessage, now: datetime
     return [PinMessage(group.chat_id, plan.message_id)]
 
 
-@renderer(groups.GroupKind.LINK_OFFER, essential=True, quiet_hours=False, budget=False)
 async def render_link_offer(
     session: AsyncSession, row: ScheduledMessage, now: datetime
 ) -> list[Outgoing]:
@@ -259,6 +235,20 @@ async def render_link_offer(
     )
     rows = keyboard(
         [Button(texts._("Yes, link it"), link_payload(group, initiative.id))],
-        [Button(texts._("Not now"), pack("menu"))],
+        [not_now_button(texts)],
     )
     return [SendText(person.telegram_id, text, rows)]
+
+
+def register_renderers(registry: Registry) -> None:
+    """The group kinds' renderers (bot/flows/group_chat.py's register calls this)."""
+    registry.renderer(groups.GroupKind.REMINDER, timely=True)(render_group_reminder)
+    registry.renderer(groups.GroupKind.THANKS, at_most_once=True)(render_group_thanks)
+    registry.renderer(groups.GroupKind.CARD)(render_card_refresh)
+    registry.renderer(groups.GroupKind.WELCOME, at_most_once=True)(render_welcome)
+    registry.renderer(groups.GroupKind.POLL_CLOSE)(render_poll_close)
+    registry.renderer(groups.GroupKind.PIN, quiet_hours=False, budget=False)(render_pin)
+    link_offer = registry.renderer(
+        groups.GroupKind.LINK_OFFER, essential=True, quiet_hours=False, budget=False
+    )
+    link_offer(render_link_offer)

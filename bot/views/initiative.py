@@ -1,24 +1,18 @@
 """What the initiative's screens share (the card's flows: bot/flows/initiative.py, idea,
-invite, roles, coach_request, initiative_edit, members, share): the button and the choice
-back to the card, the initiative a button or a flow names (checked again), and the kind
-answers when it is gone or not the person's."""
+invite, roles, coach_request, initiative_edit, members, share): the choice back to the
+card (its button is in bot/views/buttons.py), the initiative a button or a flow names
+(checked again), and the kind answers when it is gone or not the person's."""
 
 from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Choice, Next
-from bot.core.payloads import pack
-from bot.core.seam import Button
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative
-from bot.i18n import N_
+from bot.views.buttons import BACK_TO_THE_INITIATIVE
 from bot.views.entries import INITIATIVE_CARD
 from storage.models import Initiative
-
-
-def card_button(ctx: Ctx, initiative_id: int | None) -> Button:
-    return Button(ctx._("Back to the initiative"), pack("ini", "card", initiative_id))
 
 
 async def allowed_initiative(
@@ -69,4 +63,4 @@ async def back_to_card(ctx: Ctx, _value: object) -> Next:
     return HANDLED
 
 
-BACK = Choice("back", N_("Back to the initiative"), then=back_to_card)
+BACK = Choice("back", BACK_TO_THE_INITIATIVE, then=back_to_card)

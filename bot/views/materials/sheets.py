@@ -6,7 +6,6 @@ these, so the paper is the same wherever it is made."""
 
 from __future__ import annotations
 
-import html
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -16,18 +15,13 @@ from bot.core.seam import SendDocument
 from bot.i18n import Texts
 from bot.views.materials import Sheet, file_name
 from bot.views.materials.calendar import action_ics
+from bot.views.text import unescaped
 from storage.models import Action, Initiative, Resident
 
 if TYPE_CHECKING:
     from bot.core.services import Services
 
 LINK_PREFIX = "act"
-
-
-def plain(text: str) -> str:
-    """A translated text (HTML, its values escaped) as the plain text a Sheet holds: the
-    template escapes it once, when it is rendered."""
-    return html.unescape(text)
 
 
 def action_link(services: Services, action: Action, address: int = 0) -> str:
@@ -85,7 +79,7 @@ async def action_sheet(
         owner=await owner_of(session, initiative, today),
         body=(
             summary,
-            plain(
+            unescaped(
                 texts._(
                     "It is for {initiative}, an initiative of neighbours in our street. "
                     "You do not need to know anyone: everyone is welcome.",
@@ -115,7 +109,7 @@ def action_calendar(
     )
     content = action_ics(
         action,
-        description=plain(description),
+        description=unescaped(description),
         url=link,
         bot_username=services.bot_username or services.settings.bot_username,
         now=now,
