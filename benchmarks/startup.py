@@ -73,6 +73,10 @@ def main() -> None:
         else:
             environment.pop("PYTHONDONTWRITEBYTECODE", None)
             environment["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
+            # The compiled catalogs in a cache of this run's own (filled by the same
+            # untimed start): the shared ~/.cache/buurbot holds one version per language,
+            # and other checkouts of the project on this machine replace it.
+            environment["XDG_CACHE_HOME"] = str(Path(folder) / "cache")
             time_to_first_prompt(Path(folder) / "fill-the-cache.db", environment)
             bytecode = "cached (filled by an untimed start)"
         for run in range(runs):
@@ -90,7 +94,7 @@ def main() -> None:
         "first_start_max_s": round(max(cold), 3),
         "warm_start_median_s": round(statistics.median(warm), 3),
         "warm_start_max_s": round(max(warm), 3),
-        "goal_s": 1.5,
+        "goal_s": 1.0,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "startup-as-is.json" if args.as_is else "startup.json"
