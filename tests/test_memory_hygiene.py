@@ -298,3 +298,20 @@ def test_a_telegram_only_process_does_not_import_whatsapp() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+CONSOLE_IMPORTS = r"""
+import sys
+import bot.runtimes.console  # what `buurbot console` imports to start
+print(sorted({name.split(".")[0] for name in sys.modules if name.startswith("apscheduler")}))
+"""
+
+
+def test_the_console_starts_without_apscheduler() -> None:
+    """APScheduler is imported when the scheduler starts or a cron is asked for, not at
+    the console's start (piped input never starts it)."""
+    result = subprocess.run(
+        [sys.executable, "-c", CONSOLE_IMPORTS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
