@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +32,14 @@ RESULTS = ROOT / "benchmarks" / "results"
 
 
 def time_to_first_prompt(db: Path, environment: dict[str, str]) -> float:
+    return start_once(db, environment)[0]
+
+
+def start_once(db: Path, environment: dict[str, str]) -> tuple[float, float]:
+    """Seconds to the first prompt, and the CPU seconds of the whole process (start,
+    greeting, and its exit at the end of input): the CPU is what a loaded machine changes
+    least."""
+    cpu = _children_cpu()
     env = {k: v for k, v in environment.items() if not k.startswith("BUURBOT_")}
     env["BUURBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{db}"
     started = time.perf_counter()
@@ -48,7 +57,12 @@ def time_to_first_prompt(db: Path, environment: dict[str, str]) -> float:
     process.communicate(input=b"", timeout=30)
     if not line.strip():
         raise RuntimeError("the console printed nothing")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -61,7 +75,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     runs = args.runs
-    cold, warm = [], []
+    cold, warm, warm_cpu = [], [], []
     with tempfile.TemporaryDirectory() as folder:
         environment = dict(os.environ)
         if args.as_is:
@@ -73,12 +87,18 @@ def main() -> None:
         else:
             environment.pop("PYTHONDONTWRITEBYTECODE", None)
             environment["PYTHONPYCACHEPREFIX"] = str(Path(folder) / "pycache")
+            # The compiled catalogs in a cache of this run's own (filled by the same
+            # untimed start): the shared ~/.cache/buurbot holds one version per language,
+            # and other checkouts of the project on this machine replace it.
+            environment["XDG_CACHE_HOME"] = str(Path(folder) / "cache")
             time_to_first_prompt(Path(folder) / "fill-the-cache.db", environment)
             bytecode = "cached (filled by an untimed start)"
         for run in range(runs):
             db = Path(folder) / f"cold-{run}.db"
             cold.append(time_to_first_prompt(db, environment))
-            warm.append(time_to_first_prompt(db, environment))
+            seconds, cpu = start_once(db, environment)
+            warm.append(seconds)
+            warm_cpu.append(cpu)
     figures = {
         "benchmark": "console start to first prompt",
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
@@ -90,7 +110,8 @@ def main() -> None:
         "first_start_max_s": round(max(cold), 3),
         "warm_start_median_s": round(statistics.median(warm), 3),
         "warm_start_max_s": round(max(warm), 3),
-        "goal_s": 1.5,
+        "warm_start_cpu_median_s": round(statistics.median(warm_cpu), 3),
+        "goal_s": 1.0,
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = "startup-as-is.json" if args.as_is else "startup.json"

@@ -182,12 +182,16 @@ async def _run(
 ) -> int:
     """Every network whose credentials are set, in this one process."""
     from bot.runtimes.telegram import _fail, run_telegram
-    from bot.runtimes.whatsapp import StartupError, WhatsAppNetwork, run_whatsapp
 
+    # WhatsApp's modules (and pywa, 14 MB resident) only in a process that serves it.
     if settings.telegram_token is None:
+        from bot.runtimes.whatsapp import run_whatsapp
+
         return await run_whatsapp(settings, args, policy=policy, pacer=pacer)
     whatsapp = None
     if settings.whatsapp_enabled:
+        from bot.runtimes.whatsapp import StartupError, WhatsAppNetwork
+
         try:
             whatsapp = WhatsAppNetwork(settings)
         except StartupError as error:

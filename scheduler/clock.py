@@ -27,12 +27,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Protocol, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Protocol, TypeVar
 from zoneinfo import ZoneInfo
-
-from apscheduler.jobstores.memory import MemoryJobStore
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.delivery import Delivery
 from bot.core.replies import REPLY_LEASE
@@ -41,6 +38,10 @@ from scheduler import rules
 from scheduler.dispatch import Dispatcher, SweepReport
 from scheduler.timing import Clock, SystemClock, check_cron_time
 from storage.queries import prune_processed_updates
+
+if TYPE_CHECKING:  # imported where used: a console start does not need APScheduler
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 T = TypeVar("T")
 
@@ -108,10 +109,24 @@ class Scheduler:
         # A reply is left to its process as long as a scheduled message, a minute at most.
         self.reply_lease = min(self.dispatcher.lease, REPLY_LEASE)
         self.tz = ZoneInfo(services.settings.timezone)
-        stall_at = check_cron_time(self.timings.stall_scan_at)
-        digest_at = check_cron_time(self.timings.digest_at)
-        prune_at = check_cron_time(PRUNE_UPDATE_IDS_AT)
-        self.crons = (
+        # Checked now (a bad setting fails at start); the triggers are made at first use,
+        # with APScheduler imported then: a console that never fast-forwards or starts the
+        # scheduler does not pay for it (about a tenth of its start).
+        self._cron_times = (
+            check_cron_time(self.timings.stall_scan_at),
+            check_cron_time(self.timings.digest_at),
+            check_cron_time(PRUNE_UPDATE_IDS_AT),
+        )
+        self._aps: AsyncIOScheduler | None = None
+        self._running: set[asyncio.Task[object]] = set()
+        self._busy: set[str] = set()
+
+    @cached_property
+    def crons(self) -> tuple[CronJob, ...]:
+        from apscheduler.triggers.cron import CronTrigger
+
+        stall_at, digest_at, prune_at = self._cron_times
+        return (
             CronJob(
                 "stall-scan",
                 CronTrigger(hour=stall_at.hour, minute=stall_at.minute, timezone=self.tz),
@@ -133,9 +148,6 @@ class Scheduler:
                 self.prune_update_ids,
             ),
         )
-        self._aps: AsyncIOScheduler | None = None
-        self._running: set[asyncio.Task[object]] = set()
-        self._busy: set[str] = set()
 
     # ------------------------------------------------------------------ the jobs
 
@@ -206,6 +218,9 @@ class Scheduler:
         """Start inside the running event loop (APScheduler 3.x needs that)."""
         if self._aps is not None:
             return
+        from apscheduler.jobstores.memory import MemoryJobStore
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
         aps = AsyncIOScheduler(
             jobstores={"default": MemoryJobStore()},
             timezone=self.tz,

@@ -138,6 +138,9 @@ class RenderContext:
     members_known: set[tuple[int, int]] = field(default_factory=set)
     # Prefetched rows by (model, id): found without a round trip through the session.
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+    # What renderers wrote for the batch, by what it depends on (the same words for
+    # everyone reading the same language about the same thing).
+    written: dict[tuple[Any, ...], Any] = field(default_factory=dict)
 
     def keep(self, rows: Iterable[Any]) -> list[Any]:
         rows = list(rows)
@@ -390,10 +393,32 @@ async def render_reminder(
     texts = texts_of(person)
     # "Starts soon" only on the day itself: a short reminder pulled to the evening
     # before names the day, like the day-ahead one.
-    if (
-        lead >= timings.reminder_soon_below
-        or now.astimezone(tz).date() != action.starts_at.astimezone(tz).date()
-    ):
+    soon = (
+        lead < timings.reminder_soon_below
+        and now.astimezone(tz).date() == action.starts_at.astimezone(tz).date()
+    )
+    # Everyone in the batch reading the same language about the same action with the
+    # same answer gets the same words: written once per batch, not once per person.
+    context = context_of(session)
+    key: tuple[Any, ...] = ("reminder", texts, action.id, action.title, action.starts_at)
+    key += (action.place, rsvp.answer, lead >= timings.reminder_soon_below, soon)
+    written = context.written.get(key)
+    if written is None:
+        written = context.written[key] = _reminder_words(context, texts, action, rsvp, lead, soon)
+    text, rows = written
+    return say(person, text, *rows)
+
+
+def _reminder_words(
+    context: RenderContext,
+    texts: Texts,
+    action: Action,
+    rsvp: RsvpFacts,
+    lead: timedelta,
+    soon: bool,
+) -> tuple[Safe, list[list[Button]]]:
+    timings = context.timings
+    if not soon:
         text = texts._(
             "⏰ Reminder: <b>{title}</b> is on {when}.",
             title=action.title,
@@ -422,7 +447,7 @@ async def render_reminder(
     if lead >= timings.reminder_soon_below:
         # The day-ahead reminder offers the calendar file, with the action as it is now.
         rows.insert(0, [calendar_button(texts, aid)])
-    return say(person, Safe("\n".join(lines)), *rows)
+    return Safe("\n".join(lines)), rows
 
 
 # --- people joining -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -78,15 +79,46 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+_ENDED = "buurbot_transaction_ended"
+
+
+def _skip_needless_reset(engine: AsyncEngine) -> None:
+    """Roll a returned connection back only when its last transaction did not end (an
+    error, a cancelled task): with ``pool_reset_on_return=None`` the pool leaves it to
+    this ``reset`` listener."""
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "begin")
+    def _began(connection: Connection) -> None:
+        connection.connection.info[_ENDED] = False
+
+    @event.listens_for(sync_engine, "commit")
+    @event.listens_for(sync_engine, "rollback")
+    def _ended(connection: Connection) -> None:
+        connection.connection.info[_ENDED] = True
+
+    @event.listens_for(sync_engine.pool, "reset")
+    def _reset(dbapi_connection: Any, record: Any, state: PoolResetState) -> None:
+        if not state.asyncio_safe or state.transaction_was_reset:
+            return  # as the pool's own reset: nothing to do (or nothing it may do)
+        if record.info.get(_ENDED, False):
+            return  # committed or rolled back already
+        dbapi_connection.rollback()
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         # No parameter value (a person's typed text) in any log line or error message.
-        options: dict = {"echo": echo, "hide_parameters": True}
+        # The pool's rollback when a connection comes back is done only when needed
+        # (`_skip_needless_reset`): after a commit it is a round trip (on SQLite a hop
+        # to aiosqlite's thread) for nothing, at every transaction.
+        options: dict = {"echo": echo, "hide_parameters": True, "pool_reset_on_return": None}
         if not self.is_sqlite:
             options.update(pool_pre_ping=True, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW)
         self.engine = create_async_engine(url, **options)
+        _skip_needless_reset(self.engine)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
             sys.setswitchinterval(min(sys.getswitchinterval(), SQLITE_SWITCH_INTERVAL))

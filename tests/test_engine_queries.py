@@ -72,3 +72,24 @@ async def test_a_redelivered_update_of_a_known_person_is_skipped(db_driver: Driv
     assert [sql.split(" (")[0] for sql in seen if not sql.startswith(("BEGIN", "COMMIT"))] == [
         "INSERT INTO PROCESSED_UPDATE"
     ]
+
+
+def updates_of(seen: list[str], table: str) -> int:
+    return sum(sql.startswith(f"UPDATE {table.upper()} ") for sql in seen)
+
+
+async def test_the_conversation_row_is_written_only_when_it_changed(db_driver: Driver) -> None:
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.command("menu")
+    with statements(db_driver) as seen:
+        await anna.command("menu")  # the menu again: where she is stays the same
+    assert updates_of(seen, "conversation") == 0
+    assert "Deel een idee" in anna.buttons
+    with statements(db_driver) as seen:
+        await anna.press("Deel een idee")  # a flow starts: the row changes
+    assert updates_of(seen, "conversation") == 1
+    async with db_driver.services.db.transaction() as session:
+        conversation = (await session.execute(select(Conversation))).scalar_one()
+    assert conversation.flow is not None

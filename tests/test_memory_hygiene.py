@@ -264,3 +264,54 @@ def test_release_startup_garbage_frees_cycles() -> None:
         assert not any(type(o) is Node for o in gc.get_objects())
     finally:
         gc.enable()
+
+
+TELEGRAM_ONLY = r"""
+import asyncio, sys
+import bot.runtimes.telegram as telegram
+from bot import cli
+from bot.core.config import Settings
+
+async def served(*_args, **_kwargs):
+    return 0
+
+telegram.run_telegram = served  # what `buurbot run` starts, without starting it
+settings = Settings(
+    _env_file=None, telegram_token="123:abc", database_url="sqlite+aiosqlite:///:memory:"
+)
+assert not settings.whatsapp_enabled
+assert asyncio.run(cli._run(settings, None)) == 0
+print(sorted({name.split(".")[0] for name in sys.modules if name.startswith("pywa")}))
+"""
+
+
+def test_a_telegram_only_process_does_not_import_whatsapp() -> None:
+    """pywa and the WhatsApp runtime (14 MB resident) only where WhatsApp is served."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BUURBOT_", "WHATSAPP_"))}
+    result = subprocess.run(
+        [sys.executable, "-c", TELEGRAM_ONLY],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+CONSOLE_IMPORTS = r"""
+import sys
+import bot.runtimes.console  # what `buurbot console` imports to start
+print(sorted({name.split(".")[0] for name in sys.modules if name.startswith("apscheduler")}))
+"""
+
+
+def test_the_console_starts_without_apscheduler() -> None:
+    """APScheduler is imported when the scheduler starts or a cron is asked for, not at
+    the console's start (piped input never starts it)."""
+    result = subprocess.run(
+        [sys.executable, "-c", CONSOLE_IMPORTS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

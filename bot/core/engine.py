@@ -10,6 +10,7 @@ conversation queue on an asyncio lock. Nothing here knows any framework.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
@@ -101,6 +102,12 @@ class ReplyWriter(Protocol):
     async def write(
         self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
     ) -> None: ...
+
+
+def _state_of(conversation: Conversation) -> tuple[str | None, str | None, str]:
+    """Where a conversation is, comparable before and after an update."""
+    data = json.dumps(conversation.data, sort_keys=True, default=str)
+    return conversation.flow, conversation.step, data
 
 
 class ConversationLocks:
@@ -235,12 +242,15 @@ class Engine:
             person = await self._person(session, incoming.person, incoming.chat.kind)
             conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
             ctx = Ctx(incoming, person, conversation, session, self.services)
+            before = _state_of(conversation)
             await self._dispatch(ctx)
             await publish(self.services, session, ctx.events)
             if ctx.forgotten:
                 session.expunge(conversation)
                 session.expunge(person)
-            else:
+            elif _state_of(conversation) != before:
+                # Written only when it changed (a flow may change `data` in place, which
+                # the ORM does not see): many updates (a menu, a card) leave it as it was.
                 conversation.updated_at = utcnow()
                 flag_modified(conversation, "data")
             self._answer_pending_press(ctx)

@@ -1,0 +1,78 @@
+"""The pool rolls a returned connection back only when its transaction did not end:
+after a commit nothing more is sent; a failed transaction leaves nothing behind."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
+from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection
+
+from storage.db import Database
+
+INSERT = "INSERT INTO processed_update (update_id, processed_at) VALUES (:id, CURRENT_TIMESTAMP)"
+
+
+@pytest.fixture
+async def db(migrated_database_url: str) -> Any:
+    database = Database(migrated_database_url)
+    yield database
+    await database.close()
+
+
+def rollbacks(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What rolls back: "connection" (SQLAlchemy's Connection), "driver" (any rollback
+    the driver is asked for, the pool's included)."""
+    seen: list[str] = []
+    engine = database.engine.sync_engine
+    event.listen(engine, "rollback", lambda _connection: seen.append("connection"))
+    for adapter in (AsyncAdapt_aiosqlite_connection, AsyncAdapt_asyncpg_connection):
+        original = adapter.rollback
+
+        def counted(self: Any, original: Any = original) -> None:
+            seen.append("driver")
+            original(self)
+
+        monkeypatch.setattr(adapter, "rollback", counted)
+    return seen
+
+
+async def test_a_committed_transaction_is_not_rolled_back_on_return(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with db.transaction() as session:  # the pool's connection is made
+        await session.execute(text("SELECT 1"))
+    seen = rollbacks(db, monkeypatch)
+    for _ in range(3):
+        async with db.transaction() as session:
+            await session.execute(text(INSERT), {"id": 414141 + _})
+    assert seen == []  # committed: the pool sent no rollback after it
+
+
+async def test_a_failed_transaction_leaves_nothing_and_the_next_one_works(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen = rollbacks(db, monkeypatch)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as session:
+            await session.execute(text(INSERT), {"id": 424242})
+            raise RuntimeError("a bug halfway")
+    assert "connection" in seen  # rolled back by the session
+    async with db.transaction() as session:
+        found = await session.execute(
+            text("SELECT count(*) FROM processed_update WHERE update_id = 424242")
+        )
+        assert found.scalar() == 0
+
+
+async def test_a_connection_closed_inside_a_transaction_is_rolled_back(db: Database) -> None:
+    connection = await db.engine.connect()
+    await connection.execute(text(INSERT), {"id": 434343})
+    await connection.close()  # never committed
+    async with db.transaction() as session:
+        found = await session.execute(
+            text("SELECT count(*) FROM processed_update WHERE update_id = 434343")
+        )
+        assert found.scalar() == 0
