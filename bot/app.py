@@ -19,6 +19,7 @@ from storage.db import Database
 
 
 def build_registry(policy: Policy | None = None) -> Registry:
+    from bot.domain import operations
     from bot.flows import register_all
     from scheduler import messages, rules, window
 
@@ -27,6 +28,7 @@ def build_registry(policy: Policy | None = None) -> Registry:
     registry = Registry(policy=policy or Policy())
     rules.register(registry, registry.policy.timings)  # the follow-ups the domain schedules
     messages.register(registry)  # the scheduler's own renderers
+    operations.register(registry)  # activity and progress follow from the domain's events
     register_all(registry)
     # Renderers still declared with the module-level decorator (the groups flow; the
     # WhatsApp window, imported above for that): registered here, after the flows.

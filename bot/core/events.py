@@ -1,9 +1,12 @@
-"""Domain events: what happened, told by flows, heard by whoever cares.
+"""Domain events: what happened, told by the domain's operations, heard by whoever cares.
 
-A flow calls `ctx.emit(ActionPlanned(action_id))`; before the update's
-transaction commits, the engine hands each event to its subscribers (the
-scheduler's rules, for one), so the rows they write commit together with the
-change that caused them. Flows never import the scheduler.
+An operation (bot/domain/operations.py) emits `ActionPlanned(action_id, by_id)` through
+the collector its caller passes (a flow passes `ctx.emit`); before the update's
+transaction commits, the engine hands each event to its subscribers (the scheduler's
+rules, the activity log) and then to its reactions (the progress check, which may
+celebrate in the chat), so the rows they write commit together with the change that
+caused them. Flows never import the scheduler. `by_id` is the person who did it (None
+when nobody did: a test, the scheduler).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,6 +44,7 @@ class MemberLeft:
 @dataclass(frozen=True, slots=True)
 class ActionPlanned:
     action_id: int
+    by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,62 @@ class ActionChanged:
     """Moved to another time or place: reminders follow it."""
 
     action_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityChanged:
+    """A new number of places (the waiting list may move up: its `RsvpGiven` events)."""
+
+    action_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistTicked:
+    action_id: int
+    item: int
+    done: bool
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAdded:
+    task_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAssigned:
+    task_id: int
+    assignee_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskDone:
+    task_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLinked:
+    initiative_id: int
+    chat_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupUnlinked:
+    initiative_id: int
+    chat_id: int
+    by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ActionCancelled:
     action_id: int
+    by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +121,7 @@ class RsvpGiven:
 @dataclass(frozen=True, slots=True)
 class ActionReviewed:
     action_id: int
+    by_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +133,7 @@ class PhaseReached:
 @dataclass(frozen=True, slots=True)
 class SupportRequested:
     request_id: int
+    by_id: int | None = None
 
 
 Event = (
@@ -86,6 +143,13 @@ Event = (
     | ActionPlanned
     | ActionChanged
     | ActionCancelled
+    | CapacityChanged
+    | ChecklistTicked
+    | TaskAdded
+    | TaskAssigned
+    | TaskDone
+    | GroupLinked
+    | GroupUnlinked
     | RsvpGiven
     | ActionReviewed
     | PhaseReached
@@ -99,3 +163,10 @@ Subscriber = Callable[[AsyncSession, Event, datetime], Awaitable["list[Event] | 
 E = TypeVar("E", bound=Event)
 F = TypeVar("F", bound=Event)
 SubscriberOf = Callable[[AsyncSession, E, datetime], Awaitable["list[Event] | None"]]
+
+
+class Emit(Protocol):
+    """Where an operation puts the events it caused (a flow passes `ctx.emit`; a test, a
+    list's `append`)."""
+
+    def __call__(self, event: Event, /) -> None: ...
