@@ -21,6 +21,8 @@ from bot.core.events import (
     Event,
     GroupLinked,
     GroupUnlinked,
+    InitiativeCreated,
+    MemberLeft,
     RsvpGiven,
     SupportRequested,
     TaskAdded,
@@ -373,3 +375,17 @@ async def test_a_support_request_is_written_once(services: Services) -> None:
         await publish(services, session, events)
         kinds = [kind for kind, _ in await activity(session, initiative)]
         assert kinds == [ActivityKind.SUPPORT_REQUESTED, ActivityKind.SUPPORT_REQUESTED]
+
+
+async def test_starting_and_leaving_are_activity_by_whom_it_is_about(services: Services) -> None:
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        anna, bob = await person(session, "Anna"), await person(session, "Bob")
+        initiative = await street(session, now, anna, bob)
+        iid = initiative.id or 0
+        await publish(services, session, [InitiativeCreated(iid, anna.id or 0)])
+        await publish(services, session, [MemberLeft(iid, bob.id or 0)])
+        assert await activity(session, initiative) == [
+            (ActivityKind.CREATED, anna.id),
+            (ActivityKind.MEMBER_LEFT, bob.id),
+        ]

@@ -34,6 +34,8 @@ from bot.core.events import (
     Event,
     GroupLinked,
     GroupUnlinked,
+    InitiativeCreated,
+    MemberLeft,
     RsvpGiven,
     SupportRequested,
     TaskAdded,
@@ -304,9 +306,12 @@ async def open_support_request(
 
 # ---- what follows from the events ----------------------------------------------------
 
-# The events that are activity: each says who did it.
+# The events that are activity: each says who did it (`by_id`, or the resident it is
+# about: who started the initiative, who left it).
 Done = (
-    ActionPlanned
+    InitiativeCreated
+    | MemberLeft
+    | ActionPlanned
     | ActionChanged
     | CapacityChanged
     | ActionCancelled
@@ -321,6 +326,8 @@ Done = (
 )
 
 ACTIVITY: dict[type[Done], ActivityKind] = {
+    InitiativeCreated: ActivityKind.CREATED,
+    MemberLeft: ActivityKind.MEMBER_LEFT,
     ActionPlanned: ActivityKind.ACTION_PLANNED,
     ActionChanged: ActivityKind.ACTION_CHANGED,
     CapacityChanged: ActivityKind.ACTION_CHANGED,
@@ -356,7 +363,7 @@ async def initiative_of(session: AsyncSession, event: Event) -> Initiative | Non
         case TaskAdded() | TaskAssigned() | TaskDone():
             task = await session.get(Task, event.task_id)
             initiative_id = task.initiative_id if task else None
-        case GroupLinked() | GroupUnlinked():
+        case GroupLinked() | GroupUnlinked() | InitiativeCreated() | MemberLeft():
             initiative_id = event.initiative_id
         case SupportRequested():
             request = await session.get(SupportRequest, event.request_id)
@@ -368,7 +375,10 @@ async def record(session: AsyncSession, event: Done, now: datetime) -> None:
     """Something happened: the initiative is not quiet, and its coach can see what."""
     initiative = await initiative_of(session, event)
     if initiative is not None:
-        record_activity(session, initiative, ACTIVITY[type(event)], now, event.by_id)
+        by_id = (
+            event.resident_id if isinstance(event, InitiativeCreated | MemberLeft) else event.by_id
+        )
+        record_activity(session, initiative, ACTIVITY[type(event)], now, by_id)
 
 
 async def progress_after(ctx: Ctx, events: list[Event]) -> None:

@@ -251,7 +251,6 @@ async def leave_confirmed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
         await conv.show_menu(ctx)
         return
     await ctx.session.delete(own)
-    record_activity(ctx.session, initiative, ActivityKind.MEMBER_LEFT, ctx.now(), ctx.person.id)
     ctx.emit(MemberLeft(initiative.id or 0, ctx.person.id or 0))
     await conv.show_menu(
         ctx,
