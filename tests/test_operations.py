@@ -23,6 +23,8 @@ from bot.core.events import (
     GroupUnlinked,
     InitiativeCreated,
     MemberLeft,
+    QuoteAdded,
+    QuoteRemoved,
     RsvpGiven,
     SupportRequested,
     TaskAdded,
@@ -45,6 +47,7 @@ from storage.models import (
     OutboxStatus,
     Outcome,
     PersonRole,
+    Quote,
     Resident,
     Rsvp,
     RsvpAnswer,
@@ -388,4 +391,38 @@ async def test_starting_and_leaving_are_activity_by_whom_it_is_about(services: S
         assert await activity(session, initiative) == [
             (ActivityKind.CREATED, anna.id),
             (ActivityKind.MEMBER_LEFT, bob.id),
+        ]
+
+
+async def test_quotes_are_added_and_removed_in_their_own_initiative(services: Services) -> None:
+    now = services.clock.now()
+    events: list[Event] = []
+    async with services.db.transaction() as session:
+        anna = await person(session, "Anna")
+        ours, theirs = await street(session, now, anna), await street(session, now, anna)
+        quote = await ops.add_quote(
+            session,
+            ours,
+            anna,
+            supplier="Zon BV",
+            total_eur=4200.0,
+            watt_peak=3600.0,
+            area_m2=None,
+            yearly_saving_eur=650.0,
+            now=now,
+            emit=events.append,
+        )
+        assert (quote.initiative_id, quote.added_by_id) == (ours.id, anna.id)
+        with pytest.raises(ops.Refused):
+            await ops.delete_quote(session, theirs, quote, anna, emit=events.append)
+        await ops.delete_quote(session, ours, quote, anna, emit=events.append)
+        assert await session.get(Quote, quote.id) is None
+        assert events == [
+            QuoteAdded(ours.id or 0, quote.id or 0, anna.id),
+            QuoteRemoved(ours.id or 0, anna.id),
+        ]
+        await publish(services, session, events)
+        assert await activity(session, ours) == [
+            (ActivityKind.QUOTE_ADDED, anna.id),
+            (ActivityKind.QUOTE_REMOVED, anna.id),
         ]

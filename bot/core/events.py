@@ -91,6 +91,19 @@ class TaskDone:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteAdded:
+    initiative_id: int
+    quote_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRemoved:
+    initiative_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class GroupLinked:
     initiative_id: int
     chat_id: int
@@ -148,6 +161,8 @@ Event = (
     | TaskAdded
     | TaskAssigned
     | TaskDone
+    | QuoteAdded
+    | QuoteRemoved
     | GroupLinked
     | GroupUnlinked
     | RsvpGiven

@@ -36,6 +36,8 @@ from bot.core.events import (
     GroupUnlinked,
     InitiativeCreated,
     MemberLeft,
+    QuoteAdded,
+    QuoteRemoved,
     RsvpGiven,
     SupportRequested,
     TaskAdded,
@@ -55,6 +57,7 @@ from storage.models import (
     ActivityKind,
     GroupChat,
     Initiative,
+    Quote,
     Resident,
     Rsvp,
     RsvpAnswer,
@@ -252,6 +255,48 @@ def finish_task(task: Task, by: Resident, *, emit: Emit) -> bool:
     return True
 
 
+# ---- a collective purchase's quotes --------------------------------------------------
+
+
+async def add_quote(
+    session: AsyncSession,
+    initiative: Initiative,
+    by: Resident,
+    *,
+    supplier: str,
+    total_eur: float,
+    watt_peak: float | None,
+    area_m2: float | None,
+    yearly_saving_eur: float | None,
+    now: datetime,
+    emit: Emit,
+) -> Quote:
+    quote = Quote(
+        initiative_id=initiative.id or 0,
+        supplier=supplier,
+        total_eur=total_eur,
+        watt_peak=watt_peak,
+        area_m2=area_m2,
+        yearly_saving_eur=yearly_saving_eur,
+        added_by_id=by.id,
+        created_at=now,
+    )
+    session.add(quote)
+    await session.flush()
+    emit(QuoteAdded(initiative.id or 0, quote.id or 0, by.id))
+    return quote
+
+
+async def delete_quote(
+    session: AsyncSession, initiative: Initiative, quote: Quote, by: Resident, *, emit: Emit
+) -> None:
+    if quote.initiative_id != initiative.id:
+        raise Refused("a quote is removed from its own initiative")
+    await session.delete(quote)
+    await session.flush()
+    emit(QuoteRemoved(initiative.id or 0, by.id))
+
+
 # ---- a street's group chat -----------------------------------------------------------
 
 
@@ -320,6 +365,8 @@ Done = (
     | TaskAdded
     | TaskAssigned
     | TaskDone
+    | QuoteAdded
+    | QuoteRemoved
     | GroupLinked
     | GroupUnlinked
     | SupportRequested
@@ -337,13 +384,15 @@ ACTIVITY: dict[type[Done], ActivityKind] = {
     TaskAdded: ActivityKind.TASK_ADDED,
     TaskAssigned: ActivityKind.TASK_ASSIGNED,
     TaskDone: ActivityKind.TASK_DONE,
+    QuoteAdded: ActivityKind.QUOTE_ADDED,
+    QuoteRemoved: ActivityKind.QUOTE_REMOVED,
     GroupLinked: ActivityKind.GROUP_LINKED,
     GroupUnlinked: ActivityKind.GROUP_UNLINKED,
     SupportRequested: ActivityKind.SUPPORT_REQUESTED,
 }
 
 # What a phase's goals look at (phases.py): after these, the initiative may move on.
-PROGRESS = (ActionPlanned, ActionChanged, ActionReviewed, TaskAssigned, GroupLinked)
+PROGRESS = (ActionPlanned, ActionChanged, ActionReviewed, TaskAssigned, QuoteAdded, GroupLinked)
 
 
 async def initiative_of(session: AsyncSession, event: Event) -> Initiative | None:
@@ -363,7 +412,14 @@ async def initiative_of(session: AsyncSession, event: Event) -> Initiative | Non
         case TaskAdded() | TaskAssigned() | TaskDone():
             task = await session.get(Task, event.task_id)
             initiative_id = task.initiative_id if task else None
-        case GroupLinked() | GroupUnlinked() | InitiativeCreated() | MemberLeft():
+        case (
+            GroupLinked()
+            | GroupUnlinked()
+            | InitiativeCreated()
+            | MemberLeft()
+            | QuoteAdded()
+            | QuoteRemoved()
+        ):
             initiative_id = event.initiative_id
         case SupportRequested():
             request = await session.get(SupportRequest, event.request_id)
