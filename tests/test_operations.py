@@ -22,6 +22,7 @@ from bot.core.events import (
     GroupLinked,
     GroupUnlinked,
     InitiativeCreated,
+    MemberJoined,
     MemberLeft,
     QuoteAdded,
     QuoteRemoved,
@@ -425,4 +426,19 @@ async def test_quotes_are_added_and_removed_in_their_own_initiative(services: Se
         assert await activity(session, ours) == [
             (ActivityKind.QUOTE_ADDED, anna.id),
             (ActivityKind.QUOTE_REMOVED, anna.id),
+        ]
+
+
+async def test_joining_is_activity_and_a_helper_joins_the_team(services: Services) -> None:
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        anna, bob, cas = [await person(session, name) for name in ("Anna", "Bob", "Cas")]
+        initiative = await street(session, now, anna)
+        iid = initiative.id or 0
+        joined = MemberJoined(iid, bob.id or 0, MemberRole.FOLLOWER, anna.id)
+        helper = MemberJoined(iid, cas.id or 0, MemberRole.TEAM, was_follower=True)
+        await publish(services, session, [joined, helper])
+        assert await activity(session, initiative) == [
+            (ActivityKind.MEMBER_JOINED, bob.id),
+            (ActivityKind.JOINED_TEAM, cas.id),
         ]

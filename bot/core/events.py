@@ -33,6 +33,8 @@ class MemberJoined:
     resident_id: int
     role: MemberRole
     invited_by_id: int | None = None
+    # A follower who came to help and joined the team (the follow-up's button), not someone new.
+    was_follower: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from bot.core.events import (
     GroupLinked,
     GroupUnlinked,
     InitiativeCreated,
+    MemberJoined,
     MemberLeft,
     QuoteAdded,
     QuoteRemoved,
@@ -355,6 +356,7 @@ async def open_support_request(
 # about: who started the initiative, who left it).
 Done = (
     InitiativeCreated
+    | MemberJoined
     | MemberLeft
     | ActionPlanned
     | ActionChanged
@@ -374,6 +376,7 @@ Done = (
 
 ACTIVITY: dict[type[Done], ActivityKind] = {
     InitiativeCreated: ActivityKind.CREATED,
+    MemberJoined: ActivityKind.MEMBER_JOINED,
     MemberLeft: ActivityKind.MEMBER_LEFT,
     ActionPlanned: ActivityKind.ACTION_PLANNED,
     ActionChanged: ActivityKind.ACTION_CHANGED,
@@ -392,7 +395,15 @@ ACTIVITY: dict[type[Done], ActivityKind] = {
 }
 
 # What a phase's goals look at (phases.py): after these, the initiative may move on.
-PROGRESS = (ActionPlanned, ActionChanged, ActionReviewed, TaskAssigned, QuoteAdded, GroupLinked)
+PROGRESS = (
+    MemberJoined,  # joining by invitation checks first itself: it says what was reached
+    ActionPlanned,
+    ActionChanged,
+    ActionReviewed,
+    TaskAssigned,
+    QuoteAdded,
+    GroupLinked,
+)
 
 
 async def initiative_of(session: AsyncSession, event: Event) -> Initiative | None:
@@ -416,6 +427,7 @@ async def initiative_of(session: AsyncSession, event: Event) -> Initiative | Non
             GroupLinked()
             | GroupUnlinked()
             | InitiativeCreated()
+            | MemberJoined()
             | MemberLeft()
             | QuoteAdded()
             | QuoteRemoved()
@@ -431,10 +443,15 @@ async def record(session: AsyncSession, event: Done, now: datetime) -> None:
     """Something happened: the initiative is not quiet, and its coach can see what."""
     initiative = await initiative_of(session, event)
     if initiative is not None:
+        kind = ACTIVITY[type(event)]
+        if isinstance(event, MemberJoined) and event.was_follower:
+            kind = ActivityKind.JOINED_TEAM
         by_id = (
-            event.resident_id if isinstance(event, InitiativeCreated | MemberLeft) else event.by_id
+            event.resident_id
+            if isinstance(event, InitiativeCreated | MemberJoined | MemberLeft)
+            else event.by_id
         )
-        record_activity(session, initiative, ACTIVITY[type(event)], now, by_id)
+        record_activity(session, initiative, kind, now, by_id)
 
 
 async def progress_after(ctx: Ctx, events: list[Event]) -> None:

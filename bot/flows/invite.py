@@ -300,7 +300,6 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, ActivityKind.MEMBER_JOINED, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id, role, invited_by))
     if role is MemberRole.TEAM:
         welcome = ctx._(
