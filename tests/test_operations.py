@@ -332,10 +332,15 @@ async def test_a_group_belongs_to_one_initiative(services: Services) -> None:
         group = GroupChat(chat_id=-100123, title="Lindelaan")
         session.add(group)
         await session.flush()
-        ops.link_group(group, ours, anna, now=now, emit=events.append)
+        await ops.link_group(session, group, ours, anna, now=now, emit=events.append)
         assert (group.initiative_id, group.linked_by_id, group.linked_at) == (ours.id, anna.id, now)
-        with pytest.raises(ops.Refused):
-            ops.link_group(group, theirs, anna, now=now, emit=events.append)
+        with pytest.raises(ops.Refused):  # one initiative per group
+            await ops.link_group(session, group, theirs, anna, now=now, emit=events.append)
+        other = GroupChat(chat_id=-100456, title="Lindelaan 2")
+        session.add(other)
+        await session.flush()
+        with pytest.raises(ops.Refused):  # one group per initiative
+            await ops.link_group(session, other, ours, anna, now=now, emit=events.append)
         await ops.unlink_group(session, group, anna, emit=events.append)
         assert group.initiative_id is None
         await ops.unlink_group(session, group, anna, emit=events.append)  # nothing to unlink

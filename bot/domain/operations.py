@@ -301,13 +301,22 @@ async def delete_quote(
 # ---- a street's group chat -----------------------------------------------------------
 
 
-def link_group(
-    group: GroupChat, initiative: Initiative, by: Resident, *, now: datetime, emit: Emit
+async def link_group(
+    session: AsyncSession,
+    group: GroupChat,
+    initiative: Initiative,
+    by: Resident,
+    *,
+    now: datetime,
+    emit: Emit,
 ) -> None:
-    """The group belongs to the initiative (one group per initiative, one initiative per
-    group: the flow says which is in the way)."""
+    """The group belongs to the initiative: one group per initiative, one initiative per
+    group (the flow asks first, to say which is in the way)."""
     if group.initiative_id is not None and group.initiative_id != initiative.id:
         raise Refused("the group belongs to another initiative")
+    taken = await groups.group_of_initiative(session, initiative.id)
+    if taken is not None and taken.chat_id != group.chat_id:
+        raise Refused("the initiative has another group")
     groups.link(group, initiative.id or 0, by, now)
     emit(GroupLinked(initiative.id or 0, group.chat_id, by.id))
 

@@ -183,7 +183,7 @@ async def link_chosen(
     ):
         return
     now = ctx.now()
-    link_group(group, initiative, ctx.person, now=now, emit=ctx.emit)
+    await link_group(session, group, initiative, ctx.person, now=now, emit=ctx.emit)
     texts = await texts_in(ctx, group)
     header = texts._("✅ This group now belongs to <b>{title}</b>!", title=initiative.title)
     await post_plan(ctx, group, initiative, texts, header=header)
