@@ -18,12 +18,17 @@ from bot.core.events import (
     ActionReviewed,
     CapacityChanged,
     ChecklistTicked,
+    DoorTallied,
     Event,
     GroupLinked,
     GroupUnlinked,
     InitiativeCreated,
+    InviteRenewed,
+    InviteRevoked,
     MemberJoined,
     MemberLeft,
+    MemberRoleChanged,
+    PollStarted,
     QuoteAdded,
     QuoteRemoved,
     RsvpGiven,
@@ -446,4 +451,28 @@ async def test_joining_is_activity_and_a_helper_joins_the_team(services: Service
         assert await activity(session, initiative) == [
             (ActivityKind.MEMBER_JOINED, bob.id),
             (ActivityKind.JOINED_TEAM, cas.id),
+        ]
+
+
+async def test_what_flows_only_tell_is_activity_too(services: Services) -> None:
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        anna, bob = await person(session, "Anna"), await person(session, "Bob")
+        initiative = await street(session, now, anna, bob)
+        iid = initiative.id or 0
+        action = await planned(session, initiative, anna, now, lambda _e: None)
+        told: list[Event] = [
+            MemberRoleChanged(iid, bob.id or 0, MemberRole.INITIATOR, anna.id),
+            InviteRevoked(iid, anna.id),
+            InviteRenewed(iid, anna.id),
+            DoorTallied(action.id or 0, 4, bob.id),
+            PollStarted(iid, -100123, bob.id),
+        ]
+        await publish(services, session, told)
+        assert await activity(session, initiative) == [
+            (ActivityKind.MEMBER_ROLE_CHANGED, anna.id),
+            (ActivityKind.INVITE_REVOKED, anna.id),
+            (ActivityKind.INVITE_RENEWED, anna.id),
+            (ActivityKind.DOOR_TALLY, bob.id),
+            (ActivityKind.POLL_STARTED, bob.id),
         ]

@@ -44,6 +44,28 @@ class MemberLeft:
 
 
 @dataclass(frozen=True, slots=True)
+class MemberRoleChanged:
+    """Into the team, up to initiator, or the initiator's role handed over."""
+
+    initiative_id: int
+    resident_id: int
+    role: MemberRole
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRevoked:
+    initiative_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InviteRenewed:
+    initiative_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ActionPlanned:
     action_id: int
     by_id: int | None = None
@@ -89,6 +111,22 @@ class TaskAssigned:
 @dataclass(frozen=True, slots=True)
 class TaskDone:
     task_id: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoorTallied:
+    """Households that said yes at the door, written down for an action."""
+
+    action_id: int
+    yes: int
+    by_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollStarted:
+    initiative_id: int
+    chat_id: int
     by_id: int | None = None
 
 
@@ -155,6 +193,9 @@ Event = (
     InitiativeCreated
     | MemberJoined
     | MemberLeft
+    | MemberRoleChanged
+    | InviteRevoked
+    | InviteRenewed
     | ActionPlanned
     | ActionChanged
     | ActionCancelled
@@ -163,6 +204,8 @@ Event = (
     | TaskAdded
     | TaskAssigned
     | TaskDone
+    | DoorTallied
+    | PollStarted
     | QuoteAdded
     | QuoteRemoved
     | GroupLinked

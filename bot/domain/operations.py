@@ -30,13 +30,18 @@ from bot.core.events import (
     ActionReviewed,
     CapacityChanged,
     ChecklistTicked,
+    DoorTallied,
     Emit,
     Event,
     GroupLinked,
     GroupUnlinked,
     InitiativeCreated,
+    InviteRenewed,
+    InviteRevoked,
     MemberJoined,
     MemberLeft,
+    MemberRoleChanged,
+    PollStarted,
     QuoteAdded,
     QuoteRemoved,
     RsvpGiven,
@@ -367,6 +372,11 @@ Done = (
     InitiativeCreated
     | MemberJoined
     | MemberLeft
+    | MemberRoleChanged
+    | InviteRevoked
+    | InviteRenewed
+    | DoorTallied
+    | PollStarted
     | ActionPlanned
     | ActionChanged
     | CapacityChanged
@@ -387,6 +397,11 @@ ACTIVITY: dict[type[Done], ActivityKind] = {
     InitiativeCreated: ActivityKind.CREATED,
     MemberJoined: ActivityKind.MEMBER_JOINED,
     MemberLeft: ActivityKind.MEMBER_LEFT,
+    MemberRoleChanged: ActivityKind.MEMBER_ROLE_CHANGED,
+    InviteRevoked: ActivityKind.INVITE_REVOKED,
+    InviteRenewed: ActivityKind.INVITE_RENEWED,
+    DoorTallied: ActivityKind.DOOR_TALLY,
+    PollStarted: ActivityKind.POLL_STARTED,
     ActionPlanned: ActivityKind.ACTION_PLANNED,
     ActionChanged: ActivityKind.ACTION_CHANGED,
     CapacityChanged: ActivityKind.ACTION_CHANGED,
@@ -426,6 +441,7 @@ async def initiative_of(session: AsyncSession, event: Event) -> Initiative | Non
             | ActionCancelled()
             | ActionReviewed()
             | ChecklistTicked()
+            | DoorTallied()
         ):
             action = await session.get(Action, event.action_id)
             initiative_id = action.initiative_id if action else None
@@ -440,6 +456,10 @@ async def initiative_of(session: AsyncSession, event: Event) -> Initiative | Non
             | MemberLeft()
             | QuoteAdded()
             | QuoteRemoved()
+            | MemberRoleChanged()
+            | InviteRevoked()
+            | InviteRenewed()
+            | PollStarted()
         ):
             initiative_id = event.initiative_id
         case SupportRequested():
