@@ -19,6 +19,7 @@ from storage.db import Database
 
 
 def build_registry(policy: Policy | None = None) -> Registry:
+    from bot.domain import operations
     from bot.flows import register_all
     from scheduler import messages, rules, window
 
@@ -26,6 +27,7 @@ def build_registry(policy: Policy | None = None) -> Registry:
     rules.register(registry, registry.policy.timings)  # the follow-ups the domain schedules
     messages.register(registry)  # the scheduler's own renderers
     window.register(registry)  # the WhatsApp window's held messages and news
+    operations.register(registry)  # activity and progress follow from the domain's events
     register_all(registry)
     unprovided = registry.unprovided(declared_entries())
     if unprovided:

@@ -256,7 +256,7 @@ async def test_plan_a_meeting_in_dutch_and_tell_only_the_members(db_driver: Driv
     assert action.starts_at == datetime(2026, 12, 12, 13, 0, tzinfo=UTC)
     assert action.created_by_id == (await resident_of(db_driver, anna)).id
     assert action.capacity is None and action.title == "Keukentafelgesprek"
-    assert ActionPlanned(action.id or 0) in seen
+    assert ActionPlanned(action.id or 0, action.created_by_id) in seen
 
     # The members hear it in their own chat and language, with the answer buttons.
     assert "📣 Anna planned a meeting for Groene Lindelaan:" in bob.last
@@ -445,7 +445,7 @@ async def test_change_time_tells_everyone_concerned_once(driver: Driver) -> None
     assert "🔔 Gewijzigd: Tegelwipdag heeft een nieuwe tijd of plek." in dirk.last
     assert len(dirk.messages) == dirk_seen + 1  # told of it, never answered: told too
     assert len(cas.messages) == cas_seen  # said no: not disturbed
-    assert ActionChanged(action.id or 0) in seen
+    assert ActionChanged(action.id or 0, action.created_by_id) in seen
 
     await anna.press("Tijd of plek wijzigen")
     await anna.press("Plek")
@@ -478,10 +478,11 @@ async def test_cancel_asks_first_and_tells_those_coming(driver: Driver) -> None:
     assert "Afgelast. Ik heb het verteld aan 1 buur die ervan wist." in anna.last
     assert "Tegelwipdag op zaterdag 12 december om 14:00 gaat niet door" in bob.last
     assert (await get(driver, Action, action.id or 0)).status is ActionStatus.CANCELLED
-    assert ActionCancelled(action.id or 0) in seen
+    cancelled = ActionCancelled(action.id or 0, action.created_by_id)  # Anna planned it
+    assert cancelled in seen
     await anna.press("Ja, afzeggen")  # pressed again: kindly, nothing new
     assert "Dit staat niet meer gepland." in anna.last
-    assert [e for e in seen if isinstance(e, ActionCancelled)] == [ActionCancelled(action.id or 0)]
+    assert [e for e in seen if isinstance(e, ActionCancelled)] == [cancelled]
 
 
 # --- tasks ------------------------------------------------------------------------------------
@@ -764,7 +765,7 @@ async def test_review_marks_held_and_proposes_the_kits_next_steps(
     assert stored.went_badly is None and stored.photo_file_id == "AgACAgQAAxkBAAIB"
     assert stored.next_step == "rain-barrels"
     assert stored.reviewed_at == clock.now()
-    assert ActionReviewed(action.id or 0) in seen
+    assert ActionReviewed(action.id or 0, action.created_by_id) in seen
     shown = anna.seen_since(-2)
     assert "🙌 Dank je wel! Ik heb het opgeschreven." in shown
     assert "Er kwamen 23 mensen naar Tegel eruit, plant erin." in shown

@@ -723,7 +723,7 @@ async def test_asking_the_coach_stores_the_question_and_tells_the_coach_side(
         ("Mogen we de stoep op?", carla.id),
     ]
     assert [e for e in events if isinstance(e, SupportRequested)] == [
-        SupportRequested(r.id or 0) for r in requests
+        SupportRequested(r.id or 0, r.resident_id) for r in requests
     ]
 
 

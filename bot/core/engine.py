@@ -98,6 +98,18 @@ async def publish(services: Services, session: AsyncSession, events: list[Event]
                 pending.extend(emitted)
 
 
+async def settle(services: Services, ctx: Ctx) -> None:
+    """An update's events to the subscribers, then to the reactions (which may say more in
+    the chat and emit more events, handled in turn), in the update's transaction."""
+    done = 0
+    while done < len(ctx.events):
+        batch = ctx.events[done:]
+        done = len(ctx.events)
+        await publish(services, ctx.session, batch)
+        for reaction in services.registry.reactions:
+            await reaction(ctx, batch)
+
+
 class ReplyWriter(Protocol):
     async def write(
         self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
@@ -244,7 +256,7 @@ class Engine:
             ctx = Ctx(incoming, person, conversation, session, self.services)
             before = _state_of(conversation)
             await self._dispatch(ctx)
-            await publish(self.services, session, ctx.events)
+            await settle(self.services, ctx)
             if ctx.forgotten:
                 session.expunge(conversation)
                 session.expunge(person)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.entries import Entry
-from bot.core.events import E, F, Subscriber, SubscriberOf
+from bot.core.events import E, Event, F, Subscriber, SubscriberOf
 from bot.core.flow import Flow
 from bot.core.payloads import Payload
 
@@ -34,6 +34,9 @@ VerbHandler = Callable[["Ctx", "Initiative | None", Payload], Awaitable[None]]
 Renderer = Callable[
     [AsyncSession, "ScheduledMessage", datetime], Awaitable["list[Outgoing] | None"]
 ]
+# What follows from an update's events in its chat (the domain's progress check, which
+# may celebrate there): run after the handler, with its context.
+Reaction = Callable[["Ctx", "list[Event]"], Awaitable[None]]
 P = ParamSpec("P")
 
 
@@ -110,6 +113,7 @@ class Registry:
     # Telegram sends poll answers without a chat: the group polls module claims them.
     poll_answer_handler: Callable[[Ctx], Awaitable[None]] | None = None
     subscribers: dict[type, list[Subscriber]] = field(default_factory=dict)
+    reactions: list[Reaction] = field(default_factory=list)
     # A chat became another (a Telegram group upgraded to a supergroup): delivery calls
     # these in one transaction (the groups flow registers the group domain's `migrate`).
     chat_moved: list[ChatMovedHandler] = field(default_factory=list)
@@ -138,6 +142,11 @@ class Registry:
             return handler
 
         return register
+
+    def react(self, reaction: Reaction) -> Reaction:
+        """After the handler and the subscribers: the update's events, with its context."""
+        self.reactions.append(reaction)
+        return reaction
 
     def add_flow(self, flow: Flow) -> Flow:
         if flow.name in self.flows:

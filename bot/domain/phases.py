@@ -6,9 +6,10 @@ thresholds live in `PhaseRules`; `progress()` evaluates the goals of the phase
 an initiative is in, `check_progress()` moves the initiative on (never back)
 while all of them are met, tells the chat, and emits `PhaseReached`.
 
-Every flow that changes something a goal looks at calls `check_progress` after
-the change: joining, roles checked, support numbers, actions planned or held,
-tasks assigned, reviews.
+After the events a goal looks at (an action planned, moved or reviewed, a task given,
+a quote, a group linked, someone joining) the check follows by itself: a reaction
+registered in bot/domain/operations.py. The flows whose celebration comes before the
+screen they show next (roles, support numbers, the idea's text, edits) still call it.
 """
 
 from __future__ import annotations

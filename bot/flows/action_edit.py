@@ -11,14 +11,13 @@ from datetime import datetime
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import ActionChanged, RsvpGiven
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.core.registry import Registry
 from bot.core.seam import Button
-from bot.domain.actions import answer_of, concerned, get_action, promote_waitlist, totals, valid_id
+from bot.domain.actions import answer_of, concerned, get_action, totals, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity
-from bot.domain.phases import check_progress
+from bot.domain.initiatives import get_initiative
+from bot.domain.operations import change_capacity, move_action
 from bot.i18n import N_, Safe, Texts
 from bot.views.access import not_found, refuse
 from bot.views.action_card import action_card, show_card
@@ -35,7 +34,7 @@ from bot.views.action_questions import (
 from bot.views.buttons import action_button, rsvp_row
 from bot.views.screens import tell_people
 from bot.views.text import paragraphs
-from storage.models import Action, ActionStatus, ActivityKind, Initiative, Resident, RsvpAnswer
+from storage.models import Action, ActionStatus, Initiative, Resident
 
 
 async def edited_action(ctx: Ctx, *, lock: bool = False) -> Action | None:
@@ -89,7 +88,7 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     if found is None:
         return HANDLED
     action, initiative = found
-    old = (action.starts_at, action.place)
+    moment = None
     if data.get("starts_at_set"):
         moment = datetime.fromisoformat(data["starts_at_set"])
         if moment <= ctx.now():
@@ -97,15 +96,12 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
                 ctx, action, initiative, intro=ctx._("That moment has passed; nothing changed.")
             )
             return HANDLED
-        action.starts_at = moment
-    if data.get(Step.PLACE):
-        action.place = str(data[Step.PLACE])[:PLACE_MAX]
-    if (action.starts_at, action.place) == old:
+    place = str(data[Step.PLACE])[:PLACE_MAX] if data.get(Step.PLACE) else None
+    if not move_action(
+        action, ctx.person, starts_at=moment, place=place, now=ctx.now(), emit=ctx.emit
+    ):
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
-    action.ics_sequence += 1  # calendars that have it update the same event
-    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
-    ctx.emit(ActionChanged(action.id or 0))
 
     async def render(texts: Texts, person: Resident) -> tuple[str, list[list[Button]]]:
         body = await action_card(texts, ctx.session, action, initiative, viewer_id=person.id)
@@ -129,7 +125,6 @@ async def save_change(ctx: Ctx, _value: object) -> Next:
     told = await tell_people(ctx, await concerned(ctx.session, action), render)
     intro = Safe(ctx._("✅ Saved.") + " " + told_of_change(ctx, told))
     await show_card(ctx, action, initiative, intro=intro)
-    await check_progress(ctx, initiative)
     return HANDLED
 
 
@@ -140,14 +135,10 @@ async def save_capacity(ctx: Ctx, capacity: int | None) -> Next:
     if found is None:
         return HANDLED
     action, initiative = found
-    if action.capacity == capacity:
+    promoted = await change_capacity(ctx.session, action, ctx.person, capacity, emit=ctx.emit)
+    if promoted is None:
         await show_card(ctx, action, initiative, intro=ctx._("Nothing changed."))
         return HANDLED
-    action.capacity = capacity
-    record_activity(ctx.session, initiative, ActivityKind.ACTION_CHANGED, ctx.now(), ctx.person.id)
-    promoted = await promote_waitlist(ctx.session, action)
-    for row in promoted:
-        ctx.emit(RsvpGiven(action.id or 0, row.resident_id or 0, RsvpAnswer.COMING, True))
     await tell_promoted(ctx, action, [row.resident_id for row in promoted])
     coming = (await totals(ctx.session, action.id or 0)).coming
     intro: str = ctx._("✅ Saved.")

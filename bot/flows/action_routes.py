@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import ActionCancelled
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
@@ -24,7 +23,7 @@ from bot.domain.actions import (
     upcoming_actions,
 )
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import record_activity
+from bot.domain.operations import cancel_action, tick_checklist
 from bot.i18n import N_, Safe, Texts, escape
 from bot.views.access import load_action, load_initiative
 from bot.views.action_card import show_card
@@ -33,7 +32,7 @@ from bot.views.buttons import action_button, initiative_button, menu_button, pla
 from bot.views.entries import PLANNING
 from bot.views.screens import show, tell_people
 from bot.views.text import shorten, with_intro
-from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Resident
+from storage.models import Action, ActionKind, ActionStatus, Initiative, Resident
 
 
 async def act_pressed(ctx: Ctx, payload: Payload) -> None:
@@ -177,12 +176,7 @@ async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
         ctx.toast(ctx._("That was done already."))
         await show_card(ctx, action, initiative, intro=ctx._("This isn't planned any more."))
         return
-    action.status = ActionStatus.CANCELLED
-    action.ics_sequence += 1  # the calendar file now says CANCELLED
-    record_activity(
-        ctx.session, initiative, ActivityKind.ACTION_CANCELLED, ctx.now(), ctx.person.id
-    )
-    ctx.emit(ActionCancelled(action.id or 0))
+    cancel_action(action, ctx.person, emit=ctx.emit)
     organiser = ctx.person.display_name
 
     async def render(texts: Texts, _person: Resident) -> tuple[str, list[list[Button]]]:
@@ -246,18 +240,13 @@ async def act_tick(ctx: Ctx, payload: Payload) -> None:
     found = await load_action(ctx, payload.int_arg(1), Permission.PLAN_ACTION, lock=True)
     if found is None:
         return
-    action, initiative = found
-    items = [dict(item) for item in action.checklist or [] if isinstance(item, dict)]
+    action, _initiative = found
     index = payload.int_arg(2)
-    if index is None or not 0 <= index < len(items):
+    done = None if index is None else tick_checklist(action, index, ctx.person, emit=ctx.emit)
+    if done is None:
         await conv.refuse_stale(ctx)
         return
-    items[index]["done"] = not items[index].get("done")
-    action.checklist = items
-    record_activity(
-        ctx.session, initiative, ActivityKind.CHECKLIST_TICKED, ctx.now(), ctx.person.id
-    )
-    ctx.toast(ctx._("Ticked off.") if items[index]["done"] else ctx._("Ticked on again."))
+    ctx.toast(ctx._("Ticked off.") if done else ctx._("Ticked on again."))
     text, rows = checklist_view(ctx, action)
     show(ctx, text, rows, edit=True)
 

@@ -8,18 +8,17 @@ from enum import StrEnum
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import SupportRequested
 from bot.core.flow import END, HANDLED, Ask, Flow, Next, TextAnswer
 from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.domain import authz
 from bot.domain.authz import Permission
-from bot.domain.initiatives import record_activity
+from bot.domain.operations import open_support_request
 from bot.i18n import Safe
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
 from bot.views.initiative import BACK, initiative_of_flow, lost
 from bot.views.text import paragraphs
-from storage.models import ActivityKind, Initiative, Resident, SupportRequest
+from storage.models import Initiative, Resident
 
 QUESTION_MAX = 2000
 
@@ -58,18 +57,9 @@ async def send_question(ctx: Ctx, question: str) -> Next:
     if initiative is None:
         return await lost(ctx)
     now = ctx.now()
-    coach = await coach_of(ctx, initiative)
-    request = SupportRequest(
-        initiative_id=initiative.id or 0,
-        resident_id=ctx.person.id,
-        coach_id=coach.id if coach is not None else None,
-        question=question[:QUESTION_MAX],
-        created_at=now,
+    _request, coach = await open_support_request(
+        ctx.session, initiative, ctx.person, question[:QUESTION_MAX], now=now, emit=ctx.emit
     )
-    ctx.session.add(request)
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_REQUESTED, now, ctx.person.id)
-    ctx.emit(SupportRequested(request.id or 0))
     await conv.advance(ctx, END)
     if coach is not None:
         text = ctx._(

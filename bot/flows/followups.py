@@ -17,13 +17,12 @@ from bot.core.context import Ctx
 from bot.core.events import MemberJoined
 from bot.core.payloads import Payload
 from bot.core.registry import Registry
-from bot.domain.initiatives import get_initiative, initiators, membership, record_activity
-from bot.domain.phases import check_progress
+from bot.domain.initiatives import get_initiative, initiators, membership
 from bot.views.after_action import already_helping, cannot_add_helper, joined_as_helper
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import Kind, gentle, zone
-from storage.models import Action, ActionStatus, ActivityKind, MemberRole, Rsvp, RsvpAnswer
+from storage.models import Action, ActionStatus, MemberRole, Rsvp, RsvpAnswer
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +66,7 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         return
     now = ctx.now()
     member.role = MemberRole.TEAM
-    record_activity(ctx.session, initiative, ActivityKind.JOINED_TEAM, now, person.id)
-    ctx.emit(MemberJoined(initiative.id or 0, person.id or 0, MemberRole.TEAM))
+    ctx.emit(MemberJoined(initiative.id or 0, person.id or 0, MemberRole.TEAM, was_follower=True))
     for initiator in await initiators(ctx.session, initiative.id or 0):
         await outbox.schedule(
             ctx.session,
@@ -85,4 +83,3 @@ async def help_next_time(ctx: Ctx, payload: Payload) -> None:
         )
     ctx.toast(ctx._("You're in the team!"))
     ctx.say(*joined_as_helper(ctx.texts, person.display_name, initiative))
-    await check_progress(ctx, initiative)

@@ -13,16 +13,17 @@ registry's commands marked ``group=True``):
 from __future__ import annotations
 
 from bot.core.context import Ctx
+from bot.core.events import PollStarted
 from bot.core.registry import Registry
 from bot.core.seam import EditText, PinMessage, PollAnswer, SendPoll
 from bot.domain import group_rows, groups
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.initiatives import get_initiative
 from bot.i18n import N_, Safe, Texts, escape
 from bot.views.buttons import menu_button
 from bot.views.cards import next_action
 from bot.views.group_cards import HOW_TO_LINK, card_view, link_row, plan_view, post_plan, texts_in
-from storage.models import ActivityKind, GroupChat, GroupPoll, Initiative
+from storage.models import GroupChat, GroupPoll, Initiative
 
 
 async def in_linked_group(ctx: Ctx) -> tuple[GroupChat, Texts, Initiative] | None:
@@ -165,7 +166,7 @@ async def poll_command(ctx: Ctx, args: str) -> None:
         )
     )
     await group_rows.schedule_poll_close(ctx.session, poll, now)
-    record_activity(ctx.session, initiative, ActivityKind.POLL_STARTED, now, ctx.person.id)
+    ctx.emit(PollStarted(initiative.id or 0, group.chat_id, ctx.person.id))
 
 
 async def poll_answered(ctx: Ctx) -> None:

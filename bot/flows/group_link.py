@@ -22,8 +22,8 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import group_rows, groups
 from bot.domain.authz import Hat, Permission, hats, may
-from bot.domain.initiatives import get_initiative, record_activity
-from bot.domain.phases import check_progress
+from bot.domain.initiatives import get_initiative
+from bot.domain.operations import link_group, unlink_group
 from bot.i18n import N_
 from bot.views.access import id_arg
 from bot.views.buttons import initiative_button, menu_button
@@ -38,7 +38,7 @@ from bot.views.group_private import (
     unlink_payload,
 )
 from bot.views.screens import show
-from storage.models import ActivityKind, GroupChat, Initiative
+from storage.models import GroupChat, Initiative
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +183,7 @@ async def link_chosen(
     ):
         return
     now = ctx.now()
-    groups.link(group, initiative.id or 0, ctx.person, now)
-    record_activity(session, initiative, ActivityKind.GROUP_LINKED, now, ctx.person.id)
+    await link_group(session, group, initiative, ctx.person, now=now, emit=ctx.emit)
     texts = await texts_in(ctx, group)
     header = texts._("✅ This group now belongs to <b>{title}</b>!", title=initiative.title)
     await post_plan(ctx, group, initiative, texts, header=header)
@@ -201,7 +200,6 @@ async def link_chosen(
         [[initiative_button(ctx.texts, initiative.id or 0)], menu],
         edit=True,
     )
-    await check_progress(ctx, initiative)
 
 
 async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
@@ -214,8 +212,7 @@ async def unlink_chosen(ctx: Ctx, group: GroupChat, *, admin: bool) -> None:
     if not await allowed_to_link(ctx, group, initiative, again, admin=admin, unlink=True):
         return
     texts = await texts_in(ctx, group)  # before the link (and its language) goes
-    await groups.unlink(ctx.session, group)
-    record_activity(ctx.session, initiative, ActivityKind.GROUP_UNLINKED, ctx.now(), ctx.person.id)
+    await unlink_group(ctx.session, group, ctx.person, emit=ctx.emit)
     ctx.say(
         texts._(
             "This group no longer belongs to <b>{title}</b>. An initiator can link it again "

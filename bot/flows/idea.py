@@ -15,14 +15,14 @@ from bot.core.context import Ctx
 from bot.core.events import InitiativeCreated
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.core.registry import Registry
-from bot.domain.initiatives import new_invite_token, record_activity
+from bot.domain.initiatives import new_invite_token
 from bot.domain.phases import check_progress
 from bot.domain.places import AREA, area_of
 from bot.i18n import N_, Safe
 from bot.views.cards import LEVEL_LABELS, THEME_LABELS
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, SHARE_IDEA
 from bot.views.idea import TITLE_MAX, parse_place, parse_title, parse_what
-from storage.models import ActivityKind, Initiative, Level, MemberRole, Membership, Theme
+from storage.models import Initiative, Level, MemberRole, Membership, Theme
 
 LEVEL_WORDS = {
     Level.STREET: {"straat", "street", "de straat", "my street", "mijn straat"},
@@ -206,7 +206,6 @@ async def create(ctx: Ctx, title: str) -> Next:
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, ActivityKind.CREATED, now, person.id)
     ctx.emit(InitiativeCreated(initiative.id or 0, person.id))
     await conv.advance(ctx, END)
     await check_progress(ctx, initiative)

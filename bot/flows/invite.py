@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import MemberJoined
+from bot.core.events import InviteRenewed, InviteRevoked, MemberJoined
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
@@ -27,7 +27,6 @@ from bot.domain.initiatives import (
     initiators,
     membership,
     new_invite_token,
-    record_activity,
 )
 from bot.domain.phases import check_progress, progress_line
 from bot.domain.places import area_of, postcode_of
@@ -43,7 +42,7 @@ from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION, SHARE_ID
 from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
 from bot.views.text import paragraphs, shorten, with_intro
-from storage.models import ActivityKind, Initiative, MemberRole, Membership, Phase
+from storage.models import Initiative, MemberRole, Membership, Phase
 
 NEARBY_MAX = 5
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,32}$")
@@ -133,9 +132,7 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     assert initiative is not None
     if initiative.invite_active:
         initiative.invite_active = False
-        record_activity(
-            ctx.session, initiative, ActivityKind.INVITE_REVOKED, ctx.now(), ctx.person.id
-        )
+        ctx.emit(InviteRevoked(initiative.id or 0, ctx.person.id))
     ctx.say(
         ctx._(
             "Done: the link is switched off. Whoever opens it now reads that the "
@@ -155,7 +152,7 @@ async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     assert initiative is not None
     initiative.invite_token = new_invite_token()
     initiative.invite_active = True
-    record_activity(ctx.session, initiative, ActivityKind.INVITE_RENEWED, ctx.now(), ctx.person.id)
+    ctx.emit(InviteRenewed(initiative.id or 0, ctx.person.id))
     await show_invite(
         ctx,
         initiative,
@@ -321,7 +318,6 @@ async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payloa
             joined_at=now,
         )
     )
-    record_activity(ctx.session, initiative, ActivityKind.MEMBER_JOINED, now, person.id)
     ctx.emit(MemberJoined(initiative.id or 0, person.id, role, invited_by))
     if role is MemberRole.TEAM:
         welcome = ctx._(

@@ -26,9 +26,10 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import find_kit, quote_measure, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, initiatives_of, record_activity
+from bot.domain.initiatives import get_initiative, initiatives_of
 from bot.domain.kits import PHASES, THEMES, Kit, KitError, kits_for, load_kits
-from bot.domain.phases import check_progress, phase_label
+from bot.domain.operations import add_quote, delete_quote
+from bot.domain.phases import phase_label
 from bot.i18n import N_, Safe, Texts, escape
 from bot.views.access import load_initiative
 from bot.views.action_card import kind_label
@@ -37,7 +38,7 @@ from bot.views.cards import theme_label
 from bot.views.entries import PLANNING
 from bot.views.screens import kindly, show
 from bot.views.text import paragraphs, shorten, with_intro
-from storage.models import ActionKind, ActivityKind, Initiative, Phase, Quote, Theme
+from storage.models import ActionKind, Initiative, Phase, Quote, Theme
 
 KIT_PHASES = {
     "activeren": Phase.ACTIVATE,
@@ -528,22 +529,19 @@ async def save_quote(ctx: Ctx, _value: object) -> Next:
         return HANDLED
     size = float(data.get(QuoteStep.SIZE) or 0) or None
     saving = data.get(QuoteStep.SAVING)
-    ctx.session.add(
-        Quote(
-            initiative_id=initiative.id or 0,
-            supplier=str(data.get(QuoteStep.SUPPLIER) or "?")[:80],
-            total_eur=float(data.get(QuoteStep.TOTAL) or 0),
-            watt_peak=size if measure == "wp" else None,
-            area_m2=size if measure == "m2" else None,
-            yearly_saving_eur=float(saving) if saving is not None else None,
-            added_by_id=ctx.person.id,
-            created_at=ctx.now(),
-        )
+    await add_quote(
+        ctx.session,
+        initiative,
+        ctx.person,
+        supplier=str(data.get(QuoteStep.SUPPLIER) or "?")[:80],
+        total_eur=float(data.get(QuoteStep.TOTAL) or 0),
+        watt_peak=size if measure == "wp" else None,
+        area_m2=size if measure == "m2" else None,
+        yearly_saving_eur=float(saving) if saving is not None else None,
+        now=ctx.now(),
+        emit=ctx.emit,
     )
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.QUOTE_ADDED, ctx.now(), ctx.person.id)
     await show_comparison(ctx, initiative, measure, intro=ctx._("✅ The quote is saved."))
-    await check_progress(ctx, initiative)
     return HANDLED
 
 
@@ -719,9 +717,7 @@ async def remove_quote(
         await show_comparison(ctx, initiative, measure)
         return
     supplier = quote.supplier
-    await ctx.session.delete(quote)
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.QUOTE_REMOVED, ctx.now(), ctx.person.id)
+    await delete_quote(ctx.session, initiative, quote, ctx.person, emit=ctx.emit)
     await show_comparison(
         ctx, initiative, measure, intro=ctx._("Removed the quote of {supplier}.", supplier=supplier)
     )

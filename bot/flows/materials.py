@@ -20,13 +20,14 @@ from sqlmodel import select
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
+from bot.core.events import DoorTallied
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, SendDocument
 from bot.domain.actions import get_action, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.initiatives import get_initiative
 from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.i18n import N_, Safe, Texts, texts_for
 from bot.views.access import id_arg, load_action, load_initiative, not_found
@@ -37,7 +38,7 @@ from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
 from bot.views.screens import kindly
 from bot.views.text import unescaped
-from storage.models import Action, ActionStatus, ActivityKind, Initiative
+from storage.models import Action, ActionStatus, Initiative
 
 if TYPE_CHECKING:
     pass
@@ -315,7 +316,7 @@ async def save_tally(ctx: Ctx, yes: int) -> Next:
         by_id=ctx.person.id,
         now=now,
     )
-    record_activity(ctx.session, initiative, ActivityKind.DOOR_TALLY, now, ctx.person.id)
+    ctx.emit(DoorTallied(action.id or 0, yes, ctx.person.id))
     ctx.say(
         ctx.n_(
             "✅ Written down: {n} household said yes at the door. They count for {title}, "

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import MemberLeft
+from bot.core.events import MemberLeft, MemberRoleChanged
 from bot.core.payloads import Payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
-from bot.domain.initiatives import initiators, members, membership, record_activity
+from bot.domain.initiatives import initiators, members, membership
 from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe, Texts
 from bot.views.buttons import (
@@ -31,7 +31,7 @@ from bot.views.buttons import (
 from bot.views.entries import INITIATIVE_CARD
 from bot.views.screens import tell_people
 from bot.views.text import with_intro
-from storage.models import ActivityKind, Initiative, MemberRole, Membership, Resident
+from storage.models import Initiative, MemberRole, Membership, Resident
 
 # Where a "promote" button may move a member, from which role.
 MOVES: dict[str, tuple[MemberRole, MemberRole]] = {
@@ -101,9 +101,7 @@ async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payl
         await show_members(ctx, initiative)
         return
     member.role = after
-    record_activity(
-        ctx.session, initiative, ActivityKind.MEMBER_ROLE_CHANGED, ctx.now(), ctx.person.id
-    )
+    ctx.emit(MemberRoleChanged(initiative.id or 0, resident.id or 0, after, ctx.person.id))
     await _tell(ctx, resident, initiative, after)
     await check_progress(ctx, initiative)
     await show_members(
@@ -129,9 +127,8 @@ async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Pa
         return
     member, resident = target
     member.role, own.role = MemberRole.INITIATOR, MemberRole.TEAM
-    record_activity(
-        ctx.session, initiative, ActivityKind.MEMBER_ROLE_CHANGED, ctx.now(), ctx.person.id
-    )
+    iid = initiative.id or 0
+    ctx.emit(MemberRoleChanged(iid, resident.id or 0, MemberRole.INITIATOR, ctx.person.id))
     await _tell(ctx, resident, initiative, MemberRole.INITIATOR)
     await ctx.open(
         INITIATIVE_CARD,
@@ -251,7 +248,6 @@ async def leave_confirmed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
         await conv.show_menu(ctx)
         return
     await ctx.session.delete(own)
-    record_activity(ctx.session, initiative, ActivityKind.MEMBER_LEFT, ctx.now(), ctx.person.id)
     ctx.emit(MemberLeft(initiative.id or 0, ctx.person.id or 0))
     await conv.show_menu(
         ctx,

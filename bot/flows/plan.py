@@ -13,14 +13,13 @@ from typing import Any
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import ActionPlanned
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import audience, find_kit, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity
-from bot.domain.phases import check_progress
+from bot.domain.initiatives import get_initiative
+from bot.domain.operations import plan_action
 from bot.i18n import N_, Safe, Texts
 from bot.views.action_card import action_card, show_card
 from bot.views.action_news import send_invitation
@@ -40,7 +39,7 @@ from bot.views.buttons import action_button, rsvp_row
 from bot.views.entries import PLANNING
 from bot.views.screens import kindly, tell_people
 from bot.views.text import paragraphs, with_intro
-from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Resident
+from storage.models import Action, ActionKind, Initiative, Resident
 
 
 async def plan_initiative(ctx: Ctx) -> Initiative | None:
@@ -113,27 +112,20 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
     kind = ActionKind.MEETING if ctx.data.get("kind") == "meeting" else ActionKind.ACTION
     kit = find_kit(ctx.data.get("kit_id"))
     capacity = ctx.data.get(Step.CAPACITY)
-    action = Action(
-        initiative_id=initiative.id or 0,
+    action = await plan_action(
+        ctx.session,
+        initiative,
+        ctx.person,
         kind=kind,
-        kit_id=kit.id if kit else None,
-        title=str(ctx.data.get(Step.TITLE) or "")[:TITLE_MAX] or "?",
+        title=str(ctx.data.get(Step.TITLE) or "")[:TITLE_MAX],
         starts_at=starts_at,
         place=str(ctx.data.get(Step.PLACE) or "")[:PLACE_MAX],
         capacity=capacity if isinstance(capacity, int) else None,
-        status=ActionStatus.PLANNED,
-        checklist=(
-            [{"text": item, "done": False} for item in kit.text(ctx.texts.lang).checklist]
-            if kit
-            else []
-        ),
-        created_by_id=ctx.person.id,
-        created_at=ctx.now(),
+        kit_id=kit.id if kit else None,
+        checklist=list(kit.text(ctx.texts.lang).checklist) if kit else [],
+        now=ctx.now(),
+        emit=ctx.emit,
     )
-    ctx.session.add(action)
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.ACTION_PLANNED, ctx.now(), ctx.person.id)
-    ctx.emit(ActionPlanned(action.id or 0))
     await conv.advance(ctx, END)
     told = await announce(ctx, action, initiative)
     intro = Safe(
@@ -158,7 +150,6 @@ async def finish_plan(ctx: Ctx, _value: object) -> Next:
         below = ctx._("Below is an invitation you can forward to neighbours who aren't here yet.")
         ctx.say(with_intro(intro, paragraphs(text, below)))
         send_invitation(ctx, action, initiative, kit)
-    await check_progress(ctx, initiative)
     return HANDLED
 
 

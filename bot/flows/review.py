@@ -14,23 +14,22 @@ from enum import StrEnum
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.events import ActionReviewed
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
 from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.core.understand import parse_count
 from bot.domain.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity
+from bot.domain.initiatives import get_initiative
 from bot.domain.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
-from bot.domain.outcomes import parse_amount, save_review
-from bot.domain.phases import check_progress
+from bot.domain.operations import review_action
+from bot.domain.outcomes import parse_amount
 from bot.i18n import N_, Safe, escape
 from bot.views.access import id_arg, load_action, refuse
 from bot.views.action_card import show_card
 from bot.views.after_action import review_done
 from bot.views.screens import kindly
-from storage.models import Action, ActionKind, ActionStatus, ActivityKind, Initiative, Phase
+from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
 
 ATTENDED_MAX = 100_000
 TEXT_MAX = 1000
@@ -241,25 +240,25 @@ async def finish_review(ctx: Ctx, _value: object) -> Next:
             ctx, action, initiative, intro=ctx._("Someone already reported back on this one.")
         )
         return HANDLED
-    now = ctx.now()
     photo = data.get(Step.PHOTO)
-    action.attended = int(data.get(Step.ATTENDED) or 0)
-    action.went_well = text_or_none(data.get(Step.WORKED), TEXT_MAX)
-    action.went_badly = text_or_none(data.get(Step.NOT_WORKED), TEXT_MAX)
-    action.photo_file_id = photo if isinstance(photo, str) and len(photo) <= PHOTO_ID_MAX else None
     next_step = data.get(Step.NEXT_TEXT) if data.get(Step.NEXT) == "other" else data.get(Step.NEXT)
-    action.next_step = text_or_none(next_step, NEXT_MAX)
-    action.reviewed_at = now
-    action.status = ActionStatus.HELD
-    if action.kind is ActionKind.MEETING and data.get(Step.WISHES) == "yes":
-        initiative.wishes_gathered = True
     counted = answered_outcomes(data)
-    await save_review(ctx.session, action, counted, by_id=ctx.person.id, now=now)
-    record_activity(ctx.session, initiative, ActivityKind.ACTION_REVIEWED, now, ctx.person.id)
-    ctx.emit(ActionReviewed(action.id or 0))
-
+    await review_action(
+        ctx.session,
+        action,
+        initiative,
+        ctx.person,
+        attended=int(data.get(Step.ATTENDED) or 0),
+        went_well=text_or_none(data.get(Step.WORKED), TEXT_MAX),
+        went_badly=text_or_none(data.get(Step.NOT_WORKED), TEXT_MAX),
+        photo_file_id=photo if isinstance(photo, str) and len(photo) <= PHOTO_ID_MAX else None,
+        next_step=text_or_none(next_step, NEXT_MAX),
+        wishes_gathered=data.get(Step.WISHES) == "yes",
+        outcomes=counted,
+        now=ctx.now(),
+        emit=ctx.emit,
+    )
     ctx.say(*review_done(ctx.texts, action, initiative, counted))
-    await check_progress(ctx, initiative)
     return HANDLED
 
 

@@ -54,7 +54,8 @@ from bot.domain.coaches import (
     subject,
     tell_coaches,
 )
-from bot.domain.initiatives import get_initiative, members, record_activity
+from bot.domain.initiatives import get_initiative, members
+from bot.domain.operations import open_support_request
 from bot.domain.phases import progress_line
 from bot.i18n import N_, Safe, Texts, escape, texts_for
 from bot.views.buttons import OPEN_THE_INITIATIVE, initiative_button, menu_button
@@ -70,7 +71,6 @@ from bot.views.text import shorten
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, say, texts_of
 from storage.models import (
-    ActivityKind,
     Initiative,
     MemberRole,
     Resident,
@@ -465,18 +465,9 @@ async def send_to_coach(ctx: Ctx, text: str) -> Next:
         )
         return HANDLED
     now = ctx.now()
-    coach = await coach_of(ctx.session, initiative)
-    request = SupportRequest(
-        initiative_id=initiative.id or 0,
-        resident_id=ctx.person.id,
-        coach_id=coach.id if coach is not None else None,
-        question=text[:TEXT_MAX],
-        created_at=now,
+    _request, coach = await open_support_request(
+        ctx.session, initiative, ctx.person, text[:TEXT_MAX], now=now, emit=ctx.emit
     )
-    ctx.session.add(request)
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.SUPPORT_REQUESTED, now, ctx.person.id)
-    ctx.emit(SupportRequested(request.id or 0))
     ctx.say(
         ctx._("Sent to {name}. You get the answer here in this chat.", name=coach.display_name)
         if coach is not None

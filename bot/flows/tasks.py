@@ -16,15 +16,15 @@ from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import get_action, tasks_of, valid_id
 from bot.domain.authz import Permission, may
-from bot.domain.initiatives import get_initiative, record_activity, team
-from bot.domain.phases import check_progress
+from bot.domain.initiatives import get_initiative, team
+from bot.domain.operations import add_task, assign_task, finish_task
 from bot.i18n import N_, Safe, texts_for
 from bot.views.access import load_action, not_found, refuse
 from bot.views.action_questions import TASK_MAX, Step, parse_title
 from bot.views.buttons import action_button, menu_button
 from bot.views.screens import kindly
 from bot.views.text import shorten, unescaped, with_intro
-from storage.models import Action, ActivityKind, Initiative, Resident, Task
+from storage.models import Action, Initiative, Resident, Task
 
 
 async def task_list_view(
@@ -106,16 +106,11 @@ async def assign(
     ctx: Ctx, task: Task, action: Action, initiative: Initiative, assignee_id: int
 ) -> Resident | None:
     """Give the task to a team member (None when that person is not in the team)."""
-    person = next(
-        (r for _, r in await team(ctx.session, initiative.id or 0) if r.id == assignee_id), None
-    )
-    if person is None:
+    given = await assign_task(ctx.session, task, assignee_id, ctx.person, emit=ctx.emit)
+    if given is None:
         return None
-    if task.assignee_id != person.id:
-        task.assignee_id = person.id
-        record_activity(
-            ctx.session, initiative, ActivityKind.TASK_ASSIGNED, ctx.now(), ctx.person.id
-        )
+    person, changed = given
+    if changed:
         await tell_assignee(ctx, task, action, person)
     return person
 
@@ -160,19 +155,14 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
                 initiative,
                 intro=ctx._("{name} does {task}.", name=person.display_name, task=task.title),
             )
-            await check_progress(ctx, initiative)
     elif what == "done":
         loaded = await load_task(ctx, payload.int_arg(1))
         if loaded:
             task, action, initiative = loaded
-            if task.done:
-                ctx.toast(ctx._("That was done already."))
-            else:
-                task.done = True
-                record_activity(
-                    ctx.session, initiative, ActivityKind.TASK_DONE, ctx.now(), ctx.person.id
-                )
+            if finish_task(task, ctx.person, emit=ctx.emit):
                 ctx.toast(ctx._("Well done!"))
+            else:
+                ctx.toast(ctx._("That was done already."))
             await show_tasks(ctx, action, initiative)
     else:
         await conv.refuse_stale(ctx)
@@ -219,15 +209,7 @@ async def save_task(ctx: Ctx, assignee_id: object) -> Next:
     if not await may(ctx.session, ctx.person, Permission.DIVIDE_TASKS, initiative):
         await refuse(ctx, Permission.DIVIDE_TASKS)
         return HANDLED
-    task = Task(
-        initiative_id=initiative.id or 0,
-        action_id=action.id,
-        title=title,
-        created_at=ctx.now(),
-    )
-    ctx.session.add(task)
-    await ctx.session.flush()
-    record_activity(ctx.session, initiative, ActivityKind.TASK_ADDED, ctx.now(), ctx.person.id)
+    task = await add_task(ctx.session, action, ctx.person, title, now=ctx.now(), emit=ctx.emit)
     person = None
     if isinstance(assignee_id, int):
         person = await assign(ctx, task, action, initiative, assignee_id)
@@ -237,8 +219,6 @@ async def save_task(ctx: Ctx, assignee_id: object) -> Next:
         else ctx._("Added. Who does it can be decided later.")
     )
     await show_tasks(ctx, action, initiative, intro=intro)
-    if person:
-        await check_progress(ctx, initiative)
     return HANDLED
 
 
