@@ -550,3 +550,17 @@ async def test_forgetting_takes_her_name_off_the_street_groups_card(driver: Driv
     await dispatcher.sweep()
     assert "Komen: 1" in card.plain  # the card was edited: still counted, without her name
     assert HEAVY_NAME not in card.plain
+
+
+async def test_the_privacy_text_names_what_each_network_gives_the_bot(driver: Driver) -> None:
+    """On Telegram the bot keeps an id; on WhatsApp it has the person's number, and says so
+    (and no longer that it never asks for one)."""
+    on_telegram = driver.person("Tess", "nl")
+    await on_telegram.command("privacy")
+    assert "Je Telegram-nummer en voornaam" in on_telegram.last
+    assert "Ik vraag nooit je huisnummer of telefoonnummer." in on_telegram.last
+    on_whatsapp = driver.person("Wim", "nl", person_id=WHATSAPP_BASE + 77)
+    await on_whatsapp.command("privacy")
+    assert "Je WhatsApp-nummer en voornaam" in on_whatsapp.last
+    assert "Niemand anders ziet je nummer." in on_whatsapp.last
+    assert "telefoonnummer" not in on_whatsapp.last
