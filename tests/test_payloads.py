@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.payloads import Payload, is_deep_link_payload, pack, unpack
@@ -54,3 +54,106 @@ def test_other_versions_are_stale() -> None:
 )
 def test_deep_link_payloads(value: str, ok: bool) -> None:
     assert is_deep_link_payload(value) is ok
+
+
+# --- typed payloads (bot/views/routes.py) ---------------------------------------------------
+
+from dataclasses import fields  # noqa: E402
+from typing import get_type_hints  # noqa: E402
+
+from bot.app import build_registry  # noqa: E402
+from bot.core.payloads import DECLARED, MAX_BYTES, MAX_INT, Press, decode  # noqa: E402
+from bot.views import routes  # noqa: E402
+
+SAFE = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789_.-", min_size=1, max_size=6)
+KINDS = sorted(DECLARED.values(), key=lambda kind: (kind.route, kind.verb))
+
+
+def _values(kind: type[Press]) -> st.SearchStrategy[Press]:
+    hints = get_type_hints(kind)
+    strategies = {}
+    for item in fields(kind):  # type: ignore[arg-type]
+        hint = hints[item.name]
+        if hint in (int, int | None):
+            plain: st.SearchStrategy[object] = st.integers(0, MAX_INT)
+        elif hint is bool:
+            plain = st.booleans()
+        else:
+            plain = SAFE
+        strategies[item.name] = plain | st.none() if hint in (int | None, str | None) else plain
+    return st.builds(kind, **strategies)
+
+
+def _largest(kind: type[Press]) -> Press:
+    """The longest each field gets: ids at the database's limit, a kit id or token of 24
+    (a step's flow, step and choice keys are words of at most 16)."""
+    hints = get_type_hints(kind)
+    text = "x" * (16 if kind is routes.Answer else 24)
+    values = {
+        item.name: {bool: True, int: MAX_INT, int | None: MAX_INT}.get(hints[item.name], text)
+        for item in fields(kind)  # type: ignore[arg-type]
+    }
+    return kind(**values)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
+@settings(max_examples=30)
+@given(data=st.data())
+def test_every_declared_payload_round_trips(kind: type[Press], data: st.DataObject) -> None:
+    press = data.draw(_values(kind))
+    packed = press.pack()
+    assert unpack(packed) is not None and unpack(packed).route == kind.route  # type: ignore[union-attr]
+    assert decode(packed) == press
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.__name__)
+def test_the_largest_ids_fit_in_64_bytes(kind: type[Press]) -> None:
+    press = _largest(kind)
+    assert len(press.pack().encode()) <= MAX_BYTES
+
+
+def test_the_wire_format_is_what_buttons_already_sent_carry() -> None:
+    assert routes.Rsvp(12, "c").pack() == pack("rsvp", 12, "c")
+    assert routes.RsvpWho(12).pack() == pack("rsvp", "who", 12)
+    assert routes.KitShow("buurtfeest").pack() == pack("kit", "show", "buurtfeest")
+    assert routes.KitShow("buurtfeest", 3).pack() == pack("kit", "show", "buurtfeest", 3)
+    assert routes.CoachOverview().pack() == pack("coach", "ov", 0)
+    assert routes.ShowName(5, True).pack() == pack("gname", 5, 1)
+    assert routes.IniConsent().pack() == pack("ini", "consent")
+    assert routes.ToMenu().pack() == pack("menu")
+    assert decode("1:coach:ov") == routes.CoachOverview(0)  # the page was once left off
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "2:rsvp:12:c",  # another version
+        "1:rsvp:who",  # an id missing
+        "1:rsvp:who:12:extra",  # one too many
+        "1:rsvp:who:abc",  # not a number
+        f"1:rsvp:who:{MAX_INT + 1}",  # past the database's ids
+        "1:rsvp:who:-3",
+        "1:nosuchroute:1",
+        "1:ini:nosuchverb:1",
+        "1:gname:5:yes",  # a flag is 0 or 1
+        "1:s:" + "x" * 70,  # over 64 bytes
+        "",
+    ],
+)
+def test_forged_and_old_payloads_are_refused(data: str) -> None:
+    assert decode(data) is None
+
+
+def test_pack_refuses_what_no_button_may_carry() -> None:
+    with pytest.raises(ValueError, match="not a database id"):
+        routes.ActShow(MAX_INT + 1).pack()
+    with pytest.raises(ValueError, match="not a database id"):
+        routes.ActShow(-1).pack()
+
+
+def test_every_registered_route_has_its_payloads_declared() -> None:
+    registry = build_registry()
+    declared = {kind.route for kind in DECLARED.values()}
+    assert set(registry.buttons) <= declared
+    handled = {kind for kind in registry.presses}
+    assert handled <= set(DECLARED.values())

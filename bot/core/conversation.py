@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.context import SHOWN_BUTTONS, Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
@@ -18,9 +19,11 @@ from bot.core.understand import command_word, fold, means
 from bot.i18n import N_, Safe, escape
 
 if TYPE_CHECKING:
-    from bot.core.registry import ButtonHandler, Registry
+    from bot.core.registry import Registry
 
 log = logging.getLogger(__name__)
+# What a button handler takes: the untyped payload, or a declared press (bot/views/routes.py).
+T = TypeVar("T")
 
 PAUSED = "_paused"
 # A command word typed where free text is asked: "did you mean to stop?" waits here.
@@ -363,12 +366,14 @@ async def answer_button(ctx: Ctx, payload: Payload) -> None:
     await take_answer(ctx, ask, choice.answer, choice)
 
 
-def once_per_press(handler: ButtonHandler) -> ButtonHandler:
+def once_per_press(
+    handler: Callable[[Ctx, T], Awaitable[None]],
+) -> Callable[[Ctx, T], Awaitable[None]]:
     """Two taps on one button arrive as two presses (often in one batch): the second,
     finding the conversation still at the question the first one asked, only says so
     instead of asking that question again."""
 
-    async def press_once(ctx: Ctx, payload: Payload) -> None:
+    async def press_once(ctx: Ctx, payload: T) -> None:
         event = ctx.incoming.event
         press = (
             [event.message_id, event.payload]

@@ -6,14 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.entries import Entry
 from bot.core.events import E, F, Subscriber, SubscriberOf
 from bot.core.flow import Flow
-from bot.core.payloads import Payload
+from bot.core.payloads import Payload, Press, typed
 
 if TYPE_CHECKING:
     from bot.core.context import Ctx
@@ -35,6 +35,9 @@ Renderer = Callable[
     [AsyncSession, "ScheduledMessage", datetime], Awaitable["list[Outgoing] | None"]
 ]
 P = ParamSpec("P")
+T = TypeVar("T", bound=Press)
+# A press of one declared payload type (bot/views/routes.py), already decoded.
+PressHandler = Callable[["Ctx", T], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,8 @@ class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
     command_list: list[Command] = field(default_factory=list)
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # The handler of each declared payload type (`registry.on`), by type.
+    presses: dict[type[Press], PressHandler[Any]] = field(default_factory=dict)
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
     # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
@@ -176,6 +181,34 @@ class Registry:
             return handler
 
         return register
+
+    def on(self, kind: type[T]) -> Callable[[PressHandler[T]], PressHandler[T]]:
+        """Declare the handler of one payload type: it gets the decoded press, or the
+        person hears the button is no longer active (stale, forged, unknown)."""
+
+        def register(handler: PressHandler[T]) -> PressHandler[T]:
+            if kind in self.presses:
+                raise ValueError(f"payload {kind.__name__} handled twice")
+            if self.buttons.get(kind.route, self._press) != self._press:
+                raise ValueError(f"button route {kind.route} is routed by hand")
+            from bot.core.conversation import once_per_press  # the machinery; imports the registry
+
+            self.presses[kind] = once_per_press(handler)
+            self.buttons[kind.route] = self._press
+            return handler
+
+        return register
+
+    async def _press(self, ctx: Ctx, payload: Payload) -> None:
+        """The one router of typed presses: decode, then the handler of that type."""
+        press = typed(payload)
+        handler = self.presses.get(type(press)) if press is not None else None
+        if handler is None:
+            from bot.core.conversation import refuse_stale
+
+            await refuse_stale(ctx)
+            return
+        await handler(ctx, press)
 
     def deep_link(self, prefix: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
         def register(handler: DeepLinkHandler) -> DeepLinkHandler:
