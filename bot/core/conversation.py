@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.context import SHOWN_BUTTONS, Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
-from bot.core.payloads import Payload, pack, unpack
+from bot.core.payloads import Answer, pack, unpack
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.core.understand import command_word, fold, means
 from bot.i18n import N_, Safe, escape
@@ -338,9 +338,9 @@ def number_asked(registry: Registry, flow: str | None, step: str | None) -> bool
     return ask.text is not None and ask.text.asks_number
 
 
-async def answer_button(ctx: Ctx, payload: Payload) -> None:
+async def answer_button(ctx: Ctx, press: Answer) -> None:
     """A step's choice was pressed: check it belongs to the question being asked now."""
-    flow_name, step, key = payload.arg(0), payload.arg(1), payload.arg(2)
+    flow_name, step, key = press.flow, press.step, press.key
     ask = current_ask(ctx)
     if ask is None or ctx.conversation.flow != flow_name or str(ask.step) != step:
         await refuse_stale(ctx)

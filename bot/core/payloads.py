@@ -191,3 +191,31 @@ def decode(data: str) -> Press | None:
     """A button's data as its typed press; None when stale, forged or over 64 bytes."""
     payload = unpack(data)
     return typed(payload) if payload is not None else None
+
+
+# The conversation machinery's own buttons (bot/core/conversation.py); the flows' are in
+# bot/views/routes.py, which names these too.
+
+
+@dataclass(frozen=True)
+class Answer(Press, route="s"):
+    """A step's choice: which flow and step asked, and the choice's key."""
+
+    flow: str
+    step: str
+    key: str
+
+
+@dataclass(frozen=True)
+class MenuChoice(Press, route="m"):
+    key: str
+
+
+@dataclass(frozen=True)
+class ToMenu(Press, route="menu"):
+    pass
+
+
+@dataclass(frozen=True)
+class Resume(Press, route="resume"):
+    pass

@@ -9,33 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# The conversation machinery's own are declared in the core, which cannot import views.
+from bot.core.payloads import Answer as Answer
+from bot.core.payloads import MenuChoice as MenuChoice
 from bot.core.payloads import Press
+from bot.core.payloads import Resume as Resume
+from bot.core.payloads import ToMenu as ToMenu
 
-# --- the conversation machinery and the basics (bot/core/conversation.py, basics) --------
-
-
-@dataclass(frozen=True)
-class Answer(Press, route="s"):
-    """A step's choice: which flow and step asked, and the choice's key."""
-
-    flow: str
-    step: str
-    key: str
-
-
-@dataclass(frozen=True)
-class MenuChoice(Press, route="m"):
-    key: str
-
-
-@dataclass(frozen=True)
-class ToMenu(Press, route="menu"):
-    pass
-
-
-@dataclass(frozen=True)
-class Resume(Press, route="resume"):
-    pass
+# --- the basics ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
