@@ -113,7 +113,7 @@ def test_the_largest_ids_fit_in_64_bytes(kind: type[Press]) -> None:
 
 
 def test_the_wire_format_is_what_buttons_already_sent_carry() -> None:
-    assert routes.Rsvp(12, "c").pack() == pack("rsvp", 12, "c")
+    assert routes.RsvpChoice(12, "c").pack() == pack("rsvp", 12, "c")
     assert routes.RsvpWho(12).pack() == pack("rsvp", "who", 12)
     assert routes.KitShow("buurtfeest").pack() == pack("kit", "show", "buurtfeest")
     assert routes.KitShow("buurtfeest", 3).pack() == pack("kit", "show", "buurtfeest", 3)

@@ -21,7 +21,7 @@ from sqlmodel import select
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, SendDocument
 from bot.domain.actions import get_action, valid_id
@@ -29,12 +29,13 @@ from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative, record_activity
 from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.i18n import N_, Safe, Texts, texts_for
-from bot.views.access import id_arg, load_action, load_initiative, not_found
+from bot.views.access import load_action, load_initiative, not_found
 from bot.views.action_card import show_card
 from bot.views.buttons import action_button, initiative_button, menu_button
 from bot.views.entries import INVITATION
 from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
+from bot.views.routes import MatDoor, MatIcs, MatInvite, MatPoster, MatTally
 from bot.views.screens import kindly
 from storage.models import Action, ActionStatus, ActivityKind, Initiative
 
@@ -95,8 +96,7 @@ def plain(text: str) -> str:
     return html.unescape(text)
 
 
-def language_of(ctx: Ctx, payload: Payload, index: int) -> str:
-    wanted = payload.arg(index)
+def language_of(ctx: Ctx, wanted: str | None) -> str:
     return wanted if wanted in OTHER_LANGUAGE else ctx.texts.lang
 
 
@@ -128,7 +128,7 @@ async def door_row(ctx: Ctx, action: Action, initiative: Initiative) -> list[lis
     return [[Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))]]
 
 
-async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> None:
+async def poster_pressed(ctx: Ctx, press: MatPoster, action_id: int | None) -> None:
     found = await load_action(ctx, action_id, Permission.PLAN_ACTION)
     if found is None:
         return
@@ -136,7 +136,7 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
     if action.status is ActionStatus.CANCELLED:
         await show_card(ctx, action, initiative, intro=ctx._("This was cancelled."))
         return
-    lang = language_of(ctx, payload, 2)
+    lang = language_of(ctx, press.lang)
     texts = texts_for(lang, str(ctx.texts.tz))
     sheet = await action_sheet(ctx, action, initiative, texts)
     poster, letter = await asyncio.gather(
@@ -175,11 +175,11 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
     )
 
 
-async def invite_pressed(ctx: Ctx, payload: Payload) -> None:
-    initiative = await load_initiative(ctx, id_arg(payload, 1), Permission.INVITE)
+async def invite_pressed(ctx: Ctx, press: MatInvite) -> None:
+    initiative = await load_initiative(ctx, valid_id(press.initiative_id), Permission.INVITE)
     if initiative is None:
         return
-    lang = language_of(ctx, payload, 2)
+    lang = language_of(ctx, press.lang)
     texts = texts_for(lang, str(ctx.texts.tz))
     sheet = await invitation_sheet(ctx, initiative, texts)
     poster, letter = await asyncio.gather(
@@ -401,20 +401,17 @@ async def link_opened(ctx: Ctx, token: str) -> None:
     await ctx.open(INVITATION, initiative, initiative.invite_token)
 
 
-async def mat_pressed(ctx: Ctx, payload: Payload) -> None:
-    what = payload.arg(0)
-    if what == "invite":
-        await invite_pressed(ctx, payload)
-        return
-    action_id = id_arg(payload, 1)
-    if action_id is None or what not in ("poster", "tally", "ics", "door"):
+async def mat_pressed(ctx: Ctx, press: MatPoster | MatTally | MatIcs | MatDoor) -> None:
+    # One handler for the materials of an action (registered per type below).
+    action_id = valid_id(press.action_id)
+    if action_id is None:
         await conv.refuse_stale(ctx)
         return
-    if what == "poster":
-        await poster_pressed(ctx, payload, action_id)
-    elif what == "tally":
+    if isinstance(press, MatPoster):
+        await poster_pressed(ctx, press, action_id)
+    elif isinstance(press, MatTally):
         await tally_pressed(ctx, action_id)
-    elif what == "ics":
+    elif isinstance(press, MatIcs):
         await ics_pressed(ctx, action_id)
     else:
         await door_pressed(ctx, action_id)
@@ -422,5 +419,9 @@ async def mat_pressed(ctx: Ctx, payload: Payload) -> None:
 
 def register(registry: Registry) -> None:
     registry.add_flow(door_flow)
-    registry.button("mat")(mat_pressed)
+    registry.on(MatInvite)(invite_pressed)
+    registry.on(MatPoster)(mat_pressed)
+    registry.on(MatTally)(mat_pressed)
+    registry.on(MatIcs)(mat_pressed)
+    registry.on(MatDoor)(mat_pressed)
     registry.deep_link(LINK_PREFIX)(link_opened)

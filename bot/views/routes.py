@@ -218,7 +218,7 @@ class Review(Press, route="review"):
 
 
 @dataclass(frozen=True)
-class Rsvp(Press, route="rsvp"):
+class RsvpChoice(Press, route="rsvp"):
     action_id: int
     answer: str  # a key of bot.views.buttons.RSVP_KEYS
 
