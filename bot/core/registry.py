@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from bot.core.context import Ctx
     from bot.core.policy import Policy
     from bot.core.seam import Outgoing
-    from storage.models import Initiative, ScheduledMessage
+    from storage.models import ScheduledMessage
 
 CommandHandler = Callable[["Ctx", str], Awaitable[None]]
 ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
@@ -27,9 +27,6 @@ DeepLinkHandler = Callable[["Ctx", str], Awaitable[None]]
 # Moves what is kept of a chat to its new id (session, old chat id, new chat id).
 ChatMovedHandler = Callable[[AsyncSession, int, int], Awaitable[object]]
 Guard = Callable[["Ctx"], bool]
-# A verb of the initiative card's route `ini:<verb>:<id>[:more]` (bot/flows/initiative.py
-# loads the initiative, checks the permission and calls it).
-VerbHandler = Callable[["Ctx", "Initiative | None", Payload], Awaitable[None]]
 # What an outbox row says, decided when it is sent (scheduler/messages.py's module text).
 Renderer = Callable[
     [AsyncSession, "ScheduledMessage", datetime], Awaitable["list[Outgoing] | None"]
@@ -65,16 +62,6 @@ class MenuEntry:
     order: int
     handler: Callable[[Ctx], Awaitable[None]]
     visible: Guard | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Verb:
-    handler: VerbHandler
-    # What the person needs on the initiative named in the payload (a
-    # `bot.domain.authz.Permission`); None: the handler checks what it needs itself.
-    permission: str | None
-    # Showing something else leaves the current flow (kept for "continue where I was").
-    leaves_flow: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +107,6 @@ class Registry:
     chat_moved: list[ChatMovedHandler] = field(default_factory=list)
     # The ways into flows that other flows open (bot/core/entries.py), by entry name.
     entries: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
-    # The initiative card's verbs (`ini:<verb>:…`), declared by the flows that handle them.
-    verbs: dict[str, Verb] = field(default_factory=dict)
     # The outbox kinds and their renderers, declared by their owners' `register`.
     kinds: dict[str, KindInfo] = field(default_factory=dict)
 
@@ -225,19 +210,6 @@ class Registry:
         def register(handler: Callable[[Ctx], Awaitable[None]]) -> Callable[[Ctx], Awaitable[None]]:
             self.menu.append(MenuEntry(key, label, order, handler, visible))
             self.menu.sort(key=lambda entry: entry.order)
-            return handler
-
-        return register
-
-    def verb(
-        self, name: str, permission: str | None, *, leaves_flow: bool = True
-    ) -> Callable[[VerbHandler], VerbHandler]:
-        """Declare the handler of the initiative card's `ini:<name>:...` buttons."""
-
-        def register(handler: VerbHandler) -> VerbHandler:
-            if name in self.verbs:
-                raise ValueError(f"verb {name} registered twice")
-            self.verbs[name] = Verb(handler, permission, leaves_flow)
             return handler
 
         return register
