@@ -23,17 +23,7 @@ DEEP_LINK = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 @dataclass(frozen=True, slots=True)
 class Payload:
     route: str
-    args: tuple[str, ...] = ()
-
-    def arg(self, index: int, default: str = "") -> str:
-        return self.args[index] if index < len(self.args) else default
-
-    def int_arg(self, index: int) -> int | None:
-        """A number argument; None when there is none or it is past the database's ids."""
-        value = self.arg(index)
-        if not value.isdecimal() or len(value) > 10:
-            return None
-        return int(value) if int(value) <= MAX_INT else None
+    args: tuple[str, ...] = ()  # read through its declared type: `typed` below
 
 
 def pack(route: str, *args: object) -> str:

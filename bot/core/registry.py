@@ -92,6 +92,7 @@ class Registry:
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     command_list: list[Command] = field(default_factory=list)
+    # The route of every declared payload type handled (`on`), all to the one router.
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
     # The handler of each declared payload type (`registry.on`), by type.
     presses: dict[type[Press], PressHandler[Any]] = field(default_factory=dict)
@@ -156,17 +157,6 @@ class Registry:
 
         return register
 
-    def button(self, route: str) -> Callable[[ButtonHandler], ButtonHandler]:
-        def register(handler: ButtonHandler) -> ButtonHandler:
-            if route in self.buttons:
-                raise ValueError(f"button route {route} registered twice")
-            from bot.core.conversation import once_per_press  # the machinery; imports the registry
-
-            self.buttons[route] = once_per_press(handler)
-            return handler
-
-        return register
-
     def on(self, kind: type[T]) -> Callable[[PressHandler[T]], PressHandler[T]]:
         """Declare the handler of one payload type: it gets the decoded press, or the
         person hears the button is no longer active (stale, forged, unknown)."""
@@ -174,8 +164,6 @@ class Registry:
         def register(handler: PressHandler[T]) -> PressHandler[T]:
             if kind in self.presses:
                 raise ValueError(f"payload {kind.__name__} handled twice")
-            if self.buttons.get(kind.route, self._press) != self._press:
-                raise ValueError(f"button route {kind.route} is routed by hand")
             from bot.core.conversation import once_per_press  # the machinery; imports the registry
 
             self.presses[kind] = once_per_press(handler)
