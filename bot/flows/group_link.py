@@ -79,20 +79,32 @@ async def group_of_person(ctx: Ctx, code: str) -> tuple[GroupChat, str] | None:
     return group, status
 
 
-async def grp_pressed(ctx: Ctx, press: GroupLink | GroupUnlink | GroupNew) -> None:
-    # One handler for a group's linking buttons (registered per type below).
-    found = await group_of_person(ctx, press.token)
+async def _chosen_group(ctx: Ctx, token: str) -> tuple[GroupChat, bool] | None:
+    """The group a linking button names, when the person is in it (and whether they
+    are one of its admins); otherwise they have been told why not."""
+    found = await group_of_person(ctx, token)
     if found is None:
-        return
+        return None
     group, status = found
-    admin = status in GROUP_ADMINS
     conv.leave_flow(ctx, keep_for_later=True)
-    if isinstance(press, GroupLink):
+    return group, status in GROUP_ADMINS
+
+
+async def link_pressed(ctx: Ctx, press: GroupLink) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        group, admin = chosen
         await link_chosen(ctx, group, valid_id(press.initiative_id), admin=admin)
-    elif isinstance(press, GroupUnlink):
+
+
+async def unlink_pressed(ctx: Ctx, press: GroupUnlink) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        group, admin = chosen
         await unlink_chosen(ctx, group, admin=admin)
-    else:
-        await new_for_group(ctx, group)
+
+
+async def new_pressed(ctx: Ctx, press: GroupNew) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        await new_for_group(ctx, chosen[0])
 
 
 async def allowed_to_link(
@@ -255,7 +267,7 @@ async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.on(GroupLink)(grp_pressed)
-    registry.on(GroupUnlink)(grp_pressed)
-    registry.on(GroupNew)(grp_pressed)
+    registry.on(GroupLink)(link_pressed)
+    registry.on(GroupUnlink)(unlink_pressed)
+    registry.on(GroupNew)(new_pressed)
     registry.deep_link(GROUP_LINK)(group_link_opened)

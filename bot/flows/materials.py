@@ -401,27 +401,39 @@ async def link_opened(ctx: Ctx, token: str) -> None:
     await ctx.open(INVITATION, initiative, initiative.invite_token)
 
 
-async def mat_pressed(ctx: Ctx, press: MatPoster | MatTally | MatIcs | MatDoor) -> None:
-    # One handler for the materials of an action (registered per type below).
-    action_id = valid_id(press.action_id)
-    if action_id is None:
+async def _action_id(ctx: Ctx, action_id: int) -> int | None:
+    """The action a materials button names, or None after saying the button is stale."""
+    if valid_id(action_id) is None:
         await conv.refuse_stale(ctx)
-        return
-    if isinstance(press, MatPoster):
+        return None
+    return action_id
+
+
+async def mat_poster(ctx: Ctx, press: MatPoster) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await poster_pressed(ctx, press, action_id)
-    elif isinstance(press, MatTally):
+
+
+async def mat_tally(ctx: Ctx, press: MatTally) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await tally_pressed(ctx, action_id)
-    elif isinstance(press, MatIcs):
+
+
+async def mat_ics(ctx: Ctx, press: MatIcs) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await ics_pressed(ctx, action_id)
-    else:
+
+
+async def mat_door(ctx: Ctx, press: MatDoor) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await door_pressed(ctx, action_id)
 
 
 def register(registry: Registry) -> None:
     registry.add_flow(door_flow)
     registry.on(MatInvite)(invite_pressed)
-    registry.on(MatPoster)(mat_pressed)
-    registry.on(MatTally)(mat_pressed)
-    registry.on(MatIcs)(mat_pressed)
-    registry.on(MatDoor)(mat_pressed)
+    registry.on(MatPoster)(mat_poster)
+    registry.on(MatTally)(mat_tally)
+    registry.on(MatIcs)(mat_ics)
+    registry.on(MatDoor)(mat_door)
     registry.deep_link(LINK_PREFIX)(link_opened)
