@@ -204,3 +204,20 @@ def test_the_pack_literals_left_name_declared_payloads() -> None:
             if isinstance(arg, ast.Constant) and codec.load(str(arg.value)) is None:
                 wrong.append(f"{path}:{line}: {kind.__name__}.{name} is not {arg.value!r}")
     assert wrong == []
+
+
+def test_a_payload_type_has_one_handler() -> None:
+    registry = build_registry()
+
+    async def again(_ctx: object, _press: routes.ToMenu) -> None:
+        raise AssertionError("never called")
+
+    with pytest.raises(ValueError, match="ToMenu handled twice"):
+        registry.on(routes.ToMenu)(again)  # type: ignore[arg-type]
+
+
+def test_a_payload_is_declared_once() -> None:
+    with pytest.raises(ValueError, match="payload menu: declared twice"):
+
+        class Again(Press, route="menu"):
+            pass
