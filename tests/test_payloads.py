@@ -65,7 +65,9 @@ from typing import get_type_hints  # noqa: E402
 
 from bot.app import build_registry  # noqa: E402
 from bot.core.payloads import DECLARED, MAX_BYTES, MAX_INT, Press, _codecs, decode  # noqa: E402
+from bot.core.seam import ButtonPress  # noqa: E402
 from bot.views import routes  # noqa: E402
+from tests.support.driver import Driver  # noqa: E402
 
 SAFE = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABC0123456789_.-", min_size=1, max_size=6)
 KINDS = sorted(DECLARED.values(), key=lambda kind: (kind.route, kind.verb))
@@ -221,3 +223,24 @@ def test_a_payload_is_declared_once() -> None:
 
         class Again(Press, route="menu"):
             pass
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        "1:act:show:abc",  # a known route and verb, a field that is no id
+        f"1:ini:card:{MAX_INT + 1}",
+        "1:rsvp:who:1:2",
+        "1:coach:snz:1",  # the weeks left off
+        "1:kit:zzz",
+        "1:menu:extra",
+    ],
+)
+async def test_presses_no_type_reads_are_refused_kindly(driver: Driver, data: str) -> None:
+    anna = driver.person("Anna", "nl")
+    await anna.command("start")
+    question = anna.last
+    await anna.event(ButtonPress(data, "q-forged", None))
+    assert "Die knop werkt niet meer." in anna.last
+    assert question in anna.last  # and the question that was waiting, again
+    assert driver.sender.answered[-1].text == "Die knop hoort bij een eerdere vraag."
