@@ -244,3 +244,14 @@ async def test_presses_no_type_reads_are_refused_kindly(driver: Driver, data: st
     assert "Die knop werkt niet meer." in anna.last
     assert question in anna.last  # and the question that was waiting, again
     assert driver.sender.answered[-1].text == "Die knop hoort bij een eerdere vraag."
+
+
+def test_a_route_with_and_without_verbs_cannot_mistake_one_for_the_other() -> None:
+    """`rsvp:<id>:<answer>` and `rsvp:who:<id>`: the verb-less type's first field must
+    refuse every verb of its route, or decode would depend on the order of the checks."""
+    for (route, verb), kind in DECLARED.items():
+        if verb:
+            plain = DECLARED.get((route, ""))
+            if plain is not None:
+                rest = ("1",) * (len(_codecs(plain)) - 1)
+                assert plain.parse((verb, *rest)) is None, (route, verb)

@@ -1,7 +1,9 @@
 """Button payloads: typed, versioned, at most 64 bytes.
 
 `1:<route>:<arg>:<arg>` — the leading version lets buttons already sent keep
-working (or be refused kindly) after the format changes.
+working (or be refused kindly) after the format changes. Each route's arguments are
+declared once as a `Press` type (bot/views/routes.py); `decode` reads a button's data
+into one, and the registry hands it to that type's handler (`registry.on`).
 """
 
 from __future__ import annotations
