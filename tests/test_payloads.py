@@ -249,7 +249,7 @@ async def test_presses_no_type_reads_are_refused_kindly(driver: Driver, data: st
 def test_a_route_with_and_without_verbs_cannot_mistake_one_for_the_other() -> None:
     """`rsvp:<id>:<answer>` and `rsvp:who:<id>`: the verb-less type's first field must
     refuse every verb of its route, or decode would depend on the order of the checks."""
-    for (route, verb), kind in DECLARED.items():
+    for route, verb in DECLARED:
         if verb:
             plain = DECLARED.get((route, ""))
             if plain is not None:
