@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.context import SHOWN_BUTTONS, Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
-from bot.core.payloads import Payload, pack, unpack
+from bot.core.payloads import Answer, pack, unpack
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.core.understand import command_word, fold, means
 from bot.i18n import N_, Safe, Texts, escape
 
 if TYPE_CHECKING:
-    from bot.core.registry import ButtonHandler, Registry
+    from bot.core.registry import Registry
 
 log = logging.getLogger(__name__)
+# What a button handler takes: the untyped payload, or a declared press (bot/views/routes.py).
+T = TypeVar("T")
 
 PAUSED = "_paused"
 # A command word typed where free text is asked: "did you mean to stop?" waits here.
@@ -354,9 +357,9 @@ def number_asked(registry: Registry, flow: str | None, step: str | None) -> bool
     return ask.text is not None and ask.text.asks_number
 
 
-async def answer_button(ctx: Ctx, payload: Payload) -> None:
+async def answer_button(ctx: Ctx, press: Answer) -> None:
     """A step's choice was pressed: check it belongs to the question being asked now."""
-    flow_name, step, key = payload.arg(0), payload.arg(1), payload.arg(2)
+    flow_name, step, key = press.flow, press.step, press.key
     ask = current_ask(ctx)
     if ask is None or ctx.conversation.flow != flow_name or str(ask.step) != step:
         await refuse_stale(ctx)
@@ -382,12 +385,14 @@ async def answer_button(ctx: Ctx, payload: Payload) -> None:
     await take_answer(ctx, ask, choice.answer, choice)
 
 
-def once_per_press(handler: ButtonHandler) -> ButtonHandler:
+def once_per_press(
+    handler: Callable[[Ctx, T], Awaitable[None]],
+) -> Callable[[Ctx, T], Awaitable[None]]:
     """Two taps on one button arrive as two presses (often in one batch): the second,
     finding the conversation still at the question the first one asked, only says so
     instead of asking that question again."""
 
-    async def press_once(ctx: Ctx, payload: Payload) -> None:
+    async def press_once(ctx: Ctx, payload: T) -> None:
         event = ctx.incoming.event
         press = (
             [event.message_id, event.payload]

@@ -6,20 +6,20 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, overload
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.entries import Entry
 from bot.core.events import E, Event, F, Subscriber, SubscriberOf
 from bot.core.flow import Flow
-from bot.core.payloads import Payload
+from bot.core.payloads import Payload, Press, typed
 
 if TYPE_CHECKING:
     from bot.core.context import Ctx
     from bot.core.policy import Policy
     from bot.core.seam import Outgoing
-    from storage.models import Initiative, ScheduledMessage
+    from storage.models import ScheduledMessage
 
 CommandHandler = Callable[["Ctx", str], Awaitable[None]]
 ButtonHandler = Callable[["Ctx", Payload], Awaitable[None]]
@@ -27,9 +27,6 @@ DeepLinkHandler = Callable[["Ctx", str], Awaitable[None]]
 # Moves what is kept of a chat to its new id (session, old chat id, new chat id).
 ChatMovedHandler = Callable[[AsyncSession, int, int], Awaitable[object]]
 Guard = Callable[["Ctx"], bool]
-# A verb of the initiative card's route `ini:<verb>:<id>[:more]` (bot/flows/initiative.py
-# loads the initiative, checks the permission and calls it).
-VerbHandler = Callable[["Ctx", "Initiative | None", Payload], Awaitable[None]]
 # What an outbox row says, decided when it is sent (scheduler/messages.py's module text).
 Renderer = Callable[
     [AsyncSession, "ScheduledMessage", datetime], Awaitable["list[Outgoing] | None"]
@@ -38,6 +35,9 @@ Renderer = Callable[
 # may celebrate there): run after the handler, with its context.
 Reaction = Callable[["Ctx", "list[Event]"], Awaitable[None]]
 P = ParamSpec("P")
+T = TypeVar("T", bound=Press)
+# A press of one declared payload type (bot/views/routes.py), already decoded.
+PressHandler = Callable[["Ctx", T], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +68,6 @@ class MenuEntry:
 
 
 @dataclass(frozen=True, slots=True)
-class Verb:
-    handler: VerbHandler
-    # What the person needs on the initiative named in the payload (a
-    # `bot.domain.authz.Permission`); None: the handler checks what it needs itself.
-    permission: str | None
-    # Showing something else leaves the current flow (kept for "continue where I was").
-    leaves_flow: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class KindInfo:
     """An outbox kind: its renderer, and how the dispatcher's rules treat it (the flags
     are explained in scheduler/messages.py)."""
@@ -105,7 +95,10 @@ class Registry:
     flows: dict[str, Flow] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     command_list: list[Command] = field(default_factory=list)
+    # The route of every declared payload type handled (`on`), all to the one router.
     buttons: dict[str, ButtonHandler] = field(default_factory=dict)
+    # The handler of each declared payload type (`registry.on`), by type.
+    presses: dict[type[Press], PressHandler[Any]] = field(default_factory=dict)
     deep_links: dict[str, DeepLinkHandler] = field(default_factory=dict)
     menu: list[MenuEntry] = field(default_factory=list)
     # Handlers for group events (added/removed, joins, group commands); see bot/flows/groups.
@@ -119,8 +112,6 @@ class Registry:
     chat_moved: list[ChatMovedHandler] = field(default_factory=list)
     # The ways into flows that other flows open (bot/core/entries.py), by entry name.
     entries: dict[str, Callable[..., Awaitable[None]]] = field(default_factory=dict)
-    # The initiative card's verbs (`ini:<verb>:…`), declared by the flows that handle them.
-    verbs: dict[str, Verb] = field(default_factory=dict)
     # The outbox kinds and their renderers, declared by their owners' `register`.
     kinds: dict[str, KindInfo] = field(default_factory=dict)
 
@@ -175,16 +166,31 @@ class Registry:
 
         return register
 
-    def button(self, route: str) -> Callable[[ButtonHandler], ButtonHandler]:
-        def register(handler: ButtonHandler) -> ButtonHandler:
-            if route in self.buttons:
-                raise ValueError(f"button route {route} registered twice")
+    def on(self, kind: type[T]) -> Callable[[PressHandler[T]], PressHandler[T]]:
+        """Declare the handler of one payload type: it gets the decoded press, or the
+        person hears the button is no longer active (stale, forged, unknown)."""
+
+        def register(handler: PressHandler[T]) -> PressHandler[T]:
+            if kind in self.presses:
+                raise ValueError(f"payload {kind.__name__} handled twice")
             from bot.core.conversation import once_per_press  # the machinery; imports the registry
 
-            self.buttons[route] = once_per_press(handler)
+            self.presses[kind] = once_per_press(handler)
+            self.buttons[kind.route] = self._press
             return handler
 
         return register
+
+    async def _press(self, ctx: Ctx, payload: Payload) -> None:
+        """The one router of typed presses: decode, then the handler of that type."""
+        press = typed(payload)
+        handler = self.presses.get(type(press)) if press is not None else None
+        if handler is None:
+            from bot.core.conversation import refuse_stale
+
+            await refuse_stale(ctx)
+            return
+        await handler(ctx, press)
 
     def deep_link(self, prefix: str) -> Callable[[DeepLinkHandler], DeepLinkHandler]:
         def register(handler: DeepLinkHandler) -> DeepLinkHandler:
@@ -201,19 +207,6 @@ class Registry:
         def register(handler: Callable[[Ctx], Awaitable[None]]) -> Callable[[Ctx], Awaitable[None]]:
             self.menu.append(MenuEntry(key, label, order, handler, visible))
             self.menu.sort(key=lambda entry: entry.order)
-            return handler
-
-        return register
-
-    def verb(
-        self, name: str, permission: str | None, *, leaves_flow: bool = True
-    ) -> Callable[[VerbHandler], VerbHandler]:
-        """Declare the handler of the initiative card's `ini:<name>:...` buttons."""
-
-        def register(handler: VerbHandler) -> VerbHandler:
-            if name in self.verbs:
-                raise ValueError(f"verb {name} registered twice")
-            self.verbs[name] = Verb(handler, permission, leaves_flow)
             return handler
 
         return register

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import (
@@ -30,25 +30,28 @@ from bot.views.action_card import show_card
 from bot.views.action_news import send_invitation, told_of_change
 from bot.views.buttons import action_button, initiative_button, menu_button, plan_button
 from bot.views.entries import PLANNING
+from bot.views.routes import (
+    ActCancel,
+    ActCancelConfirmed,
+    ActChecklist,
+    ActEdit,
+    ActInvitation,
+    ActList,
+    ActNew,
+    ActShow,
+    ActTick,
+)
 from bot.views.screens import show, tell_people
 from bot.views.text import shorten, with_intro
 from storage.models import Action, ActionKind, ActionStatus, Initiative, Resident
 
 
-async def act_pressed(ctx: Ctx, payload: Payload) -> None:
-    handler = ACT_ROUTES.get(payload.arg(0))
-    if handler is None:
-        await conv.refuse_stale(ctx)
-        return
-    await handler(ctx, payload)
-
-
-async def act_new(ctx: Ctx, payload: Payload) -> None:
-    kind = {"meeting": ActionKind.MEETING, "action": ActionKind.ACTION}.get(payload.arg(2))
+async def act_new(ctx: Ctx, press: ActNew) -> None:
+    kind = {"meeting": ActionKind.MEETING, "action": ActionKind.ACTION}.get(press.kind)
     if kind is None:
         await conv.refuse_stale(ctx)
         return
-    initiative = await load_initiative(ctx, payload.int_arg(1), Permission.PLAN_ACTION)
+    initiative = await load_initiative(ctx, press.initiative_id, Permission.PLAN_ACTION)
     if initiative is not None:
         await ctx.open(PLANNING, initiative, kind)
 
@@ -57,8 +60,8 @@ def list_label(texts: Texts, action: Action) -> str:
     return f"{texts.short_when(action.starts_at)} · {shorten(action.title, 30)}"
 
 
-async def act_list(ctx: Ctx, payload: Payload) -> None:
-    initiative = await load_initiative(ctx, payload.int_arg(1), Permission.VIEW_INITIATIVE)
+async def act_list(ctx: Ctx, press: ActList) -> None:
+    initiative = await load_initiative(ctx, press.initiative_id, Permission.VIEW_INITIATIVE)
     if initiative is None:
         return
     conv.leave_flow(ctx, keep_for_later=True)
@@ -110,16 +113,16 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
     ctx.say(with_intro(intro, text), rows)
 
 
-async def act_show(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.VIEW_INITIATIVE)
+async def act_show(ctx: Ctx, press: ActShow) -> None:
+    found = await load_action(ctx, press.action_id, Permission.VIEW_INITIATIVE)
     if found is None:
         return
     conv.leave_flow(ctx, keep_for_later=True)
     await show_card(ctx, *found)
 
 
-async def act_edit(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.PLAN_ACTION)
+async def act_edit(ctx: Ctx, press: ActEdit) -> None:
+    found = await load_action(ctx, press.action_id, Permission.PLAN_ACTION)
     if found is None:
         return
     action, initiative = found
@@ -130,8 +133,8 @@ async def act_edit(ctx: Ctx, payload: Payload) -> None:
     await conv.start_flow(ctx, "actedit", {"action_id": action.id})
 
 
-async def act_cancel(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.CANCEL_ACTION)
+async def act_cancel(ctx: Ctx, press: ActCancel) -> None:
+    found = await load_action(ctx, press.action_id, Permission.CANCEL_ACTION)
     if found is None:
         return
     action, initiative = found
@@ -167,8 +170,8 @@ async def act_cancel(ctx: Ctx, payload: Payload) -> None:
     )
 
 
-async def act_cancel_confirmed(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.CANCEL_ACTION, lock=True)
+async def act_cancel_confirmed(ctx: Ctx, press: ActCancelConfirmed) -> None:
+    found = await load_action(ctx, press.action_id, Permission.CANCEL_ACTION, lock=True)
     if found is None:
         return
     action, initiative = found
@@ -224,8 +227,8 @@ def checklist_view(ctx: Ctx, action: Action) -> tuple[Safe, list[list[Button]]]:
     return Safe("\n".join(lines)), rows
 
 
-async def act_checklist(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.PLAN_ACTION)
+async def act_checklist(ctx: Ctx, press: ActChecklist) -> None:
+    found = await load_action(ctx, press.action_id, Permission.PLAN_ACTION)
     if found is None:
         return
     action, initiative = found
@@ -236,13 +239,12 @@ async def act_checklist(ctx: Ctx, payload: Payload) -> None:
     ctx.say(*checklist_view(ctx, action))
 
 
-async def act_tick(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.PLAN_ACTION, lock=True)
+async def act_tick(ctx: Ctx, press: ActTick) -> None:
+    found = await load_action(ctx, press.action_id, Permission.PLAN_ACTION, lock=True)
     if found is None:
         return
     action, _initiative = found
-    index = payload.int_arg(2)
-    done = None if index is None else tick_checklist(action, index, ctx.person, emit=ctx.emit)
+    done = tick_checklist(action, press.index, ctx.person, emit=ctx.emit)
     if done is None:
         await conv.refuse_stale(ctx)
         return
@@ -251,8 +253,8 @@ async def act_tick(ctx: Ctx, payload: Payload) -> None:
     show(ctx, text, rows, edit=True)
 
 
-async def act_invitation(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.PLAN_ACTION)
+async def act_invitation(ctx: Ctx, press: ActInvitation) -> None:
+    found = await load_action(ctx, press.action_id, Permission.PLAN_ACTION)
     if found is None:
         return
     action, initiative = found
@@ -264,18 +266,13 @@ async def act_invitation(ctx: Ctx, payload: Payload) -> None:
     send_invitation(ctx, action, initiative, kit)
 
 
-ACT_ROUTES = {
-    "new": act_new,
-    "list": act_list,
-    "show": act_show,
-    "edit": act_edit,
-    "cancel": act_cancel,
-    "cancelok": act_cancel_confirmed,
-    "chk": act_checklist,
-    "tick": act_tick,
-    "inv": act_invitation,
-}
-
-
 def register(registry: Registry) -> None:
-    registry.button("act")(act_pressed)
+    registry.on(ActNew)(act_new)
+    registry.on(ActList)(act_list)
+    registry.on(ActShow)(act_show)
+    registry.on(ActEdit)(act_edit)
+    registry.on(ActCancel)(act_cancel)
+    registry.on(ActCancelConfirmed)(act_cancel_confirmed)
+    registry.on(ActChecklist)(act_checklist)
+    registry.on(ActTick)(act_tick)
+    registry.on(ActInvitation)(act_invitation)

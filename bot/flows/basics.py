@@ -7,7 +7,7 @@ import logging
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload, is_deep_link_payload, pack
+from bot.core.payloads import is_deep_link_payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import fold
@@ -15,6 +15,7 @@ from bot.i18n import N_, Safe, pick_language
 from bot.views.buttons import menu_button
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.privacy import privacy_text
+from bot.views.routes import Answer, Language, MenuChoice, Privacy, Resume, ToMenu
 from bot.views.text import paragraphs
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,12 @@ def register(registry: Registry) -> None:
     )(language_command)
     registry.command("privacy", description=N_("What I store about you"))(privacy_command)
     registry.command("start", description=N_("Start"), menu=False)(start_command)
-    registry.button("s")(conv.answer_button)
-    registry.button("m")(menu_choice)
-    registry.button("menu")(menu_pressed)
-    registry.button("resume")(resume_pressed)
-    registry.button("lang")(language_pressed)
-    registry.button("privacy")(privacy_pressed)
+    registry.on(Answer)(conv.answer_button)
+    registry.on(MenuChoice)(menu_choice)
+    registry.on(ToMenu)(menu_pressed)
+    registry.on(Resume)(resume_pressed)
+    registry.on(Language)(language_pressed)
+    registry.on(Privacy)(privacy_pressed)
     registry.menu_entry("help", N_("Help"), order=90)(help_menu)
 
 
@@ -90,20 +91,20 @@ async def menu_command(ctx: Ctx, _args: str) -> None:
     await conv.show_menu(ctx)
 
 
-async def menu_pressed(ctx: Ctx, _payload: Payload) -> None:
+async def menu_pressed(ctx: Ctx, _press: ToMenu) -> None:
     await menu_command(ctx, "")
 
 
-async def resume_pressed(ctx: Ctx, _payload: Payload) -> None:
+async def resume_pressed(ctx: Ctx, _press: Resume) -> None:
     if not await conv.resume_paused(ctx):
         await conv.show_menu(ctx, intro=ctx._("There's nothing to pick up again."))
 
 
-async def menu_choice(ctx: Ctx, payload: Payload) -> None:
+async def menu_choice(ctx: Ctx, press: MenuChoice) -> None:
     if ctx.person.onboarded_at is None:
         await conv.start_flow(ctx, "onboarding")
         return
-    entry = next((e for e in ctx.services.registry.menu if e.key == payload.arg(0)), None)
+    entry = next((e for e in ctx.services.registry.menu if e.key == press.key), None)
     if entry is None or (entry.visible is not None and not entry.visible(ctx)):
         await conv.refuse_stale(ctx)
         return
@@ -171,11 +172,11 @@ async def language_command(ctx: Ctx, args: str) -> None:
     ctx.say(ctx._("Which language shall I use?"), language_buttons())
 
 
-async def language_pressed(ctx: Ctx, payload: Payload) -> None:
-    if payload.arg(0) not in LANGUAGE_NAMES:
+async def language_pressed(ctx: Ctx, press: Language) -> None:
+    if press.code not in LANGUAGE_NAMES:
         await conv.refuse_stale(ctx)
         return
-    await set_language(ctx, payload.arg(0))
+    await set_language(ctx, press.code)
 
 
 async def set_language(ctx: Ctx, lang: str) -> None:
@@ -193,5 +194,5 @@ async def privacy_command(ctx: Ctx, _args: str) -> None:
     ctx.say(privacy_text(ctx), [[menu_button(ctx.texts)]])
 
 
-async def privacy_pressed(ctx: Ctx, _payload: Payload) -> None:
+async def privacy_pressed(ctx: Ctx, _press: Privacy) -> None:
     await privacy_command(ctx, "")

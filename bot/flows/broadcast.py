@@ -24,7 +24,7 @@ from typing import Any
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.domain.authz import Permission, may
@@ -61,6 +61,7 @@ from bot.views.announcements import (
 from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
 from bot.views.coach import needs_onboarding, overview_button, refuse
+from bot.views.routes import BroadcastCancel, BroadcastNew, BroadcastPreview, OptIn, OptOut
 from storage.models import Broadcast, BroadcastStatus, Phase, Theme
 
 log = logging.getLogger(__name__)
@@ -548,16 +549,16 @@ async def cancel_pressed(ctx: Ctx, ident: int | None) -> None:
         )
 
 
-async def pressed(ctx: Ctx, payload: Payload) -> None:
-    verb = payload.arg(0)
-    if verb == "new":
-        await compose(ctx)
-    elif verb == "cancel":
-        await cancel_pressed(ctx, payload.int_arg(1))
-    elif verb == "pv":
-        ctx.toast(ctx._("This is the preview: this button does nothing here."))
-    else:
-        await conv.refuse_stale(ctx)
+async def new_pressed(ctx: Ctx, _press: BroadcastNew) -> None:
+    await compose(ctx)
+
+
+async def cancel_press(ctx: Ctx, press: BroadcastCancel) -> None:
+    await cancel_pressed(ctx, press.broadcast_id)
+
+
+async def preview_pressed(ctx: Ctx, _press: BroadcastPreview) -> None:
+    ctx.toast(ctx._("This is the preview: this button does nothing here."))
 
 
 # --- a resident's choice: announcements or not ---------------------------------------------------
@@ -590,7 +591,7 @@ async def announcements_command(ctx: Ctx, _args: str) -> None:
     ctx.say(text, _choice_buttons(ctx))
 
 
-async def opt_out(ctx: Ctx, _payload: Payload) -> None:
+async def opt_out(ctx: Ctx, _press: OptOut) -> None:
     ctx.person.announcements_opt_in = False
     ctx.toast(ctx._("Announcements stopped."))
     ctx.say(
@@ -603,7 +604,7 @@ async def opt_out(ctx: Ctx, _payload: Payload) -> None:
     )
 
 
-async def opt_in(ctx: Ctx, _payload: Payload) -> None:
+async def opt_in(ctx: Ctx, _press: OptIn) -> None:
     if await needs_onboarding(ctx):
         return
     ctx.person.announcements_opt_in = True
@@ -624,8 +625,10 @@ def register(registry: Registry) -> None:
     registry.command(
         "aankondigingen", "announcements", description=N_("Announcements from coaches: yes or no")
     )(announcements_command)
-    registry.button("bc")(pressed)
-    registry.button("optout")(opt_out)
-    registry.button("optin")(opt_in)
+    registry.on(BroadcastNew)(new_pressed)
+    registry.on(BroadcastCancel)(cancel_press)
+    registry.on(BroadcastPreview)(preview_pressed)
+    registry.on(OptOut)(opt_out)
+    registry.on(OptIn)(opt_in)
     registry.add_flow(compose_flow)
     announcements.register(registry)  # the announcements' renderers, and the campaigns'

@@ -37,7 +37,7 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import InitiativeCreated, PhaseReached
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import whatsapp_skips
@@ -71,6 +71,14 @@ from bot.views.buttons import (
 )
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
+from bot.views.routes import (
+    CoachCard,
+    CoachMessage,
+    CoachOverview,
+    CoachPhase,
+    CoachSeen,
+    CoachSnooze,
+)
 from bot.views.text import shorten, with_intro
 from bot.views.whatsapp_skips import reason_lines
 from scheduler import outbox
@@ -393,31 +401,47 @@ async def coached(ctx: Ctx, ident: int | None, permission: Permission) -> Initia
 # --- the route --------------------------------------------------------------------------------
 
 
-async def pressed(ctx: Ctx, payload: Payload) -> None:
+async def overview_pressed(ctx: Ctx, press: CoachOverview) -> None:
     if await needs_onboarding(ctx):
         return
-    verb = payload.arg(0)
-    if verb == "ov":
-        conv.leave_flow(ctx, keep_for_later=True)
-        await show_overview(ctx, payload.int_arg(1) or 0)
-        return
-    if verb not in ("card", "msg", "phase", "snz", "seen"):
-        await conv.refuse_stale(ctx)
-        return
-    permission = Permission.CORRECT_PHASE if verb == "phase" else Permission.COACH_INITIATIVE
-    initiative = await coached(ctx, payload.int_arg(1), permission)
-    if initiative is None:
-        return
     conv.leave_flow(ctx, keep_for_later=True)
-    if verb == "card":
+    await show_overview(ctx, press.page)
+
+
+async def _coached_press(
+    ctx: Ctx, initiative_id: int, permission: Permission = Permission.COACH_INITIATIVE
+) -> Initiative | None:
+    """The initiative a coach's button names, when they coach it (else answered kindly)."""
+    if await needs_onboarding(ctx):
+        return None
+    initiative = await coached(ctx, initiative_id, permission)
+    if initiative is not None:
+        conv.leave_flow(ctx, keep_for_later=True)
+    return initiative
+
+
+async def card_pressed(ctx: Ctx, press: CoachCard) -> None:
+    if initiative := await _coached_press(ctx, press.initiative_id):
         await show_card(ctx, initiative)
-    elif verb == "msg":
+
+
+async def message_pressed(ctx: Ctx, press: CoachMessage) -> None:
+    if initiative := await _coached_press(ctx, press.initiative_id):
         await conv.start_flow(ctx, message_flow.name, {"initiative_id": initiative.id})
-    elif verb == "phase":
+
+
+async def phase_pressed(ctx: Ctx, press: CoachPhase) -> None:
+    if initiative := await _coached_press(ctx, press.initiative_id, Permission.CORRECT_PHASE):
         await conv.start_flow(ctx, phase_flow.name, {"initiative_id": initiative.id})
-    elif verb == "snz":
-        await snooze(ctx, initiative, payload.int_arg(2))
-    else:
+
+
+async def snooze_pressed(ctx: Ctx, press: CoachSnooze) -> None:
+    if initiative := await _coached_press(ctx, press.initiative_id):
+        await snooze(ctx, initiative, press.weeks)
+
+
+async def seen_pressed(ctx: Ctx, press: CoachSeen) -> None:
+    if initiative := await _coached_press(ctx, press.initiative_id):
         await attention_seen(ctx, initiative)
 
 
@@ -735,7 +759,12 @@ def register(registry: Registry) -> None:
         "overzicht", "overview", description=N_("Coaches: your initiatives"), menu=False
     )(overview_command)
     registry.subscribe(InitiativeCreated)(on_initiative_created)
-    registry.button("coach")(pressed)
+    registry.on(CoachOverview)(overview_pressed)
+    registry.on(CoachCard)(card_pressed)
+    registry.on(CoachMessage)(message_pressed)
+    registry.on(CoachPhase)(phase_pressed)
+    registry.on(CoachSnooze)(snooze_pressed)
+    registry.on(CoachSeen)(seen_pressed)
     registry.add_flow(message_flow)
     registry.add_flow(phase_flow)
     registry.menu_entry("coach", N_("Coach overview"), order=25, visible=is_coach_shown)(

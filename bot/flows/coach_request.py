@@ -9,14 +9,15 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Flow, Next, TextAnswer
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.domain import authz
 from bot.domain.authz import Permission
 from bot.domain.operations import open_support_request
 from bot.i18n import Safe
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.card_press import on_initiative
 from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.routes import IniCoach
 from bot.views.text import paragraphs
 from storage.models import Initiative, Resident
 
@@ -97,11 +98,11 @@ coach_flow = Flow(
 )
 
 
-async def coach_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def coach_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniCoach) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, coach_flow.name, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
-    registry.verb("coach", Permission.ASK_COACH)(coach_pressed)
+    registry.on(IniCoach)(on_initiative(Permission.ASK_COACH)(coach_pressed))
     registry.add_flow(coach_flow)

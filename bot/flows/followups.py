@@ -15,10 +15,10 @@ from sqlmodel import select
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import MemberJoined
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.domain.initiatives import get_initiative, initiators, membership
 from bot.views.after_action import already_helping, cannot_add_helper, joined_as_helper
+from bot.views.routes import HelpNext
 from scheduler import outbox
 from scheduler.outbox import Planned
 from scheduler.rules import Kind, gentle, zone
@@ -30,12 +30,12 @@ MAX_ID = 2**31 - 1
 
 
 def register(registry: Registry) -> None:
-    registry.button("helpnext")(help_next_time)
+    registry.on(HelpNext)(help_next_time)
 
 
-async def help_next_time(ctx: Ctx, payload: Payload) -> None:
+async def help_next_time(ctx: Ctx, press: HelpNext) -> None:
     """A neighbour who came wants to help organise the next action: into the team."""
-    action_id = payload.int_arg(0)
+    action_id = press.action_id
     action = (
         await ctx.session.get(Action, action_id)
         if action_id is not None and 0 < action_id <= MAX_ID

@@ -36,7 +36,7 @@ from bot.core.events import (
     MemberJoined,
     RsvpGiven,
 )
-from bot.core.payloads import Payload, unpack
+from bot.core.payloads import decode
 from bot.core.registry import Registry
 from bot.core.seam import (
     BotAddedToGroup,
@@ -49,16 +49,15 @@ from bot.core.seam import (
     Outgoing,
 )
 from bot.domain import group_rows, groups
-from bot.domain.actions import get_action, give_rsvp, open_for_rsvp
+from bot.domain.actions import get_action, give_rsvp, open_for_rsvp, valid_id
 from bot.domain.initiatives import get_initiative, membership, record_activity
 from bot.i18n import Safe
-from bot.views.access import id_arg
+from bot.views import group_renderers  # noqa: F401  (the group kinds' renderers register on import)
 from bot.views.action_news import tell_promoted
 from bot.views.buttons import RSVP_KEYS
 from bot.views.group_cards import (
     GROUP_HELP,
     HOW_TO_LINK,
-    RSVP_ROUTE,
     link_row,
     refresh_cards,
     texts_in,
@@ -66,6 +65,7 @@ from bot.views.group_cards import (
 )
 from bot.views.group_private import ask_which_initiative
 from bot.views.group_renderers import register_renderers
+from bot.views.routes import GroupRsvp
 from storage.models import (
     Action,
     ActivityKind,
@@ -174,20 +174,20 @@ async def bot_added(ctx: Ctx, group: GroupChat) -> None:
 
 
 async def group_button(ctx: Ctx, group: GroupChat, press: ButtonPress) -> None:
-    payload = unpack(press.payload)
-    if payload is None or payload.route != RSVP_ROUTE:
+    pressed = decode(press.payload)
+    if not isinstance(pressed, GroupRsvp):
         ctx.toast(ctx._("That button belongs to an earlier question."))
         return
-    await group_rsvp_pressed(ctx, group, payload, press.message_id)
+    await group_rsvp_pressed(ctx, group, pressed, press.message_id)
 
 
 async def group_rsvp_pressed(
-    ctx: Ctx, group: GroupChat, payload: Payload, message_id: int | None
+    ctx: Ctx, group: GroupChat, pressed: GroupRsvp, message_id: int | None
 ) -> None:
     """An answer on the card: counted (a neighbour who never talked to the bot too), the
     card edited in place, a short notice to the one who pressed."""
-    answer = RSVP_KEYS.get(payload.arg(1))
-    action_id = id_arg(payload, 0)
+    answer = RSVP_KEYS.get(pressed.answer)
+    action_id = valid_id(pressed.action_id)
     if answer is None or action_id is None:
         ctx.toast(ctx._("That button belongs to an earlier question."))
         return

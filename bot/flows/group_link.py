@@ -17,26 +17,25 @@ import logging
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import group_rows, groups
+from bot.domain.actions import valid_id
 from bot.domain.authz import Hat, Permission, hats, may
 from bot.domain.initiatives import get_initiative
 from bot.domain.operations import link_group, unlink_group
 from bot.i18n import N_
-from bot.views.access import id_arg
 from bot.views.buttons import initiative_button, menu_button
 from bot.views.entries import SHARE_IDEA
 from bot.views.group_cards import GROUP_LINK, link_row, post_plan, texts_in
 from bot.views.group_private import (
-    LINK_ROUTE,
     NOT_IN_GROUP,
     ask_which_initiative,
     link_payload,
     not_for_you,
     unlink_payload,
 )
+from bot.views.routes import GroupLink, GroupNew, GroupUnlink
 from bot.views.screens import show
 from storage.models import GroupChat, Initiative
 
@@ -80,23 +79,32 @@ async def group_of_person(ctx: Ctx, code: str) -> tuple[GroupChat, str] | None:
     return group, status
 
 
-async def grp_pressed(ctx: Ctx, payload: Payload) -> None:
-    verb = payload.arg(0)
-    if verb not in ("link", "unlink", "new"):
-        await conv.refuse_stale(ctx)
-        return
-    found = await group_of_person(ctx, payload.arg(1))
+async def _chosen_group(ctx: Ctx, token: str) -> tuple[GroupChat, bool] | None:
+    """The group a linking button names, when the person is in it (and whether they
+    are one of its admins); otherwise they have been told why not."""
+    found = await group_of_person(ctx, token)
     if found is None:
-        return
+        return None
     group, status = found
-    admin = status in GROUP_ADMINS
     conv.leave_flow(ctx, keep_for_later=True)
-    if verb == "link":
-        await link_chosen(ctx, group, id_arg(payload, 2), admin=admin)
-    elif verb == "unlink":
+    return group, status in GROUP_ADMINS
+
+
+async def link_pressed(ctx: Ctx, press: GroupLink) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        group, admin = chosen
+        await link_chosen(ctx, group, valid_id(press.initiative_id), admin=admin)
+
+
+async def unlink_pressed(ctx: Ctx, press: GroupUnlink) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        group, admin = chosen
         await unlink_chosen(ctx, group, admin=admin)
-    else:
-        await new_for_group(ctx, group)
+
+
+async def new_pressed(ctx: Ctx, press: GroupNew) -> None:
+    if chosen := await _chosen_group(ctx, press.token):
+        await new_for_group(ctx, chosen[0])
 
 
 async def allowed_to_link(
@@ -256,5 +264,7 @@ async def new_for_group(ctx: Ctx, group: GroupChat) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.button(LINK_ROUTE)(grp_pressed)
+    registry.on(GroupLink)(link_pressed)
+    registry.on(GroupUnlink)(unlink_pressed)
+    registry.on(GroupNew)(new_pressed)
     registry.deep_link(GROUP_LINK)(group_link_opened)

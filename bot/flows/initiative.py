@@ -1,11 +1,12 @@
 """My initiatives, the initiative card and its menu, progress, the support meter.
 
-Every button on a card is `ini:<verb>:<initiative id>[:more]`. One route
-handles them all: it loads the initiative, asks `bot.domain.authz` whether the person
-may do what the verb needs, and refuses kindly otherwise (a forged id, an
-initiative someone left, an old button). The other modules of the resident
-journey (invite, roles, coach_request, initiative_edit, members, share) declare their
-verbs in their `register` with `registry.verb(name, permission)`.
+Every button on a card is `ini:<verb>:<initiative id>[:more]`, one payload type per verb
+(bot/views/routes.py). Each handler is registered with `registry.on(Type)` through
+`on_initiative(permission)` (bot/views/card_press.py): it loads the initiative, asks
+`bot.domain.authz` whether the person may do what the button needs, and refuses kindly
+otherwise (a forged id, an initiative someone left, an old button). The other modules of
+the resident journey (invite, roles, coach_request, initiative_edit, members, share)
+register their card buttons the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import Payload, is_deep_link_payload, pack
+from bot.core.payloads import is_deep_link_payload, pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import parse_count
@@ -32,14 +33,23 @@ from bot.views.buttons import (
     plan_button,
     team_button,
 )
+from bot.views.card_press import on_card, on_initiative
 from bot.views.cards import ROLE_LABELS, card_text, progress_text, support, support_text
 from bot.views.entries import ASK_CONSENT, FOLLOW_DEEP_LINK, INITIATIVE_CARD
 from bot.views.initiative import (
     BACK,
-    allowed_initiative,
     initiative_of_flow,
     lost,
-    refuse_initiative,
+)
+from bot.views.routes import (
+    IniCard,
+    IniConsent,
+    IniHandOver,
+    IniNoGroup,
+    IniProgress,
+    IniSupport,
+    IniWhy,
+    IniWishes,
 )
 from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase
@@ -68,10 +78,10 @@ async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     )
 
 
-async def consent_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
+async def consent_pressed(ctx: Ctx, press: IniConsent) -> None:
     """Go through the name, postcode and consent questions again; an invitation that
     brought the person here is followed afterwards."""
-    link = payload.arg(1)
+    link = press.link or ""
     link = link if link and is_deep_link_payload(link) else ""
     if ctx.person.consented_at is not None:  # an old button: consent was given since
         if link:
@@ -80,29 +90,6 @@ async def consent_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Pay
             await conv.show_menu(ctx)
         return
     await conv.start_flow(ctx, "onboarding", {"pending_link": link} if link else None)
-
-
-# --- the route ---------------------------------------------------------------------------
-
-
-async def dispatch(ctx: Ctx, payload: Payload) -> None:
-    if ctx.person.onboarded_at is None:
-        await conv.start_flow(ctx, "onboarding")
-        return
-    entry = ctx.services.registry.verbs.get(payload.arg(0))
-    if entry is None:
-        await conv.refuse_stale(ctx)
-        return
-    initiative = None
-    if entry.permission is not None:
-        permission = Permission(entry.permission)
-        initiative = await allowed_initiative(ctx, payload.int_arg(1), permission)
-        if initiative is None:
-            await refuse_initiative(ctx)
-            return
-    if entry.leaves_flow:
-        conv.leave_flow(ctx, keep_for_later=True)
-    await entry.handler(ctx, initiative, payload)
 
 
 # --- the card -------------------------------------------------------------------------------
@@ -182,7 +169,7 @@ async def show_card(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     ctx.say(text, await card_buttons(ctx, initiative, state.next_goal))
 
 
-async def card_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def card_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniCard) -> None:
     assert initiative is not None
     await show_card(ctx, initiative)
 
@@ -317,12 +304,12 @@ async def show_progress(ctx: Ctx, initiative: Initiative, *, intro: str | None =
     ctx.say(text, rows)
 
 
-async def progress_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def progress_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniProgress) -> None:
     assert initiative is not None
     await show_progress(ctx, initiative)
 
 
-async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniWishes) -> None:
     assert initiative is not None
     already = initiative.wishes_gathered
     initiative.wishes_gathered = True
@@ -336,7 +323,7 @@ async def wishes_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     )
 
 
-async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniNoGroup) -> None:
     assert initiative is not None
     already = initiative.group_chat_skipped
     initiative.group_chat_skipped = True
@@ -354,7 +341,7 @@ async def no_group_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
     )
 
 
-async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def hand_over_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniHandOver) -> None:
     assert initiative is not None
     ctx.say(
         ctx._(HAND_OVER),
@@ -408,7 +395,7 @@ why_flow = Flow(
 )
 
 
-async def why_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def why_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniWhy) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, why_flow.name, {"initiative_id": initiative.id})
 
@@ -556,7 +543,7 @@ support_flow = Flow(
 )
 
 
-async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def support_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniSupport) -> None:
     assert initiative is not None
     was = [
         initiative.households_reached,
@@ -567,17 +554,16 @@ async def support_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pay
 
 
 def register(registry: Registry) -> None:
-    registry.verb("consent", None)(consent_pressed)
-    registry.verb("card", Permission.VIEW_INITIATIVE)(card_pressed)
-    registry.verb("progress", Permission.VIEW_INITIATIVE)(progress_pressed)
-    registry.verb("wishes", Permission.PLAN_ACTION)(wishes_pressed)
-    registry.verb("nogroup", Permission.EDIT_INITIATIVE)(no_group_pressed)
-    registry.verb("handover", Permission.CHECK_ROLES)(hand_over_pressed)
-    registry.verb("why", Permission.EDIT_INITIATIVE)(why_pressed)
-    registry.verb("support", Permission.UPDATE_SUPPORT)(support_pressed)
+    registry.on(IniConsent)(on_card(consent_pressed))
+    registry.on(IniCard)(on_initiative(Permission.VIEW_INITIATIVE)(card_pressed))
+    registry.on(IniProgress)(on_initiative(Permission.VIEW_INITIATIVE)(progress_pressed))
+    registry.on(IniWishes)(on_initiative(Permission.PLAN_ACTION)(wishes_pressed))
+    registry.on(IniNoGroup)(on_initiative(Permission.EDIT_INITIATIVE)(no_group_pressed))
+    registry.on(IniHandOver)(on_initiative(Permission.CHECK_ROLES)(hand_over_pressed))
+    registry.on(IniWhy)(on_initiative(Permission.EDIT_INITIATIVE)(why_pressed))
+    registry.on(IniSupport)(on_initiative(Permission.UPDATE_SUPPORT)(support_pressed))
     registry.provide(INITIATIVE_CARD)(show_card)
     registry.provide(ASK_CONSENT)(ask_consent)
-    registry.button("ini")(dispatch)
     registry.add_flow(why_flow)
     registry.add_flow(support_flow)
     registry.menu_entry("my", N_("My initiatives"), order=30)(my_initiatives)

@@ -13,16 +13,17 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.domain.authz import Permission
 from bot.domain.initiatives import record_activity
 from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe
+from bot.views.card_press import on_initiative
 from bot.views.cards import THEME_LABELS
 from bot.views.entries import INITIATIVE_CARD
 from bot.views.idea import TITLE_MAX, parse_place, parse_title, parse_what
 from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.routes import IniEdit
 from storage.models import ActivityKind, Initiative, Theme
 
 FLOW = "ini_edit"
@@ -159,12 +160,12 @@ edit_flow = Flow(
 )
 
 
-async def edit_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def edit_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniEdit) -> None:
     """The card's "Edit" button: which part to change."""
     assert initiative is not None
     await conv.start_flow(ctx, FLOW, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
-    registry.verb("edit", Permission.EDIT_INITIATIVE)(edit_pressed)
+    registry.on(IniEdit)(on_initiative(Permission.EDIT_INITIATIVE)(edit_pressed))
     registry.add_flow(edit_flow)

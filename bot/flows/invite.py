@@ -17,7 +17,7 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import InviteRenewed, InviteRevoked, MemberJoined
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission, may
@@ -38,9 +38,11 @@ from bot.views.buttons import (
     menu_button,
     not_now_button,
 )
+from bot.views.card_press import on_card, on_initiative
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION, SHARE_IDEA
 from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
+from bot.views.routes import IniInvite, IniJoin, IniRenew, IniRevoke
 from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import Initiative, MemberRole, Membership, Phase
 
@@ -123,12 +125,12 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
     ctx.say(with_intro(intro, text), rows)
 
 
-async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def invite_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniInvite) -> None:
     assert initiative is not None
     await show_invite(ctx, initiative)
 
 
-async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniRevoke) -> None:
     assert initiative is not None
     if initiative.invite_active:
         initiative.invite_active = False
@@ -148,7 +150,7 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payl
     )
 
 
-async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def renew_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniRenew) -> None:
     assert initiative is not None
     initiative.invite_token = new_invite_token()
     initiative.invite_active = True
@@ -285,9 +287,9 @@ def joined_notice(
     return text, [[initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)]]
 
 
-async def join_pressed(ctx: Ctx, _initiative: Initiative | None, payload: Payload) -> None:
-    role = JOIN_KINDS.get(payload.arg(1))
-    token = payload.arg(2)
+async def join_pressed(ctx: Ctx, press: IniJoin) -> None:
+    role = JOIN_KINDS.get(press.kind)
+    token = press.token
     if role is None or not TOKEN.match(token):
         await refuse_initiative(ctx)
         return
@@ -505,10 +507,10 @@ async def join_menu(ctx: Ctx) -> None:
 
 def register(registry: Registry) -> None:
     registry.provide(INVITATION)(open_invitation)
-    registry.verb("invite", Permission.INVITE)(invite_pressed)
-    registry.verb("revoke", Permission.REVOKE_INVITE)(revoke_pressed)
-    registry.verb("renew", Permission.REVOKE_INVITE)(renew_pressed)
-    registry.verb("join", None)(join_pressed)
+    registry.on(IniInvite)(on_initiative(Permission.INVITE)(invite_pressed))
+    registry.on(IniRevoke)(on_initiative(Permission.REVOKE_INVITE)(revoke_pressed))
+    registry.on(IniRenew)(on_initiative(Permission.REVOKE_INVITE)(renew_pressed))
+    registry.on(IniJoin)(on_card(join_pressed))
     registry.deep_link(LINK_PREFIX)(deep_link_opened)
     registry.add_flow(join_flow)
     registry.menu_entry("join", N_("Join an initiative"), order=20)(join_menu)

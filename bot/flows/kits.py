@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import find_kit, quote_measure, valid_id
@@ -36,6 +36,18 @@ from bot.views.action_card import kind_label
 from bot.views.buttons import initiative_button, menu_button
 from bot.views.cards import theme_label
 from bot.views.entries import PLANNING
+from bot.views.routes import (
+    KitList,
+    KitNav,
+    KitShow,
+    KitStep,
+    KitTheme,
+    KitThemes,
+    KitUse,
+    QuoteAdd,
+    QuoteCompare,
+    QuoteDelete,
+)
 from bot.views.screens import kindly, show
 from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActionKind, Initiative, Phase, Quote, Theme
@@ -146,17 +158,17 @@ async def kits_menu(ctx: Ctx) -> None:
     await show_themes(ctx, None)
 
 
-async def kit_themes(ctx: Ctx, payload: Payload) -> None:
+async def kit_themes(ctx: Ctx, press: KitThemes) -> None:
     conv.leave_flow(ctx, keep_for_later=True)
-    await show_themes(ctx, await context_initiative(ctx, payload.int_arg(1)))
+    await show_themes(ctx, await context_initiative(ctx, press.initiative_id))
 
 
-async def kit_theme(ctx: Ctx, payload: Payload) -> None:
-    theme = payload.arg(1)
+async def kit_theme(ctx: Ctx, press: KitTheme) -> None:
+    theme = press.theme
     if theme not in THEMES:
         await conv.refuse_stale(ctx)
         return
-    initiative = await context_initiative(ctx, payload.int_arg(2))
+    initiative = await context_initiative(ctx, press.initiative_id)
     conv.leave_flow(ctx, keep_for_later=True)
     try:
         kits = kits_for(theme)
@@ -178,13 +190,13 @@ async def kit_theme(ctx: Ctx, payload: Payload) -> None:
     ctx.say(Safe("\n".join(lines)), [*rows, *back_rows(ctx, initiative)])
 
 
-async def kit_list(ctx: Ctx, payload: Payload) -> None:
+async def kit_list(ctx: Ctx, press: KitList) -> None:
     """The kits that fit an initiative: its theme, and its phase. Without an initiative
     (someone who has none, or did not consent) all kits, by theme."""
-    if not payload.arg(1):
-        await kit_themes(ctx, payload)
+    if press.initiative_id is None:
+        await kit_themes(ctx, KitThemes())
         return
-    initiative = await load_initiative(ctx, payload.int_arg(1), Permission.VIEW_INITIATIVE)
+    initiative = await load_initiative(ctx, press.initiative_id, Permission.VIEW_INITIATIVE)
     if initiative is None:
         return
     conv.leave_flow(ctx, keep_for_later=True)
@@ -297,12 +309,12 @@ async def kit_rows(ctx: Ctx, kit: Kit, initiative: Initiative | None) -> list[li
     return [*rows, *back_rows(ctx, initiative)]
 
 
-async def kit_show(ctx: Ctx, payload: Payload) -> None:
-    kit = find_kit(payload.arg(1))
+async def kit_show(ctx: Ctx, press: KitShow) -> None:
+    kit = find_kit(press.kit)
     if kit is None:
         await stale_kit(ctx)
         return
-    initiative = await context_initiative(ctx, payload.int_arg(2))
+    initiative = await context_initiative(ctx, press.initiative_id)
     conv.leave_flow(ctx, keep_for_later=True)
     page = kit_page(ctx, kit)
     if initiative is not None:  # the programme that offers this kit where they live
@@ -314,22 +326,22 @@ async def kit_show(ctx: Ctx, payload: Payload) -> None:
     ctx.say(page, await kit_rows(ctx, kit, initiative))
 
 
-async def kit_nav(ctx: Ctx, payload: Payload) -> None:
+async def kit_nav(ctx: Ctx, press: KitNav) -> None:
     """Previous / next step: the step message itself turns the page."""
-    await kit_step(ctx, payload, edit=True)
+    await kit_step(ctx, press, edit=True)
 
 
-async def kit_step(ctx: Ctx, payload: Payload, *, edit: bool = False) -> None:
-    kit = find_kit(payload.arg(1))
-    number = payload.int_arg(2)
+async def kit_step(ctx: Ctx, press: KitStep | KitNav, *, edit: bool = False) -> None:
+    kit = find_kit(press.kit)
+    number = press.number
     if kit is None:
         await stale_kit(ctx)
         return
     steps = kit.text(ctx.texts.lang).steps
-    if number is None or not 1 <= number <= len(steps):
+    if not 1 <= number <= len(steps):
         await conv.refuse_stale(ctx)
         return
-    initiative = await context_initiative(ctx, payload.int_arg(3))
+    initiative = await context_initiative(ctx, press.initiative_id)
     conv.leave_flow(ctx, keep_for_later=True)
     heading = f"<b>{escape(kit_title(ctx.texts, kit))}</b>\n" + ctx._(
         "Step {number} of {total}",
@@ -364,14 +376,14 @@ async def kit_step(ctx: Ctx, payload: Payload, *, edit: bool = False) -> None:
     show(ctx, text, rows, edit=edit)
 
 
-async def kit_use(ctx: Ctx, payload: Payload) -> None:
-    kit = find_kit(payload.arg(1))
+async def kit_use(ctx: Ctx, press: KitUse) -> None:
+    kit = find_kit(press.kit)
     if kit is None:
         await stale_kit(ctx)
         return
     kind = ActionKind.MEETING if kit.kind == "meeting" else ActionKind.ACTION
-    if payload.arg(2):
-        initiative = await load_initiative(ctx, payload.int_arg(2), Permission.PLAN_ACTION)
+    if press.initiative_id is not None:
+        initiative = await load_initiative(ctx, press.initiative_id, Permission.PLAN_ACTION)
         if initiative is not None:
             await ctx.open(PLANNING, initiative, kind, kit.id)
         return
@@ -405,25 +417,6 @@ async def kit_use(ctx: Ctx, payload: Payload) -> None:
         ),
         [*rows, back, [menu_button(ctx.texts)]],
     )
-
-
-KIT_ROUTES = {
-    "themes": kit_themes,
-    "list": kit_list,
-    "theme": kit_theme,
-    "show": kit_show,
-    "step": kit_step,
-    "nav": kit_nav,
-    "use": kit_use,
-}
-
-
-async def kit_pressed(ctx: Ctx, payload: Payload) -> None:
-    handler = KIT_ROUTES.get(payload.arg(0))
-    if handler is None:
-        await conv.refuse_stale(ctx)
-        return
-    await handler(ctx, payload)
 
 
 # --- quotes for a collective purchase -------------------------------------------------------
@@ -689,22 +682,33 @@ async def show_comparison(
     ctx.say(with_intro(intro, text), rows)
 
 
-async def quote_pressed(ctx: Ctx, payload: Payload) -> None:
-    what, measure = payload.arg(0), payload.arg(2)
-    if what not in ("add", "cmp", "del") or measure not in ("wp", "m2"):
+async def _quoted(
+    ctx: Ctx, press: QuoteAdd | QuoteCompare | QuoteDelete, permission: Permission
+) -> Initiative | None:
+    """The initiative a quote button names, when the measure is one and the person may."""
+    if press.measure not in ("wp", "m2"):
         await conv.refuse_stale(ctx)
-        return
-    permission = Permission.VIEW_INITIATIVE if what == "cmp" else Permission.PLAN_ACTION
-    initiative = await load_initiative(ctx, payload.int_arg(1), permission)
-    if initiative is None:
-        return
-    conv.leave_flow(ctx, keep_for_later=True)
-    if what == "add":
-        await conv.start_flow(ctx, "quote", {"initiative_id": initiative.id, "measure": measure})
-    elif what == "del":
-        await remove_quote(ctx, initiative, measure, valid_id(payload.int_arg(3)))
-    else:
-        await show_comparison(ctx, initiative, measure)
+        return None
+    initiative = await load_initiative(ctx, press.initiative_id, permission)
+    if initiative is not None:
+        conv.leave_flow(ctx, keep_for_later=True)
+    return initiative
+
+
+async def quote_add_pressed(ctx: Ctx, press: QuoteAdd) -> None:
+    if initiative := await _quoted(ctx, press, Permission.PLAN_ACTION):
+        data = {"initiative_id": initiative.id, "measure": press.measure}
+        await conv.start_flow(ctx, "quote", data)
+
+
+async def quote_delete_pressed(ctx: Ctx, press: QuoteDelete) -> None:
+    if initiative := await _quoted(ctx, press, Permission.PLAN_ACTION):
+        await remove_quote(ctx, initiative, press.measure, valid_id(press.quote_id))
+
+
+async def quote_compare_pressed(ctx: Ctx, press: QuoteCompare) -> None:
+    if initiative := await _quoted(ctx, press, Permission.VIEW_INITIATIVE):
+        await show_comparison(ctx, initiative, press.measure)
 
 
 async def remove_quote(
@@ -725,6 +729,14 @@ async def remove_quote(
 
 def register(registry: Registry) -> None:
     registry.add_flow(quote_flow)
-    registry.button("kit")(kit_pressed)
-    registry.button("quote")(quote_pressed)
+    registry.on(KitThemes)(kit_themes)
+    registry.on(KitList)(kit_list)
+    registry.on(KitTheme)(kit_theme)
+    registry.on(KitShow)(kit_show)
+    registry.on(KitStep)(kit_step)
+    registry.on(KitNav)(kit_nav)
+    registry.on(KitUse)(kit_use)
+    registry.on(QuoteAdd)(quote_add_pressed)
+    registry.on(QuoteCompare)(quote_compare_pressed)
+    registry.on(QuoteDelete)(quote_delete_pressed)
     registry.menu_entry("kits", N_("Ideas for actions"), order=40)(kits_menu)

@@ -20,13 +20,14 @@ from bot.core import conversation as conv
 from bot.core import identities
 from bot.core.context import Ctx
 from bot.core.flow import HANDLED, Ask, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, Network, SendText, network_of
 from bot.domain import linking
 from bot.domain.linking import CODE_VALID, LinkOutcome
 from bot.i18n import N_, Safe, texts_for
 from bot.views.buttons import menu_button
+from bot.views.routes import LinkGive, LinkHave
 
 NETWORK_NAMES = {Network.TELEGRAM: "Telegram", Network.WHATSAPP: "WhatsApp"}
 MINUTES = int(CODE_VALID.total_seconds() // 60)
@@ -41,7 +42,8 @@ def register(registry: Registry) -> None:
     registry.command("koppel", "link", description=N_("Link Telegram and WhatsApp"), menu=False)(
         link_command
     )
-    registry.button("link")(link_pressed)
+    registry.on(LinkGive)(give_pressed)
+    registry.on(LinkHave)(have_pressed)
     registry.menu_entry("link", N_("Link your apps"), order=85, visible=both_networks)(link_menu)
 
 
@@ -97,13 +99,15 @@ async def show_link(ctx: Ctx) -> None:
     ctx.say(text, rows)
 
 
-async def link_pressed(ctx: Ctx, payload: Payload) -> None:
-    if payload.arg(0) == "give" and ctx.person.consented_at is not None:
-        await give_code(ctx)
-    elif payload.arg(0) == "have":
-        await conv.start_flow(ctx, "link")
-    else:
+async def give_pressed(ctx: Ctx, _press: LinkGive) -> None:
+    if ctx.person.consented_at is None:
         await conv.refuse_stale(ctx)
+        return
+    await give_code(ctx)
+
+
+async def have_pressed(ctx: Ctx, _press: LinkHave) -> None:
+    await conv.start_flow(ctx, "link")
 
 
 async def give_code(ctx: Ctx) -> None:

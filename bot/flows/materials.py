@@ -22,7 +22,7 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import DoorTallied
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, SendDocument
 from bot.domain.actions import get_action, valid_id
@@ -30,12 +30,13 @@ from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative
 from bot.domain.outcomes import OUTCOME_MAX, add_door_tally, parse_amount
 from bot.i18n import N_, Safe, Texts, texts_for
-from bot.views.access import id_arg, load_action, load_initiative, not_found
+from bot.views.access import load_action, load_initiative, not_found
 from bot.views.action_card import show_card
 from bot.views.buttons import action_button, initiative_button, menu_button
 from bot.views.entries import INVITATION
 from bot.views.invitation import invite_link
 from bot.views.materials import Sheet, file_name, letter_pdf, poster_pdf, sheets, tally_pdf
+from bot.views.routes import MatDoor, MatIcs, MatInvite, MatPoster, MatTally
 from bot.views.screens import kindly
 from bot.views.text import unescaped
 from storage.models import Action, ActionStatus, Initiative
@@ -89,8 +90,7 @@ async def invitation_sheet(ctx: Ctx, initiative: Initiative, texts: Texts) -> Sh
     )
 
 
-def language_of(ctx: Ctx, payload: Payload, index: int) -> str:
-    wanted = payload.arg(index)
+def language_of(ctx: Ctx, wanted: str | None) -> str:
     return wanted if wanted in OTHER_LANGUAGE else ctx.texts.lang
 
 
@@ -122,7 +122,7 @@ async def door_row(ctx: Ctx, action: Action, initiative: Initiative) -> list[lis
     return [[Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))]]
 
 
-async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> None:
+async def poster_pressed(ctx: Ctx, press: MatPoster, action_id: int | None) -> None:
     found = await load_action(ctx, action_id, Permission.PLAN_ACTION)
     if found is None:
         return
@@ -130,7 +130,7 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
     if action.status is ActionStatus.CANCELLED:
         await show_card(ctx, action, initiative, intro=ctx._("This was cancelled."))
         return
-    lang = language_of(ctx, payload, 2)
+    lang = language_of(ctx, press.lang)
     texts = texts_for(lang, str(ctx.texts.tz))
     sheet = await action_sheet(ctx, action, initiative, texts)
     poster, letter = await asyncio.gather(
@@ -169,11 +169,11 @@ async def poster_pressed(ctx: Ctx, payload: Payload, action_id: int | None) -> N
     )
 
 
-async def invite_pressed(ctx: Ctx, payload: Payload) -> None:
-    initiative = await load_initiative(ctx, id_arg(payload, 1), Permission.INVITE)
+async def invite_pressed(ctx: Ctx, press: MatInvite) -> None:
+    initiative = await load_initiative(ctx, valid_id(press.initiative_id), Permission.INVITE)
     if initiative is None:
         return
-    lang = language_of(ctx, payload, 2)
+    lang = language_of(ctx, press.lang)
     texts = texts_for(lang, str(ctx.texts.tz))
     sheet = await invitation_sheet(ctx, initiative, texts)
     poster, letter = await asyncio.gather(
@@ -374,26 +374,39 @@ async def link_opened(ctx: Ctx, token: str) -> None:
     await ctx.open(INVITATION, initiative, initiative.invite_token)
 
 
-async def mat_pressed(ctx: Ctx, payload: Payload) -> None:
-    what = payload.arg(0)
-    if what == "invite":
-        await invite_pressed(ctx, payload)
-        return
-    action_id = id_arg(payload, 1)
-    if action_id is None or what not in ("poster", "tally", "ics", "door"):
+async def _action_id(ctx: Ctx, action_id: int) -> int | None:
+    """The action a materials button names, or None after saying the button is stale."""
+    if valid_id(action_id) is None:
         await conv.refuse_stale(ctx)
-        return
-    if what == "poster":
-        await poster_pressed(ctx, payload, action_id)
-    elif what == "tally":
+        return None
+    return action_id
+
+
+async def mat_poster(ctx: Ctx, press: MatPoster) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
+        await poster_pressed(ctx, press, action_id)
+
+
+async def mat_tally(ctx: Ctx, press: MatTally) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await tally_pressed(ctx, action_id)
-    elif what == "ics":
+
+
+async def mat_ics(ctx: Ctx, press: MatIcs) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await ics_pressed(ctx, action_id)
-    else:
+
+
+async def mat_door(ctx: Ctx, press: MatDoor) -> None:
+    if (action_id := await _action_id(ctx, press.action_id)) is not None:
         await door_pressed(ctx, action_id)
 
 
 def register(registry: Registry) -> None:
     registry.add_flow(door_flow)
-    registry.button("mat")(mat_pressed)
+    registry.on(MatInvite)(invite_pressed)
+    registry.on(MatPoster)(mat_poster)
+    registry.on(MatTally)(mat_tally)
+    registry.on(MatIcs)(mat_ics)
+    registry.on(MatDoor)(mat_door)
     registry.deep_link(LINK_PREFIX)(link_opened)

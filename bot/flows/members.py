@@ -15,7 +15,7 @@ from __future__ import annotations
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import MemberLeft, MemberRoleChanged
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
@@ -28,7 +28,16 @@ from bot.views.buttons import (
     initiative_button,
     menu_button,
 )
+from bot.views.card_press import on_initiative
 from bot.views.entries import INITIATIVE_CARD
+from bot.views.routes import (
+    IniAskTeam,
+    IniGiveRole,
+    IniLeave,
+    IniLeaveConfirmed,
+    IniMembers,
+    IniPromote,
+)
 from bot.views.screens import tell_people
 from bot.views.text import with_intro
 from storage.models import Initiative, MemberRole, Membership, Resident
@@ -80,17 +89,17 @@ async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = 
     ctx.say(with_intro(intro, text), rows)
 
 
-async def members_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def members_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniMembers) -> None:
     """The card's "Members" button: everyone, by role, with what the initiator may change."""
     assert initiative is not None
     await show_members(ctx, initiative)
 
 
-async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
+async def promote_pressed(ctx: Ctx, initiative: Initiative | None, press: IniPromote) -> None:
     """Move a follower into the team, or a team member up to initiator."""
     assert initiative is not None
-    move = MOVES.get(payload.arg(3))
-    target = await _member(ctx, initiative, payload.int_arg(2))
+    move = MOVES.get(press.move)
+    target = await _member(ctx, initiative, press.resident_id)
     if move is None or target is None:
         await show_members(ctx, initiative, intro=ctx._("That person is no longer in it."))
         return
@@ -117,10 +126,10 @@ async def promote_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payl
     )
 
 
-async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
+async def give_role_pressed(ctx: Ctx, initiative: Initiative | None, press: IniGiveRole) -> None:
     """Hand the initiator's role over: the team member becomes initiator, the giver team."""
     assert initiative is not None
-    target = await _member(ctx, initiative, payload.int_arg(2))
+    target = await _member(ctx, initiative, press.resident_id)
     own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
     if target is None or own is None or target[0].role is not MemberRole.TEAM:
         await show_members(ctx, initiative, intro=ctx._("That person is no longer in the team."))
@@ -175,7 +184,7 @@ async def _member(
 # --- a follower asks to join the team -------------------------------------------------------
 
 
-async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniAskTeam) -> None:
     """A follower offers to help: every initiator gets a one-tap welcome."""
     assert initiative is not None
 
@@ -202,7 +211,7 @@ async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Pa
 # --- leaving --------------------------------------------------------------------------------
 
 
-async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniLeave) -> None:
     """First ask; the last initiator is told how to hand over instead."""
     assert initiative is not None
     own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
@@ -241,7 +250,9 @@ async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
     )
 
 
-async def leave_confirmed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def leave_confirmed(
+    ctx: Ctx, initiative: Initiative | None, _press: IniLeaveConfirmed
+) -> None:
     assert initiative is not None
     own = await membership(ctx.session, initiative.id or 0, ctx.person.id or 0)
     if own is None or await _last_initiator(ctx, initiative, own):
@@ -264,9 +275,9 @@ async def _last_initiator(ctx: Ctx, initiative: Initiative, own: Membership) -> 
 
 
 def register(registry: Registry) -> None:
-    registry.verb("members", Permission.MANAGE_MEMBERS)(members_pressed)
-    registry.verb("promote", Permission.MANAGE_MEMBERS)(promote_pressed)
-    registry.verb("giverole", Permission.MANAGE_MEMBERS)(give_role_pressed)
-    registry.verb("askteam", Permission.ASK_TO_JOIN_TEAM)(ask_team_pressed)
-    registry.verb("leave", Permission.LEAVE)(leave_pressed)
-    registry.verb("leaveok", Permission.LEAVE)(leave_confirmed)
+    registry.on(IniMembers)(on_initiative(Permission.MANAGE_MEMBERS)(members_pressed))
+    registry.on(IniPromote)(on_initiative(Permission.MANAGE_MEMBERS)(promote_pressed))
+    registry.on(IniGiveRole)(on_initiative(Permission.MANAGE_MEMBERS)(give_role_pressed))
+    registry.on(IniAskTeam)(on_initiative(Permission.ASK_TO_JOIN_TEAM)(ask_team_pressed))
+    registry.on(IniLeave)(on_initiative(Permission.LEAVE)(leave_pressed))
+    registry.on(IniLeaveConfirmed)(on_initiative(Permission.LEAVE)(leave_confirmed))

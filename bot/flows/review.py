@@ -15,7 +15,6 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.core.understand import parse_count
 from bot.domain.actions import find_kit, get_action, has_started, upcoming_actions, valid_id
@@ -25,9 +24,10 @@ from bot.domain.kits import OUTCOMES_MAX, Kit, KitError, suggest_next
 from bot.domain.operations import review_action
 from bot.domain.outcomes import parse_amount
 from bot.i18n import N_, Safe, escape
-from bot.views.access import id_arg, load_action, refuse
+from bot.views.access import load_action, refuse
 from bot.views.action_card import show_card
 from bot.views.after_action import review_done
+from bot.views.routes import Review
 from bot.views.screens import kindly
 from storage.models import Action, ActionKind, ActionStatus, Initiative, Phase
 
@@ -312,11 +312,11 @@ review_flow = Flow(
 )
 
 
-async def review_pressed(ctx: Ctx, payload: Payload) -> None:
-    if id_arg(payload, 0) is None:
+async def review_pressed(ctx: Ctx, press: Review) -> None:
+    if valid_id(press.action_id) is None:
         await conv.refuse_stale(ctx)
         return
-    found = await load_action(ctx, payload.int_arg(0), Permission.REVIEW_ACTION)
+    found = await load_action(ctx, press.action_id, Permission.REVIEW_ACTION)
     if found is None:
         return
     action, initiative = found
@@ -354,4 +354,4 @@ async def review_pressed(ctx: Ctx, payload: Payload) -> None:
 
 def register(registry: Registry) -> None:
     registry.add_flow(review_flow)
-    registry.button("review")(review_pressed)
+    registry.on(Review)(review_pressed)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
@@ -17,8 +17,10 @@ from bot.domain.initiatives import membership, record_activity, team
 from bot.domain.phases import check_progress
 from bot.i18n import N_, Safe, escape
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.card_press import on_initiative
 from bot.views.cards import TEAM_ROLE_TITLES, member_role, role_names
 from bot.views.initiative import BACK, initiative_of_flow, lost
+from bot.views.routes import IniPlan, IniRoles, IniScript, IniTeam
 from bot.views.text import with_intro
 from storage.models import ActivityKind, Initiative, Membership
 
@@ -211,12 +213,12 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     ctx.say(with_intro(intro, text), rows)
 
 
-async def team_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def team_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniTeam) -> None:
     assert initiative is not None
     await show_team(ctx, initiative)
 
 
-async def roles_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def roles_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniRoles) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, roles_flow.name, {"initiative_id": initiative.id})
 
@@ -255,10 +257,10 @@ def script_text(ctx: Ctx, initiative: Initiative, role: Role) -> Safe:
     )
 
 
-async def script_pressed(ctx: Ctx, initiative: Initiative | None, payload: Payload) -> None:
+async def script_pressed(ctx: Ctx, initiative: Initiative | None, press: IniScript) -> None:
     assert initiative is not None
     try:
-        role = Role(payload.arg(2))
+        role = Role(press.role)
     except ValueError:
         await show_team(ctx, initiative)
         return
@@ -327,15 +329,15 @@ plan_flow = Flow(
 )
 
 
-async def plan_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def plan_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniPlan) -> None:
     assert initiative is not None
     await conv.start_flow(ctx, plan_flow.name, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
-    registry.verb("team", Permission.CHECK_ROLES)(team_pressed)
-    registry.verb("roles", Permission.CHECK_ROLES)(roles_pressed)
-    registry.verb("script", Permission.CHECK_ROLES)(script_pressed)
-    registry.verb("plan", Permission.CHECK_ROLES)(plan_pressed)
+    registry.on(IniTeam)(on_initiative(Permission.CHECK_ROLES)(team_pressed))
+    registry.on(IniRoles)(on_initiative(Permission.CHECK_ROLES)(roles_pressed))
+    registry.on(IniScript)(on_initiative(Permission.CHECK_ROLES)(script_pressed))
+    registry.on(IniPlan)(on_initiative(Permission.CHECK_ROLES)(plan_pressed))
     registry.add_flow(roles_flow)
     registry.add_flow(plan_flow)

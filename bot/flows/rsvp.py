@@ -8,30 +8,27 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
-from bot.domain.actions import give_rsvp, open_for_rsvp, rsvp_people, totals
+from bot.domain.actions import give_rsvp, open_for_rsvp, rsvp_people, totals, valid_id
 from bot.domain.authz import Permission
 from bot.i18n import Safe, escape
-from bot.views.access import id_arg, load_action
+from bot.views.access import load_action
 from bot.views.action_card import show_card, totals_line
 from bot.views.action_news import tell_promoted
 from bot.views.buttons import RSVP_KEYS, action_button, initiative_button, menu_button
+from bot.views.routes import RsvpChoice, RsvpWho
 from bot.views.screens import in_place, kindly
 from storage.models import ActionStatus, RsvpAnswer
 
 NAMES_MAX = 200
 
 
-async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
-    if payload.arg(0) == "who":
-        await who_is_coming(ctx, payload)
-        return
-    answer = RSVP_KEYS.get(payload.arg(1))
-    if answer is None or id_arg(payload, 0) is None:
+async def rsvp_pressed(ctx: Ctx, press: RsvpChoice) -> None:
+    answer = RSVP_KEYS.get(press.answer)
+    if answer is None or valid_id(press.action_id) is None:
         await conv.refuse_stale(ctx)
         return
-    found = await load_action(ctx, payload.int_arg(0), Permission.RSVP)
+    found = await load_action(ctx, press.action_id, Permission.RSVP)
     if found is None:
         return
     action, initiative = found
@@ -79,8 +76,8 @@ async def rsvp_pressed(ctx: Ctx, payload: Payload) -> None:
         await tell_promoted(ctx, action, [row.resident_id for row in result.promoted])
 
 
-async def who_is_coming(ctx: Ctx, payload: Payload) -> None:
-    found = await load_action(ctx, payload.int_arg(1), Permission.SEE_RSVP_NAMES)
+async def who_is_coming(ctx: Ctx, press: RsvpWho) -> None:
+    found = await load_action(ctx, press.action_id, Permission.SEE_RSVP_NAMES)
     if found is None:
         return
     action, initiative = found
@@ -116,4 +113,5 @@ async def who_is_coming(ctx: Ctx, payload: Payload) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.button("rsvp")(rsvp_pressed)
+    registry.on(RsvpChoice)(rsvp_pressed)
+    registry.on(RsvpWho)(who_is_coming)

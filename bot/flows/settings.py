@@ -16,11 +16,12 @@ from sqlmodel import col, select
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.i18n import N_, Safe
 from bot.views.buttons import menu_button
+from bot.views.routes import Setting
 from bot.views.text import paragraphs, with_intro
 from scheduler import outbox
 from scheduler.rules import sync_action
@@ -34,7 +35,7 @@ def register(registry: Registry) -> None:
     registry.command("instellingen", "settings", description=N_("Reminders and quiet hours"))(
         settings_command
     )
-    registry.button("set")(settings_pressed)
+    registry.on(Setting)(settings_pressed)
     registry.menu_entry("settings", N_("Reminders"), order=80)(settings_menu)
 
 
@@ -112,9 +113,9 @@ async def settings_menu(ctx: Ctx) -> None:
     await settings_command(ctx, "")
 
 
-async def settings_pressed(ctx: Ctx, payload: Payload) -> None:
+async def settings_pressed(ctx: Ctx, press: Setting) -> None:
     """A choice was pressed: change the setting, say what it means, show it again."""
-    choice = payload.arg(0)
+    choice = press.choice
     if choice == "show":
         await settings_command(ctx, "")
         return

@@ -15,13 +15,14 @@ from __future__ import annotations
 from bot.core.adapt import plain
 from bot.core.context import Ctx
 from bot.core.identities import wa_link
-from bot.core.payloads import Payload
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
 from bot.i18n import texts_for
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, initiative_button, menu_button
+from bot.views.card_press import on_initiative
 from bot.views.invitation import invite_payload
+from bot.views.routes import IniShare
 from storage.models import Initiative
 
 __all__ = ["card_text", "share_link"]
@@ -55,7 +56,7 @@ def share_link(card: str) -> str:
     return wa_link("", card)
 
 
-async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Payload) -> None:
+async def share_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniShare) -> None:
     assert initiative is not None
     card = card_text(ctx, initiative)
     ctx.say(
@@ -76,4 +77,4 @@ async def share_pressed(ctx: Ctx, initiative: Initiative | None, _payload: Paylo
 
 
 def register(registry: Registry) -> None:
-    registry.verb("share", Permission.INVITE)(share_pressed)
+    registry.on(IniShare)(on_initiative(Permission.INVITE)(share_pressed))

@@ -11,19 +11,19 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import group_rows, groups
-from bot.domain.actions import answer_of, get_action
+from bot.domain.actions import answer_of, get_action, valid_id
 from bot.domain.authz import Permission, may
 from bot.domain.initiatives import get_initiative
 from bot.i18n import Safe
-from bot.views.access import id_arg
 from bot.views.buttons import menu_button
 from bot.views.entries import ASK_CONSENT
 from bot.views.group_cards import NAME_LINK, refresh_cards, texts_in
 from bot.views.group_private import NOT_ANSWERED, not_for_you
+from bot.views.routes import ShowName
 from bot.views.screens import show
 from storage.models import Action, GroupChat
 
@@ -106,8 +106,8 @@ async def show_name_question(
     show(ctx, text, [[button], menu], edit=edit)
 
 
-async def name_pressed(ctx: Ctx, payload: Payload) -> None:
-    found = await _action_in_group(ctx, await get_action(ctx.session, id_arg(payload, 0)))
+async def name_pressed(ctx: Ctx, press: ShowName) -> None:
+    found = await _action_in_group(ctx, await get_action(ctx.session, valid_id(press.action_id)))
     if found is None:
         return
     action, group = found
@@ -115,7 +115,7 @@ async def name_pressed(ctx: Ctx, payload: Payload) -> None:
         await _ask_consent(ctx, action)
         return
     answered = await answer_of(ctx.session, action.id or 0, ctx.person.id or 0)
-    want = payload.arg(1) == "1"
+    want = press.show
     if answered is not None and answered.show_name != want:
         answered.show_name = want
         initiative = await get_initiative(ctx.session, action.initiative_id)
@@ -139,5 +139,5 @@ async def name_pressed(ctx: Ctx, payload: Payload) -> None:
 
 
 def register(registry: Registry) -> None:
-    registry.button(NAME_LINK)(name_pressed)
+    registry.on(ShowName)(name_pressed)
     registry.deep_link(NAME_LINK)(name_link_opened)

@@ -40,7 +40,7 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import SupportRequested
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, Outgoing
 from bot.domain.audit import audit
@@ -67,6 +67,7 @@ from bot.views.coach import (
     shown_name,
     was_coach,
 )
+from bot.views.routes import SupportOpen, SupportReply, SupportToCoach
 from bot.views.text import shorten
 from scheduler import outbox
 from scheduler.messages import Skip, fetch, recipient, say, texts_of
@@ -537,32 +538,36 @@ async def show_open(ctx: Ctx) -> None:
     ctx.say(Safe("\n".join(lines)), rows)
 
 
-async def pressed(ctx: Ctx, payload: Payload) -> None:
+async def open_pressed(ctx: Ctx, _press: SupportOpen) -> None:
     if await needs_onboarding(ctx):
         return
-    verb = payload.arg(0)
-    if verb == "open":
-        conv.leave_flow(ctx, keep_for_later=True)
-        await show_open(ctx)
-    elif verb == "r":
-        found = await _thread(ctx, payload.int_arg(1))
-        if found is None:
-            await refuse_thread(ctx, payload.int_arg(1))
-            return
-        conv.leave_flow(ctx, keep_for_later=True)
-        await conv.start_flow(ctx, reply_flow.name, {"request_id": found[0].id})
-    elif verb == "c":
-        ident = payload.int_arg(1)
-        initiative = await get_initiative(ctx.session, ident)
-        if initiative is None or not await may(
-            ctx.session, ctx.person, Permission.ASK_COACH, initiative
-        ):
-            await refuse(ctx, Permission.ASK_COACH, subject("initiative", ident))
-            return
-        conv.leave_flow(ctx, keep_for_later=True)
-        await conv.start_flow(ctx, to_coach_flow.name, {"initiative_id": initiative.id})
-    else:
-        await conv.refuse_stale(ctx)
+    conv.leave_flow(ctx, keep_for_later=True)
+    await show_open(ctx)
+
+
+async def reply_pressed(ctx: Ctx, press: SupportReply) -> None:
+    if await needs_onboarding(ctx):
+        return
+    found = await _thread(ctx, press.request_id)
+    if found is None:
+        await refuse_thread(ctx, press.request_id)
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.start_flow(ctx, reply_flow.name, {"request_id": found[0].id})
+
+
+async def to_coach_pressed(ctx: Ctx, press: SupportToCoach) -> None:
+    if await needs_onboarding(ctx):
+        return
+    ident = press.initiative_id
+    initiative = await get_initiative(ctx.session, ident)
+    if initiative is None or not await may(
+        ctx.session, ctx.person, Permission.ASK_COACH, initiative
+    ):
+        await refuse(ctx, Permission.ASK_COACH, subject("initiative", ident))
+        return
+    conv.leave_flow(ctx, keep_for_later=True)
+    await conv.start_flow(ctx, to_coach_flow.name, {"initiative_id": initiative.id})
 
 
 def register(registry: Registry) -> None:
@@ -570,6 +575,8 @@ def register(registry: Registry) -> None:
     registry.renderer(NEW_KIND, essential=True, budget=False)(render_new)
     registry.renderer(NUDGE_KIND, essential=True, at_most_once=True, budget=False)(render_nudge)
     registry.renderer(MOVED_KIND, essential=True, budget=False)(render_moved)
-    registry.button("sup")(pressed)
+    registry.on(SupportOpen)(open_pressed)
+    registry.on(SupportReply)(reply_pressed)
+    registry.on(SupportToCoach)(to_coach_pressed)
     registry.add_flow(reply_flow)
     registry.add_flow(to_coach_flow)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer, verbatim
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import get_action, tasks_of, valid_id
@@ -22,6 +22,7 @@ from bot.i18n import N_, Safe, texts_for
 from bot.views.access import load_action, not_found, refuse
 from bot.views.action_questions import TASK_MAX, Step, parse_title
 from bot.views.buttons import action_button, menu_button
+from bot.views.routes import TaskAdd, TaskDone, TaskList, TaskPick, TaskTo
 from bot.views.screens import kindly
 from bot.views.text import shorten, unescaped, with_intro
 from storage.models import Action, Initiative, Resident, Task
@@ -115,20 +116,23 @@ async def assign(
     return person
 
 
-async def task_pressed(ctx: Ctx, payload: Payload) -> None:
-    what = payload.arg(0)
-    if what == "list":
-        found = await load_action(ctx, payload.int_arg(1), Permission.DIVIDE_TASKS)
+TaskPress = TaskList | TaskAdd | TaskPick | TaskTo | TaskDone
+
+
+async def task_pressed(ctx: Ctx, press: TaskPress) -> None:
+    # One handler for the task buttons (registered per type below): they share their loading.
+    if isinstance(press, TaskList):
+        found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
         if found:
             conv.leave_flow(ctx, keep_for_later=True)
             await show_tasks(ctx, *found)
-    elif what == "add":
-        found = await load_action(ctx, payload.int_arg(1), Permission.DIVIDE_TASKS)
+    elif isinstance(press, TaskAdd):
+        found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
         if found:
             conv.leave_flow(ctx, keep_for_later=True)
             await conv.start_flow(ctx, "task", {"action_id": found[0].id})
-    elif what == "pick":
-        loaded = await load_task(ctx, payload.int_arg(1))
+    elif isinstance(press, TaskPick):
+        loaded = await load_task(ctx, press.task_id)
         if loaded:
             task, action, initiative = loaded
             conv.leave_flow(ctx, keep_for_later=True)
@@ -140,11 +144,11 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
             ]
             rows.append([Button(ctx._("Back to the tasks"), pack("task", "list", action.id))])
             ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
-    elif what == "to":
-        loaded = await load_task(ctx, payload.int_arg(1))
+    elif isinstance(press, TaskTo):
+        loaded = await load_task(ctx, press.task_id)
         if loaded:
             task, action, initiative = loaded
-            person = await assign(ctx, task, action, initiative, valid_id(payload.int_arg(2)) or 0)
+            person = await assign(ctx, task, action, initiative, valid_id(press.resident_id) or 0)
             if person is None:
                 await conv.refuse_stale(ctx)
                 return
@@ -155,8 +159,8 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
                 initiative,
                 intro=ctx._("{name} does {task}.", name=person.display_name, task=task.title),
             )
-    elif what == "done":
-        loaded = await load_task(ctx, payload.int_arg(1))
+    else:
+        loaded = await load_task(ctx, press.task_id)
         if loaded:
             task, action, initiative = loaded
             if finish_task(task, ctx.person, emit=ctx.emit):
@@ -164,8 +168,6 @@ async def task_pressed(ctx: Ctx, payload: Payload) -> None:
             else:
                 ctx.toast(ctx._("That was done already."))
             await show_tasks(ctx, action, initiative)
-    else:
-        await conv.refuse_stale(ctx)
 
 
 async def task_action(ctx: Ctx) -> tuple[Action, Initiative] | None:
@@ -238,4 +240,8 @@ task_flow = Flow(
 
 def register(registry: Registry) -> None:
     registry.add_flow(task_flow)
-    registry.button("task")(task_pressed)
+    registry.on(TaskList)(task_pressed)
+    registry.on(TaskAdd)(task_pressed)
+    registry.on(TaskPick)(task_pressed)
+    registry.on(TaskTo)(task_pressed)
+    registry.on(TaskDone)(task_pressed)

@@ -6,13 +6,14 @@ from __future__ import annotations
 import html
 
 from bot.core.context import Ctx
-from bot.core.payloads import Payload, pack
+from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.logins import LINK_MINUTES, issue_login, may_have_link
 from bot.i18n import N_, Safe, escape
 from bot.views.buttons import menu_button
 from bot.views.coach import needs_onboarding
+from bot.views.routes import WebLink
 
 
 def web_button(ctx: Ctx) -> Button:
@@ -25,7 +26,7 @@ async def web_command(ctx: Ctx, _args: str) -> None:
     await send_link(ctx)
 
 
-async def pressed(ctx: Ctx, _payload: Payload) -> None:
+async def pressed(ctx: Ctx, _press: WebLink) -> None:
     ctx.toast()
     await send_link(ctx)
 
@@ -66,4 +67,4 @@ def register(registry: Registry) -> None:
         description=N_("Coaches and programme managers: log in to the web console"),
         menu=False,
     )(web_command)
-    registry.button("web")(pressed)
+    registry.on(WebLink)(pressed)

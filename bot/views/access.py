@@ -5,7 +5,6 @@ decided in bot/domain/authz.py)."""
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.payloads import Payload
 from bot.domain.actions import get_action, valid_id
 from bot.domain.authz import Permission, allowed, hats, may
 from bot.domain.initiatives import get_initiative
@@ -25,11 +24,6 @@ REFUSALS = {
         "Would you like to join? Ask the neighbour who sent it to you for the invitation link."
     ),
 }
-
-
-def id_arg(payload: Payload, index: int) -> int | None:
-    """A payload's argument as a row id, or None when it cannot be one."""
-    return valid_id(payload.int_arg(index))
 
 
 async def refuse(ctx: Ctx, permission: Permission) -> None:
