@@ -116,58 +116,65 @@ async def assign(
     return person
 
 
-TaskPress = TaskList | TaskAdd | TaskPick | TaskTo | TaskDone
+async def list_pressed(ctx: Ctx, press: TaskList) -> None:
+    found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
+    if found:
+        conv.leave_flow(ctx, keep_for_later=True)
+        await show_tasks(ctx, *found)
 
 
-async def task_pressed(ctx: Ctx, press: TaskPress) -> None:
-    # One handler for the task buttons (registered per type below): they share their loading.
-    if isinstance(press, TaskList):
-        found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
-        if found:
-            conv.leave_flow(ctx, keep_for_later=True)
-            await show_tasks(ctx, *found)
-    elif isinstance(press, TaskAdd):
-        found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
-        if found:
-            conv.leave_flow(ctx, keep_for_later=True)
-            await conv.start_flow(ctx, "task", {"action_id": found[0].id})
-    elif isinstance(press, TaskPick):
-        loaded = await load_task(ctx, press.task_id)
-        if loaded:
-            task, action, initiative = loaded
-            conv.leave_flow(ctx, keep_for_later=True)
-            rows = [
-                [Button(resident.display_name, pack("task", "to", task.id, resident.id))]
-                for _, resident in (await team(ctx.session, initiative.id or 0))[
-                    : ctx.services.policy.list_max
-                ]
-            ]
-            rows.append([Button(ctx._("Back to the tasks"), pack("task", "list", action.id))])
-            ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
-    elif isinstance(press, TaskTo):
-        loaded = await load_task(ctx, press.task_id)
-        if loaded:
-            task, action, initiative = loaded
-            person = await assign(ctx, task, action, initiative, valid_id(press.resident_id) or 0)
-            if person is None:
-                await conv.refuse_stale(ctx)
-                return
-            ctx.toast(ctx._("Assigned."))
-            await show_tasks(
-                ctx,
-                action,
-                initiative,
-                intro=ctx._("{name} does {task}.", name=person.display_name, task=task.title),
-            )
+async def add_pressed(ctx: Ctx, press: TaskAdd) -> None:
+    found = await load_action(ctx, press.action_id, Permission.DIVIDE_TASKS)
+    if found:
+        conv.leave_flow(ctx, keep_for_later=True)
+        await conv.start_flow(ctx, "task", {"action_id": found[0].id})
+
+
+async def pick_pressed(ctx: Ctx, press: TaskPick) -> None:
+    """Who does it: the team, one button each."""
+    loaded = await load_task(ctx, press.task_id)
+    if not loaded:
+        return
+    task, action, initiative = loaded
+    conv.leave_flow(ctx, keep_for_later=True)
+    rows = [
+        [Button(resident.display_name, TaskTo(task.id or 0, resident.id or 0).pack())]
+        for _, resident in (await team(ctx.session, initiative.id or 0))[
+            : ctx.services.policy.list_max
+        ]
+    ]
+    rows.append([Button(ctx._("Back to the tasks"), TaskList(action.id or 0).pack())])
+    ctx.say(ctx._("Who does <b>{task}</b>?", task=task.title), rows)
+
+
+async def to_pressed(ctx: Ctx, press: TaskTo) -> None:
+    loaded = await load_task(ctx, press.task_id)
+    if not loaded:
+        return
+    task, action, initiative = loaded
+    person = await assign(ctx, task, action, initiative, valid_id(press.resident_id) or 0)
+    if person is None:
+        await conv.refuse_stale(ctx)
+        return
+    ctx.toast(ctx._("Assigned."))
+    await show_tasks(
+        ctx,
+        action,
+        initiative,
+        intro=ctx._("{name} does {task}.", name=person.display_name, task=task.title),
+    )
+
+
+async def done_pressed(ctx: Ctx, press: TaskDone) -> None:
+    loaded = await load_task(ctx, press.task_id)
+    if not loaded:
+        return
+    task, action, initiative = loaded
+    if finish_task(task, ctx.person, emit=ctx.emit):
+        ctx.toast(ctx._("Well done!"))
     else:
-        loaded = await load_task(ctx, press.task_id)
-        if loaded:
-            task, action, initiative = loaded
-            if finish_task(task, ctx.person, emit=ctx.emit):
-                ctx.toast(ctx._("Well done!"))
-            else:
-                ctx.toast(ctx._("That was done already."))
-            await show_tasks(ctx, action, initiative)
+        ctx.toast(ctx._("That was done already."))
+    await show_tasks(ctx, action, initiative)
 
 
 async def task_action(ctx: Ctx) -> tuple[Action, Initiative] | None:
@@ -240,8 +247,8 @@ task_flow = Flow(
 
 def register(registry: Registry) -> None:
     registry.add_flow(task_flow)
-    registry.on(TaskList)(task_pressed)
-    registry.on(TaskAdd)(task_pressed)
-    registry.on(TaskPick)(task_pressed)
-    registry.on(TaskTo)(task_pressed)
-    registry.on(TaskDone)(task_pressed)
+    registry.on(TaskList)(list_pressed)
+    registry.on(TaskAdd)(add_pressed)
+    registry.on(TaskPick)(pick_pressed)
+    registry.on(TaskTo)(to_pressed)
+    registry.on(TaskDone)(done_pressed)

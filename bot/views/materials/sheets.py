@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.seam import SendDocument
+from bot.domain.programmes import programmes_for
 from bot.i18n import Texts
 from bot.views.materials import Sheet, file_name
 from bot.views.materials.calendar import action_ics
@@ -31,10 +32,6 @@ def action_link(services: Services, action: Action, address: int = 0) -> str:
 
 async def owner_of(session: AsyncSession, initiative: Initiative, today: date) -> str | None:
     """The organisation of the running programme the initiative is part of, if any."""
-    try:
-        from bot.domain.programmes import programmes_for
-    except ImportError:  # a build without programmes
-        return None
     found = await programmes_for(session, initiative, today)
     return found[0].organisation if found else None
 
