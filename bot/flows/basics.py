@@ -14,7 +14,7 @@ from bot.core.understand import fold
 from bot.i18n import N_, Safe, pick_language
 from bot.views.buttons import menu_button
 from bot.views.entries import FOLLOW_DEEP_LINK
-from bot.views.privacy import privacy_text
+from bot.views.privacy_text import privacy_text
 from bot.views.routes import Answer, Language, MenuChoice, Privacy, Resume, ToMenu
 from bot.views.text import paragraphs
 

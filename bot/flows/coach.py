@@ -79,8 +79,8 @@ from bot.views.routes import (
     CoachSeen,
     CoachSnooze,
 )
+from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten, with_intro
-from bot.views.whatsapp_skips import reason_lines
 from scheduler import outbox
 from scheduler.rules import Kind
 from storage.models import (

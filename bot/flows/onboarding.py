@@ -20,7 +20,7 @@ from bot.domain.places import postcode_of
 from bot.i18n import N_, Safe
 from bot.views.entries import FOLLOW_DEEP_LINK
 from bot.views.invitation import LINK_PREFIX
-from bot.views.privacy import privacy_text
+from bot.views.privacy_text import privacy_text
 from bot.views.text import paragraphs
 
 NAME_MAX = 40

@@ -37,8 +37,8 @@ from bot.i18n import Safe, Texts, escape, texts_for
 from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
 from bot.views.coach import overview_button
+from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten
-from bot.views.whatsapp_skips import reason_lines
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
 from storage.models import (
     Broadcast,
