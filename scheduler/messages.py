@@ -37,7 +37,6 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot.core.payloads import pack
 from bot.core.policy import RuleTimings
 from bot.core.registry import KindInfo, Registry
 from bot.core.seam import Button, Outgoing, SendText
@@ -58,6 +57,7 @@ from bot.views.buttons import (
     rsvp_button,
     team_button,
 )
+from bot.views.routes import IniInvite, Setting
 from scheduler.rules import Kind, followup_due, reminder_due, zone
 from storage.models import (
     Action,
@@ -252,7 +252,7 @@ def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
 
 
 def settings_button(texts: Texts) -> Button:
-    return Button(texts._("Fewer messages"), pack("set", "show"))
+    return Button(texts._("Fewer messages"), Setting("show").pack())
 
 
 async def next_step_hint(
@@ -481,7 +481,7 @@ async def render_joined(
         )
     rows = [
         initiative_row(texts, initiative.id or 0),
-        [Button(texts._("Invite more neighbours"), pack("ini", "invite", initiative.id))],
+        [Button(texts._("Invite more neighbours"), IniInvite(initiative.id or 0).pack())],
     ]
     return say(person, text, *rows)
 

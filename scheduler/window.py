@@ -29,7 +29,6 @@ from sqlmodel import col, select
 
 from bot.core import identities, wire
 from bot.core.config import Settings
-from bot.core.payloads import pack
 from bot.core.seam import WHATSAPP, Outgoing, SendTemplate, network_of
 from bot.core.templates import REMINDER, UPDATE, WINDOW_PAYLOAD
 from bot.domain.whatsapp_skips import (
@@ -41,6 +40,7 @@ from bot.domain.whatsapp_skips import (
     WAITING,
 )
 from bot.i18n import texts_for
+from bot.views.routes import ActShow
 from scheduler.messages import KindInfo, Skip, fetch, when_text
 from storage.models import (
     Action,
@@ -112,7 +112,7 @@ async def gate(
                 REMINDER.name,
                 person.language,
                 (action.title, when_text(texts, action.starts_at), action.place.strip() or "-"),
-                (pack("act", "show", action.id),),
+                (ActShow(action.id or 0).pack(),),
             )
         ]
     created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)

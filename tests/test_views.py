@@ -20,6 +20,7 @@ from bot.views.buttons import (
     rsvp_button,
     rsvp_row,
 )
+from bot.views.routes import GroupRsvp
 from bot.views.text import paragraphs, shorten, unescaped, with_intro
 from storage.models import (
     Action,
@@ -94,7 +95,7 @@ def test_the_rsvp_row_ticks_the_own_answer_and_serves_a_group_unticked() -> None
     assert [button.payload for button in mine] == [pack("rsvp", 7, key) for key in "cmn"]
     waiting = rsvp_row(EN, 7, RsvpAnswer.COMING, waiting=True)
     assert waiting[0].label == "⏳ On the waiting list"
-    group = rsvp_row(EN, 7, route="grsvp")
+    group = rsvp_row(EN, 7, kind=GroupRsvp)
     assert [button.label for button in group] == ["I'm coming", "Maybe", "I can't come"]
     assert group[2].payload == pack("grsvp", 7, "n")
 

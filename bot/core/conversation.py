@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.context import SHOWN_BUTTONS, Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Goto, Invalid, Next, resolve
-from bot.core.payloads import Answer, pack, unpack
+from bot.core.payloads import Answer, MenuChoice, Resume, ToMenu, unpack
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.core.understand import command_word, fold, means
 from bot.i18n import N_, Safe, Texts, escape
@@ -41,7 +41,7 @@ START_LINK = re.compile(
 def menu_button(texts: Texts) -> Button:
     """Back to the menu: the one definition (the core's questions show it and know it
     typed out); views and flows use it through bot/views/buttons.py."""
-    return Button(texts._("Back to the menu"), pack("menu"))
+    return Button(texts._("Back to the menu"), ToMenu().pack())
 
 
 async def start_flow(ctx: Ctx, name: str, data: dict[str, Any] | None = None) -> None:
@@ -105,7 +105,7 @@ async def question_of(ctx: Ctx, ask: Ask) -> tuple[str, list[list[Button]]]:
     text = await resolve(ask.say(ctx))
     flow_name = ctx.conversation.flow or ""
     buttons = [
-        Button(label_of(ctx, choice), pack("s", flow_name, ask.step, choice.key))
+        Button(label_of(ctx, choice), Answer(flow_name, ask.step, choice.key).pack())
         for choice in await choices_of(ctx, ask)
     ]
     rows = [buttons[i : i + ask.columns] for i in range(0, len(buttons), ask.columns)]
@@ -286,11 +286,15 @@ async def _ask_meant(ctx: Ctx, ask: Ask, command: str, text: str) -> None:
     ctx.say(
         ctx._(_MEANT_QUESTIONS[command], text=text[:300]),
         [
-            [Button(ctx._(_MEANT_YES[command]), pack("s", flow_name, ask.step, _MEANT_COMMAND))],
+            [
+                Button(
+                    ctx._(_MEANT_YES[command]), Answer(flow_name, ask.step, _MEANT_COMMAND).pack()
+                )
+            ],
             [
                 Button(
                     ctx._("No, that is my answer"),
-                    pack("s", flow_name, ask.step, _MEANT_ANSWER),
+                    Answer(flow_name, ask.step, _MEANT_ANSWER).pack(),
                 )
             ],
         ],
@@ -433,12 +437,12 @@ def menu_rows(ctx: Ctx, entries: list[Button]) -> list[list[Button]]:
 async def show_menu(ctx: Ctx, intro: str | None = None) -> None:
     registry = ctx.services.registry
     buttons = [
-        Button(ctx._(entry.label), pack("m", entry.key))
+        Button(ctx._(entry.label), MenuChoice(entry.key).pack())
         for entry in registry.menu
         if entry.visible is None or entry.visible(ctx)
     ]
     rows = menu_rows(ctx, buttons)
     if ctx.data.get(PAUSED):  # last, so the menu's own buttons keep their places
-        rows.append([Button(ctx._("Continue where I was"), pack("resume"))])
+        rows.append([Button(ctx._("Continue where I was"), Resume().pack())])
     text = ctx._("What would you like to do?")
     ctx.say(Safe(f"{intro}\n\n{text}") if intro else text, rows)

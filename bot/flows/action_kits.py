@@ -21,7 +21,6 @@ from sqlmodel import col, select
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import find_kit, quote_measure, valid_id
@@ -87,8 +86,9 @@ def kit_title(texts: Texts, kit: Kit) -> str:
     return kit.text(texts.lang).title
 
 
-def with_ini(args: list[object], initiative: Initiative | None) -> list[object]:
-    return [*args, initiative.id] if initiative is not None else args
+def ini_id(initiative: Initiative | None) -> int | None:
+    """The initiative a kit is browsed for, as its buttons carry it (last, when there is one)."""
+    return initiative.id if initiative is not None else None
 
 
 async def context_initiative(ctx: Ctx, raw: int | None) -> Initiative | None:
@@ -113,7 +113,7 @@ def kit_buttons(ctx: Ctx, kits: list[Kit], initiative: Initiative | None) -> lis
         [
             Button(
                 shorten(kit_title(ctx.texts, kit), 50),
-                pack("kit", "show", *with_ini([kit.id], initiative)),
+                KitShow(kit.id, ini_id(initiative)).pack(),
             )
         ]
         for kit in kits[: ctx.services.policy.list_max]
@@ -125,7 +125,7 @@ async def stale_kit(ctx: Ctx) -> None:
     await kindly(
         ctx,
         ctx._("I can't find that action kit (any more)."),
-        [[Button(ctx._("All action kits"), pack("kit", "themes"))]],
+        [[Button(ctx._("All action kits"), KitThemes().pack())]],
     )
 
 
@@ -144,7 +144,7 @@ async def show_themes(ctx: Ctx, initiative: Initiative | None) -> None:
         [
             Button(
                 kit_theme_label(ctx.texts, theme),
-                pack("kit", "theme", *with_ini([theme], initiative)),
+                KitTheme(theme, ini_id(initiative)).pack(),
             )
         ]
         for theme in themes
@@ -186,7 +186,7 @@ async def kit_theme(ctx: Ctx, press: KitTheme) -> None:
     if not kits:
         lines += ["", ctx._("There are no kits for this theme yet.")]
     rows = kit_buttons(ctx, kits, initiative)
-    rows.append([Button(ctx._("Other themes"), pack("kit", "themes", *with_ini([], initiative)))])
+    rows.append([Button(ctx._("Other themes"), KitThemes(ini_id(initiative)).pack())])
     ctx.say(Safe("\n".join(lines)), [*rows, *back_rows(ctx, initiative)])
 
 
@@ -226,7 +226,7 @@ async def kit_list(ctx: Ctx, press: KitList) -> None:
     if not same_theme and not in_phase:
         lines += ["", ctx._("No kit fits exactly. Have a look at all themes.")]
     rows = kit_buttons(ctx, same_theme + in_phase, initiative)
-    rows.append([Button(ctx._("All themes"), pack("kit", "themes", initiative.id))])
+    rows.append([Button(ctx._("All themes"), KitThemes(initiative.id).pack())])
     ctx.say(Safe("\n".join(lines)), [*rows, *back_rows(ctx, initiative)])
 
 
@@ -282,8 +282,8 @@ def kit_page(ctx: Ctx, kit: Kit) -> Safe:
 async def kit_rows(ctx: Ctx, kit: Kit, initiative: Initiative | None) -> list[list[Button]]:
     rows = [
         [
-            Button(ctx._("Steps"), pack("kit", "step", *with_ini([kit.id, 1], initiative))),
-            Button(ctx._("Use this kit"), pack("kit", "use", *with_ini([kit.id], initiative))),
+            Button(ctx._("Steps"), KitStep(kit.id, 1, ini_id(initiative)).pack()),
+            Button(ctx._("Use this kit"), KitUse(kit.id, ini_id(initiative)).pack()),
         ]
     ]
     measure = quote_measure(kit)
@@ -294,15 +294,15 @@ async def kit_rows(ctx: Ctx, kit: Kit, initiative: Initiative | None) -> list[li
     ):
         rows.append(
             [
-                Button(ctx._("Add a quote"), pack("quote", "add", initiative.id, measure)),
-                Button(ctx._("Compare quotes"), pack("quote", "cmp", initiative.id, measure)),
+                Button(ctx._("Add a quote"), QuoteAdd(initiative.id or 0, measure).pack()),
+                Button(ctx._("Compare quotes"), QuoteCompare(initiative.id or 0, measure).pack()),
             ]
         )
     rows.append(
         [
             Button(
                 ctx._("Other kits in this theme"),
-                pack("kit", "theme", *with_ini([kit.theme], initiative)),
+                KitTheme(kit.theme, ini_id(initiative)).pack(),
             )
         ]
     )
@@ -357,20 +357,16 @@ async def kit_step(ctx: Ctx, press: KitStep | KitNav, *, edit: bool = False) -> 
     rows: list[list[Button]] = []
     if number < len(steps):
         rows.append(
-            [
-                Button(
-                    ctx._("Next ▶"), pack("kit", "nav", *with_ini([kit.id, number + 1], initiative))
-                )
-            ]
+            [Button(ctx._("Next ▶"), KitNav(kit.id, number + 1, ini_id(initiative)).pack())]
         )
     rows.append(
         [
-            Button(ctx._("Back to the kit"), pack("kit", "show", *with_ini([kit.id], initiative))),
-            Button(ctx._("Use this kit"), pack("kit", "use", *with_ini([kit.id], initiative))),
+            Button(ctx._("Back to the kit"), KitShow(kit.id, ini_id(initiative)).pack()),
+            Button(ctx._("Use this kit"), KitUse(kit.id, ini_id(initiative)).pack()),
         ]
     )
     if number > 1:
-        previous = pack("kit", "nav", *with_ini([kit.id, number - 1], initiative))
+        previous = KitNav(kit.id, number - 1, ini_id(initiative)).pack()
         rows.append([Button(ctx._("◀ Previous"), previous)])
     rows += back_rows(ctx, initiative)
     show(ctx, text, rows, edit=edit)
@@ -396,7 +392,7 @@ async def kit_use(ctx: Ctx, press: KitUse) -> None:
         await ctx.open(PLANNING, mine[0], kind, kit.id)
         return
     conv.leave_flow(ctx, keep_for_later=True)
-    back = [Button(ctx._("Back to the kit"), pack("kit", "show", kit.id))]
+    back = [Button(ctx._("Back to the kit"), KitShow(kit.id).pack())]
     if not mine:
         ctx.say(
             ctx._(
@@ -408,7 +404,7 @@ async def kit_use(ctx: Ctx, press: KitUse) -> None:
         )
         return
     rows = [
-        [Button(shorten(initiative.title, 50), pack("kit", "use", kit.id, initiative.id))]
+        [Button(shorten(initiative.title, 50), KitUse(kit.id, initiative.id).pack())]
         for initiative in mine[: ctx.services.policy.list_max]
     ]
     ctx.say(
@@ -667,12 +663,12 @@ async def show_comparison(
         ]
     rows: list[list[Button]] = []
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
-        rows.append([Button(ctx._("Add a quote"), pack("quote", "add", initiative.id, measure))])
+        rows.append([Button(ctx._("Add a quote"), QuoteAdd(initiative.id or 0, measure).pack())])
         rows += [
             [
                 Button(
                     ctx._("Remove the quote of {supplier}", supplier=row.supplier[:24]),
-                    pack("quote", "del", initiative.id, measure, row.id),
+                    QuoteDelete(initiative.id or 0, measure, row.id or 0).pack(),
                 )
             ]
             for row in stored

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import (
@@ -40,6 +39,7 @@ from bot.views.routes import (
     ActNew,
     ActShow,
     ActTick,
+    KitList,
 )
 from bot.views.screens import show, tell_people
 from bot.views.text import shorten, with_intro
@@ -97,7 +97,7 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
     if not shown:
         lines += ["", ctx._("Nothing is planned yet.")]
     rows = [
-        [Button(list_label(texts, action), pack("act", "show", action.id))]
+        [Button(list_label(texts, action), ActShow(action.id or 0).pack())]
         for action in shown[: ctx.services.policy.list_max]
     ]
     if await may(ctx.session, ctx.person, Permission.PLAN_ACTION, initiative):
@@ -107,7 +107,7 @@ async def show_list(ctx: Ctx, initiative: Initiative, intro: str | None = None) 
                 plan_button(ctx.texts, iid, ActionKind.ACTION),
             ]
         )
-        rows.append([Button(ctx._("Choose an action kit"), pack("kit", "list", iid))])
+        rows.append([Button(ctx._("Choose an action kit"), KitList(iid).pack())])
     rows.append([initiative_button(texts, iid), menu_button(ctx.texts)])
     text = Safe("\n".join(lines))
     ctx.say(with_intro(intro, text), rows)
@@ -163,8 +163,8 @@ async def act_cancel(ctx: Ctx, press: ActCancel) -> None:
         ),
         [
             [
-                Button(ctx._("Yes, cancel it"), pack("act", "cancelok", action.id)),
-                Button(ctx._("No, keep it"), pack("act", "show", action.id)),
+                Button(ctx._("Yes, cancel it"), ActCancelConfirmed(action.id or 0).pack()),
+                Button(ctx._("No, keep it"), ActShow(action.id or 0).pack()),
             ]
         ],
     )
@@ -210,7 +210,7 @@ def checklist_view(ctx: Ctx, action: Action) -> tuple[Safe, list[list[Button]]]:
             [
                 Button(
                     f"{mark} {index + 1}. {shorten(text, 36)}",
-                    pack("act", "tick", action.id, index),
+                    ActTick(action.id or 0, index).pack(),
                 )
             ]
         )

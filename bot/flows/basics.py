@@ -7,7 +7,7 @@ import logging
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import is_deep_link_payload, pack
+from bot.core.payloads import is_deep_link_payload
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import fold
@@ -118,7 +118,7 @@ async def stop_command(ctx: Ctx, _args: str) -> None:
     if ctx.person.onboarded_at is None:
         ctx.say(
             ctx._("Stopped. Type /start whenever you want to begin."),
-            [[Button(ctx._("Start again"), pack("menu"))]],
+            [[Button(ctx._("Start again"), ToMenu().pack())]],
         )
         return
     intro = (
@@ -157,7 +157,7 @@ async def help_menu(ctx: Ctx) -> None:
 
 
 def language_buttons() -> list[list[Button]]:
-    buttons = [Button(name, pack("lang", code)) for code, name in LANGUAGE_NAMES.items()]
+    buttons = [Button(name, Language(code).pack()) for code, name in LANGUAGE_NAMES.items()]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
 

@@ -24,7 +24,6 @@ from typing import Any
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, ButtonPress, EditText
 from bot.domain.authz import Permission, may
@@ -566,9 +565,9 @@ async def preview_pressed(ctx: Ctx, _press: BroadcastPreview) -> None:
 
 def _choice_buttons(ctx: Ctx) -> list[list[Button]]:
     if ctx.person.announcements_opt_in:
-        first = Button(ctx._("Stop announcements"), pack("optout"))
+        first = Button(ctx._("Stop announcements"), OptOut().pack())
     else:
-        first = Button(ctx._("Yes, send me announcements"), pack("optin"))
+        first = Button(ctx._("Yes, send me announcements"), OptIn().pack())
     return [[first], [menu_button(ctx.texts)]]
 
 

@@ -37,7 +37,6 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import InitiativeCreated, PhaseReached
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import whatsapp_skips
@@ -72,12 +71,16 @@ from bot.views.buttons import (
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
 from bot.views.routes import (
+    BroadcastNew,
     CoachCard,
     CoachMessage,
     CoachOverview,
     CoachPhase,
     CoachSeen,
     CoachSnooze,
+    SupportOpen,
+    SupportToCoach,
+    WebLink,
 )
 from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten, with_intro
@@ -147,8 +150,8 @@ async def show_overview(ctx: Ctx, page: int) -> None:
                 "area starts one, it appears here."
             ),
             [
-                [Button(ctx._("New announcement"), pack("bc", "new"))],
-                [Button(ctx._("Open the web console"), pack("web"))],
+                [Button(ctx._("New announcement"), BroadcastNew().pack())],
+                [Button(ctx._("Open the web console"), WebLink().pack())],
                 [menu_button(ctx.texts)],
             ],
         )
@@ -217,22 +220,22 @@ async def show_overview(ctx: Ctx, page: int) -> None:
             [
                 Button(
                     marks + shorten(entry.initiative.title, TITLE_MAX),
-                    pack("coach", "card", entry.initiative.id),
+                    CoachCard(entry.initiative.id or 0).pack(),
                 )
             ]
         )
     paging = []
     if page > 0:
-        paging.append(Button(ctx._("◀ Previous"), pack("coach", "ov", page - 1)))
+        paging.append(Button(ctx._("◀ Previous"), CoachOverview(page - 1).pack()))
     if page + 1 < pages:
-        paging.append(Button(ctx._("Next ▶"), pack("coach", "ov", page + 1)))
+        paging.append(Button(ctx._("Next ▶"), CoachOverview(page + 1).pack()))
     if paging:
         rows.append(paging)
     if mine.requests:
-        rows.append([Button(ctx._("Answer open questions"), pack("sup", "open"))])
+        rows.append([Button(ctx._("Answer open questions"), SupportOpen().pack())])
     if await may(ctx.session, ctx.person, Permission.BROADCAST):
-        rows.append([Button(ctx._("New announcement"), pack("bc", "new"))])
-    rows.append([Button(ctx._("Open the web console"), pack("web"))])
+        rows.append([Button(ctx._("New announcement"), BroadcastNew().pack())])
+    rows.append([Button(ctx._("Open the web console"), WebLink().pack())])
     rows.append([menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
@@ -360,26 +363,26 @@ async def card_text(ctx: Ctx, initiative: Initiative) -> Safe:
 
 async def card_buttons(ctx: Ctx, initiative: Initiative) -> list[list[Button]]:
     ident = initiative.id
-    rows = [[Button(ctx._("✉️ Message the initiators"), pack("coach", "msg", ident))]]
+    rows = [[Button(ctx._("✉️ Message the initiators"), CoachMessage(ident or 0).pack())]]
     if await may(ctx.session, ctx.person, Permission.CORRECT_PHASE, initiative):
-        rows.append([Button(ctx._("Correct the phase"), pack("coach", "phase", ident))])
+        rows.append([Button(ctx._("Correct the phase"), CoachPhase(ident or 0).pack())])
     now = ctx.now()
     if initiative.stall_snoozed_until is not None and initiative.stall_snoozed_until > now:
         rows.append(
-            [Button(ctx._("Switch the stall alert back on"), pack("coach", "snz", ident, 0))]
+            [Button(ctx._("Switch the stall alert back on"), CoachSnooze(ident or 0, 0).pack())]
         )
     else:
         rows.append(
             [
                 Button(
                     ctx.n_("💤 {n} week", "💤 {n} weeks", weeks),
-                    pack("coach", "snz", ident, weeks),
+                    CoachSnooze(ident or 0, weeks).pack(),
                 )
                 for weeks in SNOOZE_WEEKS
             ]
         )
     if initiative.coach_attention:
-        rows.append([Button(ctx._("I have looked at it"), pack("coach", "seen", ident))])
+        rows.append([Button(ctx._("I have looked at it"), CoachSeen(ident or 0).pack())])
     rows.append([overview_button(ctx.texts), menu_button(ctx.texts)])
     return rows
 
@@ -575,7 +578,7 @@ async def send_message(ctx: Ctx, text: str) -> Next:
                 [
                     Button(
                         texts._("Answer {coach}", coach=shorten(coach, 30)),
-                        pack("sup", "c", initiative.id),
+                        SupportToCoach(initiative.id or 0).pack(),
                     )
                 ],
                 [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],

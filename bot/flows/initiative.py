@@ -17,7 +17,7 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import is_deep_link_payload, pack
+from bot.core.payloads import is_deep_link_payload
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.core.understand import parse_count
@@ -42,14 +42,23 @@ from bot.views.initiative import (
     lost,
 )
 from bot.views.routes import (
+    ActList,
+    IniAskTeam,
     IniCard,
     IniConsent,
+    IniEdit,
     IniHandOver,
+    IniInvite,
+    IniLeave,
+    IniMembers,
     IniNoGroup,
     IniProgress,
     IniSupport,
     IniWhy,
     IniWishes,
+    KitList,
+    MatInvite,
+    MenuChoice,
 )
 from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import ActionKind, ActivityKind, Initiative, Phase
@@ -59,9 +68,9 @@ MAX_HOUSEHOLDS = 10_000
 
 async def ask_consent(ctx: Ctx, reason: str, link: str | None = None) -> None:
     """Explain that this needs the person's name stored, and offer to give consent."""
-    payload = pack("ini", "consent", link) if link else pack("ini", "consent")
+    payload = IniConsent(link).pack() if link else IniConsent().pack()
     rows = [[Button(ctx._("Yes, you may store my name"), payload)]]
-    rows.append([Button(ctx._("Browse action kits"), pack("kit", "list"))])
+    rows.append([Button(ctx._("Browse action kits"), KitList().pack())])
     rows.append([menu_button(ctx.texts)])
     ctx.say(
         Safe(
@@ -110,31 +119,31 @@ async def card_buttons(
     first = goal_buttons_for(ctx, initiative, next_goal, can) if organises(worn) else []
     buttons: list[Button] = []
     if can(Permission.EDIT_INITIATIVE):
-        buttons.append(Button(ctx._("Edit"), pack("ini", "edit", ident)))
+        buttons.append(Button(ctx._("Edit"), IniEdit(ident or 0).pack()))
     if can(Permission.INVITE):
-        buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
-        buttons.append(Button(ctx._("Poster and letter"), pack("mat", "invite", ident)))
+        buttons.append(Button(ctx._("Invite neighbours"), IniInvite(ident or 0).pack()))
+        buttons.append(Button(ctx._("Poster and letter"), MatInvite(ident or 0).pack()))
     if can(Permission.CHECK_ROLES):
         buttons.append(team_button(ctx.texts, ident))
     if can(Permission.PLAN_ACTION):
         buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
         buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
-    buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
+    buttons.append(Button(ctx._("Actions"), ActList(ident or 0).pack()))
     if can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("Action kits"), pack("kit", "list", ident)))
+        buttons.append(Button(ctx._("Action kits"), KitList(ident).pack()))
     if can(Permission.UPDATE_SUPPORT):
-        buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
-    buttons.append(Button(ctx._("Progress"), pack("ini", "progress", ident)))
+        buttons.append(Button(ctx._("Support meter"), IniSupport(ident or 0).pack()))
+    buttons.append(Button(ctx._("Progress"), IniProgress(ident or 0).pack()))
     if can(Permission.ASK_COACH):
         buttons.append(ask_coach_button(ctx.texts, ident))
     if can(Permission.MANAGE_MEMBERS):
-        buttons.append(Button(ctx._("Members"), pack("ini", "members", ident)))
+        buttons.append(Button(ctx._("Members"), IniMembers(ident or 0).pack()))
     if can(Permission.ASK_TO_JOIN_TEAM):
-        buttons.append(Button(ctx._("I'd like to help organise"), pack("ini", "askteam", ident)))
+        buttons.append(Button(ctx._("I'd like to help organise"), IniAskTeam(ident or 0).pack()))
     if Hat.FOLLOWER in worn:
-        buttons.append(Button(ctx._("Stop following"), pack("ini", "leave", ident)))
+        buttons.append(Button(ctx._("Stop following"), IniLeave(ident or 0).pack()))
     elif can(Permission.LEAVE) and not await only_initiator(ctx, initiative, worn):
-        buttons.append(Button(ctx._("Leave the team"), pack("ini", "leave", ident)))
+        buttons.append(Button(ctx._("Leave the team"), IniLeave(ident or 0).pack()))
     taken = {button.payload for button in first}
     buttons = [button for button in buttons if button.payload not in taken]
     rows = [[button] for button in first]  # the next step's button, on a row of its own
@@ -180,8 +189,8 @@ async def card_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniCard)
 def nothing_yet_buttons(ctx: Ctx) -> list[list[Button]]:
     return [
         [
-            Button(ctx._("Share an idea"), pack("m", "idea")),
-            Button(ctx._("Join an initiative"), pack("m", "join")),
+            Button(ctx._("Share an idea"), MenuChoice("idea").pack()),
+            Button(ctx._("Join an initiative"), MenuChoice("join").pack()),
         ],
         [menu_button(ctx.texts)],
     ]
@@ -209,9 +218,9 @@ async def my_initiatives(ctx: Ctx) -> None:
                 role=ctx._(ROLE_LABELS[member.role]),
             )
         )
-        rows.append([Button(shorten(initiative.title), pack("ini", "card", initiative.id))])
+        rows.append([Button(shorten(initiative.title), IniCard(initiative.id or 0).pack())])
     lines.append(ctx._("Which one shall I open?"))
-    rows.append([Button(ctx._("Share an idea"), pack("m", "idea")), menu_button(ctx.texts)])
+    rows.append([Button(ctx._("Share an idea"), MenuChoice("idea").pack()), menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 
 
@@ -233,7 +242,7 @@ async def status_command(ctx: Ctx, _args: str) -> None:
         await my_initiatives(ctx)
         return
     rows = [
-        [Button(shorten(initiative.title), pack("ini", "progress", initiative.id))]
+        [Button(shorten(initiative.title), IniProgress(initiative.id or 0).pack())]
         for initiative, _ in mine
     ]
     rows.append([menu_button(ctx.texts)])
@@ -262,31 +271,31 @@ def goal_buttons_for(
     buttons: list[Button] = []
     if key == "described" and can(Permission.EDIT_INITIATIVE):
         if initiative.why.strip():
-            buttons.append(Button(ctx._("Complete the idea"), pack("ini", "edit", ident)))
+            buttons.append(Button(ctx._("Complete the idea"), IniEdit(ident or 0).pack()))
         else:
-            buttons.append(Button(ctx._("Tell why it matters"), pack("ini", "why", ident)))
+            buttons.append(Button(ctx._("Tell why it matters"), IniWhy(ident or 0).pack()))
     elif key == "theme_level" and can(Permission.EDIT_INITIATIVE):
-        buttons.append(Button(ctx._("Complete the idea"), pack("ini", "edit", ident)))
+        buttons.append(Button(ctx._("Complete the idea"), IniEdit(ident or 0).pack()))
     elif key in ("co_initiator", "team") and can(Permission.INVITE):
-        buttons.append(Button(ctx._("Invite neighbours"), pack("ini", "invite", ident)))
+        buttons.append(Button(ctx._("Invite neighbours"), IniInvite(ident or 0).pack()))
     elif key == "roles" and can(Permission.CHECK_ROLES):
         buttons.append(team_button(ctx.texts, ident))
     elif key == "meeting" and can(Permission.PLAN_ACTION):
         buttons.append(plan_button(ctx.texts, ident, ActionKind.MEETING))
     elif key == "wishes" and can(Permission.PLAN_ACTION):
-        buttons.append(Button(ctx._("We know their wishes"), pack("ini", "wishes", ident)))
+        buttons.append(Button(ctx._("We know their wishes"), IniWishes(ident or 0).pack()))
     elif key in ("action_planned", "next_planned") and can(Permission.PLAN_ACTION):
         buttons.append(plan_button(ctx.texts, ident, ActionKind.ACTION))
     elif key in ("tasks", "action_held", "review", "rhythm"):
-        buttons.append(Button(ctx._("Actions"), pack("act", "list", ident)))
+        buttons.append(Button(ctx._("Actions"), ActList(ident or 0).pack()))
     elif key == "group" and can(Permission.EDIT_INITIATIVE):
-        buttons.append(Button(ctx._("Go on without a group chat"), pack("ini", "nogroup", ident)))
+        buttons.append(Button(ctx._("Go on without a group chat"), IniNoGroup(ident or 0).pack()))
     elif key == "households" and can(Permission.UPDATE_SUPPORT):
-        buttons.append(Button(ctx._("Support meter"), pack("ini", "support", ident)))
+        buttons.append(Button(ctx._("Support meter"), IniSupport(ident or 0).pack()))
     if key == "quotes" and can(Permission.ASK_COACH):
         buttons.append(ask_coach_button(ctx.texts, ident))
     if initiative.phase is Phase.SUSTAIN and can(Permission.CHECK_ROLES):
-        buttons.append(Button(ctx._("Hand over a role"), pack("ini", "handover", ident)))
+        buttons.append(Button(ctx._("Hand over a role"), IniHandOver(ident or 0).pack()))
     return buttons
 
 
@@ -505,7 +514,7 @@ async def save_support(ctx: Ctx, committed: int) -> Next:
     ctx.say(
         with_intro(saved, support_text(ctx.texts, initiative, meter)),
         [
-            [Button(ctx._("Update the numbers"), pack("ini", "support", initiative.id))],
+            [Button(ctx._("Update the numbers"), IniSupport(initiative.id or 0).pack())],
             [
                 initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
                 menu_button(ctx.texts),

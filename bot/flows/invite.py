@@ -17,7 +17,6 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import InviteRenewed, InviteRevoked, MemberJoined
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer, verbatim
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission, may
@@ -42,7 +41,7 @@ from bot.views.card_press import on_card, on_initiative
 from bot.views.entries import ASK_CONSENT, INITIATIVE_CARD, INVITATION, SHARE_IDEA
 from bot.views.initiative import refuse_initiative
 from bot.views.invitation import LINK_PREFIX, invite_link
-from bot.views.routes import IniInvite, IniJoin, IniRenew, IniRevoke
+from bot.views.routes import IniInvite, IniJoin, IniRenew, IniRevoke, IniShare, MenuChoice
 from bot.views.text import paragraphs, shorten, with_intro
 from storage.models import Initiative, MemberRole, Membership, Phase
 
@@ -78,7 +77,7 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
     if not initiative.invite_active:
         rows: list[list[Button]] = []
         if may_revoke:
-            rows.append([Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))])
+            rows.append([Button(ctx._("Make a new link"), IniRenew(initiative.id or 0).pack())])
         rows.append(
             [
                 initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
@@ -108,12 +107,12 @@ async def show_invite(ctx: Ctx, initiative: Initiative, *, intro: str | None = N
     )
     rows = []
     if ctx.services.settings.whatsapp_number:  # a card for the street's WhatsApp group
-        rows.append([Button(ctx._("Share in the group chat"), pack("ini", "share", initiative.id))])
+        rows.append([Button(ctx._("Share in the group chat"), IniShare(initiative.id or 0).pack())])
     if may_revoke:
         rows.append(
             [
-                Button(ctx._("Switch the link off"), pack("ini", "revoke", initiative.id)),
-                Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id)),
+                Button(ctx._("Switch the link off"), IniRevoke(initiative.id or 0).pack()),
+                Button(ctx._("Make a new link"), IniRenew(initiative.id or 0).pack()),
             ]
         )
     rows.append(
@@ -141,7 +140,7 @@ async def revoke_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniRev
             "invitation is no longer valid. Members stay members."
         ),
         [
-            [Button(ctx._("Make a new link"), pack("ini", "renew", initiative.id))],
+            [Button(ctx._("Make a new link"), IniRenew(initiative.id or 0).pack())],
             [
                 initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
                 menu_button(ctx.texts),
@@ -170,7 +169,7 @@ async def invalid_invitation(ctx: Ctx) -> None:
     ctx.say(
         ctx._("This invitation is no longer valid. Ask the neighbour who sent it for a new link."),
         [
-            [Button(ctx._("Join an initiative"), pack("m", "join"))],
+            [Button(ctx._("Join an initiative"), MenuChoice("join").pack())],
             [menu_button(ctx.texts)],
         ],
     )
@@ -211,8 +210,8 @@ async def show_invitation(ctx: Ctx, initiative: Initiative) -> None:
         ),
         [
             [
-                Button(ctx._("Join the team"), pack("ini", "join", "team", token)),
-                Button(ctx._("Just follow"), pack("ini", "join", "follow", token)),
+                Button(ctx._("Join the team"), IniJoin("team", token).pack()),
+                Button(ctx._("Just follow"), IniJoin("follow", token).pack()),
             ],
             [not_now_button(ctx.texts)],
         ],

@@ -20,7 +20,6 @@ from bot.core import conversation as conv
 from bot.core import identities
 from bot.core.context import Ctx
 from bot.core.flow import HANDLED, Ask, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, Network, SendText, network_of
 from bot.domain import linking
@@ -93,8 +92,8 @@ async def show_link(ctx: Ctx) -> None:
     )
     rows: list[list[Button]] = []
     if ctx.person.consented_at is not None:
-        rows.append([Button(ctx._("Give me a code"), pack("link", "give"))])
-    rows.append([Button(ctx._("I have a code"), pack("link", "have"))])
+        rows.append([Button(ctx._("Give me a code"), LinkGive().pack())])
+    rows.append([Button(ctx._("I have a code"), LinkHave().pack())])
     rows.append([menu_button(ctx.texts)])
     ctx.say(text, rows)
 

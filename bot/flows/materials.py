@@ -22,7 +22,6 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import DoorTallied
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Invalid, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, SendDocument
 from bot.domain.actions import get_action, valid_id
@@ -119,7 +118,7 @@ async def door_row(ctx: Ctx, action: Action, initiative: Initiative) -> list[lis
     """ "Enter a door tally", for who may enter one (the initiators)."""
     if not await may(ctx.session, ctx.person, Permission.REVIEW_ACTION, initiative):
         return []
-    return [[Button(ctx._("Enter a door tally"), pack("mat", "door", action.id or 0))]]
+    return [[Button(ctx._("Enter a door tally"), MatDoor(action.id or 0).pack())]]
 
 
 async def poster_pressed(ctx: Ctx, press: MatPoster, action_id: int | None) -> None:
@@ -161,9 +160,9 @@ async def poster_pressed(ctx: Ctx, press: MatPoster, action_id: int | None) -> N
             "totals here afterwards."
         ),
         [
-            [Button(ctx._("Tally sheet for the doors"), pack("mat", "tally", aid))],
+            [Button(ctx._("Tally sheet for the doors"), MatTally(aid).pack())],
             *await door_row(ctx, action, initiative),
-            [other_language_button(ctx, lang, pack("mat", "poster", aid, OTHER_LANGUAGE[lang]))],
+            [other_language_button(ctx, lang, MatPoster(aid, OTHER_LANGUAGE[lang]).pack())],
             [action_button(ctx.texts, aid), menu_button(ctx.texts)],
         ],
     )
@@ -200,7 +199,7 @@ async def invite_pressed(ctx: Ctx, press: MatInvite) -> None:
             "The QR code on both opens the invitation."
         ),
         [
-            [other_language_button(ctx, lang, pack("mat", "invite", iid, OTHER_LANGUAGE[lang]))],
+            [other_language_button(ctx, lang, MatInvite(iid, OTHER_LANGUAGE[lang]).pack())],
             [initiative_button(ctx.texts, iid), menu_button(ctx.texts)],
         ],
     )
@@ -327,7 +326,7 @@ async def save_tally(ctx: Ctx, yes: int) -> Next:
             title=action.title,
         ),
         [
-            [Button(ctx._("Enter another round"), pack("mat", "door", action.id or 0))],
+            [Button(ctx._("Enter another round"), MatDoor(action.id or 0).pack())],
             [action_button(ctx.texts, action.id or 0), menu_button(ctx.texts)],
         ],
     )

@@ -15,7 +15,6 @@ from __future__ import annotations
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import MemberLeft, MemberRoleChanged
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
@@ -32,6 +31,7 @@ from bot.views.card_press import on_initiative
 from bot.views.entries import INITIATIVE_CARD
 from bot.views.routes import (
     IniAskTeam,
+    IniCard,
     IniGiveRole,
     IniLeave,
     IniLeaveConfirmed,
@@ -74,12 +74,14 @@ async def show_members(ctx: Ctx, initiative: Initiative, *, intro: str | None = 
         name = resident.display_name[:24]
         if member.role is MemberRole.FOLLOWER:
             label = ctx._("Invite {name} into the team", name=name)
-            rows.append([Button(label, pack("ini", "promote", ident, resident.id, "team"))])
+            rows.append([Button(label, IniPromote(ident or 0, resident.id or 0, "team").pack())])
         elif member.role is MemberRole.TEAM:
             label = ctx._("Make {name} an initiator", name=name)
-            rows.append([Button(label, pack("ini", "promote", ident, resident.id, "initiator"))])
+            rows.append(
+                [Button(label, IniPromote(ident or 0, resident.id or 0, "initiator").pack())]
+            )
             label = ctx._("Hand my role to {name}", name=name)
-            rows.append([Button(label, pack("ini", "giverole", ident, resident.id))])
+            rows.append([Button(label, IniGiveRole(ident or 0, resident.id or 0).pack())])
     if not rows:
         lines += ["", ctx._("Nobody else is in it yet. Invite neighbours from the card.")]
     text = Safe("\n".join(lines))
@@ -189,7 +191,7 @@ async def ask_team_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniA
     assert initiative is not None
 
     async def offer(texts: Texts, _initiator: Resident) -> tuple[str, list[list[Button]]]:
-        welcome = pack("ini", "promote", initiative.id, ctx.person.id, "team")
+        welcome = IniPromote(initiative.id or 0, ctx.person.id or 0, "team").pack()
         return texts._(
             "🙋 {name} follows <b>{title}</b> and would like to help organise it. "
             "Welcome them into the team?",
@@ -243,8 +245,8 @@ async def leave_pressed(ctx: Ctx, initiative: Initiative | None, _press: IniLeav
         question,
         [
             [
-                Button(ctx._("Yes, leave"), pack("ini", "leaveok", initiative.id)),
-                Button(ctx._("No, stay"), pack("ini", "card", initiative.id)),
+                Button(ctx._("Yes, leave"), IniLeaveConfirmed(initiative.id or 0).pack()),
+                Button(ctx._("No, stay"), IniCard(initiative.id or 0).pack()),
             ]
         ],
     )

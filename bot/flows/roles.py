@@ -9,7 +9,6 @@ from enum import StrEnum
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.authz import Permission
@@ -194,14 +193,14 @@ async def show_team(ctx: Ctx, initiative: Initiative, *, intro: str | None = Non
     rows: list[list[Button]] = []
     if me is not None:
         label = ctx._("Check my roles again") if me.roles_checked else ctx._("Check my roles")
-        rows.append([Button(label, pack("ini", "roles", initiative.id))])
+        rows.append([Button(label, IniRoles(initiative.id or 0).pack())])
     for role in missing:
         rows.append(
-            [Button(ctx._(SCRIPT_BUTTONS[role]), pack("ini", "script", initiative.id, role))]
+            [Button(ctx._(SCRIPT_BUTTONS[role]), IniScript(initiative.id or 0, role).pack())]
         )
     if missing:
         rows.append(
-            [Button(ctx._("We have a plan to find them"), pack("ini", "plan", initiative.id))]
+            [Button(ctx._("We have a plan to find them"), IniPlan(initiative.id or 0).pack())]
         )
     rows.append(
         [
@@ -272,8 +271,8 @@ async def script_pressed(ctx: Ctx, initiative: Initiative | None, press: IniScri
             "a neighbour says yes to a neighbour sooner than to a message."
         ),
         [
-            [Button(ctx._("We have a plan to find them"), pack("ini", "plan", initiative.id))],
-            [Button(ctx._("Back to the team"), pack("ini", "team", initiative.id))],
+            [Button(ctx._("We have a plan to find them"), IniPlan(initiative.id or 0).pack())],
+            [Button(ctx._("Back to the team"), IniTeam(initiative.id or 0).pack())],
             [
                 initiative_button(ctx.texts, initiative.id, BACK_TO_THE_INITIATIVE),
                 menu_button(ctx.texts),

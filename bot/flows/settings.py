@@ -16,12 +16,11 @@ from sqlmodel import col, select
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.i18n import N_, Safe
 from bot.views.buttons import menu_button
-from bot.views.routes import Setting
+from bot.views.routes import OptIn, OptOut, Setting
 from bot.views.text import paragraphs, with_intro
 from scheduler import outbox
 from scheduler.rules import sync_action
@@ -92,14 +91,14 @@ def settings_buttons(ctx: Ctx) -> list[list[Button]]:
         (Reminders.OFF, ctx._("Reminders off"), "off"),
     ]
     rows = [
-        [Button(("✓ " if state is value else "") + label, pack("set", key))]
+        [Button(("✓ " if state is value else "") + label, Setting(key).pack())]
         for value, label, key in choices
     ]
     # A separate choice from reminders: announcements are news, not follow-ups.
     if ctx.person.announcements_opt_in:
-        rows.append([Button(ctx._("Stop announcements"), pack("optout"))])
+        rows.append([Button(ctx._("Stop announcements"), OptOut().pack())])
     else:
-        rows.append([Button(ctx._("Yes, send me announcements"), pack("optin"))])
+        rows.append([Button(ctx._("Yes, send me announcements"), OptIn().pack())])
     rows.append([menu_button(ctx.texts)])
     return rows
 

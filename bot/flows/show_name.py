@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain import group_rows, groups
@@ -95,13 +94,13 @@ async def show_name_question(
             "Your name is shown on the card in <b>{group}</b> when you're coming.",
             group=group.title,
         )
-        button = Button(ctx._("Only count me"), pack(NAME_LINK, action.id, 0))
+        button = Button(ctx._("Only count me"), ShowName(action.id or 0, False).pack())
     else:
         state = ctx._(
             "On the card in <b>{group}</b> you're only counted: your name isn't shown.",
             group=group.title,
         )
-        button = Button(ctx._("Show my name"), pack(NAME_LINK, action.id, 1))
+        button = Button(ctx._("Show my name"), ShowName(action.id or 0, True).pack())
     text = Safe(ctx._("<b>Your name on the card of {title}</b>", title=action.title) + "\n" + state)
     show(ctx, text, [[button], menu], edit=edit)
 

@@ -40,7 +40,6 @@ from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.events import SupportRequested
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, Outgoing
 from bot.domain.audit import audit
@@ -144,7 +143,7 @@ async def _open_request(
 
 def thread_buttons(texts: Texts, request: SupportRequest) -> list[list[Button]]:
     return [
-        [Button(texts._("Reply"), pack("sup", "r", request.id))],
+        [Button(texts._("Reply"), SupportReply(request.id or 0).pack())],
         [coach_card_button(texts, request.initiative_id, OPEN_THE_INITIATIVE)],
     ]
 
@@ -223,7 +222,7 @@ async def render_moved(
     return say(
         person,
         text,
-        [Button(texts._("Reply"), pack("sup", "r", request.id))],
+        [Button(texts._("Reply"), SupportReply(request.id or 0).pack())],
         [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
     )
 
@@ -375,7 +374,7 @@ async def coach_answers(
     ctx.say(
         relay,
         [
-            [Button(texts._("Reply"), pack("sup", "r", request.id))],
+            [Button(texts._("Reply"), SupportReply(request.id or 0).pack())],
             [initiative_button(texts, initiative.id, OPEN_THE_INITIATIVE)],
         ],
         chat_id=asker.telegram_id,
@@ -383,7 +382,7 @@ async def coach_answers(
     ctx.say(
         ctx._("Sent to {name}. If they reply, you get it here.", name=shown_name(ctx, asker)),
         [
-            [Button(ctx._("Answer open questions"), pack("sup", "open"))],
+            [Button(ctx._("Answer open questions"), SupportOpen().pack())],
             [coach_card_button(ctx.texts, initiative.id), menu_button(ctx.texts)],
         ],
     )
@@ -529,7 +528,7 @@ async def show_open(ctx: Ctx) -> None:
             [
                 Button(
                     ctx._("Answer question {number}", number=number),
-                    pack("sup", "r", item.request.id),
+                    SupportReply(item.request.id or 0).pack(),
                 )
             ]
         )

@@ -11,7 +11,6 @@ from __future__ import annotations
 from bot.core import conversation as conv
 from bot.core.context import Ctx
 from bot.core.flow import END, HANDLED, Ask, Choice, Flow, Next, TextAnswer, verbatim
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.actions import get_action, tasks_of, valid_id
@@ -51,17 +50,17 @@ async def task_list_view(
         row = [
             Button(
                 unescaped(ctx._("Tick off: {task}", task=shorten(task.title, 28))),
-                pack("task", "done", task.id),
+                TaskDone(task.id or 0).pack(),
             )
         ]
         if task.assignee_id is None or task.assignee_id not in names:
-            row.append(Button(ctx._("Who does it?"), pack("task", "pick", task.id)))
+            row.append(Button(ctx._("Who does it?"), TaskPick(task.id or 0).pack()))
         rows.append(row)
     if not tasks:
         lines.append(ctx._("No tasks yet. What needs to be done, and who does it?"))
     elif not open_tasks:
         lines.append(ctx._("Everything is done. Well done!"))
-    rows.append([Button(ctx._("Add a task"), pack("task", "add", action.id))])
+    rows.append([Button(ctx._("Add a task"), TaskAdd(action.id or 0).pack())])
     rows.append([action_button(ctx.texts, action.id or 0), menu_button(ctx.texts)])
     return Safe("\n".join(lines)), rows
 
@@ -96,7 +95,7 @@ async def tell_assignee(ctx: Ctx, task: Task, action: Action, person: Resident) 
             task=task.title,
         ),
         [
-            [Button(texts._("Tasks"), pack("task", "list", action.id))],
+            [Button(texts._("Tasks"), TaskList(action.id or 0).pack())],
             [action_button(texts, action.id or 0), menu_button(texts)],
         ],
         chat_id=person.telegram_id,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button
 from bot.domain.logins import LINK_MINUTES, issue_login, may_have_link
@@ -17,7 +16,7 @@ from bot.views.routes import WebLink
 
 
 def web_button(ctx: Ctx) -> Button:
-    return Button(ctx._("Open the web console"), pack("web"))
+    return Button(ctx._("Open the web console"), WebLink().pack())
 
 
 async def web_command(ctx: Ctx, _args: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.actions import (
     RsvpTotals,
@@ -30,6 +29,17 @@ from bot.i18n import N_, Safe, Texts
 from bot.views.access import granted
 from bot.views.after_action import report_back_button
 from bot.views.buttons import calendar_button, initiative_button, menu_button, rsvp_row
+from bot.views.routes import (
+    ActCancel,
+    ActChecklist,
+    ActEdit,
+    ActInvitation,
+    KitStep,
+    MatPoster,
+    QuoteCompare,
+    RsvpWho,
+    TaskList,
+)
 from bot.views.screens import show
 from bot.views.text import with_intro
 from storage.models import Action, ActionKind, ActionStatus, Initiative, RsvpAnswer
@@ -166,34 +176,34 @@ async def card_buttons(ctx: Ctx, action: Action, initiative: Initiative) -> list
         rows.append([report_back_button(texts, aid)])
     second: list[Button] = []
     if Permission.SEE_RSVP_NAMES in rights:
-        second.append(Button(ctx._("Who is coming?"), pack("rsvp", "who", aid)))
+        second.append(Button(ctx._("Who is coming?"), RsvpWho(aid).pack()))
     if Permission.DIVIDE_TASKS in rights:
-        second.append(Button(ctx._("Tasks"), pack("task", "list", aid)))
+        second.append(Button(ctx._("Tasks"), TaskList(aid).pack()))
     if action.checklist and Permission.PLAN_ACTION in rights:
-        second.append(Button(ctx._("Checklist"), pack("act", "chk", aid)))
+        second.append(Button(ctx._("Checklist"), ActChecklist(aid).pack()))
     rows += [second[i : i + 2] for i in range(0, len(second), 2)]
     kit = find_kit(action.kit_id)
     if kit is not None and Permission.PLAN_ACTION in rights:
-        extra = [Button(ctx._("Kit steps"), pack("kit", "step", kit.id, 1, initiative.id))]
+        extra = [Button(ctx._("Kit steps"), KitStep(kit.id, 1, initiative.id).pack())]
         if planned:
-            extra.append(Button(ctx._("Invitation text"), pack("act", "inv", aid)))
+            extra.append(Button(ctx._("Invitation text"), ActInvitation(aid).pack()))
         rows.append(extra)
         measure = quote_measure(kit)
         if measure:
             rows.append(
-                [Button(ctx._("Compare quotes"), pack("quote", "cmp", initiative.id, measure))]
+                [Button(ctx._("Compare quotes"), QuoteCompare(initiative.id or 0, measure).pack())]
             )
     paper: list[Button] = []
     if planned and Permission.PLAN_ACTION in rights:
-        paper.append(Button(ctx._("Make a poster"), pack("mat", "poster", aid)))
+        paper.append(Button(ctx._("Make a poster"), MatPoster(aid).pack()))
     if planned and not has_started(action, now):
         paper.append(calendar_button(texts, aid))
     if paper:
         rows.append(paper)
     if planned and Permission.PLAN_ACTION in rights:
-        rows.append([Button(ctx._("Change time or place"), pack("act", "edit", aid))])
+        rows.append([Button(ctx._("Change time or place"), ActEdit(aid).pack())])
     if planned and Permission.CANCEL_ACTION in rights:
-        rows.append([Button(ctx._("Cancel it"), pack("act", "cancel", aid))])
+        rows.append([Button(ctx._("Cancel it"), ActCancel(aid).pack())])
     rows.append([initiative_button(texts, initiative.id or 0), menu_button(texts)])
     return rows
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.actions import find_kit
 from bot.domain.impact import compute
@@ -26,6 +25,7 @@ from bot.views.buttons import (
     not_now_button,
     plan_button,
 )
+from bot.views.routes import HelpNext, KitShow, KitUse, Review
 from bot.views.text import unescaped
 from storage.models import Action, ActionKind, Initiative, MemberRole
 
@@ -42,7 +42,7 @@ def _initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
 
 def report_back_button(texts: Texts, action_id: int) -> Button:
     """On the action's card once it has started, for the initiators."""
-    return Button(texts._("Report back: how did it go?"), pack("review", action_id))
+    return Button(texts._("Report back: how did it go?"), Review(action_id).pack())
 
 
 def review_prompt(texts: Texts, action: Action) -> Screen:
@@ -55,7 +55,7 @@ def review_prompt(texts: Texts, action: Action) -> Screen:
         day=_day(texts, action.starts_at),
     )
     return text, [
-        [Button(texts._("Tell how it went"), pack("review", action.id))],
+        [Button(texts._("Tell how it went"), Review(action.id or 0).pack())],
         _initiative_row(texts, action.initiative_id),
     ]
 
@@ -72,7 +72,7 @@ def thanks_for_coming(texts: Texts, action: Action, role: MemberRole) -> Screen:
             day=day,
         )
         return text, [
-            [Button(texts._("Yes, I want to help"), pack("helpnext", action.id))],
+            [Button(texts._("Yes, I want to help"), HelpNext(action.id or 0).pack())],
             [not_now_button(texts)],
         ]
     text = texts._(
@@ -144,11 +144,11 @@ def review_done(
             [
                 Button(
                     unescaped(texts._("Plan: {next}", next=title)),
-                    pack("kit", "use", next_kit.id, iid),
+                    KitUse(next_kit.id, iid).pack(),
                 )
             ]
         )
-        rows.append([Button(texts._("Read the kit first"), pack("kit", "show", next_kit.id, iid))])
+        rows.append([Button(texts._("Read the kit first"), KitShow(next_kit.id, iid).pack())])
     elif action.next_step:
         lines.append(texts._("Next: {next}. Shall we plan it right away?", next=action.next_step))
     else:

@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from bot.core.payloads import pack
 from bot.core.registry import Registry
 from bot.core.seam import Button, EditText, Keyboard, Outgoing, SendText
 from bot.domain import broadcasts, campaign
@@ -37,6 +36,7 @@ from bot.i18n import Safe, Texts, escape, texts_for
 from bot.views.buttons import menu_button
 from bot.views.cards import THEME_LABELS
 from bot.views.coach import overview_button
+from bot.views.routes import BroadcastCancel, BroadcastNew, BroadcastPreview, OptOut
 from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten
 from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
@@ -79,7 +79,7 @@ def announcement(
         parts.append(
             texts._("<i>You get this because you said yes to announcements from coaches.</i>")
         )
-        stop = pack("bc", "pv") if preview else pack("optout")
+        stop = BroadcastPreview().pack() if preview else OptOut().pack()
         rows.append((Button(texts._("Stop announcements"), stop),))
     return Safe("\n\n".join(parts)), tuple(rows)
 
@@ -190,12 +190,12 @@ def render_report(texts: Texts, broadcast: Broadcast, report: Report) -> Safe:
 
 
 def cancel_button(texts: Texts, broadcast_id: int | None) -> Button:
-    return Button(texts._("Cancel the announcement"), pack("bc", "cancel", broadcast_id))
+    return Button(texts._("Cancel the announcement"), BroadcastCancel(broadcast_id or 0).pack())
 
 
 def report_buttons(texts: Texts) -> Keyboard:
     return (
-        (Button(texts._("New announcement"), pack("bc", "new")),),
+        (Button(texts._("New announcement"), BroadcastNew().pack()),),
         (overview_button(texts), menu_button(texts)),
     )
 

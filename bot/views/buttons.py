@@ -4,9 +4,20 @@ initiative, to the action, and the row of answers to an invitation."""
 from __future__ import annotations
 
 from bot.core.conversation import menu_button  # defined in the core: its questions show it
-from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.i18n import N_, Texts
+from bot.views.routes import (
+    ActNew,
+    ActShow,
+    GroupRsvp,
+    IniCard,
+    IniCoach,
+    IniProgress,
+    IniTeam,
+    MatIcs,
+    RsvpChoice,
+    ToMenu,
+)
 from storage.models import ActionKind, RsvpAnswer
 
 __all__ = [
@@ -51,32 +62,32 @@ def initiative_button(
     texts: Texts, initiative_id: int | None, label: str = TO_THE_INITIATIVE
 ) -> Button:
     """The initiative's card; `label` is one of the three wordings above."""
-    return Button(texts._(label), pack("ini", "card", initiative_id))
+    return Button(texts._(label), IniCard(initiative_id or 0).pack())
 
 
 def action_button(texts: Texts, action_id: int) -> Button:
-    return Button(texts._("Show the action"), pack("act", "show", action_id))
+    return Button(texts._("Show the action"), ActShow(action_id).pack())
 
 
 def plan_button(texts: Texts, initiative_id: int | None, kind: ActionKind) -> Button:
-    return Button(texts._(PLAN_LABELS[kind]), pack("act", "new", initiative_id, kind.value))
+    return Button(texts._(PLAN_LABELS[kind]), ActNew(initiative_id or 0, kind.value).pack())
 
 
 def team_button(texts: Texts, initiative_id: int | None) -> Button:
-    return Button(texts._("Team & roles"), pack("ini", "team", initiative_id))
+    return Button(texts._("Team & roles"), IniTeam(initiative_id or 0).pack())
 
 
 def ask_coach_button(texts: Texts, initiative_id: int | None) -> Button:
-    return Button(texts._("Ask my coach"), pack("ini", "coach", initiative_id))
+    return Button(texts._("Ask my coach"), IniCoach(initiative_id or 0).pack())
 
 
 def progress_button(texts: Texts, initiative_id: int | None) -> Button:
-    return Button(texts._("See the progress"), pack("ini", "progress", initiative_id))
+    return Button(texts._("See the progress"), IniProgress(initiative_id or 0).pack())
 
 
 def not_now_button(texts: Texts) -> Button:
     """Declines an offer: back to the menu, in other words."""
-    return Button(texts._("Not now"), pack("menu"))
+    return Button(texts._("Not now"), ToMenu().pack())
 
 
 def join_button(texts: Texts, url: str) -> Button:
@@ -85,7 +96,7 @@ def join_button(texts: Texts, url: str) -> Button:
 
 
 def calendar_button(texts: Texts, action_id: int) -> Button:
-    return Button(texts._("Add to my calendar"), pack("mat", "ics", action_id))
+    return Button(texts._("Add to my calendar"), MatIcs(action_id).pack())
 
 
 def rsvp_button(
@@ -93,11 +104,13 @@ def rsvp_button(
 ) -> Button:
     """One answer on its own (a reminder offers only the ones that change something);
     `label` a msgid in place of the answer's own."""
-    return Button(texts._(label or RSVP_BUTTONS[answer]), _rsvp_payload("rsvp", action_id, answer))
+    return Button(
+        texts._(label or RSVP_BUTTONS[answer]), _rsvp_payload(RsvpChoice, action_id, answer)
+    )
 
 
-def _rsvp_payload(route: str, action_id: int, answer: RsvpAnswer) -> str:
-    return pack(route, action_id, next(key for key, known in RSVP_KEYS.items() if known is answer))
+def _rsvp_payload(kind: type[RsvpChoice | GroupRsvp], action_id: int, answer: RsvpAnswer) -> str:
+    return kind(action_id, next(key for key, known in RSVP_KEYS.items() if known is answer)).pack()
 
 
 def rsvp_row(
@@ -106,10 +119,10 @@ def rsvp_row(
     current: RsvpAnswer | None = None,
     *,
     waiting: bool = False,
-    route: str = "rsvp",
+    kind: type[RsvpChoice | GroupRsvp] = RsvpChoice,
 ) -> list[Button]:
     """The three answers, the person's own ticked; on the waiting list their "coming" says
-    so instead (they have no place yet). A group's card (`route` "grsvp") ticks none."""
+    so instead (they have no place yet). A group's card (`kind` GroupRsvp) ticks none."""
 
     def label(answer: RsvpAnswer) -> str:
         if answer is current and answer is RsvpAnswer.COMING and waiting:
@@ -117,6 +130,6 @@ def rsvp_row(
         return ("✓ " if answer is current else "") + texts._(RSVP_BUTTONS[answer])
 
     return [
-        Button(label(answer), _rsvp_payload(route, action_id, answer))
+        Button(label(answer), _rsvp_payload(kind, action_id, answer))
         for answer in RSVP_KEYS.values()
     ]

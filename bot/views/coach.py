@@ -8,13 +8,13 @@ from sqlmodel import select
 
 from bot.core import conversation as conv
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.audit import audit
 from bot.domain.authz import Permission, may, nameable
 from bot.domain.coaches import subject
 from bot.i18n import Texts
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, menu_button
+from bot.views.routes import CoachCard, CoachOverview
 from storage.models import AuditLog, Resident
 
 
@@ -87,11 +87,11 @@ def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
 
 
 def overview_button(texts: Texts, page: int = 0) -> Button:
-    return Button(texts._("My initiatives as a coach"), pack("coach", "ov", page))
+    return Button(texts._("My initiatives as a coach"), CoachOverview(page).pack())
 
 
 def coach_card_button(
     texts: Texts, initiative_id: int | None, label: str = BACK_TO_THE_INITIATIVE
 ) -> Button:
     """The initiative's card as its coach sees it; `label` as for `initiative_button`."""
-    return Button(texts._(label), pack("coach", "card", initiative_id))
+    return Button(texts._(label), CoachCard(initiative_id or 0).pack())

@@ -22,6 +22,7 @@ from bot.i18n import N_, Safe, Texts, escape
 from bot.views.action_card import action_card
 from bot.views.buttons import join_button, rsvp_row
 from bot.views.cards import next_action
+from bot.views.routes import GroupRsvp
 from scheduler.messages import context_of
 from storage.models import Action, GroupChat, GroupPoll, Initiative
 
@@ -30,7 +31,6 @@ if TYPE_CHECKING:
 
 GROUP_LINK = "group"  # deep link: group-<code>, the question "which initiative?"
 NAME_LINK = "gname"  # deep link: gname-<action_id>, "show my name on the card"
-RSVP_ROUTE = "grsvp"
 
 GROUP_HELP = N_(
     "<b>What I do in this group</b>\n"
@@ -143,7 +143,7 @@ async def card_view(
                 "neighbours who chose to show theirs."
             ),
         ]
-        rows.append(rsvp_row(texts, aid, route=RSVP_ROUTE))
+        rows.append(rsvp_row(texts, aid, kind=GroupRsvp))
         extra: list[Button] = []
         join = join_url(services, initiative)
         if join:

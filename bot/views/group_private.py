@@ -8,15 +8,13 @@ The buttons are ``grp:<link|unlink|new>:<token>[:<initiative>]`` (bot/flows/grou
 from __future__ import annotations
 
 from bot.core.context import Ctx
-from bot.core.payloads import pack
 from bot.core.seam import Button
 from bot.domain.initiatives import get_initiative, initiatives_of
 from bot.i18n import N_
 from bot.views.buttons import initiative_button, menu_button
+from bot.views.routes import GroupLink, GroupNew, GroupUnlink
 from bot.views.text import shorten, with_intro
 from storage.models import GroupChat, MemberRole
-
-LINK_ROUTE = "grp"
 
 # The answers to a link or button that is not for the person (not_for_you): the same
 # whether what it names exists or not.
@@ -33,16 +31,16 @@ NOT_ANSWERED = N_(
 
 def link_payload(group: GroupChat, initiative_id: int | None) -> str:
     """The button that links the group to the initiative."""
-    return pack(LINK_ROUTE, "link", group.link_token, initiative_id)
+    return GroupLink(group.link_token, initiative_id).pack()
 
 
 def unlink_payload(group: GroupChat) -> str:
-    return pack(LINK_ROUTE, "unlink", group.link_token)
+    return GroupUnlink(group.link_token).pack()
 
 
 def new_payload(group: GroupChat) -> str:
     """Start a new initiative, to link the group to once it is saved."""
-    return pack(LINK_ROUTE, "new", group.link_token)
+    return GroupNew(group.link_token).pack()
 
 
 async def ask_which_initiative(
