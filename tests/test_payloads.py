@@ -238,3 +238,14 @@ def test_a_route_with_and_without_verbs_cannot_mistake_one_for_the_other() -> No
             if plain is not None:
                 rest = ("1",) * (len(_codecs(plain)) - 1)
                 assert plain.parse((verb, *rest)) is None, (route, verb)
+
+
+def test_a_press_types_field_codecs_are_worked_out_once() -> None:
+    """get_type_hints per pack and decode was most of a button's cost: cached per type."""
+    from bot.core import payloads
+    from bot.views.routes import ActShow
+
+    payloads._CODECS.pop(ActShow, None)
+    first = payloads._codecs(ActShow)
+    assert payloads._CODECS[ActShow] is first
+    assert payloads._codecs(ActShow) is first

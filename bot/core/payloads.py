@@ -165,7 +165,8 @@ def _codecs(cls: type[Press]) -> tuple[tuple[str, _Codec], ...]:
                 f"{cls.__name__}.{item.name}: a payload field is int, str, bool or StrEnum"
             )
         found.append((item.name, _Codec(kind, optional, item.default)))
-    return tuple(found)
+    _CODECS[cls] = codecs = tuple(found)
+    return codecs
 
 
 def typed(payload: Payload) -> Press | None:
