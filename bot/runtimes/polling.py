@@ -290,33 +290,15 @@ class Poller:
         )
 
     async def _idle(self) -> None:
-        """Nothing new came back: wait until the offset can move (the first unfinished
-        update finished), an update failed (a retry to plan), a retry is due, or IDLE.
-
-        Not at every finished update: until the first one finishes, the next getUpdates
-        answers the same in-flight updates again (the offset confirms only a finished
-        prefix), and in a burst of n updates that was n polls re-reading up to `limit`
-        updates each, most of the CPU of receiving."""
-        now = time.monotonic()
+        """Nothing new came back: wait for an update to finish (or a retry to be due)."""
         waits = [IDLE]
+        now = time.monotonic()
         waits += [e.retry_at - now for e in self._entries.values() if e.retry_at > now]
-        deadline = now + max(0.01, min(waits))
-        head = self._head()
-        while True:
-            self._changed.clear()
-            try:
-                await asyncio.wait_for(self._changed.wait(), max(0.0, deadline - time.monotonic()))
-            except TimeoutError:
-                return
-            if self._head() != head or any(
-                not e.done and e.task is None for e in self._entries.values()
-            ):
-                return
-
-    def _head(self) -> int | None:
-        """The first unfinished update (what the offset waits for); None: none."""
-        unfinished = [u for u, entry in self._entries.items() if not entry.done]
-        return min(unfinished) if unfinished else None
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), max(0.01, min(waits)))
+        except TimeoutError:
+            pass
 
     def _failed(self, error: BaseException, delay: float) -> bool:
         """Log and record a failed getUpdates; True when it is time to give up."""
