@@ -21,7 +21,11 @@ from typing import Any
 
 import pytest
 
-from bot.runtimes.memory_hygiene import release_startup_garbage
+from bot.runtimes.memory_hygiene import (
+    freeze_survivors,
+    release_startup_garbage,
+    thaw_survivors,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -264,6 +268,30 @@ def test_release_startup_garbage_frees_cycles() -> None:
         assert not any(type(o) is Node for o in gc.get_objects())
     finally:
         gc.enable()
+
+
+def test_frozen_survivors_are_out_of_the_collectors_walk_and_new_cycles_still_go() -> None:
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    survivor = Node()
+    try:
+        freeze_survivors()
+        assert gc.get_freeze_count() > 0
+        # Start-up's objects are no longer walked by a collection...
+        assert not any(o is survivor for o in gc.get_objects())
+        # ...while a cycle made afterwards (an update's garbage) is still collected.
+        gc.disable()
+        Node()
+        assert any(type(o) is Node for o in gc.get_objects())
+        gc.collect()
+        assert not any(type(o) is Node for o in gc.get_objects())
+    finally:
+        gc.enable()
+        thaw_survivors()
+    assert gc.get_freeze_count() == 0
+    assert any(o is survivor for o in gc.get_objects())
 
 
 TELEGRAM_ONLY = r"""

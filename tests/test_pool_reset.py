@@ -76,3 +76,61 @@ async def test_a_connection_closed_inside_a_transaction_is_rolled_back(db: Datab
             text("SELECT count(*) FROM processed_update WHERE update_id = 434343")
         )
         assert found.scalar() == 0
+
+
+async def test_postgres_pings_only_an_idle_connection_and_replaces_a_dead_one(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite's connections are files: nothing to ping")
+    import storage.db as storage_db
+
+    pings: list[bool] = []
+    dialect = db.engine.sync_engine.dialect
+    original = dialect.do_ping
+
+    def counted(dbapi_connection: Any) -> bool:
+        pings.append(True)
+        return bool(original(dbapi_connection))
+
+    monkeypatch.setattr(dialect, "do_ping", counted)
+    async with db.transaction() as session:  # a new connection: not pinged
+        backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    async with db.transaction() as session:  # back a moment ago: not pinged
+        assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() == backend
+    assert pings == []
+    # The server drops the pooled connection while it sits idle.
+    admin = Database(db.url)
+    try:
+        async with admin.transaction() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    finally:
+        await admin.close()
+    monkeypatch.setattr(storage_db, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle
+    async with db.transaction() as session:  # pinged, found dead, replaced: no error
+        fresh = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    assert pings and fresh != backend
+
+
+async def test_a_connection_dropped_right_after_use_is_unavailable_then_replaced(
+    db: Database,
+) -> None:
+    if db.is_sqlite:
+        pytest.skip("SQLite's connections are files: nothing to drop")
+    from storage.db import DatabaseUnavailable
+
+    async with db.transaction() as session:
+        backend = (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one()
+    admin = Database(db.url)
+    try:
+        async with admin.transaction() as session:
+            await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    finally:
+        await admin.close()
+    # Back a moment ago, so not pinged: the loss is the kind answer's error, not a crash...
+    with pytest.raises(DatabaseUnavailable):
+        async with db.transaction() as session:
+            await session.execute(text("SELECT 1"))
+    # ...and the next transaction has a fresh connection.
+    async with db.transaction() as session:
+        assert (await session.execute(text("SELECT pg_backend_pid()"))).scalar_one() != backend

@@ -48,7 +48,12 @@ from bot.runtimes.common import (
     command_menus,
     health_app,
 )
-from bot.runtimes.memory_hygiene import lazy_aiogram_models, release_startup_garbage
+from bot.runtimes.memory_hygiene import (
+    freeze_survivors,
+    lazy_aiogram_models,
+    release_startup_garbage,
+    thaw_survivors,
+)
 from bot.runtimes.polling import ReceivingRuntime
 from scheduler.clock import Scheduler
 from scheduler.pacing import Pacer
@@ -225,6 +230,7 @@ async def run_telegram(
             )
         # Start-up is over: what it left behind need not stay in memory while we run.
         release_startup_garbage()
+        freeze_survivors()
         if ready is not None and not ready.done():
             ready.set_result(running)
         ended = await _until_stopped(stop, runtime.ended)
@@ -251,6 +257,7 @@ async def run_telegram(
             await _quietly(whatsapp.close(), "close the WhatsApp session")
         if own_services and services is not None:
             await _quietly(services.db.close(), "close the database")
+        thaw_survivors()
 
 
 async def _quietly(step: Awaitable[object], what: str) -> None:
