@@ -40,6 +40,7 @@ from scheduler.pacing import Limits, Pacer
 from scheduler.timing import FakeClock
 from storage.models import Action, ActionStatus, Initiative, NetworkIdentity, Phase, Resident
 from tests.conftest import make_services
+from tests.support.both_networks import both_networks
 from tests.support.journey import START, Labels, read_steps, repeatable_tokens
 
 VERIFY = "verify-e2e-token"
@@ -329,55 +330,15 @@ async def test_a_share_card_for_the_street_group_invites_by_a_typed_code(wa: WaB
 async def test_telegram_and_whatsapp_in_one_process(tmp_path: Path) -> None:
     """`buurbot run` with both credentials: one core, one database, one scheduler; each
     person answered on their own network, and each network's link in their invitation."""
-    from bot.runtimes.telegram import Running, run_telegram
-    from bot.runtimes.whatsapp import WhatsAppNetwork
-    from local_bot_api import LocalBotApi
-
-    clock = FakeClock(START)
-    async with (
-        LocalBotApi(token="123456:TEST-both", username="buurbot_both_bot") as telegram,
-        LocalWhatsAppApi(clock=clock) as whatsapp,
-    ):
-        settings = Settings(  # type: ignore[call-arg]
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'both.db'}",
-            telegram_token=telegram.token,
-            telegram_api_base=telegram.base_url,
-            whatsapp_token=whatsapp.token,
-            whatsapp_phone_number_id=whatsapp.phone_number_id,
-            whatsapp_app_secret=whatsapp.app_secret,
-            whatsapp_verify_token=VERIFY,
-            whatsapp_api_base=whatsapp.base_url,
-            whatsapp_number=whatsapp.display_phone_number,
-            _env_file=None,
-        )
-        network = WhatsAppNetwork(settings)
-        stop = asyncio.Event()
-        ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-        args = argparse.Namespace(command="run", webhook=False, host="127.0.0.1", port=0)
-        task = asyncio.create_task(
-            run_telegram(settings, args, stop=stop, ready=ready, whatsapp=network)
-        )
-        # The first start imports aiogram (its types take seconds on a busy machine).
-        await asyncio.wait({task, ready}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
-        assert ready.done(), f"did not start: {task.result() if task.done() else ''}"
-        running = ready.result()
-        assert running.health_url is not None
-        hook = running.health_url.replace("/healthz", "/whatsapp/webhook")
-        assert (await whatsapp.subscribe(hook, VERIFY)).ok
-        try:
-            anna = telegram.person("Anna", language_code="nl")
-            await anna.send("/start")
-            bert = whatsapp.person("Bert")
-            await bert.send("/start")
-            await anna.wait_for_message()
-            welcome = await bert.wait_for_message()
-            assert "Buurbot" in (welcome.text or "")
-            async with running.services.db.transaction() as session:
-                networks = sorted(
-                    (await session.execute(select(NetworkIdentity.network))).scalars()
-                )
-            assert networks == ["telegram", "whatsapp"]
-        finally:
-            stop.set()
-            assert await asyncio.wait_for(task, 15) == 0
-        assert whatsapp.rejected == [] and telegram.rejected == []
+    async with both_networks(tmp_path, "both", VERIFY) as both:
+        telegram, whatsapp, running = both.telegram, both.whatsapp, both.running
+        anna = telegram.person("Anna", language_code="nl")
+        await anna.send("/start")
+        bert = whatsapp.person("Bert")
+        await bert.send("/start")
+        await anna.wait_for_message()
+        welcome = await bert.wait_for_message()
+        assert "Buurbot" in (welcome.text or "")
+        async with running.services.db.transaction() as session:
+            networks = sorted((await session.execute(select(NetworkIdentity.network))).scalars())
+        assert networks == ["telegram", "whatsapp"]

@@ -5,93 +5,51 @@ link in it, which sends ``/koppel <code>``; from then on she is one resident on 
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import re
 from pathlib import Path
 
 from sqlmodel import select
 
-from bot.core.config import Settings
-from local_whatsapp_api import LocalWhatsAppApi
-from scheduler.timing import FakeClock
 from storage.models import NetworkIdentity, Resident
-from tests.support.journey import START
+from tests.support.both_networks import both_networks
 
 VERIFY = "verify-link-token"
 LINK = re.compile(r"https://wa\.me/\S+")
 
 
 async def test_a_telegram_person_links_her_whatsapp_over_http(tmp_path: Path) -> None:
-    from bot.runtimes.telegram import Running, run_telegram
-    from bot.runtimes.whatsapp import WhatsAppNetwork
-    from local_bot_api import LocalBotApi
+    async with both_networks(tmp_path, "link", VERIFY) as both:
+        telegram, whatsapp, running = both.telegram, both.whatsapp, both.running
+        anna = telegram.person("Anna", language_code="nl")
+        await anna.send("/start")
+        await anna.wait_for_message(containing="Welke naam")
+        await anna.send("Anna")
+        await anna.wait_for_message(containing="Wat wil je doen?")
+        await anna.press("Apps koppelen")
+        await anna.wait_for_message(containing="Niemand ziet je telefoonnummer")
+        await anna.press("Geef me een code")
+        given = await anna.wait_for_message(containing="Je code")
+        link = LINK.search(given.text or "")
+        assert link, given.text
 
-    clock = FakeClock(START)
-    async with (
-        LocalBotApi(token="123456:TEST-link", username="buurbot_link_bot") as telegram,
-        LocalWhatsAppApi(clock=clock) as whatsapp,
-    ):
-        settings = Settings(  # type: ignore[call-arg]
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'link.db'}",
-            telegram_token=telegram.token,
-            telegram_api_base=telegram.base_url,
-            whatsapp_token=whatsapp.token,
-            whatsapp_phone_number_id=whatsapp.phone_number_id,
-            whatsapp_app_secret=whatsapp.app_secret,
-            whatsapp_verify_token=VERIFY,
-            whatsapp_api_base=whatsapp.base_url,
-            whatsapp_number=whatsapp.display_phone_number,
-            _env_file=None,
-        )
-        network = WhatsAppNetwork(settings)
-        stop = asyncio.Event()
-        ready: asyncio.Future[Running] = asyncio.get_running_loop().create_future()
-        args = argparse.Namespace(command="run", webhook=False, host="127.0.0.1", port=0)
-        task = asyncio.create_task(
-            run_telegram(settings, args, stop=stop, ready=ready, whatsapp=network)
-        )
-        await asyncio.wait({task, ready}, timeout=120, return_when=asyncio.FIRST_COMPLETED)
-        assert ready.done(), f"did not start: {task.result() if task.done() else ''}"
-        running = ready.result()
-        assert running.health_url is not None
-        hook = running.health_url.replace("/healthz", "/whatsapp/webhook")
-        assert (await whatsapp.subscribe(hook, VERIFY)).ok
-        try:
-            anna = telegram.person("Anna", language_code="nl")
-            await anna.send("/start")
-            await anna.wait_for_message(containing="Welke naam")
-            await anna.send("Anna")
-            await anna.wait_for_message(containing="Wat wil je doen?")
-            await anna.press("Apps koppelen")
-            await anna.wait_for_message(containing="Niemand ziet je telefoonnummer")
-            await anna.press("Geef me een code")
-            given = await anna.wait_for_message(containing="Je code")
-            link = LINK.search(given.text or "")
-            assert link, given.text
+        phone = whatsapp.person("Anna", wa_id="31612340000")
+        await phone.open_link(link.group(0))
+        done = await phone.wait_for_message(containing="gekoppeld", timeout=15)
+        assert "via Telegram" in (done.text or "")
+        await anna.wait_for_message(containing="nu ook op WhatsApp", timeout=15)
+        # On WhatsApp she is the same Anna: the menu, not a new onboarding.
+        await phone.send("/menu")
+        menu = await phone.wait_for_message(timeout=15)
+        assert "Wat wil je doen?" in (menu.text or "")
 
-            phone = whatsapp.person("Anna", wa_id="31612340000")
-            await phone.open_link(link.group(0))
-            done = await phone.wait_for_message(containing="gekoppeld", timeout=15)
-            assert "via Telegram" in (done.text or "")
-            await anna.wait_for_message(containing="nu ook op WhatsApp", timeout=15)
-            # On WhatsApp she is the same Anna: the menu, not a new onboarding.
-            await phone.send("/menu")
-            menu = await phone.wait_for_message(timeout=15)
-            assert "Wat wil je doen?" in (menu.text or "")
-
-            async with running.services.db.transaction() as session:
-                people = list((await session.execute(select(Resident))).scalars())
-                owners = {
-                    i.network: i.resident_id
-                    for i in (await session.execute(select(NetworkIdentity))).scalars()
-                }
-            assert len(people) == 1
-            assert owners == {"telegram": people[0].id, "whatsapp": people[0].id}
-            # Her number was shown to nobody: not in any message on either network.
-            seen = [m.text or "" for m in phone.messages] + [m.text or "" for m in anna.chat]
-            assert not any("31612340000" in text for text in seen)
-        finally:
-            stop.set()
-            assert await asyncio.wait_for(task, 15) == 0
-        assert whatsapp.rejected == [] and telegram.rejected == []
+        async with running.services.db.transaction() as session:
+            people = list((await session.execute(select(Resident))).scalars())
+            owners = {
+                i.network: i.resident_id
+                for i in (await session.execute(select(NetworkIdentity))).scalars()
+            }
+        assert len(people) == 1
+        assert owners == {"telegram": people[0].id, "whatsapp": people[0].id}
+        # Her number was shown to nobody: not in any message on either network.
+        seen = [m.text or "" for m in phone.messages] + [m.text or "" for m in anna.chat]
+        assert not any("31612340000" in text for text in seen)
