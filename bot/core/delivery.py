@@ -329,10 +329,6 @@ class Delivery:
             await outbox.cancel_for_chat(session, chat_id, reason="recipient unreachable")
         log.info("chat %s is unreachable; marked so", chat_id)
 
-    async def mark_unreachable(self, chat_id: int | None) -> None:
-        """Kept for callers of the earlier name."""
-        await self.recipient_gone(chat_id)
-
     async def chat_moved(self, old_chat_id: int | None, new_chat_id: int) -> None:
         """A group became a supergroup: what the registry's `chat_moved` handlers keep of
         the chat (the group domain's link, polls and rows) moves to the new id."""

@@ -121,14 +121,6 @@ async def record_inbound(session: AsyncSession, address: int, at: datetime) -> N
     )
 
 
-async def last_inbound(session: AsyncSession, address: int) -> datetime | None:
-    return (
-        await session.execute(
-            select(NetworkIdentity.last_inbound_at).where(col(NetworkIdentity.address) == address)
-        )
-    ).scalar_one_or_none()
-
-
 def window_open(last: datetime | None, now: datetime) -> bool:
     """Within 24 hours of the person's last message: free-form messages may go."""
     if last is None:

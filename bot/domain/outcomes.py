@@ -139,11 +139,6 @@ async def impact_of(
     return compute(grouped(await rows_of(session, [initiative_id])), factors)
 
 
-async def action_outcomes(session: AsyncSession, action_id: int) -> dict[str, int]:
-    query = select(Outcome).where(Outcome.action_id == action_id)
-    return grouped_sum((await session.execute(query)).scalars())
-
-
 def grouped_sum(rows: Iterable[Outcome]) -> dict[str, int]:
     summed: dict[str, int] = {}
     for row in rows:

@@ -67,6 +67,7 @@ from bot.views.buttons import (
     initiative_button,
     menu_button,
     progress_button,
+    web_console_button,
 )
 from bot.views.cards import member_role, next_action, role_names, support, theme_label
 from bot.views.coach import needs_onboarding, overview_button, refuse, shown_name
@@ -80,7 +81,6 @@ from bot.views.routes import (
     CoachSnooze,
     SupportOpen,
     SupportToCoach,
-    WebLink,
 )
 from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten, with_intro
@@ -151,7 +151,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
             ),
             [
                 [Button(ctx._("New announcement"), BroadcastNew().pack())],
-                [Button(ctx._("Open the web console"), WebLink().pack())],
+                [web_console_button(ctx.texts)],
                 [menu_button(ctx.texts)],
             ],
         )
@@ -235,7 +235,7 @@ async def show_overview(ctx: Ctx, page: int) -> None:
         rows.append([Button(ctx._("Answer open questions"), SupportOpen().pack())])
     if await may(ctx.session, ctx.person, Permission.BROADCAST):
         rows.append([Button(ctx._("New announcement"), BroadcastNew().pack())])
-    rows.append([Button(ctx._("Open the web console"), WebLink().pack())])
+    rows.append([web_console_button(ctx.texts)])
     rows.append([menu_button(ctx.texts)])
     ctx.say(Safe("\n".join(lines)), rows)
 

@@ -15,10 +15,6 @@ from bot.views.coach import needs_onboarding
 from bot.views.routes import WebLink
 
 
-def web_button(ctx: Ctx) -> Button:
-    return Button(ctx._("Open the web console"), WebLink().pack())
-
-
 async def web_command(ctx: Ctx, _args: str) -> None:
     if await needs_onboarding(ctx):
         return

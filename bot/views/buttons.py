@@ -17,6 +17,7 @@ from bot.views.routes import (
     MatIcs,
     RsvpChoice,
     ToMenu,
+    WebLink,
 )
 from storage.models import ActionKind, RsvpAnswer
 
@@ -93,6 +94,11 @@ def not_now_button(texts: Texts) -> Button:
 def join_button(texts: Texts, url: str) -> Button:
     """The initiative's join link, where the reader is not a member (a group, a thank-you)."""
     return Button(texts._("🙋 Join the initiative"), url=url)
+
+
+def web_console_button(texts: Texts) -> Button:
+    """A coach's or manager's link into the web console (sent as a one-time login)."""
+    return Button(texts._("Open the web console"), WebLink().pack())
 
 
 def calendar_button(texts: Texts, action_id: int) -> Button:
