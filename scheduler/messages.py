@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
@@ -65,6 +66,7 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    PersonFacts,
     Phase,
     Reminders,
     Resident,
@@ -138,6 +140,8 @@ class RenderContext:
     members_known: set[tuple[int, int]] = field(default_factory=set)
     # Prefetched rows by (model, id): found without a round trip through the session.
     loaded: dict[tuple[type, int], Any] = field(default_factory=dict)
+    # Prefetched residents by id, as plain rows (`PersonFacts`; `person_of` finds them).
+    people: dict[int, PersonFacts] = field(default_factory=dict)
     # What renderers wrote for the batch, by what it depends on (the same words for
     # everyone reading the same language about the same thing).
     written: dict[tuple[Any, ...], Any] = field(default_factory=dict)
@@ -167,6 +171,17 @@ async def fetch(session: AsyncSession, model: type[T], ident: int | None) -> T |
     return await session.get(model, ident)
 
 
+async def person_of(session: AsyncSession, ident: int | None) -> PersonFacts | None:
+    """A resident to read, not change: the batch's prefetched row when it is there (a plain
+    row, see `PersonFacts`), else the `Resident` from the database."""
+    if not ident:
+        return None
+    found = context_of(session).people.get(ident)
+    if found is not None:
+        return found
+    return await session.get(Resident, ident)
+
+
 def context_of(session: AsyncSession) -> RenderContext:
     """The batch's render context; renderers run only within a sweep, which sets it."""
     context: RenderContext | None = session.info.get("render")
@@ -178,8 +193,8 @@ def context_of(session: AsyncSession) -> RenderContext:
 # --- looking things up, again, just before sending ---------------------------------------
 
 
-async def recipient(session: AsyncSession, row: ScheduledMessage) -> Resident:
-    person = await fetch(session, Resident, row.resident_id)
+async def recipient(session: AsyncSession, row: ScheduledMessage) -> PersonFacts:
+    person = await person_of(session, row.resident_id)
     if person is None:
         raise Skip("the person is gone")
     return person
@@ -228,7 +243,7 @@ async def membership_of(
 
 
 async def require_role(
-    session: AsyncSession, initiative_id: int, person: Resident, *roles: MemberRole
+    session: AsyncSession, initiative_id: int, person: PersonFacts, *roles: MemberRole
 ) -> MemberFacts:
     member = await membership_of(session, initiative_id, person.id or 0)
     if member is None:
@@ -238,11 +253,11 @@ async def require_role(
     return member
 
 
-def texts_of(person: Resident) -> Texts:
+def texts_of(person: PersonFacts) -> Texts:
     return texts_for(person.language, person.timezone)
 
 
-def say(person: Resident, text: str, *rows: list[Button]) -> list[Outgoing]:
+def say(person: PersonFacts, text: str, *rows: list[Button]) -> list[Outgoing]:
     keyboard = tuple(tuple(row) for row in rows if row)
     return [SendText(person.telegram_id, text, keyboard)]
 
@@ -377,19 +392,24 @@ async def render_reminder(
         raise Skip("already answered: not coming")
     if rsvp.waitlisted:
         raise Skip("on the waiting list")
-    timings = context_of(session).timings
-    leads = dict(timings.reminder_leads)
-    lead = leads.get((row.payload or {}).get("lead", ""))
+    context = context_of(session)
+    timings = context.timings
+    lead = dict(timings.reminder_leads).get((row.payload or {}).get("lead", ""))
     if lead is None:
         raise Skip("unknown reminder")
     tz = zone(person.timezone)
-    due = reminder_due(action.starts_at, lead, tz, timings)
+    # The same for everyone in the batch with this action, lead and time zone.
+    timing_key = ("reminder due", action.starts_at, lead, tz)
+    timing = context.written.get(timing_key)
+    if timing is None:
+        timing = context.written[timing_key] = _reminder_timing(
+            action.starts_at, lead, tz, timings, now
+        )
+    due, covered = timing
     if due > now:
         raise Postpone(due, "the action moved")
-    if now - due >= LATE:  # the dispatcher was behind: is a later reminder due too?
-        for shorter in leads.values():
-            if shorter < lead and reminder_due(action.starts_at, shorter, tz, timings) <= now:
-                raise Skip("a later reminder covers it")
+    if covered:  # the dispatcher was behind, and a later reminder is due too
+        raise Skip("a later reminder covers it")
     texts = texts_of(person)
     # "Starts soon" only on the day itself: a short reminder pulled to the evening
     # before names the day, like the day-ahead one.
@@ -399,7 +419,6 @@ async def render_reminder(
     )
     # Everyone in the batch reading the same language about the same action with the
     # same answer gets the same words: written once per batch, not once per person.
-    context = context_of(session)
     key: tuple[Any, ...] = ("reminder", texts, action.id, action.title, action.starts_at)
     key += (action.place, rsvp.answer, lead >= timings.reminder_soon_below, soon)
     written = context.written.get(key)
@@ -407,6 +426,19 @@ async def render_reminder(
         written = context.written[key] = _reminder_words(context, texts, action, rsvp, lead, soon)
     text, rows = written
     return say(person, text, *rows)
+
+
+def _reminder_timing(
+    starts_at: datetime, lead: timedelta, tz: ZoneInfo, timings: RuleTimings, now: datetime
+) -> tuple[datetime, bool]:
+    """When this reminder is due, and whether a later (shorter) one is due too because
+    the dispatcher was behind (then this one is skipped)."""
+    due = reminder_due(starts_at, lead, tz, timings)
+    covered = now - due >= LATE and any(
+        shorter < lead and reminder_due(starts_at, shorter, tz, timings) <= now
+        for _name, shorter in timings.reminder_leads
+    )
+    return due, covered
 
 
 def _reminder_words(
@@ -460,7 +492,7 @@ async def render_joined(
     person = await recipient(session, row)
     initiative = await initiative_of(session, row.initiative_id)
     member_id = int((row.payload or {}).get("member_id") or 0)
-    newcomer = await fetch(session, Resident, member_id)
+    newcomer = await person_of(session, member_id)
     if newcomer is None:
         raise Skip("the new member is gone")
     member = await membership_of(session, initiative.id or 0, member_id)
@@ -494,7 +526,7 @@ async def render_helper(
     initiative = await initiative_of(session, row.initiative_id)
     await require_role(session, initiative.id or 0, person, MemberRole.INITIATOR)
     member_id = int((row.payload or {}).get("member_id") or 0)
-    helper = await fetch(session, Resident, member_id)
+    helper = await person_of(session, member_id)
     if helper is None:
         raise Skip("the helper is gone")
     member = await membership_of(session, initiative.id or 0, member_id)
@@ -631,7 +663,7 @@ async def render_digest(
     return say(coach, digest_text(texts, data), [menu_button(texts)])
 
 
-def reminders_allow(person: Resident, kind: KindInfo, now: datetime) -> datetime | bool:
+def reminders_allow(person: PersonFacts, kind: KindInfo, now: datetime) -> datetime | bool:
     """True: the person's setting allows it now; False: never (off); a moment: after it."""
     if kind.essential or person.reminders is Reminders.ON:
         return True

@@ -48,6 +48,7 @@ from storage.models import (
     Membership,
     NetworkIdentity,
     OutboxStatus,
+    PersonFacts,
     Resident,
     ScheduledMessage,
 )
@@ -76,7 +77,7 @@ async def gate(
     session: AsyncSession,
     row: ScheduledMessage,
     kind: KindInfo,
-    person: Resident,
+    person: PersonFacts,
     messages: list[Outgoing],
     now: datetime,
     settings: Settings,
@@ -123,7 +124,7 @@ async def gate(
     return (Decision.POSTPONED, WAITING, now + RECHECK)
 
 
-async def _news(session: AsyncSession, person: Resident, now: datetime) -> None:
+async def _news(session: AsyncSession, person: PersonFacts, now: datetime) -> None:
     """At most one "there is news" template a day per person."""
     await insert_ignore(
         session,

@@ -44,6 +44,7 @@ from storage.models import (
     Membership,
     OutboxStatus,
     PersonRole,
+    Reminders,
     Resident,
     Rsvp,
     RsvpAnswer,
@@ -306,6 +307,29 @@ async def test_a_batch_of_reminders_is_rendered_with_a_handful_of_queries(
     text = {action.chat_id: action.text for action in sender.sent}  # type: ignore[union-attr]
     nl, en = (text[tid] for tid in sorted(keys)[1:3])
     assert "Herinnering" in nl and "Reminder" in en
+
+
+async def test_a_pause_that_is_over_sends_and_turns_reminders_back_on(
+    services: Services,
+) -> None:
+    """The batch reads residents as plain rows; the one change a sweep makes to a person
+    (their pause of reminders is over: back to "on") is still written, once."""
+    keys = await add_reminders(services, 3)
+    now = services.clock.now()
+    paused, other = sorted(keys)[:2]
+    async with services.db.transaction() as session:
+        for person in (await session.execute(select(Resident))).scalars():
+            if person.telegram_id == paused:
+                person.reminders = Reminders.PAUSED
+                person.reminders_paused_until = now - timedelta(hours=1)
+    sender = RecordingSender()
+    report = await dispatcher(services, sender).sweep()
+    assert report.sent == 3 and {action.chat_id for action in sender.sent} == set(keys)  # type: ignore[union-attr]
+    async with services.db.transaction() as session:
+        people = {p.telegram_id: p for p in (await session.execute(select(Resident))).scalars()}
+    assert people[paused].reminders is Reminders.ON
+    assert people[paused].reminders_paused_until is None
+    assert people[other].reminders is Reminders.ON
 
 
 # --- what the Sender says ---------------------------------------------------------------------

@@ -513,6 +513,29 @@ async def test_a_reminder_held_up_by_the_quiet_hours_is_never_sent_after_the_sta
     assert (row.status, row.last_error) == (OutboxStatus.CANCELLED, "the action has started")
 
 
+async def test_a_day_ahead_reminder_found_late_is_covered_by_the_soon_one(
+    sqlite_services: Services, clock: FakeClock
+) -> None:
+    # Action Tuesday 1 December 19:30; the scheduler was down from Monday until 18:00 on
+    # the day: the 24 h reminder (Monday 19:30) is late and the 2 h one (17:30) is due too,
+    # so only the 2 h one goes; the day-ahead one is skipped, for everyone alike.
+    clock.set(local(2026, 11, 28, 12, 0))
+    world = await build_world(sqlite_services, clock, local(2026, 12, 1, 19, 30))
+    world.clock.set(local(2026, 12, 1, 18, 0))
+    await world.run_until(local(2026, 12, 1, 18, 1))
+    rows = await world.rows()
+    for name in ("Bert", "Eva"):
+        pid = world.people[name].id
+        day_ahead = rows[f"reminder:{world.action_id}:24h:{pid}"]
+        assert (day_ahead.status, day_ahead.last_error) == (
+            OutboxStatus.CANCELLED,
+            "a later reminder covers it",
+        )
+        assert rows[f"reminder:{world.action_id}:2h:{pid}"].status is OutboxStatus.SENT
+    reminders = [text for text in world.chat("Bert") if "⏰" in text]
+    assert len(reminders) == 1 and "Tegelwipdag begint zo, om 19:30." in reminders[0]
+
+
 async def test_news_at_night_waits_for_the_morning(
     sqlite_services: Services, clock: FakeClock
 ) -> None:

@@ -17,15 +17,25 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
-from typing import TypeGuard
+from typing import TypeGuard, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from bot.domain.initiatives import membership
-from storage.models import Initiative, MemberRole, PersonRole, Resident, SupportRequest
+from storage.models import (
+    Initiative,
+    MemberRole,
+    PersonFacts,
+    PersonRole,
+    Resident,
+    SupportRequest,
+)
 
 log = logging.getLogger(__name__)
+
+# A resident, or the plain row read for one (what `nameable` checks, and then is known).
+Person = TypeVar("Person", bound=PersonFacts)
 
 
 class Hat(StrEnum):
@@ -100,7 +110,7 @@ REQUIRES_ALSO: dict[Permission, Hat] = {Permission.LINK_GROUP: Hat.GROUP_ADMIN}
 
 async def hats(
     session: AsyncSession,
-    person: Resident,
+    person: PersonFacts,
     initiative: Initiative | None = None,
     *,
     group_admin: bool = False,
@@ -135,7 +145,7 @@ def allowed(permission: Permission, worn: set[Hat]) -> bool:
 
 async def may(
     session: AsyncSession,
-    person: Resident,
+    person: PersonFacts,
     permission: Permission,
     initiative: Initiative | None = None,
     *,
@@ -189,7 +199,7 @@ async def thread_coaches(
     return [coach] if coach is not None else await operators(session)
 
 
-def nameable(person: Resident | None) -> TypeGuard[Resident]:
+def nameable(person: Person | None) -> TypeGuard[Person]:
     """Whether a coach may see this person's name: only who onboarded and consented."""
     return (
         person is not None and person.consented_at is not None and person.onboarded_at is not None

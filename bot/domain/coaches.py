@@ -58,6 +58,7 @@ from storage.models import (
     Initiative,
     MemberRole,
     Membership,
+    PersonFacts,
     PersonRole,
     Phase,
     Resident,
@@ -220,7 +221,7 @@ def subject(kind: str, ident: int | None) -> str:
     return f"{kind}:{ident}"
 
 
-async def is_operator(session: AsyncSession, person: Resident) -> bool:
+async def is_operator(session: AsyncSession, person: PersonFacts) -> bool:
     """Whether the person wears the operator's hat (bot.domain.authz decides)."""
     return Hat.OPERATOR in await hats(session, person)
 
@@ -620,7 +621,7 @@ async def _team_sizes(session: AsyncSession, ids: list[int]) -> Counter[int]:
     return Counter(dict(result.all()))
 
 
-async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list[Initiative]:
+async def portfolio_initiatives(session: AsyncSession, person: PersonFacts) -> list[Initiative]:
     """The initiatives the person coaches; an operator's portfolio is all of them."""
     worn = await hats(session, person)
     if Hat.COACH not in worn:
@@ -632,7 +633,7 @@ async def portfolio_initiatives(session: AsyncSession, person: Resident) -> list
 
 
 async def portfolio(
-    session: AsyncSession, coach: Resident, now: datetime, *, stall_days: int = STALL_DAYS
+    session: AsyncSession, coach: PersonFacts, now: datetime, *, stall_days: int = STALL_DAYS
 ) -> Portfolio:
     """The coach's initiatives, grouped by phase, which ones stall, and open questions."""
     initiatives = await portfolio_initiatives(session, coach)
@@ -656,7 +657,7 @@ async def portfolio(
 
 
 async def open_requests(
-    session: AsyncSession, coach: Resident, initiatives: list[Initiative], now: datetime
+    session: AsyncSession, coach: PersonFacts, initiatives: list[Initiative], now: datetime
 ) -> list[OpenRequest]:
     """Unanswered questions about the coach's initiatives (an operator: all of them)."""
     by_id = {initiative.id: initiative for initiative in initiatives}
@@ -760,7 +761,7 @@ PHASE_ACTIVITIES = (ActivityKind.PHASE_REACHED, ActivityKind.PHASE_CORRECTED)
 
 async def digest(
     session: AsyncSession,
-    coach: Resident,
+    coach: PersonFacts,
     now: datetime,
     *,
     stall_days: int = STALL_DAYS,

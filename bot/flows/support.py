@@ -69,10 +69,11 @@ from bot.views.coach import (
 from bot.views.routes import SupportOpen, SupportReply, SupportToCoach
 from bot.views.text import shorten
 from scheduler import outbox
-from scheduler.messages import Skip, fetch, recipient, say, texts_of
+from scheduler.messages import Skip, fetch, person_of, recipient, say, texts_of
 from storage.models import (
     Initiative,
     MemberRole,
+    PersonFacts,
     Resident,
     ScheduledMessage,
     SupportMessage,
@@ -102,7 +103,7 @@ async def support_requested(session: AsyncSession, event: SupportRequested, now:
         log.warning("support request %s has no coach and there is no operator", request.id)
 
 
-async def answers_now(session: AsyncSession, coach: Resident, request: SupportRequest) -> bool:
+async def answers_now(session: AsyncSession, coach: PersonFacts, request: SupportRequest) -> bool:
     """Whether this person answers the thread now (checked again just before sending)."""
     initiative = await fetch(session, Initiative, request.initiative_id)
     if initiative is None:
@@ -156,7 +157,7 @@ async def render_new(session: AsyncSession, row: ScheduledMessage, now: datetime
         raise Skip("already answered")
     if not await answers_now(session, coach, request):
         raise Skip("another coach has it now")
-    asker = await fetch(session, Resident, request.resident_id)
+    asker = await person_of(session, request.resident_id)
     texts = texts_of(coach)
     lines = [
         texts._(
@@ -183,7 +184,7 @@ async def render_nudge(
         raise Skip("answered")
     if not await answers_now(session, coach, request):
         raise Skip("another coach has it now")
-    asker = await fetch(session, Resident, request.resident_id)
+    asker = await person_of(session, request.resident_id)
     texts = texts_of(coach)
     text = texts._(
         "⏰ A question about <b>{title}</b> has been waiting for two working days.\n\n"

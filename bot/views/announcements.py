@@ -39,7 +39,7 @@ from bot.views.coach import overview_button
 from bot.views.routes import BroadcastCancel, BroadcastNew, BroadcastPreview, OptOut
 from bot.views.skip_reasons import reason_lines
 from bot.views.text import shorten
-from scheduler.messages import Skip, context_of, fetch, recipient, texts_of
+from scheduler.messages import Skip, context_of, fetch, person_of, recipient, texts_of
 from storage.models import (
     Broadcast,
     BroadcastStatus,
@@ -47,7 +47,6 @@ from storage.models import (
     CampaignStatus,
     GroupChat,
     Programme,
-    Resident,
     ScheduledMessage,
 )
 
@@ -204,7 +203,7 @@ def report_buttons(texts: Texts) -> Keyboard:
 
 
 async def author_name(session: AsyncSession, broadcast: Broadcast) -> str | None:
-    author = await fetch(session, Resident, broadcast.author_id)
+    author = await person_of(session, broadcast.author_id)
     return author.display_name if author is not None else None
 
 
@@ -216,7 +215,7 @@ async def render_broadcast(
     if broadcast is None or broadcast.status is BroadcastStatus.CANCELLED:
         raise Skip(CANCELLED)
     if broadcast.author_id is not None:
-        writer = await fetch(session, Resident, broadcast.author_id)
+        writer = await person_of(session, broadcast.author_id)
         if writer is None or not await may(session, writer, Permission.BROADCAST):
             raise Skip(CANCELLED)  # no longer a coach: not sent on in their name
     author = await author_name(session, broadcast)
@@ -258,7 +257,7 @@ async def render_progress(
     broadcast = await fetch(session, Broadcast, int(payload.get("broadcast_id") or 0))
     if broadcast is None or broadcast.finished_at is not None:
         raise Skip("the broadcast is finished")
-    coach = await fetch(session, Resident, broadcast.author_id)
+    coach = await person_of(session, broadcast.author_id)
     chat_id = broadcast.progress_chat_id or row.chat_id
     if coach is None or chat_id is None:
         raise Skip("the author is gone")

@@ -15,7 +15,7 @@ from bot.domain.coaches import subject
 from bot.i18n import Texts
 from bot.views.buttons import BACK_TO_THE_INITIATIVE, menu_button
 from bot.views.routes import CoachCard, CoachOverview
-from storage.models import AuditLog, Resident
+from storage.models import AuditLog, PersonFacts
 
 
 async def refuse(
@@ -81,7 +81,7 @@ async def needs_onboarding(ctx: Ctx) -> bool:
     return False
 
 
-def shown_name(texts: Texts | Ctx, person: Resident | None) -> str:
+def shown_name(texts: Texts | Ctx, person: PersonFacts | None) -> str:
     """A neighbour as a coach may see them: by name only with their consent."""
     return person.display_name if nameable(person) else texts._("a neighbour")
 
