@@ -255,6 +255,12 @@ async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
 # The SET clause comes from the parameters' keys other than ``row_id``.
 _SM_TABLE = table_of(SM)
 _RESIDENT_TABLE = table_of(Resident)
+# The columns of `PersonFacts` (display_name is computed): what a sweep reads of a person.
+_PERSON_FACTS = tuple(
+    name
+    for name, value in vars(PersonFacts).items()
+    if isinstance(value, property) and name != "display_name"
+)
 _UPDATE_BY_ID = update(_SM_TABLE).where(_SM_TABLE.c.id == bindparam("row_id"))
 
 
@@ -309,7 +315,7 @@ class _Statements:
             # Plain rows with the model's names (and its display_name), not ORM objects:
             # only read (`PersonFacts`); building Resident objects was a fifth of a sweep.
             people=sqlalchemy.select(
-                *_RESIDENT_TABLE.c,
+                *(_RESIDENT_TABLE.c[name] for name in _PERSON_FACTS),
                 func.coalesce(_RESIDENT_TABLE.c.name, _RESIDENT_TABLE.c.first_name).label(
                     "display_name"
                 ),
