@@ -165,7 +165,6 @@ class _Result:
 
 
 @lru_cache(maxsize=256)
-@lru_cache(maxsize=256)
 def _day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     # A batch shares one `now`: the bounds of "today" are the same for everyone in a zone.
     return local_day_bounds(now, tz)
