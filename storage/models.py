@@ -491,6 +491,26 @@ class ReplyOutbox(SQLModel, table=True):
     attempts: int = 0
 
 
+class UpdateInbox(SQLModel, table=True):
+    """Telegram updates fetched by polling and not yet handled: stored in one transaction
+    per getUpdates batch before the offset confirms them, deleted once handled; what a
+    crash leaves is handled at the next start (bot/runtimes/polling.py)."""
+
+    __tablename__ = "update_inbox"
+
+    update_id: int = Field(
+        sa_column=sa.Column(sa.BigInteger, primary_key=True, autoincrement=False)
+    )
+    # The update as the Bot API's JSON text (read back only after a crash).
+    raw: str = Field(sa_type=sa.Text)
+    # Telegram's user id of the sender, where the update names one: forget and export
+    # find the row by it.
+    person_id: int | None = Field(
+        default=None, sa_type=sa.BigInteger, sa_column_kwargs={"info": PRIVATE_CHAT_ROW}
+    )
+    received_at: datetime = Field(default_factory=utcnow)
+
+
 class Quote(SQLModel, table=True):
     """A supplier's quote in a collective purchase, compared on normalised figures."""
 

@@ -1,19 +1,29 @@
 """Receiving updates, the same on both Telegram runtimes: an update is confirmed to Telegram
-only once the core has handled it (its transaction committed, its replies delivered).
+once it is durably ours (stored in the update inbox, or handled), and handled exactly once.
 
 - `Receiver`: one raw update (the Bot API's JSON) → the framework's model → `Incoming` →
   `Core.handle`, in its own task; the same update id is never handed to the core twice at
   once. An update the framework cannot read is logged (its id and the kind of error, never
   its contents) and skipped, so it cannot block the updates after it.
-- `Poller`: long polling with our own offset. Each update is handled concurrently; the
-  offset sent to getUpdates stops at the first update not yet finished, so a crash leaves
-  every unfinished update with Telegram, who delivers it again. Updates it returns that are
-  still in flight are not started again; when nothing new came back it waits for one to
-  finish (at most `IDLE` s) instead of asking again at once. A failing getUpdates is retried
-  with back-off; refused (401/404) for `GIVE_UP_AFTER` s in a row, the poller gives up and
-  `buurbot run` exits non-zero with one line, for a supervisor to restart it.
+- `Poller`: long polling with our own offset. Each getUpdates batch is stored in the
+  `update_inbox` table in one transaction (`UpdateInbox`; a batch stored again changes
+  nothing), then handed to the receiver from memory, each update concurrently (the core
+  serialises a conversation, in the order the updates were handed over); the next
+  getUpdates confirms it (offset: past the highest stored), so each update is fetched and
+  parsed once, however long it takes to handle. A row is deleted once its update is handled
+  (committed, replies delivered), in groups (`scheduler.grouped`). At start the rows a crash
+  left are handed to the core first, in update_id order; the core skips one it handled
+  already (processed_update). When the database cannot take a batch, the old way holds for
+  those updates: the offset stops at the first of them not yet handled, so Telegram keeps
+  them; one line in the log, polling goes on. An update whose handling raised is tried again
+  from memory with back-off, `ATTEMPTS` times; when nothing new came back while updates
+  Telegram still keeps are in flight, the poller waits for one to finish (at most `IDLE` s)
+  instead of asking again at once. A failing getUpdates is retried with back-off; refused
+  (401/404) for `GIVE_UP_AFTER` s in a row, the poller gives up and `buurbot run` exits
+  non-zero with one line, for a supervisor to restart it.
 - `webhook_route`: the webhook answers 200 only after the update was handled (or skipped as
-  unreadable); when handling fails it answers 500, so Telegram delivers it again.
+  unreadable); when handling fails it answers 500, so Telegram delivers it again. No inbox:
+  Telegram itself keeps the update until it has its 200.
 - `ReceivingRuntime`: the runtime interface on top of these; a runtime supplies fetching raw
   updates, parsing one, and what a refusal looks like in its framework.
 
@@ -27,14 +37,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import hmac
+import json
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.dml import Insert
 
 from bot.runtimes.common import (
     SECRET_HEADER,
@@ -43,6 +57,13 @@ from bot.runtimes.common import (
     TelegramRuntime,
     to_incoming,
 )
+from scheduler.grouped import Grouped
+from storage.models import UpdateInbox as UpdateInboxRow
+from storage.queries import table_of
+
+if TYPE_CHECKING:
+    from scheduler.timing import Clock
+    from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +75,11 @@ BACKOFF_MAX = 60.0  # ... up to this
 GIVE_UP_AFTER = 300.0  # seconds of getUpdates refused (401/404) before the bot exits
 ATTEMPTS = 5  # times an update whose handling raised is tried before it is skipped
 STOP_TIMEOUT = 10.0  # seconds the updates in flight get to finish on stop
+# Handled updates' inbox rows are deleted in one transaction per this many seconds (or
+# this many updates), as the reply outbox marks its rows; a crash hands at most that
+# long's updates to the core again, which skips them (processed_update).
+DELETE_WITHIN = 0.5
+DELETE_EVERY = 200
 
 RawUpdate = Mapping[str, Any]
 Fetch = Callable[[int | None, int, int], Awaitable[list[Any]]]
@@ -152,10 +178,104 @@ class Receiver:
         await self._core.handle(incoming)
 
 
+class UpdateInbox:
+    """The `update_inbox` table: a fetched batch stored in one transaction, a handled update's
+    row deleted in groups (as the reply outbox marks its rows), the rows a crash left read
+    back at start."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        delete_every: int = DELETE_EVERY,
+        delete_within: float = DELETE_WITHIN,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self._every = delete_every
+        self._within = delete_within
+        self._handled: Grouped[int] = Grouped(
+            self._delete, every=delete_every, within=delete_within
+        )
+        self._deleter: asyncio.Task[None] | None = None
+
+    async def store(self, updates: Sequence[tuple[int, RawUpdate]]) -> None:
+        """Every update of a batch, or none (raises); one already stored is left as it is."""
+        now = self.clock.now()
+        rows = [
+            {
+                "update_id": update_id,
+                "raw": json.dumps(raw, ensure_ascii=False, separators=(",", ":")),
+                "person_id": sender_of(raw),
+                "received_at": now,
+            }
+            for update_id, raw in updates
+        ]
+        async with self.db.transaction() as session:
+            await session.execute(_insert_ignore(self.db.is_sqlite), rows)
+
+    async def left(self) -> list[tuple[int, str]]:
+        """The rows still here (a crash, a stop before they were handled), oldest first."""
+        async with self.db.transaction() as session:
+            rows = (await session.execute(_LEFT)).all()
+        return [(row.update_id, row.raw) for row in rows]
+
+    def handled(self, update_id: int) -> None:
+        """The update was handled: its row goes with the next group."""
+        self._handled.add(update_id)
+        if self._deleter is None or self._deleter.done():
+            self._deleter = asyncio.create_task(self._handled.run(), name="update-inbox-done")
+
+    async def close(self) -> None:
+        """Delete the rows of what was handled so far (on stop)."""
+        if self._deleter is not None and not self._deleter.done():
+            self._handled.close()
+            await self._deleter
+        self._handled = Grouped(self._delete, every=self._every, within=self._within)
+        self._deleter = None
+
+    async def _delete(self, update_ids: list[int]) -> None:
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(_DELETE, {"ids": update_ids})
+        except Exception as error:
+            # The rows stay: handed to the core again at the next start, which skips an
+            # update it has handled (processed_update).
+            log.warning(
+                "could not delete %d handled updates from the inbox: %s", len(update_ids), error
+            )
+
+
+_INBOX = table_of(UpdateInboxRow)
+_LEFT = sa.select(_INBOX.c.update_id, _INBOX.c.raw).order_by(_INBOX.c.update_id)
+_DELETE = sa.delete(_INBOX).where(_INBOX.c.update_id.in_(sa.bindparam("ids", expanding=True)))
+
+
+@functools.lru_cache(maxsize=2)
+def _insert_ignore(is_sqlite: bool) -> Insert:
+    insert = sqlite.insert if is_sqlite else postgresql.insert
+    return insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id])
+
+
+def sender_of(raw: RawUpdate) -> int | None:
+    """Telegram's user id of whoever the update is from (a message's `from`, a poll
+    answer's `user`, ...), when it names one: the person whose data the row is."""
+    for key, value in raw.items():
+        if key != "update_id" and isinstance(value, Mapping):
+            sender = value.get("from") or value.get("user")
+            ident = sender.get("id") if isinstance(sender, Mapping) else None
+            if isinstance(ident, int) and not isinstance(ident, bool):
+                return ident
+    return None
+
+
 @dataclass(slots=True)
 class _Entry:
-    """An update fetched and not yet confirmed to Telegram."""
+    """An update fetched (or recovered from the inbox) and not yet forgotten."""
 
+    raw: RawUpdate
+    stored: bool = False  # in the inbox: the offset may confirm it before it is handled
     task: asyncio.Task[None] | None = None
     done: bool = False
     attempts: int = 0
@@ -170,6 +290,7 @@ class Poller:
     receiver: Receiver
     refusal: Callable[[BaseException], str | None]
     describe: Callable[[BaseException], str]
+    inbox: UpdateInbox | None = None  # None: every update is confirmed once handled
     timeout: int = POLL_TIMEOUT
     limit: int = LIMIT
     _entries: dict[int, _Entry] = field(default_factory=dict)
@@ -178,6 +299,7 @@ class Poller:
     _changed: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     _failing_since: float | None = None
+    _inbox_down: bool = False
     health: Health = field(default_factory=lambda: Health("polling", receiving=True))
     ended: asyncio.Future[str] | None = None  # the reason, when polling stopped for good
     _stopping: bool = False
@@ -188,7 +310,7 @@ class Poller:
         self._task.add_done_callback(self._stopped)
 
     async def stop(self) -> None:
-        """Stop fetching, let the updates in flight finish, confirm what they finished."""
+        """Stop fetching, let the updates in flight finish, confirm what is stored or done."""
         # The flag as well as the cancel: Python 3.11's wait_for can swallow a cancel that
         # meets the end of its wait, and the loop must not start another long poll then.
         self._stopping = True
@@ -196,6 +318,8 @@ class Poller:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         await self.receiver.wait(STOP_TIMEOUT)
+        if self.inbox is not None:
+            await self.inbox.close()
         if self.ended is not None and self.ended.done():
             return  # refused: confirming would be refused too
         offset = self.offset()
@@ -206,16 +330,18 @@ class Poller:
                 log.warning("could not confirm the last updates: %s", self.describe(error))
 
     def offset(self) -> int | None:
-        """The first update not yet finished (everything before it is confirmed by it)."""
+        """The first update neither stored nor finished (everything before it is confirmed
+        by it); past every update known when all are."""
         entries = self._entries
-        unfinished = [update_id for update_id, entry in entries.items() if not entry.done]
-        if unfinished:
-            self._offset = min(unfinished)
+        waiting = [u for u, entry in entries.items() if not entry.done and not entry.stored]
+        if waiting:
+            self._offset = min(waiting)
         elif entries:
             self._offset = max(max(entries) + 1, self._offset or 0)
         if self._offset is not None:
-            # What this offset confirms is forgotten: a later copy is a new delivery.
-            for update_id in [u for u in entries if u < self._offset]:
+            # Finished and confirmed by this offset: forgotten, a later copy is a new delivery.
+            offset = self._offset
+            for update_id in [u for u, e in entries.items() if e.done and u < offset]:
                 del entries[update_id]
         return self._offset
 
@@ -236,12 +362,42 @@ class Poller:
             self._confirmed = offset
             delay = BACKOFF_FIRST
             self._recovered()
-            if batch and not self._start(batch):
+            fresh = self._take(batch)
+            await self._store(fresh)
+            if not self._start(fresh) and batch:
                 await self._idle()
 
-    def _start(self, batch: list[Any]) -> int:
-        """Start the updates not started yet (or due for another attempt); how many."""
-        started = 0
+    async def recover(self) -> None:
+        """Before `start`: hand the updates a crash (or a stop) left in the inbox to the
+        core, in update_id order, so each conversation's come before its newer ones; the
+        core skips one it handled already."""
+        if self.inbox is None:
+            return
+        try:
+            rows = await self.inbox.left()
+        except Exception as error:
+            log.error("could not read the update inbox: %s; its updates wait", error)
+            return
+        if not rows:
+            return
+        log.warning("handling %d updates left in the inbox", len(rows))
+        recovered = []
+        for update_id, text in rows:
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                log.error("update %s skipped: its inbox row cannot be read", update_id)
+                self.inbox.handled(update_id)
+                continue
+            self._entries[update_id] = _Entry(raw, stored=True)
+            recovered.append(update_id)
+        # Stored: Telegram may forget them (and everything before them) at once.
+        self._offset = max(update_id for update_id, _ in rows) + 1
+        self._start(recovered)
+
+    def _take(self, batch: list[Any]) -> list[int]:
+        """The updates of a batch to start: new ones, and unstored ones due for another try."""
+        taken = []
         now = time.monotonic()
         for raw in batch:
             update_id = update_id_of(raw)
@@ -250,13 +406,53 @@ class Poller:
                 continue
             entry = self._entries.get(update_id)
             if entry is None:
-                entry = self._entries[update_id] = _Entry()
-            elif entry.done or entry.task is not None or entry.retry_at > now:
-                continue  # finished, in flight, or waiting to be tried again
-            entry.task = self.receiver.handle(update_id, raw)
+                self._entries[update_id] = _Entry(raw)
+            elif entry.done or entry.task is not None or entry.retry_at > now or entry.stored:
+                continue  # finished, in flight, waiting to be tried again, or ours already
+            taken.append(update_id)
+        return taken
+
+    async def _store(self, update_ids: list[int]) -> None:
+        """The batch into the inbox, in one transaction; when the database cannot take it,
+        the updates stay with Telegram until handled (the offset waits for them)."""
+        if self.inbox is None or not update_ids:
+            return
+        entries = self._entries
+        try:
+            await self.inbox.store([(u, entries[u].raw) for u in update_ids])
+        except Exception as error:
+            if not self._inbox_down:
+                log.warning(
+                    "could not store updates in the inbox (%s); they are confirmed to "
+                    "Telegram only once handled until it works again",
+                    error,
+                )
+            self._inbox_down = True
+            return
+        if self._inbox_down:
+            log.info("storing updates in the inbox again")
+            self._inbox_down = False
+        for update_id in update_ids:
+            entry = entries.get(update_id)
+            if entry is None:
+                continue
+            entry.stored = True
+            if entry.done:  # finished while it was being stored
+                self.inbox.handled(update_id)
+
+    def _start(self, update_ids: list[int]) -> int:
+        """Hand these updates to the receiver, in this order; how many."""
+        for update_id in update_ids:
+            entry = self._entries[update_id]
+            entry.task = self.receiver.handle(update_id, entry.raw)
             entry.task.add_done_callback(functools.partial(self._finished, update_id))
-            started += 1
-        return started
+        return len(update_ids)
+
+    def _retry(self, update_id: int) -> None:
+        entry = self._entries.get(update_id)
+        if self._stopping or entry is None or entry.done or entry.task is not None:
+            return
+        self._start([update_id])
 
     def _finished(self, update_id: int, task: asyncio.Task[None]) -> None:
         self._changed.set()
@@ -265,29 +461,31 @@ class Poller:
             return
         entry.task = None
         if task.cancelled():
-            return  # stopping: Telegram keeps it, it comes again after a restart
+            return  # stopping: in the inbox or with Telegram, it comes again after a restart
         error = task.exception()
-        if error is None:
-            entry.done = True
-            return
-        entry.attempts += 1
-        if entry.attempts >= ATTEMPTS:
+        if error is not None:
+            entry.attempts += 1
+            if entry.attempts < ATTEMPTS:
+                wait = min(BACKOFF_FIRST * 2 ** (entry.attempts - 1), BACKOFF_MAX)
+                entry.retry_at = time.monotonic() + wait
+                # Telegram does not return a stored update again: it is tried from here.
+                asyncio.get_running_loop().call_later(wait, self._retry, update_id)
+                log.warning(
+                    "handling update %s failed (%s); trying again in %.3g s",
+                    update_id,
+                    type(error).__name__,
+                    wait,
+                )
+                return
             log.error(
                 "update %s skipped: handling it failed %d times (%s)",
                 update_id,
                 entry.attempts,
                 type(error).__name__,
             )
-            entry.done = True
-            return
-        wait = min(BACKOFF_FIRST * 2 ** (entry.attempts - 1), BACKOFF_MAX)
-        entry.retry_at = time.monotonic() + wait
-        log.warning(
-            "handling update %s failed (%s); trying again in %.3g s",
-            update_id,
-            type(error).__name__,
-            wait,
-        )
+        entry.done = True
+        if entry.stored and self.inbox is not None:
+            self.inbox.handled(update_id)
 
     async def _idle(self) -> None:
         """Nothing new came back: wait for an update to finish (or a retry to be due)."""
@@ -414,7 +612,9 @@ class ReceivingRuntime(TelegramRuntime):
         receiver = self._receiver(core)
         # A webhook still set would answer every getUpdates with 409.
         await self.delete_webhook()
-        self.poller = Poller(self.get_updates, receiver, self.refusal, self.describe)
+        inbox = UpdateInbox(core.services.db, core.services.clock)
+        self.poller = Poller(self.get_updates, receiver, self.refusal, self.describe, inbox)
+        await self.poller.recover()
         self.poller.start()
 
     def mount_webhook(self, core: Core, app: web.Application, path: str, secret: str) -> None:

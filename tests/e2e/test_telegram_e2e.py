@@ -62,7 +62,7 @@ from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION, Running, run_t
 from local_bot_api import LocalBotApi
 from local_bot_api.limits import parse_html
 from local_bot_api.simulation import Person, SeenMessage
-from storage.models import Resident
+from storage.models import Resident, UpdateInbox
 from tests.e2e.conftest import TOKEN, USERNAME, StartBot, bot_settings, run_args
 
 pytestmark = pytest.mark.e2e
@@ -295,8 +295,21 @@ async def test_an_update_delivered_twice_is_handled_once(bot: Running, server: L
     await ids.wait_for_message()
     await server.wait_until(lambda: bot.core.handled == 1, what="the update handled")
     server.redeliver(update_id)
-    # `handled` counts an update once its replies went out: the copy's would be there now.
-    await server.wait_until(lambda: bot.core.handled == 2, what="the update seen again")
+
+    def copies_fetched() -> int:
+        return sum(
+            update["update_id"] == update_id
+            for call in server.calls_to("getUpdates", ok=True)
+            for update in call.result
+        )
+
+    await server.wait_until(lambda: copies_fetched() == 2, what="the copy fetched")
+    # The copy is skipped by the poller (it knows the update is handled) or by the engine
+    # (processed_update); `handled` counts it once its replies would have gone out.
+    await server.wait_until(
+        lambda: bot.runtime.receiver.in_flight == 0 and bot.core.handled in (1, 2),
+        what="the copy settled",
+    )
     assert len(server.calls_to("sendMessage", ids.id)) == 1
     assert len(ids.bot_messages) == 1
 
@@ -354,23 +367,41 @@ async def test_webhook_receives_updates_with_the_secret_and_refuses_others(
     assert server.calls_to("getUpdates") == []
 
 
-# --- receiving: confirmed once handled, unreadable updates skipped, getUpdates refused --------
+# --- receiving: confirmed once stored, unreadable updates skipped, getUpdates refused --------
 
 
 def offsets_sent(server: LocalBotApi, calls: Any = None) -> list[int | None]:
     return [c.params.get("offset") for c in (calls or server.calls) if c.method == "getUpdates"]
 
 
-async def test_an_update_is_confirmed_only_once_it_is_handled(bot: Running, server: LocalBotApi):
-    """While one reply hangs on a slow call, getUpdates never confirms its update; others are
-    answered meanwhile, nothing is handed to the core twice, and the bot does not busy-poll."""
+def updates_fetched(server: LocalBotApi) -> list[int]:
+    """The update ids getUpdates returned, a copy as often as it was returned."""
+    return [u["update_id"] for call in server.calls_to("getUpdates", ok=True) for u in call.result]
+
+
+async def inbox_ids(running: Running) -> list[int]:
+    async with running.services.db.transaction() as session:
+        return list((await session.execute(select(UpdateInbox.update_id))).scalars())
+
+
+async def inbox_empty(running: Running) -> bool:
+    return not await inbox_ids(running)
+
+
+async def test_an_update_is_confirmed_once_stored_and_fetched_once(
+    bot: Running, server: LocalBotApi
+):
+    """While one reply hangs on a slow call, its update waits in the inbox, already
+    confirmed to Telegram: getUpdates never returns it again; others are answered meanwhile,
+    nothing is handed to the core twice, and the bot does not busy-poll."""
     slow, quick = server.person("Joost"), server.person("Kim")
     server.faults.arm("timeout", method="sendMessage", chat_id=slow.id, delay=2.0)
     held = await slow.command("start")
     await server.wait_until(lambda: server.faults.fired, what="the slow call to begin")
     mark = len(server.calls)
-    await quick.command("start")
+    other = await quick.command("start")
     await quick.wait_for_message(timeout=2.0)
+    assert held in await inbox_ids(bot)  # still being handled: stored, not yet deleted
     await slow.wait_for_message(timeout=10)  # after the 504, retried
     answered = next(
         index
@@ -378,12 +409,14 @@ async def test_an_update_is_confirmed_only_once_it_is_handled(bot: Running, serv
         if call.method == "sendMessage" and call.chat_id == slow.id and call.ok
     )
     while_held = offsets_sent(server, server.calls[mark:answered])
-    assert while_held and all(offset is None or offset <= held for offset in while_held)
-    # Polled again while the update was held (the others came in), but not in a busy loop.
+    # The poll that brought Kim's update had already confirmed Joost's (stored).
+    assert while_held and any(offset is not None and offset > held for offset in while_held)
     assert len(while_held) <= 40, f"{len(while_held)} getUpdates in about 2 s"
-    await server.wait_until(lambda: not server.pending_updates, what="both confirmed")
-    assert bot.core.handled == 2
+    assert not server.pending_updates
+    assert sorted(updates_fetched(server)) == sorted([held, other])  # each fetched once
+    await server.wait_until(lambda: bot.core.handled == 2, what="both handled")
     assert [len(slow.bot_messages), len(quick.bot_messages)] == [1, 1]
+    await server.wait_until(lambda: inbox_empty(bot), what="their inbox rows deleted")
 
 
 def unreadable(person: Person, text: str) -> dict[str, Any]:
@@ -434,7 +467,10 @@ async def test_an_unreadable_update_is_skipped_and_logged_without_its_contents(
     if mode == "webhook":
         assert [a.status for a in server.webhook_attempts if a.update_id == bad] == [200]
     else:
-        assert max(o for o in offsets_sent(server) if o is not None) > bad
+        # Fetched once: stored in the inbox and confirmed by the next getUpdates (the one
+        # still waiting), its inbox row gone with the rest.
+        assert updates_fetched(server).count(bad) == 1
+        await server.wait_until(lambda: inbox_empty(running), what="the inbox emptied")
     assert_logged_without_contents(caplog, bad, ["Geheimnaam", "geheim bericht"])
 
 
@@ -442,7 +478,8 @@ async def test_an_unreadable_update_is_skipped_and_logged_without_its_contents(
 async def test_an_update_whose_handling_failed_is_handled_again(
     start_bot: StartBot, server: LocalBotApi, monkeypatch: pytest.MonkeyPatch, mode: str
 ):
-    """Webhook: answered 500, so Telegram sends it again; polling: not confirmed, tried again."""
+    """Webhook: answered 500, so Telegram sends it again; polling: tried again from memory
+    (it is stored in the inbox, confirmed, and not fetched again)."""
     monkeypatch.setattr(polling, "BACKOFF_FIRST", 0.2)
     running = await start_bot(webhook=mode == "webhook", secret="s3cret")
     handle = running.core.handle
@@ -465,6 +502,8 @@ async def test_an_update_whose_handling_failed_is_handled_again(
         assert attempts == [(update_id, 500), (update_id, 200)]
     else:
         await server.wait_until(lambda: not server.pending_updates, what="it confirmed")
+        assert updates_fetched(server).count(update_id) == 1
+        await server.wait_until(lambda: inbox_empty(running), what="its inbox row deleted")
 
 
 async def start_polling_with_health(

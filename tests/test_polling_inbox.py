@@ -1,0 +1,271 @@
+"""The poller's update inbox (bot/runtimes/polling.py): each update fetched once however long
+it is handled, what a crash left handled first and once, the old way while the database is
+down, and a person's inbox rows forgotten with them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from bot.runtimes import polling
+from bot.runtimes.common import BotIdentity
+from bot.runtimes.polling import Poller, Receiver, UpdateInbox, sender_of
+from scheduler.timing import FakeClock
+from storage.db import Database, DatabaseUnavailable
+from storage.models import UpdateInbox as Row
+from tests.conftest import START
+from tests.support.driver import Driver
+from tests.test_privacy import onboarded
+
+BOT = BotIdentity(id=999, username="buurbot_test_bot", first_name="Buurbot")
+
+
+def message(update_id: int, person: int, text: str = "hallo") -> dict[str, Any]:
+    who = {"id": person, "is_bot": False, "first_name": f"P{person}"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_700_000_000,
+            "chat": {"id": person, "type": "private", "first_name": who["first_name"]},
+            "from": who,
+            "text": text,
+        },
+    }
+
+
+class Telegram:
+    """getUpdates as Telegram answers it: everything from the offset on is returned again
+    until an offset past it confirms it; a long poll ends when an update comes."""
+
+    def __init__(self) -> None:
+        self.queue: list[dict[str, Any]] = []
+        self.returned: Counter[int] = Counter()  # update id: times getUpdates returned it
+        self.offsets: list[int | None] = []
+        self._arrived = asyncio.Event()
+
+    def add(self, *updates: dict[str, Any]) -> None:
+        self.queue.extend(updates)
+        self._arrived.set()
+
+    async def fetch(self, offset: int | None, wait: int, limit: int) -> list[Any]:
+        self.offsets.append(offset)
+        if offset is not None:
+            self.queue = [u for u in self.queue if u["update_id"] >= offset]
+        if not self.queue and wait:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), min(wait, 0.2))
+            except TimeoutError:
+                pass
+        batch = self.queue[:limit]
+        self.returned.update(u["update_id"] for u in batch)
+        return [json.loads(json.dumps(u)) for u in batch]  # a fresh copy, as over HTTP
+
+
+class SlowCore:
+    """Records what it is handed; each update takes `seconds`, one chat at a time."""
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        self.seconds = seconds
+        self.handed: list[int] = []
+        self.done: list[int] = []
+        self._chats: dict[int, asyncio.Lock] = {}
+
+    async def handle(self, incoming: Any) -> None:
+        self.handed.append(incoming.update_id)
+        async with self._chats.setdefault(incoming.chat.id, asyncio.Lock()):
+            await asyncio.sleep(self.seconds)
+        self.done.append(incoming.update_id)
+
+
+class Switch:
+    """A database that can be taken away: every transaction raises while it is down."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.is_sqlite = db.is_sqlite
+        self.down = False
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        if self.down:
+            raise DatabaseUnavailable("connection refused")
+        async with self.db.transaction() as session:
+            yield session
+
+
+@pytest.fixture
+async def db(migrated_database_url: str) -> AsyncIterator[Database]:
+    database = Database(migrated_database_url)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def fast(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(polling, "IDLE", 0.02)
+    yield
+
+
+def poller_for(telegram: Telegram, core: SlowCore, inbox: UpdateInbox | None) -> Poller:
+    receiver = Receiver(lambda raw: raw, core, BOT, "test")  # type: ignore[arg-type]
+    return Poller(telegram.fetch, receiver, lambda _e: None, repr, inbox, timeout=25)
+
+
+async def rows(db: Database) -> list[tuple[int, int | None]]:
+    async with db.transaction() as session:
+        query = sa.select(sa.column("update_id"), sa.column("person_id")).select_from(
+            sa.table("update_inbox")
+        )
+        return sorted(tuple(row) for row in (await session.execute(query)).all())
+
+
+async def until(predicate: Any, what: str, timeout: float = 20.0) -> None:  # noqa: ASYNC109
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+async def test_in_a_burst_each_update_is_fetched_once(db: Database, fast: None) -> None:
+    """200 people write at once, each update taking a while: without the inbox every update
+    still in flight came back (and was parsed again) at every getUpdates."""
+    telegram, core = Telegram(), SlowCore(seconds=0.05)
+    telegram.add(*(message(100 + n, person=5000 + n % 40) for n in range(200)))
+    poller = poller_for(telegram, core, UpdateInbox(db, FakeClock(START), delete_within=0.05))
+    await poller.recover()
+    poller.start()
+    await until(lambda: len(core.done) == 200, "every update handled")
+    await poller.stop()
+    assert max(telegram.returned.values()) == 1, telegram.returned.most_common(3)
+    assert sorted(core.handed) == list(range(100, 300))  # each handed to the core once
+    assert await rows(db) == []  # deleted once handled
+    assert telegram.queue == []  # and confirmed
+    # Each person's updates were handed over in the order they came.
+    for person in range(40):
+        theirs = [u for u in core.handed if (u - 100) % 40 == person]
+        assert theirs == sorted(theirs)
+
+
+async def test_the_old_way_fetches_an_update_in_flight_again(fast: None) -> None:
+    """Without the inbox (the database down) an update is confirmed only once handled: the
+    premise of the test above, which must be able to fail."""
+    telegram, core = Telegram(), SlowCore(seconds=0.05)
+    telegram.add(*(message(100 + n, person=5000 + n % 40) for n in range(200)))
+    poller = poller_for(telegram, core, None)
+    poller.start()
+    await until(lambda: len(core.done) == 200, "every update handled")
+    await poller.stop()
+    assert max(telegram.returned.values()) > 1
+    assert sorted(core.handed) == list(range(100, 300))
+
+
+async def test_what_a_crash_left_in_the_inbox_is_handled_first_and_once(
+    db: Database, fast: None
+) -> None:
+    clock = FakeClock(START)
+    # Killed with 10, 11 and 13 stored, not handled; 11 and 13 never confirmed either.
+    await UpdateInbox(db, clock).store([(u, message(u, person=7)) for u in (10, 11)])
+    await UpdateInbox(db, clock).store([(13, message(13, person=8))])
+    async with db.transaction() as session:  # a row nobody can read: skipped, deleted
+        await session.execute(
+            sa.insert(Row.__table__), {"update_id": 12, "raw": "{not json", "received_at": START}
+        )
+    telegram, core = Telegram(), SlowCore(seconds=0.02)
+    telegram.add(message(13, person=8), message(14, person=7), message(15, person=8))
+    poller = poller_for(telegram, core, UpdateInbox(db, clock, delete_within=0.05))
+    await poller.recover()
+    poller.start()
+    await until(lambda: len(core.done) == 5, "the left and the new updates handled")
+    await poller.stop()
+    # The left ones first, in update_id order; the new ones after: per chat in order too.
+    assert core.handed == [10, 11, 13, 14, 15]
+    # Stored, hence confirmable at once: Telegram's copy of 13 is never asked for.
+    assert telegram.offsets[0] == 14
+    assert telegram.returned[13] == 0
+    assert await rows(db) == []
+
+
+async def test_stopped_while_handling_the_update_stays_for_the_next_start(
+    db: Database, fast: None
+) -> None:
+    telegram, core = Telegram(), SlowCore(seconds=30)
+    telegram.add(message(20, person=7))
+    inbox = UpdateInbox(db, FakeClock(START), delete_within=0.05)
+    poller = poller_for(telegram, core, inbox)
+    poller.start()
+    await until(lambda: core.handed == [20], "the update handed over")
+    await until(lambda: telegram.offsets[-1] == 21, "it confirmed")
+    poller._task.cancel()  # type: ignore[union-attr]  # as a kill would
+    assert await rows(db) == [(20, 7)]
+    assert telegram.queue == []  # Telegram forgot it: only the inbox has it now
+
+    again = SlowCore()
+    restarted = poller_for(Telegram(), again, UpdateInbox(db, FakeClock(START)))
+    await restarted.recover()
+    await until(lambda: again.done == [20], "handled after the restart")
+    await restarted.stop()
+    assert await rows(db) == []
+
+
+async def test_with_the_database_down_updates_wait_with_telegram(
+    db: Database, fast: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.runtimes.polling")
+    switch = Switch(db)
+    switch.down = True
+    telegram, core = Telegram(), SlowCore(seconds=0.3)
+    poller = poller_for(telegram, core, UpdateInbox(switch, FakeClock(START)))  # type: ignore[arg-type]
+    await poller.recover()  # cannot read it: logged, polling starts all the same
+    poller.start()
+    telegram.add(message(30, person=7))
+    await until(lambda: core.handed == [30], "handled without the inbox")
+    telegram.add(message(31, person=8))
+    await until(lambda: 31 in core.handed, "the next one too")
+    # Not confirmed while in flight: Telegram keeps it, so a crash would not lose it.
+    assert 30 not in core.done and 30 in [u["update_id"] for u in telegram.queue]
+    await until(lambda: len(core.done) == 2, "both handled")
+    await until(lambda: telegram.queue == [], "confirmed once handled")
+    assert telegram.returned[30] >= 2  # the old way: fetched again while it was handled
+    down = [r for r in caplog.records if "could not store updates" in r.getMessage()]
+    assert len(down) == 1  # logged once, however many batches
+
+    switch.down = False
+    telegram.add(message(32, person=7))
+    await until(lambda: 32 in core.done, "handled with the inbox back")
+    await poller.stop()
+    assert telegram.returned[32] == 1
+    assert any("storing updates in the inbox again" in r.getMessage() for r in caplog.records)
+    assert await rows(db) == []
+
+
+def test_the_sender_is_the_person_the_row_belongs_to() -> None:
+    assert sender_of(message(1, person=42)) == 42
+    press = {"update_id": 2, "callback_query": {"id": "q", "from": {"id": 43}, "data": "x"}}
+    assert sender_of(press) == 43
+    assert sender_of({"update_id": 3, "poll_answer": {"poll_id": "p", "user": {"id": 44}}}) == 44
+    assert sender_of({"update_id": 4, "poll_answer": {"poll_id": "p", "voter_chat": {}}}) is None
+
+
+async def test_forgetting_a_person_takes_their_inbox_rows(driver: Driver) -> None:
+    lies = await onboarded(driver, "Lies", person_id=7001)
+    other = await onboarded(driver, "Kees", person_id=7002)
+    db = driver.services.db
+    inbox = UpdateInbox(db, FakeClock(START))
+    await inbox.store([(50, message(50, lies.who.id)), (51, message(51, other.who.id))])
+    assert await rows(db) == [(50, 7001), (51, 7002)]
+    await lies.command("vergeetmij")
+    await lies.press("Ja, wis alles")
+    assert "ik heb alles over je gewist" in lies.last
+    assert await rows(db) == [(51, 7002)]
