@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import event
+
 from benchmarks.common import (
     drop_database,
     load_average,
@@ -68,6 +70,16 @@ async def run_one(backend: str, people: int, rounds: int, folder: Path) -> dict[
             sleep=no_sleep,
         )
     )
+    counts = {"statements": 0, "commits": 0}
+
+    def statement(*_args: Any) -> None:
+        counts["statements"] += 1
+
+    def commit(*_args: Any) -> None:
+        counts["commits"] += 1
+
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", statement)
+    event.listen(services.db.engine.sync_engine, "commit", commit)
     update_ids = itertools.count(1)
     person_ids = itertools.count(10_000)
 
@@ -91,18 +103,23 @@ async def run_one(backend: str, people: int, rounds: int, folder: Path) -> dict[
         await update(who, first_button(who))  # "Deel een idee"
 
     per_update: list[float] = []
+    statements = commits = 0.0
     try:
         for round_ in range(rounds):
             crowd = [Person(next(person_ids), f"Buur{n}", "nl") for n in range(people)]
+            counts.update(statements=0, commits=0)
             before_cpu, before_wall = time.process_time(), time.perf_counter()
             await asyncio.gather(*(conversation(who) for who in crowd))
             await core.drain()
             cpu, wall = time.process_time() - before_cpu, time.perf_counter() - before_wall
+            updates = people * 6
             if round_ > 0 or rounds == 1:
-                per_update.append(cpu / (people * 6) * 1000)
+                per_update.append(cpu / updates * 1000)
+            statements, commits = counts["statements"] / updates, counts["commits"] / updates
             print(
-                f"{backend:8} round {round_ + 1}: {people * 6} updates, "
-                f"{cpu / (people * 6) * 1000:.2f} ms CPU per update, {people * 6 / wall:.0f}/s"
+                f"{backend:8} round {round_ + 1}: {updates} updates, "
+                f"{cpu / updates * 1000:.2f} ms CPU per update, {updates / wall:.0f}/s, "
+                f"{statements:.2f} statements and {commits:.2f} commits per update"
                 + (" (warm-up)" if round_ == 0 and rounds > 1 else "")
             )
         finished = sum(1 for who in crowd if len(sender.chats[who.id]) >= 4)
@@ -115,6 +132,8 @@ async def run_one(backend: str, people: int, rounds: int, folder: Path) -> dict[
         "updates_per_round": people * 6,
         "cpu_ms_per_update": per_update,
         "median_cpu_ms_per_update": statistics.median(per_update),
+        "statements_per_update": statements,
+        "commits_per_update": commits,
         "last_round_finished": finished,
     }
 
@@ -128,7 +147,9 @@ async def main(args: argparse.Namespace) -> None:
     for result in results:
         print(
             f"{result['db']:8} median {result['median_cpu_ms_per_update']:.2f} ms CPU per "
-            f"update ({result['last_round_finished']}/{args.people} finished)"
+            f"update, {result['statements_per_update']:.2f} statements and "
+            f"{result['commits_per_update']:.2f} commits per update "
+            f"({result['last_round_finished']}/{args.people} finished)"
         )
     write_results(
         "engine_updates",
