@@ -93,3 +93,33 @@ async def test_the_conversation_row_is_written_only_when_it_changed(db_driver: D
     async with db_driver.services.db.transaction() as session:
         conversation = (await session.execute(select(Conversation))).scalar_one()
     assert conversation.flow is not None
+
+
+def sent(seen: list[str]) -> list[str]:
+    """The statements, without the transaction's own (BEGIN, COMMIT)."""
+    return [sql for sql in seen if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]
+
+
+async def test_a_known_persons_update_reads_the_resident_and_the_conversation_at_once(
+    db_driver: Driver,
+) -> None:
+    """The resident and the conversation come in one statement (a join, locked on
+    PostgreSQL); the update costs its id's claim, that read, and the flow's own."""
+    anna = db_driver.person("Anna", "nl")
+    await anna.command("start")
+    await anna.send("Anna")
+    await anna.command("menu")
+    with statements(db_driver) as seen:
+        await anna.command("menu")  # the menu again: nothing of hers changes
+    assert "Deel een idee" in anna.buttons
+    reads = [sql for sql in sent(seen) if sql.startswith("SELECT")]
+    joined = [sql for sql in reads if "FROM RESIDENT JOIN CONVERSATION" in sql]
+    assert len(joined) == 1
+    assert reads == joined  # no other read of either table
+    if db_driver.services.db.is_sqlite:
+        assert "FOR UPDATE" not in joined[0]
+    else:
+        assert joined[0].endswith("FOR UPDATE")  # both rows: no other process races her
+    # The whole update: the claim of its id and the join (the menu reads nothing else).
+    # Goes up only with a statement more per update: look at the profile first.
+    assert len(sent(seen)) == 2, sent(seen)

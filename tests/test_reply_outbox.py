@@ -7,9 +7,11 @@ kill -9 over the local Bot API server is tests/faults/test_reply_durability.py."
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func
+from sqlalchemy import event, func
 from sqlmodel import select
 
 from bot.assembly import assemble
@@ -115,43 +117,131 @@ async def test_a_conversations_delivered_replies_are_marked_before_its_next_upda
 ) -> None:
     """Killed while her postcode was being handled, the restart sent her the greeting again
     (already answered): its mark was still waiting for its group, held up by the busy
-    database. Her next update now commits the marks of her earlier ones first."""
+    database. Her next update's transaction now deletes the rows of her earlier ones (and
+    whatever else was delivered meanwhile)."""
     driver = CoreDriver(services)
     driver.core.replies._done.within = 3600  # a group that would commit only much later
     other = driver.person("Bram", "nl")
     anna = driver.person("Anna", "nl")
     await other.send("hallo", update_id=8201)
+    assert [row.update_id for row in await rows(services)] == [8201]  # its mark waiting
     await anna.send("hallo", update_id=8202)
-    assert [row.update_id for row in await rows(services)] == [8201, 8202]  # marks waiting
+    assert [row.update_id for row in await rows(services)] == [8202]  # Bram's went along
     await anna.send("Anna", update_id=8203)  # her next update
-    # Hers is marked before it was handled; only her latest waits, and Bram's is untouched.
-    assert [row.update_id for row in await rows(services)] == [8201, 8203]
+    assert [row.update_id for row in await rows(services)] == [8203]  # only her latest
     await driver.core.drain()
     assert await count_rows(services) == 0
 
 
-async def test_an_update_costs_one_insert_more_inside_its_transaction(
+async def test_an_update_costs_two_statements_more_inside_its_transaction(
     services: Services,
 ) -> None:
+    """Durable replies cost an update the INSERT of its replies and the DELETE of those
+    delivered before it, both inside its own transaction: no transaction more."""
     plain, durable = Driver(services), CoreDriver(services)
+    durable.core.replies._done.within = 3600  # the delete waits for the next update
     # Two drivers count their people from the same number: Bram gets an id of his own.
     anna, bram = plain.person("Anna", "nl"), durable.person("Bram", "nl", person_id=4242)
     await anna.command("start")
     await bram.command("start")
-    await durable.core.drain()
     with statements(plain) as before:
         await anna.send("Anna", update_id=8101)
-    with statements(durable) as after:
+    with statements(durable) as after, transactions(durable) as committed:
         await bram.send("Bram", update_id=8102)
-        await durable.core.drain()
+    assert len(committed) == 1
     mine = [sql for sql in after if "REPLY_OUTBOX" in sql]
     others = [sql for sql in after if "REPLY_OUTBOX" not in sql and sql != "BEGIN IMMEDIATE"]
-    # The update's own statements are the same; one INSERT joins its transaction, and
-    # the delete after delivery is a transaction of its own, shared by a group.
     assert len(others) == len([sql for sql in before if sql != "BEGIN IMMEDIATE"])
-    assert [sql.split(" ")[0] for sql in mine] == ["INSERT", "DELETE"]
-    begins = after.count("BEGIN IMMEDIATE") - before.count("BEGIN IMMEDIATE")
-    assert begins == (1 if services.db.is_sqlite else 0)
+    assert [sql.split(" ")[0] for sql in mine] == ["DELETE", "INSERT"]
+    await durable.core.drain()
+    assert await count_rows(services) == 0
+
+
+@contextmanager
+def transactions(driver: Driver) -> Iterator[list[list[str]]]:
+    """The statements sent inside the block, one list per transaction that committed."""
+    done: list[list[str]] = []
+    current: list[str] = []
+    engine = driver.services.db.engine.sync_engine
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        sql = " ".join(statement.split()).upper()
+        if not sql.startswith("BEGIN"):
+            current.append(sql.split(" (")[0].split(" WHERE")[0])
+
+    def committed(_conn) -> None:  # type: ignore[no-untyped-def]
+        done.append(current[:])
+        current.clear()
+
+    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "commit", committed)
+    try:
+        yield done
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "commit", committed)
+
+
+async def test_delivered_rows_are_deleted_in_the_next_updates_transaction(
+    services: Services,
+) -> None:
+    driver = CoreDriver(services)
+    driver.core.replies._done.within = 3600  # no group of their own during the test
+    anna, bram = driver.person("Anna", "nl"), driver.person("Bram", "nl")
+    await anna.command("start")
+    await bram.command("start")
+    assert await count_rows(services) == 1  # Anna's went with Bram's; his is waiting
+    with transactions(driver) as committed:
+        await anna.send("Anna", update_id=8301)
+    # One transaction: the claim, the read, the flow's own, the delete of Bram's delivered
+    # row and the insert of this reply's: no transaction of its own for the delete.
+    assert len(committed) == 1
+    outbox = [sql for sql in committed[0] if "REPLY_OUTBOX" in sql]
+    assert outbox == ["DELETE FROM REPLY_OUTBOX", "INSERT INTO REPLY_OUTBOX"]
+    assert [row.update_id for row in await rows(services)] == [8301]
+
+
+async def test_a_rolled_back_update_keeps_the_deletes_it_carried(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    driver = CoreDriver(services)
+    replies = driver.core.replies
+    replies._done.within = 3600
+    anna, bram = driver.person("Anna", "nl"), driver.person("Bram", "en")
+    await anna.send("hallo", update_id=8401)
+    (delivered,) = await rows(services)
+    assert replies._done.waiting == 1
+
+    async def broken(_ctx) -> None:  # type: ignore[no-untyped-def]
+        raise RuntimeError("a bug in a flow")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(driver.core.engine, "_dispatch", broken)
+        await bram.send("hello", update_id=8402)  # carries Anna's delete, rolls back
+    assert "Something went wrong on my side" in bram.last
+    assert [row.update_id for row in await rows(services)] == [delivered.update_id]
+    assert replies._done.waiting == 1  # handed back, not lost
+    assert delivered.update_id in replies.in_flight  # and no recovery here takes it
+    await bram.send("hello", update_id=8403)  # the next transaction takes it along
+    assert [row.update_id for row in await rows(services)] == [8403]
+    await driver.core.drain()
+    assert await count_rows(services) == 0
+    assert not replies.in_flight
+
+
+async def test_delivered_rows_with_no_update_after_them_go_within_the_bound(
+    sqlite_services: Services,
+) -> None:
+    driver = CoreDriver(sqlite_services)
+    driver.core.replies._done.within = 0.05
+    anna = driver.person("Anna", "nl")
+    await anna.send("hallo", update_id=8501)
+    assert anna.messages
+    for _ in range(100):  # the group's own transaction, 50 ms after the delivery
+        if await count_rows(sqlite_services) == 0:
+            break
+        await asyncio.sleep(0.05)
+    assert await count_rows(sqlite_services) == 0  # without drain or another update
 
 
 async def test_a_buttons_answer_is_not_kept(sqlite_services: Services) -> None:

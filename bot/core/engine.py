@@ -14,15 +14,15 @@ import json
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import Select, bindparam
+from sqlalchemy import Select, and_, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.core import conversation as conv
 from bot.core import identities
@@ -85,6 +85,21 @@ _CONVERSATION_OF = _plain_and_locked(
         Conversation.resident_id == bindparam("resident_id"),
     )
 )
+# A known person in a chat they talked in before (nearly every update): the resident and
+# the conversation in one statement. An inner join, so FOR UPDATE locks both rows as the
+# two statements above do (PostgreSQL refuses FOR UPDATE on an outer join's nullable side);
+# no row: someone new, or new in this chat, or known by a linked address (the slow path).
+_RESIDENT_AND_CONVERSATION = _plain_and_locked(
+    select(Resident, Conversation)
+    .join(
+        Conversation,
+        and_(
+            col(Conversation.resident_id) == col(Resident.id),
+            col(Conversation.chat_id) == bindparam("chat_id"),
+        ),
+    )
+    .where(Resident.telegram_id == bindparam("telegram_id"))
+)
 
 
 async def publish(services: Services, session: AsyncSession, events: list[Event]) -> None:
@@ -111,6 +126,10 @@ async def settle(services: Services, ctx: Ctx) -> None:
 
 
 class ReplyWriter(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """The update's transaction (which may carry the writer's own statements)."""
+        ...
+
     async def write(
         self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
     ) -> None: ...
@@ -244,15 +263,17 @@ class Engine:
         return await self.handle(Incoming(chat, person, Command("_resume")))
 
     async def _handle(self, incoming: Incoming) -> list[Outgoing]:
-        async with self.services.db.transaction() as session:
+        # No wait between here and the transaction's start: the reply outbox takes along
+        # the deletes of this conversation's delivered replies (ReplyOutbox.settle).
+        transaction = self.replies.transaction() if self.replies else self.services.db.transaction()
+        async with transaction as session:
             if incoming.update_id is not None and not await claim_update(
                 session, incoming.update_id, self.services.clock.now()
             ):
                 # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
                 log.warning("update %s was handled before; skipped", incoming.update_id)
                 return []
-            person = await self._person(session, incoming.person, incoming.chat.kind)
-            conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
+            person, conversation = await self._person_and_conversation(session, incoming)
             ctx = Ctx(incoming, person, conversation, session, self.services)
             before = _state_of(conversation)
             await self._dispatch(ctx)
@@ -271,6 +292,23 @@ class Engine:
             if self.replies is not None and not ctx.forgotten:
                 await self.replies.write(session, incoming, ctx.out)
             return ctx.out
+
+    async def _person_and_conversation(
+        self, session: AsyncSession, incoming: Incoming
+    ) -> tuple[Resident, Conversation]:
+        """The person and their conversation in this chat, created when missing; one
+        statement when both exist."""
+        queries = _RESIDENT_AND_CONVERSATION
+        query = queries[1] if for_update(session) else queries[0]
+        keys = {"telegram_id": incoming.person.id, "chat_id": incoming.chat.id}
+        found = (await session.execute(query, keys)).one_or_none()
+        if found is not None:
+            person, conversation = found
+            self._seen(person, incoming.person, incoming.chat.kind)
+            return person, conversation
+        person = await self._person(session, incoming.person, incoming.chat.kind)
+        conversation = await self._conversation(session, incoming.chat.id, person.id or 0)
+        return person, conversation
 
     async def _person(self, session: AsyncSession, who: Person, chat_kind: ChatKind) -> Resident:
         person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
@@ -296,6 +334,12 @@ class Engine:
                 raise LookupError(f"resident {who.id} neither found nor inserted")
             # Their identity on the network they came through is theirs (bot/core/identities.py).
             await identities.claim(session, who.id, person.id)
+        self._seen(person, who, chat_kind)
+        return person
+
+    @staticmethod
+    def _seen(person: Resident, who: Person, chat_kind: ChatKind) -> None:
+        """What an update tells about its sender: when, reachable, their current name."""
         now = utcnow()
         if now - _aware(person.last_seen_at) >= LAST_SEEN_RESOLUTION:
             person.last_seen_at = now  # else unchanged: no UPDATE of the resident at all
@@ -303,7 +347,6 @@ class Engine:
             person.reachable = True  # they wrote to us: we can write to them again
         if who.first_name and person.first_name != who.first_name[:64]:
             person.first_name = who.first_name[:64]
-        return person
 
     async def _conversation(
         self, session: AsyncSession, chat_id: int, resident_id: int

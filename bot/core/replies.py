@@ -1,9 +1,13 @@
 """Replies at least once: written with the conversation change, sent after the commit.
 
-The engine calls ``write`` inside the update's transaction: the replies it decided (not
-a button's answer, which is useless later) become one ``reply_outbox`` row, committed
-with the new conversation state or not at all. ``Core`` then delivers them and marks the
-row done: rows are deleted in groups (``scheduler.grouped``, as the dispatcher marks SENT).
+The engine runs each update in ``transaction`` and calls ``write`` inside it: the replies
+it decided (not a button's answer, which is useless later) become one ``reply_outbox``
+row, committed with the new conversation state or not at all. ``Core`` then delivers them
+and marks the row done. Delivered rows are deleted inside the next update's transaction
+(one statement more there, no transaction of their own); when no update comes within
+``RECORD_WITHIN`` seconds, a group deletes them in a transaction of its own
+(``scheduler.grouped``, as the dispatcher marks SENT). A transaction that rolls back hands
+its deletes back, to go with the next one.
 
 A process killed between the commit and the delete leaves the row; ``recover`` (the
 scheduler's reaper: at start and every ``reap_seconds``) takes rows older than the lease,
@@ -11,7 +15,8 @@ and delivers them again, oldest first, one conversation at a time, in the order 
 written. Hence at least once: what was in flight at the kill, or sent but not yet marked
 (one group), may arrive twice. ``settle`` runs before a conversation's next update: its
 delivered replies are marked first, so after a kill only the replies of the update that
-was last handled can come again, never an earlier question the person already answered.
+was last handled can come again, never an earlier question the person already answered
+(their next update's own transaction deletes them).
 A reply that still fails with a transient error after Delivery's own retries stays in the
 outbox for the next recovery; one that Telegram refuses, or whose outcome is unknown (it
 may have arrived), is done.
@@ -24,7 +29,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from sqlalchemy import bindparam, delete, insert, update
@@ -48,9 +54,9 @@ __all__ = ["MAX_ATTEMPTS", "REPLY_LEASE", "ReplyOutbox"]
 REPLY_LEASE = timedelta(seconds=60)
 # Recoveries of one row before it is given up (each already retried inside Delivery).
 MAX_ATTEMPTS = 5
-# Delivered replies are marked in one transaction per this many seconds (or 200 replies):
-# the write lock is taken about twice a second instead of once per reply; a crash repeats
-# at most that long's replies.
+# Delivered replies not taken along by an update's transaction within this many seconds
+# (or 200 of them) are deleted in a transaction of their own: the longest a delivered row
+# stays while nothing else happens; a crash repeats at most that long's replies.
 RECORD_WITHIN = 0.5
 # Conversations recovered at once (each in order, on the shared pacer).
 RECOVER_AT_ONCE = 50
@@ -61,6 +67,13 @@ _DELETE = delete(_TABLE).where(_TABLE.c.update_id.in_(bindparam("ids", expanding
 _KEEP = (
     update(_TABLE).where(_TABLE.c.update_id == bindparam("uid")).values(actions=bindparam("left"))
 )
+
+
+_NONE: frozenset[int] = frozenset()
+
+
+def _everything(_update_id: int) -> bool:
+    return True
 
 
 def durable(actions: Sequence[Outgoing]) -> list[Outgoing]:
@@ -84,13 +97,38 @@ class ReplyOutbox:
         # Update ids whose row this process is delivering or about to mark done.
         self.in_flight: set[int] = set()
         self._written: set[int] = set()
+        # Delivered, row not deleted yet: waiting for a transaction to take them along.
         self._done: Grouped[int] = Grouped(self._delete, every=record_every, within=record_within)
         self._committer: asyncio.Task[None] | None = None
+        self._closing = False
         # Per conversation: delivered updates whose row is not deleted yet (see `settle`).
         self._unmarked: dict[tuple[int, int], set[int]] = defaultdict(set)
-        self._marked = asyncio.Condition()
+        self._conversation_of: dict[int, tuple[int, int]] = {}
+        # Deletes in a transaction that has not ended yet; `settle` waits for them.
+        self._committing: set[int] = set()
+        self._ended = asyncio.Event()  # set (and replaced) whenever such a transaction ends
 
     # ------------------------------------------------------------------ the engine's side
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """An update's transaction, which also deletes the rows of every reply delivered
+        since the last one. Rolled back (an error, a cancelled task, a failed commit): the
+        deletes wait for the next transaction."""
+        riding = self._done.take(_everything)
+        if not riding:
+            async with self.services.db.transaction() as session:
+                yield session
+            return
+        self._committing.update(riding)
+        try:
+            async with self.services.db.transaction() as session:
+                await session.execute(_DELETE, {"ids": riding})
+                yield session
+        except BaseException:
+            self._again(riding)
+            raise
+        self._deleted(riding)
 
     async def write(
         self, session: AsyncSession, incoming: Incoming, actions: Sequence[Outgoing]
@@ -130,19 +168,15 @@ class ReplyOutbox:
             self._mark_done(conversation, update_id)
 
     async def settle(self, conversation: tuple[int, int]) -> None:
-        """Before this conversation's next update: commit its delivered marks now.
+        """Before this conversation's next update: its delivered rows go with that update.
 
-        Usually there are none (a group commits within half a second); a person who answers
-        at once, or a commit held up by a busy database, would otherwise leave a row of an
-        answered question that a restart sends again, after the conversation moved on."""
-        waiting = self._unmarked.get(conversation)
-        if not waiting:
-            return
-        taken = self._done.take(waiting.__contains__)
-        if taken:
-            await self._delete(taken)
-        async with self._marked:  # the rest is in a group being committed right now
-            await self._marked.wait_for(lambda: not self._unmarked.get(conversation))
+        Those still waiting are taken along by the update's own transaction (the engine
+        enters it with no wait in between); those in a transaction being committed right now
+        are waited for. Otherwise a person who answers at once, or a commit held up by a busy
+        database, could leave the row of an answered question, which a restart would send
+        again after the conversation moved on."""
+        while self._unmarked.get(conversation, _NONE) & self._committing:
+            await self._ended.wait()
 
     async def _send(self, actions: Sequence[Outgoing]) -> list[Outgoing]:
         """Deliver in order; what is certainly not delivered yet (transient) comes back."""
@@ -157,26 +191,58 @@ class ReplyOutbox:
     def _mark_done(self, conversation: tuple[int, int], update_id: int) -> None:
         self.in_flight.add(update_id)  # until the delete commits
         self._unmarked[conversation].add(update_id)
-        self._done.add(update_id)
+        self._conversation_of[update_id] = conversation
+        self._waiting([update_id])
+
+    def _waiting(self, update_ids: Iterable[int]) -> None:
+        """To be deleted by the next transaction, or by a group of their own in time."""
+        for update_id in update_ids:
+            self._done.add(update_id)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._done.run(), name="reply-outbox-done")
 
     async def _delete(self, update_ids: list[int]) -> None:
+        """A group's own transaction: nothing else took these along in time."""
+        self._committing.update(update_ids)
         try:
             async with self.services.db.transaction() as session:
                 await session.execute(_DELETE, {"ids": update_ids})
         except Exception as error:
-            # The rows stay: recovered after their lease, sent again (at least once).
             log.warning("could not mark %d delivered replies done: %s", len(update_ids), error)
-        finally:
-            self.in_flight.difference_update(update_ids)
-            done = set(update_ids)
-            for conversation in [key for key, ids in self._unmarked.items() if ids & done]:
-                self._unmarked[conversation] -= done
-                if not self._unmarked[conversation]:
+            self._again(update_ids)
+        except BaseException:
+            self._again(update_ids)
+            raise
+        else:
+            self._deleted(update_ids)
+
+    def _again(self, update_ids: list[int]) -> None:
+        """Their transaction rolled back: the rows are still there, deleted by the next."""
+        self._committing.difference_update(update_ids)
+        if self._closing:  # stopping: nothing takes them now, recovered after their lease
+            self._deleted(update_ids)
+            return
+        self._waiting(update_ids)
+        self._end()
+
+    def _deleted(self, update_ids: list[int]) -> None:
+        """Their transaction ended: the rows are gone (or left to recovery)."""
+        self._committing.difference_update(update_ids)
+        self.in_flight.difference_update(update_ids)
+        for update_id in update_ids:
+            conversation = self._conversation_of.pop(update_id, None)
+            if conversation is None:
+                continue
+            waiting = self._unmarked.get(conversation)
+            if waiting is not None:
+                waiting.discard(update_id)
+                if not waiting:
                     del self._unmarked[conversation]
-            async with self._marked:
-                self._marked.notify_all()
+        self._end()
+
+    def _end(self) -> None:
+        self._ended.set()  # wakes every `settle` waiting; they look again
+        self._ended = asyncio.Event()
 
     async def _keep(self, update_id: int, left: list[Outgoing]) -> None:
         try:
@@ -189,9 +255,13 @@ class ReplyOutbox:
 
     async def close(self) -> None:
         """Commit the marks still waiting (on stop)."""
-        if self._committer is not None and not self._committer.done():
-            self._done.close()
-            await self._committer
+        self._closing = True
+        try:
+            if self._committer is not None and not self._committer.done():
+                self._done.close()
+                await self._committer
+        finally:
+            self._closing = False
         self._done = Grouped(self._delete, every=self._done.every, within=self._done.within)
         self._committer = None
 
