@@ -1,19 +1,27 @@
-"""P1: updates per second and reply latency, Buurbot against a bare aiogram echo bot.
+"""P1: updates per second, CPU per update and reply latency, Buurbot against a bare echo
+bot on its own framework.
 
 N simulated residents (default 1,000) each hold a real conversation with the bot through
 the local Bot API server over HTTP, all at once, each waiting for the bot's answer before
-the next step (no think time):
+the next step (the burst: no think time):
 
     /start → press "Noem me <name>" → type "1234 AB" → press "Ja, dat is goed"
     → /menu → press "Deel een idee"                                   (6 updates each)
 
 The bot runs as its own process, polling, exactly as ``buurbot run`` starts it
-(``benchmarks.common`` launches it; a fresh database per run, SQLite or PostgreSQL). In
-the same invocation the same load runs against
+(``benchmarks.common`` launches it; a fresh database per run, SQLite or PostgreSQL). For
+each runtime (``--runtimes``), right before Buurbot on it, the same load runs against the
+bare echo bot of the same framework: ``benchmarks.echo_bot`` (aiogram) or
+``benchmarks.echo_bot_ptb`` (python-telegram-bot), one sendMessage per text or command and
+one answerCallbackQuery per button press (the person presses the echo's button). Each
+Buurbot is reported against its own echo bot: the ratio of updates/s and of CPU per update
+(the echo bot's ms over Buurbot's: 0.6 means 1.7 x the echo bot's CPU per update).
 
-* a bare aiogram echo bot (``benchmarks.echo_bot``: one sendMessage per text or command,
-  one answerCallbackQuery per button press; the person presses the echo's button),
-* Buurbot on aiogram (the default runtime) and on python-telegram-bot.
+Two loads, one after the other in the same invocation: the **burst** above (``--people``),
+and a **steady**, human rate (``--steady-people``, default 100, each pausing ``--think``
+seconds on average, default 5, between half and one and a half of it, before each step;
+``--steady-people 0`` skips it). At a steady rate both bots answer what comes, so their
+updates/s are about equal; the CPU per update says what each costs.
 
 Timing comes from the server's call log (``time.monotonic``, this process's clock):
 latency is from the moment the update is put in the queue to the moment the bot's answer
@@ -31,7 +39,8 @@ with fewer people (``--paced-people``, default 300): there the pacer, not the co
 rate, and the ratio to the echo bot means nothing.
 
     .venv/bin/python -m benchmarks.throughput [--people 1000] [--db sqlite|postgres]
-        [--paced-people 300] [--runtimes aiogram ptb] [--rounds 1] [--profile]
+        [--steady-people 100] [--think 5] [--paced-people 300] [--runtimes aiogram ptb]
+        [--rounds 1] [--profile]
 
 ``--profile`` adds a run of its own (``--profile-people``) with pyinstrument in the aiogram
 bot process.
@@ -44,6 +53,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import shutil
 import statistics
 import tempfile
@@ -149,6 +159,20 @@ def _press_tap(person: Any, message_id: int, label: str) -> str:
     raise AssertionError(f"no button {label!r} on message {message_id}")
 
 
+class Pause:
+    """A person's think time before each update: ``think`` seconds on average, spread
+    evenly between half and one and a half of it (so a crowd does not move in lockstep);
+    none at all in the burst (``think`` 0)."""
+
+    def __init__(self, think: float, seed: int) -> None:
+        self.think = think
+        self.random = random.Random(seed)
+
+    async def __call__(self) -> None:
+        if self.think > 0:
+            await asyncio.sleep(self.think * self.random.uniform(0.5, 1.5))
+
+
 async def _say(
     replies: Replies, person: Any, talk: Conversation, clock: Any, deadline: float, text: str
 ) -> Call:
@@ -163,16 +187,20 @@ async def _say(
 
 
 async def buurbot_conversation(
-    server: LocalBotApi, replies: Replies, person: Any, deadline: float
+    server: LocalBotApi, replies: Replies, person: Any, deadline: float, think: float = 0.0
 ) -> Conversation:
-    """The resident's six updates; each waits for the bot's next question."""
+    """The resident's six updates; each waits for the bot's next question (and then the
+    person's think time, if any)."""
     talk = Conversation()
     clock = server.clock
+    pause = Pause(think, person.id)
 
     async def say(text: str) -> Call:
+        await pause()
         return await _say(replies, person, talk, clock, deadline, text)
 
     async def press(call: Call, index: int) -> Call:
+        await pause()
         message_id = call.result["message_id"]
         buttons = call.result["reply_markup"]["inline_keyboard"]
         label = [b["text"] for row in buttons for b in row][index]
@@ -201,16 +229,19 @@ async def buurbot_conversation(
 
 
 async def echo_conversation(
-    server: LocalBotApi, replies: Replies, person: Any, deadline: float
+    server: LocalBotApi, replies: Replies, person: Any, deadline: float, think: float = 0.0
 ) -> Conversation:
-    """The same six updates, of the same kinds, to the echo bot."""
+    """The same six updates, of the same kinds, to an echo bot (aiogram's or PTB's)."""
     talk = Conversation()
     clock = server.clock
+    pause = Pause(think, person.id)
 
     async def say(text: str) -> Call:
+        await pause()
         return await _say(replies, person, talk, clock, deadline, text)
 
     async def press(call: Call) -> None:
+        await pause()
         turn = Turn("button", clock())
         talk.turns.append(turn)
         query_id = _press_tap(person, call.result["message_id"], "OK")
@@ -234,13 +265,23 @@ async def echo_conversation(
 class Target:
     name: str
     kind: str  # "echo" or "buurbot"
-    runtime: str = "aiogram"
+    runtime: str = "aiogram"  # the framework, for an echo bot too
     pacing: bool = False
     production_command: bool = False  # `python -m bot run` itself
 
 
+ECHO_BOTS = {"aiogram": "benchmarks.echo_bot", "ptb": "benchmarks.echo_bot_ptb"}
+FRAMEWORKS = {"aiogram": "aiogram", "ptb": "PTB"}
+
+
 async def run_one(
-    target: Target, people: int, db: str, max_seconds: float, folder: Path, profile: Path | None
+    target: Target,
+    people: int,
+    db: str,
+    max_seconds: float,
+    folder: Path,
+    profile: Path | None,
+    think: float = 0.0,
 ) -> dict[str, Any]:
     url = await new_database(db, folder) if target.kind == "buurbot" else ""
     log = folder / f"{target.name.replace(' ', '_')}.log"
@@ -253,7 +294,7 @@ async def run_one(
             env = bot_env(server.base_url, url or "sqlite+aiosqlite:///unused.db")
             env["BUURBOT_RUNTIME"] = target.runtime
             if target.kind == "echo":
-                command = ["-m", "benchmarks.echo_bot"]
+                command = ["-m", ECHO_BOTS[target.runtime]]
             elif target.production_command:
                 command = ["-m", "bot", "run"]
             else:
@@ -270,7 +311,7 @@ async def run_one(
                 started = time.monotonic()
                 deadline = started + max_seconds
                 talks = await asyncio.gather(
-                    *(converse(server, replies, person, deadline) for person in residents)
+                    *(converse(server, replies, person, deadline, think) for person in residents)
                 )
                 wall = time.monotonic() - started
                 bot_cpu = cpu_seconds(process.pid) - cpu_before
@@ -287,7 +328,7 @@ async def run_one(
             await drop_database(url)
     result = summarise(
         target, people, db, talks, wall, bot_cpu, harness_cpu, memory, refused, code, rejected
-    )
+    ) | {"think_seconds": think}
     if result["errors"] or any(apologies.values()):
         kept = RESULTS / f"throughput-{target.name.replace(' ', '_')}-{db}.log"
         RESULTS.mkdir(parents=True, exist_ok=True)
@@ -344,7 +385,7 @@ def summarise(
     errors = sorted({talk.error for talk in talks if talk.error})
     return {
         "target": target.name,
-        "runtime": target.runtime if target.kind == "buurbot" else "aiogram (bare)",
+        "runtime": target.runtime if target.kind == "buurbot" else f"{target.runtime} (bare)",
         "database": db if target.kind == "buurbot" else "none",
         "pacing": "on (production)" if target.pacing else "off",
         "people": people,
@@ -370,30 +411,74 @@ def summarise(
 # --- the whole benchmark ---------------------------------------------------------------------
 
 
+async def compare(
+    runtime: str, load: str, people: int, think: float, args: argparse.Namespace, folder: Path
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """Buurbot on `runtime` and the bare echo bot of the same framework, one after the
+    other under the same load; both results and their ratios."""
+    echo_target = Target(f"echo (bare {FRAMEWORKS[runtime]})", "echo", runtime=runtime)
+    results = []
+    for target in (echo_target, Target(f"buurbot {runtime}", "buurbot", runtime=runtime)):
+        result = await run_one(target, people, args.db, args.max_seconds, folder, None, think)
+        result["load"] = load
+        results.append(result)
+        report_line(result)
+    echo, buurbot = results
+    ratio = {
+        "load": load,
+        "runtime": runtime,
+        "database": args.db,
+        "people": people,
+        "think_seconds": think,
+        # Buurbot's updates/s over the echo bot's: at a steady rate both answer what comes,
+        # so this is about 1 there; the CPU ratio is the one that says what each update costs.
+        "updates_per_second": round(
+            buurbot["updates_per_second"] / max(echo["updates_per_second"], 1e-9), 3
+        ),
+        # The echo bot's CPU per update over Buurbot's: the share of the echo bot's rate that
+        # Buurbot would reach with the same CPU (0.6 = 1.7 x the echo bot's CPU per update).
+        "cpu_per_update": round(
+            echo["bot_cpu_ms_per_update"] / max(buurbot["bot_cpu_ms_per_update"], 1e-9), 3
+        ),
+        "echo_cpu_ms_per_update": echo["bot_cpu_ms_per_update"],
+        "buurbot_cpu_ms_per_update": buurbot["bot_cpu_ms_per_update"],
+        "echo_updates_per_second": echo["updates_per_second"],
+        "buurbot_updates_per_second": buurbot["updates_per_second"],
+    }
+    buurbot["ratio_to_echo"] = ratio["updates_per_second"]
+    buurbot["cpu_ratio_to_echo"] = ratio["cpu_per_update"]
+    print(f"    {ratio_line(ratio)}", flush=True)
+    return results, ratio
+
+
+def ratio_line(ratio: dict[str, Any]) -> str:
+    return (
+        f"{ratio['runtime']:8} {ratio['load']:7} Buurbot / its echo bot: updates/s "
+        f"{ratio['updates_per_second']:.2f}, CPU per update {ratio['cpu_per_update']:.2f} "
+        f"({ratio['echo_cpu_ms_per_update']:.2f} / {ratio['buurbot_cpu_ms_per_update']:.2f} ms)"
+    )
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    comparisons: list[dict[str, Any]] = []
+    loads = {"burst": (args.people, 0.0)}
+    if args.steady_people > 0:
+        loads["steady"] = (args.steady_people, args.think)
+    compared: dict[str, list[dict[str, Any]]] = {load: [] for load in loads}
+    ratios: list[dict[str, Any]] = []
     paced: list[dict[str, Any]] = []
     profile = RESULTS / "throughput-profile.txt" if args.profile else None
     if profile is not None:
         RESULTS.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="buurbot-bench-") as name:
         folder = Path(name)
-        for round_number in range(args.rounds):
-            targets = [Target("echo (bare aiogram)", "echo")]
-            targets += [
-                Target(f"buurbot {runtime}", "buurbot", runtime=runtime)
-                for runtime in args.runtimes
-            ]
-            results = []
-            for target in targets:
-                result = await run_one(target, args.people, args.db, args.max_seconds, folder, None)
-                result["round"] = round_number + 1
-                results.append(result)
-                report_line(result)
-            echo = results[0]["updates_per_second"]
-            for result in results[1:]:
-                result["ratio_to_echo"] = round(result["updates_per_second"] / echo, 3)
-            comparisons.extend(results)
+        for round_number in range(1, args.rounds + 1):
+            for load, (people, think) in loads.items():
+                for runtime in args.runtimes:
+                    results, ratio = await compare(runtime, load, people, think, args, folder)
+                    for result in results:
+                        result["round"] = round_number
+                    compared[load].extend(results)
+                    ratios.append(ratio | {"round": round_number})
         if args.paced_people > 0:
             for runtime in args.runtimes:
                 target = Target(
@@ -417,18 +502,30 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 target, args.profile_people, args.db, args.max_seconds, folder, profile
             )
             report_line(profiled)
-    ratios: dict[str, list[float]] = defaultdict(list)
-    for result in comparisons:
-        if "ratio_to_echo" in result:
-            ratios[result["target"]].append(result["ratio_to_echo"])
+    medians: dict[str, dict[str, float]] = {}
+    for key in dict.fromkeys((r["runtime"], r["load"]) for r in ratios):
+        mine = [r for r in ratios if (r["runtime"], r["load"]) == key]
+        medians[" ".join(key)] = {
+            measure: round(statistics.median(r[measure] for r in mine), 3)
+            for measure in ("updates_per_second", "cpu_per_update")
+        }
     return {
-        "benchmark": "P1 throughput and latency: Buurbot vs a bare aiogram echo bot",
+        "benchmark": "P1 throughput and latency: Buurbot vs a bare echo bot on its own framework",
         "machine": machine(),
         "load_average_1_5_15_at_end": load_average(),
         "conversation": "/start, press name, postcode, press consent, /menu, press a menu item",
-        "goal": "Buurbot (pacing off) >= 0.6 x the echo bot's updates/s, in the same run",
-        "comparison_pacing_off": comparisons,
-        "median_ratio_to_echo": {k: round(statistics.median(v), 3) for k, v in ratios.items()},
+        "goal": (
+            "Buurbot (pacing off) >= 0.6 x the echo bot of its own framework, in the same run:"
+            " updates/s in the burst, CPU per update (echo's ms / Buurbot's) in both loads"
+        ),
+        "loads": {
+            load: {"people": people, "think_seconds": think}
+            for load, (people, think) in loads.items()
+        },
+        "comparison_pacing_off": compared["burst"],
+        "steady_pacing_off": compared.get("steady", []),
+        "ratios_to_echo": ratios,
+        "median_ratio_to_echo": medians,
         "as_in_production_pacing_on": paced,
         "profiled_run": profiled,
         "profile": str(profile) if profile else None,
@@ -441,7 +538,8 @@ def report_line(result: dict[str, Any]) -> None:
     if result["server_429_refusals"] is not None:
         extra = f"  429s from the server: {result['server_429_refusals']}"
     print(
-        f"{result['target']:26} {result['database']:8} pacing {result['pacing']:15} "
+        f"{result['target']:22} {result['database']:6} {result.get('load', ''):6} "
+        f"pacing {result['pacing']:15} "
         f"{result['conversations_finished']}/{result['people']} done, "
         f"{result['updates_answered']} updates in {result['seconds']:.1f} s = "
         f"{result['updates_per_second']:.1f}/s; first answer p50 {first['p50_ms']:.0f} ms "
@@ -466,6 +564,12 @@ def main() -> None:
     parser.add_argument(
         "--runtimes", nargs="+", choices=("aiogram", "ptb"), default=["aiogram", "ptb"]
     )
+    parser.add_argument(
+        "--steady-people", type=int, default=100, help="people at a human rate; 0: skip it"
+    )
+    parser.add_argument(
+        "--think", type=float, default=5.0, help="seconds a steady person waits between steps"
+    )
     parser.add_argument("--rounds", type=int, default=1, help="repeat the comparison")
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound of each run")
     parser.add_argument("--profile", action="store_true", help="pyinstrument the aiogram bot")
@@ -473,10 +577,13 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.people <= 20_000 or not 0 <= args.paced_people <= 20_000:
         parser.error("--people and --paced-people: at most 20,000")
+    if not 0 <= args.steady_people <= 20_000 or args.think <= 0:
+        parser.error("--steady-people: at most 20,000; --think: more than 0 seconds")
     figures = asyncio.run(run(args))
     path = write_results("throughput", figures)
-    for name, ratio in figures["median_ratio_to_echo"].items():
-        print(f"{name} / echo (pacing off): {ratio:.2f}  (goal >= 0.6)")
+    print("Buurbot (pacing off) / the echo bot of its framework, goal >= 0.6:")
+    for ratio in figures["ratios_to_echo"]:
+        print(f"  round {ratio['round']}: {ratio_line(ratio)}")
     print(f"written to {path}")
 
 

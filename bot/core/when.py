@@ -3,7 +3,8 @@ Ukrainian or Arabic (every language is always understood: people mix them).
 
 Pure (no I/O, no clock: the caller passes ``now``) and never raises on any text.
 Month and weekday names come from Babel's CLDR data for every language we speak (both
-the "format" and the "stand-alone" forms: Polish "grudnia" and "grudzień"), plus the
+the "format" and the "stand-alone" forms: Polish "grudnia" and "grudzień"; generated into
+bot.core.when_names, so a bot process does not load Babel's locale data), plus the
 forms CLDR does not list: the accusative/genitive weekday after a preposition (pl "w
 sobotę", uk "в суботу", "до суботи") and the Levantine and Maghrebi month names in
 Arabic ("كانون الأول", "دجنبر"). The other languages' words are read by mapping them onto
@@ -38,11 +39,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from babel.dates import get_day_names, get_month_names
+from bot.core import when_names
 
 __all__ = ["When", "parse_time", "parse_when", "why_not"]
 
@@ -84,7 +85,6 @@ def _check(ok: object) -> None:
 # Spellings people type for the same letter: Turkish dotless ı, Arabic tā' marbūṭa and
 # alif maqṣūra, Arabic-Indic digits, the Ukrainian apostrophe, the Arabic comma.
 _SAME = str.maketrans("ıةى٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹ʼ،", "iهي01234567890123456789',")
-_LOCALES = ("nl", "en", "tr", "pl", "uk", "ar")
 
 
 def _fold(text: str) -> str:
@@ -93,13 +93,14 @@ def _fold(text: str) -> str:
     return "".join(c for c in text if not unicodedata.combining(c)).translate(_SAME)
 
 
-def _names(getter: Callable[..., Mapping[int, str]], extra: dict[str, int]) -> dict[str, int]:
+def _names(table: when_names.Names, first: int, extra: dict[str, int]) -> dict[str, int]:
+    """Every language's names of the months or days (numbered from ``first``), folded."""
     return {
         _fold(name).rstrip("."): key
-        for loc in _LOCALES
-        for context in ("format", "stand-alone")
-        for width in ("wide", "abbreviated")  # nl abbreviated: "mrt", "za", "zo", "ma", ...
-        for key, name in getter(width, context=context, locale=loc).items()
+        for contexts in table.values()
+        for widths in contexts.values()
+        for names in widths.values()
+        for key, name in enumerate(names, first)
     } | {_fold(name): key for name, key in extra.items()}
 
 
@@ -111,13 +112,15 @@ _AR_MONTHS = (  # Levantine/Iraqi and Maghrebi names, next to CLDR's يناير 
     "كانون الثاني شباط آذار نيسان أيار حزيران تموز آب أيلول تشرين الأول تشرين الثاني كانون الأول"
 )
 _MONTHS = _names(
-    get_month_names,
+    when_names.MONTHS,
+    1,
     {"sept": 9, "febr": 2}
     | dict(zip(re.findall(r"(?:كانون|تشرين) \S+|\S+", _AR_MONTHS), range(1, 13), strict=True))
     | {"ماي": 5, "يوليوز": 7, "غشت": 8, "شتنبر": 9, "نونبر": 11, "دجنبر": 12},
 )
 _DAYS = _names(  # 0 = Monday, like date.weekday()
-    get_day_names,
+    when_names.DAYS,
+    0,
     {"tues": 1, "weds": 2, "thur": 3, "thurs": 3, "din": 1, "woe": 2, "don": 3, "vrij": 4}
     | {"zat": 5, "zon": 6}
     # after a preposition: pl "w środę", uk "в суботу", "до суботи"; ar without "al-"
@@ -166,7 +169,7 @@ _LOCAL = re.compile(rf"(?<!\w)(?:{_alt(_LOCAL_MEANING)})(?!\w)")
 # Arabic puts "next" after the day: "السبت القادم" → "next السبت".
 _AR_DAYS = _alt(name for name in _DAYS if "\u0600" <= name[0] <= "\u06ff")
 _AR_NEXT = re.compile(rf"(?<!\w)({_AR_DAYS})\s+(?:القادم|المقبل|القادمه|المقبله)(?!\w)")
-_NL_DAYS = _alt(_fold(n) for n in get_day_names("wide", locale="nl").values())
+_NL_DAYS = _alt(_fold(n) for n in when_names.DAYS["nl"]["format"]["wide"])
 
 _SUBS = [
     (re.compile(r"[’‘`´]"), "'"),
