@@ -40,9 +40,22 @@ before its ``acquire``, its chat's buckets allowing it, the end of a pause, or
 timeline, not at "late grant + interval". Each booking is at most ``c`` before
 its real grant, which widens the bound to ``b + r*(W + c)``. Counts are whole:
 with ``c < 1/r`` and a whole ``b + r``, no 1-second window of grants holds more than
-``b + r`` (30 at 29/s burst 1). ``TELEGRAM_LIMITS`` uses a quarter of an interval,
-leaving the rest of a message for the jitter between a grant and the request leaving
-(a burst's tasks resume one after another). The per-chat and group buckets never catch up.
+``b + r`` (30 at 29/s burst 1). The per-chat and group buckets never catch up.
+
+The overall window (``Limits.global_window_sends`` in any ``global_window_seconds``,
+off by default; ``SlidingWindow``): Telegram, and the local Bot API server that models
+it, counts the overall limit as "at most 30 in any second", a sliding window over the
+requests it received. A bucket only bounds that with a margin of a whole message (29/s
+to be sure of 30 in a second, a ceiling of 0.967). The window is the server's own form,
+held on the grants: the times of the last ``sends`` grants, kept as they were made
+(never caught up), one more once the oldest of them is ``seconds`` old. Its length is the
+server's second plus the margin for the time from a grant to its request being counted
+(``TELEGRAM_LIMITS``: 30 in 1.02 s). The bucket stays, at about ``sends / seconds`` with
+burst 1 and a catch-up of a quarter interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends
+are even (a burst's requests would leave one after another, each later than its grant)
+and the window rarely decides. What this cannot hold: a request that reaches the server
+more than the margin after its grant (a process descheduled in between, on a loaded
+machine) may still land beside the next second's 30.
 
 Waiting and fairness:
 

@@ -27,11 +27,12 @@ the overall bucket mirror the local pacer:
   books ``slack`` more, because a process's first request reaches Telegram later than the
   ones that follow it (a cold send path) and would otherwise share a second with 30 others.
 
-On top of the overall bucket, the overall window (``Limits.global_window_sends`` in any
-``global_window_seconds``, ``pacing.SlidingWindow``): the times of the last ``sends``
-grants, kept as they were made (no catch-up), as Telegram counts. In Redis a list of those
-times; in PostgreSQL ``sends`` rows of ``pacer_bucket`` (``<overall key>:window:<slot>``,
-each a grant's time in ``tat``), the oldest overwritten by the next grant.
+On top of the overall bucket, the overall window (at most ``Limits.global_window_sends``
+grants in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``):
+the times of the last ``global_window_sends`` grants, kept as they were made (no
+catch-up). In Redis a list of those times (``<overall key>:window``); in PostgreSQL as
+many rows of ``pacer_bucket`` (``<overall key>:window:<slot>``, a grant's time in
+``tat``), the oldest overwritten by the next grant, only while the overall row is locked.
 
 Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
 clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to

@@ -435,6 +435,10 @@ def test_limits_are_validated():
         Limits(evict_interval=-1)
     with pytest.raises(ValueError, match=r"global_catch_up must be a number >= 0, got -0\.001"):
         Limits(global_catch_up=-0.001)
+    with pytest.raises(ValueError, match=r"global_window_sends must be an integer >= 0, got 1\.5"):
+        Limits(global_window_sends=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="global_window_seconds must be a positive number, got 0"):
+        Limits(global_window_seconds=0)
 
 
 # --------------------------------------------------------------------------- catching up
