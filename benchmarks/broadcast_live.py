@@ -7,7 +7,8 @@ and a private chat the local Bot API server knows, in a fresh database (SQLite, 
 minute per group; an excess is answered 429 with retry_after). The bot runs as its own
 process, polling, with pacing on, exactly as ``buurbot run`` but with its pacer scaled to
 the server's limit (``python -m benchmarks.common buurbot --pacing on --rate R``:
-``TELEGRAM_LIMITS``' shape at R - 1 a second, as 29 is to 30).
+``TELEGRAM_LIMITS``' shape for R, ``benchmarks.common.scaled_limits``: at most R in any
+1.02 s, a bucket of 0.98 R a second).
 
 Once the bot polls, the benchmark confirms an operator's broadcast to everyone
 (``bot.domain.broadcasts.start``, as ``buurbot broadcast --yes`` does, in this process against
@@ -18,7 +19,7 @@ from its own process with its own pacer, so with the bot running two pacers woul
 one limit. Measured at the server (its call log, on this process's clock):
 
 * the achieved rate, from the first to the last announcement, ÷ the server's limit
-  (the pacer's own ceiling is (R - 1) / R: 0.997 at 300/s, 0.967 at 30/s);
+  (the pacer's own ceiling is 0.98);
 * the most sends in any 1 s window (the server allows R);
 * 429s (``server.limits.refused``), lost (recipients without the announcement) and
   duplicated (recipients with it more than once), and the outbox rows' final states;
@@ -34,7 +35,7 @@ about 31 s). Goal: >= 97 % of the limit, zero 429s, none lost or duplicated.
 ``--warm-up``: the bot answers one /start before the broadcast (its send path has run
 once). ``--operator-command``: enqueue with ``python -m bot broadcast --yes`` instead,
 which then sends from its own process beside the running bot (pick ``--rate 30``: the
-command paces at Telegram's 29/s); the two share one limit in Redis (``--redis URL``) or
+command paces at Telegram's limits); the two share one limit in Redis (``--redis URL``) or
 in PostgreSQL (``--db postgres``), with SQLite each paces alone. ``--profile``:
 pyinstrument the bot in the first run (benchmarks/results/broadcast_live-profile.*).
 
@@ -73,6 +74,7 @@ from benchmarks.common import (
     machine,
     new_database,
     rss_mb,
+    scaled_limits,
     spawn,
     stop_process,
     wait_for_polling,
@@ -232,7 +234,7 @@ async def run_one(
                 harness_before = time.process_time()
                 if via_operator:
                     # `buurbot broadcast --yes` while the bot runs: it sends from its own
-                    # process, with its own pacer (Telegram's 29/s, whatever --rate says).
+                    # process, with its own pacer (Telegram's limits, whatever --rate says).
                     enqueued = time.monotonic()
                     operator = spawn(
                         ["-m", "bot", "broadcast", "--text", TEXT, "--yes"],
@@ -290,11 +292,12 @@ async def run_one(
     span = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
     achieved = (len(stamps) - 1) / span if span > 0 else 0.0
     # How much later than the pacer's grid (set by the next ten) the first one arrived.
-    grid = [stamps[k] - k / (rate - 1) for k in range(1, min(11, len(stamps)))]
+    pacer_rate = scaled_limits(rate).global_per_second
+    grid = [stamps[k] - k / pacer_rate for k in range(1, min(11, len(stamps)))]
     first_late = (sorted(grid)[len(grid) // 2] - stamps[0]) if grid else 0.0
     # Stalls: gaps of more than 3 pacer intervals between announcements (the dispatcher
     # claims and records in batches of 200: a gap at a multiple of 200 is a batch boundary).
-    interval = 1 / (rate - 1)
+    interval = 1 / pacer_rate
     gaps = [(stamps[i] - stamps[i - 1], i) for i in range(1, len(stamps))]
     stalls = [(gap, i) for gap, i in gaps if gap > 3 * interval]
     result: dict[str, Any] = {
@@ -305,13 +308,13 @@ async def run_one(
         "enqueued_by": "buurbot broadcast (its own process)" if via_operator else "in-process",
         "limits_shared_in": "redis" if redis_url else "postgresql" if db == "postgres" else None,
         "server_limit_per_s": rate,
-        "pacer_per_s": rate - 1,
+        "pacer_per_s": round(pacer_rate, 3),
         "broadcast_id": broadcast_id,
         "announcements_delivered": len(stamps),
         "seconds_first_to_last": round(span, 2),
         "achieved_per_s": round(achieved, 2),
         "ratio_to_limit": round(achieved / rate, 4),
-        "ratio_to_pacer": round(achieved / (rate - 1), 4),
+        "ratio_to_pacer": round(achieved / pacer_rate, 4),
         "max_sends_in_any_1s": max_in_window(stamps),
         "server_429s": refused,
         "refused_sendmessage": dict(refused_by_status),
@@ -369,7 +372,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         plan.append((args.real_rate_recipients, 30.0))
     with tempfile.TemporaryDirectory(prefix="buurbot-bench-") as name:
         for index, (recipients, rate) in enumerate(plan):
-            expected = recipients / (rate - 1)
+            expected = recipients / scaled_limits(rate).global_per_second
             profile = None
             if args.profile and index == 0:
                 RESULTS.mkdir(parents=True, exist_ok=True)

@@ -40,9 +40,22 @@ before its ``acquire``, its chat's buckets allowing it, the end of a pause, or
 timeline, not at "late grant + interval". Each booking is at most ``c`` before
 its real grant, which widens the bound to ``b + r*(W + c)``. Counts are whole:
 with ``c < 1/r`` and a whole ``b + r``, no 1-second window of grants holds more than
-``b + r`` (30 at 29/s burst 1). ``TELEGRAM_LIMITS`` uses a quarter of an interval,
-leaving the rest of a message for the jitter between a grant and the request leaving
-(a burst's tasks resume one after another). The per-chat and group buckets never catch up.
+``b + r`` (30 at 29/s burst 1). The per-chat and group buckets never catch up.
+
+The overall window (``Limits.global_window_sends`` in any ``global_window_seconds``,
+off by default; ``SlidingWindow``): Telegram, and the local Bot API server that models
+it, counts the overall limit as "at most 30 in any second", a sliding window over the
+requests it received. A bucket only bounds that with a margin of a whole message (29/s
+to be sure of 30 in a second, a ceiling of 0.967). The window is the server's own form,
+held on the grants: the times of the last ``sends`` grants, kept as they were made
+(never caught up), one more once the oldest of them is ``seconds`` old. Its length is the
+server's second plus the margin for the time from a grant to its request being counted
+(``TELEGRAM_LIMITS``: 30 in 1.02 s). The bucket stays, at about ``sends / seconds`` with
+burst 1 and a catch-up of a quarter interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends
+are even (a burst's requests would leave one after another, each later than its grant)
+and the window rarely decides. What this cannot hold: a request that reaches the server
+more than the margin after its grant (a process descheduled in between, on a loaded
+machine) may still land beside the next second's 30.
 
 Waiting and fairness:
 
@@ -84,6 +97,7 @@ import itertools
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -91,7 +105,7 @@ from enum import IntEnum
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING
 
-__all__ = ["Limits", "Pacer", "Priority", "TokenBucket"]
+__all__ = ["Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
 
 if TYPE_CHECKING:
     from scheduler.shared_limits import SharedBuckets
@@ -135,6 +149,10 @@ class Limits:
     #: seconds the first overall grant after a second of quiet books on top of its interval
     #: (a process's first request reaches Telegram late: see the module text)
     first_grant_slack: float = 0.0
+    #: at most this many overall grants in any window of ``global_window_seconds``, on top
+    #: of the overall bucket (0: no window); the form in which Telegram counts (see above)
+    global_window_sends: int = 0
+    global_window_seconds: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -159,6 +177,16 @@ class Limits:
         if not (math.isfinite(self.first_grant_slack) and self.first_grant_slack >= 0):
             raise ValueError(
                 f"Limits.first_grant_slack must be a number >= 0, got {self.first_grant_slack!r}"
+            )
+        if not (isinstance(self.global_window_sends, int) and self.global_window_sends >= 0):
+            raise ValueError(
+                "Limits.global_window_sends must be an integer >= 0, "
+                f"got {self.global_window_sends!r}"
+            )
+        if not (math.isfinite(self.global_window_seconds) and self.global_window_seconds > 0):
+            raise ValueError(
+                "Limits.global_window_seconds must be a positive number, "
+                f"got {self.global_window_seconds!r}"
             )
 
 
@@ -219,6 +247,28 @@ class TokenBucket:
         return self._tokens_at(now) >= self.capacity
 
 
+class SlidingWindow:
+    """At most ``sends`` grants in any window of ``seconds``, the way Telegram (and the local
+    Bot API server) counts the overall limit: the times of the last ``sends`` grants; one
+    more may go once the oldest of them is ``seconds`` old. A catch-up never applies here:
+    each grant is kept at the moment it was made."""
+
+    __slots__ = ("seconds", "sends", "stamps")
+
+    def __init__(self, sends: int, seconds: float) -> None:
+        self.sends = sends
+        self.seconds = seconds
+        self.stamps: deque[float] = deque(maxlen=sends)
+
+    def ready_at(self, now: float) -> float:
+        if len(self.stamps) < self.sends:
+            return now
+        return max(now, self.stamps[0] + self.seconds)
+
+    def take(self, now: float) -> None:
+        self.stamps.append(now)  # the oldest falls out (maxlen)
+
+
 @dataclass(eq=False, slots=True)
 class _Waiter:
     priority: int
@@ -274,6 +324,11 @@ class Pacer:
             now,
             catch_up=self.limits.global_catch_up,
             slack=self.limits.first_grant_slack,
+        )
+        self._window = (
+            SlidingWindow(self.limits.global_window_sends, self.limits.global_window_seconds)
+            if self.limits.global_window_sends
+            else None
         )
         # Buckets shared with the other processes of this bot token (``share``): while set
         # and answering, they, not ``_global``, decide when the overall limit allows a send.
@@ -445,7 +500,10 @@ class Pacer:
     def _global_ready_at(self, now: float) -> float:
         if self._sharing(now):
             return max(self._shared_until, self._paused_until)
-        return max(self._global.ready_at(now), self._paused_until)
+        at = max(self._global.ready_at(now), self._paused_until)
+        if self._window is not None:
+            at = max(at, self._window.ready_at(now))
+        return at
 
     def _share_pause(self, chat_id: int | None, seconds: float) -> None:
         """Tell the other processes of a 429 (in the background: ``pause`` is not async)."""
@@ -510,6 +568,8 @@ class Pacer:
                 due = max(due, chat.group.token_arrived_at())
         # Only the overall bucket catches up; a chat's own limits stay strict.
         self._global.take(now, since=due)
+        if self._window is not None:
+            self._window.take(now)
         chat.bucket.take(now)
         if is_group and chat.group is not None:
             chat.group.take(now)

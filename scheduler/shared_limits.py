@@ -27,6 +27,13 @@ the overall bucket mirror the local pacer:
   books ``slack`` more, because a process's first request reaches Telegram later than the
   ones that follow it (a cold send path) and would otherwise share a second with 30 others.
 
+On top of the overall bucket, the overall window (at most ``Limits.global_window_sends``
+grants in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``):
+the times of the last ``global_window_sends`` grants, kept as they were made (no
+catch-up). In Redis a list of those times (``<overall key>:window``); in PostgreSQL as
+many rows of ``pacer_bucket`` (``<overall key>:window:<slot>``, a grant's time in
+``tat``), the oldest overwritten by the next grant, only while the overall row is locked.
+
 Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
 clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to
 its own monotonic clock. A flood-control answer (429) pauses the bucket it names for every
@@ -79,6 +86,9 @@ class Bucket:
     tolerance: float
     catch_up: float = 0.0
     slack: float = 0.0
+    #: at most ``window`` grants in any ``window_seconds`` (0: no window; the overall only)
+    window: int = 0
+    window_seconds: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +111,8 @@ def buckets_for(
             (limits.global_burst - 1) * overall,
             limits.global_catch_up,
             limits.first_grant_slack,
+            limits.global_window_sends,
+            limits.global_window_seconds,
         )
     ]
     if chat_id is None:
@@ -116,13 +128,18 @@ def buckets_for(
 
 
 def decide(
-    now: float, tats: Sequence[float | None], buckets: Sequence[Bucket]
-) -> tuple[Verdict, list[float]]:
-    """The GCRA for several buckets at once: all give a token, or none does.
+    now: float,
+    tats: Sequence[float | None],
+    buckets: Sequence[Bucket],
+    window: Sequence[float] = (),
+) -> tuple[Verdict, list[float], list[float]]:
+    """The GCRA for several buckets at once, and the overall window: all give a token, or
+    none does.
 
-    ``tats[i]`` is bucket i's theoretical arrival time (None: never used). Returns the
-    verdict and, when granted, the new ``tat`` of each bucket. The Lua script of
-    ``RedisBuckets`` is this function, line for line."""
+    ``tats[i]`` is bucket i's theoretical arrival time (None: never used); ``window``, the
+    times of the last grants through the overall bucket (``buckets[0]``), oldest first.
+    Returns the verdict and, when granted, the new ``tat`` of each bucket and the window's
+    new times. The Lua script of ``RedisBuckets`` and ``pacer_take`` are this function."""
     wait, blocked = 0.0, Blocked.NONE
     for index, (tat, bucket) in enumerate(zip(tats, buckets, strict=True)):
         if tat is None:
@@ -130,15 +147,21 @@ def decide(
         late = tat - bucket.tolerance - now
         if late > wait:
             wait, blocked = late, Blocked.OVERALL if index == 0 else Blocked.CHAT
+    overall = buckets[0]
+    if overall.window and len(window) >= overall.window:
+        late = window[-overall.window] + overall.window_seconds - now
+        if late > wait:
+            wait, blocked = late, Blocked.OVERALL
     if wait > EPSILON:
-        return Verdict(False, wait, blocked), []
+        return Verdict(False, wait, blocked), [], []
     new = []
     for tat, bucket in zip(tats, buckets, strict=True):
         if tat is None or tat < now - IDLE_SECONDS:
             new.append(now + bucket.interval + bucket.slack)
         else:
             new.append(max(tat, now - bucket.catch_up) + bucket.interval)
-    return Verdict(True), new
+    stamps = [*window, now][-overall.window :] if overall.window else []
+    return Verdict(True), new, stamps
 
 
 def paused(now: float, tat: float | None, bucket: Bucket, seconds: float) -> float:
@@ -174,15 +197,20 @@ class MemoryBuckets:
         self.clock = clock
         self.namespace = namespace
         self.tats: dict[str, float] = {}
+        self.window: list[float] = []  # the overall window's grants, oldest first
         self.fail: BaseException | None = None  # raise this from every call (a store down)
 
     async def take(self, chat_id: int, is_group: bool) -> Verdict:
         if self.fail is not None:
             raise self.fail
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
-        verdict, new = decide(self.clock(), [self.tats.get(b.key) for b in buckets], buckets)
-        for bucket, tat in zip(buckets, new, strict=False):
-            self.tats[bucket.key] = tat
+        verdict, new, window = decide(
+            self.clock(), [self.tats.get(b.key) for b in buckets], buckets, self.window
+        )
+        if verdict.granted:
+            for bucket, tat in zip(buckets, new, strict=True):
+                self.tats[bucket.key] = tat
+            self.window = window
         return verdict
 
     async def pause(self, chat_id: int | None, seconds: float) -> None:
@@ -197,15 +225,18 @@ class MemoryBuckets:
 
 # ----------------------------------------------------------------------------------- Redis
 
-# KEYS: the buckets. ARGV: per bucket interval, tolerance, catch_up, slack; then the idle
-# seconds and EPSILON. Returns {1} (granted) or {0, wait as a string, index of the bucket}.
-# Keys expire once their bucket is full again (nothing to remember).
+# KEYS: the buckets, then the overall window's list (its grants' times, oldest first).
+# ARGV: per bucket interval, tolerance, catch_up, slack; then the idle seconds, EPSILON,
+# the window's sends and seconds. Returns {1} (granted) or {0, wait as a string, index of
+# the bucket}. Keys expire once their bucket is full again (nothing to remember).
 TAKE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
-local n = #KEYS
+local n = #KEYS - 1
 local idle = tonumber(ARGV[4 * n + 1])
 local epsilon = tonumber(ARGV[4 * n + 2])
+local window = tonumber(ARGV[4 * n + 3])
+local window_seconds = tonumber(ARGV[4 * n + 4])
 local tats = {}
 local wait, blocked = 0, 0
 for i = 1, n do
@@ -214,6 +245,13 @@ for i = 1, n do
   if tat then
     local late = tat - tonumber(ARGV[4 * i - 2]) - now
     if late > wait then wait = late; blocked = i end
+  end
+end
+if window > 0 then
+  local oldest = redis.call('LINDEX', KEYS[n + 1], -window)
+  if oldest then
+    local late = tonumber(oldest) + window_seconds - now
+    if late > wait then wait = late; blocked = 1 end
   end
 end
 if wait > epsilon then return {0, tostring(wait), blocked} end
@@ -228,6 +266,11 @@ for i = 1, n do
   end
   local keep = math.ceil((new - now + idle) * 1000)
   redis.call('SET', KEYS[i], string.format('%.6f', new), 'PX', keep)
+end
+if window > 0 then
+  redis.call('RPUSH', KEYS[n + 1], string.format('%.6f', now))
+  redis.call('LTRIM', KEYS[n + 1], -window, -1)
+  redis.call('PEXPIRE', KEYS[n + 1], math.ceil((window_seconds + idle) * 1000))
 end
 return {1}
 """
@@ -262,8 +305,10 @@ class RedisBuckets:
         args: list[Any] = []
         for bucket in buckets:
             args += [bucket.interval, bucket.tolerance, bucket.catch_up, bucket.slack]
-        args += [IDLE_SECONDS, EPSILON]
-        answer = await self._take(keys=[bucket.key for bucket in buckets], args=args)
+        overall = buckets[0]
+        args += [IDLE_SECONDS, EPSILON, overall.window, overall.window_seconds]
+        keys = [bucket.key for bucket in buckets] + [f"{overall.key}:window"]
+        answer = await self._take(keys=keys, args=args)
         if int(answer[0]) == 1:
             return Verdict(True)
         index = int(answer[2])
@@ -279,10 +324,11 @@ class RedisBuckets:
 
 # ------------------------------------------------------------------------------ PostgreSQL
 
-# pacer_take (storage/migrations/versions/perf_0007_pacer_bucket.py) is ``decide`` in PL/pgSQL.
+# pacer_take (storage/migrations/versions/pacer_0014_overall_window.py) is ``decide`` in
+# PL/pgSQL.
 TAKE_SQL = (
     "SELECT pacer_take($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], "
-    "$6::float8, $7::float8)"
+    "$6::float8, $7::float8, $8::int, $9::float8)"
 )
 LOCK_SQL = "SELECT key, tat FROM pacer_bucket WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE"
 NOW_SQL = "SELECT extract(epoch FROM clock_timestamp())::float8"
@@ -341,6 +387,8 @@ class PostgresBuckets:
                     [bucket.slack for bucket in buckets],
                     IDLE_SECONDS,
                     EPSILON,
+                    buckets[0].window,
+                    buckets[0].window_seconds,
                 )
             except BaseException:
                 await self._drop_connection()
@@ -365,12 +413,14 @@ class PostgresBuckets:
                 raise
 
     async def forget_idle(self) -> int:
-        """Delete the rows of buckets that are full again; return how many."""
+        """Delete the rows of buckets that are full again (and window slots that old);
+        return how many. Rows a send holds are skipped: a take never waits for this."""
         async with self._lock:
             connection = await self._connect()
             status = await connection.execute(
-                "DELETE FROM pacer_bucket WHERE tat IS NULL "
-                "OR tat < extract(epoch FROM clock_timestamp()) - $1",
+                "DELETE FROM pacer_bucket WHERE key IN (SELECT key FROM pacer_bucket "
+                "WHERE tat IS NULL OR tat < extract(epoch FROM clock_timestamp()) - $1 "
+                "FOR UPDATE SKIP LOCKED)",
                 IDLE_SECONDS + 60.0,
             )
         return int(status.rsplit(" ", 1)[-1])

@@ -435,6 +435,10 @@ def test_limits_are_validated():
         Limits(evict_interval=-1)
     with pytest.raises(ValueError, match=r"global_catch_up must be a number >= 0, got -0\.001"):
         Limits(global_catch_up=-0.001)
+    with pytest.raises(ValueError, match=r"global_window_sends must be an integer >= 0, got 1\.5"):
+        Limits(global_window_sends=1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="global_window_seconds must be a positive number, got 0"):
+        Limits(global_window_seconds=0)
 
 
 # --------------------------------------------------------------------------- catching up
@@ -650,3 +654,62 @@ def test_forgetting_idle_chats_changes_no_grant(ops):
 
 def _fields(limits: Limits) -> dict[str, float]:
     return {name: getattr(limits, name) for name in Limits.__dataclass_fields__}
+
+
+# --------------------------------------------------------------------------- the window
+
+# A loose bucket (a burst of 20, then 100/s) under a window of 10 in any 0.5 s: the
+# bucket alone would admit 20 + 100 * 0.5 = 70 in half a second.
+WINDOWED = replace(
+    SMALL,
+    global_per_second=100.0,
+    global_burst=20,
+    global_window_sends=10,
+    global_window_seconds=0.5,
+    global_catch_up=0.01,
+)
+
+
+async def test_the_overall_window_holds_under_a_burst():
+    fake = FakeTime()
+    pacer = pacer_on(fake, WINDOWED)
+    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(40))))
+    # Ten at once, then each next ten once the oldest of the last ten is 0.5 s old.
+    assert times == pytest.approx([0.5 * (i // 10) for i in range(40)])
+    assert max_in_window(times, 0.5) == 10
+    assert pacer.delay_for(99) == pytest.approx(0.5)  # the window, not the bucket, says so
+
+
+async def test_the_window_keeps_each_grants_real_time_not_its_caught_up_booking():
+    # A bucket at exactly 30 per 1.02 s that catches late grants up half an interval: on a
+    # late loop it alone would put 31 grants in 1.02 s; the window, on real times, never.
+    limits = replace(
+        TELEGRAM_SHAPE,
+        global_per_second=30 / 1.02,
+        global_catch_up=0.5 * 1.02 / 30,
+        global_window_sends=30,
+        global_window_seconds=1.02,
+    )
+    fake = LateTime([0.0, 0.012, 0.0, 0.0, 0.015, 0.001, 0.0])
+    pacer = pacer_on(fake, limits)
+    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(400))))
+    assert max_in_window(times, 1.02) <= 30
+    assert rate_over_limit(times, limits) >= 0.98
+
+
+async def test_telegram_limits_reach_97_percent_of_30_a_second_as_telegram_counts():
+    from bot.core.delivery import TELEGRAM_LIMITS
+
+    times = await paced_times(TELEGRAM_LIMITS, 900)
+    assert (len(times) - 1) / (times[-1] - times[0]) >= 0.975 * 30
+    # Telegram's (and the local server's) count: never 30 in 1 s plus the 20 ms margin.
+    assert max_in_window(times, 1.02) <= 30
+
+
+@settings(max_examples=100, deadline=None)
+@given(ops=operations, lateness=st.lists(st.floats(0.0, 0.3), min_size=1, max_size=5))
+def test_no_window_of_the_windows_length_holds_more_than_its_sends(ops, lateness):
+    grants = run(WINDOWED, ops, LateTime(lateness))
+    every = [t for _chat, t in grants]
+    assert max_in_window(every, WINDOWED.global_window_seconds) <= 10
+    check_limits(WINDOWED, grants)  # and the buckets' bounds still hold

@@ -174,18 +174,54 @@ async def test_a_store_that_fails_leaves_each_process_pacing_alone_then_asks_aga
 def test_decide_is_a_token_bucket_with_catch_up_and_first_grant_slack() -> None:
     overall = Bucket("all", interval=0.1, tolerance=0.0, catch_up=0.02, slack=0.05)
     chat = Bucket("chat", interval=1.0, tolerance=2.0)
-    verdict, tats = decide(100.0, [None, None], [overall, chat])
+    verdict, tats, _ = decide(100.0, [None, None], [overall, chat])
     assert verdict.granted and tats == pytest.approx([100.15, 101.0])  # slack: first after quiet
-    verdict, _ = decide(100.1, tats, [overall, chat])
+    verdict, _, _ = decide(100.1, tats, [overall, chat])
     assert not verdict.granted and verdict.blocked is Blocked.OVERALL
     assert verdict.wait == pytest.approx(0.05)
     # 10 ms late: booked when it fell due (catch-up), so the next is due on the grid.
-    verdict, tats = decide(100.16, tats, [overall, chat])
+    verdict, tats, _ = decide(100.16, tats, [overall, chat])
     assert verdict.granted and tats[0] == pytest.approx(100.25)
-    verdict, tats = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
+    verdict, tats, _ = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
     assert verdict.granted and tats[1] == pytest.approx(103.0)
-    verdict, _ = decide(100.35, tats, [overall, chat])
+    verdict, _, _ = decide(100.35, tats, [overall, chat])
     assert verdict.blocked is Blocked.CHAT and verdict.wait == pytest.approx(0.65)
+
+
+def test_decide_holds_the_overall_window_on_the_grants_real_times() -> None:
+    # A bucket that would let everything through, under a window of 3 in any 1 s.
+    overall = Bucket("all", interval=0.01, tolerance=1.0, catch_up=0.5, window=3)
+    tats: list[float | None] = [None]
+    window: list[float] = []
+    for now in (10.0, 10.1, 10.2):
+        verdict, new, window = decide(now, tats, [overall], window)
+        assert verdict.granted
+        tats = list(new)
+    assert window == [10.0, 10.1, 10.2]
+    verdict, _, _ = decide(10.5, tats, [overall], window)
+    assert not verdict.granted and verdict.blocked is Blocked.OVERALL
+    assert verdict.wait == pytest.approx(0.5)  # until the oldest is 1 s old
+    verdict, _, window = decide(11.0, tats, [overall], window)
+    assert verdict.granted and window == [10.1, 10.2, 11.0]  # the oldest makes way
+
+
+async def test_two_pacers_sharing_buckets_hold_one_window_under_a_burst() -> None:
+    time = VirtualTime()
+    # Alone each pacer would send its 30 in its own windows; shared, 10 per 0.5 s in all.
+    windowed = Limits(
+        global_per_second=100.0,
+        global_burst=20,
+        global_window_sends=10,
+        global_window_seconds=0.5,
+    )
+    shared = MemoryBuckets(windowed, time.monotonic)
+    two = pacers(time, shared, 2, windowed)
+    log: list[tuple[float, int]] = []
+    await time.run(*(sends(p, list(range(n * 100, n * 100 + 30)), log) for n, p in enumerate(two)))
+    times = [at for at, _chat in log]
+    assert len(times) == 60
+    assert most_in_window(times, 0.5) <= 10
+    assert max(times) == pytest.approx(2.5, abs=0.01)  # six windows: the window's pace
 
 
 def test_the_keys_name_the_bot_never_its_secret() -> None:
@@ -322,3 +358,61 @@ async def test_the_first_grant_after_a_quiet_second_leaves_slack_in_the_local_bu
     time.now += 2.0  # quiet: the next first grant leaves its slack again
     await time.run(sends(pacer, [4, 5], log))
     assert [at for at, _ in log[3:]] == pytest.approx([2.25, 2.40])
+
+
+WINDOWED = Limits(
+    global_per_second=500.0,
+    global_burst=50,
+    chat_per_second=10.0,
+    chat_burst=2,
+    group_per_minute=600.0,
+    group_burst=1,
+    global_window_sends=20,
+    global_window_seconds=0.5,
+)
+
+
+async def test_two_processes_through_a_real_store_hold_one_overall_window(
+    shared_store: Callable[[], SharedBuckets],
+) -> None:
+    # The bucket alone (a burst of 50, then 500/s) would send all 80 in a tenth of a second.
+    log: list[tuple[float, int]] = []
+    two = []
+    for _ in range(2):
+        pacer = Pacer(WINDOWED)
+        store = shared_store()
+        assert isinstance(store, RedisBuckets | PostgresBuckets)
+        store.limits = WINDOWED  # as production's share_limits gives the pacer's own
+        pacer.share(store)
+        two.append(pacer)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    await asyncio.gather(
+        sends(two[0], list(range(1000, 1040)), log), sends(two[1], list(range(2000, 2040)), log)
+    )
+    elapsed = loop.time() - start
+    times = [at for at, _ in log]
+    assert len(times) == 80
+    # The store holds the window on its own clock; a grant reaches its process a little
+    # later (the round trip, longer on a busy machine), so the local times get 0.1 s of
+    # slack. Without the window all 80 would be granted within that 0.1 s.
+    assert most_in_window(times, 0.5 - 0.1) <= 20
+    assert elapsed >= 3 * 0.5 - 0.05  # 80 in four windows of 20
+
+
+async def test_a_real_store_refuses_the_send_over_the_window_until_the_oldest_is_old(
+    shared_store: Callable[[], SharedBuckets],
+) -> None:
+    # The script (Redis) and pacer_take (PostgreSQL) directly, as ``decide`` does it.
+    store = shared_store()
+    assert isinstance(store, RedisBuckets | PostgresBuckets)
+    store.limits = WINDOWED
+    loop = asyncio.get_running_loop()
+    first = loop.time()
+    for chat in range(20):
+        assert (await store.take(chat, False)).granted, chat
+    refused = await store.take(99, False)
+    assert not refused.granted and refused.blocked is Blocked.OVERALL
+    assert 0.5 - (loop.time() - first) - 0.02 <= refused.wait <= 0.5 + 0.02
+    await asyncio.sleep(refused.wait + 0.02)
+    assert (await store.take(99, False)).granted

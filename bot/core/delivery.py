@@ -84,21 +84,25 @@ MAX_MOVES = 3
 # token bucket with rate r and burst b admits at most b + r*W sends in any window of W
 # seconds (scheduler/pacing.py). Per group 19/min with burst 1: at most 1 + 19 = 20 in
 # any 60 s — Pacer's default (20/min, burst 20) admits 39 in a group's first minute.
-# Overall 29/s with burst 1: at most 30 in any second. A late wake-up of the event loop
-# is caught up by booking the grant when it fell due, at most a quarter of an interval back
-# (8.6 ms): the rate stays 29/s, not ~28, and a second holds at most b + r*(1 + c) = 30.25,
-# so 30, with three quarters of a message to spare for the time between a grant and its
-# request reaching Telegram. Per chat 1/s with a burst of 3: Telegram's per-chat limit is
-# sustained and lets a chat have short bursts, so a reply of two or three messages (the
-# answered question edited, the next question) goes out at once; a longer run is paced at 1/s.
+# Overall, as Telegram counts it: at most 30 in any window of 1.02 s (the 20 ms are for the
+# time from a grant to its request reaching Telegram), and a bucket of 29.4/s with burst 1
+# (30 intervals: 1.0204 s) so that the sends are even and the window rarely decides. A
+# late wake-up of the event loop is caught up in the bucket by booking the grant when it
+# fell due, at most a quarter of an interval back (8.5 ms), so the rate stays 29.4/s; the
+# window keeps each grant's real time. Per chat 1/s with a burst of 3: Telegram's per-chat
+# limit is sustained and lets a chat have short bursts, so a reply of two or three messages
+# (the answered question edited, the next question) goes out at once; a longer run is paced
+# at 1/s.
 TELEGRAM_LIMITS = Limits(
-    global_per_second=29.0,
+    global_per_second=29.4,
     global_burst=1,
+    global_window_sends=30,
+    global_window_seconds=1.02,
     chat_per_second=1.0,
     chat_burst=3,
     group_per_minute=19.0,
     group_burst=1,
-    global_catch_up=0.25 / 29.0,
+    global_catch_up=0.25 / 29.4,
     # The first send after a quiet second reaches Telegram later than the ones after it (a
     # cold send path: 37 ms once, against 26 ms of slack), and 31 would share one second.
     first_grant_slack=0.05,
