@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import context, op
 
 revision: str = "pacer_0014"
-down_revision: str | None = "wa_0012_link"
+down_revision: str | None = "inbox_0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
