@@ -7,7 +7,7 @@ and a private chat the local Bot API server knows, in a fresh database (SQLite, 
 minute per group; an excess is answered 429 with retry_after). The bot runs as its own
 process, polling, with pacing on, exactly as ``buurbot run`` but with its pacer scaled to
 the server's limit (``python -m benchmarks.common buurbot --pacing on --rate R``:
-``TELEGRAM_LIMITS``' shape for R, ``benchmarks.common.scaled_limits``: at most R in any
+``TELEGRAM_LIMITS``' shape for R, ``bot.core.delivery.scaled_limits``: at most R in any
 1.02 s, a bucket of 0.98 R a second).
 
 Once the bot polls, the benchmark confirms an operator's broadcast to everyone
@@ -74,12 +74,12 @@ from benchmarks.common import (
     machine,
     new_database,
     rss_mb,
-    scaled_limits,
     spawn,
     stop_process,
     wait_for_polling,
     write_results,
 )
+from bot.core.delivery import scaled_limits
 from local_bot_api import LocalBotApi
 
 START_TIMEOUT = 180.0  # aiogram's import alone takes 8-30 s on a busy 2-core machine

@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import platform
 import signal
@@ -218,31 +217,9 @@ def unlimited_pacer():  # type: ignore[no-untyped-def]
     )
 
 
-def scaled_limits(rate: float):  # type: ignore[no-untyped-def]
-    """``TELEGRAM_LIMITS``' shape for a server allowing `rate` a second overall: at most
-    `rate` in any window as long as Telegram's (1.02 s), the bucket at the same share of
-    `rate` as 29.4 is of 30, the catch-up scaled by the same interval; the per-chat and
-    per-group limits unchanged. ``scaled_limits(30)`` is ``TELEGRAM_LIMITS``."""
-    from dataclasses import replace
-
-    from bot.core.delivery import TELEGRAM_LIMITS
-
-    if rate <= 1:
-        raise ValueError(f"--rate must be above 1, got {rate!r}")
-    telegram = TELEGRAM_LIMITS.global_window_sends
-    per_second = TELEGRAM_LIMITS.global_per_second * rate / telegram
-    return replace(
-        TELEGRAM_LIMITS,
-        global_per_second=per_second,
-        global_window_sends=math.floor(rate),
-        global_catch_up=TELEGRAM_LIMITS.global_catch_up
-        * TELEGRAM_LIMITS.global_per_second
-        / per_second,
-    )
-
-
 def scaled_pacer(rate: float):  # type: ignore[no-untyped-def]
     """A pacer on ``scaled_limits(rate)``; ``scaled_pacer(30)`` is ``telegram_pacer()``."""
+    from bot.core.delivery import scaled_limits
     from scheduler.pacing import Pacer
 
     return Pacer(scaled_limits(rate))

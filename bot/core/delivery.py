@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -107,6 +108,25 @@ TELEGRAM_LIMITS = Limits(
     # cold send path: 37 ms once, against 26 ms of slack), and 31 would share one second.
     first_grant_slack=0.05,
 )
+
+
+def scaled_limits(rate: float) -> Limits:
+    """``TELEGRAM_LIMITS``' shape for a server allowing `rate` messages a second overall (a
+    benchmark's or a fault test's fast server): at most `rate` in any window as long as
+    Telegram's (1.02 s), the bucket at the same share of `rate` as 29.4 is of 30, the
+    catch-up scaled by the same interval; the per-chat and per-group limits unchanged.
+    ``scaled_limits(30)`` is ``TELEGRAM_LIMITS``."""
+    if rate <= 1:
+        raise ValueError(f"the rate must be above 1, got {rate!r}")
+    per_second = TELEGRAM_LIMITS.global_per_second * rate / TELEGRAM_LIMITS.global_window_sends
+    return replace(
+        TELEGRAM_LIMITS,
+        global_per_second=per_second,
+        global_window_sends=math.floor(rate),
+        global_catch_up=TELEGRAM_LIMITS.global_catch_up
+        * TELEGRAM_LIMITS.global_per_second
+        / per_second,
+    )
 
 
 def telegram_pacer() -> Pacer:

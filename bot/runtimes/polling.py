@@ -405,12 +405,19 @@ class Poller:
                 log.error("an update without an update_id skipped")
                 continue
             entry = self._entries.get(update_id)
+            if entry is not None and entry.done and self._confirmed_past(update_id):
+                # Finished, and confirmed by the offset this batch was asked with: this copy is
+                # a new delivery (the core decides whether it handled it already).
+                entry = None
             if entry is None:
                 self._entries[update_id] = _Entry(raw)
             elif entry.done or entry.task is not None or entry.retry_at > now or entry.stored:
                 continue  # finished, in flight, waiting to be tried again, or ours already
             taken.append(update_id)
         return taken
+
+    def _confirmed_past(self, update_id: int) -> bool:
+        return self._confirmed is not None and update_id < self._confirmed
 
     async def _store(self, update_ids: list[int]) -> None:
         """The batch into the inbox, in one transaction; when the database cannot take it,

@@ -32,7 +32,7 @@ def main() -> int:
 
     from bot.cli import main as buurbot
     from bot.core.config import Settings
-    from bot.core.delivery import TELEGRAM_LIMITS
+    from bot.core.delivery import TELEGRAM_LIMITS, scaled_limits
     from bot.core.policy import Policy, SchedulerPolicy
     from scheduler.pacing import Pacer
     from scheduler.timing import QuietHours
@@ -57,10 +57,9 @@ def main() -> int:
     if rate == TELEGRAM_LIMITS.global_per_second:
         pacer = Pacer(TELEGRAM_LIMITS)  # production's, as it is
     else:
-        limits = replace(
-            TELEGRAM_LIMITS, global_per_second=rate, global_catch_up=0.0, first_grant_slack=0.0
-        )
-        pacer = Pacer(limits)
+        # The overall window scaled with the rate: Telegram's 30 in any 1.02 s would hold a
+        # fast server's batch longer than its lease.
+        pacer = Pacer(scaled_limits(rate))
     hold = os.environ.get("BUURBOT_FAULT_HOLD_TEXT")
     if hold:
         hold_open(hold, Path(os.environ["BUURBOT_FAULT_HOLD_MARK"]))
