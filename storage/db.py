@@ -3,7 +3,9 @@
 SQLite is the embedded default. It has one writer at a time, so every
 transaction starts with BEGIN IMMEDIATE (taking the write lock up front; the
 busy timeout then queues other processes) and, inside one process, writers
-queue on an asyncio lock instead of spinning in SQLite's busy handler.
+queue on an asyncio lock instead of spinning in SQLite's busy handler. Its
+statements run on the event loop's thread, a wait for another process's lock
+on aiosqlite's (`storage.sqlite_inline`).
 PostgreSQL serialises per row (SELECT ... FOR UPDATE) and needs neither.
 """
 
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,18 +37,14 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import PoolResetState
 
+from storage.sqlite_inline import connect_inline
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 10_000
-# aiosqlite runs each statement on its own thread, a few hand-offs per statement. While the
-# event loop is busy (many updates at once), that thread waits for the GIL up to the switch
-# interval (5 ms by default) at every hand-off, all of it while the transaction holds the
-# one write lock; 0.5 ms keeps a transaction's ~20 hand-offs from dominating its time.
-SQLITE_SWITCH_INTERVAL = 0.0005
 # PostgreSQL connections in the pool, and transactions at once in this process.
 PG_POOL_SIZE, PG_MAX_OVERFLOW = 10, 10
 
@@ -74,8 +71,9 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # No busy_timeout here: it is 0 on the event loop's thread, and a statement that meets
+        # another process's lock waits for it on aiosqlite's (`storage.sqlite_inline`).
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -160,8 +158,8 @@ class Database:
         if not self.is_sqlite:
             _ping_after_idle(self.engine)
         if self.is_sqlite:
+            connect_inline(self.engine)
             _configure_sqlite(self.engine)
-            sys.setswitchinterval(min(sys.getswitchinterval(), SQLITE_SWITCH_INTERVAL))
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # Transactions wait their turn here, in order and without a time limit: SQLite's one
         # writer, or a free PostgreSQL connection. Without it, a burst of updates waits in

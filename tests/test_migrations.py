@@ -48,9 +48,7 @@ async def test_sqlite_runs_in_wal_mode_with_foreign_keys(sqlite_url: str) -> Non
         async with db.engine.connect() as connection:
             journal = (await connection.exec_driver_sql("PRAGMA journal_mode")).scalar()
             keys = (await connection.exec_driver_sql("PRAGMA foreign_keys")).scalar()
-            busy = (await connection.exec_driver_sql("PRAGMA busy_timeout")).scalar()
         assert (journal, keys) == ("wal", 1)
-        assert busy >= 5000
     finally:
         await db.close()
 
