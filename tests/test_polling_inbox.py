@@ -269,3 +269,35 @@ async def test_forgetting_a_person_takes_their_inbox_rows(driver: Driver) -> Non
     await lies.press("Ja, wis alles")
     assert "ik heb alles over je gewist" in lies.last
     assert await rows(db) == [(51, 7002)]
+
+
+async def test_an_updates_own_transaction_takes_its_row(db: Database, fast: None) -> None:
+    """The engine deletes an update's row in the update's transaction (at a human pace one
+    transaction less an update); only the rows of updates that never got that far are
+    deleted by a transaction of their own."""
+    inbox = UpdateInbox(db, FakeClock(START), delete_within=0.01)
+    await inbox.store([(60, message(60, 7100)), (61, message(61, 7101)), (62, message(62, 7102))])
+    deleted: list[list[int]] = []  # the ids of each DELETE
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("DELETE FROM update_inbox"):
+            values = parameters.values() if isinstance(parameters, dict) else parameters
+            deleted.append(sorted(v for v in values if isinstance(v, int)))
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    async with db.transaction() as session:
+        assert await inbox.take(session, 60)
+        assert not await inbox.take(session, 99)  # never stored: the inbox was down then
+    inbox.taken(60)
+    with pytest.raises(RuntimeError):  # a transaction that fails takes nothing
+        async with db.transaction() as session:
+            assert await inbox.take(session, 62)
+            raise RuntimeError("the update's handling failed")
+    assert await rows(db) == [(61, 7101), (62, 7102)]
+    taken_so_far = len(deleted)
+    inbox.handled(60)  # taken already: nothing left to delete
+    inbox.handled(61)  # never reached a transaction (unreadable, say)
+    inbox.handled(62)  # its transaction rolled back
+    await inbox.close()
+    assert await rows(db) == []
+    assert deleted[taken_so_far:] == [[61, 62]]  # one group, without 60

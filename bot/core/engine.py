@@ -135,6 +135,19 @@ class ReplyWriter(Protocol):
     ) -> None: ...
 
 
+class UpdateKeeper(Protocol):
+    """Where a runtime keeps fetched updates until they are handled (polling's inbox): the
+    update's own transaction takes its row, so no transaction of its own has to."""
+
+    async def take(self, session: AsyncSession, update_id: int) -> bool:
+        """Inside the update's transaction: its row deleted; False when there was none."""
+        ...
+
+    def taken(self, update_id: int) -> None:
+        """After that transaction committed."""
+        ...
+
+
 def _state_of(conversation: Conversation) -> tuple[str | None, str | None, str]:
     """Where a conversation is, comparable before and after an update."""
     data = json.dumps(conversation.data, sort_keys=True, default=str)
@@ -205,6 +218,8 @@ class Engine:
         self.services = services
         # Where replies are written in the update's transaction (Core); None: only returned.
         self.replies = replies
+        # Where polling keeps the update until it is handled; set by that runtime.
+        self.keeper: UpdateKeeper | None = None
         self.locks = ConversationLocks()
         limits = services.policy.flood
         self.flood = FloodGuard(limits.per_person, limits.window_seconds, services.clock)
@@ -266,32 +281,44 @@ class Engine:
         # No wait between here and the transaction's start: the reply outbox takes along
         # the deletes of this conversation's delivered replies (ReplyOutbox.settle).
         transaction = self.replies.transaction() if self.replies else self.services.db.transaction()
+        update_id, keeper = incoming.update_id, self.keeper
         async with transaction as session:
-            if incoming.update_id is not None and not await claim_update(
-                session, incoming.update_id, self.services.clock.now()
-            ):
-                # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
-                log.warning("update %s was handled before; skipped", incoming.update_id)
-                return []
-            person, conversation = await self._person_and_conversation(session, incoming)
-            ctx = Ctx(incoming, person, conversation, session, self.services)
-            before = _state_of(conversation)
-            await self._dispatch(ctx)
-            await settle(self.services, ctx)
-            if ctx.forgotten:
-                session.expunge(conversation)
-                session.expunge(person)
-            elif _state_of(conversation) != before:
-                # Written only when it changed (a flow may change `data` in place, which
-                # the ORM does not see): many updates (a menu, a card) leave it as it was.
-                conversation.updated_at = utcnow()
-                flag_modified(conversation, "data")
-            self._answer_pending_press(ctx)
-            # A person just forgotten leaves no row behind, not even the goodbye: it is sent
-            # once, straight away (at most once).
-            if self.replies is not None and not ctx.forgotten:
-                await self.replies.write(session, incoming, ctx.out)
-            return ctx.out
+            took = (
+                update_id is not None
+                and keeper is not None
+                and await keeper.take(session, update_id)
+            )
+            out = await self._in_transaction(session, incoming)
+        if took and keeper is not None and update_id is not None:
+            keeper.taken(update_id)
+        return out
+
+    async def _in_transaction(self, session: AsyncSession, incoming: Incoming) -> list[Outgoing]:
+        if incoming.update_id is not None and not await claim_update(
+            session, incoming.update_id, self.services.clock.now()
+        ):
+            # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
+            log.warning("update %s was handled before; skipped", incoming.update_id)
+            return []
+        person, conversation = await self._person_and_conversation(session, incoming)
+        ctx = Ctx(incoming, person, conversation, session, self.services)
+        before = _state_of(conversation)
+        await self._dispatch(ctx)
+        await settle(self.services, ctx)
+        if ctx.forgotten:
+            session.expunge(conversation)
+            session.expunge(person)
+        elif _state_of(conversation) != before:
+            # Written only when it changed (a flow may change `data` in place, which
+            # the ORM does not see): many updates (a menu, a card) leave it as it was.
+            conversation.updated_at = utcnow()
+            flag_modified(conversation, "data")
+        self._answer_pending_press(ctx)
+        # A person just forgotten leaves no row behind, not even the goodbye: it is sent
+        # once, straight away (at most once).
+        if self.replies is not None and not ctx.forgotten:
+            await self.replies.write(session, incoming, ctx.out)
+        return ctx.out
 
     async def _person_and_conversation(
         self, session: AsyncSession, incoming: Incoming

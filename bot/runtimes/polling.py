@@ -10,8 +10,10 @@ once it is durably ours (stored in the update inbox, or handled), and handled ex
   nothing), then handed to the receiver from memory, each update concurrently (the core
   serialises a conversation, in the order the updates were handed over); the next
   getUpdates confirms it (offset: past the highest stored), so each update is fetched and
-  parsed once, however long it takes to handle. A row is deleted once its update is handled
-  (committed, replies delivered), in groups (`scheduler.grouped`). At start the rows a crash
+  parsed once, however long it takes to handle. The update's own transaction deletes its
+  row (the engine's `UpdateKeeper`: its replies are in the reply outbox by then); the rows
+  of updates that never got that far (unreadable, refused, failed) once they are done, in
+  groups (`scheduler.grouped`). At start the rows a crash
   left are handed to the core first, in update_id order; the core skips one it handled
   already (processed_update). When the database cannot take a batch, the old way holds for
   those updates: the offset stops at the first of them not yet handled, so Telegram keeps
@@ -59,9 +61,11 @@ from bot.runtimes.common import (
 )
 from scheduler.grouped import Grouped
 from storage.models import UpdateInbox as UpdateInboxRow
-from storage.queries import table_of
+from storage.queries import affected, table_of
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from scheduler.timing import Clock
     from storage.db import Database
 
@@ -199,6 +203,8 @@ class UpdateInbox:
             self._delete, every=delete_every, within=delete_within
         )
         self._deleter: asyncio.Task[None] | None = None
+        # Rows an update's own transaction deleted (`take`): nothing left to delete for them.
+        self._taken: set[int] = set()
 
     async def store(self, updates: Sequence[tuple[int, RawUpdate]]) -> None:
         """Every update of a batch, or none (raises); one already stored is left as it is."""
@@ -221,8 +227,21 @@ class UpdateInbox:
             rows = (await session.execute(_LEFT)).all()
         return [(row.update_id, row.raw) for row in rows]
 
+    async def take(self, session: AsyncSession, update_id: int) -> bool:
+        """The engine's `UpdateKeeper`: inside the update's own transaction, its row goes
+        with it (at a human pace, one transaction less an update); False when it had none
+        (the inbox was down when it came)."""
+        return bool(affected(await session.execute(_DELETE_ONE, {"update_id": update_id})))
+
+    def taken(self, update_id: int) -> None:
+        self._taken.add(update_id)
+
     def handled(self, update_id: int) -> None:
-        """The update was handled: its row goes with the next group."""
+        """The update was handled: its row goes with the next group (unless its own
+        transaction took it: skipped, failed or unreadable updates' rows are left)."""
+        if update_id in self._taken:
+            self._taken.discard(update_id)
+            return
         self._handled.add(update_id)
         if self._deleter is None or self._deleter.done():
             self._deleter = asyncio.create_task(self._handled.run(), name="update-inbox-done")
@@ -234,6 +253,7 @@ class UpdateInbox:
             await self._deleter
         self._handled = Grouped(self._delete, every=self._every, within=self._within)
         self._deleter = None
+        self._taken.clear()
 
     async def _delete(self, update_ids: list[int]) -> None:
         try:
@@ -250,6 +270,7 @@ class UpdateInbox:
 _INBOX = table_of(UpdateInboxRow)
 _LEFT = sa.select(_INBOX.c.update_id, _INBOX.c.raw).order_by(_INBOX.c.update_id)
 _DELETE = sa.delete(_INBOX).where(_INBOX.c.update_id.in_(sa.bindparam("ids", expanding=True)))
+_DELETE_ONE = sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam("update_id"))
 
 
 @functools.lru_cache(maxsize=2)
@@ -620,6 +641,7 @@ class ReceivingRuntime(TelegramRuntime):
         # A webhook still set would answer every getUpdates with 409.
         await self.delete_webhook()
         inbox = UpdateInbox(core.services.db, core.services.clock)
+        core.engine.keeper = inbox
         self.poller = Poller(self.get_updates, receiver, self.refusal, self.describe, inbox)
         await self.poller.recover()
         self.poller.start()
