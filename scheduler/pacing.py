@@ -97,18 +97,19 @@ import itertools
 import logging
 import math
 import time
+from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
+__all__ = ["Grant", "Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
 
 if TYPE_CHECKING:
-    from scheduler.shared_limits import SharedBuckets
+    from scheduler.shared_limits import SharedBuckets, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,16 @@ EPSILON = 1e-6
 IDLE_SECONDS = 1.0
 #: After the shared buckets failed, this process paces alone this long before asking again.
 SHARED_RETRY_SECONDS = 5.0
+#: A send not answered this long after its grant stops holding up the overall window (see
+#: the module text). Telegram answers in a tenth of a second and a send is a timeout long
+#: before this, but the runtimes' HTTP timeout is a minute: a process that died (or hangs)
+#: mid-send would otherwise hold every process's window until it is gone. A few seconds is
+#: what one stuck send may cost everyone; its request reaching Telegram later than that is
+#: what the window cannot hold.
+IN_FLIGHT_CAP_SECONDS = 5.0
+#: The shared window waits for another process's send in flight: ask again this often
+#: (its answer wakes nobody here). Only when a send is slower than the window is long.
+IN_FLIGHT_POLL_SECONDS = 0.01
 
 
 class Priority(IntEnum):
@@ -153,6 +164,9 @@ class Limits:
     #: of the overall bucket (0: no window); the form in which Telegram counts (see above)
     global_window_sends: int = 0
     global_window_seconds: float = 1.0
+    #: the part of ``global_window_seconds`` beyond the server's own count (seconds); None:
+    #: whatever it exceeds one second by (Telegram counts "in any second")
+    global_window_margin: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -188,6 +202,19 @@ class Limits:
                 "Limits.global_window_seconds must be a positive number, "
                 f"got {self.global_window_seconds!r}"
             )
+        margin = self.global_window_margin
+        if margin is not None and not (0 <= margin < self.global_window_seconds):
+            raise ValueError(
+                "Limits.global_window_margin must be >= 0 and below global_window_seconds, "
+                f"got {margin!r}"
+            )
+
+    @property
+    def window_margin(self) -> float:
+        """``global_window_margin``, or what the window exceeds one second by."""
+        if self.global_window_margin is not None:
+            return self.global_window_margin
+        return max(0.0, self.global_window_seconds - 1.0)
 
 
 class TokenBucket:
@@ -247,26 +274,83 @@ class TokenBucket:
         return self._tokens_at(now) >= self.capacity
 
 
+@dataclass(eq=False, slots=True)
+class Sent:
+    """One send in the overall window: granted at ``granted``; ``value`` is the time it
+    counts at (its effective time once answered; ``granted + IN_FLIGHT_CAP_SECONDS -
+    seconds`` while in flight, so that it holds the window until the cap)."""
+
+    granted: float
+    value: float
+    seq: int
+    trip: float | None = None  # grant to answer, once answered
+
+
 class SlidingWindow:
-    """At most ``sends`` grants in any window of ``seconds``, the way Telegram (and the local
-    Bot API server) counts the overall limit: the times of the last ``sends`` grants; one
-    more may go once the oldest of them is ``seconds`` old. A catch-up never applies here:
-    each grant is kept at the moment it was made."""
+    """At most ``sends`` sends in any window of ``seconds``, the way Telegram (and the local
+    Bot API server) counts the overall limit, on when the sends can have *reached* it (see
+    the module text): each send counts at its effective time ``e = max(g, r - margin -
+    floor)`` (``g`` its grant, ``r`` its answer, ``floor`` the quickest of the last
+    ``sends`` round trips); one in flight counts as not answered before ``g`` plus the cap.
+    One more may go once the lowest of the ``sends`` highest is ``seconds`` old. A catch-up
+    never applies here. Only the ``sends`` highest are kept: a send that makes way is at
+    least ``seconds`` old and cannot count again (its effective time never rises after it
+    was answered)."""
 
-    __slots__ = ("seconds", "sends", "stamps")
+    __slots__ = ("_seq", "entries", "margin", "seconds", "sends", "trips")
 
-    def __init__(self, sends: int, seconds: float) -> None:
+    def __init__(self, sends: int, seconds: float, margin: float = 0.0) -> None:
         self.sends = sends
         self.seconds = seconds
-        self.stamps: deque[float] = deque(maxlen=sends)
+        self.margin = margin
+        # the kept sends by (value, seq), lowest first
+        self.entries: list[tuple[float, int, Sent]] = []
+        self.trips: deque[float] = deque(maxlen=sends)  # the last round trips, for the floor
+        self._seq = itertools.count()
 
     def ready_at(self, now: float) -> float:
-        if len(self.stamps) < self.sends:
+        if len(self.entries) < self.sends:
             return now
-        return max(now, self.stamps[0] + self.seconds)
+        return max(now, self.entries[0][0] + self.seconds)
 
-    def take(self, now: float) -> None:
-        self.stamps.append(now)  # the oldest falls out (maxlen)
+    def waits_for_a_send_in_flight(self) -> bool:
+        """Whether what holds the next send is a send not answered yet."""
+        return len(self.entries) >= self.sends and self.entries[0][2].trip is None
+
+    def take(self, now: float) -> Sent:
+        sent = Sent(now, now + IN_FLIGHT_CAP_SECONDS - self.seconds, next(self._seq))
+        if len(self.entries) >= self.sends:
+            del self.entries[0]  # the lowest makes way
+        insort(self.entries, (sent.value, sent.seq, sent))
+        return sent
+
+    def answered(self, sent: Sent, trip: float) -> None:
+        """``sent`` was answered ``trip`` seconds after its grant (idempotent)."""
+        if sent.trip is not None:
+            return
+        sent.trip = trip = max(0.0, trip)
+        self.trips.append(trip)
+        floor = min(self.trips)
+        value = max(sent.granted, sent.granted + trip - self.margin - floor)
+        index = bisect_left(self.entries, (sent.value, sent.seq))
+        if index < len(self.entries) and self.entries[index][2] is sent:
+            del self.entries[index]
+            sent.value = value
+            insort(self.entries, (value, sent.seq, sent))
+        else:  # it made way already (answered after the cap)
+            sent.value = value
+
+
+@dataclass(eq=False, slots=True)
+class Grant:
+    """What ``Pacer.acquire`` hands back: the send may go. Hand it to ``Pacer.answered`` once
+    the send's answer came, whatever it was (sent, an error, a timeout, cancelled)."""
+
+    at: float  # the monotonic time it was granted
+    sent: Sent | None = None  # in this process's overall window
+    ticket: Any = None  # the shared store's, for its window (None: not taken there)
+    asked: float = 0.0  # when this process asked the shared store (monotonic)
+    done: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -274,7 +358,7 @@ class _Waiter:
     priority: int
     seq: int
     is_group: bool
-    future: asyncio.Future[float]
+    future: asyncio.Future[Grant]
     arrived: float
 
 
@@ -326,7 +410,11 @@ class Pacer:
             slack=self.limits.first_grant_slack,
         )
         self._window = (
-            SlidingWindow(self.limits.global_window_sends, self.limits.global_window_seconds)
+            SlidingWindow(
+                self.limits.global_window_sends,
+                self.limits.global_window_seconds,
+                self.limits.window_margin,
+            )
             if self.limits.global_window_sends
             else None
         )
@@ -371,12 +459,13 @@ class Pacer:
         if self._shared is not None:
             await self._shared.close()
 
-    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
+    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> Grant:
         """Wait until a message to ``chat_id`` may be sent, and take the tokens for it.
 
-        Returns the monotonic time at which it was granted. If the caller is
-        cancelled while waiting, nothing is taken; if it is cancelled after
-        the grant, the tokens stay spent.
+        Returns the grant (``Grant.at``: the monotonic time it was granted); give it to
+        ``answered`` once the send's answer came, whatever it was. If the caller is
+        cancelled while waiting, nothing is taken; if it is cancelled after the grant, the
+        tokens stay spent (and the grant still wants its ``answered``).
         """
         now = self._monotonic()
         self._maybe_sweep(now)
@@ -386,8 +475,7 @@ class Pacer:
             and not self._sharing(now)
             and self._grantable_at(chat, is_group, now) <= now + EPSILON
         ):
-            self._take(chat, is_group, now)
-            return now
+            return Grant(now, self._take(chat, is_group, now))
 
         waiter = _Waiter(
             priority, next(self._seq), is_group, asyncio.get_running_loop().create_future(), now
@@ -403,6 +491,31 @@ class Pacer:
         finally:
             if waiter.future.cancelled():
                 self._drop(chat_id, waiter)
+
+    def answered(self, grant: Grant) -> None:
+        """The send ``grant`` let go has its answer (sent, refused, failed, timed out or
+        cancelled): from now on the overall window counts it at its effective time, not as
+        in flight (see the module text). Call it as soon as the answer came, once; again
+        changes nothing."""
+        if grant.done:
+            return
+        grant.done = True
+        now = self._monotonic()
+        if grant.sent is not None and self._window is not None:
+            self._window.answered(grant.sent, now - grant.at)
+        shared = self._shared
+        if grant.ticket is not None and shared is not None:
+            ticket, trip = grant.ticket, now - grant.asked
+
+            async def tell() -> None:
+                try:
+                    await shared.answered(ticket, trip)
+                except Exception as error:
+                    log.warning("could not tell the other processes of an answer: %s", error)
+
+            self._in_background(tell(), "pacer-share-answer")
+        if self._waiting and self._window is not None:  # it may have held the window
+            self._ensure_dispatcher(self._global_ready_at(now))
 
     def pause(self, seconds: float | timedelta) -> None:
         """Nobody sends for ``seconds`` from now (flood control's ``retry_after``).
@@ -510,10 +623,6 @@ class Pacer:
         shared = self._shared
         if shared is None:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
 
         async def tell() -> None:
             try:
@@ -521,13 +630,23 @@ class Pacer:
             except Exception as error:
                 log.warning("could not share a pause with the other processes: %s", error)
 
-        task = loop.create_task(tell(), name="pacer-share-pause")
+        self._in_background(tell(), "pacer-share-pause")
+
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` in a task of its own (``close`` waits for it); none without a loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            work.close()
+            return
+        task = loop.create_task(work, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _take_shared(self, chat_id: int, chat: _Chat, now: float) -> bool:
-        """Ask the shared buckets for the head of ``chat``. False: not now (the chat or
-        everyone waits for what they said, or they failed and the local bucket decides)."""
+    async def _take_shared(self, chat_id: int, chat: _Chat, now: float) -> Verdict | None:
+        """Ask the shared buckets for the head of ``chat``: their grant, or None: not now
+        (the chat or everyone waits for what they said, or they failed and the local bucket
+        decides)."""
         shared = self._shared
         assert shared is not None
         head = chat.queue[0][2]
@@ -542,9 +661,9 @@ class Pacer:
                 error,
                 SHARED_RETRY_SECONDS,
             )
-            return False
+            return None
         if verdict.granted:
-            return True
+            return verdict
         now = self._monotonic()
         if verdict.blocked == "chat":  # Blocked.CHAT (shared_limits imports this module)
             # Another process sent to this chat: it waits, the others go on.
@@ -552,12 +671,14 @@ class Pacer:
             self._schedule_head(chat_id, chat, now)
         else:
             self._shared_until = now + verdict.wait
-        return False
+        return None
 
     def _grantable_at(self, chat: _Chat, is_group: bool, now: float) -> float:
         return max(chat.ready_at(now, is_group), self._global_ready_at(now))
 
-    def _take(self, chat: _Chat, is_group: bool, now: float, arrived: float | None = None) -> None:
+    def _take(
+        self, chat: _Chat, is_group: bool, now: float, arrived: float | None = None
+    ) -> Sent | None:
         due = None
         if arrived is not None:
             # When this send fell due: queued, the chat's buckets allow it, no pause.
@@ -568,11 +689,10 @@ class Pacer:
                 due = max(due, chat.group.token_arrived_at())
         # Only the overall bucket catches up; a chat's own limits stay strict.
         self._global.take(now, since=due)
-        if self._window is not None:
-            self._window.take(now)
         chat.bucket.take(now)
         if is_group and chat.group is not None:
             chat.group.take(now)
+        return self._window.take(now) if self._window is not None else None
 
     def _maybe_sweep(self, now: float) -> None:
         if now - self._last_sweep >= self.limits.evict_interval:
@@ -642,12 +762,14 @@ class Pacer:
             heappop(pending)
         return pending[0][0] if pending else None
 
-    def _grant(self, chat_id: int, chat: _Chat, now: float) -> None:
+    def _grant(
+        self, chat_id: int, chat: _Chat, now: float, ticket: object = None, asked: float = 0.0
+    ) -> None:
         heappop(self._ready)
         _priority, _seq, waiter = heappop(chat.queue)
         self._waiting -= 1
-        self._take(chat, waiter.is_group, now, arrived=waiter.arrived)
-        waiter.future.set_result(now)
+        sent = self._take(chat, waiter.is_group, now, arrived=waiter.arrived)
+        waiter.future.set_result(Grant(now, sent, ticket, asked))
         self._schedule_head(chat_id, chat, now)
 
     # ------------------------------------------------------------------ dispatcher
@@ -672,18 +794,24 @@ class Pacer:
                 first = self._first_ready()
                 global_at = self._global_ready_at(now)
                 if first is not None and global_at <= now + EPSILON:
+                    ticket: object = None
+                    asked = now
                     if self._sharing(now):
                         chat_id, chat = first
                         head = chat.queue[0][2]
-                        if not await self._take_shared(chat_id, chat, now):
+                        verdict = await self._take_shared(chat_id, chat, now)
+                        if verdict is None:
                             continue
+                        ticket = verdict.ticket
                         now = self._monotonic()
                         # While we asked, the head may have been cancelled: then the tokens
-                        # are spent for nothing (under-use, never excess).
+                        # are spent for nothing (under-use, never excess), and the shared
+                        # window hears at once that this send is not in flight.
                         first = self._first_ready()
                         if first is None or first[1] is not chat or chat.queue[0][2] is not head:
+                            self.answered(Grant(now, None, ticket, asked))
                             continue
-                    self._grant(*first, now)
+                    self._grant(*first, now, ticket, asked)
                     self._maybe_sweep(now)
                     continue
                 pending_at = self._first_pending_at()

@@ -2,8 +2,8 @@
 
 Two fakes, neither sleeps for real:
 
-* ``FakeTime``: ``sleep(s)`` advances the clock by ``s`` at once. The pacer's
-  dispatcher is the only thing that sleeps, so this is exact.
+* ``FakeTime``: ``sleep(s)`` lets whatever is ready run, then advances the clock by ``s``.
+  The pacer's dispatcher is the only thing that sleeps, so this is exact.
 * ``ManualTime``: ``sleep(s)`` returns a future the test resolves after moving
   the clock itself; for what happens *while* the dispatcher sleeps.
 """
@@ -36,6 +36,7 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        await settle()  # what was ready runs first (a granted send answers), as in real time
         self.now += seconds
         await asyncio.sleep(0)
 
@@ -83,13 +84,20 @@ def pacer_on(fake: FakeTime | ManualTime, limits: Limits | None = None) -> Pacer
     return Pacer(limits or Limits(), monotonic=fake.monotonic, sleep=fake.sleep)
 
 
+async def send(pacer: Pacer, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
+    """A send answered the moment it was granted; when it was granted."""
+    grant = await pacer.acquire(chat_id, is_group, priority)
+    pacer.answered(grant)
+    return grant.at
+
+
 # --------------------------------------------------------------------------- basics
 
 
 async def test_an_idle_pacer_grants_at_once_without_sleeping():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    assert await pacer.acquire(1) == 0.0
+    assert await send(pacer, 1) == 0.0
     assert fake.sleeps == []
     assert pacer.waiting == 0
 
@@ -97,7 +105,7 @@ async def test_an_idle_pacer_grants_at_once_without_sleeping():
 async def test_two_messages_to_one_chat_are_one_second_apart():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(1))
+    first, second = await asyncio.gather(send(pacer, 1), send(pacer, 1))
     assert first == 0.0
     assert second == pytest.approx(1.0)
     assert fake.sleeps == [pytest.approx(1.0)]  # one exact wait, no polling
@@ -106,7 +114,7 @@ async def test_two_messages_to_one_chat_are_one_second_apart():
 async def test_a_hundred_chats_take_seventy_thirtieths_of_a_second():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(100))))
     assert times[:30] == [0.0] * 30  # the burst
     for i in range(30, 100):
         assert times[i] == pytest.approx((i - 29) / 30)  # then one every 1/30 s
@@ -120,7 +128,7 @@ async def test_a_groups_twenty_first_message_waits_for_the_group_bucket():
     # lift the per-chat limit to see the group limit alone
     limits = Limits(chat_per_second=1000.0, chat_burst=1000)
     pacer = pacer_on(fake, limits)
-    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(23)))
+    times = await asyncio.gather(*(send(pacer, -100, is_group=True) for _ in range(23)))
     assert times[:20] == [0.0] * 20
     assert times[20:] == [pytest.approx(3.0), pytest.approx(6.0), pytest.approx(9.0)]
 
@@ -128,14 +136,14 @@ async def test_a_groups_twenty_first_message_waits_for_the_group_bucket():
 async def test_the_group_limit_does_not_apply_to_private_chats():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
-    times = await asyncio.gather(*(pacer.acquire(100) for _ in range(25)))
+    times = await asyncio.gather(*(send(pacer, 100) for _ in range(25)))
     assert times == [0.0] * 25
 
 
 async def test_a_group_under_default_limits_gets_both_limits():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(45)))
+    times = await asyncio.gather(*(send(pacer, -100, is_group=True) for _ in range(45)))
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(gap >= 1 - EPS for gap in gaps)  # the chat bucket
     assert gaps[0] == pytest.approx(1.0)
@@ -149,8 +157,8 @@ async def test_a_group_under_default_limits_gets_both_limits():
 async def test_groups_are_limited_each_on_their_own():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
-    a = [pacer.acquire(-1, is_group=True) for _ in range(20)]
-    b = [pacer.acquire(-2, is_group=True) for _ in range(10)]
+    a = [send(pacer, -1, is_group=True) for _ in range(20)]
+    b = [send(pacer, -2, is_group=True) for _ in range(10)]
     assert await asyncio.gather(*a, *b) == [0.0] * 30
 
 
@@ -162,7 +170,7 @@ async def test_pause_delays_everything():
     pacer = pacer_on(fake)
     pacer.pause(5)
     assert pacer.delay_for(1) == pytest.approx(5.0)
-    times = await asyncio.gather(*(pacer.acquire(chat) for chat in range(3)))
+    times = await asyncio.gather(*(send(pacer, chat) for chat in range(3)))
     assert times == [pytest.approx(5.0)] * 3
     assert fake.sleeps == [pytest.approx(5.0)]
 
@@ -172,12 +180,12 @@ async def test_a_429_pauses_all_sends_and_the_same_message_is_retried():
     pacer = pacer_on(fake)
 
     async def send_and_get_flood_control() -> float:
-        await pacer.acquire(1)
+        await send(pacer, 1)
         pacer.pause(timedelta(seconds=5))  # python-telegram-bot gives a timedelta
-        return await pacer.acquire(1)  # the same message, again
+        return await send(pacer, 1)  # the same message, again
 
     retried, *others = await asyncio.gather(
-        send_and_get_flood_control(), *(pacer.acquire(chat) for chat in range(2, 12))
+        send_and_get_flood_control(), *(send(pacer, chat) for chat in range(2, 12))
     )
     assert retried == pytest.approx(5.0)
     assert others == [pytest.approx(5.0)] * 10
@@ -201,7 +209,7 @@ async def test_a_pause_only_extends():
 async def test_a_pause_while_messages_wait_holds_them_back():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    tasks = [asyncio.create_task(pacer.acquire(chat)) for chat in range(40)]
+    tasks = [asyncio.create_task(send(pacer, chat)) for chat in range(40)]
     await asyncio.sleep(0)  # the first 30 are granted, 10 wait for the global bucket
     assert pacer.waiting == 10
     pacer.pause(5)
@@ -216,7 +224,7 @@ async def test_one_chats_429_pauses_only_that_chat():
     assert pacer.limited(1, 5) is False
     assert pacer.delay_for(1) == pytest.approx(5.0)
     assert pacer.delay_for(2) == 0.0
-    refused, other = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    refused, other = await asyncio.gather(send(pacer, 1), send(pacer, 2))
     assert refused == pytest.approx(5.0)  # the same message, after its chat's pause
     assert other == 0.0  # another chat goes on at once
 
@@ -224,8 +232,8 @@ async def test_one_chats_429_pauses_only_that_chat():
 async def test_a_chats_pause_holds_back_what_already_waits_for_it():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first = await pacer.acquire(1)
-    waiting = asyncio.create_task(pacer.acquire(1))  # its bucket: due at 1 s
+    first = await send(pacer, 1)
+    waiting = asyncio.create_task(send(pacer, 1))  # its bucket: due at 1 s
     await asyncio.sleep(0)
     pacer.limited(1, timedelta(seconds=4))
     assert first == 0.0
@@ -239,7 +247,7 @@ async def test_429s_in_two_chats_at_once_pause_everyone():
     fake.now = 1.0
     assert pacer.limited(2, 3) is True  # chat 1 still paused: the bot's overall limit
     assert pacer.delay_for(3) == pytest.approx(4.0)  # until chat 1's pause ends
-    times = await asyncio.gather(*(pacer.acquire(chat) for chat in (3, 4)))
+    times = await asyncio.gather(*(send(pacer, chat) for chat in (3, 4)))
     assert times == [pytest.approx(5.0)] * 2
 
 
@@ -279,15 +287,15 @@ async def test_a_reply_overtakes_waiting_scheduled_and_broadcast_messages():
     pacer = pacer_on(fake)
     order: list[str] = []
 
-    async def send(name: str, chat: int, priority: Priority) -> float:
-        at = await pacer.acquire(chat, priority=priority)
+    async def named(name: str, chat: int, priority: Priority) -> float:
+        at = await send(pacer, chat, priority=priority)
         order.append(name)
         return at
 
-    burst = [send(f"burst{i}", 1000 + i, Priority.BROADCAST) for i in range(30)]
-    broadcast = [send(f"broadcast{i}", 2000 + i, Priority.BROADCAST) for i in range(5)]
-    scheduled = [send(f"scheduled{i}", 3000 + i, Priority.SCHEDULED) for i in range(3)]
-    reply = send("reply", 4000, Priority.REPLY)
+    burst = [named(f"burst{i}", 1000 + i, Priority.BROADCAST) for i in range(30)]
+    broadcast = [named(f"broadcast{i}", 2000 + i, Priority.BROADCAST) for i in range(5)]
+    scheduled = [named(f"scheduled{i}", 3000 + i, Priority.SCHEDULED) for i in range(3)]
+    reply = named("reply", 4000, Priority.REPLY)
     times = await asyncio.gather(*burst, *broadcast, *scheduled, reply)
 
     assert order[30:] == [
@@ -307,9 +315,9 @@ async def test_a_reply_overtakes_waiting_scheduled_and_broadcast_messages():
 async def test_a_reply_overtakes_a_broadcast_waiting_for_the_same_chat():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first = await pacer.acquire(7, priority=Priority.BROADCAST)
+    first = await send(pacer, 7, priority=Priority.BROADCAST)
     broadcast, reply = await asyncio.gather(
-        pacer.acquire(7, priority=Priority.BROADCAST), pacer.acquire(7, priority=Priority.REPLY)
+        send(pacer, 7, priority=Priority.BROADCAST), send(pacer, 7, priority=Priority.REPLY)
     )
     assert first == 0.0
     assert reply == pytest.approx(1.0)
@@ -321,11 +329,11 @@ async def test_messages_of_one_priority_to_one_chat_keep_their_order():
     pacer = pacer_on(fake)
     order: list[int] = []
 
-    async def send(n: int) -> None:
-        await pacer.acquire(5, priority=Priority.SCHEDULED)
+    async def numbered(n: int) -> None:
+        await send(pacer, 5, priority=Priority.SCHEDULED)
         order.append(n)
 
-    await asyncio.gather(*(send(n) for n in range(6)))
+    await asyncio.gather(*(numbered(n) for n in range(6)))
     assert order == list(range(6))
     assert fake.now == pytest.approx(5.0)
 
@@ -336,13 +344,13 @@ async def test_messages_of_one_priority_to_one_chat_keep_their_order():
 async def test_a_newcomer_is_not_held_up_by_the_dispatchers_sleep():
     fake = ManualTime()
     pacer = pacer_on(fake)
-    assert await pacer.acquire(1) == 0.0
-    second = asyncio.create_task(pacer.acquire(1))
+    assert await send(pacer, 1) == 0.0
+    second = asyncio.create_task(send(pacer, 1))
     await settle()
     assert fake.pending() == [pytest.approx(1.0)]  # waiting for chat 1's bucket
 
     fake.now = 0.25
-    assert await asyncio.wait_for(pacer.acquire(2), timeout=5) == 0.25  # not at 1.0
+    assert await asyncio.wait_for(send(pacer, 2), timeout=5) == 0.25  # not at 1.0
     await settle()
     assert fake.pending() == [pytest.approx(0.75)]  # and the dispatcher sleeps exactly the rest
 
@@ -354,9 +362,9 @@ async def test_a_newcomer_is_not_held_up_by_the_dispatchers_sleep():
 async def test_a_cancelled_wait_takes_nothing_and_lets_the_next_one_go():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    await pacer.acquire(1)
-    doomed = asyncio.create_task(pacer.acquire(1))
-    survivor = asyncio.create_task(pacer.acquire(1))
+    await send(pacer, 1)
+    doomed = asyncio.create_task(send(pacer, 1))
+    survivor = asyncio.create_task(send(pacer, 1))
     await asyncio.sleep(0)
     assert pacer.waiting == 2
     doomed.cancel()
@@ -373,9 +381,9 @@ async def test_a_failing_sleep_fails_the_waiting_sends_instead_of_hanging_them()
         raise RuntimeError("clock broke")
 
     pacer = Pacer(Limits(), monotonic=fake.monotonic, sleep=broken_sleep)
-    await pacer.acquire(1)
+    await send(pacer, 1)
     with pytest.raises(RuntimeError, match="clock broke"):
-        await asyncio.wait_for(pacer.acquire(1), timeout=5)
+        await asyncio.wait_for(send(pacer, 1), timeout=5)
     assert pacer.waiting == 0
 
 
@@ -387,13 +395,13 @@ async def test_delay_for_peeks_without_taking_or_remembering():
     pacer = pacer_on(fake)
     assert pacer.delay_for(1) == 0.0
     assert pacer.tracked_chats == 0
-    await pacer.acquire(1)
+    await send(pacer, 1)
     assert pacer.delay_for(1) == pytest.approx(1.0)
     assert pacer.delay_for(1) == pytest.approx(1.0)  # peeking twice takes nothing
     assert pacer.delay_for(2) == 0.0
     assert pacer.tracked_chats == 1
     for chat in range(2, 31):
-        await pacer.acquire(chat)
+        await send(pacer, chat)
     assert pacer.delay_for(99) == pytest.approx(1 / 30)  # the global bucket is empty
     fake.now = 0.5
     assert pacer.delay_for(1) == pytest.approx(0.5)
@@ -402,10 +410,10 @@ async def test_delay_for_peeks_without_taking_or_remembering():
 async def test_idle_chats_are_forgotten():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(evict_interval=60))
-    await asyncio.gather(*(pacer.acquire(chat) for chat in range(100)))
+    await asyncio.gather(*(send(pacer, chat) for chat in range(100)))
     assert pacer.tracked_chats == 100
     fake.now += 61  # every bucket is full again, and a sweep is due
-    await pacer.acquire(1000)
+    await send(pacer, 1000)
     assert pacer.tracked_chats == 1
 
 
@@ -413,8 +421,8 @@ async def test_only_full_buckets_are_forgotten_so_nothing_changes():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
     for _ in range(10):
-        await pacer.acquire(-1, is_group=True)  # takes 10 of the group's 20
-    await pacer.acquire(2)
+        await send(pacer, -1, is_group=True)  # takes 10 of the group's 20
+    await send(pacer, 2)
     fake.now = 10.0  # the private chat is full again, the group has refilled only 3.3
     assert pacer.evict_idle() == 1
     assert pacer.tracked_chats == 1
@@ -458,7 +466,7 @@ LATENESS = [0.0003, 0.0025, 0.001, 0.0018, 0.0007]
 async def paced_times(limits: Limits, sends: int) -> list[float]:
     fake = LateTime(LATENESS)
     pacer = pacer_on(fake, limits)
-    return sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(sends))))
+    return sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(sends))))
 
 
 def rate_over_limit(times: list[float], limits: Limits) -> float:
@@ -491,7 +499,7 @@ async def test_catching_up_books_at_most_the_catch_up_back():
     # Wake-ups far later than the catch-up: each booking goes back only that far.
     fake = LateTime([0.0, 0.03])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5 / 29))
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(100))))
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / 29 - 0.5 / 29 - EPS
     assert max_in_window(times, 1.0 + 2 * EPS) <= 30
@@ -500,12 +508,12 @@ async def test_catching_up_books_at_most_the_catch_up_back():
 async def test_catching_up_never_books_before_the_acquire():
     fake = ManualTime()
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
-    assert await pacer.acquire(1) == 0.0
-    waiting = asyncio.create_task(pacer.acquire(1))  # its chat allows it at 1.0
+    assert await send(pacer, 1) == 0.0
+    waiting = asyncio.create_task(send(pacer, 1))  # its chat allows it at 1.0
     await settle()
     fake.now = 0.5  # the overall bucket has been full for a while
-    second = asyncio.create_task(pacer.acquire(2))
-    third = asyncio.create_task(pacer.acquire(3))
+    second = asyncio.create_task(send(pacer, 2))
+    third = asyncio.create_task(send(pacer, 3))
     await settle()
     assert second.done() and second.result() == 0.5
     assert not third.done()  # the second was booked at its arrival, not back at 1/29
@@ -521,7 +529,7 @@ async def test_catching_up_never_books_before_a_pause_ends():
     fake = LateTime([0.02])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
     pacer.pause(5)
-    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    first, second = await asyncio.gather(send(pacer, 1), send(pacer, 2))
     assert first == pytest.approx(5.02)
     assert second >= 5 + 1 / 29 - EPS  # the first was booked at 5.0, not before
 
@@ -529,7 +537,7 @@ async def test_catching_up_never_books_before_a_pause_ends():
 async def test_a_chat_never_catches_up():
     fake = LateTime([0.02])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5))
-    times = await asyncio.gather(*(pacer.acquire(7) for _ in range(4)))
+    times = await asyncio.gather(*(send(pacer, 7) for _ in range(4)))
     assert [b - a for a, b in itertools.pairwise(times)] == [pytest.approx(1.02)] * 3
 
 
@@ -568,7 +576,7 @@ def run(
 
         async def one(chat: int, priority: int) -> None:
             asked = fake.now
-            granted = await pacer.acquire(chat, is_group=chat < 0, priority=priority)
+            granted = await send(pacer, chat, is_group=chat < 0, priority=priority)
             assert granted >= asked
             grants.append((chat, granted))
 
@@ -673,7 +681,7 @@ WINDOWED = replace(
 async def test_the_overall_window_holds_under_a_burst():
     fake = FakeTime()
     pacer = pacer_on(fake, WINDOWED)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(40))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(40))))
     # Ten at once, then each next ten once the oldest of the last ten is 0.5 s old.
     assert times == pytest.approx([0.5 * (i // 10) for i in range(40)])
     assert max_in_window(times, 0.5) == 10
@@ -692,7 +700,7 @@ async def test_the_window_keeps_each_grants_real_time_not_its_caught_up_booking(
     )
     fake = LateTime([0.0, 0.012, 0.0, 0.0, 0.015, 0.001, 0.0])
     pacer = pacer_on(fake, limits)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(400))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(400))))
     assert max_in_window(times, 1.02) <= 30
     assert rate_over_limit(times, limits) >= 0.98
 

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from scheduler.pacing import SHARED_RETRY_SECONDS, Limits, Pacer
+from scheduler.pacing import IN_FLIGHT_POLL_SECONDS, SHARED_RETRY_SECONDS, Limits, Pacer
 from scheduler.shared_limits import (
     Blocked,
     Bucket,
@@ -99,7 +99,9 @@ def pacers(time: VirtualTime, shared: SharedBuckets, count: int, limits: Limits)
 
 async def sends(pacer: Pacer, chats: list[int], log: list[tuple[float, int]]) -> None:
     async def one(chat: int) -> None:
-        log.append((await pacer.acquire(chat, chat < 0), chat))
+        grant = await pacer.acquire(chat, chat < 0)
+        pacer.answered(grant)
+        log.append((grant.at, chat))
 
     await asyncio.gather(*(one(chat) for chat in chats))
 
@@ -174,35 +176,30 @@ async def test_a_store_that_fails_leaves_each_process_pacing_alone_then_asks_aga
 def test_decide_is_a_token_bucket_with_catch_up_and_first_grant_slack() -> None:
     overall = Bucket("all", interval=0.1, tolerance=0.0, catch_up=0.02, slack=0.05)
     chat = Bucket("chat", interval=1.0, tolerance=2.0)
-    verdict, tats, _ = decide(100.0, [None, None], [overall, chat])
+    verdict, tats = decide(100.0, [None, None], [overall, chat])
     assert verdict.granted and tats == pytest.approx([100.15, 101.0])  # slack: first after quiet
-    verdict, _, _ = decide(100.1, tats, [overall, chat])
+    verdict, _ = decide(100.1, tats, [overall, chat])
     assert not verdict.granted and verdict.blocked is Blocked.OVERALL
     assert verdict.wait == pytest.approx(0.05)
     # 10 ms late: booked when it fell due (catch-up), so the next is due on the grid.
-    verdict, tats, _ = decide(100.16, tats, [overall, chat])
+    verdict, tats = decide(100.16, tats, [overall, chat])
     assert verdict.granted and tats[0] == pytest.approx(100.25)
-    verdict, tats, _ = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
+    verdict, tats = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
     assert verdict.granted and tats[1] == pytest.approx(103.0)
-    verdict, _, _ = decide(100.35, tats, [overall, chat])
+    verdict, _ = decide(100.35, tats, [overall, chat])
     assert verdict.blocked is Blocked.CHAT and verdict.wait == pytest.approx(0.65)
 
 
-def test_decide_holds_the_overall_window_on_the_grants_real_times() -> None:
-    # A bucket that would let everything through, under a window of 3 in any 1 s.
+def test_decide_holds_the_overall_window_and_polls_for_a_send_in_flight() -> None:
     overall = Bucket("all", interval=0.01, tolerance=1.0, catch_up=0.5, window=3)
-    tats: list[float | None] = [None]
-    window: list[float] = []
-    for now in (10.0, 10.1, 10.2):
-        verdict, new, window = decide(now, tats, [overall], window)
-        assert verdict.granted
-        tats = list(new)
-    assert window == [10.0, 10.1, 10.2]
-    verdict, _, _ = decide(10.5, tats, [overall], window)
+    verdict, new = decide(10.0, [None], [overall], window_until=10.5)
     assert not verdict.granted and verdict.blocked is Blocked.OVERALL
-    assert verdict.wait == pytest.approx(0.5)  # until the oldest is 1 s old
-    verdict, _, window = decide(11.0, tats, [overall], window)
-    assert verdict.granted and window == [10.1, 10.2, 11.0]  # the oldest makes way
+    assert verdict.wait == pytest.approx(0.5)
+    # What holds the window is a send in flight: ask again soon, its answer may come.
+    verdict, _ = decide(10.0, [None], [overall], window_until=15.0, in_flight=True)
+    assert not verdict.granted and verdict.wait == pytest.approx(IN_FLIGHT_POLL_SECONDS)
+    verdict, new = decide(10.5, [None], [overall], window_until=10.5)
+    assert verdict.granted and new == pytest.approx([10.51])
 
 
 async def test_two_pacers_sharing_buckets_hold_one_window_under_a_burst() -> None:
@@ -410,7 +407,9 @@ async def test_a_real_store_refuses_the_send_over_the_window_until_the_oldest_is
     loop = asyncio.get_running_loop()
     first = loop.time()
     for chat in range(20):
-        assert (await store.take(chat, False)).granted, chat
+        granted = await store.take(chat, False)
+        assert granted.granted and granted.ticket is not None, chat
+        await store.answered(granted.ticket, 0.001)
     refused = await store.take(99, False)
     assert not refused.granted and refused.blocked is Blocked.OVERALL
     assert 0.5 - (loop.time() - first) - 0.02 <= refused.wait <= 0.5 + 0.02
