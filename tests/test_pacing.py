@@ -11,9 +11,12 @@ Two fakes, neither sleeps for real:
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
+import random
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -21,7 +24,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.pacing import Limits, Pacer, Priority
+from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Limits, Pacer, Priority
 
 EPS = 1e-5
 
@@ -721,3 +724,145 @@ def test_no_window_of_the_windows_length_holds_more_than_its_sends(ops, lateness
     every = [t for _chat, t in grants]
     assert max_in_window(every, WINDOWED.global_window_seconds) <= 10
     check_limits(WINDOWED, grants)  # and the buckets' bounds still hold
+
+
+# --------------------------------------------------------------------------- answers
+
+# Telegram's window (30 in 1.02 s: a second and a margin of 20 ms) over a bucket at exactly
+# 30 per 1.02 s with burst 1: a send every 34 ms; the 31st is due when the first is 1.02 s old.
+ANSWERED = Limits(
+    global_per_second=30 / 1.02,
+    global_burst=1,
+    chat_per_second=1.0,
+    chat_burst=1,
+    global_window_sends=30,
+    global_window_seconds=1.02,
+)
+INTERVAL = 1.02 / 30
+
+
+class VirtualTime:
+    """One clock for the pacer and the sends' answers: a sleep ends when the clock reaches
+    its end, and the clock jumps to the earliest end once every task has done what it can."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
+        return future
+
+    async def run(self, *work: Awaitable[object]) -> None:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        while not all(task.done() for task in tasks):
+            await settle()
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)
+            if not self._sleepers:
+                continue
+            at, _seq, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, at)
+            future.set_result(None)
+        for task in tasks:
+            task.result()
+
+
+async def answered_sends(
+    trips: list[float | None], limits: Limits = ANSWERED
+) -> tuple[list[float], Pacer]:
+    """Send i to chat i, answered ``trips[i]`` after its grant (None: never); the grants."""
+    time = VirtualTime()
+    pacer = Pacer(limits, monotonic=time.monotonic, sleep=time.sleep)
+    grants: list[float] = [0.0] * len(trips)
+
+    async def one(index: int, trip: float | None) -> None:
+        grant = await pacer.acquire(index)
+        grants[index] = grant.at
+        if trip is not None:
+            await time.sleep(trip)
+            pacer.answered(grant)
+
+    await time.run(*(one(i, trip) for i, trip in enumerate(trips)))
+    return grants, pacer
+
+
+async def test_a_uniform_latency_costs_the_window_nothing():
+    instant, _ = await answered_sends([0.0] * 90)
+    eighty_ms, _ = await answered_sends([0.08] * 90)  # real Telegram's round trip
+    assert eighty_ms == pytest.approx(instant)
+    assert eighty_ms[30] == pytest.approx(1.02)
+    assert eighty_ms == pytest.approx([i * INTERVAL for i in range(90)])
+
+
+async def test_a_slow_answer_holds_the_send_thirty_later():
+    # The first send is answered 1.5 s after its grant, the others after 50 ms: it may have
+    # reached the server as late as 1.5 - 0.05 (the usual round trip) - 0.02 (the margin),
+    # or as early as its grant, so it keeps its place in every window until then. The
+    # 31st send, which a quick answer would let go at 1.02 s, is held one interval.
+    grants, _ = await answered_sends([1.5] + [0.05] * 89)
+    assert grants[:30] == pytest.approx([i * INTERVAL for i in range(30)])
+    assert grants[30] == pytest.approx(31 * INTERVAL)
+    # Every window the first send may have reached (up to 1.43 s) loses one place to it,
+    # never more: the bucket's pace resumes, two places later in all.
+    assert grants[89] == pytest.approx(91 * INTERVAL)
+    assert max_in_window([*grants[1:], 1.43], 1.02) <= 30
+    # A send slower than the usual by less than the margin costs nothing.
+    quick, _ = await answered_sends([0.05 + 0.015] + [0.05] * 89)
+    assert quick == pytest.approx([i * INTERVAL for i in range(90)])
+
+
+async def test_sends_in_flight_hold_the_window_until_an_answer():
+    # The server answers nobody for 3 s: the 31st waits for the first answer, then goes
+    # (a uniform 3 s: the first answer's own round trip is the quickest yet).
+    grants, _ = await answered_sends([3.0] * 30 + [3.0] * 10)
+    assert grants[29] == pytest.approx(29 * INTERVAL)
+    assert grants[30] == pytest.approx(3.0)
+
+
+async def test_sends_never_answered_hold_the_window_only_until_the_cap():
+    # A process died mid-send (or its sends hang): the others wait no longer than the cap.
+    grants, pacer = await answered_sends([None] * 30 + [0.05] * 10)
+    assert grants[30] == pytest.approx(IN_FLIGHT_CAP_SECONDS)
+    assert grants[31] == pytest.approx(IN_FLIGHT_CAP_SECONDS + INTERVAL)
+    assert pacer.waiting == 0
+
+
+async def test_answering_twice_or_without_a_window_changes_nothing():
+    time = VirtualTime()
+    pacer = Pacer(ANSWERED, monotonic=time.monotonic, sleep=time.sleep)
+    grant = await pacer.acquire(1)
+    time.now = 0.5
+    pacer.answered(grant)
+    time.now = 3.0
+    pacer.answered(grant)  # a second answer does not move it again
+    assert grant.sent is not None and grant.sent.value == pytest.approx(0.0)  # its own floor
+    plain = Pacer(Limits())
+    pacer.answered(await plain.acquire(1))  # no window: nothing to count
+
+
+@pytest.mark.parametrize("seed", range(12))
+async def test_no_second_of_arrivals_holds_more_than_thirty_however_slow_the_sends(seed):
+    # 150 sends: most answered after the quickest round trip (20 ms: 10 ms out, 10 back at
+    # the least), some up to 1.5 s late, a few never. Each reaches the server somewhere
+    # between its grant and its answer (a random share of the way, less the legs); one
+    # never answered, at the cap. The server's count: 30 in any second. (Counting each send
+    # at its grant, as the window did before, puts more than 30 there on every seed.)
+    rng = random.Random(seed)
+    trips: list[float | None] = []
+    for _ in range(150):
+        draw = rng.random()
+        trips.append(0.02 if draw < 0.8 else rng.uniform(0.1, 1.5) if draw < 0.97 else None)
+    grants, _ = await answered_sends(trips)
+    arrivals = [
+        granted + IN_FLIGHT_CAP_SECONDS
+        if trip is None
+        else granted + 0.01 + rng.random() * (trip - 0.02)
+        for granted, trip in zip(grants, trips, strict=True)
+    ]
+    assert max_in_window(arrivals, 1.0) <= 30
