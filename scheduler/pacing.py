@@ -2,7 +2,8 @@
 
 One ``Pacer`` per bot token sits in front of every Bot API call that sends a
 message (replies, scheduled follow-ups, broadcasts alike). Before each send the
-caller awaits ``pacer.acquire(chat_id, is_group, priority)``; after a
+caller awaits ``grant = pacer.acquire(chat_id, is_group, priority)``, and once the
+send's answer came (whatever it was) it calls ``pacer.answered(grant)``; after a
 flood-control answer (429, "retry after N") it calls ``pacer.limited(chat_id, N)``
 and acquires again for the same message.
 
@@ -44,18 +45,51 @@ with ``c < 1/r`` and a whole ``b + r``, no 1-second window of grants holds more 
 
 The overall window (``Limits.global_window_sends`` in any ``global_window_seconds``,
 off by default; ``SlidingWindow``): Telegram, and the local Bot API server that models
-it, counts the overall limit as "at most 30 in any second", a sliding window over the
-requests it received. A bucket only bounds that with a margin of a whole message (29/s
+it, counts the overall limit as "at most N in any second", a sliding window over the
+requests it *received*. A bucket only bounds that with a margin of a whole message (29/s
 to be sure of 30 in a second, a ceiling of 0.967). The window is the server's own form,
-held on the grants: the times of the last ``sends`` grants, kept as they were made
-(never caught up), one more once the oldest of them is ``seconds`` old. Its length is the
-server's second plus the margin for the time from a grant to its request being counted
-(``TELEGRAM_LIMITS``: 30 in 1.02 s). The bucket stays, at about ``sends / seconds`` with
-burst 1 and a catch-up of a quarter interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends
-are even (a burst's requests would leave one after another, each later than its grant)
-and the window rarely decides. What this cannot hold: a request that reaches the server
-more than the margin after its grant (a process descheduled in between, on a loaded
-machine) may still land beside the next second's 30.
+on when each send can have reached the server. Its length is the server's second plus a
+margin ``m`` (``Limits.window_margin``): ``W = 1 s + m`` (``TELEGRAM_LIMITS``: 30 in
+1.02 s). The bucket stays, at about ``N / W`` with burst 1 and a catch-up of a quarter
+interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends are even and the window rarely
+decides.
+
+A send is granted at ``g`` (``acquire``) and answered at ``r`` (``answered``: its answer
+came, whatever it was, a 429, an error, a timeout or a cancellation included); it reached
+the server at some ``a`` in between. It counts at its *effective time*
+``e = max(g, r - m - floor)``, ``floor`` being the quickest of the last N round trips
+``r - g`` (the steady network and server time, on the answer's own): a uniform latency
+such as Telegram's 80 ms costs no rate, and only a send slower than the usual by more
+than the margin counts later than its grant. A send not answered yet counts at
+``g + IN_FLIGHT_CAP_SECONDS - W``. A new send may go at ``t`` when fewer than N sends
+count after ``t - W`` (the N-th highest effective time is ``W`` old). A slow send keeps
+its place in every window from its grant to ``e + W``; while it is in flight it keeps one
+until the cap, and only when the N highest are all such does the window wait (for an
+answer, or the cap: a process that died mid-send holds nobody longer).
+
+What that holds. Write each send's way out (from its grant to being counted by the
+server) as ``f0 + x`` and its way back (to its answer here) as ``b0 + y``, with ``x, y >= 0``
+its delays (a process or event loop descheduled, a queue) and ``f0 + b0`` the steady
+round trip; the ``floor`` a send was counted with exceeds ``f0 + b0`` by ``eps >= 0``
+(the delays of the quickest of those N). For a send ``k`` and a new one granted at
+``t >= e_k + W``: from ``e_k >= g_k`` and ``a_k = g_k + f0 + x_k``, and from
+``e_k >= r_k - m - floor`` and ``a_k = r_k - b0 - y_k``::
+
+    a_new - a_k >= t + f0 - a_k >= 1 s + max(m - x_k, y_k - eps)
+
+So ``k`` and the new send reach the server at least a second apart unless ``k`` was
+delayed on its way out by more than the margin *and* answered quicker than its floor's
+excess (``y_k < eps``; ``eps`` is 0 whenever one of the last N round trips was
+undelayed). Then no second holds N + 1 arrivals: of N + 1 arrivals within one second,
+take the one granted last, at ``t``; fewer than N of the others counted after ``t - W``
+then, so one counted by ``t - W`` and reached the server a second or more before it.
+What this cannot hold: a send delayed on its way out by more than the margin while the
+quickest recent round trip was itself delayed by more than this send's way back; a send
+still unanswered at the cap that reaches the server later than ``g + cap - 1 s``; and a
+request still on its way when its send was cancelled (its ``r`` is the cancellation). Shared
+between processes (``scheduler.shared_limits``), ``g`` is the store's clock when it
+granted and ``r`` is ``g`` plus this process's time from asking to the answer, no earlier
+than the answer on the store's clock: a late ``r`` only counts the send later.
 
 Waiting and fairness:
 

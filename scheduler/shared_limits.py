@@ -28,11 +28,22 @@ the overall bucket mirror the local pacer:
   ones that follow it (a cold send path) and would otherwise share a second with 30 others.
 
 On top of the overall bucket, the overall window (at most ``Limits.global_window_sends``
-grants in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``):
-the times of the last ``global_window_sends`` grants, kept as they were made (no
-catch-up). In Redis a list of those times (``<overall key>:window``); in PostgreSQL as
-many rows of ``pacer_bucket`` (``<overall key>:window:<slot>``, a grant's time in
-``tat``), the oldest overwritten by the next grant, only while the overall row is locked.
+sends in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``, whose
+module text has the reasoning): each send counts at its effective time, ``max(g, r -
+margin - floor)`` once answered (``SharedBuckets.answered``), ``g + cap - W`` in flight,
+and the next may go once the lowest of the N highest is ``W`` old. A take's verdict names
+the send it entered (``Verdict.ticket``); its process reports the round trip ``r - g`` as
+the time from asking to the answer on its own clock, so ``r`` is never earlier than the
+answer on the store's. Held up by another process's send in flight, a take is told to ask
+again within ``IN_FLIGHT_POLL_SECONDS`` (that answer wakes nobody here). In Redis a sorted
+set of the N sends kept (``<overall key>:sends``, scored by the time each counts at,
+members ``f|<id>|<g>`` in flight and ``a|<id>|<g>`` answered) and a list of the last N
+round trips (``<overall key>:trips``); in PostgreSQL N slot rows of ``pacer_bucket``
+(``<overall key>:window:<slot>``, the time it counts at in ``tat``) with ``<slot
+row>.granted`` and ``<slot row>.trip`` beside each (the floor: the least round trip of
+the N slots), written by ``pacer_take`` while the overall row is locked and by
+``pacer_answered`` under the slot's own rows' locks. A take stays one round trip; an
+answer is one more, in the background.
 
 Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
 clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to
