@@ -538,7 +538,8 @@ class Pacer:
         if grant.sent is not None and self._window is not None:
             self._window.answered(grant.sent, now - grant.at)
         shared = self._shared
-        if grant.ticket is not None and shared is not None:
+        # (a store that failed hears of no answer: its send's place ends at the cap)
+        if grant.ticket is not None and shared is not None and self._sharing(now):
             ticket, trip = grant.ticket, now - grant.asked
 
             async def tell() -> None:

@@ -24,7 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Limits, Pacer, Priority
+from bot.core.seam import RateLimited, Rejected, SendText, Sent, Transient
+from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Grant, Limits, Pacer, Priority
 
 EPS = 1e-5
 
@@ -866,3 +867,64 @@ async def test_no_second_of_arrivals_holds_more_than_thirty_however_slow_the_sen
         for granted, trip in zip(grants, trips, strict=True)
     ]
     assert max_in_window(arrivals, 1.0) <= 30
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class RecordingPacer(Pacer):
+    def __init__(self) -> None:
+        super().__init__(ANSWERED)
+        self.granted: list[Grant] = []
+        self.settled: list[Grant] = []
+
+    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> Grant:
+        grant = await super().acquire(chat_id, is_group, priority)
+        self.granted.append(grant)
+        return grant
+
+    def answered(self, grant: Grant) -> None:
+        self.settled.append(grant)
+        super().answered(grant)
+
+
+class ScriptedSender:
+    """Answers each try with the next of ``outcomes``: an exception to raise, or None
+    (sent); an ``asyncio.Event``: waits for it (a send that hangs)."""
+
+    def __init__(self, *outcomes: BaseException | asyncio.Event | None) -> None:
+        self.outcomes = list(outcomes)
+
+    async def send(self, action: object) -> Sent:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, asyncio.Event):
+            await outcome.wait()
+        elif outcome is not None:
+            raise outcome
+        return Sent(message_id=1)
+
+
+async def test_delivery_answers_every_grant_whatever_the_send_did(sqlite_services):
+    from bot.core.delivery import Delivery, Outcome
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    pacer = RecordingPacer()
+    # A 429, then sent: two tries, two grants, both answered (the 429's before the retry).
+    sender = ScriptedSender(RateLimited(0), None, Rejected("no"), Transient("503"), None)
+    delivery = Delivery(sqlite_services, sender, pacer=pacer, sleep=no_sleep)  # type: ignore[arg-type]
+    assert (await delivery.attempt(SendText(5, "hi"))).outcome is Outcome.SENT
+    assert (await delivery.attempt(SendText(6, "hi"))).outcome is Outcome.REJECTED
+    assert (await delivery.attempt(SendText(7, "hi"))).outcome is Outcome.SENT  # retried
+    assert len(pacer.granted) == 5
+    assert pacer.settled == pacer.granted and all(grant.done for grant in pacer.granted)
+    # A send that hangs and is cancelled is answered too.
+    sender.outcomes = [asyncio.Event()]
+    task = asyncio.create_task(delivery.attempt(SendText(8, "hi")))
+    await settle()
+    assert len(pacer.granted) == 6 and len(pacer.settled) == 5  # in flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pacer.settled == pacer.granted
