@@ -98,13 +98,31 @@ STALL_SECONDS = 30.0  # no new announcement for this long: the run is over
 SETTLE_SECONDS = 6.0  # after the last recipient: one more sweep, to see any duplicate
 
 
+# The residents' zone: the first of these where it is day now and for the next hours, so
+# that their quiet hours (21:00-09:00 local) never hold the broadcast back, whenever it runs.
+DAYTIME_ZONES = ("Europe/Amsterdam", "America/New_York", "America/Los_Angeles", "Asia/Tokyo")
+
+
+def daytime_zone(hours: float = 2.0) -> str:
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    for name in DAYTIME_ZONES:
+        local = now.astimezone(ZoneInfo(name))
+        if 9 <= local.hour and local.hour + local.minute / 60 + hours < 21:
+            return name
+    return DAYTIME_ZONES[0]
+
+
 async def seed(url: str, recipients: int) -> float:
-    """The schema and the residents (all opted in, reachable, onboarded); seconds taken."""
+    """The schema and the residents (all opted in, reachable, onboarded, in a zone where it
+    is day: ``daytime_zone``); seconds taken."""
     from storage.db import Database
     from storage.models import Resident
 
     started = time.perf_counter()
     db = Database(url)
+    zone = daytime_zone()
     try:
         await db.migrate()
         now = datetime.now(UTC)
@@ -119,7 +137,7 @@ async def seed(url: str, recipients: int) -> float:
                             "name": f"Buur {n}",
                             "language": "nl" if n % 4 else "en",
                             "language_chosen": True,
-                            "timezone": "Europe/Amsterdam",
+                            "timezone": zone,
                             "postcode": f"{1000 + n % 9000} AB",
                             "consented_at": now,
                             "announcements_opt_in": True,
