@@ -38,10 +38,14 @@ which then sends from its own process beside the running bot (pick ``--rate 30``
 command paces at Telegram's limits); the two share one limit in Redis (``--redis URL``) or
 in PostgreSQL (``--db postgres``), with SQLite each paces alone. ``--profile``:
 pyinstrument the bot in the first run (benchmarks/results/broadcast_live-profile.*).
+``--stalls``: while the broadcast runs, stop a sending process (the bot, or the command)
+with SIGSTOP for 0.1-0.3 s every 0.5-2.5 s (seeded), as a loaded machine deschedules
+one: a request granted before the stop reaches the server after it (the case the
+pacer's overall window counts by the send's answer).
 
     .venv/bin/python -m benchmarks.broadcast_live [--recipients 10000] [--rate 300]
         [--real-rate-recipients 900] [--db sqlite|postgres] [--warm-up]
-        [--operator-command] [--redis redis://127.0.0.1:6379/0] [--profile]
+        [--operator-command] [--redis redis://127.0.0.1:6379/0] [--profile] [--stalls]
 
 Writes benchmarks/results/broadcast_live.json (and, for a run with 429s, lost or
 duplicated messages, the bot's log beside it).
@@ -51,7 +55,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import random
 import shutil
+import signal
+import subprocess
 import tempfile
 import time
 from bisect import bisect_left
@@ -90,13 +98,31 @@ STALL_SECONDS = 30.0  # no new announcement for this long: the run is over
 SETTLE_SECONDS = 6.0  # after the last recipient: one more sweep, to see any duplicate
 
 
+# The residents' zone: the first of these where it is day now and for the next hours, so
+# that their quiet hours (21:00-09:00 local) never hold the broadcast back, whenever it runs.
+DAYTIME_ZONES = ("Europe/Amsterdam", "America/New_York", "America/Los_Angeles", "Asia/Tokyo")
+
+
+def daytime_zone(hours: float = 2.0) -> str:
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(UTC)
+    for name in DAYTIME_ZONES:
+        local = now.astimezone(ZoneInfo(name))
+        if 9 <= local.hour and local.hour + local.minute / 60 + hours < 21:
+            return name
+    return DAYTIME_ZONES[0]
+
+
 async def seed(url: str, recipients: int) -> float:
-    """The schema and the residents (all opted in, reachable, onboarded); seconds taken."""
+    """The schema and the residents (all opted in, reachable, onboarded, in a zone where it
+    is day: ``daytime_zone``); seconds taken."""
     from storage.db import Database
     from storage.models import Resident
 
     started = time.perf_counter()
     db = Database(url)
+    zone = daytime_zone()
     try:
         await db.migrate()
         now = datetime.now(UTC)
@@ -111,7 +137,7 @@ async def seed(url: str, recipients: int) -> float:
                             "name": f"Buur {n}",
                             "language": "nl" if n % 4 else "en",
                             "language_chosen": True,
-                            "timezone": "Europe/Amsterdam",
+                            "timezone": zone,
                             "postcode": f"{1000 + n % 9000} AB",
                             "consented_at": now,
                             "announcements_opt_in": True,
@@ -169,6 +195,25 @@ async def outbox_states(url: str) -> dict[str, int]:
         await db.close()
 
 
+async def stall_now_and_then(processes: list[subprocess.Popen[bytes]], done: list[int]) -> None:
+    """Stop one of ``processes`` for 0.1-0.3 s every 0.5-2.5 s (seeded), for ever; each
+    stop counted in ``done``. A stopped process always gets its SIGCONT."""
+    rng = random.Random(19)
+    while True:
+        await asyncio.sleep(rng.uniform(0.5, 2.5))
+        running = [process for process in processes if process.poll() is None]
+        if not running:
+            continue
+        victim = rng.choice(running)
+        os.kill(victim.pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(rng.uniform(0.1, 0.3))
+        finally:
+            if victim.poll() is None:
+                os.kill(victim.pid, signal.SIGCONT)
+        done[0] += 1
+
+
 def max_in_window(times: list[float], window: float = 1.0) -> int:
     """The most sends in any half-open window (t - window, t] ending at a send, as the
     server counts them."""
@@ -204,8 +249,10 @@ async def run_one(
     profile: Path | None = None,
     via_operator: bool = False,
     redis_url: str | None = None,
+    stalls: bool = False,
 ) -> dict[str, Any]:
     url = await new_database(db, folder)
+    stopped = [0]
     env_of = bot_env
     if redis_url:
 
@@ -226,6 +273,7 @@ async def run_one(
                 command += ["--profile", str(profile)]
             process = spawn(command, env_of(server.base_url, url), log)
             operator = None
+            staller: asyncio.Task[None] | None = None
             try:
                 await wait_for_polling(server, process, 0, START_TIMEOUT, log)
                 if warm:
@@ -245,6 +293,9 @@ async def run_one(
                 else:
                     broadcast_id, chosen, insert_seconds = await enqueue(url)
                     enqueued = time.monotonic()
+                if stalls:
+                    senders = [process] if operator is None else [process, operator]
+                    staller = asyncio.create_task(stall_now_and_then(senders, stopped))
                 deadline = enqueued + max_seconds
                 seen = 0
                 got: Counter[int] = Counter()
@@ -280,6 +331,9 @@ async def run_one(
                 harness_cpu = time.process_time() - harness_before
                 memory = rss_mb(process.pid)
             finally:
+                if staller is not None:
+                    staller.cancel()
+                    await asyncio.gather(staller, return_exceptions=True)
                 if operator is not None:
                     await stop_process(operator)
                 code = await stop_process(process, 300.0 if profile else 30.0)
@@ -299,7 +353,7 @@ async def run_one(
     # claims and records in batches of 200: a gap at a multiple of 200 is a batch boundary).
     interval = 1 / pacer_rate
     gaps = [(stamps[i] - stamps[i - 1], i) for i in range(1, len(stamps))]
-    stalls = [(gap, i) for gap, i in gaps if gap > 3 * interval]
+    gaps_over = [(gap, i) for gap, i in gaps if gap > 3 * interval]
     result: dict[str, Any] = {
         "recipients": recipients,
         "selected": chosen,
@@ -321,8 +375,9 @@ async def run_one(
         "refused_at_s_after_first": [round(t - stamps[0], 3) for t in refused_at[:10]]
         if stamps
         else [],
-        "stalls_over_3_intervals": len(stalls),
-        "seconds_lost_in_stalls": round(sum(gap - interval for gap, _ in stalls), 2),
+        "stops_injected": stopped[0] if stalls else None,
+        "stalls_over_3_intervals": len(gaps_over),
+        "seconds_lost_in_stalls": round(sum(gap - interval for gap, _ in gaps_over), 2),
         "longest_gaps_ms_at_index": [
             (round(gap * 1000, 1), i) for gap, i in sorted(gaps, reverse=True)[:6]
         ],
@@ -358,7 +413,13 @@ def report_line(result: dict[str, Any]) -> None:
         f"{result['max_sends_in_any_1s']}; 429s: {result['server_429s']}; lost: "
         f"{result['lost']}; duplicated: {result['duplicated']}; first message after "
         f"{result['seconds_to_first_message']} s; outbox {result['outbox_states']}; bot CPU "
-        f"{result['bot_cpu_ms_per_message']:.2f} ms/message",
+        f"{result['bot_cpu_ms_per_message']:.2f} ms/message; stalls over 3 intervals "
+        f"{result['stalls_over_3_intervals']}"
+        + (
+            f"; processes stopped {result['stops_injected']} times"
+            if result["stops_injected"] is not None
+            else ""
+        ),
         flush=True,
     )
     if result.get("bot_log"):
@@ -387,6 +448,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 profile,
                 args.operator_command,
                 args.redis,
+                args.stalls,
             )
             report_line(result)
             runs.append(result)
@@ -425,6 +487,11 @@ def main() -> None:
         "--profile",
         action="store_true",
         help="pyinstrument the bot in the first run (benchmarks/results/broadcast_live-profile.*)",
+    )
+    parser.add_argument(
+        "--stalls",
+        action="store_true",
+        help="stop a sending process for 0.1-0.3 s every 0.5-2.5 s while the broadcast runs",
     )
     args = parser.parse_args()
     if not 1 <= args.recipients <= 100_000 or not 0 <= args.real_rate_recipients <= 100_000:

@@ -2,7 +2,8 @@
 
 One ``Pacer`` per bot token sits in front of every Bot API call that sends a
 message (replies, scheduled follow-ups, broadcasts alike). Before each send the
-caller awaits ``pacer.acquire(chat_id, is_group, priority)``; after a
+caller awaits ``grant = pacer.acquire(chat_id, is_group, priority)``, and once the
+send's answer came (whatever it was) it calls ``pacer.answered(grant)``; after a
 flood-control answer (429, "retry after N") it calls ``pacer.limited(chat_id, N)``
 and acquires again for the same message.
 
@@ -44,18 +45,51 @@ with ``c < 1/r`` and a whole ``b + r``, no 1-second window of grants holds more 
 
 The overall window (``Limits.global_window_sends`` in any ``global_window_seconds``,
 off by default; ``SlidingWindow``): Telegram, and the local Bot API server that models
-it, counts the overall limit as "at most 30 in any second", a sliding window over the
-requests it received. A bucket only bounds that with a margin of a whole message (29/s
+it, counts the overall limit as "at most N in any second", a sliding window over the
+requests it *received*. A bucket only bounds that with a margin of a whole message (29/s
 to be sure of 30 in a second, a ceiling of 0.967). The window is the server's own form,
-held on the grants: the times of the last ``sends`` grants, kept as they were made
-(never caught up), one more once the oldest of them is ``seconds`` old. Its length is the
-server's second plus the margin for the time from a grant to its request being counted
-(``TELEGRAM_LIMITS``: 30 in 1.02 s). The bucket stays, at about ``sends / seconds`` with
-burst 1 and a catch-up of a quarter interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends
-are even (a burst's requests would leave one after another, each later than its grant)
-and the window rarely decides. What this cannot hold: a request that reaches the server
-more than the margin after its grant (a process descheduled in between, on a loaded
-machine) may still land beside the next second's 30.
+on when each send can have reached the server. Its length is the server's second plus a
+margin ``m`` (``Limits.window_margin``): ``W = 1 s + m`` (``TELEGRAM_LIMITS``: 30 in
+1.02 s). The bucket stays, at about ``N / W`` with burst 1 and a catch-up of a quarter
+interval (``TELEGRAM_LIMITS``: 29.4/s), so the sends are even and the window rarely
+decides.
+
+A send is granted at ``g`` (``acquire``) and answered at ``r`` (``answered``: its answer
+came, whatever it was, a 429, an error, a timeout or a cancellation included); it reached
+the server at some ``a`` in between. It counts at its *effective time*
+``e = max(g, r - m - floor)``, ``floor`` being the quickest of the last N round trips
+``r - g`` (the steady network and server time, on the answer's own): a uniform latency
+such as Telegram's 80 ms costs no rate, and only a send slower than the usual by more
+than the margin counts later than its grant. A send not answered yet counts at
+``g + IN_FLIGHT_CAP_SECONDS - W``. A new send may go at ``t`` when fewer than N sends
+count after ``t - W`` (the N-th highest effective time is ``W`` old). A slow send keeps
+its place in every window from its grant to ``e + W``; while it is in flight it keeps one
+until the cap, and only when the N highest are all such does the window wait (for an
+answer, or the cap: a process that died mid-send holds nobody longer).
+
+What that holds. Write each send's way out (from its grant to being counted by the
+server) as ``f0 + x`` and its way back (to its answer here) as ``b0 + y``, with ``x, y >= 0``
+its delays (a process or event loop descheduled, a queue) and ``f0 + b0`` the steady
+round trip; the ``floor`` a send was counted with exceeds ``f0 + b0`` by ``eps >= 0``
+(the delays of the quickest of those N). For a send ``k`` and a new one granted at
+``t >= e_k + W``: from ``e_k >= g_k`` and ``a_k = g_k + f0 + x_k``, and from
+``e_k >= r_k - m - floor`` and ``a_k = r_k - b0 - y_k``::
+
+    a_new - a_k >= t + f0 - a_k >= 1 s + max(m - x_k, y_k - eps)
+
+So ``k`` and the new send reach the server at least a second apart unless ``k`` was
+delayed on its way out by more than the margin *and* answered quicker than its floor's
+excess (``y_k < eps``; ``eps`` is 0 whenever one of the last N round trips was
+undelayed). Then no second holds N + 1 arrivals: of N + 1 arrivals within one second,
+take the one granted last, at ``t``; fewer than N of the others counted after ``t - W``
+then, so one counted by ``t - W`` and reached the server a second or more before it.
+What this cannot hold: a send delayed on its way out by more than the margin while the
+quickest recent round trip was itself delayed by more than this send's way back; a send
+still unanswered at the cap that reaches the server later than ``g + cap - 1 s``; and a
+request still on its way when its send was cancelled (its ``r`` is the cancellation). Shared
+between processes (``scheduler.shared_limits``), ``g`` is the store's clock when it
+granted and ``r`` is ``g`` plus this process's time from asking to the answer, no earlier
+than the answer on the store's clock: a late ``r`` only counts the send later.
 
 Waiting and fairness:
 
@@ -97,18 +131,19 @@ import itertools
 import logging
 import math
 import time
+from bisect import bisect_left, insort
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import IntEnum
 from heapq import heapify, heappop, heappush
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
+__all__ = ["Grant", "Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
 
 if TYPE_CHECKING:
-    from scheduler.shared_limits import SharedBuckets
+    from scheduler.shared_limits import SharedBuckets, Verdict
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +155,16 @@ EPSILON = 1e-6
 IDLE_SECONDS = 1.0
 #: After the shared buckets failed, this process paces alone this long before asking again.
 SHARED_RETRY_SECONDS = 5.0
+#: A send not answered this long after its grant stops holding up the overall window (see
+#: the module text). Telegram answers in a tenth of a second and a send is a timeout long
+#: before this, but the runtimes' HTTP timeout is a minute: a process that died (or hangs)
+#: mid-send would otherwise hold every process's window until it is gone. A few seconds is
+#: what one stuck send may cost everyone; its request reaching Telegram later than that is
+#: what the window cannot hold.
+IN_FLIGHT_CAP_SECONDS = 5.0
+#: The shared window waits for another process's send in flight: ask again this often
+#: (its answer wakes nobody here). Only when a send is slower than the window is long.
+IN_FLIGHT_POLL_SECONDS = 0.01
 
 
 class Priority(IntEnum):
@@ -153,6 +198,9 @@ class Limits:
     #: of the overall bucket (0: no window); the form in which Telegram counts (see above)
     global_window_sends: int = 0
     global_window_seconds: float = 1.0
+    #: the part of ``global_window_seconds`` beyond the server's own count (seconds); None:
+    #: whatever it exceeds one second by (Telegram counts "in any second")
+    global_window_margin: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("global_per_second", "chat_per_second", "group_per_minute"):
@@ -188,6 +236,19 @@ class Limits:
                 "Limits.global_window_seconds must be a positive number, "
                 f"got {self.global_window_seconds!r}"
             )
+        margin = self.global_window_margin
+        if margin is not None and not (0 <= margin < self.global_window_seconds):
+            raise ValueError(
+                "Limits.global_window_margin must be >= 0 and below global_window_seconds, "
+                f"got {margin!r}"
+            )
+
+    @property
+    def window_margin(self) -> float:
+        """``global_window_margin``, or what the window exceeds one second by."""
+        if self.global_window_margin is not None:
+            return self.global_window_margin
+        return max(0.0, self.global_window_seconds - 1.0)
 
 
 class TokenBucket:
@@ -247,26 +308,83 @@ class TokenBucket:
         return self._tokens_at(now) >= self.capacity
 
 
+@dataclass(eq=False, slots=True)
+class Sent:
+    """One send in the overall window: granted at ``granted``; ``value`` is the time it
+    counts at (its effective time once answered; ``granted + IN_FLIGHT_CAP_SECONDS -
+    seconds`` while in flight, so that it holds the window until the cap)."""
+
+    granted: float
+    value: float
+    seq: int
+    trip: float | None = None  # grant to answer, once answered
+
+
 class SlidingWindow:
-    """At most ``sends`` grants in any window of ``seconds``, the way Telegram (and the local
-    Bot API server) counts the overall limit: the times of the last ``sends`` grants; one
-    more may go once the oldest of them is ``seconds`` old. A catch-up never applies here:
-    each grant is kept at the moment it was made."""
+    """At most ``sends`` sends in any window of ``seconds``, the way Telegram (and the local
+    Bot API server) counts the overall limit, on when the sends can have *reached* it (see
+    the module text): each send counts at its effective time ``e = max(g, r - margin -
+    floor)`` (``g`` its grant, ``r`` its answer, ``floor`` the quickest of the last
+    ``sends`` round trips); one in flight counts as not answered before ``g`` plus the cap.
+    One more may go once the lowest of the ``sends`` highest is ``seconds`` old. A catch-up
+    never applies here. Only the ``sends`` highest are kept: a send that makes way is at
+    least ``seconds`` old and cannot count again (its effective time never rises after it
+    was answered)."""
 
-    __slots__ = ("seconds", "sends", "stamps")
+    __slots__ = ("_seq", "entries", "margin", "seconds", "sends", "trips")
 
-    def __init__(self, sends: int, seconds: float) -> None:
+    def __init__(self, sends: int, seconds: float, margin: float = 0.0) -> None:
         self.sends = sends
         self.seconds = seconds
-        self.stamps: deque[float] = deque(maxlen=sends)
+        self.margin = margin
+        # the kept sends by (value, seq), lowest first
+        self.entries: list[tuple[float, int, Sent]] = []
+        self.trips: deque[float] = deque(maxlen=sends)  # the last round trips, for the floor
+        self._seq = itertools.count()
 
     def ready_at(self, now: float) -> float:
-        if len(self.stamps) < self.sends:
+        if len(self.entries) < self.sends:
             return now
-        return max(now, self.stamps[0] + self.seconds)
+        return max(now, self.entries[0][0] + self.seconds)
 
-    def take(self, now: float) -> None:
-        self.stamps.append(now)  # the oldest falls out (maxlen)
+    def waits_for_a_send_in_flight(self) -> bool:
+        """Whether what holds the next send is a send not answered yet."""
+        return len(self.entries) >= self.sends and self.entries[0][2].trip is None
+
+    def take(self, now: float) -> Sent:
+        sent = Sent(now, now + IN_FLIGHT_CAP_SECONDS - self.seconds, next(self._seq))
+        if len(self.entries) >= self.sends:
+            del self.entries[0]  # the lowest makes way
+        insort(self.entries, (sent.value, sent.seq, sent))
+        return sent
+
+    def answered(self, sent: Sent, trip: float) -> None:
+        """``sent`` was answered ``trip`` seconds after its grant (idempotent)."""
+        if sent.trip is not None:
+            return
+        sent.trip = trip = max(0.0, trip)
+        self.trips.append(trip)
+        floor = min(self.trips)
+        value = max(sent.granted, sent.granted + trip - self.margin - floor)
+        index = bisect_left(self.entries, (sent.value, sent.seq))
+        if index < len(self.entries) and self.entries[index][2] is sent:
+            del self.entries[index]
+            sent.value = value
+            insort(self.entries, (value, sent.seq, sent))
+        else:  # it made way already (answered after the cap)
+            sent.value = value
+
+
+@dataclass(eq=False, slots=True)
+class Grant:
+    """What ``Pacer.acquire`` hands back: the send may go. Hand it to ``Pacer.answered`` once
+    the send's answer came, whatever it was (sent, an error, a timeout, cancelled)."""
+
+    at: float  # the monotonic time it was granted
+    sent: Sent | None = None  # in this process's overall window
+    ticket: Any = None  # the shared store's, for its window (None: not taken there)
+    asked: float = 0.0  # when this process asked the shared store (monotonic)
+    done: bool = False
 
 
 @dataclass(eq=False, slots=True)
@@ -274,7 +392,7 @@ class _Waiter:
     priority: int
     seq: int
     is_group: bool
-    future: asyncio.Future[float]
+    future: asyncio.Future[Grant]
     arrived: float
 
 
@@ -326,7 +444,11 @@ class Pacer:
             slack=self.limits.first_grant_slack,
         )
         self._window = (
-            SlidingWindow(self.limits.global_window_sends, self.limits.global_window_seconds)
+            SlidingWindow(
+                self.limits.global_window_sends,
+                self.limits.global_window_seconds,
+                self.limits.window_margin,
+            )
             if self.limits.global_window_sends
             else None
         )
@@ -371,12 +493,13 @@ class Pacer:
         if self._shared is not None:
             await self._shared.close()
 
-    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
+    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> Grant:
         """Wait until a message to ``chat_id`` may be sent, and take the tokens for it.
 
-        Returns the monotonic time at which it was granted. If the caller is
-        cancelled while waiting, nothing is taken; if it is cancelled after
-        the grant, the tokens stay spent.
+        Returns the grant (``Grant.at``: the monotonic time it was granted); give it to
+        ``answered`` once the send's answer came, whatever it was. If the caller is
+        cancelled while waiting, nothing is taken; if it is cancelled after the grant, the
+        tokens stay spent (and the grant still wants its ``answered``).
         """
         now = self._monotonic()
         self._maybe_sweep(now)
@@ -386,8 +509,7 @@ class Pacer:
             and not self._sharing(now)
             and self._grantable_at(chat, is_group, now) <= now + EPSILON
         ):
-            self._take(chat, is_group, now)
-            return now
+            return Grant(now, self._take(chat, is_group, now))
 
         waiter = _Waiter(
             priority, next(self._seq), is_group, asyncio.get_running_loop().create_future(), now
@@ -403,6 +525,32 @@ class Pacer:
         finally:
             if waiter.future.cancelled():
                 self._drop(chat_id, waiter)
+
+    def answered(self, grant: Grant) -> None:
+        """The send ``grant`` let go has its answer (sent, refused, failed, timed out or
+        cancelled): from now on the overall window counts it at its effective time, not as
+        in flight (see the module text). Call it as soon as the answer came, once; again
+        changes nothing."""
+        if grant.done:
+            return
+        grant.done = True
+        now = self._monotonic()
+        if grant.sent is not None and self._window is not None:
+            self._window.answered(grant.sent, now - grant.at)
+        shared = self._shared
+        # (a store that failed hears of no answer: its send's place ends at the cap)
+        if grant.ticket is not None and shared is not None and self._sharing(now):
+            ticket, trip = grant.ticket, now - grant.asked
+
+            async def tell() -> None:
+                try:
+                    await shared.answered(ticket, trip)
+                except Exception as error:
+                    log.warning("could not tell the other processes of an answer: %s", error)
+
+            self._in_background(tell(), "pacer-share-answer")
+        if self._waiting and self._window is not None:  # it may have held the window
+            self._ensure_dispatcher(self._global_ready_at(now))
 
     def pause(self, seconds: float | timedelta) -> None:
         """Nobody sends for ``seconds`` from now (flood control's ``retry_after``).
@@ -510,10 +658,6 @@ class Pacer:
         shared = self._shared
         if shared is None:
             return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
 
         async def tell() -> None:
             try:
@@ -521,13 +665,23 @@ class Pacer:
             except Exception as error:
                 log.warning("could not share a pause with the other processes: %s", error)
 
-        task = loop.create_task(tell(), name="pacer-share-pause")
+        self._in_background(tell(), "pacer-share-pause")
+
+    def _in_background(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` in a task of its own (``close`` waits for it); none without a loop."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            work.close()
+            return
+        task = loop.create_task(work, name=name)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _take_shared(self, chat_id: int, chat: _Chat, now: float) -> bool:
-        """Ask the shared buckets for the head of ``chat``. False: not now (the chat or
-        everyone waits for what they said, or they failed and the local bucket decides)."""
+    async def _take_shared(self, chat_id: int, chat: _Chat, now: float) -> Verdict | None:
+        """Ask the shared buckets for the head of ``chat``: their grant, or None: not now
+        (the chat or everyone waits for what they said, or they failed and the local bucket
+        decides)."""
         shared = self._shared
         assert shared is not None
         head = chat.queue[0][2]
@@ -542,9 +696,9 @@ class Pacer:
                 error,
                 SHARED_RETRY_SECONDS,
             )
-            return False
+            return None
         if verdict.granted:
-            return True
+            return verdict
         now = self._monotonic()
         if verdict.blocked == "chat":  # Blocked.CHAT (shared_limits imports this module)
             # Another process sent to this chat: it waits, the others go on.
@@ -552,12 +706,14 @@ class Pacer:
             self._schedule_head(chat_id, chat, now)
         else:
             self._shared_until = now + verdict.wait
-        return False
+        return None
 
     def _grantable_at(self, chat: _Chat, is_group: bool, now: float) -> float:
         return max(chat.ready_at(now, is_group), self._global_ready_at(now))
 
-    def _take(self, chat: _Chat, is_group: bool, now: float, arrived: float | None = None) -> None:
+    def _take(
+        self, chat: _Chat, is_group: bool, now: float, arrived: float | None = None
+    ) -> Sent | None:
         due = None
         if arrived is not None:
             # When this send fell due: queued, the chat's buckets allow it, no pause.
@@ -568,11 +724,10 @@ class Pacer:
                 due = max(due, chat.group.token_arrived_at())
         # Only the overall bucket catches up; a chat's own limits stay strict.
         self._global.take(now, since=due)
-        if self._window is not None:
-            self._window.take(now)
         chat.bucket.take(now)
         if is_group and chat.group is not None:
             chat.group.take(now)
+        return self._window.take(now) if self._window is not None else None
 
     def _maybe_sweep(self, now: float) -> None:
         if now - self._last_sweep >= self.limits.evict_interval:
@@ -642,12 +797,14 @@ class Pacer:
             heappop(pending)
         return pending[0][0] if pending else None
 
-    def _grant(self, chat_id: int, chat: _Chat, now: float) -> None:
+    def _grant(
+        self, chat_id: int, chat: _Chat, now: float, ticket: object = None, asked: float = 0.0
+    ) -> None:
         heappop(self._ready)
         _priority, _seq, waiter = heappop(chat.queue)
         self._waiting -= 1
-        self._take(chat, waiter.is_group, now, arrived=waiter.arrived)
-        waiter.future.set_result(now)
+        sent = self._take(chat, waiter.is_group, now, arrived=waiter.arrived)
+        waiter.future.set_result(Grant(now, sent, ticket, asked))
         self._schedule_head(chat_id, chat, now)
 
     # ------------------------------------------------------------------ dispatcher
@@ -672,18 +829,24 @@ class Pacer:
                 first = self._first_ready()
                 global_at = self._global_ready_at(now)
                 if first is not None and global_at <= now + EPSILON:
+                    ticket: object = None
+                    asked = now
                     if self._sharing(now):
                         chat_id, chat = first
                         head = chat.queue[0][2]
-                        if not await self._take_shared(chat_id, chat, now):
+                        verdict = await self._take_shared(chat_id, chat, now)
+                        if verdict is None:
                             continue
+                        ticket = verdict.ticket
                         now = self._monotonic()
                         # While we asked, the head may have been cancelled: then the tokens
-                        # are spent for nothing (under-use, never excess).
+                        # are spent for nothing (under-use, never excess), and the shared
+                        # window hears at once that this send is not in flight.
                         first = self._first_ready()
                         if first is None or first[1] is not chat or chat.queue[0][2] is not head:
+                            self.answered(Grant(now, None, ticket, asked))
                             continue
-                    self._grant(*first, now)
+                    self._grant(*first, now, ticket, asked)
                     self._maybe_sweep(now)
                     continue
                 pending_at = self._first_pending_at()

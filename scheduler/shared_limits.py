@@ -28,11 +28,22 @@ the overall bucket mirror the local pacer:
   ones that follow it (a cold send path) and would otherwise share a second with 30 others.
 
 On top of the overall bucket, the overall window (at most ``Limits.global_window_sends``
-grants in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``):
-the times of the last ``global_window_sends`` grants, kept as they were made (no
-catch-up). In Redis a list of those times (``<overall key>:window``); in PostgreSQL as
-many rows of ``pacer_bucket`` (``<overall key>:window:<slot>``, a grant's time in
-``tat``), the oldest overwritten by the next grant, only while the overall row is locked.
+sends in any ``global_window_seconds``, as Telegram counts; ``pacing.SlidingWindow``, whose
+module text has the reasoning): each send counts at its effective time, ``max(g, r -
+margin - floor)`` once answered (``SharedBuckets.answered``), ``g + cap - W`` in flight,
+and the next may go once the lowest of the N highest is ``W`` old. A take's verdict names
+the send it entered (``Verdict.ticket``); its process reports the round trip ``r - g`` as
+the time from asking to the answer on its own clock, so ``r`` is never earlier than the
+answer on the store's. Held up by another process's send in flight, a take is told to ask
+again within ``IN_FLIGHT_POLL_SECONDS`` (that answer wakes nobody here). In Redis a sorted
+set of the N sends kept (``<overall key>:sends``, scored by the time each counts at,
+members ``f|<id>|<g>`` in flight and ``a|<id>|<g>`` answered) and a list of the last N
+round trips (``<overall key>:trips``); in PostgreSQL N slot rows of ``pacer_bucket``
+(``<overall key>:window:<slot>``, the time it counts at in ``tat``) with ``<slot
+row>.granted`` and ``<slot row>.trip`` beside each (the floor: the least round trip of
+the N slots), written by ``pacer_take`` while the overall row is locked and by
+``pacer_answered`` under the slot's own rows' locks. A take stays one round trip; an
+answer is one more, in the background.
 
 Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
 clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to
@@ -43,14 +54,23 @@ process (``pause``).
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from scheduler.pacing import EPSILON, Limits
+from scheduler.pacing import (
+    EPSILON,
+    IN_FLIGHT_CAP_SECONDS,
+    IN_FLIGHT_POLL_SECONDS,
+    Limits,
+    Sent,
+    SlidingWindow,
+)
 
 __all__ = [
     "Blocked",
@@ -86,9 +106,11 @@ class Bucket:
     tolerance: float
     catch_up: float = 0.0
     slack: float = 0.0
-    #: at most ``window`` grants in any ``window_seconds`` (0: no window; the overall only)
+    #: at most ``window`` sends in any ``window_seconds`` (0: no window; the overall only),
+    #: ``window_margin`` of them beyond the server's own count
     window: int = 0
     window_seconds: float = 1.0
+    window_margin: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +118,8 @@ class Verdict:
     granted: bool
     wait: float = 0.0  # seconds until it could be granted (when not granted)
     blocked: Blocked = Blocked.NONE
+    #: a grant's entry in the shared window, for ``SharedBuckets.answered`` (None: no window)
+    ticket: Any = None
 
 
 def buckets_for(
@@ -113,6 +137,7 @@ def buckets_for(
             limits.first_grant_slack,
             limits.global_window_sends,
             limits.global_window_seconds,
+            limits.window_margin,
         )
     ]
     if chat_id is None:
@@ -131,15 +156,18 @@ def decide(
     now: float,
     tats: Sequence[float | None],
     buckets: Sequence[Bucket],
-    window: Sequence[float] = (),
-) -> tuple[Verdict, list[float], list[float]]:
+    window_until: float | None = None,
+    in_flight: bool = False,
+) -> tuple[Verdict, list[float]]:
     """The GCRA for several buckets at once, and the overall window: all give a token, or
     none does.
 
-    ``tats[i]`` is bucket i's theoretical arrival time (None: never used); ``window``, the
-    times of the last grants through the overall bucket (``buckets[0]``), oldest first.
-    Returns the verdict and, when granted, the new ``tat`` of each bucket and the window's
-    new times. The Lua script of ``RedisBuckets`` and ``pacer_take`` are this function."""
+    ``tats[i]`` is bucket i's theoretical arrival time (None: never used);
+    ``window_until``, when the overall window lets the next send go (None: it has room),
+    ``in_flight``: what holds it is a send not answered yet (then the verdict says to ask
+    again within ``IN_FLIGHT_POLL_SECONDS``: its answer may come any moment). Returns the
+    verdict and, when granted, the new ``tat`` of each bucket (the caller enters the send
+    in the window). The Lua script of ``RedisBuckets`` and ``pacer_take`` are this."""
     wait, blocked = 0.0, Blocked.NONE
     for index, (tat, bucket) in enumerate(zip(tats, buckets, strict=True)):
         if tat is None:
@@ -147,21 +175,21 @@ def decide(
         late = tat - bucket.tolerance - now
         if late > wait:
             wait, blocked = late, Blocked.OVERALL if index == 0 else Blocked.CHAT
-    overall = buckets[0]
-    if overall.window and len(window) >= overall.window:
-        late = window[-overall.window] + overall.window_seconds - now
+    if window_until is not None:
+        late = window_until - now
+        if in_flight:
+            late = min(late, IN_FLIGHT_POLL_SECONDS)
         if late > wait:
             wait, blocked = late, Blocked.OVERALL
     if wait > EPSILON:
-        return Verdict(False, wait, blocked), [], []
+        return Verdict(False, wait, blocked), []
     new = []
     for tat, bucket in zip(tats, buckets, strict=True):
         if tat is None or tat < now - IDLE_SECONDS:
             new.append(now + bucket.interval + bucket.slack)
         else:
             new.append(max(tat, now - bucket.catch_up) + bucket.interval)
-    stamps = [*window, now][-overall.window :] if overall.window else []
-    return Verdict(True), new, stamps
+    return Verdict(True), new
 
 
 def paused(now: float, tat: float | None, bucket: Bucket, seconds: float) -> float:
@@ -177,6 +205,11 @@ class SharedBuckets(Protocol):
 
     async def take(self, chat_id: int, is_group: bool) -> Verdict:
         """Take a token from the overall, chat and (a group) group buckets, or none."""
+        ...
+
+    async def answered(self, ticket: Any, trip: float) -> None:
+        """The send granted with ``ticket`` (``Verdict.ticket``) was answered ``trip``
+        seconds after this process asked for it: the window counts it at its effective time."""
         ...
 
     async def pause(self, chat_id: int | None, seconds: float) -> None:
@@ -197,21 +230,35 @@ class MemoryBuckets:
         self.clock = clock
         self.namespace = namespace
         self.tats: dict[str, float] = {}
-        self.window: list[float] = []  # the overall window's grants, oldest first
+        self.window = SlidingWindow(
+            limits.global_window_sends, limits.global_window_seconds, limits.window_margin
+        )
         self.fail: BaseException | None = None  # raise this from every call (a store down)
 
     async def take(self, chat_id: int, is_group: bool) -> Verdict:
         if self.fail is not None:
             raise self.fail
+        now = self.clock()
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
-        verdict, new, window = decide(
-            self.clock(), [self.tats.get(b.key) for b in buckets], buckets, self.window
+        window = self.window if self.limits.global_window_sends else None
+        until = window.ready_at(now) if window is not None else None
+        verdict, new = decide(
+            now,
+            [self.tats.get(b.key) for b in buckets],
+            buckets,
+            until if until is not None and until > now else None,
+            window is not None and window.waits_for_a_send_in_flight(),
         )
-        if verdict.granted:
-            for bucket, tat in zip(buckets, new, strict=True):
-                self.tats[bucket.key] = tat
-            self.window = window
-        return verdict
+        if not verdict.granted:
+            return verdict
+        for bucket, tat in zip(buckets, new, strict=True):
+            self.tats[bucket.key] = tat
+        return Verdict(True, ticket=window.take(now) if window is not None else None)
+
+    async def answered(self, ticket: Sent, trip: float) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.window.answered(ticket, trip)
 
     async def pause(self, chat_id: int | None, seconds: float) -> None:
         if self.fail is not None:
@@ -225,10 +272,12 @@ class MemoryBuckets:
 
 # ----------------------------------------------------------------------------------- Redis
 
-# KEYS: the buckets, then the overall window's list (its grants' times, oldest first).
-# ARGV: per bucket interval, tolerance, catch_up, slack; then the idle seconds, EPSILON,
-# the window's sends and seconds. Returns {1} (granted) or {0, wait as a string, index of
-# the bucket}. Keys expire once their bucket is full again (nothing to remember).
+# KEYS: the buckets, then the overall window's sorted set: one member per send it keeps,
+# scored by the time the send counts at; ``f|<id>|<grant>`` in flight, ``a|<id>|<grant>``
+# answered. ARGV: per bucket interval, tolerance, catch_up, slack; then the idle seconds,
+# EPSILON, the window's sends and seconds, the in-flight cap and poll, the send's id.
+# Returns {1, member} (granted) or {0, wait as a string, index of the bucket}. Keys expire
+# once their bucket is full again (nothing to remember).
 TAKE_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -237,6 +286,8 @@ local idle = tonumber(ARGV[4 * n + 1])
 local epsilon = tonumber(ARGV[4 * n + 2])
 local window = tonumber(ARGV[4 * n + 3])
 local window_seconds = tonumber(ARGV[4 * n + 4])
+local cap = tonumber(ARGV[4 * n + 5])
+local poll = tonumber(ARGV[4 * n + 6])
 local tats = {}
 local wait, blocked = 0, 0
 for i = 1, n do
@@ -247,10 +298,13 @@ for i = 1, n do
     if late > wait then wait = late; blocked = i end
   end
 end
+local kept = 0
 if window > 0 then
-  local oldest = redis.call('LINDEX', KEYS[n + 1], -window)
-  if oldest then
-    local late = tonumber(oldest) + window_seconds - now
+  kept = redis.call('ZCARD', KEYS[n + 1])
+  if kept >= window then
+    local lowest = redis.call('ZRANGE', KEYS[n + 1], 0, 0, 'WITHSCORES')
+    local late = tonumber(lowest[2]) + window_seconds - now
+    if string.sub(lowest[1], 1, 1) == 'f' and late > poll then late = poll end
     if late > wait then wait = late; blocked = 1 end
   end
 end
@@ -268,11 +322,43 @@ for i = 1, n do
   redis.call('SET', KEYS[i], string.format('%.6f', new), 'PX', keep)
 end
 if window > 0 then
-  redis.call('RPUSH', KEYS[n + 1], string.format('%.6f', now))
-  redis.call('LTRIM', KEYS[n + 1], -window, -1)
-  redis.call('PEXPIRE', KEYS[n + 1], math.ceil((window_seconds + idle) * 1000))
+  if kept >= window then redis.call('ZPOPMIN', KEYS[n + 1], kept - window + 1) end
+  local member = 'f|' .. ARGV[4 * n + 7] .. '|' .. string.format('%.6f', now)
+  redis.call('ZADD', KEYS[n + 1], string.format('%.6f', now + cap - window_seconds), member)
+  redis.call('PEXPIRE', KEYS[n + 1], math.ceil((cap + idle) * 1000))
+  return {1, member}
 end
 return {1}
+"""
+
+# KEYS: the window's sorted set, the last round trips (a list). ARGV: the member the take
+# returned, its round trip, the window's margin, sends and seconds, the idle seconds. The
+# send counts from now at max(g, g + trip - margin - floor), floor the least of the last
+# ``sends`` round trips; a member no longer kept (it made way) only adds its round trip.
+ANSWERED_SCRIPT = """
+local member = ARGV[1]
+local trip = tonumber(ARGV[2])
+local margin = tonumber(ARGV[3])
+local sends = tonumber(ARGV[4])
+local window_seconds = tonumber(ARGV[5])
+local idle = tonumber(ARGV[6])
+if trip < 0 then trip = 0 end
+redis.call('LPUSH', KEYS[2], string.format('%.6f', trip))
+redis.call('LTRIM', KEYS[2], 0, sends - 1)
+redis.call('PEXPIRE', KEYS[2], 3600000)
+local floor = trip
+for _, value in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
+  local other = tonumber(value)
+  if other < floor then floor = other end
+end
+if redis.call('ZREM', KEYS[1], member) == 1 then
+  local granted = tonumber(string.match(member, '[^|]+$'))
+  local value = math.max(granted, granted + trip - margin - floor)
+  redis.call('ZADD', KEYS[1], string.format('%.6f', value), 'a' .. string.sub(member, 2))
+  local keep = math.ceil((window_seconds + idle) * 1000)
+  if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
+end
+return 1
 """
 
 # KEYS[1]: the bucket; ARGV: seconds, tolerance. Pushes its tat to now + seconds + tolerance.
@@ -298,7 +384,13 @@ class RedisBuckets:
         self.namespace = namespace
         self.redis = Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._take = self.redis.register_script(TAKE_SCRIPT)
+        self._answered = self.redis.register_script(ANSWERED_SCRIPT)
         self._pause = self.redis.register_script(PAUSE_SCRIPT)
+        self._ids = (f"{os.getpid()}.{os.urandom(3).hex()}.{n}" for n in itertools.count())
+
+    def _window_keys(self) -> tuple[str, str]:
+        overall = f"{self.namespace}:all"
+        return f"{overall}:sends", f"{overall}:trips"
 
     async def take(self, chat_id: int, is_group: bool) -> Verdict:
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
@@ -307,12 +399,27 @@ class RedisBuckets:
             args += [bucket.interval, bucket.tolerance, bucket.catch_up, bucket.slack]
         overall = buckets[0]
         args += [IDLE_SECONDS, EPSILON, overall.window, overall.window_seconds]
-        keys = [bucket.key for bucket in buckets] + [f"{overall.key}:window"]
+        args += [IN_FLIGHT_CAP_SECONDS, IN_FLIGHT_POLL_SECONDS, next(self._ids)]
+        keys = [bucket.key for bucket in buckets] + [self._window_keys()[0]]
         answer = await self._take(keys=keys, args=args)
         if int(answer[0]) == 1:
-            return Verdict(True)
+            return Verdict(True, ticket=answer[1].decode() if len(answer) > 1 else None)
         index = int(answer[2])
         return Verdict(False, float(answer[1]), Blocked.OVERALL if index == 1 else Blocked.CHAT)
+
+    async def answered(self, ticket: str, trip: float) -> None:
+        overall = buckets_for(self.namespace, self.limits, None, False)[0]
+        await self._answered(
+            keys=list(self._window_keys()),
+            args=[
+                ticket,
+                trip,
+                overall.window_margin,
+                overall.window,
+                overall.window_seconds,
+                IDLE_SECONDS,
+            ],
+        )
 
     async def pause(self, chat_id: int | None, seconds: float) -> None:
         bucket = buckets_for(self.namespace, self.limits, chat_id, False)[-1]
@@ -324,11 +431,14 @@ class RedisBuckets:
 
 # ------------------------------------------------------------------------------ PostgreSQL
 
-# pacer_take (storage/migrations/versions/pacer_0014_overall_window.py) is ``decide`` in
-# PL/pgSQL.
+# pacer_take and pacer_answered (storage/migrations/versions/pacer_0015_answered_sends.py)
+# are ``decide`` and ``pacing.SlidingWindow`` in PL/pgSQL.
 TAKE_SQL = (
     "SELECT pacer_take($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], "
-    "$6::float8, $7::float8, $8::int, $9::float8)"
+    "$6::float8, $7::float8, $8::int, $9::float8, $10::float8, $11::float8)"
+)
+ANSWERED_SQL = (
+    "SELECT pacer_answered($1::text, $2::int, $3::float8, $4::float8, $5::float8, $6::int)"
 )
 LOCK_SQL = "SELECT key, tat FROM pacer_bucket WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE"
 NOW_SQL = "SELECT extract(epoch FROM clock_timestamp())::float8"
@@ -389,13 +499,35 @@ class PostgresBuckets:
                     EPSILON,
                     buckets[0].window,
                     buckets[0].window_seconds,
+                    IN_FLIGHT_CAP_SECONDS,
+                    IN_FLIGHT_POLL_SECONDS,
                 )
             except BaseException:
                 await self._drop_connection()
                 raise
         if answer[0] == 1:
-            return Verdict(True)
+            # the slot and the grant's time name the send in the window
+            return Verdict(True, ticket=(int(answer[1]), answer[2]) if buckets[0].window else None)
         return Verdict(False, answer[1], Blocked.OVERALL if answer[2] == 1 else Blocked.CHAT)
+
+    async def answered(self, ticket: tuple[int, float], trip: float) -> None:
+        overall = buckets_for(self.namespace, self.limits, None, False)[0]
+        slot, granted = ticket
+        async with self._lock:
+            connection = await self._connect()
+            try:
+                await connection.execute(
+                    ANSWERED_SQL,
+                    overall.key,
+                    slot,
+                    granted,
+                    trip,
+                    overall.window_margin,
+                    overall.window,
+                )
+            except BaseException:
+                await self._drop_connection()
+                raise
 
     async def pause(self, chat_id: int | None, seconds: float) -> None:
         bucket = buckets_for(self.namespace, self.limits, chat_id, False)[-1]
@@ -413,14 +545,15 @@ class PostgresBuckets:
                 raise
 
     async def forget_idle(self) -> int:
-        """Delete the rows of buckets that are full again (and window slots that old);
-        return how many. Rows a send holds are skipped: a take never waits for this."""
+        """Delete the rows of buckets that are full again; return how many. Rows a send
+        holds are skipped: a take never waits for this. The overall window's rows stay
+        (a fixed three per slot, and a round trip is not a time)."""
         async with self._lock:
             connection = await self._connect()
             status = await connection.execute(
                 "DELETE FROM pacer_bucket WHERE key IN (SELECT key FROM pacer_bucket "
-                "WHERE tat IS NULL OR tat < extract(epoch FROM clock_timestamp()) - $1 "
-                "FOR UPDATE SKIP LOCKED)",
+                "WHERE (tat IS NULL OR tat < extract(epoch FROM clock_timestamp()) - $1) "
+                "AND key NOT LIKE '%:window:%' FOR UPDATE SKIP LOCKED)",
                 IDLE_SECONDS + 60.0,
             )
         return int(status.rsplit(" ", 1)[-1])

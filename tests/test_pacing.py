@@ -2,8 +2,8 @@
 
 Two fakes, neither sleeps for real:
 
-* ``FakeTime``: ``sleep(s)`` advances the clock by ``s`` at once. The pacer's
-  dispatcher is the only thing that sleeps, so this is exact.
+* ``FakeTime``: ``sleep(s)`` lets whatever is ready run, then advances the clock by ``s``.
+  The pacer's dispatcher is the only thing that sleeps, so this is exact.
 * ``ManualTime``: ``sleep(s)`` returns a future the test resolves after moving
   the clock itself; for what happens *while* the dispatcher sleeps.
 """
@@ -11,9 +11,12 @@ Two fakes, neither sleeps for real:
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
+import random
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -21,7 +24,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.pacing import Limits, Pacer, Priority
+from bot.core.seam import RateLimited, Rejected, SendText, Sent, Transient
+from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Grant, Limits, Pacer, Priority
 
 EPS = 1e-5
 
@@ -36,6 +40,7 @@ class FakeTime:
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
+        await settle()  # what was ready runs first (a granted send answers), as in real time
         self.now += seconds
         await asyncio.sleep(0)
 
@@ -83,13 +88,20 @@ def pacer_on(fake: FakeTime | ManualTime, limits: Limits | None = None) -> Pacer
     return Pacer(limits or Limits(), monotonic=fake.monotonic, sleep=fake.sleep)
 
 
+async def send(pacer: Pacer, chat_id: int, is_group: bool = False, priority: int = 0) -> float:
+    """A send answered the moment it was granted; when it was granted."""
+    grant = await pacer.acquire(chat_id, is_group, priority)
+    pacer.answered(grant)
+    return grant.at
+
+
 # --------------------------------------------------------------------------- basics
 
 
 async def test_an_idle_pacer_grants_at_once_without_sleeping():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    assert await pacer.acquire(1) == 0.0
+    assert await send(pacer, 1) == 0.0
     assert fake.sleeps == []
     assert pacer.waiting == 0
 
@@ -97,7 +109,7 @@ async def test_an_idle_pacer_grants_at_once_without_sleeping():
 async def test_two_messages_to_one_chat_are_one_second_apart():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(1))
+    first, second = await asyncio.gather(send(pacer, 1), send(pacer, 1))
     assert first == 0.0
     assert second == pytest.approx(1.0)
     assert fake.sleeps == [pytest.approx(1.0)]  # one exact wait, no polling
@@ -106,7 +118,7 @@ async def test_two_messages_to_one_chat_are_one_second_apart():
 async def test_a_hundred_chats_take_seventy_thirtieths_of_a_second():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(100))))
     assert times[:30] == [0.0] * 30  # the burst
     for i in range(30, 100):
         assert times[i] == pytest.approx((i - 29) / 30)  # then one every 1/30 s
@@ -120,7 +132,7 @@ async def test_a_groups_twenty_first_message_waits_for_the_group_bucket():
     # lift the per-chat limit to see the group limit alone
     limits = Limits(chat_per_second=1000.0, chat_burst=1000)
     pacer = pacer_on(fake, limits)
-    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(23)))
+    times = await asyncio.gather(*(send(pacer, -100, is_group=True) for _ in range(23)))
     assert times[:20] == [0.0] * 20
     assert times[20:] == [pytest.approx(3.0), pytest.approx(6.0), pytest.approx(9.0)]
 
@@ -128,14 +140,14 @@ async def test_a_groups_twenty_first_message_waits_for_the_group_bucket():
 async def test_the_group_limit_does_not_apply_to_private_chats():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
-    times = await asyncio.gather(*(pacer.acquire(100) for _ in range(25)))
+    times = await asyncio.gather(*(send(pacer, 100) for _ in range(25)))
     assert times == [0.0] * 25
 
 
 async def test_a_group_under_default_limits_gets_both_limits():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    times = await asyncio.gather(*(pacer.acquire(-100, is_group=True) for _ in range(45)))
+    times = await asyncio.gather(*(send(pacer, -100, is_group=True) for _ in range(45)))
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert all(gap >= 1 - EPS for gap in gaps)  # the chat bucket
     assert gaps[0] == pytest.approx(1.0)
@@ -149,8 +161,8 @@ async def test_a_group_under_default_limits_gets_both_limits():
 async def test_groups_are_limited_each_on_their_own():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
-    a = [pacer.acquire(-1, is_group=True) for _ in range(20)]
-    b = [pacer.acquire(-2, is_group=True) for _ in range(10)]
+    a = [send(pacer, -1, is_group=True) for _ in range(20)]
+    b = [send(pacer, -2, is_group=True) for _ in range(10)]
     assert await asyncio.gather(*a, *b) == [0.0] * 30
 
 
@@ -162,7 +174,7 @@ async def test_pause_delays_everything():
     pacer = pacer_on(fake)
     pacer.pause(5)
     assert pacer.delay_for(1) == pytest.approx(5.0)
-    times = await asyncio.gather(*(pacer.acquire(chat) for chat in range(3)))
+    times = await asyncio.gather(*(send(pacer, chat) for chat in range(3)))
     assert times == [pytest.approx(5.0)] * 3
     assert fake.sleeps == [pytest.approx(5.0)]
 
@@ -172,12 +184,12 @@ async def test_a_429_pauses_all_sends_and_the_same_message_is_retried():
     pacer = pacer_on(fake)
 
     async def send_and_get_flood_control() -> float:
-        await pacer.acquire(1)
+        await send(pacer, 1)
         pacer.pause(timedelta(seconds=5))  # python-telegram-bot gives a timedelta
-        return await pacer.acquire(1)  # the same message, again
+        return await send(pacer, 1)  # the same message, again
 
     retried, *others = await asyncio.gather(
-        send_and_get_flood_control(), *(pacer.acquire(chat) for chat in range(2, 12))
+        send_and_get_flood_control(), *(send(pacer, chat) for chat in range(2, 12))
     )
     assert retried == pytest.approx(5.0)
     assert others == [pytest.approx(5.0)] * 10
@@ -201,7 +213,7 @@ async def test_a_pause_only_extends():
 async def test_a_pause_while_messages_wait_holds_them_back():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    tasks = [asyncio.create_task(pacer.acquire(chat)) for chat in range(40)]
+    tasks = [asyncio.create_task(send(pacer, chat)) for chat in range(40)]
     await asyncio.sleep(0)  # the first 30 are granted, 10 wait for the global bucket
     assert pacer.waiting == 10
     pacer.pause(5)
@@ -216,7 +228,7 @@ async def test_one_chats_429_pauses_only_that_chat():
     assert pacer.limited(1, 5) is False
     assert pacer.delay_for(1) == pytest.approx(5.0)
     assert pacer.delay_for(2) == 0.0
-    refused, other = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    refused, other = await asyncio.gather(send(pacer, 1), send(pacer, 2))
     assert refused == pytest.approx(5.0)  # the same message, after its chat's pause
     assert other == 0.0  # another chat goes on at once
 
@@ -224,8 +236,8 @@ async def test_one_chats_429_pauses_only_that_chat():
 async def test_a_chats_pause_holds_back_what_already_waits_for_it():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first = await pacer.acquire(1)
-    waiting = asyncio.create_task(pacer.acquire(1))  # its bucket: due at 1 s
+    first = await send(pacer, 1)
+    waiting = asyncio.create_task(send(pacer, 1))  # its bucket: due at 1 s
     await asyncio.sleep(0)
     pacer.limited(1, timedelta(seconds=4))
     assert first == 0.0
@@ -239,7 +251,7 @@ async def test_429s_in_two_chats_at_once_pause_everyone():
     fake.now = 1.0
     assert pacer.limited(2, 3) is True  # chat 1 still paused: the bot's overall limit
     assert pacer.delay_for(3) == pytest.approx(4.0)  # until chat 1's pause ends
-    times = await asyncio.gather(*(pacer.acquire(chat) for chat in (3, 4)))
+    times = await asyncio.gather(*(send(pacer, chat) for chat in (3, 4)))
     assert times == [pytest.approx(5.0)] * 2
 
 
@@ -279,15 +291,15 @@ async def test_a_reply_overtakes_waiting_scheduled_and_broadcast_messages():
     pacer = pacer_on(fake)
     order: list[str] = []
 
-    async def send(name: str, chat: int, priority: Priority) -> float:
-        at = await pacer.acquire(chat, priority=priority)
+    async def named(name: str, chat: int, priority: Priority) -> float:
+        at = await send(pacer, chat, priority=priority)
         order.append(name)
         return at
 
-    burst = [send(f"burst{i}", 1000 + i, Priority.BROADCAST) for i in range(30)]
-    broadcast = [send(f"broadcast{i}", 2000 + i, Priority.BROADCAST) for i in range(5)]
-    scheduled = [send(f"scheduled{i}", 3000 + i, Priority.SCHEDULED) for i in range(3)]
-    reply = send("reply", 4000, Priority.REPLY)
+    burst = [named(f"burst{i}", 1000 + i, Priority.BROADCAST) for i in range(30)]
+    broadcast = [named(f"broadcast{i}", 2000 + i, Priority.BROADCAST) for i in range(5)]
+    scheduled = [named(f"scheduled{i}", 3000 + i, Priority.SCHEDULED) for i in range(3)]
+    reply = named("reply", 4000, Priority.REPLY)
     times = await asyncio.gather(*burst, *broadcast, *scheduled, reply)
 
     assert order[30:] == [
@@ -307,9 +319,9 @@ async def test_a_reply_overtakes_waiting_scheduled_and_broadcast_messages():
 async def test_a_reply_overtakes_a_broadcast_waiting_for_the_same_chat():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    first = await pacer.acquire(7, priority=Priority.BROADCAST)
+    first = await send(pacer, 7, priority=Priority.BROADCAST)
     broadcast, reply = await asyncio.gather(
-        pacer.acquire(7, priority=Priority.BROADCAST), pacer.acquire(7, priority=Priority.REPLY)
+        send(pacer, 7, priority=Priority.BROADCAST), send(pacer, 7, priority=Priority.REPLY)
     )
     assert first == 0.0
     assert reply == pytest.approx(1.0)
@@ -321,11 +333,11 @@ async def test_messages_of_one_priority_to_one_chat_keep_their_order():
     pacer = pacer_on(fake)
     order: list[int] = []
 
-    async def send(n: int) -> None:
-        await pacer.acquire(5, priority=Priority.SCHEDULED)
+    async def numbered(n: int) -> None:
+        await send(pacer, 5, priority=Priority.SCHEDULED)
         order.append(n)
 
-    await asyncio.gather(*(send(n) for n in range(6)))
+    await asyncio.gather(*(numbered(n) for n in range(6)))
     assert order == list(range(6))
     assert fake.now == pytest.approx(5.0)
 
@@ -336,13 +348,13 @@ async def test_messages_of_one_priority_to_one_chat_keep_their_order():
 async def test_a_newcomer_is_not_held_up_by_the_dispatchers_sleep():
     fake = ManualTime()
     pacer = pacer_on(fake)
-    assert await pacer.acquire(1) == 0.0
-    second = asyncio.create_task(pacer.acquire(1))
+    assert await send(pacer, 1) == 0.0
+    second = asyncio.create_task(send(pacer, 1))
     await settle()
     assert fake.pending() == [pytest.approx(1.0)]  # waiting for chat 1's bucket
 
     fake.now = 0.25
-    assert await asyncio.wait_for(pacer.acquire(2), timeout=5) == 0.25  # not at 1.0
+    assert await asyncio.wait_for(send(pacer, 2), timeout=5) == 0.25  # not at 1.0
     await settle()
     assert fake.pending() == [pytest.approx(0.75)]  # and the dispatcher sleeps exactly the rest
 
@@ -354,9 +366,9 @@ async def test_a_newcomer_is_not_held_up_by_the_dispatchers_sleep():
 async def test_a_cancelled_wait_takes_nothing_and_lets_the_next_one_go():
     fake = FakeTime()
     pacer = pacer_on(fake)
-    await pacer.acquire(1)
-    doomed = asyncio.create_task(pacer.acquire(1))
-    survivor = asyncio.create_task(pacer.acquire(1))
+    await send(pacer, 1)
+    doomed = asyncio.create_task(send(pacer, 1))
+    survivor = asyncio.create_task(send(pacer, 1))
     await asyncio.sleep(0)
     assert pacer.waiting == 2
     doomed.cancel()
@@ -373,9 +385,9 @@ async def test_a_failing_sleep_fails_the_waiting_sends_instead_of_hanging_them()
         raise RuntimeError("clock broke")
 
     pacer = Pacer(Limits(), monotonic=fake.monotonic, sleep=broken_sleep)
-    await pacer.acquire(1)
+    await send(pacer, 1)
     with pytest.raises(RuntimeError, match="clock broke"):
-        await asyncio.wait_for(pacer.acquire(1), timeout=5)
+        await asyncio.wait_for(send(pacer, 1), timeout=5)
     assert pacer.waiting == 0
 
 
@@ -387,13 +399,13 @@ async def test_delay_for_peeks_without_taking_or_remembering():
     pacer = pacer_on(fake)
     assert pacer.delay_for(1) == 0.0
     assert pacer.tracked_chats == 0
-    await pacer.acquire(1)
+    await send(pacer, 1)
     assert pacer.delay_for(1) == pytest.approx(1.0)
     assert pacer.delay_for(1) == pytest.approx(1.0)  # peeking twice takes nothing
     assert pacer.delay_for(2) == 0.0
     assert pacer.tracked_chats == 1
     for chat in range(2, 31):
-        await pacer.acquire(chat)
+        await send(pacer, chat)
     assert pacer.delay_for(99) == pytest.approx(1 / 30)  # the global bucket is empty
     fake.now = 0.5
     assert pacer.delay_for(1) == pytest.approx(0.5)
@@ -402,10 +414,10 @@ async def test_delay_for_peeks_without_taking_or_remembering():
 async def test_idle_chats_are_forgotten():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(evict_interval=60))
-    await asyncio.gather(*(pacer.acquire(chat) for chat in range(100)))
+    await asyncio.gather(*(send(pacer, chat) for chat in range(100)))
     assert pacer.tracked_chats == 100
     fake.now += 61  # every bucket is full again, and a sweep is due
-    await pacer.acquire(1000)
+    await send(pacer, 1000)
     assert pacer.tracked_chats == 1
 
 
@@ -413,8 +425,8 @@ async def test_only_full_buckets_are_forgotten_so_nothing_changes():
     fake = FakeTime()
     pacer = pacer_on(fake, Limits(chat_per_second=1000.0, chat_burst=1000))
     for _ in range(10):
-        await pacer.acquire(-1, is_group=True)  # takes 10 of the group's 20
-    await pacer.acquire(2)
+        await send(pacer, -1, is_group=True)  # takes 10 of the group's 20
+    await send(pacer, 2)
     fake.now = 10.0  # the private chat is full again, the group has refilled only 3.3
     assert pacer.evict_idle() == 1
     assert pacer.tracked_chats == 1
@@ -458,7 +470,7 @@ LATENESS = [0.0003, 0.0025, 0.001, 0.0018, 0.0007]
 async def paced_times(limits: Limits, sends: int) -> list[float]:
     fake = LateTime(LATENESS)
     pacer = pacer_on(fake, limits)
-    return sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(sends))))
+    return sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(sends))))
 
 
 def rate_over_limit(times: list[float], limits: Limits) -> float:
@@ -491,7 +503,7 @@ async def test_catching_up_books_at_most_the_catch_up_back():
     # Wake-ups far later than the catch-up: each booking goes back only that far.
     fake = LateTime([0.0, 0.03])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5 / 29))
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(100))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(100))))
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1 / 29 - 0.5 / 29 - EPS
     assert max_in_window(times, 1.0 + 2 * EPS) <= 30
@@ -500,12 +512,12 @@ async def test_catching_up_books_at_most_the_catch_up_back():
 async def test_catching_up_never_books_before_the_acquire():
     fake = ManualTime()
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
-    assert await pacer.acquire(1) == 0.0
-    waiting = asyncio.create_task(pacer.acquire(1))  # its chat allows it at 1.0
+    assert await send(pacer, 1) == 0.0
+    waiting = asyncio.create_task(send(pacer, 1))  # its chat allows it at 1.0
     await settle()
     fake.now = 0.5  # the overall bucket has been full for a while
-    second = asyncio.create_task(pacer.acquire(2))
-    third = asyncio.create_task(pacer.acquire(3))
+    second = asyncio.create_task(send(pacer, 2))
+    third = asyncio.create_task(send(pacer, 3))
     await settle()
     assert second.done() and second.result() == 0.5
     assert not third.done()  # the second was booked at its arrival, not back at 1/29
@@ -521,7 +533,7 @@ async def test_catching_up_never_books_before_a_pause_ends():
     fake = LateTime([0.02])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=1.0))
     pacer.pause(5)
-    first, second = await asyncio.gather(pacer.acquire(1), pacer.acquire(2))
+    first, second = await asyncio.gather(send(pacer, 1), send(pacer, 2))
     assert first == pytest.approx(5.02)
     assert second >= 5 + 1 / 29 - EPS  # the first was booked at 5.0, not before
 
@@ -529,7 +541,7 @@ async def test_catching_up_never_books_before_a_pause_ends():
 async def test_a_chat_never_catches_up():
     fake = LateTime([0.02])
     pacer = pacer_on(fake, replace(TELEGRAM_SHAPE, global_catch_up=0.5))
-    times = await asyncio.gather(*(pacer.acquire(7) for _ in range(4)))
+    times = await asyncio.gather(*(send(pacer, 7) for _ in range(4)))
     assert [b - a for a, b in itertools.pairwise(times)] == [pytest.approx(1.02)] * 3
 
 
@@ -568,7 +580,7 @@ def run(
 
         async def one(chat: int, priority: int) -> None:
             asked = fake.now
-            granted = await pacer.acquire(chat, is_group=chat < 0, priority=priority)
+            granted = await send(pacer, chat, is_group=chat < 0, priority=priority)
             assert granted >= asked
             grants.append((chat, granted))
 
@@ -673,7 +685,7 @@ WINDOWED = replace(
 async def test_the_overall_window_holds_under_a_burst():
     fake = FakeTime()
     pacer = pacer_on(fake, WINDOWED)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(40))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(40))))
     # Ten at once, then each next ten once the oldest of the last ten is 0.5 s old.
     assert times == pytest.approx([0.5 * (i // 10) for i in range(40)])
     assert max_in_window(times, 0.5) == 10
@@ -692,7 +704,7 @@ async def test_the_window_keeps_each_grants_real_time_not_its_caught_up_booking(
     )
     fake = LateTime([0.0, 0.012, 0.0, 0.0, 0.015, 0.001, 0.0])
     pacer = pacer_on(fake, limits)
-    times = sorted(await asyncio.gather(*(pacer.acquire(chat) for chat in range(400))))
+    times = sorted(await asyncio.gather(*(send(pacer, chat) for chat in range(400))))
     assert max_in_window(times, 1.02) <= 30
     assert rate_over_limit(times, limits) >= 0.98
 
@@ -713,3 +725,207 @@ def test_no_window_of_the_windows_length_holds_more_than_its_sends(ops, lateness
     every = [t for _chat, t in grants]
     assert max_in_window(every, WINDOWED.global_window_seconds) <= 10
     check_limits(WINDOWED, grants)  # and the buckets' bounds still hold
+
+
+# --------------------------------------------------------------------------- answers
+
+# Telegram's window (30 in 1.02 s: a second and a margin of 20 ms) over a bucket at exactly
+# 30 per 1.02 s with burst 1: a send every 34 ms; the 31st is due when the first is 1.02 s old.
+ANSWERED = Limits(
+    global_per_second=30 / 1.02,
+    global_burst=1,
+    chat_per_second=1.0,
+    chat_burst=1,
+    global_window_sends=30,
+    global_window_seconds=1.02,
+)
+INTERVAL = 1.02 / 30
+
+
+class VirtualTime:
+    """One clock for the pacer and the sends' answers: a sleep ends when the clock reaches
+    its end, and the clock jumps to the earliest end once every task has done what it can."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> asyncio.Future[None]:
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
+        return future
+
+    async def run(self, *work: Awaitable[object]) -> None:
+        tasks = [asyncio.ensure_future(w) for w in work]
+        while not all(task.done() for task in tasks):
+            await settle()
+            while self._sleepers and self._sleepers[0][2].done():
+                heapq.heappop(self._sleepers)
+            if not self._sleepers:
+                continue
+            at, _seq, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, at)
+            future.set_result(None)
+        for task in tasks:
+            task.result()
+
+
+async def answered_sends(
+    trips: list[float | None], limits: Limits = ANSWERED
+) -> tuple[list[float], Pacer]:
+    """Send i to chat i, answered ``trips[i]`` after its grant (None: never); the grants."""
+    time = VirtualTime()
+    pacer = Pacer(limits, monotonic=time.monotonic, sleep=time.sleep)
+    grants: list[float] = [0.0] * len(trips)
+
+    async def one(index: int, trip: float | None) -> None:
+        grant = await pacer.acquire(index)
+        grants[index] = grant.at
+        if trip is not None:
+            await time.sleep(trip)
+            pacer.answered(grant)
+
+    await time.run(*(one(i, trip) for i, trip in enumerate(trips)))
+    return grants, pacer
+
+
+async def test_a_uniform_latency_costs_the_window_nothing():
+    instant, _ = await answered_sends([0.0] * 90)
+    eighty_ms, _ = await answered_sends([0.08] * 90)  # real Telegram's round trip
+    assert eighty_ms == pytest.approx(instant)
+    assert eighty_ms[30] == pytest.approx(1.02)
+    assert eighty_ms == pytest.approx([i * INTERVAL for i in range(90)])
+
+
+async def test_a_slow_answer_holds_the_send_thirty_later():
+    # The first send is answered 1.5 s after its grant, the others after 50 ms: it may have
+    # reached the server as late as 1.5 - 0.05 (the usual round trip) - 0.02 (the margin),
+    # or as early as its grant, so it keeps its place in every window until then. The
+    # 31st send, which a quick answer would let go at 1.02 s, is held one interval.
+    grants, _ = await answered_sends([1.5] + [0.05] * 89)
+    assert grants[:30] == pytest.approx([i * INTERVAL for i in range(30)])
+    assert grants[30] == pytest.approx(31 * INTERVAL)
+    # Every window the first send may have reached (up to 1.43 s) loses one place to it,
+    # never more: the bucket's pace resumes, two places later in all.
+    assert grants[89] == pytest.approx(91 * INTERVAL)
+    assert max_in_window([*grants[1:], 1.43], 1.02) <= 30
+    # A send slower than the usual by less than the margin costs nothing.
+    quick, _ = await answered_sends([0.05 + 0.015] + [0.05] * 89)
+    assert quick == pytest.approx([i * INTERVAL for i in range(90)])
+
+
+async def test_sends_in_flight_hold_the_window_until_an_answer():
+    # The server answers nobody for 3 s: the 31st waits for the first answer, then goes
+    # (a uniform 3 s: the first answer's own round trip is the quickest yet).
+    grants, _ = await answered_sends([3.0] * 30 + [3.0] * 10)
+    assert grants[29] == pytest.approx(29 * INTERVAL)
+    assert grants[30] == pytest.approx(3.0)
+
+
+async def test_sends_never_answered_hold_the_window_only_until_the_cap():
+    # A process died mid-send (or its sends hang): the others wait no longer than the cap.
+    grants, pacer = await answered_sends([None] * 30 + [0.05] * 10)
+    assert grants[30] == pytest.approx(IN_FLIGHT_CAP_SECONDS)
+    assert grants[31] == pytest.approx(IN_FLIGHT_CAP_SECONDS + INTERVAL)
+    assert pacer.waiting == 0
+
+
+async def test_answering_twice_or_without_a_window_changes_nothing():
+    time = VirtualTime()
+    pacer = Pacer(ANSWERED, monotonic=time.monotonic, sleep=time.sleep)
+    grant = await pacer.acquire(1)
+    time.now = 0.5
+    pacer.answered(grant)
+    time.now = 3.0
+    pacer.answered(grant)  # a second answer does not move it again
+    assert grant.sent is not None and grant.sent.value == pytest.approx(0.0)  # its own floor
+    plain = Pacer(Limits())
+    pacer.answered(await plain.acquire(1))  # no window: nothing to count
+
+
+@pytest.mark.parametrize("seed", range(12))
+async def test_no_second_of_arrivals_holds_more_than_thirty_however_slow_the_sends(seed):
+    # 150 sends: most answered after the quickest round trip (20 ms: 10 ms out, 10 back at
+    # the least), some up to 1.5 s late, a few never. Each reaches the server somewhere
+    # between its grant and its answer (a random share of the way, less the legs); one
+    # never answered, at the cap. The server's count: 30 in any second. (Counting each send
+    # at its grant, as the window did before, puts more than 30 there on every seed.)
+    rng = random.Random(seed)
+    trips: list[float | None] = []
+    for _ in range(150):
+        draw = rng.random()
+        trips.append(0.02 if draw < 0.8 else rng.uniform(0.1, 1.5) if draw < 0.97 else None)
+    grants, _ = await answered_sends(trips)
+    arrivals = [
+        granted + IN_FLIGHT_CAP_SECONDS
+        if trip is None
+        else granted + 0.01 + rng.random() * (trip - 0.02)
+        for granted, trip in zip(grants, trips, strict=True)
+    ]
+    assert max_in_window(arrivals, 1.0) <= 30
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+class RecordingPacer(Pacer):
+    def __init__(self) -> None:
+        # the window on, no bucket in the way (a retry to the same chat goes at once)
+        super().__init__(Limits(chat_burst=5, global_window_sends=30, global_window_seconds=1.02))
+        self.granted: list[Grant] = []
+        self.settled: list[Grant] = []
+
+    async def acquire(self, chat_id: int, is_group: bool = False, priority: int = 0) -> Grant:
+        grant = await super().acquire(chat_id, is_group, priority)
+        self.granted.append(grant)
+        return grant
+
+    def answered(self, grant: Grant) -> None:
+        self.settled.append(grant)
+        super().answered(grant)
+
+
+class ScriptedSender:
+    """Answers each try with the next of ``outcomes``: an exception to raise, or None
+    (sent); an ``asyncio.Event``: waits for it (a send that hangs)."""
+
+    def __init__(self, *outcomes: BaseException | asyncio.Event | None) -> None:
+        self.outcomes = list(outcomes)
+
+    async def send(self, action: object) -> Sent:
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, asyncio.Event):
+            await outcome.wait()
+        elif outcome is not None:
+            raise outcome
+        return Sent(message_id=1)
+
+
+async def test_delivery_answers_every_grant_whatever_the_send_did(sqlite_services):
+    from bot.core.delivery import Delivery, Outcome
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    pacer = RecordingPacer()
+    # A 429, then sent: two tries, two grants, both answered (the 429's before the retry).
+    sender = ScriptedSender(RateLimited(0), None, Rejected("no"), Transient("503"), None)
+    delivery = Delivery(sqlite_services, sender, pacer=pacer, sleep=no_sleep)  # type: ignore[arg-type]
+    assert (await delivery.attempt(SendText(5, "hi"))).outcome is Outcome.SENT
+    assert (await delivery.attempt(SendText(6, "hi"))).outcome is Outcome.REJECTED
+    assert (await delivery.attempt(SendText(7, "hi"))).outcome is Outcome.SENT  # retried
+    assert len(pacer.granted) == 5
+    assert pacer.settled == pacer.granted and all(grant.done for grant in pacer.granted)
+    # A send that hangs and is cancelled is answered too.
+    sender.outcomes = [asyncio.Event()]
+    task = asyncio.create_task(delivery.attempt(SendText(8, "hi")))
+    await settle()
+    assert len(pacer.granted) == 6 and len(pacer.settled) == 5  # in flight
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert pacer.settled == pacer.granted

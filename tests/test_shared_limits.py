@@ -12,14 +12,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import random
 import socket
 import uuid
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from scheduler.pacing import SHARED_RETRY_SECONDS, Limits, Pacer
+from scheduler.pacing import IN_FLIGHT_POLL_SECONDS, SHARED_RETRY_SECONDS, Limits, Pacer
 from scheduler.shared_limits import (
     Blocked,
     Bucket,
@@ -99,7 +100,9 @@ def pacers(time: VirtualTime, shared: SharedBuckets, count: int, limits: Limits)
 
 async def sends(pacer: Pacer, chats: list[int], log: list[tuple[float, int]]) -> None:
     async def one(chat: int) -> None:
-        log.append((await pacer.acquire(chat, chat < 0), chat))
+        grant = await pacer.acquire(chat, chat < 0)
+        pacer.answered(grant)
+        log.append((grant.at, chat))
 
     await asyncio.gather(*(one(chat) for chat in chats))
 
@@ -174,35 +177,30 @@ async def test_a_store_that_fails_leaves_each_process_pacing_alone_then_asks_aga
 def test_decide_is_a_token_bucket_with_catch_up_and_first_grant_slack() -> None:
     overall = Bucket("all", interval=0.1, tolerance=0.0, catch_up=0.02, slack=0.05)
     chat = Bucket("chat", interval=1.0, tolerance=2.0)
-    verdict, tats, _ = decide(100.0, [None, None], [overall, chat])
+    verdict, tats = decide(100.0, [None, None], [overall, chat])
     assert verdict.granted and tats == pytest.approx([100.15, 101.0])  # slack: first after quiet
-    verdict, _, _ = decide(100.1, tats, [overall, chat])
+    verdict, _ = decide(100.1, tats, [overall, chat])
     assert not verdict.granted and verdict.blocked is Blocked.OVERALL
     assert verdict.wait == pytest.approx(0.05)
     # 10 ms late: booked when it fell due (catch-up), so the next is due on the grid.
-    verdict, tats, _ = decide(100.16, tats, [overall, chat])
+    verdict, tats = decide(100.16, tats, [overall, chat])
     assert verdict.granted and tats[0] == pytest.approx(100.25)
-    verdict, tats, _ = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
+    verdict, tats = decide(100.25, tats, [overall, chat])  # the chat's third, its burst
     assert verdict.granted and tats[1] == pytest.approx(103.0)
-    verdict, _, _ = decide(100.35, tats, [overall, chat])
+    verdict, _ = decide(100.35, tats, [overall, chat])
     assert verdict.blocked is Blocked.CHAT and verdict.wait == pytest.approx(0.65)
 
 
-def test_decide_holds_the_overall_window_on_the_grants_real_times() -> None:
-    # A bucket that would let everything through, under a window of 3 in any 1 s.
+def test_decide_holds_the_overall_window_and_polls_for_a_send_in_flight() -> None:
     overall = Bucket("all", interval=0.01, tolerance=1.0, catch_up=0.5, window=3)
-    tats: list[float | None] = [None]
-    window: list[float] = []
-    for now in (10.0, 10.1, 10.2):
-        verdict, new, window = decide(now, tats, [overall], window)
-        assert verdict.granted
-        tats = list(new)
-    assert window == [10.0, 10.1, 10.2]
-    verdict, _, _ = decide(10.5, tats, [overall], window)
+    verdict, new = decide(10.0, [None], [overall], window_until=10.5)
     assert not verdict.granted and verdict.blocked is Blocked.OVERALL
-    assert verdict.wait == pytest.approx(0.5)  # until the oldest is 1 s old
-    verdict, _, window = decide(11.0, tats, [overall], window)
-    assert verdict.granted and window == [10.1, 10.2, 11.0]  # the oldest makes way
+    assert verdict.wait == pytest.approx(0.5)
+    # What holds the window is a send in flight: ask again soon, its answer may come.
+    verdict, _ = decide(10.0, [None], [overall], window_until=15.0, in_flight=True)
+    assert not verdict.granted and verdict.wait == pytest.approx(IN_FLIGHT_POLL_SECONDS)
+    verdict, new = decide(10.5, [None], [overall], window_until=10.5)
+    assert verdict.granted and new == pytest.approx([10.51])
 
 
 async def test_two_pacers_sharing_buckets_hold_one_window_under_a_burst() -> None:
@@ -410,9 +408,157 @@ async def test_a_real_store_refuses_the_send_over_the_window_until_the_oldest_is
     loop = asyncio.get_running_loop()
     first = loop.time()
     for chat in range(20):
-        assert (await store.take(chat, False)).granted, chat
+        granted = await store.take(chat, False)
+        assert granted.granted and granted.ticket is not None, chat
+        await store.answered(granted.ticket, 0.001)
     refused = await store.take(99, False)
     assert not refused.granted and refused.blocked is Blocked.OVERALL
     assert 0.5 - (loop.time() - first) - 0.02 <= refused.wait <= 0.5 + 0.02
     await asyncio.sleep(refused.wait + 0.02)
     assert (await store.take(99, False)).granted
+
+
+# ------------------------------------------------------------- sends counted by their answers
+
+# 10 in any 0.5 s at the server; the window 20 ms longer (the margin), a bucket at 98 % of
+# it with burst 1, as TELEGRAM_LIMITS has it for 30 in a second.
+ARRIVALS = Limits(
+    global_per_second=0.98 * 10 / 0.52,
+    global_burst=1,
+    chat_per_second=10.0,
+    chat_burst=2,
+    group_per_minute=600.0,
+    group_burst=1,
+    global_window_sends=10,
+    global_window_seconds=0.52,
+    global_window_margin=0.02,
+)
+
+
+async def stalled_sends(
+    pacer: Pacer,
+    chats: list[int],
+    arrivals: list[float],
+    rng: random.Random,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[object]],
+) -> None:
+    """Each send stalls between its grant and its request now and then (a process or its
+    event loop descheduled: up to 0.6 s), reaches the server (``arrivals``, on ``clock``),
+    and is answered 5 ms later."""
+
+    async def one(chat: int) -> None:
+        grant = await pacer.acquire(chat, False)
+        try:
+            if rng.random() < 0.2:
+                await sleep(rng.uniform(0.05, 0.6))
+            arrivals.append(clock())
+            await sleep(0.005)
+        finally:
+            pacer.answered(grant)
+
+    await asyncio.gather(*(one(chat) for chat in chats))
+
+
+@pytest.mark.parametrize("seed", range(4))
+async def test_pacers_sharing_one_window_hold_the_arrivals_under_stalls(seed: int) -> None:
+    time = VirtualTime()
+    shared = MemoryBuckets(ARRIVALS, time.monotonic)
+    three = pacers(time, shared, 3, ARRIVALS)
+    rng = random.Random(seed)
+    arrivals: list[float] = []
+    await time.run(
+        *(
+            stalled_sends(
+                p, list(range(n * 100, n * 100 + 40)), arrivals, rng, time.monotonic, time.sleep
+            )
+            for n, p in enumerate(three)
+        )
+    )
+    assert len(arrivals) == 120
+    assert most_in_window(arrivals, 0.5) <= 10
+    # ...at nearly the limit: 120 in about 120 / 18.8 s, the stalls cost a little.
+    assert max(arrivals) < 120 / ARRIVALS.global_per_second * 1.25
+
+
+async def test_three_processes_through_a_real_store_hold_the_arrivals_under_stalls(
+    shared_store: Callable[[], SharedBuckets],
+) -> None:
+    # Real time, a store connection per pacer; the arrivals on this process's clock.
+    three = []
+    for _ in range(3):
+        pacer = Pacer(ARRIVALS)
+        store = shared_store()
+        assert isinstance(store, RedisBuckets | PostgresBuckets)
+        store.limits = ARRIVALS
+        pacer.share(store)
+        three.append(pacer)
+    loop = asyncio.get_running_loop()
+    rng = random.Random(7)
+    arrivals: list[float] = []
+    await asyncio.gather(
+        *(
+            stalled_sends(
+                p, list(range(n * 100, n * 100 + 25)), arrivals, rng, loop.time, asyncio.sleep
+            )
+            for n, p in enumerate(three)
+        )
+    )
+    assert len(arrivals) == 75
+    assert most_in_window(arrivals, 0.5) <= 10
+
+
+async def test_a_real_store_counts_a_slow_send_at_its_answer_and_polls_for_one_in_flight(
+    shared_store: Callable[[], SharedBuckets],
+) -> None:
+    store = shared_store()
+    assert isinstance(store, RedisBuckets | PostgresBuckets)
+    limits = Limits(
+        global_per_second=1000.0,
+        global_burst=100,
+        chat_per_second=10.0,
+        global_window_sends=5,
+        global_window_seconds=0.52,
+        global_window_margin=0.02,
+    )
+    store.limits = limits
+    loop = asyncio.get_running_loop()
+
+    async def five(trips: list[float | None]) -> float:
+        """Five takes answered after ``trips`` (None: not answered); when the first went."""
+        first = loop.time()
+        for chat, trip in enumerate(trips):
+            granted = await store.take(chat, False)
+            assert granted.granted and granted.ticket is not None
+            if trip is not None:
+                await store.answered(granted.ticket, trip)
+        return first
+
+    # A uniform 200 ms round trip costs nothing: the sixth waits for the window only (were
+    # the sends counted at their answers less the margin, 0.18 s more).
+    first = await five([0.2] * 5)
+    refused = await store.take(99, False)
+    assert not refused.granted and refused.blocked is Blocked.OVERALL
+    assert 0.52 - (loop.time() - first) - 0.01 <= refused.wait <= 0.52 + 0.01
+    await asyncio.sleep(0.6)
+    # The first of five answered 0.5 s late (the others in 200 ms): it may have reached the
+    # server 0.5 - 0.2 - 0.02 after its grant, and keeps its place in the window until that
+    # is 0.52 s old, when the four quick ones have made way long since.
+    first = await five([0.5] + [0.2] * 4)
+    await asyncio.sleep(0.55 - (loop.time() - first))
+    for chat in range(10, 14):
+        granted = await store.take(chat, False)
+        assert granted.granted, chat
+        await store.answered(granted.ticket, 0.2)
+    refused = await store.take(99, False)
+    assert not refused.granted and refused.blocked is Blocked.OVERALL
+    held = first + 0.28 + 0.52 - loop.time()
+    assert held - 0.01 <= refused.wait <= held + 0.02
+    await asyncio.sleep(1.0)
+    # One in flight, the four others answered: the store says to ask again in a moment.
+    first = await five([None] + [0.2] * 4)
+    await asyncio.sleep(0.55 - (loop.time() - first))
+    for chat in range(20, 24):
+        assert (await store.take(chat, False)).granted
+    refused = await store.take(99, False)
+    assert not refused.granted and refused.wait == pytest.approx(IN_FLIGHT_POLL_SECONDS)

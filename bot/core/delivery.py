@@ -60,7 +60,7 @@ from bot.core.seam import (
 )
 from bot.core.services import Services
 from scheduler import outbox
-from scheduler.pacing import Limits, Pacer, Priority
+from scheduler.pacing import Grant, Limits, Pacer, Priority
 from storage.models import GroupChat, Resident, ScheduledMessage, SentMessage
 from storage.queries import insert_ignore
 
@@ -233,9 +233,9 @@ class Delivery:
     async def _attempt(self, action: Outgoing, priority: int, retry_transient: bool) -> Delivered:
         transient = limited = moves = 0
         while True:
-            await self._pace(action, priority)
+            grant = await self._pace(action, priority)
             try:
-                sent = await self.sender.send(action)
+                sent = await self._send(action, grant)
             except RateLimited as error:
                 limited += 1
                 if limited > MAX_RATE_LIMITS:
@@ -294,12 +294,21 @@ class Delivery:
                 await self.remember(action, sent)
                 return Delivered(Outcome.SENT, sent)
 
-    async def _pace(self, action: Outgoing, priority: int) -> None:
+    async def _pace(self, action: Outgoing, priority: int) -> Grant | None:
         # Answering a button press is not a message; Telegram does not count it.
         chat_id = chat_of(action)
         if self.pacer is None or chat_id is None:
-            return
-        await self.pacer.acquire(chat_id, chat_id < 0, priority)
+            return None
+        return await self.pacer.acquire(chat_id, chat_id < 0, priority)
+
+    async def _send(self, action: Outgoing, grant: Grant | None) -> Sent:
+        """One try; the pacer hears of its answer the moment it came, whatever it was (a
+        429 too: the next try takes a grant of its own), before anything else is done."""
+        try:
+            return await self.sender.send(action)
+        finally:
+            if grant is not None and self.pacer is not None:
+                self.pacer.answered(grant)
 
     async def remember(self, action: Outgoing, sent: Sent) -> None:
         if not isinstance(action, SendText | SendPoll):
