@@ -344,3 +344,50 @@ def test_the_console_starts_without_apscheduler() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+MENU_CATALOGS = r"""
+import json
+from bot.app import build_registry
+from bot.i18n import _CATALOGS, texts_for
+from bot.runtimes.common import bot_profiles, command_menus, plain_text
+from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION
+
+registry = build_registry()
+before = sorted(_CATALOGS)
+menus = command_menus(registry, "nl")
+profiles = bot_profiles(DESCRIPTION, SHORT_DESCRIPTION, "nl")
+after = sorted(_CATALOGS)
+turkish = next(p for p in profiles if p.language_code == "tr")
+menu = next(m for m in menus if m.language_code == "tr" and m.scope == "all_private_chats")
+print(json.dumps({
+    "before": before,
+    "after": after,
+    "order": [(m.scope, m.language_code) for m in menus],
+    "profile_as_kept": turkish.description == plain_text(texts_for("tr")._(DESCRIPTION))[:512],
+    "profile_translated": turkish.description != plain_text(DESCRIPTION),
+    "menu_translated": any(
+        text != plain_text(texts_for("en")._(entry.description)).strip()
+        for (_, text), entry in zip(menu.commands, registry.command_list, strict=False)
+    ),
+}))
+"""
+
+
+def test_the_command_menus_keep_no_catalog_of_their_own() -> None:
+    """The menus and descriptions, set at every start in all six languages, read each
+    language's catalog for themselves and keep none (about half a MB each): a bot keeps
+    only the catalogs of the languages its people read. Their texts are the kept ones."""
+    result = subprocess.run(
+        [sys.executable, "-c", MENU_CATALOGS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["after"] == facts["before"]
+    languages = ["", "nl", "en", "tr", "pl", "ar", "uk"]
+    assert facts["order"] == [
+        [scope, code] for scope in ("all_private_chats", "all_group_chats") for code in languages
+    ]
+    assert facts["profile_as_kept"] is True
+    assert facts["profile_translated"] is True
+    assert facts["menu_translated"] is True
