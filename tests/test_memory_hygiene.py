@@ -391,3 +391,38 @@ def test_the_command_menus_keep_no_catalog_of_their_own() -> None:
     assert facts["profile_as_kept"] is True
     assert facts["profile_translated"] is True
     assert facts["menu_translated"] is True
+
+
+TABLES = r"""
+import json
+import storage.models as models
+from sqlmodel import SQLModel
+
+tables = [
+    cls for cls in vars(models).values()
+    if isinstance(cls, type) and issubclass(cls, SQLModel) and hasattr(cls, "__table__")
+]
+built_at_import = sorted(cls.__name__ for cls in tables if cls.__pydantic_complete__)
+row = models.Resident(telegram_id=7, first_name="Anna", language="en")
+dumped = row.model_dump()
+print(json.dumps({
+    "tables": len(tables),
+    "built_at_import": built_at_import,
+    "dumped": {key: dumped[key] for key in ("telegram_id", "first_name", "language")},
+    "built_after_dump": models.Resident.__pydantic_complete__,
+}))
+"""
+
+
+def test_table_models_build_their_validators_at_first_use() -> None:
+    """No table's pydantic validator is built at import (a row is made and loaded
+    without it); the export's `model_dump` builds it when it is first asked."""
+    result = subprocess.run(
+        [sys.executable, "-c", TABLES], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["tables"] >= 30
+    assert facts["built_at_import"] == []
+    assert facts["dumped"] == {"telegram_id": 7, "first_name": "Anna", "language": "en"}
+    assert facts["built_after_dump"] is True
