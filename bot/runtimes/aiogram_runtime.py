@@ -327,6 +327,7 @@ class AiogramSender(TelegramSender):
 
 class AiogramRuntime(ReceivingRuntime):
     name = "aiogram"
+    sender: AiogramSender
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float | None = None) -> None:
         self.api_base = api_base.rstrip("/")
@@ -387,7 +388,9 @@ class AiogramRuntime(ReceivingRuntime):
             "setMyCommands",
             _params(commands=commands, scope=scope, language_code=language),
             lambda: SetMyCommands(
-                commands=[BotCommand(**command) for command in commands],
+                commands=[
+                    BotCommand(command=name, description=text) for name, text in menu.commands
+                ],
                 scope=scope_model(),
                 language_code=language,
             ),

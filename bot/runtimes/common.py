@@ -26,9 +26,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.assembly import Assembly
 from bot.core.config import SUPPORTED_LANGUAGES
@@ -73,6 +71,9 @@ from bot.core.seam import (
     clean,
 )
 from bot.i18n import Safe, passing_texts
+
+if TYPE_CHECKING:  # aiohttp's server only where one is served (webhook, /healthz)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -845,6 +846,8 @@ def health_app(
 ) -> web.Application:
     """/healthz: 200 while updates are received, 503 with the reason when they are not
     (`status()["receiving"]`)."""
+    from aiohttp import web
+
     app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:
