@@ -14,11 +14,33 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 from sqlmodel.main import SQLModelConfig
 
-JSONType = sa.JSON().with_variant(JSONB(), "postgresql")
+
+class JSONValue(sa.types.TypeDecorator[Any]):
+    """JSON, stored as JSONB on PostgreSQL: `sa.JSON().with_variant(JSONB(), "postgresql")`,
+    but without importing SQLAlchemy's PostgreSQL dialect (3 MB resident) into a process
+    on SQLite. Python's None is JSON's null, as `sa.JSON()` stores it."""
+
+    impl = sa.JSON
+    cache_ok = True
+    should_evaluate_none = True  # sa.JSON(none_as_null=False) says so too
+
+    def load_dialect_impl(self, dialect: sa.Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import JSONB
+
+            return dialect.type_descriptor(JSONB())
+        return dialect.type_descriptor(sa.JSON())
+
+
+JSONType = JSONValue()
+
+
+def is_json(column_type: sa.types.TypeEngine[Any]) -> bool:
+    """Whether a column holds JSON (ours, `JSONValue`, or SQLAlchemy's own)."""
+    return isinstance(column_type, JSONValue | sa.JSON)
 
 
 def utcnow() -> datetime:

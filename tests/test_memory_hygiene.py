@@ -426,3 +426,31 @@ def test_table_models_build_their_validators_at_first_use() -> None:
     assert facts["built_at_import"] == []
     assert facts["dumped"] == {"telegram_id": 7, "first_name": "Anna", "language": "en"}
     assert facts["built_after_dump"] is True
+
+
+STORAGE_IMPORTS = r"""
+import json, sys
+import sqlalchemy as sa
+import storage.db, storage.models, storage.queries
+
+imported = "sqlalchemy.dialects.postgresql" in sys.modules
+from sqlalchemy.dialects import postgresql, sqlite
+
+table = storage.models.ScheduledMessage.__table__
+print(json.dumps({
+    "postgresql_imported": imported,
+    "on_postgresql": str(table.c.payload.type.compile(dialect=postgresql.dialect())),
+    "on_sqlite": str(table.c.payload.type.compile(dialect=sqlite.dialect())),
+}))
+"""
+
+
+def test_storage_imports_no_postgresql_dialect_and_json_is_jsonb_there() -> None:
+    """SQLAlchemy's PostgreSQL dialect (3 MB resident) is imported where PostgreSQL is
+    used, not by the models on SQLite; a JSON column is still JSONB on PostgreSQL."""
+    result = subprocess.run(
+        [sys.executable, "-c", STORAGE_IMPORTS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts == {"postgresql_imported": False, "on_postgresql": "JSONB", "on_sqlite": "JSON"}
