@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
@@ -41,8 +41,7 @@ async def insert_ignore(session: AsyncSession, model: type[SQLModel], **values: 
 def _insert_ignore(dialect: str, table: Table) -> Insert:
     # Through the Core table, not the ORM entity: nothing is loaded back, and the ORM's
     # bulk-insert path (mapper lookups, per-call statement building) is skipped.
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).on_conflict_do_nothing()
+    return _insert_of(dialect)(table).on_conflict_do_nothing()
 
 
 async def claim_update(
@@ -61,8 +60,7 @@ async def claim_update(
 @lru_cache(maxsize=4)
 def _claim_update(dialect: str) -> Insert:
     table = table_of(ProcessedUpdate)
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table).values(
+    statement = _insert_of(dialect)(table).values(
         update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
     )
     # An id older than the window is taken over by the new update; a recent one is kept.
@@ -80,6 +78,16 @@ async def prune_processed_updates(
     table = table_of(ProcessedUpdate)
     result = await session.execute(delete(table).where(table.c.processed_at < now - window))
     return affected(result)
+
+
+def _insert_of(dialect: str) -> Any:
+    """The dialect's INSERT (with ON CONFLICT); PostgreSQL's dialect is imported only
+    where it is used (3 MB resident that a bot on SQLite does not need)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
 
 
 def _dialect(session: AsyncSession) -> str:

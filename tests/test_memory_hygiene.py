@@ -221,9 +221,10 @@ def test_aiogram_builds_its_models_at_import_and_make_runtime_defers_them(
 ) -> None:
     eager, lazy = eager_and_lazy
     assert set(eager["built_at_import"].values()) == {True}
-    # The hubs that the parsing of every answer and update reuses, and nothing else.
+    # The hub with which every update is read, and nothing else: not even `Message`,
+    # whose answers (the sends) the runtime reads as JSON.
     assert lazy["built_at_import"] == {
-        "Message": True,
+        "Message": False,
         "Update": True,
         "Sticker": False,
         "ChatFullInfo": False,
@@ -343,3 +344,113 @@ def test_the_console_starts_without_apscheduler() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+MENU_CATALOGS = r"""
+import json
+from bot.app import build_registry
+from bot.i18n import _CATALOGS, texts_for
+from bot.runtimes.common import bot_profiles, command_menus, plain_text
+from bot.runtimes.telegram import DESCRIPTION, SHORT_DESCRIPTION
+
+registry = build_registry()
+before = sorted(_CATALOGS)
+menus = command_menus(registry, "nl")
+profiles = bot_profiles(DESCRIPTION, SHORT_DESCRIPTION, "nl")
+after = sorted(_CATALOGS)
+turkish = next(p for p in profiles if p.language_code == "tr")
+menu = next(m for m in menus if m.language_code == "tr" and m.scope == "all_private_chats")
+print(json.dumps({
+    "before": before,
+    "after": after,
+    "order": [(m.scope, m.language_code) for m in menus],
+    "profile_as_kept": turkish.description == plain_text(texts_for("tr")._(DESCRIPTION))[:512],
+    "profile_translated": turkish.description != plain_text(DESCRIPTION),
+    "menu_translated": any(
+        text != plain_text(texts_for("en")._(entry.description)).strip()
+        for (_, text), entry in zip(menu.commands, registry.command_list, strict=False)
+    ),
+}))
+"""
+
+
+def test_the_command_menus_keep_no_catalog_of_their_own() -> None:
+    """The menus and descriptions, set at every start in all six languages, read each
+    language's catalog for themselves and keep none (about half a MB each): a bot keeps
+    only the catalogs of the languages its people read. Their texts are the kept ones."""
+    result = subprocess.run(
+        [sys.executable, "-c", MENU_CATALOGS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["after"] == facts["before"]
+    languages = ["", "nl", "en", "tr", "pl", "ar", "uk"]
+    assert facts["order"] == [
+        [scope, code] for scope in ("all_private_chats", "all_group_chats") for code in languages
+    ]
+    assert facts["profile_as_kept"] is True
+    assert facts["profile_translated"] is True
+    assert facts["menu_translated"] is True
+
+
+TABLES = r"""
+import json
+import storage.models as models
+from sqlmodel import SQLModel
+
+tables = [
+    cls for cls in vars(models).values()
+    if isinstance(cls, type) and issubclass(cls, SQLModel) and hasattr(cls, "__table__")
+]
+built_at_import = sorted(cls.__name__ for cls in tables if cls.__pydantic_complete__)
+row = models.Resident(telegram_id=7, first_name="Anna", language="en")
+dumped = row.model_dump()
+print(json.dumps({
+    "tables": len(tables),
+    "built_at_import": built_at_import,
+    "dumped": {key: dumped[key] for key in ("telegram_id", "first_name", "language")},
+    "built_after_dump": models.Resident.__pydantic_complete__,
+}))
+"""
+
+
+def test_table_models_build_their_validators_at_first_use() -> None:
+    """No table's pydantic validator is built at import (a row is made and loaded
+    without it); the export's `model_dump` builds it when it is first asked."""
+    result = subprocess.run(
+        [sys.executable, "-c", TABLES], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts["tables"] >= 30
+    assert facts["built_at_import"] == []
+    assert facts["dumped"] == {"telegram_id": 7, "first_name": "Anna", "language": "en"}
+    assert facts["built_after_dump"] is True
+
+
+STORAGE_IMPORTS = r"""
+import json, sys
+import sqlalchemy as sa
+import storage.db, storage.models, storage.queries
+
+imported = "sqlalchemy.dialects.postgresql" in sys.modules
+from sqlalchemy.dialects import postgresql, sqlite
+
+table = storage.models.ScheduledMessage.__table__
+print(json.dumps({
+    "postgresql_imported": imported,
+    "on_postgresql": str(table.c.payload.type.compile(dialect=postgresql.dialect())),
+    "on_sqlite": str(table.c.payload.type.compile(dialect=sqlite.dialect())),
+}))
+"""
+
+
+def test_storage_imports_no_postgresql_dialect_and_json_is_jsonb_there() -> None:
+    """SQLAlchemy's PostgreSQL dialect (3 MB resident) is imported where PostgreSQL is
+    used, not by the models on SQLite; a JSON column is still JSONB on PostgreSQL."""
+    result = subprocess.run(
+        [sys.executable, "-c", STORAGE_IMPORTS], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    facts = json.loads(result.stdout)
+    assert facts == {"postgresql_imported": False, "on_postgresql": "JSONB", "on_sqlite": "JSON"}

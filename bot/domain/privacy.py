@@ -33,7 +33,7 @@ import storage.models  # noqa: F401  (registers every table on the metadata)
 from bot.core import identities
 from bot.domain import audit
 from bot.domain.initiatives import members
-from storage.models import AuditLog, Initiative, MemberRole, Membership, Resident
+from storage.models import AuditLog, Initiative, MemberRole, Membership, Resident, is_json
 from storage.queries import table_of
 
 CASCADE, SET_NULL = "CASCADE", "SET NULL"
@@ -74,7 +74,7 @@ def json_columns() -> list[Reference]:
         (table, column, column.info.get("names_people", SET_NULL))
         for table in SQLModel.metadata.sorted_tables
         for column in table.columns
-        if isinstance(column.type, sa.JSON)
+        if is_json(column.type)
     ]
 
 

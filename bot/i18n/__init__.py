@@ -26,7 +26,7 @@ import struct
 from datetime import date, datetime
 from datetime import time as dt_time
 from decimal import Decimal
-from functools import cache, cached_property, lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -116,8 +116,18 @@ def language_of_number(number: str) -> str | None:
     return None
 
 
-@cache
+# The catalogs read so far, by language: each is read at its first use, and kept.
+_CATALOGS: dict[str, gettext.NullTranslations] = {}
+
+
 def _catalog(lang: str) -> gettext.NullTranslations:
+    catalog = _CATALOGS.get(lang)
+    if catalog is None:
+        catalog = _CATALOGS[lang] = _read_catalog(lang)
+    return catalog
+
+
+def _read_catalog(lang: str) -> gettext.NullTranslations:
     po_path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
     if not po_path.exists():
         return gettext.NullTranslations()
@@ -174,10 +184,13 @@ def placeholders(text: str) -> set[str]:
 class Texts:
     """Everything a person reads, in their language and time zone."""
 
-    def __init__(self, lang: str, tz: ZoneInfo) -> None:
+    def __init__(self, lang: str, tz: ZoneInfo, *, keep: bool = True) -> None:
         self.lang = lang if lang in SUPPORTED_LANGUAGES else "nl"
         self.tz = tz
-        self._translations = _catalog(self.lang)
+        # keep=False (`passing_texts`): a catalog not read yet is read for this object only.
+        self._translations = (
+            _catalog(self.lang) if keep or self.lang in _CATALOGS else _read_catalog(self.lang)
+        )
         self.rtl = self.lang in RTL_LANGUAGES
 
     @cached_property
@@ -242,3 +255,12 @@ class Texts:
 @lru_cache(maxsize=64)
 def texts_for(lang: str, timezone: str = "Europe/Amsterdam") -> Texts:
     return Texts(lang, ZoneInfo(timezone))
+
+
+def passing_texts(lang: str) -> Texts:
+    """Texts for a one-off use that need not keep a catalog: a Telegram bot's command
+    menus and descriptions, set at every start in all six languages. A catalog already
+    read is used; one that is not is read for these texts alone and goes with them, so a
+    bot whose people speak one or two languages does not hold the other catalogs (about
+    half a MB each) for as long as it runs."""
+    return Texts(lang, ZoneInfo("Europe/Amsterdam"), keep=False)

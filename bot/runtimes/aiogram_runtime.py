@@ -4,8 +4,11 @@ aiogram's Bot, and what `bot.runtimes.polling` needs from aiogram to receive upd
 Updates are received by the shared poller and webhook route (`bot.runtimes.polling`), not
 by aiogram's Dispatcher: its polling confirms an update as soon as it is fetched, and its
 webhook handler answers Telegram before the update is handled. aiogram still reads each
-update (`Update.model_validate`, one at a time, so one it cannot read is skipped alone);
-getUpdates is aiogram's method with its result left as JSON (`RawGetUpdates`).
+update (`Update.model_validate`, one at a time, so one it cannot read is skipped alone).
+getUpdates and the start-up calls (getMe, the command menus and descriptions, the webhook)
+go as JSON through aiogram's session, as the hot send methods do (`AiogramSender._call`):
+aiogram's request and answer models for them are built only when an error needs them, not
+at every start (and kept for good) for a handful of calls.
 """
 
 from __future__ import annotations
@@ -39,10 +42,17 @@ from aiogram.exceptions import (
 )
 from aiogram.methods import (
     AnswerCallbackQuery,
+    DeleteMyCommands,
+    DeleteWebhook,
     EditMessageText,
+    GetMe,
     GetUpdates,
     Response,
     SendMessage,
+    SetMyCommands,
+    SetMyDescription,
+    SetMyShortDescription,
+    SetWebhook,
     TelegramMethod,
 )
 from aiogram.types import (
@@ -86,12 +96,6 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 REQUEST_TIMEOUT = 65.0
 
 
-class RawGetUpdates(GetUpdates):
-    """getUpdates with its result left as JSON: each update is then read on its own."""
-
-    __returning__ = list[dict[str, Any]]
-
-
 def markup(rows: Sequence[Sequence[Mapping[str, Any]]]) -> InlineKeyboardMarkup | None:
     if not rows:
         return None
@@ -128,9 +132,18 @@ class KeepResponseModels:
 _HTML = {"parse_mode": "HTML", "link_preview_options": {"is_disabled": True}}
 
 
+def _params(**fields: Any) -> dict[str, Any]:
+    """A request's parameters as aiogram's form sends them: None and "" are left out."""
+    return {name: value for name, value in fields.items() if value is not None and value != ""}
+
+
+def _undecodable(result: Any, why: str) -> ClientDecodeError:
+    return ClientDecodeError("Failed to deserialize object", ValueError(why), result)
+
+
 def _field(result: Any, name: str) -> Any:
     if not isinstance(result, dict) or name not in result:
-        raise ClientDecodeError("Failed to deserialize object", ValueError(name), result)
+        raise _undecodable(result, name)
     return result[name]
 
 
@@ -180,15 +193,22 @@ class AiogramSender(TelegramSender):
         self.bot = bot
 
     async def _call(
-        self, name: str, payload: dict[str, Any], method: Callable[[], TelegramMethod[Any]]
+        self,
+        name: str,
+        payload: dict[str, Any],
+        method: Callable[[], TelegramMethod[Any]],
+        *,
+        timeout_s: float | None = None,
     ) -> Any:
         """POST `payload` as JSON; the answer's result. `method` builds aiogram's request
-        model, only when an error needs it (aiogram's exceptions carry it)."""
+        model, only when an error needs it (aiogram's exceptions carry it). `timeout_s`:
+        seconds for the whole call (default: the session's)."""
         session = cast(AiohttpSession, self.bot.session)
         http = await session.create_session()
         url = session.api.api_url(token=self.bot.token, method=name)
         try:
-            timeout = aiohttp.ClientTimeout(total=session.timeout)
+            total = session.timeout if timeout_s is None else timeout_s
+            timeout = aiohttp.ClientTimeout(total=total)
             async with http.post(url, json=payload, timeout=timeout) as response:
                 status, raw = response.status, await response.text()
         except TimeoutError as error:  # as aiogram's AiohttpSession.make_request says them
@@ -307,6 +327,7 @@ class AiogramSender(TelegramSender):
 
 class AiogramRuntime(ReceivingRuntime):
     name = "aiogram"
+    sender: AiogramSender
 
     def __init__(self, token: str, api_base: str, *, request_timeout: float | None = None) -> None:
         self.api_base = api_base.rstrip("/")
@@ -326,7 +347,10 @@ class AiogramRuntime(ReceivingRuntime):
 
     async def connect(self) -> BotIdentity:
         try:
-            me = await self.bot.me()
+            me = await self.sender._call("getMe", {}, GetMe)
+            identity = BotIdentity(
+                int(_field(me, "id")), me.get("username") or "", str(_field(me, "first_name"))
+            )
         except TelegramUnauthorizedError:
             raise StartupError(
                 "the Telegram token was rejected (401 Unauthorized from getMe)"
@@ -341,38 +365,65 @@ class AiogramRuntime(ReceivingRuntime):
             raise StartupError(
                 f"cannot reach the Telegram Bot API at {self.api_base} ({reason})"
             ) from None
-        self._identity = BotIdentity(me.id, me.username or "", me.first_name)
-        return self._identity
+        self._identity = identity
+        return identity
 
     async def set_commands(self, menu: CommandMenu) -> None:
-        scope = (
-            BotCommandScopeAllPrivateChats()
-            if menu.scope == "all_private_chats"
-            else BotCommandScopeAllGroupChats()
-        )
+        private = menu.scope == "all_private_chats"
+        scope = {"type": "all_private_chats" if private else "all_group_chats"}
+
+        def scope_model() -> BotCommandScopeAllPrivateChats | BotCommandScopeAllGroupChats:
+            return BotCommandScopeAllPrivateChats() if private else BotCommandScopeAllGroupChats()
+
         language = menu.language_code or None
         if not menu.commands:
-            await self.bot.delete_my_commands(scope=scope, language_code=language)
+            await self.sender._call(
+                "deleteMyCommands",
+                _params(scope=scope, language_code=language),
+                lambda: DeleteMyCommands(scope=scope_model(), language_code=language),
+            )
             return
-        await self.bot.set_my_commands(
-            commands=[BotCommand(command=name, description=text) for name, text in menu.commands],
-            scope=scope,
-            language_code=language,
+        commands = [{"command": name, "description": text} for name, text in menu.commands]
+        await self.sender._call(
+            "setMyCommands",
+            _params(commands=commands, scope=scope, language_code=language),
+            lambda: SetMyCommands(
+                commands=[
+                    BotCommand(command=name, description=text) for name, text in menu.commands
+                ],
+                scope=scope_model(),
+                language_code=language,
+            ),
         )
 
     async def set_profile(self, profile: BotProfile) -> None:
         language = profile.language_code or None
-        await self.bot.set_my_description(description=profile.description, language_code=language)
-        await self.bot.set_my_short_description(
-            short_description=profile.short_description, language_code=language
+        await self.sender._call(
+            "setMyDescription",
+            _params(description=profile.description, language_code=language),
+            lambda: SetMyDescription(description=profile.description, language_code=language),
+        )
+        await self.sender._call(
+            "setMyShortDescription",
+            _params(short_description=profile.short_description, language_code=language),
+            lambda: SetMyShortDescription(
+                short_description=profile.short_description, language_code=language
+            ),
         )
 
     async def get_updates(self, offset: int | None, wait: int, limit: int) -> list[Any]:
-        method = RawGetUpdates(
-            offset=offset, limit=limit, timeout=wait, allowed_updates=list(ALLOWED_UPDATES)
+        allowed = list(ALLOWED_UPDATES)
+        updates = await self.sender._call(
+            "getUpdates",
+            _params(offset=offset, limit=limit, timeout=wait, allowed_updates=allowed),
+            lambda: GetUpdates(offset=offset, limit=limit, timeout=wait, allowed_updates=allowed),
+            # The long poll may take `wait` seconds before the answer starts.
+            timeout_s=int(self.bot.session.timeout + wait),
         )
-        # The long poll may take `wait` seconds before the answer starts.
-        return await self.bot(method, request_timeout=int(self.bot.session.timeout + wait))
+        # As aiogram's answer model for it (a list of objects) would have read it.
+        if not isinstance(updates, list) or not all(isinstance(u, dict) for u in updates):
+            raise _undecodable(updates, "result")
+        return updates
 
     def parse_update(self, raw: RawUpdate) -> Update:
         return Update.model_validate(raw, context={"bot": self.bot})
@@ -390,14 +441,22 @@ class AiogramRuntime(ReceivingRuntime):
         return text.replace(self._token, "<token>")
 
     async def delete_webhook(self) -> None:
-        await self.bot.delete_webhook(drop_pending_updates=False)
+        await self.sender._call(
+            "deleteWebhook",
+            _params(drop_pending_updates=False),
+            lambda: DeleteWebhook(drop_pending_updates=False),
+        )
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        await self.bot.set_webhook(
-            url=url,
-            secret_token=secret,
-            allowed_updates=list(ALLOWED_UPDATES),
-            drop_pending_updates=False,
+        allowed = list(ALLOWED_UPDATES)
+        await self.sender._call(
+            "setWebhook",
+            _params(
+                url=url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+            ),
+            lambda: SetWebhook(
+                url=url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
+            ),
         )
 
     async def close(self) -> None:

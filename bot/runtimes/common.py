@@ -26,9 +26,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bot.assembly import Assembly
 from bot.core.config import SUPPORTED_LANGUAGES
@@ -72,7 +70,10 @@ from bot.core.seam import (
     Unsupported,
     clean,
 )
-from bot.i18n import Safe, texts_for
+from bot.i18n import Safe, passing_texts
+
+if TYPE_CHECKING:  # aiohttp's server only where one is served (webhook, /healthz)
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 
@@ -738,11 +739,12 @@ def command_menus(registry: Registry, default_language: str) -> list[CommandMenu
     """Private chats: the private commands; groups: the group commands. Dutch uses each
     command's first (Dutch) name, other languages the command's own name in that language
     (/dil, /jezyk, …) where it has one, else its English name."""
-    menus = []
+    menus: dict[tuple[str, str], CommandMenu] = {}
     languages = [("", default_language), *((lang, lang) for lang in SUPPORTED_LANGUAGES)]
-    for scope, wanted in (("all_private_chats", "private"), ("all_group_chats", "group")):
-        for language_code, lang in languages:
-            texts = texts_for(lang)
+    scopes = (("all_private_chats", "private"), ("all_group_chats", "group"))
+    for language_code, lang in languages:
+        texts = passing_texts(lang)  # one language's catalog at a time
+        for scope, wanted in scopes:
             commands: list[tuple[str, str]] = []
             seen: set[str] = set()
             for entry in registry.command_list:
@@ -755,8 +757,8 @@ def command_menus(registry: Registry, default_language: str) -> list[CommandMenu
                 seen.add(name)
                 description = plain_text(texts._(entry.description)).strip()[:256] or name
                 commands.append((name, description))
-            menus.append(CommandMenu(scope, language_code, tuple(commands[:100])))
-    return menus
+            menus[scope, language_code] = CommandMenu(scope, language_code, tuple(commands[:100]))
+    return [menus[scope, code] for scope, _ in scopes for code, _ in languages]
 
 
 def bot_profiles(
@@ -765,7 +767,7 @@ def bot_profiles(
     """The bot's description and short description (msgids) in every language."""
     profiles = []
     for language_code, lang in [("", default_language), *((x, x) for x in SUPPORTED_LANGUAGES)]:
-        texts = texts_for(lang)
+        texts = passing_texts(lang)
         profiles.append(
             BotProfile(
                 language_code,
@@ -844,6 +846,8 @@ def health_app(
 ) -> web.Application:
     """/healthz: 200 while updates are received, 503 with the reason when they are not
     (`status()["receiving"]`)."""
+    from aiohttp import web
+
     app = web.Application()
 
     async def healthz(_request: web.Request) -> web.Response:

@@ -29,8 +29,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from aiohttp import web
-
 from bot.app import bootstrap
 from bot.assembly import assemble
 from bot.core.config import RuntimeName, Settings
@@ -59,6 +57,9 @@ from scheduler.clock import Scheduler
 from scheduler.pacing import Pacer
 
 if TYPE_CHECKING:  # WhatsApp's modules (and pywa) are imported only when it is served
+    # aiohttp's server (2 MB) only with --webhook, --health or WhatsApp: `_listen`.
+    from aiohttp import web
+
     from bot.runtimes.whatsapp import WhatsAppNetwork
 
 log = logging.getLogger(__name__)
@@ -295,6 +296,8 @@ def _health(runtime: ReceivingRuntime, mode: str) -> web.Application:
 
 async def _listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
     """Serve `app` on host:port; the runner and the local base URL."""
+    from aiohttp import web
+
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
     await runner.setup()
     try:
