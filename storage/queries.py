@@ -41,7 +41,7 @@ async def insert_ignore(session: AsyncSession, model: type[SQLModel], **values: 
 def _insert_ignore(dialect: str, table: Table) -> Insert:
     # Through the Core table, not the ORM entity: nothing is loaded back, and the ORM's
     # bulk-insert path (mapper lookups, per-call statement building) is skipped.
-    return _insert_of(dialect)(table).on_conflict_do_nothing()
+    return insert_of(dialect)(table).on_conflict_do_nothing()
 
 
 async def claim_update(
@@ -60,7 +60,7 @@ async def claim_update(
 @lru_cache(maxsize=4)
 def _claim_update(dialect: str) -> Insert:
     table = table_of(ProcessedUpdate)
-    statement = _insert_of(dialect)(table).values(
+    statement = insert_of(dialect)(table).values(
         update_id=bindparam("update_id"), processed_at=bindparam("processed_at")
     )
     # An id older than the window is taken over by the new update; a recent one is kept.
@@ -80,7 +80,7 @@ async def prune_processed_updates(
     return affected(result)
 
 
-def _insert_of(dialect: str) -> Any:
+def insert_of(dialect: str) -> Any:
     """The dialect's INSERT (with ON CONFLICT); PostgreSQL's dialect is imported only
     where it is used (3 MB resident that a bot on SQLite does not need)."""
     if dialect == "postgresql":

@@ -48,8 +48,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from aiohttp import web
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 from bot.runtimes.common import (
@@ -61,9 +59,10 @@ from bot.runtimes.common import (
 )
 from scheduler.grouped import Grouped
 from storage.models import UpdateInbox as UpdateInboxRow
-from storage.queries import affected, table_of
+from storage.queries import affected, insert_of, table_of
 
 if TYPE_CHECKING:
+    from aiohttp import web
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from scheduler.timing import Clock
@@ -275,7 +274,7 @@ _DELETE_ONE = sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam("update
 
 @functools.lru_cache(maxsize=2)
 def _insert_ignore(is_sqlite: bool) -> Insert:
-    insert = sqlite.insert if is_sqlite else postgresql.insert
+    insert = insert_of("sqlite" if is_sqlite else "postgresql")
     return insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id])
 
 
@@ -573,6 +572,8 @@ def webhook_route(
     """The webhook: 401 without the secret; 200 once the update is handled; 500 when its
     handling failed (Telegram then delivers it again)."""
     expected = secret.encode()
+
+    from aiohttp import web  # the server's half of aiohttp, only where a webhook is served
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "").encode()
