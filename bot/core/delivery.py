@@ -85,8 +85,10 @@ MAX_MOVES = 3
 # token bucket with rate r and burst b admits at most b + r*W sends in any window of W
 # seconds (scheduler/pacing.py). Per group 19/min with burst 1: at most 1 + 19 = 20 in
 # any 60 s — Pacer's default (20/min, burst 20) admits 39 in a group's first minute.
-# Overall, as Telegram counts it: at most 30 in any window of 1.02 s (the 20 ms are for the
-# time from a grant to its request reaching Telegram), and a bucket of 29.4/s with burst 1
+# Overall, as Telegram counts it: at most 30 in any window of 1.02 s, each send counted at
+# the latest it can have reached Telegram (its grant, or its answer less the margin and the
+# usual round trip when it was slow: scheduler/pacing.py); the margin of 20 ms is for the
+# time from a grant to its request reaching Telegram. A bucket of 29.4/s with burst 1
 # (30 intervals: 1.0204 s) so that the sends are even and the window rarely decides. A
 # late wake-up of the event loop is caught up in the bucket by booking the grant when it
 # fell due, at most a quarter of an interval back (8.5 ms), so the rate stays 29.4/s; the
@@ -99,6 +101,7 @@ TELEGRAM_LIMITS = Limits(
     global_burst=1,
     global_window_sends=30,
     global_window_seconds=1.02,
+    global_window_margin=0.02,
     chat_per_second=1.0,
     chat_burst=3,
     group_per_minute=19.0,
