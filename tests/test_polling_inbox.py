@@ -271,12 +271,13 @@ async def test_forgetting_a_person_takes_their_inbox_rows(driver: Driver) -> Non
     assert await rows(db) == [(51, 7002)]
 
 
-async def test_an_updates_own_transaction_takes_its_row(db: Database, fast: None) -> None:
-    """The engine deletes an update's row in the update's transaction (at a human pace one
-    transaction less an update); only the rows of updates that never got that far are
-    deleted by a transaction of their own."""
+async def test_an_update_that_came_alone_has_its_row_taken_by_its_own_transaction(
+    db: Database, fast: None
+) -> None:
+    """At a human pace the engine deletes an update's row in the update's transaction (one
+    transaction less an update); in a burst, and for updates that never got that far, the
+    rows go in groups."""
     inbox = UpdateInbox(db, FakeClock(START), delete_within=0.01)
-    await inbox.store([(60, message(60, 7100)), (61, message(61, 7101)), (62, message(62, 7102))])
     deleted: list[list[int]] = []  # the ids of each DELETE
 
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
@@ -285,19 +286,28 @@ async def test_an_updates_own_transaction_takes_its_row(db: Database, fast: None
             deleted.append(sorted(v for v in values if isinstance(v, int)))
 
     sa.event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    await inbox.store([(60, message(60, 7100))])  # alone
     async with db.transaction() as session:
         assert await inbox.take(session, 60)
         assert not await inbox.take(session, 99)  # never stored: the inbox was down then
     inbox.taken(60)
+    inbox.handled(60)  # taken already: nothing left to delete
+    assert await rows(db) == []
+
+    await inbox.store([(62, message(62, 7102))])
     with pytest.raises(RuntimeError):  # a transaction that fails takes nothing
         async with db.transaction() as session:
             assert await inbox.take(session, 62)
             raise RuntimeError("the update's handling failed")
-    assert await rows(db) == [(61, 7101), (62, 7102)]
-    taken_so_far = len(deleted)
-    inbox.handled(60)  # taken already: nothing left to delete
-    inbox.handled(61)  # never reached a transaction (unreadable, say)
-    inbox.handled(62)  # its transaction rolled back
+    assert await rows(db) == [(62, 7102)]
+    inbox.handled(62)  # skipped after its attempts: its row goes with a group
+
+    await inbox.store([(70, message(70, 7103)), (71, message(71, 7104))])  # a burst
+    async with db.transaction() as session:
+        assert not await inbox.take(session, 70)  # 71 is still open: a group is cheaper
+    inbox.handled(70)
+    inbox.handled(71)
     await inbox.close()
     assert await rows(db) == []
-    assert deleted[taken_so_far:] == [[61, 62]]  # one group, without 60
+    assert deleted[:2] == [[60], [62]]  # each alone, in its own transaction
+    assert sorted(i for ids in deleted[2:] for i in ids) == [62, 70, 71]  # groups; never 60

@@ -8,21 +8,21 @@ once it is durably ours (stored in the update inbox, or handled), and handled ex
 - `Poller`: long polling with our own offset. Each getUpdates batch is stored in the
   `update_inbox` table in one transaction (`UpdateInbox`; a batch stored again changes
   nothing), then handed to the receiver from memory, each update concurrently (the core
-  serialises a conversation, in the order the updates were handed over); the next
-  getUpdates confirms it (offset: past the highest stored), so each update is fetched and
-  parsed once, however long it takes to handle. The update's own transaction deletes its
-  row (the engine's `UpdateKeeper`: its replies are in the reply outbox by then); the rows
-  of updates that never got that far (unreadable, refused, failed) once they are done, in
-  groups (`scheduler.grouped`). At start the rows a crash
-  left are handed to the core first, in update_id order; the core skips one it handled
-  already (processed_update). When the database cannot take a batch, the old way holds for
-  those updates: the offset stops at the first of them not yet handled, so Telegram keeps
-  them; one line in the log, polling goes on. An update whose handling raised is tried again
-  from memory with back-off, `ATTEMPTS` times; when nothing new came back while updates
-  Telegram still keeps are in flight, the poller waits for one to finish (at most `IDLE` s)
-  instead of asking again at once. A failing getUpdates is retried with back-off; refused
-  (401/404) for `GIVE_UP_AFTER` s in a row, the poller gives up and `buurbot run` exits
-  non-zero with one line, for a supervisor to restart it.
+  serialises a conversation, in the order the updates were handed over); the next getUpdates
+  confirms it (offset: past the highest stored), so each update is fetched and parsed once,
+  however long it takes to handle. An update that came alone has its row deleted by its own
+  transaction (the engine's `UpdateKeeper`: its replies are in the reply outbox by then); in
+  a burst, and for updates that never got that far (unreadable, refused, failed), rows are
+  deleted once done, in groups (`scheduler.grouped`). At start the rows a crash left are
+  handed to the core first, in update_id order; the core skips one it handled already
+  (processed_update). When the database cannot take a batch, the old way holds for those
+  updates: the offset stops at the first of them not yet handled, so Telegram keeps them;
+  one line in the log, polling goes on. An update whose handling raised is tried again from
+  memory with back-off, `ATTEMPTS` times; when nothing new came back while updates Telegram
+  still keeps are in flight, the poller waits for one to finish (at most `IDLE` s) instead
+  of asking again at once. A failing getUpdates is retried with back-off; refused (401/404)
+  for `GIVE_UP_AFTER` s in a row, the poller gives up and `buurbot run` exits non-zero with
+  one line, for a supervisor to restart it.
 - `webhook_route`: the webhook answers 200 only after the update was handled (or skipped as
   unreadable); when handling fails it answers 500, so Telegram delivers it again. No inbox:
   Telegram itself keeps the update until it has its 200.
@@ -204,6 +204,7 @@ class UpdateInbox:
         self._deleter: asyncio.Task[None] | None = None
         # Rows an update's own transaction deleted (`take`): nothing left to delete for them.
         self._taken: set[int] = set()
+        self._open: set[int] = set()  # stored by this process, not handled yet
 
     async def store(self, updates: Sequence[tuple[int, RawUpdate]]) -> None:
         """Every update of a batch, or none (raises); one already stored is left as it is."""
@@ -219,6 +220,7 @@ class UpdateInbox:
         ]
         async with self.db.transaction() as session:
             await session.execute(_insert_ignore(self.db.is_sqlite), rows)
+        self._open.update(update_id for update_id, _ in updates)
 
     async def left(self) -> list[tuple[int, str]]:
         """The rows still here (a crash, a stop before they were handled), oldest first."""
@@ -228,8 +230,11 @@ class UpdateInbox:
 
     async def take(self, session: AsyncSession, update_id: int) -> bool:
         """The engine's `UpdateKeeper`: inside the update's own transaction, its row goes
-        with it (at a human pace, one transaction less an update); False when it had none
-        (the inbox was down when it came)."""
+        with it when it came alone (at a human pace: one transaction less an update); in a
+        burst a group of deletes is cheaper than a statement each, so its row waits for one.
+        False when nothing was taken (a burst, or no row: the inbox was down)."""
+        if len(self._open - {update_id}) > 0:
+            return False  # others stored and still being handled: a group is coming
         return bool(affected(await session.execute(_DELETE_ONE, {"update_id": update_id})))
 
     def taken(self, update_id: int) -> None:
@@ -238,6 +243,7 @@ class UpdateInbox:
     def handled(self, update_id: int) -> None:
         """The update was handled: its row goes with the next group (unless its own
         transaction took it: skipped, failed or unreadable updates' rows are left)."""
+        self._open.discard(update_id)
         if update_id in self._taken:
             self._taken.discard(update_id)
             return
@@ -253,6 +259,7 @@ class UpdateInbox:
         self._handled = Grouped(self._delete, every=self._every, within=self._within)
         self._deleter = None
         self._taken.clear()
+        self._open.clear()
 
     async def _delete(self, update_ids: list[int]) -> None:
         try:
