@@ -11,12 +11,10 @@ Two fakes, neither sleeps for real:
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 import random
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Awaitable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -26,6 +24,7 @@ from hypothesis import strategies as st
 
 from bot.core.seam import RateLimited, Rejected, SendText, Sent, Transient
 from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Grant, Limits, Pacer, Priority
+from tests.support.virtual_time import VirtualTime
 
 EPS = 1e-5
 
@@ -740,38 +739,6 @@ ANSWERED = Limits(
     global_window_seconds=1.02,
 )
 INTERVAL = 1.02 / 30
-
-
-class VirtualTime:
-    """One clock for the pacer and the sends' answers: a sleep ends when the clock reaches
-    its end, and the clock jumps to the earliest end once every task has done what it can."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> asyncio.Future[None]:
-        future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
-        return future
-
-    async def run(self, *work: Awaitable[object]) -> None:
-        tasks = [asyncio.ensure_future(w) for w in work]
-        while not all(task.done() for task in tasks):
-            await settle()
-            while self._sleepers and self._sleepers[0][2].done():
-                heapq.heappop(self._sleepers)
-            if not self._sleepers:
-                continue
-            at, _seq, future = heapq.heappop(self._sleepers)
-            self.now = max(self.now, at)
-            future.set_result(None)
-        for task in tasks:
-            task.result()
 
 
 async def answered_sends(

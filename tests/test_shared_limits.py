@@ -10,8 +10,6 @@ processes, in real time: the same bounds, and the GCRA script agrees with ``deci
 from __future__ import annotations
 
 import asyncio
-import heapq
-import itertools
 import random
 import socket
 import uuid
@@ -34,42 +32,10 @@ from scheduler.shared_limits import (
 )
 from storage.db import Database
 from tests.conftest import PG_HOST, PG_PORT, REQUIRE_SERVICES, _admin, need_postgres
+from tests.support.virtual_time import VirtualTime
 
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
 EPS = 1e-5
-
-
-class VirtualTime:
-    """One clock for several pacers: a sleep ends when the clock reaches its end, and the
-    clock jumps to the earliest end once every task has done what it can."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> asyncio.Future[None]:
-        future = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self.now + max(0.0, seconds), next(self._seq), future))
-        return future
-
-    async def run(self, *work: asyncio.Future[object]) -> None:
-        tasks = [asyncio.ensure_future(w) for w in work]
-        while not all(task.done() for task in tasks):
-            for _ in range(30):
-                await asyncio.sleep(0)
-            while self._sleepers and self._sleepers[0][2].done():
-                heapq.heappop(self._sleepers)
-            if not self._sleepers:
-                continue
-            at, _seq, future = heapq.heappop(self._sleepers)
-            self.now = max(self.now, at)
-            future.set_result(None)
-        for task in tasks:
-            task.result()
 
 
 LIMITS = Limits(

@@ -56,9 +56,6 @@ from aiogram.methods import (
     TelegramMethod,
 )
 from aiogram.types import (
-    BotCommand,
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
     BufferedInputFile,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -368,47 +365,38 @@ class AiogramRuntime(ReceivingRuntime):
         self._identity = identity
         return identity
 
+    async def _json_call(self, name: str, model: type[TelegramMethod[Any]], **fields: Any) -> Any:
+        """A start-up call as JSON; aiogram's model (which reads the same fields) only for an
+        error."""
+        payload = _params(**fields)
+        return await self.sender._call(name, payload, lambda: model(**payload))
+
     async def set_commands(self, menu: CommandMenu) -> None:
-        private = menu.scope == "all_private_chats"
-        scope = {"type": "all_private_chats" if private else "all_group_chats"}
-
-        def scope_model() -> BotCommandScopeAllPrivateChats | BotCommandScopeAllGroupChats:
-            return BotCommandScopeAllPrivateChats() if private else BotCommandScopeAllGroupChats()
-
+        scope = {"type": menu.scope}  # "all_private_chats" or "all_group_chats"
         language = menu.language_code or None
         if not menu.commands:
-            await self.sender._call(
-                "deleteMyCommands",
-                _params(scope=scope, language_code=language),
-                lambda: DeleteMyCommands(scope=scope_model(), language_code=language),
+            await self._json_call(
+                "deleteMyCommands", DeleteMyCommands, scope=scope, language_code=language
             )
             return
         commands = [{"command": name, "description": text} for name, text in menu.commands]
-        await self.sender._call(
-            "setMyCommands",
-            _params(commands=commands, scope=scope, language_code=language),
-            lambda: SetMyCommands(
-                commands=[
-                    BotCommand(command=name, description=text) for name, text in menu.commands
-                ],
-                scope=scope_model(),
-                language_code=language,
-            ),
+        await self._json_call(
+            "setMyCommands", SetMyCommands, commands=commands, scope=scope, language_code=language
         )
 
     async def set_profile(self, profile: BotProfile) -> None:
         language = profile.language_code or None
-        await self.sender._call(
+        await self._json_call(
             "setMyDescription",
-            _params(description=profile.description, language_code=language),
-            lambda: SetMyDescription(description=profile.description, language_code=language),
+            SetMyDescription,
+            description=profile.description,
+            language_code=language,
         )
-        await self.sender._call(
+        await self._json_call(
             "setMyShortDescription",
-            _params(short_description=profile.short_description, language_code=language),
-            lambda: SetMyShortDescription(
-                short_description=profile.short_description, language_code=language
-            ),
+            SetMyShortDescription,
+            short_description=profile.short_description,
+            language_code=language,
         )
 
     async def get_updates(self, offset: int | None, wait: int, limit: int) -> list[Any]:
@@ -441,22 +429,16 @@ class AiogramRuntime(ReceivingRuntime):
         return text.replace(self._token, "<token>")
 
     async def delete_webhook(self) -> None:
-        await self.sender._call(
-            "deleteWebhook",
-            _params(drop_pending_updates=False),
-            lambda: DeleteWebhook(drop_pending_updates=False),
-        )
+        await self._json_call("deleteWebhook", DeleteWebhook, drop_pending_updates=False)
 
     async def set_webhook(self, url: str, secret: str) -> None:
-        allowed = list(ALLOWED_UPDATES)
-        await self.sender._call(
+        await self._json_call(
             "setWebhook",
-            _params(
-                url=url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
-            ),
-            lambda: SetWebhook(
-                url=url, secret_token=secret, allowed_updates=allowed, drop_pending_updates=False
-            ),
+            SetWebhook,
+            url=url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+            drop_pending_updates=False,
         )
 
     async def close(self) -> None:
