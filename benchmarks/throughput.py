@@ -40,10 +40,10 @@ rate, and the ratio to the echo bot means nothing.
 
     .venv/bin/python -m benchmarks.throughput [--people 1000] [--db sqlite|postgres]
         [--steady-people 100] [--think 5] [--paced-people 300] [--runtimes aiogram ptb]
-        [--rounds 1] [--profile]
+        [--rounds 1] [--profile [--profile-people N] [--profile-think S]]
 
-``--profile`` adds a run of its own (``--profile-people``) with pyinstrument in the aiogram
-bot process.
+``--profile`` adds a run of its own (``--profile-people``, a burst, or the steady load's
+pace with ``--profile-think``) with pyinstrument in the aiogram bot process.
 
 Writes benchmarks/results/throughput.json (and, with --profile, the profile as
 benchmarks/results/throughput-profile.txt, .html and .pyisession).
@@ -499,7 +499,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             # comparable; it says where the time goes.
             target = Target("buurbot aiogram profiled", "buurbot")
             profiled = await run_one(
-                target, args.profile_people, args.db, args.max_seconds, folder, profile
+                target,
+                args.profile_people,
+                args.db,
+                args.max_seconds,
+                folder,
+                profile,
+                think=args.profile_think,
             )
             report_line(profiled)
     medians: dict[str, dict[str, float]] = {}
@@ -574,6 +580,12 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900.0, help="bound of each run")
     parser.add_argument("--profile", action="store_true", help="pyinstrument the aiogram bot")
     parser.add_argument("--profile-people", type=int, default=300, help="people when profiled")
+    parser.add_argument(
+        "--profile-think",
+        type=float,
+        default=0.0,
+        help="think time of the profiled run (0: a burst; e.g. 3: the steady load)",
+    )
     args = parser.parse_args()
     if not 1 <= args.people <= 20_000 or not 0 <= args.paced_people <= 20_000:
         parser.error("--people and --paced-people: at most 20,000")

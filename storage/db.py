@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -36,8 +37,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import PoolResetState
+from sqlalchemy.util import await_only
 
-from storage.sqlite_inline import connect_inline
+from storage.direct import announce
+from storage.sqlite_inline import InlineConnection, connect_inline
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -80,7 +83,15 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # On the driver itself (an `InlineConnection`): through `exec_driver_sql` this one
+        # statement cost a tenth of an empty transaction's CPU.
+        driver = connection.connection.driver_connection
+        assert isinstance(driver, InlineConnection)  # every connection of ours (connect_inline)
+        announce(connection, "BEGIN IMMEDIATE", ())
+        try:
+            await_only(driver.run("BEGIN IMMEDIATE", ()))
+        except sqlite3.Error as error:
+            raise OperationalError("BEGIN IMMEDIATE", None, error) from error
 
 
 _ENDED = "buurbot_transaction_ended"

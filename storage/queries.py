@@ -11,6 +11,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
+from storage.direct import Direct
 from storage.models import ProcessedUpdate
 
 # Telegram redelivers an update for at most 24 hours, and starts its ids afresh (at random)
@@ -50,15 +51,16 @@ async def claim_update(
     """True when the update is to be handled: its id is new, or was last seen before the
     window (a restarted sequence). One statement: a redelivery within the window
     changes nothing."""
-    result = await session.execute(
-        _claim_update(_dialect(session)),
-        {"update_id": update_id, "processed_at": now, "cutoff": now - window},
-    )
-    return bool(affected(result))
+    params = {"update_id": update_id, "processed_at": now, "cutoff": now - window}
+    return bool(await _claim_update(_dialect(session)).rowcount(session, params))
 
 
 @lru_cache(maxsize=4)
-def _claim_update(dialect: str) -> Insert:
+def _claim_update(dialect: str) -> Direct:
+    return Direct(_claim_update_statement(dialect))
+
+
+def _claim_update_statement(dialect: str) -> Insert:
     table = table_of(ProcessedUpdate)
     statement = insert_of(dialect)(table).values(
         update_id=bindparam("update_id"), processed_at=bindparam("processed_at")

@@ -25,7 +25,7 @@ Installed by `connect_inline` for every SQLite engine `storage.db.Database` make
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,13 @@ class InlineConnection(aiosqlite.Connection):
                 raise
         # Another process holds the lock: wait for it on the thread, off the event loop.
         return await super()._execute(self._waiting_for_lock, fn, args, kwargs)
+
+    async def run(self, sql: str, values: Sequence[Any]) -> sqlite3.Cursor:
+        """One statement on the sqlite3 connection itself (`storage.direct`)."""
+        return await self._execute(self._conn.execute, sql, values)
+
+    async def run_many(self, sql: str, rows: Sequence[Sequence[Any]]) -> sqlite3.Cursor:
+        return await self._execute(self._conn.executemany, sql, rows)
 
     def _waiting_for_lock(
         self, fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]

@@ -201,20 +201,21 @@ async def test_stopped_while_handling_the_update_stays_for_the_next_start(
     db: Database, fast: None
 ) -> None:
     telegram, core = Telegram(), SlowCore(seconds=30)
-    telegram.add(message(20, person=7))
+    burst = list(range(20, 21 + polling.SMALL_BATCH))  # too many to wait for: stored
+    telegram.add(*(message(u, person=7) for u in burst))
     inbox = UpdateInbox(db, FakeClock(START), delete_within=0.05)
     poller = poller_for(telegram, core, inbox)
     poller.start()
-    await until(lambda: core.handed == [20], "the update handed over")
-    await until(lambda: telegram.offsets[-1] == 21, "it confirmed")
+    await until(lambda: core.handed == burst, "the burst handed over")
+    await until(lambda: telegram.offsets[-1:] == [burst[-1] + 1], "the burst confirmed")
     poller._task.cancel()  # type: ignore[union-attr]  # as a kill would
-    assert await rows(db) == [(20, 7)]
-    assert telegram.queue == []  # Telegram forgot it: only the inbox has it now
+    assert await rows(db) == [(u, 7) for u in burst]
+    assert telegram.queue == []  # Telegram forgot them: only the inbox has them now
 
     again = SlowCore()
     restarted = poller_for(Telegram(), again, UpdateInbox(db, FakeClock(START)))
     await restarted.recover()
-    await until(lambda: again.done == [20], "handled after the restart")
+    await until(lambda: again.done == burst, "handled after the restart, in order")
     await restarted.stop()
     assert await rows(db) == []
 
@@ -229,23 +230,30 @@ async def test_with_the_database_down_updates_wait_with_telegram(
     poller = poller_for(telegram, core, UpdateInbox(switch, FakeClock(START)))  # type: ignore[arg-type]
     await poller.recover()  # cannot read it: logged, polling starts all the same
     poller.start()
-    telegram.add(message(30, person=7))
-    await until(lambda: core.handed == [30], "handled without the inbox")
-    telegram.add(message(31, person=8))
-    await until(lambda: 31 in core.handed, "the next one too")
-    # Not confirmed while in flight: Telegram keeps it, so a crash would not lose it.
+    size = polling.SMALL_BATCH + 1  # batches the poller stores (a smaller one it never does)
+
+    def burst(first: int) -> list[int]:
+        ids = list(range(first, first + size))
+        telegram.add(*(message(u, person=7000 + u) for u in ids))
+        return ids
+
+    first = burst(30)
+    await until(lambda: core.handed == first, "handled without the inbox")
+    second = burst(40)
+    await until(lambda: set(second) <= set(core.handed), "the next ones too")
+    # Not confirmed while in flight: Telegram keeps them, so a crash would not lose them.
     assert 30 not in core.done and 30 in [u["update_id"] for u in telegram.queue]
-    await until(lambda: len(core.done) == 2, "both handled")
+    await until(lambda: len(core.done) == 2 * size, "all handled")
     await until(lambda: telegram.queue == [], "confirmed once handled")
     assert telegram.returned[30] >= 2  # the old way: fetched again while it was handled
     down = [r for r in caplog.records if "could not store updates" in r.getMessage()]
     assert len(down) == 1  # logged once, however many batches
 
     switch.down = False
-    telegram.add(message(32, person=7))
-    await until(lambda: 32 in core.done, "handled with the inbox back")
+    third = burst(50)
+    await until(lambda: set(third) <= set(core.done), "handled with the inbox back")
     await poller.stop()
-    assert telegram.returned[32] == 1
+    assert all(telegram.returned[u] == 1 for u in third)
     assert any("storing updates in the inbox again" in r.getMessage() for r in caplog.records)
     assert await rows(db) == []
 
@@ -290,7 +298,7 @@ async def test_an_update_that_came_alone_has_its_row_taken_by_its_own_transactio
     async with db.transaction() as session:
         assert await inbox.take(session, 60)
         assert not await inbox.take(session, 99)  # never stored: the inbox was down then
-    inbox.taken(60)
+    inbox.committed(60, took=True)
     inbox.handled(60)  # taken already: nothing left to delete
     assert await rows(db) == []
 
@@ -311,3 +319,76 @@ async def test_an_update_that_came_alone_has_its_row_taken_by_its_own_transactio
     assert await rows(db) == []
     assert deleted[:2] == [[60], [62]]  # each alone, in its own transaction
     assert sorted(i for ids in deleted[2:] for i in ids) == [62, 70, 71]  # groups; never 60
+
+
+class CommittingCore:
+    """As the engine: each update in a transaction that takes its inbox row when it can and
+    tells the inbox it committed; then `delivery` s of sending its replies."""
+
+    def __init__(self, db: Database, inbox: UpdateInbox, delivery: float) -> None:
+        self.db, self.inbox, self.delivery = db, inbox, delivery
+        self.committed: list[int] = []
+        self.done: list[int] = []
+
+    async def handle(self, incoming: Any) -> None:
+        update_id = incoming.update_id
+        async with self.db.transaction() as session:
+            took = await self.inbox.take(session, update_id)
+        self.inbox.committed(update_id, took)
+        self.committed.append(update_id)
+        await asyncio.sleep(self.delivery)
+        self.done.append(update_id)
+
+
+async def test_a_small_batch_is_confirmed_once_committed_without_an_inbox_row(
+    db: Database, fast: None
+) -> None:
+    """At a human pace an update is handed over before it is stored; committed, it is
+    confirmed by the next getUpdates with no row written (while its replies still go out);
+    what has not committed within KEEP_WAIT is stored, and a burst is stored at once."""
+    stored: list[list[int]] = []  # the update ids of each INSERT into the inbox
+
+    def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
+        if statement.startswith("INSERT INTO update_inbox"):
+            rows = parameters if isinstance(parameters, list) else [parameters]
+            stored.append(sorted(p[0] if isinstance(p, tuple) else p["update_id"] for p in rows))
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
+    inbox = UpdateInbox(db, FakeClock(START), delete_within=0.01)
+    telegram = Telegram()
+    core = CommittingCore(db, inbox, delivery=1.0)
+    poller = poller_for(telegram, core, inbox)  # type: ignore[arg-type]
+    poller.start()
+    telegram.add(message(80, person=7200))
+    await until(lambda: telegram.offsets[-1:] == [81], "80 confirmed")
+    assert core.committed == [80] and core.done == []  # confirmed while its replies go out
+    assert stored == []  # and never written to the inbox
+
+    # A batch too big to wait for: stored in one statement before it is handed over.
+    telegram.add(*(message(90 + n, person=7300 + n) for n in range(polling.SMALL_BATCH + 1)))
+    await until(lambda: telegram.offsets[-1:] == [95], "the burst confirmed")
+    assert stored == [list(range(90, 95))]
+    await until(lambda: len(core.done) == 6, "every update handled")
+    await poller.stop()
+    assert await rows(db) == []
+
+
+async def test_a_small_batch_not_committed_in_time_stays_with_telegram(
+    db: Database, fast: None
+) -> None:
+    """Slower than KEEP_WAIT: not stored (on SQLite the store would wait for the update's
+    own transaction), so Telegram keeps it until it is handled; polling goes on."""
+    telegram, core = Telegram(), SlowCore(seconds=1.0)  # never commits within KEEP_WAIT
+    inbox = UpdateInbox(db, FakeClock(START))
+    poller = poller_for(telegram, core, inbox)
+    poller.start()
+    telegram.add(message(85, person=7400))
+    await until(lambda: telegram.offsets.count(85) >= 2, "polled again, 85 unconfirmed")
+    assert core.done == [] and telegram.queue  # still Telegram's: a crash would not lose it
+    telegram.add(message(86, person=7401))
+    await until(lambda: 86 in core.handed, "a later update handled meanwhile")
+    await until(lambda: core.done == [85, 86], "both handled")
+    await until(lambda: telegram.offsets[-1:] == [87], "confirmed once handled")
+    await poller.stop()
+    assert core.handed == [85, 86]  # each handed over once, however often it was fetched
+    assert await rows(db) == []  # never stored

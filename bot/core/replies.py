@@ -43,6 +43,7 @@ from bot.core.engine import ConversationLocks
 from bot.core.seam import AnswerButton, Incoming, Outgoing
 from bot.core.services import Services
 from scheduler.grouped import Grouped
+from storage.direct import Direct
 from storage.models import ReplyOutbox as Row
 from storage.queries import table_of
 
@@ -62,8 +63,21 @@ RECORD_WITHIN = 0.5
 RECOVER_AT_ONCE = 50
 
 _TABLE = table_of(Row)
-_INSERT = insert(_TABLE)
-_DELETE = delete(_TABLE).where(_TABLE.c.update_id.in_(bindparam("ids", expanding=True)))
+# Straight on the driver (`storage.direct`): every update writes a row and deletes one.
+_INSERT = Direct(
+    insert(_TABLE)
+    .values(
+        {
+            **{
+                column: bindparam(column)
+                for column in ("update_id", "chat_id", "person_id", "actions", "claimed_at")
+            },
+            "attempts": 0,
+        }
+    )
+    .inline()  # no RETURNING of the new row's id: nothing reads it
+)
+_DELETE = Direct(delete(_TABLE).where(_TABLE.c.update_id == bindparam("uid")))
 _KEEP = (
     update(_TABLE).where(_TABLE.c.update_id == bindparam("uid")).values(actions=bindparam("left"))
 )
@@ -123,7 +137,7 @@ class ReplyOutbox:
         self._committing.update(riding)
         try:
             async with self.services.db.transaction() as session:
-                await session.execute(_DELETE, {"ids": riding})
+                await _DELETE.many(session, [{"uid": uid} for uid in riding])
                 yield session
         except BaseException:
             self._again(riding)
@@ -137,15 +151,14 @@ class ReplyOutbox:
         kept = durable(actions)
         if incoming.update_id is None or not kept:
             return
-        await session.execute(
-            _INSERT,
+        await _INSERT.rowcount(
+            session,
             {
                 "update_id": incoming.update_id,
                 "chat_id": incoming.chat.id,
                 "person_id": incoming.person.id,
                 "actions": [wire.dump(action) for action in kept],
                 "claimed_at": self.services.clock.now(),
-                "attempts": 0,
             },
         )
         self._written.add(incoming.update_id)
@@ -206,7 +219,7 @@ class ReplyOutbox:
         self._committing.update(update_ids)
         try:
             async with self.services.db.transaction() as session:
-                await session.execute(_DELETE, {"ids": update_ids})
+                await _DELETE.many(session, [{"uid": uid} for uid in update_ids])
         except Exception as error:
             log.warning("could not mark %d delivered replies done: %s", len(update_ids), error)
             self._again(update_ids)

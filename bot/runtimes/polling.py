@@ -10,19 +10,22 @@ once it is durably ours (stored in the update inbox, or handled), and handled ex
   nothing), then handed to the receiver from memory, each update concurrently (the core
   serialises a conversation, in the order the updates were handed over); the next getUpdates
   confirms it (offset: past the highest stored), so each update is fetched and parsed once,
-  however long it takes to handle. An update that came alone has its row deleted by its own
-  transaction (the engine's `UpdateKeeper`: its replies are in the reply outbox by then); in
-  a burst, and for updates that never got that far (unreadable, refused, failed), rows are
-  deleted once done, in groups (`scheduler.grouped`). At start the rows a crash left are
-  handed to the core first, in update_id order; the core skips one it handled already
-  (processed_update). When the database cannot take a batch, the old way holds for those
-  updates: the offset stops at the first of them not yet handled, so Telegram keeps them;
-  one line in the log, polling goes on. An update whose handling raised is tried again from
-  memory with back-off, `ATTEMPTS` times; when nothing new came back while updates Telegram
-  still keeps are in flight, the poller waits for one to finish (at most `IDLE` s) instead
-  of asking again at once. A failing getUpdates is retried with back-off; refused (401/404)
-  for `GIVE_UP_AFTER` s in a row, the poller gives up and `buurbot run` exits non-zero with
-  one line, for a supervisor to restart it.
+  however long it takes to handle. A small batch (a human pace, `SMALL_BATCH`) is not
+  stored: the next getUpdates waits a moment (`KEEP_WAIT`) for its transactions; an update
+  whose transaction committed is durably handled (the engine's `UpdateKeeper` says so; its
+  replies are in the reply outbox) and confirmed without a row, a slower one once it
+  committed. An update stored alone has its row deleted by its own
+  transaction; in a burst, and for updates that never got that far (unreadable, refused,
+  failed), rows are deleted once done, in groups (`scheduler.grouped`). At start the rows a
+  crash left are handed to the core first, in update_id order; the core skips one it handled
+  already (processed_update). When the database cannot take a batch, the old way holds for
+  those updates: the offset stops at the first of them not yet handled, so Telegram keeps
+  them; one line in the log, polling goes on. An update whose handling raised is tried again
+  from memory with back-off, `ATTEMPTS` times; when nothing new came back while updates
+  Telegram still keeps are in flight, the poller waits for one to finish (at most `IDLE` s)
+  instead of asking again at once. A failing getUpdates is retried with back-off; refused
+  (401/404) for `GIVE_UP_AFTER` s in a row, the poller gives up and `buurbot run` exits
+  non-zero with one line, for a supervisor to restart it.
 - `webhook_route`: the webhook answers 200 only after the update was handled (or skipped as
   unreadable); when handling fails it answers 500, so Telegram delivers it again. No inbox:
   Telegram itself keeps the update until it has its 200.
@@ -58,8 +61,9 @@ from bot.runtimes.common import (
     to_incoming,
 )
 from scheduler.grouped import Grouped
+from storage.direct import Direct
 from storage.models import UpdateInbox as UpdateInboxRow
-from storage.queries import affected, insert_of, table_of
+from storage.queries import insert_of, table_of
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -77,6 +81,13 @@ BACKOFF_FIRST = 1.0  # seconds before the first retry of a failed getUpdates, do
 BACKOFF_MAX = 60.0  # ... up to this
 GIVE_UP_AFTER = 300.0  # seconds of getUpdates refused (401/404) before the bot exits
 ATTEMPTS = 5  # times an update whose handling raised is tried before it is skipped
+# A batch of at most this many updates (a human pace) is not stored: the next getUpdates
+# waits up to KEEP_WAIT s for their transactions to commit, and confirms those that did
+# (their ids are in processed_update, their replies in the reply outbox): one transaction
+# less an update. One slower than that stays with Telegram until it commits, as when the
+# inbox is down (storing it then would, on SQLite, wait for that very transaction).
+SMALL_BATCH = 4
+KEEP_WAIT = 0.25
 STOP_TIMEOUT = 10.0  # seconds the updates in flight get to finish on stop
 # Handled updates' inbox rows are deleted in one transaction per this many seconds (or
 # this many updates), as the reply outbox marks its rows; a crash hands at most that
@@ -205,6 +216,8 @@ class UpdateInbox:
         # Rows an update's own transaction deleted (`take`): nothing left to delete for them.
         self._taken: set[int] = set()
         self._open: set[int] = set()  # stored by this process, not handled yet
+        # Told when an update's transaction committed (the poller may confirm it then).
+        self.on_committed: Callable[[int], None] | None = None
 
     async def store(self, updates: Sequence[tuple[int, RawUpdate]]) -> None:
         """Every update of a batch, or none (raises); one already stored is left as it is."""
@@ -232,13 +245,17 @@ class UpdateInbox:
         """The engine's `UpdateKeeper`: inside the update's own transaction, its row goes
         with it when it came alone (at a human pace: one transaction less an update); in a
         burst a group of deletes is cheaper than a statement each, so its row waits for one.
-        False when nothing was taken (a burst, or no row: the inbox was down)."""
-        if len(self._open - {update_id}) > 0:
-            return False  # others stored and still being handled: a group is coming
-        return bool(affected(await session.execute(_DELETE_ONE, {"update_id": update_id})))
+        False when nothing was taken (a burst; or no row: handed over before it was
+        stored, or the inbox was down)."""
+        if self._open != {update_id}:
+            return False  # not stored, or others stored and still open: a group is coming
+        return bool(await _DELETE_ONE.rowcount(session, {"update_id": update_id}))
 
-    def taken(self, update_id: int) -> None:
-        self._taken.add(update_id)
+    def committed(self, update_id: int, took: bool) -> None:
+        if took:
+            self._taken.add(update_id)
+        if self.on_committed is not None:
+            self.on_committed(update_id)
 
     def handled(self, update_id: int) -> None:
         """The update was handled: its row goes with the next group (unless its own
@@ -276,7 +293,7 @@ class UpdateInbox:
 _INBOX = table_of(UpdateInboxRow)
 _LEFT = sa.select(_INBOX.c.update_id, _INBOX.c.raw).order_by(_INBOX.c.update_id)
 _DELETE = sa.delete(_INBOX).where(_INBOX.c.update_id.in_(sa.bindparam("ids", expanding=True)))
-_DELETE_ONE = sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam("update_id"))
+_DELETE_ONE = Direct(sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam("update_id")))
 
 
 @functools.lru_cache(maxsize=2)
@@ -303,6 +320,7 @@ class _Entry:
 
     raw: RawUpdate
     stored: bool = False  # in the inbox: the offset may confirm it before it is handled
+    committed: bool = False  # its transaction committed: the offset may confirm it too
     task: asyncio.Task[None] | None = None
     done: bool = False
     attempts: int = 0
@@ -331,6 +349,10 @@ class Poller:
     ended: asyncio.Future[str] | None = None  # the reason, when polling stopped for good
     _stopping: bool = False
 
+    def __post_init__(self) -> None:
+        if self.inbox is not None:
+            self.inbox.on_committed = self._committed
+
     def start(self) -> None:
         self.ended = asyncio.get_running_loop().create_future()
         self._task = asyncio.create_task(self._run(), name="getUpdates")
@@ -357,10 +379,10 @@ class Poller:
                 log.warning("could not confirm the last updates: %s", self.describe(error))
 
     def offset(self) -> int | None:
-        """The first update neither stored nor finished (everything before it is confirmed
-        by it); past every update known when all are."""
+        """The first update neither stored, committed nor finished (everything before it
+        is confirmed by it); past every update known when all are."""
         entries = self._entries
-        waiting = [u for u, entry in entries.items() if not entry.done and not entry.stored]
+        waiting = [u for u, e in entries.items() if not (e.done or e.stored or e.committed)]
         if waiting:
             self._offset = min(waiting)
         elif entries:
@@ -390,8 +412,13 @@ class Poller:
             delay = BACKOFF_FIRST
             self._recovered()
             fresh = self._take(batch)
-            await self._store(fresh)
-            if not self._start(fresh) and batch:
+            if self.inbox is not None and len(fresh) <= SMALL_BATCH:
+                started = self._start(fresh)
+                await self._until_committed(fresh)
+            else:
+                await self._store(fresh)
+                started = self._start(fresh)
+            if not started and batch:
                 await self._idle()
 
     async def recover(self) -> None:
@@ -438,7 +465,13 @@ class Poller:
                 entry = None
             if entry is None:
                 self._entries[update_id] = _Entry(raw)
-            elif entry.done or entry.task is not None or entry.retry_at > now or entry.stored:
+            elif (
+                entry.done
+                or entry.task is not None
+                or entry.retry_at > now
+                or entry.stored
+                or entry.committed
+            ):
                 continue  # finished, in flight, waiting to be tried again, or ours already
             taken.append(update_id)
         return taken
@@ -473,6 +506,30 @@ class Poller:
             entry.stored = True
             if entry.done:  # finished while it was being stored
                 self.inbox.handled(update_id)
+
+    def _committed(self, update_id: int) -> None:
+        entry = self._entries.get(update_id)
+        if entry is not None:
+            entry.committed = True
+            self._changed.set()
+
+    async def _until_committed(self, update_ids: list[int]) -> None:
+        """Wait, at most KEEP_WAIT s, until each of these updates committed or finished
+        (or failed: it is tried again from memory, stored meanwhile)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + KEEP_WAIT
+        entries = self._entries
+        while any(
+            not (e.committed or e.done or e.task is None) for e in (entries[u] for u in update_ids)
+        ):
+            left = deadline - loop.time()
+            if left <= 0:
+                return
+            self._changed.clear()
+            try:
+                await asyncio.wait_for(self._changed.wait(), left)
+            except TimeoutError:
+                return
 
     def _start(self, update_ids: list[int]) -> int:
         """Hand these updates to the receiver, in this order; how many."""
