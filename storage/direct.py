@@ -31,7 +31,7 @@ from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.orm import Mapper, make_transient_to_detached
+from sqlalchemy.orm import Mapper, configure_mappers, make_transient_to_detached
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement
 
@@ -242,4 +242,7 @@ def _primary_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16)
 def _attribute_keys(mapper: Mapper[Any]) -> tuple[str, ...]:
+    # Instrumented only once the mappers are configured, which the ORM's first query does;
+    # an instance attached before any query needs it done here.
+    configure_mappers()
     return tuple(mapper.get_property_by_column(column).key for column in mapper.local_table.columns)

@@ -164,3 +164,44 @@ async def test_an_attached_row_is_the_orms_instance(db: Database) -> None:
     async with db.transaction() as session:
         again = (await session.execute(select(Resident))).scalar_one()
     assert (again.first_name, again.role) == ("Kees Jan", "coach")
+
+
+ATTACH_FIRST = """
+import asyncio, sys
+from datetime import UTC, datetime
+from storage.db import Database
+from storage.direct import attach
+from storage.models import Resident
+
+async def main():
+    db = Database(sys.argv[1])
+    await db.migrate()
+    now = datetime.now(UTC)
+    row = (1, 7, "Kees", None, "nl", False, "Europe/Amsterdam", None, None, False, "on",
+           None, True, "resident", None, now, now)
+    async with db.transaction() as session:
+        kees = attach(session, Resident, row)
+        print(kees.first_name, kees.id)
+    await db.close()
+
+asyncio.run(main())
+"""
+
+
+def test_an_instance_can_be_attached_before_any_orm_query(tmp_path: Any) -> None:
+    """The ORM configures its mappers at its first query; a process whose first use of a
+    model is `attach` (the engine's first update) must not meet them unconfigured."""
+    import subprocess
+    import sys
+
+    from storage.models import Resident
+
+    assert len(table_of(Resident).columns) == 17  # the row below has them all
+    done = subprocess.run(
+        [sys.executable, "-c", ATTACH_FIRST, f"sqlite+aiosqlite:///{tmp_path / 'b.db'}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["Kees", "1"]

@@ -23,7 +23,6 @@ from sqlalchemy import Select, and_, bindparam, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import select
 
 from bot.core import conversation as conv
 from bot.core import identities
@@ -68,47 +67,46 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-def _plain_and_locked(query: Select) -> tuple[Select, Select]:
-    return query, query.with_for_update()
+def _plain_and_locked(query: Select[Any]) -> tuple[Direct, Direct]:
+    """The statement and its FOR UPDATE twin (PostgreSQL's), each straight on the driver
+    (`storage.direct`; the rows made into the ORM's instances by `attach`): through the
+    ORM, loading the resident and the conversation cost more CPU than the rest of a
+    typical update's statements together."""
+    return Direct(query), Direct(query.with_for_update())
 
 
+_RESIDENTS, _CONVERSATIONS = table_of(Resident), table_of(Conversation)
+_IDENTITIES = table_of(NetworkIdentity)
 _RESIDENT_BY_TELEGRAM_ID = _plain_and_locked(
-    select(Resident).where(Resident.telegram_id == bindparam("telegram_id"))
+    sa_select(*_RESIDENTS.columns).where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
 )
 # Another network's identity linked to a resident (bot/core/identities.py): found by its address.
 _RESIDENT_BY_LINKED_ADDRESS = _plain_and_locked(
-    select(Resident)
-    .join(NetworkIdentity, NetworkIdentity.resident_id == Resident.id)  # type: ignore[arg-type]
-    .where(NetworkIdentity.address == bindparam("address"))
+    sa_select(*_RESIDENTS.columns)
+    .select_from(_RESIDENTS.join(_IDENTITIES, _IDENTITIES.c.resident_id == _RESIDENTS.c.id))
+    .where(_IDENTITIES.c.address == bindparam("address"))
 )
 _CONVERSATION_OF = _plain_and_locked(
-    select(Conversation).where(
-        Conversation.chat_id == bindparam("chat_id"),
-        Conversation.resident_id == bindparam("resident_id"),
+    sa_select(*_CONVERSATIONS.columns).where(
+        _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
+        _CONVERSATIONS.c.resident_id == bindparam("resident_id"),
     )
 )
 # A known person in a chat they talked in before (nearly every update): the resident and
 # the conversation in one statement. An inner join, so FOR UPDATE locks both rows as the
 # two statements above do (PostgreSQL refuses FOR UPDATE on an outer join's nullable side);
 # no row: someone new, or new in this chat, or known by a linked address (the slow path).
-# Straight on the driver (`storage.direct`), the two rows made into the ORM's instances
-# (`attach`): through the ORM this one statement cost more CPU than the rest of a typical
-# update's statements together.
-_RESIDENTS, _CONVERSATIONS = table_of(Resident), table_of(Conversation)
-_RESIDENT_AND_CONVERSATION = tuple(
-    Direct(query)
-    for query in _plain_and_locked(
-        sa_select(*_RESIDENTS.columns, *_CONVERSATIONS.columns)
-        .select_from(_RESIDENTS)
-        .join(
-            _CONVERSATIONS,
-            and_(
-                _CONVERSATIONS.c.resident_id == _RESIDENTS.c.id,
-                _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
-            ),
-        )
-        .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
+_RESIDENT_AND_CONVERSATION = _plain_and_locked(
+    sa_select(*_RESIDENTS.columns, *_CONVERSATIONS.columns)
+    .select_from(_RESIDENTS)
+    .join(
+        _CONVERSATIONS,
+        and_(
+            _CONVERSATIONS.c.resident_id == _RESIDENTS.c.id,
+            _CONVERSATIONS.c.chat_id == bindparam("chat_id"),
+        ),
     )
+    .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
 )
 _RESIDENT_COLUMNS = len(_RESIDENTS.columns)
 
@@ -382,9 +380,11 @@ class Engine:
         return person, conversation
 
     async def _person(self, session: AsyncSession, who: Person, chat_kind: ChatKind) -> Resident:
-        person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+        person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, Resident, telegram_id=who.id)
         if person is None:
-            person = await self._load(session, _RESIDENT_BY_LINKED_ADDRESS, address=who.id)
+            person = await self._load(
+                session, _RESIDENT_BY_LINKED_ADDRESS, Resident, address=who.id
+            )
         if person is None:  # a first visit: rare, so the insert is only tried then
             settings = self.services.settings
             await insert_ignore(
@@ -400,7 +400,9 @@ class Engine:
                 role="resident",
             )
             # Inserted now, or by a concurrent process first (then ON CONFLICT skipped ours).
-            person = await self._load(session, _RESIDENT_BY_TELEGRAM_ID, telegram_id=who.id)
+            person = await self._load(
+                session, _RESIDENT_BY_TELEGRAM_ID, Resident, telegram_id=who.id
+            )
             if person is None:
                 raise LookupError(f"resident {who.id} neither found nor inserted")
             # Their identity on the network they came through is theirs (bot/core/identities.py).
@@ -423,25 +425,23 @@ class Engine:
         self, session: AsyncSession, chat_id: int, resident_id: int
     ) -> Conversation:
         keys = {"chat_id": chat_id, "resident_id": resident_id}
-        conversation = await self._load(session, _CONVERSATION_OF, **keys)
+        conversation = await self._load(session, _CONVERSATION_OF, Conversation, **keys)
         if conversation is None:
             await insert_ignore(session, Conversation, **keys, data={}, updated_at=utcnow())
-            conversation = await self._load(session, _CONVERSATION_OF, **keys)
+            conversation = await self._load(session, _CONVERSATION_OF, Conversation, **keys)
             if conversation is None:
                 raise LookupError(f"conversation {keys} neither found nor inserted")
         return conversation
 
     @staticmethod
     async def _load(
-        session: AsyncSession, queries: tuple[Select[Any], Select[Any]], **keys: int
+        session: AsyncSession, queries: tuple[Direct, Direct], model: type[Any], **keys: int
     ) -> Any:
-        """One row by its keys, locked (FOR UPDATE) on PostgreSQL; None when there is none.
-
-        The statements are built once (module level) with bound parameters, so SQLAlchemy's
-        compiled cache serves every update after the first."""
+        """One row by its keys as the ORM's instance, locked (FOR UPDATE) on PostgreSQL;
+        None when there is none."""
         plain, locked = queries
-        query = locked if for_update(session) else plain
-        return (await session.execute(query, keys)).scalar_one_or_none()
+        row = await (locked if for_update(session) else plain).first(session, keys)
+        return None if row is None else attach(session, model, row)
 
     async def _dispatch(self, ctx: Ctx) -> None:
         event = ctx.incoming.event

@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from bot.core.seam import WHATSAPP_BASE, Network, network_of
 from storage.models import NetworkIdentity, Resident
-from storage.queries import insert_ignore
+from storage.queries import insert_ignore, table_of
 
 __all__ = [
     "address_for",
@@ -94,9 +94,12 @@ async def claim(session: AsyncSession, address: int, resident_id: int) -> None:
             announcements_opt_in=False,
             created_at=datetime.now(UTC),
         )
+    # Through the Core table: nothing in the session holds these rows at a first visit, so
+    # the ORM's synchronisation of the session (an evaluation per row) is skipped.
+    identities = table_of(NetworkIdentity)
     await session.execute(
-        update(NetworkIdentity)
-        .where(col(NetworkIdentity.address) == address, col(NetworkIdentity.resident_id).is_(None))
+        update(identities)
+        .where(identities.c.address == address, identities.c.resident_id.is_(None))
         .values(resident_id=resident_id)
     )
 
