@@ -57,10 +57,17 @@ decides.
 A send is granted at ``g`` (``acquire``) and answered at ``r`` (``answered``: its answer
 came, whatever it was, a 429, an error, a timeout or a cancellation included); it reached
 the server at some ``a`` in between. It counts at its *effective time*
-``e = max(g, r - m - floor)``, ``floor`` being the quickest of the last N round trips
-``r - g`` (the steady network and server time, on the answer's own): a uniform latency
-such as Telegram's 80 ms costs no rate, and only a send slower than the usual by more
-than the margin counts later than its grant. A send not answered yet counts at
+``e = max(g, r - m - floor)``, ``floor`` being the quickest round trip ``r - g`` of the
+last half minute to minute (the steady network and server time, on the answer's own): a
+uniform latency such as Telegram's 80 ms costs no rate, and only a send slower than the
+usual by more than the margin counts later than its grant. The floor is the least of two
+periods of ``FLOOR_SECONDS`` (30 s, on the answers' times), this one and the one before
+(``FloorState``): a quicker round trip lowers it at once, a route that became slower is
+the floor within a minute (until then its sends count a little late: rate lost, never
+sends over the limit), and a busy machine, every round trip slow for a while, cannot
+lift it. (The quickest of the last N round trips could: under load all N were slow, the
+floor rose with them, and a slow send counted that much too early; 11 arrivals in a
+test's half second that allows 10.) A send not answered yet counts at
 ``g + IN_FLIGHT_CAP_SECONDS - W``. A new send may go at ``t`` when fewer than N sends
 count after ``t - W`` (the N-th highest effective time is ``W`` old). A slow send keeps
 its place in every window from its grant to ``e + W``; while it is in flight it keeps one
@@ -71,25 +78,27 @@ What that holds. Write each send's way out (from its grant to being counted by t
 server) as ``f0 + x`` and its way back (to its answer here) as ``b0 + y``, with ``x, y >= 0``
 its delays (a process or event loop descheduled, a queue) and ``f0 + b0`` the steady
 round trip; the ``floor`` a send was counted with exceeds ``f0 + b0`` by ``eps >= 0``
-(the delays of the quickest of those N). For a send ``k`` and a new one granted at
-``t >= e_k + W``: from ``e_k >= g_k`` and ``a_k = g_k + f0 + x_k``, and from
-``e_k >= r_k - m - floor`` and ``a_k = r_k - b0 - y_k``::
+(the delays of the quickest round trip of the floor's two periods). For a send ``k`` and
+a new one granted at ``t >= e_k + W``: from ``e_k >= g_k`` and ``a_k = g_k + f0 + x_k``,
+and from ``e_k >= r_k - m - floor`` and ``a_k = r_k - b0 - y_k``::
 
-    a_new - a_k >= t + f0 - a_k >= 1 s + max(m - x_k, y_k - eps)
+    a_new - a_k >= t + f0 + x_new - a_k >= 1 s + x_new + max(m - x_k, y_k - eps)
 
 So ``k`` and the new send reach the server at least a second apart unless ``k`` was
-delayed on its way out by more than the margin *and* answered quicker than its floor's
-excess (``y_k < eps``; ``eps`` is 0 whenever one of the last N round trips was
-undelayed). Then no second holds N + 1 arrivals: of N + 1 arrivals within one second,
+delayed on its way out by more than the margin *and* the new send's way out and ``k``'s
+way back were together quicker than its floor's excess (``x_new + y_k < eps``; ``eps`` is
+0 whenever one round trip of the floor's periods was undelayed, however many slow ones
+came after it). Then no second holds N + 1 arrivals: of N + 1 arrivals within one second,
 take the one granted last, at ``t``; fewer than N of the others counted after ``t - W``
 then, so one counted by ``t - W`` and reached the server a second or more before it.
-What this cannot hold: a send delayed on its way out by more than the margin while the
-quickest recent round trip was itself delayed by more than this send's way back; a send
-still unanswered at the cap that reaches the server later than ``g + cap - 1 s``; and a
-request still on its way when its send was cancelled (its ``r`` is the cancellation). Shared
-between processes (``scheduler.shared_limits``), ``g`` is the store's clock when it
-granted and ``r`` is ``g`` plus this process's time from asking to the answer, no earlier
-than the answer on the store's clock: a late ``r`` only counts the send later.
+What this cannot hold: a send delayed on its way out by more than the margin while every
+round trip of the last half minute or more was delayed by more than this send's way back
+and the next one's way out together; a send still unanswered at the cap that reaches the
+server later than ``g + cap - 1 s``; and a request still on its way when its send was
+cancelled (its ``r`` is the cancellation). Shared between processes
+(``scheduler.shared_limits``), ``g`` is the store's clock when it granted and ``r`` is
+``g`` plus this process's time from asking to the answer, no earlier than the answer on
+the store's clock: a late ``r`` only counts the send later.
 
 Waiting and fairness:
 
@@ -132,7 +141,6 @@ import logging
 import math
 import time
 from bisect import bisect_left, insort
-from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -140,7 +148,16 @@ from enum import IntEnum
 from heapq import heapify, heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["Grant", "Limits", "Pacer", "Priority", "SlidingWindow", "TokenBucket"]
+__all__ = [
+    "FLOOR_SECONDS",
+    "FloorState",
+    "Grant",
+    "Limits",
+    "Pacer",
+    "Priority",
+    "SlidingWindow",
+    "TokenBucket",
+]
 
 if TYPE_CHECKING:
     from scheduler.shared_limits import SharedBuckets, Verdict
@@ -165,6 +182,10 @@ IN_FLIGHT_CAP_SECONDS = 5.0
 #: The shared window waits for another process's send in flight: ask again this often
 #: (its answer wakes nobody here). Only when a send is slower than the window is long.
 IN_FLIGHT_POLL_SECONDS = 0.01
+#: The overall window's floor (see the module text) is the quickest round trip of this
+#: period of this many seconds and the one before: of the last 30 to 60 s. Load for a
+#: while cannot lift it; a route that became slower is the floor within a minute.
+FLOOR_SECONDS = 30.0
 
 
 class Priority(IntEnum):
@@ -308,6 +329,35 @@ class TokenBucket:
         return self._tokens_at(now) >= self.capacity
 
 
+@dataclass(frozen=True, slots=True)
+class FloorState:
+    """The overall window's floor: the quickest round trip of period ``period`` (answers
+    at ``period * FLOOR_SECONDS`` up to the next) and of the one before (``before``; as
+    ``this`` when that one had no answers). The Redis script and ``pacer_answered`` keep
+    the same three numbers and move them as ``next`` does."""
+
+    period: int
+    this: float
+    before: float
+
+    @property
+    def floor(self) -> float:
+        return min(self.this, self.before)
+
+    @staticmethod
+    def next(state: FloorState | None, answered: float, trip: float) -> FloorState:
+        """The state once a round trip of ``trip`` was answered at ``answered``."""
+        period = math.floor(answered / FLOOR_SECONDS)
+        if state is None or period > state.period + 1:  # nothing within the last period
+            return FloorState(period, trip, trip)
+        if period == state.period + 1:
+            return FloorState(period, trip, state.this)
+        if period == state.period:
+            return FloorState(period, min(state.this, trip), state.before)
+        # answered in an earlier period (it came out of order): lower is safe, never higher
+        return FloorState(state.period, state.this, min(state.before, trip))
+
+
 @dataclass(eq=False, slots=True)
 class Sent:
     """One send in the overall window: granted at ``granted``; ``value`` is the time it
@@ -324,14 +374,14 @@ class SlidingWindow:
     """At most ``sends`` sends in any window of ``seconds``, the way Telegram (and the local
     Bot API server) counts the overall limit, on when the sends can have *reached* it (see
     the module text): each send counts at its effective time ``e = max(g, r - margin -
-    floor)`` (``g`` its grant, ``r`` its answer, ``floor`` the quickest of the last
-    ``sends`` round trips); one in flight counts as not answered before ``g`` plus the cap.
-    One more may go once the lowest of the ``sends`` highest is ``seconds`` old. A catch-up
-    never applies here. Only the ``sends`` highest are kept: a send that makes way is at
-    least ``seconds`` old and cannot count again (its effective time never rises after it
-    was answered)."""
+    floor)`` (``g`` its grant, ``r`` its answer, ``floor`` the quickest round trip of the
+    last 30 to 60 s, ``FloorState``); one in flight counts as not answered before ``g``
+    plus the cap. One more may go once the lowest of the ``sends``
+    highest is ``seconds`` old. A catch-up never applies here. Only the ``sends`` highest
+    are kept: a send that makes way is at least ``seconds`` old and cannot count again (its
+    effective time never rises after it was answered)."""
 
-    __slots__ = ("_seq", "entries", "margin", "seconds", "sends", "trips")
+    __slots__ = ("_seq", "entries", "floor", "margin", "seconds", "sends")
 
     def __init__(self, sends: int, seconds: float, margin: float = 0.0) -> None:
         self.sends = sends
@@ -339,7 +389,7 @@ class SlidingWindow:
         self.margin = margin
         # the kept sends by (value, seq), lowest first
         self.entries: list[tuple[float, int, Sent]] = []
-        self.trips: deque[float] = deque(maxlen=sends)  # the last round trips, for the floor
+        self.floor: FloorState | None = None  # none before the first answer
         self._seq = itertools.count()
 
     def ready_at(self, now: float) -> float:
@@ -363,9 +413,8 @@ class SlidingWindow:
         if sent.trip is not None:
             return
         sent.trip = trip = max(0.0, trip)
-        self.trips.append(trip)
-        floor = min(self.trips)
-        value = max(sent.granted, sent.granted + trip - self.margin - floor)
+        self.floor = FloorState.next(self.floor, sent.granted + trip, trip)
+        value = max(sent.granted, sent.granted + trip - self.margin - self.floor.floor)
         index = bisect_left(self.entries, (sent.value, sent.seq))
         if index < len(self.entries) and self.entries[index][2] is sent:
             del self.entries[index]

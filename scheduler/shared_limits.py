@@ -35,15 +35,18 @@ and the next may go once the lowest of the N highest is ``W`` old. A take's verd
 the send it entered (``Verdict.ticket``); its process reports the round trip ``r - g`` as
 the time from asking to the answer on its own clock, so ``r`` is never earlier than the
 answer on the store's. Held up by another process's send in flight, a take is told to ask
-again within ``IN_FLIGHT_POLL_SECONDS`` (that answer wakes nobody here). In Redis a sorted
-set of the N sends kept (``<overall key>:sends``, scored by the time each counts at,
-members ``f|<id>|<g>`` in flight and ``a|<id>|<g>`` answered) and a list of the last N
-round trips (``<overall key>:trips``); in PostgreSQL N slot rows of ``pacer_bucket``
-(``<overall key>:window:<slot>``, the time it counts at in ``tat``) with ``<slot
-row>.granted`` and ``<slot row>.trip`` beside each (the floor: the least round trip of
-the N slots), written by ``pacer_take`` while the overall row is locked and by
-``pacer_answered`` under the slot's own rows' locks. A take stays one round trip; an
-answer is one more, in the background.
+again within ``IN_FLIGHT_POLL_SECONDS`` (that answer wakes nobody here). The floor is
+the quickest round trip of every process in this period of ``FLOOR_SECONDS`` and the one
+before (``pacing.FloorState``: three numbers). In Redis a sorted set of the N sends kept
+(``<overall key>:sends``, scored by the time each counts at, members ``f|<id>|<g>`` in
+flight and ``a|<id>|<g>`` answered) and the floor's state (``<overall key>:floor``, "period
+this before"); in PostgreSQL N slot rows of ``pacer_bucket`` (``<overall
+key>:window:<slot>``, the time it counts at in ``tat``) with ``<slot row>.granted`` and
+``<slot row>.trip`` beside each (NULL: in flight), written by ``pacer_take`` while the
+overall row is locked and by ``pacer_answered`` under the slot's own rows' locks, and the
+floor's three rows (``<overall key>:window:floor``, ``<…>:window:floor.before`` and
+``<…>:window:floor.period``), written by ``pacer_answered`` under their own locks. A take
+stays one round trip; an answer is one more, in the background.
 
 Times are the store's clock (Redis ``TIME``, PostgreSQL ``clock_timestamp()``), the one
 clock every process sees; a verdict's ``wait`` is a duration, so each process adds it to
@@ -65,6 +68,7 @@ from typing import Any, Protocol
 
 from scheduler.pacing import (
     EPSILON,
+    FLOOR_SECONDS,
     IN_FLIGHT_CAP_SECONDS,
     IN_FLIGHT_POLL_SECONDS,
     Limits,
@@ -331,29 +335,40 @@ end
 return {1}
 """
 
-# KEYS: the window's sorted set, the last round trips (a list). ARGV: the member the take
-# returned, its round trip, the window's margin, sends and seconds, the idle seconds. The
-# send counts from now at max(g, g + trip - margin - floor), floor the least of the last
-# ``sends`` round trips; a member no longer kept (it made way) only adds its round trip.
+# KEYS: the window's sorted set, the floor's state ("<period> <this> <before>",
+# ``pacing.FloorState``). ARGV: the member the take returned, its round trip, the window's
+# margin, the floor's period (seconds), the window's seconds, the idle seconds. The state
+# moves as ``FloorState.next`` for this answer (at g + trip); the send counts from now at
+# max(g, g + trip - margin - floor). A member no longer kept (it made way) only moves the
+# floor.
 ANSWERED_SCRIPT = """
 local member = ARGV[1]
 local trip = tonumber(ARGV[2])
 local margin = tonumber(ARGV[3])
-local sends = tonumber(ARGV[4])
+local floor_seconds = tonumber(ARGV[4])
 local window_seconds = tonumber(ARGV[5])
 local idle = tonumber(ARGV[6])
 if trip < 0 then trip = 0 end
-redis.call('LPUSH', KEYS[2], string.format('%.6f', trip))
-redis.call('LTRIM', KEYS[2], 0, sends - 1)
-redis.call('PEXPIRE', KEYS[2], 3600000)
-local floor = trip
-for _, value in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do
-  local other = tonumber(value)
-  if other < floor then floor = other end
+local granted = tonumber(string.match(member, '[^|]+$'))
+local answered = granted + trip
+local period = math.floor(answered / floor_seconds)
+local this, before = trip, trip
+local state = redis.call('GET', KEYS[2])
+if state then
+  local p, t, b = string.match(state, '^(%S+) (%S+) (%S+)$')
+  p, t, b = tonumber(p), tonumber(t), tonumber(b)
+  if period == p + 1 then
+    before = t
+  elseif period == p then
+    this, before = math.min(t, trip), b
+  elseif period < p then
+    period, this, before = p, t, math.min(b, trip)
+  end
 end
+redis.call('SET', KEYS[2], string.format('%d %.6f %.6f', period, this, before),
+  'PX', math.ceil(2 * floor_seconds * 1000))
 if redis.call('ZREM', KEYS[1], member) == 1 then
-  local granted = tonumber(string.match(member, '[^|]+$'))
-  local value = math.max(granted, granted + trip - margin - floor)
+  local value = math.max(granted, answered - margin - math.min(this, before))
   redis.call('ZADD', KEYS[1], string.format('%.6f', value), 'a' .. string.sub(member, 2))
   local keep = math.ceil((window_seconds + idle) * 1000)
   if redis.call('PTTL', KEYS[1]) < keep then redis.call('PEXPIRE', KEYS[1], keep) end
@@ -390,7 +405,7 @@ class RedisBuckets:
 
     def _window_keys(self) -> tuple[str, str]:
         overall = f"{self.namespace}:all"
-        return f"{overall}:sends", f"{overall}:trips"
+        return f"{overall}:sends", f"{overall}:floor"
 
     async def take(self, chat_id: int, is_group: bool) -> Verdict:
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
@@ -415,7 +430,7 @@ class RedisBuckets:
                 ticket,
                 trip,
                 overall.window_margin,
-                overall.window,
+                FLOOR_SECONDS,
                 overall.window_seconds,
                 IDLE_SECONDS,
             ],
@@ -431,14 +446,14 @@ class RedisBuckets:
 
 # ------------------------------------------------------------------------------ PostgreSQL
 
-# pacer_take and pacer_answered (storage/migrations/versions/pacer_0015_answered_sends.py)
-# are ``decide`` and ``pacing.SlidingWindow`` in PL/pgSQL.
+# pacer_take (storage/migrations/versions/pacer_0015_answered_sends.py) and pacer_answered
+# (pacer_0016_floor_of_a_minute.py) are ``decide`` and ``pacing.SlidingWindow`` in PL/pgSQL.
 TAKE_SQL = (
     "SELECT pacer_take($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], "
     "$6::float8, $7::float8, $8::int, $9::float8, $10::float8, $11::float8)"
 )
 ANSWERED_SQL = (
-    "SELECT pacer_answered($1::text, $2::int, $3::float8, $4::float8, $5::float8, $6::int)"
+    "SELECT pacer_answered($1::text, $2::int, $3::float8, $4::float8, $5::float8, $6::float8)"
 )
 LOCK_SQL = "SELECT key, tat FROM pacer_bucket WHERE key = ANY($1::text[]) ORDER BY key FOR UPDATE"
 NOW_SQL = "SELECT extract(epoch FROM clock_timestamp())::float8"
@@ -458,7 +473,11 @@ class PostgresBuckets:
     the database's clock once it holds them and writes the new times, all inside the
     database, so the overall bucket's row is held for a fraction of a millisecond whatever
     the client process is doing. On a connection of this store's own: it never waits in
-    the pool behind the bot's transactions."""
+    the pool behind the bot's transactions. A chat's rows stay once it was sent to (Redis
+    lets a full bucket's key expire, its memory being the limit): a row whose bucket is
+    full again decides as a missing one would, a take finds its rows by their key (as
+    quick beside 200,000 other rows), and a row is about 130 bytes per chat (a second for
+    a group); a deleted row would only make the next send to its chat insert it again."""
 
     kind = "postgresql"
 
@@ -523,7 +542,7 @@ class PostgresBuckets:
                     granted,
                     trip,
                     overall.window_margin,
-                    overall.window,
+                    FLOOR_SECONDS,
                 )
             except BaseException:
                 await self._drop_connection()
@@ -543,20 +562,6 @@ class PostgresBuckets:
             except BaseException:
                 await self._drop_connection()
                 raise
-
-    async def forget_idle(self) -> int:
-        """Delete the rows of buckets that are full again; return how many. Rows a send
-        holds are skipped: a take never waits for this. The overall window's rows stay
-        (a fixed three per slot, and a round trip is not a time)."""
-        async with self._lock:
-            connection = await self._connect()
-            status = await connection.execute(
-                "DELETE FROM pacer_bucket WHERE key IN (SELECT key FROM pacer_bucket "
-                "WHERE (tat IS NULL OR tat < extract(epoch FROM clock_timestamp()) - $1) "
-                "AND key NOT LIKE '%:window:%' FOR UPDATE SKIP LOCKED)",
-                IDLE_SECONDS + 60.0,
-            )
-        return int(status.rsplit(" ", 1)[-1])
 
     async def _drop_connection(self) -> None:
         connection, self._connection = self._connection, None

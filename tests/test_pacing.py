@@ -23,7 +23,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.core.seam import RateLimited, Rejected, SendText, Sent, Transient
-from scheduler.pacing import IN_FLIGHT_CAP_SECONDS, Grant, Limits, Pacer, Priority
+from scheduler.pacing import (
+    FLOOR_SECONDS,
+    IN_FLIGHT_CAP_SECONDS,
+    FloorState,
+    Grant,
+    Limits,
+    Pacer,
+    Priority,
+    SlidingWindow,
+)
 from tests.support.virtual_time import VirtualTime
 
 EPS = 1e-5
@@ -834,6 +843,31 @@ async def test_no_second_of_arrivals_holds_more_than_thirty_however_slow_the_sen
         for granted, trip in zip(grants, trips, strict=True)
     ]
     assert max_in_window(arrivals, 1.0) <= 30
+
+
+def test_the_floor_is_the_quickest_round_trip_of_this_period_and_the_one_before():
+    window = SlidingWindow(5, 1.02, 0.02)
+
+    def answer(at: float, trip: float) -> float:
+        sent = window.take(at)
+        window.answered(sent, trip)
+        assert window.floor is not None
+        return window.floor.floor
+
+    assert answer(0.0, 0.08) == pytest.approx(0.08)  # the first answer: its own
+    assert answer(1.0, 0.05) == pytest.approx(0.05)  # a quicker one lowers it at once
+    assert answer(2.0, 0.5) == pytest.approx(0.05)  # a slow one does not lift it
+    # Slower from now on (a new route): still the old floor in the next period...
+    assert answer(FLOOR_SECONDS + 1, 0.12) == pytest.approx(0.05)
+    # ...and the new route's quickest from the one after (30 to 60 s later).
+    assert answer(2 * FLOOR_SECONDS + 1, 0.13) == pytest.approx(0.12)
+    assert answer(2 * FLOOR_SECONDS + 2, 0.11) == pytest.approx(0.11)
+    # An answer out of order (from the period before) may lower it, never lift it.
+    assert answer(2 * FLOOR_SECONDS - 5, 0.2) == pytest.approx(0.11)
+    assert answer(2 * FLOOR_SECONDS - 5, 0.09) == pytest.approx(0.09)
+    # After a quiet period and more, the first answer starts again.
+    assert answer(10 * FLOOR_SECONDS, 0.3) == pytest.approx(0.3)
+    assert FloorState.next(None, 5.0, 0.1) == FloorState(0, 0.1, 0.1)
 
 
 # --------------------------------------------------------------------------- delivery
