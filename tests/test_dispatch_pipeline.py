@@ -203,3 +203,80 @@ async def test_a_cancelled_sweep_leaves_only_the_unrecorded_rows_in_sending(
     # Claimed rows not recorded stay SENDING for the reaper: the hung one and the next batch.
     assert counts == {OutboxStatus.SENT: 4, OutboxStatus.SENDING: 6}
     assert dispatcher._in_flight == set()
+
+
+async def test_the_claim_after_next_runs_while_a_batch_is_decided(services: Services) -> None:
+    """Once the batch being sent is recorded, the following claim starts at once, while
+    the next batch is still being decided (on PostgreSQL the server works meanwhile)."""
+    await add_notes(services, 20)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    events: list[str] = []
+    claim, decide = dispatcher.claim, dispatcher._decide_batch
+
+    async def claiming(limit: int) -> list[ScheduledMessage]:
+        events.append("claim")
+        return await claim(limit)
+
+    async def deciding(rows, report):  # type: ignore[no-untyped-def]
+        sends = await decide(rows, report)
+        await asyncio.sleep(0.2)  # a slow decision: the batch before is recorded meanwhile
+        events.append("decided")
+        return sends
+
+    dispatcher.claim = claiming  # type: ignore[method-assign]
+    dispatcher._decide_batch = deciding  # type: ignore[method-assign]
+    report = await dispatcher.sweep()
+    assert report.sent == 20 and set((await statuses(services)).values()) == {OutboxStatus.SENT}
+    # Claims 1 and 2 before batch 1 is decided; claim 3 once batch 1 (sent during the
+    # decision of batch 2) is recorded, before batch 2 is decided; and so on.
+    assert events[:6] == ["claim", "claim", "decided", "claim", "decided", "claim"], events
+
+
+async def test_a_batch_is_never_claimed_before_the_one_two_ahead_is_recorded(
+    services: Services,
+) -> None:
+    await add_notes(services, 30)
+    sender = SlowSender(0.05)
+    dispatcher = Dispatcher(services, Delivery(services, sender), batch_size=5)
+    sweeping = asyncio.create_task(dispatcher.sweep())
+    most = 0
+    while not sweeping.done():
+        found = list((await statuses(services)).values())
+        most = max(most, found.count(OutboxStatus.SENDING))
+        await asyncio.sleep(0.005)
+    assert (await sweeping).sent == 30
+    assert 5 < most <= 10  # two batches at most: one being sent, the next one claimed
+
+
+async def test_a_failing_sweep_hands_the_batch_it_claimed_ahead_back(services: Services) -> None:
+    await add_notes(services, 20)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    claims: list[int] = []
+    claim, decide = dispatcher.claim, dispatcher._decide_batch
+
+    async def claiming(limit: int) -> list[ScheduledMessage]:
+        rows = await claim(limit)
+        claims.append(len(rows))
+        return rows
+
+    async def deciding(rows, report):  # type: ignore[no-untyped-def]
+        if len(claims) < 2:
+            return await decide(rows, report)
+        await asyncio.sleep(0.2)  # batch 1 is sent and recorded; batch 3 is claimed
+        raise RuntimeError("the database went away")
+
+    dispatcher.claim = claiming  # type: ignore[method-assign]
+    dispatcher._decide_batch = deciding  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="went away"):
+        await dispatcher.sweep()
+    assert claims == [5, 5, 5]
+    async with services.db.transaction() as session:
+        rows = (await session.execute(select(ScheduledMessage))).scalars().all()
+    found = sorted((row.status, row.attempts) for row in rows)
+    # Batch 1 sent; batch 2 (its decision failed) for the reaper; batch 3 pending again,
+    # its attempt given back; batch 4 never claimed.
+    assert found == sorted(
+        [(OutboxStatus.SENT, 1)] * 5
+        + [(OutboxStatus.SENDING, 1)] * 5
+        + [(OutboxStatus.PENDING, 0)] * 10
+    )
