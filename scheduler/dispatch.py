@@ -258,10 +258,15 @@ class _Budget:
                 self.timely[resident_id].append(due_at)
 
     def verdict(
-        self, person: PersonFacts, kind: KindInfo, now: datetime, timings: RuleTimings
+        self,
+        person: PersonFacts,
+        kind: KindInfo,
+        now: datetime,
+        timings: RuleTimings,
+        tz: ZoneInfo | None = None,
     ) -> datetime | bool:
-        """True: send; False: drop; a moment: not before then."""
-        tz = self.zones.zone(person.timezone)
+        """True: send; False: drop; a moment: not before then (``tz``: the person's)."""
+        tz = tz or self.zones.zone(person.timezone)
         start, end = self.zones.day_bounds(tz)
         pid = person.id or 0
         # `get`: most people have nothing sent yet (no empty list made for each).
@@ -747,7 +752,7 @@ class Dispatcher:
             return (Decision.POSTPONED, "quiet hours", quiet.next_allowed(now, tz))
         if not kind.budget:
             return None
-        verdict = budget.verdict(person, kind, now, self.timings)
+        verdict = budget.verdict(person, kind, now, self.timings, tz)
         if verdict is False:
             return (Decision.SKIPPED, "daily budget used", None)
         if isinstance(verdict, datetime):
@@ -789,14 +794,23 @@ class Dispatcher:
         self, session: AsyncSession, rows: list[ScheduledMessage], context: RenderContext
     ) -> None:
         """Load what the renderers will ask for, for the whole batch at once."""
-        people = {r.resident_id for r in rows if r.resident_id}
-        people |= {
-            int(r.payload["member_id"])
-            for r in rows
-            if isinstance(r.payload, dict) and str(r.payload.get("member_id", "")).isdigit()
-        }
-        action_ids = {r.action_id for r in rows if r.action_id}
-        initiative_ids = {r.initiative_id for r in rows if r.initiative_id}
+        people: set[int] = set()
+        action_ids: set[int] = set()
+        initiative_ids: set[int] = set()
+        pairs: set[tuple[int, int]] = set()  # (action, resident): the answers to look up
+        for r in rows:  # one pass: this ran once per row and per set
+            if r.resident_id:
+                people.add(r.resident_id)
+                if r.action_id:
+                    pairs.add((r.action_id, r.resident_id))
+            if r.action_id:
+                action_ids.add(r.action_id)
+            if r.initiative_id:
+                initiative_ids.add(r.initiative_id)
+            payload = r.payload
+            if isinstance(payload, dict) and "member_id" in payload:
+                if str(payload["member_id"]).isdigit():
+                    people.add(int(payload["member_id"]))
         sqlite = self.db.is_sqlite
         statements = _Statements.of(sqlite)
         values = {"people": ids_value(people, sqlite=sqlite)}
@@ -804,23 +818,23 @@ class Dispatcher:
         async def load(query: Any) -> list[Any]:
             return context.keep((await session.execute(query, values)).scalars())
 
+        # `all()`: one fetch for the rows, not a cursor call at each.
         if people:
-            for person in await session.execute(statements.people, values):
+            for person in (await session.execute(statements.people, values)).all():
                 context.people[person.id] = person
         if action_ids:
             values["actions"] = ids_value(action_ids, sqlite=sqlite)
             actions = await load(statements.actions)
             initiative_ids |= {action.initiative_id for action in actions}
-            pairs = {(r.action_id, r.resident_id) for r in rows if r.action_id and r.resident_id}
             # Plain rows, not ORM objects: renderers only read an answer (and it is cheaper).
             values["answerers"] = ids_value((person for _, person in pairs), sqlite=sqlite)
-            for rsvp in await session.execute(statements.answers, values):
+            for rsvp in (await session.execute(statements.answers, values)).all():
                 context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp
             context.rsvps_known |= pairs
         if initiative_ids:
             values["initiatives"] = ids_value(initiative_ids, sqlite=sqlite)
             await load(statements.initiatives)
-            for member in await session.execute(statements.members, values):
+            for member in (await session.execute(statements.members, values)).all():
                 context.members[(member.initiative_id, member.resident_id)] = member
             context.members_known |= {(i, p) for i in initiative_ids for p in people}
 

@@ -40,7 +40,7 @@ from sqlmodel import select
 
 from bot.core.policy import RuleTimings
 from bot.core.registry import KindInfo, Registry
-from bot.core.seam import Button, Outgoing, SendText
+from bot.core.seam import Button, Keyboard, Outgoing, SendText
 from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
 from bot.domain.stall import Quiet, quiet_one
@@ -258,8 +258,12 @@ def texts_of(person: PersonFacts) -> Texts:
 
 
 def say(person: PersonFacts, text: str, *rows: list[Button]) -> list[Outgoing]:
-    keyboard = tuple(tuple(row) for row in rows if row)
-    return [SendText(person.telegram_id, text, keyboard)]
+    return [SendText(person.telegram_id, text, keyboard_of(*rows))]
+
+
+def keyboard_of(*rows: list[Button]) -> Keyboard:
+    """A message's buttons, row by row (empty rows left out)."""
+    return tuple(tuple(row) for row in rows if row)
 
 
 def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
@@ -395,7 +399,8 @@ async def render_reminder(
     outcome = context.written.get(key)
     if outcome is None:
         try:
-            outcome = _reminder_words(context, texts, action, rsvp, lead_name, person, now)
+            text, rows = _reminder_words(context, texts, action, rsvp, lead_name, person, now)
+            outcome = (text, keyboard_of(*rows))
         except (Skip, Postpone) as held:
             outcome = held
         context.written[key] = outcome
@@ -403,8 +408,8 @@ async def render_reminder(
         raise Skip(outcome.reason)
     if isinstance(outcome, Postpone):
         raise Postpone(outcome.until, outcome.reason)
-    text, rows = outcome
-    return say(person, text, *rows)
+    text, keyboard = outcome
+    return [SendText(person.telegram_id, text, keyboard)]
 
 
 def _reminder_words(
