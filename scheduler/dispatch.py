@@ -28,8 +28,9 @@ A sweep repeats, until nothing is due:
    one batch sends at a time, and its sends count against the next batch's budget.
    The claim after that starts as soon as the batch being sent is recorded, so with
    quick sends it runs while the next batch is still being decided (on PostgreSQL its
-   statement and commit then take the server's time, not the sweep's). Either way at
-   most two claimed batches are unrecorded at once: a crash can leave two batches in
+   statement and commit then take the server's time, not the sweep's; it even starts
+   once the sends are done, alongside the commit of their last marks, and commits after
+   them). Either way at most two claimed batches are unrecorded at once: a crash can leave two batches in
    SENDING (at most 2 × ``batch_size`` at-most-once rows failed by the reaper instead
    of one batch). A sweep that fails hands a batch it claimed ahead, never decided,
    back to PENDING.
@@ -453,6 +454,15 @@ class _Statements:
         )
 
 
+class _Withdrawn(Exception):
+    """A claim made ahead is rolled back: the sweep stops."""
+
+
+def _failed(task: asyncio.Task[Any]) -> bool:
+    """A finished task that was cancelled or raised."""
+    return task.done() and (task.cancelled() or task.exception() is not None)
+
+
 def _due_order(row: Any) -> tuple[datetime, int]:
     return (row.due_at, row.id)
 
@@ -512,6 +522,7 @@ class Dispatcher:
         """
         report = SweepReport()
         sending: asyncio.Task[None] | None = None
+        sent_out: asyncio.Event | None = None  # every send of the batch in flight is done
         claiming: asyncio.Task[list[ScheduledMessage]] | None = None
         stopping = asyncio.Event()  # a claim still waiting for the batch in flight: none
         try:
@@ -521,11 +532,16 @@ class Dispatcher:
                 report.claimed += len(rows)
                 following = self._limit(report, max_rows) if len(rows) == limit else 0
                 if following:
-                    claiming = asyncio.create_task(self._claim_after(sending, following, stopping))
+                    claiming = asyncio.create_task(
+                        self._claim_after(sending, sent_out, following, stopping)
+                    )
                 sends = await self._decide_batch(rows, report)
                 if sending is not None:
                     await sending
-                sending = self._start_sending(sends, report) if sends else None
+                sending, sent_out = None, None
+                if sends:
+                    sent_out = asyncio.Event()
+                    sending = self._start_sending(sends, report, sent_out)
                 rows, limit = (await claiming if claiming is not None else []), following
                 claiming = None
         except BaseException as error:
@@ -569,17 +585,43 @@ class Dispatcher:
         return max(0, min(self.batch_size, max_rows - report.claimed))
 
     async def _claim_after(
-        self, sending: asyncio.Task[None] | None, limit: int, stopping: asyncio.Event
+        self,
+        sending: asyncio.Task[None] | None,
+        sent_out: asyncio.Event | None,
+        limit: int,
+        stopping: asyncio.Event,
     ) -> list[ScheduledMessage]:
-        """Claim once the batch in flight is recorded (``asyncio.wait``: waiting here never
-        cancels it); nothing if it failed or the sweep is stopping meanwhile."""
+        """Claim once the batch in flight is recorded; nothing if it failed or the sweep is
+        stopping meanwhile. (``asyncio.wait``: waiting here never cancels that batch.)
+
+        On PostgreSQL the claim starts when that batch's sends are all done, while its last
+        outcomes are still being recorded, and commits only after them: its statement
+        runs alongside their commit, not after it, and no moment ever has a third claimed
+        batch unrecorded. (On SQLite its transaction would wait for theirs anyway.)"""
         if sending is not None:
-            await asyncio.wait({sending})
-            if sending.cancelled() or sending.exception() is not None:
+            if self.db.is_sqlite or sent_out is None:
+                await asyncio.wait({sending})
+            else:
+                out = asyncio.ensure_future(sent_out.wait())
+                try:
+                    await asyncio.wait({sending, out}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    out.cancel()
+            if _failed(sending):
                 return []
         if stopping.is_set():
             return []
-        return await self.claim(limit)
+        if sending is None or sending.done():
+            return await self.claim(limit)
+        try:
+            async with self.db.transaction() as session:
+                rows = await self._claim_in(session, limit)
+                await asyncio.wait({sending})
+                if _failed(sending) or stopping.is_set():
+                    raise _Withdrawn  # rolled back: the rows stay PENDING
+        except _Withdrawn:
+            return []
+        return rows
 
     async def claim(self, limit: int) -> list[ScheduledMessage]:
         """Take up to ``limit`` due rows for this process: SENDING, with a lease.
@@ -589,34 +631,35 @@ class Dispatcher:
         The rows come back as plain, read-only rows with a ``ScheduledMessage``'s
         attributes, not ORM objects (building those was a fifth of a sweep's CPU); oldest
         first."""
+        async with self.db.transaction() as session:
+            return await self._claim_in(session, limit)
+
+    async def _claim_in(self, session: AsyncSession, limit: int) -> list[ScheduledMessage]:
+        """`claim`'s work, in a transaction of the caller's."""
         now = self.now()
         sqlite = self.db.is_sqlite
         statements = _Statements.of(sqlite)
         values = {"now": now, "lease_until": now + self.lease, "limit": limit}
-        async with self.db.transaction() as session:
-            if sqlite and not self.use_returning:
-                # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
-                table = _SM_TABLE
-                ids = list((await session.execute(statements.due, values)).scalars().all())
-                if not ids:
-                    return []
-                await session.execute(
-                    update(table)
-                    .where(table.c.id.in_(ids))
-                    .values(
-                        status=OutboxStatus.SENDING,
-                        lease_until=values["lease_until"],
-                        attempts=table.c.attempts + 1,
-                    )
+        if sqlite and not self.use_returning:
+            # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
+            table = _SM_TABLE
+            ids = list((await session.execute(statements.due, values)).scalars().all())
+            if not ids:
+                return []
+            await session.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(
+                    status=OutboxStatus.SENDING,
+                    lease_until=values["lease_until"],
+                    attempts=table.c.attempts + 1,
                 )
-                result = await session.execute(
-                    sqlalchemy.select(*table.c).where(table.c.id.in_(ids))
-                )
-            else:
-                result = await session.execute(statements.claim, values)
-            rows = sorted(result.all(), key=_due_order)
+            )
+            result = await session.execute(sqlalchemy.select(*table.c).where(table.c.id.in_(ids)))
+        else:
+            result = await session.execute(statements.claim, values)
         # Read-only rows with the model's attribute names: what the renderers read.
-        return cast("list[ScheduledMessage]", rows)
+        return cast("list[ScheduledMessage]", sorted(result.all(), key=_due_order))
 
     async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
         """Decide, send and record one claimed batch."""
@@ -840,20 +883,26 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ sending
 
-    def _start_sending(self, sends: list[_Send], report: SweepReport) -> asyncio.Task[None]:
+    def _start_sending(
+        self, sends: list[_Send], report: SweepReport, sent_out: asyncio.Event | None = None
+    ) -> asyncio.Task[None]:
         self._in_flight.update(item.row.id or 0 for item in sends)  # before anything else runs
-        return asyncio.create_task(self._send_all(sends, report))
+        return asyncio.create_task(self._send_all(sends, report, sent_out))
 
-    async def _send_all(self, sends: list[_Send], report: SweepReport) -> None:
+    async def _send_all(
+        self, sends: list[_Send], report: SweepReport, sent_out: asyncio.Event | None = None
+    ) -> None:
         """Send the batch concurrently; record the outcomes in groups.
 
         A group is committed once ``record_every`` outcomes are in or ``record_within``
         after the first of them (and whatever arrives while a commit runs joins the
         next). So a crash between a send and its mark leaves at most that group in
         SENDING: the reaper sends at-least-once kinds again (the only duplicates) and
-        fails at-most-once kinds, which are never sent twice.
+        fails at-most-once kinds, which are never sent twice. ``sent_out`` is set once
+        every send is done (its outcome waiting to be recorded, or recorded).
         """
         ids = {item.row.id or 0 for item in sends}
+        left = len(sends)
         self._in_flight |= ids
 
         async def record(group: list[_Result]) -> None:
@@ -871,6 +920,10 @@ class Dispatcher:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
                 result = _Result(item.row, RowOutcome.RETRY, self.now(), f"error: {error!r}")
             outcomes.add(result)
+            nonlocal left
+            left -= 1
+            if not left and sent_out is not None:
+                sent_out.set()
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
         try:
