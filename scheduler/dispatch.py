@@ -30,10 +30,10 @@ A sweep repeats, until nothing is due:
    quick sends it runs while the next batch is still being decided (on PostgreSQL its
    statement and commit then take the server's time, not the sweep's; it even starts
    once the sends are done, alongside the commit of their last marks, and commits after
-   them). Either way at most two claimed batches are unrecorded at once: a crash can leave two batches in
-   SENDING (at most 2 × ``batch_size`` at-most-once rows failed by the reaper instead
-   of one batch). A sweep that fails hands a batch it claimed ahead, never decided,
-   back to PENDING.
+   them). Either way at most two claimed batches are unrecorded at once: a crash can
+   leave two batches in SENDING (at most 2 × ``batch_size`` at-most-once rows failed
+   by the reaper instead of one batch). A sweep that fails hands a batch it claimed
+   ahead, never decided, back to PENDING.
 
 ``reap`` hands rows stuck in SENDING past their lease (a process died mid-send) back
 to PENDING — except at-most-once kinds, which are FAILED instead: they may have been
