@@ -12,7 +12,9 @@ renders in the person's language), then:
    from a row falling due to it being sent (p50 / p95 / max).
 
 The sender is instant (it counts; no network, no pacing): this measures the outbox, the
-rules and the database. Writes benchmarks/results/scheduler_dispatch.json.
+rules and the database. Writes benchmarks/results/scheduler_dispatch.json; with
+``--profile``, a pyinstrument profile of each backend's one-process backlog too
+(benchmarks/results/scheduler_dispatch-profile-<backend>.txt, .html, .pyisession).
 
     .venv/bin/python -m benchmarks.scheduler_dispatch [--rows 100000] [--backends sqlite postgres]
 """
@@ -32,6 +34,7 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert, select, text
 
@@ -236,14 +239,23 @@ async def seed(
 # --- phase 1: the backlog ------------------------------------------------------------------------
 
 
-async def sweep_all(url: str, batch: int) -> dict:
+async def sweep_all(url: str, batch: int, profile: Path | None = None) -> dict:
     """Sweep until nothing is due; what was sent, and when the sweeping began and ended."""
     services = services_for(url)
     sender = CountingSender()
+    profiler = None
     try:
         dispatcher = Dispatcher(services, Delivery(services, sender), batch_size=batch)
+        if profile is not None:
+            from pyinstrument import Profiler
+
+            profiler = Profiler(interval=0.001, async_mode="disabled")
+            profiler.start()
         began, cpu = clock.time(), clock.process_time()
         report = await dispatcher.sweep()
+        if profiler is not None and profile is not None:
+            profiler.stop()
+            write_profile(profiler, profile)
         return {
             "sent": report.sent,
             "per_chat": sender.per_chat,
@@ -257,12 +269,22 @@ async def sweep_all(url: str, batch: int) -> dict:
         await services.db.close()
 
 
+def write_profile(profiler: Any, path: Path) -> None:
+    """Text, HTML, and the session (for ``pyinstrument --load=…``)."""
+    path.write_text(profiler.output_text(unicode=True, color=False))
+    path.with_suffix(".html").write_text(profiler.output_html())
+    if profiler.last_session is not None:
+        profiler.last_session.save(str(path.with_suffix(".pyisession")))
+
+
 def worker_main(url: str, batch: int, out: str) -> None:
     """One sweeper process (``--worker``): sweep until nothing is due; write what it sent."""
     Path(out).write_text(json.dumps(asyncio.run(sweep_all(url, batch))))
 
 
-async def backlog(backend: str, rows: int, processes: int, batch: int, folder: Path) -> dict:
+async def backlog(
+    backend: str, rows: int, processes: int, batch: int, folder: Path, profile: Path | None = None
+) -> dict:
     url = await new_database(backend, folder)
     services = services_for(url)
     try:
@@ -272,7 +294,7 @@ async def backlog(backend: str, rows: int, processes: int, batch: int, folder: P
         seeded = clock.perf_counter() - started
         started = clock.time()
         if processes == 1:
-            results = [await sweep_all(url, batch)]
+            results = [await sweep_all(url, batch, profile)]
         else:
             outputs = [folder / f"worker-{uuid.uuid4().hex[:6]}.json" for _ in range(processes)]
             workers = [
@@ -394,7 +416,14 @@ async def run(args: argparse.Namespace) -> dict:
         folder = Path(name)
         for backend in args.backends:
             for processes in args.processes:
-                result = await backlog(backend, args.rows, processes, args.batch, folder)
+                profile = (
+                    RESULTS / f"scheduler_dispatch-profile-{backend}.txt"
+                    if args.profile and processes == 1
+                    else None
+                )
+                if profile is not None:
+                    RESULTS.mkdir(parents=True, exist_ok=True)
+                result = await backlog(backend, args.rows, processes, args.batch, folder, profile)
                 figures["backlog"].append(result)
                 print(
                     f"{backend:8} backlog {result['rows']:>7} rows, {processes} sweeper(s): "
@@ -424,6 +453,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=200, help="steady phase: rows due per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="steady phase: how long")
     parser.add_argument("--interval", type=float, default=1.0, help="steady phase: sweep interval")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="pyinstrument the one-process backlog (its figures are then slower)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()

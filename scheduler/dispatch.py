@@ -26,8 +26,14 @@ A sweep repeats, until nothing is due:
    unreachable and all their pending rows are cancelled (by Delivery).
 4. **overlap**: while a batch is sent and recorded, the next is claimed and decided;
    one batch sends at a time, and its sends count against the next batch's budget.
-   A crash can thus leave two batches in SENDING (at most 2 × ``batch_size``
-   at-most-once rows failed by the reaper instead of one batch).
+   The claim after that starts as soon as the batch being sent is recorded, so with
+   quick sends it runs while the next batch is still being decided (on PostgreSQL its
+   statement and commit then take the server's time, not the sweep's; it even starts
+   once the sends are done, alongside the commit of their last marks, and commits after
+   them). Either way at most two claimed batches are unrecorded at once: a crash can
+   leave two batches in SENDING (at most 2 × ``batch_size`` at-most-once rows failed
+   by the reaper instead of one batch). A sweep that fails hands a batch it claimed
+   ahead, never decided, back to PENDING.
 
 ``reap`` hands rows stuck in SENDING past their lease (a process died mid-send) back
 to PENDING — except at-most-once kinds, which are FAILED instead: they may have been
@@ -64,6 +70,7 @@ from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from bot.core.delivery import Delivery, Outcome
 from bot.core.policy import RuleTimings
@@ -164,27 +171,49 @@ class _Result:
     reason: str = ""
 
 
-@lru_cache(maxsize=256)
-def _day_bounds(now: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    # A batch shares one `now`: the bounds of "today" are the same for everyone in a zone.
-    return local_day_bounds(now, tz)
+class _Zones:
+    """What a batch asks of each time zone at its one ``now``: the same for everyone in
+    the zone, so worked out once per zone (a dict, not an ``lru_cache``: hashing the
+    quiet hours and ``now`` at every row was most of what these cost)."""
 
+    def __init__(self, now: datetime, quiet: QuietHours) -> None:
+        self.now = now
+        self.quiet = quiet
+        self._zones: dict[str | None, ZoneInfo] = {}
+        self._bounds: dict[ZoneInfo, tuple[datetime, datetime]] = {}
+        self._quiet: dict[ZoneInfo, bool] = {}
 
-@lru_cache(maxsize=256)
-def _is_quiet(quiet: QuietHours, now: datetime, tz: ZoneInfo) -> bool:
-    return quiet.contains(now, tz)
+    def zone(self, name: str | None) -> ZoneInfo:
+        found = self._zones.get(name)
+        if found is None:
+            found = self._zones[name] = zone(name)
+        return found
+
+    def day_bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        """Today's start and end in the zone."""
+        found = self._bounds.get(tz)
+        if found is None:
+            found = self._bounds[tz] = local_day_bounds(self.now, tz)
+        return found
+
+    def is_quiet(self, tz: ZoneInfo) -> bool:
+        found = self._quiet.get(tz)
+        if found is None:
+            found = self._quiet[tz] = self.quiet.contains(self.now, tz)
+        return found
 
 
 class _Budget:
     """Scheduled messages per person per local day (see the module text)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, zones: _Zones) -> None:
         self.limit = limit
         self.sent: dict[int, list[datetime]] = defaultdict(list)
         self.timely: dict[int, list[datetime]] = defaultdict(list)
         self.spent: dict[int, int] = defaultdict(int)
         # People whose pause of their reminders is over: set back to "on" with the batch.
         self.resumed: set[int] = set()
+        self.zones = zones  # at the batch's `now`, which every verdict is asked at
 
     async def load(
         self,
@@ -194,13 +223,16 @@ class _Budget:
         timely: set[str],
         in_flight: frozenset[int] = frozenset(),
         *,
+        batch: Iterable[int | None] = (),
         sqlite: bool = False,
     ) -> None:
         """What was sent to these people in the last day, and their reminders still due.
 
         ``in_flight``: rows this process is sending and has not recorded yet (the batch
         before, while this one is decided); they count as sent now. Each row is read in
-        one state, so a row recorded meanwhile is counted once, as SENT.
+        one state, so a row recorded meanwhile is counted once, as SENT. ``batch``: the
+        rows being decided, which this process claimed (SENDING, not in flight): they
+        would count for nothing, so they are not read.
 
         Found through the resident index only (``coalesce`` keeps the planner off the
         status index, which would make this scan every row ever sent)."""
@@ -210,7 +242,11 @@ class _Budget:
         statements = _Statements.of(sqlite)
         result = await session.execute(
             statements.budget_in_flight if in_flight else statements.budget,
-            {"people": ids_value(resident_ids, sqlite=sqlite), "since": now - window},
+            {
+                "people": ids_value(resident_ids, sqlite=sqlite),
+                "batch": ids_value(batch, sqlite=sqlite),
+                "since": now - window,
+            },
         )
         for row_id, resident_id, status, kind, sent_at, due_at in result.all():
             if resident_id is None:  # not so: the query selects by resident
@@ -223,16 +259,26 @@ class _Budget:
                 self.timely[resident_id].append(due_at)
 
     def verdict(
-        self, person: PersonFacts, kind: KindInfo, now: datetime, timings: RuleTimings
+        self,
+        person: PersonFacts,
+        kind: KindInfo,
+        now: datetime,
+        timings: RuleTimings,
+        tz: ZoneInfo | None = None,
     ) -> datetime | bool:
-        """True: send; False: drop; a moment: not before then."""
-        tz = zone(person.timezone)
-        start, end = _day_bounds(now, tz)
+        """True: send; False: drop; a moment: not before then (``tz``: the person's)."""
+        tz = tz or self.zones.zone(person.timezone)
+        start, end = self.zones.day_bounds(tz)
         pid = person.id or 0
-        used = sum(1 for at in self.sent[pid] if start <= at < end) + self.spent[pid]
+        # `get`: most people have nothing sent yet (no empty list made for each).
+        sent = self.sent.get(pid)
+        used = self.spent.get(pid, 0)
+        if sent:
+            used += sum(1 for at in sent if start <= at < end)
         if kind.timely:
             return used < self.limit
-        later_today = sum(1 for at in self.timely[pid] if now < at < end)
+        timely = self.timely.get(pid)
+        later_today = sum(1 for at in timely if now < at < end) if timely else 0
         if used + later_today < self.limit:
             return True
         return timings.quiet_hours.next_allowed(end, tz)
@@ -254,6 +300,8 @@ async def _update_rows(session: AsyncSession, rows: list[dict]) -> None:
 # The SET clause comes from the parameters' keys other than ``row_id``.
 _SM_TABLE = table_of(SM)
 _RESIDENT_TABLE = table_of(Resident)
+_RSVP_TABLE = table_of(Rsvp)
+_MEMBERSHIP_TABLE = table_of(Membership)
 # The columns of `PersonFacts` (display_name is computed): what a sweep reads of a person.
 _PERSON_FACTS = tuple(
     name
@@ -272,6 +320,26 @@ def one_of(column: Any, name: str, *, sqlite: bool) -> Any:
         listed = func.json_each(bindparam(name, type_=sqlalchemy.String))
         return column.in_(sqlalchemy.select(sqlalchemy.literal_column("value")).select_from(listed))
     return column == sqlalchemy.any_(bindparam(name, type_=sqlalchemy.ARRAY(sqlalchemy.Integer)))
+
+
+def none_of(column: Any, name: str, *, sqlite: bool) -> Any:
+    """``column NOT IN (:name)``, the same way as `one_of` (PostgreSQL: ``<> ALL``)."""
+    if sqlite:
+        listed = func.json_each(bindparam(name, type_=sqlalchemy.String))
+        return column.not_in(
+            sqlalchemy.select(sqlalchemy.literal_column("value")).select_from(listed)
+        )
+    return column != sqlalchemy.all_(bindparam(name, type_=sqlalchemy.ARRAY(sqlalchemy.Integer)))
+
+
+def read_as_is(column: Any, *, sqlite: bool) -> Any:
+    """A column to read, named as it is: on PostgreSQL a `UTCDateTime` one is read as its
+    plain ``DateTime(timezone=True)``, since asyncpg already gives an aware datetime in
+    UTC (the decorator's call at every value was a quarter of a claim's CPU). On SQLite
+    the decorator is what makes the stored naive value aware."""
+    if sqlite or not isinstance(column.type, UTCDateTime):
+        return column
+    return sqlalchemy.type_coerce(column, sqlalchemy.DateTime(timezone=True)).label(column.name)
 
 
 def ids_value(ids: Iterable[int | None], *, sqlite: bool) -> Any:
@@ -293,6 +361,9 @@ class _Statements:
     budget_in_flight: Any
     sent: Any
     resume: Any
+    due: Any
+    claim: Any
+    release: Any
 
     @staticmethod
     @lru_cache(maxsize=2)
@@ -300,45 +371,78 @@ class _Statements:
         def among(column: Any, name: str) -> Any:
             return one_of(column, name, sqlite=sqlite)
 
-        recent = func.coalesce(SM.sent_at, SM.due_at) >= bindparam("since")
-        # SQLAlchemy's select: SQLModel's is typed for at most four columns.
+        # Core columns, not the models' attributes, wherever plain rows are read: an
+        # ORM-enabled select loads its rows through the ORM's machinery, a row at a time.
+        sm = _SM_TABLE
+        recent = func.coalesce(sm.c.sent_at, sm.c.due_at) >= bindparam("since")
+        budget_columns = ("id", "resident_id", "status", "kind", "sent_at", "due_at")
         budget = sqlalchemy.select(
-            col(SM.id),
-            col(SM.resident_id),
-            col(SM.status),
-            col(SM.kind),
-            col(SM.sent_at),
-            col(SM.due_at),
+            *(read_as_is(sm.c[name], sqlite=sqlite) for name in budget_columns)
+        ).where(
+            among(sm.c.resident_id, "people"),
+            # The batch's own rows (claimed: SENDING, and not in flight) count for nothing.
+            none_of(sm.c.id, "batch", sqlite=sqlite),
         )
+        rsvp, member = _RSVP_TABLE, _MEMBERSHIP_TABLE
+        due = (
+            sqlalchemy.select(sm.c.id)
+            .where(sm.c.status == OutboxStatus.PENDING, sm.c.due_at <= bindparam("now"))
+            .limit(bindparam("limit", type_=sqlalchemy.Integer))
+        )
+        if sqlite:
+            # The index on (status, due_at) holds the rowid too: in order, without a sort.
+            due = due.order_by(sm.c.due_at, sm.c.id)
+        else:
+            # By due_at alone, as the index on (status, due_at) gives them: ordering by id
+            # too sorted every due row at every claim (100,000 due: 60 ms a claim).
+            due = due.order_by(sm.c.due_at).with_for_update(skip_locked=True)
+        inner = due.scalar_subquery()
+        # On PostgreSQL = ANY(ARRAY(…)): the inner select runs once, then the rows are
+        # found by primary key (with IN the planner hash-joined the whole table).
+        claimed = sm.c.id.in_(inner) if sqlite else sm.c.id == sqlalchemy.any_(func.array(inner))
         return _Statements(
             # Plain rows with the model's names (and its display_name), not ORM objects:
             # only read (`PersonFacts`); building Resident objects was a fifth of a sweep.
             people=sqlalchemy.select(
-                *(_RESIDENT_TABLE.c[name] for name in _PERSON_FACTS),
+                *(read_as_is(_RESIDENT_TABLE.c[name], sqlite=sqlite) for name in _PERSON_FACTS),
                 func.coalesce(_RESIDENT_TABLE.c.name, _RESIDENT_TABLE.c.first_name).label(
                     "display_name"
                 ),
             ).where(among(_RESIDENT_TABLE.c.id, "people")),
             actions=select(Action).where(among(col(Action.id), "actions")),
-            answers=select(Rsvp.action_id, Rsvp.resident_id, Rsvp.answer, Rsvp.waitlisted).where(
-                among(col(Rsvp.action_id), "actions"), among(col(Rsvp.resident_id), "answerers")
-            ),
+            answers=sqlalchemy.select(
+                rsvp.c.action_id, rsvp.c.resident_id, rsvp.c.answer, rsvp.c.waitlisted
+            ).where(among(rsvp.c.action_id, "actions"), among(rsvp.c.resident_id, "answerers")),
             initiatives=select(Initiative).where(among(col(Initiative.id), "initiatives")),
-            members=select(Membership.initiative_id, Membership.resident_id, Membership.role).where(
-                among(col(Membership.initiative_id), "initiatives"),
-                among(col(Membership.resident_id), "people"),
+            members=sqlalchemy.select(
+                member.c.initiative_id, member.c.resident_id, member.c.role
+            ).where(
+                among(member.c.initiative_id, "initiatives"), among(member.c.resident_id, "people")
             ),
-            budget=budget.where(among(col(SM.resident_id), "people"), recent),
-            budget_in_flight=budget.where(
-                among(col(SM.resident_id), "people"),
-                or_(recent, col(SM.status) == OutboxStatus.SENDING),
-            ),
+            budget=budget.where(recent),
+            budget_in_flight=budget.where(or_(recent, sm.c.status == OutboxStatus.SENDING)),
             resume=update(_RESIDENT_TABLE)
             .where(
                 among(_RESIDENT_TABLE.c.id, "people"),
                 _RESIDENT_TABLE.c.reminders == Reminders.PAUSED,
             )
             .values(reminders=Reminders.ON, reminders_paused_until=None),
+            due=due,
+            claim=update(sm)
+            .where(claimed)
+            .values(
+                status=OutboxStatus.SENDING,
+                lease_until=bindparam("lease_until"),
+                attempts=sm.c.attempts + 1,
+            )
+            .returning(*(read_as_is(column, sqlite=sqlite) for column in sm.c)),
+            release=update(sm)
+            .where(among(sm.c.id, "ids"), sm.c.status == OutboxStatus.SENDING)
+            .values(
+                status=OutboxStatus.PENDING,
+                lease_until=None,
+                attempts=sqlalchemy.case((sm.c.attempts > 0, sm.c.attempts - 1), else_=0),
+            ),
             sent=update(_SM_TABLE)
             .where(among(_SM_TABLE.c.id, "ids"))
             .values(
@@ -348,6 +452,15 @@ class _Statements:
                 last_error=None,
             ),
         )
+
+
+class _Withdrawn(Exception):
+    """A claim made ahead is rolled back: the sweep stops."""
+
+
+def _failed(task: asyncio.Task[Any]) -> bool:
+    """A finished task that was cancelled or raised."""
+    return task.done() and (task.cancelled() or task.exception() is not None)
 
 
 def _due_order(row: Any) -> tuple[datetime, int]:
@@ -403,36 +516,112 @@ class Dispatcher:
         Pipelined: while one batch is being sent and recorded, the next is claimed and
         decided. At most one batch is sending at a time, so rows still go out in order
         of their batches; the budget of the next batch counts the sends still in flight.
+        The claim of the following batch starts as soon as the one being sent is
+        recorded, even while the next one is still being decided (the module text, 4.):
+        at most two claimed batches are ever unrecorded.
         """
         report = SweepReport()
         sending: asyncio.Task[None] | None = None
+        sent_out: asyncio.Event | None = None  # every send of the batch in flight is done
+        claiming: asyncio.Task[list[ScheduledMessage]] | None = None
+        stopping = asyncio.Event()  # a claim still waiting for the batch in flight: none
         try:
-            while max_rows is None or report.claimed < max_rows:
-                limit = (
-                    self.batch_size
-                    if max_rows is None
-                    else min(self.batch_size, max_rows - report.claimed)
-                )
-                rows = await self.claim(limit)
-                if not rows:
-                    break
+            limit = self._limit(report, max_rows)
+            rows = await self.claim(limit) if limit else []
+            while rows:
                 report.claimed += len(rows)
+                following = self._limit(report, max_rows) if len(rows) == limit else 0
+                if following:
+                    claiming = asyncio.create_task(
+                        self._claim_after(sending, sent_out, following, stopping)
+                    )
                 sends = await self._decide_batch(rows, report)
                 if sending is not None:
                     await sending
-                sending = self._start_sending(sends, report) if sends else None
-                if len(rows) < limit:
-                    break
+                sending, sent_out = None, None
+                if sends:
+                    sent_out = asyncio.Event()
+                    sending = self._start_sending(sends, report, sent_out)
+                rows, limit = (await claiming if claiming is not None else []), following
+                claiming = None
         except BaseException as error:
-            if sending is not None and not sending.done():
-                if isinstance(error, asyncio.CancelledError):
-                    sending.cancel()  # what it has not recorded stays SENDING for the reaper
-                # Otherwise let the batch in flight finish and record what it sent.
-                await asyncio.gather(sending, return_exceptions=True)
+            stopping.set()
+            cancelled = isinstance(error, asyncio.CancelledError)
+            if claiming is not None and not claiming.done() and cancelled:
+                claiming.cancel()  # what it claimed, if anything, waits for the reaper
+            if sending is not None and not sending.done() and cancelled:
+                sending.cancel()  # what it has not recorded stays SENDING for the reaper
+            # Otherwise let the batch in flight finish and record what it sent.
+            await asyncio.gather(
+                *(task for task in (claiming, sending) if task is not None), return_exceptions=True
+            )
+            if not cancelled and claiming is not None and not claiming.cancelled():
+                ahead = claiming.result() if claiming.exception() is None else []
+                if ahead:  # claimed ahead, never decided: back to pending, not to the reaper
+                    await self._release(ahead)
             raise
         if sending is not None:
             await sending
         return report
+
+    async def _release(self, rows: list[ScheduledMessage]) -> None:
+        """Hand rows this process claimed but never decided back to PENDING, as they were
+        (the claim's attempt given back). Best effort: the sweep is failing already, and
+        what stays SENDING the reaper handles."""
+        sqlite = self.db.is_sqlite
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(
+                    _Statements.of(sqlite).release,
+                    {"ids": ids_value((row.id for row in rows), sqlite=sqlite)},
+                )
+        except Exception:
+            log.exception("%d claimed rows could not be handed back", len(rows))
+
+    def _limit(self, report: SweepReport, max_rows: int | None) -> int:
+        """How many rows the next claim takes (0: the sweep has claimed enough)."""
+        if max_rows is None:
+            return self.batch_size
+        return max(0, min(self.batch_size, max_rows - report.claimed))
+
+    async def _claim_after(
+        self,
+        sending: asyncio.Task[None] | None,
+        sent_out: asyncio.Event | None,
+        limit: int,
+        stopping: asyncio.Event,
+    ) -> list[ScheduledMessage]:
+        """Claim once the batch in flight is recorded; nothing if it failed or the sweep is
+        stopping meanwhile. (``asyncio.wait``: waiting here never cancels that batch.)
+
+        On PostgreSQL the claim starts when that batch's sends are all done, while its last
+        outcomes are still being recorded, and commits only after them: its statement
+        runs alongside their commit, not after it, and no moment ever has a third claimed
+        batch unrecorded. (On SQLite its transaction would wait for theirs anyway.)"""
+        if sending is not None:
+            if self.db.is_sqlite or sent_out is None:
+                await asyncio.wait({sending})
+            else:
+                out = asyncio.ensure_future(sent_out.wait())
+                try:
+                    await asyncio.wait({sending, out}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    out.cancel()
+            if _failed(sending):
+                return []
+        if stopping.is_set():
+            return []
+        if sending is None or sending.done():
+            return await self.claim(limit)
+        try:
+            async with self.db.transaction() as session:
+                rows = await self._claim_in(session, limit)
+                await asyncio.wait({sending})
+                if _failed(sending) or stopping.is_set():
+                    raise _Withdrawn  # rolled back: the rows stay PENDING
+        except _Withdrawn:
+            return []
+        return rows
 
     async def claim(self, limit: int) -> list[ScheduledMessage]:
         """Take up to ``limit`` due rows for this process: SENDING, with a lease.
@@ -442,50 +631,35 @@ class Dispatcher:
         The rows come back as plain, read-only rows with a ``ScheduledMessage``'s
         attributes, not ORM objects (building those was a fifth of a sweep's CPU); oldest
         first."""
-        now = self.now()
-        table = _SM_TABLE
-        oldest_first = (
-            sqlalchemy.select(table.c.id)
-            .where(table.c.status == OutboxStatus.PENDING, table.c.due_at <= now)
-            .limit(limit)
-        )
-        if self.db.is_sqlite:
-            # The index on (status, due_at) holds the rowid too: in order, without a sort.
-            oldest_first = oldest_first.order_by(table.c.due_at, table.c.id)
-        else:
-            # By due_at alone, as the index on (status, due_at) gives them: ordering by id
-            # too sorted every due row at every claim (100,000 due: 60 ms a claim).
-            oldest_first = oldest_first.order_by(table.c.due_at).with_for_update(skip_locked=True)
-        values = {
-            "status": OutboxStatus.SENDING,
-            "lease_until": now + self.lease,
-            "attempts": table.c.attempts + 1,
-        }
         async with self.db.transaction() as session:
-            if self.db.is_sqlite and not self.use_returning:
-                # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
-                ids = list((await session.execute(oldest_first)).scalars().all())
-                if not ids:
-                    return []
-                await session.execute(update(table).where(table.c.id.in_(ids)).values(**values))
-                result = await session.execute(
-                    sqlalchemy.select(*table.c).where(table.c.id.in_(ids))
+            return await self._claim_in(session, limit)
+
+    async def _claim_in(self, session: AsyncSession, limit: int) -> list[ScheduledMessage]:
+        """`claim`'s work, in a transaction of the caller's."""
+        now = self.now()
+        sqlite = self.db.is_sqlite
+        statements = _Statements.of(sqlite)
+        values = {"now": now, "lease_until": now + self.lease, "limit": limit}
+        if sqlite and not self.use_returning:
+            # SQLite before 3.35: the IMMEDIATE transaction already holds the write lock.
+            table = _SM_TABLE
+            ids = list((await session.execute(statements.due, values)).scalars().all())
+            if not ids:
+                return []
+            await session.execute(
+                update(table)
+                .where(table.c.id.in_(ids))
+                .values(
+                    status=OutboxStatus.SENDING,
+                    lease_until=values["lease_until"],
+                    attempts=table.c.attempts + 1,
                 )
-            else:
-                inner = oldest_first.scalar_subquery()
-                # On PostgreSQL = ANY(ARRAY(…)): the inner select runs once, then the rows
-                # are found by primary key (with IN the planner hash-joined the whole table).
-                where = (
-                    table.c.id.in_(inner)
-                    if self.db.is_sqlite
-                    else table.c.id == sqlalchemy.any_(func.array(inner))
-                )
-                result = await session.execute(
-                    update(table).where(where).values(**values).returning(*table.c)
-                )
-            rows = sorted(result.all(), key=_due_order)
+            )
+            result = await session.execute(sqlalchemy.select(*table.c).where(table.c.id.in_(ids)))
+        else:
+            result = await session.execute(statements.claim, values)
         # Read-only rows with the model's attribute names: what the renderers read.
-        return cast("list[ScheduledMessage]", rows)
+        return cast("list[ScheduledMessage]", sorted(result.all(), key=_due_order))
 
     async def process(self, rows: list[ScheduledMessage]) -> SweepReport:
         """Decide, send and record one claimed batch."""
@@ -518,7 +692,7 @@ class Dispatcher:
             context = RenderContext(self.services)
             session.info["render"] = context
             await self._prefetch(session, rows, context)
-            budget = _Budget(self.timings.daily_budget)
+            budget = _Budget(self.timings.daily_budget, _Zones(now, self.timings.quiet_hours))
             timely = {name for name, info in self.services.registry.kinds.items() if info.timely}
             await budget.load(
                 session,
@@ -526,6 +700,7 @@ class Dispatcher:
                 now,
                 timely,
                 frozenset(self._in_flight),  # copied before the query reads the rows
+                batch=(row.id for row in rows),
                 sqlite=self.db.is_sqlite,
             )
             # Reminders first: they cannot wait for tomorrow, so when a batch holds more
@@ -601,7 +776,8 @@ class Dispatcher:
         """What holds for every message to a person, before the renderer runs."""
         if not person.reachable:
             return (Decision.SKIPPED, "the person is unreachable", None)
-        tz = zone(person.timezone)
+        zones = budget.zones  # at `now`, the batch's
+        tz = zones.zone(person.timezone)
         allowed = reminders_allow(person, kind, now)
         if allowed is False:
             return (Decision.SKIPPED, "the person switched reminders off", None)
@@ -615,11 +791,11 @@ class Dispatcher:
             # The pause is over: the setting goes back to on (written once for the batch).
             budget.resumed.add(person.id or 0)
         quiet = self.timings.quiet_hours
-        if kind.quiet_hours and _is_quiet(quiet, now, tz):
+        if kind.quiet_hours and zones.is_quiet(tz):
             return (Decision.POSTPONED, "quiet hours", quiet.next_allowed(now, tz))
         if not kind.budget:
             return None
-        verdict = budget.verdict(person, kind, now, self.timings)
+        verdict = budget.verdict(person, kind, now, self.timings, tz)
         if verdict is False:
             return (Decision.SKIPPED, "daily budget used", None)
         if isinstance(verdict, datetime):
@@ -661,14 +837,23 @@ class Dispatcher:
         self, session: AsyncSession, rows: list[ScheduledMessage], context: RenderContext
     ) -> None:
         """Load what the renderers will ask for, for the whole batch at once."""
-        people = {r.resident_id for r in rows if r.resident_id}
-        people |= {
-            int(r.payload["member_id"])
-            for r in rows
-            if isinstance(r.payload, dict) and str(r.payload.get("member_id", "")).isdigit()
-        }
-        action_ids = {r.action_id for r in rows if r.action_id}
-        initiative_ids = {r.initiative_id for r in rows if r.initiative_id}
+        people: set[int] = set()
+        action_ids: set[int] = set()
+        initiative_ids: set[int] = set()
+        pairs: set[tuple[int, int]] = set()  # (action, resident): the answers to look up
+        for r in rows:  # one pass: this ran once per row and per set
+            if r.resident_id:
+                people.add(r.resident_id)
+                if r.action_id:
+                    pairs.add((r.action_id, r.resident_id))
+            if r.action_id:
+                action_ids.add(r.action_id)
+            if r.initiative_id:
+                initiative_ids.add(r.initiative_id)
+            payload = r.payload
+            if isinstance(payload, dict) and "member_id" in payload:
+                if str(payload["member_id"]).isdigit():
+                    people.add(int(payload["member_id"]))
         sqlite = self.db.is_sqlite
         statements = _Statements.of(sqlite)
         values = {"people": ids_value(people, sqlite=sqlite)}
@@ -676,42 +861,48 @@ class Dispatcher:
         async def load(query: Any) -> list[Any]:
             return context.keep((await session.execute(query, values)).scalars())
 
+        # `all()`: one fetch for the rows, not a cursor call at each.
         if people:
-            for person in await session.execute(statements.people, values):
+            for person in (await session.execute(statements.people, values)).all():
                 context.people[person.id] = person
         if action_ids:
             values["actions"] = ids_value(action_ids, sqlite=sqlite)
             actions = await load(statements.actions)
             initiative_ids |= {action.initiative_id for action in actions}
-            pairs = {(r.action_id, r.resident_id) for r in rows if r.action_id and r.resident_id}
             # Plain rows, not ORM objects: renderers only read an answer (and it is cheaper).
             values["answerers"] = ids_value((person for _, person in pairs), sqlite=sqlite)
-            for rsvp in await session.execute(statements.answers, values):
+            for rsvp in (await session.execute(statements.answers, values)).all():
                 context.rsvps[(rsvp.action_id, rsvp.resident_id or 0)] = rsvp
             context.rsvps_known |= pairs
         if initiative_ids:
             values["initiatives"] = ids_value(initiative_ids, sqlite=sqlite)
             await load(statements.initiatives)
-            for member in await session.execute(statements.members, values):
+            for member in (await session.execute(statements.members, values)).all():
                 context.members[(member.initiative_id, member.resident_id)] = member
             context.members_known |= {(i, p) for i in initiative_ids for p in people}
 
     # ------------------------------------------------------------------ sending
 
-    def _start_sending(self, sends: list[_Send], report: SweepReport) -> asyncio.Task[None]:
+    def _start_sending(
+        self, sends: list[_Send], report: SweepReport, sent_out: asyncio.Event | None = None
+    ) -> asyncio.Task[None]:
         self._in_flight.update(item.row.id or 0 for item in sends)  # before anything else runs
-        return asyncio.create_task(self._send_all(sends, report))
+        return asyncio.create_task(self._send_all(sends, report, sent_out))
 
-    async def _send_all(self, sends: list[_Send], report: SweepReport) -> None:
+    async def _send_all(
+        self, sends: list[_Send], report: SweepReport, sent_out: asyncio.Event | None = None
+    ) -> None:
         """Send the batch concurrently; record the outcomes in groups.
 
         A group is committed once ``record_every`` outcomes are in or ``record_within``
         after the first of them (and whatever arrives while a commit runs joins the
         next). So a crash between a send and its mark leaves at most that group in
         SENDING: the reaper sends at-least-once kinds again (the only duplicates) and
-        fails at-most-once kinds, which are never sent twice.
+        fails at-most-once kinds, which are never sent twice. ``sent_out`` is set once
+        every send is done (its outcome waiting to be recorded, or recorded).
         """
         ids = {item.row.id or 0 for item in sends}
+        left = len(sends)
         self._in_flight |= ids
 
         async def record(group: list[_Result]) -> None:
@@ -729,16 +920,22 @@ class Dispatcher:
                 log.exception("sending outbox row %s failed", item.row.dedupe_key)
                 result = _Result(item.row, RowOutcome.RETRY, self.now(), f"error: {error!r}")
             outcomes.add(result)
+            nonlocal left
+            left -= 1
+            if not left and sent_out is not None:
+                sent_out.set()
 
         tasks = [asyncio.create_task(send(item)) for item in sends]
         try:
             await outcomes.run()
         finally:
             self._in_flight -= ids
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Normally every send is done by now (each adds its outcome as it ends).
+            unfinished = [task for task in tasks if not task.done()]
+            for task in unfinished:
+                task.cancel()
+            if unfinished:
+                await asyncio.gather(*unfinished, return_exceptions=True)
 
     async def _send_row(self, item: _Send) -> _Result:
         row = item.row

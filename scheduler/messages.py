@@ -40,7 +40,7 @@ from sqlmodel import select
 
 from bot.core.policy import RuleTimings
 from bot.core.registry import KindInfo, Registry
-from bot.core.seam import Button, Outgoing, SendText
+from bot.core.seam import Button, Keyboard, Outgoing, SendText
 from bot.domain import phases
 from bot.domain.authz import Permission, coach_of, may
 from bot.domain.stall import Quiet, quiet_one
@@ -258,8 +258,12 @@ def texts_of(person: PersonFacts) -> Texts:
 
 
 def say(person: PersonFacts, text: str, *rows: list[Button]) -> list[Outgoing]:
-    keyboard = tuple(tuple(row) for row in rows if row)
-    return [SendText(person.telegram_id, text, keyboard)]
+    return [SendText(person.telegram_id, text, keyboard_of(*rows))]
+
+
+def keyboard_of(*rows: list[Button]) -> Keyboard:
+    """A message's buttons, row by row (empty rows left out)."""
+    return tuple(tuple(row) for row in rows if row)
 
 
 def initiative_row(texts: Texts, initiative_id: int) -> list[Button]:
@@ -383,49 +387,66 @@ async def render_reminder(
     """Who said coming or maybe: it is tomorrow / soon."""
     person = await recipient(session, row)
     action = await action_of(session, row)
+    rsvp = await rsvp_of(session, action.id or 0, person.id or 0)
+    context = context_of(session)
+    texts = texts_of(person)
+    lead_name = (row.payload or {}).get("lead", "")
+    # Everyone in the batch with the same action, lead, language, time zone and answer
+    # comes to the same thing: the same words, or the same skip or postponement. It is
+    # decided once per batch, not once per person.
+    answer = None if rsvp is None else (rsvp.answer, rsvp.waitlisted)
+    key = ("reminder", action.id, lead_name, texts, person.timezone, answer)
+    outcome = context.written.get(key)
+    if outcome is None:
+        try:
+            text, rows = _reminder_words(context, texts, action, rsvp, lead_name, person, now)
+            outcome = (text, keyboard_of(*rows))
+        except (Skip, Postpone) as held:
+            outcome = held
+        context.written[key] = outcome
+    if isinstance(outcome, Skip):
+        raise Skip(outcome.reason)
+    if isinstance(outcome, Postpone):
+        raise Postpone(outcome.until, outcome.reason)
+    text, keyboard = outcome
+    return [SendText(person.telegram_id, text, keyboard)]
+
+
+def _reminder_words(
+    context: RenderContext,
+    texts: Texts,
+    action: Action,
+    rsvp: RsvpFacts | None,
+    lead_name: str,
+    person: PersonFacts,
+    now: datetime,
+) -> tuple[Safe, list[list[Button]]]:
+    """What a reminder says, or why it is not sent (Skip, Postpone)."""
     if action.status is not ActionStatus.PLANNED:
         raise Skip(f"the action is {action.status}")
     if action.starts_at <= now:
         raise Skip("the action has started")
-    rsvp = await rsvp_of(session, action.id or 0, person.id or 0)
     if rsvp is None or rsvp.answer is RsvpAnswer.NO:
         raise Skip("already answered: not coming")
     if rsvp.waitlisted:
         raise Skip("on the waiting list")
-    context = context_of(session)
     timings = context.timings
-    lead = dict(timings.reminder_leads).get((row.payload or {}).get("lead", ""))
+    lead = dict(timings.reminder_leads).get(lead_name)
     if lead is None:
         raise Skip("unknown reminder")
     tz = zone(person.timezone)
-    # The same for everyone in the batch with this action, lead and time zone.
-    timing_key = ("reminder due", action.starts_at, lead, tz)
-    timing = context.written.get(timing_key)
-    if timing is None:
-        timing = context.written[timing_key] = _reminder_timing(
-            action.starts_at, lead, tz, timings, now
-        )
-    due, covered = timing
+    due, covered = _reminder_timing(action.starts_at, lead, tz, timings, now)
     if due > now:
         raise Postpone(due, "the action moved")
     if covered:  # the dispatcher was behind, and a later reminder is due too
         raise Skip("a later reminder covers it")
-    texts = texts_of(person)
     # "Starts soon" only on the day itself: a short reminder pulled to the evening
     # before names the day, like the day-ahead one.
     soon = (
         lead < timings.reminder_soon_below
         and now.astimezone(tz).date() == action.starts_at.astimezone(tz).date()
     )
-    # Everyone in the batch reading the same language about the same action with the
-    # same answer gets the same words: written once per batch, not once per person.
-    key: tuple[Any, ...] = ("reminder", texts, action.id, action.title, action.starts_at)
-    key += (action.place, rsvp.answer, lead >= timings.reminder_soon_below, soon)
-    written = context.written.get(key)
-    if written is None:
-        written = context.written[key] = _reminder_words(context, texts, action, rsvp, lead, soon)
-    text, rows = written
-    return say(person, text, *rows)
+    return _reminder_text(context, texts, action, rsvp, lead, soon)
 
 
 def _reminder_timing(
@@ -441,7 +462,7 @@ def _reminder_timing(
     return due, covered
 
 
-def _reminder_words(
+def _reminder_text(
     context: RenderContext,
     texts: Texts,
     action: Action,

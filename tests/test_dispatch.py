@@ -151,6 +151,82 @@ async def test_a_claimed_row_is_leased_and_nobody_else_takes_it(services: Servic
     assert await dispatcher(services).claim(10) == []
 
 
+async def test_a_claim_takes_the_oldest_due_rows_up_to_its_limit_with_aware_times(
+    services: Services,
+) -> None:
+    keys = await add_rows(services, 5)  # due one second apart, oldest first
+    stored = await rows_by_key(services)
+    first = await dispatcher(services).claim(2)
+    assert [row.dedupe_key for row in first] == keys[:2]
+    for row in first:
+        # Read as asyncpg gives it on PostgreSQL (no decorator), the same aware UTC moment.
+        assert row.due_at == stored[row.dedupe_key].due_at
+        assert row.due_at.utcoffset() == timedelta(0) and row.created_at.utcoffset() == timedelta(0)
+        assert row.lease_until == START + timedelta(minutes=10) and row.sent_at is None
+    rest = await dispatcher(services).claim(10)
+    assert [row.dedupe_key for row in rest] == keys[2:]
+
+
+async def test_the_budget_reads_what_was_sent_but_not_the_batch_being_decided(
+    services: Services,
+) -> None:
+    """`_Budget.load` leaves out the batch's own rows by id (``<> ALL`` on PostgreSQL,
+    ``NOT IN json_each`` on SQLite): here a sent row passed as the batch is not counted,
+    the other one is."""
+    from scheduler.dispatch import _Budget, _Zones
+
+    now = services.clock.now()
+    async with services.db.transaction() as session:
+        await session.execute(
+            insert(Resident),
+            [
+                {
+                    "telegram_id": 6_100_001,
+                    "first_name": "Anna",
+                    "language": "nl",
+                    "timezone": "Europe/Amsterdam",
+                    "reminders": "on",
+                    "reachable": True,
+                    "role": PersonRole.RESIDENT,
+                    "language_chosen": False,
+                    "announcements_opt_in": False,
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
+            ],
+        )
+        person = (
+            await session.execute(select(Resident.id).where(Resident.telegram_id == 6_100_001))
+        ).scalar_one()
+        await session.execute(
+            insert(ScheduledMessage),
+            [
+                {
+                    "kind": "echo",
+                    "dedupe_key": f"budget:{number}",
+                    "resident_id": person,
+                    "due_at": now - timedelta(minutes=30 - number),
+                    "sent_at": now - timedelta(minutes=20 - number),
+                    "priority": Priority.SCHEDULED,
+                    "status": OutboxStatus.SENT,
+                    "attempts": 1,
+                    "payload": {},
+                    "created_at": now,
+                }
+                for number in range(2)
+            ],
+        )
+    rows = await rows_by_key(services)
+    batch, other = rows["budget:0"], rows["budget:1"]
+    timings = services.policy.timings
+    sqlite = services.db.is_sqlite
+    for given, counted in (([batch.id], [other.sent_at]), ([], [batch.sent_at, other.sent_at])):
+        budget = _Budget(timings.daily_budget, _Zones(now, timings.quiet_hours))
+        async with services.db.transaction() as session:
+            await budget.load(session, {person}, now, set(), batch=given, sqlite=sqlite)
+        assert sorted(budget.sent[person]) == counted
+
+
 async def test_rows_not_yet_due_wait(services: Services, clock: FakeClock) -> None:
     await add_rows(services, 2)
     async with services.db.transaction() as session:
@@ -307,6 +383,35 @@ async def test_a_batch_of_reminders_is_rendered_with_a_handful_of_queries(
     text = {action.chat_id: action.text for action in sender.sent}  # type: ignore[union-attr]
     nl, en = (text[tid] for tid in sorted(keys)[1:3])
     assert "Herinnering" in nl and "Reminder" in en
+
+
+async def test_one_batch_of_reminders_tells_each_answer_its_own_words(services: Services) -> None:
+    """The renderer decides once per action, lead, language, zone and answer in a batch:
+    each reader still gets what their own answer calls for."""
+    keys = await add_reminders(services, 8)
+    chats = sorted(keys)  # even: English, odd: Dutch
+    answers = {
+        chats[2]: (RsvpAnswer.MAYBE, False),
+        chats[4]: (RsvpAnswer.NO, False),
+        chats[6]: (RsvpAnswer.COMING, True),
+        chats[3]: (RsvpAnswer.MAYBE, False),
+    }
+    async with services.db.transaction() as session:
+        people = {p.id: p.telegram_id for p in (await session.execute(select(Resident))).scalars()}
+        for rsvp in (await session.execute(select(Rsvp))).scalars():
+            answer = answers.get(people[rsvp.resident_id])
+            if answer is not None:
+                rsvp.answer, rsvp.waitlisted = answer
+    sender = RecordingSender()
+    report = await dispatcher(services, sender).sweep()
+    assert (report.sent, report.skipped) == (6, 2)
+    assert report.reasons["already answered: not coming"] == 1
+    assert report.reasons["on the waiting list"] == 1
+    text = {action.chat_id: action.text for action in sender.sent}  # type: ignore[union-attr]
+    assert set(text) == {chats[n] for n in (0, 1, 2, 3, 5, 7)}
+    assert "You said you're coming" in text[chats[0]] and "maybe" in text[chats[2]]
+    assert text[chats[1]] == text[chats[5]] == text[chats[7]] != text[chats[3]]
+    assert "Reminder" not in text[chats[1]] and "Reminder" in text[chats[0]]
 
 
 async def test_a_pause_that_is_over_sends_and_turns_reminders_back_on(

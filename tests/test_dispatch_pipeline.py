@@ -203,3 +203,158 @@ async def test_a_cancelled_sweep_leaves_only_the_unrecorded_rows_in_sending(
     # Claimed rows not recorded stay SENDING for the reaper: the hung one and the next batch.
     assert counts == {OutboxStatus.SENT: 4, OutboxStatus.SENDING: 6}
     assert dispatcher._in_flight == set()
+
+
+async def test_the_claim_after_next_runs_while_a_batch_is_decided(services: Services) -> None:
+    """Once the batch being sent is recorded, the following claim starts at once, while
+    the next batch is still being decided (on PostgreSQL the server works meanwhile)."""
+    await add_notes(services, 20)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    events: list[str] = []
+    claim, decide = dispatcher._claim_in, dispatcher._decide_batch
+
+    async def claiming(session, limit: int) -> list[ScheduledMessage]:  # type: ignore[no-untyped-def]
+        events.append("claim")
+        return await claim(session, limit)
+
+    async def deciding(rows, report):  # type: ignore[no-untyped-def]
+        sends = await decide(rows, report)
+        await asyncio.sleep(0.2)  # a slow decision: the batch before is recorded meanwhile
+        events.append("decided")
+        return sends
+
+    dispatcher._claim_in = claiming  # type: ignore[method-assign]
+    dispatcher._decide_batch = deciding  # type: ignore[method-assign]
+    report = await dispatcher.sweep()
+    assert report.sent == 20 and set((await statuses(services)).values()) == {OutboxStatus.SENT}
+    # Claims 1 and 2 before batch 1 is decided; claim 3 once batch 1 (sent during the
+    # decision of batch 2) is recorded, before batch 2 is decided; and so on.
+    assert events[:6] == ["claim", "claim", "decided", "claim", "decided", "claim"], events
+
+
+async def test_a_batch_is_never_claimed_before_the_one_two_ahead_is_recorded(
+    services: Services,
+) -> None:
+    await add_notes(services, 30)
+    sender = SlowSender(0.05)
+    dispatcher = Dispatcher(services, Delivery(services, sender), batch_size=5)
+    sweeping = asyncio.create_task(dispatcher.sweep())
+    most = 0
+    while not sweeping.done():
+        found = list((await statuses(services)).values())
+        most = max(most, found.count(OutboxStatus.SENDING))
+        await asyncio.sleep(0.005)
+    assert (await sweeping).sent == 30
+    assert 5 < most <= 10  # two batches at most: one being sent, the next one claimed
+
+
+async def test_a_failing_sweep_hands_the_batch_it_claimed_ahead_back(services: Services) -> None:
+    await add_notes(services, 20)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    claims: list[int] = []
+    claim, decide = dispatcher._claim_in, dispatcher._decide_batch
+
+    async def claiming(session, limit: int) -> list[ScheduledMessage]:  # type: ignore[no-untyped-def]
+        rows = await claim(session, limit)
+        claims.append(len(rows))
+        return rows
+
+    async def deciding(rows, report):  # type: ignore[no-untyped-def]
+        if len(claims) < 2:
+            return await decide(rows, report)
+        await asyncio.sleep(0.2)  # batch 1 is sent and recorded; batch 3 is claimed
+        raise RuntimeError("the database went away")
+
+    dispatcher._claim_in = claiming  # type: ignore[method-assign]
+    dispatcher._decide_batch = deciding  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="went away"):
+        await dispatcher.sweep()
+    assert claims == [5, 5, 5]
+    async with services.db.transaction() as session:
+        rows = (await session.execute(select(ScheduledMessage))).scalars().all()
+    found = sorted((row.status, row.attempts) for row in rows)
+    # Batch 1 sent; batch 2 (its decision failed) for the reaper; batch 3 pending again,
+    # its attempt given back; batch 4 never claimed.
+    assert found == sorted(
+        [(OutboxStatus.SENT, 1)] * 5
+        + [(OutboxStatus.SENDING, 1)] * 5
+        + [(OutboxStatus.PENDING, 0)] * 10
+    )
+
+
+async def test_on_postgres_the_claim_runs_alongside_the_last_record_and_commits_after_it(
+    services: Services,
+) -> None:
+    await add_notes(services, 15)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    events: list[str] = []
+    committed_sending: list[int] = []
+    claim, record = dispatcher._claim_in, dispatcher._record
+
+    async def claiming(session, limit: int) -> list[ScheduledMessage]:  # type: ignore[no-untyped-def]
+        events.append("claim")
+        return await claim(session, limit)
+
+    async def recording(results, report) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.2)  # a slow commit of the marks
+        found = list((await statuses(services)).values())  # what other connections see
+        committed_sending.append(found.count(OutboxStatus.SENDING))
+        await record(results, report)
+        events.append("recorded")
+
+    dispatcher._claim_in = claiming  # type: ignore[method-assign]
+    dispatcher._record = recording  # type: ignore[method-assign]
+    assert (await dispatcher.sweep()).sent == 15
+    if services.db.is_sqlite:  # its transactions take turns: the claim waits
+        assert events[:4] == ["claim", "claim", "recorded", "claim"], events
+    else:  # claim 3 is made while batch 1's marks are written, and committed after them
+        assert events[:4] == ["claim", "claim", "claim", "recorded"], events
+    assert max(committed_sending) <= 10, committed_sending
+
+
+async def test_a_claim_made_alongside_is_rolled_back_when_the_sweep_fails(
+    services: Services,
+) -> None:
+    await add_notes(services, 15)
+    dispatcher = Dispatcher(services, Delivery(services, RecordingSender()), batch_size=5)
+    record, decide, claim = dispatcher._record, dispatcher._decide_batch, dispatcher._claim_in
+    released: list[int] = []
+    claims: list[int] = []
+    decided = 0
+
+    async def claiming(session, limit: int) -> list[ScheduledMessage]:  # type: ignore[no-untyped-def]
+        rows = await claim(session, limit)
+        claims.append(len(rows))
+        return rows
+
+    async def recording(results, report) -> None:  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.5)
+        await record(results, report)
+
+    async def deciding(rows, report):  # type: ignore[no-untyped-def]
+        nonlocal decided
+        decided += 1
+        if decided == 1:
+            return await decide(rows, report)
+        await asyncio.sleep(0.1)  # batch 1's marks are still being written
+        raise RuntimeError("the database went away")
+
+    async def releasing(rows) -> None:  # type: ignore[no-untyped-def]
+        released.append(len(rows))
+
+    dispatcher._record = recording  # type: ignore[method-assign]
+    dispatcher._decide_batch = deciding  # type: ignore[method-assign]
+    dispatcher._release = releasing  # type: ignore[method-assign]
+    dispatcher._claim_in = claiming  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="went away"):
+        await dispatcher.sweep()
+    found = sorted((await statuses(services)).values())
+    assert found == sorted(
+        [OutboxStatus.SENT] * 5 + [OutboxStatus.SENDING] * 5 + [OutboxStatus.PENDING] * 5
+    )
+    # PostgreSQL: claim 3 waited in its transaction and was rolled back; SQLite: it never
+    # began (it waits for batch 1 to be recorded, and the sweep was stopping by then).
+    assert claims == ([5, 5] if services.db.is_sqlite else [5, 5, 5]) and released == []
+    async with services.db.transaction() as session:
+        rows = (await session.execute(select(ScheduledMessage))).scalars().all()
+    assert {row.attempts for row in rows if row.status is OutboxStatus.PENDING} == {0}
