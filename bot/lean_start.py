@@ -1,15 +1,17 @@
-"""`buurbot run` re-executes itself once, first thing, under `python -OO`.
+"""`buurbot run` re-executes itself once, first thing, under `python -OO -X no_debug_ranges`.
 
 Why: the bot process is mostly the code and classes of its libraries, and a good part of
-that is text no running bot reads: docstrings, over 5 MB of them (SQLAlchemy's alone 2 MB).
+that is text no running bot reads. Docstrings, over 5 MB of them (SQLAlchemy's about 2 MB):
 `-OO` leaves them out of the compiled code, and the `assert` statements with them (ours only
-narrow types for mypy; a library's are internal checks). It took the idle bot on 100,000
-residents from 106 to 99 MB (`python -m benchmarks.memory`; python-telegram-bot 93 to 84).
+narrow types for mypy; a library's are internal checks). The column of every instruction,
+kept only to underline the failing expression in a traceback: `-X no_debug_ranges` leaves
+it out (a traceback still names every file, line and function). `python -m
+benchmarks.memory`, the idle aiogram bot on 100,000 residents: 106.3 MB as it was, 99.9 with
+`-OO` alone (at most 100.1), 99.2 with both; python-telegram-bot 92.5 to 85.
 An interpreter option holds only from the start of a process, hence the re-exec
 (`os.execv`: the same process id, files and signals, so a supervisor sees nothing; before
 any thread or event loop exists; 0.03 s from `python -m bot`, 0.12 s from the `buurbot`
-script, which imports bot.cli first). (`-X no_debug_ranges`, which drops the
-column of every instruction, saved 0.7 MB alone and nothing on top of `-OO`.)
+script, which imports bot.cli first).
 
 Only where it costs nothing at start: `-OO` code has a bytecode cache of its own
 (`*.opt-2.pyc`), so a library without one, where that cache cannot be written either (a
@@ -29,7 +31,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
-FLAGS = ("-OO",)
+FLAGS = ("-OO", "-X", "no_debug_ranges")
 # The biggest parts of what the bot imports: the standard library, SQLAlchemy, aiogram.
 PROBES = ("asyncio", "sqlalchemy", "aiogram")
 

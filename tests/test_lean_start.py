@@ -1,6 +1,6 @@
-"""`buurbot run` re-executes itself under `python -OO` (bot/lean_start.py): only `run`, only
-once, only where the `-OO` bytecode cache is there or can be written, and never when the
-interpreter's optimisation was chosen already."""
+"""`buurbot run` re-executes itself under `python -OO -X no_debug_ranges`
+(bot/lean_start.py): only `run`, only once, only where the `-OO` bytecode cache is there or
+can be written, and never when the interpreter's optimisation was chosen already."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ def test_run_is_re_executed_with_its_own_command_line_under_oo() -> None:
     assert command(["run", "--webhook"]) == [
         "/venv/bin/python",
         "-OO",
+        "-X",
+        "no_debug_ranges",
         "-X",
         "importtime",
         "-m",
@@ -91,11 +93,13 @@ def test_cache_ready_when_it_can_be_written_or_neither_start_has_one(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="os.execv replaces the process only on POSIX")
-@pytest.mark.parametrize(("optimize", "expected"), [(None, "2 ['-c']"), ("0", "0 ['-c']")])
+@pytest.mark.parametrize(
+    ("optimize", "expected"), [(None, "2 True ['-c']"), ("0", "0 False ['-c']")]
+)
 def test_the_process_re_executes_itself_once(
     tmp_path: Path, optimize: str | None, expected: str
 ) -> None:
-    """A real exec: `run` comes back as the same script under -OO (sys.flags.optimize 2),
+    """A real exec: `run` comes back as the same script under -OO -X no_debug_ranges,
     does not exec again, and prints once; with PYTHONOPTIMIZE=0 it is not re-executed."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONOPTIMIZE",)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -108,7 +112,7 @@ def test_the_process_re_executes_itself_once(
         "from bot.lean_start import reexec_lean\n"
         "argv = list(sys.argv)\n"
         "reexec_lean(['run'])\n"
-        "print(sys.flags.optimize, argv)\n"
+        "print(sys.flags.optimize, sys._xoptions.get('no_debug_ranges', False), argv)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script],
