@@ -20,8 +20,16 @@ Runs on aiogram (the default runtime) and on python-telegram-bot, and, for refer
 bare aiogram echo bot of the throughput benchmark (``benchmarks.echo_bot``: no database;
 its load is the echo conversation). The console's start is ``benchmarks/startup.py``.
 
+Python's bytecode cache is on, as where the bot is installed (as in ``benchmarks/startup.py``):
+an untimed start of each runtime fills it first, in a folder of its own
+(PYTHONPYCACHEPREFIX, with the compiled catalogs' XDG_CACHE_HOME beside it). That matters
+here: ``buurbot run`` re-executes itself under ``-OO`` only where that costs no compiling
+(``bot/lean_start.py``), and this sandbox's PYTHONDONTWRITEBYTECODE=1 with an install that
+has no ``-OO`` cache would measure the bot without it. ``--as-is`` keeps the environment as
+it is. The interpreter's command line each bot ran with is in the results.
+
     .venv/bin/python -m benchmarks.memory [--runs 3] [--residents 100000] [--idle 10]
-        [--load 50] [--runtimes aiogram ptb echo]
+        [--load 50] [--runtimes aiogram ptb echo] [--as-is]
 
 Writes benchmarks/results/memory.json.
 """
@@ -31,6 +39,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import os
 import statistics
 import tempfile
 import time
@@ -153,6 +162,25 @@ async def seed(url: str, residents: int, initiatives: int, rows: int) -> float:
 
 
 _STARTS = itertools.count()
+# The bot processes' environment besides bot_env's (the bytecode cache: see the docstring),
+# and the command line each runtime's bot last ran with (after its re-exec, if any).
+_BYTECODE_ENV: dict[str, str | None] = {}
+_COMMAND_LINES: dict[str, str] = {}
+
+
+def _environment(env: dict[str, str]) -> dict[str, str]:
+    for key, value in _BYTECODE_ENV.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
+    return env
+
+
+def _command_line(pid: int) -> str:
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        words = cmdline.read().decode(errors="replace").split("\0")
+    return " ".join(["python", *words[1:]]).strip()
 
 
 async def one_start(
@@ -171,7 +199,7 @@ async def one_start(
             command, env = ["-m", "benchmarks.echo_bot"], bot_env(server.base_url, url)
         else:
             command, env = ["-m", "bot", "run"], bot_env(server.base_url, url, runtime=runtime)
-        process = spawn(command, env, log)
+        process = spawn(command, _environment(env), log)
         try:
 
             def first(method: str) -> Any:
@@ -186,6 +214,7 @@ async def one_start(
             if process.poll() is not None:
                 raise RuntimeError(f"the bot exited with {process.returncode}; see {log}")
             poll, reply = first("getUpdates"), first("sendMessage")
+            _COMMAND_LINES[runtime] = _command_line(process.pid)
             await asyncio.sleep(idle)
             memory = rss_mb(process.pid)
             if load:
@@ -246,6 +275,20 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     with tempfile.TemporaryDirectory(prefix="buurbot-memory-") as name:
         folder = Path(name)
+        if args.as_is:
+            _BYTECODE_ENV.clear()
+            figures["bytecode"] = "as the environment has it: " + (
+                "compiled at every start (PYTHONDONTWRITEBYTECODE)"
+                if os.environ.get("PYTHONDONTWRITEBYTECODE")
+                else "cached"
+            )
+        else:
+            _BYTECODE_ENV.update(
+                PYTHONDONTWRITEBYTECODE=None,
+                PYTHONPYCACHEPREFIX=str(folder / "pycache"),
+                XDG_CACHE_HOME=str(folder / "cache"),
+            )
+            figures["bytecode"] = "cached (filled by an untimed start of each runtime)"
         seeded = f"sqlite+aiosqlite:///{folder / 'seeded.db'}"
         figures["seed_seconds"] = round(
             await seed(seeded, args.residents, args.initiatives, args.rows), 1
@@ -257,6 +300,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         )
         for runtime in args.runtimes:
             log = folder / f"{runtime}.log"
+            if not args.as_is:  # untimed: fills the bytecode cache
+                await one_start(runtime, f"sqlite+aiosqlite:///{folder / 'fill.db'}", 0.0, log)
             cases: dict[str, list[dict[str, float]]] = {}
             for run_number in range(args.runs):
                 if runtime == ECHO:
@@ -296,6 +341,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     f"(peak {row['peak_rss_mb']:.0f} MB){loaded}; goal <= {GOAL_RSS_MB:.0f} MB",
                     flush=True,
                 )
+    figures["command_lines"] = dict(_COMMAND_LINES)
     figures["load_average_1_5_15_at_end"] = load_average()
     return figures
 
@@ -315,6 +361,11 @@ def main() -> None:
         nargs="+",
         choices=("aiogram", "ptb", ECHO),
         default=["aiogram", "ptb", ECHO],
+    )
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="keep PYTHONDONTWRITEBYTECODE and the bytecode cache as they are",
     )
     args = parser.parse_args()
     if not 1 <= args.runs <= 20 or max(args.residents, args.initiatives, args.rows) > 1_000_000:

@@ -96,7 +96,14 @@ def main(
     argv: list[str] | None = None, *, policy: Policy | None = None, pacer: Pacer | None = None
 ) -> int:
     """`buurbot …`. An embedding (the fault suites) may run the bot under another policy
-    and pacer than the settings and Telegram's limits give."""
+    and pacer than the settings and Telegram's limits give.
+
+    From the command line (`argv` None), `run` first re-executes itself leaner
+    (`bot.lean_start`); `python -m bot` has done so before importing this module."""
+    if argv is None:
+        from bot.lean_start import reexec_lean
+
+        reexec_lean()
     with cyclic_gc_paused() as started:
         return _main(argv, started, policy, pacer)
 
