@@ -22,12 +22,13 @@ every other statement.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, Dialect, Select
+from sqlalchemy import Connection, CursorResult, Dialect, Select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -129,40 +130,28 @@ class _Driver:
         announce(self.connection.sync_connection, sql, values, many)
 
     async def rowcount(self, sql: str, values: list[Any]) -> int:
-        try:
+        with self._errors(sql):
             if self.is_sqlite:
                 self._announce(sql, values, False)
-                cursor = await self.raw.run(sql, values)
-                return int(cursor.rowcount)
+                return int((await self.raw.run(sql, values)).rowcount)
             if not self.raw.is_in_transaction():
-                return await self._opening(sql, values)
+                return int((await self._opening(sql, values)).rowcount or 0)
             self._announce(sql, values, False)
-            status = await self.raw.execute(sql, *values)
-        except DBAPIError:
-            raise
-        except Exception as error:
-            raise self._wrapped(sql, error) from error
-        found = _ROWS.search(status or "")
-        return int(found.group(1)) if found else 0
+            found = _ROWS.search(await self.raw.execute(sql, *values) or "")
+            return int(found.group(1)) if found else 0
 
     async def first(self, sql: str, values: list[Any]) -> Sequence[Any] | None:
-        try:
+        with self._errors(sql):
             if self.is_sqlite:
                 self._announce(sql, values, False)
-                cursor = await self.raw.run(sql, values)
-                return cursor.fetchone()
+                return (await self.raw.run(sql, values)).fetchone()
             if not self.raw.is_in_transaction():
-                result = await self.connection.exec_driver_sql(sql, tuple(values))
-                return result.first()
+                return (await self._opening(sql, values)).first()
             self._announce(sql, values, False)
             return await self.raw.fetchrow(sql, *values)
-        except DBAPIError:
-            raise
-        except Exception as error:
-            raise self._wrapped(sql, error) from error
 
     async def many(self, sql: str, rows: list[list[Any]]) -> None:
-        try:
+        with self._errors(sql):
             if self.is_sqlite:
                 self._announce(sql, rows, True)
                 await self.raw.run_many(sql, rows)
@@ -170,20 +159,24 @@ class _Driver:
             if not self.raw.is_in_transaction():
                 await self._opening(sql, rows[0])
                 rows = rows[1:]
-                if not rows:
-                    return
-            self._announce(sql, rows, True)
-            await self.raw.executemany(sql, rows)
+            if rows:
+                self._announce(sql, rows, True)
+                await self.raw.executemany(sql, rows)
+
+    async def _opening(self, sql: str, values: list[Any]) -> CursorResult[Any]:
+        """The transaction's first statement, through SQLAlchemy, which opens it (and
+        announces it)."""
+        return await self.connection.exec_driver_sql(sql, tuple(values))
+
+    @contextmanager
+    def _errors(self, sql: str) -> Iterator[None]:
+        """A driver's error as SQLAlchemy's (SQLAlchemy's own pass as they are)."""
+        try:
+            yield
         except DBAPIError:
             raise
         except Exception as error:
             raise self._wrapped(sql, error) from error
-
-    async def _opening(self, sql: str, values: list[Any]) -> int:
-        """The transaction's first statement, through SQLAlchemy, which opens it (and
-        announces it)."""
-        result = await self.connection.exec_driver_sql(sql, tuple(values))
-        return int(result.rowcount or 0)
 
     def _wrapped(self, sql: str, error: Exception) -> DBAPIError:
         gone = isinstance(error, OSError | ConnectionError)

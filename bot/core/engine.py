@@ -111,11 +111,10 @@ _RESIDENT_AND_CONVERSATION = _plain_and_locked(
 _RESIDENT_COLUMNS = len(_RESIDENTS.columns)
 
 
-_CONVERSATION = _CONVERSATIONS
 # Straight on the driver (`storage.direct`): the one row nearly every update changes.
 _SAVE_CONVERSATION = Direct(
-    update(_CONVERSATION)
-    .where(_CONVERSATION.c.id == bindparam("conversation_id"))
+    update(_CONVERSATIONS)
+    .where(_CONVERSATIONS.c.id == bindparam("conversation_id"))
     .values(
         flow=bindparam("new_flow"),
         step=bindparam("new_step"),
