@@ -221,10 +221,22 @@ def attach(session: AsyncSession, model: type[Any], values: Sequence[Any]) -> An
     )
     if held is not None:
         return held
+    instance = _instance(mapper, row)
+    session.add(instance)
+    return instance
+
+
+def detached(model: type[Any], values: Sequence[Any]) -> Any:
+    """An instance of `model` made from a row of its table's columns, as `attach` makes it,
+    but in no session: nothing the ORM does writes it; its owner writes it itself."""
+    mapper = sa_inspect(model)
+    return _instance(mapper, dict(zip(_attribute_keys(mapper), values, strict=True)))
+
+
+def _instance(mapper: Mapper[Any], row: dict[str, Any]) -> Any:
     instance = mapper.class_manager.new_instance()
     instance.__dict__.update(row)
     make_transient_to_detached(instance)
-    session.add(instance)
     return instance
 
 

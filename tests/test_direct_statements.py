@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, delete, event, insert, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 
 from storage.db import Database
@@ -119,10 +120,13 @@ async def test_a_refused_statement_is_sqlalchemys_error_without_its_values(
     assert await outbox(db) == []
 
 
-async def test_the_conversation_saved_directly_is_not_written_again_by_the_orm(
+async def test_the_conversation_is_written_once_by_its_save_and_never_flushed(
     db: Database,
 ) -> None:
-    from bot.core.engine import _save
+    """The engine's conversation is in no session (`detached`): `_save` writes it, and the
+    commit has no unit of work to flush for it (which cost a tenth of an update)."""
+    from bot.core.engine import _CONVERSATION_OF, Engine, _save
+    from storage.direct import detached
 
     async with db.transaction() as session:
         person = Resident(telegram_id=1, first_name="Anna")
@@ -130,6 +134,7 @@ async def test_the_conversation_saved_directly_is_not_written_again_by_the_orm(
         await session.flush()
         session.add(Conversation(chat_id=1, resident_id=person.id or 0, data={}))
     updates: list[str] = []
+    flushes: list[int] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if statement.startswith("UPDATE"):
@@ -137,14 +142,20 @@ async def test_the_conversation_saved_directly_is_not_written_again_by_the_orm(
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", record)
     async with db.transaction() as session:
-        conversation = (await session.execute(select(Conversation))).scalar_one()
+        event.listen(session.sync_session, "before_flush", lambda *_: flushes.append(1))
+        row = await Engine._row(session, _CONVERSATION_OF, chat_id=1, resident_id=person.id or 0)
+        assert row is not None
+        conversation = detached(Conversation, row)
+        assert sa_inspect(conversation).session is None
         conversation.flow, conversation.step = "idea", "title"
-        conversation.data["draft"] = "Bankjes"  # in place: the ORM does not see it
+        conversation.data["draft"] = "Bankjes"  # in place: still written
         await _save(session, conversation)
     assert len(updates) == 1
+    assert flushes == []  # nothing for the ORM to do at the commit
     async with db.transaction() as session:
         saved = (await session.execute(select(Conversation))).scalar_one()
     assert (saved.flow, saved.step, saved.data) == ("idea", "title", {"draft": "Bankjes"})
+    assert saved.updated_at is not None
 
 
 async def test_an_attached_row_is_the_orms_instance(db: Database) -> None:
