@@ -31,6 +31,7 @@ from sqlalchemy.exc import (
     PendingRollbackError,
 )
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -178,13 +179,21 @@ class Database:
         self._turn: asyncio.Lock | asyncio.Semaphore = (
             asyncio.Lock() if self.is_sqlite else asyncio.Semaphore(PG_POOL_SIZE + PG_MAX_OVERFLOW)
         )
+        # SQLite's transactions, one at a time: one session on one connection kept between
+        # them (`_held_transaction`).
+        self._held: AsyncSession | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back on error."""
         try:
-            async with self._turn, self.sessions() as session, session.begin():
-                yield session
+            async with self._turn:
+                if self.is_sqlite:
+                    async with self._held_transaction() as session:
+                        yield session
+                else:
+                    async with self.sessions() as session, session.begin():
+                        yield session
         except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
             hide_values(error)
             if _is_connection_problem(error):
@@ -194,6 +203,41 @@ class Database:
             # The connection died between two uses a moment apart (not pinged, see
             # `_ping_after_idle`): SQLAlchemy invalidated it; the next transaction reconnects.
             raise DatabaseUnavailable("the connection was lost") from error
+
+    @asynccontextmanager
+    async def _held_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction on the session kept for the next one (SQLite: one at a time).
+
+        A new session and a connection from the pool for each transaction cost SQLAlchemy
+        about twice the CPU of a typical update's statements together (`txcost` in
+        docs/performance.md): taking the connection out of the pool and back, and making
+        and closing the session. Kept, the session is emptied after each commit as closing
+        it would (no instance, nothing in `info`). After anything else (an error, a
+        cancelled task) both are let go: the pool rolls back what did not end, and the
+        next transaction starts on a fresh connection."""
+        session = self._held
+        if session is None:
+            connection = await self.engine.connect()
+            session = self._held = AsyncSession(bind=connection, expire_on_commit=False)
+        committed = False
+        try:
+            async with session.begin():
+                yield session
+            committed = True
+        finally:
+            if committed:
+                session.expunge_all()
+                session.info.clear()
+            else:
+                await self._let_go()
+
+    async def _let_go(self) -> None:
+        session, self._held = self._held, None
+        if session is not None:
+            connection = session.bind
+            await session.close()
+            if isinstance(connection, AsyncConnection):
+                await connection.close()
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (an empty database included)."""
@@ -212,6 +256,7 @@ class Database:
         return current == {head_revision()}
 
     async def close(self) -> None:
+        await self._let_go()
         await self.engine.dispose()
 
 

@@ -19,7 +19,8 @@ HELD_FOR = 0.6  # seconds another process keeps the write lock
 
 
 async def _statement_threads(db: Database) -> tuple[set[int], list[str]]:
-    """Trace every statement of this (single) pooled connection: on which thread it ran."""
+    """Trace every statement of the connection transactions run on (SQLite's one, kept
+    between them): on which thread it ran."""
     threads: set[int] = set()
     statements: list[str] = []
 
@@ -27,8 +28,8 @@ async def _statement_threads(db: Database) -> tuple[set[int], list[str]]:
         threads.add(threading.get_ident())
         statements.append(statement)
 
-    async with db.engine.connect() as connection:
-        raw = await connection.get_raw_connection()
+    async with db.transaction() as session:
+        raw = await (await session.connection()).get_raw_connection()
         driver = raw.driver_connection
         assert isinstance(driver, InlineConnection)
         driver._conn.set_trace_callback(trace)
