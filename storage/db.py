@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
 # PostgreSQL connections in the pool, and transactions at once in this process.
 PG_POOL_SIZE, PG_MAX_OVERFLOW = 10, 10
+# Sessions kept between transactions (`Database._kept_transaction`): SQLite has one
+# transaction at a time; on PostgreSQL no more than the pool keeps connections.
+KEPT_SESSIONS = PG_POOL_SIZE
 
 
 class DatabaseUnavailable(Exception):
@@ -179,21 +182,16 @@ class Database:
         self._turn: asyncio.Lock | asyncio.Semaphore = (
             asyncio.Lock() if self.is_sqlite else asyncio.Semaphore(PG_POOL_SIZE + PG_MAX_OVERFLOW)
         )
-        # SQLite's transactions, one at a time: one session on one connection kept between
-        # them (`_held_transaction`).
-        self._held: AsyncSession | None = None
+        # Sessions kept between transactions, each on a connection of its own
+        # (`_kept_transaction`): the most recently used last.
+        self._kept: list[tuple[AsyncSession, float]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One unit of work: committed when the block ends, rolled back on error."""
         try:
-            async with self._turn:
-                if self.is_sqlite:
-                    async with self._held_transaction() as session:
-                        yield session
-                else:
-                    async with self.sessions() as session, session.begin():
-                        yield session
+            async with self._turn, self._kept_transaction() as session:
+                yield session
         except (OperationalError, DBAPIError, OSError, ConnectionError) as error:
             hide_values(error)
             if _is_connection_problem(error):
@@ -205,39 +203,39 @@ class Database:
             raise DatabaseUnavailable("the connection was lost") from error
 
     @asynccontextmanager
-    async def _held_transaction(self) -> AsyncIterator[AsyncSession]:
-        """A transaction on the session kept for the next one (SQLite: one at a time).
+    async def _kept_transaction(self) -> AsyncIterator[AsyncSession]:
+        """A transaction on a session kept from an earlier one.
 
         A new session and a connection from the pool for each transaction cost SQLAlchemy
-        about twice the CPU of a typical update's statements together (`txcost` in
-        docs/performance.md): taking the connection out of the pool and back, and making
-        and closing the session. Kept, the session is emptied after each commit as closing
-        it would (no instance, nothing in `info`). After anything else (an error, a
-        cancelled task) both are let go: the pool rolls back what did not end, and the
-        next transaction starts on a fresh connection."""
-        session = self._held
-        if session is None:
-            connection = await self.engine.connect()
-            session = self._held = AsyncSession(bind=connection, expire_on_commit=False)
+        about as much CPU as a typical update's statements together (docs/performance.md):
+        taking the connection out of the pool and back, making and closing the session.
+        Kept, a session is emptied after its commit as closing it would (no instance,
+        nothing in `info`). After anything else (an error, a cancelled task) it is let go
+        with its connection: the pool rolls back what did not end, and the next
+        transaction starts on a fresh connection."""
+        session = await self._take_kept()
         committed = False
         try:
             async with session.begin():
                 yield session
             committed = True
         finally:
-            if committed:
+            if committed and len(self._kept) < KEPT_SESSIONS:
                 session.expunge_all()
                 session.info.clear()
-            else:
-                await self._let_go()
+                self._kept.append((session, time.monotonic()))
+            else:  # or more at once than usual: back as the pool's overflow goes
+                await _let_go(session)
 
-    async def _let_go(self) -> None:
-        session, self._held = self._held, None
-        if session is not None:
-            connection = session.bind
-            await session.close()
-            if isinstance(connection, AsyncConnection):
-                await connection.close()
+    async def _take_kept(self) -> AsyncSession:
+        while self._kept:
+            session, since = self._kept.pop()
+            if self.is_sqlite or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
+                return session
+            # Idle a while: its connection back to the pool, which pings it before the
+            # next use (`_ping_after_idle`: the server may have dropped it meanwhile).
+            await _let_go(session)
+        return AsyncSession(bind=await self.engine.connect(), expire_on_commit=False)
 
     async def migrate(self) -> None:
         """Bring the schema to the newest migration (an empty database included)."""
@@ -256,8 +254,21 @@ class Database:
         return current == {head_revision()}
 
     async def close(self) -> None:
-        await self._let_go()
+        kept, self._kept = self._kept, []
+        for session, _since in kept:
+            await _let_go(session)
         await self.engine.dispose()
+
+
+async def _let_go(session: AsyncSession) -> None:
+    """A kept session closed and its connection given back to the pool (which rolls back
+    what did not end, or discards a connection that broke)."""
+    connection = session.bind
+    try:
+        await session.close()
+    finally:
+        if isinstance(connection, AsyncConnection):
+            await connection.close()
 
 
 @lru_cache(maxsize=1)
