@@ -185,6 +185,7 @@ class Database:
         # Sessions kept between transactions, each on a connection of its own
         # (`_kept_transaction`): the most recently used last.
         self._kept: list[tuple[AsyncSession, float]] = []
+        self._closed = False  # then none is kept: a transaction ending after `close` lets go
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -220,12 +221,12 @@ class Database:
                 yield session
             committed = True
         finally:
-            if committed and len(self._kept) < KEPT_SESSIONS:
+            if committed and not self._closed and len(self._kept) < KEPT_SESSIONS:
                 session.expunge_all()
                 session.info.clear()
                 self._kept.append((session, time.monotonic()))
             else:  # or more at once than usual: back as the pool's overflow goes
-                await _let_go(session)
+                await _let_go(session, dispose=self._closed)
 
     async def _take_kept(self) -> AsyncSession:
         while self._kept:
@@ -254,20 +255,25 @@ class Database:
         return current == {head_revision()}
 
     async def close(self) -> None:
+        self._closed = True
         kept, self._kept = self._kept, []
         for session, _since in kept:
             await _let_go(session)
         await self.engine.dispose()
 
 
-async def _let_go(session: AsyncSession) -> None:
+async def _let_go(session: AsyncSession, *, dispose: bool = False) -> None:
     """A kept session closed and its connection given back to the pool (which rolls back
-    what did not end, or discards a connection that broke)."""
+    what did not end, or discards a connection that broke). `dispose`: the pool is gone
+    (`Database.close` ran meanwhile), so the connection is closed instead of going back to
+    a pool nobody closes."""
     connection = session.bind
     try:
         await session.close()
     finally:
         if isinstance(connection, AsyncConnection):
+            if dispose:
+                await connection.invalidate()
             await connection.close()
 
 

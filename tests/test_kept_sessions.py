@@ -170,3 +170,31 @@ async def test_postgres_gives_a_session_idle_a_while_back_to_the_pool(
         await session.execute(text(INSERT), {"id": 3})
     assert len(seen) == 1
     assert await committed(db) == [1, 2, 3]
+
+
+async def test_a_transaction_ending_after_close_lets_its_session_go(db: Database) -> None:
+    """Shutting down while a transaction runs: its session is not kept after `close`, so no
+    connection is left open for the garbage collector to find."""
+    began, release = asyncio.Event(), asyncio.Event()
+
+    drivers: list[Any] = []
+
+    async def late() -> None:
+        async with db.transaction() as session:
+            await session.execute(text(INSERT), {"id": 9})
+            drivers.append(
+                (await (await session.connection()).get_raw_connection()).driver_connection
+            )
+            began.set()
+            await release.wait()
+
+    task = asyncio.create_task(late())
+    await began.wait()
+    await db.close()
+    release.set()
+    await task
+    assert db._kept == []
+    # Closed, not left open in the pool that `close` disposed of.
+    (driver,) = drivers
+    assert driver.is_closed() if hasattr(driver, "is_closed") else driver._connection is None
+    assert await committed(db) == [9]
