@@ -122,7 +122,8 @@ async def test_a_refused_statement_is_sqlalchemys_error_without_its_values(
 async def test_the_conversation_saved_directly_is_not_written_again_by_the_orm(
     db: Database,
 ) -> None:
-    from bot.core.engine import _save
+    from bot.core.engine import _saved
+    from storage.queries import write_together
 
     async with db.transaction() as session:
         person = Resident(telegram_id=1, first_name="Anna")
@@ -140,7 +141,7 @@ async def test_the_conversation_saved_directly_is_not_written_again_by_the_orm(
         conversation = (await session.execute(select(Conversation))).scalar_one()
         conversation.flow, conversation.step = "idea", "title"
         conversation.data["draft"] = "Bankjes"  # in place: the ORM does not see it
-        await _save(session, conversation)
+        await write_together(session, [_saved(conversation)])
     assert len(updates) == 1
     async with db.transaction() as session:
         saved = (await session.execute(select(Conversation))).scalar_one()
