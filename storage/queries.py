@@ -87,17 +87,16 @@ def _claim_update_statement(dialect: str) -> Insert:
 
 class ClaimThenRead:
     """An update's id claimed (as `claim_update`) and, only when it is, one row read, locked
-    (FOR UPDATE) on PostgreSQL. There one statement, one round trip instead of two: the
-    claim a data-modifying CTE, the read guarded by it (a redelivery locks nothing), so
-    the claim still comes first; on SQLite the two statements (in-process, cheap)."""
+    (FOR UPDATE) on PostgreSQL. There it is one statement, one round trip instead of two:
+    the claim a data-modifying CTE, the read guarded by it, so the claim still comes first
+    and a redelivery locks nothing. On SQLite the two statements (in-process, cheap)."""
 
     def __init__(self, read: Select[Any]) -> None:
         claims = {"update_id", "processed_at", "cutoff"}
         shared = claims & set(read.compile().params)
         if shared:
             raise ValueError(f"the read's parameters {sorted(shared)} are the claim's")
-        self._read = read
-        self._plain = Direct(read)
+        self._read, self._plain = read, Direct(read)
         self._folded: Direct | None = None  # built at its first use (PostgreSQL's dialect)
 
     def _claim_then_read(self) -> Direct:
