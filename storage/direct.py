@@ -12,9 +12,11 @@ connection: on SQLite the `InlineConnection` (`storage.sqlite_inline`), on Postg
 asyncpg's connection. Only the connection differs from the session's own statements, not
 the transaction: they commit or roll back together.
 
-On PostgreSQL SQLAlchemy opens the transaction with the connection's first statement; when
-none has run yet, a direct statement goes through SQLAlchemy (`exec_driver_sql`), which
-opens it. A driver's error comes out as SQLAlchemy's `DBAPIError` (values hidden), so
+On PostgreSQL SQLAlchemy's asyncpg connection opens the transaction (BEGIN, a round trip
+of its own that asyncpg cannot send along with a statement) at the connection's first
+statement; when none has run yet, the first direct statement has it opened the same way,
+without SQLAlchemy's execution around it. A driver's error comes out as SQLAlchemy's
+`DBAPIError` (values hidden), so
 `storage.db.Database.transaction` tells a lost connection from a refused statement as for
 every other statement.
 """
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Dialect, Select
+from sqlalchemy import Connection, Dialect, Select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -134,8 +136,6 @@ class _Driver:
             if self.is_sqlite:
                 self._announce(sql, values, False)
                 return int((await self.raw.run(sql, values)).rowcount)
-            if not self.raw.is_in_transaction():
-                return int((await self._opening(sql, values)).rowcount or 0)
             self._announce(sql, values, False)
             found = _ROWS.search(await self.raw.execute(sql, *values) or "")
             return int(found.group(1)) if found else 0
@@ -145,8 +145,6 @@ class _Driver:
             if self.is_sqlite:
                 self._announce(sql, values, False)
                 return (await self.raw.run(sql, values)).fetchone()
-            if not self.raw.is_in_transaction():
-                return (await self._opening(sql, values)).first()
             self._announce(sql, values, False)
             return await self.raw.fetchrow(sql, *values)
 
@@ -156,17 +154,16 @@ class _Driver:
                 self._announce(sql, rows, True)
                 await self.raw.run_many(sql, rows)
                 return
-            if not self.raw.is_in_transaction():
-                await self._opening(sql, rows[0])
-                rows = rows[1:]
-            if rows:
-                self._announce(sql, rows, True)
-                await self.raw.executemany(sql, rows)
+            self._announce(sql, rows, True)
+            await self.raw.executemany(sql, rows)
 
-    async def _opening(self, sql: str, values: list[Any]) -> CursorResult[Any]:
-        """The transaction's first statement, through SQLAlchemy, which opens it (and
-        announces it)."""
-        return await self.connection.exec_driver_sql(sql, tuple(values))
+    async def begin(self, adapted: Any) -> None:
+        """PostgreSQL: the transaction opened as SQLAlchemy's asyncpg connection (`adapted`)
+        opens it at its first statement, if none has run yet; it commits it as its own."""
+        if self.is_sqlite or adapted._transaction is not None:
+            return
+        with self._errors("BEGIN"):
+            await adapted._start_transaction()
 
     @contextmanager
     def _errors(self, sql: str) -> Iterator[None]:
@@ -202,8 +199,9 @@ async def _driver(session: AsyncSession) -> _Driver:
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    driver = _Driver(connection, raw, connection.dialect)
+    pooled = await connection.get_raw_connection()
+    driver = _Driver(connection, pooled.driver_connection, connection.dialect)
+    await driver.begin(pooled.dbapi_connection)
     session.info[_DRIVER] = (session.sync_session.get_transaction(), driver)
     return driver
 

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, Result, Table, bindparam, delete
+from sqlalchemy import (
+    CursorResult,
+    Insert,
+    Result,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    true,
+)
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
@@ -71,6 +83,89 @@ def _claim_update_statement(dialect: str) -> Insert:
         set_={"processed_at": statement.excluded.processed_at},
         where=table.c.processed_at < bindparam("cutoff", type_=table.c.processed_at.type),
     )
+
+
+class ClaimThenRead:
+    """An update's id claimed (as `claim_update`) and, only when it is, one row read, locked
+    (FOR UPDATE) on PostgreSQL. There it is one statement, one round trip instead of two:
+    the claim a data-modifying CTE, the read guarded by it, so the claim still comes first
+    and a redelivery locks nothing. On SQLite the two statements (in-process, cheap)."""
+
+    def __init__(self, read: Select[Any]) -> None:
+        claims = {"update_id", "processed_at", "cutoff"}
+        shared = claims & set(read.compile().params)
+        if shared:
+            raise ValueError(f"the read's parameters {sorted(shared)} are the claim's")
+        self._read, self._plain = read, Direct(read)
+        self._folded: Direct | None = None  # built at its first use (PostgreSQL's dialect)
+
+    def _claim_then_read(self) -> Direct:
+        claimed = (
+            _claim_update_statement("postgresql")
+            .returning(table_of(ProcessedUpdate).c.update_id)
+            .cte("claimed")
+        )
+        # A column of its own says whether the read found a row: a claimed update comes
+        # back as one row, with the read's columns NULL when it found none.
+        found = (
+            self._read.add_columns(true().label("found"))
+            .where(exists(claimed.select()))
+            .with_for_update()
+            .cte("found")
+        )
+        return Direct(sa_select(*found.c).select_from(claimed.outerjoin(found, true())))
+
+    async def first(
+        self,
+        session: AsyncSession,
+        update_id: int,
+        now: datetime,
+        params: Mapping[str, Any],
+        window: timedelta = UPDATE_ID_WINDOW,
+    ) -> tuple[bool, tuple[Any, ...] | None]:
+        """Whether the update is to be handled (see `claim_update`), and then the read's
+        first row (None: no row, or not claimed)."""
+        if not for_update(session):
+            if not await claim_update(session, update_id, now, window):
+                return False, None
+            return True, await self._plain.first(session, params)
+        if self._folded is None:
+            self._folded = self._claim_then_read()
+        claim = {"update_id": update_id, "processed_at": now, "cutoff": now - window}
+        row = await self._folded.first(session, {**claim, **params})
+        if row is None:
+            return False, None
+        *read, found = row
+        return True, tuple(read) if found else None
+
+
+Write = tuple[Direct, Mapping[str, Any]]
+
+
+async def write_together(session: AsyncSession, writes: Sequence[Write]) -> None:
+    """Statements that only write (no RETURNING), each with its values, sent as one on
+    PostgreSQL: every one but the last a data-modifying CTE of the last, one round trip.
+    They run in one snapshot there, none seeing another's rows: they must not touch the
+    same rows. On SQLite one after the other (in-process, cheap)."""
+    if len(writes) > 1:
+        # Built on SQLite too: parameters that clash show in any test run.
+        together = _together(tuple(statement for statement, _ in writes))
+        if _dialect(session) == "postgresql":
+            values = {name: value for _, params in writes for name, value in params.items()}
+            await together.rowcount(session, values)
+            return
+    for statement, params in writes:
+        await statement.rowcount(session, params)
+
+
+@lru_cache(maxsize=16)
+def _together(statements: tuple[Direct, ...]) -> Direct:
+    *first, last = (statement.statement for statement in statements)
+    names = [set(statement.compile().params) for statement in (*first, last)]
+    if sum(map(len, names)) != len(set().union(*names)):
+        raise ValueError("statements written together must name their parameters apart")
+    ctes = [cast(Any, statement).cte(f"write_{n}") for n, statement in enumerate(first)]
+    return Direct(cast(Any, last).add_cte(*ctes))
 
 
 async def prune_processed_updates(

@@ -123,10 +123,11 @@ async def test_a_refused_statement_is_sqlalchemys_error_without_its_values(
 async def test_the_conversation_is_written_once_by_its_save_and_never_flushed(
     db: Database,
 ) -> None:
-    """The engine's conversation is in no session (`detached`): `_save` writes it, and the
+    """The engine's conversation is in no session (`detached`): `_saved` writes it, and the
     commit has no unit of work to flush for it (which cost a tenth of an update)."""
-    from bot.core.engine import _CONVERSATION_OF, Engine, _save
+    from bot.core.engine import _CONVERSATION_OF, Engine, _saved
     from storage.direct import detached
+    from storage.queries import write_together
 
     async with db.transaction() as session:
         person = Resident(telegram_id=1, first_name="Anna")
@@ -149,7 +150,7 @@ async def test_the_conversation_is_written_once_by_its_save_and_never_flushed(
         assert sa_inspect(conversation).session is None
         conversation.flow, conversation.step = "idea", "title"
         conversation.data["draft"] = "Bankjes"  # in place: still written
-        await _save(session, conversation)
+        await write_together(session, [_saved(conversation)])
     assert len(updates) == 1
     assert flushes == []  # nothing for the ORM to do at the commit
     async with db.transaction() as session:

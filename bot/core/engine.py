@@ -5,6 +5,11 @@ update is handled once), the person and their conversation row are loaded
 (locked on PostgreSQL, so two processes never race one conversation), the
 handler runs, the new state is saved. Inside a process, updates of the same
 conversation queue on an asyncio lock. Nothing here knows any framework.
+
+On PostgreSQL every statement is a round trip through asyncpg and the event loop, so a
+known person's update folds its fixed statements: the id's claim with the read of the
+resident and the conversation, and the conversation's save with the replies' row
+(`storage.queries.ClaimThenRead`, `write_together`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import json
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -51,7 +56,14 @@ from scheduler.timing import Clock
 from storage.db import DatabaseUnavailable
 from storage.direct import Direct, attach, detached
 from storage.models import Conversation, NetworkIdentity, Resident, utcnow
-from storage.queries import claim_update, for_update, insert_ignore, table_of
+from storage.queries import (
+    ClaimThenRead,
+    Write,
+    for_update,
+    insert_ignore,
+    table_of,
+    write_together,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +107,7 @@ _CONVERSATION_OF = _plain_and_locked(
 # the conversation in one statement. An inner join, so FOR UPDATE locks both rows as the
 # two statements above do (PostgreSQL refuses FOR UPDATE on an outer join's nullable side);
 # no row: someone new, or new in this chat, or known by a linked address (the slow path).
-_RESIDENT_AND_CONVERSATION = _plain_and_locked(
+_RESIDENT_AND_CONVERSATION_QUERY = (
     sa_select(*_RESIDENTS.columns, *_CONVERSATIONS.columns)
     .select_from(_RESIDENTS)
     .join(
@@ -107,6 +119,9 @@ _RESIDENT_AND_CONVERSATION = _plain_and_locked(
     )
     .where(_RESIDENTS.c.telegram_id == bindparam("telegram_id"))
 )
+# An update with an id (every update from a network) claims it in the same statement.
+_CLAIM_THEN_RESIDENT_AND_CONVERSATION = ClaimThenRead(_RESIDENT_AND_CONVERSATION_QUERY)
+_RESIDENT_AND_CONVERSATION = _plain_and_locked(_RESIDENT_AND_CONVERSATION_QUERY)
 _RESIDENT_COLUMNS = len(_RESIDENTS.columns)
 
 
@@ -123,22 +138,20 @@ _SAVE_CONVERSATION = Direct(
 )
 
 
-async def _save(session: AsyncSession, conversation: Conversation) -> None:
-    """Write where the conversation is now. The conversation is in no session (`detached`):
-    this is the one place it is written, only when it changed; kept in the session, every
-    update it changed would also cost a flush of the unit of work at the commit, a tenth of
-    the update's CPU, to find nothing left to write."""
+def _saved(conversation: Conversation) -> Write:
+    """The write of where the conversation is now, to be sent in this transaction. The
+    conversation is in no session (`detached`): this is the one place it is written, only
+    when it changed; kept in the session, every update it changed would also cost a flush
+    of the unit of work at the commit, a tenth of the update's CPU, to find nothing left
+    to write."""
     conversation.updated_at = utcnow()
-    await _SAVE_CONVERSATION.rowcount(
-        session,
-        {
-            "conversation_id": conversation.id,
-            "new_flow": conversation.flow,
-            "new_step": conversation.step,
-            "new_data": conversation.data,
-            "new_updated_at": conversation.updated_at,
-        },
-    )
+    return _SAVE_CONVERSATION, {
+        "conversation_id": conversation.id,
+        "new_flow": conversation.flow,
+        "new_step": conversation.step,
+        "new_data": conversation.data,
+        "new_updated_at": conversation.updated_at,
+    }
 
 
 async def publish(services: Services, session: AsyncSession, events: list[Event]) -> None:
@@ -170,8 +183,15 @@ class ReplyWriter(Protocol):
         ...
 
     async def write(
-        self, session: AsyncSession, incoming: Incoming, actions: list[Outgoing]
-    ) -> None: ...
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        actions: list[Outgoing],
+        along: Sequence[Write] = (),
+    ) -> None:
+        """The update's replies written, with `along` (the engine's own last writes),
+        as the transaction's last statement (`storage.queries.write_together`)."""
+        ...
 
 
 class UpdateKeeper(Protocol):
@@ -334,39 +354,44 @@ class Engine:
         return out
 
     async def _in_transaction(self, session: AsyncSession, incoming: Incoming) -> list[Outgoing]:
-        if incoming.update_id is not None and not await claim_update(
-            session, incoming.update_id, self.services.clock.now()
-        ):
-            # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
-            log.warning("update %s was handled before; skipped", incoming.update_id)
-            return []
-        person, conversation = await self._person_and_conversation(session, incoming)
+        keys = {"telegram_id": incoming.person.id, "chat_id": incoming.chat.id}
+        if incoming.update_id is None:
+            plain, locked = _RESIDENT_AND_CONVERSATION
+            found = await (locked if for_update(session) else plain).first(session, keys)
+        else:
+            claimed, found = await _CLAIM_THEN_RESIDENT_AND_CONVERSATION.first(
+                session, incoming.update_id, self.services.clock.now(), keys
+            )
+            if not claimed:
+                # A redelivery (webhook retry, a crash before the offset moved): worth seeing.
+                log.warning("update %s was handled before; skipped", incoming.update_id)
+                return []
+        person, conversation = await self._person_and_conversation(session, incoming, found)
         ctx = Ctx(incoming, person, conversation, session, self.services)
         before = _state_of(conversation)
         await self._dispatch(ctx)
         await settle(self.services, ctx)
+        saves: list[Write] = []
         if ctx.forgotten:
             session.expunge(person)  # its rows are gone (the conversation is in no session)
         elif _state_of(conversation) != before:
             # Written only when it changed (a flow may change `data` in place, which
             # the ORM does not see): many updates (a menu, a card) leave it as it was.
-            await _save(session, conversation)
+            saves.append(_saved(conversation))
         self._answer_pending_press(ctx)
         # A person just forgotten leaves no row behind, not even the goodbye: it is sent
         # once, straight away (at most once).
         if self.replies is not None and not ctx.forgotten:
-            await self.replies.write(session, incoming, ctx.out)
+            await self.replies.write(session, incoming, ctx.out, along=saves)
+        else:
+            await write_together(session, saves)
         return ctx.out
 
     async def _person_and_conversation(
-        self, session: AsyncSession, incoming: Incoming
+        self, session: AsyncSession, incoming: Incoming, found: tuple[Any, ...] | None
     ) -> tuple[Resident, Conversation]:
-        """The person and their conversation in this chat, created when missing; one
-        statement when both exist."""
-        queries = _RESIDENT_AND_CONVERSATION
-        query = queries[1] if for_update(session) else queries[0]
-        keys = {"telegram_id": incoming.person.id, "chat_id": incoming.chat.id}
-        found = await query.first(session, keys)
+        """The person and their conversation in this chat (`found`: the joined read's row),
+        created when missing."""
         if found is not None:
             person = attach(session, Resident, found[:_RESIDENT_COLUMNS])
             conversation = detached(Conversation, found[_RESIDENT_COLUMNS:])
@@ -428,7 +453,7 @@ class Engine:
             row = await self._row(session, _CONVERSATION_OF, **keys)
             if row is None:
                 raise LookupError(f"conversation {keys} neither found nor inserted")
-        return detached(Conversation, row)  # written by `_save` only (see there)
+        return detached(Conversation, row)  # written by `_saved` only (see there)
 
     @classmethod
     async def _load(

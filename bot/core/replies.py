@@ -4,7 +4,8 @@ The engine runs each update in ``transaction`` and calls ``write`` inside it: th
 it decided (not a button's answer, which is useless later) become one ``reply_outbox``
 row, committed with the new conversation state or not at all. ``Core`` then delivers them
 and marks the row done. Delivered rows are deleted inside the next update's transaction
-(one statement more there, no transaction of their own); when no update comes within
+(no transaction of their own; on PostgreSQL in the statement that writes its replies, on
+SQLite one statement more); when no update comes within
 ``RECORD_WITHIN`` seconds, a group deletes them in a transaction of its own
 (``scheduler.grouped``, as the dispatcher marks SENT). A transaction that rolls back hands
 its deletes back, to go with the next one.
@@ -33,7 +34,7 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, insert, update
+from sqlalchemy import ARRAY, BigInteger, any_, bindparam, delete, insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -45,7 +46,7 @@ from bot.core.services import Services
 from scheduler.grouped import Grouped
 from storage.direct import Direct
 from storage.models import ReplyOutbox as Row
-from storage.queries import table_of
+from storage.queries import Write, table_of, write_together
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,12 @@ _INSERT = Direct(
     .inline()  # no RETURNING of the new row's id: nothing reads it
 )
 _DELETE = Direct(delete(_TABLE).where(_TABLE.c.update_id == bindparam("uid")))
+# PostgreSQL's: all at once, so that they can go with the update's other writes.
+_DELETE_ALL = Direct(
+    delete(_TABLE).where(_TABLE.c.update_id == any_(bindparam("uids", type_=ARRAY(BigInteger))))
+)
+# The update ids whose delivered rows an update's transaction is to delete (session.info).
+_RIDING = "buurbot_reply_outbox_riding"
 _KEEP = (
     update(_TABLE).where(_TABLE.c.update_id == bindparam("uid")).values(actions=bindparam("left"))
 )
@@ -127,8 +134,9 @@ class ReplyOutbox:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """An update's transaction, which also deletes the rows of every reply delivered
-        since the last one. Rolled back (an error, a cancelled task, a failed commit): the
-        deletes wait for the next transaction."""
+        since the last one: with its replies (`write`), or at its end when it wrote none.
+        Rolled back (an error, a cancelled task, a failed commit): the deletes wait for the
+        next transaction."""
         riding = self._done.take(_everything)
         if not riding:
             async with self.services.db.transaction() as session:
@@ -137,32 +145,49 @@ class ReplyOutbox:
         self._committing.update(riding)
         try:
             async with self.services.db.transaction() as session:
-                await _DELETE.many(session, [{"uid": uid} for uid in riding])
+                session.info[_RIDING] = riding
                 yield session
+                await write_together(session, await self._deletes(session))
         except BaseException:
             self._again(riding)
             raise
         self._deleted(riding)
 
     async def write(
-        self, session: AsyncSession, incoming: Incoming, actions: Sequence[Outgoing]
+        self,
+        session: AsyncSession,
+        incoming: Incoming,
+        actions: Sequence[Outgoing],
+        along: Sequence[Write] = (),
     ) -> None:
-        """Inside the update's transaction: one row of the replies (one INSERT)."""
+        """Inside the update's transaction, its last statement: one row of the replies, with
+        `along` (the engine's own writes) and the deletes this transaction carries."""
         kept = durable(actions)
-        if incoming.update_id is None or not kept:
-            return
-        await _INSERT.rowcount(
-            session,
-            {
+        writes = [*along, *await self._deletes(session)]
+        if incoming.update_id is not None and kept:
+            row = {
                 "update_id": incoming.update_id,
                 "chat_id": incoming.chat.id,
                 "person_id": incoming.person.id,
                 "actions": [wire.dump(action) for action in kept],
                 "claimed_at": self.services.clock.now(),
-            },
-        )
-        self._written.add(incoming.update_id)
-        self.in_flight.add(incoming.update_id)  # before the commit: no recovery takes it
+            }
+            writes.append((_INSERT, row))
+        await write_together(session, writes)
+        if incoming.update_id is not None and kept:
+            self._written.add(incoming.update_id)
+            self.in_flight.add(incoming.update_id)  # before the commit: no recovery takes it
+
+    async def _deletes(self, session: AsyncSession) -> list[Write]:
+        """The delivered rows this transaction carries, once: on PostgreSQL as a write to go
+        with the others; on SQLite deleted now (one statement per row, in-process)."""
+        riding = session.info.pop(_RIDING, None)
+        if not riding:
+            return []
+        if not self.services.db.is_sqlite:
+            return [(_DELETE_ALL, {"uids": riding})]
+        await _DELETE.many(session, [{"uid": uid} for uid in riding])
+        return []
 
     # ------------------------------------------------------------------ after the commit
 
