@@ -4,7 +4,8 @@
   paragraph (then line, then word) boundaries, every chunk valid HTML on its own.
 - `plain_text`, `keyboard_rows`: what Telegram shows as plain text (button labels, toasts).
 - `to_incoming`: a Telegram update (an aiogram or PTB object, or the Bot API JSON dict:
-  the field names are the same) as the core's `Incoming`, or None when it is not for us.
+  the field names are the same) as the core's `Incoming`, or None when it is not for us;
+  `plain_update`: whether an update may be read from its JSON alone (the usual ones).
 - `TelegramSender`: renders every `Outgoing` through a few primitives each runtime
   implements, splitting long texts; the runtime maps its framework's errors to the core's.
 - `Core`: engine + delivery, replies written to the reply outbox with the conversation
@@ -424,12 +425,13 @@ _KEYBOARD = _object(
     },
     {},
 )
-_MESSAGE_ID = {"message_id": _is_int, "date": _is_date, "chat": _CHAT}
-_TEXT = {"from": _USER, "entities": _ENTITIES, "link_preview_options": _LINK_PREVIEW}
+_ANY_MESSAGE = {"message_id": _is_int, "date": _is_date, "chat": _CHAT}
+_TEXT_FIELDS = {"from": _USER, "entities": _ENTITIES, "link_preview_options": _LINK_PREVIEW}
 # A text someone sent, and the message (the bot's own) whose button was pressed.
-_TEXT_MESSAGE = _object({**_MESSAGE_ID, "text": _is_str}, _TEXT)
+_TEXT_MESSAGE = _object({**_ANY_MESSAGE, "text": _is_str}, _TEXT_FIELDS)
 _PRESSED_MESSAGE = _object(
-    _MESSAGE_ID, {**_TEXT, "text": _is_str, "edit_date": _is_date, "reply_markup": _KEYBOARD}
+    _ANY_MESSAGE,
+    {**_TEXT_FIELDS, "text": _is_str, "edit_date": _is_date, "reply_markup": _KEYBOARD},
 )
 _BUTTON_PRESS = _object(
     {"id": _is_str, "from": _USER, "chat_instance": _is_str, "data": _is_str},
