@@ -4,7 +4,9 @@ aiogram's Bot, and what `bot.runtimes.polling` needs from aiogram to receive upd
 Updates are received by the shared poller and webhook route (`bot.runtimes.polling`), not
 by aiogram's Dispatcher: its polling confirms an update as soon as it is fetched, and its
 webhook handler answers Telegram before the update is handled. aiogram still reads each
-update (`Update.model_validate`, one at a time, so one it cannot read is skipped alone).
+update but a text message or a button press of the usual shape (`Update.model_validate`, one
+at a time, so one it cannot read is skipped alone; the usual ones are read from their JSON,
+to what aiogram would read: `common.plain_update`).
 getUpdates and the start-up calls (getMe, the command menus and descriptions, the webhook)
 go as JSON through aiogram's session, as the hot send methods do (`AiogramSender._call`):
 aiogram's request and answer models for them are built only when an error needs them, not

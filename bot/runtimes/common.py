@@ -4,7 +4,8 @@
   paragraph (then line, then word) boundaries, every chunk valid HTML on its own.
 - `plain_text`, `keyboard_rows`: what Telegram shows as plain text (button labels, toasts).
 - `to_incoming`: a Telegram update (an aiogram or PTB object, or the Bot API JSON dict:
-  the field names are the same) as the core's `Incoming`, or None when it is not for us.
+  the field names are the same) as the core's `Incoming`, or None when it is not for us;
+  `plain_update`: whether an update may be read from its JSON alone (the usual ones).
 - `TelegramSender`: renders every `Outgoing` through a few primitives each runtime
   implements, splitting long texts; the runtime maps its framework's errors to the core's.
 - `Core`: engine + delivery, replies written to the reply outbox with the conversation
@@ -96,7 +97,8 @@ _TAGS = re.compile(r"<[^<>]*>")
 
 
 def _utf16(text: str) -> int:
-    return sum(2 if ord(char) > 0xFFFF else 1 for char in text)
+    # Two bytes a code unit; "surrogatepass" counts a lone surrogate as the one unit it is.
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def plain_text(text: str) -> str:
@@ -325,6 +327,128 @@ def chat_of(chat: Any) -> Chat | None:
     except ValueError:  # a channel
         return None
     return Chat(int(field(chat, "id")), kind, field(chat, "title") or None)
+
+
+# --- the usual updates, read from their JSON ----------------------------------------------------
+#
+# Nearly every update is a text message or a button press, and building aiogram's pydantic
+# models (or PTB's objects) for one cost more than reading it. Such an update, when every
+# field in it is one of those below with the type the Bot API gives it, is read from its
+# JSON: both frameworks read exactly those values unchanged, so `to_incoming` gives the same
+# Incoming from the dict as from their objects (tests/test_plain_updates.py). Anything else
+# (another kind, a field not listed, a value of another type, a field missing) goes through
+# the framework's model as before, which reads it or refuses it.
+
+Check = Callable[[Any], bool]
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int  # not a bool, a float or a string a framework would convert
+
+
+def _is_str(value: Any) -> bool:
+    return type(value) is str
+
+
+def _is_bool(value: Any) -> bool:
+    return type(value) is bool
+
+
+def _is_date(value: Any) -> bool:
+    # Seconds since 1970 that both frameworks turn into a datetime (a larger number is read
+    # as milliseconds by pydantic, or is out of PTB's range).
+    return type(value) is int and 0 <= value < 2**32
+
+
+def _object(required: Mapping[str, Check], optional: Mapping[str, Check]) -> Check:
+    """A JSON object with all of `required`, and no field but these."""
+    fields = {**required, **optional}
+    needed = frozenset(required)
+
+    def check(value: Any) -> bool:
+        if type(value) is not dict or not needed.issubset(value):
+            return False
+        for name, item in value.items():
+            item_check = fields.get(name)
+            if item_check is None or not item_check(item):
+                return False
+        return True
+
+    return check
+
+
+def _list_of(item_check: Check) -> Check:
+    return lambda value: type(value) is list and all(item_check(item) for item in value)
+
+
+_USER = _object(
+    {"id": _is_int, "is_bot": _is_bool, "first_name": _is_str},
+    {
+        "last_name": _is_str,
+        "username": _is_str,
+        "language_code": _is_str,
+        "is_premium": _is_bool,
+        "added_to_attachment_menu": _is_bool,
+    },
+)
+_CHAT = _object(
+    {"id": _is_int, "type": _is_str},
+    {
+        "title": _is_str,
+        "username": _is_str,
+        "first_name": _is_str,
+        "last_name": _is_str,
+        "is_forum": _is_bool,
+    },
+)
+_ENTITIES = _list_of(
+    _object(
+        {"type": _is_str, "offset": _is_int, "length": _is_int},
+        {"url": _is_str, "language": _is_str, "custom_emoji_id": _is_str},
+    )
+)
+_LINK_PREVIEW = _object(
+    {},
+    {
+        "is_disabled": _is_bool,
+        "url": _is_str,
+        "prefer_small_media": _is_bool,
+        "prefer_large_media": _is_bool,
+        "show_above_text": _is_bool,
+    },
+)
+_KEYBOARD = _object(
+    {
+        "inline_keyboard": _list_of(
+            _list_of(_object({"text": _is_str}, {"callback_data": _is_str, "url": _is_str}))
+        )
+    },
+    {},
+)
+_ANY_MESSAGE = {"message_id": _is_int, "date": _is_date, "chat": _CHAT}
+_TEXT_FIELDS = {"from": _USER, "entities": _ENTITIES, "link_preview_options": _LINK_PREVIEW}
+# A text someone sent, and the message (the bot's own) whose button was pressed.
+_TEXT_MESSAGE = _object({**_ANY_MESSAGE, "text": _is_str}, _TEXT_FIELDS)
+_PRESSED_MESSAGE = _object(
+    _ANY_MESSAGE,
+    {**_TEXT_FIELDS, "text": _is_str, "edit_date": _is_date, "reply_markup": _KEYBOARD},
+)
+_BUTTON_PRESS = _object(
+    {"id": _is_str, "from": _USER, "chat_instance": _is_str, "data": _is_str},
+    {"message": _PRESSED_MESSAGE, "inline_message_id": _is_str},
+)
+_PLAIN_KINDS = {"message": _TEXT_MESSAGE, "callback_query": _BUTTON_PRESS}
+
+
+def plain_update(raw: Mapping[str, Any]) -> bool:
+    """Whether this update (the Bot API's JSON) is a text message or a button press made only
+    of the fields above, each of its Bot API type: `to_incoming` may read it as it is."""
+    if len(raw) != 2 or not _is_int(raw.get("update_id")):
+        return False
+    for kind, check in _PLAIN_KINDS.items():
+        if kind in raw:
+            return check(raw[kind])
+    return False
 
 
 def to_incoming(update: Any, *, bot_id: int, bot_username: str) -> Incoming | None:

@@ -2,9 +2,10 @@
 once it is durably ours (stored in the update inbox, or handled), and handled exactly once.
 
 - `Receiver`: one raw update (the Bot API's JSON) → the framework's model → `Incoming` →
-  `Core.handle`, in its own task; the same update id is never handed to the core twice at
-  once. An update the framework cannot read is logged (its id and the kind of error, never
-  its contents) and skipped, so it cannot block the updates after it.
+  `Core.handle`, in its own task (a text message or a button press of the usual shape
+  straight from its JSON: `common.plain_update`); the same update id is never handed to
+  the core twice at once. An update the framework cannot read is logged (its id and the
+  kind of error, never its contents) and skipped, so it cannot block the updates after it.
 - `Poller`: long polling with our own offset. Each getUpdates batch is stored in the
   `update_inbox` table in one transaction (`UpdateInbox`; a batch stored again changes
   nothing), then handed to the receiver from memory, each update concurrently (the core
@@ -58,6 +59,7 @@ from bot.runtimes.common import (
     BotIdentity,
     Core,
     TelegramRuntime,
+    plain_update,
     to_incoming,
 )
 from scheduler.grouped import Grouped
@@ -175,7 +177,9 @@ class Receiver:
 
     async def _receive(self, update_id: int, raw: RawUpdate) -> None:
         try:
-            update = self._parse(raw)
+            # A text message or a button press of the usual shape is read from its JSON, the
+            # same as through the framework's model (`plain_update`); anything else through it.
+            update = raw if plain_update(raw) else self._parse(raw)
             incoming = to_incoming(
                 update, bot_id=self._identity.id, bot_username=self._identity.username
             )

@@ -5,7 +5,9 @@ and runs getMe; it is never started. Updates are received by the shared poller a
 route (`bot.runtimes.polling`), not by PTB's Updater and update queue: the Updater confirms
 an update as soon as it is fetched, stops for good after one 401 or 404, and parses a whole
 batch at once (one update it cannot read fails them all, logged in full at CRITICAL). PTB
-still reads each update (`Update.de_json`, one at a time). No ConversationHandler, no
+still reads each update but a text message or a button press of the usual shape
+(`Update.de_json`, one at a time; the usual ones are read from their JSON, to what PTB would
+read: `common.plain_update`). No ConversationHandler, no
 persistence, no JobQueue: the core owns state, the scheduler owns time.
 
 PTB's own webhook server needs tornado (the `webhooks` extra), which this project does not
