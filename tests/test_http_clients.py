@@ -31,3 +31,29 @@ async def test_httpcore_finds_sniffio_without_searching_sys_path_at_every_reques
         sys.meta_path.remove(searches)
     # Without sniffio installed each call is a failed import: a search of sys.path.
     assert "sniffio" not in searches.names
+
+
+async def test_ptb_sends_at_most_a_few_calls_at_once_and_queues_the_rest() -> None:
+    """httpx's pool costs more per request with every connection open: in a burst the PTB
+    sender keeps SENDS_AT_ONCE calls in flight and queues the rest (no time limit)."""
+    import asyncio
+
+    from bot.runtimes.ptb_runtime import SENDS_AT_ONCE, PtbSender
+
+    in_flight, most, sent = 0, 0, []
+
+    class Bot:
+        async def _post(self, endpoint: str, data: dict[str, Any]) -> Any:
+            nonlocal in_flight, most
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+            sent.append(data["chat_id"])
+            return {"message_id": data["chat_id"]}
+
+    sender = PtbSender(Bot())  # type: ignore[arg-type]
+    ids = await asyncio.gather(*(sender.send_message(n, "hoi", []) for n in range(40)))
+    assert ids == list(range(40))
+    assert sorted(sent) == list(range(40))
+    assert most == SENDS_AT_ONCE
