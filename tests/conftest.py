@@ -172,6 +172,14 @@ async def migrated_database_url(
 
 
 @pytest.fixture
+async def db(migrated_database_url: str) -> AsyncIterator[Database]:
+    """A `Database` on a migrated database of each kind, closed after the test."""
+    database = Database(migrated_database_url)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """An empty SQLite database (no file yet)."""
     return f"sqlite+aiosqlite:///{tmp_path / 'buurbot.db'}"

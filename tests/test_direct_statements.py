@@ -5,7 +5,6 @@ SQLAlchemy's."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,13 +35,6 @@ WRITE = Direct(
 )
 FORGET = Direct(delete(OUTBOX).where(OUTBOX.c.update_id == bindparam("uid")))
 MOMENT = datetime(2026, 12, 7, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-async def db(migrated_database_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_database_url)
-    yield database
-    await database.close()
 
 
 def row(update_id: int, actions: Any = None) -> dict[str, Any]:

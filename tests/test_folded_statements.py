@@ -6,7 +6,7 @@ The same outcomes on SQLite, statement by statement."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -30,13 +30,6 @@ from tests.test_reply_outbox import CoreDriver, rows
 OUTBOX = table_of(ReplyOutbox)
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
 FORGET_ROW = Direct(delete(OUTBOX).where(OUTBOX.c.update_id == bindparam("forget")))
-
-
-@pytest.fixture
-async def db(migrated_database_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_database_url)
-    yield database
-    await database.close()
 
 
 async def anna(db: Database) -> tuple[int, int]:

@@ -19,13 +19,6 @@ from storage.models import Resident
 INSERT = "INSERT INTO processed_update (update_id, processed_at) VALUES (:id, CURRENT_TIMESTAMP)"
 
 
-@pytest.fixture
-async def db(migrated_database_url: str) -> Any:
-    database = Database(migrated_database_url)
-    yield database
-    await database.close()
-
-
 def checkouts(database: Database) -> list[int]:
     seen: list[int] = []
     event.listen(database.engine.sync_engine.pool, "checkout", lambda *_: seen.append(1))

@@ -104,13 +104,6 @@ class Switch:
 
 
 @pytest.fixture
-async def db(migrated_database_url: str) -> AsyncIterator[Database]:
-    database = Database(migrated_database_url)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
 def fast(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(polling, "IDLE", 0.02)
     yield

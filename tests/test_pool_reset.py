@@ -15,13 +15,6 @@ from storage.db import Database
 INSERT = "INSERT INTO processed_update (update_id, processed_at) VALUES (:id, CURRENT_TIMESTAMP)"
 
 
-@pytest.fixture
-async def db(migrated_database_url: str) -> Any:
-    database = Database(migrated_database_url)
-    yield database
-    await database.close()
-
-
 def rollbacks(database: Database, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """What rolls back: "connection" (SQLAlchemy's Connection), "driver" (any rollback
     the driver is asked for, the pool's included)."""
