@@ -57,6 +57,7 @@ process (``pause``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import logging
 import math
@@ -211,6 +212,11 @@ class SharedBuckets(Protocol):
         """Take a token from the overall, chat and (a group) group buckets, or none."""
         ...
 
+    async def take_many(self, sends: Sequence[tuple[int, bool]]) -> list[Verdict]:
+        """``take`` for each ``(chat_id, is_group)`` in turn, answered as that many takes
+        one after the other would be, in one round trip."""
+        ...
+
     async def answered(self, ticket: Any, trip: float) -> None:
         """The send granted with ``ticket`` (``Verdict.ticket``) was answered ``trip``
         seconds after this process asked for it: the window counts it at its effective time."""
@@ -258,6 +264,9 @@ class MemoryBuckets:
         for bucket, tat in zip(buckets, new, strict=True):
             self.tats[bucket.key] = tat
         return Verdict(True, ticket=window.take(now) if window is not None else None)
+
+    async def take_many(self, sends: Sequence[tuple[int, bool]]) -> list[Verdict]:
+        return [await self.take(chat_id, is_group) for chat_id, is_group in sends]
 
     async def answered(self, ticket: Sent, trip: float) -> None:
         if self.fail is not None:
@@ -407,7 +416,8 @@ class RedisBuckets:
         overall = f"{self.namespace}:all"
         return f"{overall}:sends", f"{overall}:floor"
 
-    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+    def _take_call(self, chat_id: int, is_group: bool) -> tuple[list[str], list[Any]]:
+        """The take script's keys and arguments for one send."""
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
         args: list[Any] = []
         for bucket in buckets:
@@ -415,8 +425,22 @@ class RedisBuckets:
         overall = buckets[0]
         args += [IDLE_SECONDS, EPSILON, overall.window, overall.window_seconds]
         args += [IN_FLIGHT_CAP_SECONDS, IN_FLIGHT_POLL_SECONDS, next(self._ids)]
-        keys = [bucket.key for bucket in buckets] + [self._window_keys()[0]]
-        answer = await self._take(keys=keys, args=args)
+        return [bucket.key for bucket in buckets] + [self._window_keys()[0]], args
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        keys, args = self._take_call(chat_id, is_group)
+        return self._verdict(await self._take(keys=keys, args=args))
+
+    async def take_many(self, sends: Sequence[tuple[int, bool]]) -> list[Verdict]:
+        # One pipeline, no MULTI: each script is atomic, and they run in this order.
+        pipeline = self.redis.pipeline(transaction=False)
+        for chat_id, is_group in sends:
+            keys, args = self._take_call(chat_id, is_group)
+            await self._take(keys=keys, args=args, client=pipeline)
+        return [self._verdict(answer) for answer in await pipeline.execute()]
+
+    @staticmethod
+    def _verdict(answer: Any) -> Verdict:
         if int(answer[0]) == 1:
             return Verdict(True, ticket=answer[1].decode() if len(answer) > 1 else None)
         index = int(answer[2])
@@ -448,10 +472,24 @@ class RedisBuckets:
 
 # pacer_take (storage/migrations/versions/pacer_0015_answered_sends.py) and pacer_answered
 # (pacer_0016_floor_of_a_minute.py) are ``decide`` and ``pacing.SlidingWindow`` in PL/pgSQL.
-TAKE_SQL = (
-    "SELECT pacer_take($1::text[], $2::float8[], $3::float8[], $4::float8[], $5::float8[], "
-    "$6::float8, $7::float8, $8::int, $9::float8, $10::float8, $11::float8)"
-)
+_TAKE_TYPES = ("text[]", *["float8[]"] * 4, "float8", "float8", "int", "float8", "float8", "float8")
+
+
+@functools.lru_cache(maxsize=16)
+def take_many_sql(count: int) -> str:
+    """``count`` calls of ``pacer_take`` in one statement, a column each (``count`` 1: one
+    take). PostgreSQL evaluates a row's columns from left to right, so they take in this
+    order; each locks its rows as a statement of its own would, until the statement ends."""
+    width = len(_TAKE_TYPES)
+    calls = (
+        "pacer_take("
+        + ", ".join(f"${width * n + i + 1}::{kind}" for i, kind in enumerate(_TAKE_TYPES))
+        + ")"
+        for n in range(count)
+    )
+    return "SELECT " + ", ".join(calls)
+
+
 ANSWERED_SQL = (
     "SELECT pacer_answered($1::text, $2::int, $3::float8, $4::float8, $5::float8, $6::float8)"
 )
@@ -502,31 +540,45 @@ class PostgresBuckets:
             rows = await connection.fetch(LOCK_SQL, keys)
         return {row["key"]: row["tat"] for row in rows}
 
-    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+    def _take_arguments(self, chat_id: int, is_group: bool) -> list[Any]:
+        """``pacer_take``'s eleven arguments for one send."""
         buckets = buckets_for(self.namespace, self.limits, chat_id, is_group)
+        return [
+            [bucket.key for bucket in buckets],
+            [bucket.interval for bucket in buckets],
+            [bucket.tolerance for bucket in buckets],
+            [bucket.catch_up for bucket in buckets],
+            [bucket.slack for bucket in buckets],
+            IDLE_SECONDS,
+            EPSILON,
+            buckets[0].window,
+            buckets[0].window_seconds,
+            IN_FLIGHT_CAP_SECONDS,
+            IN_FLIGHT_POLL_SECONDS,
+        ]
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        return (await self.take_many([(chat_id, is_group)]))[0]
+
+    async def take_many(self, sends: Sequence[tuple[int, bool]]) -> list[Verdict]:
+        arguments = [
+            value for chat_id, group in sends for value in self._take_arguments(chat_id, group)
+        ]
         async with self._lock:
             connection = await self._connect()
             try:
-                answer = await connection.fetchval(
-                    TAKE_SQL,
-                    [bucket.key for bucket in buckets],
-                    [bucket.interval for bucket in buckets],
-                    [bucket.tolerance for bucket in buckets],
-                    [bucket.catch_up for bucket in buckets],
-                    [bucket.slack for bucket in buckets],
-                    IDLE_SECONDS,
-                    EPSILON,
-                    buckets[0].window,
-                    buckets[0].window_seconds,
-                    IN_FLIGHT_CAP_SECONDS,
-                    IN_FLIGHT_POLL_SECONDS,
-                )
+                answers = await connection.fetchrow(take_many_sql(len(sends)), *arguments)
             except BaseException:
                 await self._drop_connection()
                 raise
+        windowed = buckets_for(self.namespace, self.limits, None, False)[0].window > 0
+        return [self._verdict(answer, windowed) for answer in answers]
+
+    @staticmethod
+    def _verdict(answer: Sequence[float], windowed: bool) -> Verdict:
         if answer[0] == 1:
             # the slot and the grant's time name the send in the window
-            return Verdict(True, ticket=(int(answer[1]), answer[2]) if buckets[0].window else None)
+            return Verdict(True, ticket=(int(answer[1]), answer[2]) if windowed else None)
         return Verdict(False, answer[1], Blocked.OVERALL if answer[2] == 1 else Blocked.CHAT)
 
     async def answered(self, ticket: tuple[int, float], trip: float) -> None:

@@ -14,11 +14,18 @@ import random
 import socket
 import uuid
 from bisect import bisect_left
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import pytest
 
-from scheduler.pacing import IN_FLIGHT_POLL_SECONDS, SHARED_RETRY_SECONDS, Limits, Pacer
+from scheduler.pacing import (
+    IN_FLIGHT_POLL_SECONDS,
+    SHARED_BATCH,
+    SHARED_RETRY_SECONDS,
+    Limits,
+    Pacer,
+    Priority,
+)
 from scheduler.shared_limits import (
     Blocked,
     Bucket,
@@ -26,6 +33,7 @@ from scheduler.shared_limits import (
     PostgresBuckets,
     RedisBuckets,
     SharedBuckets,
+    Verdict,
     buckets_for,
     decide,
     namespace_of,
@@ -225,17 +233,18 @@ def need_redis() -> None:
 @pytest.fixture(params=["redis", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def shared_store(
     request: pytest.FixtureRequest,
-) -> AsyncIterator[Callable[[], SharedBuckets]]:
-    """A factory of stores on one namespace: each call, a connection of its own (a process).
-    PostgreSQL: a new database, migrated (the ``pacer_bucket`` table)."""
+) -> AsyncIterator[Callable[..., SharedBuckets]]:
+    """A factory of stores on one namespace: each call, a connection of its own (a process),
+    on ``REAL`` unless given other limits. PostgreSQL: a new database, migrated (the
+    ``pacer_bucket`` table)."""
     namespace = f"buurbot:pacer:test-{uuid.uuid4().hex[:10]}"
     made: list[SharedBuckets] = []
     if request.param == "redis":
         need_redis()
         url = f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
 
-        def make() -> SharedBuckets:
-            made.append(RedisBuckets(url, REAL, namespace))
+        def make(limits: Limits = REAL) -> SharedBuckets:
+            made.append(RedisBuckets(url, limits, namespace))
             return made[-1]
 
         try:
@@ -258,8 +267,8 @@ async def shared_store(
         await db.migrate()
         await db.close()
 
-        def make_pg() -> SharedBuckets:
-            made.append(PostgresBuckets(url, REAL, namespace))
+        def make_pg(limits: Limits = REAL) -> SharedBuckets:
+            made.append(PostgresBuckets(url, limits, namespace))
             return made[-1]
 
         yield make_pg
@@ -310,6 +319,102 @@ async def test_two_processes_through_a_real_store_share_one_limit_all_or_nothing
     paused = await store.take(9, False)
     assert not paused.granted and paused.blocked is Blocked.OVERALL
     assert 1.0 < paused.wait <= 2.0 + 0.02
+
+
+async def test_a_real_store_answers_many_takes_in_one_call_as_takes_one_after_another(
+    shared_store: Callable[..., SharedBuckets],
+) -> None:
+    roomy = Limits(
+        global_per_second=1000.0,
+        global_burst=100,
+        chat_per_second=1.0,
+        chat_burst=1,
+        group_per_minute=60.0,
+        group_burst=1,
+    )
+    store = shared_store(roomy)
+    sends = [(11, False), (11, False), (12, False), (-7, True), (-7, True)]
+    verdicts = await store.take_many(sends)
+    assert [verdict.granted for verdict in verdicts] == [True, False, True, True, False]
+    # The second to 11 and to -7 met the token the first had just taken: their chat's.
+    assert verdicts[1].blocked is Blocked.CHAT and 0.9 < verdicts[1].wait <= 1.0 + EPS
+    assert verdicts[4].blocked is Blocked.CHAT and 0.9 < verdicts[4].wait <= 1.0 + EPS
+    # Another process asking one at a time sees what the batch took.
+    other = shared_store(roomy)
+    assert not (await other.take(12, False)).granted
+    assert (await other.take(13, False)).granted
+    assert (await other.take_many([(14, False)]))[0].granted
+    await other.pause(None, 2.0)
+    paused = await store.take_many([(15, False), (16, True)])
+    assert [(verdict.granted, verdict.blocked) for verdict in paused] == [
+        (False, Blocked.OVERALL),
+        (False, Blocked.OVERALL),
+    ]
+
+
+class CountingBuckets(MemoryBuckets):
+    """Memory buckets that note how many sends each call to them asked for."""
+
+    def __init__(self, limits: Limits, clock: Callable[[], float]) -> None:
+        super().__init__(limits, clock)
+        self.calls: list[int] = []
+
+    async def take(self, chat_id: int, is_group: bool) -> Verdict:
+        self.calls.append(1)
+        return await super().take(chat_id, is_group)
+
+    async def take_many(self, sends: Sequence[tuple[int, bool]]) -> list[Verdict]:
+        self.calls.append(len(sends))
+        return [await MemoryBuckets.take(self, chat_id, group) for chat_id, group in sends]
+
+
+async def test_a_burst_below_the_limit_asks_the_store_for_several_chats_at_once_in_order() -> None:
+    roomy = Limits(
+        global_per_second=10_000.0,
+        global_burst=10_000,
+        chat_per_second=1.0,
+        chat_burst=1,
+        group_per_minute=20.0,
+        group_burst=1,
+    )
+    time = VirtualTime()
+    shared = CountingBuckets(roomy, time.monotonic)
+    [pacer] = pacers(time, shared, 1, roomy)
+    order: list[int] = []
+
+    async def send(chat: int, priority: int) -> None:
+        pacer.answered(await pacer.acquire(chat, False, priority))
+        order.append(chat)
+
+    # 60 chats at once, each its own: 40 broadcasts, then 20 replies that go first.
+    await time.run(
+        *(send(chat, Priority.BROADCAST) for chat in range(100, 140)),
+        *(send(chat, Priority.REPLY) for chat in range(200, 220)),
+    )
+    assert time.now == 0.0  # nothing had to wait for a token
+    assert len(order) == 60
+    assert sum(shared.calls) == 60  # each send asked for once
+    assert shared.calls[:4] == [1, 2, 4, SHARED_BATCH]  # doubling while all are granted
+    assert len(shared.calls) <= 4 + 60 // SHARED_BATCH
+    # Batched as they were asked one by one: the replies before the broadcasts, each in order.
+    assert order == [*range(200, 220), *range(100, 140)]
+
+
+async def test_a_refusal_brings_the_batch_back_to_one_and_the_limits_hold() -> None:
+    time = VirtualTime()
+    shared = CountingBuckets(LIMITS, time.monotonic)
+    [pacer] = pacers(time, shared, 1, LIMITS)
+    log: list[tuple[float, int]] = []
+    # Three sends to chat 7 (its burst is 3, then 1 a second) among 30 others, at 10 a second.
+    await time.run(sends(pacer, [7, 7, 7, 7, 7, *range(20, 50)], log))
+    times = [at for at, _chat in log]
+    assert len(times) == 35
+    for window in (0.5, 1.0, 2.0):
+        assert most_in_window(times, window) <= 1 + 10 * window + EPS, window
+    to_seven = [at for at, chat in log if chat == 7]
+    assert most_in_window(to_seven, 1.0) <= 3 + 1 + EPS
+    # At the limit every batch meets a refusal: the store is asked one send at a time.
+    assert max(shared.calls) <= 2
 
 
 async def test_the_first_grant_after_a_quiet_second_leaves_slack_in_the_local_bucket_too() -> None:
