@@ -24,7 +24,14 @@ from bot.core.services import Services
 from storage.db import Database
 from storage.direct import Direct
 from storage.models import Conversation, ProcessedUpdate, ReplyOutbox, Resident
-from storage.queries import UPDATE_ID_WINDOW, ClaimThenRead, table_of, write_together
+from storage.queries import (
+    UPDATE_ID_WINDOW,
+    ClaimThenRead,
+    _insert_ignore_direct,
+    insert_ignore,
+    table_of,
+    write_together,
+)
 from tests.test_reply_outbox import CoreDriver, rows
 
 OUTBOX = table_of(ReplyOutbox)
@@ -258,3 +265,37 @@ async def test_a_redelivered_update_writes_nothing_but_carries_the_delivered_del
     async with services.db.transaction() as session:
         after = (await session.execute(select(Conversation))).scalar_one()
     assert (after.step, after.updated_at) == (before.step, before.updated_at)
+
+
+async def test_insert_ignore_runs_straight_on_the_driver_with_the_columns_defaults(
+    db: Database,
+) -> None:
+    """A first visit's inserts skip SQLAlchemy's execution: one statement each, no primary
+    key fetched back, the columns' own defaults (language, reachable, not opted in, ...)
+    filled in as SQLAlchemy's execution would (a function's default keeps it there)."""
+    bea = {"telegram_id": 5, "first_name": "Bea", "created_at": NOW, "last_seen_at": NOW}
+    with sent(db) as statements:
+        async with db.transaction() as session:
+            new = await insert_ignore(session, Resident, **bea)
+            again = await insert_ignore(session, Resident, **bea)
+    assert (new, again) == (True, False)
+    assert len(statements) == 2, statements
+    assert all(s.startswith("INSERT INTO RESIDENT") and "RETURNING" not in s for s in statements), (
+        statements
+    )
+    async with db.transaction() as session:
+        bea = (
+            await session.execute(select(Resident).where(Resident.telegram_id == 5))
+        ).scalar_one()
+    assert (bea.reachable, bea.announcements_opt_in, bea.language_chosen) == (True, False, False)
+    assert (bea.first_name, bea.language, bea.reminders) == ("Bea", "nl", "on")
+
+
+def test_a_default_only_sqlalchemy_can_compute_keeps_the_insert_in_sqlalchemy() -> None:
+    from sqlalchemy import Column, Integer, MetaData, Table
+
+    table = Table(
+        "t", MetaData(), Column("id", Integer, primary_key=True), Column("n", Integer, default=len)
+    )
+    assert _insert_ignore_direct("sqlite", table, ("id",)) is None
+    assert _insert_ignore_direct("sqlite", table, ("id", "n")) is not None

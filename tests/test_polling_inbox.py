@@ -343,8 +343,8 @@ async def test_a_small_batch_is_confirmed_once_committed_without_an_inbox_row(
 
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         if statement.startswith("INSERT INTO update_inbox"):
-            rows = parameters if isinstance(parameters, list) else [parameters]
-            stored.append(sorted(p[0] if isinstance(p, tuple) else p["update_id"] for p in rows))
+            # One executemany straight on the driver: a list of rows, update_id first.
+            stored.append(sorted(row[0] for row in parameters))
 
     sa.event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     inbox = UpdateInbox(db, FakeClock(START), delete_within=0.01)

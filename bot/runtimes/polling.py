@@ -52,7 +52,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.dml import Insert
 
 from bot.runtimes.common import (
     SECRET_HEADER,
@@ -236,7 +235,7 @@ class UpdateInbox:
             for update_id, raw in updates
         ]
         async with self.db.transaction() as session:
-            await session.execute(_insert_ignore(self.db.is_sqlite), rows)
+            await _insert_ignore(self.db.is_sqlite).many(session, rows)
         self._open.update(update_id for update_id, _ in updates)
 
     async def left(self) -> list[tuple[int, str]]:
@@ -301,9 +300,16 @@ _DELETE_ONE = Direct(sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam(
 
 
 @functools.lru_cache(maxsize=2)
-def _insert_ignore(is_sqlite: bool) -> Insert:
-    insert = insert_of("sqlite" if is_sqlite else "postgresql")
-    return insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.update_id])
+def _insert_ignore(is_sqlite: bool) -> Direct:
+    """A batch's rows straight on the driver (one executemany): through SQLAlchemy's
+    insertmanyvalues a burst's rows cost 0.1 ms of CPU each on PostgreSQL. Built at first
+    use: a SQLite process never imports PostgreSQL's dialect."""
+    insert = insert_of("sqlite" if is_sqlite else "postgresql")(_INBOX)
+    insert = insert.values({column: sa.bindparam(column) for column in _STORED})
+    return Direct(insert.on_conflict_do_nothing(index_elements=[_INBOX.c.update_id]))
+
+
+_STORED = ("update_id", "raw", "person_id", "received_at")
 
 
 def sender_of(raw: RawUpdate) -> int | None:
