@@ -741,9 +741,6 @@ class Pacer:
         shared = self._shared
         assert shared is not None
         try:
-            if len(heads) == 1:
-                chat_id, _chat, head = heads[0]
-                return [await shared.take(chat_id, head.is_group)]
             return await shared.take_many([(chat_id, head.is_group) for chat_id, _, head in heads])
         except Exception as error:
             self._shared_down_until = self._monotonic() + SHARED_RETRY_SECONDS

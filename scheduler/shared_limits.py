@@ -571,7 +571,7 @@ class PostgresBuckets:
             except BaseException:
                 await self._drop_connection()
                 raise
-        windowed = buckets_for(self.namespace, self.limits, None, False)[0].window > 0
+        windowed = self.limits.global_window_sends > 0
         return [self._verdict(answer, windowed) for answer in answers]
 
     @staticmethod

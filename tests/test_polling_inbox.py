@@ -343,8 +343,10 @@ async def test_a_small_batch_is_confirmed_once_committed_without_an_inbox_row(
 
     def seen(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any) -> None:
         if statement.startswith("INSERT INTO update_inbox"):
-            # One executemany straight on the driver: a list of rows, update_id first.
-            stored.append(sorted(row[0] for row in parameters))
+            # One executemany straight on the driver: a list of rows, as the columns go.
+            columns = [c.strip() for c in statement.split("(", 1)[1].split(")", 1)[0].split(",")]
+            at = columns.index("update_id")
+            stored.append(sorted(row[at] for row in parameters))
 
     sa.event.listen(db.engine.sync_engine, "before_cursor_execute", seen)
     inbox = UpdateInbox(db, FakeClock(START), delete_within=0.01)

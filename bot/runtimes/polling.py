@@ -64,7 +64,7 @@ from bot.runtimes.common import (
 from scheduler.grouped import Grouped
 from storage.direct import Direct
 from storage.models import UpdateInbox as UpdateInboxRow
-from storage.queries import insert_of, table_of
+from storage.queries import insert_ignore_many, table_of
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -235,7 +235,7 @@ class UpdateInbox:
             for update_id, raw in updates
         ]
         async with self.db.transaction() as session:
-            await _insert_ignore(self.db.is_sqlite).many(session, rows)
+            await insert_ignore_many(session, UpdateInboxRow, rows)
         self._open.update(update_id for update_id, _ in updates)
 
     async def left(self) -> list[tuple[int, str]]:
@@ -297,19 +297,6 @@ _INBOX = table_of(UpdateInboxRow)
 _LEFT = sa.select(_INBOX.c.update_id, _INBOX.c.raw).order_by(_INBOX.c.update_id)
 _DELETE = sa.delete(_INBOX).where(_INBOX.c.update_id.in_(sa.bindparam("ids", expanding=True)))
 _DELETE_ONE = Direct(sa.delete(_INBOX).where(_INBOX.c.update_id == sa.bindparam("update_id")))
-
-
-@functools.lru_cache(maxsize=2)
-def _insert_ignore(is_sqlite: bool) -> Direct:
-    """A batch's rows straight on the driver (one executemany): through SQLAlchemy's
-    insertmanyvalues a burst's rows cost 0.1 ms of CPU each on PostgreSQL. Built at first
-    use: a SQLite process never imports PostgreSQL's dialect."""
-    insert = insert_of("sqlite" if is_sqlite else "postgresql")(_INBOX)
-    insert = insert.values({column: sa.bindparam(column) for column in _STORED})
-    return Direct(insert.on_conflict_do_nothing(index_elements=[_INBOX.c.update_id]))
-
-
-_STORED = ("update_id", "raw", "person_id", "received_at")
 
 
 def sender_of(raw: RawUpdate) -> int | None:
